@@ -1,0 +1,36 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Fledge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "FledgeTensor", targets: ["FledgeTensor"]),
+        .library(name: "FledgeNN", targets: ["FledgeNN"]),
+        .library(name: "FledgeLM", targets: ["FledgeLM"]),
+        .library(name: "FledgeRL", targets: ["FledgeRL"]),
+        .executable(name: "fledge", targets: ["FledgeCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "FledgeTensor"),
+        .target(name: "FledgeNN", dependencies: ["FledgeTensor"]),
+        .target(name: "FledgeLM", dependencies: ["FledgeNN", "FledgeTensor"]),
+        .target(name: "FledgeRL", dependencies: ["FledgeLM", "FledgeNN", "FledgeTensor"]),
+        .executableTarget(
+            name: "FledgeCLI",
+            dependencies: [
+                "FledgeRL", "FledgeLM", "FledgeNN", "FledgeTensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "FledgeTensorTests",
+            dependencies: ["FledgeTensor"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Fledge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fledge",
+        abstract: "Post-train language models with reinforcement learning (GRPO, DPO, PPO, SFT) on the CPU.",
+        subcommands: [Demo.self])
+}

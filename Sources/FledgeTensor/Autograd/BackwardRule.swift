@@ -1,0 +1,154 @@
+/// Every backward rule of the engine, in one place.
+///
+/// Each op records one case with exactly what its backward needs (tensors are detached
+/// views, so saving them copies nothing and keeps no graph alive). `inputGradients` returns
+/// one gradient per input, nil where `needed` says that input takes no gradient, and is
+/// always called with grad mode off.
+enum BackwardRule {
+    case identity
+    case scale(Float)
+    case reshape(inputShape: [Int])
+    case permute(inverse: [Int])
+    case slice(inputShape: [Int], axis: Int, start: Int)
+    case expand(inputShape: [Int])
+    case concat(axis: Int, sizes: [Int])
+    case binary(BinaryKind, Tensor, Tensor)
+    case unary(UnaryKind, saved: Tensor)
+    case power(Tensor, Float)
+    case clamp(Tensor, Float, Float)
+    case select(Tensor)
+    case reduce(ReductionKind, inputShape: [Int], axis: Int)
+    case maxReduce(inputShape: [Int], axis: Int, argmax: [Int32])
+    case logSumExp(Tensor, result: Tensor)
+    case softmax(output: Tensor, axis: Int, log: Bool)
+    case matmul(Tensor, Tensor)
+    case gather(inputShape: [Int], axis: Int, indices: [Int])
+    case indexSelect(inputShape: [Int], indices: [Int])
+    case rmsNorm(Tensor, weight: Tensor, inverseRMS: Tensor)
+    case rotary(positions: [Int], table: RotaryTable)
+    case swiGLU(gate: Tensor, up: Tensor)
+    case attention(AttentionGeometry, q: Tensor, k: Tensor, v: Tensor, out: Tensor, logSumExp: Tensor)
+    case selectiveLogSoftmax(LogSoftmaxChunks, hidden: Tensor, weight: Tensor, targets: [Int], logSumExp: Tensor)
+
+    /// The op's name, for error messages.
+    var name: String { "\(self)".prefix { $0 != "(" }.description }
+
+    func inputGradients(_ g: Tensor, needed: [Bool]) -> [Tensor?] {
+        switch self {
+        case .identity:
+            return [g]
+        case .scale(let factor):
+            return [g * factor]
+        case .reshape(let inputShape):
+            return [g.reshaped(inputShape)]
+        case .permute(let inverse):
+            return [g.permuted(inverse)]
+        case .slice(let inputShape, let axis, let start):
+            return [g.padded(into: inputShape, axis: axis, start: start)]
+        case .expand(let inputShape):
+            return [g.summed(toShape: inputShape)]
+        case .concat(let axis, let sizes):
+            var start = 0
+            return sizes.map { size in
+                defer { start += size }
+                return g.slice(axis: axis, start..<start + size)
+            }
+        case .binary(let kind, let a, let b):
+            return Self.binaryGradients(kind, g, a, b, needed: needed)
+        case .unary(let kind, let saved):
+            let upstream = g.contiguous()
+            let dx = Tensor(uninitializedShape: saved.shape)
+            UnaryKernel.backward(kind, saved: saved.pointer, grad: upstream.pointer, dx.pointer, saved.count)
+            return [dx]
+        case .power(let x, let exponent):
+            return [g * x.pow(exponent - 1) * exponent]
+        case .clamp(let x, let lower, let upper):
+            let upstream = g.contiguous()
+            let dx = Tensor(uninitializedShape: x.shape)
+            for i in 0..<x.count {
+                let value = x.pointer[i]
+                dx.pointer[i] = value >= lower && value <= upper ? upstream.pointer[i] : 0
+            }
+            return [dx]
+        case .select(let mask):
+            return [needed[0] ? g * mask : nil, needed[1] ? g * (1 - mask) : nil]
+        case .reduce(let kind, let inputShape, let axis):
+            var kept = inputShape
+            kept[axis] = 1
+            let spread = g.reshaped(kept).expanded(to: inputShape)
+            return [kind == .mean ? spread / Float(inputShape[axis]) : spread]
+        case .maxReduce(let inputShape, let axis, let argmax):
+            let layout = AxisLayout(inputShape, axis: axis)
+            let upstream = g.contiguous()
+            let dx = Tensor.zeros(inputShape)
+            for o in 0..<layout.outer {
+                for i in 0..<layout.inner {
+                    let slot = o * layout.inner + i
+                    dx.pointer[(o * layout.length + Int(argmax[slot])) * layout.inner + i] = upstream.pointer[slot]
+                }
+            }
+            return [dx]
+        case .logSumExp(let x, let result):
+            return [g.reshaped(result.shape) * (x - result).exp()]
+        case .softmax(let y, let axis, let log):
+            if log { return [g - y.exp() * g.sum(axis: axis, keepDims: true)] }
+            return [y * (g - (g * y).sum(axis: axis, keepDims: true))]
+        case .matmul(let a, let b):
+            return Self.matmulGradients(g, a, b, needed: needed)
+        case .gather(let inputShape, let axis, let indices):
+            return [ScatterKernel.gatherBackward(g, inputShape: inputShape, axis: axis, indices: indices)]
+        case .indexSelect(let inputShape, let indices):
+            return [ScatterKernel.indexSelectBackward(g, inputShape: inputShape, indices: indices)]
+        case .rmsNorm(let x, let weight, let inverseRMS):
+            return RMSNormKernel.backward(grad: g, input: x, weight: weight, inverseRMS: inverseRMS, needed: needed)
+        case .rotary(let positions, let table):
+            let upstream = g.contiguous()
+            let dx = Tensor(uninitializedShape: g.shape)
+            RotaryKernel.rotate(upstream.pointer, into: dx.pointer, shape: g.shape, positions: positions, table: table, inverse: true)
+            return [dx]
+        case .swiGLU(let gate, let up):
+            return SwiGLUKernel.backward(grad: g, gate: gate, up: up, needed: needed)
+        case .attention(let geometry, let q, let k, let v, let out, let logSumExp):
+            return AttentionKernel.backward(geometry, grad: g, q: q, k: k, v: v, out: out, logSumExp: logSumExp, needed: needed)
+        case .selectiveLogSoftmax(let plan, let hidden, let weight, let targets, let logSumExp):
+            return SelectiveLogSoftmaxKernel.backward(plan, grad: g, hidden: hidden, weight: weight, targets: targets,
+                                                      logSumExp: logSumExp, needed: needed)
+        }
+    }
+
+    private static func binaryGradients(_ kind: BinaryKind, _ g: Tensor, _ a: Tensor, _ b: Tensor, needed: [Bool]) -> [Tensor?] {
+        let da: () -> Tensor, db: () -> Tensor
+        switch kind {
+        case .add:
+            (da, db) = ({ g }, { g })
+        case .subtract:
+            (da, db) = ({ g }, { -g })
+        case .multiply:
+            (da, db) = ({ g * b }, { g * a })
+        case .divide:
+            (da, db) = ({ g / b }, { -g * a / (b * b) })
+        case .maximum, .minimum:
+            // Weight 1 for the chosen operand, ½ each at ties (PyTorch's convention).
+            let wins = Tensor(uninitializedShape: g.shape)
+            let prefersA: (Float, Float) -> Bool = kind == .maximum ? { $0 > $1 } : { $0 < $1 }
+            BinaryKernel.map(a, b, wins) { x, y in x == y ? 0.5 : (prefersA(x, y) ? 1 : 0) }
+            (da, db) = ({ g * wins }, { g * (1 - wins) })
+        }
+        return [needed[0] ? da().summed(toShape: a.shape) : nil, needed[1] ? db().summed(toShape: b.shape) : nil]
+    }
+
+    private static func matmulGradients(_ g: Tensor, _ a: Tensor, _ b: Tensor, needed: [Bool]) -> [Tensor?] {
+        var da: Tensor? = nil, db: Tensor? = nil
+        if needed[0] { da = g.matmul(b.transposed()).summed(toShape: a.shape) }
+        if needed[1] {
+            if b.rank == 2 && a.rank > 2 {
+                // One [K, rows]·[rows, N] product instead of a batch of them summed afterwards.
+                let k = a.shape[a.rank - 1], n = b.shape[1]
+                db = a.reshaped([-1, k]).transposed().matmul(g.reshaped([-1, n]))
+            } else {
+                db = a.transposed().matmul(g).summed(toShape: b.shape)
+            }
+        }
+        return [da, db]
+    }
+}

@@ -1,0 +1,73 @@
+import Synchronization
+
+/// Live and peak bytes of every float buffer the engine allocates (tensor storage and kernel
+/// scratch). Used to show that memory-bounded ops stay bounded; cheap enough to be always on.
+public enum MemoryStats {
+    private static let live = Atomic<Int>(0)
+    private static let peak = Atomic<Int>(0)
+
+    /// Bytes currently held by engine-allocated buffers (memory-mapped files are not counted).
+    public static var liveBytes: Int { live.load(ordering: .relaxed) }
+    /// The highest `liveBytes` seen since the last `resetPeak()`.
+    public static var peakBytes: Int { peak.load(ordering: .relaxed) }
+
+    /// Starts a new measurement window: the peak becomes the current live count.
+    public static func resetPeak() {
+        peak.store(live.load(ordering: .relaxed), ordering: .relaxed)
+    }
+
+    static func allocated(_ bytes: Int) {
+        let now = live.add(bytes, ordering: .relaxed).newValue
+        var seen = peak.load(ordering: .relaxed)
+        while now > seen {
+            let (exchanged, original) = peak.compareExchange(
+                expected: seen, desired: now, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
+    }
+
+    static func freed(_ bytes: Int) {
+        live.subtract(bytes, ordering: .relaxed)
+    }
+}
+
+/// A contiguous buffer of `Float`s shared by a tensor and its views.
+///
+/// Either owned (64-byte aligned, counted in `MemoryStats`) or borrowed from an owner that
+/// keeps the memory alive, such as a memory-mapped safetensors file.
+final class TensorStorage: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+    private let owner: AnyObject?
+
+    /// Allocates `count` floats. The memory is not initialised.
+    init(count: Int) {
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        self.count = count
+        owner = nil
+        MemoryStats.allocated(bytes)
+    }
+
+    /// Allocates `count` floats set to zero.
+    convenience init(zeros count: Int) {
+        self.init(count: count)
+        pointer.initialize(repeating: 0, count: count)
+    }
+
+    /// Wraps memory owned by `owner`, which must outlive every use of `pointer`.
+    init(borrowing pointer: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
+        self.pointer = pointer
+        self.count = count
+        self.owner = owner
+    }
+
+    deinit {
+        if owner == nil {
+            MemoryStats.freed(max(count, 1) * MemoryLayout<Float>.stride)
+            UnsafeMutableRawPointer(pointer).deallocate()
+        }
+    }
+}

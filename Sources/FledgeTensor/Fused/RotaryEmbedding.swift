@@ -1,0 +1,79 @@
+import Foundation
+
+/// The frequencies of a rotary position embedding: `angle = position · inverseFrequencies[i]`,
+/// with cos and sin multiplied by `attentionScaling` (1 except for YaRN-style scalings).
+public struct RotaryTable: Sendable {
+    /// One inverse frequency per rotated pair (head_dim / 2 of them).
+    public let inverseFrequencies: [Float]
+    /// The factor applied to cos and sin.
+    public let attentionScaling: Float
+
+    public init(inverseFrequencies: [Float], attentionScaling: Float = 1) {
+        self.inverseFrequencies = inverseFrequencies
+        self.attentionScaling = attentionScaling
+    }
+
+    /// The default table of Llama and most models: `1 / theta^(2i / headDim)`.
+    public init(headDim: Int, theta: Double) {
+        precondition(headDim % 2 == 0, "rotary embedding needs an even head_dim, got \(headDim)")
+        inverseFrequencies = (0..<headDim / 2).map { Float(1 / Foundation.pow(theta, Double(2 * $0) / Double(headDim))) }
+        attentionScaling = 1
+    }
+
+    /// The rotated dimension (twice the number of frequencies).
+    public var headDim: Int { 2 * inverseFrequencies.count }
+
+    /// Fills `cos` and `sin` (headDim/2 each) for one position, in float32 as transformers does.
+    @inline(__always)
+    func angles(position: Int, cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
+        for i in 0..<inverseFrequencies.count {
+            let angle = Float(position) * inverseFrequencies[i]
+            cos[i] = Foundation.cos(angle) * attentionScaling
+            sin[i] = Foundation.sin(angle) * attentionScaling
+        }
+    }
+}
+
+extension Tensor {
+    /// Rotary position embedding of `x` laid out `[batch, seq, heads, headDim]` at the given
+    /// position of each token (`positions.count == batch · seq`), in transformers' half-split
+    /// convention: `x · cos + rotate_half(x) · sin`.
+    public static func rotaryEmbedding(_ x: Tensor, positions: [Int], table: RotaryTable) -> Tensor {
+        precondition(x.rank == 4, "rotaryEmbedding expects [batch, seq, heads, headDim], got \(x.shape)")
+        precondition(x.shape[3] == table.headDim, "rotaryEmbedding: head_dim \(x.shape[3]) but the table rotates \(table.headDim)")
+        precondition(positions.count == x.shape[0] * x.shape[1],
+                     "rotaryEmbedding: \(positions.count) positions for \(x.shape[0] * x.shape[1]) tokens")
+        let input = x.contiguous()
+        let out = Tensor(uninitializedShape: x.shape)
+        RotaryKernel.rotate(input.pointer, into: out.pointer, shape: x.shape, positions: positions, table: table, inverse: false)
+        return out.recording([x], .rotary(positions: positions, table: table))
+    }
+}
+
+enum RotaryKernel {
+    /// Rotates each (x[i], x[i + D/2]) pair by +angle, or by −angle when `inverse` (the backward).
+    static func rotate(
+        _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, shape: [Int],
+        positions: [Int], table: RotaryTable, inverse: Bool
+    ) {
+        let heads = shape[2], dim = shape[3], half = dim / 2
+        let direction: Float = inverse ? -1 : 1
+        Parallel.forRanges(positions.count, minChunk: Swift.max(1, 2048 / Swift.max(heads * dim, 1))) { tokens in
+            let trig = UnsafeMutablePointer<Float>.allocate(capacity: dim)
+            defer { trig.deallocate() }
+            let cos = trig, sin = trig + half
+            for token in tokens {
+                table.angles(position: positions[token], cos: cos, sin: sin)
+                for head in 0..<heads {
+                    let base = (token * heads + head) * dim
+                    let xr = x + base, yr = y + base
+                    for i in 0..<half {
+                        let x1 = xr[i], x2 = xr[i + half], s = direction * sin[i]
+                        yr[i] = x1 * cos[i] - x2 * s
+                        yr[i + half] = x2 * cos[i] + x1 * s
+                    }
+                }
+            }
+        }
+    }
+}
