@@ -16,7 +16,7 @@ enum BackwardRule {
     case unary(UnaryKind, saved: Tensor)
     case power(Tensor, Float)
     case clamp(Tensor, Float, Float)
-    case select(Tensor)
+    case select(Tensor, shapes: [[Int]])
     case reduce(ReductionKind, inputShape: [Int], axis: Int)
     case maxReduce(inputShape: [Int], axis: Int, argmax: [Int32])
     case logSumExp(Tensor, result: Tensor)
@@ -70,8 +70,9 @@ enum BackwardRule {
                 dx.pointer[i] = value >= lower && value <= upper ? upstream.pointer[i] : 0
             }
             return [dx]
-        case .select(let mask):
-            return [needed[0] ? g * mask : nil, needed[1] ? g * (1 - mask) : nil]
+        case .select(let mask, let shapes):
+            return [needed[0] ? (g * mask).summed(toShape: shapes[0]) : nil,
+                    needed[1] ? (g * (1 - mask)).summed(toShape: shapes[1]) : nil]
         case .reduce(let kind, let inputShape, let axis):
             var kept = inputShape
             kept[axis] = 1

@@ -9,7 +9,7 @@ extension Tensor {
         let out = Tensor(uninitializedShape: shape)
         let m = mask.pointer, pa = a.pointer, pb = b.pointer, c = out.pointer
         for index in 0..<out.count { c[index] = m[index] != 0 ? pa[index] : pb[index] }
-        return out.recording([whenTrue, whenFalse], .select(mask))
+        return out.recording([whenTrue, whenFalse], .select(mask, shapes: [whenTrue.shape, whenFalse.shape]))
     }
 
     /// Replaces the elements where `mask` is nonzero by `value` (broadcasting `mask`).
