@@ -31,6 +31,11 @@ let package = Package(
             dependencies: ["FledgeTensor"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(
+            name: "FledgeLMTests",
+            dependencies: ["FledgeLM"],
+            resources: [.copy("Fixtures")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
