@@ -31,39 +31,5 @@ public indirect enum JSONValue: Equatable, Sendable {
     }
 }
 
-/// A JSON object that remembers the order of its keys.
-public struct JSONObject: Equatable, Sendable {
-    public static func == (left: JSONObject, right: JSONObject) -> Bool {
-        left.count == right.count && left.keys.allSatisfy { left[$0] == right[$0] }
-    }
-
-    /// The keys in the order they were first set.
-    public private(set) var keys: [String] = []
-    private var values: [ExactString: JSONValue] = [:]
-
-    /// An empty object.
-    public init() {}
-
-    /// An object with these entries, in this order.
-    public init(_ entries: [(String, JSONValue)]) {
-        for (key, value) in entries { self[key] = value }
-    }
-
-    /// The value for `key`; setting a new key appends it, setting an existing one keeps its place.
-    public subscript(key: String) -> JSONValue? {
-        get { values[ExactString(key)] }
-        set {
-            if let newValue {
-                if values.updateValue(newValue, forKey: ExactString(key)) == nil { keys.append(key) }
-            } else if values.removeValue(forKey: ExactString(key)) != nil {
-                keys.removeAll { ExactString($0) == ExactString(key) }
-            }
-        }
-    }
-
-    /// The entries in key order.
-    public var entries: [(key: String, value: JSONValue)] { keys.map { ($0, values[ExactString($0)]!) } }
-
-    /// The number of entries.
-    public var count: Int { keys.count }
-}
+/// A JSON object.
+public typealias JSONObject = OrderedStringDictionary<JSONValue>
