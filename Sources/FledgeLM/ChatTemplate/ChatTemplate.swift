@@ -24,11 +24,17 @@ public struct ChatTemplate {
         var globals: [String: TemplateValue] = [:]
         for (name, token) in specialTokens { globals[name] = .string(token) }
         for (name, value) in variables.entries { globals[name] = TemplateValue(value) }
-        globals["messages"] = .list(messages.map { TemplateValue(Self.aliasingReasoning($0)) })
+        globals["messages"] = .list(messages.map { TemplateValue(Self.aliasingReasoning(Self.droppingNullFields($0))) })
         globals["tools"] = tools.map { .list($0.map(TemplateValue.init)) } ?? TemplateValue.none
         globals["documents"] = TemplateValue.none
         globals["add_generation_prompt"] = .bool(addGenerationPrompt)
         return try TemplateRenderer(globals: globals).render(statements)
+    }
+
+    /// transformers drops the message keys whose value is null (`content=None` from OpenAI-style APIs).
+    private static func droppingNullFields(_ message: JSONValue) -> JSONValue {
+        guard case .object(let object) = message else { return message }
+        return .object(JSONObject(object.entries.filter { $0.value != .null }.map { ($0.key, $0.value) }))
     }
 
     /// transformers copies reasoning given as `reasoning_content`, `thinking` or `reasoning` to both

@@ -1,0 +1,113 @@
+"""Render varied conversations through real chat templates with transformers' `apply_chat_template`
+and record the text and ids (or that it raised), as fixtures for `Tests/FledgeLMTests`.
+
+The templates are the copies of real model templates that TRL ships in `trl/chat_templates/`.
+Run after make_tokenizer_fixtures.py: python Scripts/reference/make_chat_template_fixtures.py [OUT_DIR]
+(default OUT_DIR: Tests/FledgeLMTests/Fixtures/chat). Needs `pip install transformers trl jinja2`.
+"""
+import json
+import os
+import shutil
+import sys
+
+import trl
+from transformers import AutoTokenizer
+
+TEMPLATES = ["llama3", "llama3_1", "llama3_2", "qwen2_5", "qwen3", "qwen3_instruct_2507", "gemma", "gemma3", "phi3",
+             "phi3_5", "deepseekv3", "deepseek_r1_distill", "qwen3_training", "llama3_training"]
+
+WEATHER_TOOL = {"type": "function", "function": {
+    "name": "get_weather", "description": "Get the weather in a city.",
+    "parameters": {"type": "object", "properties": {
+        "city": {"type": "string", "description": "City name, e.g. \"Paris\""},
+        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}}, "required": ["city"]}}}
+SEARCH_TOOL = {"type": "function", "function": {
+    "name": "search", "description": "Search the web — returns snippets.",
+    "parameters": {"type": "object", "properties": {"query": {"type": "string"}, "limit": {"type": "integer", "default": 3},
+                                                    "score": {"type": "number", "minimum": 0.5}}, "required": ["query"]}}}
+
+CONVERSATIONS = [
+    {"messages": [{"role": "user", "content": "Hello!"}]},
+    {"messages": [{"role": "system", "content": "You are a terse assistant."},
+                  {"role": "user", "content": "What is 2+2?"},
+                  {"role": "assistant", "content": "4"},
+                  {"role": "user", "content": "And 3+3?"}]},
+    {"messages": [{"role": "user", "content": "Tell me a joke."},
+                  {"role": "assistant", "content": "Why did the chicken cross the road?"},
+                  {"role": "user", "content": "Why?"},
+                  {"role": "assistant", "content": "To get to the other side."}]},
+    {"messages": [{"role": "system", "content": "  Leading and trailing spaces  \n"},
+                  {"role": "user", "content": "\tTabs\tand\nnewlines\n\n  and  runs   of spaces "},
+                  {"role": "assistant", "content": "Unicode: café naïve 東京 🤖👍🏽 e\u0301 Ωμέγα — “quotes” ‘single’"},
+                  {"role": "user", "content": "Emoji only: 🎉🎉🎉\nJSON-ish: {\"a\": [1, 2]} and <tags> & ampersands"}]},
+    {"messages": [{"role": "user", "content": "What's the weather in Paris?"},
+                  {"role": "assistant", "content": "", "tool_calls": [
+                      {"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}}]},
+                  {"role": "tool", "name": "get_weather", "content": "{\"temperature\": 21, \"sky\": \"clear\"}"},
+                  {"role": "assistant", "content": "It is 21 °C and clear in Paris."}],
+     "tools": [WEATHER_TOOL, SEARCH_TOOL]},
+    {"messages": [{"role": "system", "content": "Use tools when useful."},
+                  {"role": "user", "content": "Search for Swift tokenizers, then the weather in Zürich."},
+                  {"role": "assistant", "content": None, "tool_calls": [
+                      {"type": "function", "function": {"name": "search", "arguments": "{\"query\": \"Swift tokenizers\", \"limit\": 2}"}},
+                      {"type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Zürich\"}"}}]},
+                  {"role": "tool", "content": "[\"swift-transformers\", \"Fledge\"]"},
+                  {"role": "tool", "content": "{\"temperature\": 12.5}"},
+                  {"role": "assistant", "content": "Found two; it is 12.5 °C in Zürich."},
+                  {"role": "user", "content": "Thanks"}],
+     "tools": [SEARCH_TOOL, WEATHER_TOOL]},
+    {"messages": [{"role": "user", "content": "Think first: is 17 prime?"},
+                  {"role": "assistant", "content": "<think>\nCheck divisors up to 4.\n</think>\n\nYes, 17 is prime."},
+                  {"role": "user", "content": "And 21?"}]},
+    {"messages": [{"role": "user", "content": "Reason about 9."},
+                  {"role": "assistant", "content": "9 = 3 × 3.", "reasoning_content": "Nine is three squared."},
+                  {"role": "user", "content": "Now 10."},
+                  {"role": "assistant", "content": "10 = 2 × 5.", "reasoning_content": "Ten is two times five."}]},
+    {"messages": [{"role": "system", "content": "System only, no user."}]},
+    {"messages": [{"role": "user", "content": "First"}, {"role": "user", "content": "Second in a row"}]},
+    {"messages": [{"role": "user", "content": ""}, {"role": "assistant", "content": ""}]},
+    {"messages": [{"role": "user", "content": "Call a tool"},
+                  {"role": "assistant", "content": "Calling.", "tool_calls": [
+                      {"type": "function", "function": {"name": "search", "arguments": {"query": "q", "limit": 1, "score": 0.75, "flags": [True, None]}}}]}],
+     "tools": [SEARCH_TOOL]},
+]
+
+VARIABLES = {"llama3_2": {"date_string": "25 Nov 2026"}}
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "Tests/FledgeLMTests/Fixtures/chat"
+    tokenizer_dir = os.path.join(os.path.dirname(out.rstrip("/")), "tokenizers", "llama3")
+    template_dir = os.path.join(os.path.dirname(trl.__file__), "chat_templates")
+    os.makedirs(os.path.join(out, "templates"), exist_ok=True)
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    with open(os.path.join(out, "conversations.json"), "w") as f:
+        json.dump(CONVERSATIONS, f, indent=1, ensure_ascii=False)
+    cases = []
+    for name in TEMPLATES:
+        shutil.copy(os.path.join(template_dir, name + ".jinja"), os.path.join(out, "templates", name + ".jinja"))
+        with open(os.path.join(template_dir, name + ".jinja")) as f:
+            tokenizer.chat_template = f.read()
+        for index, conversation in enumerate(CONVERSATIONS):
+            for generation_prompt in (False, True):
+                case = {"template": name, "conversation": index, "add_generation_prompt": generation_prompt,
+                        "variables": VARIABLES.get(name, {})}
+                try:
+                    text = tokenizer.apply_chat_template(conversation["messages"], tools=conversation.get("tools"),
+                                                         add_generation_prompt=generation_prompt, tokenize=False,
+                                                         **case["variables"])
+                    ids = tokenizer.apply_chat_template(conversation["messages"], tools=conversation.get("tools"),
+                                                        add_generation_prompt=generation_prompt, tokenize=True,
+                                                        return_dict=False, **case["variables"])
+                    case.update(text=text, ids=list(ids))
+                except Exception as error:  # the template (or Python under it) raised: Fledge must raise too
+                    case["error"] = f"{type(error).__name__}: {error}"
+                cases.append(case)
+    with open(os.path.join(out, "expected.jsonl"), "w") as f:
+        for case in cases:
+            f.write(json.dumps(case, ensure_ascii=False) + "\n")
+    print(len(cases), "cases,", sum("error" in c for c in cases), "raise")
+
+
+if __name__ == "__main__":
+    main()
