@@ -1,0 +1,68 @@
+import ArgumentParser
+import FledgeLM
+import Foundation
+
+/// `fledge bench tokenizer`: load time and encode throughput, as `Scripts/bench/tokenizer_bench.py` measures the Rust library.
+struct BenchTokenizer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenizer",
+        abstract: "Time loading a tokenizer and encoding every line of a text file (one thread).")
+
+    @Option(name: .long, help: "Directory with tokenizer.json.")
+    var model: String
+
+    @Option(name: .long, help: "Text file; each line is encoded separately.")
+    var text: String
+
+    @Option(name: .long, help: "Timed repetitions (the best is reported).")
+    var repeats = 3
+
+    @Flag(name: .long, help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() throws {
+        var loadSeconds: [Double] = []
+        var tokenizer: Tokenizer? = nil
+        for _ in 0..<repeats {
+            let start = DispatchTime.now()
+            tokenizer = try Tokenizer(directory: model)
+            loadSeconds.append(Self.seconds(since: start))
+        }
+        let lines = try Tokenize.readText(text).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let bytes = lines.reduce(0) { $0 + $1.utf8.count }
+        var tokens = 0
+        var checksum = 0
+        var encodeSeconds: [Double] = []
+        for pass in 0...repeats {
+            // Pass 0 starts with an empty cache of encoded words; the others run with it filled.
+            let fresh = pass == 0 ? try Tokenizer(directory: model) : tokenizer!
+            let start = DispatchTime.now()
+            var count = 0
+            var sum = 0
+            for line in lines {
+                let ids = fresh.encode(line)
+                count += ids.count
+                for id in ids { sum &+= id }
+            }
+            encodeSeconds.append(Self.seconds(since: start))
+            (tokens, checksum) = (count, sum)
+        }
+        let warm = encodeSeconds.dropFirst().min()!
+        let report = JSONObject([
+            ("vocab_size", .int(tokenizer!.vocabularySize)), ("load_seconds", .double(loadSeconds.min()!)),
+            ("lines", .int(lines.count)), ("bytes", .int(bytes)), ("tokens", .int(tokens)), ("id_sum", .int(checksum)),
+            ("encode_cold_seconds", .double(encodeSeconds[0])), ("encode_warm_seconds", .double(warm)),
+            ("encode_cold_mb_per_s", .double(Double(bytes) / 1e6 / encodeSeconds[0])),
+            ("encode_warm_mb_per_s", .double(Double(bytes) / 1e6 / warm)),
+        ])
+        if json {
+            print(JSONWriter().string(.object(report)))
+        } else {
+            for (key, value) in report.entries { print("\(key): \(JSONWriter().string(value))") }
+        }
+    }
+
+    private static func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+}
