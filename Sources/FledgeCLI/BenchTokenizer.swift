@@ -28,7 +28,7 @@ struct BenchTokenizer: ParsableCommand {
             tokenizer = try Tokenizer(directory: model)
             loadSeconds.append(Self.seconds(since: start))
         }
-        let lines = try Tokenize.readText(text).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = try Tokenize.lines(of: text)
         let bytes = lines.reduce(0) { $0 + $1.utf8.count }
         var tokens = 0
         var checksum = 0

@@ -58,10 +58,8 @@ struct Tokenize: ParsableCommand {
     }
 
     private func encodeLines(of path: String, with tokenizer: Tokenizer) throws {
-        let content = try Self.readText(path)
-        for (number, line) in content.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-        where !line.allSatisfy(\.isWhitespace) {
-            guard case .string(let text)? = try Self.parse(String(line), path: "\(path), line \(number + 1)")["text"] else {
+        for (number, line) in try Self.lines(of: path).enumerated() where !line.allSatisfy(\.isWhitespace) {
+            guard case .string(let text)? = try Self.parse(line, path: "\(path), line \(number + 1)")["text"] else {
                 throw ValidationError("\(path), line \(number + 1): expected an object with a string field \"text\"")
             }
             print("{\"ids\": \(Self.json(ids: tokenizer.encode(text, addSpecialTokens: addSpecialTokens)))}")
@@ -79,6 +77,12 @@ struct Tokenize: ParsableCommand {
             guard let id = Int(part) else { throw ValidationError("--decode: '\(part)' is not an integer id") }
             return id
         }
+    }
+
+    /// The lines of a file, cut at every `\n` byte (as Python's `split("\n")`; Swift's `Character` split would keep `\r\n` whole).
+    static func lines(of path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        return data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
     }
 
     static func readText(_ path: String) throws -> String {
