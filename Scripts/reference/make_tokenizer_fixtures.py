@@ -184,11 +184,13 @@ def build(kind):
     elif kind == "legacy":
         tok.add_special_tokens([AddedToken("<|user|>", special=True, normalized=False),
                                 AddedToken("<|end|>", special=True, rstrip=True, normalized=False)])
+        tok.add_tokens([AddedToken("new token", normalized=True), AddedToken("<raw tag>", normalized=False)])
         config = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "add_bos_token": True,
                   "add_eos_token": False}
     else:
         tok.add_special_tokens([AddedToken("<start_of_turn>", special=True, normalized=False),
                                 AddedToken("<end_of_turn>", special=True, normalized=False)])
+        tok.add_tokens([AddedToken("ﬁne tune", normalized=True), AddedToken("Ⅻ", normalized=True, single_word=True)])
         config = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}
     config["tokenizer_class"] = "PreTrainedTokenizerFast"
     return tok, config

@@ -11,11 +11,14 @@ struct AddedTokenMatcher {
     /// Candidates by first byte, longest first.
     private let candidates: [[(bytes: [UInt8], token: AddedToken)]]
 
-    init(_ tokens: [AddedToken]) {
+    /// A matcher for `tokens`, whose text is looked for as `pattern` gives it (normalized tokens are
+    /// matched by their normalized content, as in `tokenizers`).
+    init(_ tokens: [AddedToken], pattern: (AddedToken) -> String = \.content) {
         var table = [[(bytes: [UInt8], token: AddedToken)]](repeating: [], count: 256)
         for token in tokens {
-            let bytes = Array(token.content.utf8)
-            table[Int(bytes[0])].append((bytes, token))
+            let bytes = Array(pattern(token).utf8)
+            guard let first = bytes.first else { continue }
+            table[Int(first)].append((bytes, token))
         }
         candidates = table.map { $0.sorted { $0.bytes.count > $1.bytes.count } }
     }

@@ -20,6 +20,8 @@ public final class Tokenizer: Sendable {
     private let addedTokens: [Int: AddedToken]
     private let addedTokenIDs: [ExactString: Int]
     private let tokens: [String?]
+    /// What the decoder sees for normalized added tokens whose normalized text differs (as `tokenizers` does).
+    private let normalizedAddedTokens: [Int: String]
     /// Ids of pieces already encoded; pieces repeat a lot in real text.
     private let cache = Mutex<[[UInt8]: [Int]]>([:])
     private static let cacheLimit = 200_000
@@ -56,21 +58,29 @@ public final class Tokenizer: Sendable {
         addedTokens = Dictionary(added.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         addedTokenIDs = Dictionary(added.map { (ExactString($0.content), $0.id) }, uniquingKeysWith: { $1 })
         rawMatcher = AddedTokenMatcher(added.filter { !$0.normalized })
-        normalizedMatcher = AddedTokenMatcher(added.filter(\.normalized))
         var tokens = [String?](repeating: nil, count: max(model.vocabulary.values.max() ?? -1, added.map(\.id).max() ?? -1) + 1)
         for (token, id) in model.vocabulary { tokens[id] = token.value }
         for token in added { tokens[token.id] = token.content }
         self.tokens = tokens
+        var normalizedAddedTokens: [Int: String] = [:]
+        if let normalizer {
+            for token in added where token.normalized {
+                let normalized = normalizer.normalize(token.content)
+                if ExactString(normalized) != ExactString(token.content) { normalizedAddedTokens[token.id] = normalized }
+            }
+        }
+        self.normalizedAddedTokens = normalizedAddedTokens
+        normalizedMatcher = AddedTokenMatcher(added.filter(\.normalized)) { normalizedAddedTokens[$0.id] ?? $0.content }
         let lookUp: (String) -> Int? = { [addedTokenIDs] in addedTokenIDs[ExactString($0)] ?? model.vocabulary[ExactString($0)] }
         if config.addBOSToken != nil || config.addEOSToken != nil {
-            postProcessor = try Self.bosEOSTemplate(config, path: path, vocabulary: lookUp)
+            postProcessor = Self.bosEOSTemplate(config, vocabulary: lookUp)
         } else {
             postProcessor = file["post_processor"].isNull ? nil : try PostProcessor(file["post_processor"], vocabulary: lookUp)
         }
     }
 
     /// transformers replaces the post-processor with `bos? $A eos?` when the config sets `add_bos_token` or `add_eos_token`.
-    private static func bosEOSTemplate(_ config: TokenizerConfig, path: String, vocabulary: (String) -> Int?) throws(TokenizerError) -> PostProcessor {
+    private static func bosEOSTemplate(_ config: TokenizerConfig, vocabulary: (String) -> Int?) -> PostProcessor {
         func id(_ token: String?, enabled: Bool?) -> [Int] {
             guard enabled == true, let token, let id = vocabulary(token) else { return [] }
             return [id]
@@ -145,7 +155,7 @@ public final class Tokenizer: Sendable {
     /// The text of `ids`, as `tokenizer.decode(ids, skip_special_tokens=...)` gives it. Unknown ids are skipped.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) -> String {
         let pieces = ids.compactMap { id -> String? in
-            guard let token = token(of: id) else { return nil }
+            guard let token = normalizedAddedTokens[id] ?? token(of: id) else { return nil }
             return skipSpecialTokens && isSpecial(id) ? nil : token
         }
         return decoder?.decode(pieces) ?? pieces.joined(separator: " ")
