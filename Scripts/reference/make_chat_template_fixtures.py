@@ -69,13 +69,18 @@ CONVERSATIONS = [
     {"messages": [{"role": "system", "content": "System only, no user."}]},
     {"messages": [{"role": "user", "content": "First"}, {"role": "user", "content": "Second in a row"}]},
     {"messages": [{"role": "user", "content": ""}, {"role": "assistant", "content": ""}]},
+    {"messages": [{"role": "system", "content": [{"type": "text", "text": "Describe images briefly."}]},
+                  {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What is in this picture?"}]},
+                  {"role": "assistant", "content": [{"type": "text", "text": "A cat on a mat."}]}]},
     {"messages": [{"role": "user", "content": "Call a tool"},
                   {"role": "assistant", "content": "Calling.", "tool_calls": [
                       {"type": "function", "function": {"name": "search", "arguments": {"query": "q", "limit": 1, "score": 0.75, "flags": [True, None]}}}]}],
      "tools": [SEARCH_TOOL]},
 ]
 
-VARIABLES = {"llama3_2": {"date_string": "25 Nov 2026"}}
+# Extra template variables, one rendering per entry.
+VARIABLES = {"llama3_2": [{"date_string": "25 Nov 2026"}], "qwen3": [{}, {"enable_thinking": False}],
+             "qwen3_5_think": [{}, {"enable_thinking": False}], "llama3_1": [{}, {"tools_in_user_message": False}]}
 
 
 def main():
@@ -92,9 +97,9 @@ def main():
         with open(os.path.join(template_dir, name + ".jinja")) as f:
             tokenizer.chat_template = f.read()
         for index, conversation in enumerate(CONVERSATIONS):
-            for generation_prompt in (False, True):
+            for generation_prompt, variables in [(g, v) for v in VARIABLES.get(name, [{}]) for g in (False, True)]:
                 case = {"template": name, "conversation": index, "add_generation_prompt": generation_prompt,
-                        "variables": VARIABLES.get(name, {})}
+                        "variables": variables}
                 try:
                     text = tokenizer.apply_chat_template(conversation["messages"], tools=conversation.get("tools"),
                                                          add_generation_prompt=generation_prompt, tokenize=False,
