@@ -11,7 +11,11 @@ public struct ExactString: Hashable, Sendable {
     public init(_ value: String) { self.value = value }
 
     public static func == (left: ExactString, right: ExactString) -> Bool {
-        left.value.utf8.elementsEqual(right.value.utf8)
+        var a = left.value
+        var b = right.value
+        return a.withUTF8 { first in
+            b.withUTF8 { second in first.count == second.count && first.elementsEqual(second) }
+        }
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -4,7 +4,9 @@
 public struct OrderedStringDictionary<Value> {
     /// The keys in the order they were first set.
     public private(set) var keys: [String] = []
-    private var values: [ExactString: Value] = [:]
+    /// The values, in the order of `keys`.
+    public private(set) var orderedValues: [Value] = []
+    private var positions: [ExactString: Int] = [:]
 
     /// An empty dictionary.
     public init() {}
@@ -16,21 +18,28 @@ public struct OrderedStringDictionary<Value> {
 
     /// The value for `key`; setting a new key appends it, setting an existing one keeps its place.
     public subscript(key: String) -> Value? {
-        get { values[ExactString(key)] }
+        get { positions[ExactString(key)].map { orderedValues[$0] } }
         set {
+            let exact = ExactString(key)
             if let newValue {
-                if values.updateValue(newValue, forKey: ExactString(key)) == nil { keys.append(key) }
-            } else if values.removeValue(forKey: ExactString(key)) != nil {
-                keys.removeAll { ExactString($0) == ExactString(key) }
+                // One hash lookup for a new key (the common case while parsing).
+                if let position = positions.updateValue(keys.count, forKey: exact) {
+                    positions[exact] = position
+                    orderedValues[position] = newValue
+                } else {
+                    keys.append(key)
+                    orderedValues.append(newValue)
+                }
+            } else if let position = positions.removeValue(forKey: exact) {
+                keys.remove(at: position)
+                orderedValues.remove(at: position)
+                for (index, key) in keys.enumerated().dropFirst(position) { positions[ExactString(key)] = index }
             }
         }
     }
 
     /// The entries in key order.
-    public var entries: [(key: String, value: Value)] { keys.map { ($0, values[ExactString($0)]!) } }
-
-    /// The values in key order.
-    public var orderedValues: [Value] { keys.map { values[ExactString($0)]! } }
+    public var entries: [(key: String, value: Value)] { Array(zip(keys, orderedValues)) }
 
     /// The number of entries.
     public var count: Int { keys.count }
@@ -38,7 +47,9 @@ public struct OrderedStringDictionary<Value> {
     /// The same keys with transformed values.
     public func mapValues<T>(_ transform: (Value) throws -> T) rethrows -> OrderedStringDictionary<T> {
         var result = OrderedStringDictionary<T>()
-        for key in keys { result[key] = try transform(values[ExactString(key)]!) }
+        result.keys = keys
+        result.orderedValues = try orderedValues.map(transform)
+        result.positions = positions
         return result
     }
 }

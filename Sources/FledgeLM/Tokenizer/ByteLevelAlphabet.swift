@@ -17,11 +17,11 @@ enum ByteLevelAlphabet {
         return table
     }()
 
-    /// The byte each alphabet character stands for.
-    static let bytes: [Unicode.Scalar: UInt8] = {
-        var map: [Unicode.Scalar: UInt8] = [:]
-        for (byte, scalar) in characters.enumerated() { map[scalar] = UInt8(byte) }
-        return map
+    /// The byte each alphabet character stands for, indexed by the character's code point (-1: not in the alphabet).
+    static let bytes: [Int16] = {
+        var table = [Int16](repeating: -1, count: 324)
+        for (byte, scalar) in characters.enumerated() { table[Int(scalar.value)] = Int16(byte) }
+        return table
     }()
 
     /// The raw bytes a token written in the alphabet stands for, or `nil` if it has other characters.
@@ -29,8 +29,8 @@ enum ByteLevelAlphabet {
         var result: [UInt8] = []
         result.reserveCapacity(token.utf8.count)
         for scalar in token.unicodeScalars {
-            guard let byte = bytes[scalar] else { return nil }
-            result.append(byte)
+            guard scalar.value < bytes.count, bytes[Int(scalar.value)] >= 0 else { return nil }
+            result.append(UInt8(bytes[Int(scalar.value)]))
         }
         return result
     }

@@ -3,13 +3,19 @@
 struct JSONField {
     let value: JSONValue
     let file: String
-    let path: String
+    private let prefix: String
+    /// The position in the parent array; kept apart so that reading a 150k-element array makes no path strings.
+    private let index: Int?
 
-    init(_ value: JSONValue, file: String, path: String) {
+    init(_ value: JSONValue, file: String, path: String, index: Int? = nil) {
         self.value = value
         self.file = file
-        self.path = path
+        prefix = path
+        self.index = index
     }
+
+    /// Where the value is, e.g. `model.merges[3]`.
+    var path: String { index.map { "\(prefix)[\($0)]" } ?? prefix }
 
     /// A child field; missing keys read as `null`.
     subscript(key: String) -> JSONField {
@@ -52,7 +58,8 @@ struct JSONField {
 
     func array() throws(TokenizerError) -> [JSONField] {
         guard case .array(let elements) = value else { throw wrongType("an array") }
-        return elements.enumerated().map { JSONField($1, file: file, path: "\(path)[\($0)]") }
+        let arrayPath = path
+        return elements.enumerated().map { JSONField($1, file: file, path: arrayPath, index: $0) }
     }
 
     func object() throws(TokenizerError) -> JSONObject {
