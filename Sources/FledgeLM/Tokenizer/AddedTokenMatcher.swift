@@ -21,9 +21,11 @@ struct AddedTokenMatcher {
             table[Int(first)].append((bytes, token))
         }
         candidates = table.map { $0.sorted { $0.bytes.count > $1.bytes.count } }
+        isEmpty = table.allSatisfy { $0.isEmpty }
     }
 
-    var isEmpty: Bool { candidates.allSatisfy(\.isEmpty) }
+    /// Whether there is no token to look for.
+    let isEmpty: Bool
 
     /// Cuts `text` into tokens and the text between them (no empty text segments).
     func segments(of text: [UInt8]) -> [TextSegment] {
