@@ -30,7 +30,7 @@ final class ChatTemplateTests: XCTestCase {
             let label = "\(name) conversation \(index) add_generation_prompt=\(generationPrompt)"
             do {
                 let text = try templates[name]!.render(messages: messages, tools: tools, addGenerationPrompt: generationPrompt,
-                                                       specialTokens: tokenizer.specialTokenVariables, variables: variables)
+                                                       specialTokens: tokenizer.config.specialTokens, variables: variables)
                 if let error = testCase["error"]?.stringValue {
                     failures += 1
                     XCTFail("\(label): transformers raised \(error), Fledge rendered \(text.debugDescription)")

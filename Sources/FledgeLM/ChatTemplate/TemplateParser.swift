@@ -62,7 +62,7 @@ struct TemplateParser {
         case "macro": return try macroStatement()
         case "break", "continue":
             try expect(.blockEnd, "'%}'")
-            return .loopControl(isBreak: name == "break", position: position)
+            return .loopControl(isBreak: name == "break")
         case "generation":
             try expect(.blockEnd, "'%}'")
             let (body, _) = try statements(until: ["endgeneration"])

@@ -71,7 +71,7 @@ final class TemplateRenderer {
             assign(name, .string(try capture(body)))
         case .macro(let name, let parameters, let body):
             assign(name, .function(macro(name: name, parameters: parameters, body: body)))
-        case .loopControl(let isBreak, _):
+        case .loopControl(let isBreak):
             return isBreak ? .breakLoop : .continueLoop
         case .generation(let body):
             return try execute(body)

@@ -36,7 +36,7 @@ indirect enum Statement {
     case set(target: AssignmentTarget, value: Located<Expression>)
     case setBlock(name: String, body: [Statement])
     case macro(name: String, parameters: [(String, Expression?)], body: [Statement])
-    case loopControl(isBreak: Bool, position: SourcePosition)
+    case loopControl(isBreak: Bool)
     /// transformers' `{% generation %}` block, which only marks assistant text.
     case generation([Statement])
 

@@ -112,7 +112,7 @@ struct BPEModel {
         var index = 0
         while index < piece.count {
             let lead = piece[index]
-            let length = byteLevel || lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
+            let length = byteLevel ? 1 : lead.utf8SequenceLength
             let end = min(index + length, piece.count)
             defer { index = end }
             var id: Int32 = -1

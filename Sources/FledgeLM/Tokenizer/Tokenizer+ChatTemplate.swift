@@ -1,14 +1,4 @@
 extension Tokenizer {
-    /// The special tokens transformers passes to chat templates.
-    public var specialTokenVariables: [String: String] {
-        var variables: [String: String] = [:]
-        variables["bos_token"] = config.bosToken
-        variables["eos_token"] = config.eosToken
-        variables["unk_token"] = config.unknownToken
-        variables["pad_token"] = config.padToken
-        return variables
-    }
-
     /// The chat template transformers would pick: the `tool_use` template when tools are given and
     /// one exists, else the `default` one.
     public func chatTemplate(forTools hasTools: Bool) throws(TemplateError) -> ChatTemplate {
@@ -27,7 +17,7 @@ extension Tokenizer {
                                   variables: JSONObject = JSONObject()) throws(TemplateError) -> (text: String, ids: [Int]) {
         let template = try chatTemplate(forTools: tools != nil)
         let text = try template.render(messages: messages, tools: tools, addGenerationPrompt: addGenerationPrompt,
-                                       specialTokens: specialTokenVariables, variables: variables)
+                                       specialTokens: config.specialTokens, variables: variables)
         return (text, encode(text))
     }
 }

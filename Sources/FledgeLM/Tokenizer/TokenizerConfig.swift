@@ -1,14 +1,13 @@
 /// What transformers reads from `tokenizer_config.json` (and `chat_template.jinja`): special
 /// tokens, whether to add BOS/EOS, and the chat templates.
 public struct TokenizerConfig: Sendable {
+    /// The named special tokens that are set (`bos_token`, `eos_token`, `unk_token`, `sep_token`,
+    /// `pad_token`, `cls_token`, `mask_token`), as transformers' `special_tokens_map` gives them to chat templates.
+    public var specialTokens: [String: String] = [:]
     /// `bos_token`, if set.
-    public var bosToken: String?
+    public var bosToken: String? { specialTokens["bos_token"] }
     /// `eos_token`, if set.
-    public var eosToken: String?
-    /// `unk_token`, if set.
-    public var unknownToken: String?
-    /// `pad_token`, if set.
-    public var padToken: String?
+    public var eosToken: String? { specialTokens["eos_token"] }
     /// `add_bos_token`, only when the file sets it (then it replaces the post-processor, as transformers does).
     public var addBOSToken: Bool?
     /// `add_eos_token`, only when the file sets it.
@@ -25,10 +24,9 @@ public struct TokenizerConfig: Sendable {
         do { root = try JSONParser.parse(bytes) } catch { throw .invalidJSON(path: path, error: error) }
         let field = JSONField(root, file: path, path: "")
         _ = try field.object()
-        bosToken = try Self.tokenName(field["bos_token"])
-        eosToken = try Self.tokenName(field["eos_token"])
-        unknownToken = try Self.tokenName(field["unk_token"])
-        padToken = try Self.tokenName(field["pad_token"])
+        for name in ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"] {
+            specialTokens[name] = try Self.tokenName(field[name])
+        }
         addBOSToken = field["add_bos_token"].isNull ? nil : try field["add_bos_token"].bool(default: false)
         addEOSToken = field["add_eos_token"].isNull ? nil : try field["add_eos_token"].bool(default: false)
         let templates = field["chat_template"]

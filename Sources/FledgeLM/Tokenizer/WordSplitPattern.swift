@@ -41,7 +41,7 @@ enum WordSplitPattern {
                 index += 1
                 continue
             }
-            let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
+            let length = lead.utf8SequenceLength
             var value = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
             for next in (index + 1)..<min(index + length, text.count) { value = value << 6 | UInt32(text[next] & 0x3F) }
             let scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
