@@ -78,6 +78,45 @@ CONVERSATIONS = [
      "tools": [SEARCH_TOOL]},
 ]
 
+# Small templates exercising Jinja semantics one by one, rendered against MESSAGES.
+SNIPPETS = [
+ "{{ messages[0].content }}", "{{ messages[0]['content'] | upper }}", "{{ messages | length }}",
+ "{% for m in messages %}{{ loop.index }}/{{ loop.length }}{{ ',' if not loop.last }}{% endfor %}",
+ "{% for m in messages %}{% for c in m.role %}{{ loop.index0 }}{% endfor %}|{{ loop.index }}{% endfor %}",
+ "{{ 'a\\tb\\n' }}", "{{ \"it's\" }}", "{{ [1, 'a', none, true, 1.5] }}", "{{ {'a': 1, 'b': [2]} }}",
+ "{{ 10 / 4 }} {{ 10 // 4 }} {{ -10 // 4 }} {{ 10 % -3 }} {{ 2 ** 10 }} {{ 1e3 }} {{ 0.1 + 0.2 }}",
+ "{{ 'abc' * 2 }} {{ [1] * 3 }} {{ 'x' ~ 1 ~ none }}", "{{ 1 == 1.0 }} {{ 'a' < 'b' }} {{ [1,2] == [1,2] }}",
+ "{{ undefined_var }}|{{ undefined_var is defined }}|{{ undefined_var | default('d') }}",
+ "{{ none | default('d') }}|{{ '' | default('d', true) }}", "{{ undefined_var.attr }}",
+ "{{ messages[5] }}|{{ messages[-1].role }}", "{{ 'hello world'.split() }} {{ ' a  b '.split(' ') }} {{ 'a,b,c'.rsplit(',', 1) }}",
+ "{{ '  x '.strip() }}|{{ 'xxhixx'.strip('x') }}|{{ 'Hello'.lower() }}{{ 'hello world'.title() }}{{ 'hELLO'.capitalize() }}",
+ "{{ 'abc'[1:] }} {{ 'abc'[::-1] }} {{ [1,2,3,4][1:3] }} {{ [1,2,3,4][-2:] }} {{ [1,2,3][::2] }}",
+ "{{ messages | map(attribute='role') | join(', ') }}", "{{ messages | selectattr('role', 'equalto', 'user') | list | length }}",
+ "{% for k, v in {'x': 1, 'y': 2}.items() %}{{ k }}={{ v }};{% endfor %}",
+ "{{ [3,1,2] | sort }} {{ [3,1,2] | sort(reverse=true) }} {{ ['b','A','c'] | sort }} {{ [1,2,2,3] | unique | list }}",
+ "{{ 'x' in 'xyz' }} {{ 'a' in ['a'] }} {{ 'k' in {'k': 1} }} {{ 'z' not in 'abc' }}",
+ "{{ 42 | string }}{{ '7' | int + 1 }}{{ '2.5' | float }}{{ -3 | abs }}", "{{ [1, 2] | first }}{{ [1, 2] | last }}{{ 'abc' | first }}",
+ "{{ {'a': [1, {'b': 'é\"'}], 'c': none} | tojson }}", "{{ {'a': 1} | tojson(indent=2) }}", "{{ 'x' | tojson }}{{ 1.0 | tojson }}",
+ "{% set x = 1 %}{% for i in [1,2] %}{% set x = x + i %}{{ x }}{% endfor %}{{ x }}",
+ "{% set ns = namespace(a=1) %}{% for i in [1,2] %}{% set ns.a = ns.a * 10 %}{% endfor %}{{ ns.a }}",
+ "{% macro m(a, b=2) %}{{ a }}-{{ b }}{% endmacro %}{{ m(1) }} {{ m(1, b=3) }} {{ m('x', 'y') }}",
+ "{% if 0 %}a{% elif [] %}b{% elif 'x' %}c{% else %}d{% endif %}", "{{ 'yes' if 1 else 'no' }}{{ 'yes' if 0 }}",
+ "{{ messages[0].content is string }} {{ 1 is number }} {{ true is number }} {{ 1.5 is integer }} {{ {} is mapping }} {{ 'x' is iterable }} {{ none is none }}",
+ "{{ 3 is odd }} {{ 4 is even }} {{ 9 is divisibleby 3 }} {{ 'A' is upper }}",
+ "  {% if true %}\n    indented\n  {% endif %}\nafter", "{% for i in range(3) -%}\n  {{ i }}\n{%- endfor %}", "a  {#- comment -#}  b",
+ "{{ 'a' + 1 }}", "{{ none + 'a' }}", "{{ [1,2].append(3) }}", "{{ raise_exception('boom') }}",
+ "{{ range(2, 10, 3) | list }}", "{{ dict(a=1, b=2) }}", "{{ (1, 2)[0] }}", "{{ 'a' 'b' }}", "{{ -1 }}{{ -(1+2) }}{{ not true }}",
+ "{% for x in [] %}x{% else %}empty{% endfor %}", "{% for x in [1,2,3] if x > 1 %}{{ x }}{{ loop.index }}{% endfor %}",
+ "{% set y %}block {{ 1 }}{% endset %}[{{ y }}]", "{{ 'a-b-c'.replace('-', '+', 1) }} {{ 'abcabc'.find('c') }} {{ 'aaa'.count('a') }}",
+ "{{ 'Hi' | trim | lower | replace('h', 'j') }}", "{{ messages[0] }}", "{{ true }}{{ false }}{{ none }}",
+ "{{ [1, [2, 'x']] | tojson }}{{ 1e-7 }} {{ 12345678901234567.0 }} {{ 3.0 }}",
+ "{{ 'x'.startswith('x') and 'y'.endswith(('a', 'y')) }}", "{{ messages[0].get('role') }}{{ messages[0].get('nope', 'dflt') }}",
+ "{% for m in messages %}{{ loop.previtem.role if loop.previtem is defined }};{% endfor %}",
+ "{{ 5 > 3 > 1 }}", "{{ [] | first }}|", "{{ 'abc'[10] }}|", "{{ messages[0].content[0:3] }}",
+]
+MESSAGES = [{"role": "user", "content": "Hello there"}, {"role": "assistant", "content": "Hi"}]
+CONVERSATIONS.append({"messages": MESSAGES})
+
 # Extra template variables, one rendering per entry.
 VARIABLES = {"llama3_2": [{"date_string": "25 Nov 2026"}], "qwen3": [{}, {"enable_thinking": False}],
              "qwen3_5_think": [{}, {"enable_thinking": False}], "llama3_1": [{}, {"tools_in_user_message": False}]}
@@ -112,6 +151,14 @@ def main():
                 except Exception as error:  # the template (or Python under it) raised: Fledge must raise too
                     case["error"] = f"{type(error).__name__}: {error}"
                 cases.append(case)
+    for source in SNIPPETS:
+        tokenizer.chat_template = source
+        case = {"source": source, "conversation": len(CONVERSATIONS) - 1}
+        try:
+            case["text"] = tokenizer.apply_chat_template(MESSAGES, tokenize=False)
+        except Exception as error:
+            case["error"] = f"{type(error).__name__}: {error}"
+        cases.append(case)
     with open(os.path.join(out, "expected.jsonl"), "w") as f:
         for case in cases:
             f.write(json.dumps(case, ensure_ascii=False) + "\n")

@@ -41,21 +41,31 @@ extension TemplateParser {
         return try comparison()
     }
 
+    /// Comparisons chain as in Python: `a < b < c` is `a < b and b < c`.
     private mutating func comparison() throws(TemplateError) -> Expression {
-        var left = try additive()
+        var operand = try additive()
+        var chain: Expression? = nil
         while true {
             let position = current.position
+            var comparison: Expression
             if case .symbol(let symbol) = current.kind, ["==", "!=", "<", ">", "<=", ">="].contains(symbol) {
                 _ = next()
-                left = .binary(symbol, left, try additive(), position)
+                let right = try additive()
+                comparison = .binary(symbol, operand, right, position)
+                operand = right
             } else if accept(.name("in")) {
-                left = .binary("in", left, try additive(), position)
+                let right = try additive()
+                comparison = .binary("in", operand, right, position)
+                operand = right
             } else if case .name("not") = current.kind, index + 1 < tokens.count, tokens[index + 1].kind == .name("in") {
                 index += 2
-                left = .unary("not", .binary("in", left, try additive(), position), position)
+                let right = try additive()
+                comparison = .unary("not", .binary("in", operand, right, position), position)
+                operand = right
             } else {
-                return left
+                return chain ?? operand
             }
+            chain = chain.map { .binary("and", $0, comparison, position) } ?? comparison
         }
     }
 

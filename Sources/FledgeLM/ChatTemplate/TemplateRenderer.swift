@@ -88,32 +88,43 @@ final class TemplateRenderer {
         return output
     }
 
+    /// Each iteration runs in a scope of its own: `{% set %}` in a loop body does not carry over to
+    /// the next iteration or out of the loop (namespaces exist for that).
     private func loop(targets: [String], iterable: Located<Expression>, filter: Located<Expression>?, body: [Statement],
                       otherwise: [Statement]) throws(TemplateError) -> Flow {
         var items = try TemplateOperations.iterate(try evaluate(iterable.node), at: iterable.position)
-        scopes.append([:])
-        defer { scopes.removeLast() }
         if let filter {
             var kept: [TemplateValue] = []
-            for item in items {
+            for item in items where try inScope({ () throws(TemplateError) in
                 try bind(targets, to: item, at: iterable.position)
-                if try evaluate(filter.node).isTruthy { kept.append(item) }
+                return try evaluate(filter.node).isTruthy
+            }) {
+                kept.append(item)
             }
             items = kept
         }
-        guard !items.isEmpty else { return try execute(otherwise) }
+        guard !items.isEmpty else { return try inScope { () throws(TemplateError) in try execute(otherwise) } }
         for (index, item) in items.enumerated() {
-            try bind(targets, to: item, at: iterable.position)
-            assign("loop", .dictionary(OrderedStringDictionary([
-                ("index", .int(index + 1)), ("index0", .int(index)),
-                ("revindex", .int(items.count - index)), ("revindex0", .int(items.count - index - 1)),
-                ("first", .bool(index == 0)), ("last", .bool(index == items.count - 1)), ("length", .int(items.count)),
-                ("previtem", index > 0 ? items[index - 1] : .undefined("loop.previtem")),
-                ("nextitem", index + 1 < items.count ? items[index + 1] : .undefined("loop.nextitem")),
-            ])))
-            if try execute(body) == .breakLoop { break }
+            let flow = try inScope { () throws(TemplateError) in
+                try bind(targets, to: item, at: iterable.position)
+                assign("loop", .dictionary(OrderedStringDictionary([
+                    ("index", .int(index + 1)), ("index0", .int(index)),
+                    ("revindex", .int(items.count - index)), ("revindex0", .int(items.count - index - 1)),
+                    ("first", .bool(index == 0)), ("last", .bool(index == items.count - 1)), ("length", .int(items.count)),
+                    ("previtem", index > 0 ? items[index - 1] : .undefined("loop.previtem")),
+                    ("nextitem", index + 1 < items.count ? items[index + 1] : .undefined("loop.nextitem")),
+                ])))
+                return try execute(body)
+            }
+            if flow == .breakLoop { break }
         }
         return .normal
+    }
+
+    private func inScope<T>(_ work: () throws(TemplateError) -> T) throws(TemplateError) -> T {
+        scopes.append([:])
+        defer { scopes.removeLast() }
+        return try work()
     }
 
     private func bind(_ targets: [String], to item: TemplateValue, at position: SourcePosition) throws(TemplateError) {
