@@ -14,6 +14,11 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalize
 
 GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 LLAMA3_PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
+# DeepSeek-V3-style splits and GPT-4o's pattern: other regexes, which Fledge runs through its regex fallback.
+DIGITS_PATTERN = r"""\p{N}{1,3}"""
+CJK_PATTERN = r"""[一-龥\u3040-ゟ゠-ヿ]+"""
+DEEPSEEK_PATTERN = r"""[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
+O200K_PATTERN = r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
 QWEN2_PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
 
 WORDS = """the quick brown fox jumps over lazy dog tokenizer model training reward policy gradient
@@ -99,6 +104,15 @@ def byte_level(kind, vocab_size, texts):
     tok = Tokenizer(models.BPE(ignore_merges=(kind == "llama3")))
     if kind == "gpt2":
         tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    elif kind == "regex":
+        tok.pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.Split(Regex(DIGITS_PATTERN), behavior="isolated", invert=False),
+            pre_tokenizers.Split(Regex(CJK_PATTERN), behavior="isolated", invert=False),
+            pre_tokenizers.Split(Regex(DEEPSEEK_PATTERN), behavior="isolated", invert=False),
+            pre_tokenizers.Split(Regex(O200K_PATTERN), behavior="isolated", invert=False),
+            pre_tokenizers.Split("-", behavior="merged_with_previous", invert=False),
+            pre_tokenizers.ByteLevel(add_prefix_space=True, trim_offsets=False, use_regex=False),
+        ])
     else:
         pattern = LLAMA3_PATTERN if kind == "llama3" else QWEN2_PATTERN
         tok.pre_tokenizer = pre_tokenizers.Sequence([
@@ -153,7 +167,7 @@ def sentencepiece(kind, vocab_size, texts):
 
 def build(kind):
     texts = training_text(7, 4000)
-    if kind in ("gpt2", "qwen2", "llama3"):
+    if kind in ("gpt2", "qwen2", "llama3", "regex"):
         tok = byte_level(kind, 1200, texts)
     else:
         tok = sentencepiece(kind, 900, texts)
@@ -181,6 +195,11 @@ def build(kind):
             processors.TemplateProcessing(single="<|begin_of_text|> $A", pair="<|begin_of_text|> $A <|begin_of_text|> $B",
                                           special_tokens=[("<|begin_of_text|>", bos)])])
         config = {"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"}
+    elif kind == "regex":
+        tok.add_special_tokens([AddedToken("<｜begin▁of▁sentence｜>", special=True, normalized=False)])
+        tok.post_processor = processors.TemplateProcessing(single="<｜begin▁of▁sentence｜> $A",
+                                                           special_tokens=[("<｜begin▁of▁sentence｜>", 1200)])
+        config = {"bos_token": "<｜begin▁of▁sentence｜>", "eos_token": "<｜begin▁of▁sentence｜>"}
     elif kind == "legacy":
         tok.add_special_tokens([AddedToken("<|user|>", special=True, normalized=False),
                                 AddedToken("<|end|>", special=True, rstrip=True, normalized=False)])
@@ -199,7 +218,7 @@ def build(kind):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "Tests/FledgeLMTests/Fixtures/tokenizers"
     from transformers import AutoTokenizer
-    for kind in ["gpt2", "qwen2", "llama3", "legacy", "metaspace"]:
+    for kind in ["gpt2", "qwen2", "llama3", "regex", "legacy", "metaspace"]:
         tok, config = build(kind)
         directory = os.path.join(out, kind)
         os.makedirs(directory, exist_ok=True)

@@ -34,6 +34,7 @@ final class TokenizerTests: XCTestCase {
     func testGPT2ByteLevel() throws { try checkCorpus("gpt2") }
     func testQwen2ByteLevel() throws { try checkCorpus("qwen2") }
     func testLlama3ByteLevel() throws { try checkCorpus("llama3") }
+    func testOtherRegexesThroughTheRegexFallback() throws { try checkCorpus("regex") }
     func testSentencePieceByteFallback() throws { try checkCorpus("legacy") }
     func testMetaspaceWithUnknownToken() throws { try checkCorpus("metaspace") }
 }

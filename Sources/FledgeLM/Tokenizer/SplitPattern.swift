@@ -39,11 +39,19 @@ enum SplitPattern {
             return pattern.matches(in: text)
         case .regex(let regex):
             let string = String(decoding: text, as: UTF8.self)
-            let utf16 = string.utf16
-            return regex.matches(in: string, range: NSRange(location: 0, length: utf16.count)).compactMap { match in
-                guard let range = Range(match.range, in: string), !range.isEmpty else { return nil }
-                let start = string.utf8.distance(from: string.startIndex, to: range.lowerBound)
-                return start..<(start + string.utf8.distance(from: range.lowerBound, to: range.upperBound))
+            // NSRegularExpression counts UTF-16 units; map them to UTF-8 offsets scalar by scalar
+            // (String.Index conversions round to whole characters, which would drop matches inside one).
+            var utf8Offsets = [Int](repeating: 0, count: string.utf16.count + 1)
+            var utf16Offset = 0
+            var utf8Offset = 0
+            for scalar in string.unicodeScalars {
+                utf16Offset += scalar.utf16.count
+                utf8Offset += scalar.utf8.count
+                utf8Offsets[utf16Offset] = utf8Offset
+            }
+            return regex.matches(in: string, range: NSRange(location: 0, length: string.utf16.count)).compactMap { match in
+                let range = utf8Offsets[match.range.lowerBound]..<utf8Offsets[match.range.upperBound]
+                return range.isEmpty ? nil : range
             }
         }
     }
