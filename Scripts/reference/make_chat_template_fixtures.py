@@ -144,7 +144,7 @@ def main():
                                                          add_generation_prompt=generation_prompt, tokenize=False,
                                                          **case["variables"])
                     case["text"] = text
-                    if name in CORE_TEMPLATES:
+                    if name in CORE_TEMPLATES and not generation_prompt:  # ids for half the cases keep the file small
                         case["ids"] = list(tokenizer.apply_chat_template(
                             conversation["messages"], tools=conversation.get("tools"), add_generation_prompt=generation_prompt,
                             tokenize=True, return_dict=False, **case["variables"]))
@@ -161,7 +161,7 @@ def main():
         cases.append(case)
     with open(os.path.join(out, "expected.jsonl"), "w") as f:
         for case in cases:
-            f.write(json.dumps(case, ensure_ascii=False) + "\n")
+            f.write(json.dumps(case, ensure_ascii=False, separators=(",", ":")) + "\n")
     print(len(cases), "cases,", sum("error" in c for c in cases), "raise")
 
 

@@ -85,14 +85,35 @@ EDGE_LINES = [
 ]
 
 
-def corpus(seed, count, specials):
+# Code point ranges for random lines: scripts, combining marks, astral planes, tag characters,
+# compatibility forms, variation selectors, unusual whitespace.
+RANDOM_RANGES = [(0x20, 0x7E)] * 6 + [(0x09, 0x0D), (0xA0, 0x17F), (0x300, 0x36F), (0x370, 0x52F), (0x590, 0x6FF),
+                 (0x900, 0x97F), (0x1100, 0x11FF), (0x2000, 0x206F), (0x2150, 0x218F), (0x3000, 0x30FF), (0x4E00, 0x4E80),
+                 (0xAC00, 0xAC50), (0xFB00, 0xFB4F), (0xFE00, 0xFE0F), (0xFF00, 0xFFEF), (0x1F300, 0x1F6FF),
+                 (0x1D400, 0x1D4FF), (0xE0000, 0xE007F), (0x10000, 0x1007F)]
+
+
+def random_line(rng, specials):
+    parts = []
+    for _ in range(rng.randint(0, 40)):
+        if rng.random() < 0.15:
+            parts.append(rng.choice(["'s", "'LL", " ", "  ", "\n", "\r\n", "\t", "123456", "▁"] + specials))
+        else:
+            low, high = rng.choice(RANDOM_RANGES)
+            code = rng.randint(low, high)
+            if not 0xD800 <= code <= 0xDFFF:
+                parts.append(chr(code))
+    return "".join(parts)
+
+
+def corpus(seed, count, specials, random_count=100):
     rng = random.Random(seed)
     lines = list(EDGE_LINES)
     for s in specials:
         lines += [s, f"x{s}y", f" {s} ", f"{s}{s}", f"hello {s}\nworld", f"{s}  text"]
     while len(lines) < count:
         lines.append(line(rng, specials))
-    return lines
+    return lines + [random_line(rng, specials) for _ in range(random_count)]
 
 
 def training_text(seed, count):
@@ -222,7 +243,7 @@ def main():
         tok, config = build(kind)
         directory = os.path.join(out, kind)
         os.makedirs(directory, exist_ok=True)
-        tok.save(os.path.join(directory, "tokenizer.json"))
+        tok.save(os.path.join(directory, "tokenizer.json"), pretty=False)
         with open(os.path.join(directory, "tokenizer_config.json"), "w") as f:
             json.dump(config, f, indent=2, ensure_ascii=False)
         hf = AutoTokenizer.from_pretrained(directory)
@@ -237,7 +258,7 @@ def main():
                           "decoded_skipping_special": tok.decode(ids, skip_special_tokens=True)})
         with open(os.path.join(directory, "expected.jsonl"), "w") as f:
             for case in cases:
-                f.write(json.dumps(case, ensure_ascii=False) + "\n")
+                f.write(json.dumps(case, ensure_ascii=False, separators=(",", ":")) + "\n")
         print(kind, tok.get_vocab_size(), len(cases))
 
 

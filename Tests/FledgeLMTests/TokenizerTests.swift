@@ -8,7 +8,7 @@ final class TokenizerTests: XCTestCase {
         let directory = Fixtures.tokenizerDirectory(kind)
         let tokenizer = try Tokenizer(directory: directory)
         let cases = try Fixtures.jsonLines(URL(fileURLWithPath: directory).appendingPathComponent("expected.jsonl"))
-        XCTAssertGreaterThanOrEqual(cases.count, 300, file: file, line: line)
+        XCTAssertGreaterThanOrEqual(cases.count, 400, file: file, line: line)
         var failures = 0
         for (index, testCase) in cases.enumerated() {
             let text = try XCTUnwrap(testCase["text"]?.stringValue)

@@ -75,21 +75,22 @@ struct AddedTokenMatcher {
         return (String(decoding: text[start..<end], as: UTF8.self).unicodeScalars.first!, end)
     }
 
-    /// Rust's `char::is_alphanumeric`.
-    private static func isAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
-        if scalar.properties.isAlphabetic { return true }
+    /// The Rust regex crate's Unicode `\w` (`tokenizers` tests `single_word` with `^\w` and `\w$`):
+    /// alphabetic, marks, decimal digits, connector punctuation, joiners.
+    private static func isWord(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.properties.isAlphabetic || scalar.properties.isJoinControl { return true }
         switch scalar.properties.generalCategory {
-        case .decimalNumber, .letterNumber, .otherNumber: return true
+        case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .connectorPunctuation: return true
         default: return false
         }
     }
 
     private static func isWordCharacter(before index: Int, in text: [UInt8]) -> Bool {
-        scalar(endingAt: index, in: text).map { isAlphanumeric($0.0) } ?? false
+        scalar(endingAt: index, in: text).map { isWord($0.0) } ?? false
     }
 
     private static func isWordCharacter(at index: Int, in text: [UInt8]) -> Bool {
-        scalar(startingAt: index, in: text).map { isAlphanumeric($0.0) } ?? false
+        scalar(startingAt: index, in: text).map { isWord($0.0) } ?? false
     }
 
     private static func whitespaceStart(before index: Int, in text: [UInt8]) -> Int {

@@ -31,9 +31,9 @@ indirect enum Normalizer {
     /// The normalized text.
     func normalize(_ text: String) -> String {
         switch self {
-        case .nfc: text.precomposedStringWithCanonicalMapping
+        case .nfc: Self.composed(text)
         case .nfd: text.decomposedStringWithCanonicalMapping
-        case .nfkc: text.precomposedStringWithCompatibilityMapping
+        case .nfkc: Self.composed(text.decomposedStringWithCompatibilityMapping)
         case .nfkd: text.decomposedStringWithCompatibilityMapping
         case .lowercase: text.lowercased()
         case .prepend(let prefix): text.isEmpty ? text : prefix + text
@@ -41,6 +41,13 @@ indirect enum Normalizer {
         case .strip(let left, let right): Self.strip(text, left: left, right: right)
         case .sequence(let normalizers): normalizers.reduce(text) { $1.normalize($0) }
         }
+    }
+
+    /// NFC by the standard library. Foundation's composition on Linux is wrong for characters outside
+    /// the BMP followed by combining marks (it composes U+E007A U+030C into U+017E) and for Hangul
+    /// LV + T; its decompositions are right, so NFKC is NFC of Foundation's NFKD.
+    private static func composed(_ text: String) -> String {
+        String(decoding: text._nfcCodeUnits, as: UTF8.self)
     }
 
     private static func replace(_ pattern: SplitPattern, with content: String, in text: String) -> String {
