@@ -15,9 +15,12 @@ indirect enum PostProcessor {
         case "TemplateProcessing":
             self = try Self.template(field, vocabulary: vocabulary)
         case "BertProcessing", "RobertaProcessing":
-            let classification = try field["cls"].array()
-            let separator = try field["sep"].array()
-            self = .template(prefix: [try classification[1].int()], suffix: [try separator[1].int()])
+            func id(_ key: String) throws(TokenizerError) -> Int {
+                let pair = try field[key].array()
+                guard pair.count == 2 else { throw field[key].problem("must be a [token, id] pair") }
+                return try pair[1].int()
+            }
+            self = .template(prefix: [try id("cls")], suffix: [try id("sep")])
         case "Sequence":
             self = .sequence(try field["processors"].array().map { (element) throws(TokenizerError) in
                 try PostProcessor(element, vocabulary: vocabulary)
