@@ -93,6 +93,8 @@ SNIPPETS = [
  "{{ 'abc'[1:] }} {{ 'abc'[::-1] }} {{ [1,2,3,4][1:3] }} {{ [1,2,3,4][-2:] }} {{ [1,2,3][::2] }}",
  "{{ messages | map(attribute='role') | join(', ') }}", "{{ messages | selectattr('role', 'equalto', 'user') | list | length }}",
  "{% for k, v in {'x': 1, 'y': 2}.items() %}{{ k }}={{ v }};{% endfor %}",
+ "{{ {'b': 1, 'a': 2} | dictsort }}", "{{ {'b': 1, 'a': 2} | items | list }}", "{{ {'a': 1}.items() | list }}",
+ "{{ (1,) }} {{ () }} {{ (1, 'a') == (1, 'a') }} {{ (1, 2) == [1, 2] }} {{ (1, 2) + (3,) }} {{ (1, 2, 3)[1:] }}",
  "{{ [3,1,2] | sort }} {{ [3,1,2] | sort(reverse=true) }} {{ ['b','A','c'] | sort }} {{ [1,2,2,3] | unique | list }}",
  "{{ 'x' in 'xyz' }} {{ 'a' in ['a'] }} {{ 'k' in {'k': 1} }} {{ 'z' not in 'abc' }}",
  "{{ 42 | string }}{{ '7' | int + 1 }}{{ '2.5' | float }}{{ -3 | abs }}", "{{ [1, 2] | first }}{{ [1, 2] | last }}{{ 'abc' | first }}",

@@ -78,7 +78,7 @@ final class ChatTemplateTests: XCTestCase {
         ])
         let text = try ChatTemplate(source).render(messages: [], variables: JSONObject([("users", users)]))
         XCTAssertEqual(text, """
-        ['a', 'b', '', 'c'] 1-2-3 x|iH 3 2 0.5 {"k": [1, 2.0, null, true]} True ['ann', 'cy'] 3 y [1, 2] %s5 école
+        ['a', 'b', '', 'c'] 1-2-3 x|iH 3 2 0.5 {"k": [1, 2.0, null, true]} True ['ann', 'cy'] 3 y (1, 2) %s5 école
         """)
     }
 

@@ -136,7 +136,7 @@ extension TemplateParser {
         case .integer(let integer): return .literal(.int(integer))
         case .float(let number): return .literal(.double(number))
         case .symbol("("):
-            if accept(.symbol(")")) { return .list([]) }
+            if accept(.symbol(")")) { return .tuple([]) }
             let first = try expression()
             guard accept(.symbol(",")) else {
                 try expect(.symbol(")"), "')'")
@@ -147,7 +147,7 @@ extension TemplateParser {
                 elements.append(try expression())
                 if !accept(.symbol(",")) { try expect(.symbol(")"), "')'"); break }
             }
-            return .list(elements)
+            return .tuple(elements)
         case .symbol("["):
             var elements: [Expression] = []
             while !accept(.symbol("]")) {

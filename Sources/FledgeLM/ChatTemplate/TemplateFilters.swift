@@ -23,7 +23,7 @@ enum TemplateFilters {
         case "length", "count":
             switch value {
             case .string(let text): return .int(text.unicodeScalars.count)
-            case .list(let items): return .int(items.count)
+            case .list(let items), .tuple(let items): return .int(items.count)
             case .dictionary(let dictionary): return .int(dictionary.count)
             case .undefined: return .int(0)
             default: throw .runtime("object of type '\(value.typeName)' has no len()", at: position)
@@ -53,13 +53,12 @@ enum TemplateFilters {
         case "items":
             if value.isUndefined { return .list([]) }
             guard case .dictionary(let dictionary) = value else { throw .runtime("items filter needs a mapping, got \(value.typeName)", at: position) }
-            return .list(dictionary.entries.map { .list([.string($0.key), $0.value]) })
+            return .list(dictionary.entries.map { .tuple([.string($0.key), $0.value]) })
         case "dictsort":
             guard case .dictionary(let dictionary) = value else { throw .runtime("dictsort needs a mapping, got \(value.typeName)", at: position) }
             let byValue = argument(1, "by")?.printed == "value"
-            let entries = try sorted(dictionary.entries.map { TemplateValue.list([.string($0.key), $0.value]) }, at: position) { pair in
-                if case .list(let parts) = pair { return parts[byValue ? 1 : 0] }
-                return pair
+            let entries = try sorted(dictionary.entries.map { TemplateValue.tuple([.string($0.key), $0.value]) }, at: position) { pair in
+                pair.elements?[byValue ? 1 : 0] ?? pair
             }
             return .list(argument(2, "reverse")?.isTruthy == true ? entries.reversed() : entries)
         case "sort":
@@ -129,7 +128,7 @@ enum TemplateFilters {
         var writer = JSONWriter()
         writer.ensureASCII = argument(0, "ensure_ascii")?.isTruthy ?? false
         writer.indent = argument(1, "indent")?.integer
-        if case .list(let parts)? = argument(2, "separators"), parts.count == 2 {
+        if let parts = argument(2, "separators")?.elements, parts.count == 2 {
             writer.separators = (parts[0].printed, parts[1].printed)
         }
         writer.sortKeys = argument(3, "sort_keys")?.isTruthy ?? false

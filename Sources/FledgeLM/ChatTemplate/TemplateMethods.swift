@@ -20,7 +20,7 @@ enum TemplateMethods {
         case .dictionary(let dictionary):
             guard pythonDictionaryMethods.contains(name) else { return nil }
             implementation = dictionaryMethod(name, dictionary)
-        case .list:
+        case .list, .tuple:
             guard pythonListMethods.contains(name) else { return nil }
             implementation = nil
         default:
@@ -35,7 +35,7 @@ enum TemplateMethods {
     private static func dictionaryMethod(_ name: String, _ dictionary: OrderedStringDictionary<TemplateValue>)
         -> (([TemplateValue], OrderedStringDictionary<TemplateValue>) throws(TemplateError) -> TemplateValue)? {
         switch name {
-        case "items": { _, _ in .list(dictionary.entries.map { .list([.string($0.key), $0.value]) }) }
+        case "items": { _, _ in .list(dictionary.entries.map { .tuple([.string($0.key), $0.value]) }) }
         case "keys": { _, _ in .list(dictionary.keys.map { .string($0) }) }
         case "values": { _, _ in .list(dictionary.orderedValues) }
         case "get": { arguments, _ in
@@ -73,7 +73,7 @@ enum TemplateMethods {
             }
         case "startswith", "endswith":
             return { arguments, _ throws(TemplateError) in
-                let candidates: [TemplateValue] = if case .list(let options)? = arguments.first { options } else { Array(arguments.prefix(1)) }
+                let candidates = arguments.first?.elements ?? Array(arguments.prefix(1))
                 for candidate in candidates {
                     guard let affix = try string(candidate) else { continue }
                     if name == "startswith" ? text.utf8.starts(with: affix.utf8) : text.utf8.reversed().starts(with: affix.utf8.reversed()) {

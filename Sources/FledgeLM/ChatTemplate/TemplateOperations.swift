@@ -12,7 +12,7 @@ enum TemplateOperations {
             return dictionary[name] ?? .undefined(name)
         case .namespace(let namespace):
             return namespace.attributes[name] ?? .undefined(name)
-        case .string, .list:
+        case .string, .list, .tuple:
             return try TemplateMethods.method(name, of: value, at: position) ?? .undefined(name)
         default:
             return .undefined(name)
@@ -27,7 +27,7 @@ enum TemplateOperations {
         case (.dictionary(let dictionary), .string(let name)):
             if let found = dictionary[name] { return found }
             return try attribute(value, name, at: position)
-        case (.list(let elements), _):
+        case (.list(let elements), _), (.tuple(let elements), _):
             guard let index = key.integer, let resolved = resolve(index, count: elements.count) else { return .undefined("item") }
             return elements[resolved]
         case (.string(let text), _):
@@ -69,6 +69,8 @@ enum TemplateOperations {
         switch value {
         case .list(let elements):
             return .list(try indices(elements.count).map { elements[$0] })
+        case .tuple(let elements):
+            return .tuple(try indices(elements.count).map { elements[$0] })
         case .string(let text):
             let scalars = Array(text.unicodeScalars)
             return .string(String(String.UnicodeScalarView(try indices(scalars.count).map { scalars[$0] })))
@@ -83,7 +85,7 @@ enum TemplateOperations {
     static func iterate(_ value: TemplateValue, at position: SourcePosition) throws(TemplateError) -> [TemplateValue] {
         switch value {
         case .undefined: []
-        case .list(let elements): elements
+        case .list(let elements), .tuple(let elements): elements
         case .dictionary(let dictionary): dictionary.keys.map { .string($0) }
         case .string(let text): text.unicodeScalars.map { .string(String($0)) }
         default: throw .runtime("'\(value.typeName)' object is not iterable", at: position)
@@ -115,6 +117,7 @@ enum TemplateOperations {
         switch (op, left, right) {
         case ("+", .string(let a), .string(let b)): return .string(a + b)
         case ("+", .list(let a), .list(let b)): return .list(a + b)
+        case ("+", .tuple(let a), .tuple(let b)): return .tuple(a + b)
         case ("*", .string(let text), .int(let count)), ("*", .int(let count), .string(let text)):
             return .string(String(repeating: text, count: max(count, 0)))
         case ("*", .list(let elements), .int(let count)):
@@ -178,7 +181,7 @@ enum TemplateOperations {
     static func contains(_ haystack: TemplateValue, _ needle: TemplateValue, at position: SourcePosition) throws(TemplateError) -> Bool {
         switch haystack {
         case .undefined: return false
-        case .list(let elements): return elements.contains(needle)
+        case .list(let elements), .tuple(let elements): return elements.contains(needle)
         case .dictionary(let dictionary):
             guard case .string(let key) = needle else { return false }
             return dictionary[key] != nil

@@ -168,9 +168,10 @@ final class TemplateRenderer {
             return value
         case .variable(let name):
             return lookUp(name)
-        case .list(let elements):
+        case .list(let elements), .tuple(let elements):
             var values: [TemplateValue] = []
             for element in elements { values.append(try evaluate(element)) }
+            if case .tuple = expression { return .tuple(values) }
             return .list(values)
         case .dictionary(let entries, let position):
             var dictionary = OrderedStringDictionary<TemplateValue>()

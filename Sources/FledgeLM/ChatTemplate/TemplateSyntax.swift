@@ -3,6 +3,7 @@ indirect enum Expression {
     case literal(TemplateValue)
     case variable(String)
     case list([Expression])
+    case tuple([Expression])
     case dictionary([(Expression, Expression)], SourcePosition)
     case attribute(Expression, String, SourcePosition)
     case subscript_(Expression, Expression, SourcePosition)

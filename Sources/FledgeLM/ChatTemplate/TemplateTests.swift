@@ -29,7 +29,7 @@ enum TemplateTests {
         case "mapping": if case .dictionary = value { return true } else { return false }
         case "iterable", "sequence":
             switch value {
-            case .string, .list, .dictionary, .undefined: return true
+            case .string, .list, .tuple, .dictionary, .undefined: return true
             default: return false
             }
         case "callable": if case .function = value { return true } else { return false }

@@ -8,6 +8,8 @@ indirect enum TemplateValue {
     case double(Double)
     case string(String)
     case list([TemplateValue])
+    /// A Python tuple: `(a, b)` literals and the pairs of `items()`; prints as `(a, b)`.
+    case tuple([TemplateValue])
     case dictionary(OrderedStringDictionary<TemplateValue>)
     case namespace(Namespace)
     case function(TemplateFunction)
@@ -39,7 +41,7 @@ indirect enum TemplateValue {
         case .int(let integer): integer != 0
         case .double(let number): number != 0
         case .string(let text): !text.isEmpty
-        case .list(let elements): !elements.isEmpty
+        case .list(let elements), .tuple(let elements): !elements.isEmpty
         case .dictionary(let dictionary): dictionary.count > 0
         case .namespace, .function: true
         }
@@ -60,6 +62,7 @@ indirect enum TemplateValue {
         case .double: "float"
         case .string: "str"
         case .list: "list"
+        case .tuple: "tuple"
         case .dictionary: "dict"
         case .namespace: "Namespace"
         case .function: "function"
@@ -85,6 +88,7 @@ indirect enum TemplateValue {
         case .double(let number): JSONWriter.pythonFloat(number).replacingOccurrences(of: "Infinity", with: "inf").replacingOccurrences(of: "NaN", with: "nan")
         case .string(let text): Self.quoted(text)
         case .list(let elements): "[" + elements.map(\.representation).joined(separator: ", ") + "]"
+        case .tuple(let elements): "(" + elements.map(\.representation).joined(separator: ", ") + (elements.count == 1 ? ",)" : ")")
         case .dictionary(let dictionary):
             "{" + dictionary.entries.map { Self.quoted($0.key) + ": " + $0.value.representation }.joined(separator: ", ") + "}"
         case .namespace(let namespace):
@@ -125,7 +129,7 @@ indirect enum TemplateValue {
         case .int(let integer): .int(integer)
         case .double(let number): .double(number)
         case .string(let text): .string(text)
-        case .list(let elements):
+        case .list(let elements), .tuple(let elements):
             elements.reduce(into: Optional([JSONValue]())) { result, element in
                 guard let json = element.json else { result = nil; return }
                 result?.append(json)
@@ -152,11 +156,19 @@ extension TemplateValue: Equatable {
         switch (left, right) {
         case (.undefined, .undefined), (.none, .none): true
         case (.string(let a), .string(let b)): ExactString(a) == ExactString(b)
-        case (.list(let a), .list(let b)): a == b
+        case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)): a == b
         case (.dictionary(let a), .dictionary(let b)): a == b
         case (.namespace(let a), .namespace(let b)): a === b
         default:
             if let a = left.number, let b = right.number { a == b } else { false }
+        }
+    }
+
+    /// The elements of a list or tuple.
+    var elements: [TemplateValue]? {
+        switch self {
+        case .list(let elements), .tuple(let elements): elements
+        default: nil
         }
     }
 
