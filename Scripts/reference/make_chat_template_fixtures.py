@@ -94,6 +94,8 @@ SNIPPETS = [
  "{{ messages | map(attribute='role') | join(', ') }}", "{{ messages | selectattr('role', 'equalto', 'user') | list | length }}",
  "{% for k, v in {'x': 1, 'y': 2}.items() %}{{ k }}={{ v }};{% endfor %}",
  "{{ {'b': 1, 'a': 2} | dictsort }}", "{{ {'b': 1, 'a': 2} | items | list }}", "{{ {'a': 1}.items() | list }}",
+ "{{ '%s and %r: %d%%, %.2f' % ('a', 'b', 7, 2.345) }} {{ 'x=%s' % 5 }}", "{{ '%s %s' % (1,) }}",
+ "{% for m in messages %}{{ loop.cycle('odd', 'even') }}{{ loop.depth }}{% endfor %}",
  "{{ (1,) }} {{ () }} {{ (1, 'a') == (1, 'a') }} {{ (1, 2) == [1, 2] }} {{ (1, 2) + (3,) }} {{ (1, 2, 3)[1:] }}",
  "{{ [3,1,2] | sort }} {{ [3,1,2] | sort(reverse=true) }} {{ ['b','A','c'] | sort }} {{ [1,2,2,3] | unique | list }}",
  "{{ 'x' in 'xyz' }} {{ 'a' in ['a'] }} {{ 'k' in {'k': 1} }} {{ 'z' not in 'abc' }}",

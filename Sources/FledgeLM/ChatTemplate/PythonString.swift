@@ -1,3 +1,5 @@
+import Foundation
+
 /// Python's string operations, on Unicode scalars (Python's characters).
 enum PythonString {
     /// `str.strip(chars)`: whitespace when `characters` is nil.
@@ -50,6 +52,40 @@ enum PythonString {
         }
         let strings = pieces.map { String(String.UnicodeScalarView(fromRight ? Array($0.reversed()) : Array($0))) }
         return fromRight ? strings.reversed() : strings
+    }
+
+    /// printf-style `format % arguments` for `%s`, `%r`, `%d`/`%i`, `%f` (with a precision) and `%%`.
+    static func format(_ format: String, _ arguments: [TemplateValue], at position: SourcePosition) throws(TemplateError) -> String {
+        var result = ""
+        var remaining = arguments[...]
+        var scalars = format.unicodeScalars[...]
+        while let scalar = scalars.popFirst() {
+            guard scalar == "%" else { result.unicodeScalars.append(scalar); continue }
+            var precision: Int? = nil
+            if scalars.first == "." {
+                scalars.removeFirst()
+                var digits = ""
+                while let digit = scalars.first, ("0"..."9").contains(digit) { digits.unicodeScalars.append(scalars.removeFirst()) }
+                precision = Int(digits) ?? 0
+            }
+            guard let conversion = scalars.popFirst() else { throw .runtime("incomplete format", at: position) }
+            if conversion == "%" { result += "%"; continue }
+            guard let argument = remaining.popFirst() else { throw .runtime("not enough arguments for format string", at: position) }
+            switch conversion {
+            case "s": result += argument.printed
+            case "r": result += argument.representation
+            case "d", "i":
+                guard let number = argument.number else { throw .runtime("%\(conversion) format: a real number is required, not \(argument.typeName)", at: position) }
+                result += String(Int(number))
+            case "f":
+                guard let number = argument.number else { throw .runtime("%f format: a real number is required, not \(argument.typeName)", at: position) }
+                result += String(format: "%.\(precision ?? 6)f", number)
+            default:
+                throw .unsupported("the '%\(conversion)' format conversion", at: position)
+            }
+        }
+        guard remaining.isEmpty else { throw .runtime("not all arguments converted during string formatting", at: position) }
+        return result
     }
 
     /// `str.replace(old, new, count)`.

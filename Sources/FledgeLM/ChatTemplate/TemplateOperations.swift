@@ -122,8 +122,8 @@ enum TemplateOperations {
             return .string(String(repeating: text, count: max(count, 0)))
         case ("*", .list(let elements), .int(let count)):
             return .list(Array(repeatElement(elements, count: max(count, 0)).joined()))
-        case ("%", .string, _):
-            throw .unsupported("printf-style '%' string formatting", at: position)
+        case ("%", .string(let format), _):
+            return .string(try PythonString.format(format, right.elements ?? [right], at: position))
         default:
             return try arithmetic(op, left, right, at: position)
         }

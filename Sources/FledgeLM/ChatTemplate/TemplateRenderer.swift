@@ -113,6 +113,11 @@ final class TemplateRenderer {
                     ("first", .bool(index == 0)), ("last", .bool(index == items.count - 1)), ("length", .int(items.count)),
                     ("previtem", index > 0 ? items[index - 1] : .undefined("loop.previtem")),
                     ("nextitem", index + 1 < items.count ? items[index + 1] : .undefined("loop.nextitem")),
+                    ("depth", .int(1)), ("depth0", .int(0)),
+                    ("cycle", .function(TemplateFunction(name: "loop.cycle") { values, _, position throws(TemplateError) in
+                        guard !values.isEmpty else { throw .runtime("no items for cycling given", at: position) }
+                        return values[index % values.count]
+                    })),
                 ])))
                 return try execute(body)
             }
