@@ -3,7 +3,7 @@
 public struct ChatTemplate {
     /// The template's source text.
     public let source: String
-    private let statements: [Statement]
+    private let statements: [TemplateStatement]
 
     /// Parses `source`; fails on syntax errors and on constructs Fledge does not implement.
     public init(_ source: String) throws(TemplateError) {

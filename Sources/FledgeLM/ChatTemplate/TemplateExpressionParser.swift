@@ -2,12 +2,12 @@
 /// conditional, `or`, `and`, `not`, comparisons and `in`, `+ -`, `~`, `* / // %`, `**`, unary, then
 /// primaries with attribute, item, slice and call postfixes, filters and tests.
 extension TemplateParser {
-    mutating func located(_ parse: (inout TemplateParser) throws(TemplateError) -> Expression) throws(TemplateError) -> Located<Expression> {
+    mutating func located(_ parse: (inout TemplateParser) throws(TemplateError) -> TemplateExpression) throws(TemplateError) -> Located<TemplateExpression> {
         let position = current.position
         return Located(node: try parse(&self), position: position)
     }
 
-    mutating func expression(allowConditional: Bool = true) throws(TemplateError) -> Expression {
+    mutating func expression(allowConditional: Bool = true) throws(TemplateError) -> TemplateExpression {
         let value = try or()
         guard allowConditional, accept(.name("if")) else { return value }
         let condition = try or()
@@ -15,7 +15,7 @@ extension TemplateParser {
         return .conditional(condition: condition, then: value, otherwise: otherwise)
     }
 
-    private mutating func or() throws(TemplateError) -> Expression {
+    private mutating func or() throws(TemplateError) -> TemplateExpression {
         var left = try and()
         while case .name("or") = current.kind {
             let position = next().position
@@ -24,7 +24,7 @@ extension TemplateParser {
         return left
     }
 
-    private mutating func and() throws(TemplateError) -> Expression {
+    private mutating func and() throws(TemplateError) -> TemplateExpression {
         var left = try not()
         while case .name("and") = current.kind {
             let position = next().position
@@ -33,7 +33,7 @@ extension TemplateParser {
         return left
     }
 
-    private mutating func not() throws(TemplateError) -> Expression {
+    private mutating func not() throws(TemplateError) -> TemplateExpression {
         if case .name("not") = current.kind {
             let position = next().position
             return .unary("not", try not(), position)
@@ -42,12 +42,12 @@ extension TemplateParser {
     }
 
     /// Comparisons chain as in Python: `a < b < c` is `a < b and b < c`.
-    private mutating func comparison() throws(TemplateError) -> Expression {
+    private mutating func comparison() throws(TemplateError) -> TemplateExpression {
         var operand = try additive()
-        var chain: Expression? = nil
+        var chain: TemplateExpression? = nil
         while true {
             let position = current.position
-            var comparison: Expression
+            var comparison: TemplateExpression
             if case .symbol(let symbol) = current.kind, ["==", "!=", "<", ">", "<=", ">="].contains(symbol) {
                 _ = next()
                 let right = try additive()
@@ -69,7 +69,7 @@ extension TemplateParser {
         }
     }
 
-    private mutating func additive() throws(TemplateError) -> Expression {
+    private mutating func additive() throws(TemplateError) -> TemplateExpression {
         var left = try concatenation()
         while case .symbol(let symbol) = current.kind, symbol == "+" || symbol == "-" {
             let position = next().position
@@ -78,7 +78,7 @@ extension TemplateParser {
         return left
     }
 
-    private mutating func concatenation() throws(TemplateError) -> Expression {
+    private mutating func concatenation() throws(TemplateError) -> TemplateExpression {
         var left = try multiplicative()
         while case .symbol("~") = current.kind {
             let position = next().position
@@ -87,7 +87,7 @@ extension TemplateParser {
         return left
     }
 
-    private mutating func multiplicative() throws(TemplateError) -> Expression {
+    private mutating func multiplicative() throws(TemplateError) -> TemplateExpression {
         var left = try power()
         while case .symbol(let symbol) = current.kind, ["*", "/", "//", "%"].contains(symbol) {
             let position = next().position
@@ -96,7 +96,7 @@ extension TemplateParser {
         return left
     }
 
-    private mutating func power() throws(TemplateError) -> Expression {
+    private mutating func power() throws(TemplateError) -> TemplateExpression {
         var left = try unary()
         while case .symbol("**") = current.kind {
             let position = next().position
@@ -105,8 +105,8 @@ extension TemplateParser {
         return left
     }
 
-    private mutating func unary(withFilters: Bool = true) throws(TemplateError) -> Expression {
-        var value: Expression
+    private mutating func unary(withFilters: Bool = true) throws(TemplateError) -> TemplateExpression {
+        var value: TemplateExpression
         if case .symbol(let symbol) = current.kind, symbol == "-" || symbol == "+" {
             let position = next().position
             value = .unary(symbol, try unary(withFilters: false), position)
@@ -117,7 +117,7 @@ extension TemplateParser {
         return withFilters ? try filters(value) : value
     }
 
-    private mutating func primary() throws(TemplateError) -> Expression {
+    private mutating func primary() throws(TemplateError) -> TemplateExpression {
         let token = next()
         switch token.kind {
         case .name(let word):
@@ -149,14 +149,14 @@ extension TemplateParser {
             }
             return .tuple(elements)
         case .symbol("["):
-            var elements: [Expression] = []
+            var elements: [TemplateExpression] = []
             while !accept(.symbol("]")) {
                 elements.append(try expression())
                 if !accept(.symbol(",")) { try expect(.symbol("]"), "']'"); break }
             }
             return .list(elements)
         case .symbol("{"):
-            var entries: [(Expression, Expression)] = []
+            var entries: [(TemplateExpression, TemplateExpression)] = []
             while !accept(.symbol("}")) {
                 let key = try expression()
                 try expect(.symbol(":"), "':'")
@@ -169,7 +169,7 @@ extension TemplateParser {
         }
     }
 
-    private mutating func postfix(_ base: Expression) throws(TemplateError) -> Expression {
+    private mutating func postfix(_ base: TemplateExpression) throws(TemplateError) -> TemplateExpression {
         var value = base
         while true {
             let position = current.position
@@ -189,8 +189,8 @@ extension TemplateParser {
         }
     }
 
-    private mutating func subscriptOrSlice(_ value: Expression, at position: SourcePosition) throws(TemplateError) -> Expression {
-        var parts: [Expression?] = [nil]
+    private mutating func subscriptOrSlice(_ value: TemplateExpression, at position: SourcePosition) throws(TemplateError) -> TemplateExpression {
+        var parts: [TemplateExpression?] = [nil]
         var isSlice = false
         while !accept(.symbol("]")) {
             if accept(.symbol(":")) {
@@ -209,8 +209,8 @@ extension TemplateParser {
     }
 
     /// Arguments after an opening parenthesis, up to and including the closing one.
-    private mutating func arguments() throws(TemplateError) -> Expression.Arguments {
-        var arguments = Expression.Arguments()
+    private mutating func arguments() throws(TemplateError) -> TemplateExpression.Arguments {
+        var arguments = TemplateExpression.Arguments()
         while !accept(.symbol(")")) {
             if case .name(let keyword) = current.kind, index + 1 < tokens.count, tokens[index + 1].kind == .symbol("=") {
                 index += 2
@@ -223,14 +223,14 @@ extension TemplateParser {
         return arguments
     }
 
-    private mutating func filters(_ base: Expression) throws(TemplateError) -> Expression {
+    private mutating func filters(_ base: TemplateExpression) throws(TemplateError) -> TemplateExpression {
         var value = base
         while true {
             let position = current.position
             if accept(.symbol("|")) {
                 let filterName = try name()
                 guard TemplateFilters.names.contains(filterName) else { throw .unsupported("the '\(filterName)' filter", at: position) }
-                let arguments = accept(.symbol("(")) ? try arguments() : Expression.Arguments()
+                let arguments = accept(.symbol("(")) ? try arguments() : TemplateExpression.Arguments()
                 value = .filter(value, name: filterName, arguments, position)
             } else if accept(.name("is")) {
                 let negated = accept(.name("not"))
@@ -241,7 +241,7 @@ extension TemplateParser {
                 default: throw .syntax("expected a test name after 'is'", at: position)
                 }
                 guard TemplateTests.names.contains(testName) else { throw .unsupported("the '\(testName)' test", at: position) }
-                var testArguments = Expression.Arguments()
+                var testArguments = TemplateExpression.Arguments()
                 if accept(.symbol("(")) {
                     testArguments = try arguments()
                 } else if startsBareTestArgument {

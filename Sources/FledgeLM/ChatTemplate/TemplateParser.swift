@@ -4,7 +4,7 @@ struct TemplateParser {
     let tokens: [TemplateToken]
     var index = 0
 
-    static func parse(_ template: String) throws(TemplateError) -> [Statement] {
+    static func parse(_ template: String) throws(TemplateError) -> [TemplateStatement] {
         var parser = TemplateParser(tokens: try TemplateLexer.tokenize(template))
         let (body, end) = try parser.statements(until: [])
         if let end { throw .syntax("unexpected '\(end.name)'", at: end.position) }
@@ -23,8 +23,8 @@ struct TemplateParser {
     }
 
     /// Statements up to one of the `{% name %}` tags in `terminators` (returned, consumed up to its name) or the end.
-    private mutating func statements(until terminators: Set<String>) throws(TemplateError) -> ([Statement], (name: String, position: SourcePosition)?) {
-        var body: [Statement] = []
+    private mutating func statements(until terminators: Set<String>) throws(TemplateError) -> ([TemplateStatement], (name: String, position: SourcePosition)?) {
+        var body: [TemplateStatement] = []
         while true {
             let token = next()
             switch token.kind {
@@ -54,7 +54,7 @@ struct TemplateParser {
         }
     }
 
-    private mutating func statement(_ name: String, at position: SourcePosition) throws(TemplateError) -> Statement {
+    private mutating func statement(_ name: String, at position: SourcePosition) throws(TemplateError) -> TemplateStatement {
         switch name {
         case "if": return try ifStatement()
         case "for": return try forStatement()
@@ -75,8 +75,8 @@ struct TemplateParser {
         }
     }
 
-    private mutating func ifStatement() throws(TemplateError) -> Statement {
-        var branches: [(condition: Located<Expression>, body: [Statement])] = []
+    private mutating func ifStatement() throws(TemplateError) -> TemplateStatement {
+        var branches: [(condition: Located<TemplateExpression>, body: [TemplateStatement])] = []
         var condition = try located { (parser: inout TemplateParser) throws(TemplateError) in try parser.expression() }
         while true {
             try expect(.blockEnd, "'%}'")
@@ -97,19 +97,19 @@ struct TemplateParser {
         }
     }
 
-    private mutating func forStatement() throws(TemplateError) -> Statement {
+    private mutating func forStatement() throws(TemplateError) -> TemplateStatement {
         var targets = [try name()]
         while accept(.symbol(",")) { targets.append(try name()) }
         guard accept(.name("in")) else { throw .syntax("expected 'in'", at: current.position) }
         let iterable = try located { (parser: inout TemplateParser) throws(TemplateError) in try parser.expression(allowConditional: false) }
-        var filter: Located<Expression>? = nil
+        var filter: Located<TemplateExpression>? = nil
         if accept(.name("if")) {
             filter = try located { (parser: inout TemplateParser) throws(TemplateError) in try parser.expression() }
         }
         if case .name("recursive") = current.kind { throw .unsupported("recursive for loops", at: current.position) }
         try expect(.blockEnd, "'%}'")
         let (body, end) = try statements(until: ["else", "endfor"])
-        var otherwise: [Statement] = []
+        var otherwise: [TemplateStatement] = []
         if end?.name == "else" {
             try expect(.blockEnd, "'%}'")
             (otherwise, _) = try statements(until: ["endfor"])
@@ -118,9 +118,9 @@ struct TemplateParser {
         return .forLoop(targets: targets, iterable: iterable, filter: filter, body: body, otherwise: otherwise)
     }
 
-    private mutating func setStatement(at position: SourcePosition) throws(TemplateError) -> Statement {
+    private mutating func setStatement(at position: SourcePosition) throws(TemplateError) -> TemplateStatement {
         let first = try name()
-        let target: Statement.AssignmentTarget
+        let target: TemplateStatement.AssignmentTarget
         if accept(.symbol(".")) {
             target = .attribute(object: first, name: try name(), position: position)
         } else {
@@ -140,10 +140,10 @@ struct TemplateParser {
         return .set(target: target, value: value)
     }
 
-    private mutating func macroStatement() throws(TemplateError) -> Statement {
+    private mutating func macroStatement() throws(TemplateError) -> TemplateStatement {
         let macroName = try name()
         try expect(.symbol("("), "'('")
-        var parameters: [(String, Expression?)] = []
+        var parameters: [(String, TemplateExpression?)] = []
         while !accept(.symbol(")")) {
             let parameter = try name()
             parameters.append((parameter, accept(.symbol("=")) ? try expression() : nil))

@@ -11,7 +11,7 @@ final class TemplateRenderer {
         scopes = [globals]
     }
 
-    func render(_ statements: [Statement]) throws(TemplateError) -> String {
+    func render(_ statements: [TemplateStatement]) throws(TemplateError) -> String {
         _ = try execute(statements)
         return output
     }
@@ -29,7 +29,7 @@ final class TemplateRenderer {
 
     // MARK: Statements
 
-    private func execute(_ statements: [Statement]) throws(TemplateError) -> Flow {
+    private func execute(_ statements: [TemplateStatement]) throws(TemplateError) -> Flow {
         for statement in statements {
             let flow = try execute(statement)
             if flow != .normal { return flow }
@@ -37,7 +37,7 @@ final class TemplateRenderer {
         return .normal
     }
 
-    private func execute(_ statement: Statement) throws(TemplateError) -> Flow {
+    private func execute(_ statement: TemplateStatement) throws(TemplateError) -> Flow {
         switch statement {
         case .text(let text):
             output += text
@@ -80,7 +80,7 @@ final class TemplateRenderer {
     }
 
     /// Renders `body` into a string of its own.
-    private func capture(_ body: [Statement]) throws(TemplateError) -> String {
+    private func capture(_ body: [TemplateStatement]) throws(TemplateError) -> String {
         let saved = output
         output = ""
         defer { output = saved }
@@ -90,8 +90,8 @@ final class TemplateRenderer {
 
     /// Each iteration runs in a scope of its own: `{% set %}` in a loop body does not carry over to
     /// the next iteration or out of the loop (namespaces exist for that).
-    private func loop(targets: [String], iterable: Located<Expression>, filter: Located<Expression>?, body: [Statement],
-                      otherwise: [Statement]) throws(TemplateError) -> Flow {
+    private func loop(targets: [String], iterable: Located<TemplateExpression>, filter: Located<TemplateExpression>?, body: [TemplateStatement],
+                      otherwise: [TemplateStatement]) throws(TemplateError) -> Flow {
         var items = try TemplateOperations.iterate(try evaluate(iterable.node), at: iterable.position)
         if let filter {
             var kept: [TemplateValue] = []
@@ -141,7 +141,7 @@ final class TemplateRenderer {
         for (target, part) in zip(targets, parts) { assign(target, part) }
     }
 
-    private func macro(name: String, parameters: [(String, Expression?)], body: [Statement]) -> TemplateFunction {
+    private func macro(name: String, parameters: [(String, TemplateExpression?)], body: [TemplateStatement]) -> TemplateFunction {
         TemplateFunction(name: name) { [unowned self] positional, keywords, position throws(TemplateError) in
             guard positional.count <= parameters.count else {
                 throw .runtime("macro '\(name)' takes \(parameters.count) arguments, got \(positional.count)", at: position)
@@ -167,7 +167,7 @@ final class TemplateRenderer {
 
     // MARK: Expressions
 
-    func evaluate(_ expression: Expression) throws(TemplateError) -> TemplateValue {
+    func evaluate(_ expression: TemplateExpression) throws(TemplateError) -> TemplateValue {
         switch expression {
         case .literal(let value):
             return value
@@ -224,7 +224,7 @@ final class TemplateRenderer {
         }
     }
 
-    private func evaluate(_ arguments: Expression.Arguments) throws(TemplateError) -> ([TemplateValue], OrderedStringDictionary<TemplateValue>) {
+    private func evaluate(_ arguments: TemplateExpression.Arguments) throws(TemplateError) -> ([TemplateValue], OrderedStringDictionary<TemplateValue>) {
         var positional: [TemplateValue] = []
         for argument in arguments.positional { positional.append(try evaluate(argument)) }
         var keywords = OrderedStringDictionary<TemplateValue>()
@@ -233,7 +233,7 @@ final class TemplateRenderer {
     }
 }
 
-extension Expression {
+extension TemplateExpression {
     /// A short rendering of the expression for error messages.
     var displayName: String {
         switch self {

@@ -1,24 +1,24 @@
 /// An expression of the template language, with where it starts in the source.
-indirect enum Expression {
+indirect enum TemplateExpression {
     case literal(TemplateValue)
     case variable(String)
-    case list([Expression])
-    case tuple([Expression])
-    case dictionary([(Expression, Expression)], SourcePosition)
-    case attribute(Expression, String, SourcePosition)
-    case subscript_(Expression, Expression, SourcePosition)
-    case slice(Expression, start: Expression?, stop: Expression?, step: Expression?, SourcePosition)
-    case call(Expression, Arguments, SourcePosition)
-    case filter(Expression, name: String, Arguments, SourcePosition)
-    case test(Expression, name: String, Arguments, negated: Bool, SourcePosition)
-    case unary(String, Expression, SourcePosition)
-    case binary(String, Expression, Expression, SourcePosition)
-    case conditional(condition: Expression, then: Expression, otherwise: Expression?)
+    case list([TemplateExpression])
+    case tuple([TemplateExpression])
+    case dictionary([(TemplateExpression, TemplateExpression)], SourcePosition)
+    case attribute(TemplateExpression, String, SourcePosition)
+    case subscript_(TemplateExpression, TemplateExpression, SourcePosition)
+    case slice(TemplateExpression, start: TemplateExpression?, stop: TemplateExpression?, step: TemplateExpression?, SourcePosition)
+    case call(TemplateExpression, Arguments, SourcePosition)
+    case filter(TemplateExpression, name: String, Arguments, SourcePosition)
+    case test(TemplateExpression, name: String, Arguments, negated: Bool, SourcePosition)
+    case unary(String, TemplateExpression, SourcePosition)
+    case binary(String, TemplateExpression, TemplateExpression, SourcePosition)
+    case conditional(condition: TemplateExpression, then: TemplateExpression, otherwise: TemplateExpression?)
 
     /// Positional and keyword arguments of a call, filter or test.
     struct Arguments {
-        var positional: [Expression] = []
-        var keywords: [(String, Expression)] = []
+        var positional: [TemplateExpression] = []
+        var keywords: [(String, TemplateExpression)] = []
     }
 }
 
@@ -29,17 +29,17 @@ struct Located<Node> {
 }
 
 /// A statement (tag or output) of the template language.
-indirect enum Statement {
+indirect enum TemplateStatement {
     case text(String)
-    case output(Located<Expression>)
-    case ifChain([(condition: Located<Expression>, body: [Statement])], otherwise: [Statement])
-    case forLoop(targets: [String], iterable: Located<Expression>, filter: Located<Expression>?, body: [Statement], otherwise: [Statement])
-    case set(target: AssignmentTarget, value: Located<Expression>)
-    case setBlock(name: String, body: [Statement])
-    case macro(name: String, parameters: [(String, Expression?)], body: [Statement])
+    case output(Located<TemplateExpression>)
+    case ifChain([(condition: Located<TemplateExpression>, body: [TemplateStatement])], otherwise: [TemplateStatement])
+    case forLoop(targets: [String], iterable: Located<TemplateExpression>, filter: Located<TemplateExpression>?, body: [TemplateStatement], otherwise: [TemplateStatement])
+    case set(target: AssignmentTarget, value: Located<TemplateExpression>)
+    case setBlock(name: String, body: [TemplateStatement])
+    case macro(name: String, parameters: [(String, TemplateExpression?)], body: [TemplateStatement])
     case loopControl(isBreak: Bool)
     /// transformers' `{% generation %}` block, which only marks assistant text.
-    case generation([Statement])
+    case generation([TemplateStatement])
 
     /// What `{% set %}` assigns to.
     enum AssignmentTarget {

@@ -14,7 +14,7 @@ public final class Tokenizer: Sendable {
     private let normalizer: Normalizer?
     private let preTokenizer: PreTokenizer?
     private let postProcessor: PostProcessor?
-    private let decoder: Decoder?
+    private let decoder: TokenDecoder?
     private let rawMatcher: AddedTokenMatcher
     private let normalizedMatcher: AddedTokenMatcher
     private let addedTokens: [Int: AddedToken]
@@ -49,7 +49,7 @@ public final class Tokenizer: Sendable {
         self.config = config
         normalizer = file["normalizer"].isNull ? nil : try Normalizer(file["normalizer"])
         preTokenizer = file["pre_tokenizer"].isNull ? nil : try PreTokenizer(file["pre_tokenizer"])
-        decoder = file["decoder"].isNull ? nil : try Decoder(file["decoder"])
+        decoder = file["decoder"].isNull ? nil : try TokenDecoder(file["decoder"])
         let model = try BPEModel(file["model"], byteLevel: preTokenizer?.usesByteLevel ?? false)
         self.model = model
         let added = file["added_tokens"].isNull ? [] : try file["added_tokens"].array().map { (entry) throws(TokenizerError) in

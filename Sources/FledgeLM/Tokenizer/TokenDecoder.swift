@@ -1,13 +1,13 @@
 /// A `decoder` from tokenizer.json: turns token strings back into text, step by step as
 /// `tokenizers`' `decode_chain` does.
-indirect enum Decoder {
+indirect enum TokenDecoder {
     case byteLevel
     case metaspace(replacement: Unicode.Scalar, prependsFirst: Bool)
     case byteFallback
     case fuse
     case strip(content: Unicode.Scalar, start: Int, stop: Int)
     case replace(SplitPattern, with: String)
-    case sequence([Decoder])
+    case sequence([TokenDecoder])
 
     /// Reads the decoder described at `field`.
     init(_ field: JSONField) throws(TokenizerError) {
@@ -29,7 +29,7 @@ indirect enum Decoder {
         case "Replace":
             self = .replace(try SplitPattern(field["pattern"]), with: try field["content"].string())
         case "Sequence":
-            self = .sequence(try field["decoders"].array().map { (element) throws(TokenizerError) in try Decoder(element) })
+            self = .sequence(try field["decoders"].array().map { (element) throws(TokenizerError) in try TokenDecoder(element) })
         case let other:
             throw field["type"].unsupported("decoder '\(other)'")
         }
