@@ -7,9 +7,9 @@ import XCTest
 /// with it. (A chunk holds at least one row, so for V above the chunk the bound is one row.)
 final class SelectiveLogSoftmaxMemoryTests: XCTestCase {
     private func peakExtraBytes(rows: Int, vocab: Int, width: Int, chunkElements: Int) -> (forward: Int, backward: Int) {
-        var generator = SplitMix64(seed: 7)
-        let hidden = Tensor(shape: [rows, width]) { buffer in for i in buffer.indices { buffer[i] = generator.nextFloat() } }
-        let weight = Tensor(shape: [vocab, width]) { buffer in for i in buffer.indices { buffer[i] = generator.nextFloat() } }
+        var generator = SeededGenerator(seed: 7)
+        let hidden = Tensor.uniform([rows, width], in: -1..<1, using: &generator)
+        let weight = Tensor.uniform([vocab, width], in: -1..<1, using: &generator)
         hidden.requiresGrad = true
         let targets = (0..<rows).map { ($0 * 7919) % vocab }
 
@@ -40,19 +40,4 @@ final class SelectiveLogSoftmaxMemoryTests: XCTestCase {
             XCTAssertLessThanOrEqual(peak.backward, allowance, "backward at V = \(vocab)")
         }
     }
-}
-
-/// A small deterministic generator for test data.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
 }
