@@ -15,7 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        .target(name: "FledgeTensor"),
+        .target(name: "CFledgeKernels"),
+        .target(name: "FledgeTensor", dependencies: ["CFledgeKernels"]),
         .target(name: "FledgeNN", dependencies: ["FledgeTensor"]),
         .target(name: "FledgeLM", dependencies: ["FledgeNN", "FledgeTensor"]),
         .target(name: "FledgeRL", dependencies: ["FledgeLM", "FledgeNN", "FledgeTensor"]),
