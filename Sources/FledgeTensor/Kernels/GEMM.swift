@@ -24,8 +24,16 @@ enum GEMM {
 
     static let rowBlock = 72
     static let depthBlock = 256
-    static let columnBlock = 4096
+    static let columnBlock = 1024
     static let smallRows = 8
+
+    /// The most scratch memory one product takes (packed blocks of B and, per core, of A),
+    /// whatever the operand sizes.
+    static var maxWorkspaceBytes: Int {
+        let nr = Int(FLEDGE_GEMM_NR), mr = Int(FLEDGE_GEMM_MR)
+        let floats = depthBlock * (columnBlock + nr) + Parallel.workers * (rowBlock + mr) * depthBlock
+        return floats * MemoryLayout<Float>.stride
+    }
 
     static func multiply(
         m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
