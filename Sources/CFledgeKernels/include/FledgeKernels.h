@@ -45,6 +45,29 @@ void fledge_gemm_small_nt(long m, long n, long k, const float *a, long lda, cons
 void fledge_gemm_small_nn(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
                           float *c, long ldc, int accumulate);
 
+// Vector math (AVX2 + FMA; exp to about 1 ulp). The portable Swift versions live in
+// FledgeTensor's `VectorMath`.
+
+/// y[i] = exp(x[i]·scale + shift). `x` and `y` may be the same buffer.
+void fledge_exp_affine(const float *x, float *y, long n, float scale, float shift);
+
+/// out = SiLU(gate) · up.
+void fledge_swiglu_forward(const float *gate, const float *up, float *out, long n);
+
+/// d_gate = grad · up · SiLU'(gate), d_up = grad · SiLU(gate); either output may be NULL.
+void fledge_swiglu_backward(const float *gate, const float *up, const float *grad, float *d_gate, float *d_up, long n);
+
+/// Folds z[0..<n]·scale into running softmax statistics: the maximum m, Σ exp(v − m) and
+/// Σ exp(v − m)·v (rescaled when m grows). Start from m = −inf, sums 0.
+void fledge_softmax_stats(const float *z, long n, float scale, float *running_max, float *running_sum,
+                          float *running_weighted);
+
+/// Replaces logits z (with v = z·scale, p = exp(v − lse)) by the gradient of
+/// grad_logp·log p(target) + grad_entropy·H with respect to z, except the target's
+/// +grad_logp·scale, which the caller adds.
+void fledge_selective_softmax_grad(float *z, long n, float scale, float lse, float entropy, float grad_logp,
+                                   float grad_entropy);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,4 @@
 import CFledgeKernels
-import Foundation
 
 /// A strided matrix operand: element (row, column) lives at `base[row * rowStride + column * columnStride]`.
 struct MatrixOperand {
@@ -18,10 +17,6 @@ struct MatrixOperand {
 /// the arithmetic; row blocks are shared out across cores. Few-row products (decoding) skip the
 /// packing. Other CPUs use `PortableGEMM`.
 enum GEMM {
-    /// Whether the AVX2 + FMA kernels run: the CPU has them and `FLEDGE_DISABLE_AVX2` is not
-    /// set to 1 (checked once, at first use).
-    static let hasAVX2 = fledge_cpu_has_avx2_fma() != 0 && ProcessInfo.processInfo.environment["FLEDGE_DISABLE_AVX2"] != "1"
-
     static let rowBlock = 72
     static let depthBlock = 256
     static let columnBlock = 1024
@@ -39,7 +34,7 @@ enum GEMM {
         m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
         into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
     ) {
-        guard hasAVX2 else {
+        guard CPU.hasAVX2 else {
             PortableGEMM.multiply(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate)
             return
         }

@@ -1,0 +1,76 @@
+import CFledgeKernels
+import Foundation
+
+/// Elementwise kernels with an exp inside, vectorised with AVX2 where the CPU has it
+/// (`CFledgeKernels/vector_math_avx2.c`) and written out plainly here otherwise. Each
+/// portable version is the specification of its C twin.
+enum VectorMath {
+    /// y = exp(x·scale + shift); `x` and `y` may alias.
+    static func expAffine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, scale: Float = 1, shift: Float = 0) {
+        if CPU.hasAVX2 { return fledge_exp_affine(x, y, n, scale, shift) }
+        for i in 0..<n { y[i] = Foundation.exp(x[i] * scale + shift) }
+    }
+
+    /// out = SiLU(gate) · up.
+    static func swiGLUForward(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        if CPU.hasAVX2 { return fledge_swiglu_forward(gate, up, out, n) }
+        for i in 0..<n { out[i] = gate[i] * UnaryKernel.sigmoid(gate[i]) * up[i] }
+    }
+
+    /// d gate = g · up · σ(gate)(1 + gate(1 − σ(gate))), d up = g · SiLU(gate); nil outputs are skipped.
+    static func swiGLUBackward(
+        _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
+        _ dGate: UnsafeMutablePointer<Float>?, _ dUp: UnsafeMutablePointer<Float>?, _ n: Int
+    ) {
+        if CPU.hasAVX2 { return fledge_swiglu_backward(gate, up, grad, dGate, dUp, n) }
+        for i in 0..<n {
+            let s = UnaryKernel.sigmoid(gate[i])
+            dGate?[i] = grad[i] * up[i] * s * (1 + gate[i] * (1 - s))
+            dUp?[i] = grad[i] * gate[i] * s
+        }
+    }
+
+    /// Running softmax statistics of v = z·scale: the maximum, Σ exp(v − max) and
+    /// Σ exp(v − max)·v, updated with `n` more values.
+    struct SoftmaxStats {
+        var maximum = -Float.infinity
+        var sum: Float = 0
+        var weighted: Float = 0
+
+        mutating func add(_ z: UnsafePointer<Float>, _ n: Int, scale: Float) {
+            if CPU.hasAVX2 { return fledge_softmax_stats(z, n, scale, &maximum, &sum, &weighted) }
+            var blockMax = -Float.infinity
+            for i in 0..<n { blockMax = Swift.max(blockMax, z[i] * scale) }
+            let newMax = Swift.max(maximum, blockMax)
+            guard newMax > -.infinity else { return }
+            let rescale = maximum == -.infinity ? 0 : Foundation.exp(maximum - newMax)
+            var blockSum: Float = 0, blockWeighted: Float = 0
+            for i in 0..<n {
+                let value = z[i] * scale, e = Foundation.exp(value - newMax)
+                blockSum += e
+                blockWeighted += e * value
+            }
+            sum = sum * rescale + blockSum
+            weighted = weighted * rescale + blockWeighted
+            maximum = newMax
+        }
+
+        /// log Σ exp(v).
+        var logSumExp: Float { maximum + Foundation.log(sum) }
+        /// The entropy −Σ p log p of softmax(v).
+        var entropy: Float { logSumExp - weighted / sum }
+    }
+
+    /// Replaces z by d/dz of gLogP·log p(target) + gEntropy·H, where v = z·scale and
+    /// p = exp(v − lse); the target's own +gLogP·scale is left to the caller.
+    static func selectiveSoftmaxGrad(
+        _ z: UnsafeMutablePointer<Float>, _ n: Int, scale: Float, logSumExp lse: Float, entropy: Float,
+        gradLogProb: Float, gradEntropy: Float
+    ) {
+        if CPU.hasAVX2 { return fledge_selective_softmax_grad(z, n, scale, lse, entropy, gradLogProb, gradEntropy) }
+        for i in 0..<n {
+            let value = z[i] * scale, p = Foundation.exp(value - lse)
+            z[i] = p * (-gradLogProb * scale - gradEntropy * scale * (value - lse + entropy))
+        }
+    }
+}
