@@ -115,8 +115,12 @@ public enum ConfigResolver {
         resolution.explicitFields.insert(entry.key)
         let stored = field.read(resolution.config)
         if case .string(let text) = stored, stored != entry.value, entry.value != .null {
-            resolution.report.add(
-                .change, entry.key, entry.value, "read as TRL's name \(text)", newValue: stored)
+            let reason = if case .bool = entry.value {
+                "TRL's old boolean form, read as \(text)"
+            } else {
+                "names are matched case-insensitively; TRL spells it \(text)"
+            }
+            resolution.report.add(.change, entry.key, entry.value, reason, newValue: stored)
         }
     }
 

@@ -5,10 +5,14 @@
 public protocol TrainerConfig: Equatable, Sendable {
     /// Which trainer this config is for.
     static var trainer: TrainerKind { get }
-    /// The trainer's own fields (the shared ones come from ``RunArguments`` and ``TrainingArguments``).
-    static var ownFields: [ConfigField<Self>] { get }
+    /// Every field of the config, by TRL name: ``sharedFields(_:_:)`` first, then the trainer's own.
+    static var fields: [ConfigField<Self>] { get }
     /// The rules for this trainer, run in order.
     static var checks: [ConfigCheck<Self>] { get }
+    /// The fields of nested arguments once more, reached through protocol requirements instead of
+    /// stored properties. A key path formed in generic code (`\.training.seed` where `Config:
+    /// TrainerConfig`) differs from the one formed on the concrete type, so lookups try both.
+    static var keyPathAliases: [ConfigField<Self>] { get }
 
     var run: RunArguments { get set }
     var training: TrainingArguments { get set }
@@ -20,16 +24,20 @@ public protocol TrainerConfig: Equatable, Sendable {
 }
 
 extension TrainerConfig {
-    /// Every field of the config, by TRL name: run fields, training arguments, then the trainer's own.
-    public static var fields: [ConfigField<Self>] {
-        RunArguments.fields.lifted(through: \Self.run)
-            + TrainingArguments.fields.lifted(through: \Self.training)
-            + ownFields
+    /// The run fields and training arguments, reached through the concrete type's stored properties
+    /// (pass `\.run` and `\.training` from the concrete type).
+    public static func sharedFields(
+        _ run: WritableKeyPath<Self, RunArguments>, _ training: WritableKeyPath<Self, TrainingArguments>
+    ) -> [ConfigField<Self>] {
+        RunArguments.fields.lifted(through: run) + TrainingArguments.fields.lifted(through: training)
     }
+
+    /// The shared fields reached through the protocol requirements, as generic checks reach them.
+    public static var keyPathAliases: [ConfigField<Self>] { sharedFields(\Self.run, \Self.training) }
 
     /// The field stored at `keyPath`; every property a check touches is in the field table.
     static func field(at keyPath: PartialKeyPath<Self>) -> ConfigField<Self> {
-        guard let field = fields.first(where: { $0.keyPath == keyPath }) else {
+        guard let field = (fields + keyPathAliases).first(where: { $0.keyPath == keyPath }) else {
             preconditionFailure("\(keyPath) of \(Self.self) is not in its field table")
         }
         return field

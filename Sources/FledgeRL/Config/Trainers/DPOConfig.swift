@@ -36,8 +36,8 @@ public struct DPOConfig: TrainerConfig {
         training.applyUnslothDefaults()
     }
 
-    public static var ownFields: [ConfigField<DPOConfig>] {
-        [
+    public static var fields: [ConfigField<DPOConfig>] {
+        sharedFields(\.run, \.training) + [
             ConfigField("beta", \.beta),
             ConfigField("loss_type", \.lossType),
             ConfigField("loss_weights", \.lossWeights),

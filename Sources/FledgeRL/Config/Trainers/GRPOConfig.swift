@@ -36,8 +36,8 @@ public struct GRPOConfig: GroupSamplingConfig {
         importanceSamplingLevel = .token
     }
 
-    public static var ownFields: [ConfigField<GRPOConfig>] {
-        GenerationArguments.fields.lifted(through: \GRPOConfig.generation) + [
+    public static var fields: [ConfigField<GRPOConfig>] {
+        sharedFields(\.run, \.training) + GenerationArguments.fields.lifted(through: \.generation) + [
             ConfigField("loss_type", \.lossType),
             ConfigField("scale_rewards", \.scaleRewards),
             ConfigField("importance_sampling_level", \.importanceSamplingLevel),

@@ -61,3 +61,10 @@ public struct GenerationArguments: Equatable, Sendable {
 public protocol GroupSamplingConfig: TrainerConfig {
     var generation: GenerationArguments { get set }
 }
+
+extension GroupSamplingConfig {
+    /// The generation fields reached through the protocol requirement, as the shared checks reach them.
+    public static var keyPathAliases: [ConfigField<Self>] {
+        sharedFields(\Self.run, \Self.training) + GenerationArguments.fields.lifted(through: \Self.generation)
+    }
+}

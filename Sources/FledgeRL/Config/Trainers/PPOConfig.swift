@@ -45,8 +45,8 @@ public struct PPOConfig: TrainerConfig {
         training.applyUnslothDefaults()
     }
 
-    public static var ownFields: [ConfigField<PPOConfig>] {
-        [
+    public static var fields: [ConfigField<PPOConfig>] {
+        sharedFields(\.run, \.training) + [
             ConfigField("num_ppo_epochs", \.numPPOEpochs),
             ConfigField("num_mini_batches", \.numMiniBatches),
             ConfigField("total_episodes", \.totalEpisodes),

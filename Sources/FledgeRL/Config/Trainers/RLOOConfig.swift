@@ -22,8 +22,8 @@ public struct RLOOConfig: GroupSamplingConfig {
         training.applyUnslothDefaults()
     }
 
-    public static var ownFields: [ConfigField<RLOOConfig>] {
-        GenerationArguments.fields.lifted(through: \RLOOConfig.generation) + [
+    public static var fields: [ConfigField<RLOOConfig>] {
+        sharedFields(\.run, \.training) + GenerationArguments.fields.lifted(through: \.generation) + [
             ConfigField("normalize_advantages", \.normalizeAdvantages),
             ConfigField("reward_clip_range", \.rewardClipRange),
         ]

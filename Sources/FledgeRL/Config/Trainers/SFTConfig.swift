@@ -26,8 +26,8 @@ public struct SFTConfig: TrainerConfig {
         training.applyUnslothDefaults()
     }
 
-    public static var ownFields: [ConfigField<SFTConfig>] {
-        [
+    public static var fields: [ConfigField<SFTConfig>] {
+        sharedFields(\.run, \.training) + [
             ConfigField("max_length", \.maxLength),
             ConfigField("dataset_text_field", \.datasetTextField),
             ConfigField("completion_only_loss", \.completionOnlyLoss),
