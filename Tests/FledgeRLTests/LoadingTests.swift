@@ -142,3 +142,22 @@ final class LoadingTests: XCTestCase {
         XCTAssertEqual(training.warmupStepCount(totalSteps: 100), 7)
     }
 }
+
+final class ModelLengthTests: XCTestCase {
+    func testMaxSeqLengthComesFromTheModelAndIsCappedToIt() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-model-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try #"{"max_position_embeddings": 2048}"#.write(
+            to: directory.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        let model = "model_name_or_path: \(directory.path)"
+        let fromModel = try resolve(SFTConfig.self, model)
+        XCTAssertEqual(fromModel.config.training.maxSeqLength, 2048)
+        XCTAssert(fromModel.derivedFields.contains("max_seq_length"))
+        assertMessages(fromModel.report, [], "from the model")
+        let capped = try resolve(GRPOConfig.self, model + "\nmax_seq_length: 4096")
+        assertMessages(capped.report, [.change("max_seq_length", "capped to the model's max_position_embeddings (2048)")], "capped")
+        let kept = try resolve(GRPOConfig.self, "model_name_or_path: /no/such/model\nmax_seq_length: 4096")
+        XCTAssertEqual(kept.config.training.maxSeqLength, 4096)
+    }
+}

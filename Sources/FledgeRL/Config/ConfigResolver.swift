@@ -90,7 +90,7 @@ public enum ConfigResolver {
                 classify(entry, in: &resolution)
             }
         }
-        for check in Config.checks { check.run(&resolution) }
+        for check in ConfigCheck.shared + Config.checks { check.run(&resolution) }
         return resolution
     }
 

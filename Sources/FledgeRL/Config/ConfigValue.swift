@@ -22,19 +22,6 @@ public indirect enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
         case .map(let entries): "{" + entries.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}"
         }
     }
-
-    /// A short name of the value's kind, for error messages.
-    var kind: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .int: "an integer"
-        case .double: "a number"
-        case .string: "a string"
-        case .list: "a list"
-        case .map: "a mapping"
-        }
-    }
 }
 
 /// One `key: value` pair of a config mapping.

@@ -7,7 +7,7 @@ public protocol TrainerConfig: Equatable, Sendable {
     static var trainer: TrainerKind { get }
     /// Every field of the config, by TRL name: ``sharedFields(_:_:)`` first, then the trainer's own.
     static var fields: [ConfigField<Self>] { get }
-    /// The rules for this trainer, run in order.
+    /// The rules for this trainer, run in order after ``ConfigCheck/shared``.
     static var checks: [ConfigCheck<Self>] { get }
     /// The fields of nested arguments once more, reached through protocol requirements instead of
     /// stored properties. A key path formed in generic code (`\.training.seed` where `Config:

@@ -52,7 +52,7 @@ public struct DPOConfig: TrainerConfig {
         ]
     }
 
-    public static var checks: [ConfigCheck<DPOConfig>] { [.learningRate, .dpo] }
+    public static var checks: [ConfigCheck<DPOConfig>] { [.dpo] }
 }
 
 /// DPO losses (TRL's names).

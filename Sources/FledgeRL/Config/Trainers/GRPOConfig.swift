@@ -47,7 +47,7 @@ public struct GRPOConfig: GroupSamplingConfig {
 
     public static var checks: [ConfigCheck<GRPOConfig>] {
         [
-            .temperature(\.generation.temperature), .learningRate, .autoFindBatchSize,
+            .temperature(\.generation.temperature), .autoFindBatchSize,
             .batchGeometry(unslothFix: true), .lossTypeDefaultsForDrGRPO, .dapo, .epsilonHigh,
             .sequenceLevelWithTokenSum,
         ]

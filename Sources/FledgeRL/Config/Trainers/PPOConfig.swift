@@ -67,7 +67,7 @@ public struct PPOConfig: TrainerConfig {
         ]
     }
 
-    public static var checks: [ConfigCheck<PPOConfig>] { [.temperature(\.temperature), .learningRate, .ppo] }
+    public static var checks: [ConfigCheck<PPOConfig>] { [.temperature(\.temperature), .ppo] }
 }
 
 /// PPO's named stop token.

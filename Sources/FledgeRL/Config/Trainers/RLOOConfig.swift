@@ -31,7 +31,7 @@ public struct RLOOConfig: GroupSamplingConfig {
 
     public static var checks: [ConfigCheck<RLOOConfig>] {
         [
-            .temperature(\.generation.temperature), .learningRate, .autoFindBatchSize,
+            .temperature(\.generation.temperature), .autoFindBatchSize,
             .batchGeometry(unslothFix: false), .epsilonHigh,
         ]
     }

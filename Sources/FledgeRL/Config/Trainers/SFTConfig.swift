@@ -37,7 +37,7 @@ public struct SFTConfig: TrainerConfig {
         ]
     }
 
-    public static var checks: [ConfigCheck<SFTConfig>] { [.learningRate] }
+    public static var checks: [ConfigCheck<SFTConfig>] { [] }
 }
 
 /// Which end of an over-long example to keep (TRL's names; `keep_end` is deprecated in TRL).
