@@ -81,6 +81,8 @@ final class LoadingTests: XCTestCase {
         let resolved = try resolve(GRPOConfig.self, "num_generations: 4", worldSize: 3)
         XCTAssertEqual(resolved.worldSize, 3)
         XCTAssertEqual(resolved.config.generation.generationBatchSize, 24)
+        let zero = try resolve(GRPOConfig.self, "", worldSize: 0)
+        assertMessages(zero.report, [.error("world_size", "positive number of processes")], "zero processes")
     }
 
     /// TRL's documented GRPO configs load with nothing but not-applicable notes.
@@ -129,6 +131,7 @@ final class LoadingTests: XCTestCase {
         XCTAssertEqual(change["to"] as? Int, 8)
         XCTAssertNotNil(change["reason"] as? String)
         XCTAssertEqual((object["config"] as! [String: Any])["learning_rate"] as? Double, 5e-5)
+        XCTAssertEqual((object["config"] as! [String: Any])["trainer"] as? String, "grpo")
         XCTAssertEqual((object["notes"] as! [[String: Any]])[0]["field"] as? String, "bf16")
     }
 

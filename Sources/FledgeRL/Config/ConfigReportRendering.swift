@@ -34,11 +34,16 @@ public enum ConfigReportRendering {
         return lines.joined(separator: "\n")
     }
 
-    /// One JSON object: `{"config", "changes", "warnings", "notes", "errors"}`.
+    /// One JSON object: `{"config", "changes", "warnings", "notes", "errors"}`; the config starts with
+    /// `trainer` and `defaults`, as `config.resolved.yaml` does.
     public static func json(of resolved: any ResolvedConfig) -> String {
         let report = resolved.report
         func list(_ messages: [ConfigMessage]) -> String { "[" + messages.map(\.json).joined(separator: ", ") + "]" }
-        return "{\"config\": \(ConfigValue.map(resolved.entries).json), \"changes\": \(list(report.changes)), "
+        let header = [
+            ConfigEntry(key: ConfigResolver.trainerKey, value: .string(resolved.trainer.rawValue)),
+            ConfigEntry(key: ConfigResolver.presetKey, value: .string(resolved.preset.rawValue)),
+        ]
+        return "{\"config\": \(ConfigValue.map(header + resolved.entries).json), \"changes\": \(list(report.changes)), "
             + "\"warnings\": \(list(report.warnings)), \"notes\": \(list(report.notes)), "
             + "\"errors\": \(list(report.errors))}"
     }

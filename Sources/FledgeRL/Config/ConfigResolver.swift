@@ -76,10 +76,16 @@ public enum ConfigResolver {
                     kind: .error, field: presetKey, value: named.value, newValue: nil, text: "expected " + error.expected)
             }
         }
-        let environment = ProcessInfo.processInfo.environment["WORLD_SIZE"].flatMap { Int($0) }
+        let environment = ProcessInfo.processInfo.environment["WORLD_SIZE"]
+        let worldSize = options.worldSize ?? environment.flatMap { Int($0) } ?? 1
         var resolution = ConfigResolution(
-            config: Config(defaults: preset), preset: preset, worldSize: options.worldSize ?? environment ?? 1)
+            config: Config(defaults: preset), preset: preset, worldSize: max(worldSize, 1))
         if let presetError { resolution.report.messages.append(presetError) }
+        if worldSize < 1 || (options.worldSize == nil && environment != nil && Int(environment!) == nil) {
+            let given = options.worldSize.map(ConfigValue.int) ?? .string(environment ?? "")
+            resolution.report.add(
+                .error, "world_size", given, "set a positive number of processes (--world-size or WORLD_SIZE)")
+        }
         let fields = Config.fields
         for entry in entries where entry.key != presetKey {
             if entry.key == trainerKey {
