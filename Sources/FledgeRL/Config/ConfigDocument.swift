@@ -8,8 +8,10 @@ import Yams
 public struct ConfigDocument: Sendable {
     /// Where the entries came from, for messages.
     public var source: String
+    /// The top-level entries, in file order.
     public var entries: [ConfigEntry]
 
+    /// A document from entries already parsed.
     public init(source: String, entries: [ConfigEntry]) {
         self.source = source
         self.entries = entries
@@ -107,7 +109,9 @@ public struct ConfigDocument: Sendable {
 
 /// A config file that cannot be read at all (as opposed to fields with problems, which the report lists).
 public struct ConfigFileError: Error, Sendable, CustomStringConvertible {
+    /// The file or flag at fault.
     public let source: String
+    /// What is wrong.
     public let message: String
     public var description: String { "\(source): \(message)" }
 }

@@ -2,6 +2,7 @@
 ///
 /// Every message names the field and the value it had; a change also gives the value it has now.
 public struct ConfigMessage: Equatable, Sendable, CustomStringConvertible {
+    /// How serious a message is.
     public enum Kind: String, Sendable {
         /// Fledge changed the value (`from` → `to`) and says why.
         case change
@@ -13,6 +14,7 @@ public struct ConfigMessage: Equatable, Sendable, CustomStringConvertible {
         case error
     }
 
+    /// How serious the message is.
     public let kind: Kind
     /// The field, by TRL name.
     public let field: String
@@ -32,8 +34,10 @@ public struct ConfigMessage: Equatable, Sendable, CustomStringConvertible {
 
 /// Everything the resolver said about one config, in the order it was said.
 public struct ConfigReport: Equatable, Sendable {
+    /// All messages, in order.
     public internal(set) var messages: [ConfigMessage] = []
 
+    /// The messages of each kind.
     public var changes: [ConfigMessage] { messages.filter { $0.kind == .change } }
     public var warnings: [ConfigMessage] { messages.filter { $0.kind == .warning } }
     public var notes: [ConfigMessage] { messages.filter { $0.kind == .note } }

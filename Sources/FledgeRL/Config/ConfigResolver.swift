@@ -23,13 +23,17 @@ public struct ConfigOptions: Sendable {
 
 /// A resolved config of any trainer, for code that only shows or saves it.
 public protocol ResolvedConfig {
+    /// The trainer the config is for.
     var trainer: TrainerKind { get }
+    /// The defaults it started from.
     var preset: DefaultsPreset { get }
+    /// Processes training together.
     var worldSize: Int { get }
     /// The effective config: every field and its value, derived ones included.
     var entries: [ConfigEntry] { get }
     /// Fields whose values were derived from others (written to `config.resolved.yaml` as comments).
     var derivedFields: Set<String> { get }
+    /// What the resolver changed, warned about, noted and rejected.
     var report: ConfigReport { get }
 }
 

@@ -26,9 +26,12 @@ public indirect enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
 
 /// One `key: value` pair of a config mapping.
 public struct ConfigEntry: Equatable, Sendable {
+    /// The field name.
     public var key: String
+    /// The value.
     public var value: ConfigValue
 
+    /// An entry `key: value`.
     public init(key: String, value: ConfigValue) {
         self.key = key
         self.value = value

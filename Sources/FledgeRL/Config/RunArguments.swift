@@ -24,6 +24,7 @@ public struct RunArguments: Equatable, Sendable {
     /// A shell command that scores completions (Fledge's own reward setting).
     public var rewardCommand: String? = nil
 
+    /// TRL's script defaults.
     public init() {}
 
     /// The fields, by TRL name.

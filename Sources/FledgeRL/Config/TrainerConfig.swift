@@ -14,7 +14,9 @@ public protocol TrainerConfig: Equatable, Sendable {
     /// TrainerConfig`) differs from the one formed on the concrete type, so lookups try both.
     static var keyPathAliases: [ConfigField<Self>] { get }
 
+    /// The run fields (model, dataset, LoRA, rewards).
     var run: RunArguments { get set }
+    /// The shared training arguments.
     var training: TrainingArguments { get set }
 
     /// TRL's current defaults.
@@ -59,6 +61,7 @@ extension TrainerConfig {
 public struct ConfigCheck<Config: TrainerConfig> {
     let run: (inout ConfigResolution<Config>) -> Void
 
+    /// A check that runs `run` on the resolution.
     public init(_ run: @escaping (inout ConfigResolution<Config>) -> Void) {
         self.run = run
     }

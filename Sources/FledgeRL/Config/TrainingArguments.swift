@@ -15,6 +15,7 @@ public struct TrainingArguments: Equatable, Sendable {
     public var learningRate = 5e-5
     /// Decoupled weight decay of AdamW.
     public var weightDecay = 0.0
+    /// AdamW β₁, β₂ and ε.
     public var adamBeta1 = 0.9
     public var adamBeta2 = 0.999
     public var adamEpsilon = 1e-8
@@ -24,6 +25,7 @@ public struct TrainingArguments: Equatable, Sendable {
     public var numTrainEpochs = 3.0
     /// Optimizer steps to run; `-1` means use `num_train_epochs`.
     public var maxSteps = -1
+    /// The learning-rate schedule after warm-up.
     public var lrSchedulerType = LRSchedulerType.linear
     /// Warm-up length in optimizer steps; a value below 1 is a fraction of all steps (transformers 5).
     public var warmupSteps = 0.0
@@ -31,14 +33,17 @@ public struct TrainingArguments: Equatable, Sendable {
     public var warmupRatio = 0.0
     /// Log every this many optimizer steps.
     public var loggingSteps = 10
+    /// Also log the first optimizer step.
     public var loggingFirstStep = false
     /// Skip steps whose loss is NaN or infinite when averaging logged losses.
     public var loggingNanInfFilter = true
+    /// When to save checkpoints.
     public var saveStrategy = IntervalStrategy.steps
     /// Save a checkpoint every this many optimizer steps.
     public var saveSteps = 500
     /// Keep at most this many checkpoints; `null` keeps all.
     public var saveTotalLimit: Int? = nil
+    /// When to evaluate.
     public var evalStrategy = IntervalStrategy.no
     /// Evaluate every this many steps; `null` means `logging_steps`.
     public var evalSteps: Int? = nil
@@ -46,6 +51,7 @@ public struct TrainingArguments: Equatable, Sendable {
     public var seed = 42
     /// Seed for data order only; `null` means `seed`.
     public var dataSeed: Int? = nil
+    /// The optimizer.
     public var optim = OptimizerName.adamwTorchFused
     /// Halve the batch on out-of-memory and retry (never with GRPO).
     public var autoFindBatchSize = false
@@ -56,6 +62,7 @@ public struct TrainingArguments: Equatable, Sendable {
     /// Longest prompt plus completion, in tokens; `null` means the model's `max_position_embeddings`.
     public var maxSeqLength: Int? = nil
 
+    /// transformers' defaults as TRL's `_BaseConfig` sets them.
     public init() {}
 
     /// The warm-up length in optimizer steps for a run of `totalSteps` steps, read as transformers does:

@@ -14,6 +14,7 @@ public struct DPOConfig: TrainerConfig {
     public var labelSmoothing = 0.0
     /// Longest prompt plus completion, in tokens.
     public var maxLength: Int? = 1024
+    /// Which end of an over-long pair to keep.
     public var truncationMode = TruncationMode.keepStart
     /// The divergence whose dual gives the loss (f-DPO).
     public var fDivergenceType = FDivergenceType.reverseKL

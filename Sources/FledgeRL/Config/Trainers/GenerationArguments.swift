@@ -8,10 +8,13 @@ public struct GenerationArguments: Equatable, Sendable {
     public var maxCompletionLength = 512
     /// Sampling temperature; also divides the logits when log-probabilities are computed.
     public var temperature = 1.0
+    /// Nucleus sampling: keep the smallest set of tokens with this much probability.
     public var topP = 1.0
     /// Keep the k most likely tokens; 0 or `null` disables it.
     public var topK: Int? = 0
+    /// Drop tokens less likely than this fraction of the most likely one; `null` disables it.
     public var minP: Double? = nil
+    /// Divides the logits of tokens already generated (1 disables it).
     public var repetitionPenalty = 1.0
     /// Completions per generation round, across processes; exclusive with `steps_per_generation`.
     public var generationBatchSize: Int? = nil
@@ -29,8 +32,10 @@ public struct GenerationArguments: Equatable, Sendable {
     public var rewardWeights: [Double]? = nil
     /// Leave truncated completions out of the loss.
     public var maskTruncatedCompletions = false
+    /// Shuffle prompts each epoch.
     public var shuffleDataset = true
 
+    /// TRL's GRPO defaults.
     public init() {}
 
     /// The fields, by TRL name.
@@ -59,6 +64,7 @@ public struct GenerationArguments: Equatable, Sendable {
 
 /// A config whose trainer samples groups of completions (GRPO, RLOO).
 public protocol GroupSamplingConfig: TrainerConfig {
+    /// The sampling and batching fields.
     var generation: GenerationArguments { get set }
 }
 

@@ -16,13 +16,17 @@ public struct PPOConfig: TrainerConfig {
     public var responseLength = 53
     /// `eos` stops responses at the tokenizer's EOS; exclusive with `stop_token_id`.
     public var stopToken: PPOStopToken? = nil
+    /// A token id that stops responses; exclusive with `stop_token`.
     public var stopTokenID: Int? = nil
+    /// Sampling temperature of rollouts.
     public var temperature = 0.7
     /// Subtracted from the score of a response without EOS.
     public var missingEOSPenalty: Double? = nil
+    /// Whiten rewards over each mini-batch.
     public var whitenRewards = false
     /// Per-token KL penalty coefficient.
     public var klCoef = 0.05
+    /// The per-token KL estimator.
     public var klEstimator = KLEstimator.k1
     /// Policy ratio clip range.
     public var cliprange = 0.2

@@ -14,6 +14,7 @@ public struct SFTConfig: TrainerConfig {
     public var assistantOnlyLoss = false
     /// Keep the start (`keep_start`) or the end (`keep_end`) of over-long examples.
     public var truncationMode = TruncationMode.keepStart
+    /// Shuffle examples each epoch.
     public var shuffleDataset = false
 
     /// TRL's current defaults.
