@@ -27,9 +27,14 @@ extension ConfigCheck where Config: GroupSamplingConfig {
                     "set num_generations to 2 or more: advantages compare completions within a group")
                 return
             }
-            for keyPath: WritableKeyPath<Config, Int> in [
-                \.training.perDeviceTrainBatchSize, \.training.gradientAccumulationSteps,
-            ] where resolution.config[keyPath: keyPath] < 1 {
+            let counts: [(PartialKeyPath<Config>, Int?)] = [
+                (\.training.perDeviceTrainBatchSize, resolution.config.training.perDeviceTrainBatchSize),
+                (\.training.gradientAccumulationSteps, resolution.config.training.gradientAccumulationSteps),
+                (\.generation.stepsPerGeneration, resolution.config.generation.stepsPerGeneration),
+                (\.generation.generationBatchSize, resolution.config.generation.generationBatchSize),
+                (\.generation.numGenerationsEval, resolution.config.generation.numGenerationsEval),
+            ]
+            if let (keyPath, _) = counts.first(where: { ($0.1 ?? 1) < 1 }) {
                 resolution.fail(keyPath, "set a positive integer")
                 return
             }
