@@ -7,9 +7,10 @@
 #define AVX2 __attribute__((target("avx2,fma")))
 
 // exp(x) for 8 floats: Cephes' expf (range reduction by ln 2, degree-5 polynomial), about
-// 1 ulp; inputs below -87.3 give 0 and above 88.7 give +inf.
+// 1 ulp; inputs below -87.3 (where results leave the normal range) give 0 and above
+// ln(FLT_MAX) ≈ 88.72 give +inf. 2^n is applied in two halves so that n = 128 stays exact.
 AVX2 static inline __m256 exp8(__m256 x) {
-    const __m256 high = _mm256_set1_ps(88.3762626647949f), low = _mm256_set1_ps(-87.33654475f);
+    const __m256 high = _mm256_set1_ps(88.72283905206835f), low = _mm256_set1_ps(-87.33654475f);
     __m256 underflow = _mm256_cmp_ps(x, low, _CMP_LT_OQ);
     __m256 overflow = _mm256_cmp_ps(x, high, _CMP_GT_OQ);
     x = _mm256_min_ps(_mm256_max_ps(x, low), high);
@@ -23,8 +24,11 @@ AVX2 static inline __m256 exp8(__m256 x) {
     y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
     y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
     y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
-    __m256i exponent = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
-    y = _mm256_mul_ps(y, _mm256_castsi256_ps(exponent));
+    __m256i n = _mm256_cvttps_epi32(fx);
+    __m256i half = _mm256_srai_epi32(n, 1), rest = _mm256_sub_epi32(n, half);
+    __m256i bias = _mm256_set1_epi32(127);
+    y = _mm256_mul_ps(y, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, bias), 23)));
+    y = _mm256_mul_ps(y, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(rest, bias), 23)));
     y = _mm256_andnot_ps(underflow, y);
     return _mm256_blendv_ps(y, _mm256_set1_ps(INFINITY), overflow);
 }

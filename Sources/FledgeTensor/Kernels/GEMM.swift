@@ -30,12 +30,14 @@ enum GEMM {
         return floats * MemoryLayout<Float>.stride
     }
 
+    /// `parallel: false` keeps the product on the calling thread (for callers that already
+    /// share their work out across cores).
     static func multiply(
         m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
-        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool = true
     ) {
         guard CPU.hasAVX2 else {
-            PortableGEMM.multiply(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate)
+            PortableGEMM.multiply(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
             return
         }
         guard m > 0, n > 0 else { return }
@@ -45,27 +47,27 @@ enum GEMM {
         }
         if m <= smallRows, b.rowStride == 1 || b.columnStride == 1 {
             if a.columnStride == 1 {
-                multiplySmall(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate)
+                multiplySmall(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
             } else {
                 // A few strided rows (Aᵀ of a weight gradient): copy them row-major first.
                 let rows = TensorStorage(count: m * k)
                 fledge_pack_rows(m, k, a.base, a.rowStride, a.columnStride, rows.pointer)
                 let packed = MatrixOperand(base: rows.pointer, rowStride: k, columnStride: 1)
-                multiplySmall(m: m, n: n, k: k, packed, b, into: c, ldc: ldc, accumulate: accumulate)
+                multiplySmall(m: m, n: n, k: k, packed, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
             }
         } else {
-            multiplyBlocked(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate)
+            multiplyBlocked(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
         }
     }
 
     /// Few rows of A: stream B once, no packing; columns are shared out across cores.
     private static func multiplySmall(
         m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
-        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool
     ) {
         let transposedB = b.rowStride == 1 && b.columnStride != 1
         let flag: Int32 = accumulate ? 1 : 0
-        Parallel.forRanges(n / 32, minChunk: max(1, 8192 / max(k, 1))) { blocks in
+        Parallel.forRanges(n / 32, minChunk: max(1, 8192 / max(k, 1)), parallel: parallel) { blocks in
             let first = blocks.lowerBound * 32
             let last = blocks.upperBound == n / 32 ? n : blocks.upperBound * 32
             if transposedB {
@@ -86,13 +88,13 @@ enum GEMM {
 
     private static func multiplyBlocked(
         m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
-        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool
     ) {
         let nr = Int(FLEDGE_GEMM_NR), mr = Int(FLEDGE_GEMM_MR)
         let rowBlocks = (m + rowBlock - 1) / rowBlock
         // Few row blocks: also split the columns so that every core has work.
-        let columnParts = rowBlocks >= 2 * Parallel.workers ? 1 : Parallel.workers
-        let packedB = TensorStorage(count: depthBlock * (min(n, columnBlock) + nr))
+        let columnParts = rowBlocks >= 2 * Parallel.workers || !parallel ? 1 : Parallel.workers
+        let packedB = TensorStorage(count: min(k, depthBlock) * (min(n, columnBlock) + nr))
         var j0 = 0
         while j0 < n {
             let width = min(columnBlock, n - j0)
@@ -101,13 +103,13 @@ enum GEMM {
             while p0 < k {
                 let depth = min(depthBlock, k - p0)
                 let first = accumulate || p0 > 0 ? Int32(1) : Int32(0)
-                Parallel.forRanges(panels, minChunk: 8) { range in
+                Parallel.forRanges(panels, minChunk: 8, parallel: parallel) { range in
                     let columns = min(range.upperBound * nr, width) - range.lowerBound * nr
                     fledge_pack_b(depth, columns, b.base + p0 * b.rowStride + (j0 + range.lowerBound * nr) * b.columnStride,
                                   b.rowStride, b.columnStride, packedB.pointer + range.lowerBound * nr * depth)
                 }
-                Parallel.forRanges(rowBlocks * columnParts) { tasks in
-                    let packedA = TensorStorage(count: (rowBlock + mr) * depth)
+                Parallel.forRanges(rowBlocks * columnParts, parallel: parallel) { tasks in
+                    let packedA = TensorStorage(count: (min(m, rowBlock) + mr) * depth)
                     for task in tasks {
                         let block = task / columnParts, part = task % columnParts
                         let i0 = block * rowBlock, height = min(rowBlock, m - i0)

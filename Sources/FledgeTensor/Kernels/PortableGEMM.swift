@@ -7,7 +7,7 @@ enum PortableGEMM {
 
     static func multiply(
         m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
-        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool = true
     ) {
         guard m > 0, n > 0 else { return }
         if !accumulate {
@@ -15,7 +15,7 @@ enum PortableGEMM {
         }
         guard k > 0 else { return }
         if a.columnStride == 1, b.rowStride == 1, b.columnStride != 1 {
-            dotKernel(m: m, n: n, k: k, a, b, into: c, ldc: ldc)
+            dotKernel(m: m, n: n, k: k, a, b, into: c, ldc: ldc, parallel: parallel)
             return
         }
         // Row-major copies where an operand's inner dimension is strided.
@@ -27,7 +27,7 @@ enum PortableGEMM {
         let ldb = packedB == nil ? b.rowStride : n
         withExtendedLifetime((packedA, packedB)) {
             let splitRows = m >= 4 * Parallel.workers
-            Parallel.forRanges(splitRows ? m : n, minChunk: splitRows ? 4 : 64) { part in
+            Parallel.forRanges(splitRows ? m : n, minChunk: splitRows ? 4 : 64, parallel: parallel) { part in
                 let rows = splitRows ? part : 0..<m
                 let columns = splitRows ? 0..<n : part
                 kernel(rows: rows, columns: columns, k: k, aBase, lda, bBase, ldb, c, ldc)
@@ -38,9 +38,9 @@ enum PortableGEMM {
     /// `A·Bᵀ` with both operands unit-stride along k (a linear layer with `[out, in]`
     /// weights): one dot product per output, B read in blocks of rows that stay in cache.
     private static func dotKernel(m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
-                                  into c: UnsafeMutablePointer<Float>, ldc: Int) {
+                                  into c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool) {
         let blockRows = max(1, 16_384 / max(k, 1))
-        Parallel.forRanges(n, minChunk: max(1, min(blockRows, n / Parallel.workers))) { columns in
+        Parallel.forRanges(n, minChunk: max(1, min(blockRows, n / Parallel.workers)), parallel: parallel) { columns in
             var j0 = columns.lowerBound
             while j0 < columns.upperBound {
                 let j1 = min(j0 + blockRows, columns.upperBound)

@@ -1,20 +1,19 @@
 import CFledgeKernels
 import Foundation
 
-/// Elementwise kernels with an exp inside, vectorised with AVX2 where the CPU has it
-/// (`CFledgeKernels/vector_math_avx2.c`) and written out plainly here otherwise. Each
-/// portable version is the specification of its C twin.
+/// Elementwise kernels with an exp inside: the AVX2 versions (`CFledgeKernels/vector_math_avx2.c`)
+/// where the CPU has them, `PortableVectorMath` otherwise.
 enum VectorMath {
     /// y = exp(x·scale + shift); `x` and `y` may alias.
     static func expAffine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, scale: Float = 1, shift: Float = 0) {
         if CPU.hasAVX2 { return fledge_exp_affine(x, y, n, scale, shift) }
-        for i in 0..<n { y[i] = Foundation.exp(x[i] * scale + shift) }
+        PortableVectorMath.expAffine(x, y, n, scale: scale, shift: shift)
     }
 
     /// out = SiLU(gate) · up.
     static func swiGLUForward(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
         if CPU.hasAVX2 { return fledge_swiglu_forward(gate, up, out, n) }
-        for i in 0..<n { out[i] = gate[i] * UnaryKernel.sigmoid(gate[i]) * up[i] }
+        PortableVectorMath.swiGLUForward(gate, up, out, n)
     }
 
     /// d gate = g · up · σ(gate)(1 + gate(1 − σ(gate))), d up = g · SiLU(gate); nil outputs are skipped.
@@ -23,11 +22,7 @@ enum VectorMath {
         _ dGate: UnsafeMutablePointer<Float>?, _ dUp: UnsafeMutablePointer<Float>?, _ n: Int
     ) {
         if CPU.hasAVX2 { return fledge_swiglu_backward(gate, up, grad, dGate, dUp, n) }
-        for i in 0..<n {
-            let s = UnaryKernel.sigmoid(gate[i])
-            dGate?[i] = grad[i] * up[i] * s * (1 + gate[i] * (1 - s))
-            dUp?[i] = grad[i] * gate[i] * s
-        }
+        PortableVectorMath.swiGLUBackward(gate, up, grad, dGate, dUp, n)
     }
 
     /// Running softmax statistics of v = z·scale: the maximum, Σ exp(v − max) and
@@ -39,6 +34,11 @@ enum VectorMath {
 
         mutating func add(_ z: UnsafePointer<Float>, _ n: Int, scale: Float) {
             if CPU.hasAVX2 { return fledge_softmax_stats(z, n, scale, &maximum, &sum, &weighted) }
+            addPortably(z, n, scale: scale)
+        }
+
+        /// The portable `add`.
+        mutating func addPortably(_ z: UnsafePointer<Float>, _ n: Int, scale: Float) {
             var blockMax = -Float.infinity
             for i in 0..<n { blockMax = Swift.max(blockMax, z[i] * scale) }
             let newMax = Swift.max(maximum, blockMax)
@@ -68,6 +68,37 @@ enum VectorMath {
         gradLogProb: Float, gradEntropy: Float
     ) {
         if CPU.hasAVX2 { return fledge_selective_softmax_grad(z, n, scale, lse, entropy, gradLogProb, gradEntropy) }
+        PortableVectorMath.selectiveSoftmaxGrad(z, n, scale: scale, logSumExp: lse, entropy: entropy,
+                                                gradLogProb: gradLogProb, gradEntropy: gradEntropy)
+    }
+}
+
+/// The plain Swift versions of `VectorMath`: the specification of each C kernel, used on
+/// CPUs without AVX2 and as the reference in tests.
+enum PortableVectorMath {
+    static func expAffine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, scale: Float, shift: Float) {
+        for i in 0..<n { y[i] = Foundation.exp(x[i] * scale + shift) }
+    }
+
+    static func swiGLUForward(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { out[i] = gate[i] * UnaryKernel.sigmoid(gate[i]) * up[i] }
+    }
+
+    static func swiGLUBackward(
+        _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
+        _ dGate: UnsafeMutablePointer<Float>?, _ dUp: UnsafeMutablePointer<Float>?, _ n: Int
+    ) {
+        for i in 0..<n {
+            let s = UnaryKernel.sigmoid(gate[i])
+            dGate?[i] = grad[i] * up[i] * s * (1 + gate[i] * (1 - s))
+            dUp?[i] = grad[i] * gate[i] * s
+        }
+    }
+
+    static func selectiveSoftmaxGrad(
+        _ z: UnsafeMutablePointer<Float>, _ n: Int, scale: Float, logSumExp lse: Float, entropy: Float,
+        gradLogProb: Float, gradEntropy: Float
+    ) {
         for i in 0..<n {
             let value = z[i] * scale, p = Foundation.exp(value - lse)
             z[i] = p * (-gradLogProb * scale - gradEntropy * scale * (value - lse + entropy))
