@@ -99,7 +99,7 @@ AVX2 void fledge_swiglu_backward(const float *gate, const float *up, const float
 }
 
 AVX2 void fledge_softmax_stats(const float *z, long n, float scale, float *running_max, float *running_sum,
-                               float *running_weighted) {
+                               float *running_weighted, float *weights) {
     if (n <= 0) return;
     __m256 vs = _mm256_set1_ps(scale), vmax = _mm256_set1_ps(-INFINITY);
     long i = 0;
@@ -114,12 +114,14 @@ AVX2 void fledge_softmax_stats(const float *z, long n, float scale, float *runni
     for (i = 0; i + 8 <= n; i += 8) {
         __m256 value = _mm256_mul_ps(_mm256_loadu_ps(z + i), vs);
         __m256 e = exp8(_mm256_add_ps(value, shift));
+        if (weights) _mm256_storeu_ps(weights + i, e);
         vsum = _mm256_add_ps(vsum, e);
         vweighted = _mm256_fmadd_ps(e, value, vweighted);
     }
     float sum = sum8(vsum), weighted = sum8(vweighted);
     for (; i < n; i++) {
         float value = z[i] * scale, e = expf(value - new_max);
+        if (weights) weights[i] = e;
         sum += e;
         weighted += e * value;
     }
@@ -152,7 +154,8 @@ AVX2 void fledge_selective_softmax_grad(float *z, long n, float scale, float lse
 void fledge_exp_affine(const float *x, float *y, long n, float scale, float shift) {}
 void fledge_swiglu_forward(const float *gate, const float *up, float *out, long n) {}
 void fledge_swiglu_backward(const float *gate, const float *up, const float *grad, float *d_gate, float *d_up, long n) {}
-void fledge_softmax_stats(const float *z, long n, float scale, float *running_max, float *running_sum, float *running_weighted) {}
+void fledge_softmax_stats(const float *z, long n, float scale, float *running_max, float *running_sum, float *running_weighted,
+                          float *weights) {}
 void fledge_selective_softmax_grad(float *z, long n, float scale, float lse, float entropy, float grad_logp, float grad_entropy) {}
 
 #endif

@@ -65,6 +65,24 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    func testPackedOperandsMatchTheUnpackedProduct() {
+        var generator = SeededGenerator(seed: 13)
+        for (m, n, k) in [(33, 7, 300), (1000, 33, 600), (7, 40, 33), (100, 70, 1)] {
+            let a = Tensor.uniform([m, k], in: -1..<1, using: &generator), b = Tensor.uniform([n, k], in: -1..<1, using: &generator)
+            let bT = MatrixOperand(base: b.pointer, rowStride: 1, columnStride: k)
+            let aRows = MatrixOperand(base: a.pointer, rowStride: k, columnStride: 1)
+            let expected = Tensor.zeros([m, n]), fromRows = Tensor.zeros([m, n]), fromColumns = Tensor.zeros([m, n])
+            PortableGEMM.multiply(m: m, n: n, k: k, aRows, bT, into: expected.pointer, ldc: n, accumulate: false)
+            GEMM.multiply(PackedRows(aRows, rows: m, depth: k), bT, n: n, into: fromRows.pointer, ldc: n, accumulate: false)
+            let packedB = PackedOperand(bT, depth: k, columns: n, rowsToCome: m)
+            packedB.multiply(m: m, aRows, columns: 0..<n, into: fromColumns.pointer, ldc: n)
+            for (label, result) in [("PackedRows", fromRows), ("PackedOperand", fromColumns)] {
+                let worst = zip(result.toArray(), expected.toArray()).map { Swift.abs($0 - $1) }.max() ?? 0
+                XCTAssertLessThan(worst, 1e-4, "\(label) m \(m) n \(n) k \(k)")
+            }
+        }
+    }
+
     func testZeroDepthOverwritesOrKeeps() {
         for (_, kernel) in kernels {
             let c = Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6])

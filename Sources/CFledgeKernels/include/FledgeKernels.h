@@ -58,9 +58,11 @@ void fledge_swiglu_forward(const float *gate, const float *up, float *out, long 
 void fledge_swiglu_backward(const float *gate, const float *up, const float *grad, float *d_gate, float *d_up, long n);
 
 /// Folds z[0..<n]·scale into running softmax statistics: the maximum m, Σ exp(v − m) and
-/// Σ exp(v − m)·v (rescaled when m grows). Start from m = −inf, sums 0.
+/// Σ exp(v − m)·v (rescaled when m grows). Start from m = −inf, sums 0. When `weights` is not
+/// NULL it receives exp(v − m) for the new m (it may be `z` itself). Nothing is written when
+/// every value is −inf.
 void fledge_softmax_stats(const float *z, long n, float scale, float *running_max, float *running_sum,
-                          float *running_weighted);
+                          float *running_weighted, float *weights);
 
 /// Replaces logits z (with v = z·scale, p = exp(v − lse)) by the gradient of
 /// grad_logp·log p(target) + grad_entropy·H with respect to z, except the target's

@@ -33,10 +33,14 @@ extension Tensor {
         let h = hidden.withUnitLastStride(), w = weight.withUnitLastStride()
         let out = Tensor(uninitializedShape: [withEntropy ? 2 : 1, plan.rows])
         let saved = Tensor(uninitializedShape: [2, plan.rows])  // log-sum-exp and entropy per row
-        SelectiveLogSoftmaxKernel.forward(plan, hidden: h, weight: w, targets: targets, out: out, saved: saved)
+        // With a frozen projection, E_p[W] per row gives the hidden gradient of log p(target)
+        // without recomputing the logits in the backward.
+        let expectation = GradMode.enabled && hidden.requiresGrad && !weight.requiresGrad ? Tensor.zeros(hidden.shape) : nil
+        SelectiveLogSoftmaxKernel.forward(plan, hidden: h, weight: w, targets: targets, out: out, saved: saved, expectation: expectation)
         let recorded = out.recording(
             [hidden, weight],
-            .selectiveLogSoftmax(plan, hidden: h.detached(), weight: w.detached(), targets: targets, saved: saved))
+            .selectiveLogSoftmax(plan, hidden: h.detached(), weight: w.detached(), targets: targets, saved: saved,
+                                 expectation: expectation))
         return SelectedLogProbs(
             logProbs: recorded.slice(axis: 0, 0..<1).reshaped([plan.rows]),
             entropy: withEntropy ? recorded.slice(axis: 0, 1..<2).reshaped([plan.rows]) : nil)
@@ -70,38 +74,57 @@ struct LogSoftmaxChunks: Sendable {
 }
 
 enum SelectiveLogSoftmaxKernel {
-    /// Fills `logits [rowCount, vocabCount]` with hidden[rowStart...] · weight[vocabStart...]ᵀ.
-    static func logits(hidden: Tensor, weight: Tensor, rowStart: Int, rowCount: Int, vocabStart: Int, vocabCount: Int,
-                       into logits: UnsafeMutablePointer<Float>) {
-        let rows = MatrixOperand(base: hidden.pointer + rowStart * hidden.strides[0], rowStride: hidden.strides[0], columnStride: 1)
+    /// One block of hidden states, packed once for all vocabulary blocks.
+    static func rows(_ hidden: Tensor, start: Int, count: Int) -> PackedRows {
+        PackedRows(MatrixOperand(base: hidden.pointer + start * hidden.strides[0], rowStride: hidden.strides[0], columnStride: 1),
+                   rows: count, depth: hidden.shape[1])
+    }
+
+    /// Fills `logits [rows, vocabCount]` with rows · weight[vocabStart...]ᵀ.
+    static func logits(_ rows: PackedRows, weight: Tensor, vocabStart: Int, vocabCount: Int, into logits: UnsafeMutablePointer<Float>) {
         let weightT = MatrixOperand(base: weight.pointer + vocabStart * weight.strides[0], rowStride: 1, columnStride: weight.strides[0])
-        GEMM.multiply(m: rowCount, n: vocabCount, k: hidden.shape[1], rows, weightT, into: logits, ldc: vocabCount, accumulate: false)
+        GEMM.multiply(rows, weightT, n: vocabCount, into: logits, ldc: vocabCount, accumulate: false)
     }
 
     /// One pass over the vocabulary with running softmax statistics per row; writes log p(target)
-    /// (and the entropy), and saves each row's log-sum-exp and entropy for the backward.
-    static func forward(_ plan: LogSoftmaxChunks, hidden: Tensor, weight: Tensor, targets: [Int], out: Tensor, saved: Tensor) {
+    /// (and the entropy), and saves each row's log-sum-exp and entropy for the backward. With
+    /// `expectation`, also accumulates E_p[W] = Σ_j p_j W_j per row (rescaled as the running
+    /// maximum grows, as FlashAttention accumulates P·V).
+    static func forward(_ plan: LogSoftmaxChunks, hidden: Tensor, weight: Tensor, targets: [Int], out: Tensor, saved: Tensor,
+                        expectation: Tensor?) {
         let buffer = TensorStorage(count: plan.bufferCount)
-        let scale = 1 / plan.temperature
+        let scale = 1 / plan.temperature, width = hidden.shape[1]
         var stats = [VectorMath.SoftmaxStats](repeating: .init(), count: plan.rowsPerBlock)
         var targetLogits = [Float](repeating: 0, count: plan.rowsPerBlock)
         for rowStart in plan.rowBlocks {
             let rowCount = Swift.min(plan.rowsPerBlock, plan.rows - rowStart)
             for i in 0..<rowCount { stats[i] = .init() }
+            let packedRows = rows(hidden, start: rowStart, count: rowCount)
             stats.withUnsafeMutableBufferPointer { stats in
                 targetLogits.withUnsafeMutableBufferPointer { targetLogits in
                     for vocabStart in plan.vocabBlocks {
                         let vocabCount = Swift.min(plan.vocabPerBlock, plan.vocab - vocabStart)
-                        logits(hidden: hidden, weight: weight, rowStart: rowStart, rowCount: rowCount,
-                               vocabStart: vocabStart, vocabCount: vocabCount, into: buffer.pointer)
+                        logits(packedRows, weight: weight, vocabStart: vocabStart, vocabCount: vocabCount, into: buffer.pointer)
                         let z = buffer.pointer
                         Parallel.forRanges(rowCount, minChunk: Swift.max(1, 16_384 / vocabCount)) { range in
                             for i in range {
                                 let row = z + i * vocabCount
-                                stats[i].add(row, vocabCount, scale: scale)
                                 let target = targets[rowStart + i] - vocabStart
                                 if target >= 0 && target < vocabCount { targetLogits[i] = row[target] * scale }
+                                let previousMax = stats[i].maximum
+                                stats[i].add(row, vocabCount, scale: scale, weights: expectation == nil ? nil : row)
+                                if let expectation, previousMax < stats[i].maximum {
+                                    let rescale = Foundation.exp(previousMax - stats[i].maximum)
+                                    let accumulated = expectation.pointer + (rowStart + i) * width
+                                    for c in 0..<width { accumulated[c] *= rescale }
+                                }
                             }
+                        }
+                        if let expectation {
+                            let weights = MatrixOperand(base: z, rowStride: vocabCount, columnStride: 1)
+                            let rows = MatrixOperand(base: weight.pointer + vocabStart * weight.strides[0], rowStride: weight.strides[0], columnStride: 1)
+                            GEMM.multiply(m: rowCount, n: width, k: vocabCount, weights, rows, into: expectation.pointer + rowStart * width,
+                                          ldc: width, accumulate: true)
                         }
                     }
                 }
@@ -109,6 +132,10 @@ enum SelectiveLogSoftmaxKernel {
             let y = out.pointer, lse = saved.pointer
             for i in 0..<rowCount {
                 let row = rowStart + i
+                if let expectation {
+                    let accumulated = expectation.pointer + row * width, inverse = 1 / stats[i].sum
+                    for c in 0..<width { accumulated[c] *= inverse }
+                }
                 lse[row] = stats[i].logSumExp
                 lse[plan.rows + row] = stats[i].entropy
                 y[row] = targetLogits[i] - lse[row]
@@ -117,12 +144,18 @@ enum SelectiveLogSoftmaxKernel {
         }
     }
 
-    /// Recomputes each block of logits, turns it into dz (the gradient w.r.t. the logits, in
-    /// place), then dHidden += dz·W and dW += dzᵀ·hidden.
+    /// With the forward's E_p[W] and no gradient for W or the entropy, dHidden = g·(W[target] − E_p[W])/T.
+    /// Otherwise recomputes each block of logits, turns it into dz (the gradient w.r.t. the
+    /// logits, in place), then dHidden += dz·W and dW += dzᵀ·hidden.
     static func backward(
-        _ plan: LogSoftmaxChunks, grad: Tensor, hidden: Tensor, weight: Tensor, targets: [Int], saved: Tensor, needed: [Bool]
+        _ plan: LogSoftmaxChunks, grad: Tensor, hidden: Tensor, weight: Tensor, targets: [Int], saved: Tensor,
+        expectation: Tensor?, needed: [Bool]
     ) -> [Tensor?] {
         let g = grad.contiguous()
+        let entropyGrads = plan.withEntropy ? UnsafeBufferPointer(start: g.pointer + plan.rows, count: plan.rows) : nil
+        if let expectation, !needed[1], entropyGrads?.allSatisfy({ $0 == 0 }) ?? true {
+            return [expectationBackward(plan, grad: g, weight: weight, targets: targets, expectation: expectation), nil]
+        }
         let dHidden = needed[0] ? Tensor(uninitializedShape: hidden.shape) : nil
         let dWeight = needed[1] ? Tensor.zeros(weight.shape) : nil
         let buffer = TensorStorage(count: plan.bufferCount)
@@ -130,10 +163,10 @@ enum SelectiveLogSoftmaxKernel {
         let pg = g.pointer, lse = saved.pointer
         for rowStart in plan.rowBlocks {
             let rowCount = Swift.min(plan.rowsPerBlock, plan.rows - rowStart)
+            let packedRows = rows(hidden, start: rowStart, count: rowCount)
             for vocabStart in plan.vocabBlocks {
                 let vocabCount = Swift.min(plan.vocabPerBlock, plan.vocab - vocabStart)
-                logits(hidden: hidden, weight: weight, rowStart: rowStart, rowCount: rowCount,
-                       vocabStart: vocabStart, vocabCount: vocabCount, into: buffer.pointer)
+                logits(packedRows, weight: weight, vocabStart: vocabStart, vocabCount: vocabCount, into: buffer.pointer)
                 let z = buffer.pointer
                 Parallel.forRanges(rowCount, minChunk: Swift.max(1, 16_384 / vocabCount)) { range in
                     for i in range {
@@ -160,5 +193,20 @@ enum SelectiveLogSoftmaxKernel {
             }
         }
         return [dHidden, dWeight]
+    }
+
+    private static func expectationBackward(_ plan: LogSoftmaxChunks, grad: Tensor, weight: Tensor, targets: [Int],
+                                            expectation: Tensor) -> Tensor {
+        let width = expectation.shape[1]
+        let dHidden = Tensor(uninitializedShape: expectation.shape)
+        let pg = grad.pointer, pe = expectation.pointer, pd = dHidden.pointer
+        Parallel.forRanges(plan.rows, minChunk: Swift.max(1, 16_384 / Swift.max(width, 1))) { range in
+            for row in range {
+                let factor = pg[row] / plan.temperature
+                let target = weight.pointer + targets[row] * weight.strides[0]
+                for c in 0..<width { pd[row * width + c] = factor * (target[c] - pe[row * width + c]) }
+            }
+        }
+        return dHidden
     }
 }

@@ -56,7 +56,7 @@ enum GEMM {
                 multiplySmall(m: m, n: n, k: k, packed, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
             }
         } else {
-            multiplyBlocked(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
+            multiplyBlocked(m: m, n: n, k: k, .raw(a), b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
         }
     }
 
@@ -86,8 +86,25 @@ enum GEMM {
         }
     }
 
+    /// C = A·B (or C += A·B) with A packed beforehand, for an A multiplied by many B blocks.
+    static func multiply(
+        _ a: PackedRows, _ b: MatrixOperand, n: Int, into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+    ) {
+        guard a.isPacked, n > 0 else {
+            multiply(m: a.rows, n: n, k: a.depth, a.source, b, into: c, ldc: ldc, accumulate: accumulate)
+            return
+        }
+        multiplyBlocked(m: a.rows, n: n, k: a.depth, .packed(a), b, into: c, ldc: ldc, accumulate: accumulate, parallel: true)
+    }
+
+    /// The left operand of a blocked product: packed on the fly, or beforehand.
+    private enum Left {
+        case raw(MatrixOperand)
+        case packed(PackedRows)
+    }
+
     private static func multiplyBlocked(
-        m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
+        m: Int, n: Int, k: Int, _ left: Left, _ b: MatrixOperand,
         into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool
     ) {
         let nr = Int(FLEDGE_GEMM_NR), mr = Int(FLEDGE_GEMM_MR)
@@ -109,17 +126,26 @@ enum GEMM {
                                   b.rowStride, b.columnStride, packedB.pointer + range.lowerBound * nr * depth)
                 }
                 Parallel.forRanges(rowBlocks * columnParts, parallel: parallel) { tasks in
-                    let packedA = TensorStorage(count: (min(m, rowBlock) + mr) * depth)
+                    var scratch: TensorStorage? = nil
                     for task in tasks {
                         let block = task / columnParts, part = task % columnParts
                         let i0 = block * rowBlock, height = min(rowBlock, m - i0)
                         let panelRange = (panels * part / columnParts)..<(panels * (part + 1) / columnParts)
                         guard !panelRange.isEmpty else { continue }
-                        fledge_pack_a(height, depth, a.base + i0 * a.rowStride + p0 * a.columnStride,
-                                      a.rowStride, a.columnStride, packedA.pointer)
+                        let aPanels: UnsafePointer<Float>
+                        switch left {
+                        case .raw(let a):
+                            let buffer = scratch ?? TensorStorage(count: (min(m, rowBlock) + mr) * depth)
+                            scratch = buffer
+                            fledge_pack_a(height, depth, a.base + i0 * a.rowStride + p0 * a.columnStride,
+                                          a.rowStride, a.columnStride, buffer.pointer)
+                            aPanels = UnsafePointer(buffer.pointer)
+                        case .packed(let a):
+                            aPanels = a.panels(row: i0, depthStart: p0, depth: depth)
+                        }
                         let columnStart = panelRange.lowerBound * nr
                         let columns = min(panelRange.upperBound * nr, width) - columnStart
-                        fledge_gemm_packed(height, columns, depth, packedA.pointer, packedB.pointer + columnStart * depth,
+                        fledge_gemm_packed(height, columns, depth, aPanels, packedB.pointer + columnStart * depth,
                                            c + i0 * ldc + j0 + columnStart, ldc, first)
                     }
                 }

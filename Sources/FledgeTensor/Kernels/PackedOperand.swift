@@ -53,3 +53,43 @@ struct PackedOperand {
         }
     }
 }
+
+/// A left-hand GEMM operand `A [rows, depth]` packed once, for every depth block, and
+/// multiplied by many right-hand blocks (the selective log-softmax multiplies one block of
+/// hidden states by every block of the vocabulary). Packs only with the AVX2 kernels and more
+/// rows than the few-row path takes.
+struct PackedRows {
+    let rows: Int
+    let depth: Int
+    let source: MatrixOperand
+    private let packed: TensorStorage?
+    private let paddedRows: Int
+
+    init(_ source: MatrixOperand, rows: Int, depth: Int) {
+        self.rows = rows
+        self.depth = depth
+        self.source = source
+        let mr = Int(FLEDGE_GEMM_MR)
+        paddedRows = (rows + mr - 1) / mr * mr
+        guard CPU.hasAVX2, rows > GEMM.smallRows, depth > 0 else {
+            packed = nil
+            return
+        }
+        let storage = TensorStorage(count: paddedRows * depth)
+        var p0 = 0
+        while p0 < depth {
+            let block = min(GEMM.depthBlock, depth - p0)
+            fledge_pack_a(rows, block, source.base + p0 * source.columnStride, source.rowStride, source.columnStride,
+                          storage.pointer + p0 * paddedRows)
+            p0 += block
+        }
+        packed = storage
+    }
+
+    var isPacked: Bool { packed != nil }
+
+    /// The panels of rows `row...` for the depth block starting at `depthStart` (`depth` deep).
+    func panels(row: Int, depthStart: Int, depth blockDepth: Int) -> UnsafePointer<Float> {
+        UnsafePointer(packed!.pointer + depthStart * paddedRows + row * blockDepth)
+    }
+}

@@ -32,13 +32,15 @@ enum VectorMath {
         var sum: Float = 0
         var weighted: Float = 0
 
-        mutating func add(_ z: UnsafePointer<Float>, _ n: Int, scale: Float) {
-            if CPU.hasAVX2 { return fledge_softmax_stats(z, n, scale, &maximum, &sum, &weighted) }
-            addPortably(z, n, scale: scale)
+        /// Adds `n` values; when `weights` is given, also writes exp(v − maximum) for the new
+        /// maximum into it (it may be `z` itself).
+        mutating func add(_ z: UnsafePointer<Float>, _ n: Int, scale: Float, weights: UnsafeMutablePointer<Float>? = nil) {
+            if CPU.hasAVX2 { return fledge_softmax_stats(z, n, scale, &maximum, &sum, &weighted, weights) }
+            addPortably(z, n, scale: scale, weights: weights)
         }
 
         /// The portable `add`.
-        mutating func addPortably(_ z: UnsafePointer<Float>, _ n: Int, scale: Float) {
+        mutating func addPortably(_ z: UnsafePointer<Float>, _ n: Int, scale: Float, weights: UnsafeMutablePointer<Float>? = nil) {
             var blockMax = -Float.infinity
             for i in 0..<n { blockMax = Swift.max(blockMax, z[i] * scale) }
             let newMax = Swift.max(maximum, blockMax)
@@ -47,6 +49,7 @@ enum VectorMath {
             var blockSum: Float = 0, blockWeighted: Float = 0
             for i in 0..<n {
                 let value = z[i] * scale, e = Foundation.exp(value - newMax)
+                weights?[i] = e
                 blockSum += e
                 blockWeighted += e * value
             }
