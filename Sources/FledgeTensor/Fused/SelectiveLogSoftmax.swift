@@ -80,10 +80,18 @@ enum SelectiveLogSoftmaxKernel {
                    rows: count, depth: hidden.shape[1])
     }
 
-    /// Fills `logits [rows, vocabCount]` with rows · weight[vocabStart...]ᵀ.
-    static func logits(_ rows: PackedRows, weight: Tensor, vocabStart: Int, vocabCount: Int, into logits: UnsafeMutablePointer<Float>) {
-        let weightT = MatrixOperand(base: weight.pointer + vocabStart * weight.strides[0], rowStride: 1, columnStride: weight.strides[0])
-        GEMM.multiply(rows, weightT, n: vocabCount, into: logits, ldc: vocabCount, accumulate: false)
+    /// Calls `body(vocabStart, vocabCount, logits)` for each vocabulary block, with the block's
+    /// logits `rows · weight[vocabStart...]ᵀ` (`[rows, vocabCount]`) in `buffer`.
+    static func forEachVocabBlock(
+        _ plan: LogSoftmaxChunks, rows: PackedRows, weight: Tensor, buffer: TensorStorage,
+        _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void
+    ) {
+        for vocabStart in plan.vocabBlocks {
+            let vocabCount = Swift.min(plan.vocabPerBlock, plan.vocab - vocabStart)
+            let weightT = MatrixOperand(base: weight.pointer + vocabStart * weight.strides[0], rowStride: 1, columnStride: weight.strides[0])
+            GEMM.multiply(rows, weightT, n: vocabCount, into: buffer.pointer, ldc: vocabCount, accumulate: false)
+            body(vocabStart, vocabCount, buffer.pointer)
+        }
     }
 
     /// One pass over the vocabulary with running softmax statistics per row; writes log p(target)
@@ -102,10 +110,7 @@ enum SelectiveLogSoftmaxKernel {
             let packedRows = rows(hidden, start: rowStart, count: rowCount)
             stats.withUnsafeMutableBufferPointer { stats in
                 targetLogits.withUnsafeMutableBufferPointer { targetLogits in
-                    for vocabStart in plan.vocabBlocks {
-                        let vocabCount = Swift.min(plan.vocabPerBlock, plan.vocab - vocabStart)
-                        logits(packedRows, weight: weight, vocabStart: vocabStart, vocabCount: vocabCount, into: buffer.pointer)
-                        let z = buffer.pointer
+                    forEachVocabBlock(plan, rows: packedRows, weight: weight, buffer: buffer) { vocabStart, vocabCount, z in
                         Parallel.forRanges(rowCount, minChunk: Swift.max(1, 16_384 / vocabCount)) { range in
                             for i in range {
                                 let row = z + i * vocabCount
@@ -164,10 +169,7 @@ enum SelectiveLogSoftmaxKernel {
         for rowStart in plan.rowBlocks {
             let rowCount = Swift.min(plan.rowsPerBlock, plan.rows - rowStart)
             let packedRows = rows(hidden, start: rowStart, count: rowCount)
-            for vocabStart in plan.vocabBlocks {
-                let vocabCount = Swift.min(plan.vocabPerBlock, plan.vocab - vocabStart)
-                logits(packedRows, weight: weight, vocabStart: vocabStart, vocabCount: vocabCount, into: buffer.pointer)
-                let z = buffer.pointer
+            forEachVocabBlock(plan, rows: packedRows, weight: weight, buffer: buffer) { vocabStart, vocabCount, z in
                 Parallel.forRanges(rowCount, minChunk: Swift.max(1, 16_384 / vocabCount)) { range in
                     for i in range {
                         let row = rowStart + i, values = z + i * vocabCount
