@@ -128,14 +128,14 @@ final class CheckTests: XCTestCase {
                     .warning("beta", "the DAPO paper removes the KL term"),
                  ],
                  values: ["mask_truncated_completions": .bool(true), "epsilon_high": .double(0.28)]),
-            Case(name: "dapo with beta 0 and explicit values", yaml: """
+            Case(name: "dapo overrides explicit values, as Unsloth does", yaml: """
                     loss_type: dapo
                     beta: 0
                     epsilon_high: 0.3
                     mask_truncated_completions: false
                     """,
-                 messages: [.note("epsilon_high", "recommends 0.28"), .note("mask_truncated_completions", "recommends true")],
-                 values: ["epsilon_high": .double(0.3)]),
+                 messages: [.change("epsilon_high", "clip-higher"), .change("mask_truncated_completions", "overlong filtering")],
+                 values: ["epsilon_high": .double(0.28), "mask_truncated_completions": .bool(true)]),
             Case(name: "TRL preset's implicit dapo is TRL's", yaml: "", preset: .trl, messages: [],
                  values: ["loss_type": .string("dapo"), "epsilon_high": .double(0.2), "mask_truncated_completions": .bool(false)]),
         ])

@@ -11,26 +11,18 @@ extension ConfigCheck where Config == GRPOConfig {
         }
     }
 
-    /// Check 5: DAPO's settings (clip-higher, overlong filtering, no KL) when `loss_type: dapo` is chosen.
+    /// Check 5: DAPO's settings (clip-higher, overlong filtering, no KL) when `loss_type: dapo` is
+    /// chosen in the file or by flag (not when it is only TRL's default under `defaults: trl`).
     static var dapo: ConfigCheck {
         ConfigCheck { resolution in
             guard resolution.config.lossType == .dapo, resolution.isExplicit(\.lossType) else { return }
-            if resolution.isExplicit(\.generation.maskTruncatedCompletions) {
-                if !resolution.config.generation.maskTruncatedCompletions {
-                    resolution.note(
-                        \.generation.maskTruncatedCompletions,
-                        "DAPO recommends true (truncated completions are left out of the loss)")
-                }
-            } else {
+            // As Unsloth does, these are set even over the user's values; the change says so.
+            if !resolution.config.generation.maskTruncatedCompletions {
                 resolution.change(
                     \.generation.maskTruncatedCompletions, to: true,
                     "DAPO leaves truncated completions out of the loss (overlong filtering)")
             }
-            if resolution.isExplicit(\.generation.epsilonHigh) {
-                if resolution.config.generation.epsilonHigh != 0.28 {
-                    resolution.note(\.generation.epsilonHigh, "DAPO recommends 0.28 (clip-higher)")
-                }
-            } else {
+            if resolution.config.generation.epsilonHigh != 0.28 {
                 resolution.change(
                     \.generation.epsilonHigh, to: 0.28, "DAPO raises the upper clip range to 0.28 (clip-higher)")
             }
