@@ -9,7 +9,7 @@ import Foundation
 /// Tensors are `[batch, seq, heads, headDim]` with a unit-stride last dimension; keys and
 /// values may be strided views (a slice of a preallocated KV cache).
 enum AttentionKernel {
-    static let queryBlock = 64
+    static let queryBlock = 72  // a multiple of the GEMM micro-kernel's 6 rows
 
     /// A `[batch, seq, heads, headDim]` tensor's rows for one (batch, head) as a GEMM operand.
     struct Layout {
