@@ -13,12 +13,17 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
-        .target(name: "FledgeTensor"),
+        .target(name: "CFledgeKernels"),
+        .target(name: "FledgeTensor", dependencies: ["CFledgeKernels"]),
         .target(name: "FledgeNN", dependencies: ["FledgeTensor"]),
         .target(name: "FledgeLM", dependencies: ["FledgeNN", "FledgeTensor"]),
-        .target(name: "FledgeRL", dependencies: ["FledgeLM", "FledgeNN", "FledgeTensor"]),
+        .target(
+            name: "FledgeRL",
+            dependencies: ["FledgeLM", "FledgeNN", "FledgeTensor", .product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "FledgeCLI",
             dependencies: [
@@ -29,6 +34,11 @@ let package = Package(
         .testTarget(
             name: "FledgeTensorTests",
             dependencies: ["FledgeTensor"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "FledgeRLTests",
+            dependencies: ["FledgeRL"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -35,6 +35,17 @@ final class AutogradTests: XCTestCase {
         for (a, e) in zip(x.grad!.toArray(), expected) { XCTAssertEqual(a, e, accuracy: 1e-5) }
     }
 
+    func testLeavesNeverShareGradientMemory() {
+        // Addition hands the same upstream gradient to both inputs: each leaf must own its copy.
+        let x = Tensor(shape: [3], values: [1, 2, 3]), y = Tensor(shape: [3], values: [4, 5, 6])
+        x.requiresGrad = true
+        y.requiresGrad = true
+        (x + y).backward(gradient: Tensor(shape: [3], values: [1, 1, 1]))
+        XCTAssertFalse(x.grad!.storage === y.grad!.storage)
+        x.grad!.withUnsafeMutableElements { $0[0] = 42 }
+        XCTAssertEqual(y.grad!.toArray(), [1, 1, 1])
+    }
+
     func testNoGradScopeRecordsNothing() {
         let x = Tensor(shape: [2], values: [1, 2])
         x.requiresGrad = true

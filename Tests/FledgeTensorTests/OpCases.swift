@@ -130,7 +130,7 @@ extension OpCase {
             engine: { x, f in
                 let result = Tensor.selectiveLogSoftmax(
                     hidden: x[0], weight: x[1], targets: try f.integers("targets"), temperature: 0.7,
-                    withEntropy: true, chunkElements: 25)  // two rows per chunk: exercises chunking
+                    withEntropy: true, chunkElements: 8)  // blocks of 1 row × 8 of the 11 tokens: exercises both tilings
                 return Tensor.stack([result.logProbs, result.entropy!])
             },
             reference: { x, f in ReferenceFused.selectiveLogSoftmax(x[0], x[1], targets: try f.integers("targets"), temperature: 0.7) },

@@ -4,18 +4,7 @@ import XCTest
 
 /// Writing and reading safetensors files, and reading files written by Python's
 /// `safetensors` library (fixtures from Scripts/reference/make_safetensors_fixtures.py).
-final class SafeTensorsTests: XCTestCase {
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-safetensors-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try FileManager.default.removeItem(at: directory)
-    }
-
+final class SafeTensorsTests: TemporaryDirectoryTestCase {
     private func randomTensor(_ shape: [Int], seed: Int) -> Tensor {
         let count = shape.reduce(1, *)
         return Tensor(shape: shape, values: (0..<count).map { Float(sin(Double($0 * 7 + seed)) * 3) })

@@ -4,18 +4,7 @@ import XCTest
 
 /// Broken and misused safetensors files: each must fail with an error that names the file
 /// and the tensor or field at fault, never crash.
-final class SafeTensorsValidationTests: XCTestCase {
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-safetensors-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try FileManager.default.removeItem(at: directory)
-    }
-
+final class SafeTensorsValidationTests: TemporaryDirectoryTestCase {
     /// Writes raw bytes to a new file in the test directory.
     private func file(_ bytes: [UInt8], _ name: String = "bad.safetensors") throws -> URL {
         let url = directory.appendingPathComponent(name)

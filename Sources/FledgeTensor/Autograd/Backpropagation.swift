@@ -19,9 +19,9 @@ extension Tensor {
         var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed]
         Tensor.withoutGrad {
             for current in order.reversed() {
-                guard let grad = pending.removeValue(forKey: ObjectIdentifier(current)) else { continue }
+                guard var grad = pending.removeValue(forKey: ObjectIdentifier(current)) else { continue }
                 if current.isLeaf {
-                    current.leaf?.accumulateGrad(grad)
+                    current.leaf?.accumulateGrad(&grad)
                     continue
                 }
                 guard let rule = current.rule else {
@@ -43,9 +43,15 @@ extension Tensor {
         }
     }
 
-    /// Adds `gradient` into `grad`, which is always a contiguous tensor owned by this leaf.
-    func accumulateGrad(_ gradient: Tensor) {
+    /// Adds `gradient` into `grad`, which is always a contiguous tensor owned by this leaf: the
+    /// first gradient is adopted as it is when nothing else refers to it or its memory, and
+    /// copied otherwise.
+    func accumulateGrad(_ gradient: inout Tensor) {
         guard let existing = grad else {
+            if gradient.isContiguous, isKnownUniquelyReferenced(&gradient), gradient.hasExclusiveStorage() {
+                grad = gradient
+                return
+            }
             let owned = Tensor(uninitializedShape: shape)
             gradient.copyElements(into: owned.pointer)
             grad = owned

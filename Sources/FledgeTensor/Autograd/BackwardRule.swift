@@ -28,7 +28,7 @@ enum BackwardRule {
     case rotary(positions: [Int], table: RotaryTable)
     case swiGLU(gate: Tensor, up: Tensor)
     case attention(AttentionGeometry, q: Tensor, k: Tensor, v: Tensor, out: Tensor, logSumExp: Tensor)
-    case selectiveLogSoftmax(LogSoftmaxChunks, hidden: Tensor, weight: Tensor, targets: [Int], logSumExp: Tensor)
+    case selectiveLogSoftmax(LogSoftmaxChunks, hidden: Tensor, weight: Tensor, targets: [Int], saved: Tensor, expectation: Tensor?)
 
     /// The op's name, for error messages.
     var name: String { "\(self)".prefix { $0 != "(" }.description }
@@ -111,9 +111,9 @@ enum BackwardRule {
             return SwiGLUKernel.backward(grad: g, gate: gate, up: up, needed: needed)
         case .attention(let geometry, let q, let k, let v, let out, let logSumExp):
             return AttentionKernel.backward(geometry, grad: g, q: q, k: k, v: v, out: out, logSumExp: logSumExp, needed: needed)
-        case .selectiveLogSoftmax(let plan, let hidden, let weight, let targets, let logSumExp):
+        case .selectiveLogSoftmax(let plan, let hidden, let weight, let targets, let saved, let expectation):
             return SelectiveLogSoftmaxKernel.backward(plan, grad: g, hidden: hidden, weight: weight, targets: targets,
-                                                      logSumExp: logSumExp, needed: needed)
+                                                      saved: saved, expectation: expectation, needed: needed)
         }
     }
 

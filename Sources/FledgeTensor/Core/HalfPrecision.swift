@@ -12,39 +12,33 @@
 ///   in the dropped bits stays a NaN. PyTorch writes NaN as 0x7FC0 or 0xFFFF; both load as NaN.
 extension DType {
     /// Converts each float to float16 bits (round to nearest even).
-    public static func convertToFloat16(
-        _ source: UnsafeBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<UInt16>
-    ) {
-        precondition(source.count == destination.count, "convertToFloat16: \(source.count) values into \(destination.count) slots")
-        guard let from = source.baseAddress, let to = destination.baseAddress else { return }
-        for index in 0..<source.count { to[index] = float16Bits(from[index]) }
+    public static func convertToFloat16(_ source: UnsafeBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<UInt16>) {
+        convert(source, into: destination, float16Bits)
     }
 
     /// Converts float16 bit patterns to floats (exact).
-    public static func convertFromFloat16(
-        _ source: UnsafeBufferPointer<UInt16>, into destination: UnsafeMutableBufferPointer<Float>
-    ) {
-        precondition(source.count == destination.count, "convertFromFloat16: \(source.count) values into \(destination.count) slots")
-        guard let from = source.baseAddress, let to = destination.baseAddress else { return }
-        for index in 0..<source.count { to[index] = float(fromFloat16Bits: from[index]) }
+    public static func convertFromFloat16(_ source: UnsafeBufferPointer<UInt16>, into destination: UnsafeMutableBufferPointer<Float>) {
+        convert(source, into: destination, float(fromFloat16Bits:))
     }
 
     /// Converts each float to bfloat16 bits (round to nearest even; NaN stays a quiet NaN).
-    public static func convertToBFloat16(
-        _ source: UnsafeBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<UInt16>
-    ) {
-        precondition(source.count == destination.count, "convertToBFloat16: \(source.count) values into \(destination.count) slots")
-        guard let from = source.baseAddress, let to = destination.baseAddress else { return }
-        for index in 0..<source.count { to[index] = bfloat16Bits(from[index]) }
+    public static func convertToBFloat16(_ source: UnsafeBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<UInt16>) {
+        convert(source, into: destination, bfloat16Bits)
     }
 
     /// Converts bfloat16 bit patterns to floats (exact).
-    public static func convertFromBFloat16(
-        _ source: UnsafeBufferPointer<UInt16>, into destination: UnsafeMutableBufferPointer<Float>
+    public static func convertFromBFloat16(_ source: UnsafeBufferPointer<UInt16>, into destination: UnsafeMutableBufferPointer<Float>) {
+        convert(source, into: destination, float(fromBFloat16Bits:))
+    }
+
+    @inline(__always)
+    private static func convert<Source, Destination>(
+        _ source: UnsafeBufferPointer<Source>, into destination: UnsafeMutableBufferPointer<Destination>,
+        _ transform: (Source) -> Destination
     ) {
-        precondition(source.count == destination.count, "convertFromBFloat16: \(source.count) values into \(destination.count) slots")
+        precondition(source.count == destination.count, "conversion of \(source.count) values into \(destination.count) slots")
         guard let from = source.baseAddress, let to = destination.baseAddress else { return }
-        for index in 0..<source.count { to[index] = float(fromBFloat16Bits: from[index]) }
+        for index in 0..<source.count { to[index] = transform(from[index]) }
     }
 
     /// The float16 bit pattern nearest to `value` (ties to even).

@@ -7,10 +7,11 @@ public enum Parallel {
     public static let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// Runs `body(range)` over `0..<count` split into at most `workers` contiguous chunks,
-    /// each at least `minChunk` long. Runs inline when there is only one chunk.
-    public static func forRanges(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+    /// each at least `minChunk` long. Runs inline when there is only one chunk or when
+    /// `parallel` is false (a kernel called from inside another parallel loop).
+    public static func forRanges(_ count: Int, minChunk: Int = 1, parallel: Bool = true, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let chunks = min(workers, max(1, count / max(minChunk, 1)))
+        let chunks = parallel ? min(workers, max(1, count / max(minChunk, 1))) : 1
         if chunks == 1 {
             body(0..<count)
             return

@@ -12,7 +12,8 @@ public final class Tensor: @unchecked Sendable {
     public let shape: [Int]
     /// Elements to step in storage for one step along each dimension (0 for broadcast dims).
     public let strides: [Int]
-    let storage: TensorStorage
+    /// A `var` only so that `isKnownUniquelyReferenced` can ask about it; never reassigned.
+    private(set) var storage: TensorStorage
     let offset: Int
     /// The autograd node that produced this tensor (or that accumulates into it, for leaves).
     var node: GradNode?
@@ -90,6 +91,9 @@ public final class Tensor: @unchecked Sendable {
         precondition(count == 1, "item() needs a tensor with one element, got shape \(shape)")
         return contiguous().pointer.pointee
     }
+
+    /// Whether no other tensor shares this tensor's memory.
+    func hasExclusiveStorage() -> Bool { isKnownUniquelyReferenced(&storage) }
 
     /// A new tensor object sharing this storage, with no autograd history.
     public func detached() -> Tensor {

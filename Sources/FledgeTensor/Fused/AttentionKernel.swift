@@ -1,10 +1,17 @@
 import Foundation
 
-/// Forward and backward of `scaledDotProductAttention`, one query row at a time.
+/// Forward and backward of `scaledDotProductAttention`, a block of query rows at a time.
 ///
+/// For a block of `queryBlock` queries of one head, the scores against the keys it can see
+/// are one GEMM (`Q·Kᵀ`), the softmax is taken row by row, and the output is a second GEMM
+/// (`P·V`); the backward recomputes `P` from the saved log-sum-exp (FlashAttention-2's
+/// recurrences) with five GEMMs. Only `queryBlock × keys` scores exist at any time per core.
 /// Tensors are `[batch, seq, heads, headDim]` with a unit-stride last dimension; keys and
 /// values may be strided views (a slice of a preallocated KV cache).
 enum AttentionKernel {
+    static let queryBlock = 72  // a multiple of the GEMM micro-kernel's 6 rows
+
+    /// A `[batch, seq, heads, headDim]` tensor's rows for one (batch, head) as a GEMM operand.
     struct Layout {
         let base: UnsafeMutablePointer<Float>
         let batchStride, seqStride, headStride: Int
@@ -17,80 +24,133 @@ enum AttentionKernel {
         @inline(__always) func row(_ b: Int, _ t: Int, _ h: Int) -> UnsafeMutablePointer<Float> {
             base + b * batchStride + t * seqStride + h * headStride
         }
+        /// Rows `t...` of head `h` as the matrix `[rows, headDim]`.
+        func rows(_ b: Int, from t: Int, _ h: Int) -> MatrixOperand {
+            MatrixOperand(base: row(b, t, h), rowStride: seqStride, columnStride: 1)
+        }
+        /// The same rows, transposed: `[headDim, rows]`.
+        func columns(_ b: Int, from t: Int, _ h: Int) -> MatrixOperand {
+            MatrixOperand(base: row(b, t, h), rowStride: 1, columnStride: seqStride)
+        }
+    }
+
+    /// The keys a block of queries may see, before per-row masking, starting where `keys`
+    /// can start a product.
+    static func keySpan(_ g: AttentionGeometry, queries: Range<Int>, keys: PackedOperand) -> Range<Int> {
+        let start = keys.alignedStart(g.keyRange(query: queries.lowerBound).lowerBound)
+        return start..<Swift.max(start, g.keyRange(query: queries.upperBound - 1).upperBound)
+    }
+
+    /// Kᵀ of one (batch, key head) as a packed operand `[headDim, keySeq]`.
+    static func packedTranspose(_ layout: Layout, _ g: AttentionGeometry, batch b: Int, head kh: Int) -> PackedOperand {
+        PackedOperand(layout.columns(b, from: 0, kh), depth: g.headDim, columns: g.keySeq,
+                      rowsToCome: g.querySeq * (g.queryHeads / g.keyHeads))
+    }
+
+    /// Sets the scores of keys row `i` may not see to −inf; returns whether any key is left.
+    @inline(__always)
+    static func maskRow(_ g: AttentionGeometry, _ scores: UnsafeMutablePointer<Float>, batch b: Int, query i: Int, span: Range<Int>) -> Bool {
+        let visible = g.keyRange(query: i).clamped(to: span)
+        let start = span.lowerBound
+        (scores).initialize(repeating: -.infinity, count: visible.lowerBound - start)
+        (scores + visible.upperBound - start).initialize(repeating: -.infinity, count: span.upperBound - visible.upperBound)
+        guard let padding = g.mask.keyPadding else { return !visible.isEmpty }
+        var any = false
+        let rowStart = b * g.keySeq
+        for j in visible {
+            if padding[rowStart + j] == 0 { scores[j - start] = -.infinity } else { any = true }
+        }
+        return any
     }
 
     static func forward(_ g: AttentionGeometry, q: Tensor, k: Tensor, v: Tensor, out: Tensor, logSumExp: Tensor) {
         let ql = Layout(q), kl = Layout(k), vl = Layout(v), ol = Layout(out)
         let lse = logSumExp.pointer
-        let group = g.queryHeads / g.keyHeads
-        Parallel.forRanges(g.batch * g.queryHeads * g.querySeq, minChunk: 4) { rows in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(g.keySeq, 1))
-            defer { scores.deallocate() }
-            for row in rows {
-                let i = row % g.querySeq, h = (row / g.querySeq) % g.queryHeads, b = row / (g.querySeq * g.queryHeads)
-                let kh = h / group
-                let qRow = ql.row(b, i, h), oRow = ol.row(b, i, h)
-                var peak = -Float.infinity
-                let keys = g.keyRange(query: i)
-                for j in keys {
-                    let score = g.isPadding(batch: b, key: j) ? -Float.infinity : dotProduct(qRow, kl.row(b, j, kh), g.headDim) * g.scale
-                    scores[j] = score
-                    peak = Swift.max(peak, score)
+        let group = g.queryHeads / g.keyHeads, blocks = (g.querySeq + queryBlock - 1) / queryBlock
+        Parallel.forRanges(g.batch * g.keyHeads) { tasks in
+            let scores = TensorStorage(count: queryBlock * (Swift.max(g.keySeq, 1) + 16))
+            for task in tasks {
+                let b = task / g.keyHeads, kh = task % g.keyHeads
+                let keys = packedTranspose(kl, g, batch: b, head: kh)
+                for h in kh * group..<(kh + 1) * group {
+                    for block in 0..<blocks {
+                        let queries = block * queryBlock..<Swift.min(g.querySeq, (block + 1) * queryBlock)
+                        let span = keySpan(g, queries: queries, keys: keys)
+                        let width = span.count, s = scores.pointer
+                        keys.multiply(m: queries.count, ql.rows(b, from: queries.lowerBound, h), columns: span, into: s, ldc: width)
+                        for (r, i) in queries.enumerated() {
+                            softmaxRow(g, s + r * width, width: width, batch: b, query: i, span: span,
+                                       logSumExp: lse + (b * g.queryHeads + h) * g.querySeq + i)
+                        }
+                        GEMM.multiply(m: queries.count, n: g.headDim, k: width, MatrixOperand(base: s, rowStride: width, columnStride: 1),
+                                      vl.rows(b, from: span.lowerBound, kh), into: ol.row(b, queries.lowerBound, h), ldc: ol.seqStride,
+                                      accumulate: false, parallel: false)
+                    }
                 }
-                oRow.initialize(repeating: 0, count: g.headDim)
-                let slot = (b * g.queryHeads + h) * g.querySeq + i
-                guard peak > -Float.infinity else {
-                    lse[slot] = -.infinity
-                    continue
-                }
-                var total: Float = 0
-                for j in keys where scores[j] > -Float.infinity {
-                    let weight = Foundation.exp(scores[j] - peak)
-                    total += weight
-                    let vRow = vl.row(b, j, kh)
-                    for d in 0..<g.headDim { oRow[d] += weight * vRow[d] }
-                }
-                let inverse = 1 / total
-                for d in 0..<g.headDim { oRow[d] *= inverse }
-                lse[slot] = peak + Foundation.log(total)
             }
         }
     }
 
-    /// FlashAttention-style backward: with P recomputed from the saved log-sum-exp,
-    /// dV += Pᵀ·dO, dS = P ⊙ (dO·Vᵀ − rowsum(dO ⊙ O)), dQ = dS·K·scale, dK += dSᵀ·Q·scale.
-    /// Work is split by (batch, key head) so that each worker owns its dK and dV rows.
+    /// Turns one row of raw scores into attention weights (zeros when no key is visible) and
+    /// stores the row's log-sum-exp of the scaled scores.
+    @inline(__always)
+    static func softmaxRow(_ g: AttentionGeometry, _ row: UnsafeMutablePointer<Float>, width: Int, batch b: Int, query i: Int,
+                           span: Range<Int>, logSumExp: UnsafeMutablePointer<Float>) {
+        guard maskRow(g, row, batch: b, query: i, span: span) else {
+            row.initialize(repeating: 0, count: width)
+            logSumExp.pointee = -.infinity
+            return
+        }
+        logSumExp.pointee = VectorMath.softmaxRow(row, width, scale: g.scale)
+    }
+
+    /// dV += Pᵀ·dO, dS = P ⊙ (dO·Vᵀ − rowsum(dO ⊙ O)), dQ = dS·K·scale, dK += dSᵀ·Q·scale, with P
+    /// recomputed per block. Work is split by (batch, key head) so each worker owns its dK, dV rows.
     static func backward(
         _ g: AttentionGeometry, grad: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, logSumExp: Tensor,
         needed: [Bool]
     ) -> [Tensor?] {
         let dOut = grad.contiguous()
-        let dq = Tensor.zeros(q.shape), dk = Tensor.zeros(k.shape), dv = Tensor.zeros(v.shape)
+        let dq = Tensor(uninitializedShape: q.shape), dk = Tensor.zeros(k.shape), dv = Tensor.zeros(v.shape)
         let ql = Layout(q), kl = Layout(k), vl = Layout(v), ol = Layout(out), gl = Layout(dOut)
         let dql = Layout(dq), dkl = Layout(dk), dvl = Layout(dv)
         let lse = logSumExp.pointer
-        let group = g.queryHeads / g.keyHeads
+        let group = g.queryHeads / g.keyHeads, blocks = (g.querySeq + queryBlock - 1) / queryBlock
         Parallel.forRanges(g.batch * g.keyHeads) { tasks in
+            let probabilities = TensorStorage(count: queryBlock * (Swift.max(g.keySeq, 1) + 16))
+            let scoreGrads = TensorStorage(count: queryBlock * (Swift.max(g.keySeq, 1) + 16))
             for task in tasks {
                 let b = task / g.keyHeads, kh = task % g.keyHeads
+                let keys = packedTranspose(kl, g, batch: b, head: kh), values = packedTranspose(vl, g, batch: b, head: kh)
                 for h in kh * group..<(kh + 1) * group {
-                    for i in 0..<g.querySeq {
-                        let rowLSE = lse[(b * g.queryHeads + h) * g.querySeq + i]
-                        guard rowLSE > -Float.infinity else { continue }
-                        let qRow = ql.row(b, i, h), gRow = gl.row(b, i, h), dqRow = dql.row(b, i, h)
-                        let rowDot = dotProduct(gRow, ol.row(b, i, h), g.headDim)
-                        for j in g.keyRange(query: i) where !g.isPadding(batch: b, key: j) {
-                            let kRow = kl.row(b, j, kh)
-                            let p = Foundation.exp(dotProduct(qRow, kRow, g.headDim) * g.scale - rowLSE)
-                            let dp = dotProduct(gRow, vl.row(b, j, kh), g.headDim)
-                            let ds = p * (dp - rowDot) * g.scale
-                            let dkRow = dkl.row(b, j, kh), dvRow = dvl.row(b, j, kh)
-                            for d in 0..<g.headDim {
-                                dqRow[d] += ds * kRow[d]
-                                dkRow[d] += ds * qRow[d]
-                                dvRow[d] += p * gRow[d]
+                    for block in 0..<blocks {
+                        let queries = block * queryBlock..<Swift.min(g.querySeq, (block + 1) * queryBlock)
+                        let span = keySpan(g, queries: queries, keys: keys)
+                        let (rows, width) = (queries.count, span.count)
+                        let p = probabilities.pointer, ds = scoreGrads.pointer
+                        keys.multiply(m: rows, ql.rows(b, from: queries.lowerBound, h), columns: span, into: p, ldc: width)
+                        values.multiply(m: rows, gl.rows(b, from: queries.lowerBound, h), columns: span, into: ds, ldc: width)
+                        for (r, i) in queries.enumerated() {
+                            let pRow = p + r * width, dsRow = ds + r * width
+                            let rowLSE = lse[(b * g.queryHeads + h) * g.querySeq + i]
+                            guard rowLSE > -.infinity, maskRow(g, pRow, batch: b, query: i, span: span) else {
+                                pRow.initialize(repeating: 0, count: width)
+                                dsRow.initialize(repeating: 0, count: width)
+                                continue
                             }
+                            VectorMath.expAffine(pRow, pRow, width, scale: g.scale, shift: -rowLSE)
+                            let rowDot = dotProduct(gl.row(b, i, h), ol.row(b, i, h), g.headDim)
+                            for j in 0..<width { dsRow[j] = pRow[j] * (dsRow[j] - rowDot) * g.scale }
                         }
+                        let pT = MatrixOperand(base: p, rowStride: 1, columnStride: width)
+                        let dsMatrix = MatrixOperand(base: ds, rowStride: width, columnStride: 1)
+                        let dsT = MatrixOperand(base: ds, rowStride: 1, columnStride: width)
+                        GEMM.multiply(m: width, n: g.headDim, k: rows, pT, gl.rows(b, from: queries.lowerBound, h),
+                                      into: dvl.row(b, span.lowerBound, kh), ldc: dvl.seqStride, accumulate: true, parallel: false)
+                        GEMM.multiply(m: rows, n: g.headDim, k: width, dsMatrix, kl.rows(b, from: span.lowerBound, kh),
+                                      into: dql.row(b, queries.lowerBound, h), ldc: dql.seqStride, accumulate: false, parallel: false)
+                        GEMM.multiply(m: width, n: g.headDim, k: rows, dsT, ql.rows(b, from: queries.lowerBound, h),
+                                      into: dkl.row(b, span.lowerBound, kh), ldc: dkl.seqStride, accumulate: true, parallel: false)
                     }
                 }
             }

@@ -52,18 +52,26 @@ extension Tensor {
 
 enum RotaryKernel {
     /// Rotates each (x[i], x[i + D/2]) pair by +angle, or by −angle when `inverse` (the backward).
+    /// cos and sin are computed once per distinct position when positions repeat (a batch of
+    /// sequences), else once per token.
     static func rotate(
         _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, shape: [Int],
         positions: [Int], table: RotaryTable, inverse: Bool
     ) {
         let heads = shape[2], dim = shape[3], half = dim / 2
         let direction: Float = inverse ? -1 : 1
+        let distinct = (positions.max() ?? 0) + 1
+        let shared = positions.allSatisfy { $0 >= 0 } && distinct <= positions.count
+        let trig = TensorStorage(count: (shared ? distinct : positions.count) * dim)
+        Parallel.forRanges(shared ? distinct : positions.count, minChunk: 64) { range in
+            for slot in range {
+                let row = trig.pointer + slot * dim
+                table.angles(position: shared ? slot : positions[slot], cos: row, sin: row + half)
+            }
+        }
         Parallel.forRanges(positions.count, minChunk: Swift.max(1, 2048 / Swift.max(heads * dim, 1))) { tokens in
-            let trig = UnsafeMutablePointer<Float>.allocate(capacity: dim)
-            defer { trig.deallocate() }
-            let cos = trig, sin = trig + half
             for token in tokens {
-                table.angles(position: positions[token], cos: cos, sin: sin)
+                let cos = trig.pointer + (shared ? positions[token] : token) * dim, sin = cos + half
                 for head in 0..<heads {
                     let base = (token * heads + head) * dim
                     let xr = x + base, yr = y + base

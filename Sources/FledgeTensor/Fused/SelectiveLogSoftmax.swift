@@ -12,9 +12,10 @@ extension Tensor {
     /// `log softmax(hidden · weightᵀ / temperature)[row, targets[row]]` for `hidden [N, H]` and
     /// an output projection `weight [V, H]`, without ever holding `[N, V]` logits.
     ///
-    /// Logits are computed `chunkElements / V` rows at a time (at least one row), so the extra
-    /// memory is about `chunkElements` floats whatever N and V are; the backward recomputes
-    /// each chunk. Gradients flow to `hidden` and, when trainable, to `weight`.
+    /// Logits are computed in blocks of at most `chunkElements` (rows × vocabulary entries,
+    /// with running softmax statistics across the vocabulary), so the extra memory is about
+    /// `chunkElements` floats plus the GEMM workspace whatever N and V are; the backward
+    /// recomputes each block. Gradients flow to `hidden` and, when trainable, to `weight`.
     public static func selectiveLogSoftmax(
         hidden: Tensor, weight: Tensor, targets: [Int], temperature: Float = 1,
         withEntropy: Bool = false, chunkElements: Int = 1 << 20
@@ -31,113 +32,183 @@ extension Tensor {
                                     temperature: temperature, withEntropy: withEntropy)
         let h = hidden.withUnitLastStride(), w = weight.withUnitLastStride()
         let out = Tensor(uninitializedShape: [withEntropy ? 2 : 1, plan.rows])
-        let logSumExp = Tensor(uninitializedShape: [plan.rows])
-        SelectiveLogSoftmaxKernel.forward(plan, hidden: h, weight: w, targets: targets, out: out, logSumExp: logSumExp)
+        let saved = Tensor(uninitializedShape: [2, plan.rows])  // log-sum-exp and entropy per row
+        // With a frozen projection, E_p[W] per row gives the hidden gradient of log p(target)
+        // without recomputing the logits in the backward.
+        let expectation = GradMode.enabled && hidden.requiresGrad && !weight.requiresGrad ? Tensor.zeros(hidden.shape) : nil
+        SelectiveLogSoftmaxKernel.forward(plan, hidden: h, weight: w, targets: targets, out: out, saved: saved, expectation: expectation)
         let recorded = out.recording(
             [hidden, weight],
-            .selectiveLogSoftmax(plan, hidden: h.detached(), weight: w.detached(), targets: targets, logSumExp: logSumExp))
+            .selectiveLogSoftmax(plan, hidden: h.detached(), weight: w.detached(), targets: targets, saved: saved,
+                                 expectation: expectation))
         return SelectedLogProbs(
             logProbs: recorded.slice(axis: 0, 0..<1).reshaped([plan.rows]),
             entropy: withEntropy ? recorded.slice(axis: 0, 1..<2).reshaped([plan.rows]) : nil)
     }
 }
 
-/// How `selectiveLogSoftmax` walks the rows.
+/// How `selectiveLogSoftmax` tiles the `[N, V]` logits: blocks of `rowsPerBlock × vocabPerBlock`
+/// (at most `chunkElements`), rows as the outer loop. Many rows per block keep the GEMMs
+/// efficient (each block of the output projection is packed once for all of them).
 struct LogSoftmaxChunks: Sendable {
     let rows: Int
     let vocab: Int
-    let rowsPerChunk: Int
+    let rowsPerBlock: Int
+    let vocabPerBlock: Int
     let temperature: Float
     let withEntropy: Bool
 
     init(rows: Int, vocab: Int, chunkElements: Int, temperature: Float, withEntropy: Bool) {
         self.rows = rows
         self.vocab = vocab
-        rowsPerChunk = Swift.max(1, Swift.min(rows, chunkElements / Swift.max(vocab, 1)))
+        let chunk = Swift.max(chunkElements, 1)
+        rowsPerBlock = Swift.max(1, Swift.min(rows, chunk / Swift.min(Swift.max(vocab, 1), 512)))
+        vocabPerBlock = Swift.max(1, Swift.min(vocab, chunk / rowsPerBlock))
         self.temperature = temperature
         self.withEntropy = withEntropy
     }
 
-    var chunks: StrideTo<Int> { stride(from: 0, to: rows, by: rowsPerChunk) }
+    var rowBlocks: StrideTo<Int> { stride(from: 0, to: rows, by: rowsPerBlock) }
+    var vocabBlocks: StrideTo<Int> { stride(from: 0, to: vocab, by: vocabPerBlock) }
+    var bufferCount: Int { rowsPerBlock * vocabPerBlock }
 }
 
 enum SelectiveLogSoftmaxKernel {
-    /// Fills `logits [count, V]` with (hidden[start..<start+count] · weightᵀ) / temperature.
-    static func logits(_ plan: LogSoftmaxChunks, hidden: Tensor, weight: Tensor, start: Int, count: Int,
-                       into logits: UnsafeMutablePointer<Float>) {
-        let rows = MatrixOperand(base: hidden.pointer + start * hidden.strides[0], rowStride: hidden.strides[0], columnStride: 1)
-        let weightT = MatrixOperand(base: weight.pointer, rowStride: 1, columnStride: weight.strides[0])
-        GEMM.multiply(m: count, n: plan.vocab, k: hidden.shape[1], rows, weightT, into: logits, ldc: plan.vocab, accumulate: false)
-        let inverse = 1 / plan.temperature
-        for index in 0..<count * plan.vocab { logits[index] *= inverse }
+    /// One block of hidden states, packed once for all vocabulary blocks.
+    static func rows(_ hidden: Tensor, start: Int, count: Int) -> PackedRows {
+        PackedRows(MatrixOperand(base: hidden.pointer + start * hidden.strides[0], rowStride: hidden.strides[0], columnStride: 1),
+                   rows: count, depth: hidden.shape[1])
     }
 
-    static func forward(_ plan: LogSoftmaxChunks, hidden: Tensor, weight: Tensor, targets: [Int], out: Tensor, logSumExp: Tensor) {
-        let buffer = TensorStorage(count: plan.rowsPerChunk * plan.vocab)
-        let vocab = plan.vocab
-        for start in plan.chunks {
-            let count = Swift.min(plan.rowsPerChunk, plan.rows - start)
-            logits(plan, hidden: hidden, weight: weight, start: start, count: count, into: buffer.pointer)
-            let z = buffer.pointer, y = out.pointer, lse = logSumExp.pointer
-            Parallel.forRanges(count, minChunk: Swift.max(1, 8192 / vocab)) { range in
-                for local in range {
-                    let row = start + local, zr = z + local * vocab
-                    let rowLSE = ReductionKernel.logSumExp(zr, vocab, stride: 1)
-                    lse[row] = rowLSE
-                    y[row] = zr[targets[row]] - rowLSE
-                    if plan.withEntropy {
-                        var expected: Float = 0
-                        for j in 0..<vocab { expected += Foundation.exp(zr[j] - rowLSE) * zr[j] }
-                        y[plan.rows + row] = rowLSE - expected
+    /// Calls `body(vocabStart, vocabCount, logits)` for each vocabulary block, with the block's
+    /// logits `rows · weight[vocabStart...]ᵀ` (`[rows, vocabCount]`) in `buffer`.
+    static func forEachVocabBlock(
+        _ plan: LogSoftmaxChunks, rows: PackedRows, weight: Tensor, buffer: TensorStorage,
+        _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void
+    ) {
+        for vocabStart in plan.vocabBlocks {
+            let vocabCount = Swift.min(plan.vocabPerBlock, plan.vocab - vocabStart)
+            let weightT = MatrixOperand(base: weight.pointer + vocabStart * weight.strides[0], rowStride: 1, columnStride: weight.strides[0])
+            GEMM.multiply(rows, weightT, n: vocabCount, into: buffer.pointer, ldc: vocabCount, accumulate: false)
+            body(vocabStart, vocabCount, buffer.pointer)
+        }
+    }
+
+    /// One pass over the vocabulary with running softmax statistics per row; writes log p(target)
+    /// (and the entropy), and saves each row's log-sum-exp and entropy for the backward. With
+    /// `expectation`, also accumulates E_p[W] = Σ_j p_j W_j per row (rescaled as the running
+    /// maximum grows, as FlashAttention accumulates P·V).
+    static func forward(_ plan: LogSoftmaxChunks, hidden: Tensor, weight: Tensor, targets: [Int], out: Tensor, saved: Tensor,
+                        expectation: Tensor?) {
+        let buffer = TensorStorage(count: plan.bufferCount)
+        let scale = 1 / plan.temperature, width = hidden.shape[1]
+        var stats = [VectorMath.SoftmaxStats](repeating: .init(), count: plan.rowsPerBlock)
+        var targetLogits = [Float](repeating: 0, count: plan.rowsPerBlock)
+        for rowStart in plan.rowBlocks {
+            let rowCount = Swift.min(plan.rowsPerBlock, plan.rows - rowStart)
+            for i in 0..<rowCount { stats[i] = .init() }
+            let packedRows = rows(hidden, start: rowStart, count: rowCount)
+            stats.withUnsafeMutableBufferPointer { stats in
+                targetLogits.withUnsafeMutableBufferPointer { targetLogits in
+                    forEachVocabBlock(plan, rows: packedRows, weight: weight, buffer: buffer) { vocabStart, vocabCount, z in
+                        Parallel.forRanges(rowCount, minChunk: Swift.max(1, 16_384 / vocabCount)) { range in
+                            for i in range {
+                                let row = z + i * vocabCount
+                                let target = targets[rowStart + i] - vocabStart
+                                if target >= 0 && target < vocabCount { targetLogits[i] = row[target] * scale }
+                                let previousMax = stats[i].maximum
+                                stats[i].add(row, vocabCount, scale: scale, weights: expectation == nil ? nil : row)
+                                if let expectation, previousMax < stats[i].maximum {
+                                    let rescale = Foundation.exp(previousMax - stats[i].maximum)
+                                    let accumulated = expectation.pointer + (rowStart + i) * width
+                                    for c in 0..<width { accumulated[c] *= rescale }
+                                }
+                            }
+                        }
+                        if let expectation {
+                            let weights = MatrixOperand(base: z, rowStride: vocabCount, columnStride: 1)
+                            let rows = MatrixOperand(base: weight.pointer + vocabStart * weight.strides[0], rowStride: weight.strides[0], columnStride: 1)
+                            GEMM.multiply(m: rowCount, n: width, k: vocabCount, weights, rows, into: expectation.pointer + rowStart * width,
+                                          ldc: width, accumulate: true)
+                        }
                     }
                 }
+            }
+            let y = out.pointer, lse = saved.pointer
+            for i in 0..<rowCount {
+                let row = rowStart + i
+                if let expectation {
+                    let accumulated = expectation.pointer + row * width, inverse = 1 / stats[i].sum
+                    for c in 0..<width { accumulated[c] *= inverse }
+                }
+                lse[row] = stats[i].logSumExp
+                lse[plan.rows + row] = stats[i].entropy
+                y[row] = targetLogits[i] - lse[row]
+                if plan.withEntropy { y[plan.rows + row] = lse[plan.rows + row] }
             }
         }
     }
 
-    /// Recomputes each chunk's logits, turns them into dz (the gradient w.r.t. the scaled
-    /// logits, in place), then dHidden = dz·W/T and dW += dzᵀ·hidden/T.
+    /// With the forward's E_p[W] and no gradient for W or the entropy, dHidden = g·(W[target] − E_p[W])/T.
+    /// Otherwise recomputes each block of logits, turns it into dz (the gradient w.r.t. the
+    /// logits, in place), then dHidden += dz·W and dW += dzᵀ·hidden.
     static func backward(
-        _ plan: LogSoftmaxChunks, grad: Tensor, hidden: Tensor, weight: Tensor, targets: [Int],
-        logSumExp: Tensor, needed: [Bool]
+        _ plan: LogSoftmaxChunks, grad: Tensor, hidden: Tensor, weight: Tensor, targets: [Int], saved: Tensor,
+        expectation: Tensor?, needed: [Bool]
     ) -> [Tensor?] {
         let g = grad.contiguous()
+        let entropyGrads = plan.withEntropy ? UnsafeBufferPointer(start: g.pointer + plan.rows, count: plan.rows) : nil
+        if let expectation, !needed[1], entropyGrads?.allSatisfy({ $0 == 0 }) ?? true {
+            return [expectationBackward(plan, grad: g, weight: weight, targets: targets, expectation: expectation), nil]
+        }
         let dHidden = needed[0] ? Tensor(uninitializedShape: hidden.shape) : nil
         let dWeight = needed[1] ? Tensor.zeros(weight.shape) : nil
-        let buffer = TensorStorage(count: plan.rowsPerChunk * plan.vocab)
-        let vocab = plan.vocab, width = hidden.shape[1]
-        for start in plan.chunks {
-            let count = Swift.min(plan.rowsPerChunk, plan.rows - start)
-            logits(plan, hidden: hidden, weight: weight, start: start, count: count, into: buffer.pointer)
-            let z = buffer.pointer, pg = g.pointer, lse = logSumExp.pointer
-            let inverseT = 1 / plan.temperature
-            Parallel.forRanges(count, minChunk: Swift.max(1, 8192 / vocab)) { range in
-                for local in range {
-                    let row = start + local, zr = z + local * vocab
-                    let gLogP = pg[row], gEntropy = plan.withEntropy ? pg[plan.rows + row] : 0
-                    var entropy: Float = 0
-                    if gEntropy != 0 {
-                        for j in 0..<vocab { entropy -= Foundation.exp(zr[j] - lse[row]) * (zr[j] - lse[row]) }
+        let buffer = TensorStorage(count: plan.bufferCount)
+        let width = hidden.shape[1], scale = 1 / plan.temperature
+        let pg = g.pointer, lse = saved.pointer
+        for rowStart in plan.rowBlocks {
+            let rowCount = Swift.min(plan.rowsPerBlock, plan.rows - rowStart)
+            let packedRows = rows(hidden, start: rowStart, count: rowCount)
+            forEachVocabBlock(plan, rows: packedRows, weight: weight, buffer: buffer) { vocabStart, vocabCount, z in
+                Parallel.forRanges(rowCount, minChunk: Swift.max(1, 16_384 / vocabCount)) { range in
+                    for i in range {
+                        let row = rowStart + i, values = z + i * vocabCount
+                        let gradLogProb = pg[row], gradEntropy = plan.withEntropy ? pg[plan.rows + row] : 0
+                        VectorMath.selectiveSoftmaxGrad(values, vocabCount, scale: scale, logSumExp: lse[row],
+                                                        entropy: lse[plan.rows + row], gradLogProb: gradLogProb, gradEntropy: gradEntropy)
+                        let target = targets[row] - vocabStart
+                        if target >= 0 && target < vocabCount { values[target] += gradLogProb * scale }
                     }
-                    for j in 0..<vocab {
-                        let logP = zr[j] - lse[row], p = Foundation.exp(logP)
-                        // d logp(t)/dz_j = δ_jt − p_j;  d H/dz_j = −p_j (log p_j + H)
-                        zr[j] = (-gLogP * p - gEntropy * p * (logP + entropy)) * inverseT
-                    }
-                    zr[targets[row]] += gLogP * inverseT
                 }
-            }
-            let dz = MatrixOperand(base: z, rowStride: vocab, columnStride: 1)
-            if let dHidden {
-                let w = MatrixOperand(base: weight.pointer, rowStride: weight.strides[0], columnStride: 1)
-                GEMM.multiply(m: count, n: width, k: vocab, dz, w, into: dHidden.pointer + start * width, ldc: width, accumulate: false)
-            }
-            if let dWeight {
-                let dzT = MatrixOperand(base: z, rowStride: 1, columnStride: vocab)
-                let rows = MatrixOperand(base: hidden.pointer + start * hidden.strides[0], rowStride: hidden.strides[0], columnStride: 1)
-                GEMM.multiply(m: vocab, n: width, k: count, dzT, rows, into: dWeight.pointer, ldc: width, accumulate: true)
+                let dz = MatrixOperand(base: z, rowStride: vocabCount, columnStride: 1)
+                if let dHidden {
+                    let w = MatrixOperand(base: weight.pointer + vocabStart * weight.strides[0], rowStride: weight.strides[0], columnStride: 1)
+                    GEMM.multiply(m: rowCount, n: width, k: vocabCount, dz, w, into: dHidden.pointer + rowStart * width, ldc: width,
+                                  accumulate: vocabStart > 0)
+                }
+                if let dWeight {
+                    let dzT = MatrixOperand(base: z, rowStride: 1, columnStride: vocabCount)
+                    let rows = MatrixOperand(base: hidden.pointer + rowStart * hidden.strides[0], rowStride: hidden.strides[0], columnStride: 1)
+                    GEMM.multiply(m: vocabCount, n: width, k: rowCount, dzT, rows, into: dWeight.pointer + vocabStart * width, ldc: width,
+                                  accumulate: true)
+                }
             }
         }
         return [dHidden, dWeight]
+    }
+
+    private static func expectationBackward(_ plan: LogSoftmaxChunks, grad: Tensor, weight: Tensor, targets: [Int],
+                                            expectation: Tensor) -> Tensor {
+        let width = expectation.shape[1]
+        let dHidden = Tensor(uninitializedShape: expectation.shape)
+        let pg = grad.pointer, pe = expectation.pointer, pd = dHidden.pointer
+        Parallel.forRanges(plan.rows, minChunk: Swift.max(1, 16_384 / Swift.max(width, 1))) { range in
+            for row in range {
+                let factor = pg[row] / plan.temperature
+                let target = weight.pointer + targets[row] * weight.strides[0]
+                for c in 0..<width { pd[row * width + c] = factor * (target[c] - pe[row * width + c]) }
+            }
+        }
+        return dHidden
     }
 }

@@ -6,14 +6,14 @@ extension Tensor {
         let out = Tensor(uninitializedShape: gate.shape)
         let pg = g.pointer, pu = u.pointer, py = out.pointer
         Parallel.forRanges(out.count, minChunk: 16_384) { range in
-            for i in range { py[i] = pg[i] * UnaryKernel.sigmoid(pg[i]) * pu[i] }
+            VectorMath.swiGLUForward(pg + range.lowerBound, pu + range.lowerBound, py + range.lowerBound, range.count)
         }
         return out.recording([gate, up], .swiGLU(gate: g.detached(), up: u.detached()))
     }
 }
 
 enum SwiGLUKernel {
-    /// d gate = g · up · σ(gate)(1 + gate(1 − σ(gate))), d up = g · SiLU(gate).
+    /// The gradients of gate and up (see `VectorMath.swiGLUBackward`).
     static func backward(grad: Tensor, gate: Tensor, up: Tensor, needed: [Bool]) -> [Tensor?] {
         let g = grad.contiguous()
         let dGate = needed[0] ? Tensor(uninitializedShape: gate.shape) : nil
@@ -21,11 +21,8 @@ enum SwiGLUKernel {
         let pg = g.pointer, pgate = gate.pointer, pup = up.pointer
         let dg = dGate?.pointer, du = dUp?.pointer
         Parallel.forRanges(gate.count, minChunk: 16_384) { range in
-            for i in range {
-                let s = UnaryKernel.sigmoid(pgate[i])
-                dg?[i] = pg[i] * pup[i] * s * (1 + pgate[i] * (1 - s))
-                du?[i] = pg[i] * pgate[i] * s
-            }
+            let start = range.lowerBound
+            VectorMath.swiGLUBackward(pgate + start, pup + start, pg + start, dg.map { $0 + start }, du.map { $0 + start }, range.count)
         }
         return [dGate, dUp]
     }

@@ -1,3 +1,5 @@
+import CFledgeKernels
+
 /// A strided matrix operand: element (row, column) lives at `base[row * rowStride + column * columnStride]`.
 struct MatrixOperand {
     let base: UnsafePointer<Float>
@@ -5,104 +7,146 @@ struct MatrixOperand {
     let columnStride: Int
 }
 
-/// Single-precision matrix multiplication `C = A·B` (or `C += A·B`), cache-blocked and
-/// split across cores. Transposed operands are just strided operands: `A·Bᵀ` passes B with
-/// its strides swapped, so every layout used in training goes through here.
+/// Single-precision matrix multiplication `C = A·B` (or `C += A·B`) for every layout used in
+/// training: transposed operands are just strided operands (`A·Bᵀ` passes B with its strides
+/// swapped).
+///
+/// On CPUs with AVX2 and FMA this is a BLIS-style GEMM: B is packed in `depthBlock × columnBlock`
+/// blocks of 16-column panels, A in `rowBlock × depthBlock` blocks of 6-row panels, and a 6×16
+/// register-blocked micro-kernel in C (`CFledgeKernels`, compiled for AVX2 per function) does
+/// the arithmetic; row blocks are shared out across cores. Few-row products (decoding) skip the
+/// packing. Other CPUs use `PortableGEMM`.
 enum GEMM {
-    static let columnBlock = 512
+    static let rowBlock = 72
     static let depthBlock = 256
+    static let columnBlock = 1024
+    static let smallRows = 8
 
+    /// The most scratch memory one product takes (packed blocks of B and, per core, of A),
+    /// whatever the operand sizes.
+    static var maxWorkspaceBytes: Int {
+        let nr = Int(FLEDGE_GEMM_NR), mr = Int(FLEDGE_GEMM_MR)
+        let floats = depthBlock * (columnBlock + nr) + Parallel.workers * (rowBlock + mr) * depthBlock
+        return floats * MemoryLayout<Float>.stride
+    }
+
+    /// `parallel: false` keeps the product on the calling thread (for callers that already
+    /// share their work out across cores).
     static func multiply(
         m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
-        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool = true
     ) {
-        guard m > 0, n > 0 else { return }
-        if !accumulate {
-            for row in 0..<m { (c + row * ldc).initialize(repeating: 0, count: n) }
-        }
-        guard k > 0 else { return }
-        if a.columnStride == 1, b.rowStride == 1, b.columnStride != 1 {
-            dotKernel(m: m, n: n, k: k, a, b, into: c, ldc: ldc)
+        guard CPU.hasAVX2 else {
+            PortableGEMM.multiply(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
             return
         }
-        // Row-major copies where an operand's inner dimension is strided.
-        let packedA = a.columnStride == 1 ? nil : pack(a, rows: m, columns: k)
-        let packedB = b.columnStride == 1 ? nil : pack(b, rows: k, columns: n)
-        let aBase = packedA.map { UnsafePointer($0.pointer) } ?? a.base
-        let lda = packedA == nil ? a.rowStride : k
-        let bBase = packedB.map { UnsafePointer($0.pointer) } ?? b.base
-        let ldb = packedB == nil ? b.rowStride : n
-        withExtendedLifetime((packedA, packedB)) {
-            let splitRows = m >= 4 * Parallel.workers
-            Parallel.forRanges(splitRows ? m : n, minChunk: splitRows ? 4 : 64) { part in
-                let rows = splitRows ? part : 0..<m
-                let columns = splitRows ? 0..<n : part
-                kernel(rows: rows, columns: columns, k: k, aBase, lda, bBase, ldb, c, ldc)
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else {
+            if !accumulate { for row in 0..<m { (c + row * ldc).initialize(repeating: 0, count: n) } }
+            return
+        }
+        if m <= smallRows, b.rowStride == 1 || b.columnStride == 1 {
+            if a.columnStride == 1 {
+                multiplySmall(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
+            } else {
+                // A few strided rows (Aᵀ of a weight gradient): copy them row-major first.
+                let rows = TensorStorage(count: m * k)
+                fledge_pack_rows(m, k, a.base, a.rowStride, a.columnStride, rows.pointer)
+                let packed = MatrixOperand(base: rows.pointer, rowStride: k, columnStride: 1)
+                multiplySmall(m: m, n: n, k: k, packed, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
             }
+        } else {
+            multiplyBlocked(m: m, n: n, k: k, .raw(a), b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
         }
     }
 
-    /// `A·Bᵀ` with both operands unit-stride along k (a linear layer with `[out, in]`
-    /// weights): one dot product per output, B read in blocks of rows that stay in cache.
-    private static func dotKernel(m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
-                                  into c: UnsafeMutablePointer<Float>, ldc: Int) {
-        let blockRows = max(1, 16_384 / max(k, 1))
-        Parallel.forRanges(n, minChunk: max(1, min(blockRows, n / Parallel.workers))) { columns in
-            var j0 = columns.lowerBound
-            while j0 < columns.upperBound {
-                let j1 = min(j0 + blockRows, columns.upperBound)
-                for i in 0..<m {
-                    let aRow = a.base + i * a.rowStride
-                    let cRow = c + i * ldc
-                    for j in j0..<j1 {
-                        cRow[j] += dotProduct(aRow, b.base + j * b.columnStride, k)
-                    }
-                }
-                j0 = j1
-            }
-        }
-    }
-
-    private static func pack(_ operand: MatrixOperand, rows: Int, columns: Int) -> TensorStorage {
-        let storage = TensorStorage(count: rows * columns)
-        for row in 0..<rows {
-            let from = operand.base + row * operand.rowStride
-            let to = storage.pointer + row * columns
-            for column in 0..<columns { to[column] = from[column * operand.columnStride] }
-        }
-        return storage
-    }
-
-    /// C[rows, columns] += A[rows, :] · B[:, columns] with unit column strides.
-    private static func kernel(
-        rows: Range<Int>, columns: Range<Int>, k: Int,
-        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-        _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    /// Few rows of A: stream B once, no packing; columns are shared out across cores.
+    private static func multiplySmall(
+        m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool
     ) {
-        var j0 = columns.lowerBound
-        while j0 < columns.upperBound {
-            let width = min(columnBlock, columns.upperBound - j0)
+        let transposedB = b.rowStride == 1 && b.columnStride != 1
+        let flag: Int32 = accumulate ? 1 : 0
+        Parallel.forRanges(n / 32, minChunk: max(1, 8192 / max(k, 1)), parallel: parallel) { blocks in
+            let first = blocks.lowerBound * 32
+            let last = blocks.upperBound == n / 32 ? n : blocks.upperBound * 32
+            if transposedB {
+                fledge_gemm_small_nt(m, last - first, k, a.base, a.rowStride, b.base + first * b.columnStride, b.columnStride,
+                                     c + first, ldc, flag)
+            } else {
+                fledge_gemm_small_nn(m, last - first, k, a.base, a.rowStride, b.base + first, b.rowStride, c + first, ldc, flag)
+            }
+        }
+        if n < 32 {
+            if transposedB {
+                fledge_gemm_small_nt(m, n, k, a.base, a.rowStride, b.base, b.columnStride, c, ldc, flag)
+            } else {
+                fledge_gemm_small_nn(m, n, k, a.base, a.rowStride, b.base, b.rowStride, c, ldc, flag)
+            }
+        }
+    }
+
+    /// C = A·B (or C += A·B) with A packed beforehand, for an A multiplied by many B blocks.
+    static func multiply(
+        _ a: PackedRows, _ b: MatrixOperand, n: Int, into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+    ) {
+        guard a.isPacked, n > 0 else {
+            multiply(m: a.rows, n: n, k: a.depth, a.source, b, into: c, ldc: ldc, accumulate: accumulate)
+            return
+        }
+        multiplyBlocked(m: a.rows, n: n, k: a.depth, .packed(a), b, into: c, ldc: ldc, accumulate: accumulate, parallel: true)
+    }
+
+    /// The left operand of a blocked product: packed on the fly, or beforehand.
+    private enum Left {
+        case raw(MatrixOperand)
+        case packed(PackedRows)
+    }
+
+    private static func multiplyBlocked(
+        m: Int, n: Int, k: Int, _ left: Left, _ b: MatrixOperand,
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool
+    ) {
+        let nr = Int(FLEDGE_GEMM_NR), mr = Int(FLEDGE_GEMM_MR)
+        let rowBlocks = (m + rowBlock - 1) / rowBlock
+        // Few row blocks: also split the columns so that every core has work.
+        let columnParts = rowBlocks >= 2 * Parallel.workers || !parallel ? 1 : Parallel.workers
+        let packedB = TensorStorage(count: min(k, depthBlock) * (min(n, columnBlock) + nr))
+        var j0 = 0
+        while j0 < n {
+            let width = min(columnBlock, n - j0)
+            let panels = (width + nr - 1) / nr
             var p0 = 0
             while p0 < k {
                 let depth = min(depthBlock, k - p0)
-                for i in rows {
-                    let cRow = c + i * ldc + j0
-                    let aRow = a + i * lda + p0
-                    var p = 0
-                    while p + 4 <= depth {
-                        let a0 = aRow[p], a1 = aRow[p + 1], a2 = aRow[p + 2], a3 = aRow[p + 3]
-                        let b0 = b + (p0 + p) * ldb + j0
-                        let b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb
-                        for j in 0..<width {
-                            cRow[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j]
+                let first = accumulate || p0 > 0 ? Int32(1) : Int32(0)
+                Parallel.forRanges(panels, minChunk: 8, parallel: parallel) { range in
+                    let columns = min(range.upperBound * nr, width) - range.lowerBound * nr
+                    fledge_pack_b(depth, columns, b.base + p0 * b.rowStride + (j0 + range.lowerBound * nr) * b.columnStride,
+                                  b.rowStride, b.columnStride, packedB.pointer + range.lowerBound * nr * depth)
+                }
+                Parallel.forRanges(rowBlocks * columnParts, parallel: parallel) { tasks in
+                    var scratch: TensorStorage? = nil
+                    for task in tasks {
+                        let block = task / columnParts, part = task % columnParts
+                        let i0 = block * rowBlock, height = min(rowBlock, m - i0)
+                        let panelRange = (panels * part / columnParts)..<(panels * (part + 1) / columnParts)
+                        guard !panelRange.isEmpty else { continue }
+                        let aPanels: UnsafePointer<Float>
+                        switch left {
+                        case .raw(let a):
+                            let buffer = scratch ?? TensorStorage(count: (min(m, rowBlock) + mr) * depth)
+                            scratch = buffer
+                            fledge_pack_a(height, depth, a.base + i0 * a.rowStride + p0 * a.columnStride,
+                                          a.rowStride, a.columnStride, buffer.pointer)
+                            aPanels = UnsafePointer(buffer.pointer)
+                        case .packed(let a):
+                            aPanels = a.panels(row: i0, depthStart: p0, depth: depth)
                         }
-                        p += 4
-                    }
-                    while p < depth {
-                        let ap = aRow[p]
-                        let bRow = b + (p0 + p) * ldb + j0
-                        for j in 0..<width { cRow[j] += ap * bRow[j] }
-                        p += 1
+                        let columnStart = panelRange.lowerBound * nr
+                        let columns = min(panelRange.upperBound * nr, width) - columnStart
+                        fledge_gemm_packed(height, columns, depth, aPanels, packedB.pointer + columnStart * depth,
+                                           c + i0 * ldc + j0 + columnStart, ldc, first)
                     }
                 }
                 p0 += depth

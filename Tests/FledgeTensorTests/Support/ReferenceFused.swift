@@ -33,21 +33,26 @@ enum ReferenceFused {
 
     /// q `[B, Tq, Hq, D]`, k/v `[B, Tk, Hkv, D]`; queries are the last Tq positions; rows with
     /// no visible key output zero.
-    static func attention(_ q: DTensor, _ k: DTensor, _ v: DTensor, keyMask: [Double], causal: Bool = true) -> DTensor {
+    static func attention(_ q: DTensor, _ k: DTensor, _ v: DTensor, keyMask: [Double], causal: Bool = true, window: Int? = nil) -> DTensor {
         let (batch, tq, hq, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
         let (tk, hkv) = (k.shape[1], k.shape[2])
         let group = hq / hkv, offset = tk - tq, scale = 1 / Double(d).squareRoot()
         var out = DTensor.zeros(q.shape)
+        let qv = q.values, kv = k.values, vv = v.values
         for b in 0..<batch {
             for h in 0..<hq {
                 for i in 0..<tq {
-                    let visible = (0..<tk).filter { j in (!causal || j <= i + offset) && keyMask[b * tk + j] != 0 }
+                    let visible = (0..<tk).filter { j in
+                        (!causal || j <= i + offset) && keyMask[b * tk + j] != 0 && (window.map { i + offset - j < $0 } ?? true)
+                    }
                     guard !visible.isEmpty else { continue }
-                    let scores = visible.map { j in (0..<d).reduce(0.0) { $0 + q[[b, i, h, $1]] * k[[b, j, h / group, $1]] } * scale }
+                    let qBase = ((b * tq + i) * hq + h) * d
+                    let keyBase = { (j: Int) in ((b * tk + j) * hkv + h / group) * d }
+                    let scores = visible.map { j in (0..<d).reduce(0.0) { $0 + qv[qBase + $1] * kv[keyBase(j) + $1] } * scale }
                     let lse = logSumExp(scores)
                     for (slot, j) in visible.enumerated() {
                         let p = exp(scores[slot] - lse)
-                        for e in 0..<d { out[[b, i, h, e]] += p * v[[b, j, h / group, e]] }
+                        for e in 0..<d { out.values[qBase + e] += p * vv[keyBase(j) + e] }
                     }
                 }
             }

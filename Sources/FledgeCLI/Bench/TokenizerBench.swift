@@ -3,7 +3,7 @@ import FledgeLM
 import Foundation
 
 /// `fledge bench tokenizer`: load time and encode throughput, as `Scripts/bench/tokenizer_bench.py` measures the Rust library.
-struct BenchTokenizer: ParsableCommand {
+struct TokenizerBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenizer",
         abstract: "Time loading a tokenizer and encoding every line of a text file (one thread).")
@@ -17,7 +17,7 @@ struct BenchTokenizer: ParsableCommand {
     @Option(name: .long, help: "Timed repetitions (the best is reported).")
     var repeats = 3
 
-    @Flag(name: .long, help: "Print one JSON object instead of text.")
+    @Flag(name: .long, help: "Print one JSON line instead of text.")
     var json = false
 
     func run() throws {
@@ -48,18 +48,11 @@ struct BenchTokenizer: ParsableCommand {
             (tokens, checksum) = (count, sum)
         }
         let warm = encodeSeconds.dropFirst().min()!
-        let report = JSONObject([
-            ("vocab_size", .int(tokenizer!.vocabularySize)), ("load_seconds", .double(loadSeconds.min()!)),
-            ("lines", .int(lines.count)), ("bytes", .int(bytes)), ("tokens", .int(tokens)), ("id_sum", .int(checksum)),
-            ("encode_cold_seconds", .double(encodeSeconds[0])), ("encode_warm_seconds", .double(warm)),
-            ("encode_cold_mb_per_s", .double(Double(bytes) / 1e6 / encodeSeconds[0])),
-            ("encode_warm_mb_per_s", .double(Double(bytes) / 1e6 / warm)),
-        ])
-        if json {
-            print(JSONWriter().string(.object(report)))
-        } else {
-            for (key, value) in report.entries { print("\(key): \(JSONWriter().string(value))") }
-        }
+        report([
+            "vocab_size": tokenizer!.vocabularySize, "load_seconds": loadSeconds.min()!, "lines": lines.count, "bytes": bytes,
+            "tokens": tokens, "id_sum": checksum, "encode_cold_seconds": encodeSeconds[0], "encode_warm_seconds": warm,
+            "encode_cold_mb_per_s": Double(bytes) / 1e6 / encodeSeconds[0], "encode_warm_mb_per_s": Double(bytes) / 1e6 / warm,
+        ], json: json)
     }
 
     private static func seconds(since start: DispatchTime) -> Double {

@@ -1,0 +1,51 @@
+"""Runs a Fledge benchmark and its PyTorch twin one after the other and prints a Markdown
+table of both results and their ratio.
+
+    python3 Scripts/bench/compare.py gemm   # fledge bench gemm --json vs torch_gemm.py
+    python3 Scripts/bench/compare.py ops    # fledge bench ops --json  vs torch_ops.py
+
+Run it from the repository root with a Python that has torch, after
+`swift build -c release --product fledge`. For GEMM the ratio is Fledge's GFLOP/s over
+PyTorch's (higher is better); for ops it is PyTorch's time over Fledge's (higher is better,
+so above 1 means Fledge is faster).
+"""
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FLEDGE = os.path.join(HERE, "..", "..", ".build", "release", "fledge")
+
+
+def run(command):
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def main():
+    kind = sys.argv[1] if len(sys.argv) > 1 else "gemm"
+    if kind == "gemm":
+        ours = run([FLEDGE, "bench", "gemm", "--json"])
+        theirs = run([sys.executable, os.path.join(HERE, "torch_gemm.py")])
+        print("| layout | M | N | K | Fledge GFLOP/s | PyTorch GFLOP/s | ratio |")
+        print("|---|---|---|---|---|---|---|")
+        for a, b in zip(ours, theirs):
+            assert (a["layout"], a["m"], a["n"], a["k"]) == (b["layout"], b["m"], b["n"], b["k"])
+            print(f'| {a["layout"]} | {a["m"]} | {a["n"]} | {a["k"]} | {a["gflops"]:.1f} | {b["gflops"]:.1f} | {a["gflops"] / b["gflops"]:.2f} |')
+    elif kind == "ops":
+        ours = run([FLEDGE, "bench", "ops", "--json"])
+        theirs = run([sys.executable, os.path.join(HERE, "torch_ops.py")])
+        print("| op (forward + backward) | Fledge ms | PyTorch ms | speed-up |")
+        print("|---|---|---|---|")
+        for a, b in zip(ours, theirs):
+            assert a["op"] == b["op"]
+            print(f'| {a["op"]} | {a["ms"]:.2f} | {b["ms"]:.2f} | {b["ms"] / a["ms"]:.2f} |')
+            if "peak_mib" in a:
+                print(f'| {a["op"]} peak extra memory | {a["peak_mib"]} MiB | {b["peak_mib"]} MiB | {b["peak_mib"] / a["peak_mib"]:.0f}× less |')
+    else:
+        sys.exit("usage: compare.py gemm|ops")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+#include "FledgeKernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+// C[6 × 16] (+)= A panel (depth × 6) · B panel (depth × 16): twelve accumulators, two
+// B loads and six broadcasts per step of depth.
+AVX2 static inline void kernel_6x16(long depth, const float *a, const float *b, float *c, long ldc, int accumulate) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (long p = 0; p < depth; p++) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        __m256 a0 = _mm256_broadcast_ss(a + 0);
+        c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);
+        __m256 a1 = _mm256_broadcast_ss(a + 1);
+        c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
+        __m256 a2 = _mm256_broadcast_ss(a + 2);
+        c20 = _mm256_fmadd_ps(a2, b0, c20); c21 = _mm256_fmadd_ps(a2, b1, c21);
+        __m256 a3 = _mm256_broadcast_ss(a + 3);
+        c30 = _mm256_fmadd_ps(a3, b0, c30); c31 = _mm256_fmadd_ps(a3, b1, c31);
+        __m256 a4 = _mm256_broadcast_ss(a + 4);
+        c40 = _mm256_fmadd_ps(a4, b0, c40); c41 = _mm256_fmadd_ps(a4, b1, c41);
+        __m256 a5 = _mm256_broadcast_ss(a + 5);
+        c50 = _mm256_fmadd_ps(a5, b0, c50); c51 = _mm256_fmadd_ps(a5, b1, c51);
+        a += FLEDGE_GEMM_MR;
+        b += FLEDGE_GEMM_NR;
+    }
+    __m256 rows[12] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
+    for (int r = 0; r < 6; r++) {
+        float *target = c + r * ldc;
+        __m256 low = rows[2 * r], high = rows[2 * r + 1];
+        if (accumulate) {
+            low = _mm256_add_ps(low, _mm256_loadu_ps(target));
+            high = _mm256_add_ps(high, _mm256_loadu_ps(target + 8));
+        }
+        _mm256_storeu_ps(target, low);
+        _mm256_storeu_ps(target + 8, high);
+    }
+}
+
+AVX2 void fledge_gemm_packed(long rows, long columns, long depth, const float *packed_a, const float *packed_b,
+                             float *c, long ldc, int accumulate) {
+    float edge[FLEDGE_GEMM_MR * FLEDGE_GEMM_NR];
+    for (long j0 = 0; j0 < columns; j0 += FLEDGE_GEMM_NR) {
+        long width = columns - j0 < FLEDGE_GEMM_NR ? columns - j0 : FLEDGE_GEMM_NR;
+        const float *b_panel = packed_b + j0 * depth;
+        for (long i0 = 0; i0 < rows; i0 += FLEDGE_GEMM_MR) {
+            long height = rows - i0 < FLEDGE_GEMM_MR ? rows - i0 : FLEDGE_GEMM_MR;
+            const float *a_panel = packed_a + i0 * depth;
+            float *target = c + i0 * ldc + j0;
+            if (height == FLEDGE_GEMM_MR && width == FLEDGE_GEMM_NR) {
+                kernel_6x16(depth, a_panel, b_panel, target, ldc, accumulate);
+            } else {
+                kernel_6x16(depth, a_panel, b_panel, edge, FLEDGE_GEMM_NR, 0);
+                for (long r = 0; r < height; r++)
+                    for (long col = 0; col < width; col++)
+                        target[r * ldc + col] = (accumulate ? target[r * ldc + col] : 0) + edge[r * FLEDGE_GEMM_NR + col];
+            }
+        }
+    }
+}
+
+AVX2 static inline float horizontal_sum(__m256 v) {
+    __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
+    sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
+    return _mm_cvtss_f32(sum);
+}
+
+// Dot products of up to 4 rows of A with 2 rows of B at a time: 8 accumulators, 6 loads
+// per 8 fused multiply-adds.
+AVX2 void fledge_gemm_small_nt(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                               float *c, long ldc, int accumulate) {
+    for (long i0 = 0; i0 < m; i0 += 4) {
+        long height = m - i0 < 4 ? m - i0 : 4;
+        const float *rows[4];
+        for (long r = 0; r < 4; r++) rows[r] = a + (i0 + (r < height ? r : 0)) * lda;
+        for (long j = 0; j < n; j += 2) {
+            long pair = n - j < 2 ? 1 : 2;
+            const float *w0 = b + j * ldb, *w1 = b + (j + pair - 1) * ldb;
+            __m256 s[8];
+            for (int r = 0; r < 8; r++) s[r] = _mm256_setzero_ps();
+            long p = 0;
+            for (; p + 8 <= k; p += 8) {
+                __m256 v0 = _mm256_loadu_ps(w0 + p), v1 = _mm256_loadu_ps(w1 + p);
+                for (int r = 0; r < 4; r++) {
+                    __m256 x = _mm256_loadu_ps(rows[r] + p);
+                    s[2 * r] = _mm256_fmadd_ps(x, v0, s[2 * r]);
+                    s[2 * r + 1] = _mm256_fmadd_ps(x, v1, s[2 * r + 1]);
+                }
+            }
+            for (long r = 0; r < height; r++) {
+                for (long q = 0; q < pair; q++) {
+                    const float *w = q == 0 ? w0 : w1;
+                    float sum = horizontal_sum(s[2 * r + q]);
+                    for (long tail = p; tail < k; tail++) sum += rows[r][tail] * w[tail];
+                    float *target = c + (i0 + r) * ldc + j + q;
+                    *target = (accumulate ? *target : 0) + sum;
+                }
+            }
+        }
+    }
+}
+
+AVX2 void fledge_gemm_small_nn(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                               float *c, long ldc, int accumulate) {
+    long j0 = 0;
+    for (; j0 + 16 <= n; j0 += 16) {
+        for (long i0 = 0; i0 < m; i0 += 4) {
+            long height = m - i0 < 4 ? m - i0 : 4;
+            const float *a0 = a + i0 * lda;
+            const float *a1 = a0 + (height > 1 ? lda : 0), *a2 = a0 + (height > 2 ? 2 * lda : 0), *a3 = a0 + (height > 3 ? 3 * lda : 0);
+            __m256 s[8];
+            for (int r = 0; r < 8; r++) s[r] = _mm256_setzero_ps();
+            for (long p = 0; p < k; p++) {
+                const float *source = b + p * ldb + j0;
+                __m256 low = _mm256_loadu_ps(source), high = _mm256_loadu_ps(source + 8);
+                __m256 x0 = _mm256_broadcast_ss(a0 + p), x1 = _mm256_broadcast_ss(a1 + p);
+                __m256 x2 = _mm256_broadcast_ss(a2 + p), x3 = _mm256_broadcast_ss(a3 + p);
+                s[0] = _mm256_fmadd_ps(x0, low, s[0]); s[1] = _mm256_fmadd_ps(x0, high, s[1]);
+                s[2] = _mm256_fmadd_ps(x1, low, s[2]); s[3] = _mm256_fmadd_ps(x1, high, s[3]);
+                s[4] = _mm256_fmadd_ps(x2, low, s[4]); s[5] = _mm256_fmadd_ps(x2, high, s[5]);
+                s[6] = _mm256_fmadd_ps(x3, low, s[6]); s[7] = _mm256_fmadd_ps(x3, high, s[7]);
+            }
+            for (long r = 0; r < height; r++) {
+                float *target = c + (i0 + r) * ldc + j0;
+                __m256 low = s[2 * r], high = s[2 * r + 1];
+                if (accumulate) {
+                    low = _mm256_add_ps(low, _mm256_loadu_ps(target));
+                    high = _mm256_add_ps(high, _mm256_loadu_ps(target + 8));
+                }
+                _mm256_storeu_ps(target, low);
+                _mm256_storeu_ps(target + 8, high);
+            }
+        }
+    }
+    for (long i = 0; i < m; i++) {
+        for (long j = j0; j < n; j++) {
+            float sum = 0;
+            for (long p = 0; p < k; p++) sum += a[i * lda + p] * b[p * ldb + j];
+            c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + sum;
+        }
+    }
+}
+
+#else
+
+// Not x86: these are never called (fledge_cpu_has_avx2_fma() returns 0).
+void fledge_gemm_packed(long rows, long columns, long depth, const float *packed_a, const float *packed_b,
+                        float *c, long ldc, int accumulate) {}
+void fledge_gemm_small_nt(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                          float *c, long ldc, int accumulate) {}
+void fledge_gemm_small_nn(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                          float *c, long ldc, int accumulate) {}
+
+#endif

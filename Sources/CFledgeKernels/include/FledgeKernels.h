@@ -1,0 +1,81 @@
+// Vectorised CPU kernels for Fledge's tensor engine, in C so that they can be compiled for
+// AVX2 + FMA per function (`__attribute__((target(...)))`) while the rest of the package
+// keeps the default x86-64 target. Callers must check `fledge_cpu_has_avx2_fma()` first;
+// on other CPUs the engine uses its portable Swift kernels.
+#ifndef FLEDGE_KERNELS_H
+#define FLEDGE_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Rows of the GEMM micro-kernel (register block of C).
+#define FLEDGE_GEMM_MR 6
+/// Columns of the GEMM micro-kernel.
+#define FLEDGE_GEMM_NR 16
+
+/// 1 when the CPU runs AVX2 and FMA instructions (and this build is for x86-64), else 0.
+int fledge_cpu_has_avx2_fma(void);
+
+/// Packs the `rows × depth` block of A (element (i, p) at a[i*row_stride + p*col_stride]) into
+/// panels of MR rows, each stored depth-major (`panel[p*MR + r]`), zero-padding the last panel.
+void fledge_pack_a(long rows, long depth, const float *a, long row_stride, long col_stride, float *packed);
+
+/// Packs the `depth × columns` block of B (element (p, j) at b[p*row_stride + j*col_stride])
+/// into panels of NR columns (`panel[p*NR + c]`), zero-padding the last panel.
+void fledge_pack_b(long depth, long columns, const float *b, long row_stride, long col_stride, float *packed);
+
+/// Copies the `rows × columns` matrix at `source` (strided) into row-major `target`.
+void fledge_pack_rows(long rows, long columns, const float *source, long row_stride, long col_stride, float *target);
+
+/// C[rows × columns] (+)= packed A · packed B over `depth`, as packed by the functions above.
+/// Overwrites C when `accumulate` is 0. Requires AVX2 + FMA.
+void fledge_gemm_packed(long rows, long columns, long depth, const float *packed_a, const float *packed_b,
+                        float *c, long ldc, int accumulate);
+
+/// C[m × n] (+)= A[m × k] · B[n × k]ᵀ with A and B row-major (unit stride along k): one dot
+/// product per output, for few rows (decoding). Requires AVX2 + FMA.
+void fledge_gemm_small_nt(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                          float *c, long ldc, int accumulate);
+
+/// C[m × n] (+)= A[m × k] · B[k × n] with A row-major and B row-major, for few rows.
+/// Requires AVX2 + FMA.
+void fledge_gemm_small_nn(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                          float *c, long ldc, int accumulate);
+
+// Vector math (AVX2 + FMA; exp to about 1 ulp). The portable Swift versions live in
+// FledgeTensor's `VectorMath`.
+
+/// y[i] = exp(x[i]·scale + shift). `x` and `y` may be the same buffer.
+void fledge_exp_affine(const float *x, float *y, long n, float scale, float shift);
+
+/// Replaces x[0..<n] by softmax(x·scale) and returns log Σ exp(x·scale). The row must hold at
+/// least one finite value (−inf entries become 0).
+float fledge_softmax_row(float *x, long n, float scale);
+
+/// out = SiLU(gate) · up.
+void fledge_swiglu_forward(const float *gate, const float *up, float *out, long n);
+
+/// d_gate = grad · up · SiLU'(gate), d_up = grad · SiLU(gate); either output may be NULL.
+void fledge_swiglu_backward(const float *gate, const float *up, const float *grad, float *d_gate, float *d_up, long n);
+
+/// Folds z[0..<n]·scale into running softmax statistics: the maximum m, Σ exp(v − m) and
+/// Σ exp(v − m)·v (rescaled when m grows). Start from m = −inf, sums 0. When `weights` is not
+/// NULL it receives exp(v − m) for the new m (it may be `z` itself). Nothing is written when
+/// every value is −inf.
+void fledge_softmax_stats(const float *z, long n, float scale, float *running_max, float *running_sum,
+                          float *running_weighted, float *weights);
+
+/// Replaces logits z (with v = z·scale, p = exp(v − lse)) by the gradient of
+/// grad_logp·log p(target) + grad_entropy·H with respect to z, except the target's
+/// +grad_logp·scale, which the caller adds.
+void fledge_selective_softmax_grad(float *z, long n, float scale, float lse, float entropy, float grad_logp,
+                                   float grad_entropy);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

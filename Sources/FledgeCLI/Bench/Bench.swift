@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+
+/// `fledge bench …`: throughput benchmarks whose output lines match the PyTorch (and `tokenizers`)
+/// scripts in `Scripts/bench/`, so the two can be run side by side and compared as ratios.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure throughput of kernels and the tokenizer (compare with the scripts in Scripts/bench/).",
+        subcommands: [GEMMBench.self, OpsBench.self, TokenizerBench.self])
+}
+
+/// Runs `body` repeatedly for at least `seconds` (and three runs) after two warm-up runs;
+/// returns the mean seconds per run.
+func secondsPerRun(atLeast seconds: Double, _ body: () -> Void) -> Double {
+    body()
+    body()
+    var runs = 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    var elapsed = 0.0
+    repeat {
+        body()
+        runs += 1
+        elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    } while elapsed < seconds || runs < 3
+    return elapsed / Double(runs)
+}
+
+/// Prints one benchmark result: a compact JSON line, or an aligned text row.
+func report(_ fields: KeyValuePairs<String, Any>, json: Bool) {
+    if json {
+        let body = fields.map { key, value -> String in
+            let rendered = value is String ? "\"\(value)\"" : "\(value)"
+            return "\"\(key)\":\(rendered)"
+        }
+        print("{" + body.joined(separator: ",") + "}")
+    } else {
+        print(fields.map { "\($0.key) \($0.value)" }.joined(separator: "  "))
+    }
+}

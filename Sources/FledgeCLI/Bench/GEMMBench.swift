@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import FledgeTensor
+
+/// `fledge bench gemm`: float32 matrix-multiplication throughput for the three layouts of
+/// training (`nn` A·B, `nt` A·Bᵀ as in a linear layer, `tn` Aᵀ·B as in a weight gradient),
+/// on the shapes of `Scripts/bench/torch_gemm.py`.
+struct GEMMBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "gemm", abstract: "GFLOP/s of matmul per layout and shape.")
+
+    static let shapes = [(1024, 1024, 1024), (2048, 576, 576), (2048, 1536, 576), (2048, 576, 1536), (512, 8192, 512), (8, 576, 576)]
+
+    @Flag(help: "One JSON line per layout and shape.") var json = false
+    @Option(help: "Seconds to time each shape.") var seconds = 0.5
+
+    func run() {
+        var generator = SeededGenerator(seed: 1)
+        for layout in ["nn", "nt", "tn"] {
+            for (m, n, k) in Self.shapes {
+                let a = layout == "tn"
+                    ? Tensor.uniform([k, m], in: -1..<1, using: &generator).transposed()
+                    : Tensor.uniform([m, k], in: -1..<1, using: &generator)
+                let b = layout == "nt"
+                    ? Tensor.uniform([n, k], in: -1..<1, using: &generator).transposed()
+                    : Tensor.uniform([k, n], in: -1..<1, using: &generator)
+                let time = secondsPerRun(atLeast: seconds) { _ = a.matmul(b) }
+                let gflops = (2 * Double(m) * Double(n) * Double(k) / time / 1e9 * 100).rounded() / 100
+                report(["layout": layout, "m": m, "n": n, "k": k, "gflops": gflops], json: json)
+            }
+        }
+    }
+}

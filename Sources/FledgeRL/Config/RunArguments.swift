@@ -1,0 +1,46 @@
+/// The run fields of TRL's command-line scripts (`ModelConfig`, `ScriptArguments`) plus Fledge's reward
+/// settings. They live in the same file as the trainer's fields, as in `trl grpo --config FILE`.
+public struct RunArguments: Equatable, Sendable {
+    /// A local model directory in Hugging Face layout (`config.json`, safetensors, tokenizer).
+    public var modelNameOrPath: String? = nil
+    /// A local JSON Lines file, or a folder holding `train.jsonl` (and optionally `test.jsonl`).
+    public var datasetName: String? = nil
+    /// The split to train on when `dataset_name` is a folder.
+    public var datasetTrainSplit = "train"
+    /// The split to evaluate on when `dataset_name` is a folder.
+    public var datasetTestSplit = "test"
+    /// Train LoRA adapters instead of all weights.
+    public var usePeft = false
+    /// LoRA rank.
+    public var loraR = 16
+    /// LoRA scaling numerator (the update is scaled by `lora_alpha / lora_r`).
+    public var loraAlpha = 32
+    /// Dropout on the LoRA input.
+    public var loraDropout = 0.05
+    /// Module names that get adapters, or `all-linear`; `null` means the architecture's default.
+    public var loraTargetModules: [String]? = nil
+    /// Names of built-in reward functions (or the names a reward command reports).
+    public var rewardFuncs: [String]? = nil
+    /// A shell command that scores completions (Fledge's own reward setting).
+    public var rewardCommand: String? = nil
+
+    /// TRL's script defaults.
+    public init() {}
+
+    /// The fields, by TRL name.
+    public static var fields: [ConfigField<RunArguments>] {
+        [
+            ConfigField("model_name_or_path", \.modelNameOrPath),
+            ConfigField("dataset_name", \.datasetName),
+            ConfigField("dataset_train_split", \.datasetTrainSplit),
+            ConfigField("dataset_test_split", \.datasetTestSplit),
+            ConfigField("use_peft", \.usePeft),
+            ConfigField("lora_r", \.loraR),
+            ConfigField("lora_alpha", \.loraAlpha),
+            ConfigField("lora_dropout", \.loraDropout),
+            ConfigField("lora_target_modules", \.loraTargetModules),
+            ConfigField("reward_funcs", \.rewardFuncs),
+            ConfigField("reward_command", \.rewardCommand),
+        ]
+    }
+}

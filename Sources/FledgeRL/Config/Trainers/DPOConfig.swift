@@ -1,0 +1,88 @@
+/// TRL's `DPOConfig`: Direct Preference Optimization and its loss family.
+public struct DPOConfig: TrainerConfig {
+    public static let trainer = TrainerKind.dpo
+
+    public var run = RunArguments()
+    public var training = TrainingArguments()
+    /// Strength of the implicit KL constraint (β; τ for IPO).
+    public var beta = 0.1
+    /// One loss, or several combined with `loss_weights` (e.g. RPO = `[sigmoid, sft]`).
+    public var lossType: [DPOLossType] = [.sigmoid]
+    /// Weight of each loss in `loss_type`; `null` means 1 each.
+    public var lossWeights: [Double]? = nil
+    /// ε of the robust, EXO and AOT losses.
+    public var labelSmoothing = 0.0
+    /// Longest prompt plus completion, in tokens.
+    public var maxLength: Int? = 1024
+    /// Which end of an over-long pair to keep.
+    public var truncationMode = TruncationMode.keepStart
+    /// The divergence whose dual gives the loss (f-DPO).
+    public var fDivergenceType = FDivergenceType.reverseKL
+    /// α of the alpha divergence.
+    public var fAlphaDivergenceCoef = 0.5
+    /// LD-DPO weight of the tokens past the shorter completion; `null` means 1.
+    public var ldAlpha: Double? = nil
+    /// WPO weighting of pairs by their probability under the policy.
+    public var useWeighting = false
+    /// τ of the DiscoPOP loss.
+    public var discopopTau = 0.05
+
+    /// TRL's current defaults.
+    public init() {
+        training.learningRate = 1e-6
+    }
+
+    /// Unsloth's shared defaults.
+    public mutating func applyUnslothDefaults() {
+        training.applyUnslothDefaults()
+    }
+
+    public static var fields: [ConfigField<DPOConfig>] {
+        sharedFields(\.run, \.training) + [
+            ConfigField("beta", \.beta),
+            ConfigField("loss_type", \.lossType),
+            ConfigField("loss_weights", \.lossWeights),
+            ConfigField("label_smoothing", \.labelSmoothing),
+            ConfigField("max_length", \.maxLength),
+            ConfigField("truncation_mode", \.truncationMode),
+            ConfigField("f_divergence_type", \.fDivergenceType),
+            ConfigField("f_alpha_divergence_coef", \.fAlphaDivergenceCoef),
+            ConfigField("ld_alpha", \.ldAlpha),
+            ConfigField("use_weighting", \.useWeighting),
+            ConfigField("discopop_tau", \.discopopTau),
+        ]
+    }
+
+    public static var checks: [ConfigCheck<DPOConfig>] { [.dpo] }
+}
+
+/// DPO losses (TRL's names).
+public enum DPOLossType: String, ConfigChoice, Sendable {
+    case sigmoid, hinge, ipo
+    case exoPair = "exo_pair"
+    case ncaPair = "nca_pair"
+    case robust
+    case bcoPair = "bco_pair"
+    case sppoHard = "sppo_hard"
+    case aot
+    case aotUnpaired = "aot_unpaired"
+    case apoZero = "apo_zero"
+    case apoDown = "apo_down"
+    case discopop, sft
+    case sigmoidNorm = "sigmoid_norm"
+
+    /// Losses that read `label_smoothing`.
+    static let usingLabelSmoothing: Set<DPOLossType> = [.robust, .exoPair, .aot, .aotUnpaired]
+    /// Losses with an f-divergence generalization (TRL's list).
+    static let supportingFDivergence: Set<DPOLossType> = [
+        .sigmoid, .sigmoidNorm, .hinge, .ipo, .exoPair, .robust, .discopop, .sft,
+    ]
+}
+
+/// The f-divergence of f-DPO.
+public enum FDivergenceType: String, ConfigChoice, Sendable {
+    case reverseKL = "reverse_kl"
+    case forwardKL = "forward_kl"
+    case jsDivergence = "js_divergence"
+    case alphaDivergence = "alpha_divergence"
+}

@@ -1,0 +1,76 @@
+/// Sampling and batching fields that GRPO and RLOO share (TRL declares them in both configs).
+public struct GenerationArguments: Equatable, Sendable {
+    /// Completions per prompt (the group size G).
+    public var numGenerations = 8
+    /// Completions per prompt during evaluation; `null` means `num_generations`.
+    public var numGenerationsEval: Int? = nil
+    /// Longest completion, in tokens.
+    public var maxCompletionLength = 512
+    /// Sampling temperature; also divides the logits when log-probabilities are computed.
+    public var temperature = 1.0
+    /// Nucleus sampling: keep the smallest set of tokens with this much probability.
+    public var topP = 1.0
+    /// Keep the k most likely tokens; 0 or `null` disables it.
+    public var topK: Int? = 0
+    /// Drop tokens less likely than this fraction of the most likely one; `null` disables it.
+    public var minP: Double? = nil
+    /// Divides the logits of tokens already generated (1 disables it).
+    public var repetitionPenalty = 1.0
+    /// Completions per generation round, across processes; exclusive with `steps_per_generation`.
+    public var generationBatchSize: Int? = nil
+    /// Micro-steps served by one generation round; `null` means `gradient_accumulation_steps`.
+    public var stepsPerGeneration: Int? = nil
+    /// KL coefficient against the reference policy (0 loads no reference).
+    public var beta = 0.0
+    /// Optimisation passes per generation round (μ).
+    public var numIterations = 1
+    /// Lower clip range ε.
+    public var epsilon = 0.2
+    /// Upper clip range; `null` means `epsilon`.
+    public var epsilonHigh: Double? = nil
+    /// Weight of each reward function; `null` means 1 each.
+    public var rewardWeights: [Double]? = nil
+    /// Leave truncated completions out of the loss.
+    public var maskTruncatedCompletions = false
+    /// Shuffle prompts each epoch.
+    public var shuffleDataset = true
+
+    /// TRL's GRPO defaults.
+    public init() {}
+
+    /// The fields, by TRL name.
+    public static var fields: [ConfigField<GenerationArguments>] {
+        [
+            ConfigField("num_generations", \.numGenerations),
+            ConfigField("num_generations_eval", \.numGenerationsEval),
+            ConfigField("max_completion_length", \.maxCompletionLength),
+            ConfigField("temperature", \.temperature),
+            ConfigField("top_p", \.topP),
+            ConfigField("top_k", \.topK),
+            ConfigField("min_p", \.minP),
+            ConfigField("repetition_penalty", \.repetitionPenalty),
+            ConfigField("generation_batch_size", \.generationBatchSize),
+            ConfigField("steps_per_generation", \.stepsPerGeneration),
+            ConfigField("beta", \.beta),
+            ConfigField("num_iterations", \.numIterations),
+            ConfigField("epsilon", \.epsilon),
+            ConfigField("epsilon_high", \.epsilonHigh),
+            ConfigField("reward_weights", \.rewardWeights),
+            ConfigField("mask_truncated_completions", \.maskTruncatedCompletions),
+            ConfigField("shuffle_dataset", \.shuffleDataset),
+        ]
+    }
+}
+
+/// A config whose trainer samples groups of completions (GRPO, RLOO).
+public protocol GroupSamplingConfig: TrainerConfig {
+    /// The sampling and batching fields.
+    var generation: GenerationArguments { get set }
+}
+
+extension GroupSamplingConfig {
+    /// The generation fields reached through the protocol requirement, as the shared checks reach them.
+    public static var keyPathAliases: [ConfigField<Self>] {
+        sharedFields(\Self.run, \Self.training) + GenerationArguments.fields.lifted(through: \Self.generation)
+    }
+}

@@ -1,0 +1,38 @@
+/// TRL's `RLOOConfig`: REINFORCE Leave-One-Out, sampling groups like GRPO.
+public struct RLOOConfig: GroupSamplingConfig {
+    public static let trainer = TrainerKind.rloo
+
+    public var run = RunArguments()
+    public var training = TrainingArguments()
+    public var generation = GenerationArguments()
+    /// Normalise advantages over the batch.
+    public var normalizeAdvantages = false
+    /// Clamp rewards to `[min, max]`; `null` means no clamp.
+    public var rewardClipRange: [Double]? = nil
+
+    /// TRL's current defaults.
+    public init() {
+        training.learningRate = 1e-6
+        generation.numGenerations = 2
+        generation.beta = 0.05
+    }
+
+    /// Unsloth's shared defaults (Unsloth adds nothing RLOO-specific).
+    public mutating func applyUnslothDefaults() {
+        training.applyUnslothDefaults()
+    }
+
+    public static var fields: [ConfigField<RLOOConfig>] {
+        sharedFields(\.run, \.training) + GenerationArguments.fields.lifted(through: \.generation) + [
+            ConfigField("normalize_advantages", \.normalizeAdvantages),
+            ConfigField("reward_clip_range", \.rewardClipRange),
+        ]
+    }
+
+    public static var checks: [ConfigCheck<RLOOConfig>] {
+        [
+            .temperature(\.generation.temperature), .autoFindBatchSize,
+            .batchGeometry(unslothFix: false), .epsilonHigh,
+        ]
+    }
+}

@@ -1,0 +1,48 @@
+/// TRL's `SFTConfig`: supervised fine-tuning, usually the step before RL.
+public struct SFTConfig: TrainerConfig {
+    public static let trainer = TrainerKind.sft
+
+    public var run = RunArguments()
+    public var training = TrainingArguments()
+    /// Longest tokenized example; longer ones are truncated.
+    public var maxLength: Int? = 1024
+    /// The dataset column holding plain text.
+    public var datasetTextField = "text"
+    /// Train only on completion tokens of prompt/completion rows; `null` means yes when there is a prompt.
+    public var completionOnlyLoss: Bool? = nil
+    /// Train only on assistant turns of conversations.
+    public var assistantOnlyLoss = false
+    /// Keep the start (`keep_start`) or the end (`keep_end`) of over-long examples.
+    public var truncationMode = TruncationMode.keepStart
+    /// Shuffle examples each epoch.
+    public var shuffleDataset = false
+
+    /// TRL's current defaults.
+    public init() {
+        training.learningRate = 2e-5
+    }
+
+    /// Unsloth's shared defaults.
+    public mutating func applyUnslothDefaults() {
+        training.applyUnslothDefaults()
+    }
+
+    public static var fields: [ConfigField<SFTConfig>] {
+        sharedFields(\.run, \.training) + [
+            ConfigField("max_length", \.maxLength),
+            ConfigField("dataset_text_field", \.datasetTextField),
+            ConfigField("completion_only_loss", \.completionOnlyLoss),
+            ConfigField("assistant_only_loss", \.assistantOnlyLoss),
+            ConfigField("truncation_mode", \.truncationMode),
+            ConfigField("shuffle_dataset", \.shuffleDataset),
+        ]
+    }
+
+    public static var checks: [ConfigCheck<SFTConfig>] { [] }
+}
+
+/// Which end of an over-long example to keep (TRL's names; `keep_end` is deprecated in TRL).
+public enum TruncationMode: String, ConfigChoice, Sendable {
+    case keepStart = "keep_start"
+    case keepEnd = "keep_end"
+}

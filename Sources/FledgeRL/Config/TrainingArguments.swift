@@ -1,0 +1,150 @@
+/// The fields of transformers' `TrainingArguments` that Fledge's trainer loop uses, with the defaults of
+/// TRL's `_BaseConfig` (each trainer config then sets its own learning rate).
+public struct TrainingArguments: Equatable, Sendable {
+    /// Where checkpoints, metrics and `config.resolved.yaml` go; `null` means `trainer_output`.
+    public var outputDir: String? = nil
+    /// Rows per forward/backward pass (for GRPO: completions, not prompts).
+    public var perDeviceTrainBatchSize = 8
+    /// Rows per evaluation pass.
+    public var perDeviceEvalBatchSize = 8
+    /// Micro-batches accumulated into one optimizer step.
+    public var gradientAccumulationSteps = 1
+    /// Evaluation batches gathered before metrics are computed; `null` means all.
+    public var evalAccumulationSteps: Int? = nil
+    /// Peak learning rate.
+    public var learningRate = 5e-5
+    /// Decoupled weight decay of AdamW.
+    public var weightDecay = 0.0
+    /// AdamW β₁, β₂ and ε.
+    public var adamBeta1 = 0.9
+    public var adamBeta2 = 0.999
+    public var adamEpsilon = 1e-8
+    /// Gradient-norm clipping threshold.
+    public var maxGradNorm = 1.0
+    /// Passes over the dataset (ignored when `max_steps` is positive).
+    public var numTrainEpochs = 3.0
+    /// Optimizer steps to run; `-1` means use `num_train_epochs`.
+    public var maxSteps = -1
+    /// The learning-rate schedule after warm-up.
+    public var lrSchedulerType = LRSchedulerType.linear
+    /// Warm-up length in optimizer steps; a value below 1 is a fraction of all steps (transformers 5).
+    public var warmupSteps = 0.0
+    /// Warm-up as a fraction of all steps (transformers 4's field); used when `warmup_steps` is 0.
+    public var warmupRatio = 0.0
+    /// Log every this many optimizer steps.
+    public var loggingSteps = 10
+    /// Also log the first optimizer step.
+    public var loggingFirstStep = false
+    /// Skip steps whose loss is NaN or infinite when averaging logged losses.
+    public var loggingNanInfFilter = true
+    /// When to save checkpoints.
+    public var saveStrategy = IntervalStrategy.steps
+    /// Save a checkpoint every this many optimizer steps.
+    public var saveSteps = 500
+    /// Keep at most this many checkpoints; `null` keeps all.
+    public var saveTotalLimit: Int? = nil
+    /// When to evaluate.
+    public var evalStrategy = IntervalStrategy.no
+    /// Evaluate every this many steps; `null` means `logging_steps`.
+    public var evalSteps: Int? = nil
+    /// Seed for initialisation, shuffling and sampling.
+    public var seed = 42
+    /// Seed for data order only; `null` means `seed`.
+    public var dataSeed: Int? = nil
+    /// The optimizer.
+    public var optim = OptimizerName.adamwTorchFused
+    /// Halve the batch on out-of-memory and retry (never with GRPO).
+    public var autoFindBatchSize = false
+    /// Recompute activations in the backward pass instead of keeping them.
+    public var gradientCheckpointing = true
+    /// A checkpoint directory to resume from.
+    public var resumeFromCheckpoint: String? = nil
+    /// Longest prompt plus completion, in tokens; `null` means the model's `max_position_embeddings`.
+    public var maxSeqLength: Int? = nil
+
+    /// transformers' defaults as TRL's `_BaseConfig` sets them.
+    public init() {}
+
+    /// The warm-up length in optimizer steps for a run of `totalSteps` steps, read as transformers does:
+    /// `warmup_steps` when positive (a fraction of `totalSteps` when below 1), else `warmup_ratio`.
+    public func warmupStepCount(totalSteps: Int) -> Int {
+        if warmupSteps >= 1 { return Int(warmupSteps) }
+        let fraction = warmupSteps > 0 ? warmupSteps : warmupRatio
+        return Int((Double(totalSteps) * fraction).rounded(.up))
+    }
+
+    /// Unsloth's defaults, shared by every trainer.
+    mutating func applyUnslothDefaults() {
+        perDeviceTrainBatchSize = 4
+        gradientAccumulationSteps = 2
+        weightDecay = 0.01
+        warmupRatio = 0.1
+        seed = 3407
+        optim = .adamw8bit
+        learningRate = 5e-5
+        perDeviceEvalBatchSize = 4
+        evalAccumulationSteps = 2
+        loggingSteps = 1
+        loggingNanInfFilter = false
+        maxSeqLength = nil
+        autoFindBatchSize = false
+    }
+
+    /// The fields, by TRL name.
+    public static var fields: [ConfigField<TrainingArguments>] {
+        [
+            ConfigField("output_dir", \.outputDir),
+            ConfigField("per_device_train_batch_size", \.perDeviceTrainBatchSize),
+            ConfigField("per_device_eval_batch_size", \.perDeviceEvalBatchSize),
+            ConfigField("gradient_accumulation_steps", \.gradientAccumulationSteps),
+            ConfigField("eval_accumulation_steps", \.evalAccumulationSteps),
+            ConfigField("learning_rate", \.learningRate),
+            ConfigField("weight_decay", \.weightDecay),
+            ConfigField("adam_beta1", \.adamBeta1),
+            ConfigField("adam_beta2", \.adamBeta2),
+            ConfigField("adam_epsilon", \.adamEpsilon),
+            ConfigField("max_grad_norm", \.maxGradNorm),
+            ConfigField("num_train_epochs", \.numTrainEpochs),
+            ConfigField("max_steps", \.maxSteps),
+            ConfigField("lr_scheduler_type", \.lrSchedulerType),
+            ConfigField("warmup_steps", \.warmupSteps),
+            ConfigField("warmup_ratio", \.warmupRatio),
+            ConfigField("logging_steps", \.loggingSteps),
+            ConfigField("logging_first_step", \.loggingFirstStep),
+            ConfigField("logging_nan_inf_filter", \.loggingNanInfFilter),
+            ConfigField("save_strategy", \.saveStrategy),
+            ConfigField("save_steps", \.saveSteps),
+            ConfigField("save_total_limit", \.saveTotalLimit),
+            ConfigField("eval_strategy", \.evalStrategy),
+            ConfigField("eval_steps", \.evalSteps),
+            ConfigField("seed", \.seed),
+            ConfigField("data_seed", \.dataSeed),
+            ConfigField("optim", \.optim),
+            ConfigField("auto_find_batch_size", \.autoFindBatchSize),
+            ConfigField("gradient_checkpointing", \.gradientCheckpointing),
+            ConfigField("resume_from_checkpoint", \.resumeFromCheckpoint),
+            ConfigField("max_seq_length", \.maxSeqLength),
+        ]
+    }
+}
+
+/// Learning-rate schedules Fledge implements (transformers' names).
+public enum LRSchedulerType: String, ConfigChoice, Sendable {
+    case linear, cosine, constant
+    case constantWithWarmup = "constant_with_warmup"
+}
+
+/// When to save or evaluate (transformers' `IntervalStrategy`).
+public enum IntervalStrategy: String, ConfigChoice, Sendable {
+    case no, steps, epoch
+}
+
+/// Optimizers Fledge implements, under transformers' names; the 8-bit names all mean Fledge's 8-bit AdamW.
+public enum OptimizerName: String, ConfigChoice, Sendable {
+    case adamwTorch = "adamw_torch"
+    case adamwTorchFused = "adamw_torch_fused"
+    case adamw8bit = "adamw_8bit"
+    case adamwBnb8bit = "adamw_bnb_8bit"
+    case pagedAdamw8bit = "paged_adamw_8bit"
+    case sgd
+}

@@ -1,0 +1,65 @@
+/// TRL fields for features Fledge does not implement. At TRL's default they are accepted with a note;
+/// any other value is an error, because ignoring it would silently train something else.
+enum UnimplementedFields {
+    struct Entry {
+        let defaultValue: ConfigValue
+        let feature: String
+    }
+
+    /// The entry for a field name, if Fledge does not implement it.
+    static func entry(for name: String) -> Entry? { entries[name] }
+
+    private static let entries: [String: Entry] = [
+        "delta": Entry(defaultValue: .null, feature: "two-sided clipping (INTELLECT-2)"),
+        "top_entropy_quantile": Entry(defaultValue: .double(1.0), feature: "high-entropy token masking"),
+        "entropy_coef": Entry(defaultValue: .double(0.0), feature: "the entropy bonus"),
+        "use_adaptive_entropy": Entry(defaultValue: .bool(false), feature: "adaptive entropy control"),
+        "entropy_coef_min": Entry(defaultValue: .double(0.0), feature: "adaptive entropy control"),
+        "entropy_coef_max": Entry(defaultValue: .double(1.0), feature: "adaptive entropy control"),
+        "entropy_coef_delta": Entry(defaultValue: .double(0.005), feature: "adaptive entropy control"),
+        "entropy_target": Entry(defaultValue: .double(0.2), feature: "adaptive entropy control"),
+        "sapo_temperature_neg": Entry(defaultValue: .double(1.05), feature: "the SAPO loss"),
+        "sapo_temperature_pos": Entry(defaultValue: .double(1.0), feature: "the SAPO loss"),
+        "vespo_k_pos": Entry(defaultValue: .double(2.0), feature: "the VESPO loss"),
+        "vespo_lambda_pos": Entry(defaultValue: .double(3.0), feature: "the VESPO loss"),
+        "vespo_k_neg": Entry(defaultValue: .double(3.0), feature: "the VESPO loss"),
+        "vespo_lambda_neg": Entry(defaultValue: .double(2.0), feature: "the VESPO loss"),
+        "off_policy_mask_threshold": Entry(defaultValue: .null, feature: "off-policy sequence masking"),
+        "multi_objective_aggregation": Entry(
+            defaultValue: .string("sum_then_normalize"), feature: "other reward aggregations (GDPO)"),
+        "max_tool_calling_iterations": Entry(defaultValue: .null, feature: "tool calling"),
+        "sync_ref_model": Entry(defaultValue: .bool(false), feature: "reference-model syncing (TR-DPO)"),
+        "ref_model_mixup_alpha": Entry(defaultValue: .double(0.6), feature: "reference-model syncing (TR-DPO)"),
+        "ref_model_sync_steps": Entry(defaultValue: .int(512), feature: "reference-model syncing (TR-DPO)"),
+        "neftune_noise_alpha": Entry(defaultValue: .null, feature: "NEFTune embedding noise"),
+        "label_smoothing_factor": Entry(defaultValue: .double(0.0), feature: "label smoothing of the LM loss"),
+        "packing": Entry(defaultValue: .bool(false), feature: "packing of examples"),
+        "packing_strategy": Entry(defaultValue: .string("bfd"), feature: "packing of examples"),
+        "eval_packing": Entry(defaultValue: .null, feature: "packing of examples"),
+        "loss_type": Entry(defaultValue: .string("nll"), feature: "SFT losses other than nll"),
+        "use_dora": Entry(defaultValue: .bool(false), feature: "DoRA adapters"),
+        "use_rslora": Entry(defaultValue: .bool(false), feature: "rank-stabilised LoRA"),
+        "lora_modules_to_save": Entry(defaultValue: .null, feature: "fully trained extra modules"),
+        "lora_target_parameters": Entry(defaultValue: .null, feature: "LoRA on parameters"),
+        "generation_kwargs": Entry(defaultValue: .null, feature: "extra generation arguments"),
+        "chat_template_kwargs": Entry(defaultValue: .null, feature: "chat-template arguments"),
+        "chat_template_path": Entry(defaultValue: .null, feature: "replacing the chat template"),
+        "eos_token": Entry(defaultValue: .null, feature: "overriding the EOS token"),
+        "pad_token": Entry(defaultValue: .null, feature: "overriding the pad token"),
+        "lr_scheduler_kwargs": Entry(defaultValue: .null, feature: "scheduler arguments"),
+        "logging_strategy": Entry(defaultValue: .string("steps"), feature: "logging per epoch"),
+        "eval_delay": Entry(defaultValue: .int(0), feature: "delayed evaluation"),
+        "eval_on_start": Entry(defaultValue: .bool(false), feature: "evaluation before training"),
+        "full_determinism": Entry(defaultValue: .bool(false), feature: "deterministic-algorithm mode"),
+        "train_sampling_strategy": Entry(defaultValue: .string("random"), feature: "other sampling orders"),
+        "save_only_model": Entry(defaultValue: .bool(false), feature: "model-only checkpoints"),
+        "model_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters"),
+        "ref_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters"),
+        "reward_model_name_or_path": Entry(
+            defaultValue: .null, feature: "reward models (use reward_funcs or reward_command)"),
+        "reward_model_path": Entry(
+            defaultValue: .string("EleutherAI/pythia-160m"), feature: "reward models (use reward_funcs or reward_command)"),
+        "sft_model_path": Entry(
+            defaultValue: .string("EleutherAI/pythia-160m"), feature: "a separate SFT model (use model_name_or_path)"),
+    ]
+}

@@ -1,0 +1,28 @@
+/// A small, fast, seeded random generator (SplitMix64): the same seed gives the same
+/// numbers on every machine, which keeps initialisation and sampling reproducible.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in `[0, 1)` with 24 random bits.
+    public mutating func nextUnitFloat() -> Float { Float(next() >> 40) * (1 / Float(1 << 24)) }
+}
+
+extension Tensor {
+    /// A tensor of values uniform in `range`.
+    public static func uniform(_ shape: [Int], in range: Range<Float>, using generator: inout SeededGenerator) -> Tensor {
+        let width = range.upperBound - range.lowerBound
+        return Tensor(shape: shape) { buffer in
+            for i in buffer.indices { buffer[i] = range.lowerBound + width * generator.nextUnitFloat() }
+        }
+    }
+}

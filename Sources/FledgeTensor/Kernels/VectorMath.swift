@@ -1,0 +1,129 @@
+import CFledgeKernels
+import Foundation
+
+/// Elementwise kernels with an exp inside: the AVX2 versions (`CFledgeKernels/vector_math_avx2.c`)
+/// where the CPU has them, `PortableVectorMath` otherwise.
+enum VectorMath {
+    /// y = exp(x·scale + shift); `x` and `y` may alias.
+    static func expAffine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, scale: Float = 1, shift: Float = 0) {
+        if CPU.hasAVX2 { return fledge_exp_affine(x, y, n, scale, shift) }
+        PortableVectorMath.expAffine(x, y, n, scale: scale, shift: shift)
+    }
+
+    /// Replaces the row by softmax(x·scale) (−inf entries become 0; at least one must be finite)
+    /// and returns log Σ exp(x·scale).
+    static func softmaxRow(_ x: UnsafeMutablePointer<Float>, _ n: Int, scale: Float) -> Float {
+        if CPU.hasAVX2 { return fledge_softmax_row(x, n, scale) }
+        return PortableVectorMath.softmaxRow(x, n, scale: scale)
+    }
+
+    /// out = SiLU(gate) · up.
+    static func swiGLUForward(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        if CPU.hasAVX2 { return fledge_swiglu_forward(gate, up, out, n) }
+        PortableVectorMath.swiGLUForward(gate, up, out, n)
+    }
+
+    /// d gate = g · up · σ(gate)(1 + gate(1 − σ(gate))), d up = g · SiLU(gate); nil outputs are skipped.
+    static func swiGLUBackward(
+        _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
+        _ dGate: UnsafeMutablePointer<Float>?, _ dUp: UnsafeMutablePointer<Float>?, _ n: Int
+    ) {
+        if CPU.hasAVX2 { return fledge_swiglu_backward(gate, up, grad, dGate, dUp, n) }
+        PortableVectorMath.swiGLUBackward(gate, up, grad, dGate, dUp, n)
+    }
+
+    /// Running softmax statistics of v = z·scale: the maximum, Σ exp(v − max) and
+    /// Σ exp(v − max)·v, updated with `n` more values.
+    struct SoftmaxStats {
+        var maximum = -Float.infinity
+        var sum: Float = 0
+        var weighted: Float = 0
+
+        /// Adds `n` values; when `weights` is given, also writes exp(v − maximum) for the new
+        /// maximum into it (it may be `z` itself).
+        mutating func add(_ z: UnsafePointer<Float>, _ n: Int, scale: Float, weights: UnsafeMutablePointer<Float>? = nil) {
+            if CPU.hasAVX2 { return fledge_softmax_stats(z, n, scale, &maximum, &sum, &weighted, weights) }
+            addPortably(z, n, scale: scale, weights: weights)
+        }
+
+        /// The portable `add`.
+        mutating func addPortably(_ z: UnsafePointer<Float>, _ n: Int, scale: Float, weights: UnsafeMutablePointer<Float>? = nil) {
+            var blockMax = -Float.infinity
+            for i in 0..<n { blockMax = Swift.max(blockMax, z[i] * scale) }
+            let newMax = Swift.max(maximum, blockMax)
+            guard newMax > -.infinity else { return }
+            let rescale = maximum == -.infinity ? 0 : Foundation.exp(maximum - newMax)
+            var blockSum: Float = 0, blockWeighted: Float = 0
+            for i in 0..<n {
+                let value = z[i] * scale, e = Foundation.exp(value - newMax)
+                weights?[i] = e
+                blockSum += e
+                blockWeighted += e * value
+            }
+            sum = sum * rescale + blockSum
+            weighted = weighted * rescale + blockWeighted
+            maximum = newMax
+        }
+
+        /// log Σ exp(v).
+        var logSumExp: Float { maximum + Foundation.log(sum) }
+        /// The entropy −Σ p log p of softmax(v).
+        var entropy: Float { logSumExp - weighted / sum }
+    }
+
+    /// Replaces z by d/dz of gLogP·log p(target) + gEntropy·H, where v = z·scale and
+    /// p = exp(v − lse); the target's own +gLogP·scale is left to the caller.
+    static func selectiveSoftmaxGrad(
+        _ z: UnsafeMutablePointer<Float>, _ n: Int, scale: Float, logSumExp lse: Float, entropy: Float,
+        gradLogProb: Float, gradEntropy: Float
+    ) {
+        if CPU.hasAVX2 { return fledge_selective_softmax_grad(z, n, scale, lse, entropy, gradLogProb, gradEntropy) }
+        PortableVectorMath.selectiveSoftmaxGrad(z, n, scale: scale, logSumExp: lse, entropy: entropy,
+                                                gradLogProb: gradLogProb, gradEntropy: gradEntropy)
+    }
+}
+
+/// The plain Swift versions of `VectorMath`: the specification of each C kernel, used on
+/// CPUs without AVX2 and as the reference in tests.
+enum PortableVectorMath {
+    static func expAffine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, scale: Float, shift: Float) {
+        for i in 0..<n { y[i] = Foundation.exp(x[i] * scale + shift) }
+    }
+
+    static func softmaxRow(_ x: UnsafeMutablePointer<Float>, _ n: Int, scale: Float) -> Float {
+        var peak = -Float.infinity
+        for i in 0..<n { peak = Swift.max(peak, x[i]) }
+        var total: Float = 0
+        for i in 0..<n {
+            x[i] = Foundation.exp(x[i] * scale - peak * scale)
+            total += x[i]
+        }
+        for i in 0..<n { x[i] /= total }
+        return peak * scale + Foundation.log(total)
+    }
+
+    static func swiGLUForward(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { out[i] = gate[i] * UnaryKernel.sigmoid(gate[i]) * up[i] }
+    }
+
+    static func swiGLUBackward(
+        _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
+        _ dGate: UnsafeMutablePointer<Float>?, _ dUp: UnsafeMutablePointer<Float>?, _ n: Int
+    ) {
+        for i in 0..<n {
+            let s = UnaryKernel.sigmoid(gate[i])
+            dGate?[i] = grad[i] * up[i] * s * (1 + gate[i] * (1 - s))
+            dUp?[i] = grad[i] * gate[i] * s
+        }
+    }
+
+    static func selectiveSoftmaxGrad(
+        _ z: UnsafeMutablePointer<Float>, _ n: Int, scale: Float, logSumExp lse: Float, entropy: Float,
+        gradLogProb: Float, gradEntropy: Float
+    ) {
+        for i in 0..<n {
+            let value = z[i] * scale, p = Foundation.exp(value - lse)
+            z[i] = p * (-gradLogProb * scale - gradEntropy * scale * (value - lse + entropy))
+        }
+    }
+}
