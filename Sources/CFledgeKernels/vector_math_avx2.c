@@ -33,6 +33,17 @@ AVX2 static inline __m256 exp8(__m256 x) {
     return _mm256_blendv_ps(y, _mm256_set1_ps(INFINITY), overflow);
 }
 
+// σ(x) = 1 / (1 + exp(−x)), with the reciprocal from rcp and one Newton step (about 1 ulp,
+// several times cheaper than a division).
+AVX2 static inline __m256 sigmoid8(__m256 x) {
+    __m256 one = _mm256_set1_ps(1.0f);
+    __m256 d = _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), x)));
+    __m256 r = _mm256_rcp_ps(d);
+    r = _mm256_mul_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(2.0f)));
+    // exp(−x) overflows to inf for x < −88.7: rcp(inf) is 0, but the Newton step gives NaN.
+    return _mm256_and_ps(r, _mm256_cmp_ps(d, _mm256_set1_ps(INFINITY), _CMP_NEQ_OQ));
+}
+
 AVX2 static inline float sum8(__m256 v) {
     __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
@@ -91,12 +102,10 @@ AVX2 float fledge_softmax_row(float *x, long n, float scale) {
 }
 
 AVX2 void fledge_swiglu_forward(const float *gate, const float *up, float *out, long n) {
-    __m256 one = _mm256_set1_ps(1.0f);
     long i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 g = _mm256_loadu_ps(gate + i);
-        __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), g))));
-        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(g, s), _mm256_loadu_ps(up + i)));
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(g, sigmoid8(g)), _mm256_loadu_ps(up + i)));
     }
     for (; i < n; i++) out[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
 }
@@ -106,7 +115,7 @@ AVX2 void fledge_swiglu_backward(const float *gate, const float *up, const float
     long i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 g = _mm256_loadu_ps(gate + i), u = _mm256_loadu_ps(up + i), dy = _mm256_loadu_ps(grad + i);
-        __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), g))));
+        __m256 s = sigmoid8(g);
         if (d_gate) {
             // d silu(g)/dg = s (1 + g (1 − s))
             __m256 slope = _mm256_mul_ps(s, _mm256_fmadd_ps(g, _mm256_sub_ps(one, s), one));

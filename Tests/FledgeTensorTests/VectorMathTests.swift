@@ -67,6 +67,24 @@ final class VectorMathTests: XCTestCase {
         }
     }
 
+    func testSwiGLUHandlesExtremeGates() throws {
+        try XCTSkipUnless(CPU.hasAVX2, "the AVX2 kernels need AVX2 and FMA")
+        let gate: [Float] = [-1000, -89, -88, -50, -1e-3, 0, 1e-3, 50, 88, 89, 1000]
+        let up = [Float](repeating: 1.5, count: gate.count), grad = [Float](repeating: 0.5, count: gate.count)
+        var fast = [Float](repeating: .nan, count: gate.count), plain = fast
+        VectorMath.swiGLUForward(gate, up, &fast, gate.count)
+        PortableVectorMath.swiGLUForward(gate, up, &plain, gate.count)
+        var fastGate = fast, fastUp = fast, plainGate = plain, plainUp = plain
+        VectorMath.swiGLUBackward(gate, up, grad, &fastGate, &fastUp, gate.count)
+        PortableVectorMath.swiGLUBackward(gate, up, grad, &plainGate, &plainUp, gate.count)
+        for (label, a, b) in [("forward", fast, plain), ("d gate", fastGate, plainGate), ("d up", fastUp, plainUp)] {
+            for (index, (x, y)) in zip(a, b).enumerated() {
+                XCTAssertFalse(x.isNaN, "\(label) at gate \(gate[index]) is NaN")
+                XCTAssertEqual(x, y, accuracy: Swift.max(1e-6, Swift.abs(y) * 1e-5), "\(label) at gate \(gate[index])")
+            }
+        }
+    }
+
     func testExpHandlesTheEdgesOfItsRange() throws {
         try XCTSkipUnless(CPU.hasAVX2, "the AVX2 kernels need AVX2 and FMA")
         let x: [Float] = [-.infinity, -1000, -87.4, -87.3, -10, 0, 1e-8, 10, 88.7, 89, 1000, .infinity]
