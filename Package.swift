@@ -37,6 +37,11 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "FledgeLMTests",
+            dependencies: ["FledgeLM"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
             name: "FledgeRLTests",
             dependencies: ["FledgeRL"],
             resources: [.copy("Fixtures")]
