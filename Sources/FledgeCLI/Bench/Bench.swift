@@ -6,7 +6,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure kernel throughput (compare with the PyTorch scripts in Scripts/bench/).",
-        subcommands: [GEMMBench.self, OpsBench.self])
+        subcommands: [GEMMBench.self, OpsBench.self, GenerateBench.self])
 }
 
 /// Runs `body` repeatedly for at least `seconds` (and three runs) after two warm-up runs;

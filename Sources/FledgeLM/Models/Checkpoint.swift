@@ -10,6 +10,7 @@ final class Checkpoint {
     let directory: URL
     private var files: [String: SafeTensorsFile] = [:]
     private var location: [String: String] = [:]
+    private var inMemory: [String: Tensor] = [:]
     private var taken: Set<String> = []
     private var missing: [String] = []
     private var misshapen: [String] = []
@@ -48,6 +49,13 @@ final class Checkpoint {
         }
     }
 
+    /// Tensors already in memory (a benchmark's random weights), named as in a checkpoint.
+    init(tensors: [String: Tensor], description: String) {
+        directory = URL(fileURLWithPath: description)
+        inMemory = tensors
+        for name in tensors.keys { location[name] = "" }
+    }
+
     private func open(_ name: String) throws {
         let url = directory.appendingPathComponent(name)
         guard FileManager.default.fileExists(atPath: url.path) else {
@@ -68,6 +76,14 @@ final class Checkpoint {
     /// The tensor called `name`, which must have `shape`; a placeholder (recorded as missing or
     /// misshapen) when it is absent or wrong, so that loading goes on and reports everything.
     func take(_ name: String, _ shape: [Int]) throws -> Tensor {
+        if let tensor = inMemory[name] {
+            taken.insert(name)
+            guard tensor.shape == shape else {
+                misshapen.append("\(name) is \(tensor.shape), expected \(shape)")
+                return Tensor.zeros(shape)
+            }
+            return tensor
+        }
         guard let fileName = location[name], let file = files[fileName], let info = file.info(name) else {
             missing.append(name)
             return Tensor.zeros(shape)

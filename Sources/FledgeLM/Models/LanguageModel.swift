@@ -19,12 +19,26 @@ public final class LanguageModel: @unchecked Sendable {
 
     /// Loads `directory` (config.json, model.safetensors or shards, generation_config.json).
     /// float16 and bfloat16 weights are converted to float32; float32 ones are memory-mapped.
-    public init(directory: URL) throws {
-        self.directory = directory
+    public convenience init(directory: URL) throws {
         let config = try ModelConfig(directory: directory)
+        try self.init(directory: directory, config: config, checkpoint: Checkpoint(directory: directory),
+                      generationConfig: { try GenerationConfig(directory: directory, config: config) })
+    }
+
+    /// A model from a config.json object and tensors named as in a checkpoint (benchmarks
+    /// build random models this way); throws as loading a directory does.
+    public convenience init(configJSON: [String: Any], weights: [String: Tensor]) throws {
+        let config = try ModelConfig(reader: ConfigReader(file: "config", object: configJSON))
+        try self.init(directory: URL(fileURLWithPath: "(in memory)"), config: config,
+                      checkpoint: Checkpoint(tensors: weights, description: "(in memory)"),
+                      generationConfig: { GenerationConfig(eosTokenIds: config.eosTokenIds, padTokenId: config.padTokenId) })
+    }
+
+    private init(directory: URL, config: ModelConfig, checkpoint: Checkpoint,
+                 generationConfig: () throws -> GenerationConfig) throws {
+        self.directory = directory
         self.config = config
         family = ModelFamilies.family(for: config.modelType)!
-        let checkpoint = try Checkpoint(directory: directory)
         decoder = try Decoder(checkpoint, config: config, family: family)
         if config.isSequenceClassifier {
             scoreHead = Linear(weight: try checkpoint.take("score.weight", [config.numLabels, config.hiddenSize]))
@@ -38,10 +52,38 @@ public final class LanguageModel: @unchecked Sendable {
             scoreHead = nil
         }
         try checkpoint.finish()
-        generationConfig = try GenerationConfig(directory: directory, config: config)
+        self.generationConfig = try generationConfig()
     }
 
     public var isClassifier: Bool { scoreHead != nil }
+
+    /// The name and shape of every tensor a checkpoint of `config` holds.
+    public static func expectedWeights(configJSON: [String: Any]) throws -> [(String, [Int])] {
+        let config = try ModelConfig(reader: ConfigReader(file: "config", object: configJSON))
+        let family = ModelFamilies.family(for: config.modelType)!
+        let (h, d, q, kv, m) = (config.hiddenSize, config.headDim, config.heads * config.headDim,
+                                config.kvHeads * config.headDim, config.intermediateSize)
+        let biases = family.attentionBiases(config), mlpBias = family.mlpBias(config)
+        var result: [(String, [Int])] = [("model.embed_tokens.weight", [config.vocabSize, h]), ("model.norm.weight", [h])]
+        for i in 0..<config.layers {
+            let p = "model.layers.\(i)"
+            let linears = [("self_attn.q_proj", q, h, biases.qkv), ("self_attn.k_proj", kv, h, biases.qkv),
+                           ("self_attn.v_proj", kv, h, biases.qkv), ("self_attn.o_proj", h, q, biases.output),
+                           ("mlp.gate_proj", m, h, mlpBias), ("mlp.up_proj", m, h, mlpBias), ("mlp.down_proj", h, m, mlpBias)]
+            for (name, out, inp, bias) in linears {
+                result.append(("\(p).\(name).weight", [out, inp]))
+                if bias { result.append(("\(p).\(name).bias", [out])) }
+            }
+            result += [("\(p).input_layernorm.weight", [h]), ("\(p).post_attention_layernorm.weight", [h])]
+            if family.qkNorm { result += [("\(p).self_attn.q_norm.weight", [d]), ("\(p).self_attn.k_norm.weight", [d])] }
+        }
+        if config.isSequenceClassifier {
+            result.append(("score.weight", [config.numLabels, h]))
+        } else if !config.tieWordEmbeddings {
+            result.append(("lm_head.weight", [config.vocabSize, h]))
+        }
+        return result
+    }
 
     /// Every weight tensor by its checkpoint name (for optimizers, adapters and saving).
     public var namedWeights: [(String, Tensor)] {
