@@ -69,7 +69,7 @@ struct Generate: ParsableCommand {
         let streaming = !json && numReturnSequences == 1
         let results = lm.generate(prompts, options: options, onToken: streaming ? { _, id in
             print(id, terminator: " ")
-            fflush(stdout)
+            fflush(nil)
         } : nil)
         if streaming { print() }
         for result in results {
