@@ -144,6 +144,7 @@ def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else "Tests/FledgeLMTests/Fixtures/models"
     os.makedirs(out_dir, exist_ok=True)
     torch.manual_seed(0)
+    make_text_fixture(out_dir)
     for index, (name, config_class, kwargs, options) in enumerate(variants()):
         generator = torch.Generator().manual_seed(100 + index)
         config = config_class(**{**BASE, **kwargs})
@@ -203,6 +204,51 @@ def main():
             json.dump(expected, f)
         size = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
         print(f"{name}: {size / 1024:.0f} KiB")
+
+
+CHATML = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+          "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def make_text_fixture(out_dir):
+    """A Qwen2 model with the locally trained qwen2 tokenizer of the tokenizer fixtures (plus a
+    ChatML template): text scoring, a chat prompt's greedy generation and its decoded text."""
+    from transformers import AutoTokenizer
+    source = os.path.join(os.path.dirname(out_dir.rstrip("/")), "tokenizers", "qwen2")
+    path = os.path.join(out_dir, "qwen2_text")
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    shutil.copy(os.path.join(source, "tokenizer.json"), path)
+    with open(os.path.join(source, "tokenizer_config.json")) as f:
+        tokenizer_config = json.load(f)
+    tokenizer_config["chat_template"] = CHATML
+    with open(os.path.join(path, "tokenizer_config.json"), "w") as f:
+        json.dump(tokenizer_config, f, indent=2)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    pad = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    config = Qwen2Config(**{**BASE, "vocab_size": len(tokenizer), "hidden_size": 32, "intermediate_size": 40,
+                            "num_hidden_layers": 1, "head_dim": 8, "tie_word_embeddings": True, "rope_theta": 10000.0,
+                            "bos_token_id": None, "eos_token_id": eos, "pad_token_id": pad})
+    model = AutoModelForCausalLM.from_config(config)
+    randomize(model, torch.Generator().manual_seed(7))
+    model.to(torch.float16).save_pretrained(path)
+    GenerationConfig(eos_token_id=eos, pad_token_id=pad).save_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+    text = "Hello world, fledge learns to fly!"
+    ids = tokenizer(text)["input_ids"]
+    chat = tokenizer.apply_chat_template([{"role": "user", "content": "Say hello"}], add_generation_prompt=True,
+                                         tokenize=True, return_dict=False)
+    if isinstance(chat, dict):
+        chat = chat["input_ids"]
+    rows, gap = greedy(model, [chat], 20, [eos])
+    expected = {"text": text, "ids": ids, "logprobs": token_logprobs(model, ids), "chat_prompt": "Say hello",
+                "chat_ids": chat, "new_ids": rows[0], "new_text": tokenizer.decode(rows[0], skip_special_tokens=True),
+                "min_greedy_gap": gap}
+    with open(os.path.join(path, "expected.json"), "w") as f:
+        json.dump(expected, f)
+    size = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
+    print(f"qwen2_text: {size / 1024:.0f} KiB")
 
 
 def rewrite_classic_rope(config_path, kwargs):

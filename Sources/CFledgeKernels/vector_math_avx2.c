@@ -67,6 +67,29 @@ AVX2 void fledge_exp_affine(const float *x, float *y, long n, float scale, float
     if (i < n) store_partial(y + i, exp8(_mm256_fmadd_ps(load_partial(x + i, n - i, 0), vs, vb)), n - i);
 }
 
+AVX2 float fledge_softmax_row(float *x, long n, float scale) {
+    __m256 vmax = _mm256_set1_ps(-INFINITY);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
+    float peak = max8(vmax);
+    for (; i < n; i++) peak = fmaxf(peak, x[i]);
+    __m256 vs = _mm256_set1_ps(scale), shift = _mm256_set1_ps(-peak * scale), vsum = _mm256_setzero_ps();
+    for (i = 0; i + 8 <= n; i += 8) {
+        __m256 e = exp8(_mm256_fmadd_ps(_mm256_loadu_ps(x + i), vs, shift));
+        _mm256_storeu_ps(x + i, e);
+        vsum = _mm256_add_ps(vsum, e);
+    }
+    float sum = sum8(vsum);
+    for (; i < n; i++) {
+        x[i] = expf(x[i] * scale - peak * scale);
+        sum += x[i];
+    }
+    __m256 inverse = _mm256_set1_ps(1.0f / sum);
+    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inverse));
+    for (; i < n; i++) x[i] *= 1.0f / sum;
+    return peak * scale + logf(sum);
+}
+
 AVX2 void fledge_swiglu_forward(const float *gate, const float *up, float *out, long n) {
     __m256 one = _mm256_set1_ps(1.0f);
     long i = 0;
@@ -152,6 +175,7 @@ AVX2 void fledge_selective_softmax_grad(float *z, long n, float scale, float lse
 #else
 
 void fledge_exp_affine(const float *x, float *y, long n, float scale, float shift) {}
+float fledge_softmax_row(float *x, long n, float scale) { return 0; }
 void fledge_swiglu_forward(const float *gate, const float *up, float *out, long n) {}
 void fledge_swiglu_backward(const float *gate, const float *up, const float *grad, float *d_gate, float *d_up, long n) {}
 void fledge_softmax_stats(const float *z, long n, float scale, float *running_max, float *running_sum, float *running_weighted,

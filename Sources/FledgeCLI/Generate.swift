@@ -28,6 +28,8 @@ struct Generate: ParsableCommand {
     @Flag(help: "Always take the most likely token.") var greedy = false
     @Flag(help: "Do not stop at the end-of-sequence tokens.") var ignoreEos = false
     @Flag(help: "One JSON line per sequence.") var json = false
+    @Option(help: "Stop a sequence once its text contains this string (repeatable; needs the tokenizer).")
+    var stop: [String] = []
 
     func validate() throws {
         guard (prompt == nil) != (ids == nil) else { throw ValidationError("give exactly one of --prompt and --ids") }
@@ -45,11 +47,16 @@ struct Generate: ParsableCommand {
         let lm = try LanguageModel(directory: directory)
         guard !lm.isClassifier else { throw ValidationError("\(model) is a sequence classifier; generate needs a causal LM") }
         let promptIds: [Int]
+        // The tokenizer is needed for text prompts and stop strings, and used for output text when present.
+        let needsTokenizer = prompt != nil || !stop.isEmpty
+        let tokenizer: Tokenizer? = needsTokenizer ? try TextSupport.tokenizer(directory) : try? TextSupport.tokenizer(directory)
         if let ids {
             guard !chat else { throw ValidationError("--chat applies to --prompt text, not --ids") }
             promptIds = try parseIds(ids, option: "--ids")
+        } else if chat {
+            promptIds = try TextSupport.chatPrompt(prompt!, tokenizer: tokenizer!)
         } else {
-            promptIds = try TextSupport.encode(prompt!, directory: directory)
+            promptIds = tokenizer!.encode(prompt!, addSpecialTokens: true)
         }
         try checkVocabulary(promptIds, size: lm.config.vocabSize, source: "the prompt")
 
@@ -67,17 +74,29 @@ struct Generate: ParsableCommand {
 
         let prompts = Array(repeating: promptIds, count: numReturnSequences)
         let streaming = !json && numReturnSequences == 1
-        let results = lm.generate(prompts, options: options, onToken: streaming ? { _, id in
-            print(id, terminator: " ")
+        var decoder = tokenizer.map { StreamingDecoder(tokenizer: $0, skipSpecialTokens: true) }
+        let stops = stop
+        let shouldStop: ((Int, [Int]) -> Bool)? = stops.isEmpty ? nil : { _, ids in
+            let text = tokenizer!.decode(ids, skipSpecialTokens: false)
+            return stops.contains { text.contains($0) }
+        }
+        let results = lm.generate(prompts, options: options, shouldStop: shouldStop, onToken: streaming ? { _, id in
+            if decoder != nil {
+                if let piece = decoder!.step(id) { print(piece, terminator: "") }
+            } else {
+                print(id, terminator: " ")
+            }
             fflush(nil)
         } : nil)
         if streaming { print() }
         for result in results {
+            let text = tokenizer?.decode(result.ids, skipSpecialTokens: true)
             if json {
+                let rendered = text.map { jsonLine([$0]).dropFirst().dropLast() } ?? "null"
                 print("{\"finish_reason\":\"\(result.finishReason.rawValue)\",\"ids\":\(jsonLine(result.ids)),"
-                    + "\"logprobs\":\(jsonFloats(result.logProbs)),\"text\":null}")
+                    + "\"logprobs\":\(jsonFloats(result.logProbs)),\"text\":\(rendered)}")
             } else if !streaming {
-                print(result.ids.map(String.init).joined(separator: " "))
+                print(text ?? result.ids.map(String.init).joined(separator: " "))
             }
         }
     }

@@ -1,10 +1,30 @@
 import ArgumentParser
 import Foundation
+import FledgeLM
 
-/// Text in and out of the model commands. Tokenizers are not part of this build yet, so the
-/// text forms report that and ask for token ids.
+/// Text in and out of the model commands, through the model directory's tokenizer
+/// (tokenizer.json, tokenizer_config.json).
 enum TextSupport {
+    static func tokenizer(_ directory: URL) throws -> Tokenizer {
+        do {
+            return try Tokenizer(directory: directory.path)
+        } catch {
+            throw ValidationError("text needs the model's tokenizer: \(error)")
+        }
+    }
+
+    /// Token ids of `text` as `tokenizer(text)` gives them in transformers (special tokens added).
     static func encode(_ text: String, directory: URL) throws -> [Int] {
-        throw ValidationError("text input needs a tokenizer, which this build does not have yet; pass token ids (--ids)")
+        try tokenizer(directory).encode(text, addSpecialTokens: true)
+    }
+
+    /// A single user message through the chat template, with the generation prompt.
+    static func chatPrompt(_ text: String, tokenizer: Tokenizer) throws -> [Int] {
+        let message = JSONValue.object(JSONObject([("role", .string("user")), ("content", .string(text))]))
+        do {
+            return try tokenizer.applyChatTemplate(messages: [message], addGenerationPrompt: true).ids
+        } catch {
+            throw ValidationError("--chat: \(error)")
+        }
     }
 }

@@ -6,9 +6,9 @@ import XCTest
 /// identical token for token, alone and as a left-padded batch.
 final class ReferenceOutputTests: XCTestCase {
     func testTokenLogProbsMatchTransformers() throws {
-        for name in Fixtures.causal {
-            let model = try LanguageModel(directory: Fixtures.directory(name))
-            let cases = try Fixtures.expected(name)["score"] as! [[String: Any]]
+        for name in ModelFixtures.causal {
+            let model = try LanguageModel(directory: ModelFixtures.directory(name))
+            let cases = try ModelFixtures.expected(name)["score"] as! [[String: Any]]
             let sequences = cases.map { ints($0["ids"]) }
             let expected = cases.map { floats($0["logprobs"]) }
             var worstAlone: Float = 0, worstBatch: Float = 0
@@ -27,9 +27,9 @@ final class ReferenceOutputTests: XCTestCase {
     }
 
     func testGreedyGenerationsMatchTransformers() throws {
-        for name in Fixtures.causal {
-            let model = try LanguageModel(directory: Fixtures.directory(name))
-            let greedy = try Fixtures.expected(name)["greedy"] as! [String: Any]
+        for name in ModelFixtures.causal {
+            let model = try LanguageModel(directory: ModelFixtures.directory(name))
+            let greedy = try ModelFixtures.expected(name)["greedy"] as! [String: Any]
             let prompts = intRows(greedy["prompts"])
             var options = SamplingOptions()
             options.greedy = true
@@ -46,10 +46,10 @@ final class ReferenceOutputTests: XCTestCase {
     }
 
     func testClassifierScoresMatchTransformers() throws {
-        for name in Fixtures.classifiers {
-            let model = try LanguageModel(directory: Fixtures.directory(name))
+        for name in ModelFixtures.classifiers {
+            let model = try LanguageModel(directory: ModelFixtures.directory(name))
             XCTAssertTrue(model.isClassifier)
-            let expected = try Fixtures.expected(name)["classifier"] as! [String: Any]
+            let expected = try ModelFixtures.expected(name)["classifier"] as! [String: Any]
             let sequences = intRows(expected["sequences"])
             let alone = (expected["scores"] as! [[NSNumber]]).map { $0.map(\.floatValue) }
             let batched = (expected["batch_scores"] as! [[NSNumber]]).map { $0.map(\.floatValue) }

@@ -4,7 +4,7 @@ import XCTest
 /// Sampling is reproducible per seed, each row independent of the batch around it, and the
 /// filters keep exactly what transformers' warpers keep.
 final class SamplingTests: XCTestCase {
-    private func model() throws -> LanguageModel { try LanguageModel(directory: Fixtures.directory("llama_gqa_bias_linear")) }
+    private func model() throws -> LanguageModel { try LanguageModel(directory: ModelFixtures.directory("llama_gqa_bias_linear")) }
 
     private func options(_ configure: (inout SamplingOptions) -> Void) -> SamplingOptions {
         var options = SamplingOptions()
@@ -56,8 +56,8 @@ final class SamplingTests: XCTestCase {
 
     func testStopsAtEOSAndAtStopCallback() throws {
         let model = try model()
-        let greedy = try Fixtures.expected("mistral_sliding")["greedy"] as! [String: Any]
-        let mistral = try LanguageModel(directory: Fixtures.directory("mistral_sliding"))
+        let greedy = try ModelFixtures.expected("mistral_sliding")["greedy"] as! [String: Any]
+        let mistral = try LanguageModel(directory: ModelFixtures.directory("mistral_sliding"))
         let prompt = intRows(greedy["prompts"])[1]
         let out = mistral.generate([prompt], options: options { $0.greedy = true; $0.maxNewTokens = 30; $0.ignoreEOS = false })[0]
         XCTAssertEqual(out.finishReason, .eos)

@@ -51,6 +51,13 @@ final class VectorMathTests: XCTestCase {
             XCTAssertEqual(stats.logSumExp, plainStats.logSumExp, accuracy: 1e-5 * Swift.max(1, Swift.abs(plainStats.logSumExp)), "lse, n = \(n)")
             XCTAssertEqual(stats.entropy, plainStats.entropy, accuracy: 1e-4, "entropy, n = \(n)")
 
+            var fastRow = logits, plainRow = logits
+            if n > 1 { (fastRow[0], plainRow[0]) = (-.infinity, -.infinity) }  // a masked entry becomes 0
+            let fastLSE = VectorMath.softmaxRow(&fastRow, n, scale: 0.8)
+            let plainLSE = PortableVectorMath.softmaxRow(&plainRow, n, scale: 0.8)
+            XCTAssertEqual(fastLSE, plainLSE, accuracy: 1e-5 * Swift.max(1, Swift.abs(plainLSE)), "softmax row lse, n = \(n)")
+            XCTAssertLessThan(worst(fastRow, plainRow, floor: 1e-6), Float(Tolerance.elementwise), "softmax row, n = \(n)")
+
             var fastGrad = logits, plainGrad = logits
             VectorMath.selectiveSoftmaxGrad(&fastGrad, n, scale: 1.3, logSumExp: stats.logSumExp, entropy: stats.entropy,
                                             gradLogProb: 0.7, gradEntropy: -0.4)

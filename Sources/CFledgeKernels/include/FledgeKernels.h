@@ -51,6 +51,10 @@ void fledge_gemm_small_nn(long m, long n, long k, const float *a, long lda, cons
 /// y[i] = exp(x[i]·scale + shift). `x` and `y` may be the same buffer.
 void fledge_exp_affine(const float *x, float *y, long n, float scale, float shift);
 
+/// Replaces x[0..<n] by softmax(x·scale) and returns log Σ exp(x·scale). The row must hold at
+/// least one finite value (−inf entries become 0).
+float fledge_softmax_row(float *x, long n, float scale);
+
 /// out = SiLU(gate) · up.
 void fledge_swiglu_forward(const float *gate, const float *up, float *out, long n);
 

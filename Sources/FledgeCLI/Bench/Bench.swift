@@ -1,12 +1,12 @@
 import ArgumentParser
 import Foundation
 
-/// `fledge bench …`: throughput benchmarks whose output lines match the PyTorch scripts in
-/// `Scripts/bench/`, so the two can be run side by side and compared as ratios.
+/// `fledge bench …`: throughput benchmarks whose output lines match the PyTorch (and `tokenizers`)
+/// scripts in `Scripts/bench/`, so the two can be run side by side and compared as ratios.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure kernel throughput (compare with the PyTorch scripts in Scripts/bench/).",
-        subcommands: [GEMMBench.self, OpsBench.self, GenerateBench.self])
+        abstract: "Measure throughput of kernels, the tokenizer and generation (compare with the scripts in Scripts/bench/).",
+        subcommands: [GEMMBench.self, OpsBench.self, TokenizerBench.self, GenerateBench.self])
 }
 
 /// Runs `body` repeatedly for at least `seconds` (and three runs) after two warm-up runs;

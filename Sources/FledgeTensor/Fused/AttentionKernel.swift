@@ -9,7 +9,7 @@ import Foundation
 /// Tensors are `[batch, seq, heads, headDim]` with a unit-stride last dimension; keys and
 /// values may be strided views (a slice of a preallocated KV cache).
 enum AttentionKernel {
-    static let queryBlock = 64
+    static let queryBlock = 72  // a multiple of the GEMM micro-kernel's 6 rows
 
     /// A `[batch, seq, heads, headDim]` tensor's rows for one (batch, head) as a GEMM operand.
     struct Layout {
@@ -51,13 +51,14 @@ enum AttentionKernel {
     @inline(__always)
     static func maskRow(_ g: AttentionGeometry, _ scores: UnsafeMutablePointer<Float>, batch b: Int, query i: Int, span: Range<Int>) -> Bool {
         let visible = g.keyRange(query: i).clamped(to: span)
+        let start = span.lowerBound
+        (scores).initialize(repeating: -.infinity, count: visible.lowerBound - start)
+        (scores + visible.upperBound - start).initialize(repeating: -.infinity, count: span.upperBound - visible.upperBound)
+        guard let padding = g.mask.keyPadding else { return !visible.isEmpty }
         var any = false
-        for j in span {
-            if !visible.contains(j) || g.isPadding(batch: b, key: j) {
-                scores[j - span.lowerBound] = -.infinity
-            } else {
-                any = true
-            }
+        let rowStart = b * g.keySeq
+        for j in visible {
+            if padding[rowStart + j] == 0 { scores[j - start] = -.infinity } else { any = true }
         }
         return any
     }
@@ -100,14 +101,7 @@ enum AttentionKernel {
             logSumExp.pointee = -.infinity
             return
         }
-        var peak = -Float.infinity
-        for j in 0..<width { peak = Swift.max(peak, row[j]) }
-        VectorMath.expAffine(row, row, width, scale: g.scale, shift: -peak * g.scale)
-        var total: Float = 0
-        for j in 0..<width { total += row[j] }
-        let inverse = 1 / total
-        for j in 0..<width { row[j] *= inverse }
-        logSumExp.pointee = peak * g.scale + Foundation.log(total)
+        logSumExp.pointee = VectorMath.softmaxRow(row, width, scale: g.scale)
     }
 
     /// dV += Pᵀ·dO, dS = P ⊙ (dO·Vᵀ − rowsum(dO ⊙ O)), dQ = dS·K·scale, dK += dSᵀ·Q·scale, with P

@@ -10,6 +10,13 @@ enum VectorMath {
         PortableVectorMath.expAffine(x, y, n, scale: scale, shift: shift)
     }
 
+    /// Replaces the row by softmax(x·scale) (−inf entries become 0; at least one must be finite)
+    /// and returns log Σ exp(x·scale).
+    static func softmaxRow(_ x: UnsafeMutablePointer<Float>, _ n: Int, scale: Float) -> Float {
+        if CPU.hasAVX2 { return fledge_softmax_row(x, n, scale) }
+        return PortableVectorMath.softmaxRow(x, n, scale: scale)
+    }
+
     /// out = SiLU(gate) · up.
     static func swiGLUForward(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
         if CPU.hasAVX2 { return fledge_swiglu_forward(gate, up, out, n) }
@@ -81,6 +88,18 @@ enum VectorMath {
 enum PortableVectorMath {
     static func expAffine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, scale: Float, shift: Float) {
         for i in 0..<n { y[i] = Foundation.exp(x[i] * scale + shift) }
+    }
+
+    static func softmaxRow(_ x: UnsafeMutablePointer<Float>, _ n: Int, scale: Float) -> Float {
+        var peak = -Float.infinity
+        for i in 0..<n { peak = Swift.max(peak, x[i]) }
+        var total: Float = 0
+        for i in 0..<n {
+            x[i] = Foundation.exp(x[i] * scale - peak * scale)
+            total += x[i]
+        }
+        for i in 0..<n { x[i] /= total }
+        return peak * scale + Foundation.log(total)
     }
 
     static func swiGLUForward(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {

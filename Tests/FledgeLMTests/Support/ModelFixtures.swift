@@ -3,7 +3,7 @@ import XCTest
 @testable import FledgeLM
 
 /// The fixture model directories written by `Scripts/reference/make_model_fixtures.py`.
-enum Fixtures {
+enum ModelFixtures {
     static let models = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/models")
 
     static func directory(_ name: String) -> URL { models.appendingPathComponent(name) }
@@ -25,7 +25,7 @@ func floats(_ value: Any?) -> [Float] { (value as! [NSNumber]).map(\.floatValue)
 /// A scratch copy of a fixture directory, removed at the end of the test.
 func scratchCopy(of name: String, _ test: XCTestCase) throws -> URL {
     let target = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-\(UUID().uuidString)")
-    try FileManager.default.copyItem(at: Fixtures.directory(name), to: target)
+    try FileManager.default.copyItem(at: ModelFixtures.directory(name), to: target)
     test.addTeardownBlock { try? FileManager.default.removeItem(at: target) }
     return target
 }

@@ -1,0 +1,126 @@
+/// Writes JSON exactly as Python's `json.dumps` does, which is what chat templates' `tojson`
+/// calls in transformers.
+public struct JSONWriter: Sendable {
+    /// Spaces per nesting level; `nil` writes everything on one line.
+    public var indent: Int?
+    /// Item and key separators; `nil` means Python's default (`", "`/`": "`, or `","`/`": "` with an indent).
+    public var separators: (item: String, key: String)?
+    /// Sorts object keys.
+    public var sortKeys = false
+    /// Escapes every non-ASCII character as `\uXXXX`.
+    public var ensureASCII = false
+
+    /// A writer with Python's defaults, except `ensure_ascii=False` as transformers uses.
+    public init(indent: Int? = nil, separators: (item: String, key: String)? = nil, sortKeys: Bool = false,
+                ensureASCII: Bool = false) {
+        self.indent = indent
+        self.separators = separators
+        self.sortKeys = sortKeys
+        self.ensureASCII = ensureASCII
+    }
+
+    /// The JSON text of `value`.
+    public func string(_ value: JSONValue) -> String {
+        var output = ""
+        write(value, level: 0, into: &output)
+        return output
+    }
+
+    private func write(_ value: JSONValue, level: Int, into output: inout String) {
+        let itemSeparator = separators?.item ?? (indent == nil ? ", " : ",")
+        let keySeparator = separators?.key ?? ": "
+        switch value {
+        case .null: output += "null"
+        case .bool(let flag): output += flag ? "true" : "false"
+        case .int(let integer): output += String(integer)
+        case .double(let number): output += Self.pythonFloat(number)
+        case .string(let text): writeString(text, into: &output)
+        case .array(let elements):
+            guard !elements.isEmpty else { output += "[]"; return }
+            output += "["
+            for (index, element) in elements.enumerated() {
+                if index > 0 { output += itemSeparator }
+                newline(level: level + 1, into: &output)
+                write(element, level: level + 1, into: &output)
+            }
+            newline(level: level, into: &output)
+            output += "]"
+        case .object(let object):
+            guard object.count > 0 else { output += "{}"; return }
+            output += "{"
+            let entries = sortKeys ? object.entries.sorted { $0.key < $1.key } : object.entries
+            for (index, entry) in entries.enumerated() {
+                if index > 0 { output += itemSeparator }
+                newline(level: level + 1, into: &output)
+                writeString(entry.key, into: &output)
+                output += keySeparator
+                write(entry.value, level: level + 1, into: &output)
+            }
+            newline(level: level, into: &output)
+            output += "}"
+        }
+    }
+
+    private func newline(level: Int, into output: inout String) {
+        guard let indent else { return }
+        output += "\n" + String(repeating: " ", count: indent * level)
+    }
+
+    private func writeString(_ text: String, into output: inout String) {
+        output += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case "\u{08}": output += "\\b"
+            case "\u{0C}": output += "\\f"
+            default:
+                if scalar.value < 0x20 || (ensureASCII && scalar.value > 0x7E) {
+                    if scalar.value > 0xFFFF {
+                        let offset = scalar.value - 0x10000
+                        output += Self.unicodeEscape(0xD800 + (offset >> 10)) + Self.unicodeEscape(0xDC00 + (offset & 0x3FF))
+                    } else {
+                        output += Self.unicodeEscape(scalar.value)
+                    }
+                } else {
+                    output.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        output += "\""
+    }
+
+    private static func unicodeEscape(_ code: UInt32) -> String {
+        let hex = String(code, radix: 16)
+        return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+    }
+
+    /// Python's `repr` of a float: shortest round-trip digits, `.0` on integral values,
+    /// exponent form outside 1e-4 ..< 1e16.
+    static func pythonFloat(_ number: Double) -> String {
+        if number.isNaN { return "NaN" }
+        if number.isInfinite { return number < 0 ? "-Infinity" : "Infinity" }
+        let magnitude = abs(number)
+        if magnitude != 0 && (magnitude < 1e-4 || magnitude >= 1e16) {
+            // Python writes the exponent with a sign and at least two digits ("1e-05", "1.5e+16").
+            let text = "\(number)"
+            guard let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) else { return text }
+            let mantissa = text[..<e]
+            var exponent = text[text.index(after: e)...]
+            var sign = "+"
+            if exponent.first == "-" || exponent.first == "+" {
+                sign = exponent.first == "-" ? "-" : "+"
+                exponent = exponent.dropFirst()
+            }
+            let digits = exponent.count < 2 ? "0" + exponent : String(exponent)
+            return "\(mantissa)e\(sign)\(digits)"
+        }
+        if number == number.rounded() {
+            return (number.sign == .minus ? "-" : "") + String(Int64(magnitude)) + ".0"
+        }
+        return "\(number)"
+    }
+}
