@@ -53,30 +53,46 @@ struct Sampler {
 
     /// The next token and its log-probability under the model at this temperature
     /// (`log softmax(logits / T)`, T = 1 when greedy), before penalties and filters — what a
-    /// trainer's scoring pass computes for the same token.
+    /// trainer's scoring pass computes for the same token. One vectorised softmax pass in the
+    /// common case (no penalty, no top-k).
     mutating func next(_ logits: UnsafeBufferPointer<Float>, history: [Int]) -> (token: Int, logProb: Float) {
         let vocab = logits.count
-        let temperature = options.greedy ? 1 : options.temperature
+        let temperature = options.greedy || options.temperature == 0 ? 1 : options.temperature
+        let scale = 1 / temperature
         var work = scratch.count == vocab ? scratch : [Float](repeating: 0, count: vocab)
         scratch = []
         defer { scratch = work }
+        let greedy = options.greedy || options.temperature == 0
+        let topK = !greedy && options.topK > 0 && options.topK < vocab ? options.topK : 0
+        // log Σ exp(logits / T) of the unmodified logits, computed apart only when they get modified.
+        var rawLogSumExp: Float? = nil
         let token: Int = work.withUnsafeMutableBufferPointer { buffer in
             _ = buffer.initialize(from: logits)
+            if options.repetitionPenalty != 1 || topK > 0 {
+                rawLogSumExp = RowSoftmax.inPlace(buffer, scale: scale)
+                _ = buffer.initialize(from: logits)
+            }
             if options.repetitionPenalty != 1 {
                 let penalty = options.repetitionPenalty
                 for id in Set(history) where id >= 0 && id < vocab {
                     buffer[id] = buffer[id] < 0 ? buffer[id] * penalty : buffer[id] / penalty
                 }
             }
-            if options.greedy || temperature == 0 { return Self.argmax(UnsafeBufferPointer(buffer)) }
-            return draw(buffer, temperature: temperature)
+            if greedy {
+                let best = Self.argmax(UnsafeBufferPointer(buffer))
+                if rawLogSumExp == nil { rawLogSumExp = RowSoftmax.inPlace(buffer, scale: scale) }
+                return best
+            }
+            if topK > 0 {
+                // Keep values at least the k-th largest (ties kept, as torch.topk's threshold does).
+                let floor = kthLargest(UnsafeBufferPointer(buffer), topK)
+                for i in 0..<vocab where buffer[i] < floor { buffer[i] = -.infinity }
+            }
+            let logSumExp = RowSoftmax.inPlace(buffer, scale: scale)
+            if rawLogSumExp == nil { rawLogSumExp = logSumExp }
+            return draw(buffer)
         }
-        var peak = -Float.infinity
-        for value in logits { peak = max(peak, value) }
-        var total: Float = 0
-        for value in logits { total += Foundation.exp((value - peak) / temperature) }
-        let logProb = (logits[token] - peak) / temperature - Foundation.log(total)
-        return (token, logProb)
+        return (token, logits[token] * scale - rawLogSumExp!)
     }
 
     static func argmax(_ values: UnsafeBufferPointer<Float>) -> Int {
@@ -85,23 +101,9 @@ struct Sampler {
         return best
     }
 
-    /// Turns `buffer` (penalised logits) into filtered probabilities and draws from them.
-    private mutating func draw(_ buffer: UnsafeMutableBufferPointer<Float>, temperature: Float) -> Int {
+    /// Filters the probabilities in `buffer` (top-p, then min-p) and draws from what is left.
+    private mutating func draw(_ buffer: UnsafeMutableBufferPointer<Float>) -> Int {
         let vocab = buffer.count
-        var peak = -Float.infinity
-        for i in 0..<vocab { peak = max(peak, buffer[i]) }
-        // Top-k: keep values at least the k-th largest (ties kept, as torch.topk's threshold does).
-        var floor = -Float.infinity
-        if options.topK > 0 && options.topK < vocab {
-            floor = kthLargest(UnsafeBufferPointer(buffer), options.topK)
-        }
-        var total: Float = 0
-        for i in 0..<vocab {
-            let p = buffer[i] >= floor ? Foundation.exp((buffer[i] - peak) / temperature) : 0
-            buffer[i] = p
-            total += p
-        }
-        for i in 0..<vocab { buffer[i] /= total }
         if options.topP < 1 { applyTopP(buffer) }
         if options.minP > 0 {
             var top: Float = 0
