@@ -8,7 +8,8 @@ struct Generate: ParsableCommand {
         abstract: "Generate continuations of a prompt.",
         discussion: """
             Sampling settings default to the model's generation_config.json (greedy unless it sets do_sample); \
-            any of --temperature, --top-k, --top-p, --min-p turns sampling on. With --json, prints one line per \
+            any of --temperature, --top-k, --top-p, --min-p turns sampling on; unset filters keep the file's values \
+            (transformers' defaults: top-k 50). With --json, prints one line per \
             sequence: {"ids": [...new tokens], "text": ..., "logprobs": [...], "finish_reason": ...}.
             """)
 
@@ -64,7 +65,7 @@ struct Generate: ParsableCommand {
         let sampling = temperature != nil || topK != nil || topP != nil || minP != nil
         options.greedy = greedy || (!sampling && !lm.generationConfig.doSample)
         if let temperature { options.temperature = temperature }
-        if let topK { options.topK = topK } else if sampling && !lm.generationConfig.doSample { options.topK = 0 }
+        if let topK { options.topK = topK }  // else generation_config.json's (transformers' default 50)
         if let topP { options.topP = topP }
         if let minP { options.minP = minP }
         if let repetitionPenalty { options.repetitionPenalty = repetitionPenalty }

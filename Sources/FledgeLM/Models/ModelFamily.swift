@@ -50,12 +50,13 @@ public enum ModelFamilies {
         }
     }
 
-    /// Qwen2 and Qwen3: a window on layers from `max_window_layers` on, when `use_sliding_window`.
+    /// Qwen2 and Qwen3: `layer_types` when given (transformers 5 writes it), else a window on
+    /// layers from `max_window_layers` on when `use_sliding_window`.
     static func qwenSlidingWindows(_ reader: ConfigReader, layers: Int) throws -> [Int?] {
         let window = try reader.optionalInt("sliding_window")
+        if let types = try layerTypes(reader, layers: layers, window: window) { return types }
         let enabled = try reader.bool("use_sliding_window", default: false)
         if !enabled { return Array(repeating: nil, count: layers) }
-        if let types = try layerTypes(reader, layers: layers, window: window) { return types }
         let first = try reader.int("max_window_layers", default: layers)
         return (0..<layers).map { $0 >= first ? window : nil }
     }
