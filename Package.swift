@@ -37,13 +37,13 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
-            name: "FledgeRLTests",
-            dependencies: ["FledgeRL"],
+            name: "FledgeLMTests",
+            dependencies: ["FledgeLM"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
-            name: "FledgeLMTests",
-            dependencies: ["FledgeLM"],
+            name: "FledgeRLTests",
+            dependencies: ["FledgeRL"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -50,6 +50,7 @@ final class GEMMTests: XCTestCase {
         var shapes: [(Int, Int, Int)] = []
         for m in sizes { for n in sizes { for k in sizes where [m, n, k].filter({ $0 == 1000 }).count <= 1 { shapes.append((m, n, k)) } } }
         shapes.append((13, 4100, 5))  // more columns than one packed block of B
+        shapes += [(5, 33, 1000), (8, 7, 33), (6, 100, 17)]  // the 8-row decoding path
         for (name, kernel) in kernels {
             var worst = 0.0
             for layout in ["nn", "nt", "tn"] {

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+
+/// Parses `--ids 1,2,3` (commas or spaces).
+func parseIds(_ text: String, option: String) throws -> [Int] {
+    let parts = text.split(whereSeparator: { $0 == "," || $0 == " " })
+    let ids = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard ids.count == parts.count, !ids.isEmpty, ids.allSatisfy({ $0 >= 0 }) else {
+        throw ValidationError("\(option) expects non-negative token ids separated by commas, e.g. \(option) 1,2,3; got '\(text)'")
+    }
+    return ids
+}
+
+/// Checks that every id is inside the model's vocabulary.
+func checkVocabulary(_ ids: [Int], size: Int, source: String) throws {
+    if let bad = ids.first(where: { $0 >= size }) {
+        throw ValidationError("\(source): token id \(bad) is outside the model's vocabulary of \(size)")
+    }
+}
+
+/// One line of JSON for `value` (a dictionary, array, string or number), keys sorted.
+func jsonLine(_ value: Any) -> String {
+    let data = try! JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// A float array as JSON, each value in its shortest round-trip form.
+func jsonFloats(_ values: [Float]) -> String {
+    "[" + values.map { $0.isFinite ? "\($0)" : ($0 > 0 ? "Infinity" : ($0 < 0 ? "-Infinity" : "NaN")) }.joined(separator: ",") + "]"
+}
+
+/// Rejects `--adapter` until LoRA adapters can be loaded.
+func rejectAdapter(_ adapter: String?) throws {
+    if let adapter {
+        throw ValidationError("--adapter \(adapter): loading PEFT adapters is not implemented yet (it comes with LoRA support)")
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import FledgeLM
+
+/// `fledge score`: log p(token t | tokens before t), t = 1 … n−1, of each input, one JSON line each.
+struct Score: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Per-token log-probabilities of token sequences under a model.",
+        discussion: """
+            Prints one line per input: {"logprobs": [...]}, the log-probability of each token given the ones \
+            before it (n-1 values for n tokens). --jsonl reads lines {"ids": [...]} or {"text": "..."}.
+            """)
+
+    @Option(help: "A Hugging Face model directory (config.json, safetensors weights).") var model: String
+    @Option(help: "A PEFT adapter directory (not supported yet).") var adapter: String?
+    @Option(help: "Token ids, comma-separated.") var ids: String?
+    @Option(help: "Text, encoded with the model's tokenizer.") var text: String?
+    @Option(help: "A JSON Lines file of {\"ids\": [...]} or {\"text\": ...} objects.") var jsonl: String?
+
+    func validate() throws {
+        let given = [ids, text, jsonl].compactMap { $0 }.count
+        guard given == 1 else { throw ValidationError("give exactly one of --ids, --text and --jsonl") }
+        try rejectAdapter(adapter)
+    }
+
+    func run() throws {
+        let directory = URL(fileURLWithPath: model)
+        let lm = try LanguageModel(directory: directory)
+        guard !lm.isClassifier else {
+            throw ValidationError("\(model) is a sequence classifier (\(lm.config.architectures.joined(separator: ", "))); score needs a causal LM")
+        }
+        let inputs = try readInputs(directory: directory)
+        for (source, sequence) in inputs {
+            try checkVocabulary(sequence, size: lm.config.vocabSize, source: source)
+        }
+        // Score in small batches of similar cost; each line is printed as soon as it is known.
+        for (_, sequence) in inputs {
+            let values = lm.tokenLogProbs([sequence])[0]
+            print("{\"logprobs\":\(jsonFloats(values))}")
+        }
+    }
+
+    private func readInputs(directory: URL) throws -> [(String, [Int])] {
+        if let ids { return [("--ids", try parseIds(ids, option: "--ids"))] }
+        if let text { return [("--text", try TextSupport.encode(text, directory: directory))] }
+        let path = jsonl!
+        guard let content = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("--jsonl \(path): cannot read the file")
+        }
+        var result: [(String, [Int])] = []
+        for (index, line) in content.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            let source = "\(path):\(index + 1)"
+            guard let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any] else {
+                throw ValidationError("\(source): not a JSON object")
+            }
+            if let list = object["ids"] as? [NSNumber], !list.isEmpty {
+                result.append((source, list.map(\.intValue)))
+            } else if let text = object["text"] as? String {
+                result.append((source, try TextSupport.encode(text, directory: directory)))
+            } else {
+                throw ValidationError("\(source): expected {\"ids\": [...]} (non-empty) or {\"text\": \"...\"}")
+            }
+        }
+        return result
+    }
+}

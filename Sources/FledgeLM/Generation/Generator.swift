@@ -1,0 +1,82 @@
+import FledgeNN
+import FledgeTensor
+
+/// Why a sequence stopped.
+public enum FinishReason: String, Sendable {
+    case eos, stop, length
+}
+
+/// One generated sequence: the new token ids (an EOS that ended it included) and the
+/// log-probability of each (see `Sampler.next`).
+public struct GeneratedSequence: Sendable {
+    public var ids: [Int]
+    public var logProbs: [Float]
+    public var finishReason: FinishReason
+}
+
+extension LanguageModel {
+    /// Generates continuations of `prompts` as one left-padded batch with a KV cache. Position
+    /// ids come from the attention mask, so each row computes what it would alone (up to
+    /// float rounding of the batched products). `shouldStop(row, newIds)`, when given, ends a
+    /// row early (stop strings); `onToken(row, id)` sees every token as it is chosen.
+    public func generate(
+        _ prompts: [[Int]], options: SamplingOptions,
+        shouldStop: ((Int, [Int]) -> Bool)? = nil, onToken: ((Int, Int) -> Void)? = nil
+    ) -> [GeneratedSequence] {
+        guard let lmHead else { preconditionFailure("generate needs a causal LM; \(directory.path) is a classifier") }
+        precondition(!prompts.isEmpty && prompts.allSatisfy { !$0.isEmpty }, "generate needs non-empty prompts")
+        let eos = Set(options.ignoreEOS ? [] : options.eosTokenIds ?? generationConfig.eosTokenIds)
+        let batch = LeftPaddedBatch(prompts, padId: generationConfig.padTokenId ?? 0)
+        let rows = batch.rows, hidden = config.hiddenSize
+        var results = prompts.map { _ in GeneratedSequence(ids: [], logProbs: [], finishReason: .length) }
+        guard options.maxNewTokens > 0 else { return results }
+
+        return Tensor.withoutGrad {
+            let cache = makeCache(batch: rows, capacity: batch.length + options.maxNewTokens)
+            let rotary = rotaryState()
+            var samplers = (0..<rows).map { Sampler(options: options, row: $0) }
+            var histories = prompts
+            var done = [Bool](repeating: false, count: rows)
+            let promptMask = batch.mask.map(Float.init)
+            let padded = batch.hasPadding
+            var positions = (0..<rows).map { prompts[$0].count - 1 }
+
+            var input = ForwardInput(ids: batch.ids, batch: rows, length: batch.length, positions: batch.positions,
+                                     keyPadding: padded ? promptMask : nil)
+            for step in 0..<options.maxNewTokens {
+                let states = decoder.forward(input, cache: cache, rotary: rotary)
+                let last = states.slice(axis: 1, input.length - 1..<input.length).reshaped([rows, hidden])
+                let logits = decoder.norm(last).matmul(lmHead.transposed())
+                let vocab = logits.shape[1]
+                var next = [Int](repeating: 0, count: rows)
+                logits.withUnsafeElements { values in
+                    for r in 0..<rows where !done[r] {
+                        let row = UnsafeBufferPointer(rebasing: values[r * vocab..<(r + 1) * vocab])
+                        let (token, logProb) = samplers[r].next(row, history: histories[r])
+                        next[r] = token
+                        results[r].ids.append(token)
+                        results[r].logProbs.append(logProb)
+                        histories[r].append(token)
+                        onToken?(r, token)
+                        if eos.contains(token) {
+                            done[r] = true
+                            results[r].finishReason = .eos
+                        } else if let shouldStop, shouldStop(r, results[r].ids) {
+                            done[r] = true
+                            results[r].finishReason = .stop
+                        }
+                    }
+                }
+                if done.allSatisfy({ $0 }) || step == options.maxNewTokens - 1 { break }
+                for r in 0..<rows { positions[r] += 1 }
+                var keyPadding: [Float]? = nil
+                if padded {
+                    let generated = [Float](repeating: 1, count: step + 1)
+                    keyPadding = (0..<rows).flatMap { promptMask[$0 * batch.length..<($0 + 1) * batch.length] + generated }
+                }
+                input = ForwardInput(ids: next, batch: rows, length: 1, positions: positions, keyPadding: keyPadding)
+            }
+            return results
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import FledgeTensor
+
+/// The safetensors files of a model directory — `model.safetensors`, or the shards listed in
+/// `model.safetensors.index.json` — from which the architecture takes its tensors by name.
+///
+/// Taking a tensor checks its shape; `finish()` then reports every missing, misshapen and
+/// unused tensor in one error, so a mismatched directory is diagnosed in one run.
+final class Checkpoint {
+    let directory: URL
+    private var files: [String: SafeTensorsFile] = [:]
+    private var location: [String: String] = [:]
+    private var inMemory: [String: Tensor] = [:]
+    private var taken: Set<String> = []
+    private var missing: [String] = []
+    private var misshapen: [String] = []
+    /// Tensors that may be present and are not needed (rotary buffers of old checkpoints, a
+    /// duplicated tied head).
+    private var ignorable: [(String) -> Bool] = [{ $0.hasSuffix("rotary_emb.inv_freq") }]
+
+    init(directory: URL) throws {
+        self.directory = directory
+        let single = directory.appendingPathComponent("model.safetensors")
+        let index = directory.appendingPathComponent("model.safetensors.index.json")
+        if FileManager.default.fileExists(atPath: single.path) {
+            try open("model.safetensors")
+        } else if FileManager.default.fileExists(atPath: index.path) {
+            let map: [String: String]
+            do {
+                let object = try JSONSerialization.jsonObject(with: Data(contentsOf: index)) as? [String: Any]
+                guard let weightMap = object?["weight_map"] as? [String: String] else {
+                    throw ModelError.invalidFile(path: index.path, problem: "has no 'weight_map' object of tensor name to shard file")
+                }
+                map = weightMap
+            } catch let error as ModelError {
+                throw error
+            } catch {
+                throw ModelError.invalidFile(path: index.path, problem: "is not valid JSON (\(error.localizedDescription))")
+            }
+            for shard in Set(map.values).sorted() { try open(shard) }
+            for (name, shard) in map where files[shard]?.info(name) == nil {
+                throw ModelError.invalidFile(path: index.path, problem: "lists tensor '\(name)' in \(shard), which does not hold it")
+            }
+        } else {
+            throw ModelError.missingFile(
+                path: single.path,
+                hint: "a model directory needs model.safetensors or model.safetensors.index.json with its shards "
+                    + "(PyTorch .bin checkpoints are not supported: save the model with safe_serialization=True)")
+        }
+    }
+
+    /// Tensors already in memory (a benchmark's random weights), named as in a checkpoint.
+    init(tensors: [String: Tensor], description: String) {
+        directory = URL(fileURLWithPath: description)
+        inMemory = tensors
+        for name in tensors.keys { location[name] = "" }
+    }
+
+    private func open(_ name: String) throws {
+        let url = directory.appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ModelError.missingFile(path: url.path, hint: "the shard index lists it; download the missing shard")
+        }
+        let file = try SafeTensorsFile(url: url)
+        files[name] = file
+        for tensor in file.names { location[tensor] = name }
+    }
+
+    var names: [String] { location.keys.sorted() }
+
+    func contains(_ name: String) -> Bool { location[name] != nil }
+
+    /// Allows `name` to be present and unused.
+    func ignore(_ name: String) { ignorable.append { $0 == name } }
+
+    /// The tensor called `name`, which must have `shape`; a placeholder (recorded as missing or
+    /// misshapen) when it is absent or wrong, so that loading goes on and reports everything.
+    func take(_ name: String, _ shape: [Int]) throws -> Tensor {
+        if let tensor = inMemory[name] {
+            taken.insert(name)
+            guard tensor.shape == shape else {
+                misshapen.append("\(name) is \(tensor.shape), expected \(shape)")
+                return Tensor.zeros(shape)
+            }
+            return tensor
+        }
+        guard let fileName = location[name], let file = files[fileName], let info = file.info(name) else {
+            missing.append(name)
+            return Tensor.zeros(shape)
+        }
+        taken.insert(name)
+        guard info.shape == shape else {
+            misshapen.append("\(name) is \(info.shape), expected \(shape)")
+            return Tensor.zeros(shape)
+        }
+        return try file.tensor(name)
+    }
+
+    /// Throws `ModelError.weightMismatch` if any tensor was missing or misshapen, or is unused.
+    func finish() throws {
+        let unused = names.filter { name in !taken.contains(name) && !ignorable.contains { $0(name) } }
+        guard missing.isEmpty, misshapen.isEmpty, unused.isEmpty else {
+            throw ModelError.weightMismatch(directory: directory.path, missing: missing, misshapen: misshapen, unused: unused)
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import FledgeNN
+import FledgeTensor
+
+/// A Hugging Face model directory loaded for inference and training: a causal language model
+/// (`…ForCausalLM`) or a sequence classifier (`…ForSequenceClassification`, the `score` head
+/// of reward and value models).
+public final class LanguageModel: @unchecked Sendable {
+    public let directory: URL
+    public let config: ModelConfig
+    public let family: ModelFamily
+    let decoder: Decoder
+    /// The output projection `[vocab, hidden]` (the embedding when tied); nil for a classifier.
+    public let lmHead: Tensor?
+    /// The classification head `[numLabels, hidden]`; nil for a causal LM.
+    public let scoreHead: Linear?
+    /// Sampling defaults and EOS ids from generation_config.json (or config.json).
+    public let generationConfig: GenerationConfig
+
+    /// Loads `directory` (config.json, model.safetensors or shards, generation_config.json).
+    /// float16 and bfloat16 weights are converted to float32; float32 ones are memory-mapped.
+    public convenience init(directory: URL) throws {
+        let config = try ModelConfig(directory: directory)
+        try self.init(directory: directory, config: config, checkpoint: Checkpoint(directory: directory),
+                      generationConfig: { try GenerationConfig(directory: directory, config: config) })
+    }
+
+    /// A model from a config.json object and tensors named as in a checkpoint (benchmarks
+    /// build random models this way); throws as loading a directory does.
+    public convenience init(configJSON: [String: Any], weights: [String: Tensor]) throws {
+        let config = try ModelConfig(reader: ConfigReader(file: "config", object: configJSON))
+        try self.init(directory: URL(fileURLWithPath: "(in memory)"), config: config,
+                      checkpoint: Checkpoint(tensors: weights, description: "(in memory)"),
+                      generationConfig: { GenerationConfig(eosTokenIds: config.eosTokenIds, padTokenId: config.padTokenId) })
+    }
+
+    private init(directory: URL, config: ModelConfig, checkpoint: Checkpoint,
+                 generationConfig: () throws -> GenerationConfig) throws {
+        self.directory = directory
+        self.config = config
+        family = ModelFamilies.family(for: config.modelType)!
+        decoder = try Decoder(checkpoint, config: config, family: family)
+        if config.isSequenceClassifier {
+            scoreHead = Linear(weight: try checkpoint.take("score.weight", [config.numLabels, config.hiddenSize]))
+            lmHead = nil
+        } else if config.tieWordEmbeddings {
+            checkpoint.ignore("lm_head.weight")
+            lmHead = decoder.embedding.weight
+            scoreHead = nil
+        } else {
+            lmHead = try checkpoint.take("lm_head.weight", [config.vocabSize, config.hiddenSize])
+            scoreHead = nil
+        }
+        try checkpoint.finish()
+        self.generationConfig = try generationConfig()
+    }
+
+    public var isClassifier: Bool { scoreHead != nil }
+
+    /// The name and shape of every tensor a checkpoint of `config` holds.
+    public static func expectedWeights(configJSON: [String: Any]) throws -> [(String, [Int])] {
+        let config = try ModelConfig(reader: ConfigReader(file: "config", object: configJSON))
+        let family = ModelFamilies.family(for: config.modelType)!
+        let (h, d, q, kv, m) = (config.hiddenSize, config.headDim, config.heads * config.headDim,
+                                config.kvHeads * config.headDim, config.intermediateSize)
+        let biases = family.attentionBiases(config), mlpBias = family.mlpBias(config)
+        var result: [(String, [Int])] = [("model.embed_tokens.weight", [config.vocabSize, h]), ("model.norm.weight", [h])]
+        for i in 0..<config.layers {
+            let p = "model.layers.\(i)"
+            let linears = [("self_attn.q_proj", q, h, biases.qkv), ("self_attn.k_proj", kv, h, biases.qkv),
+                           ("self_attn.v_proj", kv, h, biases.qkv), ("self_attn.o_proj", h, q, biases.output),
+                           ("mlp.gate_proj", m, h, mlpBias), ("mlp.up_proj", m, h, mlpBias), ("mlp.down_proj", h, m, mlpBias)]
+            for (name, out, inp, bias) in linears {
+                result.append(("\(p).\(name).weight", [out, inp]))
+                if bias { result.append(("\(p).\(name).bias", [out])) }
+            }
+            result += [("\(p).input_layernorm.weight", [h]), ("\(p).post_attention_layernorm.weight", [h])]
+            if family.qkNorm { result += [("\(p).self_attn.q_norm.weight", [d]), ("\(p).self_attn.k_norm.weight", [d])] }
+        }
+        if config.isSequenceClassifier {
+            result.append(("score.weight", [config.numLabels, h]))
+        } else if !config.tieWordEmbeddings {
+            result.append(("lm_head.weight", [config.vocabSize, h]))
+        }
+        return result
+    }
+
+    /// Every weight tensor by its checkpoint name (for optimizers, adapters and saving).
+    public var namedWeights: [(String, Tensor)] {
+        var result: [(String, Tensor)] = [("model.embed_tokens.weight", decoder.embedding.weight)]
+        for (i, layer) in decoder.layers.enumerated() {
+            let p = "model.layers.\(i)"
+            let linears: [(String, Linear)] = [
+                ("self_attn.q_proj", layer.qProj), ("self_attn.k_proj", layer.kProj), ("self_attn.v_proj", layer.vProj),
+                ("self_attn.o_proj", layer.oProj), ("mlp.gate_proj", layer.gateProj), ("mlp.up_proj", layer.upProj),
+                ("mlp.down_proj", layer.downProj),
+            ]
+            for (name, linear) in linears {
+                result.append(("\(p).\(name).weight", linear.weight))
+                if let bias = linear.bias { result.append(("\(p).\(name).bias", bias)) }
+            }
+            result.append(("\(p).input_layernorm.weight", layer.inputNorm.weight))
+            result.append(("\(p).post_attention_layernorm.weight", layer.postAttentionNorm.weight))
+            if let q = layer.qNorm, let k = layer.kNorm {
+                result.append(("\(p).self_attn.q_norm.weight", q.weight))
+                result.append(("\(p).self_attn.k_norm.weight", k.weight))
+            }
+        }
+        result.append(("model.norm.weight", decoder.norm.weight))
+        if let scoreHead { result.append(("score.weight", scoreHead.weight)) }
+        if let lmHead, !config.tieWordEmbeddings { result.append(("lm_head.weight", lmHead)) }
+        return result
+    }
+
+    func rotaryState() -> RotaryState {
+        RotaryState(scaling: config.rope, headDim: config.headDim, maxPositions: config.maxPositionEmbeddings)
+    }
+
+    func makeCache(batch: Int, capacity: Int) -> KVCache {
+        KVCache(layers: config.layers, batch: batch, capacity: capacity, kvHeads: config.kvHeads, headDim: config.headDim)
+    }
+
+    /// Final hidden states `[batch, length, hidden]` (after the last norm) of left-padded
+    /// sequences, with position ids counted over the real tokens of each row, as transformers'
+    /// `generate` derives them from the attention mask.
+    public func hiddenStates(_ batch: LeftPaddedBatch) -> Tensor {
+        let input = ForwardInput(ids: batch.ids, batch: batch.rows, length: batch.length, positions: batch.positions,
+                                 keyPadding: batch.hasPadding ? batch.mask.map(Float.init) : nil)
+        return decoder.norm(decoder.forward(input, cache: nil, rotary: rotaryState()))
+    }
+
+    /// log p(token t | tokens before t) for t = 1 … n−1 of each sequence (`temperature` divides
+    /// the logits first, as TRL does). Sequences are scored together as a left-padded batch.
+    public func tokenLogProbs(_ sequences: [[Int]], temperature: Float = 1) -> [[Float]] {
+        guard let lmHead else { preconditionFailure("tokenLogProbs needs a causal LM; \(directory.path) is a classifier") }
+        if config.rope.kind == .dynamic && sequences.count > 1 {
+            // Dynamic NTK scaling depends on the longest sequence in a pass: score each alone.
+            return sequences.flatMap { tokenLogProbs([$0], temperature: temperature) }
+        }
+        let batch = LeftPaddedBatch(sequences, padId: 0)
+        let hidden = hiddenStates(batch).reshaped([batch.rows * batch.length, config.hiddenSize])
+        var rows: [Int] = [], targets: [Int] = []
+        for (r, sequence) in sequences.enumerated() where sequence.count > 1 {
+            let first = r * batch.length + batch.length - sequence.count
+            for t in 1..<sequence.count {
+                rows.append(first + t - 1)
+                targets.append(sequence[t])
+            }
+        }
+        guard !rows.isEmpty else { return sequences.map { _ in [] } }
+        let selected = hidden.indexSelect(rows, indexShape: [rows.count])
+        let values = Tensor.selectiveLogSoftmax(hidden: selected, weight: lmHead, targets: targets, temperature: temperature)
+            .logProbs.toArray()
+        var result: [[Float]] = [], offset = 0
+        for sequence in sequences {
+            let n = max(sequence.count - 1, 0)
+            result.append(Array(values[offset..<offset + n]))
+            offset += n
+        }
+        return result
+    }
+
+    /// The classifier's scores (`[numLabels]` logits) at the last token of each sequence — the
+    /// reward of a reward model. Sequences are scored together as a left-padded batch.
+    public func classify(_ sequences: [[Int]]) -> [[Float]] {
+        guard let scoreHead else { preconditionFailure("classify needs a sequence classifier; \(directory.path) is a causal LM") }
+        if config.rope.kind == .dynamic && sequences.count > 1 { return sequences.flatMap { classify([$0]) } }
+        let batch = LeftPaddedBatch(sequences, padId: config.padTokenId ?? 0)
+        let hidden = hiddenStates(batch)
+        let last = hidden.slice(axis: 1, batch.length - 1..<batch.length).reshaped([batch.rows, config.hiddenSize])
+        let scores = scoreHead(last).toArray()
+        return (0..<batch.rows).map { Array(scores[$0 * config.numLabels..<($0 + 1) * config.numLabels]) }
+    }
+}
+
+/// Sequences of different lengths left-padded to one length, with the attention mask and the
+/// position id of every token (0, 1, … over each row's real tokens; pads get 0).
+public struct LeftPaddedBatch: Sendable {
+    public let rows: Int
+    public let length: Int
+    public let ids: [Int]
+    public let mask: [Int]
+    public let positions: [Int]
+
+    public init(_ sequences: [[Int]], padId: Int) {
+        rows = sequences.count
+        length = sequences.map(\.count).max() ?? 0
+        var ids: [Int] = [], mask: [Int] = [], positions: [Int] = []
+        for sequence in sequences {
+            let pad = length - sequence.count
+            ids += Array(repeating: padId, count: pad) + sequence
+            mask += Array(repeating: 0, count: pad) + Array(repeating: 1, count: sequence.count)
+            positions += Array(repeating: 0, count: pad) + Array(0..<sequence.count)
+        }
+        self.ids = ids
+        self.mask = mask
+        self.positions = positions
+    }
+
+    public var hasPadding: Bool { mask.contains(0) }
+}

@@ -1,0 +1,169 @@
+import Foundation
+
+/// The fields of a Hugging Face `config.json` that the decoder families use, read from either
+/// config style: transformers 4's top-level `rope_theta` and `rope_scaling`, or transformers
+/// 5's `rope_parameters`.
+public struct ModelConfig: Sendable {
+    public var modelType: String
+    public var architectures: [String]
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var layers: Int
+    public var heads: Int
+    public var kvHeads: Int
+    public var headDim: Int
+    public var rmsNormEps: Float
+    public var tieWordEmbeddings: Bool
+    public var attentionBias: Bool
+    public var mlpBias: Bool
+    public var maxPositionEmbeddings: Int
+    public var rope: RopeScaling
+    /// Per layer: the sliding window, or nil for full attention.
+    public var slidingWindows: [Int?]
+    public var padTokenId: Int?
+    public var eosTokenIds: [Int]
+    /// Labels of a sequence-classification head (`num_labels`, or the size of `id2label`).
+    public var numLabels: Int
+
+    /// Whether the checkpoint is a `…ForSequenceClassification` model (a `score` head).
+    public var isSequenceClassifier: Bool { architectures.contains { $0.hasSuffix("ForSequenceClassification") } }
+}
+
+/// Typed access to the JSON object of a config file, with errors naming the file and field.
+struct ConfigReader {
+    let file: String
+    let object: [String: Any]
+
+    init(file: String) throws {
+        self.file = file
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw ModelError.missingFile(path: file, hint: "a model directory needs the config.json that save_pretrained writes")
+        }
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: file))
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw ModelError.invalidFile(path: file, problem: "is not a JSON object")
+            }
+            self.object = object
+        } catch let error as ModelError {
+            throw error
+        } catch {
+            throw ModelError.invalidFile(path: file, problem: "is not valid JSON (\(error.localizedDescription))")
+        }
+    }
+
+    init(file: String, object: [String: Any]) {
+        self.file = file
+        self.object = object
+    }
+
+    func has(_ key: String) -> Bool { object[key] != nil && !(object[key] is NSNull) }
+
+    func int(_ key: String) throws -> Int {
+        guard has(key) else { throw ModelError.invalidConfig(file: file, field: key, problem: "is missing; it is required") }
+        return try int(key, default: 0)
+    }
+
+    func int(_ key: String, default value: Int) throws -> Int {
+        guard has(key) else { return value }
+        if let number = object[key] as? NSNumber, number.doubleValue == number.doubleValue.rounded() {
+            return number.intValue
+        }
+        throw ModelError.invalidConfig(file: file, field: key, problem: "must be an integer, got \(String(describing: object[key]!))")
+    }
+
+    func optionalInt(_ key: String) throws -> Int? { has(key) ? try int(key) : nil }
+
+    func double(_ key: String, default value: Double) throws -> Double {
+        guard has(key) else { return value }
+        if let number = object[key] as? NSNumber { return number.doubleValue }
+        throw ModelError.invalidConfig(file: file, field: key, problem: "must be a number, got \(String(describing: object[key]!))")
+    }
+
+    func double(_ key: String) throws -> Double {
+        guard has(key) else { throw ModelError.invalidConfig(file: file, field: key, problem: "is missing; it is required") }
+        return try double(key, default: 0)
+    }
+
+    func bool(_ key: String, default value: Bool) throws -> Bool {
+        guard has(key) else { return value }
+        if let flag = object[key] as? Bool { return flag }
+        throw ModelError.invalidConfig(file: file, field: key, problem: "must be true or false, got \(String(describing: object[key]!))")
+    }
+
+    func string(_ key: String) -> String? { object[key] as? String }
+
+    /// An integer or a list of integers (`eos_token_id` may be either).
+    func ints(_ key: String) throws -> [Int] {
+        guard has(key) else { return [] }
+        if let list = object[key] as? [NSNumber] { return list.map(\.intValue) }
+        return [try int(key)]
+    }
+
+    func dictionary(_ key: String) -> [String: Any]? { object[key] as? [String: Any] }
+}
+
+extension ModelConfig {
+    /// Reads `directory/config.json`.
+    public init(directory: URL) throws {
+        try self.init(reader: ConfigReader(file: directory.appendingPathComponent("config.json").path))
+    }
+
+    init(reader: ConfigReader) throws {
+        guard let type = reader.string("model_type") else {
+            throw ModelError.invalidConfig(
+                file: reader.file, field: "model_type",
+                problem: "is missing; it names the architecture (supported: \(ModelFamilies.supportedNames.joined(separator: ", ")))")
+        }
+        guard let family = ModelFamilies.family(for: type) else {
+            throw ModelError.unsupportedModelType(file: reader.file, modelType: type, supported: ModelFamilies.supportedNames)
+        }
+        modelType = type
+        architectures = reader.object["architectures"] as? [String] ?? []
+        vocabSize = try reader.int("vocab_size")
+        hiddenSize = try reader.int("hidden_size")
+        intermediateSize = try reader.int("intermediate_size")
+        layers = try reader.int("num_hidden_layers")
+        heads = try reader.int("num_attention_heads")
+        kvHeads = try reader.int("num_key_value_heads", default: heads)
+        for (field, value) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
+                               ("num_hidden_layers", layers), ("num_attention_heads", heads), ("num_key_value_heads", kvHeads)]
+        where value <= 0 {
+            throw ModelError.invalidConfig(file: reader.file, field: field, problem: "must be positive, got \(value)")
+        }
+        guard heads % kvHeads == 0 else {
+            throw ModelError.invalidConfig(file: reader.file, field: "num_key_value_heads",
+                                           problem: "(\(kvHeads)) must divide num_attention_heads (\(heads))")
+        }
+        if let dim = try reader.optionalInt("head_dim") {
+            headDim = dim
+        } else {
+            guard hiddenSize % heads == 0 else {
+                throw ModelError.invalidConfig(file: reader.file, field: "head_dim",
+                                               problem: "is missing and hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(heads)")
+            }
+            headDim = hiddenSize / heads
+        }
+        guard headDim % 2 == 0 else {
+            throw ModelError.invalidConfig(file: reader.file, field: "head_dim", problem: "must be even for rotary embeddings, got \(headDim)")
+        }
+        if let activation = reader.string("hidden_act"), activation != "silu" {
+            throw ModelError.invalidConfig(file: reader.file, field: "hidden_act", problem: "is '\(activation)'; Fledge supports 'silu'")
+        }
+        rmsNormEps = Float(try reader.double("rms_norm_eps", default: 1e-6))
+        tieWordEmbeddings = try reader.bool("tie_word_embeddings", default: false)
+        attentionBias = try reader.bool("attention_bias", default: family.defaultAttentionBias)
+        mlpBias = try reader.bool("mlp_bias", default: false)
+        maxPositionEmbeddings = try reader.int("max_position_embeddings", default: 2048)
+        rope = try RopeScaling(reader: reader)
+        padTokenId = try reader.optionalInt("pad_token_id")
+        eosTokenIds = try reader.ints("eos_token_id")
+        if let labels = reader.dictionary("id2label"), !reader.has("num_labels") {
+            numLabels = labels.count
+        } else {
+            numLabels = try reader.int("num_labels", default: 2)
+        }
+        slidingWindows = try family.slidingWindows(reader, layers)
+    }
+}

@@ -1,0 +1,40 @@
+import FledgeTensor
+
+/// A fully connected layer, `y = x · Wᵀ + b`, with the weight stored as Hugging Face and PyTorch
+/// store it: `[outFeatures, inFeatures]`.
+///
+/// The product reads `Wᵀ` in place (a transposed view; the GEMM packs or streams it), so a
+/// checkpoint's weight is used as loaded, memory-mapped when it is float32. This is the one
+/// place every projection of a model goes through, so an adapter (LoRA) plugs in here:
+/// `adapter`, when set, adds its output to the base product.
+public final class Linear: @unchecked Sendable {
+    /// `[outFeatures, inFeatures]`.
+    public var weight: Tensor
+    /// `[outFeatures]`, or nil for a layer without bias.
+    public var bias: Tensor?
+    /// An extra term added to the output (a LoRA adapter), or nil.
+    public var adapter: (any LinearAdapter)?
+
+    public init(weight: Tensor, bias: Tensor? = nil) {
+        precondition(weight.rank == 2, "Linear needs a [out, in] weight, got \(weight.shape)")
+        if let bias { precondition(bias.shape == [weight.shape[0]], "Linear: bias \(bias.shape) for weight \(weight.shape)") }
+        self.weight = weight
+        self.bias = bias
+    }
+
+    public var inFeatures: Int { weight.shape[1] }
+    public var outFeatures: Int { weight.shape[0] }
+
+    /// `x [..., inFeatures]` → `[..., outFeatures]`.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        var y = x.matmul(weight.transposed())
+        if let bias { y = y + bias }
+        if let adapter { y = y + adapter.delta(x) }
+        return y
+    }
+}
+
+/// Something added to a `Linear` layer's output as a function of its input (LoRA: `B·A·x·scale`).
+public protocol LinearAdapter: AnyObject, Sendable {
+    func delta(_ x: Tensor) -> Tensor
+}
