@@ -1,3 +1,4 @@
+import FledgeTensor
 /// Writes JSON exactly as Python's `json.dumps` does, which is what chat templates' `tojson`
 /// calls in transformers.
 public struct JSONWriter: Sendable {
@@ -67,35 +68,7 @@ public struct JSONWriter: Sendable {
     }
 
     private func writeString(_ text: String, into output: inout String) {
-        output += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{08}": output += "\\b"
-            case "\u{0C}": output += "\\f"
-            default:
-                if scalar.value < 0x20 || (ensureASCII && scalar.value > 0x7E) {
-                    if scalar.value > 0xFFFF {
-                        let offset = scalar.value - 0x10000
-                        output += Self.unicodeEscape(0xD800 + (offset >> 10)) + Self.unicodeEscape(0xDC00 + (offset & 0x3FF))
-                    } else {
-                        output += Self.unicodeEscape(scalar.value)
-                    }
-                } else {
-                    output.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        output += "\""
-    }
-
-    private static func unicodeEscape(_ code: UInt32) -> String {
-        let hex = String(code, radix: 16)
-        return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        output += JSONStringLiteral.quoted(text, asciiOnly: ensureASCII)
     }
 
     /// Python's `repr` of a float: shortest round-trip digits, `.0` on integral values,

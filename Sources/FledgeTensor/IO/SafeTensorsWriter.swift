@@ -92,36 +92,17 @@ public enum SafeTensorsWriter {
     private static func headerJSON(_ entries: [(name: String, entry: Entry)], metadata: [String: String]) -> String {
         var fields: [String] = []
         if !metadata.isEmpty {
-            let pairs = metadata.keys.sorted().map { "\(quoted($0)):\(quoted(metadata[$0]!))" }
-            fields.append("\(quoted(SafeTensorsHeader.metadataKey)):{\(pairs.joined(separator: ","))}")
+            let pairs = metadata.keys.sorted().map { "\(JSONStringLiteral.quoted($0)):\(JSONStringLiteral.quoted(metadata[$0]!))" }
+            fields.append("\(JSONStringLiteral.quoted(SafeTensorsHeader.metadataKey)):{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
         for (name, entry) in entries {
             let end = offset + entry.shape.reduce(1, *) * entry.dtype.byteSize
             let shape = entry.shape.map(String.init).joined(separator: ",")
-            fields.append("\(quoted(name)):{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            fields.append("\(JSONStringLiteral.quoted(name)):{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         return "{\(fields.joined(separator: ","))}"
-    }
-
-    /// `text` as a JSON string literal.
-    private static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 
     private static func writeFloats(_ values: UnsafeBufferPointer<Float>, as dtype: DType, to output: FileOutput) throws(SafeTensorsError) {
