@@ -63,19 +63,21 @@ struct DTensor {
         return out
     }
 
+    /// The values along `axis` through `index` (whose entry at `axis` is ignored).
+    func line(through index: [Int], axis: Int) -> [Double] {
+        var position = index
+        return (0..<shape[axis]).map { j in
+            position[axis] = j
+            return self[position]
+        }
+    }
+
     /// Folds `axis` away with `f` over the values along it.
     func reduce(axis: Int, keepDims: Bool = false, _ f: ([Double]) -> Double) -> DTensor {
         var kept = shape
         kept[axis] = 1
         var out = DTensor.zeros(kept)
-        for i in 0..<out.count {
-            var index = out.index(i)
-            let line = (0..<shape[axis]).map { j -> Double in
-                index[axis] = j
-                return self[index]
-            }
-            out.values[i] = f(line)
-        }
+        for i in 0..<out.count { out.values[i] = f(line(through: out.index(i), axis: axis)) }
         if !keepDims { out.shape.remove(at: axis) }
         return out
     }
@@ -88,11 +90,7 @@ struct DTensor {
         let outer = DTensor.zeros(kept)
         for i in 0..<outer.count {
             var index = outer.index(i)
-            let line = (0..<shape[axis]).map { j -> Double in
-                index[axis] = j
-                return self[index]
-            }
-            for (j, value) in f(line).enumerated() {
+            for (j, value) in f(line(through: index, axis: axis)).enumerated() {
                 index[axis] = j
                 out[index] = value
             }
