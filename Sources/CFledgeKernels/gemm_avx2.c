@@ -5,6 +5,16 @@
 
 #define AVX2 __attribute__((target("avx2,fma")))
 
+// Writes (or adds) 16 results of one row of C.
+AVX2 static inline void store_row16(float *target, __m256 low, __m256 high, int accumulate) {
+    if (accumulate) {
+        low = _mm256_add_ps(low, _mm256_loadu_ps(target));
+        high = _mm256_add_ps(high, _mm256_loadu_ps(target + 8));
+    }
+    _mm256_storeu_ps(target, low);
+    _mm256_storeu_ps(target + 8, high);
+}
+
 // C[6 × 16] (+)= A panel (depth × 6) · B panel (depth × 16): twelve accumulators, two
 // B loads and six broadcasts per step of depth.
 AVX2 static inline void kernel_6x16(long depth, const float *a, const float *b, float *c, long ldc, int accumulate) {
@@ -32,16 +42,7 @@ AVX2 static inline void kernel_6x16(long depth, const float *a, const float *b, 
         b += FLEDGE_GEMM_NR;
     }
     __m256 rows[12] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
-    for (int r = 0; r < 6; r++) {
-        float *target = c + r * ldc;
-        __m256 low = rows[2 * r], high = rows[2 * r + 1];
-        if (accumulate) {
-            low = _mm256_add_ps(low, _mm256_loadu_ps(target));
-            high = _mm256_add_ps(high, _mm256_loadu_ps(target + 8));
-        }
-        _mm256_storeu_ps(target, low);
-        _mm256_storeu_ps(target + 8, high);
-    }
+    for (int r = 0; r < 6; r++) store_row16(c + r * ldc, rows[2 * r], rows[2 * r + 1], accumulate);
 }
 
 AVX2 void fledge_gemm_packed(long rows, long columns, long depth, const float *packed_a, const float *packed_b,
@@ -174,16 +175,7 @@ AVX2 void fledge_gemm_small_nn(long m, long n, long k, const float *a, long lda,
                 s[4] = _mm256_fmadd_ps(x2, low, s[4]); s[5] = _mm256_fmadd_ps(x2, high, s[5]);
                 s[6] = _mm256_fmadd_ps(x3, low, s[6]); s[7] = _mm256_fmadd_ps(x3, high, s[7]);
             }
-            for (long r = 0; r < height; r++) {
-                float *target = c + (i0 + r) * ldc + j0;
-                __m256 low = s[2 * r], high = s[2 * r + 1];
-                if (accumulate) {
-                    low = _mm256_add_ps(low, _mm256_loadu_ps(target));
-                    high = _mm256_add_ps(high, _mm256_loadu_ps(target + 8));
-                }
-                _mm256_storeu_ps(target, low);
-                _mm256_storeu_ps(target + 8, high);
-            }
+            for (long r = 0; r < height; r++) store_row16(c + (i0 + r) * ldc + j0, s[2 * r], s[2 * r + 1], accumulate);
         }
     }
     for (long i = 0; i < m; i++) {
