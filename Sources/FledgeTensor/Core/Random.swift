@@ -1,7 +1,9 @@
 /// A small, fast, seeded random generator (SplitMix64): the same seed gives the same
 /// numbers on every machine, which keeps initialisation and sampling reproducible.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// The whole generator state: `SeededGenerator(seed: g.state)` continues exactly where `g`
+    /// is (checkpoints save it to resume a run's randomness).
+    public private(set) var state: UInt64
 
     public init(seed: UInt64) { state = seed }
 
