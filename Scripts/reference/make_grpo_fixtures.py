@@ -165,7 +165,7 @@ def loss_cases():
         ("grpo_delta_beta0.04_token", dict(loss_type="grpo", beta=0.04, delta=1.25), True),
         ("dapo_delta_beta0_sequence", dict(loss_type="dapo", beta=0.0, delta=1.1,
                                            importance_sampling_level="sequence"), True),
-        ("dapo_top_entropy_beta0.04_token", dict(loss_type="dapo", beta=0.04, top_entropy_quantile=0.4), True),
+        ("dapo_top_entropy_beta0.04_token", dict(loss_type="dapo", beta=0.04, top_entropy_quantile=0.45), True),
         ("grpo_top_entropy_beta0_sequence", dict(loss_type="grpo", beta=0.0, top_entropy_quantile=0.7,
                                                  importance_sampling_level="sequence"), True),
         ("bnpo_no_bias_correction_beta0.04_token", dict(loss_type="bnpo", beta=0.04, use_bias_correction_kl=False),
