@@ -26,7 +26,8 @@ Writes under OUT_DIR:
 - loss_cases.json: for each case its settings, the loss and the metrics TRL logged;
 - loss_gradients.safetensors: for each case the gradient of the loss with respect to the per-token log-probs
   (flat, loss-masked tokens in row order: "<case>/per_token_logps") and to a few parameters ("<case>/<parameter>");
-- advantages.json: for each case the rewards per function, weights, group size, scale_rewards, TRL's advantages
+- advantages.json: for each case the reward functions' names (in order), the rewards per function, weights, group
+  size, scale_rewards, TRL's advantages
   and logged reward metrics (NaN written as null).
 """
 import json
@@ -275,7 +276,7 @@ def make_advantage_fixtures(out_dir, model_dir, work_dir):
             metrics = {key: values[-1] for key, values in trainer._metrics["train"].items()
                        if key.startswith("reward") or key == "frac_reward_zero_std"}
             records.append(dict(name=f"{name}_{scale}", num_generations=group, reward_weights=weights,
-                                scale_rewards=scale, rewards=table, advantages=output["advantages"].tolist(),
+                                scale_rewards=scale, reward_names=list(table), rewards=table, advantages=output["advantages"].tolist(),
                                 metrics=clean(metrics)))
             print(f"{name}_{scale}: {[round(a, 4) for a in output['advantages'].tolist()]}")
     with open(os.path.join(out_dir, "advantages.json"), "w") as f:

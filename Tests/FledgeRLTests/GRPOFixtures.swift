@@ -73,6 +73,7 @@ enum GRPOFixtures {
         let numGenerations: Int
         let rewardWeights: [Double]?
         let scaleRewards: String
+        let rewardNames: [String]
         let rewards: [String: [Double?]]
         let advantages: [Double]
         let metrics: [String: Double?]
@@ -80,6 +81,7 @@ enum GRPOFixtures {
         enum CodingKeys: String, CodingKey {
             case name, rewards, advantages, metrics
             case numGenerations = "num_generations", rewardWeights = "reward_weights", scaleRewards = "scale_rewards"
+            case rewardNames = "reward_names"
         }
     }
 }
