@@ -26,6 +26,9 @@ Writes under OUT_DIR:
 - loss_cases.json: for each case its settings, the loss and the metrics TRL logged;
 - loss_gradients.safetensors: for each case the gradient of the loss with respect to the per-token log-probs
   (flat, loss-masked tokens in row order: "<case>/per_token_logps") and to a few parameters ("<case>/<parameter>");
+- reward_model/: a tiny Llama sequence classifier (one label) with the locally trained qwen2 tokenizer of the
+  tokenizer fixtures and a ChatML template, and reward_model.json: text and chat prompts with completions and the
+  rewards `GRPOTrainer._calculate_rewards` gives them with that directory as a reward function;
 - advantages.json: for each case the reward functions' names (in order), the rewards per function, weights, group
   size, scale_rewards, TRL's advantages
   and logged reward metrics (NaN written as null).
@@ -283,6 +286,60 @@ def make_advantage_fixtures(out_dir, model_dir, work_dir):
         json.dump(records, f, indent=1)
 
 
+CHATML = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+          "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def make_reward_model_fixture(out_dir, model_dir, work_dir):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    source = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "FledgeLMTests", "Fixtures", "tokenizers",
+                          "qwen2")
+    path = os.path.join(out_dir, "reward_model")
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    shutil.copy(os.path.join(source, "tokenizer.json"), path)
+    with open(os.path.join(source, "tokenizer_config.json")) as f:
+        tokenizer_config = json.load(f)
+    tokenizer_config["chat_template"] = CHATML
+    with open(os.path.join(path, "tokenizer_config.json"), "w") as f:
+        json.dump(tokenizer_config, f, indent=2)
+    reward_tokenizer = AutoTokenizer.from_pretrained(path)
+    config = LlamaConfig(vocab_size=len(reward_tokenizer), hidden_size=10, intermediate_size=14, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, head_dim=4, max_position_embeddings=128,
+                         rms_norm_eps=1e-6, rope_theta=10000.0, num_labels=1,
+                         pad_token_id=reward_tokenizer.pad_token_id, eos_token_id=reward_tokenizer.eos_token_id)
+    model = AutoModelForSequenceClassification.from_config(config)
+    generator = torch.Generator().manual_seed(11)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("norm.weight"):
+                p.copy_(1 + 0.2 * torch.randn(p.shape, generator=generator))
+            elif "embed_tokens" in name:
+                p.copy_(torch.randn(p.shape, generator=generator))
+            else:
+                p.copy_(1.2 / math.sqrt(p.shape[1]) * torch.randn(p.shape, generator=generator))
+    model.save_pretrained(path)
+
+    trainer = trainer_for(model_dir, work_dir, reward_funcs=[path])
+    batches = {
+        "text": (["Question: what is 2+3?", "Say hello", "Name a color:"],
+                 [" The answer is 5.", " Hello there!", " Blue, like the sky"]),
+        "chat": ([[{"role": "user", "content": "What is 2+3?"}],
+                  [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Greet me"}],
+                  [{"role": "user", "content": "Name a color"}]],
+                 ["5", "Hi!", "Blue, like the sky"]),
+    }
+    record = {}
+    for kind, (prompts, texts) in batches.items():
+        completions = texts if kind == "text" else [[{"role": "assistant", "content": t}] for t in texts]
+        inputs = [{"prompt": p} for p in prompts]
+        rewards = trainer._calculate_rewards(inputs, prompts, completions, [[] for _ in prompts])
+        record[kind] = dict(prompts=prompts, completions=texts, rewards=rewards[:, 0].tolist())
+        print(f"reward model, {kind}: {[round(r, 4) for r in rewards[:, 0].tolist()]}")
+    with open(os.path.join(out_dir, "reward_model.json"), "w") as f:
+        json.dump(record, f, indent=1)
+
+
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else "Tests/FledgeRLTests/Fixtures/grpo"
     os.makedirs(out_dir, exist_ok=True)
@@ -292,6 +349,7 @@ def main():
     with tempfile.TemporaryDirectory() as work_dir:
         make_loss_fixtures(out_dir, model_dir, work_dir)
         make_advantage_fixtures(out_dir, model_dir, work_dir)
+        make_reward_model_fixture(out_dir, model_dir, work_dir)
     size = sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(out_dir) for f in files)
     print(f"{out_dir}: {size / 1024:.0f} KiB")
 
