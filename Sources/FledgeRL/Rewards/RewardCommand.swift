@@ -85,19 +85,27 @@ public final class RewardCommand: RewardFunction {
     /// is still running a moment later.
     public func stop() {
         try? input.close()
-        guard process.isRunning else { return }
-        if !waitForExit(seconds: 2) {
-            process.terminate()
-            if !waitForExit(seconds: 2) { kill(process.processIdentifier, SIGKILL) }
-        }
+        if process.isRunning && !waitForExit(seconds: 2) { terminate() }
     }
 
-    /// Records the failure, stops the command and returns the error to throw.
+    /// Records the failure, stops the command at once and returns the error to throw.
     private func fail(_ text: String) -> RewardError {
         let error = RewardError("reward_command `\(command)` \(text)")
         failure = error
-        stop()
+        try? input.close()
+        if process.isRunning { terminate() }
         return error
+    }
+
+    /// SIGTERM, then SIGKILL a second later, to the command and its process group (Foundation starts
+    /// it in a group of its own on Linux), so that programs the shell started stop too.
+    private func terminate() {
+        let pid = process.processIdentifier
+        for signal in [SIGTERM, SIGKILL] where process.isRunning {
+            kill(-pid, signal)
+            kill(pid, signal)
+            if waitForExit(seconds: 1) { return }
+        }
     }
 
     private func waitForExit(seconds: TimeInterval) -> Bool {
