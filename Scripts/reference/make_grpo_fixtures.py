@@ -47,6 +47,8 @@ from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import AutoModelForCausalLM, GenerationConfig, LlamaConfig, PreTrainedTokenizerFast
 from trl import GRPOConfig, GRPOTrainer
 
+from make_model_fixtures import randomize, write_chat_tokenizer
+
 VOCAB = 32
 PAD, BOS, EOS = 0, 1, 2
 TEMPERATURE = 0.7
@@ -85,16 +87,9 @@ def make_model(path):
                          rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=False,
                          bos_token_id=BOS, eos_token_id=EOS, pad_token_id=PAD)
     model = AutoModelForCausalLM.from_config(config)
-    generator = torch.Generator().manual_seed(8)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith("norm.weight"):
-                p.copy_(1 + 0.2 * torch.randn(p.shape, generator=generator))
-            elif "embed_tokens" in name:
-                p.copy_(torch.randn(p.shape, generator=generator))
-            else:
-                scale = 1.6 if name.startswith("lm_head") else 1.2
-                p.copy_(scale / math.sqrt(p.shape[1]) * torch.randn(p.shape, generator=generator))
+    # A flatter head than the model fixtures' keeps the crafted completion tokens' log-probabilities in the range
+    # sampled tokens have (a few nats), where float32 forwards of Fledge and transformers agree to ~1e-6.
+    randomize(model, torch.Generator().manual_seed(8), head_scale=1.6)
     shutil.rmtree(path, ignore_errors=True)
     model.save_pretrained(path)
     GenerationConfig(bos_token_id=BOS, eos_token_id=EOS, pad_token_id=PAD).save_pretrained(path)
@@ -286,10 +281,6 @@ def make_advantage_fixtures(out_dir, model_dir, work_dir):
         json.dump(records, f, indent=1)
 
 
-CHATML = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
-          "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
-
-
 def make_reward_model_fixture(out_dir, model_dir, work_dir):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     source = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "FledgeLMTests", "Fixtures", "tokenizers",
@@ -297,27 +288,14 @@ def make_reward_model_fixture(out_dir, model_dir, work_dir):
     path = os.path.join(out_dir, "reward_model")
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path)
-    shutil.copy(os.path.join(source, "tokenizer.json"), path)
-    with open(os.path.join(source, "tokenizer_config.json")) as f:
-        tokenizer_config = json.load(f)
-    tokenizer_config["chat_template"] = CHATML
-    with open(os.path.join(path, "tokenizer_config.json"), "w") as f:
-        json.dump(tokenizer_config, f, indent=2)
+    write_chat_tokenizer(source, path)
     reward_tokenizer = AutoTokenizer.from_pretrained(path)
     config = LlamaConfig(vocab_size=len(reward_tokenizer), hidden_size=10, intermediate_size=14, num_hidden_layers=1,
                          num_attention_heads=2, num_key_value_heads=1, head_dim=4, max_position_embeddings=128,
                          rms_norm_eps=1e-6, rope_theta=10000.0, num_labels=1,
                          pad_token_id=reward_tokenizer.pad_token_id, eos_token_id=reward_tokenizer.eos_token_id)
     model = AutoModelForSequenceClassification.from_config(config)
-    generator = torch.Generator().manual_seed(11)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith("norm.weight"):
-                p.copy_(1 + 0.2 * torch.randn(p.shape, generator=generator))
-            elif "embed_tokens" in name:
-                p.copy_(torch.randn(p.shape, generator=generator))
-            else:
-                p.copy_(1.2 / math.sqrt(p.shape[1]) * torch.randn(p.shape, generator=generator))
+    randomize(model, torch.Generator().manual_seed(11))
     model.save_pretrained(path)
 
     trainer = trainer_for(model_dir, work_dir, reward_funcs=[path])
