@@ -7,6 +7,8 @@ func readLines(from handle: FileHandle, _ body: @escaping @Sendable (String) -> 
     let thread = Thread {
         var pending = Data()
         while true {
+            // availableData returns what the pipe holds as soon as it holds something
+            // (read(upToCount:) would wait for the whole count).
             let chunk = handle.availableData
             if chunk.isEmpty { break }
             pending.append(chunk)
