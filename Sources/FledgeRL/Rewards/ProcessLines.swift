@@ -65,21 +65,31 @@ final class LineQueue: @unchecked Sendable {
 /// A child process's standard error: passed on to ours as it arrives, the last lines kept for
 /// error messages.
 final class OutputTail: @unchecked Sendable {
-    private let lock = NSLock()
+    private let condition = NSCondition()
     private var recent: [String] = []
-    private let keep: Int
+    private var finished = false
 
     init(reading handle: FileHandle, keep: Int = 20) {
-        self.keep = keep
         readLines(from: handle, { [self] line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
-            lock.withLock {
+            condition.withLock {
                 recent.append(line)
                 if recent.count > keep { recent.removeFirst(recent.count - keep) }
             }
-        }, end: {})
+        }, end: { [self] in
+            condition.withLock {
+                finished = true
+                condition.broadcast()
+            }
+        })
     }
 
-    /// The last lines written so far.
-    var lines: [String] { lock.withLock { recent } }
+    /// The last lines written, once the output has ended or `timeout` seconds have passed.
+    func lines(waiting timeout: TimeInterval) -> [String] {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        return condition.withLock {
+            while !finished && condition.wait(until: deadline) {}
+            return recent
+        }
+    }
 }

@@ -71,11 +71,11 @@ public final class RewardCommand: RewardFunction {
                 rewards.append(reward)
             case .end:
                 throw fail("\(exitDescription()) after answering \(number - 1) of \(samples.count) lines; "
-                    + "unanswered line \(number): \(Self.excerpt(lines[number - 1]))\(stderrTail())")
+                    + "unanswered line \(number): \(Self.excerpt(lines[number - 1]))\(stderrTail(waiting: 1))")
             case .timeout:
                 throw fail("gave no answer within \(Self.seconds(timeout)) to line \(number) of \(samples.count): "
                     + "\(Self.excerpt(lines[number - 1])); make it answer every line and flush its output "
-                    + "(e.g. print(..., flush=True)), or raise reward_command_timeout\(stderrTail())")
+                    + "(e.g. print(..., flush=True)), or raise reward_command_timeout\(stderrTail(waiting: 0))")
             }
         }
         return rewards
@@ -123,8 +123,9 @@ public final class RewardCommand: RewardFunction {
         }
     }
 
-    private func stderrTail() -> String {
-        let lines = errors.lines
+    /// The command's last error output, waiting up to `seconds` for it to end (once it has exited).
+    private func stderrTail(waiting seconds: TimeInterval) -> String {
+        let lines = errors.lines(waiting: seconds)
         return lines.isEmpty ? "" : "; its last error output:\n" + lines.joined(separator: "\n")
     }
 
