@@ -106,4 +106,30 @@ final class GRPOLossTests: XCTestCase {
         print(String(format: "  log-probs %.1e, entropies %.1e; %d cases: loss rel %.1e, parameter gradients scaled %.1e",
                      logProbError, entropyError, cases.count, worstLoss, worstGradient))
     }
+
+    /// Evaluation neither accumulates nor splits the generation batch: grpo's loss is GA times the
+    /// training one, dapo's GA / steps_per_generation times. A batch whose every completion is masked
+    /// out gives a zero loss.
+    func testEvaluationScalingAndMaskedBatches() throws {
+        let lossCase = try XCTUnwrap(cases.first { $0.name == "dapo_beta0_token" })
+        let logProbs = Tensor(shape: [inputs.counts.reduce(0, +)], values: inputs.trlLogps.flatMap { $0 })
+        let batch = batch(logProbs, lossCase, entropies: inputs.trlEntropies.flatMap { $0 })
+        for (lossType, factor) in [(GRPOLossType.grpo, 2.0), (.dapo, 0.5)] {
+            var settings = try loss(for: lossCase).settings
+            settings.lossType = lossType
+            let training = GRPOLoss(settings: settings).compute(batch).loss.item()
+            let evaluation = GRPOLoss(settings: settings.forEvaluation).compute(batch).loss.item()
+            XCTAssertEqual(Double(evaluation), Double(training) * factor, accuracy: 1e-7, "\(lossType)")
+        }
+        for lossType in [GRPOLossType.grpo, .bnpo, .drGRPO, .dapo, .cispo, .sapo, .luspo, .vespo] {
+            var settings = try loss(for: lossCase).settings
+            settings.lossType = lossType
+            let empty = Tensor.zeros([0])
+            empty.requiresGrad = true
+            let result = GRPOLoss(settings: settings).compute(GRPOLossBatch(
+                logProbs: empty, counts: [0, 0], advantages: [1, -1], entropies: [], generationBatchTokens: 0))
+            XCTAssertEqual(result.loss.item(), 0, "\(lossType)")
+            result.loss.backward()
+        }
+    }
 }
