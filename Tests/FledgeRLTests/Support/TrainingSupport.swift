@@ -63,7 +63,7 @@ extension JSONValue {
 }
 
 /// Full fine-tuning of a loaded model, saving every weight as float32 `model.safetensors`.
-final class FullFineTune: TrainableModel {
+class FullFineTune: TrainableModel {
     let model: LanguageModel
     let trainableParameters: [Parameter]
 
@@ -93,9 +93,12 @@ final class FullFineTune: TrainableModel {
     var randomStates: [String: UInt64] { [:] }
     func restoreRandomStates(_ states: [String: UInt64]) throws {}
 
-    /// Every weight's values, by name.
-    var weights: [String: [Float]] {
-        Dictionary(uniqueKeysWithValues: trainableParameters.map { ($0.name, $0.tensor.toArray()) })
+    /// The largest absolute difference between any weight of this model and the same of `other`.
+    func maxDifference(to other: FullFineTune) -> Float {
+        zip(trainableParameters, other.trainableParameters).reduce(0) { worst, pair in
+            precondition(pair.0.name == pair.1.name, "parameters in different orders")
+            return max(worst, maxAbsDifference(pair.0.tensor.toArray(), pair.1.tensor.toArray()))
+        }
     }
 }
 
