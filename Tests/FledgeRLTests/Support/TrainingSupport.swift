@@ -142,6 +142,24 @@ final class MomentumSGD: Optimizer {
     var stateBytes: Int { buffers.values.reduce(0) { $0 + $1.count * 4 } }
 }
 
+/// An optimizer that only records the gradients of its last step, by parameter name.
+final class GradientRecorder: Optimizer {
+    let parameters: [Parameter]
+    private(set) var stepCount = 0
+    private(set) var gradients: [String: [Float]] = [:]
+
+    init(parameters: [Parameter]) { self.parameters = parameters }
+
+    func step(learningRate: Double) {
+        for parameter in parameters { gradients[parameter.name] = parameter.tensor.grad?.toArray() }
+        stepCount += 1
+    }
+
+    func stateEntries() -> [(name: String, entry: SafeTensorsWriter.Entry)] { [] }
+    func loadState(from file: SafeTensorsFile) throws {}
+    var stateBytes: Int { 0 }
+}
+
 /// Records the progress it is told about, and asks for a stop at a given step.
 final class RecordingObserver: TrainingObserver {
     var steps: [Int] = []
