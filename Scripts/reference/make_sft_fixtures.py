@@ -7,7 +7,7 @@ Writes, under OUT_DIR (default Tests/FledgeRLTests/Fixtures/sft):
 - `model/`: a tiny random-init Qwen2 (float32, tied embeddings, q/k/v biases, non-square shapes) with
   the locally trained qwen2 tokenizer of the tokenizer fixtures and a ChatML chat template;
 - `<case>.jsonl`: the rows of each case (text; prompt/completion strings; messages; prompt/completion
-  as message lists), and `expected.json`: per case, the SFTConfig fields used and the `input_ids` and
+  as message lists; assistant-only losses through the template's `{% generation %}` marks), and `expected.json`: per case, the SFTConfig fields used and the `input_ids` and
   `labels` of every example after `SFTTrainer`'s dataset preparation (EOS appended, chat template,
   completion mask, truncation, fully masked examples dropped);
 - `step.safetensors` + the `step` entry of `expected.json`: one optimizer step of the prompt/completion
@@ -28,7 +28,10 @@ from safetensors.torch import save_file
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, Qwen2Config
 from trl import SFTConfig, SFTTrainer
 
-CHATML = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+# ChatML with transformers' `{% generation %}` marks around assistant replies (for assistant_only_loss).
+CHATML = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+          "{% if message['role'] == 'assistant' %}{% generation %}{{ message['content'] }}<|im_end|>{% endgeneration %}"
+          "{% else %}{{ message['content'] }}<|im_end|>{% endif %}\n"
           "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
 
 CASES = {
@@ -62,6 +65,14 @@ CASES = {
         {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"},
                       {"role": "assistant", "content": "4"}, {"role": "user", "content": "3+3?"},
                       {"role": "assistant", "content": "6"}]},
+    ]),
+    "messages_assistant_only": (dict(max_length=64, assistant_only_loss=True), [
+        {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"},
+                      {"role": "assistant", "content": "4"}, {"role": "user", "content": "3+3?"},
+                      {"role": "assistant", "content": "6, é"}]},
+    ]),
+    "conversational_prompt_completion_assistant_only": (dict(max_length=40, assistant_only_loss=True), [
+        {"prompt": [{"role": "user", "content": "Say hello"}], "completion": [{"role": "assistant", "content": "Hello!"}]},
     ]),
     "conversational_prompt_completion": (dict(max_length=40), [
         {"prompt": [{"role": "user", "content": "Say hello"}], "completion": [{"role": "assistant", "content": "Hello!"}]},

@@ -43,6 +43,23 @@ final class SFTDataErrorTests: TemporaryDirectoryTestCase {
         try assertError(long, config: config, contains: ["every example lost its trained tokens", "max_length 2"])
     }
 
+    func testAssistantOnlyLossNeedsConversationsAndGenerationMarks() throws {
+        var config = SFTConfig()
+        config.assistantOnlyLoss = true
+        try assertError(try writeLines([#"{"prompt": "p", "completion": "c"}"#], to: "strings.jsonl"), config: config,
+                        contains: ["assistant_only_loss is true", "prompt/completion rows"])
+        let chat = try writeLines([#"{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}"#],
+                                  to: "chat.jsonl")
+        var tokenizerConfig = try SFTFixtures.tokenizer().config
+        tokenizerConfig.chatTemplates = ["default": "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"]
+        let plain = try Tokenizer(json: [UInt8](Data(contentsOf: SFTFixtures.modelDirectory.appendingPathComponent("tokenizer.json"))),
+                                  path: "tokenizer.json", config: tokenizerConfig)
+        XCTAssertThrowsError(try SFTDataset(file: chat, tokenizer: plain, config: config)) { error in
+            XCTAssert("\(error)".contains("chat.jsonl:1:"), "\(error)")
+            XCTAssert("\(error)".contains("{% generation %}"), "\(error)")
+        }
+    }
+
     func testDatasetLocations() throws {
         XCTAssertThrowsError(try DatasetLocation.trainingFile(nil, split: "train")) { error in
             XCTAssert("\(error)".contains("dataset_name: is not set"), "\(error)")

@@ -5,12 +5,14 @@ import XCTest
 /// SFT against TRL's `SFTTrainer` (fixtures from `Scripts/reference/make_sft_fixtures.py`).
 final class SFTReferenceTests: XCTestCase {
     /// Every row shape tokenizes to TRL's `input_ids`, and the trained tokens are exactly TRL's
-    /// labels that are not -100 (EOS appended, chat template, completion mask, truncation, drops).
+    /// labels that are not -100 (EOS appended, chat template, completion mask, assistant mask from
+    /// `{% generation %}` marks, truncation, drops).
     func testDatasetPreparationMatchesTRL() throws {
         let expected = try SFTFixtures.expected()
         let tokenizer = try SFTFixtures.tokenizer()
         for name in ["text", "text_keep_end", "prompt_completion", "prompt_completion_all_tokens",
-                     "prompt_completion_truncated", "messages", "conversational_prompt_completion"] {
+                     "prompt_completion_truncated", "messages", "conversational_prompt_completion",
+                     "messages_assistant_only", "conversational_prompt_completion_assistant_only"] {
             let reference = try XCTUnwrap(expected[name], name)
             var config = SFTConfig()
             if case .object(let fields)? = reference["config"] {

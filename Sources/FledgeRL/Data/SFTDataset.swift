@@ -13,7 +13,7 @@ public struct SFTDataset: Sendable {
     public let droppedCount: Int
 
     /// Reads and tokenizes `file` with `config`'s `dataset_text_field`, `completion_only_loss`,
-    /// `max_length` and `truncation_mode`. Errors name the file and line of the row at fault.
+    /// `assistant_only_loss`, `max_length` and `truncation_mode`. Errors name the file and line of the row at fault.
     public init(file: URL, tokenizer: Tokenizer, config: SFTConfig) throws {
         self.file = file
         let lines = try JSONLinesFile(url: file)
@@ -30,12 +30,13 @@ public struct SFTDataset: Sendable {
             throw DatasetError(file: file.path, "completion_only_loss is true, but the rows are \(format.rawValue) rows "
                 + "without a prompt; use prompt/completion rows or remove completion_only_loss")
         }
-        if config.assistantOnlyLoss {
-            throw DatasetError(file: file.path, "assistant_only_loss is not implemented yet; use prompt/completion rows "
-                + "with completion_only_loss instead")
+        if config.assistantOnlyLoss && !format.isConversational {
+            throw DatasetError(file: file.path, "assistant_only_loss is true, but the rows are \(format.rawValue) rows; "
+                + "it needs conversations ('messages', or 'prompt'/'completion' as lists of messages)")
         }
         let encoder = SFTEncoder(tokenizer: tokenizer, completionOnlyLoss: config.completionOnlyLoss ?? format.hasPrompt,
-                                 maxLength: config.maxLength, truncationMode: config.truncationMode)
+                                 assistantOnlyLoss: config.assistantOnlyLoss, maxLength: config.maxLength,
+                                 truncationMode: config.truncationMode)
         var sequences: [SFTSequence] = []
         for (line, example) in examples {
             let sequence: SFTSequence
@@ -43,6 +44,8 @@ public struct SFTDataset: Sendable {
                 sequence = try encoder.encode(example)
             } catch let error as TemplateError {
                 throw DatasetError(file: file.path, line: line, "the chat template failed: \(error)")
+            } catch let error as DatasetError {
+                throw DatasetError(file: file.path, line: line, "\(error)")
             }
             if sequence.trained.contains(true) { sequences.append(sequence) }
         }

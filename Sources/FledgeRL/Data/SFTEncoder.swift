@@ -19,23 +19,29 @@ public struct SFTSequence: Equatable, Sendable {
 
 /// Tokenizes SFT rows as TRL's `SFTTrainer` prepares its dataset: EOS appended to plain text and
 /// string completions, chat templates for messages, the completion starting where the tokenized
-/// prompt and prompt+completion diverge, then truncation to `max_length`.
+/// prompt and prompt+completion diverge, assistant tokens from the template's `{% generation %}`
+/// marks, then truncation to `max_length`.
 public struct SFTEncoder {
     public let tokenizer: Tokenizer
     /// Train only on completion tokens of rows with a prompt.
     public let completionOnlyLoss: Bool
+    /// Train only on the assistant text of conversations (the template's `{% generation %}` blocks).
+    public let assistantOnlyLoss: Bool
     public let maxLength: Int?
     public let truncationMode: TruncationMode
 
-    public init(tokenizer: Tokenizer, completionOnlyLoss: Bool, maxLength: Int?, truncationMode: TruncationMode) {
+    public init(tokenizer: Tokenizer, completionOnlyLoss: Bool, assistantOnlyLoss: Bool, maxLength: Int?,
+                truncationMode: TruncationMode) {
         self.tokenizer = tokenizer
         self.completionOnlyLoss = completionOnlyLoss
+        self.assistantOnlyLoss = assistantOnlyLoss
         self.maxLength = maxLength
         self.truncationMode = truncationMode
     }
 
-    /// The tokenized, truncated example; a template that fails to render throws `TemplateError`,
-    /// and plain text without a tokenizer EOS token throws ``DatasetError``.
+    /// The tokenized, truncated example; a template that fails to render throws `TemplateError`;
+    /// plain text without a tokenizer EOS token, and assistant masks the template or tokenizer
+    /// cannot give, throw ``DatasetError`` (without a line; the caller adds it).
     public func encode(_ example: SFTExample) throws -> SFTSequence {
         let sequence: SFTSequence
         switch example {
@@ -47,14 +53,33 @@ public struct SFTEncoder {
             let ids = tokenizer.encode(prompt + (try endingWithEOS(completion)), addSpecialTokens: true)
             sequence = split(ids, promptIds: promptIds)
         case .conversation(let messages):
-            let ids = try tokenizer.applyChatTemplate(messages: messages).ids
-            sequence = SFTSequence(ids: ids, trained: Array(repeating: true, count: ids.count))
+            sequence = try conversation(messages)
         case let .conversationalPromptCompletion(prompt, completion):
             let promptIds = try tokenizer.applyChatTemplate(messages: prompt, addGenerationPrompt: true).ids
-            let ids = try tokenizer.applyChatTemplate(messages: prompt + completion).ids
-            sequence = split(ids, promptIds: promptIds)
+            let whole = try conversation(prompt + completion)
+            let completionPart = split(whole.ids, promptIds: promptIds)
+            sequence = SFTSequence(ids: whole.ids, trained: zip(whole.trained, completionPart.trained).map { $0 && $1 })
         }
         return truncated(sequence)
+    }
+
+    /// A conversation through the chat template, trained on every token or, with
+    /// `assistant_only_loss`, on the assistant tokens.
+    private func conversation(_ messages: [JSONValue]) throws -> SFTSequence {
+        guard assistantOnlyLoss else {
+            let ids = try tokenizer.applyChatTemplate(messages: messages).ids
+            return SFTSequence(ids: ids, trained: Array(repeating: true, count: ids.count))
+        }
+        let (ids, mask) = try tokenizer.applyChatTemplateMaskingAssistant(messages: messages)
+        guard let mask else {
+            throw DatasetError(file: "tokenizer.json", "assistant_only_loss needs tokens that spell the rendered text "
+                + "byte for byte (byte-level BPE); this tokenizer's normalizer or pre-tokenizer changes the text")
+        }
+        guard mask.contains(true) else {
+            throw DatasetError(file: "tokenizer_config.json", "assistant_only_loss is on, but the chat template marks no "
+                + "assistant text: it needs {% generation %} … {% endgeneration %} around assistant replies")
+        }
+        return SFTSequence(ids: ids, trained: mask)
     }
 
     /// Marks the completion: the tokens after the longest common prefix of the prompt's ids and the

@@ -20,6 +20,9 @@ public enum SFTExample: Equatable, Sendable {
 
         /// Whether rows of this format have a prompt that `completion_only_loss` can leave out.
         public var hasPrompt: Bool { self == .promptCompletion || self == .conversationalPromptCompletion }
+
+        /// Whether rows of this format are chats, rendered through the chat template.
+        public var isConversational: Bool { self == .conversation || self == .conversationalPromptCompletion }
     }
 
     public var format: Format {
