@@ -16,7 +16,6 @@ Writes, under OUT_DIR (default Tests/FledgeRLTests/Fixtures/sft):
   few weights after `backward()` of both.
 """
 import json
-import math
 import os
 import shutil
 import sys
@@ -27,6 +26,9 @@ from datasets import Dataset
 from safetensors.torch import save_file
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, Qwen2Config
 from trl import SFTConfig, SFTTrainer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_model_fixtures import randomize, write_tokenizer  # noqa: E402
 
 # ChatML with transformers' `{% generation %}` marks around assistant replies (for assistant_only_loss).
 CHATML = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
@@ -94,17 +96,7 @@ def make_model(path, tokenizer):
                          eos_token_id=eos, pad_token_id=pad)
     torch.manual_seed(11)
     model = AutoModelForCausalLM.from_config(config)
-    generator = torch.Generator().manual_seed(11)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith("norm.weight"):
-                p.copy_(1 + 0.2 * torch.randn(p.shape, generator=generator))
-            elif name.endswith("bias"):
-                p.copy_(0.3 * torch.randn(p.shape, generator=generator))
-            elif "embed_tokens" in name:
-                p.copy_(torch.randn(p.shape, generator=generator))
-            else:
-                p.copy_(1.2 / math.sqrt(p.shape[1]) * torch.randn(p.shape, generator=generator))
+    randomize(model, torch.Generator().manual_seed(11))
     model.save_pretrained(path)
     GenerationConfig(eos_token_id=eos, pad_token_id=pad).save_pretrained(path)
     return AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
@@ -123,12 +115,7 @@ def main():
     model_dir = os.path.join(out, "model")
     os.makedirs(model_dir)
     source = os.path.join(root, "Tests/FledgeLMTests/Fixtures/tokenizers/qwen2")
-    shutil.copy(os.path.join(source, "tokenizer.json"), model_dir)
-    with open(os.path.join(source, "tokenizer_config.json")) as f:
-        tokenizer_config = json.load(f)
-    tokenizer_config["chat_template"] = CHATML
-    with open(os.path.join(model_dir, "tokenizer_config.json"), "w") as f:
-        json.dump(tokenizer_config, f, indent=2)
+    write_tokenizer(source, model_dir, CHATML)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = make_model(model_dir, tokenizer)
 

@@ -15,11 +15,7 @@ final class TrainerCheckpointTests: TemporaryDirectoryTestCase {
 
         arguments.outputDir = directory.appendingPathComponent("resumed").path
         let first = try SFTRun(arguments: arguments)
-        let observer = RecordingObserver()
-        observer.stopAt = 5
-        observer.stopRequest = first.trainer.stopRequest
-        first.trainer.observer = observer
-        let stopped = try first.trainer.train()
+        let stopped = try first.trainUntilStopped(at: 5).outcome
         XCTAssertEqual(stopped.status, .stopped)
         XCTAssertEqual(stopped.state.globalStep, 5)
         XCTAssertEqual(stopped.lastCheckpoint?.lastPathComponent, "checkpoint-5")
@@ -76,12 +72,7 @@ final class TrainerCheckpointTests: TemporaryDirectoryTestCase {
         var arguments = Self.arguments(maxSteps: 8)
         arguments.saveSteps = 100
         arguments.outputDir = directory.path
-        let run = try SFTRun(arguments: arguments)
-        let observer = RecordingObserver()
-        observer.stopAt = 3
-        observer.stopRequest = run.trainer.stopRequest
-        run.trainer.observer = observer
-        let outcome = try run.trainer.train()
+        let (outcome, observer) = try SFTRun(arguments: arguments).trainUntilStopped(at: 3)
         XCTAssertEqual(outcome.status, .stopped)
         XCTAssertEqual(observer.steps, [1, 2, 3])
         XCTAssertEqual(observer.saved.map(\.lastPathComponent), ["checkpoint-3"])
@@ -191,6 +182,15 @@ struct SFTRun {
         weights = failSaveAtCall.map { FailingSave(model, failAtCall: $0) } ?? FullFineTune(model)
         optimizer = MomentumSGD(parameters: weights.trainableParameters, momentum: 0.9)
         trainer = try Trainer(algorithm: sft, model: weights, arguments: arguments, optimizer: optimizer)
+    }
+
+    /// Trains with a stop requested at the end of step `step`, as Ctrl-C would.
+    func trainUntilStopped(at step: Int) throws -> (outcome: TrainingOutcome, observer: RecordingObserver) {
+        let observer = RecordingObserver()
+        observer.stopAt = step
+        observer.stopRequest = trainer.stopRequest
+        trainer.observer = observer
+        return (try trainer.train(), observer)
     }
 }
 
