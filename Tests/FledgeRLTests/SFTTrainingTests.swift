@@ -66,4 +66,37 @@ final class SFTTrainingTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(losses.count, 8)
         XCTAssertLessThan(losses.last!, 0.25 * losses.first!)
     }
+
+    /// With `eval_strategy: steps`, evaluation records (`eval_loss`, `eval_entropy`) are logged every
+    /// `eval_steps` and at the end; `eval_loss` is the token-mean loss of the held-out rows.
+    func testEvaluationIsLoggedEveryEvalSteps() throws {
+        let model = try SFTFixtures.model()
+        let weights = FullFineTune(model)
+        let tokenizer = try SFTFixtures.tokenizer()
+        let dataset = try SFTDataset(file: SFTFixtures.directory.appendingPathComponent("prompt_completion.jsonl"),
+                                     tokenizer: tokenizer, config: SFTConfig())
+        let heldOut = Array(dataset.sequences.suffix(2))
+        var arguments = TrainingArguments()
+        arguments.maxSteps = 5
+        arguments.perDeviceTrainBatchSize = 2
+        arguments.evalStrategy = .steps
+        arguments.evalSteps = 2
+        arguments.saveStrategy = .no
+        arguments.outputDir = directory.path
+        let sft = try SFT(model: model, train: Array(dataset.sequences.prefix(4)), evaluation: heldOut, batchSize: 2,
+                          evaluationBatchSize: 2, dataSeed: 0)
+        let optimizer = MomentumSGD(parameters: weights.trainableParameters, momentum: 0)
+        let trainer = try Trainer(algorithm: sft, model: weights, arguments: arguments, optimizer: optimizer)
+        let records = try trainer.train().state.logHistory.filter { $0["eval_loss"] != nil }
+        XCTAssertEqual(records.map(\.step), [2, 4, 5])
+        XCTAssertEqual(records[0].values.map(\.name), ["epoch", "eval_entropy", "eval_loss"])
+        var sum = 0.0, count = 0
+        for row in heldOut {
+            let start = row.trained.firstIndex(of: true)!
+            let logProbs = model.tokenLogProbs([row.ids])[0]
+            for t in start..<row.ids.count { sum -= Double(logProbs[t - 1]) }
+            count += row.ids.count - start
+        }
+        XCTAssertEqual(records.last!["eval_loss"]!, sum / Double(count), accuracy: 1e-5 * sum / Double(count))
+    }
 }
