@@ -131,7 +131,8 @@ public final class LanguageModel: @unchecked Sendable {
     }
 
     /// log p(token t | tokens before t) for t = 1 … n−1 of each sequence (`temperature` divides
-    /// the logits first, as TRL does). Sequences are scored together as a left-padded batch.
+    /// the logits first, as TRL does). Sequences are scored together as a left-padded batch, for
+    /// inference: without autograd, so no dropout and nothing kept.
     public func tokenLogProbs(_ sequences: [[Int]], temperature: Float = 1) -> [[Float]] {
         guard let lmHead else { preconditionFailure("tokenLogProbs needs a causal LM; \(directory.path) is a classifier") }
         if config.rope.kind == .dynamic && sequences.count > 1 {
@@ -139,6 +140,10 @@ public final class LanguageModel: @unchecked Sendable {
             return sequences.flatMap { tokenLogProbs([$0], temperature: temperature) }
         }
         let batch = LeftPaddedBatch(sequences, padId: 0)
+        return Tensor.withoutGrad { tokenLogProbs(batch, sequences, lmHead: lmHead, temperature: temperature) }
+    }
+
+    private func tokenLogProbs(_ batch: LeftPaddedBatch, _ sequences: [[Int]], lmHead: Tensor, temperature: Float) -> [[Float]] {
         let hidden = hiddenStates(batch).reshaped([batch.rows * batch.length, config.hiddenSize])
         var rows: [Int] = [], targets: [Int] = []
         for (r, sequence) in sequences.enumerated() where sequence.count > 1 {
@@ -162,14 +167,15 @@ public final class LanguageModel: @unchecked Sendable {
     }
 
     /// The classifier's scores (`[numLabels]` logits) at the last token of each sequence — the
-    /// reward of a reward model. Sequences are scored together as a left-padded batch.
+    /// reward of a reward model. Sequences are scored together as a left-padded batch, without autograd.
     public func classify(_ sequences: [[Int]]) -> [[Float]] {
         guard let scoreHead else { preconditionFailure("classify needs a sequence classifier; \(directory.path) is a causal LM") }
         if config.rope.kind == .dynamic && sequences.count > 1 { return sequences.flatMap { classify([$0]) } }
         let batch = LeftPaddedBatch(sequences, padId: config.padTokenId ?? 0)
-        let hidden = hiddenStates(batch)
-        let last = hidden.slice(axis: 1, batch.length - 1..<batch.length).reshaped([batch.rows, config.hiddenSize])
-        let scores = scoreHead(last).toArray()
+        let scores = Tensor.withoutGrad {
+            let last = hiddenStates(batch).slice(axis: 1, batch.length - 1..<batch.length).reshaped([batch.rows, config.hiddenSize])
+            return scoreHead(last).toArray()
+        }
         return (0..<batch.rows).map { Array(scores[$0 * config.numLabels..<($0 + 1) * config.numLabels]) }
     }
 }
