@@ -55,7 +55,7 @@ extension LanguageModel {
         } else {
             modules = try selectedLinears(options)
         }
-        let values = try adapterTensors(in: file, for: modules, rank: options.r)
+        let values = try adapterTensors(in: file, for: modules, rank: loraOptions?.r ?? options.r)
         if loraOptions == nil { attachLoRA(options, to: modules) }
         for ((_, linear), (a, b)) in zip(modules, values) {
             let adapter = linear.adapter as! LoRAAdapter
