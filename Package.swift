@@ -39,6 +39,11 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "FledgeNNTests",
+            dependencies: ["FledgeNN"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
             name: "FledgeLMTests",
             dependencies: ["FledgeLM"],
             resources: [.copy("Fixtures")]
