@@ -21,9 +21,9 @@ extension LanguageModel {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var merged: [String: Tensor] = [:]
         if mergeAdapters {
-            for (module, adapter) in loraModules {
-                let weight = namedLinears.first { $0.0 == module }!.1.weight
-                merged[module + ".weight"] = Tensor.withoutGrad { weight + adapter.deltaWeight() }
+            for (module, linear) in namedLinears {
+                guard let adapter = linear.adapter as? LoRAAdapter else { continue }
+                merged[module + ".weight"] = Tensor.withoutGrad { linear.weight + adapter.deltaWeight() }
             }
         }
         let tensors = namedWeights.map { name, weight in (name: name, tensor: merged[name] ?? weight) }
