@@ -1,0 +1,104 @@
+import Foundation
+import FledgeLM
+import FledgeNN
+
+/// `fledge demo`: GRPO with LoRA on the shipped arithmetic model, with Unsloth's defaults and a
+/// correctness reward, evaluated on held-out problems before and after.
+public struct GRPODemo {
+    /// Held-out problems evaluated before and after training.
+    public static let heldOutCount = 200
+    /// Training prompts (disjoint from the held-out ones).
+    public static let trainCount = 3000
+
+    /// The demo's settings on top of Unsloth's defaults (TRL field names), as a config file would
+    /// hold them.
+    public static func configYAML(outputDirectory: String, steps: Int, seed: Int) -> String {
+        """
+        defaults: unsloth
+        output_dir: \(outputDirectory)
+        use_peft: true
+        lora_r: 16
+        lora_alpha: 32
+        lora_dropout: 0.0
+        lora_target_modules: all-linear
+        reward_funcs: [answer]
+        learning_rate: 0.002
+        max_steps: \(steps)
+        per_device_train_batch_size: 64
+        gradient_accumulation_steps: 1
+        num_generations: 8
+        max_completion_length: 6
+        logging_steps: 1
+        save_steps: \(steps)
+        seed: \(seed)
+        """
+    }
+
+    public let modelDirectory: URL
+    public let outputDirectory: URL
+    public let steps: Int
+    public let seed: Int
+
+    public init(modelDirectory: URL, outputDirectory: URL, steps: Int = 120, seed: Int = 3407) {
+        self.modelDirectory = modelDirectory
+        self.outputDirectory = outputDirectory
+        self.steps = steps
+        self.seed = seed
+    }
+
+    /// The outcome: evaluations before and after, and the finished run.
+    public struct Result {
+        public let before: DemoEvaluation
+        public let after: DemoEvaluation
+        public let outcome: TrainingOutcome
+    }
+
+    /// Evaluates, trains and evaluates again; `observer` sees the training's progress.
+    public func run(observer: (any TrainingObserver)? = nil, evaluated: ((String, DemoEvaluation) -> Void)? = nil) throws -> Result {
+        let resolution = ConfigResolver.resolve(
+            GRPOConfig.self,
+            try ConfigDocument(yaml: Self.configYAML(outputDirectory: outputDirectory.path, steps: steps, seed: seed), source: "demo"))
+        guard resolution.report.isUsable else { throw TrainingError.invalidSetting(ConfigReportRendering.text(of: resolution)) }
+        let config = resolution.config
+        let model = try LanguageModel(directory: modelDirectory)
+        let tokenizer = try Tokenizer(directory: modelDirectory.path)
+        let split = ArithmeticTask().split(seed: DemoBaseModel.splitSeed, train: Self.trainCount, heldOut: Self.heldOutCount)
+        let evaluationOptions = evaluationSampling(model: model, config: config)
+
+        let before = try DemoEvaluation(model: model, tokenizer: tokenizer, problems: split.heldOut, options: evaluationOptions)
+        evaluated?("before", before)
+
+        let run = config.run
+        try model.addLoRA(LoRAOptions(r: run.loraR, alpha: Double(run.loraAlpha), dropout: run.loraDropout,
+                                      targetModules: run.loraTargetModules ?? ["all-linear"], seed: UInt64(config.training.seed)))
+        let rows = split.train.map { problem in
+            PromptDataset.Row(prompt: .string(problem.prompt), promptIds: tokenizer.encode(problem.prompt, addSpecialTokens: true),
+                              columns: JSONObject([("answer", .string(problem.answer))]))
+        }
+        let dataset = PromptDataset(rows: rows, file: URL(fileURLWithPath: "(demo problems)"))
+        let algorithm = try GRPO(model: model, tokenizer: tokenizer, dataset: dataset,
+                                 rewards: try BuiltInRewards.make(config: config), config: config)
+        let optimizer = config.training.optim.make(parameters: model.trainableParameters, arguments: config.training)
+        let trainer = try Trainer(algorithm: algorithm, model: model, arguments: config.training, optimizer: optimizer)
+        trainer.observer = observer
+        trainer.resolvedConfig = resolution
+        let outcome = try trainer.train()
+
+        let after = try DemoEvaluation(model: model, tokenizer: tokenizer, problems: split.heldOut, options: evaluationOptions)
+        evaluated?("after", after)
+        return Result(before: before, after: after, outcome: outcome)
+    }
+
+    /// Sampling as GRPO samples (the config's temperature and length), with a fixed seed so that
+    /// before and after see the same random draws.
+    private func evaluationSampling(model: LanguageModel, config: GRPOConfig) -> SamplingOptions {
+        var options = SamplingOptions(model.generationConfig)
+        options.greedy = false
+        options.temperature = Float(config.generation.temperature)
+        options.topK = config.generation.topK ?? 0
+        options.topP = Float(config.generation.topP)
+        options.maxNewTokens = config.generation.maxCompletionLength
+        options.seed = UInt64(seed) &+ 17
+        return options
+    }
+}
