@@ -62,8 +62,8 @@ struct DemoMakeBaseModel: ParsableCommand {
         try DemoBaseModel.writeTrainingData(to: work.appendingPathComponent("train.jsonl"), examples: GRPODemo.trainCount)
         note("wrote \(work.path)/initial-model and \(work.path)/train.jsonl; training with \(config)")
         let display = ProgressDisplay()
-        let outcome = try DemoBaseModel.train(configFile: URL(fileURLWithPath: config), workDirectory: work, observer: display)
+        let outcome = try DemoBaseModel.train(configFile: URL(fileURLWithPath: config), observer: display)
         display.finish()
-        print("trained \(outcome.state.globalStep) steps; the model is in \(outcome.lastCheckpoint?.deletingLastPathComponent().path ?? work.path)")
+        print("trained \(outcome.state.globalStep) steps; the model is in the config's output_dir")
     }
 }
