@@ -28,8 +28,10 @@ struct DemoRun: ParsableCommand {
 
     @Option(help: "The base model directory (default: examples/demo/model).") var model: String?
     @Option(help: "Where the run goes (default: runs/demo-grpo).") var outputDir = "runs/demo-grpo"
-    @Option(help: "GRPO optimizer steps.") var steps = 120
+    @Option(help: "GRPO optimizer steps.") var steps = 250
     @Option(help: "The seed.") var seed = 3407
+    @Option(name: .customLong("set"), help: "Override a field of the demo's GRPO config, e.g. --set learning_rate=1e-3.")
+    var overrides: [String] = []
     @Flag(help: "End with one JSON line {before, after, run_dir} for scripts.") var json = false
 
     func run() throws {
@@ -38,7 +40,7 @@ struct DemoRun: ParsableCommand {
         try? FileManager.default.removeItem(at: output)
         note("GRPO demo: teaching \(modelDirectory.path) to add better, with a correctness reward.")
         let display = ProgressDisplay()
-        let demo = GRPODemo(modelDirectory: modelDirectory, outputDirectory: output, steps: steps, seed: seed)
+        let demo = GRPODemo(modelDirectory: modelDirectory, outputDirectory: output, steps: steps, seed: seed, overrides: overrides)
         let result = try demo.run(observer: display) { stage, evaluation in
             note(String(format: "held-out accuracy %@ training: %.1f%%", stage, evaluation.accuracy * 100))
         }

@@ -37,10 +37,24 @@ public enum DemoBaseModel {
         try CharacterTokenizerFile.write(alphabet: ArithmeticTask.alphabet, to: directory)
     }
 
-    /// Writes the SFT training set (`prompt`/`completion` rows) of the split to `file`.
-    public static func writeTrainingData(to file: URL, examples: Int) throws {
+    /// The share of SFT answers that are wrong on purpose.
+    public static let noisyAnswerShare = 0.25
+
+    /// Writes the SFT training set (`prompt`/`completion` rows) of the split to `file`. Like most
+    /// real data it is noisy: about a third of the answers are off by 1 to 10 (drawn with `seed`),
+    /// so the model learns to put only part of its probability on the right sum — the room RL has
+    /// to improve, since a correctness reward teaches it which of its answers to keep.
+    public static func writeTrainingData(to file: URL, examples: Int, seed: UInt64 = 7) throws {
         let split = ArithmeticTask().split(seed: splitSeed, train: examples, heldOut: GRPODemo.heldOutCount)
-        let lines = split.train.map { "{\"prompt\": \"\($0.prompt)\", \"completion\": \"\($0.answer)\"}" }
+        var generator = SeededGenerator(seed: seed)
+        let lines = split.train.map { problem in
+            var answer = Int(problem.answer)!
+            if Double(generator.nextUnitFloat()) < noisyAnswerShare {
+                let offset = Int.random(in: 1...10, using: &generator)
+                answer = Bool.random(using: &generator) || answer < offset ? answer + offset : answer - offset
+            }
+            return "{\"prompt\": \"\(problem.prompt)\", \"completion\": \"\(answer)\"}"
+        }
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
     }

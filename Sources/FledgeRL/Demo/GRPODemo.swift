@@ -8,7 +8,7 @@ public struct GRPODemo {
     /// Held-out problems evaluated before and after training.
     public static let heldOutCount = 200
     /// Training prompts (disjoint from the held-out ones).
-    public static let trainCount = 3000
+    public static let trainCount = 4850
 
     /// The demo's settings on top of Unsloth's defaults (TRL field names), as a config file would
     /// hold them.
@@ -22,9 +22,9 @@ public struct GRPODemo {
         lora_dropout: 0.0
         lora_target_modules: all-linear
         reward_funcs: [answer]
-        learning_rate: 0.002
+        learning_rate: 0.004
         max_steps: \(steps)
-        per_device_train_batch_size: 64
+        per_device_train_batch_size: 256
         gradient_accumulation_steps: 1
         num_generations: 8
         max_completion_length: 6
@@ -39,8 +39,12 @@ public struct GRPODemo {
     public let steps: Int
     public let seed: Int
 
-    public init(modelDirectory: URL, outputDirectory: URL, steps: Int = 120, seed: Int = 3407) {
+    /// Config fields set on top of the demo's (`name=value`, as `--set` takes them).
+    public let overrides: [String]
+
+    public init(modelDirectory: URL, outputDirectory: URL, steps: Int = 250, seed: Int = 3407, overrides: [String] = []) {
         self.modelDirectory = modelDirectory
+        self.overrides = overrides
         self.outputDirectory = outputDirectory
         self.steps = steps
         self.seed = seed
@@ -57,7 +61,8 @@ public struct GRPODemo {
     public func run(observer: (any TrainingObserver)? = nil, evaluated: ((String, DemoEvaluation) -> Void)? = nil) throws -> Result {
         let resolution = ConfigResolver.resolve(
             GRPOConfig.self,
-            try ConfigDocument(yaml: Self.configYAML(outputDirectory: outputDirectory.path, steps: steps, seed: seed), source: "demo"))
+            try ConfigDocument(yaml: Self.configYAML(outputDirectory: outputDirectory.path, steps: steps, seed: seed), source: "demo"),
+            options: ConfigOptions(overrides: try ConfigDocument(overrides: overrides)))
         guard resolution.report.isUsable else { throw TrainingError.invalidSetting(ConfigReportRendering.text(of: resolution)) }
         let config = resolution.config
         let model = try LanguageModel(directory: modelDirectory)
