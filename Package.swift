@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "FledgeNN", targets: ["FledgeNN"]),
         .library(name: "FledgeLM", targets: ["FledgeLM"]),
         .library(name: "FledgeRL", targets: ["FledgeRL"]),
+        .library(name: "FledgePlot", targets: ["FledgePlot"]),
         .executable(name: "fledge", targets: ["FledgeCLI"]),
     ],
     dependencies: [
@@ -24,16 +25,22 @@ let package = Package(
             name: "FledgeRL",
             dependencies: ["FledgeLM", "FledgeNN", "FledgeTensor", .product(name: "Yams", package: "Yams")]
         ),
+        .target(name: "FledgePlot"),
         .executableTarget(
             name: "FledgeCLI",
             dependencies: [
-                "FledgeRL", "FledgeLM", "FledgeNN", "FledgeTensor",
+                "FledgeRL", "FledgeLM", "FledgeNN", "FledgeTensor", "FledgePlot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "FledgeTensorTests",
             dependencies: ["FledgeTensor"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "FledgeNNTests",
+            dependencies: ["FledgeNN"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
@@ -45,6 +52,10 @@ let package = Package(
             name: "FledgeRLTests",
             dependencies: ["FledgeRL"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "FledgePlotTests",
+            dependencies: ["FledgePlot"]
         ),
     ],
     swiftLanguageModes: [.v6]

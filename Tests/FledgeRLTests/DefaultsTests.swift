@@ -94,28 +94,3 @@ final class DefaultsTests: XCTestCase {
         }
     }
 }
-
-/// A JSON value of the fixture, read into a ``ConfigValue``.
-private struct JSONScalar: Decodable {
-    let value: ConfigValue
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            value = .null
-        } else if let bool = try? container.decode(Bool.self) {
-            value = .bool(bool)
-        } else if let int = try? container.decode(Int.self) {
-            value = .int(int)
-        } else if let double = try? container.decode(Double.self) {
-            value = .double(double)
-        } else if let string = try? container.decode(String.self) {
-            value = .string(string)
-        } else if let list = try? container.decode([JSONScalar].self) {
-            value = .list(list.map(\.value))
-        } else {
-            value = .map(try container.decode([String: JSONScalar].self).sorted { $0.key < $1.key }
-                .map { ConfigEntry(key: $0.key, value: $0.value.value) })
-        }
-    }
-}

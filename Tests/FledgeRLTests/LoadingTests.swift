@@ -36,8 +36,8 @@ final class LoadingTests: XCTestCase {
             bf16: true
             vllm_mode: colocate
             report_to: wandb
-            delta: null
-            top_entropy_quantile: 0.2
+            sync_ref_model: false
+            entropy_coef: 0.2
             label_smoothing: 0.1
             """)
         assertMessages(resolved.report, [
@@ -48,8 +48,8 @@ final class LoadingTests: XCTestCase {
             .note("bf16", "not applicable: Fledge computes in float32"),
             .note("vllm_mode", "no vLLM"),
             .note("report_to", "no Hub or tracker"),
-            .note("delta", "not applicable at TRL's default"),
-            .error("top_entropy_quantile", "Fledge does not implement high-entropy token masking; remove the field or set it to 1.0"),
+            .note("sync_ref_model", "not applicable at TRL's default"),
+            .error("entropy_coef", "Fledge does not implement the entropy bonus; remove the field or set it to 0.0"),
             .error("label_smoothing", "is a DPOConfig field, not a GRPOConfig field (check with --trainer dpo)"),
         ], "classification")
         XCTAssertNil(NearestName.suggestion(for: "zzzzzzzz", among: ["learning_rate"]))

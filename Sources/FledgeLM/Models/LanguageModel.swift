@@ -11,17 +11,22 @@ public final class LanguageModel: @unchecked Sendable {
     public let family: ModelFamily
     let decoder: Decoder
     /// The output projection `[vocab, hidden]` (the embedding when tied); nil for a classifier.
-    public let lmHead: Tensor?
+    public internal(set) var lmHead: Tensor?
+    /// The options the attached LoRA adapters were made with; nil without adapters.
+    public internal(set) var loraOptions: LoRAOptions?
     /// The classification head `[numLabels, hidden]`; nil for a causal LM.
     public let scoreHead: Linear?
     /// Sampling defaults and EOS ids from generation_config.json (or config.json).
     public let generationConfig: GenerationConfig
+    /// The text of config.json (written again by `saveModel`).
+    let configData: Data
 
     /// Loads `directory` (config.json, model.safetensors or shards, generation_config.json).
     /// float16 and bfloat16 weights are converted to float32; float32 ones are memory-mapped.
     public convenience init(directory: URL) throws {
         let config = try ModelConfig(directory: directory)
-        try self.init(directory: directory, config: config, checkpoint: Checkpoint(directory: directory),
+        let configData = try Data(contentsOf: directory.appendingPathComponent("config.json"))
+        try self.init(directory: directory, config: config, configData: configData, checkpoint: Checkpoint(directory: directory),
                       generationConfig: { try GenerationConfig(directory: directory, config: config) })
     }
 
@@ -30,14 +35,16 @@ public final class LanguageModel: @unchecked Sendable {
     public convenience init(configJSON: [String: Any], weights: [String: Tensor]) throws {
         let config = try ModelConfig(reader: ConfigReader(file: "config", object: configJSON))
         try self.init(directory: URL(fileURLWithPath: "(in memory)"), config: config,
+                      configData: JSONSerialization.data(withJSONObject: configJSON, options: [.sortedKeys]),
                       checkpoint: Checkpoint(tensors: weights, description: "(in memory)"),
                       generationConfig: { GenerationConfig(eosTokenIds: config.eosTokenIds, padTokenId: config.padTokenId) })
     }
 
-    private init(directory: URL, config: ModelConfig, checkpoint: Checkpoint,
+    private init(directory: URL, config: ModelConfig, configData: Data, checkpoint: Checkpoint,
                  generationConfig: () throws -> GenerationConfig) throws {
         self.directory = directory
         self.config = config
+        self.configData = configData
         family = ModelFamilies.family(for: config.modelType)!
         decoder = try Decoder(checkpoint, config: config, family: family)
         if config.isSequenceClassifier {
@@ -85,31 +92,25 @@ public final class LanguageModel: @unchecked Sendable {
         return result
     }
 
-    /// Every weight tensor by its checkpoint name (for optimizers, adapters and saving).
+    /// Every weight tensor by its checkpoint name (for optimizers, adapters and saving); a tied
+    /// output head is the embedding and appears once, as `model.embed_tokens.weight`.
     public var namedWeights: [(String, Tensor)] {
         var result: [(String, Tensor)] = [("model.embed_tokens.weight", decoder.embedding.weight)]
         for (i, layer) in decoder.layers.enumerated() {
-            let p = "model.layers.\(i)"
-            let linears: [(String, Linear)] = [
-                ("self_attn.q_proj", layer.qProj), ("self_attn.k_proj", layer.kProj), ("self_attn.v_proj", layer.vProj),
-                ("self_attn.o_proj", layer.oProj), ("mlp.gate_proj", layer.gateProj), ("mlp.up_proj", layer.upProj),
-                ("mlp.down_proj", layer.downProj),
-            ]
-            for (name, linear) in linears {
-                result.append(("\(p).\(name).weight", linear.weight))
-                if let bias = linear.bias { result.append(("\(p).\(name).bias", bias)) }
-            }
-            result.append(("\(p).input_layernorm.weight", layer.inputNorm.weight))
-            result.append(("\(p).post_attention_layernorm.weight", layer.postAttentionNorm.weight))
-            if let q = layer.qNorm, let k = layer.kNorm {
-                result.append(("\(p).self_attn.q_norm.weight", q.weight))
-                result.append(("\(p).self_attn.k_norm.weight", k.weight))
-            }
+            result += layer.namedWeights.map { ("model.layers.\(i).\($0.0)", $0.1) }
         }
         result.append(("model.norm.weight", decoder.norm.weight))
         if let scoreHead { result.append(("score.weight", scoreHead.weight)) }
         if let lmHead, !config.tieWordEmbeddings { result.append(("lm_head.weight", lmHead)) }
         return result
+    }
+
+    /// Whether training passes keep only each decoder layer's input and recompute the layer in
+    /// backward (gradient checkpointing): activation memory of one layer instead of all, for
+    /// about one more forward pass of compute. Gradients are the same either way.
+    public var gradientCheckpointing: Bool {
+        get { decoder.gradientCheckpointing }
+        set { decoder.gradientCheckpointing = newValue }
     }
 
     func rotaryState() -> RotaryState {
@@ -130,7 +131,8 @@ public final class LanguageModel: @unchecked Sendable {
     }
 
     /// log p(token t | tokens before t) for t = 1 … n−1 of each sequence (`temperature` divides
-    /// the logits first, as TRL does). Sequences are scored together as a left-padded batch.
+    /// the logits first, as TRL does). Sequences are scored together as a left-padded batch, for
+    /// inference: without autograd, so no dropout and nothing kept.
     public func tokenLogProbs(_ sequences: [[Int]], temperature: Float = 1) -> [[Float]] {
         guard let lmHead else { preconditionFailure("tokenLogProbs needs a causal LM; \(directory.path) is a classifier") }
         if config.rope.kind == .dynamic && sequences.count > 1 {
@@ -138,6 +140,10 @@ public final class LanguageModel: @unchecked Sendable {
             return sequences.flatMap { tokenLogProbs([$0], temperature: temperature) }
         }
         let batch = LeftPaddedBatch(sequences, padId: 0)
+        return Tensor.withoutGrad { tokenLogProbs(batch, sequences, lmHead: lmHead, temperature: temperature) }
+    }
+
+    private func tokenLogProbs(_ batch: LeftPaddedBatch, _ sequences: [[Int]], lmHead: Tensor, temperature: Float) -> [[Float]] {
         let hidden = hiddenStates(batch).reshaped([batch.rows * batch.length, config.hiddenSize])
         var rows: [Int] = [], targets: [Int] = []
         for (r, sequence) in sequences.enumerated() where sequence.count > 1 {
@@ -161,14 +167,15 @@ public final class LanguageModel: @unchecked Sendable {
     }
 
     /// The classifier's scores (`[numLabels]` logits) at the last token of each sequence — the
-    /// reward of a reward model. Sequences are scored together as a left-padded batch.
+    /// reward of a reward model. Sequences are scored together as a left-padded batch, without autograd.
     public func classify(_ sequences: [[Int]]) -> [[Float]] {
         guard let scoreHead else { preconditionFailure("classify needs a sequence classifier; \(directory.path) is a causal LM") }
         if config.rope.kind == .dynamic && sequences.count > 1 { return sequences.flatMap { classify([$0]) } }
         let batch = LeftPaddedBatch(sequences, padId: config.padTokenId ?? 0)
-        let hidden = hiddenStates(batch)
-        let last = hidden.slice(axis: 1, batch.length - 1..<batch.length).reshaped([batch.rows, config.hiddenSize])
-        let scores = scoreHead(last).toArray()
+        let scores = Tensor.withoutGrad {
+            let last = hiddenStates(batch).slice(axis: 1, batch.length - 1..<batch.length).reshaped([batch.rows, config.hiddenSize])
+            return scoreHead(last).toArray()
+        }
         return (0..<batch.rows).map { Array(scores[$0 * config.numLabels..<($0 + 1) * config.numLabels]) }
     }
 }

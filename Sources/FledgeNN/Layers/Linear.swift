@@ -12,7 +12,7 @@ public final class Linear: @unchecked Sendable {
     public var weight: Tensor
     /// `[outFeatures]`, or nil for a layer without bias.
     public var bias: Tensor?
-    /// An extra term added to the output (a LoRA adapter), or nil.
+    /// An extra term added to the output while it `isEnabled` (a LoRA adapter), or nil.
     public var adapter: (any LinearAdapter)?
 
     public init(weight: Tensor, bias: Tensor? = nil) {
@@ -29,12 +29,16 @@ public final class Linear: @unchecked Sendable {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         var y = x.matmul(weight.transposed())
         if let bias { y = y + bias }
-        if let adapter { y = y + adapter.delta(x) }
+        if let adapter, adapter.isEnabled { y = y + adapter.delta(x) }
         return y
     }
 }
 
 /// Something added to a `Linear` layer's output as a function of its input (LoRA: `B·A·x·scale`).
 public protocol LinearAdapter: AnyObject, Sendable {
+    /// Whether the layer adds `delta` now; switching it off gives the base layer back without a
+    /// second copy of its weights.
+    var isEnabled: Bool { get }
+    /// The term added to the base output for input `x [..., inFeatures]`: `[..., outFeatures]`.
     func delta(_ x: Tensor) -> Tensor
 }

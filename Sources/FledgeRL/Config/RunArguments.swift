@@ -19,10 +19,13 @@ public struct RunArguments: Equatable, Sendable {
     public var loraDropout = 0.05
     /// Module names that get adapters, or `all-linear`; `null` means the architecture's default.
     public var loraTargetModules: [String]? = nil
-    /// Names of built-in reward functions (or the names a reward command reports).
+    /// Built-in reward functions by name, with an optional argument after a colon (`answer`,
+    /// `answer:solution`, `format`, `length:200`, `soft_overlong:128`, `model:PATH`; see `BuiltInRewards`).
     public var rewardFuncs: [String]? = nil
-    /// A shell command that scores completions (Fledge's own reward setting).
+    /// A shell command that scores completions, one JSON line in and one out (see `RewardCommand`).
     public var rewardCommand: String? = nil
+    /// Seconds `reward_command` may take to answer one line.
+    public var rewardCommandTimeout = 60.0
 
     /// TRL's script defaults.
     public init() {}
@@ -41,6 +44,7 @@ public struct RunArguments: Equatable, Sendable {
             ConfigField("lora_target_modules", \.loraTargetModules),
             ConfigField("reward_funcs", \.rewardFuncs),
             ConfigField("reward_command", \.rewardCommand),
+            ConfigField("reward_command_timeout", \.rewardCommandTimeout),
         ]
     }
 }

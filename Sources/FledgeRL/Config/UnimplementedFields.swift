@@ -10,20 +10,12 @@ enum UnimplementedFields {
     static func entry(for name: String) -> Entry? { entries[name] }
 
     private static let entries: [String: Entry] = [
-        "delta": Entry(defaultValue: .null, feature: "two-sided clipping (INTELLECT-2)"),
-        "top_entropy_quantile": Entry(defaultValue: .double(1.0), feature: "high-entropy token masking"),
         "entropy_coef": Entry(defaultValue: .double(0.0), feature: "the entropy bonus"),
         "use_adaptive_entropy": Entry(defaultValue: .bool(false), feature: "adaptive entropy control"),
         "entropy_coef_min": Entry(defaultValue: .double(0.0), feature: "adaptive entropy control"),
         "entropy_coef_max": Entry(defaultValue: .double(1.0), feature: "adaptive entropy control"),
         "entropy_coef_delta": Entry(defaultValue: .double(0.005), feature: "adaptive entropy control"),
         "entropy_target": Entry(defaultValue: .double(0.2), feature: "adaptive entropy control"),
-        "sapo_temperature_neg": Entry(defaultValue: .double(1.05), feature: "the SAPO loss"),
-        "sapo_temperature_pos": Entry(defaultValue: .double(1.0), feature: "the SAPO loss"),
-        "vespo_k_pos": Entry(defaultValue: .double(2.0), feature: "the VESPO loss"),
-        "vespo_lambda_pos": Entry(defaultValue: .double(3.0), feature: "the VESPO loss"),
-        "vespo_k_neg": Entry(defaultValue: .double(3.0), feature: "the VESPO loss"),
-        "vespo_lambda_neg": Entry(defaultValue: .double(2.0), feature: "the VESPO loss"),
         "off_policy_mask_threshold": Entry(defaultValue: .null, feature: "off-policy sequence masking"),
         "multi_objective_aggregation": Entry(
             defaultValue: .string("sum_then_normalize"), feature: "other reward aggregations (GDPO)"),

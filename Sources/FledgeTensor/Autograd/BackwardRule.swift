@@ -29,6 +29,7 @@ enum BackwardRule {
     case swiGLU(gate: Tensor, up: Tensor)
     case attention(AttentionGeometry, q: Tensor, k: Tensor, v: Tensor, out: Tensor, logSumExp: Tensor)
     case selectiveLogSoftmax(LogSoftmaxChunks, hidden: Tensor, weight: Tensor, targets: [Int], saved: Tensor, expectation: Tensor?)
+    case checkpoint(CheckpointedSegment)
 
     /// The op's name, for error messages.
     var name: String { "\(self)".prefix { $0 != "(" }.description }
@@ -114,6 +115,8 @@ enum BackwardRule {
         case .selectiveLogSoftmax(let plan, let hidden, let weight, let targets, let saved, let expectation):
             return SelectiveLogSoftmaxKernel.backward(plan, grad: g, hidden: hidden, weight: weight, targets: targets,
                                                       saved: saved, expectation: expectation, needed: needed)
+        case .checkpoint(let segment):
+            return segment.inputGradients(g, needed: needed)
         }
     }
 

@@ -95,6 +95,17 @@ public final class Tensor: @unchecked Sendable {
     /// Whether no other tensor shares this tensor's memory.
     func hasExclusiveStorage() -> Bool { isKnownUniquelyReferenced(&storage) }
 
+    /// Whether the elements live in memory the engine borrows rather than owns: the private,
+    /// copy-on-write mapping of a safetensors file (float32 weights loaded from a checkpoint).
+    public var isMemoryMapped: Bool { storage.isBorrowed }
+
+    /// A contiguous copy in newly allocated memory, with no autograd history.
+    public func copied() -> Tensor {
+        let copy = Tensor(uninitializedShape: shape)
+        copyElements(into: copy.pointer)
+        return copy
+    }
+
     /// A new tensor object sharing this storage, with no autograd history.
     public func detached() -> Tensor {
         Tensor(storage: storage, shape: shape, strides: strides, offset: offset)

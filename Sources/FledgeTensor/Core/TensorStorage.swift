@@ -64,6 +64,9 @@ final class TensorStorage: @unchecked Sendable {
         self.owner = owner
     }
 
+    /// Whether the memory belongs to another object (a memory-mapped file) rather than to this storage.
+    var isBorrowed: Bool { owner != nil }
+
     deinit {
         if owner == nil {
             MemoryStats.freed(max(count, 1) * MemoryLayout<Float>.stride)

@@ -44,4 +44,60 @@ extension ConfigCheck where Config == GRPOConfig {
                     + "loss_type: grpo to reproduce GSPO")
         }
     }
+
+    /// LUSPO is meant for sequence-level ratios and VESPO forms its own sequence weight (TRL warns likewise).
+    static var importanceLevelForLUSPOAndVESPO: ConfigCheck {
+        ConfigCheck { resolution in
+            let level = resolution.config.importanceSamplingLevel
+            switch resolution.config.lossType {
+            case .luspo where level != .sequence:
+                resolution.warn(
+                    \.importanceSamplingLevel,
+                    "the 'luspo' loss follows its paper with importance_sampling_level: sequence")
+            case .vespo where level != .token:
+                resolution.warn(
+                    \.importanceSamplingLevel,
+                    "VESPO computes sequence-level weights itself; keep importance_sampling_level: token")
+            default: break
+            }
+        }
+    }
+
+    /// `top_entropy_quantile` is a fraction of tokens.
+    static var topEntropyQuantile: ConfigCheck {
+        ConfigCheck { resolution in
+            guard !(0...1).contains(resolution.config.topEntropyQuantile) else { return }
+            resolution.fail(
+                \.topEntropyQuantile,
+                "set a fraction between 0 and 1 (the share of highest-entropy tokens kept in the loss; 1 keeps all)")
+        }
+    }
+
+    /// SAPO divides by its gate temperatures.
+    static var sapoTemperatures: ConfigCheck {
+        ConfigCheck { resolution in
+            for keyPath in [\GRPOConfig.sapoTemperaturePos, \GRPOConfig.sapoTemperatureNeg]
+            where resolution.config[keyPath: keyPath] <= 0 {
+                resolution.fail(keyPath, "set a positive temperature (the SAPO gate divides by it)")
+            }
+        }
+    }
+
+    /// CISPO reads `epsilon_high` as an absolute cap on the importance weight, and `delta` should sit
+    /// above the upper clip bound.
+    static var cispoCap: ConfigCheck {
+        ConfigCheck { resolution in
+            let config = resolution.config
+            if config.lossType == .cispo, !resolution.isExplicit(\.generation.epsilonHigh) {
+                resolution.warn(
+                    \.generation.epsilonHigh,
+                    "CISPO caps the importance weight at epsilon_high itself (not 1 + epsilon_high); its paper "
+                        + "uses 5.0, while the default (epsilon) scales every update down")
+            }
+            if let delta = config.delta, delta <= 1 + (config.generation.epsilonHigh ?? config.generation.epsilon) {
+                resolution.warn(\.delta, "delta caps the ratio below the upper clip bound 1 + epsilon_high; "
+                    + "two-sided GRPO uses a delta above it (INTELLECT-2: 4)")
+            }
+        }
+    }
 }

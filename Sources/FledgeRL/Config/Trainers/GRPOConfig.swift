@@ -13,6 +13,22 @@ public struct GRPOConfig: GroupSamplingConfig {
     public var importanceSamplingLevel = ImportanceSamplingLevel.token
     /// Use the importance-weighted (unbiased under off-policy data) KL estimate.
     public var useBiasCorrectionKL = true
+    /// Cap on the unclipped ratio (two-sided GRPO, INTELLECT-2); `null` disables it.
+    public var delta: Double? = nil
+    /// Keep in the policy loss only this top fraction of tokens by entropy (1 keeps every token).
+    public var topEntropyQuantile = 1.0
+    /// SAPO gate temperature for tokens with a non-positive advantage.
+    public var sapoTemperatureNeg = 1.05
+    /// SAPO gate temperature for tokens with a positive advantage.
+    public var sapoTemperaturePos = 1.0
+    /// VESPO's exponent k for non-negative advantages.
+    public var vespoKPos = 2.0
+    /// VESPO's rate λ for non-negative advantages.
+    public var vespoLambdaPos = 3.0
+    /// VESPO's exponent k for negative advantages.
+    public var vespoKNeg = 3.0
+    /// VESPO's rate λ for negative advantages.
+    public var vespoLambdaNeg = 2.0
 
     /// TRL's current defaults.
     public init() {
@@ -42,6 +58,14 @@ public struct GRPOConfig: GroupSamplingConfig {
             ConfigField("scale_rewards", \.scaleRewards),
             ConfigField("importance_sampling_level", \.importanceSamplingLevel),
             ConfigField("use_bias_correction_kl", \.useBiasCorrectionKL),
+            ConfigField("delta", \.delta),
+            ConfigField("top_entropy_quantile", \.topEntropyQuantile),
+            ConfigField("sapo_temperature_neg", \.sapoTemperatureNeg),
+            ConfigField("sapo_temperature_pos", \.sapoTemperaturePos),
+            ConfigField("vespo_k_pos", \.vespoKPos),
+            ConfigField("vespo_lambda_pos", \.vespoLambdaPos),
+            ConfigField("vespo_k_neg", \.vespoKNeg),
+            ConfigField("vespo_lambda_neg", \.vespoLambdaNeg),
         ]
     }
 
@@ -49,19 +73,33 @@ public struct GRPOConfig: GroupSamplingConfig {
         [
             .temperature(\.generation.temperature), .autoFindBatchSize,
             .batchGeometry(unslothFix: true), .lossTypeDefaultsForDrGRPO, .dapo, .epsilonHigh,
-            .sequenceLevelWithTokenSum,
+            .sequenceLevelWithTokenSum, .importanceLevelForLUSPOAndVESPO, .topEntropyQuantile, .sapoTemperatures,
+            .cispoCap,
         ]
     }
 }
 
-/// GRPO loss aggregations Fledge implements (TRL's names).
+/// GRPO's loss variants (TRL's names): how the per-token loss is formed and aggregated.
 public enum GRPOLossType: String, ConfigChoice, Sendable {
-    case grpo, bnpo
+    /// PPO clipping; mean over sequences of each sequence's token mean.
+    case grpo
+    /// PPO clipping; token mean over the micro-batch.
+    case bnpo
+    /// PPO clipping; token sum over (rows × `max_completion_length`).
     case drGRPO = "dr_grpo"
+    /// PPO clipping; token sum over the active tokens of the whole generation batch.
     case dapo
+    /// A capped, detached importance weight times the log-probability; aggregated as `dapo`.
+    case cispo
+    /// A smooth sigmoid gate instead of clipping; aggregated as `grpo`.
+    case sapo
+    /// PPO clipping; each sequence's token sum, averaged over sequences (length-weighted GSPO).
+    case luspo
+    /// A detached Gamma-shaped sequence weight times the log-probability; aggregated as `dapo`.
+    case vespo
 
-    /// Whether the loss sums per-token terms over the batch (so a sequence weighs by its length).
-    public var sumsTokens: Bool { self != .grpo }
+    /// Whether TRL warns that sequence-level ratios with this loss weight sequences by their length.
+    public var sumsTokens: Bool { [.bnpo, .drGRPO, .dapo, .cispo].contains(self) }
 }
 
 /// How GRPO scales advantages; TRL's old booleans read as `true` → `group`, `false` → `none`.

@@ -1,0 +1,96 @@
+import Foundation
+import FledgeNN
+import FledgeTensor
+
+extension LanguageModel {
+    /// The file name of an adapter's tensors in a PEFT adapter directory.
+    static let adapterWeightsFileName = "adapter_model.safetensors"
+    /// The prefix of PEFT's saved keys: the `PeftModel`'s `base_model.model.` before the module name.
+    static let peftKeyPrefix = "base_model.model."
+
+    /// Writes the attached adapters as PEFT's `save_pretrained` does, into `directory` (created
+    /// if needed): `adapter_config.json` and `adapter_model.safetensors` with float32 tensors
+    /// `base_model.model.<module>.lora_A.weight` `[r, in]` and `….lora_B.weight` `[out, r]`.
+    /// `PeftModel.from_pretrained(base, directory)` loads it onto the same base model.
+    public func saveAdapter(to directory: URL) throws {
+        guard let options = loraOptions else { throw AdapterError.noAdapters(operation: "saveAdapter") }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var tensors: [(name: String, tensor: Tensor)] = []
+        for (module, adapter) in loraModules {
+            tensors.append((Self.peftKeyPrefix + module + ".lora_A.weight", adapter.a))
+            tensors.append((Self.peftKeyPrefix + module + ".lora_B.weight", adapter.b))
+        }
+        try SafeTensorsWriter.write(tensors, metadata: ["format": "pt"],
+                                    to: directory.appendingPathComponent(Self.adapterWeightsFileName))
+        let baseModel = FileManager.default.fileExists(atPath: self.directory.path) ? self.directory.path : nil
+        let json = PEFTAdapterConfig.json(options, baseModel: baseModel, taskType: isClassifier ? "SEQ_CLS" : "CAUSAL_LM")
+        try Data((json + "\n").utf8).write(to: directory.appendingPathComponent(PEFTAdapterConfig.fileName), options: .atomic)
+    }
+
+    /// Loads a PEFT LoRA adapter directory (`adapter_config.json` and `adapter_model.safetensors`):
+    /// without adapters, attaches them as the config says (freezing the base); with adapters,
+    /// replaces their values (the config's rank and scaling must then agree with them). Every
+    /// tensor must belong to an adapted module and have its shape, and every adapted module
+    /// needs its two tensors; otherwise the error names the key and the shapes, and the model is
+    /// left as it was.
+    public func loadAdapter(from directory: URL) throws {
+        let configPath = directory.appendingPathComponent(PEFTAdapterConfig.fileName).path
+        let options = try PEFTAdapterConfig.read(configPath)
+        let weightsURL = directory.appendingPathComponent(Self.adapterWeightsFileName)
+        guard FileManager.default.fileExists(atPath: weightsURL.path) else {
+            throw AdapterError.missingFile(path: weightsURL.path,
+                                           hint: "the adapter's tensors are missing; PEFT saves them beside adapter_config.json")
+        }
+        let file = try SafeTensorsFile(url: weightsURL)
+        let modules: [(String, Linear)]
+        if let attached = loraOptions {
+            guard attached.scale == options.scale else {
+                throw AdapterError.invalidConfig(
+                    file: configPath, field: "lora_alpha",
+                    problem: "gives the scale \(options.scale) (lora_alpha \(options.alpha), r \(options.r), use_rslora "
+                        + "\(options.useRSLoRA)), and the attached adapters use \(attached.scale); load it into a fresh model")
+            }
+            let adapted = Set(loraModules.map(\.0))
+            modules = namedLinears.filter { adapted.contains($0.0) }
+        } else {
+            modules = try selectedLinears(options)
+        }
+        let values = try adapterTensors(in: file, for: modules, rank: loraOptions?.r ?? options.r)
+        if loraOptions == nil { attachLoRA(options, to: modules) }
+        for ((_, linear), (a, b)) in zip(modules, values) {
+            let adapter = linear.adapter as! LoRAAdapter
+            adapter.a.assign(a)
+            adapter.b.assign(b)
+        }
+    }
+
+    /// A and B of each module from `file`, after checking that the file holds exactly those
+    /// tensors with the shapes of rank `rank`.
+    private func adapterTensors(in file: SafeTensorsFile, for modules: [(String, Linear)], rank: Int) throws -> [(Tensor, Tensor)] {
+        let path = file.url.path
+        var expected: [String: [Int]] = [:]
+        for (name, linear) in modules {
+            expected[Self.peftKeyPrefix + name + ".lora_A.weight"] = [rank, linear.inFeatures]
+            expected[Self.peftKeyPrefix + name + ".lora_B.weight"] = [linear.outFeatures, rank]
+        }
+        for key in file.names where expected[key] == nil {
+            throw AdapterError.invalidTensor(
+                file: path, key: key, problem: "belongs to no adapted module; the adapted modules are "
+                    + modules.map(\.0).joined(separator: ", ") + " (check that adapter_config.json's target_modules and "
+                    + "the base model match the adapter)")
+        }
+        for key in expected.keys.sorted() {
+            guard let info = file.info(key) else {
+                throw AdapterError.invalidTensor(file: path, key: key, problem: "is missing; every adapted module needs lora_A and lora_B")
+            }
+            guard info.shape == expected[key]! else {
+                throw AdapterError.invalidTensor(
+                    file: path, key: key, problem: "has shape \(info.shape), and the model needs \(expected[key]!) "
+                        + "(r = \(rank)); the adapter was trained on another base model or with another rank")
+            }
+        }
+        return try modules.map { name, _ in
+            (try file.tensor(Self.peftKeyPrefix + name + ".lora_A.weight"), try file.tensor(Self.peftKeyPrefix + name + ".lora_B.weight"))
+        }
+    }
+}

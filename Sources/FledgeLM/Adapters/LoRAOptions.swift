@@ -1,0 +1,72 @@
+/// How to attach LoRA adapters, in PEFT's `LoraConfig` terms (the field names of
+/// `adapter_config.json` are given with each property).
+public struct LoRAOptions: Sendable, Equatable {
+    /// `r`: the rank of A `[r, in]` and B `[out, r]`.
+    public var r: Int
+    /// `lora_alpha`: the update is scaled by `lora_alpha / r` (`lora_alpha / √r` with `useRSLoRA`).
+    public var alpha: Double
+    /// `lora_dropout`: the probability of zeroing an adapter input element during training.
+    public var dropout: Double
+    /// `target_modules`: module names or name suffixes to adapt, matched as PEFT matches them (a
+    /// module is adapted when its full name, e.g. `model.layers.0.self_attn.q_proj`, equals an
+    /// entry or ends with `.` + the entry): `q_proj`, `k_proj`, `v_proj`, `o_proj`, `gate_proj`,
+    /// `up_proj`, `down_proj`, longer suffixes such as `layers.1.mlp.up_proj`, or `all-linear`
+    /// (every projection of the decoder; PEFT's `all-linear` leaves out the output head, and
+    /// so does Fledge). An entry that matches no module is an error.
+    public var targetModules: [String]
+    /// `use_rslora`: rank-stabilised LoRA, scaling by `lora_alpha / √r`.
+    public var useRSLoRA: Bool
+    /// The seed of A's initialisation and of the dropout masks (PEFT draws both from torch's
+    /// global generator; Fledge gives each adapter its own generator, seeded from this).
+    public var seed: UInt64
+
+    /// The special `target_modules` entry that selects every projection of the decoder.
+    public static let allLinear = "all-linear"
+    /// The projections of a decoder layer that LoRA can adapt, by their short names.
+    public static let adaptableModules = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+    /// Options with PEFT's defaults (`r` 8, `lora_alpha` 8, no dropout, and the default targets
+    /// PEFT uses for Llama, Mistral, Qwen2 and Qwen3: `q_proj` and `v_proj`).
+    public init(r: Int = 8, alpha: Double = 8, dropout: Double = 0, targetModules: [String] = ["q_proj", "v_proj"],
+                useRSLoRA: Bool = false, seed: UInt64 = 0) {
+        self.r = r
+        self.alpha = alpha
+        self.dropout = dropout
+        self.targetModules = targetModules
+        self.useRSLoRA = useRSLoRA
+        self.seed = seed
+    }
+
+    /// The factor on `B·A`.
+    public var scale: Float { Float(useRSLoRA ? alpha / Double(r).squareRoot() : alpha / Double(r)) }
+
+    /// `targetModules` with `all-linear` written out as the short names it stands for.
+    var expandedTargets: [String] {
+        targetModules.flatMap { $0 == Self.allLinear ? Self.adaptableModules : [$0] }
+    }
+
+    /// Throws when a value is out of range.
+    func validate() throws(AdapterError) {
+        if let (field, problem) = problem { throw .invalidOption(field: field, problem: problem) }
+    }
+
+    /// The first option that is out of range and what is wrong with it, or nil.
+    var problem: (field: String, problem: String)? {
+        if r <= 0 { return ("r", "is \(r); the rank must be a positive integer") }
+        if !alpha.isFinite || alpha <= 0 { return ("lora_alpha", "is \(alpha); it must be a positive number") }
+        if !(dropout >= 0 && dropout < 1) { return ("lora_dropout", "is \(dropout); it must be at least 0 and below 1") }
+        if targetModules.isEmpty { return ("target_modules", "is empty; name modules such as q_proj, v_proj or all-linear") }
+        return nil
+    }
+
+    /// The names among `modules` that the targets select, in the order of `modules`; throws
+    /// naming the first target that selects nothing.
+    func selectedModules(among modules: [String]) throws(AdapterError) -> [String] {
+        let targets = expandedTargets
+        func matches(_ module: String, _ target: String) -> Bool { module == target || module.hasSuffix("." + target) }
+        if let unmatched = targets.first(where: { target in !modules.contains { matches($0, target) } }) {
+            throw .unmatchedTarget(unmatched, adaptable: Self.adaptableModules)
+        }
+        return modules.filter { module in targets.contains { matches(module, $0) } }
+    }
+}

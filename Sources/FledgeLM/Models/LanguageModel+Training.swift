@@ -1,0 +1,77 @@
+import Foundation
+import FledgeNN
+import FledgeTensor
+
+extension LanguageModel {
+    /// Makes every weight a trainable leaf, for full fine-tuning.
+    ///
+    /// float32 weights loaded from a checkpoint borrow the file's copy-on-write memory mapping;
+    /// they are first copied into memory the engine owns (and counts), so that optimizer updates
+    /// never touch the mapping. A tied output head stays the embedding: one tensor, one parameter.
+    public func makeFullyTrainable() {
+        func owned(_ tensor: Tensor) -> Tensor { tensor.isMemoryMapped ? tensor.copied() : tensor }
+        decoder.embedding.weight = owned(decoder.embedding.weight)
+        for layer in decoder.layers {
+            for (_, linear) in layer.namedLinears {
+                // The fused q/k/v and gate/up layers hold views of owned buffers; these stay as they are.
+                linear.weight = owned(linear.weight)
+                linear.bias = linear.bias.map(owned)
+            }
+            for norm in [layer.inputNorm, layer.postAttentionNorm, layer.qNorm, layer.kNorm].compactMap({ $0 }) {
+                norm.weight = owned(norm.weight)
+            }
+        }
+        decoder.norm.weight = owned(decoder.norm.weight)
+        if let scoreHead { scoreHead.weight = owned(scoreHead.weight) }
+        if let head = lmHead { lmHead = config.tieWordEmbeddings ? decoder.embedding.weight : owned(head) }
+        for (_, weight) in namedWeights { weight.requiresGrad = true }
+    }
+
+    /// The trainable tensors, for optimizers, gradient clipping and checkpoints, in a fixed order:
+    /// trainable base weights under their checkpoint names (`namedWeights` order), then each LoRA
+    /// adapter's A and B under PEFT's saved names without the `base_model.model.` prefix
+    /// (`model.layers.0.self_attn.q_proj.lora_A.weight`, `….lora_B.weight`), module by module.
+    public var trainableParameters: [Parameter] {
+        var result = namedWeights.filter(\.1.requiresGrad).map { Parameter(name: $0.0, tensor: $0.1) }
+        for (name, adapter) in loraModules {
+            result.append(Parameter(name: "\(name).lora_A.weight", tensor: adapter.a))
+            result.append(Parameter(name: "\(name).lora_B.weight", tensor: adapter.b))
+        }
+        return result
+    }
+
+    /// Sets every trainable parameter's values from the tensor of the same name in the safetensors
+    /// `file`, in place (so optimizers keep their parameters): a checkpoint's `model.safetensors`
+    /// for full fine-tuning, or an `adapter_model.safetensors` (whose keys carry PEFT's
+    /// `base_model.model.` prefix) for LoRA. Tensors of the file that are not trainable parameters
+    /// (the frozen weights of a full checkpoint) are ignored; a parameter missing from the file or
+    /// stored with another shape is an error naming it, and then nothing has been changed.
+    public func loadTrainableWeights(from file: URL) throws {
+        let source = try SafeTensorsFile(url: file)
+        let parameters = trainableParameters
+        let keys = try parameters.map { parameter in
+            guard let key = [parameter.name, "base_model.model." + parameter.name].first(where: { source.info($0) != nil }) else {
+                throw ModelError.invalidFile(
+                    path: file.path, problem: "has no tensor '\(parameter.name)' for that trainable parameter; "
+                        + "pass a file saved from a model with the same trainable parameters")
+            }
+            let shape = source.info(key)!.shape
+            guard shape == parameter.tensor.shape else {
+                throw ModelError.invalidFile(
+                    path: file.path, problem: "holds '\(key)' as \(shape), and the model's parameter is \(parameter.tensor.shape)")
+            }
+            return key
+        }
+        for (parameter, key) in zip(parameters, keys) { try parameter.tensor.assign(source.tensor(key)) }
+    }
+}
+
+extension Tensor {
+    /// Overwrites the elements with those of `values` (same shape), in place.
+    func assign(_ values: Tensor) {
+        precondition(values.shape == shape, "assign: \(values.shape) into \(shape)")
+        values.withUnsafeElements { source in
+            withUnsafeMutableElements { $0.baseAddress!.update(from: source.baseAddress!, count: source.count) }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// One sampled completion as reward functions see it (what TRL passes a reward function:
+/// `prompts`, `completions`, `completion_ids` and every other dataset column).
+public struct RewardSample: Sendable, Equatable {
+    /// The dataset row's prompt: text, or a list of chat messages.
+    public let prompt: JSONValue
+    /// The completion's text, decoded from its ids without special tokens.
+    public let completion: String
+    /// The sampled token ids of the completion.
+    public let completionIds: [Int]
+    /// Every other column of the dataset row (for example `answer`).
+    public let columns: JSONObject
+
+    public init(prompt: JSONValue, completion: String, completionIds: [Int], columns: JSONObject = JSONObject()) {
+        self.prompt = prompt
+        self.completion = completion
+        self.completionIds = completionIds
+        self.columns = columns
+    }
+}
+
+/// A reward function: scores a batch of completions, one value per completion in order, or nil for a
+/// completion it does not apply to (TRL's `None`; a completion no function scores gets advantage 0).
+///
+/// Library users pass their own conforming types to the GRPO trainer beside the built-in ones.
+public protocol RewardFunction {
+    /// The name in the metrics (`rewards/<name>/mean`).
+    var name: String { get }
+
+    /// One reward (or nil) per sample, in order; throws a `RewardError` when it cannot score.
+    func score(_ samples: [RewardSample]) throws -> [Double?]
+}
+
+extension RewardScores {
+    /// Scores `samples` with every function, checking that each returns exactly one value per
+    /// sample; NaN counts as no value.
+    public static func score(_ samples: [RewardSample], with functions: [any RewardFunction]) throws -> RewardScores {
+        let values = try functions.map { function in
+            let rewards = try function.score(samples)
+            guard rewards.count == samples.count else {
+                throw RewardError(
+                    "reward function '\(function.name)' returned \(rewards.count) rewards for \(samples.count) "
+                        + "completions; it must return exactly one value (or nil) per completion, in order")
+            }
+            return rewards.map { $0.flatMap { $0.isNaN ? nil : $0 } }
+        }
+        return RewardScores(names: functions.map(\.name), values: values)
+    }
+}
