@@ -247,12 +247,12 @@ def make_text_fixture(out_dir):
     print(f"qwen2_text: {size / 1024:.0f} KiB")
 
 
-def write_chat_tokenizer(source, path):
-    """Copies the tokenizer files of directory `source` into `path`, with the ChatML template added."""
+def write_chat_tokenizer(source, path, chat_template=CHATML):
+    """Copies the tokenizer files of directory `source` into `path`, with a chat template (ChatML) added."""
     shutil.copy(os.path.join(source, "tokenizer.json"), path)
     with open(os.path.join(source, "tokenizer_config.json")) as f:
         tokenizer_config = json.load(f)
-    tokenizer_config["chat_template"] = CHATML
+    tokenizer_config["chat_template"] = chat_template
     with open(os.path.join(path, "tokenizer_config.json"), "w") as f:
         json.dump(tokenizer_config, f, indent=2)
 

@@ -72,12 +72,7 @@ struct OpsBench: ParsableCommand {
 
 /// How far one call of `body` raises the process's peak resident memory, in bytes.
 func peakResidentGrowth(_ body: () -> Void) -> Int {
-    func maxResident() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss * 1024
-    }
-    let before = maxResident()
+    let before = MemoryStats.peakResidentBytes
     body()
-    return maxResident() - before
+    return MemoryStats.peakResidentBytes - before
 }

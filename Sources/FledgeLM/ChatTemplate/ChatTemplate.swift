@@ -21,6 +21,15 @@ public struct ChatTemplate {
     ///   - variables: Further template variables (`enable_thinking`, `date_string` ...); they override special tokens.
     public func render(messages: [JSONValue], tools: [JSONValue]? = nil, addGenerationPrompt: Bool = false,
                        specialTokens: [String: String] = [:], variables: JSONObject = JSONObject()) throws(TemplateError) -> String {
+        try renderTracingGeneration(messages: messages, tools: tools, addGenerationPrompt: addGenerationPrompt,
+                                    specialTokens: specialTokens, variables: variables).text
+    }
+
+    /// The rendered conversation and the UTF-8 byte ranges of it that `{% generation %}` blocks
+    /// produced: the assistant text of a training template (transformers' assistant mask).
+    public func renderTracingGeneration(messages: [JSONValue], tools: [JSONValue]? = nil, addGenerationPrompt: Bool = false,
+                                        specialTokens: [String: String] = [:], variables: JSONObject = JSONObject())
+        throws(TemplateError) -> (text: String, generationSpans: [Range<Int>]) {
         var globals: [String: TemplateValue] = [:]
         for (name, token) in specialTokens { globals[name] = .string(token) }
         for (name, value) in variables.entries { globals[name] = TemplateValue(value) }
@@ -28,7 +37,9 @@ public struct ChatTemplate {
         globals["tools"] = tools.map { .list($0.map(TemplateValue.init)) } ?? TemplateValue.none
         globals["documents"] = TemplateValue.none
         globals["add_generation_prompt"] = .bool(addGenerationPrompt)
-        return try TemplateRenderer(globals: globals).render(statements)
+        let renderer = TemplateRenderer(globals: globals)
+        let text = try renderer.render(statements)
+        return (text, renderer.generationSpans)
     }
 
     /// transformers drops the message keys whose value is null (`content=None` from OpenAI-style APIs).

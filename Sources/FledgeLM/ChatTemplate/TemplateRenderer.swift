@@ -3,6 +3,11 @@
 final class TemplateRenderer {
     private var scopes: [[String: TemplateValue]]
     private var output = ""
+    /// How many `{% set %}` blocks are capturing output right now (their text is not the result's).
+    private var captureDepth = 0
+    /// UTF-8 byte ranges of the result that `{% generation %}` blocks rendered (the assistant text
+    /// transformers masks with `return_assistant_tokens_mask`).
+    private(set) var generationSpans: [Range<Int>] = []
 
     /// What a statement asks of the enclosing loop.
     private enum Flow { case normal, breakLoop, continueLoop }
@@ -74,7 +79,10 @@ final class TemplateRenderer {
         case .loopControl(let isBreak):
             return isBreak ? .breakLoop : .continueLoop
         case .generation(let body):
-            return try execute(body)
+            let start = output.utf8.count
+            let flow = try execute(body)
+            if captureDepth == 0 { generationSpans.append(start..<output.utf8.count) }
+            return flow
         }
         return .normal
     }
@@ -83,7 +91,11 @@ final class TemplateRenderer {
     private func capture(_ body: [TemplateStatement]) throws(TemplateError) -> String {
         let saved = output
         output = ""
-        defer { output = saved }
+        captureDepth += 1
+        defer {
+            output = saved
+            captureDepth -= 1
+        }
         _ = try execute(body)
         return output
     }

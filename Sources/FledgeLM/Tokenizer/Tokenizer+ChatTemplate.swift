@@ -20,4 +20,20 @@ extension Tokenizer {
                                        specialTokens: config.specialTokens, variables: variables)
         return (text, encode(text))
     }
+
+    /// Renders and encodes a conversation as `applyChatTemplate` does, with transformers'
+    /// `return_assistant_tokens_mask`: a token is marked when it overlaps text that the template's
+    /// `{% generation %}` blocks rendered. The mask is `nil` when the tokens cannot be placed in the
+    /// text (see `byteRanges(of:spelling:)`); it is all false when the template has no such block.
+    public func applyChatTemplateMaskingAssistant(messages: [JSONValue], tools: [JSONValue]? = nil,
+                                                  variables: JSONObject = JSONObject())
+        throws(TemplateError) -> (ids: [Int], assistantMask: [Bool]?) {
+        let template = try chatTemplate(forTools: tools != nil)
+        let (text, spans) = try template.renderTracingGeneration(messages: messages, tools: tools, specialTokens: config.specialTokens,
+                                                                 variables: variables)
+        let ids = encode(text)
+        guard let ranges = byteRanges(of: ids, spelling: text) else { return (ids, nil) }
+        let mask = ranges.map { token in spans.contains { $0.overlaps(token) } }
+        return (ids, mask)
+    }
 }

@@ -152,6 +152,25 @@ public final class Tokenizer: Sendable {
         }
     }
 
+    /// The UTF-8 byte range of `text` that each of `ids` spells (the offsets transformers takes from
+    /// `encodings.offsets`), when the tokens' bytes put together are exactly `text`'s bytes — true
+    /// of byte-level BPE and of vocabularies of plain text pieces without a normalizer; `nil` when
+    /// they are not (a normalizer, a Metaspace pre-tokenizer or stripped added tokens changed the text).
+    public func byteRanges(of ids: [Int], spelling text: String) -> [Range<Int>]? {
+        let byteLevel = preTokenizer?.usesByteLevel ?? false
+        let expected = Array(text.utf8)
+        var ranges: [Range<Int>] = [], offset = 0
+        for id in ids {
+            guard let token = token(of: id) else { return nil }
+            let bytes = addedTokens[id] != nil || !byteLevel ? Array(token.utf8) : ByteLevelAlphabet.decode(token)
+            guard let bytes, offset + bytes.count <= expected.count,
+                  expected[offset..<offset + bytes.count].elementsEqual(bytes) else { return nil }
+            ranges.append(offset..<offset + bytes.count)
+            offset += bytes.count
+        }
+        return offset == expected.count ? ranges : nil
+    }
+
     /// The text of `ids`, as `tokenizer.decode(ids, skip_special_tokens=...)` gives it. Unknown ids are skipped.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) -> String {
         let pieces = ids.compactMap { id -> String? in

@@ -1,0 +1,153 @@
+"""What TRL's SFTTrainer makes of small SFT datasets, for Fledge's SFT tests.
+
+    python3 Scripts/reference/make_sft_fixtures.py [OUT_DIR]
+
+Writes, under OUT_DIR (default Tests/FledgeRLTests/Fixtures/sft):
+
+- `model/`: a tiny random-init Qwen2 (float32, tied embeddings, q/k/v biases, non-square shapes) with
+  the locally trained qwen2 tokenizer of the tokenizer fixtures and a ChatML chat template;
+- `<case>.jsonl`: the rows of each case (text; prompt/completion strings; messages; prompt/completion
+  as message lists; assistant-only losses through the template's `{% generation %}` marks), and `expected.json`: per case, the SFTConfig fields used and the `input_ids` and
+  `labels` of every example after `SFTTrainer`'s dataset preparation (EOS appended, chat template,
+  completion mask, truncation, fully masked examples dropped);
+- `step.safetensors` + the `step` entry of `expected.json`: one optimizer step of the prompt/completion
+  case as two micro-batches of 3 rows: each micro-batch's loss from `SFTTrainer.compute_loss` with
+  HF's `num_items_in_batch` (trained tokens of the whole step), and the accumulated gradients of a
+  few weights after `backward()` of both.
+"""
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+import torch
+from datasets import Dataset
+from safetensors.torch import save_file
+from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, Qwen2Config
+from trl import SFTConfig, SFTTrainer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_model_fixtures import randomize, write_chat_tokenizer  # noqa: E402
+
+# ChatML with transformers' `{% generation %}` marks around assistant replies (for assistant_only_loss).
+CHATML = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+          "{% if message['role'] == 'assistant' %}{% generation %}{{ message['content'] }}<|im_end|>{% endgeneration %}"
+          "{% else %}{{ message['content'] }}<|im_end|>{% endif %}\n"
+          "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+CASES = {
+    "text": (dict(max_length=24), [
+        {"text": "Hello world, fledge learns to fly!"},
+        {"text": "Already ends with the EOS token<|im_end|>"},
+        {"text": "A longer line of text that the maximum length of twenty four tokens cuts off at its start."},
+    ]),
+    "text_keep_end": (dict(max_length=12, truncation_mode="keep_end"), [
+        {"text": "A longer line of text that keep_end truncation cuts from the front."},
+        {"text": "Short one."},
+    ]),
+    "prompt_completion": (dict(max_length=32), [
+        {"prompt": "2 + 2 =", "completion": " 4"},
+        {"prompt": "The capital of France is ", "completion": "Paris."},
+        {"prompt": "Reverse 'abc':", "completion": " cba"},
+        {"prompt": "Count to three:", "completion": " one two three"},
+        {"prompt": "Translate 'chat' to English:", "completion": " cat"},
+        {"prompt": "Is the sky blue?", "completion": " Yes, on a clear day."},
+    ]),
+    "prompt_completion_all_tokens": (dict(max_length=32, completion_only_loss=False), [
+        {"prompt": "2 + 2 =", "completion": " 4"},
+        {"prompt": "Say hi:", "completion": " hi"},
+    ]),
+    "prompt_completion_truncated": (dict(max_length=6), [
+        {"prompt": "A prompt so long that nothing of the completion survives truncation", "completion": " gone"},
+        {"prompt": "Hi", "completion": " there, friend"},
+    ]),
+    "messages": (dict(max_length=40), [
+        {"messages": [{"role": "user", "content": "Say hello"}, {"role": "assistant", "content": "Hello!"}]},
+        {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"},
+                      {"role": "assistant", "content": "4"}, {"role": "user", "content": "3+3?"},
+                      {"role": "assistant", "content": "6"}]},
+    ]),
+    "messages_assistant_only": (dict(max_length=64, assistant_only_loss=True), [
+        {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"},
+                      {"role": "assistant", "content": "4"}, {"role": "user", "content": "3+3?"},
+                      {"role": "assistant", "content": "6, é"}]},
+    ]),
+    "conversational_prompt_completion_assistant_only": (dict(max_length=40, assistant_only_loss=True), [
+        {"prompt": [{"role": "user", "content": "Say hello"}], "completion": [{"role": "assistant", "content": "Hello!"}]},
+    ]),
+    "conversational_prompt_completion": (dict(max_length=40), [
+        {"prompt": [{"role": "user", "content": "Say hello"}], "completion": [{"role": "assistant", "content": "Hello!"}]},
+        {"prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}],
+         "completion": [{"role": "assistant", "content": "4"}]},
+    ]),
+}
+
+STEP_WEIGHTS = ["model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.v_proj.bias",
+                "model.layers.0.mlp.down_proj.weight", "model.norm.weight"]
+
+
+def make_model(path, tokenizer):
+    eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    pad = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=24, intermediate_size=40, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, head_dim=8, max_position_embeddings=128,
+                         rms_norm_eps=1e-6, tie_word_embeddings=True, rope_theta=10000.0, bos_token_id=None,
+                         eos_token_id=eos, pad_token_id=pad)
+    torch.manual_seed(11)
+    model = AutoModelForCausalLM.from_config(config)
+    randomize(model, torch.Generator().manual_seed(11))
+    model.save_pretrained(path)
+    GenerationConfig(eos_token_id=eos, pad_token_id=pad).save_pretrained(path)
+    return AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+
+
+def trainer(model, tokenizer, rows, fields, scratch):
+    args = SFTConfig(output_dir=scratch, report_to=[], per_device_train_batch_size=3, learning_rate=0.0, bf16=False, use_cpu=True,
+                     dataset_num_proc=None, **fields)
+    return SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer)
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "Tests/FledgeRLTests/Fixtures/sft")
+    shutil.rmtree(out, ignore_errors=True)
+    model_dir = os.path.join(out, "model")
+    os.makedirs(model_dir)
+    source = os.path.join(root, "Tests/FledgeLMTests/Fixtures/tokenizers/qwen2")
+    write_chat_tokenizer(source, model_dir, CHATML)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = make_model(model_dir, tokenizer)
+
+    expected = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, (fields, rows) in CASES.items():
+            with open(os.path.join(out, name + ".jsonl"), "w") as f:
+                for row in rows:
+                    f.write(json.dumps(row) + "\n")
+            prepared = trainer(model, tokenizer, rows, fields, scratch).train_dataset
+            expected[name] = {"config": fields, "input_ids": list(prepared["input_ids"]), "labels": list(prepared["labels"])}
+
+        sft = trainer(model, tokenizer, CASES["prompt_completion"][1], CASES["prompt_completion"][0], scratch)
+        model.train()
+        examples = [sft.train_dataset[i] for i in range(len(sft.train_dataset))]
+        batches = [sft.data_collator(examples[0:3]), sft.data_collator(examples[3:6])]
+        items = sum(int((b["labels"][..., 1:] != -100).sum()) for b in batches)
+        losses = []
+        for batch in batches:
+            loss = sft.compute_loss(model, dict(batch), num_items_in_batch=torch.tensor(items))
+            loss.backward()
+            losses.append(loss.item())
+        parameters = dict(model.named_parameters())
+        save_file({name: parameters[name].grad.detach().clone().contiguous() for name in STEP_WEIGHTS},
+                  os.path.join(out, "step.safetensors"))
+        expected["step"] = {"micro_batches": [[0, 1, 2], [3, 4, 5]], "num_items_in_batch": items,
+                            "losses": losses, "gradients": STEP_WEIGHTS}
+    with open(os.path.join(out, "expected.json"), "w") as f:
+        json.dump(expected, f)
+    size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out) for f in fs)
+    print(f"sft fixtures: {size / 1024:.0f} KiB; step losses {losses}, {items} trained tokens")
+
+
+if __name__ == "__main__":
+    main()

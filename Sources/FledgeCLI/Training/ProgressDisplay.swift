@@ -1,0 +1,75 @@
+import Foundation
+import FledgeRL
+
+/// Shows a run's progress on standard error: on a terminal, a live status line (step, ETA, loss
+/// and the latest logged metrics) rewritten in place, with each log printed above it; in a pipe
+/// or CI, one plain line per log and per checkpoint.
+final class ProgressDisplay: TrainingObserver {
+    private let isTerminal: Bool
+    private var latest: MetricsRecord?
+    private var statusShown = false
+
+    init(isTerminal: Bool = isatty(STDERR_FILENO) != 0) {
+        self.isTerminal = isTerminal
+    }
+
+    func trainingWillStart(_ progress: StepProgress) {
+        let start = progress.step > 0 ? "resuming at step \(progress.step) of \(progress.maxSteps)" : "\(progress.maxSteps) steps"
+        emit("training: \(start)")
+    }
+
+    func trainingDidStep(_ progress: StepProgress) {
+        guard isTerminal else { return }
+        var parts = ["step \(progress.step)/\(progress.maxSteps)", String(format: "%3.0f%%", 100 * Double(progress.step) / Double(progress.maxSteps))]
+        let remaining = progress.maxSteps - progress.step
+        if progress.stepsThisSession > 0 {
+            parts.append("\(Self.duration(progress.seconds)) elapsed, ETA \(Self.duration(progress.seconds / Double(progress.stepsThisSession) * Double(remaining)))")
+        }
+        parts.append(String(format: "loss %.4f", progress.loss))
+        if let latest { parts += Self.metrics(of: latest, skipping: ["loss", "epoch", "elapsed_seconds", "num_tokens", "peak_memory_mb"]) }
+        FileHandle.standardError.write(Data(("\r\u{1B}[2K" + parts.joined(separator: " | ")).utf8))
+        statusShown = true
+    }
+
+    func trainingDidLog(_ record: MetricsRecord) {
+        if !record.values.contains(where: { $0.name.hasPrefix("eval_") }) { latest = record }
+        emit((["step \(record.step)"] + Self.metrics(of: record, skipping: ["elapsed_seconds"])).joined(separator: " | "))
+    }
+
+    func trainingDidSave(checkpoint: URL) {
+        emit("saved \(checkpoint.path)")
+    }
+
+    /// Ends the status line, so that what follows starts on a line of its own.
+    func finish() {
+        if statusShown { FileHandle.standardError.write(Data("\n".utf8)) }
+        statusShown = false
+    }
+
+    private func emit(_ line: String) {
+        let prefix = isTerminal && statusShown ? "\r\u{1B}[2K" : ""
+        FileHandle.standardError.write(Data((prefix + line + "\n").utf8))
+        statusShown = false
+    }
+
+    /// `name value` pieces of a record, numbers in a readable precision.
+    private static func metrics(of record: MetricsRecord, skipping: Set<String>) -> [String] {
+        record.values.filter { !skipping.contains($0.name) }.map { name, value in
+            switch name {
+            case "learning_rate": String(format: "lr %.2e", value)
+            case "tokens_per_second": String(format: "%.0f tok/s", value)
+            case "peak_memory_mb": String(format: "%.0f MB", value)
+            case "epoch": String(format: "epoch %.2f", value)
+            case "num_tokens": String(format: "%.0f tokens", value)
+            default: abs(value) >= 1e-3 || value == 0 ? String(format: "\(name) %.4f", value) : String(format: "\(name) %.3e", value)
+            }
+        }
+    }
+
+    private static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "?" }
+        let total = Int(seconds.rounded())
+        return total >= 3600 ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
+            : String(format: "%d:%02d", total / 60, total % 60)
+    }
+}

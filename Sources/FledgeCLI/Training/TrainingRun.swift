@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import FledgeRL
+
+/// Runs a trainer from the command line: progress on standard error, Ctrl-C to stop with a
+/// checkpoint, and a summary at the end.
+struct TrainingRun<Algorithm: TrainingAlgorithm> {
+    let trainer: Trainer<Algorithm>
+    let config: any ResolvedConfig
+
+    /// Trains; exits with status 130 when Ctrl-C stopped the run (after its checkpoint was saved).
+    func run() throws {
+        trainer.resolvedConfig = config
+        let display = ProgressDisplay()
+        trainer.observer = display
+        let outcome: TrainingOutcome
+        do {
+            let interrupt = InterruptHandler(stopping: trainer.stopRequest)
+            defer { withExtendedLifetime(interrupt) {} }
+            outcome = try trainer.train()
+        } catch {
+            display.finish()
+            throw error
+        }
+        display.finish()
+        let output = trainer.checkpoints.directory.path
+        switch outcome.status {
+        case .completed:
+            print("trained \(outcome.state.globalStep) steps; weights, metrics.jsonl and checkpoints are in \(output)")
+        case .stopped:
+            print("stopped at step \(outcome.state.globalStep) of \(outcome.state.maxSteps); checkpoint "
+                + "\(outcome.lastCheckpoint?.path ?? "none"); continue with --set resume_from_checkpoint=true")
+            throw ExitCode(130)
+        }
+    }
+}

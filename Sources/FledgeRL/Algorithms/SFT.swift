@@ -1,0 +1,112 @@
+import FledgeLM
+import FledgeTensor
+
+/// Supervised fine-tuning as TRL's `SFTTrainer` computes it: the loss of an optimizer step is the
+/// negative log-likelihood summed over the trained tokens of all its micro-batches, divided by the
+/// number of those tokens (HF's `num_items_in_batch`), so accumulating micro-batches gives the same
+/// gradient as one large batch.
+public final class SFT: TrainingAlgorithm {
+    /// The rows of one forward/backward pass, and the trained-token count of the whole step.
+    public struct MicroBatch {
+        public let sequences: [SFTSequence]
+        public let stepTargetCount: Int
+    }
+
+    public let model: LanguageModel
+    public let train: [SFTSequence]
+    public let evaluation: [SFTSequence]?
+    public let batchSize: Int
+    public let evaluationBatchSize: Int
+    /// Seeds the per-epoch shuffle (`data_seed`, else `seed`).
+    public let dataSeed: UInt64
+
+    /// SFT of `model` on `train` (and `evaluation`, when given), `batchSize` rows per micro-batch;
+    /// throws when an id is outside the model's vocabulary.
+    public init(model: LanguageModel, train: [SFTSequence], evaluation: [SFTSequence]? = nil,
+                batchSize: Int, evaluationBatchSize: Int, dataSeed: Int) throws {
+        guard batchSize > 0, evaluationBatchSize > 0 else {
+            throw TrainingError.invalidSetting("per_device_train_batch_size and per_device_eval_batch_size must be positive, "
+                + "got \(batchSize) and \(evaluationBatchSize)")
+        }
+        let vocabulary = model.config.vocabSize
+        for sequence in train + (evaluation ?? []) {
+            if let id = sequence.ids.first(where: { $0 < 0 || $0 >= vocabulary }) {
+                throw TrainingError.invalidSetting("token id \(id) is outside the model's vocabulary of \(vocabulary); "
+                    + "the tokenizer does not belong to this model")
+            }
+        }
+        self.model = model
+        self.train = train
+        self.evaluation = evaluation
+        self.batchSize = batchSize
+        self.evaluationBatchSize = evaluationBatchSize
+        self.dataSeed = UInt64(bitPattern: Int64(dataSeed))
+    }
+
+    public var microBatchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
+
+    public var lossScaling: LossScaling { .wholeStep }
+
+    /// The order is a pure function of the seed and the epoch, so no generator state needs saving.
+    public var randomStates: [String: UInt64] { [:] }
+
+    public func restoreRandomStates(_ states: [String: UInt64]) throws {}
+
+    public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
+        let order = epochOrder(position.epoch)
+        let rows = position.microBatches.map { index in
+            order[index * batchSize..<min((index + 1) * batchSize, order.count)].map { train[$0] }
+        }
+        let targets = rows.joined().reduce(0) { $0 + $1.targetCount }
+        return rows.map { MicroBatch(sequences: $0, stepTargetCount: targets) }
+    }
+
+    public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
+        let scored = Self.score(batch.sequences, model: model)
+        let loss = -scored.targetLogProbSum / Float(max(batch.stepTargetCount, 1))
+        return MicroBatchLoss(loss: loss, metrics: ["entropy": scored.meanEntropy],
+                              tokens: batch.sequences.reduce(0) { $0 + $1.ids.count })
+    }
+
+    /// `eval_loss` (each batch's token-mean loss, averaged over rows as the HF Trainer averages it)
+    /// and `eval_entropy`, without gradients.
+    public func evaluate() throws -> [String: Double]? {
+        guard let evaluation else { return nil }
+        var loss = 0.0, entropy = 0.0
+        Tensor.withoutGrad {
+            for start in stride(from: 0, to: evaluation.count, by: evaluationBatchSize) {
+                let rows = Array(evaluation[start..<min(start + evaluationBatchSize, evaluation.count)])
+                let scored = Self.score(rows, model: model)
+                let targets = rows.reduce(0) { $0 + $1.targetCount }
+                loss += Double(-scored.targetLogProbSum.item()) / Double(max(targets, 1)) * Double(rows.count)
+                entropy += scored.meanEntropy * Double(rows.count)
+            }
+        }
+        return ["loss": loss / Double(evaluation.count), "entropy": entropy / Double(evaluation.count)]
+    }
+
+    /// The training data's row order in `epoch`: a Fisher–Yates shuffle seeded by the data seed and
+    /// the epoch.
+    func epochOrder(_ epoch: Int) -> [Int] {
+        var generator = SeededGenerator(seed: dataSeed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+        var order = Array(train.indices)
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+        }
+        return order
+    }
+
+    /// The summed log-probability of the trained tokens of `rows` (with autograd) and the mean
+    /// entropy of their predicted distributions.
+    static func score(_ rows: [SFTSequence], model: LanguageModel) -> (targetLogProbSum: Tensor, meanEntropy: Double) {
+        // Score each row from its first target (at least 1), then mask the untrained tokens after it.
+        let starts = rows.map { row in (row.trained.dropFirst().firstIndex(of: true) ?? row.ids.count) }
+        let scored = model.sequenceLogProbs(rows.map(\.ids), scoredFrom: starts, withEntropy: true)
+        var mask: [Float] = []
+        for (row, start) in zip(rows, starts) { mask += row.trained[start...].map { $0 ? 1 : 0 } }
+        let weights = Tensor(shape: [mask.count], values: mask)
+        let targets = mask.reduce(0, +)
+        let entropy = scored.entropy.map { Double(($0.detached() * weights).sum().item()) } ?? 0
+        return ((scored.logProbs * weights).sum(), targets > 0 ? entropy / Double(targets) : 0)
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import FledgeLM
+import FledgeTensor
+
+/// The files of a checkpoint besides the weights and `trainer_state.json`.
+enum CheckpointFile {
+    static let optimizer = "optimizer.safetensors"
+    static let scheduler = "scheduler.json"
+    static let randomStates = "rng_state.json"
+    static let dataPosition = "data_state.json"
+}
+
+extension Trainer {
+    /// Writes `checkpoint-N` atomically: weights, optimizer state, schedule position, generator
+    /// states, data position, then `trainer_state.json`.
+    func saveCheckpoint(_ state: TrainerState, elapsed: Double) throws -> URL {
+        try checkpoints.save(step: state.globalStep, keep: arguments.saveTotalLimit) { directory in
+            try model.saveTrainedWeights(to: directory)
+            try SafeTensorsWriter.write(optimizer.stateEntries(), to: directory.appendingPathComponent(CheckpointFile.optimizer))
+            try CheckpointFiles.writeJSON(schedulerJSON(completedSteps: state.globalStep),
+                                          to: directory.appendingPathComponent(CheckpointFile.scheduler))
+            let states = JSONObject([("model", Self.json(model.randomStates)), ("algorithm", Self.json(algorithm.randomStates))])
+            try CheckpointFiles.writeJSON(.object(states), to: directory.appendingPathComponent(CheckpointFile.randomStates))
+            let next = plan.position(afterSteps: state.globalStep)
+            let position = JSONObject([
+                ("epoch", .int(next.epoch)), ("micro_batch", .int(next.microBatches.lowerBound)),
+                ("micro_batches_per_epoch", .int(plan.microBatchesPerEpoch)),
+                ("gradient_accumulation_steps", .int(plan.gradientAccumulationSteps)),
+                ("elapsed_seconds", .double(elapsed)),
+            ])
+            try CheckpointFiles.writeJSON(.object(position), to: directory.appendingPathComponent(CheckpointFile.dataPosition))
+            try state.jsonText.write(to: directory.appendingPathComponent(TrainerState.fileName), atomically: false, encoding: .utf8)
+        }
+    }
+
+    /// Continues from `checkpoint`: progress and log history, weights, optimizer state, generator
+    /// states; throws when the checkpoint does not fit this run's data geometry.
+    func restore(from checkpoint: URL, into run: inout RunState) throws {
+        try run.state.restoreProgress(from: checkpoint.appendingPathComponent(TrainerState.fileName))
+        let positionURL = checkpoint.appendingPathComponent(CheckpointFile.dataPosition)
+        let position = try CheckpointFiles.readJSON(positionURL)
+        for (key, current) in [("micro_batches_per_epoch", plan.microBatchesPerEpoch),
+                               ("gradient_accumulation_steps", plan.gradientAccumulationSteps)] {
+            guard case .int(let saved)? = position[key] else {
+                throw TrainingError.checkpoint(path: positionURL.path, problem: "'\(key)' is missing or not an integer")
+            }
+            guard saved == current else {
+                throw TrainingError.checkpoint(path: positionURL.path, problem: "the checkpoint was trained with \(key) \(saved), "
+                    + "this run has \(current); resume with the same dataset, per_device_train_batch_size and gradient_accumulation_steps")
+            }
+        }
+        switch position["elapsed_seconds"] {
+        case .double(let seconds)?: run.elapsedBefore = seconds
+        case .int(let seconds)?: run.elapsedBefore = Double(seconds)
+        default: break
+        }
+        try model.loadTrainedWeights(from: checkpoint)
+        try optimizer.loadState(from: SafeTensorsFile(url: checkpoint.appendingPathComponent(CheckpointFile.optimizer)))
+        let statesURL = checkpoint.appendingPathComponent(CheckpointFile.randomStates)
+        let states = try CheckpointFiles.readJSON(statesURL)
+        try model.restoreRandomStates(try Self.randomStates(states["model"], file: statesURL))
+        try algorithm.restoreRandomStates(try Self.randomStates(states["algorithm"], file: statesURL))
+    }
+
+    private func schedulerJSON(completedSteps: Int) -> JSONValue {
+        .object(JSONObject([
+            ("lr_scheduler_type", .string(arguments.lrSchedulerType.rawValue)),
+            ("learning_rate", .double(arguments.learningRate)),
+            ("warmup_steps", .int(schedule.warmupSteps)),
+            ("total_steps", .int(schedule.totalSteps)),
+            ("last_step", .int(completedSteps)),
+            ("next_learning_rate", .double(schedule.learningRate(step: completedSteps))),
+        ]))
+    }
+
+    /// Generator states as JSON strings (a `UInt64` does not fit JSON's integers everywhere).
+    private static func json(_ states: [String: UInt64]) -> JSONValue {
+        .object(JSONObject(states.keys.sorted().map { ($0, .string(String(states[$0]!))) }))
+    }
+
+    private static func randomStates(_ value: JSONValue?, file: URL) throws(TrainingError) -> [String: UInt64] {
+        guard case .object(let object)? = value else {
+            throw .checkpoint(path: file.path, problem: "expected objects 'model' and 'algorithm' of generator states")
+        }
+        var states: [String: UInt64] = [:]
+        for (name, entry) in object.entries {
+            guard case .string(let text) = entry, let state = UInt64(text) else {
+                throw .checkpoint(path: file.path, problem: "generator state '\(name)' is not an unsigned integer string")
+            }
+            states[name] = state
+        }
+        return states
+    }
+}

@@ -1,0 +1,90 @@
+import FledgeTensor
+
+/// What an algorithm (SFT, GRPO, DPO, PPO) gives the one ``Trainer`` loop: the micro-batches of each
+/// optimizer step, and a differentiable loss with metrics for each micro-batch.
+///
+/// The trainer owns everything else: gradient accumulation, clipping, the optimizer and schedule,
+/// logging, evaluation, checkpoints and progress. An algorithm never calls `backward()` itself.
+public protocol TrainingAlgorithm: RandomStateCarrying {
+    /// One forward/backward pass worth of data (rows, or completions with their advantages).
+    associatedtype MicroBatch
+
+    /// Micro-batches in one pass over the training data (the HF Trainer's `len(train_dataloader)`);
+    /// it fixes the steps per epoch and the `epoch` that is logged.
+    var microBatchesPerEpoch: Int { get }
+
+    /// How each micro-batch's loss relates to the optimizer step's objective.
+    var lossScaling: LossScaling { get }
+
+    /// The micro-batches of one optimizer step, in order. Called once per step before any loss, so
+    /// work that serves the whole step (GRPO's generation, a token count over every micro-batch)
+    /// belongs here. `position` names the step and the micro-batches of the epoch it covers; a step
+    /// must return exactly `position.microBatches.count` batches.
+    func microBatches(for position: StepPosition) throws -> [MicroBatch]
+
+    /// The loss of one micro-batch (a single-element tensor with autograd) and its metrics.
+    func loss(of batch: MicroBatch) throws -> MicroBatchLoss
+
+    /// Metrics over held-out data, logged with an `eval_` prefix; `nil` when the algorithm has no
+    /// evaluation data.
+    func evaluate() throws -> [String: Double]?
+}
+
+extension TrainingAlgorithm {
+    /// No evaluation unless the algorithm provides one.
+    public func evaluate() throws -> [String: Double]? { nil }
+}
+
+/// How the trainer scales micro-batch losses before `backward()`, as the HF Trainer does.
+public enum LossScaling: Sendable {
+    /// Each loss is a mean over its own micro-batch; the trainer divides it by the number of
+    /// micro-batches in the step (HF's division by `gradient_accumulation_steps`).
+    case perMicroBatch
+    /// Each loss is already normalised over the whole optimizer step (HF's `num_items_in_batch`:
+    /// SFT's token mean over every micro-batch of the step; GRPO's `dapo` over the generation
+    /// batch); the trainer adds the gradients as they are.
+    case wholeStep
+}
+
+/// Where an optimizer step falls in the training data.
+public struct StepPosition: Sendable, Equatable {
+    /// Optimizer steps completed before this one (0 for the first step).
+    public let step: Int
+    /// The pass over the data this step belongs to (0-based).
+    public let epoch: Int
+    /// The micro-batches of `epoch` this step consumes; the last step of an epoch may have fewer
+    /// than `gradient_accumulation_steps`.
+    public let microBatches: Range<Int>
+
+    public init(step: Int, epoch: Int, microBatches: Range<Int>) {
+        self.step = step
+        self.epoch = epoch
+        self.microBatches = microBatches
+    }
+}
+
+/// The loss of one micro-batch and what to log about it.
+public struct MicroBatchLoss {
+    /// A single-element tensor with autograd.
+    public var loss: Tensor
+    /// Metrics under TRL's names (slashes allowed, e.g. `rewards/correct/mean`); the trainer logs
+    /// their mean over the micro-batches since the last log.
+    public var metrics: [String: Double]
+    /// Input tokens the micro-batch ran through the model (for `num_tokens` and tokens per second).
+    public var tokens: Int
+
+    public init(loss: Tensor, metrics: [String: Double] = [:], tokens: Int) {
+        self.loss = loss
+        self.metrics = metrics
+        self.tokens = tokens
+    }
+}
+
+/// Something whose random generators must continue exactly after a resume (data order, dropout,
+/// sampling): their states are saved in a checkpoint's `rng_state.json`.
+public protocol RandomStateCarrying: AnyObject {
+    /// The states of the generators, by a name unique within the run.
+    var randomStates: [String: UInt64] { get }
+    /// Restores states saved from `randomStates`; throws when one is missing.
+    func restoreRandomStates(_ states: [String: UInt64]) throws
+}
