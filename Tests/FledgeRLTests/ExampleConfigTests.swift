@@ -82,7 +82,6 @@ final class ExampleConfigTests: XCTestCase {
     /// `data/train.jsonl` is JSON Lines with exactly the README's columns; text columns hold a string
     /// or a list of chat messages; the README's sample lines are lines of the file.
     func testSampleDataHasTheColumnsItsReadmePromises() throws {
-        let conversational: Set<String> = ["prompt", "completion", "chosen", "rejected", "messages"]
         for folder in folders {
             let columns = try folder.promisedColumns()
             XCTAssertFalse(columns.isEmpty, "\(folder.path)/README.md: list the columns")
@@ -91,9 +90,7 @@ final class ExampleConfigTests: XCTestCase {
             for (index, row) in rows.enumerated() {
                 let place = "\(folder.path)/data/train.jsonl line \(index + 1)"
                 XCTAssertEqual(Set(row.keys), Set(columns), "\(place): columns")
-                for column in columns where conversational.contains(column) {
-                    if let problem = Self.textOrMessagesProblem(row[column]) { XCTFail("\(place), \(column): \(problem)") }
-                }
+                DataRows.checkTextColumns(row, at: place)
             }
             let fileLines = Set(try RepositoryFiles.text(folder.data).split(separator: "\n").map(String.init))
             let shown = try folder.readmeSampleLines()
@@ -101,21 +98,6 @@ final class ExampleConfigTests: XCTestCase {
             for line in shown where !fileLines.contains(line) {
                 XCTFail("\(folder.path)/README.md shows a line that is not in data/train.jsonl: \(line.prefix(120))")
             }
-        }
-    }
-
-    /// Why a value is neither text nor a list of `{"role", "content"}` messages, or nil when it is one.
-    private static func textOrMessagesProblem(_ value: JSONValue?) -> String? {
-        switch value {
-        case .string(let text): return text.isEmpty ? "empty text" : nil
-        case .array(let messages) where !messages.isEmpty:
-            for message in messages {
-                guard case .string(let role)? = message["role"], ["system", "user", "assistant", "tool"].contains(role),
-                      case .string? = message["content"]
-                else { return "a message must be {\"role\": system|user|assistant|tool, \"content\": text}, not \(message)" }
-            }
-            return nil
-        default: return "expected text or a non-empty list of chat messages, found \(value?.kind ?? "nothing")"
         }
     }
 

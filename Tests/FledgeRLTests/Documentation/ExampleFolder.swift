@@ -31,36 +31,12 @@ struct ExampleFolder {
 
     /// The JSON lines shown in the README's ```json blocks.
     func readmeSampleLines() throws -> [String] {
-        var lines: [String] = []
-        var inside = false
-        for line in try RepositoryFiles.text(readme).split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("```") {
-                inside = line == "```json"
-            } else if inside {
-                lines.append(String(line))
-            }
-        }
-        return lines
+        DataRows.fencedLines(try RepositoryFiles.text(readme), language: "json").map(String.init)
     }
 
-    /// The rows of `data/train.jsonl`, each a JSON object, with the line numbers in failures.
+    /// The rows of `data/train.jsonl`, each a JSON object (other lines fail the test).
     func rows() throws -> [JSONObject] {
-        let lines = try RepositoryFiles.text(data).split(separator: "\n", omittingEmptySubsequences: false)
-        var rows: [JSONObject] = []
-        for (index, line) in lines.enumerated() where !(index == lines.count - 1 && line.isEmpty) {
-            let value: JSONValue
-            do {
-                value = try JSONParser.parse(String(line))
-            } catch {
-                XCTFail("\(path)/data/train.jsonl line \(index + 1): not JSON: \(error)")
-                continue
-            }
-            guard case .object(let object) = value else {
-                XCTFail("\(path)/data/train.jsonl line \(index + 1): \(value.kind), not a JSON object")
-                continue
-            }
-            rows.append(object)
-        }
-        return rows
+        DataRows.parse(try RepositoryFiles.text(data).split(separator: "\n", omittingEmptySubsequences: false),
+                       source: path + "/data/train.jsonl")
     }
 }
