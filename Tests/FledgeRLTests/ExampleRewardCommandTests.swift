@@ -43,6 +43,18 @@ final class ExampleRewardCommandTests: XCTestCase {
         XCTAssertEqual(try command.score(Array(samples.prefix(2))), Array(expected.prefix(2)))
     }
 
+    /// The Python loop `docs/rewards.md` quotes is the script's own.
+    func testRewardsDocQuotesTheScript() throws {
+        let script = Set(try RepositoryFiles.text(RepositoryFiles.url(folder.path + "/score.py"))
+            .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) })
+        let quoted = DataRows.fencedLines(try RepositoryFiles.text(RepositoryFiles.url("docs/rewards.md")), language: "python")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        XCTAssertFalse(quoted.isEmpty, "docs/rewards.md: quote score.py's loop in a ```python block")
+        for line in quoted where !script.contains(line) {
+            XCTFail("docs/rewards.md quotes a line that score.py does not have: \(line)")
+        }
+    }
+
     /// Whether `python3` runs here.
     private static let hasPython3: Bool = {
         let process = Process()
