@@ -56,7 +56,8 @@ enum ConfigFieldTables {
                 guard let doc = docs[name] else { throw UndocumentedField(name: name, source: group.source) }
                 let trl = cell(name, group.trainers.map { ($0, resolved[.trl]![$0]!) })
                 let unsloth = cell(name, group.trainers.map { ($0, resolved[.unsloth]![$0]!) })
-                lines.append("| `\(name)` | \(trl) | \(unsloth) | \(doc) |")
+                let choices = choiceNames(name, of: group.trainers[0]).map { " One of \($0.map { "`\($0)`" }.joined(separator: ", "))." }
+                lines.append("| `\(name)` | \(trl) | \(unsloth) | \(doc)\(choices ?? "") |")
             }
             sections.append(lines.joined(separator: "\n"))
         }
@@ -82,6 +83,28 @@ enum ConfigFieldTables {
             let trainers = Set(row.trainers) == all ? "all" : row.trainers.map(\.rawValue).joined(separator: ", ")
             return "| `\(row.name)` | `\(row.trl.yaml)` | `\(row.unsloth.yaml)` | \(trainers) |"
         }).joined(separator: "\n")
+    }
+
+    /// The names a choice field accepts, as its type reports them when given a value it does not accept.
+    static func choiceNames(_ name: String, of trainer: TrainerKind) -> [String]? {
+        let types: [any TrainerConfig.Type] = [GRPOConfig.self, DPOConfig.self, PPOConfig.self, SFTConfig.self, RLOOConfig.self]
+        let type = types.first { $0.trainer == trainer }!
+        return choices(of: type, name)
+    }
+
+    private static func choices<Config: TrainerConfig>(of type: Config.Type, _ name: String) -> [String]? {
+        guard let field = Config.fields.first(where: { $0.name == name }) else { return nil }
+        var config = Config()
+        do {
+            try field.write(&config, .string("\u{1}"))
+            return nil
+        } catch {
+            // "one of a, b", "one of a, b or null", "a list of items that are each one of a, b", "… (or true/false)"
+            guard let start = error.expected.range(of: "one of ") else { return nil }
+            let list = error.expected[start.upperBound...].prefix { $0 != "(" }
+            let names = list.replacingOccurrences(of: " or null", with: "").split(separator: ",")
+            return names.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
     }
 
     /// A default as a table cell: one value, or each value with the trainers that have it; derived
