@@ -211,16 +211,6 @@ CHATML = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ me
           "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
 
 
-def write_tokenizer(source, path, chat_template):
-    """Copies the tokenizer files of `source` into `path`, with `chat_template` in tokenizer_config.json."""
-    shutil.copy(os.path.join(source, "tokenizer.json"), path)
-    with open(os.path.join(source, "tokenizer_config.json")) as f:
-        tokenizer_config = json.load(f)
-    tokenizer_config["chat_template"] = chat_template
-    with open(os.path.join(path, "tokenizer_config.json"), "w") as f:
-        json.dump(tokenizer_config, f, indent=2)
-
-
 def make_text_fixture(out_dir):
     """A Qwen2 model with the locally trained qwen2 tokenizer of the tokenizer fixtures (plus a
     ChatML template): text scoring, a chat prompt's greedy generation and its decoded text."""
@@ -229,7 +219,7 @@ def make_text_fixture(out_dir):
     path = os.path.join(out_dir, "qwen2_text")
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path)
-    write_tokenizer(source, path, CHATML)
+    write_chat_tokenizer(source, path)
     tokenizer = AutoTokenizer.from_pretrained(path)
     eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
     pad = tokenizer.convert_tokens_to_ids("<|endoftext|>")
@@ -256,6 +246,15 @@ def make_text_fixture(out_dir):
     size = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
     print(f"qwen2_text: {size / 1024:.0f} KiB")
 
+
+def write_chat_tokenizer(source, path, chat_template=CHATML):
+    """Copies the tokenizer files of directory `source` into `path`, with a chat template (ChatML) added."""
+    shutil.copy(os.path.join(source, "tokenizer.json"), path)
+    with open(os.path.join(source, "tokenizer_config.json")) as f:
+        tokenizer_config = json.load(f)
+    tokenizer_config["chat_template"] = chat_template
+    with open(os.path.join(path, "tokenizer_config.json"), "w") as f:
+        json.dump(tokenizer_config, f, indent=2)
 
 
 def rewrite_classic_rope(config_path, kwargs):

@@ -28,7 +28,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, 
 from trl import SFTConfig, SFTTrainer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_model_fixtures import randomize, write_tokenizer  # noqa: E402
+from make_model_fixtures import randomize, write_chat_tokenizer  # noqa: E402
 
 # ChatML with transformers' `{% generation %}` marks around assistant replies (for assistant_only_loss).
 CHATML = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
@@ -115,7 +115,7 @@ def main():
     model_dir = os.path.join(out, "model")
     os.makedirs(model_dir)
     source = os.path.join(root, "Tests/FledgeLMTests/Fixtures/tokenizers/qwen2")
-    write_tokenizer(source, model_dir, CHATML)
+    write_chat_tokenizer(source, model_dir, CHATML)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = make_model(model_dir, tokenizer)
 

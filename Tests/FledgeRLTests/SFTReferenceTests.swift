@@ -43,8 +43,7 @@ final class SFTReferenceTests: XCTestCase {
     /// with `num_items_in_batch`, and the accumulated gradients equal PyTorch's.
     func testStepLossAndGradientsMatchTRL() throws {
         let expected = try XCTUnwrap(SFTFixtures.expected()["step"])
-        let model = try SFTFixtures.model()
-        let weights = FullFineTune(model)
+        let model = try SFTFixtures.fullyTrainableModel()
         let dataset = try SFTDataset(file: SFTFixtures.directory.appendingPathComponent("prompt_completion.jsonl"),
                                      tokenizer: try SFTFixtures.tokenizer(), config: Self.config(maxLength: 32))
         let sft = try SFT(model: model, train: dataset.sequences, batchSize: 3, evaluationBatchSize: 3, dataSeed: 0)
@@ -63,7 +62,7 @@ final class SFTReferenceTests: XCTestCase {
         let gradients = try SafeTensorsFile(url: SFTFixtures.directory.appendingPathComponent("step.safetensors"))
         for name in gradients.names {
             let reference = try gradients.tensor(name).toArray()
-            let grad = try XCTUnwrap(weights.trainableParameters.first { $0.name == name }?.tensor.grad, name).toArray()
+            let grad = try XCTUnwrap(model.trainableParameters.first { $0.name == name }?.tensor.grad, name).toArray()
             let scale = reference.map(abs).max()!
             let error = maxAbsDifference(grad, reference) / scale
             print("SFT step vs TRL: \(name) gradient max error \(error) of its largest value \(scale)")

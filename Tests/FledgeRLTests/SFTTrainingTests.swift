@@ -13,8 +13,7 @@ final class SFTTrainingTests: TemporaryDirectoryTestCase {
         }
         let file = try writeLines(rows, to: "train.jsonl")
         func update(batchSize: Int, accumulation: Int) throws -> [String: [Float]] {
-            let model = try SFTFixtures.model()
-            let weights = FullFineTune(model)
+            let model = try SFTFixtures.fullyTrainableModel()
             let dataset = try SFTDataset(file: file, tokenizer: try SFTFixtures.tokenizer(), config: SFTConfig())
             var arguments = TrainingArguments()
             arguments.maxSteps = 1
@@ -24,8 +23,8 @@ final class SFTTrainingTests: TemporaryDirectoryTestCase {
             arguments.saveStrategy = .no
             arguments.outputDir = directory.appendingPathComponent("b\(batchSize)").path
             let sft = try SFT(model: model, train: dataset.sequences, batchSize: batchSize, evaluationBatchSize: 8, dataSeed: 3)
-            let optimizer = GradientRecorder(parameters: weights.trainableParameters)
-            _ = try Trainer(algorithm: sft, model: weights, arguments: arguments, optimizer: optimizer).train()
+            let optimizer = GradientRecorder(parameters: model.trainableParameters)
+            _ = try Trainer(algorithm: sft, model: model, arguments: arguments, optimizer: optimizer).train()
             return optimizer.gradients
         }
         let accumulated = try update(batchSize: 4, accumulation: 2), whole = try update(batchSize: 8, accumulation: 1)
@@ -47,20 +46,19 @@ final class SFTTrainingTests: TemporaryDirectoryTestCase {
             #"{"prompt": "The colour after \#(words[i]) is", "completion": " \#(words[(i + 1) % words.count])."}"#
         }
         let file = try writeLines(rows, to: "colours.jsonl")
-        let model = try SFTFixtures.model()
-        let weights = FullFineTune(model)
+        let model = try SFTFixtures.fullyTrainableModel()
         let dataset = try SFTDataset(file: file, tokenizer: try SFTFixtures.tokenizer(), config: SFTConfig())
         var arguments = TrainingArguments()
         arguments.maxSteps = 40
         arguments.perDeviceTrainBatchSize = 3
-        arguments.learningRate = 0.05
+        arguments.optim = .adamwTorch
+        arguments.learningRate = 1e-2
         arguments.warmupSteps = 4
         arguments.loggingSteps = 5
         arguments.saveStrategy = .no
         arguments.outputDir = directory.path
         let sft = try SFT(model: model, train: dataset.sequences, batchSize: 3, evaluationBatchSize: 3, dataSeed: 1)
-        let trainer = try Trainer(algorithm: sft, model: weights, arguments: arguments,
-                                  optimizer: MomentumSGD(parameters: weights.trainableParameters, momentum: 0.9))
+        let trainer = try Trainer(algorithm: sft, model: model, arguments: arguments)
         let losses = try trainer.train().state.logHistory.map { $0["loss"]! }
         print("SFT synthetic task, loss every 5 steps: \(losses.map { String(format: "%.3f", $0) }.joined(separator: " "))")
         XCTAssertEqual(losses.count, 8)
@@ -70,8 +68,7 @@ final class SFTTrainingTests: TemporaryDirectoryTestCase {
     /// With `eval_strategy: steps`, evaluation records (`eval_loss`, `eval_entropy`) are logged every
     /// `eval_steps` and at the end; `eval_loss` is the token-mean loss of the held-out rows.
     func testEvaluationIsLoggedEveryEvalSteps() throws {
-        let model = try SFTFixtures.model()
-        let weights = FullFineTune(model)
+        let model = try SFTFixtures.fullyTrainableModel()
         let tokenizer = try SFTFixtures.tokenizer()
         let dataset = try SFTDataset(file: SFTFixtures.directory.appendingPathComponent("prompt_completion.jsonl"),
                                      tokenizer: tokenizer, config: SFTConfig())
@@ -85,8 +82,8 @@ final class SFTTrainingTests: TemporaryDirectoryTestCase {
         arguments.outputDir = directory.path
         let sft = try SFT(model: model, train: Array(dataset.sequences.prefix(4)), evaluation: heldOut, batchSize: 2,
                           evaluationBatchSize: 2, dataSeed: 0)
-        let optimizer = MomentumSGD(parameters: weights.trainableParameters, momentum: 0)
-        let trainer = try Trainer(algorithm: sft, model: weights, arguments: arguments, optimizer: optimizer)
+        arguments.optim = .sgd
+        let trainer = try Trainer(algorithm: sft, model: model, arguments: arguments)
         let records = try trainer.train().state.logHistory.filter { $0["eval_loss"] != nil }
         XCTAssertEqual(records.map(\.step), [2, 4, 5])
         XCTAssertEqual(records[0].values.map(\.name), ["epoch", "eval_entropy", "eval_loss"])

@@ -5,34 +5,39 @@ import XCTest
 /// Checkpoints, resume, stopping and pruning of the trainer loop.
 final class TrainerCheckpointTests: TemporaryDirectoryTestCase {
     /// Training 10 steps straight and training 5, stopping, resuming from checkpoint-5 and training 5
-    /// more give bit-identical weights, optimizer state and logged losses.
+    /// more give bit-identical weights and logged losses: full fine-tuning with AdamW's moments,
+    /// and LoRA whose dropout masks come from generators the checkpoint must restore.
     func testResumeContinuesExactly() throws {
+        try assertResumeIsExact(lora: nil, name: "full")
+        try assertResumeIsExact(lora: LoRAOptions(r: 4, alpha: 8, dropout: 0.2, targetModules: ["all-linear"], seed: 5),
+                                name: "lora")
+    }
+
+    private func assertResumeIsExact(lora: LoRAOptions?, name: String) throws {
         var arguments = Self.arguments(maxSteps: 10)
         arguments.saveSteps = 5
-        arguments.outputDir = directory.appendingPathComponent("straight").path
-        let straight = try SFTRun(arguments: arguments)
-        XCTAssertEqual(try straight.trainer.train().status, .completed)
+        arguments.outputDir = directory.appendingPathComponent("\(name)-straight").path
+        let straight = try SFTRun(arguments: arguments, lora: lora)
+        XCTAssertEqual(try straight.trainer.train().status, .completed, name)
 
-        arguments.outputDir = directory.appendingPathComponent("resumed").path
-        let first = try SFTRun(arguments: arguments)
-        let stopped = try first.trainUntilStopped(at: 5).outcome
-        XCTAssertEqual(stopped.status, .stopped)
-        XCTAssertEqual(stopped.state.globalStep, 5)
-        XCTAssertEqual(stopped.lastCheckpoint?.lastPathComponent, "checkpoint-5")
+        arguments.outputDir = directory.appendingPathComponent("\(name)-resumed").path
+        let stopped = try SFTRun(arguments: arguments, lora: lora).trainUntilStopped(at: 5).outcome
+        XCTAssertEqual(stopped.status, .stopped, name)
+        XCTAssertEqual(stopped.state.globalStep, 5, name)
+        XCTAssertEqual(stopped.lastCheckpoint?.lastPathComponent, "checkpoint-5", name)
 
         arguments.resumeFromCheckpoint = "true"
-        let second = try SFTRun(arguments: arguments)
-        XCTAssertGreaterThan(second.weights.maxDifference(to: straight.weights), 0, "a fresh model must differ before resuming")
-        XCTAssertEqual(try second.trainer.train().status, .completed)
-
-        XCTAssertEqual(second.weights.maxDifference(to: straight.weights), 0, "resumed weights differ from straight training")
-        XCTAssertEqual(second.optimizer.stateEntries().count, straight.optimizer.stateEntries().count)
-        XCTAssertEqual(second.optimizer.stepCount, 10)
-        let straightLog = try MetricsFile.records(at: URL(fileURLWithPath: straight.trainer.arguments.outputDir!).appendingPathComponent("metrics.jsonl"))
-        let resumedLog = try MetricsFile.records(at: URL(fileURLWithPath: arguments.outputDir!).appendingPathComponent("metrics.jsonl"))
-        XCTAssertEqual(resumedLog.map(\.step), Array(1...10))
-        XCTAssertEqual(resumedLog.map { $0["loss"]! }, straightLog.map { $0["loss"]! })
-        XCTAssertEqual(resumedLog.map { $0["epoch"]! }, straightLog.map { $0["epoch"]! })
+        let second = try SFTRun(arguments: arguments, lora: lora)
+        let parameters = second.model.trainableParameters, reference = straight.model.trainableParameters
+        XCTAssertGreaterThan(maxDifference(parameters, reference), 0, "\(name): a fresh model must differ before resuming")
+        XCTAssertEqual(try second.trainer.train().status, .completed, name)
+        XCTAssertEqual(maxDifference(parameters, reference), 0, "\(name): resumed weights differ from straight training")
+        XCTAssertEqual(second.trainer.optimizer.stepCount, 10, name)
+        let straightLog = try MetricsFile.records(at: straight.trainer.checkpoints.directory.appendingPathComponent("metrics.jsonl"))
+        let resumedLog = try MetricsFile.records(at: second.trainer.checkpoints.directory.appendingPathComponent("metrics.jsonl"))
+        XCTAssertEqual(resumedLog.map(\.step), Array(1...10), name)
+        XCTAssertEqual(resumedLog.map { $0["loss"]! }, straightLog.map { $0["loss"]! }, name)
+        XCTAssertEqual(resumedLog.map { $0["epoch"]! }, straightLog.map { $0["epoch"]! }, name)
     }
 
     /// A save that fails halfway leaves no checkpoint-N and no temporary directory, and the previous
@@ -108,7 +113,7 @@ final class TrainerCheckpointTests: TemporaryDirectoryTestCase {
         let model = QuadraticModel()
         let algorithm = QuadraticAlgorithm(model: model, nanAtStep: 4)
         let trainer = try Trainer(algorithm: algorithm, model: model, arguments: arguments,
-                                  optimizer: MomentumSGD(parameters: model.trainableParameters, momentum: 0))
+                                  optimizer: SGD(parameters: model.trainableParameters))
         let observer = RecordingObserver()
         trainer.observer = observer
         let checkpoint = directory.appendingPathComponent("checkpoint-2")
@@ -130,7 +135,7 @@ final class TrainerCheckpointTests: TemporaryDirectoryTestCase {
         arguments.resumeFromCheckpoint = checkpoint.path
         algorithm.nanAtStep = nil
         let resumed = try Trainer(algorithm: algorithm, model: model, arguments: arguments,
-                                  optimizer: MomentumSGD(parameters: model.trainableParameters, momentum: 0))
+                                  optimizer: SGD(parameters: model.trainableParameters))
         XCTAssertEqual(try resumed.train().state.globalStep, 10)
     }
 
@@ -145,7 +150,7 @@ final class TrainerCheckpointTests: TemporaryDirectoryTestCase {
         arguments.outputDir = directory.path
         let model = QuadraticModel()
         let trainer = try Trainer(algorithm: QuadraticAlgorithm(model: model), model: model, arguments: arguments,
-                                  optimizer: MomentumSGD(parameters: model.trainableParameters, momentum: 0))
+                                  optimizer: SGD(parameters: model.trainableParameters))
         XCTAssertThrowsError(try trainer.train()) { error in
             guard case let TrainingError.nonFinite(_, value, step, lastCheckpoint) = error else { return XCTFail("\(error)") }
             XCTAssertFalse(value.isFinite)
@@ -160,28 +165,30 @@ final class TrainerCheckpointTests: TemporaryDirectoryTestCase {
         arguments.maxSteps = maxSteps
         arguments.perDeviceTrainBatchSize = 2
         arguments.gradientAccumulationSteps = 2
-        arguments.learningRate = 0.02
+        arguments.optim = .adamwTorch
+        arguments.learningRate = 0.01
         arguments.warmupSteps = 2
         arguments.loggingSteps = 1
         return arguments
     }
 }
 
-/// SFT of the fixture model on the fixture prompt/completion rows with momentum SGD.
+/// SFT of the fixture model on the fixture prompt/completion rows with AdamW: full fine-tuning, or
+/// LoRA with `lora` options.
 struct SFTRun {
     let trainer: Trainer<SFT>
-    let weights: FullFineTune
-    let optimizer: MomentumSGD
+    let model: LanguageModel
 
-    init(arguments: TrainingArguments, failSaveAtCall: Int? = nil) throws {
+    init(arguments: TrainingArguments, lora: LoRAOptions? = nil, failSaveAtCall: Int? = nil) throws {
         let model = try SFTFixtures.model()
+        if let lora { try model.addLoRA(lora) } else { model.makeFullyTrainable() }
+        self.model = model
         let dataset = try SFTDataset(file: SFTFixtures.directory.appendingPathComponent("prompt_completion.jsonl"),
                                      tokenizer: try SFTFixtures.tokenizer(), config: SFTConfig())
         let sft = try SFT(model: model, train: dataset.sequences, batchSize: arguments.perDeviceTrainBatchSize,
                           evaluationBatchSize: 2, dataSeed: arguments.seed)
-        weights = failSaveAtCall.map { FailingSave(model, failAtCall: $0) } ?? FullFineTune(model)
-        optimizer = MomentumSGD(parameters: weights.trainableParameters, momentum: 0.9)
-        trainer = try Trainer(algorithm: sft, model: weights, arguments: arguments, optimizer: optimizer)
+        let trained: any TrainableModel = failSaveAtCall.map { FailingSave(model, failAtCall: $0) } ?? model
+        trainer = try Trainer(algorithm: sft, model: trained, arguments: arguments)
     }
 
     /// Trains with a stop requested at the end of step `step`, as Ctrl-C would.
@@ -194,19 +201,25 @@ struct SFTRun {
     }
 }
 
-/// Full fine-tuning whose n-th save writes part of a file and then fails, as a full disk would.
-final class FailingSave: FullFineTune {
+/// A model whose n-th save writes part of a file and then fails, as a full disk would.
+final class FailingSave: TrainableModel {
+    let model: LanguageModel
     let failAtCall: Int
     private var calls = 0
 
     init(_ model: LanguageModel, failAtCall: Int) {
+        self.model = model
         self.failAtCall = failAtCall
-        super.init(model)
     }
 
-    override func saveTrainedWeights(to directory: URL) throws {
+    var trainableParameters: [Parameter] { model.trainableParameters }
+    var randomStates: [String: UInt64] { model.randomStates }
+    func restoreRandomStates(_ states: [String: UInt64]) throws { try model.restoreRandomStates(states) }
+    func loadTrainedWeights(from directory: URL) throws { try model.loadTrainedWeights(from: directory) }
+
+    func saveTrainedWeights(to directory: URL) throws {
         calls += 1
-        guard calls == failAtCall else { return try super.saveTrainedWeights(to: directory) }
+        guard calls == failAtCall else { return try model.saveTrainedWeights(to: directory) }
         try Data("partial".utf8).write(to: directory.appendingPathComponent("model.safetensors"))
         throw CocoaError(.fileWriteOutOfSpace, userInfo: [NSLocalizedDescriptionKey: "disk full"])
     }

@@ -41,7 +41,7 @@ final class TrainerLoopTests: TemporaryDirectoryTestCase {
             arguments.outputDir = directory.appendingPathComponent("ga\(accumulation)").path
             let model = QuadraticModel()
             _ = try Trainer(algorithm: QuadraticAlgorithm(model: model), model: model, arguments: arguments,
-                            optimizer: MomentumSGD(parameters: model.trainableParameters, momentum: 0)).train()
+                            optimizer: SGD(parameters: model.trainableParameters)).train()
             return model.weight.toArray()
         }
         let single = try train(accumulation: 1), double = try train(accumulation: 2)
@@ -62,7 +62,7 @@ final class TrainerLoopTests: TemporaryDirectoryTestCase {
         arguments.outputDir = directory.path
         let model = QuadraticModel()
         let trainer = try Trainer(algorithm: QuadraticAlgorithm(model: model), model: model, arguments: arguments,
-                                  optimizer: MomentumSGD(parameters: model.trainableParameters, momentum: 0))
+                                  optimizer: SGD(parameters: model.trainableParameters))
         let observer = StepLossObserver()
         trainer.observer = observer
         let outcome = try trainer.train()

@@ -1,18 +1,33 @@
 import Foundation
 import FledgeLM
 
+/// A language model trains with LoRA adapters (checkpoints hold the PEFT adapter files) or fully
+/// (checkpoints hold a float32 model directory); the adapters' dropout generators are its random
+/// state. `trainableParameters` comes from the model itself.
 extension LanguageModel: TrainableModel {
-    /// LoRA runs save a PEFT adapter; full fine-tuning saves a model directory (float32).
     public func saveTrainedWeights(to directory: URL) throws {
-        if hasAdapters { try saveAdapter(to: directory) } else { try saveModel(to: directory, mergeAdapters: false) }
+        if hasAdapters {
+            try saveAdapter(to: directory)
+        } else {
+            try saveModel(to: directory, mergeAdapters: false, dtype: .float32)
+        }
     }
 
     public func loadTrainedWeights(from directory: URL) throws {
-        let name = hasAdapters ? "adapter_model.safetensors" : "model.safetensors"
-        try loadTrainableWeights(from: directory.appendingPathComponent(name))
+        if hasAdapters {
+            try loadAdapter(from: directory)
+        } else {
+            try loadTrainableWeights(from: directory.appendingPathComponent("model.safetensors"))
+        }
     }
 
-    public var randomStates: [String: UInt64] { [:] }
+    public var randomStates: [String: UInt64] { adapterDropoutStates }
 
-    public func restoreRandomStates(_ states: [String: UInt64]) throws {}
+    public func restoreRandomStates(_ states: [String: UInt64]) throws {
+        let missing = restoreAdapterDropoutStates(states)
+        guard missing.isEmpty else {
+            throw TrainingError.checkpoint(path: CheckpointFile.randomStates, problem: "no dropout generator state for "
+                + missing.joined(separator: ", ") + "; resume with the LoRA settings the checkpoint was trained with")
+        }
+    }
 }

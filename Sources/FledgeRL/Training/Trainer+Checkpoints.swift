@@ -66,8 +66,8 @@ extension Trainer {
         .object(JSONObject([
             ("lr_scheduler_type", .string(arguments.lrSchedulerType.rawValue)),
             ("learning_rate", .double(arguments.learningRate)),
-            ("warmup_steps", .int(arguments.warmupStepCount(totalSteps: plan.maxSteps))),
-            ("total_steps", .int(plan.maxSteps)),
+            ("warmup_steps", .int(schedule.warmupSteps)),
+            ("total_steps", .int(schedule.totalSteps)),
             ("last_step", .int(completedSteps)),
             ("next_learning_rate", .double(schedule.learningRate(step: completedSteps))),
         ]))

@@ -28,8 +28,15 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
 
     let schedule: LearningRateSchedule
 
-    /// A trainer with the given optimizer over `model.trainableParameters`; the schedule, clipping,
-    /// logging and checkpoint settings come from `arguments`.
+    /// A trainer with the optimizer `optim` names over `model.trainableParameters`; the schedule,
+    /// clipping, logging and checkpoint settings come from `arguments`.
+    public convenience init(algorithm: Algorithm, model: any TrainableModel, arguments: TrainingArguments) throws {
+        try self.init(algorithm: algorithm, model: model, arguments: arguments,
+                      optimizer: arguments.optim.make(parameters: model.trainableParameters, arguments: arguments))
+    }
+
+    /// A trainer with the given optimizer (over `model.trainableParameters`); the schedule,
+    /// clipping, logging and checkpoint settings come from `arguments`.
     public init(algorithm: Algorithm, model: any TrainableModel, arguments: TrainingArguments,
                 optimizer: any Optimizer) throws {
         self.algorithm = algorithm
@@ -38,7 +45,9 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
         self.optimizer = optimizer
         plan = try TrainingPlan(arguments: arguments, microBatchesPerEpoch: algorithm.microBatchesPerEpoch)
         checkpoints = CheckpointStore(directory: URL(fileURLWithPath: arguments.outputDir ?? "trainer_output"))
-        schedule = LearningRateSchedule(arguments: arguments, totalSteps: plan.maxSteps)
+        schedule = LearningRateSchedule(
+            kind: LearningRateScheduleKind(rawValue: arguments.lrSchedulerType.rawValue)!, baseLearningRate: arguments.learningRate,
+            warmupSteps: arguments.warmupStepCount(totalSteps: plan.maxSteps), totalSteps: plan.maxSteps)
         guard arguments.loggingSteps > 0 else {
             throw TrainingError.invalidSetting("logging_steps must be at least 1, got \(arguments.loggingSteps)")
         }
@@ -121,7 +130,9 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
             tokens += result.tokens
             window.addMetrics(result.metrics)
         }
-        let gradNorm = clipGradients()
+        // The pre-clip norm is logged and checked even when max_grad_norm ≤ 0 turns clipping off.
+        let gradNorm = GradientClipping.clipGlobalNorm(
+            optimizer.parameters, maxNorm: arguments.maxGradNorm > 0 ? arguments.maxGradNorm : .infinity)
         guard gradNorm.isFinite else {
             optimizer.zeroGrad()
             throw TrainingError.nonFinite(quantity: "gradient norm", value: gradNorm, step: step, lastCheckpoint: lastCheckpoint?.path)

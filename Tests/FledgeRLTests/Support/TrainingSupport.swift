@@ -34,9 +34,15 @@ enum SFTFixtures {
 
     static func tokenizer() throws -> Tokenizer { try Tokenizer(directory: modelDirectory.path) }
 
-    /// The fixture model, loaded afresh (its float32 weights are private copy-on-write mappings, so
-    /// training one copy never changes the file or another copy).
+    /// The fixture model, loaded afresh.
     static func model() throws -> LanguageModel { try LanguageModel(directory: modelDirectory) }
+
+    /// The fixture model with every weight trainable.
+    static func fullyTrainableModel() throws -> LanguageModel {
+        let model = try model()
+        model.makeFullyTrainable()
+        return model
+    }
 }
 
 extension JSONValue {
@@ -62,84 +68,10 @@ extension JSONValue {
     }
 }
 
-/// Full fine-tuning of a loaded model, saving every weight as float32 `model.safetensors`.
-class FullFineTune: TrainableModel {
-    let model: LanguageModel
-    let trainableParameters: [Parameter]
-
-    init(_ model: LanguageModel) {
-        self.model = model
-        trainableParameters = model.namedWeights.map { name, tensor in
-            tensor.requiresGrad = true
-            return Parameter(name: name, tensor: tensor)
-        }
-    }
-
-    func saveTrainedWeights(to directory: URL) throws {
-        try SafeTensorsWriter.write(trainableParameters.map { ($0.name, $0.tensor) },
-                                    to: directory.appendingPathComponent("model.safetensors"))
-    }
-
-    func loadTrainedWeights(from directory: URL) throws {
-        let file = try SafeTensorsFile(url: directory.appendingPathComponent("model.safetensors"))
-        for parameter in trainableParameters {
-            let saved = try file.tensor(parameter.name).toArray()
-            parameter.tensor.withUnsafeMutableElements { values in
-                for i in values.indices { values[i] = saved[i] }
-            }
-        }
-    }
-
-    var randomStates: [String: UInt64] { [:] }
-    func restoreRandomStates(_ states: [String: UInt64]) throws {}
-
-    /// The largest absolute difference between any weight of this model and the same of `other`.
-    func maxDifference(to other: FullFineTune) -> Float {
-        zip(trainableParameters, other.trainableParameters).reduce(0) { worst, pair in
-            precondition(pair.0.name == pair.1.name, "parameters in different orders")
-            return max(worst, maxAbsDifference(pair.0.tensor.toArray(), pair.1.tensor.toArray()))
-        }
-    }
-}
-
-/// SGD with heavy-ball momentum, PyTorch's update (`b = μb + g; w -= lr·b`); its momentum buffers
-/// are optimizer state that a resume must restore.
-final class MomentumSGD: Optimizer {
-    let parameters: [Parameter]
-    let momentum: Float
-    private(set) var stepCount = 0
-    private var buffers: [String: [Float]] = [:]
-
-    init(parameters: [Parameter], momentum: Float) {
-        self.parameters = parameters
-        self.momentum = momentum
-    }
-
-    func step(learningRate: Double) {
-        for parameter in parameters {
-            guard let grad = parameter.tensor.grad?.toArray() else { continue }
-            var buffer = buffers[parameter.name] ?? Array(repeating: 0, count: grad.count)
-            for i in grad.indices { buffer[i] = momentum * buffer[i] + grad[i] }
-            buffers[parameter.name] = buffer
-            parameter.tensor.withUnsafeMutableElements { values in
-                for i in values.indices { values[i] -= Float(learningRate) * buffer[i] }
-            }
-        }
-        stepCount += 1
-    }
-
-    func stateEntries() -> [(name: String, entry: SafeTensorsWriter.Entry)] {
-        buffers.keys.sorted().map { ($0, .float(Tensor(shape: [buffers[$0]!.count], values: buffers[$0]!), .float32)) }
-            + [("step", .integers([stepCount], shape: [1], .int64))]
-    }
-
-    func loadState(from file: SafeTensorsFile) throws {
-        stepCount = try file.integers("step")[0]
-        buffers = [:]
-        for name in file.names where name != "step" { buffers[name] = try file.tensor(name).toArray() }
-    }
-
-    var stateBytes: Int { buffers.values.reduce(0) { $0 + $1.count * 4 } }
+/// The largest absolute difference between the values of two lists of the same parameters.
+func maxDifference(_ a: [Parameter], _ b: [Parameter]) -> Float {
+    precondition(a.map(\.name) == b.map(\.name), "the parameter lists differ")
+    return zip(a, b).reduce(0) { max($0, maxAbsDifference($1.0.tensor.toArray(), $1.1.tensor.toArray())) }
 }
 
 /// An optimizer that only records the gradients of its last step, by parameter name.

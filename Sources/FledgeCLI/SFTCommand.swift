@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import FledgeRL
+
+/// `fledge sft --config FILE.yaml`: supervised fine-tuning with TRL's `SFTConfig` fields.
+struct SFTCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sft",
+        abstract: "Supervised fine-tuning of a model directory on a JSON Lines dataset (TRL's SFTConfig fields).",
+        discussion: """
+            Rows are {"text"}, {"prompt", "completion"} (strings or message lists) or {"messages"}. \
+            Checkpoints, metrics.jsonl and the final weights go to output_dir. Ctrl-C saves a checkpoint \
+            after the current step and exits with status 130; resume with --set resume_from_checkpoint=true.
+            """)
+
+    @OptionGroup var options: TrainingCommandOptions
+
+    func run() throws {
+        let resolution = try options.resolve(SFTConfig.self)
+        let config = resolution.config
+        let model = try TrainingModels.load(config.run, seed: config.training.seed,
+                                            gradientCheckpointing: config.training.gradientCheckpointing)
+        let tokenizer = try TrainingModels.tokenizer(config.run)
+        let train = try SFTDataset(file: DatasetLocation.trainingFile(config.run.datasetName, split: config.run.datasetTrainSplit),
+                                   tokenizer: tokenizer, config: config)
+        let evaluation = try evaluationSet(config, tokenizer: tokenizer)
+        note("\(train.sequences.count) \(train.format.rawValue) examples from \(train.file.path)"
+            + (train.droppedCount > 0 ? " (\(train.droppedCount) dropped: no trained token left after max_length)" : "")
+            + (evaluation.map { ", \($0.sequences.count) for evaluation" } ?? ""))
+        let sft = try SFT(model: model, train: train.sequences, evaluation: evaluation?.sequences,
+                          batchSize: config.training.perDeviceTrainBatchSize,
+                          evaluationBatchSize: config.training.perDeviceEvalBatchSize,
+                          dataSeed: config.training.dataSeed ?? config.training.seed)
+        try TrainingRun(trainer: try Trainer(algorithm: sft, model: model, arguments: config.training), config: resolution).run()
+    }
+
+    /// The `dataset_test_split` file when evaluation is on; an error when it is on and there is none.
+    private func evaluationSet(_ config: SFTConfig, tokenizer: Tokenizer) throws -> SFTDataset? {
+        guard config.training.evalStrategy != .no else { return nil }
+        guard let file = DatasetLocation.evaluationFile(config.run.datasetName, split: config.run.datasetTestSplit) else {
+            throw ValidationError("eval_strategy is \(config.training.evalStrategy.rawValue), but dataset_name has no "
+                + "\(config.run.datasetTestSplit).jsonl; make dataset_name a folder with one, or set eval_strategy: no")
+        }
+        return try SFTDataset(file: file, tokenizer: tokenizer, config: config)
+    }
+}
