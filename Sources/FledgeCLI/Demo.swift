@@ -49,23 +49,23 @@ struct DemoRun: ParsableCommand {
     }
 }
 
-/// Rebuilds the demo's base model from scratch (see examples/demo/README.md).
+/// Rebuilds the demo's base model from scratch (see examples/demo/README.md): writes the initial
+/// model and the training data, then runs `fledge sft` on examples/demo/sft.yaml.
 struct DemoMakeBaseModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "make-base-model",
         abstract: "Create the demo's base model: random weights, then supervised fine-tuning on addition problems.")
 
-    @Option(help: "The SFT config (TRL field names).") var config = "examples/demo/sft.yaml"
+    @Option(help: "The SFT config (its model_name_or_path and dataset_name must point into --work-dir).")
+    var config = "examples/demo/sft.yaml"
     @Option(help: "Where the initial model and the training data go.") var workDir = "runs/demo-base"
 
     func run() throws {
         let work = URL(fileURLWithPath: workDir).standardizedFileURL
         try DemoBaseModel.writeInitialModel(to: work.appendingPathComponent("initial-model"), seed: 1)
         try DemoBaseModel.writeTrainingData(to: work.appendingPathComponent("train.jsonl"), examples: GRPODemo.trainCount)
-        note("wrote \(work.path)/initial-model and \(work.path)/train.jsonl; training with \(config)")
-        let display = ProgressDisplay()
-        let outcome = try DemoBaseModel.train(configFile: URL(fileURLWithPath: config), observer: display)
-        display.finish()
-        print("trained \(outcome.state.globalStep) steps; the model is in the config's output_dir")
+        note("wrote \(work.path)/initial-model and \(work.path)/train.jsonl; now fledge sft --config \(config)")
+        let sft = try SFTCommand.parse(["--config", config])
+        try sft.run()
     }
 }

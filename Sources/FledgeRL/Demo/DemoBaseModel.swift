@@ -60,28 +60,3 @@ public enum DemoBaseModel {
     }
 }
 
-extension DemoBaseModel {
-    /// Runs the SFT of `configFile` (what `fledge sft --config FILE` runs), full fine-tuning of the
-    /// initial model; the trained model is written to the config's `output_dir`.
-    public static func train(configFile: URL, observer: (any TrainingObserver)?) throws -> TrainingOutcome {
-        let resolution = ConfigResolver.resolve(SFTConfig.self, try ConfigDocument(contentsOf: configFile))
-        guard resolution.report.isUsable else { throw TrainingError.invalidSetting(ConfigReportRendering.text(of: resolution)) }
-        let config = resolution.config
-        guard let modelPath = config.run.modelNameOrPath else {
-            throw TrainingError.invalidSetting("\(configFile.path): set model_name_or_path")
-        }
-        let model = try LanguageModel(directory: URL(fileURLWithPath: modelPath))
-        let tokenizer = try Tokenizer(directory: modelPath)
-        model.makeFullyTrainable()
-        let data = try SFTDataset(file: DatasetLocation.trainingFile(config.run.datasetName, split: config.run.datasetTrainSplit),
-                                  tokenizer: tokenizer, config: config)
-        let algorithm = try SFT(model: model, train: data.sequences, batchSize: config.training.perDeviceTrainBatchSize,
-                                evaluationBatchSize: config.training.perDeviceEvalBatchSize,
-                                dataSeed: config.training.dataSeed ?? config.training.seed)
-        let optimizer = config.training.optim.make(parameters: model.trainableParameters, arguments: config.training)
-        let trainer = try Trainer(algorithm: algorithm, model: model, arguments: config.training, optimizer: optimizer)
-        trainer.observer = observer
-        trainer.resolvedConfig = resolution
-        return try trainer.train()
-    }
-}

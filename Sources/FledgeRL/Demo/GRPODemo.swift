@@ -1,6 +1,5 @@
 import Foundation
 import FledgeLM
-import FledgeNN
 
 /// `fledge demo`: GRPO with LoRA on the shipped arithmetic model, with Unsloth's defaults and a
 /// correctness reward, evaluated on held-out problems before and after.
@@ -12,9 +11,10 @@ public struct GRPODemo {
 
     /// The demo's settings on top of Unsloth's defaults (TRL field names), as a config file would
     /// hold them.
-    public static func configYAML(outputDirectory: String, steps: Int, seed: Int) -> String {
+    public static func configYAML(modelDirectory: String, outputDirectory: String, steps: Int, seed: Int) -> String {
         """
         defaults: unsloth
+        model_name_or_path: \(modelDirectory)
         output_dir: \(outputDirectory)
         use_peft: true
         lora_r: 16
@@ -30,6 +30,7 @@ public struct GRPODemo {
         max_completion_length: 6
         logging_steps: 1
         save_steps: \(steps)
+        gradient_checkpointing: false
         seed: \(seed)
         """
     }
@@ -61,21 +62,23 @@ public struct GRPODemo {
     public func run(observer: (any TrainingObserver)? = nil, evaluated: ((String, DemoEvaluation) -> Void)? = nil) throws -> Result {
         let resolution = ConfigResolver.resolve(
             GRPOConfig.self,
-            try ConfigDocument(yaml: Self.configYAML(outputDirectory: outputDirectory.path, steps: steps, seed: seed), source: "demo"),
+            try ConfigDocument(yaml: Self.configYAML(modelDirectory: modelDirectory.path, outputDirectory: outputDirectory.path,
+                                                     steps: steps, seed: seed), source: "demo"),
             options: ConfigOptions(overrides: try ConfigDocument(overrides: overrides)))
         guard resolution.report.isUsable else { throw TrainingError.invalidSetting(ConfigReportRendering.text(of: resolution)) }
         let config = resolution.config
-        let model = try LanguageModel(directory: modelDirectory)
-        let tokenizer = try Tokenizer(directory: modelDirectory.path)
+        let model = try TrainingModels.load(config.run, seed: config.training.seed,
+                                            gradientCheckpointing: config.training.gradientCheckpointing)
+        let tokenizer = try TrainingModels.tokenizer(config.run)
         let split = ArithmeticTask().split(seed: DemoBaseModel.splitSeed, train: Self.trainCount, heldOut: Self.heldOutCount)
         let evaluationOptions = evaluationSampling(model: model, config: config)
 
-        let before = try DemoEvaluation(model: model, tokenizer: tokenizer, problems: split.heldOut, options: evaluationOptions)
+        // The adapters start as a no-op (B = 0); switched off, the model is the base model exactly.
+        let before = try model.withAdaptersDisabled {
+            try DemoEvaluation(model: model, tokenizer: tokenizer, problems: split.heldOut, options: evaluationOptions)
+        }
         evaluated?("before", before)
 
-        let run = config.run
-        try model.addLoRA(LoRAOptions(r: run.loraR, alpha: Double(run.loraAlpha), dropout: run.loraDropout,
-                                      targetModules: run.loraTargetModules ?? ["all-linear"], seed: UInt64(config.training.seed)))
         let rows = split.train.map { problem in
             PromptDataset.Row(prompt: .string(problem.prompt), promptIds: tokenizer.encode(problem.prompt, addSpecialTokens: true),
                               columns: JSONObject([("answer", .string(problem.answer))]))
@@ -83,8 +86,7 @@ public struct GRPODemo {
         let dataset = PromptDataset(rows: rows, file: URL(fileURLWithPath: "(demo problems)"))
         let algorithm = try GRPO(model: model, tokenizer: tokenizer, dataset: dataset,
                                  rewards: try BuiltInRewards.make(config: config), config: config)
-        let optimizer = config.training.optim.make(parameters: model.trainableParameters, arguments: config.training)
-        let trainer = try Trainer(algorithm: algorithm, model: model, arguments: config.training, optimizer: optimizer)
+        let trainer = try Trainer(algorithm: algorithm, model: model, arguments: config.training)
         trainer.observer = observer
         trainer.resolvedConfig = resolution
         let outcome = try trainer.train()
