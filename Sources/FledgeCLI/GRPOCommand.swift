@@ -18,7 +18,11 @@ struct GRPOCommand: ParsableCommand {
     @OptionGroup var options: TrainingCommandOptions
 
     func run() throws {
-        let resolution = try options.resolve(GRPOConfig.self)
+        try ProcessGroupRun.run(train)
+    }
+
+    private func train(communicator: any Communicator) throws {
+        let resolution = try options.resolve(GRPOConfig.self, worldSize: communicator.size)
         let config = resolution.config
         let rewards = try BuiltInRewards.make(config: config)
         let model = try TrainingModels.load(config.run, seed: config.training.seed,
@@ -31,7 +35,7 @@ struct GRPOCommand: ParsableCommand {
             ? try LanguageModel(directory: URL(fileURLWithPath: config.run.modelNameOrPath!)) : nil
         note("\(dataset.rows.count) prompts from \(dataset.file.path); rewards: \(rewards.map(\.name).joined(separator: ", "))")
         let grpo = try GRPO(model: model, tokenizer: tokenizer, dataset: dataset, rewards: rewards, config: config,
-                            reference: reference)
+                            reference: reference, communicator: communicator)
         try TrainingRun(trainer: try Trainer(algorithm: grpo, model: model, arguments: config.training), config: resolution).run()
     }
 }

@@ -16,7 +16,11 @@ struct SFTCommand: ParsableCommand {
     @OptionGroup var options: TrainingCommandOptions
 
     func run() throws {
-        let resolution = try options.resolve(SFTConfig.self)
+        try ProcessGroupRun.run(train)
+    }
+
+    private func train(communicator: any Communicator) throws {
+        let resolution = try options.resolve(SFTConfig.self, worldSize: communicator.size)
         let config = resolution.config
         let model = try TrainingModels.load(config.run, seed: config.training.seed,
                                             gradientCheckpointing: config.training.gradientCheckpointing)
@@ -30,7 +34,7 @@ struct SFTCommand: ParsableCommand {
         let sft = try SFT(model: model, train: train.sequences, evaluation: evaluation?.sequences,
                           batchSize: config.training.perDeviceTrainBatchSize,
                           evaluationBatchSize: config.training.perDeviceEvalBatchSize,
-                          dataSeed: config.training.dataSeed ?? config.training.seed)
+                          dataSeed: config.training.dataSeed ?? config.training.seed, communicator: communicator)
         try TrainingRun(trainer: try Trainer(algorithm: sft, model: model, arguments: config.training), config: resolution).run()
     }
 

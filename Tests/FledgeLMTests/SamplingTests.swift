@@ -22,6 +22,9 @@ final class SamplingTests: XCTestCase {
         let second = model.generate(prompts, options: sampling)
         XCTAssertEqual(first.map(\.ids), second.map(\.ids))
         XCTAssertEqual(model.generate([prompts[0]], options: sampling)[0].ids, first[0].ids)
+        // A row generated on its own with its index in the batch as seed index samples the same tokens.
+        XCTAssertEqual(model.generate([prompts[1]], options: sampling, seedIndices: [1])[0].ids, first[1].ids)
+        XCTAssertNotEqual(model.generate([prompts[1]], options: sampling)[0].ids, first[1].ids)
         var other = sampling
         other.seed = 43
         XCTAssertNotEqual(model.generate(prompts, options: other).map(\.ids), first.map(\.ids))

@@ -3,11 +3,17 @@ import Foundation
 import FledgeRL
 
 /// Turns the first Ctrl-C (SIGINT) into a stop request — the run saves a checkpoint at the end of
-/// the current step and exits — and lets a second Ctrl-C end the process at once.
+/// the current step and exits — and lets a second Ctrl-C end the process at once. SIGUSR1 requests
+/// the same stop: Open MPI's `mpirun` forwards it to every process (Ctrl-C makes it kill the job).
 final class InterruptHandler {
     private let source: DispatchSourceSignal
+    private let stopSignal: DispatchSourceSignal
 
     init(stopping request: StopRequest) {
+        signal(SIGUSR1, SIG_IGN)
+        stopSignal = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
+        stopSignal.setEventHandler { request.request() }
+        stopSignal.resume()
         signal(SIGINT, SIG_IGN)
         source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler { [source] in
@@ -22,6 +28,8 @@ final class InterruptHandler {
 
     deinit {
         source.cancel()
+        stopSignal.cancel()
         signal(SIGINT, SIG_DFL)
+        signal(SIGUSR1, SIG_DFL)
     }
 }

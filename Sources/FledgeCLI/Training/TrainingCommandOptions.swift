@@ -13,13 +13,14 @@ struct TrainingCommandOptions: ParsableArguments {
     @Option(help: "The defaults: unsloth or trl (default: the file's `defaults:`, else unsloth).")
     var defaults: DefaultsPreset?
 
-    /// The resolved config; prints what the resolver changed or warns about, and refuses (exit 2,
-    /// with the full report) a config that is not usable.
-    func resolve<Config: TrainerConfig>(_ type: Config.Type) throws -> ConfigResolution<Config> {
+    /// The resolved config for a run of `worldSize` processes; prints what the resolver changed or
+    /// warns about, and refuses (exit 2, with the full report) a config that is not usable.
+    func resolve<Config: TrainerConfig>(_ type: Config.Type, worldSize: Int) throws -> ConfigResolution<Config> {
         let resolution: ConfigResolution<Config>
         do {
             let document = try ConfigDocument(contentsOf: URL(fileURLWithPath: config))
-            let options = ConfigOptions(trainer: Config.trainer, preset: defaults, overrides: try ConfigDocument(overrides: overrides))
+            let options = ConfigOptions(trainer: Config.trainer, preset: defaults, worldSize: worldSize,
+                                        overrides: try ConfigDocument(overrides: overrides))
             resolution = ConfigResolver.resolve(Config.self, document, options: options)
         } catch {
             note("error: \(error)")
@@ -34,7 +35,12 @@ struct TrainingCommandOptions: ParsableArguments {
     }
 }
 
-/// Writes a line to standard error (progress and messages; standard output is for results).
+/// Writes a line to standard error (progress and messages; standard output is for results). In a
+/// run of several processes only process 0 writes; the others report only their errors.
 func note(_ line: String) {
+    guard isPrimaryProcess else { return }
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
+
+/// Whether this process is the only one, or process 0 of those an MPI launcher started.
+let isPrimaryProcess = (ProcessGroup.launcherRank(environment: ProcessInfo.processInfo.environment) ?? 0) == 0

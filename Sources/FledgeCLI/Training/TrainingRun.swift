@@ -9,9 +9,10 @@ struct TrainingRun<Algorithm: TrainingAlgorithm> {
     let config: any ResolvedConfig
 
     /// Trains; exits with status 130 when Ctrl-C stopped the run (after its checkpoint was saved).
+    /// In a run of several processes only process 0 shows progress and the summary.
     func run() throws {
         trainer.resolvedConfig = config
-        let display = ProgressDisplay()
+        let display = isPrimaryProcess ? ProgressDisplay() : nil
         trainer.observer = display
         let outcome: TrainingOutcome
         do {
@@ -19,10 +20,14 @@ struct TrainingRun<Algorithm: TrainingAlgorithm> {
             defer { withExtendedLifetime(interrupt) {} }
             outcome = try trainer.train()
         } catch {
-            display.finish()
+            display?.finish()
             throw error
         }
-        display.finish()
+        display?.finish()
+        guard isPrimaryProcess else {
+            if outcome.status == .stopped { throw ExitCode(130) }
+            return
+        }
         let output = trainer.checkpoints.directory.path
         switch outcome.status {
         case .completed:

@@ -19,12 +19,16 @@ extension LanguageModel {
     /// ids come from the attention mask, so each row computes what it would alone (up to
     /// float rounding of the batched products). `shouldStop(row, newIds)`, when given, ends a
     /// row early (stop strings); `onToken(row, id)` sees every token as it is chosen.
+    /// `seedIndices` gives the index each row's generator is seeded with (default: the row's
+    /// position), so that rows split over several calls or processes sample what one batch would.
     public func generate(
-        _ prompts: [[Int]], options: SamplingOptions,
+        _ prompts: [[Int]], options: SamplingOptions, seedIndices: [Int]? = nil,
         shouldStop: ((Int, [Int]) -> Bool)? = nil, onToken: ((Int, Int) -> Void)? = nil
     ) -> [GeneratedSequence] {
         guard let lmHead else { preconditionFailure("generate needs a causal LM; \(directory.path) is a classifier") }
         precondition(!prompts.isEmpty && prompts.allSatisfy { !$0.isEmpty }, "generate needs non-empty prompts")
+        precondition(seedIndices.map { $0.count == prompts.count } ?? true,
+                     "generate got \(seedIndices?.count ?? 0) seed indices for \(prompts.count) prompts")
         let eos = Set(options.ignoreEOS ? [] : options.eosTokenIds ?? generationConfig.eosTokenIds)
         let batch = LeftPaddedBatch(prompts, padId: generationConfig.padTokenId ?? 0)
         let rows = batch.rows, hidden = config.hiddenSize
@@ -34,7 +38,7 @@ extension LanguageModel {
         return Tensor.withoutGrad {
             let cache = makeCache(batch: rows, capacity: batch.length + options.maxNewTokens)
             let rotary = rotaryState()
-            var samplers = (0..<rows).map { Sampler(options: options, row: $0) }
+            var samplers = (seedIndices ?? Array(0..<rows)).map { Sampler(options: options, row: $0) }
             var histories = prompts
             var done = [Bool](repeating: false, count: rows)
             let promptMask = batch.mask.map(Float.init)

@@ -14,6 +14,15 @@ import FledgeTensor
 /// seed, row shuffle), so no random state needs saving; a run resumed at a step boundary that falls
 /// inside a round (`num_iterations` > 1 with checkpoints mid-round) regenerates the round with the
 /// current weights.
+///
+/// Over several processes (`communicator`), a round is the global generation batch
+/// (`per_device_train_batch_size · world_size · steps_per_generation` rows). Its shuffled rows are
+/// split into `world_size · steps_per_generation` micro-batches, process `p` taking the `p`-th run
+/// of `steps_per_generation`, and each process generates and scores exactly its own rows; rewards
+/// are gathered before the advantages and `dapo`'s normaliser counts the round's tokens on every
+/// process. So `N` processes train exactly as one process with `N` times the gradient accumulation
+/// (TRL keeps each process's generated rows on that process instead, which changes only which
+/// rows share a micro-batch).
 public final class GRPO: TrainingAlgorithm {
     /// Rows of one micro-step, with the round's token count and metrics.
     public struct MicroBatch {
@@ -25,6 +34,7 @@ public final class GRPO: TrainingAlgorithm {
     public let model: LanguageModel
     public let dataset: PromptDataset
     public let config: GRPOConfig
+    public let communicator: any Communicator
     private let rolloutMaker: GRPORolloutMaker
     private let loss: GRPOLoss
     private let seed: UInt64
@@ -36,16 +46,22 @@ public final class GRPO: TrainingAlgorithm {
     }
 
     /// GRPO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the reference policy is the model
-    /// with its adapters switched off, or `reference` (a frozen model) for full fine-tuning.
+    /// with its adapters switched off, or `reference` (a frozen model) for full fine-tuning. With a
+    /// `communicator` of several processes, each process runs this with the same arguments.
     public init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
-                config: GRPOConfig, reference: LanguageModel? = nil) throws {
+                config: GRPOConfig, reference: LanguageModel? = nil, communicator: any Communicator = SingleProcess()) throws {
         let generation = config.generation, training = config.training
         let groupSize = generation.numGenerations
         let stepsPerGeneration = generation.stepsPerGeneration ?? training.gradientAccumulationSteps
-        let roundRows = training.perDeviceTrainBatchSize * stepsPerGeneration
+        let roundRows = training.perDeviceTrainBatchSize * communicator.size * stepsPerGeneration
         guard groupSize >= 2, roundRows % groupSize == 0 else {
-            throw TrainingError.invalidSetting("per_device_train_batch_size × steps_per_generation (\(roundRows)) must be a "
-                + "multiple of num_generations (\(groupSize)), which must be at least 2")
+            throw TrainingError.invalidSetting("per_device_train_batch_size × world_size × steps_per_generation (\(roundRows)) "
+                + "must be a multiple of num_generations (\(groupSize)), which must be at least 2")
+        }
+        if let size = generation.generationBatchSize, size != roundRows {
+            throw TrainingError.invalidSetting("generation_batch_size is \(size), but per_device_train_batch_size × world_size × "
+                + "steps_per_generation is \(roundRows) with \(communicator.size) processes; resolve the config with world_size "
+                + "\(communicator.size)")
         }
         guard dataset.rows.count >= roundRows / groupSize else {
             throw TrainingError.invalidSetting("\(dataset.file.path) has \(dataset.rows.count) prompts, fewer than the "
@@ -71,21 +87,26 @@ public final class GRPO: TrainingAlgorithm {
         self.dataset = dataset
         self.config = config
         seed = UInt64(bitPattern: Int64(training.seed))
-        loss = GRPOLoss(config: config)
+        self.communicator = communicator
+        var lossSettings = GRPOLossSettings(config: config)
+        lossSettings.processCount = communicator.size
+        loss = GRPOLoss(settings: lossSettings)
         rolloutMaker = GRPORolloutMaker(
             model: model, reference: reference, tokenizer: tokenizer, rewards: rewards,
             advantages: try GRPOAdvantages(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,
                                            groupSize: groupSize, scaleRewards: config.scaleRewards),
             sampling: sampling, temperature: Float(generation.temperature), maskTruncated: generation.maskTruncatedCompletions,
             needsOldLogProbs: offPolicy, needsReferenceLogProbs: beta != 0,
-            scoringBatchSize: training.perDeviceTrainBatchSize)
+            scoringBatchSize: training.perDeviceTrainBatchSize, communicator: communicator)
     }
 
     private var stepsPerGeneration: Int {
         config.generation.stepsPerGeneration ?? config.training.gradientAccumulationSteps
     }
     private var batchSize: Int { config.training.perDeviceTrainBatchSize }
-    private var promptsPerRound: Int { batchSize * stepsPerGeneration / config.generation.numGenerations }
+    /// Rows of one round on this process.
+    private var localRoundRows: Int { batchSize * stepsPerGeneration }
+    private var promptsPerRound: Int { localRoundRows * communicator.size / config.generation.numGenerations }
     private var roundsPerEpoch: Int { dataset.rows.count / promptsPerRound }
     private var microStepsPerRound: Int { stepsPerGeneration * config.generation.numIterations }
 
@@ -129,10 +150,13 @@ public final class GRPO: TrainingAlgorithm {
         let order = promptOrder(epoch: key.epoch)
         let prompts = order[key.round * promptsPerRound..<(key.round + 1) * promptsPerRound].map { dataset.rows[$0] }
         let roundSeed = mix(seed, UInt64(key.epoch), UInt64(key.round))
-        let rollout = try rolloutMaker.rollout(prompts, groupSize: config.generation.numGenerations, seed: roundSeed)
+        // The round's rows in shuffled order; this process takes its contiguous share.
         var generator = SeededGenerator(seed: roundSeed ^ 0x5DEE_CE66_D1CE_4E5B)
-        let rows = rollout.completions.shuffled(using: &generator)
-        let round = (key: key, rows: rows, tokens: rollout.generationBatchTokens, metrics: rollout.metrics)
+        let shuffled = Array(0..<prompts.count * config.generation.numGenerations).shuffled(using: &generator)
+        let share = shuffled[communicator.rank * localRoundRows..<(communicator.rank + 1) * localRoundRows]
+        let rollout = try rolloutMaker.rollout(prompts, groupSize: config.generation.numGenerations, seed: roundSeed,
+                                               rows: Array(share))
+        let round = (key: key, rows: rollout.completions, tokens: rollout.generationBatchTokens, metrics: rollout.metrics)
         cachedRound = round
         return round
     }

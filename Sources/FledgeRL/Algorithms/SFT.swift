@@ -5,6 +5,12 @@ import FledgeTensor
 /// negative log-likelihood summed over the trained tokens of all its micro-batches, divided by the
 /// number of those tokens (HF's `num_items_in_batch`), so accumulating micro-batches gives the same
 /// gradient as one large batch.
+///
+/// Over several processes (`communicator`), process `p` takes micro-batches `p`, `p + N`, `p + 2N` …
+/// of the epoch (Accelerate's sharding of a data loader); the token count covers the step's
+/// micro-batches on every process and the loss is multiplied by the number of processes (HF's
+/// `average_tokens_across_devices`), so `N` processes train as one with `N` times the gradient
+/// accumulation. A process left without a micro-batch at the end of an epoch adds no gradient.
 public final class SFT: TrainingAlgorithm {
     /// The rows of one forward/backward pass, and the trained-token count of the whole step.
     public struct MicroBatch {
@@ -19,11 +25,12 @@ public final class SFT: TrainingAlgorithm {
     public let evaluationBatchSize: Int
     /// Seeds the per-epoch shuffle (`data_seed`, else `seed`).
     public let dataSeed: UInt64
+    public let communicator: any Communicator
 
-    /// SFT of `model` on `train` (and `evaluation`, when given), `batchSize` rows per micro-batch;
-    /// throws when an id is outside the model's vocabulary.
+    /// SFT of `model` on `train` (and `evaluation`, when given), `batchSize` rows per micro-batch
+    /// on each of the `communicator`'s processes; throws when an id is outside the model's vocabulary.
     public init(model: LanguageModel, train: [SFTSequence], evaluation: [SFTSequence]? = nil,
-                batchSize: Int, evaluationBatchSize: Int, dataSeed: Int) throws {
+                batchSize: Int, evaluationBatchSize: Int, dataSeed: Int, communicator: any Communicator = SingleProcess()) throws {
         guard batchSize > 0, evaluationBatchSize > 0 else {
             throw TrainingError.invalidSetting("per_device_train_batch_size and per_device_eval_batch_size must be positive, "
                 + "got \(batchSize) and \(evaluationBatchSize)")
@@ -41,9 +48,14 @@ public final class SFT: TrainingAlgorithm {
         self.batchSize = batchSize
         self.evaluationBatchSize = evaluationBatchSize
         self.dataSeed = UInt64(bitPattern: Int64(dataSeed))
+        self.communicator = communicator
     }
 
-    public var microBatchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
+    /// This process's micro-batches per epoch.
+    public var microBatchesPerEpoch: Int { (globalMicroBatchesPerEpoch + communicator.size - 1) / communicator.size }
+
+    /// Micro-batches per epoch over all processes.
+    private var globalMicroBatchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
 
     public var lossScaling: LossScaling { .wholeStep }
 
@@ -54,16 +66,20 @@ public final class SFT: TrainingAlgorithm {
 
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
         let order = epochOrder(position.epoch)
-        let rows = position.microBatches.map { index in
-            order[index * batchSize..<min((index + 1) * batchSize, order.count)].map { train[$0] }
+        let processes = communicator.size, total = globalMicroBatchesPerEpoch
+        func rows(_ index: Int) -> [SFTSequence] {
+            index < total ? order[index * batchSize..<min((index + 1) * batchSize, order.count)].map { train[$0] } : []
         }
-        let targets = rows.joined().reduce(0) { $0 + $1.targetCount }
-        return rows.map { MicroBatch(sequences: $0, stepTargetCount: targets) }
+        // The step's micro-batches on every process: local index i of process p is global i·N + p.
+        let stepRange = position.microBatches.lowerBound * processes..<min(position.microBatches.upperBound * processes, total)
+        let targets = stepRange.reduce(0) { sum, index in rows(index).reduce(sum) { $0 + $1.targetCount } }
+        return position.microBatches.map { MicroBatch(sequences: rows($0 * processes + communicator.rank), stepTargetCount: targets) }
     }
 
     public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
+        guard !batch.sequences.isEmpty else { return MicroBatchLoss(loss: Tensor.scalar(0), tokens: 0) }
         let scored = Self.score(batch.sequences, model: model)
-        let loss = -scored.targetLogProbSum / Float(max(batch.stepTargetCount, 1))
+        let loss = -scored.targetLogProbSum / (Float(max(batch.stepTargetCount, 1)) / Float(communicator.size))
         return MicroBatchLoss(loss: loss, metrics: ["entropy": scored.meanEntropy],
                               tokens: batch.sequences.reduce(0) { $0 + $1.ids.count })
     }

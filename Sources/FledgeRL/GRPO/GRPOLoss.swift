@@ -129,8 +129,8 @@ public struct GRPOLoss: Sendable {
         case .drGRPO:
             return masked.sum() / Float(layout.rows * settings.maxCompletionLength) / accumulation
         case .dapo, .cispo, .vespo:
-            // The generation batch's tokens rescaled to one accumulation window.
-            let tokens = Float(Swift.max(generationBatchTokens, 1))
+            // The generation batch's tokens per process, rescaled to one accumulation window.
+            let tokens = Float(Swift.max(generationBatchTokens, 1)) / Float(settings.processCount)
             return masked.sum() / (tokens * accumulation / Float(settings.stepsPerGeneration))
         case .luspo:
             return masked.sum(axis: 1).mean() / accumulation

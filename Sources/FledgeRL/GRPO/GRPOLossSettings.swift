@@ -32,6 +32,9 @@ public struct GRPOLossSettings: Equatable, Sendable {
     /// The token-sum losses normalise by the generation batch's active tokens rescaled by
     /// `gradientAccumulationSteps / stepsPerGeneration`.
     public var stepsPerGeneration: Int
+    /// Processes training together (TRL's `num_processes`): the token-sum losses divide the round's
+    /// tokens by it, since averaging the gradients over the processes divides again.
+    public var processCount = 1
 
     /// The settings of a resolved config for training.
     public init(config: GRPOConfig) {

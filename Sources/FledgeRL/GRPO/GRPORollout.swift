@@ -2,7 +2,8 @@ import FledgeLM
 import FledgeTensor
 
 /// One generation round of GRPO, sampled and scored: what TRL's `_generate_and_score_completions`
-/// produces for the local generation batch.
+/// produces for the local generation batch, with the advantages and metrics of the whole (global)
+/// generation batch.
 public struct GRPORollout {
     /// One sampled completion and what the loss needs of it.
     public struct Completion {
@@ -16,7 +17,7 @@ public struct GRPORollout {
         /// `mask_truncated_completions`).
         public let inLoss: Bool
         /// The group-normalised advantage.
-        public let advantage: Float
+        public var advantage: Float
         /// Log-probs of the completion under the sampling policy (off-policy training only).
         public var oldLogProbs: [Float]?
         /// Log-probs of the completion under the reference policy (adapters off; `beta` ≠ 0 only).
@@ -26,17 +27,23 @@ public struct GRPORollout {
         public var lossTokens: Int { inLoss ? completionIds.count : 0 }
     }
 
-    /// The completions, `num_generations` consecutive ones per prompt.
+    /// This process's completions, in the order of the rows it was asked for.
     public var completions: [Completion]
-    /// Loss tokens over the whole round (TRL's `num_items_in_batch`).
-    public var generationBatchTokens: Int { completions.reduce(0) { $0 + $1.lossTokens } }
-    /// TRL's generation and reward metrics for the round (`reward`, `completions/mean_length` …).
+    /// Loss tokens over the whole round on every process (TRL's `num_items_in_batch`).
+    public var generationBatchTokens: Int
+    /// TRL's generation and reward metrics for the whole round (`reward`, `completions/mean_length` …).
     public var metrics: [String: Double]
 }
 
 /// Samples and scores GRPO's generation rounds: generation with the KV-cache sampler, decoding for
 /// the reward functions, group-normalised advantages, and the old and reference log-probs when the
 /// loss needs them.
+///
+/// A round's rows are its prompts each repeated `num_generations` times; row `i` samples with its
+/// own generator (seed index `i`), so a row samples the same tokens whichever process generates it.
+/// Each process generates and scores the rows it is given; rewards, lengths and loss-token counts
+/// are then gathered from every process (TRL's `gather`: a group may span processes), so that
+/// advantages and metrics are those of the whole round.
 struct GRPORolloutMaker {
     let model: LanguageModel
     /// A frozen reference model for full fine-tuning; nil means the model with adapters off.
@@ -51,24 +58,31 @@ struct GRPORolloutMaker {
     let needsReferenceLogProbs: Bool
     /// Rows per forward pass when computing old and reference log-probs.
     let scoringBatchSize: Int
+    /// The processes sharing each round.
+    let communicator: any Communicator
 
-    /// Samples `groupSize` completions of each row's prompt with sampling seed `seed` and scores them.
-    func rollout(_ rows: [PromptDataset.Row], groupSize: Int, seed: UInt64) throws -> GRPORollout {
-        let repeated = rows.flatMap { Array(repeating: $0, count: groupSize) }
+    /// Samples and scores the round of `prompts` (`groupSize` rows each) with sampling seed `seed`:
+    /// this process generates the rows numbered `rows`, in that order; the rows of all processes
+    /// together must be the whole round.
+    func rollout(_ prompts: [PromptDataset.Row], groupSize: Int, seed: UInt64, rows: [Int]) throws -> GRPORollout {
+        let repeated = rows.map { prompts[$0 / groupSize] }
         var options = sampling
         options.seed = seed
-        let generated = model.generate(repeated.map(\.promptIds), options: options)
+        let generated = model.generate(repeated.map(\.promptIds), options: options, seedIndices: rows)
         let samples = zip(repeated, generated).map { row, sequence in
             RewardSample(prompt: row.prompt, completion: tokenizer.decode(sequence.ids, skipSpecialTokens: true),
                          completionIds: sequence.ids, columns: row.columns)
         }
-        let scores = try RewardScores.score(samples, with: rewards)
-        let (advantageValues, rewardMetrics) = advantages.compute(scores)
-        var completions = zip(repeated, generated).enumerated().map { index, pair in
-            let truncated = pair.1.finishReason != .eos
-            return GRPORollout.Completion(promptIds: pair.0.promptIds, completionIds: pair.1.ids, isTruncated: truncated,
-                                          inLoss: !(truncated && maskTruncated), advantage: Float(advantageValues[index]))
+        var completions = zip(repeated, generated).map { row, sequence in
+            let truncated = sequence.finishReason != .eos
+            return GRPORollout.Completion(promptIds: row.promptIds, completionIds: sequence.ids, isTruncated: truncated,
+                                          inLoss: !(truncated && maskTruncated), advantage: 0)
         }
+        let round = try GRPORoundSummary.gather(rows: rows, completions: completions,
+                                                scores: try RewardScores.score(samples, with: rewards),
+                                                rowCount: prompts.count * groupSize, communicator: communicator)
+        let (advantageValues, rewardMetrics) = advantages.compute(round.scores)
+        for (index, row) in rows.enumerated() { completions[index].advantage = Float(advantageValues[row]) }
         if needsOldLogProbs {
             let values = logProbs(of: completions, under: model)
             for index in completions.indices { completions[index].oldLogProbs = values[index] }
@@ -78,7 +92,8 @@ struct GRPORolloutMaker {
                 ?? model.withAdaptersDisabled { logProbs(of: completions, under: model) }
             for index in completions.indices { completions[index].referenceLogProbs = values[index] }
         }
-        return GRPORollout(completions: completions, metrics: rewardMetrics.merging(lengthMetrics(completions)) { $1 })
+        return GRPORollout(completions: completions, generationBatchTokens: round.lossTokens,
+                           metrics: rewardMetrics.merging(round.lengthMetrics) { $1 })
     }
 
     /// The completion tokens' log-probs under `model` as it is now, without gradients.
@@ -92,21 +107,5 @@ struct GRPORolloutMaker {
                 return zip(scored.offsets, scored.counts).map { Array(values[$0..<$0 + $1]) }
             }
         }
-    }
-
-    /// TRL's `completions/*` metrics.
-    private func lengthMetrics(_ completions: [GRPORollout.Completion]) -> [String: Double] {
-        let lengths = completions.map { Double($0.completionIds.count) }
-        let terminated = completions.filter { !$0.isTruncated }.map { Double($0.completionIds.count) }
-        func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
-        return [
-            "completions/mean_length": mean(lengths),
-            "completions/min_length": lengths.min() ?? 0,
-            "completions/max_length": lengths.max() ?? 0,
-            "completions/clipped_ratio": Double(completions.count - terminated.count) / Double(max(completions.count, 1)),
-            "completions/mean_terminated_length": mean(terminated),
-            "completions/min_terminated_length": terminated.min() ?? 0,
-            "completions/max_terminated_length": terminated.max() ?? 0,
-        ]
     }
 }

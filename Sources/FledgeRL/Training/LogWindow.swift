@@ -24,6 +24,26 @@ struct LogWindow {
         }
     }
 
+    /// Replaces each metric by the mean over the processes of their window means (a metric some
+    /// process lacks is averaged over those that have it). Every process must call it at the same log.
+    mutating func averageMetrics(over communicator: any Communicator, step: Int) throws {
+        guard communicator.size > 1 else { return }
+        let purpose = "the metrics of step \(step)"
+        let names = try communicator.allGather(metricNames.joined(separator: "\n"), purpose: purpose)
+            .map { $0.split(separator: "\n").map(String.init) }
+        let means = try communicator.allGather(metricNames.map { metricSums[$0]!.sum / Double(metricSums[$0]!.count) },
+                                               purpose: purpose)
+        metricNames = []
+        metricSums = [:]
+        for (processNames, processMeans) in zip(names, means) {
+            for (name, mean) in zip(processNames, processMeans) {
+                if metricSums[name] == nil { metricNames.append(name) }
+                let current = metricSums[name] ?? (0, 0)
+                metricSums[name] = (current.sum + mean, current.count + 1)
+            }
+        }
+    }
+
     /// Whether any step was added since the last record.
     var isEmpty: Bool { steps == 0 }
 

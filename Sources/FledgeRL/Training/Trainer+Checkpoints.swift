@@ -7,25 +7,38 @@ enum CheckpointFile {
     static let optimizer = "optimizer.safetensors"
     static let scheduler = "scheduler.json"
     static let randomStates = "rng_state.json"
+
+    /// The generator states of process `rank` (HF's `rng_state_{process_index}`; process 0 keeps
+    /// the one-process name).
+    static func randomStates(rank: Int) -> String { rank == 0 ? randomStates : "rng_state_\(rank).json" }
     static let dataPosition = "data_state.json"
 }
 
 extension Trainer {
     /// Writes `checkpoint-N` atomically: weights, optimizer state, schedule position, generator
-    /// states, data position, then `trainer_state.json`.
+    /// states (one file per process), data position, then `trainer_state.json`. Every process
+    /// takes part (their generator states are gathered); process 0 writes.
     func saveCheckpoint(_ state: TrainerState, elapsed: Double) throws -> URL {
-        try checkpoints.save(step: state.globalStep, keep: arguments.saveTotalLimit) { directory in
+        let states = JSONObject([("model", Self.json(model.randomStates)), ("algorithm", Self.json(algorithm.randomStates))])
+        let communicator = dataParallel.communicator
+        let allStates = try communicator.allGather(JSONWriter().string(.object(states)),
+                                                   purpose: "the generator states of checkpoint \(state.globalStep)")
+        guard communicator.isPrimary else { return checkpoints.checkpoint(step: state.globalStep) }
+        return try checkpoints.save(step: state.globalStep, keep: arguments.saveTotalLimit) { directory in
             try model.saveTrainedWeights(to: directory)
             try SafeTensorsWriter.write(optimizer.stateEntries(), to: directory.appendingPathComponent(CheckpointFile.optimizer))
             try CheckpointFiles.writeJSON(schedulerJSON(completedSteps: state.globalStep),
                                           to: directory.appendingPathComponent(CheckpointFile.scheduler))
-            let states = JSONObject([("model", Self.json(model.randomStates)), ("algorithm", Self.json(algorithm.randomStates))])
-            try CheckpointFiles.writeJSON(.object(states), to: directory.appendingPathComponent(CheckpointFile.randomStates))
+            for (rank, text) in allStates.enumerated() {
+                try CheckpointFiles.writeJSON(try JSONParser.parse(text),
+                                              to: directory.appendingPathComponent(CheckpointFile.randomStates(rank: rank)))
+            }
             let next = plan.position(afterSteps: state.globalStep)
             let position = JSONObject([
                 ("epoch", .int(next.epoch)), ("micro_batch", .int(next.microBatches.lowerBound)),
                 ("micro_batches_per_epoch", .int(plan.microBatchesPerEpoch)),
                 ("gradient_accumulation_steps", .int(plan.gradientAccumulationSteps)),
+                ("world_size", .int(communicator.size)),
                 ("elapsed_seconds", .double(elapsed)),
             ])
             try CheckpointFiles.writeJSON(.object(position), to: directory.appendingPathComponent(CheckpointFile.dataPosition))
@@ -39,6 +52,11 @@ extension Trainer {
         try run.state.restoreProgress(from: checkpoint.appendingPathComponent(TrainerState.fileName))
         let positionURL = checkpoint.appendingPathComponent(CheckpointFile.dataPosition)
         let position = try CheckpointFiles.readJSON(positionURL)
+        let worldSize = dataParallel.communicator.size
+        if case .int(let saved)? = position["world_size"] ?? .int(1), saved != worldSize {
+            throw TrainingError.checkpoint(path: positionURL.path, problem: "the checkpoint was trained by \(saved) processes, "
+                + "this run has \(worldSize); resume with `mpirun -np \(saved)` (or one process when it is 1)")
+        }
         for (key, current) in [("micro_batches_per_epoch", plan.microBatchesPerEpoch),
                                ("gradient_accumulation_steps", plan.gradientAccumulationSteps)] {
             guard case .int(let saved)? = position[key] else {
@@ -56,7 +74,7 @@ extension Trainer {
         }
         try model.loadTrainedWeights(from: checkpoint)
         try optimizer.loadState(from: SafeTensorsFile(url: checkpoint.appendingPathComponent(CheckpointFile.optimizer)))
-        let statesURL = checkpoint.appendingPathComponent(CheckpointFile.randomStates)
+        let statesURL = checkpoint.appendingPathComponent(CheckpointFile.randomStates(rank: dataParallel.communicator.rank))
         let states = try CheckpointFiles.readJSON(statesURL)
         try model.restoreRandomStates(try Self.randomStates(states["model"], file: statesURL))
         try algorithm.restoreRandomStates(try Self.randomStates(states["algorithm"], file: statesURL))

@@ -10,6 +10,10 @@ import FledgeTensor
 /// logs (`metrics.jsonl`, `trainer_state.json`'s `log_history`), evaluates, and writes checkpoints
 /// as the HF Trainer does; it resumes from one exactly, stops cleanly on a ``StopRequest``, and
 /// stops with an error on a NaN or infinite loss or gradient norm before applying that step.
+///
+/// When the algorithm splits its data over several processes (``TrainingAlgorithm/communicator``),
+/// every process runs this loop: gradients are averaged over the processes before clipping, losses
+/// and metrics are combined, and process 0 alone writes metrics, checkpoints and the final weights.
 public final class Trainer<Algorithm: TrainingAlgorithm> {
     public let algorithm: Algorithm
     public let model: any TrainableModel
@@ -27,6 +31,7 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
     public var resolvedConfig: (any ResolvedConfig)?
 
     let schedule: LearningRateSchedule
+    let dataParallel: DataParallelSteps
 
     /// A trainer with the optimizer `optim` names over `model.trainableParameters`; the schedule,
     /// clipping, logging and checkpoint settings come from `arguments`.
@@ -43,6 +48,7 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
         self.model = model
         self.arguments = arguments
         self.optimizer = optimizer
+        dataParallel = DataParallelSteps(communicator: algorithm.communicator)
         plan = try TrainingPlan(arguments: arguments, microBatchesPerEpoch: algorithm.microBatchesPerEpoch)
         checkpoints = CheckpointStore(directory: URL(fileURLWithPath: arguments.outputDir ?? "trainer_output"))
         schedule = LearningRateSchedule(
@@ -59,14 +65,18 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
     /// Runs the training to `max_steps` (from `resume_from_checkpoint` when set) and saves the final
     /// weights into the output directory, or stops early on a ``StopRequest`` after saving a checkpoint.
     public func train() throws -> TrainingOutcome {
-        try checkpoints.prepare()
+        if dataParallel.isPrimary { try checkpoints.prepare() }
         var run = RunState(state: TrainerState(plan: plan, arguments: arguments))
         if let checkpoint = try checkpoints.resolve(arguments.resumeFromCheckpoint) {
             try restore(from: checkpoint, into: &run)
             run.lastCheckpoint = checkpoint
+        } else {
+            try dataParallel.decorrelateRandomStates(of: model)
         }
-        if let resolvedConfig { try ResolvedConfigFile.write(resolvedConfig, to: checkpoints.directory) }
-        let metrics = try MetricsFile(directory: checkpoints.directory, completedSteps: run.state.globalStep)
+        try dataParallel.requireIdenticalWeights(optimizer.parameters, when: "at the start")
+        if let resolvedConfig, dataParallel.isPrimary { try ResolvedConfigFile.write(resolvedConfig, to: checkpoints.directory) }
+        let metrics = dataParallel.isPrimary
+            ? try MetricsFile(directory: checkpoints.directory, completedSteps: run.state.globalStep) : nil
         let session = SessionClock(elapsedBefore: run.elapsedBefore, firstStep: run.state.globalStep)
         observer?.trainingWillStart(session.progress(of: run.state, loss: .nan))
         var window = LogWindow(), windowStart = session.now
@@ -81,6 +91,8 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
             observer?.trainingDidStep(session.progress(of: run.state, loss: step.loss))
 
             if shouldLog(run.state.globalStep) {
+                try window.averageMetrics(over: dataParallel.communicator, step: run.state.globalStep)
+                try dataParallel.requireIdenticalWeights(optimizer.parameters, when: "after step \(run.state.globalStep)")
                 let now = session.now
                 let record = window.record(
                     step: run.state.globalStep, epoch: run.state.epoch, learningRate: step.learningRate,
@@ -95,16 +107,19 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
                 for name in results.keys.sorted() { record.set("eval_" + name, results[name]!) }
                 try log(record, to: metrics, state: &run.state)
             }
-            let stopping = stopRequest.isRequested && !isLast
+            let stopping = try dataParallel.anyProcess(stopRequest.isRequested, purpose: "the stop check of step \(run.state.globalStep)")
+                && !isLast
             if shouldSave(position, isLast: isLast) || stopping {
                 run.lastCheckpoint = try saveCheckpoint(run.state, elapsed: session.elapsed(at: session.now))
                 observer?.trainingDidSave(checkpoint: run.lastCheckpoint!)
             }
             if stopping { return TrainingOutcome(status: .stopped, state: run.state, lastCheckpoint: run.lastCheckpoint) }
         }
-        try model.saveTrainedWeights(to: checkpoints.directory)
-        try run.state.jsonText.write(
-            to: checkpoints.directory.appendingPathComponent(TrainerState.fileName), atomically: true, encoding: .utf8)
+        if dataParallel.isPrimary {
+            try model.saveTrainedWeights(to: checkpoints.directory)
+            try run.state.jsonText.write(
+                to: checkpoints.directory.appendingPathComponent(TrainerState.fileName), atomically: true, encoding: .utf8)
+        }
         return TrainingOutcome(status: .completed, state: run.state, lastCheckpoint: run.lastCheckpoint)
     }
 
@@ -125,11 +140,13 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
                 optimizer.zeroGrad()
                 throw TrainingError.nonFinite(quantity: "loss", value: value, step: step, lastCheckpoint: lastCheckpoint?.path)
             }
-            (divisor == 1 ? result.loss : result.loss / divisor).backward()
+            // A loss no trainable tensor leads to (a process's empty last micro-batch) adds no gradient.
+            if result.loss.requiresGrad { (divisor == 1 ? result.loss : result.loss / divisor).backward() }
             stepLoss += value / Double(divisor)
             tokens += result.tokens
             window.addMetrics(result.metrics)
         }
+        try dataParallel.averageGradients(optimizer.parameters, step: step)
         // The pre-clip norm is logged and checked even when max_grad_norm ≤ 0 turns clipping off.
         let gradNorm = GradientClipping.clipGlobalNorm(
             optimizer.parameters, maxNorm: arguments.maxGradNorm > 0 ? arguments.maxGradNorm : .infinity)
@@ -140,13 +157,14 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
         let learningRate = schedule.learningRate(step: position.step)
         optimizer.step(learningRate: learningRate)
         optimizer.zeroGrad()
-        window.addStep(loss: stepLoss, tokens: tokens)
-        return StepResult(loss: stepLoss, gradNorm: gradNorm, learningRate: learningRate, tokens: tokens)
+        let totals = try dataParallel.combine(loss: stepLoss, tokens: tokens, step: step)
+        window.addStep(loss: totals.loss, tokens: totals.tokens)
+        return StepResult(loss: totals.loss, gradNorm: gradNorm, learningRate: learningRate, tokens: totals.tokens)
     }
 
-    private func log(_ record: MetricsRecord, to metrics: MetricsFile, state: inout TrainerState) throws {
+    private func log(_ record: MetricsRecord, to metrics: MetricsFile?, state: inout TrainerState) throws {
         state.logHistory.append(record)
-        try metrics.append(record)
+        try metrics?.append(record)
         observer?.trainingDidLog(record)
     }
 

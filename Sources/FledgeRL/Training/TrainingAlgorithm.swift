@@ -22,17 +22,27 @@ public protocol TrainingAlgorithm: RandomStateCarrying {
     /// must return exactly `position.microBatches.count` batches.
     func microBatches(for position: StepPosition) throws -> [MicroBatch]
 
-    /// The loss of one micro-batch (a single-element tensor with autograd) and its metrics.
+    /// The loss of one micro-batch (a single-element tensor with autograd, or a constant for an
+    /// empty micro-batch) and its metrics.
     func loss(of batch: MicroBatch) throws -> MicroBatchLoss
 
     /// Metrics over held-out data, logged with an `eval_` prefix; `nil` when the algorithm has no
-    /// evaluation data.
+    /// evaluation data. Every process evaluates (on the same weights, so with the same result).
     func evaluate() throws -> [String: Double]?
+
+    /// The processes the algorithm splits each step's data over; the trainer averages gradients
+    /// and combines losses and metrics over them. Each process's micro-batches are its own share
+    /// (a `.wholeStep` loss normalises by a count over all processes and multiplies by their number,
+    /// as the averaging divides by it). ``SingleProcess`` unless the algorithm supports data-parallel runs.
+    var communicator: any Communicator { get }
 }
 
 extension TrainingAlgorithm {
     /// No evaluation unless the algorithm provides one.
     public func evaluate() throws -> [String: Double]? { nil }
+
+    /// One process unless the algorithm splits its data.
+    public var communicator: any Communicator { SingleProcess() }
 }
 
 /// How the trainer scales micro-batch losses before `backward()`, as the HF Trainer does.

@@ -3,8 +3,26 @@ import Foundation
 
 /// Splits loops across the machine's cores.
 public enum Parallel {
-    /// Worker count used by kernels; defaults to the number of active processors.
-    public static let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Worker count used by kernels: `FLEDGE_NUM_THREADS` when set, else the active processors
+    /// divided among the processes an MPI launcher started on this machine
+    /// (`OMPI_COMM_WORLD_LOCAL_SIZE`, `MPI_LOCALNRANKS`), so that `mpirun -np 2` on 2 cores runs
+    /// two single-threaded ranks rather than four threads.
+    public static let workers = workerCount(environment: ProcessInfo.processInfo.environment,
+                                            processors: ProcessInfo.processInfo.activeProcessorCount)
+
+    /// The worker count `environment` asks for on a machine of `processors` cores; stops with a
+    /// message when `FLEDGE_NUM_THREADS` is not a positive integer.
+    static func workerCount(environment: [String: String], processors: Int) -> Int {
+        if let setting = environment["FLEDGE_NUM_THREADS"] {
+            guard let count = Int(setting), count > 0 else {
+                fatalError("FLEDGE_NUM_THREADS is '\(setting)'; set it to a positive number of threads per process")
+            }
+            return count
+        }
+        let localProcesses = ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"].lazy
+            .compactMap { environment[$0].flatMap { Int($0) } }.first ?? 1
+        return max(1, processors / max(localProcesses, 1))
+    }
 
     /// Runs `body(range)` over `0..<count` split into at most `workers` contiguous chunks,
     /// each at least `minChunk` long. Runs inline when there is only one chunk or when

@@ -1,0 +1,106 @@
+import FledgeNN
+import FledgeTensor
+
+/// Averages parameter gradients over the processes of a run after the backward passes of a step,
+/// as PyTorch's DistributedDataParallel does, in buckets.
+///
+/// The gradients are seen as one flat vector — a presence flag per parameter first, then each
+/// parameter's elements — cut into buckets of `bucketCapacity` floats. Two bucket buffers take
+/// turns: while one bucket's all-reduce runs, the next is packed. After the sum, each gradient is
+/// multiplied by 1/size. A parameter that got no gradient on any process keeps none (the optimizer
+/// skips it, as on one process); one that got a gradient on some process gets the average on all.
+///
+/// The all-reduce starts after the step's last backward rather than overlapping it: with the
+/// engine's single-threaded ranks nothing would progress the transfer during the backward, and the
+/// measured all-reduce time is small next to a step (docs/distributed.md).
+struct GradientAverager {
+    let communicator: any Communicator
+    /// Floats per bucket; 4 Mi floats (16 MiB) by default, DDP's order of magnitude.
+    var bucketCapacity = 4 << 20
+
+    /// Replaces each gradient of `parameters` by its mean over the processes.
+    func average(_ parameters: [Parameter], purpose: String) throws {
+        guard communicator.size > 1, !parameters.isEmpty else { return }
+        let layout = FlatGradientLayout(parameters: parameters)
+        let buckets = stride(from: 0, to: layout.total, by: bucketCapacity).map { $0..<min($0 + bucketCapacity, layout.total) }
+        let capacity = min(bucketCapacity, layout.total)
+        let buffers = (0..<min(2, buckets.count)).map { _ in UnsafeMutableBufferPointer<Float>.allocate(capacity: capacity) }
+        defer { buffers.forEach { $0.deallocate() } }
+        var presence = [Float](repeating: 0, count: parameters.count)
+        var inFlight: [(bucket: Int, operation: any PendingCollective)] = []
+
+        func finishOldest() throws {
+            let (bucket, operation) = inFlight.removeFirst()
+            try operation.wait()
+            layout.unpack(buckets[bucket], from: buffers[bucket % 2], presence: &presence, scale: 1 / Float(communicator.size))
+        }
+        for (index, bucket) in buckets.enumerated() {
+            if inFlight.count == buffers.count { try finishOldest() }
+            let buffer = UnsafeMutableBufferPointer(rebasing: buffers[index % 2][0..<bucket.count])
+            layout.pack(bucket, into: buffer)
+            let name = buckets.count == 1 ? purpose : "\(purpose) (bucket \(index + 1) of \(buckets.count))"
+            inFlight.append((index, try communicator.startAllReduceSum(buffer, purpose: name)))
+        }
+        while !inFlight.isEmpty { try finishOldest() }
+    }
+}
+
+/// The flat vector of a step's gradients: one presence flag per parameter, then every parameter's
+/// elements in order.
+private struct FlatGradientLayout {
+    let parameters: [Parameter]
+    /// Where each parameter's elements start in the flat vector.
+    let starts: [Int]
+    let total: Int
+
+    init(parameters: [Parameter]) {
+        self.parameters = parameters
+        var starts: [Int] = [], next = parameters.count
+        for parameter in parameters {
+            starts.append(next)
+            next += parameter.tensor.count
+        }
+        self.starts = starts
+        total = next
+    }
+
+    /// Copies the flat vector's elements in `range` into `buffer` (zeros for a missing gradient).
+    func pack(_ range: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) {
+        for flag in range.clamped(to: 0..<parameters.count) {
+            buffer[flag - range.lowerBound] = parameters[flag].tensor.grad == nil ? 0 : 1
+        }
+        forEachPart(of: range) { index, elements, offset in
+            let target = UnsafeMutableBufferPointer(rebasing: buffer[offset..<offset + elements.count])
+            if let grad = parameters[index].tensor.grad {
+                grad.withUnsafeElements { source in _ = target.initialize(from: source[elements]) }
+            } else {
+                target.initialize(repeating: 0)
+            }
+        }
+    }
+
+    /// Writes the summed elements in `range` from `buffer` back, times `scale`, into the gradients
+    /// of parameters that any process had one for (read from the flags, which come first).
+    func unpack(_ range: Range<Int>, from buffer: UnsafeMutableBufferPointer<Float>, presence: inout [Float], scale: Float) {
+        for flag in range.clamped(to: 0..<parameters.count) { presence[flag] = buffer[flag - range.lowerBound] }
+        forEachPart(of: range) { index, elements, offset in
+            guard presence[index] > 0 else { return }
+            let tensor = parameters[index].tensor
+            if tensor.grad == nil { tensor.grad = Tensor.zeros(tensor.shape) }
+            tensor.grad!.withUnsafeMutableElements { target in
+                for (element, position) in zip(elements, offset...) { target[element] = buffer[position] * scale }
+            }
+        }
+    }
+
+    /// Calls `body(parameter, its elements in range, their offset from range's start)` for each
+    /// parameter that overlaps `range`.
+    private func forEachPart(of range: Range<Int>, _ body: (Int, Range<Int>, Int) -> Void) {
+        for (index, start) in starts.enumerated() {
+            let span = start..<start + parameters[index].tensor.count
+            let overlap = span.clamped(to: range)
+            guard !overlap.isEmpty else { continue }
+            body(index, overlap.lowerBound - start..<overlap.upperBound - start, overlap.lowerBound - range.lowerBound)
+        }
+    }
+}
