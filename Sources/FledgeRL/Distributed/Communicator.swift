@@ -59,7 +59,7 @@ public enum CommunicatorError: Error, CustomStringConvertible, Equatable {
     /// An MPI call returned an error.
     case mpiFailure(call: String, code: Int32, message: String, purpose: String)
     /// A collective did not complete within the timeout: another process is stuck or gone.
-    case timedOut(purpose: String, seconds: Double, rank: Int, size: Int)
+    case timedOut(purpose: String, seconds: Double)
     /// Processes disagree about something that must be identical on all of them.
     case mismatch(String)
 
@@ -70,9 +70,9 @@ public enum CommunicatorError: Error, CustomStringConvertible, Equatable {
         case let .mpiFailure(call, code, message, purpose):
             return "\(call) failed during \(purpose) (MPI error \(code): \(message)); another process may have "
                 + "stopped; see its output above"
-        case let .timedOut(purpose, seconds, rank, size):
-            return "process \(rank) of \(size) waited \(Int(seconds)) s for the others during \(purpose); another process "
-                + "is stuck or gone. Raise FLEDGE_MPI_TIMEOUT (seconds, 0 for no limit) if a step legitimately takes longer"
+        case let .timedOut(purpose, seconds):
+            return "waited \(Int(seconds)) s for the other processes during \(purpose); another process is stuck or gone. "
+                + "Raise FLEDGE_MPI_TIMEOUT (seconds, 0 for no limit) if a step legitimately takes longer"
         case .mismatch(let text):
             return text
         }

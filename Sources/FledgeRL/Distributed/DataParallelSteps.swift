@@ -1,3 +1,4 @@
+import Foundation
 import FledgeNN
 import FledgeTensor
 
@@ -12,9 +13,9 @@ struct DataParallelSteps {
     let communicator: any Communicator
     private let gradients: GradientAverager
 
-    init(communicator: any Communicator) {
+    init(communicator: any Communicator, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.communicator = communicator
-        gradients = GradientAverager(communicator: communicator)
+        gradients = try GradientAverager(communicator: communicator, environment: environment)
     }
 
     /// Whether this process writes the run's files.

@@ -15,8 +15,25 @@ import FledgeTensor
 /// measured all-reduce time is small next to a step (docs/distributed.md).
 struct GradientAverager {
     let communicator: any Communicator
-    /// Floats per bucket; 4 Mi floats (16 MiB) by default, DDP's order of magnitude.
-    var bucketCapacity = 4 << 20
+    /// Floats per bucket.
+    let bucketCapacity: Int
+
+    /// The default bucket: 16 MiB (PyTorch DDP's `bucket_cap_mb` is 25).
+    static let defaultBucketMegabytes = 16.0
+
+    /// An averager with buckets of `FLEDGE_BUCKET_MB` mebibytes (default 16).
+    init(communicator: any Communicator, environment: [String: String]) throws {
+        self.communicator = communicator
+        var megabytes = Self.defaultBucketMegabytes
+        if let setting = environment["FLEDGE_BUCKET_MB"] {
+            guard let value = Double(setting), value > 0, value.isFinite else {
+                throw TrainingError.invalidSetting("FLEDGE_BUCKET_MB is '\(setting)'; set the size of a gradient all-reduce "
+                    + "bucket in MiB, e.g. 16")
+            }
+            megabytes = value
+        }
+        bucketCapacity = max(1, Int(megabytes * 1_048_576 / Double(MemoryLayout<Float>.size)))
+    }
 
     /// Replaces each gradient of `parameters` by its mean over the processes.
     func average(_ parameters: [Parameter], purpose: String) throws {

@@ -153,8 +153,7 @@ public final class MPICommunicator: Communicator {
                 guard polls > 2000 else { continue }
                 let waited = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 if let timeout = communicator.timeout, waited > timeout {
-                    throw CommunicatorError.timedOut(purpose: purpose, seconds: waited, rank: communicator.rank,
-                                                     size: communicator.size)
+                    throw CommunicatorError.timedOut(purpose: purpose, seconds: waited)
                 }
                 usleep(waited < 0.01 ? 20 : waited < 1 ? 200 : 1000)
             }

@@ -54,8 +54,9 @@ extension Trainer {
         let position = try CheckpointFiles.readJSON(positionURL)
         let worldSize = dataParallel.communicator.size
         if case .int(let saved)? = position["world_size"] ?? .int(1), saved != worldSize {
-            throw TrainingError.checkpoint(path: positionURL.path, problem: "the checkpoint was trained by \(saved) processes, "
-                + "this run has \(worldSize); resume with `mpirun -np \(saved)` (or one process when it is 1)")
+            let launch = saved == 1 ? "resume in one process (without mpirun)" : "resume with `mpirun -np \(saved)`"
+            throw TrainingError.checkpoint(path: positionURL.path, problem: "the checkpoint was trained by \(saved) "
+                + "process\(saved == 1 ? "" : "es"), this run has \(worldSize); \(launch)")
         }
         for (key, current) in [("micro_batches_per_epoch", plan.microBatchesPerEpoch),
                                ("gradient_accumulation_steps", plan.gradientAccumulationSteps)] {

@@ -48,7 +48,7 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
         self.model = model
         self.arguments = arguments
         self.optimizer = optimizer
-        dataParallel = DataParallelSteps(communicator: algorithm.communicator)
+        dataParallel = try DataParallelSteps(communicator: algorithm.communicator)
         plan = try TrainingPlan(arguments: arguments, microBatchesPerEpoch: algorithm.microBatchesPerEpoch)
         checkpoints = CheckpointStore(directory: URL(fileURLWithPath: arguments.outputDir ?? "trainer_output"))
         schedule = LearningRateSchedule(
