@@ -1,0 +1,219 @@
+import Foundation
+import XCTest
+import FledgeTensor
+@testable import FledgeRL
+
+/// `mpirun -np 2 fledge …` (Open MPI) on the demo's tiny model: two processes train exactly as one
+/// process with the same global batch (twice the gradient accumulation), a two-process run resumes
+/// from its checkpoint, and a process that dies or hangs ends the whole run. Skipped where `mpirun`
+/// is not installed; the built `fledge` executable is run from the build directory.
+final class DataParallelTests: TemporaryDirectoryTestCase {
+    /// GRPO on the demo model: `steps` optimizer steps of 8 completions (2 prompts × 4), the KL term
+    /// on (so the loss is not 0), LoRA dropout off (each process draws its own dropout masks).
+    private func grpoConfig(lossType: String) throws -> URL {
+        let prompts = ArithmeticTask().problems(count: 8, seed: 3).map { problem in
+            #"{"prompt": "\#(problem.prompt)", "answer": "\#(problem.answer)"}"#
+        }
+        let dataset = try writeLines(prompts, to: "prompts.jsonl")
+        return try writeLines([
+            "trainer: grpo", "model_name_or_path: \(GRPOTrainingTests.modelDirectory.path)", "dataset_name: \(dataset.path)",
+            "use_peft: true", "lora_target_modules: all-linear", "lora_dropout: 0", "reward_funcs: [answer]",
+            "per_device_train_batch_size: 4", "num_generations: 4", "max_completion_length: 5", "learning_rate: 0.003",
+            "beta: 0.04", "loss_type: \(lossType)", "logging_steps: 1", "save_strategy: \"no\"", "max_steps: 4",
+            "gradient_checkpointing: false",
+        ], to: "grpo-\(lossType).yaml")
+    }
+
+    func testTwoProcessesTrainGRPOAsOneWithTheSameGlobalBatch() throws {
+        let mpirun = try Self.mpirun()
+        for lossType in ["dapo", "bnpo"] {
+            let config = try grpoConfig(lossType: lossType)
+            let one = directory.appendingPathComponent("one-\(lossType)"), two = directory.appendingPathComponent("two-\(lossType)")
+            try run(["grpo", "--config", config.path, "--set", "gradient_accumulation_steps=2", "--set", "output_dir=\(one.path)"])
+            // Tiny all-reduce buckets (256 floats): the LoRA gradients go in hundreds of buckets.
+            try run(["grpo", "--config", config.path, "--set", "gradient_accumulation_steps=1", "--set", "output_dir=\(two.path)"],
+                    mpirun: mpirun, environment: ["FLEDGE_BUCKET_MB": "0.0009765625"])
+            // The same rows form the same micro-batches, and scaling by 2 is exact: equal to the bit in practice.
+            try assertSameTraining(one, two, lossTolerance: 1e-7, weightTolerance: 1e-6, label: lossType)
+        }
+    }
+
+    func testTwoProcessesResumeFromTheirCheckpoint() throws {
+        let mpirun = try Self.mpirun()
+        let config = try grpoConfig(lossType: "dapo")
+        let straight = directory.appendingPathComponent("straight"), resumed = directory.appendingPathComponent("resumed")
+        let settings = ["--set", "gradient_accumulation_steps=1", "--set", "lora_dropout=0.1", "--set", "save_strategy=steps",
+                        "--set", "save_steps=2"]
+        try run(["grpo", "--config", config.path, "--set", "output_dir=\(straight.path)"] + settings, mpirun: mpirun)
+        for name in ["rng_state.json", "rng_state_1.json", "adapter_model.safetensors"] {
+            XCTAssert(FileManager.default.fileExists(atPath: straight.path + "/checkpoint-2/" + name), "checkpoint-2 lacks \(name)")
+        }
+        try FileManager.default.createDirectory(at: resumed, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: straight.appendingPathComponent("checkpoint-2"),
+                                         to: resumed.appendingPathComponent("checkpoint-2"))
+        try FileManager.default.copyItem(at: straight.appendingPathComponent("metrics.jsonl"),
+                                         to: resumed.appendingPathComponent("metrics.jsonl"))
+        try run(["grpo", "--config", config.path, "--set", "output_dir=\(resumed.path)", "--set", "resume_from_checkpoint=true"]
+                + settings, mpirun: mpirun)
+        // With dropout on, each process's own dropout generators must continue where they were.
+        try assertSameTraining(straight, resumed, lossTolerance: 0, weightTolerance: 0, label: "resumed")
+
+        let single = try run(["grpo", "--config", config.path, "--set", "output_dir=\(resumed.path)",
+                              "--set", "resume_from_checkpoint=\(resumed.path)/checkpoint-2"] + settings, expectSuccess: false)
+        XCTAssert(single.output.contains("trained by 2 processes, this run has 1"), single.output)
+    }
+
+    func testTwoProcessesTrainSFTAsOneWithTheSameGlobalBatch() throws {
+        let mpirun = try Self.mpirun()
+        // 10 rows in micro-batches of 2: 5 per epoch, so process 1 has no micro-batch at the end of each epoch.
+        let rows = ArithmeticTask().problems(count: 10, seed: 5).map { #"{"prompt": "\#($0.prompt)", "completion": "\#($0.answer)"}"# }
+        let dataset = try writeLines(rows, to: "sft.jsonl")
+        let config = try writeLines([
+            "trainer: sft", "model_name_or_path: \(GRPOTrainingTests.modelDirectory.path)", "dataset_name: \(dataset.path)",
+            "use_peft: true", "lora_target_modules: all-linear", "lora_dropout: 0", "per_device_train_batch_size: 2",
+            "learning_rate: 0.003", "logging_steps: 1", "save_strategy: \"no\"", "num_train_epochs: 2", "max_length: 16",
+            "gradient_checkpointing: false",
+        ], to: "sft.yaml")
+        let one = directory.appendingPathComponent("one"), two = directory.appendingPathComponent("two")
+        try run(["sft", "--config", config.path, "--set", "gradient_accumulation_steps=4", "--set", "output_dir=\(one.path)"])
+        try run(["sft", "--config", config.path, "--set", "gradient_accumulation_steps=2", "--set", "output_dir=\(two.path)"],
+                mpirun: mpirun)
+        // Gradients are summed in another order (process 0's micro-batches 0 and 2, then process 1's);
+        // Adam's normalised updates turn those rounding differences into ~1e-5 on a few weights.
+        try assertSameTraining(one, two, lossTolerance: 1e-5, weightTolerance: 1e-4, label: "sft")
+    }
+
+    func testADyingProcessEndsTheRun() throws {
+        let mpirun = try Self.mpirun()
+        let config = try grpoConfig(lossType: "dapo")
+        // Process 1's reward command kills process 1 (its parent) as soon as it starts.
+        let command = #"if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then kill -9 $PPID; fi; while read line; do echo '{"reward": 1}'; done"#
+        let start = Date()
+        let result = try run(["grpo", "--config", config.path, "--set", "gradient_accumulation_steps=1", "--set", "reward_funcs=[]",
+                              "--set", "reward_command=\(Self.yamlString(command))", "--set", "output_dir=\(directory.path)/died"],
+                             mpirun: mpirun, expectSuccess: false)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 60, "the run should end once a process dies, not hang")
+    }
+
+    func testAStuckProcessEndsTheRunAfterTheTimeout() throws {
+        let mpirun = try Self.mpirun()
+        let config = try grpoConfig(lossType: "dapo")
+        let command = #"if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then sleep 20; fi; while read line; do echo '{"reward": 1}'; done"#
+        let result = try run(["grpo", "--config", config.path, "--set", "gradient_accumulation_steps=1", "--set", "reward_funcs=[]",
+                              "--set", "reward_command=\(Self.yamlString(command))", "--set", "output_dir=\(directory.path)/stuck"],
+                             mpirun: mpirun, environment: ["FLEDGE_MPI_TIMEOUT": "2"], expectSuccess: false)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssert(result.output.contains("error (process 0 of 2): waited 2 s for the other processes during the rewards of a "
+            + "generation round"), result.output)
+        XCTAssert(result.output.contains("FLEDGE_MPI_TIMEOUT"), result.output)
+    }
+
+    // MARK: - Running fledge
+
+    private struct Outcome {
+        let status: Int32
+        let output: String
+    }
+
+    /// Runs `fledge arguments`, under `mpirun -np 2` when given, and returns its status and output;
+    /// fails the test when it does not end within `timeout` seconds or (`expectSuccess`) fails.
+    @discardableResult
+    private func run(_ arguments: [String], mpirun: URL? = nil, environment: [String: String] = [:],
+                     expectSuccess: Bool = true, timeout: TimeInterval = 300) throws -> Outcome {
+        let fledge = try Self.fledge()
+        let process = Process()
+        var variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        variables["FLEDGE_NUM_THREADS"] = "1"
+        if let mpirun {
+            process.executableURL = mpirun
+            // Open MPI refuses to run as root unless told; tests may run as root in containers.
+            variables["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+            variables["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+            process.arguments = ["-np", "2", "--oversubscribe"] + environment.keys.sorted().flatMap { ["-x", $0] }
+                + [fledge.path] + arguments
+        } else {
+            process.executableURL = fledge
+            process.arguments = arguments
+        }
+        process.environment = variables
+        let log = directory.appendingPathComponent("output-\(UUID().uuidString).txt")
+        try Data().write(to: log)
+        let handle = try FileHandle(forWritingTo: log)
+        defer { try? handle.close() }
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+            XCTFail("`fledge \(arguments.joined(separator: " "))` did not end within \(Int(timeout)) s")
+        }
+        let output = try String(contentsOf: log, encoding: .utf8)
+        if expectSuccess && process.terminationStatus != 0 {
+            XCTFail("`fledge \(arguments.joined(separator: " "))` failed with status \(process.terminationStatus):\n\(output)")
+            throw CocoaError(.executableLoad)
+        }
+        return Outcome(status: process.terminationStatus, output: output)
+    }
+
+    /// Compares two runs' logged losses and gradient norms step by step (|Δ| ≤ `lossTolerance` ·
+    /// max(1, |value|)) and their final adapters tensor by tensor (|Δ| ≤ `weightTolerance`), and
+    /// prints the largest differences.
+    private func assertSameTraining(_ first: URL, _ second: URL, lossTolerance: Double, weightTolerance: Float,
+                                    label: String) throws {
+        let records = try [first, second].map { try MetricsFile.records(at: $0.appendingPathComponent(MetricsFile.name)) }
+        XCTAssertEqual(records[0].count, records[1].count, label)
+        XCTAssertGreaterThanOrEqual(records[0].count, 4, label)
+        var lossDifference = 0.0, lossSum = 0.0
+        for (a, b) in zip(records[0], records[1]) {
+            XCTAssertEqual(a.step, b.step, label)
+            for name in ["loss", "grad_norm"] {
+                let x = try XCTUnwrap(a[name], label), y = try XCTUnwrap(b[name], label)
+                lossDifference = max(lossDifference, abs(x - y) / max(1, abs(x)))
+                if name == "loss" { lossSum += abs(x) }
+            }
+        }
+        XCTAssertGreaterThan(lossSum, 0, "\(label): the losses should not all be 0")
+        let adapters = try [first, second].map { try SafeTensorsFile(url: $0.appendingPathComponent("adapter_model.safetensors")) }
+        XCTAssertEqual(adapters[0].names.sorted(), adapters[1].names.sorted(), label)
+        var weightDifference: Float = 0
+        for name in adapters[0].names {
+            let a = try adapters[0].tensor(name).toArray(), b = try adapters[1].tensor(name).toArray()
+            weightDifference = zip(a, b).reduce(weightDifference) { max($0, abs($1.0 - $1.1)) }
+        }
+        print("\(label): max scaled |Δ| of loss and grad_norm over \(records[0].count) steps \(lossDifference), "
+            + "max |Δ| of adapter weights \(weightDifference)")
+        XCTAssertLessThanOrEqual(lossDifference, lossTolerance, label)
+        XCTAssertLessThanOrEqual(weightDifference, weightTolerance, label)
+    }
+
+    /// `text` as a YAML double-quoted string.
+    private static func yamlString(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    /// `mpirun` on the PATH; skips the test when there is none.
+    private static func mpirun() throws -> URL {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for folder in path.split(separator: ":") {
+            let candidate = URL(fileURLWithPath: String(folder)).appendingPathComponent("mpirun")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        throw XCTSkip("mpirun is not installed (apt-get install openmpi-bin libopenmpi-dev)")
+    }
+
+    /// The `fledge` executable of this build (beside the test bundle).
+    private static func fledge() throws -> URL {
+        let folders = [Bundle(for: DataParallelTests.self).bundleURL.deletingLastPathComponent(),
+                       Bundle.main.bundleURL, Bundle.main.executableURL?.deletingLastPathComponent()].compactMap { $0 }
+        for folder in folders {
+            let candidate = folder.appendingPathComponent("fledge")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        XCTFail("no fledge executable beside the tests in \(folders.map(\.path)); build it with `swift build`")
+        throw CocoaError(.fileNoSuchFile)
+    }
+}
