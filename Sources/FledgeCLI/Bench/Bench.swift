@@ -6,7 +6,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput of kernels, the tokenizer and generation (compare with the scripts in Scripts/bench/).",
-        subcommands: [GEMMBench.self, OpsBench.self, TokenizerBench.self, GenerateBench.self])
+        subcommands: [GEMMBench.self, OpsBench.self, TokenizerBench.self, GenerateBench.self, AllReduceBench.self])
 }
 
 /// Runs `body` repeatedly for at least `seconds` (and three runs) after two warm-up runs;

@@ -11,6 +11,9 @@ public protocol Communicator: AnyObject {
     var rank: Int { get }
     /// The number of processes training together (`world_size`).
     var size: Int { get }
+    /// Wall seconds this process has spent in collectives so far, from each one's start to its
+    /// completion (waiting for slower processes included).
+    var collectiveSeconds: Double { get }
 
     /// Starts summing `buffer` element-wise over every process, in place; every process ends up
     /// with the same sums. The buffer must stay valid and untouched until `wait()` of the result

@@ -13,16 +13,16 @@ import FledgeTensor
 /// The all-reduce starts after the step's last backward rather than overlapping it: with the
 /// engine's single-threaded ranks nothing would progress the transfer during the backward, and the
 /// measured all-reduce time is small next to a step (docs/distributed.md).
-struct GradientAverager {
-    let communicator: any Communicator
+public struct GradientAverager {
+    public let communicator: any Communicator
     /// Floats per bucket.
-    let bucketCapacity: Int
+    public let bucketCapacity: Int
 
     /// The default bucket: 16 MiB (PyTorch DDP's `bucket_cap_mb` is 25).
-    static let defaultBucketMegabytes = 16.0
+    public static let defaultBucketMegabytes = 16.0
 
     /// An averager with buckets of `FLEDGE_BUCKET_MB` mebibytes (default 16).
-    init(communicator: any Communicator, environment: [String: String]) throws {
+    public init(communicator: any Communicator, environment: [String: String]) throws {
         self.communicator = communicator
         var megabytes = Self.defaultBucketMegabytes
         if let setting = environment["FLEDGE_BUCKET_MB"] {
@@ -36,7 +36,7 @@ struct GradientAverager {
     }
 
     /// Replaces each gradient of `parameters` by its mean over the processes.
-    func average(_ parameters: [Parameter], purpose: String) throws {
+    public func average(_ parameters: [Parameter], purpose: String) throws {
         guard communicator.size > 1, !parameters.isEmpty else { return }
         let layout = FlatGradientLayout(parameters: parameters)
         let buckets = stride(from: 0, to: layout.total, by: bucketCapacity).map { $0..<min($0 + bucketCapacity, layout.total) }
@@ -87,11 +87,13 @@ private struct FlatGradientLayout {
             buffer[flag - range.lowerBound] = parameters[flag].tensor.grad == nil ? 0 : 1
         }
         forEachPart(of: range) { index, elements, offset in
-            let target = UnsafeMutableBufferPointer(rebasing: buffer[offset..<offset + elements.count])
+            let target = buffer.baseAddress! + offset
             if let grad = parameters[index].tensor.grad {
-                grad.withUnsafeElements { source in _ = target.initialize(from: source[elements]) }
+                grad.withUnsafeElements { source in
+                    target.update(from: source.baseAddress! + elements.lowerBound, count: elements.count)
+                }
             } else {
-                target.initialize(repeating: 0)
+                target.update(repeating: 0, count: elements.count)
             }
         }
     }
@@ -100,12 +102,14 @@ private struct FlatGradientLayout {
     /// of parameters that any process had one for (read from the flags, which come first).
     func unpack(_ range: Range<Int>, from buffer: UnsafeMutableBufferPointer<Float>, presence: inout [Float], scale: Float) {
         for flag in range.clamped(to: 0..<parameters.count) { presence[flag] = buffer[flag - range.lowerBound] }
+        let sums = buffer.baseAddress!
+        for position in 0..<range.count { sums[position] *= scale }
         forEachPart(of: range) { index, elements, offset in
             guard presence[index] > 0 else { return }
             let tensor = parameters[index].tensor
             if tensor.grad == nil { tensor.grad = Tensor.zeros(tensor.shape) }
             tensor.grad!.withUnsafeMutableElements { target in
-                for (element, position) in zip(elements, offset...) { target[element] = buffer[position] * scale }
+                (target.baseAddress! + elements.lowerBound).update(from: sums + offset, count: elements.count)
             }
         }
     }

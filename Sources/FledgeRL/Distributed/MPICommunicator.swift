@@ -10,6 +10,7 @@ import Foundation
 public final class MPICommunicator: Communicator {
     public let rank: Int
     public let size: Int
+    public private(set) var collectiveSeconds = 0.0
     /// Seconds a collective may wait for the other processes (`FLEDGE_MPI_TIMEOUT`, default 1800;
     /// nil: no limit).
     public let timeout: Double?
@@ -139,16 +140,20 @@ public final class MPICommunicator: Communicator {
 
         deinit { handle.deallocate() }
 
+        let start = DispatchTime.now().uptimeNanoseconds
+
         /// Polls `MPI_Test`: busily for the first few milliseconds (small collectives finish
         /// there), then with pauses of up to a millisecond (a peer still generating or scoring).
         func wait() throws {
             let mpi = communicator.mpi
-            let start = DispatchTime.now().uptimeNanoseconds
             var done: Int32 = 0
             var polls = 0
             while true {
                 try communicator.check(mpi.test(handle, &done, nil), "MPI_Test", purpose)
-                if done != 0 { return }
+                if done != 0 {
+                    communicator.collectiveSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    return
+                }
                 polls += 1
                 guard polls > 2000 else { continue }
                 let waited = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -6,6 +6,7 @@ public final class SingleProcess: Communicator, Sendable {
 
     public var rank: Int { 0 }
     public var size: Int { 1 }
+    public var collectiveSeconds: Double { 0 }
 
     public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, purpose: String) throws -> any PendingCollective {
         Completed()

@@ -126,6 +126,7 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
     /// One optimizer step: forward and backward over the step's micro-batches, clipping, update.
     private func runStep(at position: StepPosition, window: inout LogWindow, lastCheckpoint: URL?) throws -> StepResult {
         let step = position.step + 1
+        let communicationBefore = dataParallel.communicator.collectiveSeconds
         let batches = try algorithm.microBatches(for: position)
         guard batches.count == position.microBatches.count else {
             throw TrainingError.algorithm("step \(step): the algorithm gave \(batches.count) micro-batches for "
@@ -159,6 +160,9 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
         optimizer.zeroGrad()
         let totals = try dataParallel.combine(loss: stepLoss, tokens: tokens, step: step)
         window.addStep(loss: totals.loss, tokens: totals.tokens)
+        if dataParallel.communicator.size > 1 {
+            window.addMetrics(["communication_seconds": dataParallel.communicator.collectiveSeconds - communicationBefore])
+        }
         return StepResult(loss: totals.loss, gradNorm: gradNorm, learningRate: learningRate, tokens: totals.tokens)
     }
 
