@@ -13,9 +13,10 @@ struct TrainingCommandOptions: ParsableArguments {
     @Option(help: "The defaults: unsloth or trl (default: the file's `defaults:`, else unsloth).")
     var defaults: DefaultsPreset?
 
-    /// The resolved config for a run of `worldSize` processes; prints what the resolver changed or
-    /// warns about, and refuses (exit 2, with the full report) a config that is not usable.
-    func resolve<Config: TrainerConfig>(_ type: Config.Type, worldSize: Int) throws -> ConfigResolution<Config> {
+    /// The resolved config for a run of `worldSize` processes (nil: `WORLD_SIZE`, else 1); prints
+    /// what the resolver changed or warns about, and refuses (exit 2, with the full report) a
+    /// config that is not usable.
+    func resolve<Config: TrainerConfig>(_ type: Config.Type, worldSize: Int? = nil) throws -> ConfigResolution<Config> {
         let resolution: ConfigResolution<Config>
         do {
             let document = try ConfigDocument(contentsOf: URL(fileURLWithPath: config))

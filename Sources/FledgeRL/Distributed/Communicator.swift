@@ -15,10 +15,9 @@ public protocol Communicator: AnyObject {
     /// completion (waiting for slower processes included).
     var collectiveSeconds: Double { get }
 
-    /// Starts summing `buffer` element-wise over every process, in place; every process ends up
-    /// with the same sums. The buffer must stay valid and untouched until `wait()` of the result
-    /// returns. `purpose` names the operation in errors.
-    func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, purpose: String) throws -> any PendingCollective
+    /// Sums `buffer` element-wise over every process, in place; every process ends up with the
+    /// same sums. `purpose` names the operation in errors.
+    func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, purpose: String) throws
 
     /// The element-wise sums of `values` over every process (the same count on each).
     func allReduceSum(_ values: [Double], purpose: String) throws -> [Double]
@@ -34,20 +33,9 @@ public protocol Communicator: AnyObject {
     func abort(_ message: String) -> Never
 }
 
-/// A collective that was started and may still be running.
-public protocol PendingCollective {
-    /// Returns once the collective has completed on this process; throws on a failure or timeout.
-    func wait() throws
-}
-
 extension Communicator {
     /// Whether this is process 0, the one that writes the run's files.
     public var isPrimary: Bool { rank == 0 }
-
-    /// Sums `buffer` element-wise over every process, in place.
-    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, purpose: String) throws {
-        try startAllReduceSum(buffer, purpose: purpose).wait()
-    }
 
     /// Every process's `text`, in rank order.
     public func allGather(_ text: String, purpose: String) throws -> [String] {

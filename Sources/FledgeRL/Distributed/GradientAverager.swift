@@ -5,18 +5,22 @@ import FledgeTensor
 /// as PyTorch's DistributedDataParallel does, in buckets.
 ///
 /// The gradients are seen as one flat vector — a presence flag per parameter first, then each
-/// parameter's elements — cut into buckets of `bucketCapacity` floats. Two bucket buffers take
-/// turns: while one bucket's all-reduce runs, the next is packed. After the sum, each gradient is
-/// multiplied by 1/size. A parameter that got no gradient on any process keeps none (the optimizer
-/// skips it, as on one process); one that got a gradient on some process gets the average on all.
+/// parameter's elements — cut into buckets of `bucketCapacity` floats, each packed into one
+/// buffer, summed over the processes and unpacked times 1/size. A parameter that got no gradient
+/// on any process keeps none (the optimizer skips it, as on one process); one that got a gradient
+/// on some process gets the average on all. Buckets bound the staging memory (one bucket, kept
+/// between steps) and keep each MPI call under its count limit.
 ///
-/// The all-reduce starts after the step's last backward rather than overlapping it: with the
-/// engine's single-threaded ranks nothing would progress the transfer during the backward, and the
-/// measured all-reduce time is small next to a step (docs/distributed.md).
-public struct GradientAverager {
+/// Unlike DDP, the all-reduce runs after the step's last backward instead of overlapping it:
+/// Open MPI moves non-blocking transfers only inside MPI calls, which a single-threaded backward
+/// does not make, and its non-blocking all-reduce is slower than the blocking one; the measured
+/// all-reduce time is small next to a step (docs/distributed.md).
+public final class GradientAverager {
     public let communicator: any Communicator
     /// Floats per bucket.
     public let bucketCapacity: Int
+    /// The staging buffer, allocated at the first average.
+    private var staging: UnsafeMutableBufferPointer<Float>?
 
     /// The default bucket: 16 MiB (PyTorch DDP's `bucket_cap_mb` is 25).
     public static let defaultBucketMegabytes = 16.0
@@ -35,30 +39,27 @@ public struct GradientAverager {
         bucketCapacity = max(1, Int(megabytes * 1_048_576 / Double(MemoryLayout<Float>.size)))
     }
 
+    deinit { staging?.deallocate() }
+
     /// Replaces each gradient of `parameters` by its mean over the processes.
     public func average(_ parameters: [Parameter], purpose: String) throws {
         guard communicator.size > 1, !parameters.isEmpty else { return }
         let layout = FlatGradientLayout(parameters: parameters)
         let buckets = stride(from: 0, to: layout.total, by: bucketCapacity).map { $0..<min($0 + bucketCapacity, layout.total) }
         let capacity = min(bucketCapacity, layout.total)
-        let buffers = (0..<min(2, buckets.count)).map { _ in UnsafeMutableBufferPointer<Float>.allocate(capacity: capacity) }
-        defer { buffers.forEach { $0.deallocate() } }
+        if (staging?.count ?? 0) < capacity {
+            staging?.deallocate()
+            staging = .allocate(capacity: capacity)
+        }
+        let staging = staging!
         var presence = [Float](repeating: 0, count: parameters.count)
-        var inFlight: [(bucket: Int, operation: any PendingCollective)] = []
-
-        func finishOldest() throws {
-            let (bucket, operation) = inFlight.removeFirst()
-            try operation.wait()
-            layout.unpack(buckets[bucket], from: buffers[bucket % 2], presence: &presence, scale: 1 / Float(communicator.size))
-        }
         for (index, bucket) in buckets.enumerated() {
-            if inFlight.count == buffers.count { try finishOldest() }
-            let buffer = UnsafeMutableBufferPointer(rebasing: buffers[index % 2][0..<bucket.count])
+            let buffer = UnsafeMutableBufferPointer(rebasing: staging[0..<bucket.count])
             layout.pack(bucket, into: buffer)
-            let name = buckets.count == 1 ? purpose : "\(purpose) (bucket \(index + 1) of \(buckets.count))"
-            inFlight.append((index, try communicator.startAllReduceSum(buffer, purpose: name)))
+            try communicator.allReduceSum(buffer, purpose: buckets.count == 1 ? purpose
+                                          : "\(purpose) (bucket \(index + 1) of \(buckets.count))")
+            layout.unpack(bucket, from: buffer, presence: &presence, scale: 1 / Float(communicator.size))
         }
-        while !inFlight.isEmpty { try finishOldest() }
     }
 }
 

@@ -2,10 +2,12 @@ import Foundation
 
 /// The processes `mpirun` (Open MPI) started, as a ``Communicator`` over `MPI_COMM_WORLD`.
 ///
-/// Every collective is started non-blocking and polled with `MPI_Test` until it completes or the
-/// timeout passes, so that a process whose peer is stuck ends with an error instead of waiting
-/// forever. Errors are returned, not fatal (`MPI_ERRORS_RETURN`), and become ``CommunicatorError``s.
-/// A process that dies ends the job through the launcher: Open MPI's `mpirun` kills the remaining
+/// Each collective first waits for every process to arrive (a non-blocking barrier polled with
+/// `MPI_Test` until the timeout), then moves its data with the blocking call (Open MPI's tuned
+/// algorithms, which are faster than its non-blocking ones). So a process whose peer is stuck
+/// ends with an error instead of waiting forever, while the data itself moves at full speed.
+/// Errors are returned, not fatal (`MPI_ERRORS_RETURN`), and become ``CommunicatorError``s. A
+/// process that dies ends the job through the launcher: Open MPI's `mpirun` kills the remaining
 /// processes when one exits without `MPI_Finalize` or with a failure status.
 public final class MPICommunicator: Communicator {
     public let rank: Int
@@ -45,20 +47,18 @@ public final class MPICommunicator: Communicator {
         if flag == 0 { try Self.check(mpi, mpi.finalize(), "MPI_Finalize", "shut-down") }
     }
 
-    public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, purpose: String) throws -> any PendingCollective {
-        let request = Request(communicator: self, purpose: purpose)
-        try check(mpi.allReduce(MPILibrary.inPlace, buffer.baseAddress, try count(buffer.count, purpose), mpi.float, mpi.sum,
-                                mpi.commWorld, request.handle), "MPI_Iallreduce", purpose)
-        return request
+    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, purpose: String) throws {
+        try collective(purpose) {
+            try check(mpi.allReduce(MPILibrary.inPlace, buffer.baseAddress, try count(buffer.count, purpose), mpi.float, mpi.sum,
+                                    mpi.commWorld), "MPI_Allreduce", purpose)
+        }
     }
 
     public func allReduceSum(_ values: [Double], purpose: String) throws -> [Double] {
         var sums = values
-        try sums.withUnsafeMutableBufferPointer { buffer in
-            let request = Request(communicator: self, purpose: purpose)
-            try check(mpi.allReduce(MPILibrary.inPlace, buffer.baseAddress, try count(buffer.count, purpose), mpi.double, mpi.sum,
-                                    mpi.commWorld, request.handle), "MPI_Iallreduce", purpose)
-            try request.wait()
+        try collective(purpose) {
+            try check(mpi.allReduce(MPILibrary.inPlace, &sums, try count(sums.count, purpose), mpi.double, mpi.sum, mpi.commWorld),
+                      "MPI_Allreduce", purpose)
         }
         return sums
     }
@@ -80,24 +80,47 @@ public final class MPICommunicator: Communicator {
     /// Every process's `values` (counts may differ): the counts first, then the values.
     private func gather<Element: Numeric>(_ values: [Element], datatype: MPILibrary.Handle, purpose: String) throws -> [[Element]] {
         var counts = [Int32](repeating: 0, count: size)
-        var own = try count(values.count, purpose)
-        try counts.withUnsafeMutableBytes { received in
-            let request = Request(communicator: self, purpose: purpose)
-            try check(mpi.allGather(&own, 1, mpi.int, received.baseAddress, 1, mpi.int, mpi.commWorld, request.handle),
-                      "MPI_Iallgather", purpose)
-            try request.wait()
-        }
-        let offsets = counts.indices.map { index in counts[..<index].reduce(0, +) }
-        var all = [Element](repeating: 0, count: Int(counts.reduce(0, +)))
-        try values.withUnsafeBytes { sent in
-            try all.withUnsafeMutableBytes { received in
-                let request = Request(communicator: self, purpose: purpose)
-                try check(mpi.allGatherVaried(sent.baseAddress, own, datatype, received.baseAddress, counts, offsets, datatype,
-                                              mpi.commWorld, request.handle), "MPI_Iallgatherv", purpose)
-                try request.wait()
+        var all: [Element] = []
+        var offsets: [Int32] = []
+        try collective(purpose) {
+            var own = try count(values.count, purpose)
+            try check(mpi.allGather(&own, 1, mpi.int, &counts, 1, mpi.int, mpi.commWorld), "MPI_Allgather", purpose)
+            offsets = counts.indices.map { index in counts[..<index].reduce(0, +) }
+            all = [Element](repeating: 0, count: Int(counts.reduce(0, +)))
+            let code = values.withUnsafeBytes { sent in
+                all.withUnsafeMutableBytes { received in
+                    mpi.allGatherVaried(sent.baseAddress, own, datatype, received.baseAddress, counts, offsets, datatype,
+                                        mpi.commWorld)
+                }
             }
+            try check(code, "MPI_Allgatherv", purpose)
         }
         return counts.indices.map { Array(all[Int(offsets[$0])..<Int(offsets[$0] + counts[$0])]) }
+    }
+
+    /// Runs the blocking `body` once every process has arrived, and counts the time.
+    private func collective(_ purpose: String, _ body: () throws -> Void) throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { collectiveSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        try awaitArrival(purpose, since: start)
+        try body()
+    }
+
+    /// A non-blocking barrier polled with `MPI_Test`: busily for the first millisecond, then with
+    /// pauses of up to a millisecond (a peer still generating or scoring), until the timeout.
+    private func awaitArrival(_ purpose: String, since start: UInt64) throws {
+        var request: UnsafeMutableRawPointer?
+        try check(mpi.barrier(mpi.commWorld, &request), "MPI_Ibarrier", purpose)
+        var done: Int32 = 0
+        while true {
+            try check(mpi.test(&request, &done, nil), "MPI_Test", purpose)
+            if done != 0 { return }
+            let waited = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if let timeout, waited > timeout {
+                throw CommunicatorError.timedOut(purpose: purpose, seconds: waited)
+            }
+            if waited > 0.001 { usleep(waited < 1 ? 50 : 1000) }
+        }
     }
 
     /// MPI counts are C ints.
@@ -124,44 +147,5 @@ public final class MPICommunicator: Communicator {
                 + "for the other processes, or 0 for no limit")
         }
         return seconds == 0 ? nil : seconds
-    }
-
-    /// One started non-blocking collective.
-    private final class Request: PendingCollective {
-        let handle = MPILibrary.Request.allocate(capacity: 1)
-        let communicator: MPICommunicator
-        let purpose: String
-
-        init(communicator: MPICommunicator, purpose: String) {
-            self.communicator = communicator
-            self.purpose = purpose
-            handle.initialize(to: nil)
-        }
-
-        deinit { handle.deallocate() }
-
-        let start = DispatchTime.now().uptimeNanoseconds
-
-        /// Polls `MPI_Test`: busily for the first few milliseconds (small collectives finish
-        /// there), then with pauses of up to a millisecond (a peer still generating or scoring).
-        func wait() throws {
-            let mpi = communicator.mpi
-            var done: Int32 = 0
-            var polls = 0
-            while true {
-                try communicator.check(mpi.test(handle, &done, nil), "MPI_Test", purpose)
-                if done != 0 {
-                    communicator.collectiveSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                    return
-                }
-                polls += 1
-                guard polls > 2000 else { continue }
-                let waited = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                if let timeout = communicator.timeout, waited > timeout {
-                    throw CommunicatorError.timedOut(purpose: purpose, seconds: waited)
-                }
-                usleep(waited < 0.01 ? 20 : waited < 1 ? 200 : 1000)
-            }
-        }
     }
 }

@@ -12,6 +12,7 @@ import Foundation
 /// supported.
 struct MPILibrary: @unchecked Sendable {
     typealias Handle = UnsafeMutableRawPointer
+    /// A pointer to an `MPI_Request`.
     typealias Request = UnsafeMutablePointer<UnsafeMutableRawPointer?>
 
     let path: String
@@ -24,13 +25,15 @@ struct MPILibrary: @unchecked Sendable {
     let commSize: @convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32
     let setErrorHandler: @convention(c) (Handle, Handle) -> Int32
     let errorString: @convention(c) (Int32, UnsafeMutablePointer<CChar>, UnsafeMutablePointer<Int32>) -> Int32
-    /// `MPI_Iallreduce(sendbuf, recvbuf, count, datatype, op, comm, request)`.
-    let allReduce: @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32, Handle, Handle, Handle, Request) -> Int32
-    /// `MPI_Iallgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request)`.
-    let allGather: @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?, Int32, Handle, Handle, Request) -> Int32
-    /// `MPI_Iallgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, request)`.
+    /// `MPI_Allreduce(sendbuf, recvbuf, count, datatype, op, comm)`.
+    let allReduce: @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32, Handle, Handle, Handle) -> Int32
+    /// `MPI_Allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm)`.
+    let allGather: @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?, Int32, Handle, Handle) -> Int32
+    /// `MPI_Allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm)`.
     let allGatherVaried: @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?, UnsafePointer<Int32>,
-                                         UnsafePointer<Int32>, Handle, Handle, Request) -> Int32
+                                         UnsafePointer<Int32>, Handle, Handle) -> Int32
+    /// `MPI_Ibarrier(comm, request)`.
+    let barrier: @convention(c) (Handle, Request) -> Int32
     /// `MPI_Test(request, flag, status)`.
     let test: @convention(c) (Request, UnsafeMutablePointer<Int32>, UnsafeMutableRawPointer?) -> Int32
 
@@ -86,14 +89,14 @@ struct MPILibrary: @unchecked Sendable {
             setErrorHandler: try symbol("MPI_Comm_set_errhandler", as: (@convention(c) (Handle, Handle) -> Int32).self),
             errorString: try symbol("MPI_Error_string", as: (@convention(c) (Int32, UnsafeMutablePointer<CChar>,
                                                                              UnsafeMutablePointer<Int32>) -> Int32).self),
-            allReduce: try symbol("MPI_Iallreduce", as: (@convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32,
-                                                                         Handle, Handle, Handle, Request) -> Int32).self),
-            allGather: try symbol("MPI_Iallgather", as: (@convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?,
-                                                                         Int32, Handle, Handle, Request) -> Int32).self),
-            allGatherVaried: try symbol("MPI_Iallgatherv", as: (@convention(c) (UnsafeRawPointer?, Int32, Handle,
-                                                                                UnsafeMutableRawPointer?, UnsafePointer<Int32>,
-                                                                                UnsafePointer<Int32>, Handle, Handle,
-                                                                                Request) -> Int32).self),
+            allReduce: try symbol("MPI_Allreduce", as: (@convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32,
+                                                                        Handle, Handle, Handle) -> Int32).self),
+            allGather: try symbol("MPI_Allgather", as: (@convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?,
+                                                                        Int32, Handle, Handle) -> Int32).self),
+            allGatherVaried: try symbol("MPI_Allgatherv", as: (@convention(c) (UnsafeRawPointer?, Int32, Handle,
+                                                                               UnsafeMutableRawPointer?, UnsafePointer<Int32>,
+                                                                               UnsafePointer<Int32>, Handle, Handle) -> Int32).self),
+            barrier: try symbol("MPI_Ibarrier", as: (@convention(c) (Handle, Request) -> Int32).self),
             test: try symbol("MPI_Test", as: (@convention(c) (Request, UnsafeMutablePointer<Int32>,
                                                               UnsafeMutableRawPointer?) -> Int32).self),
             commWorld: try handle("ompi_mpi_comm_world"), float: try handle("ompi_mpi_float"),

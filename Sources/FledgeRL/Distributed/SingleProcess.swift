@@ -8,9 +8,7 @@ public final class SingleProcess: Communicator, Sendable {
     public var size: Int { 1 }
     public var collectiveSeconds: Double { 0 }
 
-    public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, purpose: String) throws -> any PendingCollective {
-        Completed()
-    }
+    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, purpose: String) throws {}
 
     public func allReduceSum(_ values: [Double], purpose: String) throws -> [Double] { values }
 
@@ -21,9 +19,5 @@ public final class SingleProcess: Communicator, Sendable {
     public func abort(_ message: String) -> Never {
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
         exit(1)
-    }
-
-    private struct Completed: PendingCollective {
-        func wait() throws {}
     }
 }

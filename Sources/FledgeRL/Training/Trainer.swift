@@ -49,6 +49,11 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
         self.arguments = arguments
         self.optimizer = optimizer
         dataParallel = try DataParallelSteps(communicator: algorithm.communicator)
+        if algorithm.communicator.size == 1,
+           let launched = ProcessGroup.launcherSize(environment: ProcessInfo.processInfo.environment), launched > 1 {
+            throw TrainingError.invalidSetting("this process is one of \(launched) an MPI launcher started, but \(Algorithm.self) "
+                + "does not split its data over processes; run it in one process (without mpirun)")
+        }
         plan = try TrainingPlan(arguments: arguments, microBatchesPerEpoch: algorithm.microBatchesPerEpoch)
         checkpoints = CheckpointStore(directory: URL(fileURLWithPath: arguments.outputDir ?? "trainer_output"))
         schedule = LearningRateSchedule(
