@@ -2,8 +2,11 @@
 # Data-parallel GRPO: one process versus `mpirun -np 2`, each process single-threaded, with the same
 # global batch (one process accumulates 2 micro-batches, each of the two processes 1), plus one
 # process with 2 threads for comparison. Prints seconds per optimizer step (steps 2…N, from
-# metrics.jsonl), the scaling efficiency T1 / (2 · T2), the CPU seconds each run used, and the
-# time per step the processes spent in collectives (`communication_seconds`).
+# metrics.jsonl), the scaling efficiency T1 / (2 · T2), the CPU seconds per step of all processes
+# together (a run of N steps minus a run of 1 step, so start-up is left out), and the time per step
+# the processes spent in collectives (`communication_seconds`, waiting included). On a machine that
+# other work keeps busy, wall times cannot show a speed-up; the CPU seconds per step still show the
+# work a second process adds (CPU-time efficiency = CPU of one process / CPU of two).
 #
 #   Scripts/bench/data_parallel.sh [FLEDGE] [TRIALS]
 #
@@ -84,22 +87,30 @@ max_steps: $steps
 gradient_checkpointing: false
 EOF
 
-# run NAME THREADS PROCESSES ACCUMULATION: one trial; appends "name seconds_per_step cpu_seconds communication" to results.
-run() {
-  local name=$1 threads=$2 processes=$3 accumulation=$4 out="$work/$1"
-  rm -rf "$out"
+# train NAME THREADS PROCESSES ACCUMULATION STEPS: one run; its CPU seconds go to $work/time.
+train() {
+  local name=$1 threads=$2 processes=$3 accumulation=$4 max_steps=$5
+  rm -rf "${work:?}/$name"
   local launch=("$fledge")
   [ "$processes" -gt 1 ] && launch=(mpirun -np "$processes" --oversubscribe -x FLEDGE_NUM_THREADS "$fledge")
   FLEDGE_NUM_THREADS=$threads /usr/bin/time -f "%U %S" -o "$work/time" "${launch[@]}" grpo --config "$work/grpo.yaml" \
-    --set gradient_accumulation_steps="$accumulation" --set output_dir="$out" > /dev/null 2> "$work/log" \
-    || { cat "$work/log" >&2; exit 1; }
-  "$python" - "$out/metrics.jsonl" "$work/time" "$name" >> "$work/results" <<'EOF'
+    --set gradient_accumulation_steps="$accumulation" --set max_steps="$max_steps" --set output_dir="$work/$name" \
+    > /dev/null 2> "$work/log" || { cat "$work/log" >&2; exit 1; }
+}
+
+# run NAME THREADS PROCESSES ACCUMULATION: one trial; appends "name seconds_per_step cpu_per_step communication".
+run() {
+  train "$@" 1
+  cp "$work/time" "$work/time-short"
+  train "$@" "$steps"
+  "$python" - "$work/$1/metrics.jsonl" "$work/time-short" "$work/time" "$1" >> "$work/results" <<'EOF'
 import json, sys
 records = [json.loads(line) for line in open(sys.argv[1])]
-user, system = map(float, open(sys.argv[2]).read().split()[-2:])
+cpu = [sum(map(float, open(name).read().split()[-2:])) for name in sys.argv[2:4]]
 per_step = (records[-1]["elapsed_seconds"] - records[0]["elapsed_seconds"]) / (len(records) - 1)
 communication = [r["communication_seconds"] for r in records[1:] if "communication_seconds" in r]
-print(sys.argv[3], per_step, user + system, sum(communication) / len(communication) if communication else 0)
+print(sys.argv[4], per_step, (cpu[1] - cpu[0]) / (len(records) - 1),
+      sum(communication) / len(communication) if communication else 0)
 EOF
 }
 
@@ -111,16 +122,17 @@ for trial in $(seq "$trials"); do
 done
 echo "load after $(cut -d' ' -f1-3 /proc/loadavg)"
 "$python" - "$work/results" <<'EOF'
-import statistics, sys
+import sys
 rows = {}
 for line in open(sys.argv[1]):
     name, step, cpu, communication = line.split()
     rows.setdefault(name, []).append((float(step), float(cpu), float(communication)))
 median = {name: sorted(values)[len(values) // 2] for name, values in rows.items()}
-print(f"{'run':26} {'s/step (median)':>15} {'all trials':>24} {'CPU s/run':>9} {'comm s/step':>11}")
+print(f"{'run':26} {'s/step (median)':>15} {'all trials':>24} {'CPU s/step':>10} {'comm s/step':>11}")
 for name, (step, cpu, communication) in median.items():
     trials = " ".join(f"{value[0]:.3f}" for value in rows[name])
-    print(f"{name:26} {step:15.3f} {trials:>24} {cpu:9.1f} {communication:11.4f}")
-one, two = median["one-process"][0], median["two-processes"][0]
-print(f"speed-up of two processes {one / two:.2f}x, scaling efficiency {one / (2 * two):.0%}")
+    print(f"{name:26} {step:15.3f} {trials:>24} {cpu:10.3f} {communication:11.4f}")
+one, two = median["one-process"], median["two-processes"]
+print(f"speed-up of two processes {one[0] / two[0]:.2f}x, scaling efficiency {one[0] / (2 * two[0]):.0%}; "
+      f"CPU-time efficiency {one[1] / two[1]:.0%}")
 EOF
