@@ -5,7 +5,8 @@ import FledgeTensor
 
 /// `mpirun -np 2 fledge …` (Open MPI) on the demo's tiny model: two processes train exactly as one
 /// process with the same global batch (twice the gradient accumulation), a two-process run resumes
-/// from its checkpoint, and a process that dies or hangs ends the whole run. Skipped where `mpirun`
+/// from its checkpoint, SIGUSR1 stops it with a checkpoint, and a process that dies or hangs ends
+/// the whole run. Skipped where `mpirun`
 /// is not installed; the built `fledge` executable is run from the build directory.
 final class DataParallelTests: TemporaryDirectoryTestCase {
     /// GRPO on the demo model: `steps` optimizer steps of 8 completions (2 prompts × 4), the KL term
@@ -83,6 +84,28 @@ final class DataParallelTests: TemporaryDirectoryTestCase {
         try assertSameTraining(one, two, lossTolerance: 1e-5, weightTolerance: 1e-4, label: "sft")
     }
 
+    func testSIGUSR1ToMpirunStopsEveryProcessWithACheckpoint() throws {
+        let mpirun = try Self.mpirun()
+        let config = try grpoConfig(lossType: "dapo")
+        let output = directory.appendingPathComponent("stopped")
+        var signalled = false
+        let result = try run(["grpo", "--config", config.path, "--set", "gradient_accumulation_steps=1", "--set", "max_steps=1000",
+                              "--set", "output_dir=\(output.path)"], mpirun: mpirun, expectSuccess: false) { launcher in
+            let logged = (try? String(contentsOf: output.appendingPathComponent(MetricsFile.name), encoding: .utf8)) ?? ""
+            if !signalled && logged.split(separator: "\n").count >= 2 {
+                kill(launcher.processIdentifier, SIGUSR1)
+                signalled = true
+            }
+        }
+        XCTAssertEqual(result.status, 130, result.output)
+        XCTAssert(result.output.contains("stopped at step"), result.output)
+        let checkpoints = CheckpointStore(directory: output).checkpoints()
+        XCTAssertEqual(checkpoints.count, 1)
+        let checkpoint = try XCTUnwrap(checkpoints.first)
+        XCTAssertLessThan(checkpoint.step, 1000)
+        XCTAssert(FileManager.default.fileExists(atPath: checkpoint.url.appendingPathComponent("rng_state_1.json").path))
+    }
+
     func testADyingProcessEndsTheRun() throws {
         let mpirun = try Self.mpirun()
         let config = try grpoConfig(lossType: "dapo")
@@ -118,9 +141,11 @@ final class DataParallelTests: TemporaryDirectoryTestCase {
 
     /// Runs `fledge arguments`, under `mpirun -np 2` when given, and returns its status and output;
     /// fails the test when it does not end within `timeout` seconds or (`expectSuccess`) fails.
+    /// `whileRunning` is called with the launched process every 20 ms until it ends.
     @discardableResult
     private func run(_ arguments: [String], mpirun: URL? = nil, environment: [String: String] = [:],
-                     expectSuccess: Bool = true, timeout: TimeInterval = 300) throws -> Outcome {
+                     expectSuccess: Bool = true, timeout: TimeInterval = 300,
+                     whileRunning: (Process) -> Void = { _ in }) throws -> Outcome {
         let fledge = try Self.fledge()
         let process = Process()
         var variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -145,7 +170,10 @@ final class DataParallelTests: TemporaryDirectoryTestCase {
         process.standardError = handle
         try process.run()
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
+        while process.isRunning && Date() < deadline {
+            whileRunning(process)
+            usleep(20_000)
+        }
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
