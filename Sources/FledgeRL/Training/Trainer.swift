@@ -146,8 +146,8 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
                 optimizer.zeroGrad()
                 throw TrainingError.nonFinite(quantity: "loss", value: value, step: step, lastCheckpoint: lastCheckpoint?.path)
             }
-            // A loss no trainable tensor leads to (a process's empty last micro-batch) adds no gradient.
-            if result.loss.requiresGrad { (divisor == 1 ? result.loss : result.loss / divisor).backward() }
+            // An empty micro-batch (a process's share past the end of an epoch) has a constant loss and adds no gradient.
+            if result.tokens > 0 || result.loss.requiresGrad { (divisor == 1 ? result.loss : result.loss / divisor).backward() }
             stepLoss += value / Double(divisor)
             tokens += result.tokens
             window.addMetrics(result.metrics)
