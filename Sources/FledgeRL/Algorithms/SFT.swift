@@ -53,10 +53,8 @@ public final class SFT: TrainingAlgorithm {
     public func restoreRandomStates(_ states: [String: UInt64]) throws {}
 
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
-        let order = epochOrder(position.epoch)
-        let rows = position.microBatches.map { index in
-            order[index * batchSize..<min((index + 1) * batchSize, order.count)].map { train[$0] }
-        }
+        let rows = EpochOrder.microBatches(position.microBatches, batchSize: batchSize, count: train.count, seed: dataSeed,
+                                           epoch: position.epoch).map { $0.map { train[$0] } }
         let targets = rows.joined().reduce(0) { $0 + $1.targetCount }
         return rows.map { MicroBatch(sequences: $0, stepTargetCount: targets) }
     }
@@ -83,17 +81,6 @@ public final class SFT: TrainingAlgorithm {
             }
         }
         return ["loss": loss / Double(evaluation.count), "entropy": entropy / Double(evaluation.count)]
-    }
-
-    /// The training data's row order in `epoch`: a Fisher–Yates shuffle seeded by the data seed and
-    /// the epoch.
-    func epochOrder(_ epoch: Int) -> [Int] {
-        var generator = SeededGenerator(seed: dataSeed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
-        var order = Array(train.indices)
-        for i in stride(from: order.count - 1, to: 0, by: -1) {
-            order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
-        }
-        return order
     }
 
     /// The summed log-probability of the trained tokens of `rows` (with autograd) and the mean

@@ -44,7 +44,7 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
         self.arguments = arguments
         self.optimizer = optimizer
         plan = try TrainingPlan(arguments: arguments, microBatchesPerEpoch: algorithm.microBatchesPerEpoch)
-        checkpoints = CheckpointStore(directory: URL(fileURLWithPath: arguments.outputDir ?? "trainer_output"))
+        checkpoints = CheckpointStore(directory: arguments.outputDirectory)
         schedule = LearningRateSchedule(
             kind: LearningRateScheduleKind(rawValue: arguments.lrSchedulerType.rawValue)!, baseLearningRate: arguments.learningRate,
             warmupSteps: arguments.warmupStepCount(totalSteps: plan.maxSteps), totalSteps: plan.maxSteps)
