@@ -20,22 +20,32 @@ public enum ReferencePolicy {
         }
     }
 
-    /// Per-token log-probabilities of `sequences[i][scoredFrom[i]...]` (after dividing the logits by
-    /// `temperature`), without gradients, `batchSize` sequences per forward pass; flat, in order.
+    /// Per-token log-probabilities of `sequences[i][scoredFrom[i]...]` under the reference (see
+    /// ``LanguageModel/logProbsWithoutGrad(_:scoredFrom:temperature:batchSize:)``).
     public func logProbs(_ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, batchSize: Int) -> [Float] {
-        precondition(batchSize > 0, "reference log-probs need a positive batch size")
-        func score(_ model: LanguageModel) -> [Float] {
-            Tensor.withoutGrad {
-                stride(from: 0, to: sequences.count, by: batchSize).flatMap { start in
-                    let range = start..<Swift.min(start + batchSize, sequences.count)
-                    return model.sequenceLogProbs(Array(sequences[range]), scoredFrom: Array(scoredFrom[range]),
-                                                  temperature: temperature).logProbs.toArray()
-                }
-            }
-        }
         switch self {
-        case .adaptersDisabled(let model): return model.withAdaptersDisabled { score(model) }
-        case .frozen(let model): return score(model)
+        case .adaptersDisabled(let model):
+            return model.withAdaptersDisabled {
+                model.logProbsWithoutGrad(sequences, scoredFrom: scoredFrom, temperature: temperature, batchSize: batchSize)
+            }
+        case .frozen(let model):
+            return model.logProbsWithoutGrad(sequences, scoredFrom: scoredFrom, temperature: temperature, batchSize: batchSize)
+        }
+    }
+}
+
+extension LanguageModel {
+    /// Per-token log-probabilities of `sequences[i][scoredFrom[i]...]` (after dividing the logits by
+    /// `temperature`) as the model is now, without gradients, `batchSize` sequences per forward pass;
+    /// flat, in order.
+    public func logProbsWithoutGrad(_ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, batchSize: Int) -> [Float] {
+        precondition(batchSize > 0, "log-probs need a positive batch size")
+        return Tensor.withoutGrad {
+            stride(from: 0, to: sequences.count, by: batchSize).flatMap { start in
+                let range = start..<Swift.min(start + batchSize, sequences.count)
+                return sequenceLogProbs(Array(sequences[range]), scoredFrom: Array(scoredFrom[range]), temperature: temperature)
+                    .logProbs.toArray()
+            }
         }
     }
 }

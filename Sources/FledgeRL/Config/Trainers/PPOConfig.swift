@@ -4,6 +4,10 @@ public struct PPOConfig: TrainerConfig {
 
     public var run = RunArguments()
     public var training = TrainingArguments()
+    /// A sequence-classification reward model directory sharing the policy's tokenizer: it scores the
+    /// response token ids at the last token and initialises the value model, as TRL's PPO script does;
+    /// `null` means the rewards of `reward_funcs`/`reward_command` and a value model made from the policy.
+    public var rewardModelPath: String? = nil
     /// Optimisation epochs over each rollout batch.
     public var numPPOEpochs = 4
     /// Mini-batches each rollout batch is split into.
@@ -51,6 +55,7 @@ public struct PPOConfig: TrainerConfig {
 
     public static var fields: [ConfigField<PPOConfig>] {
         sharedFields(\.run, \.training) + [
+            ConfigField("reward_model_path", \.rewardModelPath),
             ConfigField("num_ppo_epochs", \.numPPOEpochs),
             ConfigField("num_mini_batches", \.numMiniBatches),
             ConfigField("total_episodes", \.totalEpisodes),
