@@ -17,14 +17,6 @@ public struct PPORolloutBatch {
     public let metrics: [String: Double]
 }
 
-/// Where PPO's scores come from: a reward model that shares the policy's tokenizer (TRL's
-/// `reward_model_path`, scored on the token ids at the last token), or reward functions on the
-/// decoded text (their sum).
-public enum PPOScorer {
-    case rewardModel(LanguageModel)
-    case functions([any RewardFunction])
-}
-
 /// Samples and scores PPO rollouts as TRL 1.12's `PPOTrainer.train` does before its PPO epochs:
 /// responses of at most `response_length` tokens at `temperature` (+1e−7, TRL's guard), stopped at
 /// the stop token; the policy's and the reference's log-probs and the value model's estimates of
