@@ -17,7 +17,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
-        .target(name: "CFledgeKernels"),
+        // The kernels are compiled optimised in every configuration: a debug build (what `swift test`
+        // runs) otherwise spends most of its time in -O0 loops.
+        .target(name: "CFledgeKernels", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "FledgeTensor", dependencies: ["CFledgeKernels"]),
         .target(name: "FledgeNN", dependencies: ["FledgeTensor"]),
         .target(name: "FledgeLM", dependencies: ["FledgeNN", "FledgeTensor"]),

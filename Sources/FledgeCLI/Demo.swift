@@ -2,27 +2,70 @@ import ArgumentParser
 import Foundation
 import FledgeRL
 
-/// `fledge demo`: until the GRPO demo lands, trains a tiny attention model from scratch on a
-/// copy task with the engine's autograd, showing the loss fall and the accuracy rise.
+/// `fledge demo`: reinforcement learning making a small model better, offline, in minutes.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a tiny attention model on a copy task (a built-in example of the engine; the GRPO demo replaces it).")
+        abstract: "Train the shipped arithmetic model with GRPO (LoRA) and show it improve on held-out problems.",
+        subcommands: [DemoRun.self, DemoMakeBaseModel.self],
+        defaultSubcommand: DemoRun.self)
 
-    @Option(help: "Optimizer steps.") var steps = 300
-    @Option(help: "Random seed.") var seed: UInt64 = 0
+    /// `examples/demo/model` under the working directory, else in the source tree this binary was built from.
+    static func shippedModel() throws -> URL {
+        let relative = "examples/demo/model"
+        let candidates = [URL(fileURLWithPath: relative),
+                          URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../\(relative)")]
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("config.json").path) }) else {
+            throw ValidationError("the demo model is missing: expected \(relative)/config.json in the repository; "
+                + "run fledge demo from the repository root, or pass --model DIR")
+        }
+        return found.standardizedFileURL
+    }
+}
+
+/// The demo run itself.
+struct DemoRun: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the GRPO demo (the default).")
+
+    @Option(help: "The base model directory (default: examples/demo/model).") var model: String?
+    @Option(help: "Where the run goes (default: runs/demo-grpo).") var outputDir = "runs/demo-grpo"
+    @Option(help: "GRPO optimizer steps.") var steps = 250
+    @Option(help: "The seed.") var seed = 3407
+    @Option(name: .customLong("set"), help: "Override a field of the demo's GRPO config, e.g. --set learning_rate=1e-3.")
+    var overrides: [String] = []
+    @Flag(help: "End with one JSON line {before, after, run_dir} for scripts.") var json = false
 
     func run() throws {
-        var example = CopyTaskExample(seed: seed)
-        print("Training a 1-layer attention model (\(example.parameterCount) parameters) to copy a sequence of digits.")
-        print("step   loss    copy accuracy")
-        let start = Date()
-        for step in 1...steps {
-            let (loss, accuracy) = example.trainStep(step: step)
-            if step == 1 || step % 25 == 0 {
-                print(String(format: "%4d   %.3f   %5.1f%%", step, loss, accuracy * 100))
-            }
+        let modelDirectory = try model.map { URL(fileURLWithPath: $0) } ?? Demo.shippedModel()
+        let output = URL(fileURLWithPath: outputDir).standardizedFileURL
+        try? FileManager.default.removeItem(at: output)
+        note("GRPO demo: teaching \(modelDirectory.path) to add better, with a correctness reward.")
+        let display = ProgressDisplay()
+        let demo = GRPODemo(modelDirectory: modelDirectory, outputDirectory: output, steps: steps, seed: seed, overrides: overrides)
+        let result = try demo.run(observer: display) { stage, evaluation in
+            note(String(format: "held-out accuracy %@ training: %.1f%%", stage, evaluation.accuracy * 100))
         }
-        let accuracy = example.evaluate()
-        print(String(format: "Held-out copy accuracy: %.1f%% (chance is 10%%), %.1f s.", accuracy * 100, Date().timeIntervalSince(start)))
+        display.finish()
+        DemoReport(result: result, runDirectory: output).print(json: json)
+    }
+}
+
+/// Rebuilds the demo's base model from scratch (see examples/demo/README.md): writes the initial
+/// model and the training data, then runs `fledge sft` on examples/demo/sft.yaml.
+struct DemoMakeBaseModel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "make-base-model",
+        abstract: "Create the demo's base model: random weights, then supervised fine-tuning on addition problems.")
+
+    @Option(help: "The SFT config (its model_name_or_path and dataset_name must point into --work-dir).")
+    var config = "examples/demo/sft.yaml"
+    @Option(help: "Where the initial model and the training data go.") var workDir = "runs/demo-base"
+
+    func run() throws {
+        let work = URL(fileURLWithPath: workDir).standardizedFileURL
+        try DemoBaseModel.writeInitialModel(to: work.appendingPathComponent("initial-model"), seed: 1)
+        try DemoBaseModel.writeTrainingData(to: work.appendingPathComponent("train.jsonl"), examples: GRPODemo.trainCount)
+        note("wrote \(work.path)/initial-model and \(work.path)/train.jsonl; now fledge sft --config \(config)")
+        let sft = try SFTCommand.parse(["--config", config])
+        try sft.run()
     }
 }

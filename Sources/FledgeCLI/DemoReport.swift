@@ -1,0 +1,52 @@
+import Foundation
+import FledgePlot
+import FledgeRL
+
+/// What `fledge demo` prints at the end: the before/after table, sample completions, the reward
+/// curve's picture and where the run is; with `--json`, one JSON line for scripts.
+struct DemoReport {
+    let result: GRPODemo.Result
+    let runDirectory: URL
+
+    func print(json: Bool) {
+        let (before, after) = (result.before, result.after)
+        Swift.print("")
+        Swift.print("Held-out problems (\(before.samples.count), never seen in training), one sampled answer each:")
+        Swift.print("                     before    after")
+        Swift.print(String(format: "  accuracy          %6.1f%%  %6.1f%%", before.accuracy * 100, after.accuracy * 100))
+        Swift.print(String(format: "  mean reward       %7.3f  %7.3f", before.meanReward, after.meanReward))
+        Swift.print(String(format: "  mean length       %7.2f  %7.2f  tokens", before.meanLength, after.meanLength))
+        Swift.print("")
+        Swift.print("Samples (prompt → completion, before | after):")
+        for (old, new) in zip(before.samples, after.samples).prefix(6) {
+            func shown(_ s: DemoEvaluation.Sample) -> String { "\(s.completion.isEmpty ? "∅" : s.completion) \(s.isCorrect ? "✓" : "✗")" }
+            Swift.print("  \(old.prompt)\(old.answer)    \(shown(old).padding(toLength: 10, withPad: " ", startingAt: 0)) | \(shown(new))")
+        }
+        Swift.print("")
+        let picture = drawRewardCurve()
+        Swift.print("Run directory: \(runDirectory.path) (metrics.jsonl, checkpoints, the adapter in PEFT's format)")
+        if let picture { Swift.print("Reward curve: \(picture.png.path) (and .svg)") }
+        if json {
+            let line: [String: Any] = [
+                "before": ["accuracy": before.accuracy, "mean_reward": before.meanReward, "mean_length": before.meanLength],
+                "after": ["accuracy": after.accuracy, "mean_reward": after.meanReward, "mean_length": after.meanLength],
+                "run_dir": runDirectory.path,
+            ]
+            let data = try! JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
+            Swift.print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// The reward, its spread, the KL and the completion length over the steps, as SVG and PNG.
+    private func drawRewardCurve() -> MetricsPlot.Output? {
+        do {
+            let records = try MetricsLog.read(runDirectory.appendingPathComponent(MetricsLog.fileName))
+            return try MetricsPlot.write(records: records, title: "fledge demo: GRPO on addition",
+                                         metrics: ["reward", "reward_std", "kl", "completions/mean_length"],
+                                         to: runDirectory.appendingPathComponent("reward"))
+        } catch {
+            note("could not draw the reward curve: \(error)")
+            return nil
+        }
+    }
+}

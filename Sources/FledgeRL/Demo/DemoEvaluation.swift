@@ -1,0 +1,41 @@
+import FledgeLM
+
+/// How well a model does on held-out arithmetic problems.
+public struct DemoEvaluation: Sendable {
+    /// One held-out problem and the model's completion.
+    public struct Sample: Sendable {
+        public let prompt: String
+        public let answer: String
+        public let completion: String
+        public let isCorrect: Bool
+    }
+
+    /// The fraction of completions whose final answer is right.
+    public let accuracy: Double
+    /// The mean correctness reward (the demo's reward: 1 right, 0 wrong).
+    public let meanReward: Double
+    /// The mean number of completion tokens (the EOS included).
+    public let meanLength: Double
+    /// Every problem with its completion, in order.
+    public let samples: [Sample]
+
+    /// Samples one completion per problem from `model` with `options` (the demo samples as GRPO
+    /// does, at the training temperature, with a fixed seed) and scores it with the answer reward.
+    public init(model: LanguageModel, tokenizer: Tokenizer, problems: [ArithmeticTask.Problem],
+                options: SamplingOptions) throws {
+        let generated = model.generate(problems.map { tokenizer.encode($0.prompt, addSpecialTokens: true) }, options: options)
+        let reward = AnswerReward(column: "answer")
+        let rewardSamples = zip(problems, generated).map { problem, sequence in
+            RewardSample(prompt: .string(problem.prompt), completion: tokenizer.decode(sequence.ids, skipSpecialTokens: true),
+                         completionIds: sequence.ids, columns: JSONObject([("answer", .string(problem.answer))]))
+        }
+        let rewards = try reward.score(rewardSamples).map { $0 ?? 0 }
+        samples = zip(rewardSamples, zip(problems, rewards)).map { sample, pair in
+            Sample(prompt: pair.0.prompt, answer: pair.0.answer, completion: sample.completion, isCorrect: pair.1 == 1)
+        }
+        let count = Double(max(problems.count, 1))
+        accuracy = Double(samples.filter(\.isCorrect).count) / count
+        meanReward = rewards.reduce(0, +) / count
+        meanLength = Double(generated.reduce(0) { $0 + $1.ids.count }) / count
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import FledgeLM
+
+/// `fledge demo`: GRPO with LoRA on the shipped arithmetic model, with Unsloth's defaults and a
+/// correctness reward, evaluated on held-out problems before and after.
+public struct GRPODemo {
+    /// Held-out problems evaluated before and after training.
+    public static let heldOutCount = 200
+    /// Training prompts (disjoint from the held-out ones).
+    public static let trainCount = 4850
+
+    /// The demo's settings on top of Unsloth's defaults (TRL field names), as a config file would
+    /// hold them.
+    public static func configYAML(modelDirectory: String, outputDirectory: String, steps: Int, seed: Int) -> String {
+        """
+        defaults: unsloth
+        model_name_or_path: \(modelDirectory)
+        output_dir: \(outputDirectory)
+        use_peft: true
+        lora_r: 16
+        lora_alpha: 32
+        lora_dropout: 0.0
+        lora_target_modules: all-linear
+        reward_funcs: [answer]
+        learning_rate: 0.004
+        max_steps: \(steps)
+        per_device_train_batch_size: 256
+        gradient_accumulation_steps: 1
+        num_generations: 8
+        max_completion_length: 6
+        logging_steps: 1
+        save_steps: \(steps)
+        gradient_checkpointing: false
+        seed: \(seed)
+        """
+    }
+
+    public let modelDirectory: URL
+    public let outputDirectory: URL
+    public let steps: Int
+    public let seed: Int
+
+    /// Config fields set on top of the demo's (`name=value`, as `--set` takes them).
+    public let overrides: [String]
+
+    public init(modelDirectory: URL, outputDirectory: URL, steps: Int = 250, seed: Int = 3407, overrides: [String] = []) {
+        self.modelDirectory = modelDirectory
+        self.overrides = overrides
+        self.outputDirectory = outputDirectory
+        self.steps = steps
+        self.seed = seed
+    }
+
+    /// The outcome: evaluations before and after, and the finished run.
+    public struct Result {
+        public let before: DemoEvaluation
+        public let after: DemoEvaluation
+        public let outcome: TrainingOutcome
+    }
+
+    /// Evaluates, trains and evaluates again; `observer` sees the training's progress.
+    public func run(observer: (any TrainingObserver)? = nil, evaluated: ((String, DemoEvaluation) -> Void)? = nil) throws -> Result {
+        let resolution = ConfigResolver.resolve(
+            GRPOConfig.self,
+            try ConfigDocument(yaml: Self.configYAML(modelDirectory: modelDirectory.path, outputDirectory: outputDirectory.path,
+                                                     steps: steps, seed: seed), source: "demo"),
+            options: ConfigOptions(overrides: try ConfigDocument(overrides: overrides)))
+        guard resolution.report.isUsable else { throw TrainingError.invalidSetting(ConfigReportRendering.text(of: resolution)) }
+        let config = resolution.config
+        let model = try TrainingModels.load(config.run, seed: config.training.seed,
+                                            gradientCheckpointing: config.training.gradientCheckpointing)
+        let tokenizer = try TrainingModels.tokenizer(config.run)
+        let split = ArithmeticTask().split(seed: DemoBaseModel.splitSeed, train: Self.trainCount, heldOut: Self.heldOutCount)
+        let evaluationOptions = evaluationSampling(model: model, config: config)
+
+        // The adapters start as a no-op (B = 0); switched off, the model is the base model exactly.
+        let before = try model.withAdaptersDisabled {
+            try DemoEvaluation(model: model, tokenizer: tokenizer, problems: split.heldOut, options: evaluationOptions)
+        }
+        evaluated?("before", before)
+
+        let rows = split.train.map { problem in
+            PromptDataset.Row(prompt: .string(problem.prompt), promptIds: tokenizer.encode(problem.prompt, addSpecialTokens: true),
+                              columns: JSONObject([("answer", .string(problem.answer))]))
+        }
+        let dataset = PromptDataset(rows: rows, file: URL(fileURLWithPath: "(demo problems)"))
+        let algorithm = try GRPO(model: model, tokenizer: tokenizer, dataset: dataset,
+                                 rewards: try BuiltInRewards.make(config: config), config: config)
+        let trainer = try Trainer(algorithm: algorithm, model: model, arguments: config.training)
+        trainer.observer = observer
+        trainer.resolvedConfig = resolution
+        let outcome = try trainer.train()
+
+        let after = try DemoEvaluation(model: model, tokenizer: tokenizer, problems: split.heldOut, options: evaluationOptions)
+        evaluated?("after", after)
+        return Result(before: before, after: after, outcome: outcome)
+    }
+
+    /// Sampling as GRPO samples (the config's temperature and length), with a fixed seed so that
+    /// before and after see the same random draws.
+    private func evaluationSampling(model: LanguageModel, config: GRPOConfig) -> SamplingOptions {
+        var options = SamplingOptions(model.generationConfig)
+        options.greedy = false
+        options.temperature = Float(config.generation.temperature)
+        options.topK = config.generation.topK ?? 0
+        options.topP = Float(config.generation.topP)
+        options.maxNewTokens = config.generation.maxCompletionLength
+        options.seed = UInt64(seed) &+ 17
+        return options
+    }
+}
