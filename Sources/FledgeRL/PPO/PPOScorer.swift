@@ -24,6 +24,12 @@ public enum PPOScorer {
             throw RewardError("set either reward_model_path or reward_funcs/reward_command, not both (a reward model "
                 + "that needs its own tokenizer goes in reward_funcs as model:DIR)")
         }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RewardError("reward_model_path \(path): no such directory; give a local sequence-classification model "
+                + "directory (Fledge does not download models; TRL's default is a Hub name), or set reward_model_path: null "
+                + "and score with reward_funcs or reward_command")
+        }
         let model: LanguageModel
         do {
             model = try LanguageModel(directory: URL(fileURLWithPath: path))

@@ -15,13 +15,13 @@ public enum BuiltInRewards {
     public static let names = ["answer", "format", "length", "soft_overlong", "model", "accuracy_reward",
                                "think_format_reward"]
 
-    /// The reward functions of a resolved GRPO config: `reward_funcs` in order, then `reward_command`
-    /// (started here); throws when there are none or one cannot be made.
-    public static func make(config: GRPOConfig) throws -> [any RewardFunction] {
+    /// The reward functions of a resolved GRPO or RLOO config: `reward_funcs` in order, then
+    /// `reward_command` (started here); throws when there are none or one cannot be made.
+    public static func make<Config: GroupSamplingConfig>(config: Config) throws -> [any RewardFunction] {
         let functions = try make(run: config.run, maxCompletionLength: config.generation.maxCompletionLength)
         guard !functions.isEmpty else {
-            throw RewardError(
-                "GRPO needs at least one reward: set reward_funcs (\(names.joined(separator: ", "))) or reward_command")
+            throw RewardError("\(Config.trainer.rawValue.uppercased()) needs at least one reward: set reward_funcs "
+                + "(\(names.joined(separator: ", "))) or reward_command")
         }
         return functions
     }
