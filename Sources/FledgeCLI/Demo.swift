@@ -6,7 +6,7 @@ import FledgeRL
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the shipped arithmetic model with GRPO (LoRA) and show it improve on held-out problems.",
-        subcommands: [DemoRun.self, DemoMakeBaseModel.self],
+        subcommands: [DemoRun.self, DemoMakeBaseModel.self, DemoMakeData.self],
         defaultSubcommand: DemoRun.self)
 
     /// `examples/demo/model` under the working directory, else in the source tree this binary was built from.
@@ -67,5 +67,22 @@ struct DemoMakeBaseModel: ParsableCommand {
         note("wrote \(work.path)/initial-model and \(work.path)/train.jsonl; now fledge sft --config \(config)")
         let sft = try SFTCommand.parse(["--config", config])
         try sft.run()
+    }
+}
+
+/// Writes the prompts and preference pairs the DPO, PPO and RLOO demo configs read
+/// (examples/demo/dpo.yaml, ppo.yaml, rloo.yaml).
+struct DemoMakeData: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "make-data",
+        abstract: "Write training prompts (with answers) and preference pairs of the demo's problems for fledge dpo/ppo/rloo.")
+
+    @Option(help: "Where prompts.jsonl and preferences.jsonl go.") var workDir = "runs/demo-data"
+    @Option(help: "Training problems to write.") var count = 2048
+
+    func run() throws {
+        let work = URL(fileURLWithPath: workDir).standardizedFileURL
+        try DemoPreferenceData.write(to: work, count: count)
+        note("wrote \(work.path)/prompts.jsonl and preferences.jsonl (\(count) problems)")
     }
 }
