@@ -17,11 +17,9 @@ struct GRPOCommand: ParsableCommand {
     @OptionGroup var options: TrainingCommandOptions
 
     func run() throws {
-        let resolution = try options.resolve(GRPOConfig.self)
-        let config = resolution.config
-        let setup = try GroupSamplingSetup(config)
-        let grpo = try GRPO(model: setup.model, tokenizer: setup.tokenizer, dataset: setup.dataset, rewards: setup.rewards,
-                            config: config, reference: setup.reference)
-        try TrainingRun(trainer: try Trainer(algorithm: grpo, model: setup.model, arguments: config.training), config: resolution).run()
+        try GroupSamplingSetup<GRPOConfig>.train(options) { config, setup in
+            try GRPO(model: setup.model, tokenizer: setup.tokenizer, dataset: setup.dataset, rewards: setup.rewards,
+                     config: config, reference: setup.reference)
+        }
     }
 }

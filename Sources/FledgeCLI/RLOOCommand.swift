@@ -18,11 +18,9 @@ struct RLOOCommand: ParsableCommand {
     @OptionGroup var options: TrainingCommandOptions
 
     func run() throws {
-        let resolution = try options.resolve(RLOOConfig.self)
-        let config = resolution.config
-        let setup = try GroupSamplingSetup(config)
-        let rloo = try RLOO(model: setup.model, tokenizer: setup.tokenizer, dataset: setup.dataset, rewards: setup.rewards,
-                            config: config, reference: setup.reference)
-        try TrainingRun(trainer: try Trainer(algorithm: rloo, model: setup.model, arguments: config.training), config: resolution).run()
+        try GroupSamplingSetup<RLOOConfig>.train(options) { config, setup in
+            try RLOO(model: setup.model, tokenizer: setup.tokenizer, dataset: setup.dataset, rewards: setup.rewards,
+                     config: config, reference: setup.reference)
+        }
     }
 }

@@ -24,3 +24,17 @@ struct GroupSamplingSetup<Config: GroupSamplingConfig> {
         note("\(dataset.rows.count) prompts from \(dataset.file.path); rewards: \(rewards.map(\.name).joined(separator: ", "))")
     }
 }
+
+extension GroupSamplingSetup {
+    /// Resolves the config of a GRPO-style command, loads what it names, and trains the algorithm
+    /// `make` builds from them.
+    static func train<Algorithm: TrainingAlgorithm>(
+        _ options: TrainingCommandOptions, _ make: (Config, GroupSamplingSetup) throws -> Algorithm
+    ) throws {
+        let resolution = try options.resolve(Config.self)
+        let setup = try GroupSamplingSetup(resolution.config)
+        let algorithm = try make(resolution.config, setup)
+        try TrainingRun(trainer: try Trainer(algorithm: algorithm, model: setup.model, arguments: resolution.config.training),
+                        config: resolution).run()
+    }
+}

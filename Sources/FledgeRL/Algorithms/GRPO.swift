@@ -53,10 +53,7 @@ public final class GRPO: TrainingAlgorithm {
 
     public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
         let rows = batch.completions
-        let scored = model.sequenceLogProbs(
-            rows.map { $0.promptIds + $0.completionIds },
-            scoredFrom: rows.map { $0.inLoss ? $0.promptIds.count : $0.promptIds.count + $0.completionIds.count },
-            temperature: Float(config.generation.temperature), withEntropy: true)
+        let scored = batch.scored(by: model, temperature: config.generation.temperature)
         let inLoss = rows.filter(\.inLoss)
         let maker = rounds.maker
         let result = loss.compute(GRPOLossBatch(
@@ -64,7 +61,6 @@ public final class GRPO: TrainingAlgorithm {
             oldLogProbs: maker.needsOldLogProbs ? inLoss.flatMap { $0.oldLogProbs! } : nil,
             referenceLogProbs: maker.needsReferenceLogProbs ? inLoss.flatMap { $0.referenceLogProbs! } : nil,
             generationBatchTokens: batch.generationBatchTokens))
-        let tokens = rows.reduce(0) { $0 + $1.promptIds.count + $1.completionIds.count }
-        return MicroBatchLoss(loss: result.loss, metrics: batch.roundMetrics.merging(result.metrics) { $1 }, tokens: tokens)
+        return MicroBatchLoss(loss: result.loss, metrics: batch.roundMetrics.merging(result.metrics) { $1 }, tokens: batch.inputTokens)
     }
 }

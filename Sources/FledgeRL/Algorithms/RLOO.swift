@@ -52,15 +52,11 @@ public final class RLOO: TrainingAlgorithm {
 
     public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
         let rows = batch.completions
-        let scored = model.sequenceLogProbs(
-            rows.map { $0.promptIds + $0.completionIds },
-            scoredFrom: rows.map { $0.inLoss ? $0.promptIds.count : $0.promptIds.count + $0.completionIds.count },
-            temperature: Float(config.generation.temperature), withEntropy: true)
+        let scored = batch.scored(by: model, temperature: config.generation.temperature)
         let oldSums = RLOOAdvantages.sequenceSums(rows.filter(\.inLoss).flatMap { $0.oldLogProbs! }.map(Double.init),
                                                   counts: scored.counts)
         let result = loss.compute(logProbs: scored.logProbs, counts: scored.counts, oldSequenceLogProbs: oldSums.map(Float.init),
                                   advantages: rows.map(\.advantage), entropies: scored.entropy?.detached().toArray())
-        let tokens = rows.reduce(0) { $0 + $1.promptIds.count + $1.completionIds.count }
-        return MicroBatchLoss(loss: result.loss, metrics: batch.roundMetrics.merging(result.metrics) { $1 }, tokens: tokens)
+        return MicroBatchLoss(loss: result.loss, metrics: batch.roundMetrics.merging(result.metrics) { $1 }, tokens: batch.inputTokens)
     }
 }

@@ -8,6 +8,18 @@ public struct RoundMicroBatch {
     /// Loss tokens of the whole generation round (TRL's `num_items_in_batch` for GRPO).
     public let generationBatchTokens: Int
     public let roundMetrics: [String: Double]
+
+    /// The completion tokens' log-probs under `model` (with autograd) at `temperature`, and their
+    /// entropies; a completion out of the loss is scored over no tokens.
+    func scored(by model: LanguageModel, temperature: Double) -> SequenceLogProbs {
+        model.sequenceLogProbs(
+            completions.map { $0.promptIds + $0.completionIds },
+            scoredFrom: completions.map { $0.inLoss ? $0.promptIds.count : $0.promptIds.count + $0.completionIds.count },
+            temperature: Float(temperature), withEntropy: true)
+    }
+
+    /// Input tokens of the micro-batch, prompts included.
+    var inputTokens: Int { completions.reduce(0) { $0 + $1.promptIds.count + $1.completionIds.count } }
 }
 
 /// The generation rounds of TRL's group-sampling trainers (GRPO, RLOO) and how micro-steps take them.
