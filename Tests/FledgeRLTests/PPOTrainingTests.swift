@@ -90,4 +90,28 @@ final class PPOTrainingTests: TemporaryDirectoryTestCase {
         _ = try Trainer(algorithm: second, model: secondModels, arguments: arguments).train()
         XCTAssertEqual(maxDifference(secondModels.trainableParameters, straightModels.trainableParameters), 0)
     }
+
+    /// Reward settings that cannot work are refused with the field and the fix: a reward model that
+    /// is a causal LM, a missing directory, both a reward model and reward functions, no reward.
+    func testRewardSettingsThatCannotWork() throws {
+        func assertError(_ configure: (inout PPOConfig) -> Void, contains parts: [String], line: UInt = #line) {
+            var config = PPOConfig()
+            config.rewardModelPath = nil
+            configure(&config)
+            XCTAssertThrowsError(try PPOScorer.make(config: config), line: line) { error in
+                for part in parts { XCTAssert("\(error)".contains(part), "'\(part)' not in: \(error)", line: line) }
+            }
+        }
+        assertError({ $0.rewardModelPath = SFTFixtures.modelDirectory.path },
+                    contains: ["reward_model_path", "is a causal language model", "sequence classifier"])
+        assertError({ $0.rewardModelPath = "EleutherAI/pythia-160m" },
+                    contains: ["reward_model_path EleutherAI/pythia-160m: no such directory", "reward_model_path: null"])
+        assertError({ $0.rewardModelPath = SFTFixtures.modelDirectory.path; $0.run.rewardFuncs = ["format"] },
+                    contains: ["either reward_model_path or reward_funcs"])
+        assertError({ _ in }, contains: ["PPO needs a reward"])
+        XCTAssertThrowsError(try PolicyAndValue.valueModel(policyDirectory: SFTFixtures.modelDirectory,
+                                                           rewardModel: SFTFixtures.modelDirectory, lora: nil, seed: 0)) {
+            XCTAssert("\($0)".contains("is a causal language model"), "\($0)")
+        }
+    }
 }
