@@ -5,8 +5,8 @@ import Foundation
 /// scripts in `Scripts/bench/`, so the two can be run side by side and compared as ratios.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure throughput of kernels, the tokenizer and generation (compare with the scripts in Scripts/bench/).",
-        subcommands: [GEMMBench.self, OpsBench.self, TokenizerBench.self, GenerateBench.self])
+        abstract: "Measure throughput of kernels, optimizers, the tokenizer and generation (compare with the scripts in Scripts/bench/).",
+        subcommands: [GEMMBench.self, OpsBench.self, TokenizerBench.self, GenerateBench.self, OptimizerBench.self])
 }
 
 /// Runs `body` repeatedly for at least `seconds` (and three runs) after two warm-up runs;
