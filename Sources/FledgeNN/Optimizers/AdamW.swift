@@ -41,13 +41,12 @@ public final class AdamW: Optimizer {
     public var stateBytes: Int { moments.reduce(0) { $0 + $1.byteCount } }
 
     public func step(learningRate: Double) {
-        steps.advanceTotal()
-        for (index, parameter) in parameters.enumerated() {
-            guard let gradient = parameter.gradient else { continue }
-            let update = AdamUpdate(
-                learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
-                decays: parameter.decays, step: steps.advance(parameter: index))
-            moments[index].step(parameter, gradient: gradient, update)
+        let updates = AdamUpdate.forStep(
+            of: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+            steps: &steps)
+        ParallelChunks.forEach(counts: updates.map { parameters[$0.index].tensor.count }) { item, elements in
+            let (index, gradient, update) = updates[item]
+            moments[index].step(parameters[index], gradient: gradient, update, elements: elements)
         }
     }
 

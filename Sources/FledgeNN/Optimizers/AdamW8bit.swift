@@ -67,15 +67,14 @@ public final class AdamW8bit: Optimizer {
     }
 
     public func step(learningRate: Double) {
-        steps.advanceTotal()
-        for (index, parameter) in parameters.enumerated() {
-            guard let gradient = parameter.gradient else { continue }
-            let update = AdamUpdate(
-                learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
-                decays: parameter.decays, step: steps.advance(parameter: index))
+        let updates = AdamUpdate.forStep(
+            of: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+            steps: &steps)
+        ParallelChunks.forEach(counts: updates.map { parameters[$0.index].tensor.count }) { item, elements in
+            let (index, gradient, update) = updates[item]
             switch moments[index] {
-            case .full(let full): full.step(parameter, gradient: gradient, update)
-            case .quantized(let quantized): quantized.step(parameter, gradient: gradient, update)
+            case .full(let full): full.step(parameters[index], gradient: gradient, update, elements: elements)
+            case .quantized(let quantized): quantized.step(parameters[index], gradient: gradient, update, elements: elements)
             }
         }
     }

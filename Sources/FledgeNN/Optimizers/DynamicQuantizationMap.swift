@@ -17,8 +17,8 @@ final class DynamicQuantizationMap: @unchecked Sendable {
     /// +∞ so that a search may look past the last): immutable after `init`, read through a raw
     /// pointer in the quantization loops.
     private let table: UnsafeMutablePointer<Float>
-    /// For each lookup bucket of float bit patterns, the number of midpoints below every value in
-    /// the bucket: the search for the nearest code starts there.
+    /// For each lookup bucket of float bit patterns (64 KiB), the number of midpoints below every
+    /// value in the bucket: the search for the nearest code starts there.
     private let searchStarts: UnsafeMutablePointer<UInt8>
 
     /// bitsandbytes' signed dynamic map (the first moment's).
@@ -34,12 +34,11 @@ final class DynamicQuantizationMap: @unchecked Sendable {
         let midpoints = (0..<255).map { (codes[$0] + codes[$0 + 1]) / 2 }
         table = .allocate(capacity: 513)
         table.initialize(from: codes + midpoints + [.infinity, .infinity], count: 513)
-        searchStarts = .allocate(capacity: 2 * Self.bucketsPerSign)
-        for bucket in 0..<2 * Self.bucketsPerSign {
+        searchStarts = .allocate(capacity: Self.bucketCount)
+        for bucket in 0..<Self.bucketCount {
             let values = Self.values(inBucket: bucket)
-            let start = midpoints.firstIndex { $0 >= values.lowerBound } ?? 255
-            let end = midpoints.firstIndex { $0 >= values.upperBound } ?? 255
-            precondition(end - start <= 2, "a quantization map with codes closer than 1/256 of their magnitude needs a finer lookup")
+            let start = Self.count(midpoints, below: values.least), end = Self.count(midpoints, below: values.greatest)
+            precondition(end - start <= 2, "a quantization map with codes closer than 1/128 of their magnitude needs a finer lookup")
             searchStarts[bucket] = UInt8(start)
         }
     }
@@ -63,30 +62,29 @@ final class DynamicQuantizationMap: @unchecked Sendable {
         return UInt8(truncatingIfNeeded: start + (x > midpoints[0] ? 1 : 0) + (x > midpoints[1] ? 1 : 0))
     }
 
-    // Buckets: per sign, one for magnitudes below 2⁻²³, then 256 per binade [2^e, 2^(e+1)) for
-    // e = −23 … 0, split by the top 8 significand bits. A bucket is at most 2⁻⁸ of its values
-    // wide, narrower than the gaps between the dynamic maps' codes (at least 0.7% of their value).
-    private static let smallestBinadeExponentBits = 104
-    private static let binades = 24
-    private static let bucketsPerSign = 1 + binades * 256
+    // Buckets: the top 16 bits of a float (sign, exponent and 7 significand bits). A bucket spans
+    // at most 2⁻⁷ of its values' magnitude, and the dynamic maps' codes are at least 0.7% of their
+    // magnitude apart, so a bucket holds at most two midpoints.
+    private static let bucketCount = 1 << 16
 
     @inline(__always)
-    private static func bucket(of x: Float) -> Int {
-        let bits = x.bitPattern
-        let binade = Int((bits >> 23) & 0xFF) - smallestBinadeExponentBits
-        let magnitude = binade < 0 ? 0 : 1 + Swift.min(binade, binades - 1) * 256 + Int((bits >> 15) & 0xFF)
-        return Int(bits >> 31) * bucketsPerSign + magnitude
+    private static func bucket(of x: Float) -> Int { Int(x.bitPattern >> 16) }
+
+    /// The least and greatest values of a bucket (NaN for the buckets of NaNs).
+    private static func values(inBucket bucket: Int) -> (least: Float, greatest: Float) {
+        let first = Float(bitPattern: UInt32(bucket) << 16), last = Float(bitPattern: UInt32(bucket) << 16 | 0xFFFF)
+        return first.sign == .minus ? (last, first) : (first, last)
     }
 
-    /// The values a bucket holds, from its most negative to its most positive end (the upper end
-    /// itself may belong to the next bucket).
-    private static func values(inBucket bucket: Int) -> ClosedRange<Float> {
-        let slot = bucket % bucketsPerSign
-        func start(_ slot: Int) -> Float {
-            slot == 0 ? 0 : Float(bitPattern: UInt32(smallestBinadeExponentBits + (slot - 1) / 256) << 23 | UInt32((slot - 1) % 256) << 15)
+    /// The number of `sorted` values below `value` (all of them when `value` is NaN), by bisection.
+    private static func count(_ sorted: [Float], below value: Float) -> Int {
+        guard !value.isNaN else { return sorted.count }
+        var (low, high) = (0, sorted.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle] < value { low = middle + 1 } else { high = middle }
         }
-        let end = slot == 0 ? Float(bitPattern: UInt32(smallestBinadeExponentBits) << 23) : start(slot + 1)
-        return bucket < bucketsPerSign ? start(slot)...end : -end...(-start(slot))
+        return low
     }
 
     /// The codes of `bitsandbytes.functional.create_dynamic_map(signed:)` (7 exponent bits, 8 bits).
