@@ -2,7 +2,7 @@ import FledgeTensor
 
 /// Adam's float32 moments for one parameter (`exp_avg` and `exp_avg_sq` in PyTorch), and the
 /// step that updates them with the parameter.
-struct AdamMoments {
+struct AdamMoments: AdamMomentStorage {
     /// The running mean of the gradient.
     let firstMoment: Tensor
     /// The running mean of the squared gradient.
@@ -16,6 +16,8 @@ struct AdamMoments {
 
     /// Bytes held by the two moments.
     var byteCount: Int { 2 * firstMoment.count * MemoryLayout<Float>.stride }
+
+    var kind: String { "float32 state" }
 
     /// Applies `update` to elements `elements` of the parameter and both moments.
     func step(_ parameter: Parameter, gradient: Tensor, _ update: AdamUpdate, elements: Range<Int>) {

@@ -1,4 +1,3 @@
-import FledgeTensor
 import Foundation
 
 /// One Adam step's elementwise update, `torch.optim.AdamW`'s single-tensor formula with every
@@ -36,22 +35,6 @@ struct AdamUpdate {
         biasCorrection2Root = Float(Foundation.pow(1 - Foundation.pow(beta2, Double(step)), 0.5))  // Python's bc2 ** 0.5
         self.epsilon = Float(epsilon)
         negativeStepSize = Float(-(learningRate / (1 - Foundation.pow(beta1, Double(step)))))
-    }
-
-    /// The updates of one optimizer step for the parameters that have a gradient (counting the
-    /// step for each of them), with the gradients they apply.
-    static func forStep(
-        of parameters: [Parameter], learningRate: Double, beta1: Double, beta2: Double, epsilon: Double, weightDecay: Double,
-        steps: inout StepCounts
-    ) -> [(index: Int, gradient: Tensor, update: AdamUpdate)] {
-        steps.advanceTotal()
-        return parameters.indices.compactMap { index in
-            guard let gradient = parameters[index].gradient else { return nil }
-            let update = AdamUpdate(
-                learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
-                decays: parameters[index].decays, step: steps.advance(parameter: index))
-            return (index, gradient, update)
-        }
     }
 
     /// Updates `count` elements of the parameter and its two moments in place from the gradient.

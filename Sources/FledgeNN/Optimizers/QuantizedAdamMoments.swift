@@ -6,7 +6,7 @@ import FledgeTensor
 /// A step dequantizes a block of both moments into float32 scratch, applies the same update as
 /// `AdamW` to the parameter with those moments, and quantizes the new moments back, block by
 /// block: bitsandbytes' blockwise 8-bit Adam.
-struct QuantizedAdamMoments {
+struct QuantizedAdamMoments: AdamMomentStorage {
     let firstMoment: BlockwiseQuantized
     let secondMoment: BlockwiseQuantized
 
@@ -18,6 +18,8 @@ struct QuantizedAdamMoments {
 
     /// Bytes held by the codes and scales of both moments.
     var byteCount: Int { firstMoment.byteCount + secondMoment.byteCount }
+
+    var kind: String { "8-bit state" }
 
     /// Applies `update` to elements `elements` of the parameter with the dequantized moments and
     /// requantizes them; `elements` must start at a block boundary.
