@@ -32,7 +32,7 @@ struct DemoReport {
                 "after": ["accuracy": after.accuracy, "mean_reward": after.meanReward, "mean_length": after.meanLength],
                 "run_dir": runDirectory.path,
             ]
-            let data = try! JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
+            let data = try! JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes])
             Swift.print(String(decoding: data, as: UTF8.self))
         }
     }
