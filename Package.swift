@@ -35,6 +35,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "fledge-library-example",
+            dependencies: ["FledgeRL", "FledgeLM"],
+            path: "examples/library"
+        ),
         .testTarget(
             name: "FledgeTensorTests",
             dependencies: ["FledgeTensor"],

@@ -349,8 +349,8 @@ def make_ppo(generator, ppo):
 
 def rloo_advantages(rewards, old_per_token_logps, ref_per_token_logps, completion_mask, beta, num_generations,
                     reward_clip_range, normalize_advantages):
-    """Transcribed from RLOOTrainer._generate_and_score_completions (rloo_trainer.py 1.16.0, lines 1659-1699 and
-    1712-1716), starting from the weighted reward sum (NaN = unscorable)."""
+    """Transcribed from RLOOTrainer._generate_and_score_completions (rloo_trainer.py 1.16.0, lines 1659-1699,
+    1712-1716 and 1728), starting from the weighted reward sum (NaN = unscorable)."""
     metrics = {}
     if reward_clip_range:
         rewards = rewards.clamp(min=reward_clip_range[0], max=reward_clip_range[1])
@@ -359,6 +359,7 @@ def rloo_advantages(rewards, old_per_token_logps, ref_per_token_logps, completio
         kl = (per_token_kl * completion_mask).sum(-1)
         rewards = rewards - beta * kl
     grouped_rewards = rewards.view(-1, num_generations)
+    std_rewards = nanstd(grouped_rewards, dim=1)
     scorable_counts = (~torch.isnan(grouped_rewards)).sum(dim=1, keepdim=True)
     grouped_sum = torch.nansum(grouped_rewards, dim=1, keepdim=True)
     baselines = (grouped_sum - grouped_rewards) / (scorable_counts - 1)
@@ -367,6 +368,7 @@ def rloo_advantages(rewards, old_per_token_logps, ref_per_token_logps, completio
     if normalize_advantages:
         advantages = (advantages - torch.nanmean(advantages)) / (nanstd(advantages) + 1e-4)
     advantages = torch.nan_to_num(advantages, nan=0.0)
+    metrics["frac_reward_zero_std"] = float(torch.isclose(std_rewards, torch.zeros_like(std_rewards)).float().mean())
     if beta != 0.0:
         kl_stats = torch.stack([(per_token_kl * completion_mask).sum(), completion_mask.sum().float()])
         metrics["kl"] = float(kl_stats[0] / kl_stats[1].clamp(min=1.0))
@@ -418,6 +420,7 @@ def make_rloo(generator):
         rloo_case(generator, "kl", [4, 2, 5, 3, 6, 1], [1.0, 0.25, -0.5, 0.75, nan, 0.5], 3, 0.05, None, False, 0.2, 0.28, 0.3),
         rloo_case(generator, "normalized_clipped", [3, 5, 2, 4, 1, 6, 2, 3], [2.0, -1.0, 0.5, 1.5, 0.0, 3.0, nan, nan],
                   4, 0.0, [-0.8, 1.8], True, 0.1, 0.1, 0.15),
+        rloo_case(generator, "zero_spread", [2, 3, 1, 4], [1.0, 1.0, 0.5, 0.25], 2, 0.0, None, False, 0.2, 0.2, 0.2),
     ]}
 
 

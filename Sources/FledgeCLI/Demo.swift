@@ -6,7 +6,7 @@ import FledgeRL
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the shipped arithmetic model with GRPO (LoRA) and show it improve on held-out problems.",
-        subcommands: [DemoRun.self, DemoMakeBaseModel.self],
+        subcommands: [DemoRun.self, DemoMakeBaseModel.self, DemoMakeData.self],
         defaultSubcommand: DemoRun.self)
 
     /// `examples/demo/model` under the working directory, else in the source tree this binary was built from.
@@ -22,30 +22,48 @@ struct Demo: ParsableCommand {
     }
 }
 
+/// The algorithms the demo shows.
+enum DemoAlgorithm: String, ExpressibleByArgument, CaseIterable {
+    case grpo, dpo, ppo
+}
+
 /// The demo run itself.
 struct DemoRun: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the GRPO demo (the default).")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the demo (the default).")
 
+    @Option(help: "grpo (the default), dpo (preference pairs) or ppo (a value model and the reward).")
+    var algorithm: DemoAlgorithm = .grpo
     @Option(help: "The base model directory (default: examples/demo/model).") var model: String?
-    @Option(help: "Where the run goes (default: runs/demo-grpo).") var outputDir = "runs/demo-grpo"
-    @Option(help: "GRPO optimizer steps.") var steps = 250
+    @Option(help: "Where the run goes (default: runs/demo-ALGORITHM).") var outputDir: String?
+    @Option(help: "Optimizer steps (default: 250 for GRPO; the config's for DPO and PPO).") var steps: Int?
     @Option(help: "The seed.") var seed = 3407
-    @Option(name: .customLong("set"), help: "Override a field of the demo's GRPO config, e.g. --set learning_rate=1e-3.")
+    @Option(name: .customLong("set"), help: "Override a field of the demo's config, e.g. --set learning_rate=1e-3.")
     var overrides: [String] = []
     @Flag(help: "End with one JSON line {before, after, run_dir} for scripts.") var json = false
 
     func run() throws {
         let modelDirectory = try model.map { URL(fileURLWithPath: $0) } ?? Demo.shippedModel()
-        let output = URL(fileURLWithPath: outputDir).standardizedFileURL
+        let output = URL(fileURLWithPath: outputDir ?? "runs/demo-\(algorithm.rawValue)").standardizedFileURL
         try? FileManager.default.removeItem(at: output)
-        note("GRPO demo: teaching \(modelDirectory.path) to add better, with a correctness reward.")
-        let display = ProgressDisplay()
-        let demo = GRPODemo(modelDirectory: modelDirectory, outputDirectory: output, steps: steps, seed: seed, overrides: overrides)
-        let result = try demo.run(observer: display) { stage, evaluation in
-            note(String(format: "held-out accuracy %@ training: %.1f%%", stage, evaluation.accuracy * 100))
+        let report: DemoReport
+        switch algorithm {
+        case .grpo:
+            note("GRPO demo: teaching \(modelDirectory.path) to add better, with a correctness reward.")
+            let display = ProgressDisplay()
+            let demo = GRPODemo(modelDirectory: modelDirectory, outputDirectory: output, steps: steps ?? 250, seed: seed,
+                                overrides: overrides)
+            let result = try demo.run(observer: display) { stage, evaluation in
+                note(String(format: "held-out accuracy %@ training: %.1f%%", stage, evaluation.accuracy * 100))
+            }
+            display.finish()
+            report = DemoReport(before: result.before, after: result.after, runDirectory: output,
+                                title: "fledge demo: GRPO on addition", curves: ["reward", "reward_std", "kl", "completions/mean_length"])
+        case .dpo, .ppo:
+            let demo = CommandDemo(algorithm: algorithm, modelDirectory: modelDirectory, outputDirectory: output, seed: seed,
+                                   overrides: overrides + (steps.map { ["max_steps=\($0)"] } ?? []))
+            report = try demo.run()
         }
-        display.finish()
-        DemoReport(result: result, runDirectory: output).print(json: json)
+        report.print(json: json)
     }
 }
 
@@ -67,5 +85,22 @@ struct DemoMakeBaseModel: ParsableCommand {
         note("wrote \(work.path)/initial-model and \(work.path)/train.jsonl; now fledge sft --config \(config)")
         let sft = try SFTCommand.parse(["--config", config])
         try sft.run()
+    }
+}
+
+/// Writes the prompts and preference pairs the DPO, PPO and RLOO demo configs read
+/// (examples/demo/dpo.yaml, ppo.yaml, rloo.yaml).
+struct DemoMakeData: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "make-data",
+        abstract: "Write training prompts (with answers) and preference pairs of the demo's problems for fledge dpo/ppo/rloo.")
+
+    @Option(help: "Where prompts.jsonl and preferences.jsonl go.") var workDir = "runs/demo-data"
+    @Option(help: "Training problems to write.") var count = 2048
+
+    func run() throws {
+        let work = URL(fileURLWithPath: workDir).standardizedFileURL
+        try DemoPreferenceData.write(to: work, count: count)
+        note("wrote \(work.path)/prompts.jsonl and preferences.jsonl (\(count) problems)")
     }
 }

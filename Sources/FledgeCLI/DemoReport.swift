@@ -5,11 +5,14 @@ import FledgeRL
 /// What `fledge demo` prints at the end: the before/after table, sample completions, the reward
 /// curve's picture and where the run is; with `--json`, one JSON line for scripts.
 struct DemoReport {
-    let result: GRPODemo.Result
+    let before: DemoEvaluation
+    let after: DemoEvaluation
     let runDirectory: URL
+    /// The picture's title and the metrics it shows.
+    let title: String
+    let curves: [String]
 
     func print(json: Bool) {
-        let (before, after) = (result.before, result.after)
         Swift.print("")
         Swift.print("Held-out problems (\(before.samples.count), never seen in training), one sampled answer each:")
         Swift.print("                     before    after")
@@ -25,24 +28,23 @@ struct DemoReport {
         Swift.print("")
         let picture = drawRewardCurve()
         Swift.print("Run directory: \(runDirectory.path) (metrics.jsonl, checkpoints, the adapter in PEFT's format)")
-        if let picture { Swift.print("Reward curve: \(picture.png.path) (and .svg)") }
+        if let picture { Swift.print("Training curves: \(picture.png.path) (and .svg)") }
         if json {
             let line: [String: Any] = [
                 "before": ["accuracy": before.accuracy, "mean_reward": before.meanReward, "mean_length": before.meanLength],
                 "after": ["accuracy": after.accuracy, "mean_reward": after.meanReward, "mean_length": after.meanLength],
                 "run_dir": runDirectory.path,
             ]
-            let data = try! JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
+            let data = try! JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes])
             Swift.print(String(decoding: data, as: UTF8.self))
         }
     }
 
-    /// The reward, its spread, the KL and the completion length over the steps, as SVG and PNG.
+    /// The training curves over the steps, as SVG and PNG.
     private func drawRewardCurve() -> MetricsPlot.Output? {
         do {
             let records = try MetricsLog.read(runDirectory.appendingPathComponent(MetricsLog.fileName))
-            return try MetricsPlot.write(records: records, title: "fledge demo: GRPO on addition",
-                                         metrics: ["reward", "reward_std", "kl", "completions/mean_length"],
+            return try MetricsPlot.write(records: records, title: title, metrics: curves,
                                          to: runDirectory.appendingPathComponent("reward"))
         } catch {
             note("could not draw the reward curve: \(error)")

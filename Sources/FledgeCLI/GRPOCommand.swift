@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import FledgeLM
 import FledgeRL
 
 /// `fledge grpo --config FILE.yaml`: GRPO and its loss variants with TRL's `GRPOConfig` fields.
@@ -18,24 +17,11 @@ struct GRPOCommand: ParsableCommand {
     @OptionGroup var options: TrainingCommandOptions
 
     func run() throws {
-        try ProcessGroupRun.run(train)
-    }
-
-    private func train(communicator: any Communicator) throws {
-        let resolution = try options.resolve(GRPOConfig.self, worldSize: communicator.size)
-        let config = resolution.config
-        let rewards = try BuiltInRewards.make(config: config)
-        let model = try TrainingModels.load(config.run, seed: config.training.seed,
-                                            gradientCheckpointing: config.training.gradientCheckpointing)
-        let tokenizer = try TrainingModels.tokenizer(config.run)
-        let dataset = try PromptDataset(
-            file: DatasetLocation.trainingFile(config.run.datasetName, split: config.run.datasetTrainSplit), tokenizer: tokenizer)
-        // Full fine-tuning with a KL term needs the reference policy as a second, frozen model.
-        let reference = config.generation.beta != 0 && !model.hasAdapters
-            ? try LanguageModel(directory: URL(fileURLWithPath: config.run.modelNameOrPath!)) : nil
-        note("\(dataset.rows.count) prompts from \(dataset.file.path); rewards: \(rewards.map(\.name).joined(separator: ", "))")
-        let grpo = try GRPO(model: model, tokenizer: tokenizer, dataset: dataset, rewards: rewards, config: config,
-                            reference: reference, communicator: communicator)
-        try TrainingRun(trainer: try Trainer(algorithm: grpo, model: model, arguments: config.training), config: resolution).run()
+        try ProcessGroupRun.run { communicator in
+            try GroupSamplingSetup<GRPOConfig>.train(options, communicator: communicator) { config, setup in
+                try GRPO(model: setup.model, tokenizer: setup.tokenizer, dataset: setup.dataset, rewards: setup.rewards,
+                         config: config, reference: setup.reference, communicator: communicator)
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@ struct Generate: ParsableCommand {
             """)
 
     @Option(help: "A Hugging Face model directory (config.json, safetensors weights).") var model: String
-    @Option(help: "A PEFT adapter directory (not supported yet).") var adapter: String?
+    @Option(help: "A PEFT adapter directory to load on the model (adapter_config.json, adapter_model.safetensors).") var adapter: String?
     @Option(help: "Prompt text (needs the model's tokenizer).") var prompt: String?
     @Option(help: "Prompt token ids, comma-separated.") var ids: String?
     @Flag(help: "Wrap the prompt as a user message in the tokenizer's chat template.") var chat = false
@@ -40,12 +40,11 @@ struct Generate: ParsableCommand {
         if let topP, !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1], got \(topP)") }
         if let minP, !(minP >= 0 && minP <= 1) { throw ValidationError("--min-p must be in [0, 1], got \(minP)") }
         if let topK, topK < 0 { throw ValidationError("--top-k must be >= 0, got \(topK)") }
-        try rejectAdapter(adapter)
     }
 
     func run() throws {
         let directory = URL(fileURLWithPath: model)
-        let lm = try LanguageModel(directory: directory)
+        let lm = try loadModel(model, adapter: adapter)
         guard !lm.isClassifier else { throw ValidationError("\(model) is a sequence classifier; generate needs a causal LM") }
         let promptIds: [Int]
         // The tokenizer is needed for text prompts and stop strings, and used for output text when present.

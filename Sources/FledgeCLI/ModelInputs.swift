@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FledgeLM
 
 /// Parses `--ids 1,2,3` (commas or spaces).
 func parseIds(_ text: String, option: String) throws -> [Int] {
@@ -30,8 +31,10 @@ func jsonFloats(_ values: [Float]) -> String {
 }
 
 /// Rejects `--adapter` until LoRA adapters can be loaded.
-func rejectAdapter(_ adapter: String?) throws {
-    if let adapter {
-        throw ValidationError("--adapter \(adapter): loading PEFT adapters is not implemented yet (it comes with LoRA support)")
-    }
+/// The model directory with the PEFT adapter directory `adapter` (from `fledge grpo`/`sft`, or PEFT
+/// itself) loaded on it, when one is given.
+func loadModel(_ directory: String, adapter: String?) throws -> LanguageModel {
+    let model = try LanguageModel(directory: URL(fileURLWithPath: directory))
+    if let adapter { try model.loadAdapter(from: URL(fileURLWithPath: adapter)) }
+    return model
 }

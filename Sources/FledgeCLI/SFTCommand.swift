@@ -27,7 +27,9 @@ struct SFTCommand: ParsableCommand {
         let tokenizer = try TrainingModels.tokenizer(config.run)
         let train = try SFTDataset(file: DatasetLocation.trainingFile(config.run.datasetName, split: config.run.datasetTrainSplit),
                                    tokenizer: tokenizer, config: config)
-        let evaluation = try evaluationSet(config, tokenizer: tokenizer)
+        let evaluation = try evaluationFile(config.run, config.training).map {
+            try SFTDataset(file: $0, tokenizer: tokenizer, config: config)
+        }
         note("\(train.sequences.count) \(train.format.rawValue) examples from \(train.file.path)"
             + (train.droppedCount > 0 ? " (\(train.droppedCount) dropped: no trained token left after max_length)" : "")
             + (evaluation.map { ", \($0.sequences.count) for evaluation" } ?? ""))
@@ -36,15 +38,5 @@ struct SFTCommand: ParsableCommand {
                           evaluationBatchSize: config.training.perDeviceEvalBatchSize,
                           dataSeed: config.training.dataSeed ?? config.training.seed, communicator: communicator)
         try TrainingRun(trainer: try Trainer(algorithm: sft, model: model, arguments: config.training), config: resolution).run()
-    }
-
-    /// The `dataset_test_split` file when evaluation is on; an error when it is on and there is none.
-    private func evaluationSet(_ config: SFTConfig, tokenizer: Tokenizer) throws -> SFTDataset? {
-        guard config.training.evalStrategy != .no else { return nil }
-        guard let file = DatasetLocation.evaluationFile(config.run.datasetName, split: config.run.datasetTestSplit) else {
-            throw ValidationError("eval_strategy is \(config.training.evalStrategy.rawValue), but dataset_name has no "
-                + "\(config.run.datasetTestSplit).jsonl; make dataset_name a folder with one, or set eval_strategy: no")
-        }
-        return try SFTDataset(file: file, tokenizer: tokenizer, config: config)
     }
 }

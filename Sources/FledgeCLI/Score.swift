@@ -12,7 +12,7 @@ struct Score: ParsableCommand {
             """)
 
     @Option(help: "A Hugging Face model directory (config.json, safetensors weights).") var model: String
-    @Option(help: "A PEFT adapter directory (not supported yet).") var adapter: String?
+    @Option(help: "A PEFT adapter directory to load on the model (adapter_config.json, adapter_model.safetensors).") var adapter: String?
     @Option(help: "Token ids, comma-separated.") var ids: String?
     @Option(help: "Text, encoded with the model's tokenizer.") var text: String?
     @Option(help: "A JSON Lines file of {\"ids\": [...]} or {\"text\": ...} objects.") var jsonl: String?
@@ -20,12 +20,11 @@ struct Score: ParsableCommand {
     func validate() throws {
         let given = [ids, text, jsonl].compactMap { $0 }.count
         guard given == 1 else { throw ValidationError("give exactly one of --ids, --text and --jsonl") }
-        try rejectAdapter(adapter)
     }
 
     func run() throws {
         let directory = URL(fileURLWithPath: model)
-        let lm = try LanguageModel(directory: directory)
+        let lm = try loadModel(model, adapter: adapter)
         guard !lm.isClassifier else {
             throw ValidationError("\(model) is a sequence classifier (\(lm.config.architectures.joined(separator: ", "))); score needs a causal LM")
         }

@@ -53,7 +53,7 @@ final class AdamWTests: XCTestCase {
         }
         let wrongShape = try write(AdamW(parameters: other), in: self)
         XCTAssertThrowsError(try optimizer.loadState(from: SafeTensorsFile(url: wrongShape))) { error in
-            XCTAssertTrue("\(error)".contains("'exp_avg/layer.weight' has shape [36] but parameter 'layer.weight' needs [5, 7]"), "\(error)")
+            XCTAssertTrue("\(error)".contains("'exp_avg/layer.weight' has shape [36] but parameter 'layer.weight' (float32 state) needs [5, 7]"), "\(error)")
         }
         XCTAssertEqual(optimizer.stepCount, 0, "a failed load changes nothing")
     }

@@ -6,23 +6,27 @@ import FledgeTensor
 /// `mpirun -np 2 fledge …` (Open MPI) on the demo's tiny model: two processes train exactly as one
 /// process with the same global batch (twice the gradient accumulation), a two-process run resumes
 /// from its checkpoint, SIGUSR1 stops it with a checkpoint, and a process that dies or hangs ends
-/// the whole run. Skipped where `mpirun`
-/// is not installed; the built `fledge` executable is run from the build directory.
+/// the whole run; RLOO, which does not split its rounds, refuses to run in several processes.
+/// Skipped where `mpirun` is not installed; the built `fledge` executable is run from the build directory.
 final class DataParallelTests: TemporaryDirectoryTestCase {
     /// GRPO on the demo model: `steps` optimizer steps of 8 completions (2 prompts × 4), the KL term
     /// on (so the loss is not 0), LoRA dropout off (each process draws its own dropout masks).
     private func grpoConfig(lossType: String) throws -> URL {
+        try groupSamplingConfig(trainer: "grpo", settings: ["loss_type: \(lossType)"], name: "grpo-\(lossType).yaml")
+    }
+
+    /// A config of `trainer` (grpo or rloo) with the settings `grpoConfig` describes, and `settings`.
+    private func groupSamplingConfig(trainer: String, settings: [String], name: String) throws -> URL {
         let prompts = ArithmeticTask().problems(count: 8, seed: 3).map { problem in
             #"{"prompt": "\#(problem.prompt)", "answer": "\#(problem.answer)"}"#
         }
         let dataset = try writeLines(prompts, to: "prompts.jsonl")
         return try writeLines([
-            "trainer: grpo", "model_name_or_path: \(GRPOTrainingTests.modelDirectory.path)", "dataset_name: \(dataset.path)",
+            "trainer: \(trainer)", "model_name_or_path: \(GRPOTrainingTests.modelDirectory.path)", "dataset_name: \(dataset.path)",
             "use_peft: true", "lora_target_modules: all-linear", "lora_dropout: 0", "reward_funcs: [answer]",
             "per_device_train_batch_size: 4", "num_generations: 4", "max_completion_length: 5", "learning_rate: 0.003",
-            "beta: 0.04", "loss_type: \(lossType)", "logging_steps: 1", "save_strategy: \"no\"", "max_steps: 4",
-            "gradient_checkpointing: false",
-        ], to: "grpo-\(lossType).yaml")
+            "beta: 0.04", "logging_steps: 1", "save_strategy: \"no\"", "max_steps: 4", "gradient_checkpointing: false",
+        ] + settings, to: name)
     }
 
     func testTwoProcessesTrainGRPOAsOneWithTheSameGlobalBatch() throws {
@@ -130,6 +134,17 @@ final class DataParallelTests: TemporaryDirectoryTestCase {
         XCTAssert(result.output.contains("error (process 0 of 2): waited 2 s for the other processes during the rewards of a "
             + "generation round"), result.output)
         XCTAssert(result.output.contains("FLEDGE_MPI_TIMEOUT"), result.output)
+    }
+
+    func testRLOORefusesSeveralProcesses() throws {
+        let mpirun = try Self.mpirun()
+        let config = try groupSamplingConfig(trainer: "rloo", settings: [], name: "rloo.yaml")
+        let result = try run(["rloo", "--config", config.path, "--set", "output_dir=\(directory.path)/rloo"],
+                             mpirun: mpirun, expectSuccess: false)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssert(result.output.contains("this process is one of 2 an MPI launcher started, but RLOO does not split its data "
+            + "over processes; run it in one process (without mpirun)"), result.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("rloo/metrics.jsonl").path))
     }
 
     // MARK: - Running fledge

@@ -5,24 +5,36 @@ import Foundation
 /// scripts in `Scripts/bench/`, so the two can be run side by side and compared as ratios.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure throughput of kernels, the tokenizer and generation (compare with the scripts in Scripts/bench/).",
-        subcommands: [GEMMBench.self, OpsBench.self, TokenizerBench.self, GenerateBench.self, AllReduceBench.self])
+        abstract: "Measure throughput of kernels, optimizers, collectives, the tokenizer and generation (compare with the scripts in Scripts/bench/).",
+        subcommands: [GEMMBench.self, OpsBench.self, TokenizerBench.self, GenerateBench.self, OptimizerBench.self,
+                      AllReduceBench.self])
 }
 
 /// Runs `body` repeatedly for at least `seconds` (and three runs) after two warm-up runs;
 /// returns the mean seconds per run.
 func secondsPerRun(atLeast seconds: Double, _ body: () -> Void) -> Double {
+    timePerRun(atLeast: seconds, body).wall
+}
+
+/// Like `secondsPerRun`, and also the process's CPU seconds (user + system, all threads) per run,
+/// which tell how much work a run is when other processes compete for the cores.
+func timePerRun(atLeast seconds: Double, _ body: () -> Void) -> (wall: Double, cpu: Double) {
+    func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return [usage.ru_utime, usage.ru_stime].reduce(0) { $0 + Double($1.tv_sec) + Double($1.tv_usec) / 1e6 }
+    }
     body()
     body()
     var runs = 0
-    let start = DispatchTime.now().uptimeNanoseconds
+    let start = DispatchTime.now().uptimeNanoseconds, startCPU = cpuSeconds()
     var elapsed = 0.0
     repeat {
         body()
         runs += 1
         elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     } while elapsed < seconds || runs < 3
-    return elapsed / Double(runs)
+    return (elapsed / Double(runs), (cpuSeconds() - startCPU) / Double(runs))
 }
 
 /// Prints one benchmark result: a compact JSON line, or an aligned text row.

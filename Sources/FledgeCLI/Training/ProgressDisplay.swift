@@ -52,15 +52,28 @@ final class ProgressDisplay: TrainingObserver {
         statusShown = false
     }
 
-    /// `name value` pieces of a record, numbers in a readable precision.
+    /// The metrics a progress line shows, besides the loop's own (`metrics.jsonl` has them all):
+    /// each algorithm's headline numbers, per-function reward means and evaluation results.
+    static let headlineMetrics: Set<String> = [
+        "epoch", "loss", "learning_rate", "grad_norm", "tokens_per_second", "peak_memory_mb",
+        "reward", "reward_std", "kl", "entropy", "completions/mean_length", "clip_ratio/region_mean", "frac_reward_zero_std",
+        "rewards/accuracies", "rewards/margins", "objective/scores", "objective/kl", "objective/rlhf_reward",
+        "policy/approxkl_avg", "loss/value_avg",
+    ]
+
+    private static func isHeadline(_ name: String) -> Bool {
+        headlineMetrics.contains(name) || name.hasPrefix("eval_")
+            || (name.hasPrefix("rewards/") && name.hasSuffix("/mean") && name.split(separator: "/").count == 3)
+    }
+
+    /// `name value` pieces of a record's headline metrics, numbers in a readable precision.
     private static func metrics(of record: MetricsRecord, skipping: Set<String>) -> [String] {
-        record.values.filter { !skipping.contains($0.name) }.map { name, value in
+        record.values.filter { !skipping.contains($0.name) && isHeadline($0.name) }.map { name, value in
             switch name {
             case "learning_rate": String(format: "lr %.2e", value)
             case "tokens_per_second": String(format: "%.0f tok/s", value)
             case "peak_memory_mb": String(format: "%.0f MB", value)
             case "epoch": String(format: "epoch %.2f", value)
-            case "num_tokens": String(format: "%.0f tokens", value)
             default: abs(value) >= 1e-3 || value == 0 ? String(format: "\(name) %.4f", value) : String(format: "\(name) %.3e", value)
             }
         }

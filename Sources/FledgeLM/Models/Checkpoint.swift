@@ -56,6 +56,12 @@ final class Checkpoint {
         for name in tensors.keys { location[name] = "" }
     }
 
+    /// Adds a tensor the files lack (a newly initialised head), taken like the others.
+    func add(_ name: String, _ tensor: Tensor) {
+        inMemory[name] = tensor
+        location[name] = ""
+    }
+
     private func open(_ name: String) throws {
         let url = directory.appendingPathComponent(name)
         guard FileManager.default.fileExists(atPath: url.path) else {

@@ -30,6 +30,34 @@ public final class LanguageModel: @unchecked Sendable {
                       generationConfig: { try GenerationConfig(directory: directory, config: config) })
     }
 
+    /// Loads a causal LM directory as a sequence classifier with a new `score` head `[labels, hidden]`
+    /// drawn from N(0, `initializer_range`²) with `seed`, as transformers initialises a head the
+    /// checkpoint lacks (`AutoModelForSequenceClassification.from_pretrained` of a causal LM); the output
+    /// head is dropped. A PPO value model starts this way from the policy when there is no reward model.
+    public convenience init(directory: URL, addingScoreHead labels: Int, seed: UInt64) throws {
+        var config = try ModelConfig(directory: directory)
+        guard !config.isSequenceClassifier else {
+            throw ModelError.invalidConfig(file: directory.appendingPathComponent("config.json").path, field: "architectures",
+                                           problem: "already names a sequence classifier; load it as it is")
+        }
+        let configURL = directory.appendingPathComponent("config.json")
+        guard case .object(var fields) = try JSONParser.parse(Array(try Data(contentsOf: configURL))) else {
+            throw ModelError.invalidConfig(file: configURL.path, field: "(root)", problem: "is not a JSON object")
+        }
+        let range = Float(fields["initializer_range"].flatMap { if case .double(let v) = $0 { v } else { nil } } ?? 0.02)
+        config.architectures = config.architectures.map { $0.replacingOccurrences(of: "ForCausalLM", with: "ForSequenceClassification") }
+        if !config.isSequenceClassifier { config.architectures = [config.modelType.capitalized + "ForSequenceClassification"] }
+        config.numLabels = labels
+        fields["architectures"] = .array(config.architectures.map(JSONValue.string))
+        fields["num_labels"] = .int(labels)
+        let checkpoint = try Checkpoint(directory: directory)
+        if !config.tieWordEmbeddings { checkpoint.ignore("lm_head.weight") }
+        var generator = SeededGenerator(seed: seed)
+        checkpoint.add("score.weight", Tensor.normal([labels, config.hiddenSize], standardDeviation: range, using: &generator))
+        try self.init(directory: directory, config: config, configData: Data(JSONWriter(indent: 2).string(.object(fields)).utf8),
+                      checkpoint: checkpoint, generationConfig: { try GenerationConfig(directory: directory, config: config) })
+    }
+
     /// A model from a config.json object and tensors named as in a checkpoint (benchmarks
     /// build random models this way); throws as loading a directory does.
     public convenience init(configJSON: [String: Any], weights: [String: Tensor]) throws {

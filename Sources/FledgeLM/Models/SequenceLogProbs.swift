@@ -10,6 +10,8 @@ public struct SequenceLogProbs {
     public let entropy: Tensor?
     /// How many tokens of each sequence were scored.
     public let counts: [Int]
+    /// The logit statistics asked for, per scored position, without autograd.
+    public let statistics: ScoredLogitStatistics
 
     /// Where each sequence's tokens start in the flat tensors.
     public var offsets: [Int] {
@@ -31,9 +33,11 @@ extension LanguageModel {
     /// completion-right-padded layout gives the same numbers: padding after a token never reaches
     /// it under the causal mask). Logits are never materialised: the final hidden states of the
     /// scored positions go through the chunked selective log-softmax. `scoredFrom[i]` must be at
-    /// least 1 (the first token has no prediction).
+    /// least 1 (the first token has no prediction). `statistics` adds summaries of the scored
+    /// positions' logits (mean logit, log Σ p²), without autograd.
     public func sequenceLogProbs(
-        _ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, withEntropy: Bool = false
+        _ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, withEntropy: Bool = false,
+        statistics: LogitStatistics = []
     ) -> SequenceLogProbs {
         guard let lmHead else { preconditionFailure("sequenceLogProbs needs a causal LM; \(directory.path) is a classifier") }
         precondition(sequences.count == scoredFrom.count, "sequenceLogProbs: \(scoredFrom.count) starts for \(sequences.count) sequences")
@@ -54,6 +58,7 @@ extension LanguageModel {
         let selected = hidden.indexSelect(rows, indexShape: [rows.count])
         let result = Tensor.selectiveLogSoftmax(hidden: selected, weight: lmHead, targets: targets,
                                                 temperature: temperature, withEntropy: withEntropy)
-        return SequenceLogProbs(logProbs: result.logProbs, entropy: result.entropy, counts: counts)
+        return SequenceLogProbs(logProbs: result.logProbs, entropy: result.entropy, counts: counts,
+                                statistics: ScoredLogitStatistics(statistics, hidden: selected, weight: lmHead, temperature: temperature))
     }
 }

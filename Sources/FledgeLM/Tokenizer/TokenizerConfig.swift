@@ -8,6 +8,8 @@ public struct TokenizerConfig: Sendable {
     public var bosToken: String? { specialTokens["bos_token"] }
     /// `eos_token`, if set.
     public var eosToken: String? { specialTokens["eos_token"] }
+    /// The padding token's text, if the config names one.
+    public var padToken: String? { specialTokens["pad_token"] }
     /// `add_bos_token`, only when the file sets it (then it replaces the post-processor, as transformers does).
     public var addBOSToken: Bool?
     /// `add_eos_token`, only when the file sets it.

@@ -2,7 +2,7 @@ import FledgeTensor
 
 /// Adam's float32 moments for one parameter (`exp_avg` and `exp_avg_sq` in PyTorch), and the
 /// step that updates them with the parameter.
-struct AdamMoments {
+struct AdamMoments: AdamMomentStorage {
     /// The running mean of the gradient.
     let firstMoment: Tensor
     /// The running mean of the squared gradient.
@@ -17,18 +17,18 @@ struct AdamMoments {
     /// Bytes held by the two moments.
     var byteCount: Int { 2 * firstMoment.count * MemoryLayout<Float>.stride }
 
-    /// Applies `update` to the parameter and both moments, in parallel over chunks of elements.
-    func step(_ parameter: Parameter, gradient: Tensor, _ update: AdamUpdate) {
+    var kind: String { "float32 state" }
+
+    /// Applies `update` to elements `elements` of the parameter and both moments.
+    func step(_ parameter: Parameter, gradient: Tensor, _ update: AdamUpdate, elements: Range<Int>) {
         parameter.tensor.withUnsafeMutableElements { p in
             gradient.withUnsafeElements { g in
                 firstMoment.withUnsafeMutableElements { m in
                     secondMoment.withUnsafeMutableElements { v in
-                        Parallel.forRanges(p.count, minChunk: 1 << 15) { range in
-                            update.apply(
-                                parameter: p.baseAddress! + range.lowerBound, gradient: g.baseAddress! + range.lowerBound,
-                                firstMoment: m.baseAddress! + range.lowerBound, secondMoment: v.baseAddress! + range.lowerBound,
-                                count: range.count)
-                        }
+                        let start = elements.lowerBound
+                        update.apply(
+                            parameter: p.baseAddress! + start, gradient: g.baseAddress! + start,
+                            firstMoment: m.baseAddress! + start, secondMoment: v.baseAddress! + start, count: elements.count)
                     }
                 }
             }

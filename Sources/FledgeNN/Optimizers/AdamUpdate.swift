@@ -58,7 +58,7 @@ struct AdamUpdate {
         if let decay { p *= decay }
         m = (lerpFromMoment ? m : g) + lerpCoefficient * (g - m)
         v = v * beta2 + squareWeight * g * g
-        let denominator = v.squareRoot() / biasCorrection2Root + epsilon
+        let denominator = v.laneSquareRoot() / biasCorrection2Root + epsilon
         p = p + negativeStepSize * m / denominator
     }
 }

@@ -11,57 +11,30 @@ import FledgeTensor
 /// saved as `exp_avg/<name>`, `exp_avg_sq/<name>` and the step counts (see `StepCounts`).
 /// See `AdamUpdate` for the exact float32 operation order.
 public final class AdamW: Optimizer {
-    public let parameters: [Parameter]
-    /// The first moment's decay rate β₁.
-    public let beta1: Double
-    /// The second moment's decay rate β₂.
-    public let beta2: Double
-    /// ε, added to the bias-corrected √v.
-    public let epsilon: Double
-    /// The decoupled weight decay, applied to parameters whose `decays` is true.
-    public let weightDecay: Double
-
-    private var steps: StepCounts
-    private let moments: [AdamMoments]
+    private let state: AdamState
 
     /// An optimizer for `parameters` (names must be unique) with PyTorch's defaults.
     public init(parameters: [Parameter], beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0) {
-        Parameter.requireUniqueNames(parameters, optimizer: "AdamW")
-        self.parameters = parameters
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        self.weightDecay = weightDecay
-        steps = StepCounts(parameterCount: parameters.count)
-        moments = parameters.map(AdamMoments.init(like:))
+        state = AdamState(
+            optimizer: "AdamW", parameters: parameters, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+            storage: AdamMoments.init(like:))
     }
 
-    public var stepCount: Int { steps.total }
+    public var parameters: [Parameter] { state.parameters }
+    /// The first moment's decay rate β₁.
+    public var beta1: Double { state.beta1 }
+    /// The second moment's decay rate β₂.
+    public var beta2: Double { state.beta2 }
+    /// ε, added to the bias-corrected √v.
+    public var epsilon: Double { state.epsilon }
+    /// The decoupled weight decay, applied to parameters whose `decays` is true.
+    public var weightDecay: Double { state.weightDecay }
+    public var stepCount: Int { state.steps.total }
+    public var stateBytes: Int { state.byteCount }
 
-    public var stateBytes: Int { moments.reduce(0) { $0 + $1.byteCount } }
+    public func step(learningRate: Double) { state.step(learningRate: learningRate) }
 
-    public func step(learningRate: Double) {
-        steps.advanceTotal()
-        for (index, parameter) in parameters.enumerated() {
-            guard let gradient = parameter.gradient else { continue }
-            let update = AdamUpdate(
-                learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
-                decays: parameter.decays, step: steps.advance(parameter: index))
-            moments[index].step(parameter, gradient: gradient, update)
-        }
-    }
+    public func stateEntries() -> [(name: String, entry: SafeTensorsWriter.Entry)] { state.entries() }
 
-    public func stateEntries() -> [(name: String, entry: SafeTensorsWriter.Entry)] {
-        steps.entries(parameters) + zip(parameters, moments).flatMap { $1.entries(for: $0) }
-    }
-
-    public func loadState(from file: SafeTensorsFile) throws {
-        let reader = OptimizerStateReader(file: file)
-        let counts = try StepCounts.read(from: reader, parameters)
-        let restores = try zip(parameters, moments).map { parameter, moments in
-            try moments.read(for: parameter, from: reader, owner: "parameter '\(parameter.name)'")
-        }
-        for restore in restores { restore() }
-        steps = counts
-    }
+    public func loadState(from file: SafeTensorsFile) throws { try state.load(from: file) }
 }

@@ -15,25 +15,9 @@ import FledgeTensor
 /// `exp_avg_sq/<name>` (U8 codes, or F32 for unquantized parameters), `exp_avg_absmax/<name>` and
 /// `exp_avg_sq_absmax/<name>` (F32 per block), and the step counts (see `StepCounts`).
 public final class AdamW8bit: Optimizer {
-    public let parameters: [Parameter]
-    /// The first moment's decay rate β₁.
-    public let beta1: Double
-    /// The second moment's decay rate β₂.
-    public let beta2: Double
-    /// ε, added to the bias-corrected √v.
-    public let epsilon: Double
-    /// The decoupled weight decay, applied to parameters whose `decays` is true.
-    public let weightDecay: Double
+    private let state: AdamState
     /// Parameters with fewer elements keep float32 moments (bitsandbytes' `min_8bit_size`).
     public let minimumQuantizedCount: Int
-
-    private enum Moments {
-        case full(AdamMoments)
-        case quantized(QuantizedAdamMoments)
-    }
-
-    private var steps: StepCounts
-    private let moments: [Moments]
 
     /// An optimizer for `parameters` (names must be unique) with bitsandbytes' defaults, except the
     /// weight decay, which is 0 as in `AdamW`.
@@ -41,68 +25,30 @@ public final class AdamW8bit: Optimizer {
         parameters: [Parameter], beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0,
         minimumQuantizedCount: Int = 4096
     ) {
-        Parameter.requireUniqueNames(parameters, optimizer: "AdamW8bit")
-        self.parameters = parameters
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        self.weightDecay = weightDecay
         self.minimumQuantizedCount = minimumQuantizedCount
-        steps = StepCounts(parameterCount: parameters.count)
-        moments = parameters.map { parameter in
+        state = AdamState(
+            optimizer: "AdamW8bit", parameters: parameters, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay
+        ) { parameter in
             let count = parameter.tensor.count
-            return count < minimumQuantizedCount ? .full(AdamMoments(like: parameter)) : .quantized(QuantizedAdamMoments(count: count))
+            return count < minimumQuantizedCount ? AdamMoments(like: parameter) : QuantizedAdamMoments(count: count)
         }
     }
 
-    public var stepCount: Int { steps.total }
+    public var parameters: [Parameter] { state.parameters }
+    /// The first moment's decay rate β₁.
+    public var beta1: Double { state.beta1 }
+    /// The second moment's decay rate β₂.
+    public var beta2: Double { state.beta2 }
+    /// ε, added to the bias-corrected √v.
+    public var epsilon: Double { state.epsilon }
+    /// The decoupled weight decay, applied to parameters whose `decays` is true.
+    public var weightDecay: Double { state.weightDecay }
+    public var stepCount: Int { state.steps.total }
+    public var stateBytes: Int { state.byteCount }
 
-    public var stateBytes: Int {
-        moments.reduce(0) { total, moments in
-            switch moments {
-            case .full(let full): total + full.byteCount
-            case .quantized(let quantized): total + quantized.byteCount
-            }
-        }
-    }
+    public func step(learningRate: Double) { state.step(learningRate: learningRate) }
 
-    public func step(learningRate: Double) {
-        steps.advanceTotal()
-        for (index, parameter) in parameters.enumerated() {
-            guard let gradient = parameter.gradient else { continue }
-            let update = AdamUpdate(
-                learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
-                decays: parameter.decays, step: steps.advance(parameter: index))
-            switch moments[index] {
-            case .full(let full): full.step(parameter, gradient: gradient, update)
-            case .quantized(let quantized): quantized.step(parameter, gradient: gradient, update)
-            }
-        }
-    }
+    public func stateEntries() -> [(name: String, entry: SafeTensorsWriter.Entry)] { state.entries() }
 
-    public func stateEntries() -> [(name: String, entry: SafeTensorsWriter.Entry)] {
-        steps.entries(parameters) + zip(parameters, moments).flatMap { parameter, moments in
-            switch moments {
-            case .full(let full): full.entries(for: parameter)
-            case .quantized(let quantized): quantized.entries(for: parameter)
-            }
-        }
-    }
-
-    public func loadState(from file: SafeTensorsFile) throws {
-        let reader = OptimizerStateReader(file: file)
-        let counts = try StepCounts.read(from: reader, parameters)
-        let restores = try zip(parameters, moments).map { parameter, moments in
-            switch moments {
-            case .full(let full):
-                let owner = "parameter '\(parameter.name)' (\(parameter.tensor.count) elements, fewer than "
-                    + "\(minimumQuantizedCount), so with float32 state)"
-                return try full.read(for: parameter, from: reader, owner: owner)
-            case .quantized(let quantized):
-                return try quantized.read(for: parameter, from: reader, owner: "parameter '\(parameter.name)' (8-bit state)")
-            }
-        }
-        for restore in restores { restore() }
-        steps = counts
-    }
+    public func loadState(from file: SafeTensorsFile) throws { try state.load(from: file) }
 }

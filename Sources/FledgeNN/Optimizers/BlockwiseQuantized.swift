@@ -60,22 +60,31 @@ final class BlockwiseQuantized {
 
         /// Writes block `block`'s values, code × absmax, into `values`.
         func dequantize(block: Int, into values: UnsafeMutablePointer<Float>) {
-            let scale = absmax[block]
-            for (slot, index) in range(ofBlock: block).enumerated() {
-                values[slot] = map.codes[Int(codes[index])] * scale
+            let scale = absmax[block], start = block * blockSize
+            for slot in 0..<range(ofBlock: block).count {
+                values[slot] = map.code(codes[start + slot]) * scale
             }
         }
 
         /// Stores `values` as block `block`: its absmax, then each value's nearest code to
         /// value · (1 / absmax) clamped to [−1, 1] (bitsandbytes' blockwise quantization).
         func quantize(block: Int, from values: UnsafePointer<Float>) {
-            let range = range(ofBlock: block)
-            var largest: Float = 0
-            for slot in 0..<range.count { largest = Swift.max(largest, abs(values[slot])) }
-            absmax[block] = largest
-            let inverse = largest == 0 ? 0 : 1 / largest
-            for (slot, index) in range.enumerated() {
-                codes[index] = map.index(of: Swift.min(Swift.max(values[slot] * inverse, -1), 1))
+            let count = range(ofBlock: block).count, start = block * blockSize
+            var largest = SIMD8<Float>.zero
+            for offset in stride(from: 0, to: count, by: 8) {
+                let lanes = SIMD8<Float>(loading: values + offset, count: count - offset)
+                let magnitudes = lanes.replacing(with: -lanes, where: lanes .< 0)
+                largest.replace(with: magnitudes, where: magnitudes .> largest)
+            }
+            let scale = largest.max()
+            absmax[block] = scale
+            let inverse = scale == 0 ? 0 : 1 / scale
+            for offset in stride(from: 0, to: count, by: 8) {
+                let lanes = min(8, count - offset)
+                var scaled = SIMD8<Float>(loading: values + offset, count: lanes) * inverse
+                scaled.replace(with: 1, where: scaled .> 1)
+                scaled.replace(with: -1, where: scaled .< -1)
+                for lane in 0..<lanes { codes[start + offset + lane] = map.index(of: scaled[lane]) }
             }
         }
     }

@@ -10,14 +10,16 @@ import Foundation
 /// The boundaries come from a float32 `torch.linspace` (its scalar formula); PyTorch's vectorised
 /// linspace rounds a few boundaries differently depending on the CPU's vector width, so the maps
 /// bitsandbytes builds on different machines differ from these by up to 2 ulp in about 40 codes.
-struct DynamicQuantizationMap: Sendable {
+final class DynamicQuantizationMap: @unchecked Sendable {
     /// The codes in ascending order; a stored byte `q` stands for `codes[q]` times the block's scale.
     let codes: [Float]
-    /// `midpoints[i]` lies halfway between `codes[i]` and `codes[i + 1]`.
-    private let midpoints: [Float]
-    /// For each lookup bucket of float bit patterns, the number of midpoints below every value in
-    /// the bucket: the search for the nearest code starts there.
-    private let searchStarts: [UInt8]
+    /// The codes (256 floats), then the midpoints between neighbouring codes (255 floats, and two
+    /// +∞ so that a search may look past the last): immutable after `init`, read through a raw
+    /// pointer in the quantization loops.
+    private let table: UnsafeMutablePointer<Float>
+    /// For each lookup bucket of float bit patterns (64 KiB), the number of midpoints below every
+    /// value in the bucket: the search for the nearest code starts there.
+    private let searchStarts: UnsafeMutablePointer<UInt8>
 
     /// bitsandbytes' signed dynamic map (the first moment's).
     static let signed = DynamicQuantizationMap(codes: dynamicCodes(signed: true))
@@ -30,45 +32,59 @@ struct DynamicQuantizationMap: Sendable {
                      "a quantization map needs 256 ascending codes")
         self.codes = codes
         let midpoints = (0..<255).map { (codes[$0] + codes[$0 + 1]) / 2 }
-        self.midpoints = midpoints
-        searchStarts = (0..<2 * Self.bucketsPerSign).map { bucket in
-            let least = Self.leastValue(inBucket: bucket)
-            return UInt8(midpoints.firstIndex { $0 >= least } ?? 255)
+        table = .allocate(capacity: 513)
+        table.initialize(from: codes + midpoints + [.infinity, .infinity], count: 513)
+        searchStarts = .allocate(capacity: Self.bucketCount)
+        for bucket in 0..<Self.bucketCount {
+            let values = Self.values(inBucket: bucket)
+            let start = Self.count(midpoints, below: values.least), end = Self.count(midpoints, below: values.greatest)
+            precondition(end - start <= 2, "a quantization map with codes closer than 1/128 of their magnitude needs a finer lookup")
+            searchStarts[bucket] = UInt8(start)
         }
     }
 
-    /// The index of the code nearest to `x` (a value in [−1, 1]); a tie goes to the lower code.
+    deinit {
+        table.deallocate()
+        searchStarts.deallocate()
+    }
+
+    /// The code a stored byte stands for.
+    @inline(__always)
+    func code(_ index: UInt8) -> Float { table[Int(index)] }
+
+    /// The index of the code nearest to `x` (a value in [−1, 1]): the number of midpoints below
+    /// `x`, so a tie goes to the lower code. A bucket holds at most two midpoints (checked in
+    /// `init`), so two comparisons past the bucket's start find it without branches.
     @inline(__always)
     func index(of x: Float) -> UInt8 {
-        var index = Int(searchStarts[Self.bucket(of: x)])
-        while index < 255, x > midpoints[index] { index += 1 }
-        return UInt8(truncatingIfNeeded: index)
+        let start = Int(searchStarts[Self.bucket(of: x)])
+        let midpoints = table + 256 + start
+        return UInt8(truncatingIfNeeded: start + (x > midpoints[0] ? 1 : 0) + (x > midpoints[1] ? 1 : 0))
     }
 
-    // Buckets: per sign, one for magnitudes below 2⁻²³, then 256 per binade [2^e, 2^(e+1)) for
-    // e = −23 … 0, split by the top 8 significand bits. A bucket is at most 2⁻⁸ of its values
-    // wide, narrower than the gaps between the maps' codes, so a search moves at most a step or two.
-    private static let smallestBinadeExponentBits = 104
-    private static let binades = 24
-    private static let bucketsPerSign = 1 + binades * 256
+    // Buckets: the top 16 bits of a float (sign, exponent and 7 significand bits). A bucket spans
+    // at most 2⁻⁷ of its values' magnitude, and the dynamic maps' codes are at least 0.7% of their
+    // magnitude apart, so a bucket holds at most two midpoints.
+    private static let bucketCount = 1 << 16
 
     @inline(__always)
-    private static func bucket(of x: Float) -> Int {
-        let bits = x.bitPattern
-        let binade = Int((bits >> 23) & 0xFF) - smallestBinadeExponentBits
-        let magnitude = binade < 0 ? 0 : 1 + Swift.min(binade, binades - 1) * 256 + Int((bits >> 15) & 0xFF)
-        return Int(bits >> 31) * bucketsPerSign + magnitude
+    private static func bucket(of x: Float) -> Int { Int(x.bitPattern >> 16) }
+
+    /// The least and greatest values of a bucket (NaN for the buckets of NaNs).
+    private static func values(inBucket bucket: Int) -> (least: Float, greatest: Float) {
+        let first = Float(bitPattern: UInt32(bucket) << 16), last = Float(bitPattern: UInt32(bucket) << 16 | 0xFFFF)
+        return first.sign == .minus ? (last, first) : (first, last)
     }
 
-    /// The least value a bucket holds (its most negative end for negative values).
-    private static func leastValue(inBucket bucket: Int) -> Float {
-        let negative = bucket >= bucketsPerSign
-        let magnitude = bucket % bucketsPerSign
-        func start(_ slot: Int) -> Float {
-            slot == 0 ? 0 : Float(bitPattern: UInt32(smallestBinadeExponentBits + (slot - 1) / 256) << 23 | UInt32((slot - 1) % 256) << 15)
+    /// The number of `sorted` values below `value` (all of them when `value` is NaN), by bisection.
+    private static func count(_ sorted: [Float], below value: Float) -> Int {
+        guard !value.isNaN else { return sorted.count }
+        var (low, high) = (0, sorted.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle] < value { low = middle + 1 } else { high = middle }
         }
-        if !negative { return start(magnitude) }
-        return magnitude == 0 ? -Float(bitPattern: UInt32(smallestBinadeExponentBits) << 23) : -start(magnitude + 1)
+        return low
     }
 
     /// The codes of `bitsandbytes.functional.create_dynamic_map(signed:)` (7 exponent bits, 8 bits).

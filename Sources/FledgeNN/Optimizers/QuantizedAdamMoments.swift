@@ -4,9 +4,9 @@ import FledgeTensor
 /// second with the unsigned one, each in blocks of 256 with a float32 absmax per block.
 ///
 /// A step dequantizes a block of both moments into float32 scratch, applies the same update as
-/// `AdamW` to the parameter with those moments, and quantizes the new moments back, block by block
-/// in parallel: bitsandbytes' blockwise 8-bit Adam.
-struct QuantizedAdamMoments {
+/// `AdamW` to the parameter with those moments, and quantizes the new moments back, block by
+/// block: bitsandbytes' blockwise 8-bit Adam.
+struct QuantizedAdamMoments: AdamMomentStorage {
     let firstMoment: BlockwiseQuantized
     let secondMoment: BlockwiseQuantized
 
@@ -19,26 +19,28 @@ struct QuantizedAdamMoments {
     /// Bytes held by the codes and scales of both moments.
     var byteCount: Int { firstMoment.byteCount + secondMoment.byteCount }
 
-    /// Applies `update` to the parameter with the dequantized moments and requantizes them.
-    func step(_ parameter: Parameter, gradient: Tensor, _ update: AdamUpdate) {
+    var kind: String { "8-bit state" }
+
+    /// Applies `update` to elements `elements` of the parameter with the dequantized moments and
+    /// requantizes them; `elements` must start at a block boundary.
+    func step(_ parameter: Parameter, gradient: Tensor, _ update: AdamUpdate, elements: Range<Int>) {
         let blockSize = BlockwiseQuantized.blockSize
+        precondition(elements.lowerBound % blockSize == 0, "8-bit state is updated in whole blocks")
         parameter.tensor.withUnsafeMutableElements { p in
             gradient.withUnsafeElements { g in
                 firstMoment.withBlocks { first in
                     secondMoment.withBlocks { second in
-                        Parallel.forRanges(first.absmax.count, minChunk: 64) { blocks in
-                            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * blockSize) { scratch in
-                                let m = scratch.baseAddress!, v = m + blockSize
-                                for block in blocks {
-                                    let start = block * blockSize
-                                    first.dequantize(block: block, into: m)
-                                    second.dequantize(block: block, into: v)
-                                    update.apply(
-                                        parameter: p.baseAddress! + start, gradient: g.baseAddress! + start,
-                                        firstMoment: m, secondMoment: v, count: first.range(ofBlock: block).count)
-                                    first.quantize(block: block, from: m)
-                                    second.quantize(block: block, from: v)
-                                }
+                        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * blockSize) { scratch in
+                            let m = scratch.baseAddress!, v = m + blockSize
+                            for block in elements.lowerBound / blockSize..<BlockwiseQuantized.blockCount(elements.upperBound) {
+                                let start = block * blockSize
+                                first.dequantize(block: block, into: m)
+                                second.dequantize(block: block, into: v)
+                                update.apply(
+                                    parameter: p.baseAddress! + start, gradient: g.baseAddress! + start,
+                                    firstMoment: m, secondMoment: v, count: first.range(ofBlock: block).count)
+                                first.quantize(block: block, from: m)
+                                second.quantize(block: block, from: v)
                             }
                         }
                     }

@@ -40,15 +40,23 @@ public final class SGD: Optimizer {
 
     public func step(learningRate: Double) {
         steps.advanceTotal()
-        for (index, parameter) in parameters.enumerated() {
-            guard let gradient = parameter.gradient else { continue }
+        let updates = parameters.indices.compactMap { index -> (index: Int, gradient: Tensor, update: SGDUpdate)? in
+            guard let gradient = parameters[index].gradient else { return nil }
             let update = SGDUpdate(
-                learningRate: learningRate, momentum: momentum, weightDecay: parameter.decays ? weightDecay : 0,
+                learningRate: learningRate, momentum: momentum, weightDecay: parameters[index].decays ? weightDecay : 0,
                 nesterov: nesterov, firstStep: steps.advance(parameter: index) == 1)
-            parameter.tensor.withUnsafeMutableElements { p in
+            return (index, gradient, update)
+        }
+        ParallelChunks.forEach(counts: updates.map { parameters[$0.index].tensor.count }) { item, elements in
+            let (index, gradient, update) = updates[item]
+            parameters[index].tensor.withUnsafeMutableElements { p in
                 gradient.withUnsafeElements { g in
-                    if buffers.isEmpty { return update.apply(parameter: p, gradient: g, buffer: nil) }
-                    buffers[index].withUnsafeMutableElements { update.apply(parameter: p, gradient: g, buffer: $0) }
+                    guard let buffer = buffers.isEmpty ? nil : buffers[index] else {
+                        return update.apply(parameter: p.baseAddress!, gradient: g.baseAddress!, buffer: nil, elements: elements)
+                    }
+                    buffer.withUnsafeMutableElements {
+                        update.apply(parameter: p.baseAddress!, gradient: g.baseAddress!, buffer: $0.baseAddress!, elements: elements)
+                    }
                 }
             }
         }
@@ -73,23 +81,21 @@ public final class SGD: Optimizer {
 private struct SGDUpdate {
     let learningRate: Double, momentum: Double, weightDecay: Double, nesterov: Bool, firstStep: Bool
 
-    func apply(parameter: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>, buffer: UnsafeMutableBufferPointer<Float>?) {
+    /// Updates elements `elements` of the parameter (and of the momentum buffer, if any).
+    func apply(parameter p: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, buffer: UnsafeMutablePointer<Float>?, elements: Range<Int>) {
         let decay = Float(weightDecay), mu = Float(momentum), negativeRate = Float(-learningRate)
-        let (p, g) = (parameter.baseAddress!, gradient.baseAddress!)
-        Parallel.forRanges(parameter.count, minChunk: 1 << 15) { range in
-            for start in stride(from: range.lowerBound, to: range.upperBound, by: 8) {
-                let lanes = min(8, range.upperBound - start)
-                var direction = SIMD8<Float>(loading: g + start, count: lanes)
-                var value = SIMD8<Float>(loading: p + start, count: lanes)
-                if decay != 0 { direction = direction + decay * value }
-                if let b = buffer?.baseAddress {
-                    let momentumBuffer = firstStep ? direction : mu * SIMD8<Float>(loading: b + start, count: lanes) + direction
-                    momentumBuffer.store(to: b + start, count: lanes)
-                    direction = nesterov ? direction + mu * momentumBuffer : momentumBuffer
-                }
-                value = value + negativeRate * direction
-                value.store(to: p + start, count: lanes)
+        for start in stride(from: elements.lowerBound, to: elements.upperBound, by: 8) {
+            let lanes = min(8, elements.upperBound - start)
+            var direction = SIMD8<Float>(loading: g + start, count: lanes)
+            var value = SIMD8<Float>(loading: p + start, count: lanes)
+            if decay != 0 { direction = direction + decay * value }
+            if let buffer {
+                let momentumBuffer = firstStep ? direction : mu * SIMD8<Float>(loading: buffer + start, count: lanes) + direction
+                momentumBuffer.store(to: buffer + start, count: lanes)
+                direction = nesterov ? direction + mu * momentumBuffer : momentumBuffer
             }
+            value = value + negativeRate * direction
+            value.store(to: p + start, count: lanes)
         }
     }
 }

@@ -1,49 +1,24 @@
 import FledgeLM
 import FledgeTensor
 
-/// Group Relative Policy Optimization as TRL's `GRPOTrainer` runs it.
+/// Group Relative Policy Optimization as TRL's `GRPOTrainer` runs it: generation rounds with TRL's
+/// batch geometry (``GenerationRounds``), group-normalised advantages (``GRPOAdvantages``) and every
+/// loss type (``GRPOLoss``). The loss already carries TRL's gradient-accumulation scaling, so the
+/// trainer adds micro-batch gradients as they are.
 ///
-/// Batch geometry (TRL's `RepeatSampler` and `_prepare_inputs`): each generation round takes
-/// `per_device_train_batch_size · steps_per_generation / num_generations` prompts of the epoch's
-/// order, samples `num_generations` completions of each, scores them and computes advantages;
-/// the round's rows are shuffled and split into `steps_per_generation` micro-batches, and the round
-/// is used for `steps_per_generation · num_iterations` micro-steps. The loss (``GRPOLoss``) already
-/// carries TRL's gradient-accumulation scaling, so the trainer adds micro-batch gradients as they are.
-///
-/// Rounds are a pure function of the seed, the epoch and the round index (prompt order, sampling
-/// seed, row shuffle), so no random state needs saving; a run resumed at a step boundary that falls
-/// inside a round (`num_iterations` > 1 with checkpoints mid-round) regenerates the round with the
-/// current weights.
-///
-/// Over several processes (`communicator`), a round is the global generation batch
-/// (`per_device_train_batch_size · world_size · steps_per_generation` rows). Its shuffled rows are
-/// split into `world_size · steps_per_generation` micro-batches, process `p` taking the `p`-th run
-/// of `steps_per_generation`, and each process generates and scores exactly its own rows; rewards
-/// are gathered before the advantages and `dapo`'s normaliser counts the round's tokens on every
-/// process. So `N` processes train exactly as one process with `N` times the gradient accumulation
-/// (TRL keeps each process's generated rows on that process instead, which changes only which
-/// rows share a micro-batch).
+/// Over several processes (`communicator`), each process generates and scores its share of every
+/// round (``GenerationRounds``) and `dapo`'s normaliser counts the round's tokens on every process,
+/// so `N` processes train exactly as one process with `N` times the gradient accumulation.
 public final class GRPO: TrainingAlgorithm {
     /// Rows of one micro-step, with the round's token count and metrics.
-    public struct MicroBatch {
-        public let completions: [GRPORollout.Completion]
-        public let generationBatchTokens: Int
-        public let roundMetrics: [String: Double]
-    }
+    public typealias MicroBatch = RoundMicroBatch
 
     public let model: LanguageModel
     public let dataset: PromptDataset
     public let config: GRPOConfig
     public let communicator: any Communicator
-    private let rolloutMaker: GRPORolloutMaker
+    private let rounds: GenerationRounds
     private let loss: GRPOLoss
-    private let seed: UInt64
-    private var cachedRound: (key: RoundKey, rows: [GRPORollout.Completion], tokens: Int, metrics: [String: Double])?
-
-    private struct RoundKey: Equatable {
-        let epoch: Int
-        let round: Int
-    }
 
     /// GRPO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the reference policy is the model
     /// with its adapters switched off, or `reference` (a frozen model) for full fine-tuning. With a
@@ -51,66 +26,29 @@ public final class GRPO: TrainingAlgorithm {
     public init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
                 config: GRPOConfig, reference: LanguageModel? = nil, communicator: any Communicator = SingleProcess()) throws {
         let generation = config.generation, training = config.training
-        let groupSize = generation.numGenerations
-        let stepsPerGeneration = generation.stepsPerGeneration ?? training.gradientAccumulationSteps
-        let roundRows = training.perDeviceTrainBatchSize * communicator.size * stepsPerGeneration
-        guard groupSize >= 2, roundRows % groupSize == 0 else {
-            throw TrainingError.invalidSetting("per_device_train_batch_size × world_size × steps_per_generation (\(roundRows)) "
-                + "must be a multiple of num_generations (\(groupSize)), which must be at least 2")
-        }
-        if let size = generation.generationBatchSize, size != roundRows {
-            throw TrainingError.invalidSetting("generation_batch_size is \(size), but per_device_train_batch_size × world_size × "
-                + "steps_per_generation is \(roundRows) with \(communicator.size) processes; resolve the config with world_size "
-                + "\(communicator.size)")
-        }
-        guard dataset.rows.count >= roundRows / groupSize else {
-            throw TrainingError.invalidSetting("\(dataset.file.path) has \(dataset.rows.count) prompts, fewer than the "
-                + "\(roundRows / groupSize) one generation round needs; add prompts or lower per_device_train_batch_size")
-        }
         let beta = generation.beta
         if beta != 0 && !model.hasAdapters && reference == nil {
             throw TrainingError.invalidSetting("beta is \(beta) with full fine-tuning: the KL term needs a reference model; "
                 + "pass one, use LoRA (use_peft: true), or set beta: 0")
         }
-        let eos = tokenizer.config.eosToken.flatMap { tokenizer.id(of: $0) }
-        var sampling = SamplingOptions(model.generationConfig)
-        sampling.maxNewTokens = generation.maxCompletionLength
-        sampling.greedy = false
-        sampling.temperature = Float(generation.temperature)
-        sampling.topK = generation.topK ?? 0
-        sampling.topP = Float(generation.topP)
-        sampling.minP = Float(generation.minP ?? 0)
-        sampling.repetitionPenalty = Float(generation.repetitionPenalty)
-        if (sampling.eosTokenIds ?? model.generationConfig.eosTokenIds).isEmpty, let eos { sampling.eosTokenIds = [eos] }
+        let stepsPerGeneration = generation.stepsPerGeneration ?? training.gradientAccumulationSteps
         let offPolicy = training.gradientAccumulationSteps % (stepsPerGeneration * generation.numIterations) != 0
         self.model = model
         self.dataset = dataset
         self.config = config
-        seed = UInt64(bitPattern: Int64(training.seed))
         self.communicator = communicator
         var lossSettings = GRPOLossSettings(config: config)
         lossSettings.processCount = communicator.size
         loss = GRPOLoss(settings: lossSettings)
-        rolloutMaker = GRPORolloutMaker(
-            model: model, reference: reference, tokenizer: tokenizer, rewards: rewards,
+        rounds = try GenerationRounds(
+            model: model, tokenizer: tokenizer, dataset: dataset, rewards: rewards,
             advantages: try GRPOAdvantages(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,
-                                           groupSize: groupSize, scaleRewards: config.scaleRewards),
-            sampling: sampling, temperature: Float(generation.temperature), maskTruncated: generation.maskTruncatedCompletions,
-            needsOldLogProbs: offPolicy, needsReferenceLogProbs: beta != 0,
-            scoringBatchSize: training.perDeviceTrainBatchSize, communicator: communicator)
+                                           groupSize: generation.numGenerations, scaleRewards: config.scaleRewards),
+            generation: generation, training: training, reference: reference, needsOldLogProbs: offPolicy,
+            needsReferenceLogProbs: beta != 0, communicator: communicator)
     }
 
-    private var stepsPerGeneration: Int {
-        config.generation.stepsPerGeneration ?? config.training.gradientAccumulationSteps
-    }
-    private var batchSize: Int { config.training.perDeviceTrainBatchSize }
-    /// Rows of one round on this process.
-    private var localRoundRows: Int { batchSize * stepsPerGeneration }
-    private var promptsPerRound: Int { localRoundRows * communicator.size / config.generation.numGenerations }
-    private var roundsPerEpoch: Int { dataset.rows.count / promptsPerRound }
-    private var microStepsPerRound: Int { stepsPerGeneration * config.generation.numIterations }
-
-    public var microBatchesPerEpoch: Int { roundsPerEpoch * microStepsPerRound }
+    public var microBatchesPerEpoch: Int { rounds.microBatchesPerEpoch }
 
     public var lossScaling: LossScaling { .wholeStep }
 
@@ -119,59 +57,19 @@ public final class GRPO: TrainingAlgorithm {
     public func restoreRandomStates(_ states: [String: UInt64]) throws {}
 
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
-        try position.microBatches.map { index in
-            let key = RoundKey(epoch: position.epoch, round: index / microStepsPerRound)
-            let round = try self.round(key)
-            let chunk = index % microStepsPerRound % stepsPerGeneration
-            return MicroBatch(completions: Array(round.rows[chunk * batchSize..<(chunk + 1) * batchSize]),
-                              generationBatchTokens: round.tokens, roundMetrics: round.metrics)
-        }
+        try rounds.microBatches(for: position)
     }
 
     public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
         let rows = batch.completions
-        let scored = model.sequenceLogProbs(
-            rows.map { $0.promptIds + $0.completionIds },
-            scoredFrom: rows.map { $0.inLoss ? $0.promptIds.count : $0.promptIds.count + $0.completionIds.count },
-            temperature: Float(config.generation.temperature), withEntropy: true)
+        let scored = batch.scored(by: model, temperature: config.generation.temperature)
         let inLoss = rows.filter(\.inLoss)
+        let maker = rounds.maker
         let result = loss.compute(GRPOLossBatch(
             scored, advantages: rows.map(\.advantage),
-            oldLogProbs: rolloutMaker.needsOldLogProbs ? inLoss.flatMap { $0.oldLogProbs! } : nil,
-            referenceLogProbs: rolloutMaker.needsReferenceLogProbs ? inLoss.flatMap { $0.referenceLogProbs! } : nil,
+            oldLogProbs: maker.needsOldLogProbs ? inLoss.flatMap { $0.oldLogProbs! } : nil,
+            referenceLogProbs: maker.needsReferenceLogProbs ? inLoss.flatMap { $0.referenceLogProbs! } : nil,
             generationBatchTokens: batch.generationBatchTokens))
-        let tokens = rows.reduce(0) { $0 + $1.promptIds.count + $1.completionIds.count }
-        return MicroBatchLoss(loss: result.loss, metrics: batch.roundMetrics.merging(result.metrics) { $1 }, tokens: tokens)
-    }
-
-    /// The round `key`, generated on first use (only the current round is kept).
-    private func round(_ key: RoundKey) throws -> (key: RoundKey, rows: [GRPORollout.Completion], tokens: Int, metrics: [String: Double]) {
-        if let cachedRound, cachedRound.key == key { return cachedRound }
-        let order = promptOrder(epoch: key.epoch)
-        let prompts = order[key.round * promptsPerRound..<(key.round + 1) * promptsPerRound].map { dataset.rows[$0] }
-        let roundSeed = mix(seed, UInt64(key.epoch), UInt64(key.round))
-        // The round's rows in shuffled order; this process takes its contiguous share.
-        var generator = SeededGenerator(seed: roundSeed ^ 0x5DEE_CE66_D1CE_4E5B)
-        let shuffled = Array(0..<prompts.count * config.generation.numGenerations).shuffled(using: &generator)
-        let share = shuffled[communicator.rank * localRoundRows..<(communicator.rank + 1) * localRoundRows]
-        let rollout = try rolloutMaker.rollout(prompts, groupSize: config.generation.numGenerations, seed: roundSeed,
-                                               rows: Array(share))
-        let round = (key: key, rows: rollout.completions, tokens: rollout.generationBatchTokens, metrics: rollout.metrics)
-        cachedRound = round
-        return round
-    }
-
-    /// The epoch's prompt order: shuffled with the seed and the epoch when `shuffle_dataset`.
-    private func promptOrder(epoch: Int) -> [Int] {
-        var order = Array(dataset.rows.indices)
-        guard config.generation.shuffleDataset else { return order }
-        var generator = SeededGenerator(seed: mix(seed, UInt64(epoch), 0x0DA7_A0DE))
-        order.shuffle(using: &generator)
-        return order
-    }
-
-    private func mix(_ values: UInt64...) -> UInt64 {
-        var generator = SeededGenerator(seed: values.reduce(0x243F_6A88_85A3_08D3) { ($0 ^ $1) &* 0x9E37_79B9_7F4A_7C15 })
-        return generator.next()
+        return MicroBatchLoss(loss: result.loss, metrics: batch.roundMetrics.merging(result.metrics) { $1 }, tokens: batch.inputTokens)
     }
 }

@@ -65,15 +65,16 @@ public final class SFT: TrainingAlgorithm {
     public func restoreRandomStates(_ states: [String: UInt64]) throws {}
 
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
-        let order = epochOrder(position.epoch)
-        let processes = communicator.size, total = globalMicroBatchesPerEpoch
-        func rows(_ index: Int) -> [SFTSequence] {
-            index < total ? order[index * batchSize..<min((index + 1) * batchSize, order.count)].map { train[$0] } : []
-        }
         // The step's micro-batches on every process: local index i of process p is global i·N + p.
-        let stepRange = position.microBatches.lowerBound * processes..<min(position.microBatches.upperBound * processes, total)
-        let targets = stepRange.reduce(0) { sum, index in rows(index).reduce(sum) { $0 + $1.targetCount } }
-        return position.microBatches.map { MicroBatch(sequences: rows($0 * processes + communicator.rank), stepTargetCount: targets) }
+        let processes = communicator.size, first = position.microBatches.lowerBound
+        let global = first * processes..<min(position.microBatches.upperBound * processes, globalMicroBatchesPerEpoch)
+        let rows = EpochOrder.microBatches(global, batchSize: batchSize, count: train.count, seed: dataSeed,
+                                           epoch: position.epoch).map { $0.map { train[$0] } }
+        let targets = rows.joined().reduce(0) { $0 + $1.targetCount }
+        return position.microBatches.map { index in
+            let offset = (index - first) * processes + communicator.rank
+            return MicroBatch(sequences: offset < rows.count ? rows[offset] : [], stepTargetCount: targets)
+        }
     }
 
     public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
@@ -99,17 +100,6 @@ public final class SFT: TrainingAlgorithm {
             }
         }
         return ["loss": loss / Double(evaluation.count), "entropy": entropy / Double(evaluation.count)]
-    }
-
-    /// The training data's row order in `epoch`: a Fisher–Yates shuffle seeded by the data seed and
-    /// the epoch.
-    func epochOrder(_ epoch: Int) -> [Int] {
-        var generator = SeededGenerator(seed: dataSeed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
-        var order = Array(train.indices)
-        for i in stride(from: order.count - 1, to: 0, by: -1) {
-            order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
-        }
-        return order
     }
 
     /// The summed log-probability of the trained tokens of `rows` (with autograd) and the mean

@@ -17,7 +17,7 @@ enum NotApplicableFields {
                 "load_in_8bit", "bnb_4bit_quant_type", "bnb_4bit_quant_storage", "use_bnb_nested_quant",
                 "attn_implementation", "dtype", "skip_memory_metrics", "optim_args", "optim_target_modules",
                 "include_num_input_tokens_seen", "include_tokens_per_second", "disable_dropout",
-                "precompute_ref_log_probs", "precompute_ref_batch_size", "router_aux_loss_coef",
+                "router_aux_loss_coef",
             ],
             "not applicable: Fledge computes in float32 on the CPU with its own kernels and models"
         ),

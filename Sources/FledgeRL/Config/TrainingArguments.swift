@@ -1,3 +1,5 @@
+import Foundation
+
 /// The fields of transformers' `TrainingArguments` that Fledge's trainer loop uses, with the defaults of
 /// TRL's `_BaseConfig` (each trainer config then sets its own learning rate).
 public struct TrainingArguments: Equatable, Sendable {
@@ -64,6 +66,9 @@ public struct TrainingArguments: Equatable, Sendable {
 
     /// transformers' defaults as TRL's `_BaseConfig` sets them.
     public init() {}
+
+    /// `output_dir`, or `trainer_output` when it is not set.
+    public var outputDirectory: URL { URL(fileURLWithPath: outputDir ?? "trainer_output") }
 
     /// The warm-up length in optimizer steps for a run of `totalSteps` steps, read as transformers does:
     /// `warmup_steps` when positive (a fraction of `totalSteps` when below 1), else `warmup_ratio`.

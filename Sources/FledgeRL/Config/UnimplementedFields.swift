@@ -49,8 +49,6 @@ enum UnimplementedFields {
         "ref_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters"),
         "reward_model_name_or_path": Entry(
             defaultValue: .null, feature: "reward models (use reward_funcs or reward_command)"),
-        "reward_model_path": Entry(
-            defaultValue: .string("EleutherAI/pythia-160m"), feature: "reward models (use reward_funcs or reward_command)"),
         "sft_model_path": Entry(
             defaultValue: .string("EleutherAI/pythia-160m"), feature: "a separate SFT model (use model_name_or_path)"),
     ]

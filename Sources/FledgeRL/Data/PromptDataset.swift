@@ -9,6 +9,12 @@ public struct PromptDataset: Sendable {
         public let prompt: JSONValue
         public let promptIds: [Int]
         public let columns: JSONObject
+
+        public init(prompt: JSONValue, promptIds: [Int], columns: JSONObject) {
+            self.prompt = prompt
+            self.promptIds = promptIds
+            self.columns = columns
+        }
     }
 
     /// The file the rows came from.

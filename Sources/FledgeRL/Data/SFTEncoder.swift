@@ -46,11 +46,12 @@ public struct SFTEncoder {
         let sequence: SFTSequence
         switch example {
         case .text(let text):
-            let ids = tokenizer.encode(try endingWithEOS(text), addSpecialTokens: true)
+            let ids = tokenizer.encode(try TRLTokenization.endingWithEOS(text, tokenizer: tokenizer), addSpecialTokens: true)
             sequence = SFTSequence(ids: ids, trained: Array(repeating: true, count: ids.count))
         case let .promptCompletion(prompt, completion):
             let promptIds = tokenizer.encode(prompt, addSpecialTokens: true)
-            let ids = tokenizer.encode(prompt + (try endingWithEOS(completion)), addSpecialTokens: true)
+            let ids = tokenizer.encode(prompt + (try TRLTokenization.endingWithEOS(completion, tokenizer: tokenizer)),
+                                       addSpecialTokens: true)
             sequence = split(ids, promptIds: promptIds)
         case .conversation(let messages):
             sequence = try conversation(messages)
@@ -85,27 +86,13 @@ public struct SFTEncoder {
     /// Marks the completion: the tokens after the longest common prefix of the prompt's ids and the
     /// whole sequence's (TRL's `common_prefix_length`), when `completion_only_loss` is on.
     private func split(_ ids: [Int], promptIds: [Int]) -> SFTSequence {
-        let promptLength = zip(ids, promptIds).prefix { $0 == $1 }.count
+        let promptLength = TRLTokenization.commonPrefixLength(ids, promptIds)
         let trained = ids.indices.map { !completionOnlyLoss || $0 >= promptLength }
         return SFTSequence(ids: ids, trained: trained)
     }
 
     private func truncated(_ sequence: SFTSequence) -> SFTSequence {
-        guard let maxLength, sequence.ids.count > maxLength else { return sequence }
-        switch truncationMode {
-        case .keepStart:
-            return SFTSequence(ids: Array(sequence.ids.prefix(maxLength)), trained: Array(sequence.trained.prefix(maxLength)))
-        case .keepEnd:
-            return SFTSequence(ids: Array(sequence.ids.suffix(maxLength)), trained: Array(sequence.trained.suffix(maxLength)))
-        }
-    }
-
-    /// TRL appends the EOS token's text to plain text and string completions that lack it.
-    private func endingWithEOS(_ text: String) throws(DatasetError) -> String {
-        guard let eos = tokenizer.config.eosToken else {
-            throw DatasetError(file: "tokenizer_config.json", "the tokenizer has no eos_token, which SFT appends to text and "
-                + "completions; set \"eos_token\" in the model's tokenizer_config.json")
-        }
-        return text.hasSuffix(eos) ? text : text + eos
+        SFTSequence(ids: truncationMode.truncate(sequence.ids, to: maxLength),
+                    trained: truncationMode.truncate(sequence.trained, to: maxLength))
     }
 }

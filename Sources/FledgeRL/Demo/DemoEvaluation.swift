@@ -19,6 +19,25 @@ public struct DemoEvaluation: Sendable {
     /// Every problem with its completion, in order.
     public let samples: [Sample]
 
+    /// How every demo samples its held-out answers: as GRPO samples in training (temperature 1, no
+    /// filtering, at most 6 new tokens), with a seed fixed by `seed` so that before and after see
+    /// the same random draws.
+    public static func samplingOptions(model: LanguageModel, seed: Int) -> SamplingOptions {
+        var options = SamplingOptions(model.generationConfig)
+        options.greedy = false
+        options.temperature = 1
+        options.topK = 0
+        options.topP = 1
+        options.maxNewTokens = 6
+        options.seed = UInt64(bitPattern: Int64(seed)) &+ 17
+        return options
+    }
+
+    /// The held-out problems every demo evaluates on (disjoint from all training data).
+    public static var heldOutProblems: [ArithmeticTask.Problem] {
+        ArithmeticTask().split(seed: DemoBaseModel.splitSeed, train: GRPODemo.trainCount, heldOut: GRPODemo.heldOutCount).heldOut
+    }
+
     /// Samples one completion per problem from `model` with `options` (the demo samples as GRPO
     /// does, at the training temperature, with a fixed seed) and scores it with the answer reward.
     public init(model: LanguageModel, tokenizer: Tokenizer, problems: [ArithmeticTask.Problem],

@@ -71,7 +71,7 @@ public struct GRPODemo {
                                             gradientCheckpointing: config.training.gradientCheckpointing)
         let tokenizer = try TrainingModels.tokenizer(config.run)
         let split = ArithmeticTask().split(seed: DemoBaseModel.splitSeed, train: Self.trainCount, heldOut: Self.heldOutCount)
-        let evaluationOptions = evaluationSampling(model: model, config: config)
+        let evaluationOptions = DemoEvaluation.samplingOptions(model: model, seed: seed)
 
         // The adapters start as a no-op (B = 0); switched off, the model is the base model exactly.
         let before = try model.withAdaptersDisabled {
@@ -94,18 +94,5 @@ public struct GRPODemo {
         let after = try DemoEvaluation(model: model, tokenizer: tokenizer, problems: split.heldOut, options: evaluationOptions)
         evaluated?("after", after)
         return Result(before: before, after: after, outcome: outcome)
-    }
-
-    /// Sampling as GRPO samples (the config's temperature and length), with a fixed seed so that
-    /// before and after see the same random draws.
-    private func evaluationSampling(model: LanguageModel, config: GRPOConfig) -> SamplingOptions {
-        var options = SamplingOptions(model.generationConfig)
-        options.greedy = false
-        options.temperature = Float(config.generation.temperature)
-        options.topK = config.generation.topK ?? 0
-        options.topP = Float(config.generation.topP)
-        options.maxNewTokens = config.generation.maxCompletionLength
-        options.seed = UInt64(seed) &+ 17
-        return options
     }
 }

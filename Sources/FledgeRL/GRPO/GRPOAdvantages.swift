@@ -66,7 +66,7 @@ public struct GRPOAdvantages: Sendable {
     }
 
     /// Σ_f w_f · r_f over the functions that scored each completion; nil where none did.
-    private func weightedSums(_ scores: RewardScores) -> [Double?] {
+    func weightedSums(_ scores: RewardScores) -> [Double?] {
         (0..<scores.count).map { index in
             let present = zip(weights, scores.values).compactMap { weight, column in column[index].map { weight * $0 } }
             return present.isEmpty ? nil : present.reduce(0, +)

@@ -16,8 +16,8 @@ public struct GRPORollout {
         /// Whether its tokens take part in the loss (false for a truncated completion under
         /// `mask_truncated_completions`).
         public let inLoss: Bool
-        /// The group-normalised advantage.
-        public var advantage: Float
+        /// The advantage (GRPO: group-normalised; RLOO: against the leave-one-out baseline).
+        public internal(set) var advantage: Float
         /// Log-probs of the completion under the sampling policy (off-policy training only).
         public var oldLogProbs: [Float]?
         /// Log-probs of the completion under the reference policy (adapters off; `beta` ≠ 0 only).
@@ -35,9 +35,27 @@ public struct GRPORollout {
     public var metrics: [String: Double]
 }
 
-/// Samples and scores GRPO's generation rounds: generation with the KV-cache sampler, decoding for
-/// the reward functions, group-normalised advantages, and the old and reference log-probs when the
-/// loss needs them.
+/// How a generation round's completions get their advantages: from their rewards (GRPO's group
+/// normalisation) and, for RLOO, from their old and reference log-probs too (the KL in the reward).
+protocol AdvantageEstimator {
+    /// The advantage of each row of the round and the round's reward metrics, from every row's
+    /// `scores`; `completions` are the round's completions in row order when this process holds the
+    /// whole round, nil when the round is split over processes (an estimator that needs them then
+    /// cannot run).
+    func advantages(_ scores: RewardScores, of completions: [GRPORollout.Completion]?)
+        -> (advantages: [Double], metrics: [String: Double])
+}
+
+extension GRPOAdvantages: AdvantageEstimator {
+    func advantages(_ scores: RewardScores, of completions: [GRPORollout.Completion]?)
+        -> (advantages: [Double], metrics: [String: Double]) {
+        compute(scores)
+    }
+}
+
+/// Samples and scores the generation rounds of GRPO and RLOO: generation with the KV-cache sampler,
+/// decoding for the reward functions, the old and reference log-probs when needed, and the
+/// advantages.
 ///
 /// A round's rows are its prompts each repeated `num_generations` times; row `i` samples with its
 /// own generator (seed index `i`), so a row samples the same tokens whichever process generates it.
@@ -46,11 +64,10 @@ public struct GRPORollout {
 /// advantages and metrics are those of the whole round.
 struct GRPORolloutMaker {
     let model: LanguageModel
-    /// A frozen reference model for full fine-tuning; nil means the model with adapters off.
-    let reference: LanguageModel?
+    let reference: ReferencePolicy
     let tokenizer: Tokenizer
     let rewards: [any RewardFunction]
-    let advantages: GRPOAdvantages
+    let advantages: any AdvantageEstimator
     let sampling: SamplingOptions
     let temperature: Float
     let maskTruncated: Bool
@@ -73,39 +90,42 @@ struct GRPORolloutMaker {
             RewardSample(prompt: row.prompt, completion: tokenizer.decode(sequence.ids, skipSpecialTokens: true),
                          completionIds: sequence.ids, columns: row.columns)
         }
+        let scores = try RewardScores.score(samples, with: rewards)
         var completions = zip(repeated, generated).map { row, sequence in
             let truncated = sequence.finishReason != .eos
             return GRPORollout.Completion(promptIds: row.promptIds, completionIds: sequence.ids, isTruncated: truncated,
                                           inLoss: !(truncated && maskTruncated), advantage: 0)
         }
-        let round = try GRPORoundSummary.gather(rows: rows, completions: completions,
-                                                scores: try RewardScores.score(samples, with: rewards),
-                                                rowCount: prompts.count * groupSize, communicator: communicator)
-        let (advantageValues, rewardMetrics) = advantages.compute(round.scores)
-        for (index, row) in rows.enumerated() { completions[index].advantage = Float(advantageValues[row]) }
+        let sequences = completions.map { $0.promptIds + $0.completionIds }, starts = completions.map(\.promptIds.count)
+        func split(_ flat: [Float]) -> [[Float]] {
+            var offset = 0
+            return completions.map { completion in
+                defer { offset += completion.completionIds.count }
+                return Array(flat[offset..<offset + completion.completionIds.count])
+            }
+        }
         if needsOldLogProbs {
-            let values = logProbs(of: completions, under: model)
+            let values = split(model.logProbsWithoutGrad(sequences, scoredFrom: starts, temperature: temperature,
+                                                         batchSize: scoringBatchSize))
             for index in completions.indices { completions[index].oldLogProbs = values[index] }
         }
         if needsReferenceLogProbs {
-            let values = reference.map { logProbs(of: completions, under: $0) }
-                ?? model.withAdaptersDisabled { logProbs(of: completions, under: model) }
+            let values = split(reference.logProbs(sequences, scoredFrom: starts, temperature: temperature, batchSize: scoringBatchSize))
             for index in completions.indices { completions[index].referenceLogProbs = values[index] }
         }
+        let round = try GRPORoundSummary.gather(rows: rows, completions: completions, scores: scores,
+                                                rowCount: prompts.count * groupSize, communicator: communicator)
+        let (advantageValues, rewardMetrics) = advantages.advantages(round.scores, of: inRowOrder(completions, rows: rows))
+        for (index, row) in rows.enumerated() { completions[index].advantage = Float(advantageValues[row]) }
         return GRPORollout(completions: completions, generationBatchTokens: round.lossTokens,
                            metrics: rewardMetrics.merging(round.lengthMetrics) { $1 })
     }
 
-    /// The completion tokens' log-probs under `model` as it is now, without gradients.
-    private func logProbs(of completions: [GRPORollout.Completion], under model: LanguageModel) -> [[Float]] {
-        Tensor.withoutGrad {
-            stride(from: 0, to: completions.count, by: scoringBatchSize).flatMap { start in
-                let chunk = completions[start..<min(start + scoringBatchSize, completions.count)]
-                let scored = model.sequenceLogProbs(chunk.map { $0.promptIds + $0.completionIds },
-                                                    scoredFrom: chunk.map { $0.promptIds.count }, temperature: temperature)
-                let values = scored.logProbs.toArray()
-                return zip(scored.offsets, scored.counts).map { Array(values[$0..<$0 + $1]) }
-            }
-        }
+    /// `completions` (those of `rows`) in row order when they are the whole round, else nil.
+    private func inRowOrder(_ completions: [GRPORollout.Completion], rows: [Int]) -> [GRPORollout.Completion]? {
+        guard communicator.size == 1 else { return nil }
+        var ordered = completions
+        for (completion, row) in zip(completions, rows) { ordered[row] = completion }
+        return ordered
     }
 }

@@ -6,7 +6,8 @@ import FledgeTensor
 struct PaddedTokens {
     /// Tokens in each row.
     let counts: [Int]
-    /// The grid's width: the longest row (at least 1, so that a batch of empty rows has a shape).
+    /// The grid's width: the longest row (at least 1, so that a batch of empty rows has a shape), or
+    /// the width asked for.
     let width: Int
     /// Tokens in all rows.
     let total: Int
@@ -15,10 +16,13 @@ struct PaddedTokens {
     /// 1 where the grid holds a token, 0 in the padding, `[rows, width]`.
     let mask: Tensor
 
-    init(counts: [Int]) {
+    /// The layout of rows of `counts` tokens, `width` columns wide (at least the longest row).
+    init(counts: [Int], width: Int? = nil) {
         precondition(counts.allSatisfy { $0 >= 0 }, "token counts must not be negative: \(counts)")
+        precondition(width.map { $0 >= (counts.max() ?? 0) } ?? true, "a grid of width \(width ?? 0) for rows of \(counts)")
         self.counts = counts
-        width = Swift.max(counts.max() ?? 0, 1)
+        let width = width ?? Swift.max(counts.max() ?? 0, 1)
+        self.width = width
         total = counts.reduce(0, +)
         var index: [Int] = [], mask: [Float] = []
         var offset = 0

@@ -35,8 +35,9 @@ public struct RLOOAdvantages: Sendable {
     }
 
     /// The advantage of each completion, each completion's summed log-probability under the
-    /// sampling policy (the loss's old log-probability), and the `kl` metric (mean per token, when
-    /// beta ≠ 0). `rewards` are the weighted reward sums, nil for a completion no function scored;
+    /// sampling policy (the loss's old log-probability), and the metrics `frac_reward_zero_std` (the
+    /// share of groups whose rewards, after clipping and the KL penalty, have zero spread) and `kl`
+    /// (mean per token, when beta ≠ 0). `rewards` are the weighted reward sums, nil for a completion no function scored;
     /// per-token log-probabilities are flat, `counts` tokens per completion.
     public func compute(rewards: [Double?], oldLogProbs: [Float], referenceLogProbs: [Float]?, counts: [Int])
         -> (advantages: [Float], oldSequenceLogProbs: [Float], metrics: [String: Double]) {
@@ -55,9 +56,11 @@ public struct RLOOAdvantages: Sendable {
             metrics["kl"] = kl.reduce(0, +) / Double(Swift.max(counts.reduce(0, +), 1))
         }
 
-        var advantages: [Double?] = []
+        var advantages: [Double?] = [], zeroSpreadGroups = 0
         for start in stride(from: 0, to: rewards.count, by: groupSize) {
             let group = rewards[start..<(start + groupSize)]
+            // torch.isclose(std, 0): |std| ≤ 1e-8, never for NaN.
+            if groupSize > 1, Swift.abs(NaNStatistics.standardDeviation(Array(group))) <= 1e-8 { zeroSpreadGroups += 1 }
             let scored = group.compactMap { $0 }
             let total = scored.reduce(0, +)
             for reward in group {
@@ -65,6 +68,7 @@ public struct RLOOAdvantages: Sendable {
                 advantages.append(groupSize > 1 ? reward.map { $0 - (total - $0) / Double(scored.count - 1) } : 0)
             }
         }
+        metrics["frac_reward_zero_std"] = Double(zeroSpreadGroups) / Double(Swift.max(rewards.count / groupSize, 1))
         advantages = advantages.map { $0?.isNaN == true ? nil : $0 }
         if normalizeAdvantages {
             let mean = NaNStatistics.mean(advantages), spread = NaNStatistics.standardDeviation(advantages)

@@ -15,22 +15,27 @@ public enum BuiltInRewards {
     public static let names = ["answer", "format", "length", "soft_overlong", "model", "accuracy_reward",
                                "think_format_reward"]
 
-    /// The reward functions of a resolved config: `reward_funcs` in order, then `reward_command`
-    /// (started here); throws when there are none or one cannot be made.
-    public static func make(config: GRPOConfig) throws -> [any RewardFunction] {
-        let run = config.run
-        var functions = try (run.rewardFuncs ?? []).map {
-            try make($0, maxCompletionLength: config.generation.maxCompletionLength)
+    /// The reward functions of a resolved GRPO or RLOO config: `reward_funcs` in order, then
+    /// `reward_command` (started here); throws when there are none or one cannot be made.
+    public static func make<Config: GroupSamplingConfig>(config: Config) throws -> [any RewardFunction] {
+        let functions = try make(run: config.run, maxCompletionLength: config.generation.maxCompletionLength)
+        guard !functions.isEmpty else {
+            throw RewardError("\(Config.trainer.rawValue.uppercased()) needs at least one reward: set reward_funcs "
+                + "(\(names.joined(separator: ", "))) or reward_command")
         }
+        return functions
+    }
+
+    /// The reward functions `run` names (`reward_funcs` in order, then `reward_command`, started here),
+    /// possibly none; `maxCompletionLength` is the longest completion the length rewards measure against.
+    /// Throws when one cannot be made or two share a name.
+    public static func make(run: RunArguments, maxCompletionLength: Int) throws -> [any RewardFunction] {
+        var functions = try (run.rewardFuncs ?? []).map { try make($0, maxCompletionLength: maxCompletionLength) }
         if let command = run.rewardCommand {
             guard run.rewardCommandTimeout > 0 else {
                 throw RewardError("reward_command_timeout is \(run.rewardCommandTimeout); set a positive number of seconds")
             }
             functions.append(try RewardCommand(command: command, timeout: run.rewardCommandTimeout))
-        }
-        guard !functions.isEmpty else {
-            throw RewardError(
-                "GRPO needs at least one reward: set reward_funcs (\(names.joined(separator: ", "))) or reward_command")
         }
         let names = functions.map(\.name)
         if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {

@@ -55,7 +55,7 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
                 + "does not split its data over processes; run it in one process (without mpirun)")
         }
         plan = try TrainingPlan(arguments: arguments, microBatchesPerEpoch: algorithm.microBatchesPerEpoch)
-        checkpoints = CheckpointStore(directory: URL(fileURLWithPath: arguments.outputDir ?? "trainer_output"))
+        checkpoints = CheckpointStore(directory: arguments.outputDirectory)
         schedule = LearningRateSchedule(
             kind: LearningRateScheduleKind(rawValue: arguments.lrSchedulerType.rawValue)!, baseLearningRate: arguments.learningRate,
             warmupSteps: arguments.warmupStepCount(totalSteps: plan.maxSteps), totalSteps: plan.maxSteps)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A small, fast, seeded random generator (SplitMix64): the same seed gives the same
 /// numbers on every machine, which keeps initialisation and sampling reproducible.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
@@ -25,6 +27,16 @@ extension Tensor {
         let width = range.upperBound - range.lowerBound
         return Tensor(shape: shape) { buffer in
             for i in buffer.indices { buffer[i] = range.lowerBound + width * generator.nextUnitFloat() }
+        }
+    }
+
+    /// A tensor of normally distributed values (Box–Muller), mean 0 and `standardDeviation`.
+    public static func normal(_ shape: [Int], standardDeviation: Float, using generator: inout SeededGenerator) -> Tensor {
+        Tensor(shape: shape) { buffer in
+            for i in buffer.indices {
+                let u = Swift.max(generator.nextUnitFloat(), .leastNormalMagnitude), v = generator.nextUnitFloat()
+                buffer[i] = standardDeviation * (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * .pi * v)
+            }
         }
     }
 }

@@ -26,6 +26,11 @@ public struct DPOConfig: TrainerConfig {
     public var useWeighting = false
     /// τ of the DiscoPOP loss.
     public var discopopTau = 0.05
+    /// Compute the reference policy's log-probabilities once before training (cached in `output_dir`).
+    public var precomputeRefLogProbs = false
+    /// Pairs per forward pass of that first pass; `null` means `per_device_train_batch_size` (or the
+    /// evaluation batch size for the evaluation split).
+    public var precomputeRefBatchSize: Int? = nil
 
     /// TRL's current defaults.
     public init() {
@@ -50,6 +55,8 @@ public struct DPOConfig: TrainerConfig {
             ConfigField("ld_alpha", \.ldAlpha),
             ConfigField("use_weighting", \.useWeighting),
             ConfigField("discopop_tau", \.discopopTau),
+            ConfigField("precompute_ref_log_probs", \.precomputeRefLogProbs),
+            ConfigField("precompute_ref_batch_size", \.precomputeRefBatchSize),
         ]
     }
 

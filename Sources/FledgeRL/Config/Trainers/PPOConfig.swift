@@ -4,6 +4,12 @@ public struct PPOConfig: TrainerConfig {
 
     public var run = RunArguments()
     public var training = TrainingArguments()
+    /// A sequence-classification reward model directory sharing the policy's tokenizer: it scores the
+    /// response token ids at the last token and initialises the value model, as TRL's PPO script does;
+    /// `null` means the rewards of `reward_funcs`/`reward_command` and a value model made from the policy.
+    /// TRL's default is a Hub model name, kept under `defaults: trl` (Fledge reads local directories
+    /// only, so name one or set `null`); the Unsloth preset starts from `null`.
+    public var rewardModelPath: String? = "EleutherAI/pythia-160m"
     /// Optimisation epochs over each rollout batch.
     public var numPPOEpochs = 4
     /// Mini-batches each rollout batch is split into.
@@ -44,13 +50,15 @@ public struct PPOConfig: TrainerConfig {
         training.learningRate = 3e-6
     }
 
-    /// Unsloth's shared defaults.
+    /// Unsloth's shared defaults, and no reward model (TRL's default names a Hub model).
     public mutating func applyUnslothDefaults() {
         training.applyUnslothDefaults()
+        rewardModelPath = nil
     }
 
     public static var fields: [ConfigField<PPOConfig>] {
         sharedFields(\.run, \.training) + [
+            ConfigField("reward_model_path", \.rewardModelPath),
             ConfigField("num_ppo_epochs", \.numPPOEpochs),
             ConfigField("num_mini_batches", \.numMiniBatches),
             ConfigField("total_episodes", \.totalEpisodes),

@@ -1,0 +1,41 @@
+import Foundation
+import FledgeLM
+import FledgeRL
+
+/// What the GRPO and RLOO commands load from a resolved config: the rewards, the model (LoRA or
+/// full), its tokenizer, the prompts, and the frozen reference model that full fine-tuning with a KL
+/// term (`beta` ≠ 0) needs.
+struct GroupSamplingSetup<Config: GroupSamplingConfig> {
+    let rewards: [any RewardFunction]
+    let model: LanguageModel
+    let tokenizer: Tokenizer
+    let dataset: PromptDataset
+    let reference: LanguageModel?
+
+    init(_ config: Config) throws {
+        rewards = try BuiltInRewards.make(config: config)
+        model = try TrainingModels.load(config.run, seed: config.training.seed,
+                                        gradientCheckpointing: config.training.gradientCheckpointing)
+        tokenizer = try TrainingModels.tokenizer(config.run)
+        dataset = try PromptDataset(
+            file: DatasetLocation.trainingFile(config.run.datasetName, split: config.run.datasetTrainSplit), tokenizer: tokenizer)
+        reference = config.generation.beta != 0 && !model.hasAdapters
+            ? try LanguageModel(directory: URL(fileURLWithPath: config.run.modelNameOrPath!)) : nil
+        note("\(dataset.rows.count) prompts from \(dataset.file.path); rewards: \(rewards.map(\.name).joined(separator: ", "))")
+    }
+}
+
+extension GroupSamplingSetup {
+    /// Resolves the config of a GRPO-style command for the `communicator`'s processes, loads what it
+    /// names, and trains the algorithm `make` builds from them.
+    static func train<Algorithm: TrainingAlgorithm>(
+        _ options: TrainingCommandOptions, communicator: any Communicator = SingleProcess(),
+        _ make: (Config, GroupSamplingSetup) throws -> Algorithm
+    ) throws {
+        let resolution = try options.resolve(Config.self, worldSize: communicator.size)
+        let setup = try GroupSamplingSetup(resolution.config)
+        let algorithm = try make(resolution.config, setup)
+        try TrainingRun(trainer: try Trainer(algorithm: algorithm, model: setup.model, arguments: resolution.config.training),
+                        config: resolution).run()
+    }
+}

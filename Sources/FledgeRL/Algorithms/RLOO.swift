@@ -1,0 +1,62 @@
+import FledgeLM
+import FledgeTensor
+
+/// REINFORCE Leave-One-Out as TRL's current `RLOOTrainer` runs it: GRPO's generation rounds and
+/// rewards (``GenerationRounds``), the leave-one-out baseline with the sequence KL in the reward
+/// (``RLOOAdvantages``), and the clipped sequence-ratio loss (``RLOOLoss``), a mean over each
+/// micro-batch's completions that the trainer averages over the step (HF's division by
+/// `gradient_accumulation_steps`).
+public final class RLOO: TrainingAlgorithm {
+    /// Rows of one micro-step, with the round's metrics.
+    public typealias MicroBatch = RoundMicroBatch
+
+    public let model: LanguageModel
+    public let dataset: PromptDataset
+    public let config: RLOOConfig
+    private let rounds: GenerationRounds
+    private let loss: RLOOLoss
+
+    /// RLOO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the reference policy is the model
+    /// with its adapters switched off, or `reference` (a frozen model) for full fine-tuning.
+    public init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
+                config: RLOOConfig, reference: LanguageModel? = nil) throws {
+        let generation = config.generation
+        if generation.beta != 0 && !model.hasAdapters && reference == nil {
+            throw TrainingError.invalidSetting("beta is \(generation.beta) with full fine-tuning: the KL in the reward needs a "
+                + "reference model; pass one, use LoRA (use_peft: true), or set beta: 0")
+        }
+        self.model = model
+        self.dataset = dataset
+        self.config = config
+        loss = RLOOLoss(config: config)
+        let estimator = RLOOEstimator(
+            advantages: RLOOAdvantages(config: config),
+            rewards: try GRPOAdvantages(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,
+                                        groupSize: generation.numGenerations, scaleRewards: .group))
+        rounds = try GenerationRounds(model: model, tokenizer: tokenizer, dataset: dataset, rewards: rewards, advantages: estimator,
+                                      generation: generation, training: config.training, reference: reference,
+                                      needsOldLogProbs: true, needsReferenceLogProbs: generation.beta != 0)
+    }
+
+    public var microBatchesPerEpoch: Int { rounds.microBatchesPerEpoch }
+
+    public var lossScaling: LossScaling { .perMicroBatch }
+
+    public var randomStates: [String: UInt64] { [:] }
+
+    public func restoreRandomStates(_ states: [String: UInt64]) throws {}
+
+    public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
+        try rounds.microBatches(for: position)
+    }
+
+    public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
+        let rows = batch.completions
+        let scored = batch.scored(by: model, temperature: config.generation.temperature)
+        let oldSums = RLOOAdvantages.sequenceSums(rows.filter(\.inLoss).flatMap { $0.oldLogProbs! }.map(Double.init),
+                                                  counts: scored.counts)
+        let result = loss.compute(logProbs: scored.logProbs, counts: scored.counts, oldSequenceLogProbs: oldSums.map(Float.init),
+                                  advantages: rows.map(\.advantage), entropies: scored.entropy?.detached().toArray())
+        return MicroBatchLoss(loss: result.loss, metrics: batch.roundMetrics.merging(result.metrics) { $1 }, tokens: batch.inputTokens)
+    }
+}

@@ -1,0 +1,45 @@
+import FledgeLM
+
+/// One row of a preference dataset, as TRL's `DPOTrainer` takes it: a prompt and a chosen and a
+/// rejected completion, all text or all chat messages.
+public enum PreferenceExample: Equatable, Sendable {
+    /// Plain text: the completions follow the prompt as written.
+    case text(prompt: String, chosen: String, rejected: String)
+    /// Chat messages: the prompt is the conversation so far, each completion the assistant's reply.
+    case conversation(prompt: [JSONValue], chosen: [JSONValue], rejected: [JSONValue])
+
+    /// Reads the `prompt`, `chosen` and `rejected` columns of a row; errors name the file, the line,
+    /// the columns found and what the row needs.
+    public init(row: JSONObject, file: String, line: Int) throws(DatasetError) {
+        func fail(_ message: String) -> DatasetError { DatasetError(file: file, line: line, message) }
+        let names = ["prompt", "chosen", "rejected"]
+        let missing = names.filter { row[$0] == nil }
+        guard missing.isEmpty else {
+            let found = row.keys.isEmpty ? "none" : row.keys.map { "'\($0)'" }.joined(separator: ", ")
+            throw fail("a preference row needs 'prompt', 'chosen' and 'rejected' columns; missing "
+                + missing.map { "'\($0)'" }.joined(separator: ", ") + " (found columns: \(found)). Write the prompt "
+                + "explicitly, not as a shared start of chosen and rejected")
+        }
+        switch (row["prompt"]!, row["chosen"]!, row["rejected"]!) {
+        case let (.string(prompt), .string(chosen), .string(rejected)):
+            self = .text(prompt: prompt, chosen: chosen, rejected: rejected)
+        case let (.array(prompt), .array(chosen), .array(rejected)):
+            self = .conversation(prompt: try Self.messages(prompt, column: "prompt", fail),
+                                 chosen: try Self.messages(chosen, column: "chosen", fail),
+                                 rejected: try Self.messages(rejected, column: "rejected", fail))
+        case let (prompt, chosen, rejected):
+            throw fail("'prompt' is \(prompt.kind), 'chosen' \(chosen.kind) and 'rejected' \(rejected.kind); all three "
+                + "must be strings, or all three lists of {\"role\", \"content\"} messages")
+        }
+    }
+
+    private static func messages(_ list: [JSONValue], column: String, _ fail: (String) -> DatasetError) throws(DatasetError) -> [JSONValue] {
+        guard !list.isEmpty else { throw fail("'\(column)' is an empty list; it needs at least one message") }
+        for (index, message) in list.enumerated() {
+            guard case .string? = message["role"] else {
+                throw fail("\(column)[\(index)] is not a message: each needs a string 'role' and a 'content', found \(message.kind)")
+            }
+        }
+        return list
+    }
+}

@@ -1,0 +1,149 @@
+import FledgeLM
+import FledgeTensor
+
+/// The rows of one micro-step of a group-sampling trainer (GRPO, RLOO), with its round's token count
+/// and metrics.
+public struct RoundMicroBatch {
+    public let completions: [GRPORollout.Completion]
+    /// Loss tokens of the whole generation round (TRL's `num_items_in_batch` for GRPO).
+    public let generationBatchTokens: Int
+    public let roundMetrics: [String: Double]
+
+    /// The completion tokens' log-probs under `model` (with autograd) at `temperature`, and their
+    /// entropies; a completion out of the loss is scored over no tokens.
+    func scored(by model: LanguageModel, temperature: Double) -> SequenceLogProbs {
+        model.sequenceLogProbs(
+            completions.map { $0.promptIds + $0.completionIds },
+            scoredFrom: completions.map { $0.inLoss ? $0.promptIds.count : $0.promptIds.count + $0.completionIds.count },
+            temperature: Float(temperature), withEntropy: true)
+    }
+
+    /// Input tokens of the micro-batch, prompts included.
+    var inputTokens: Int { completions.reduce(0) { $0 + $1.promptIds.count + $1.completionIds.count } }
+}
+
+/// The generation rounds of TRL's group-sampling trainers (GRPO, RLOO) and how micro-steps take them.
+///
+/// Batch geometry (TRL's `RepeatSampler` and `_prepare_inputs`): each generation round takes
+/// `per_device_train_batch_size · steps_per_generation / num_generations` prompts of the epoch's
+/// order, samples `num_generations` completions of each, scores them and computes advantages;
+/// the round's rows are shuffled and split into `steps_per_generation` micro-batches, and the round
+/// is used for `steps_per_generation · num_iterations` micro-steps.
+///
+/// Over several processes (`communicator`), a round is the global generation batch
+/// (`per_device_train_batch_size · world_size · steps_per_generation` rows). Its shuffled rows are
+/// split into `world_size · steps_per_generation` micro-batches, process `p` taking the `p`-th run
+/// of `steps_per_generation`, and each process generates and scores exactly its own rows; rewards
+/// are gathered before the advantages (``GRPORolloutMaker``). So `N` processes see exactly the rows
+/// one process with `N` times the gradient accumulation sees (TRL keeps each process's generated
+/// rows on that process instead, which changes only which rows share a micro-batch).
+///
+/// Rounds are a pure function of the seed, the epoch and the round index (prompt order, sampling
+/// seed, row shuffle), so no random state needs saving; a run resumed at a step boundary that falls
+/// inside a round (`num_iterations` > 1 with checkpoints mid-round) regenerates the round with the
+/// current weights.
+final class GenerationRounds {
+    let dataset: PromptDataset
+    let maker: GRPORolloutMaker
+    private let generation: GenerationArguments
+    private let batchSize: Int
+    private let stepsPerGeneration: Int
+    private let seed: UInt64
+    private let communicator: any Communicator
+    private var cached: (key: [Int], rows: [GRPORollout.Completion], tokens: Int, metrics: [String: Double])?
+
+    /// Rounds of `dataset` for `model` with `generation`'s sampling and batching and `training`'s batch
+    /// size and seed. The reference policy (for `needsReferenceLogProbs`) is `reference`, a frozen model,
+    /// or else the model with its adapters off. Each of the `communicator`'s processes generates its
+    /// share of every round. Throws when the geometry does not fit.
+    init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
+         advantages: any AdvantageEstimator, generation: GenerationArguments, training: TrainingArguments,
+         reference: LanguageModel?, needsOldLogProbs: Bool, needsReferenceLogProbs: Bool,
+         communicator: any Communicator = SingleProcess()) throws {
+        let groupSize = generation.numGenerations
+        stepsPerGeneration = generation.stepsPerGeneration ?? training.gradientAccumulationSteps
+        batchSize = training.perDeviceTrainBatchSize
+        let roundRows = batchSize * communicator.size * stepsPerGeneration
+        guard groupSize >= 2, roundRows % groupSize == 0 else {
+            throw TrainingError.invalidSetting("per_device_train_batch_size × world_size × steps_per_generation (\(roundRows)) "
+                + "must be a multiple of num_generations (\(groupSize)), which must be at least 2")
+        }
+        if let size = generation.generationBatchSize, size != roundRows {
+            throw TrainingError.invalidSetting("generation_batch_size is \(size), but per_device_train_batch_size × world_size × "
+                + "steps_per_generation is \(roundRows) with \(communicator.size) processes; resolve the config with world_size "
+                + "\(communicator.size)")
+        }
+        guard dataset.rows.count >= roundRows / groupSize else {
+            throw TrainingError.invalidSetting("\(dataset.file.path) has \(dataset.rows.count) prompts, fewer than the "
+                + "\(roundRows / groupSize) one generation round needs; add prompts or lower per_device_train_batch_size")
+        }
+        let eos = tokenizer.config.eosToken.flatMap { tokenizer.id(of: $0) }
+        var sampling = SamplingOptions(model.generationConfig)
+        sampling.maxNewTokens = generation.maxCompletionLength
+        sampling.greedy = false
+        sampling.temperature = Float(generation.temperature)
+        sampling.topK = generation.topK ?? 0
+        sampling.topP = Float(generation.topP)
+        sampling.minP = Float(generation.minP ?? 0)
+        sampling.repetitionPenalty = Float(generation.repetitionPenalty)
+        if (sampling.eosTokenIds ?? model.generationConfig.eosTokenIds).isEmpty, let eos { sampling.eosTokenIds = [eos] }
+        self.dataset = dataset
+        self.generation = generation
+        seed = UInt64(bitPattern: Int64(training.seed))
+        self.communicator = communicator
+        maker = GRPORolloutMaker(
+            model: model, reference: reference.map(ReferencePolicy.frozen) ?? .adaptersDisabled(model), tokenizer: tokenizer,
+            rewards: rewards, advantages: advantages, sampling: sampling, temperature: Float(generation.temperature),
+            maskTruncated: generation.maskTruncatedCompletions, needsOldLogProbs: needsOldLogProbs,
+            needsReferenceLogProbs: needsReferenceLogProbs, scoringBatchSize: batchSize, communicator: communicator)
+    }
+
+    /// Rows of one round on this process.
+    private var localRoundRows: Int { batchSize * stepsPerGeneration }
+    private var promptsPerRound: Int { localRoundRows * communicator.size / generation.numGenerations }
+    private var roundsPerEpoch: Int { dataset.rows.count / promptsPerRound }
+    private var microStepsPerRound: Int { stepsPerGeneration * generation.numIterations }
+
+    var microBatchesPerEpoch: Int { roundsPerEpoch * microStepsPerRound }
+
+    /// The micro-batches of a trainer step, generating each round on first use (only the current
+    /// round is kept).
+    func microBatches(for position: StepPosition) throws -> [RoundMicroBatch] {
+        try position.microBatches.map { index in
+            let round = try self.round(epoch: position.epoch, index: index / microStepsPerRound)
+            let chunk = index % microStepsPerRound % stepsPerGeneration
+            return RoundMicroBatch(completions: Array(round.rows[chunk * batchSize..<(chunk + 1) * batchSize]),
+                                   generationBatchTokens: round.tokens, roundMetrics: round.metrics)
+        }
+    }
+
+    private func round(epoch: Int, index: Int) throws -> (key: [Int], rows: [GRPORollout.Completion], tokens: Int, metrics: [String: Double]) {
+        let key = [epoch, index]
+        if let cached, cached.key == key { return cached }
+        let order = promptOrder(epoch: epoch)
+        let prompts = order[index * promptsPerRound..<(index + 1) * promptsPerRound].map { dataset.rows[$0] }
+        let roundSeed = mix(seed, UInt64(epoch), UInt64(index))
+        // The round's rows in shuffled order; this process takes its contiguous share.
+        var generator = SeededGenerator(seed: roundSeed ^ 0x5DEE_CE66_D1CE_4E5B)
+        let shuffled = Array(0..<prompts.count * generation.numGenerations).shuffled(using: &generator)
+        let share = shuffled[communicator.rank * localRoundRows..<(communicator.rank + 1) * localRoundRows]
+        let rollout = try maker.rollout(prompts, groupSize: generation.numGenerations, seed: roundSeed, rows: Array(share))
+        let round = (key: key, rows: rollout.completions, tokens: rollout.generationBatchTokens, metrics: rollout.metrics)
+        cached = round
+        return round
+    }
+
+    /// The epoch's prompt order: shuffled with the seed and the epoch when `shuffle_dataset`.
+    private func promptOrder(epoch: Int) -> [Int] {
+        var order = Array(dataset.rows.indices)
+        guard generation.shuffleDataset else { return order }
+        var generator = SeededGenerator(seed: mix(seed, UInt64(epoch), 0x0DA7_A0DE))
+        order.shuffle(using: &generator)
+        return order
+    }
+
+    private func mix(_ values: UInt64...) -> UInt64 {
+        var generator = SeededGenerator(seed: values.reduce(0x243F_6A88_85A3_08D3) { ($0 ^ $1) &* 0x9E37_79B9_7F4A_7C15 })
+        return generator.next()
+    }
+}

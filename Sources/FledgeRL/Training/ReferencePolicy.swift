@@ -1,0 +1,51 @@
+import FledgeLM
+import FledgeTensor
+
+/// The policy that KL terms and DPO's log-ratios are measured against: the trained model with its
+/// LoRA adapters switched off (no second copy of the weights), or, for full fine-tuning, a frozen
+/// copy of the model as it was loaded.
+public enum ReferencePolicy {
+    case adaptersDisabled(LanguageModel)
+    case frozen(LanguageModel)
+
+    /// The reference of `model`: the model with its adapters switched off, or else a frozen copy
+    /// loaded again from its directory (float32 weights are memory-mapped, not copied).
+    public static func of(_ model: LanguageModel) throws -> ReferencePolicy {
+        if model.hasAdapters { return .adaptersDisabled(model) }
+        do {
+            return .frozen(try LanguageModel(directory: model.directory))
+        } catch {
+            throw TrainingError.invalidSetting("the reference model (a frozen copy of \(model.directory.path) for full "
+                + "fine-tuning) cannot be loaded: \(error)")
+        }
+    }
+
+    /// Per-token log-probabilities of `sequences[i][scoredFrom[i]...]` under the reference (see
+    /// ``LanguageModel/logProbsWithoutGrad(_:scoredFrom:temperature:batchSize:)``).
+    public func logProbs(_ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, batchSize: Int) -> [Float] {
+        switch self {
+        case .adaptersDisabled(let model):
+            return model.withAdaptersDisabled {
+                model.logProbsWithoutGrad(sequences, scoredFrom: scoredFrom, temperature: temperature, batchSize: batchSize)
+            }
+        case .frozen(let model):
+            return model.logProbsWithoutGrad(sequences, scoredFrom: scoredFrom, temperature: temperature, batchSize: batchSize)
+        }
+    }
+}
+
+extension LanguageModel {
+    /// Per-token log-probabilities of `sequences[i][scoredFrom[i]...]` (after dividing the logits by
+    /// `temperature`) as the model is now, without gradients, `batchSize` sequences per forward pass;
+    /// flat, in order.
+    public func logProbsWithoutGrad(_ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, batchSize: Int) -> [Float] {
+        precondition(batchSize > 0, "log-probs need a positive batch size")
+        return Tensor.withoutGrad {
+            stride(from: 0, to: sequences.count, by: batchSize).flatMap { start in
+                let range = start..<Swift.min(start + batchSize, sequences.count)
+                return sequenceLogProbs(Array(sequences[range]), scoredFrom: Array(scoredFrom[range]), temperature: temperature)
+                    .logProbs.toArray()
+            }
+        }
+    }
+}
