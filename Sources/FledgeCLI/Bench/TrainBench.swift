@@ -71,7 +71,7 @@ struct TrainBench: ParsableCommand {
         let model = try SmolLM2Shape.randomModel()
         switch mode {
         case .full: model.makeFullyTrainable()
-        case .lora: try model.addLoRA(LoRAOptions(r: 16, alpha: 32, dropout: 0, targetModules: [LoRAOptions.allLinear]))
+        case .lora: try model.addLoRA(SmolLM2Shape.lora)
         }
         model.gradientCheckpointing = checkpointing
         let optimizer = AdamW(parameters: model.trainableParameters, weightDecay: 0.01)
