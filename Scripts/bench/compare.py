@@ -3,11 +3,14 @@ table of both results and their ratio.
 
     python3 Scripts/bench/compare.py gemm [ROUNDS]   # fledge bench gemm --json vs torch_gemm.py
     python3 Scripts/bench/compare.py ops [ROUNDS]    # fledge bench ops --json  vs torch_ops.py
+    python3 Scripts/bench/compare.py dpo [ROUNDS]    # fledge bench dpo --json  vs trl_dpo.py
+    python3 Scripts/bench/compare.py ppo [ROUNDS]    # fledge bench ppo --json  vs trl_ppo.py
 
 Run it from the repository root with a Python that has torch, after
 `swift build -c release --product fledge`. For GEMM the ratio is Fledge's GFLOP/s over
-PyTorch's (higher is better); for ops it is PyTorch's time over Fledge's (higher is better,
-so above 1 means Fledge is faster). With ROUNDS > 1 (default 3) the two sides run in
+PyTorch's (higher is better); for ops, dpo and ppo it is PyTorch's (TRL's) time over Fledge's
+(higher is better, so above 1 means Fledge is faster). dpo and ppo need torch, transformers, peft
+and trl. With ROUNDS > 1 (default 3) the two sides run in
 alternation that many times and each keeps its best result per line, so that a burst of
 other work on a shared machine does not decide the ratio.
 """
@@ -56,8 +59,19 @@ def main():
             print(f'| {a["op"]} | {a["ms"]:.2f} | {b["ms"]:.2f} | {b["ms"] / a["ms"]:.2f} |')
             if "peak_mib" in a:
                 print(f'| {a["op"]} peak extra memory | {a["peak_mib"]} MiB | {b["peak_mib"]} MiB | {b["peak_mib"] / a["peak_mib"]:.0f}× less |')
+    elif kind in ("dpo", "ppo"):
+        fastest = lambda a, b: a if a["step_seconds"] <= b["step_seconds"] else b
+        ours, theirs = best_of(rounds, [[FLEDGE, "bench", kind, "--json"], [sys.executable, os.path.join(HERE, f"trl_{kind}.py")]],
+                               fastest)
+        print(f"| {kind.upper()} step | Fledge | TRL | speed-up |")
+        print("|---|---|---|---|")
+        for a, b in zip(ours, theirs):
+            for key in ("step_seconds", "rollout_seconds", "train_seconds"):
+                if key in a:
+                    print(f'| {key.replace("_", " ")} | {a[key]:.2f} | {b[key]:.2f} | {b[key] / a[key]:.2f} |')
+            print(f'| peak RSS (MB) | {a["peak_rss_mb"]:.0f} | {b["peak_rss_mb"]:.0f} | {b["peak_rss_mb"] / a["peak_rss_mb"]:.2f}× less |')
     else:
-        sys.exit("usage: compare.py gemm|ops")
+        sys.exit("usage: compare.py gemm|ops|dpo|ppo")
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@ import Foundation
 /// scripts in `Scripts/bench/`, so the two can be run side by side and compared as ratios.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure throughput of kernels, optimizers, collectives, the tokenizer and generation (compare with the scripts in Scripts/bench/).",
-        subcommands: [GEMMBench.self, OpsBench.self, TokenizerBench.self, GenerateBench.self, OptimizerBench.self,
-                      AllReduceBench.self])
+        abstract: "Measure kernels, optimizers, collectives, the tokenizer, generation, training and algorithm steps (compare with the scripts in Scripts/bench/).",
+        subcommands: [GEMMBench.self, OpsBench.self, TokenizerBench.self, GenerateBench.self, OptimizerBench.self, TrainBench.self,
+                      DPOBench.self, PPOBench.self, AllReduceBench.self])
 }
 
 /// Runs `body` repeatedly for at least `seconds` (and three runs) after two warm-up runs;
@@ -35,6 +35,18 @@ func timePerRun(atLeast seconds: Double, _ body: () -> Void) -> (wall: Double, c
         elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     } while elapsed < seconds || runs < 3
     return (elapsed / Double(runs), (cpuSeconds() - startCPU) / Double(runs))
+}
+
+/// Runs `body` once to warm up and then `runs` times; returns the fastest timed run's seconds.
+func fastestRun(of runs: Int, _ body: () throws -> Void) rethrows -> Double {
+    try body()
+    var best = Double.infinity
+    for _ in 0..<max(runs, 1) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return best
 }
 
 /// Prints one benchmark result: a compact JSON line, or an aligned text row.
