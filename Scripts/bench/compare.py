@@ -5,14 +5,17 @@ table of both results and their ratio.
     python3 Scripts/bench/compare.py ops [ROUNDS]    # fledge bench ops --json  vs torch_ops.py
     python3 Scripts/bench/compare.py dpo [ROUNDS]    # fledge bench dpo --json  vs trl_dpo.py
     python3 Scripts/bench/compare.py ppo [ROUNDS]    # fledge bench ppo --json  vs trl_ppo.py
+    python3 Scripts/bench/compare.py train [ROUNDS] [--modes lora] [--checkpointing false] ...
+                                                     # fledge bench train --json vs torch_train.py
 
 Run it from the repository root with a Python that has torch, after
 `swift build -c release --product fledge`. For GEMM the ratio is Fledge's GFLOP/s over
-PyTorch's (higher is better); for ops, dpo and ppo it is PyTorch's (TRL's) time over Fledge's
-(higher is better, so above 1 means Fledge is faster). dpo and ppo need torch, transformers, peft
-and trl. With ROUNDS > 1 (default 3) the two sides run in
-alternation that many times and each keeps its best result per line, so that a burst of
-other work on a shared machine does not decide the ratio.
+PyTorch's (higher is better); for ops, dpo and ppo it is PyTorch's (TRL's) time over Fledge's (higher is better,
+so above 1 means Fledge is faster); for training, Fledge's tokens per second over PyTorch's and
+PyTorch's peak resident memory over Fledge's (both above 1 where Fledge is ahead), and the
+options after ROUNDS go to both training benchmarks (they take the same ones). With ROUNDS > 1
+(default 3) the two sides run in alternation that many times and each keeps its best result per
+line, so that a burst of other work on a shared machine does not decide the ratio.
 """
 import json
 import os
@@ -21,6 +24,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FLEDGE = os.path.join(HERE, "..", "..", ".build", "release", "fledge")
+LOAD_BEFORE = f"{os.getloadavg()[0]:.1f}"
 
 
 def run(command):
@@ -36,6 +40,23 @@ def best_of(rounds, commands, better):
             lines = run(command)
             best[index] = lines if best[index] is None else [better(a, b) for a, b in zip(best[index], lines)]
     return best
+
+
+def compare_training(rounds, options):
+    """Best tokens per second and lowest peak RSS of each training configuration, side by side."""
+    def best(a, b):
+        return {**a, "tokens_per_second": max(a["tokens_per_second"], b["tokens_per_second"]),
+                "peak_rss_mb": min(a["peak_rss_mb"], b["peak_rss_mb"])}
+    ours, theirs = best_of(rounds, [[FLEDGE, "bench", "train", "--json", *options],
+                                    [sys.executable, os.path.join(HERE, "torch_train.py"), *options]], best)
+    print(f"load average before / after: {LOAD_BEFORE} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print("| mode | gradient checkpointing | Fledge tokens/s | PyTorch tokens/s | speed-up | Fledge peak RSS MB | PyTorch peak RSS MB | memory ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    for a, b in zip(ours, theirs):
+        assert (a["mode"], a["gradient_checkpointing"]) == (b["mode"], b["gradient_checkpointing"])
+        print(f'| {a["mode"]} | {str(a["gradient_checkpointing"]).lower()} | {a["tokens_per_second"]:.1f} | '
+              f'{b["tokens_per_second"]:.1f} | {a["tokens_per_second"] / b["tokens_per_second"]:.2f} | '
+              f'{a["peak_rss_mb"]:.0f} | {b["peak_rss_mb"]:.0f} | {b["peak_rss_mb"] / a["peak_rss_mb"]:.2f} |')
 
 
 def main():
@@ -70,8 +91,10 @@ def main():
                 if key in a:
                     print(f'| {key.replace("_", " ")} | {a[key]:.2f} | {b[key]:.2f} | {b[key] / a[key]:.2f} |')
             print(f'| peak RSS (MB) | {a["peak_rss_mb"]:.0f} | {b["peak_rss_mb"]:.0f} | {b["peak_rss_mb"] / a["peak_rss_mb"]:.2f}× less |')
+    elif kind == "train":
+        compare_training(rounds, sys.argv[3:])
     else:
-        sys.exit("usage: compare.py gemm|ops|dpo|ppo")
+        sys.exit("usage: compare.py gemm|ops|train|dpo|ppo [ROUNDS] [training options]")
 
 
 if __name__ == "__main__":

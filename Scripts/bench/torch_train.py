@@ -1,14 +1,16 @@
 """PyTorch eager training steps on the shapes and settings of `fledge bench train`.
 
-    python3 Scripts/bench/torch_train.py [--batch 8] [--tokens 256] [--runs 2] [--modes full,lora]
+    python3 Scripts/bench/torch_train.py [--batch 8] [--tokens 256] [--runs 2] [--modes lora,full] [--checkpointing false,true]
 
 A SmolLM2-135M-shaped Llama (hidden 576, 30 layers, 9 heads, 3 KV heads, MLP 1536, vocabulary
 49152, tied embeddings) with random weights in float32. One training step is a forward pass over
 `batch` × `tokens` token ids, the mean next-token cross-entropy over every position (transformers'
-own loss), the backward pass and an AdamW step (lr 1e-5, weight decay 0.01). `lora` wraps every
+own loss, from full logits), the backward pass and an AdamW step (lr 1e-5, weight decay 0.01 on
+the weight matrices and none on norm weights, as the HF Trainer groups them). `lora` wraps every
 linear layer of the decoder (q, k, v, o, gate, up, down) in a PEFT LoRA adapter with r=16,
 lora_alpha 32, dropout 0, so only the adapters train. Each mode runs without and with gradient
-checkpointing (transformers' `gradient_checkpointing_enable`, non-reentrant). Prints one JSON line
+checkpointing (transformers' `gradient_checkpointing_enable`, non-reentrant). `--modes` and
+`--checkpointing` pick configurations (as `fledge bench train` takes them). Prints one JSON line
 per configuration: {"mode", "gradient_checkpointing", "tokens_per_second", "peak_rss_mb", "threads"}
 where tokens per second is batch × tokens over the fastest of `--runs` timed steps after a warm-up
 step, and the peak RSS is the maximum resident set of a process that ran only that configuration
@@ -43,8 +45,11 @@ def build(mode, checkpointing):
         if mode == "lora":
             model.enable_input_require_grads()
     model.train()
-    parameters = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(parameters, lr=1e-5, weight_decay=0.01)
+    # Weight decay as the HF Trainer (and Fledge) apply it: not to biases and norm weights.
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in trainable if p.ndim >= 2], "weight_decay": 0.01},
+              {"params": [p for p in trainable if p.ndim < 2], "weight_decay": 0.0}]
+    optimizer = torch.optim.AdamW(groups, lr=1e-5)
     return model, optimizer
 
 

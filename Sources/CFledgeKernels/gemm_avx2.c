@@ -15,50 +15,56 @@ AVX2 static inline void store_row16(float *target, __m256 low, __m256 high, int 
     _mm256_storeu_ps(target + 8, high);
 }
 
-// C[6 × 16] (+)= A panel (depth × 6) · B panel (depth × 16): twelve accumulators, two
-// B loads and six broadcasts per step of depth.
-AVX2 static inline void kernel_6x16(long depth, const float *a, const float *b, float *c, long ldc, int accumulate) {
+// C[6 × 16] (+)= A tile (6 × depth) · B panel (depth × 16): twelve accumulators, two B loads
+// and six broadcasts per step of depth. A's element (r, p) is at a[r * a_row + p * a_depth] for
+// r < height (later rows repeat row 0, and their results are not meant to be kept); B's row p
+// is the 16 floats at b + p * b_depth.
+AVX2 static inline void kernel_6x16(long depth, const float *a, long a_row, long a_depth, long height,
+                                    const float *b, long b_depth, float *c, long ldc, int accumulate) {
+    const float *a0 = a, *a1 = a + (height > 1) * a_row, *a2 = a + (height > 2) * 2 * a_row;
+    const float *a3 = a + (height > 3) * 3 * a_row, *a4 = a + (height > 4) * 4 * a_row, *a5 = a + (height > 5) * 5 * a_row;
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
     __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
     __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
     __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-    for (long p = 0; p < depth; p++) {
+    for (long p = 0, offset = 0; p < depth; p++, offset += a_depth) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        __m256 a0 = _mm256_broadcast_ss(a + 0);
-        c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);
-        __m256 a1 = _mm256_broadcast_ss(a + 1);
-        c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
-        __m256 a2 = _mm256_broadcast_ss(a + 2);
-        c20 = _mm256_fmadd_ps(a2, b0, c20); c21 = _mm256_fmadd_ps(a2, b1, c21);
-        __m256 a3 = _mm256_broadcast_ss(a + 3);
-        c30 = _mm256_fmadd_ps(a3, b0, c30); c31 = _mm256_fmadd_ps(a3, b1, c31);
-        __m256 a4 = _mm256_broadcast_ss(a + 4);
-        c40 = _mm256_fmadd_ps(a4, b0, c40); c41 = _mm256_fmadd_ps(a4, b1, c41);
-        __m256 a5 = _mm256_broadcast_ss(a + 5);
-        c50 = _mm256_fmadd_ps(a5, b0, c50); c51 = _mm256_fmadd_ps(a5, b1, c51);
-        a += FLEDGE_GEMM_MR;
-        b += FLEDGE_GEMM_NR;
+        __m256 x0 = _mm256_broadcast_ss(a0 + offset);
+        c00 = _mm256_fmadd_ps(x0, b0, c00); c01 = _mm256_fmadd_ps(x0, b1, c01);
+        __m256 x1 = _mm256_broadcast_ss(a1 + offset);
+        c10 = _mm256_fmadd_ps(x1, b0, c10); c11 = _mm256_fmadd_ps(x1, b1, c11);
+        __m256 x2 = _mm256_broadcast_ss(a2 + offset);
+        c20 = _mm256_fmadd_ps(x2, b0, c20); c21 = _mm256_fmadd_ps(x2, b1, c21);
+        __m256 x3 = _mm256_broadcast_ss(a3 + offset);
+        c30 = _mm256_fmadd_ps(x3, b0, c30); c31 = _mm256_fmadd_ps(x3, b1, c31);
+        __m256 x4 = _mm256_broadcast_ss(a4 + offset);
+        c40 = _mm256_fmadd_ps(x4, b0, c40); c41 = _mm256_fmadd_ps(x4, b1, c41);
+        __m256 x5 = _mm256_broadcast_ss(a5 + offset);
+        c50 = _mm256_fmadd_ps(x5, b0, c50); c51 = _mm256_fmadd_ps(x5, b1, c51);
+        b += b_depth;
     }
     __m256 rows[12] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
     for (int r = 0; r < 6; r++) store_row16(c + r * ldc, rows[2 * r], rows[2 * r + 1], accumulate);
 }
 
-AVX2 void fledge_gemm_packed(long rows, long columns, long depth, const float *packed_a, const float *packed_b,
+AVX2 void fledge_gemm_panels(long rows, long columns, long depth,
+                             const float *a, long a_tile, long a_row, long a_depth,
+                             const float *b, long b_panel, long b_depth,
                              float *c, long ldc, int accumulate) {
     float edge[FLEDGE_GEMM_MR * FLEDGE_GEMM_NR];
     for (long j0 = 0; j0 < columns; j0 += FLEDGE_GEMM_NR) {
         long width = columns - j0 < FLEDGE_GEMM_NR ? columns - j0 : FLEDGE_GEMM_NR;
-        const float *b_panel = packed_b + j0 * depth;
+        const float *b_start = b + j0 / FLEDGE_GEMM_NR * b_panel;
         for (long i0 = 0; i0 < rows; i0 += FLEDGE_GEMM_MR) {
             long height = rows - i0 < FLEDGE_GEMM_MR ? rows - i0 : FLEDGE_GEMM_MR;
-            const float *a_panel = packed_a + i0 * depth;
+            const float *a_start = a + i0 / FLEDGE_GEMM_MR * a_tile;
             float *target = c + i0 * ldc + j0;
             if (height == FLEDGE_GEMM_MR && width == FLEDGE_GEMM_NR) {
-                kernel_6x16(depth, a_panel, b_panel, target, ldc, accumulate);
+                kernel_6x16(depth, a_start, a_row, a_depth, height, b_start, b_depth, target, ldc, accumulate);
             } else {
-                kernel_6x16(depth, a_panel, b_panel, edge, FLEDGE_GEMM_NR, 0);
+                kernel_6x16(depth, a_start, a_row, a_depth, height, b_start, b_depth, edge, FLEDGE_GEMM_NR, 0);
                 for (long r = 0; r < height; r++)
                     for (long col = 0; col < width; col++)
                         target[r * ldc + col] = (accumulate ? target[r * ldc + col] : 0) + edge[r * FLEDGE_GEMM_NR + col];
@@ -190,8 +196,8 @@ AVX2 void fledge_gemm_small_nn(long m, long n, long k, const float *a, long lda,
 #else
 
 // Not x86: these are never called (fledge_cpu_has_avx2_fma() returns 0).
-void fledge_gemm_packed(long rows, long columns, long depth, const float *packed_a, const float *packed_b,
-                        float *c, long ldc, int accumulate) {}
+void fledge_gemm_panels(long rows, long columns, long depth, const float *a, long a_tile, long a_row, long a_depth,
+                        const float *b, long b_panel, long b_depth, float *c, long ldc, int accumulate) {}
 void fledge_gemm_small_nt(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
                           float *c, long ldc, int accumulate) {}
 void fledge_gemm_small_nn(long m, long n, long k, const float *a, long lda, const float *b, long ldb,

@@ -51,6 +51,9 @@ final class GEMMTests: XCTestCase {
         for m in sizes { for n in sizes { for k in sizes where [m, n, k].filter({ $0 == 1000 }).count <= 1 { shapes.append((m, n, k)) } } }
         shapes.append((13, 4100, 5))  // more columns than one packed block of B
         shapes += [(5, 33, 1000), (8, 7, 33), (6, 100, 17)]  // the 8-row decoding path
+        // Narrow products read A in place; short ones with whole panels read B in place (nn, tn),
+        // across depth blocks and column blocks.
+        shapes += [(1000, 16, 600), (35, 32, 300), (20, 48, 300), (17, 2064, 33), (24, 32, 7)]
         for (name, kernel) in kernels {
             var worst = 0.0
             for layout in ["nn", "nt", "tn"] {

@@ -30,9 +30,19 @@ void fledge_pack_b(long depth, long columns, const float *b, long row_stride, lo
 /// Copies the `rows × columns` matrix at `source` (strided) into row-major `target`.
 void fledge_pack_rows(long rows, long columns, const float *source, long row_stride, long col_stride, float *target);
 
-/// C[rows × columns] (+)= packed A · packed B over `depth`, as packed by the functions above.
-/// Overwrites C when `accumulate` is 0. Requires AVX2 + FMA.
-void fledge_gemm_packed(long rows, long columns, long depth, const float *packed_a, const float *packed_b,
+/// C[rows × columns] (+)= A · B over `depth`, C row-major with row stride `ldc`; overwrites C
+/// when `accumulate` is 0. Requires AVX2 + FMA.
+///
+/// A is read in tiles of MR rows, tile t at `a + t * a_tile`, its element (r, p) at
+/// `r * a_row + p * a_depth` from there: packed by `fledge_pack_a`, that is a_tile = MR·depth,
+/// a_row = 1, a_depth = MR; read in place, a_tile = MR·row_stride, a_row = row_stride and
+/// a_depth = col_stride. B is read in panels of NR contiguous columns, panel q at
+/// `b + q * b_panel`, its row p at `p * b_depth` from there: packed by `fledge_pack_b`,
+/// b_panel = NR·depth and b_depth = NR; read in place (unit column stride), b_panel = NR and
+/// b_depth = row_stride, which needs `columns` to be a multiple of NR (no partial panel).
+void fledge_gemm_panels(long rows, long columns, long depth,
+                        const float *a, long a_tile, long a_row, long a_depth,
+                        const float *b, long b_panel, long b_depth,
                         float *c, long ldc, int accumulate);
 
 /// C[m × n] (+)= A[m × k] · B[n × k]ᵀ with A and B row-major (unit stride along k): one dot

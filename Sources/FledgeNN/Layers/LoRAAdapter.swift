@@ -52,7 +52,9 @@ public final class LoRAAdapter: LinearAdapter, @unchecked Sendable {
 
     public func delta(_ x: Tensor) -> Tensor {
         let input = x.dropout(probability: dropout, using: &dropoutGenerator)
-        return input.matmul(a.transposed()).matmul(b.transposed()) * scale
+        // Scaling the rank-wide product rather than the output is one pass over `[N, rank]`
+        // instead of `[N, outFeatures]` (same value up to rounding; PEFT scales the output).
+        return (input.matmul(a.transposed()) * scale).matmul(b.transposed())
     }
 
     /// `scale · B · A`, `[outFeatures, inFeatures]`: what merging adds to the base weight

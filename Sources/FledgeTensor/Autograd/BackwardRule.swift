@@ -12,6 +12,7 @@ enum BackwardRule {
     case slice(inputShape: [Int], axis: Int, start: Int)
     case expand(inputShape: [Int])
     case concat(axis: Int, sizes: [Int])
+    case addition(shapes: [[Int]], subtracts: Bool)
     case binary(BinaryKind, Tensor, Tensor)
     case unary(UnaryKind, saved: Tensor)
     case power(Tensor, Float)
@@ -54,6 +55,9 @@ enum BackwardRule {
                 defer { start += size }
                 return g.slice(axis: axis, start..<start + size)
             }
+        case .addition(let shapes, let subtracts):
+            return [needed[0] ? g.summed(toShape: shapes[0]) : nil,
+                    needed[1] ? (subtracts ? -g : g).summed(toShape: shapes[1]) : nil]
         case .binary(let kind, let a, let b):
             return Self.binaryGradients(kind, g, a, b, needed: needed)
         case .unary(let kind, let saved):
@@ -123,10 +127,8 @@ enum BackwardRule {
     private static func binaryGradients(_ kind: BinaryKind, _ g: Tensor, _ a: Tensor, _ b: Tensor, needed: [Bool]) -> [Tensor?] {
         let da: () -> Tensor, db: () -> Tensor
         switch kind {
-        case .add:
-            (da, db) = ({ g }, { g })
-        case .subtract:
-            (da, db) = ({ g }, { -g })
+        case .add, .subtract:
+            preconditionFailure("sums and differences are recorded as .addition, which keeps no operands")
         case .multiply:
             (da, db) = ({ g * b }, { g * a })
         case .divide:

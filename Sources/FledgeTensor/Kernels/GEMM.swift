@@ -21,6 +21,8 @@ enum GEMM {
     static let depthBlock = 256
     static let columnBlock = 1024
     static let smallRows = 8
+    /// The most rows of A for which B is read in place rather than packed.
+    static let inPlaceRows = 24
 
     /// The most scratch memory one product takes (packed blocks of B and, per core, of A),
     /// whatever the operand sizes.
@@ -111,7 +113,13 @@ enum GEMM {
         let rowBlocks = (m + rowBlock - 1) / rowBlock
         // Few row blocks: also split the columns so that every core has work.
         let columnParts = rowBlocks >= 2 * Parallel.workers || !parallel ? 1 : Parallel.workers
-        let packedB = TensorStorage(count: min(k, depthBlock) * (min(n, columnBlock) + nr))
+        // Packing pays for itself only when the packed elements are used many times. A narrow
+        // product (at most two panels of B, as the rank-wide products of LoRA) reads A where it
+        // lies, and a short one (few rows of A) reads B where it lies when B's columns are
+        // contiguous and fill whole panels.
+        let inPlaceA: MatrixOperand? = if case .raw(let a) = left, n <= 2 * nr { a } else { nil }
+        let readsBInPlace = b.columnStride == 1 && n % nr == 0 && m <= inPlaceRows
+        let packedB = readsBInPlace ? nil : TensorStorage(count: min(k, depthBlock) * (min(n, columnBlock) + nr))
         var j0 = 0
         while j0 < n {
             let width = min(columnBlock, n - j0)
@@ -120,10 +128,12 @@ enum GEMM {
             while p0 < k {
                 let depth = min(depthBlock, k - p0)
                 let first = accumulate || p0 > 0 ? Int32(1) : Int32(0)
-                Parallel.forRanges(panels, minChunk: 8, parallel: parallel) { range in
-                    let columns = min(range.upperBound * nr, width) - range.lowerBound * nr
-                    fledge_pack_b(depth, columns, b.base + p0 * b.rowStride + (j0 + range.lowerBound * nr) * b.columnStride,
-                                  b.rowStride, b.columnStride, packedB.pointer + range.lowerBound * nr * depth)
+                if let packedB {
+                    Parallel.forRanges(panels, minChunk: 8, parallel: parallel) { range in
+                        let columns = min(range.upperBound * nr, width) - range.lowerBound * nr
+                        fledge_pack_b(depth, columns, b.base + p0 * b.rowStride + (j0 + range.lowerBound * nr) * b.columnStride,
+                                      b.rowStride, b.columnStride, packedB.pointer + range.lowerBound * nr * depth)
+                    }
                 }
                 Parallel.forRanges(rowBlocks * columnParts, parallel: parallel) { tasks in
                     var scratch: TensorStorage? = nil
@@ -132,26 +142,78 @@ enum GEMM {
                         let i0 = block * rowBlock, height = min(rowBlock, m - i0)
                         let panelRange = (panels * part / columnParts)..<(panels * (part + 1) / columnParts)
                         guard !panelRange.isEmpty else { continue }
-                        let aPanels: UnsafePointer<Float>
+                        let tiles: KernelOperand
                         switch left {
+                        case .raw(let a) where inPlaceA != nil:
+                            tiles = .inPlace(a, row: i0, depth: p0)
                         case .raw(let a):
                             let buffer = scratch ?? TensorStorage(count: (min(m, rowBlock) + mr) * depth)
                             scratch = buffer
                             fledge_pack_a(height, depth, a.base + i0 * a.rowStride + p0 * a.columnStride,
                                           a.rowStride, a.columnStride, buffer.pointer)
-                            aPanels = UnsafePointer(buffer.pointer)
+                            tiles = .packedA(UnsafePointer(buffer.pointer), depth: depth)
                         case .packed(let a):
-                            aPanels = a.panels(row: i0, depthStart: p0, depth: depth)
+                            tiles = .packedA(a.panels(row: i0, depthStart: p0, depth: depth), depth: depth)
                         }
                         let columnStart = panelRange.lowerBound * nr
                         let columns = min(panelRange.upperBound * nr, width) - columnStart
-                        fledge_gemm_packed(height, columns, depth, aPanels, packedB.pointer + columnStart * depth,
-                                           c + i0 * ldc + j0 + columnStart, ldc, first)
+                        let panelSource: KernelOperand = if let packedB {
+                            .packedB(UnsafePointer(packedB.pointer + columnStart * depth), depth: depth)
+                        } else {
+                            .inPlace(b, row: p0, column: j0 + columnStart)
+                        }
+                        microKernel(rows: height, columns: columns, depth: depth, tiles, panelSource,
+                                    into: c + i0 * ldc + j0 + columnStart, ldc: ldc, accumulate: first)
                     }
                 }
                 p0 += depth
             }
             j0 += width
         }
+    }
+
+    /// C[rows × columns] (+)= A · B through the AVX2 micro-kernel (`fledge_gemm_panels`).
+    static func microKernel(
+        rows: Int, columns: Int, depth: Int, _ a: KernelOperand, _ b: KernelOperand,
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Int32
+    ) {
+        fledge_gemm_panels(rows, columns, depth, a.base, a.tileStride, a.rowStride, a.depthStride,
+                           b.base, b.tileStride, b.depthStride, c, ldc, accumulate)
+    }
+}
+
+/// Where the GEMM micro-kernel reads an operand: A in tiles of `FLEDGE_GEMM_MR` rows, B in
+/// panels of `FLEDGE_GEMM_NR` contiguous columns, packed or in place (see `fledge_gemm_panels`).
+struct KernelOperand {
+    let base: UnsafePointer<Float>
+    /// From one tile of rows (A) or panel of columns (B) to the next.
+    let tileStride: Int
+    /// From one row of a tile to the next (A only).
+    let rowStride: Int
+    /// From one step of depth to the next.
+    let depthStride: Int
+
+    /// Tiles of A as `fledge_pack_a` packs a block `depth` deep.
+    static func packedA(_ base: UnsafePointer<Float>, depth: Int) -> KernelOperand {
+        let mr = Int(FLEDGE_GEMM_MR)
+        return KernelOperand(base: base, tileStride: mr * depth, rowStride: 1, depthStride: mr)
+    }
+
+    /// Panels of B as `fledge_pack_b` packs a block `depth` deep.
+    static func packedB(_ base: UnsafePointer<Float>, depth: Int) -> KernelOperand {
+        let nr = Int(FLEDGE_GEMM_NR)
+        return KernelOperand(base: base, tileStride: nr * depth, rowStride: 0, depthStride: nr)
+    }
+
+    /// A's tiles read where they lie, from element (row, depth).
+    static func inPlace(_ a: MatrixOperand, row: Int, depth: Int) -> KernelOperand {
+        KernelOperand(base: a.base + row * a.rowStride + depth * a.columnStride, tileStride: Int(FLEDGE_GEMM_MR) * a.rowStride,
+                      rowStride: a.rowStride, depthStride: a.columnStride)
+    }
+
+    /// B's panels read where they lie (unit column stride), from element (row, column).
+    static func inPlace(_ b: MatrixOperand, row: Int, column: Int) -> KernelOperand {
+        KernelOperand(base: b.base + row * b.rowStride + column, tileStride: Int(FLEDGE_GEMM_NR), rowStride: 0,
+                      depthStride: b.rowStride)
     }
 }

@@ -47,8 +47,9 @@ struct PackedOperand {
         while i0 < m {
             let height = min(GEMM.rowBlock, m - i0)
             fledge_pack_a(height, depth, a.base + i0 * a.rowStride, a.rowStride, a.columnStride, packedA.pointer)
-            fledge_gemm_packed(height, range.count, depth, packedA.pointer, packed.pointer + range.lowerBound * depth,
-                               c + i0 * ldc, ldc, 0)
+            GEMM.microKernel(rows: height, columns: range.count, depth: depth, .packedA(UnsafePointer(packedA.pointer), depth: depth),
+                             .packedB(UnsafePointer(packed.pointer + range.lowerBound * depth), depth: depth),
+                             into: c + i0 * ldc, ldc: ldc, accumulate: 0)
             i0 += height
         }
     }

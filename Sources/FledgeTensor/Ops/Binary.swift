@@ -18,7 +18,14 @@ extension Tensor {
         let shape = Shape.broadcast(lhs.shape, rhs.shape)
         let out = Tensor(uninitializedShape: shape)
         BinaryKernel.run(kind, lhs, rhs, into: out)
-        return out.recording([lhs, rhs], .binary(kind, lhs.detached(), rhs.detached()))
+        switch kind {
+        case .add, .subtract:
+            // The gradients do not depend on the operands: keep only their shapes, so that a sum
+            // (a residual, a bias, a LoRA update) holds no activation alive until backward.
+            return out.recording([lhs, rhs], .addition(shapes: [lhs.shape, rhs.shape], subtracts: kind == .subtract))
+        case .multiply, .divide, .maximum, .minimum:
+            return out.recording([lhs, rhs], .binary(kind, lhs.detached(), rhs.detached()))
+        }
     }
 }
 
