@@ -5,8 +5,8 @@ import Foundation
 /// scripts in `Scripts/bench/`, so the two can be run side by side and compared as ratios.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure throughput of kernels, the tokenizer and generation (compare with the scripts in Scripts/bench/).",
-        subcommands: [GEMMBench.self, OpsBench.self, TokenizerBench.self, GenerateBench.self])
+        abstract: "Measure throughput of kernels, the tokenizer, generation and training (compare with the scripts in Scripts/bench/).",
+        subcommands: [GEMMBench.self, OpsBench.self, TokenizerBench.self, GenerateBench.self, TrainBench.self])
 }
 
 /// Runs `body` repeatedly for at least `seconds` (and three runs) after two warm-up runs;
@@ -23,6 +23,18 @@ func secondsPerRun(atLeast seconds: Double, _ body: () -> Void) -> Double {
         elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     } while elapsed < seconds || runs < 3
     return elapsed / Double(runs)
+}
+
+/// Runs `body` once to warm up and then `runs` times; returns the fastest timed run's seconds.
+func fastestRun(of runs: Int, _ body: () throws -> Void) rethrows -> Double {
+    try body()
+    var best = Double.infinity
+    for _ in 0..<max(runs, 1) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return best
 }
 
 /// Prints one benchmark result: a compact JSON line, or an aligned text row.

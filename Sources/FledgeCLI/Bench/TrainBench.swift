@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import FledgeLM
+import FledgeNN
+import FledgeTensor
+
+/// `fledge bench train`: tokens per second and peak resident memory of training steps on a
+/// SmolLM2-135M-shaped model with random weights, beside `Scripts/bench/torch_train.py`
+/// (PyTorch eager, transformers and PEFT on the same shapes and settings).
+///
+/// One step is a forward pass over `batch` × `tokens` ids, the mean next-token negative
+/// log-likelihood over every position (from `sequenceLogProbs`, so logits are never
+/// materialised), backward, and an AdamW step (lr 1e-5, weight decay 0.01). `full` trains every
+/// weight; `lora` trains LoRA adapters (r 16, lora_alpha 32, no dropout) on every projection of
+/// the decoder. Each configuration runs in a process of its own (this command runs itself with
+/// `--only`), so that its peak resident memory is its own.
+struct TrainBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Tokens per second and peak memory of training steps (full and LoRA).")
+
+    @Flag(help: "One JSON line per configuration.") var json = false
+    @Option(help: "Sequences per step.") var batch = 8
+    @Option(help: "Tokens per sequence.") var tokens = 256
+    @Option(help: "Timed steps per configuration (the fastest is reported), after one warm-up step.") var runs = 2
+    @Option(help: "Training modes, comma-separated: lora, full.") var modes = "lora,full"
+    @Option(help: "Gradient checkpointing settings, comma-separated: false, true.") var checkpointing = "false,true"
+    @Option(help: .hidden) var only: String?
+
+    func run() throws {
+        if let only {
+            let (mode, checkpointing) = try Self.configuration(only)
+            try measure(mode: mode, checkpointing: checkpointing)
+            return
+        }
+        for mode in modes.split(separator: ",") {
+            for setting in checkpointing.split(separator: ",") {
+                let only = "\(mode),\(setting)"
+                _ = try Self.configuration(only)
+                try runChild(only: only)
+            }
+        }
+    }
+
+    /// The mode and checkpointing setting of `mode,checkpointing` (e.g. `lora,false`).
+    static func configuration(_ text: String) throws -> (mode: TrainMode, checkpointing: Bool) {
+        let parts = text.split(separator: ",").map(String.init)
+        guard parts.count == 2, let mode = TrainMode(rawValue: parts[0]), let checkpointing = Bool(parts[1]) else {
+            throw ValidationError("'\(text)' is not a configuration; write MODE,CHECKPOINTING with MODE lora or full "
+                + "and CHECKPOINTING true or false (e.g. lora,false)")
+        }
+        return (mode, checkpointing)
+    }
+
+    /// Runs this command again for one configuration, its output going to this process's output.
+    private func runChild(only: String) throws {
+        guard let executable = Bundle.main.executableURL else {
+            throw ValidationError("cannot find this program's own path to run each configuration in a process of its own")
+        }
+        let child = Process()
+        child.executableURL = executable
+        child.arguments = ["bench", "train", "--batch", "\(batch)", "--tokens", "\(tokens)", "--runs", "\(runs)", "--only", only]
+            + (json ? ["--json"] : [])
+        try child.run()
+        child.waitUntilExit()
+        guard child.terminationStatus == 0 else {
+            throw ValidationError("the configuration \(only) failed (exit status \(child.terminationStatus))")
+        }
+    }
+
+    private func measure(mode: TrainMode, checkpointing: Bool) throws {
+        let model = try SmolLM2Shape.randomModel()
+        switch mode {
+        case .full: model.makeFullyTrainable()
+        case .lora: try model.addLoRA(LoRAOptions(r: 16, alpha: 32, dropout: 0, targetModules: [LoRAOptions.allLinear]))
+        }
+        model.gradientCheckpointing = checkpointing
+        let optimizer = AdamW(parameters: model.trainableParameters, weightDecay: 0.01)
+        let ids = SmolLM2Shape.tokenIds(rows: batch, length: tokens)
+        let starts = Array(repeating: 1, count: batch)
+        let seconds = fastestRun(of: runs) {
+            let loss = -model.sequenceLogProbs(ids, scoredFrom: starts).logProbs.mean()
+            loss.backward()
+            optimizer.step(learningRate: 1e-5)
+            optimizer.zeroGrad()
+            precondition(loss.item().isFinite, "the training loss is \(loss.item())")
+        }
+        let rate = Double(batch * tokens) / seconds
+        let peak = Double(MemoryStats.peakResidentBytes) / 1_048_576
+        report(["mode": mode.rawValue, "gradient_checkpointing": checkpointing, "tokens_per_second": (rate * 10).rounded() / 10,
+                "peak_rss_mb": (peak * 10).rounded() / 10, "threads": Parallel.workers], json: json)
+    }
+}
+
+/// What a training step trains: every weight, or LoRA adapters only.
+enum TrainMode: String {
+    case full, lora
+}
