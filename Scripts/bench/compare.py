@@ -3,13 +3,17 @@ table of both results and their ratio.
 
     python3 Scripts/bench/compare.py gemm [ROUNDS]   # fledge bench gemm --json vs torch_gemm.py
     python3 Scripts/bench/compare.py ops [ROUNDS]    # fledge bench ops --json  vs torch_ops.py
+    python3 Scripts/bench/compare.py grpo [ROUNDS] [CHECKPOINTING]
+                                      # fledge bench grpo --json vs trl_grpo.py (TRL's GRPOTrainer)
 
 Run it from the repository root with a Python that has torch, after
 `swift build -c release --product fledge`. For GEMM the ratio is Fledge's GFLOP/s over
 PyTorch's (higher is better); for ops it is PyTorch's time over Fledge's (higher is better,
-so above 1 means Fledge is faster). With ROUNDS > 1 (default 3) the two sides run in
-alternation that many times and each keeps its best result per line, so that a burst of
-other work on a shared machine does not decide the ratio.
+so above 1 means Fledge is faster). For GRPO it is TRL's seconds (or peak memory) over Fledge's,
+with CHECKPOINTING `true` (TRL's default) or `false` for gradient checkpointing on both sides;
+each side keeps the line of its fastest step and its lowest peak memory. With ROUNDS > 1
+(default 3) the two sides run in alternation that many times and each keeps its best result per
+line, so that a burst of other work on a shared machine does not decide the ratio.
 """
 import json
 import os
@@ -56,8 +60,21 @@ def main():
             print(f'| {a["op"]} | {a["ms"]:.2f} | {b["ms"]:.2f} | {b["ms"] / a["ms"]:.2f} |')
             if "peak_mib" in a:
                 print(f'| {a["op"]} peak extra memory | {a["peak_mib"]} MiB | {b["peak_mib"]} MiB | {b["peak_mib"] / a["peak_mib"]:.0f}× less |')
+    elif kind == "grpo":
+        checkpointing = sys.argv[3] if len(sys.argv) > 3 else "true"
+        fastest = lambda a, b: {**(a if a["step_seconds"] <= b["step_seconds"] else b),
+                                "peak_rss_mb": min(a["peak_rss_mb"], b["peak_rss_mb"])}
+        (ours,), (theirs,) = best_of(rounds, [
+            [FLEDGE, "bench", "grpo", "--json", "--gradient-checkpointing", checkpointing],
+            [sys.executable, os.path.join(HERE, "trl_grpo.py"), "--gradient-checkpointing", checkpointing]], fastest)
+        print(f"| GRPO step (gradient checkpointing {checkpointing}) | Fledge | TRL | TRL / Fledge |")
+        print("|---|---|---|---|")
+        for key, label in [("step_seconds", "step, s"), ("generation_seconds", "generation, s"),
+                           ("training_seconds", "training, s"), ("forward_seconds", "of which forward, s"),
+                           ("peak_rss_mb", "peak RSS, MiB")]:
+            print(f"| {label} | {ours[key]:.2f} | {theirs[key]:.2f} | {theirs[key] / ours[key]:.2f} |")
     else:
-        sys.exit("usage: compare.py gemm|ops")
+        sys.exit("usage: compare.py gemm|ops|grpo")
 
 
 if __name__ == "__main__":

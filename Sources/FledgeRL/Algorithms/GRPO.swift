@@ -36,9 +36,11 @@ public final class GRPO: TrainingAlgorithm {
     }
 
     /// GRPO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the reference policy is the model
-    /// with its adapters switched off, or `reference` (a frozen model) for full fine-tuning.
+    /// with its adapters switched off, or `reference` (a frozen model) for full fine-tuning. With
+    /// `ignoreEOS` every completion runs to `max_completion_length` whatever it samples (for
+    /// benchmarks; TRL's equivalent is `generation_kwargs={"min_new_tokens": max_completion_length}`).
     public init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
-                config: GRPOConfig, reference: LanguageModel? = nil) throws {
+                config: GRPOConfig, reference: LanguageModel? = nil, ignoreEOS: Bool = false) throws {
         let generation = config.generation, training = config.training
         let groupSize = generation.numGenerations
         let stepsPerGeneration = generation.stepsPerGeneration ?? training.gradientAccumulationSteps
@@ -65,6 +67,7 @@ public final class GRPO: TrainingAlgorithm {
         sampling.topP = Float(generation.topP)
         sampling.minP = Float(generation.minP ?? 0)
         sampling.repetitionPenalty = Float(generation.repetitionPenalty)
+        sampling.ignoreEOS = ignoreEOS
         if (sampling.eosTokenIds ?? model.generationConfig.eosTokenIds).isEmpty, let eos { sampling.eosTokenIds = [eos] }
         let offPolicy = training.gradientAccumulationSteps % (stepsPerGeneration * generation.numIterations) != 0
         self.model = model
