@@ -7,13 +7,17 @@ table of both results and their ratio.
     python3 Scripts/bench/compare.py ppo [ROUNDS]    # fledge bench ppo --json  vs trl_ppo.py
     python3 Scripts/bench/compare.py train [ROUNDS] [--modes lora] [--checkpointing false] ...
                                                      # fledge bench train --json vs torch_train.py
+    python3 Scripts/bench/compare.py grpo [ROUNDS] [CHECKPOINTING]
+                                      # fledge bench grpo --json vs trl_grpo.py (TRL's GRPOTrainer)
 
 Run it from the repository root with a Python that has torch, after
 `swift build -c release --product fledge`. For GEMM the ratio is Fledge's GFLOP/s over
 PyTorch's (higher is better); for ops, dpo and ppo it is PyTorch's (TRL's) time over Fledge's (higher is better,
 so above 1 means Fledge is faster); for training, Fledge's tokens per second over PyTorch's and
 PyTorch's peak resident memory over Fledge's (both above 1 where Fledge is ahead), and the
-options after ROUNDS go to both training benchmarks (they take the same ones). With ROUNDS > 1
+options after ROUNDS go to both training benchmarks (they take the same ones). For GRPO the ratio is
+TRL's seconds (or peak memory) over Fledge's, with CHECKPOINTING `true` (TRL's default) or `false`
+for gradient checkpointing on both sides. With ROUNDS > 1
 (default 3) the two sides run in alternation that many times and each keeps its best result per
 line, so that a burst of other work on a shared machine does not decide the ratio.
 """
@@ -93,8 +97,21 @@ def main():
             print(f'| peak RSS (MB) | {a["peak_rss_mb"]:.0f} | {b["peak_rss_mb"]:.0f} | {b["peak_rss_mb"] / a["peak_rss_mb"]:.2f}× less |')
     elif kind == "train":
         compare_training(rounds, sys.argv[3:])
+    elif kind == "grpo":
+        checkpointing = sys.argv[3] if len(sys.argv) > 3 else "true"
+        fastest = lambda a, b: {**(a if a["step_seconds"] <= b["step_seconds"] else b),
+                                "peak_rss_mb": min(a["peak_rss_mb"], b["peak_rss_mb"])}
+        (ours,), (theirs,) = best_of(rounds, [
+            [FLEDGE, "bench", "grpo", "--json", "--gradient-checkpointing", checkpointing],
+            [sys.executable, os.path.join(HERE, "trl_grpo.py"), "--gradient-checkpointing", checkpointing]], fastest)
+        print(f"| GRPO step (gradient checkpointing {checkpointing}) | Fledge | TRL | TRL / Fledge |")
+        print("|---|---|---|---|")
+        for key, label in [("step_seconds", "step, s"), ("generation_seconds", "generation, s"),
+                           ("training_seconds", "training, s"), ("forward_seconds", "of which forward, s"),
+                           ("peak_rss_mb", "peak RSS, MiB")]:
+            print(f"| {label} | {ours[key]:.2f} | {theirs[key]:.2f} | {theirs[key] / ours[key]:.2f} |")
     else:
-        sys.exit("usage: compare.py gemm|ops|train|dpo|ppo [ROUNDS] [training options]")
+        sys.exit("usage: compare.py gemm|ops|train|grpo|dpo|ppo [ROUNDS] [options]")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure kernels, optimizers, collectives, the tokenizer, generation, training and algorithm steps (compare with the scripts in Scripts/bench/).",
         subcommands: [GEMMBench.self, OpsBench.self, TokenizerBench.self, GenerateBench.self, OptimizerBench.self, TrainBench.self,
-                      DPOBench.self, PPOBench.self, AllReduceBench.self])
+                      GRPOBench.self, DPOBench.self, PPOBench.self, AllReduceBench.self])
 }
 
 /// Runs `body` repeatedly for at least `seconds` (and three runs) after two warm-up runs;

@@ -22,9 +22,12 @@ public final class GRPO: TrainingAlgorithm {
 
     /// GRPO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the reference policy is the model
     /// with its adapters switched off, or `reference` (a frozen model) for full fine-tuning. With a
-    /// `communicator` of several processes, each process runs this with the same arguments.
+    /// `communicator` of several processes, each process runs this with the same arguments. With
+    /// `ignoreEOS` every completion runs to `max_completion_length` whatever it samples (for
+    /// benchmarks; TRL's equivalent is `generation_kwargs={"min_new_tokens": max_completion_length}`).
     public init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
-                config: GRPOConfig, reference: LanguageModel? = nil, communicator: any Communicator = SingleProcess()) throws {
+                config: GRPOConfig, reference: LanguageModel? = nil, communicator: any Communicator = SingleProcess(),
+                ignoreEOS: Bool = false) throws {
         let generation = config.generation, training = config.training
         let beta = generation.beta
         if beta != 0 && !model.hasAdapters && reference == nil {
@@ -44,7 +47,7 @@ public final class GRPO: TrainingAlgorithm {
             model: model, tokenizer: tokenizer, dataset: dataset, rewards: rewards,
             advantages: try GRPOAdvantages(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,
                                            groupSize: generation.numGenerations, scaleRewards: config.scaleRewards),
-            generation: generation, training: training, reference: reference, needsOldLogProbs: offPolicy,
+            generation: generation, training: training, reference: reference, ignoreEOS: ignoreEOS, needsOldLogProbs: offPolicy,
             needsReferenceLogProbs: beta != 0, communicator: communicator)
     }
 

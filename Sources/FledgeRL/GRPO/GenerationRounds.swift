@@ -55,10 +55,11 @@ final class GenerationRounds {
     /// Rounds of `dataset` for `model` with `generation`'s sampling and batching and `training`'s batch
     /// size and seed. The reference policy (for `needsReferenceLogProbs`) is `reference`, a frozen model,
     /// or else the model with its adapters off. Each of the `communicator`'s processes generates its
-    /// share of every round. Throws when the geometry does not fit.
+    /// share of every round. With `ignoreEOS` completions always run to `max_completion_length`
+    /// (benchmarks). Throws when the geometry does not fit.
     init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
          advantages: any AdvantageEstimator, generation: GenerationArguments, training: TrainingArguments,
-         reference: LanguageModel?, needsOldLogProbs: Bool, needsReferenceLogProbs: Bool,
+         reference: LanguageModel?, ignoreEOS: Bool = false, needsOldLogProbs: Bool, needsReferenceLogProbs: Bool,
          communicator: any Communicator = SingleProcess()) throws {
         let groupSize = generation.numGenerations
         stepsPerGeneration = generation.stepsPerGeneration ?? training.gradientAccumulationSteps
@@ -86,6 +87,7 @@ final class GenerationRounds {
         sampling.topP = Float(generation.topP)
         sampling.minP = Float(generation.minP ?? 0)
         sampling.repetitionPenalty = Float(generation.repetitionPenalty)
+        sampling.ignoreEOS = ignoreEOS
         if (sampling.eosTokenIds ?? model.generationConfig.eosTokenIds).isEmpty, let eos { sampling.eosTokenIds = [eos] }
         self.dataset = dataset
         self.generation = generation
