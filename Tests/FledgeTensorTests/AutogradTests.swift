@@ -66,6 +66,26 @@ final class AutogradTests: XCTestCase {
         XCTAssertLessThanOrEqual(change, tensorBytes - 2 * tensorBytes + 4096, "live bytes changed by \(change)")
     }
 
+    func testSumsAndDifferencesKeepNoOperandAlive() {
+        // A residual connection or a LoRA update adds two fresh tensors: once the sum exists, the
+        // graph must hold neither of them (their gradients do not depend on their values).
+        let x = Tensor(shape: [64, 48]) { $0.initialize(repeating: 0.25) }
+        x.requiresGrad = true
+        let bias = Tensor(shape: [48], values: (0..<48).map(Float.init))
+        bias.requiresGrad = true
+        let tensorBytes = 64 * 48 * 4
+        let before = MemoryStats.liveBytes
+        let result = (x * 2 + x * 3 + bias) - x.exp()
+        // The two scaled copies, their sum, the broadcast sum and exp's output: only exp's output
+        // (saved by exp's own rule) and the result stay alive.
+        XCTAssertEqual(MemoryStats.liveBytes - before, 2 * tensorBytes)
+        result.sum().backward()
+        let dx = x.grad!.toArray(), dBias = bias.grad!.toArray()
+        XCTAssertEqual(dx[0], 5 - Foundation.exp(0.25), accuracy: 1e-6)
+        XCTAssertEqual(Set(dx).count, 1)
+        XCTAssertEqual(dBias, Array(repeating: 64, count: 48))
+    }
+
     func testViewsShareStorage() {
         let x = Tensor(shape: [2, 3, 4], values: (0..<24).map(Float.init))
         XCTAssertTrue(x.transposed().storage === x.storage)

@@ -28,27 +28,27 @@ struct TrainBench: ParsableCommand {
 
     func run() throws {
         if let only {
-            let (mode, checkpointing) = try Self.configuration(only)
+            let parts = only.split(separator: ",", omittingEmptySubsequences: false)
+            guard parts.count == 2 else { throw ValidationError("--only takes MODE,CHECKPOINTING (e.g. lora,false), got '\(only)'") }
+            let (mode, checkpointing) = try Self.configuration(mode: parts[0], checkpointing: parts[1])
             try measure(mode: mode, checkpointing: checkpointing)
             return
         }
-        for mode in modes.split(separator: ",") {
-            for setting in checkpointing.split(separator: ",") {
-                let only = "\(mode),\(setting)"
-                _ = try Self.configuration(only)
-                try runChild(only: only)
-            }
+        let configurations = try modes.split(separator: ",").flatMap { mode in
+            try checkpointing.split(separator: ",").map { try Self.configuration(mode: mode, checkpointing: $0) }
         }
+        for (mode, checkpointing) in configurations { try runChild(only: "\(mode.rawValue),\(checkpointing)") }
     }
 
-    /// The mode and checkpointing setting of `mode,checkpointing` (e.g. `lora,false`).
-    static func configuration(_ text: String) throws -> (mode: TrainMode, checkpointing: Bool) {
-        let parts = text.split(separator: ",").map(String.init)
-        guard parts.count == 2, let mode = TrainMode(rawValue: parts[0]), let checkpointing = Bool(parts[1]) else {
-            throw ValidationError("'\(text)' is not a configuration; write MODE,CHECKPOINTING with MODE lora or full "
-                + "and CHECKPOINTING true or false (e.g. lora,false)")
+    /// A training mode and a checkpointing setting from their names; throws naming the option at fault.
+    static func configuration(mode: Substring, checkpointing: Substring) throws -> (mode: TrainMode, checkpointing: Bool) {
+        guard let parsedMode = TrainMode(rawValue: String(mode)) else {
+            throw ValidationError("--modes: '\(mode)' is not a training mode; use lora, full or both (lora,full)")
         }
-        return (mode, checkpointing)
+        guard let parsedCheckpointing = Bool(String(checkpointing)) else {
+            throw ValidationError("--checkpointing: '\(checkpointing)' is not a setting; use false, true or both (false,true)")
+        }
+        return (parsedMode, parsedCheckpointing)
     }
 
     /// Runs this command again for one configuration, its output going to this process's output.
