@@ -4,8 +4,9 @@ import FledgeNN
 import FledgeTensor
 
 /// LoRA and full fine-tuning at run time: PEFT's initialisation, parameter names and order,
-/// seeded dropout that is off without autograd, adapters switched off with no second copy, and
-/// fused inference products that read what training wrote into the separate layers.
+/// seeded dropout that is off without autograd, adapters switched off with no second copy, fused
+/// products that carry the adapters' terms, and fused inference products that read what training
+/// wrote into the separate layers.
 final class LoRABehaviourTests: XCTestCase {
     func testFreshAdaptersStartAtTheBaseModel() throws {
         let model = try LanguageModel(directory: LoRAFixtures.base)
@@ -49,15 +50,22 @@ final class LoRABehaviourTests: XCTestCase {
         XCTAssertNotEqual(firstDraw, inference)
     }
 
-    func testAdaptersSwitchOffToTheBaseModelAndFusedProducts() throws {
+    func testAdaptersSwitchOffToTheBaseModelAndFusedProductsCarryThem() throws {
         let model = try LanguageModel(directory: LoRAFixtures.base)
         try model.loadAdapter(from: LoRAFixtures.peftAdapter)
         let layer = model.decoder.layers[0]
-        XCTAssertFalse(Tensor.withoutGrad { layer.qkv.isUsable }, "q_proj and v_proj have adapters")
+        XCTAssertTrue(Tensor.withoutGrad { layer.qkv.isUsable } && layer.qkv.isUsable,
+                      "q_proj and v_proj have adapters; the frozen base product stays fused in inference and LoRA training")
+        var generator = SeededGenerator(seed: 9)
+        let x = Tensor.uniform([2, 3, layer.qProj.inFeatures], in: -1..<1, using: &generator)
+        for (fused, linear) in zip(Tensor.withoutGrad { layer.qkv(x) }, layer.qkv.layers) {
+            let separate = Tensor.withoutGrad { linear(x) }.toArray()
+            let error = zip(fused.toArray(), separate).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(error, 1e-5, "fused product plus adapter term vs the layer alone: \(error)")
+        }
         let sequences = try LoRAFixtures.sequences()
         let base = try LanguageModel(directory: LoRAFixtures.base).tokenLogProbs(sequences)
         model.adaptersEnabled = false
-        XCTAssertTrue(Tensor.withoutGrad { layer.qkv.isUsable && layer.gateUp.isUsable }, "switched off: fused products again")
         XCTAssertEqual(model.tokenLogProbs(sequences), base)
         model.adaptersEnabled = true
         XCTAssertNotEqual(model.tokenLogProbs(sequences), base)

@@ -6,6 +6,7 @@ import FledgeTensor
 /// view of its rows. q, k and v fuse into one `[q + 2·kv, hidden]` product and gate and up into
 /// one `[2·intermediate, hidden]`, so a decoding step makes 4 products per layer instead of 7
 /// (each streams its weight from memory; fewer, longer streams and fewer thread hand-offs).
+/// LoRA adapters do not break the fusion: each layer adds its adapter's term to its slice.
 ///
 /// Because the layers' tensors are views of the buffers, anything written into them in place
 /// (an optimizer step, restored weights) is what the fused product reads. The layers' weights
@@ -30,14 +31,15 @@ struct FusedProjection {
         }
     }
 
-    /// Whether the fused product computes what the separate layers would: no adapter is on, and
-    /// this is not a training pass that needs gradients of the separate layers' tensors.
+    /// Whether the fused product computes the separate layers' base products: always, except in
+    /// a training pass that needs gradients of the separate layers' weights or biases (full
+    /// fine-tuning). LoRA training, generation and scoring use it; adapters add their terms after.
     var isUsable: Bool {
-        if layers.contains(where: { $0.adapter?.isEnabled ?? false }) { return false }
-        return !GradMode.isTraining || !layers.contains { $0.weight.requiresGrad || ($0.bias?.requiresGrad ?? false) }
+        !GradMode.isTraining || !layers.contains { $0.weight.requiresGrad || ($0.bias?.requiresGrad ?? false) }
     }
 
-    /// Each layer's output for `x`, from one product when `isUsable`, else from the layers.
+    /// Each layer's output for `x`: its slice of one fused product plus its enabled adapter's
+    /// term when `isUsable`, else the layer's own product.
     func callAsFunction(_ x: Tensor) -> [Tensor] {
         guard isUsable else { return layers.map { $0(x) } }
         var y = x.matmul(weight.transposed())
@@ -45,7 +47,7 @@ struct FusedProjection {
         var start = 0
         return layers.map { layer in
             defer { start += layer.outFeatures }
-            return y.slice(axis: -1, start..<start + layer.outFeatures)
+            return layer.addingAdapterDelta(to: y.slice(axis: -1, start..<start + layer.outFeatures), input: x)
         }
     }
 }

@@ -29,8 +29,14 @@ public final class Linear: @unchecked Sendable {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         var y = x.matmul(weight.transposed())
         if let bias { y = y + bias }
-        if let adapter, adapter.isEnabled { y = y + adapter.delta(x) }
-        return y
+        return addingAdapterDelta(to: y, input: x)
+    }
+
+    /// `base` (this layer's `x · Wᵀ + b`, however it was computed) plus the adapter's term for
+    /// input `x` while the adapter is enabled; `base` itself otherwise.
+    public func addingAdapterDelta(to base: Tensor, input x: Tensor) -> Tensor {
+        guard let adapter, adapter.isEnabled else { return base }
+        return base + adapter.delta(x)
     }
 }
 
