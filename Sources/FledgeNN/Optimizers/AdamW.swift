@@ -10,7 +10,9 @@ import FledgeTensor
 /// with t the parameter's own step count. State is float32, 8 bytes per parameter element,
 /// saved as `exp_avg/<name>`, `exp_avg_sq/<name>` and the step counts (see `StepCounts`).
 /// See `AdamUpdate` for the exact float32 operation order.
-public final class AdamW: Optimizer {
+///
+/// `AdamW8bit` is this optimizer with quantized moments: it only chooses how `AdamState` stores them.
+public class AdamW: Optimizer {
     private let state: AdamState
 
     /// An optimizer for `parameters` (names must be unique) with PyTorch's defaults.
@@ -18,6 +20,11 @@ public final class AdamW: Optimizer {
         state = AdamState(
             optimizer: "AdamW", parameters: parameters, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
             storage: AdamMoments.init(like:))
+    }
+
+    /// An optimizer over `state`, whose moment storage a subclass chose.
+    init(state: AdamState) {
+        self.state = state
     }
 
     public var parameters: [Parameter] { state.parameters }

@@ -14,8 +14,7 @@ import FledgeTensor
 /// native CPU kernel approximates this through a 65536-entry table). Saved as `exp_avg/<name>` and
 /// `exp_avg_sq/<name>` (U8 codes, or F32 for unquantized parameters), `exp_avg_absmax/<name>` and
 /// `exp_avg_sq_absmax/<name>` (F32 per block), and the step counts (see `StepCounts`).
-public final class AdamW8bit: Optimizer {
-    private let state: AdamState
+public final class AdamW8bit: AdamW {
     /// Parameters with fewer elements keep float32 moments (bitsandbytes' `min_8bit_size`).
     public let minimumQuantizedCount: Int
 
@@ -26,29 +25,11 @@ public final class AdamW8bit: Optimizer {
         minimumQuantizedCount: Int = 4096
     ) {
         self.minimumQuantizedCount = minimumQuantizedCount
-        state = AdamState(
+        super.init(state: AdamState(
             optimizer: "AdamW8bit", parameters: parameters, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay
         ) { parameter in
             let count = parameter.tensor.count
             return count < minimumQuantizedCount ? AdamMoments(like: parameter) : QuantizedAdamMoments(count: count)
-        }
+        })
     }
-
-    public var parameters: [Parameter] { state.parameters }
-    /// The first moment's decay rate β₁.
-    public var beta1: Double { state.beta1 }
-    /// The second moment's decay rate β₂.
-    public var beta2: Double { state.beta2 }
-    /// ε, added to the bias-corrected √v.
-    public var epsilon: Double { state.epsilon }
-    /// The decoupled weight decay, applied to parameters whose `decays` is true.
-    public var weightDecay: Double { state.weightDecay }
-    public var stepCount: Int { state.steps.total }
-    public var stateBytes: Int { state.byteCount }
-
-    public func step(learningRate: Double) { state.step(learningRate: learningRate) }
-
-    public func stateEntries() -> [(name: String, entry: SafeTensorsWriter.Entry)] { state.entries() }
-
-    public func loadState(from file: SafeTensorsFile) throws { try state.load(from: file) }
 }

@@ -74,10 +74,6 @@ public final class DPO: TrainingAlgorithm {
     public var lossScaling: LossScaling { .perMicroBatch }
 
     /// The order is a pure function of the seed and the epoch, so no generator state needs saving.
-    public var randomStates: [String: UInt64] { [:] }
-
-    public func restoreRandomStates(_ states: [String: UInt64]) throws {}
-
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
         EpochOrder.microBatches(position.microBatches, batchSize: batchSize, count: train.count, seed: dataSeed,
                                 epoch: position.epoch).map(MicroBatch.init)

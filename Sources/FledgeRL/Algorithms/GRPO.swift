@@ -55,10 +55,6 @@ public final class GRPO: TrainingAlgorithm {
 
     public var lossScaling: LossScaling { .wholeStep }
 
-    public var randomStates: [String: UInt64] { [:] }
-
-    public func restoreRandomStates(_ states: [String: UInt64]) throws {}
-
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
         try rounds.microBatches(for: position)
     }

@@ -78,10 +78,6 @@ public final class PPO: TrainingAlgorithm {
 
     public var lossScaling: LossScaling { .perMicroBatch }
 
-    public var randomStates: [String: UInt64] { [:] }
-
-    public func restoreRandomStates(_ states: [String: UInt64]) throws {}
-
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
         try position.microBatches.map { index in
             let place = geometry.locate(index)

@@ -42,10 +42,6 @@ public final class RLOO: TrainingAlgorithm {
 
     public var lossScaling: LossScaling { .perMicroBatch }
 
-    public var randomStates: [String: UInt64] { [:] }
-
-    public func restoreRandomStates(_ states: [String: UInt64]) throws {}
-
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
         try rounds.microBatches(for: position)
     }

@@ -60,10 +60,6 @@ public final class SFT: TrainingAlgorithm {
     public var lossScaling: LossScaling { .wholeStep }
 
     /// The order is a pure function of the seed and the epoch, so no generator state needs saving.
-    public var randomStates: [String: UInt64] { [:] }
-
-    public func restoreRandomStates(_ states: [String: UInt64]) throws {}
-
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
         // The step's micro-batches on every process: local index i of process p is global i·N + p.
         let processes = communicator.size, first = position.microBatches.lowerBound

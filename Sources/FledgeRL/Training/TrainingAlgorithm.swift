@@ -43,6 +43,13 @@ extension TrainingAlgorithm {
 
     /// One process unless the algorithm splits its data.
     public var communicator: any Communicator { SingleProcess() }
+
+    /// No generator state unless the algorithm keeps one of its own (the models and datasets it
+    /// trains on carry theirs).
+    public var randomStates: [String: UInt64] { [:] }
+
+    /// Nothing to restore unless the algorithm keeps generator state of its own.
+    public func restoreRandomStates(_ states: [String: UInt64]) throws {}
 }
 
 /// How the trainer scales micro-batch losses before `backward()`, as the HF Trainer does.
