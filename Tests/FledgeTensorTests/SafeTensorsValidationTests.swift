@@ -110,9 +110,24 @@ final class SafeTensorsValidationTests: TemporaryDirectoryTestCase {
     func testRejectsByteLengthsThatDoNotMatchTheShape() throws {
         assertFails(try open(file(header: "{\(entry("w", shape: "[2, 3]", offsets: "[0, 20]"))}", dataLength: 20)),
                     mentioning: ["'w'", "[2, 3]", "24 bytes", "20 bytes"])
+        let hugeBytes = "[2305843009213693952, 2]"
+        assertFails(try open(file(header: "{\(entry("w", shape: hugeBytes, offsets: "[0, 8]"))}", dataLength: 8)),
+                    mentioning: ["'w'", "more bytes than fit"])
+    }
+
+    func testShapesWhoseElementCountOverflowsAreRejectedEvenWithAZeroDimension() throws {
         let huge = "[4611686018427387904, 4611686018427387904]"
         assertFails(try open(file(header: "{\(entry("w", shape: huge, offsets: "[0, 8]"))}", dataLength: 8)),
-                    mentioning: ["'w'", "more bytes than fit"])
+                    mentioning: ["'w'", "'shape'", "multiply past 2^63"])
+        // No elements, but strides would overflow when the tensor is read.
+        let empty = "[0, 4611686018427387904, 4611686018427387904]"
+        assertFails(try open(file(header: "{\(entry("w", shape: empty, offsets: "[0, 0]"))}", dataLength: 0)),
+                    mentioning: ["bad.safetensors", "'w'", "'shape'", "multiply past 2^63"])
+    }
+
+    func testATensorNameGivenTwiceIsAnError() throws {
+        let header = "{\(entry("w", shape: "[1]", offsets: "[0, 4]")), \(entry("w", "I32", shape: "[1]", offsets: "[0, 4]"))}"
+        assertFails(try open(file(header: header, dataLength: 4)), mentioning: ["bad.safetensors", "\"w\"", "twice"])
     }
 
     // MARK: layout of the data section

@@ -1,6 +1,26 @@
 /// Shape arithmetic shared by every op: element counts, strides, broadcasting, axes.
 enum Shape {
+    /// The element count of a shape the engine made or checked (see ``checkedCount(_:)``).
     static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+
+    /// The element count of a shape read from a file or a config, or nil when a dimension is negative
+    /// or the non-zero dimensions multiply past `Int.max` — so that the count and every stride of an
+    /// accepted shape fit in an `Int`, even when a zero dimension makes the count 0.
+    static func checkedCount(_ shape: [Int]) -> Int? {
+        var product = 1
+        var hasZero = false
+        for dimension in shape {
+            guard dimension >= 0 else { return nil }
+            if dimension == 0 {
+                hasZero = true
+                continue
+            }
+            let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+            guard !overflow else { return nil }
+            product = next
+        }
+        return hasZero ? 0 : product
+    }
 
     static func contiguousStrides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)

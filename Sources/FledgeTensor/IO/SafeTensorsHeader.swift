@@ -45,26 +45,31 @@ struct SafeTensorsHeader {
 
         tensors = [:]
         metadata = [:]
-        for name in top.keys.sorted() {
-            let value = top[name]!
+        // The JSON reader rejects a name given twice; names that differ only in Unicode normalization
+        // are different JSON keys but one Swift `String`, so they are caught here.
+        for (name, value) in top.entries.sorted(by: { $0.key < $1.key }) {
             if name == Self.metadataKey {
                 metadata = try Self.parseMetadata(value, file: file)
             } else {
+                guard tensors[name] == nil else {
+                    throw .invalidHeader(file: file, reason: "tensor '\(name)' is listed twice (two names differ only in Unicode "
+                        + "normalization); the file is corrupt")
+                }
                 tensors[name] = try Self.parseEntry(name, value, file: file)
             }
         }
         try Self.checkLayout(Array(tensors.values), dataLength: bytes.count - dataStart, file: file)
     }
 
-    private static func decodeObject(_ json: UnsafeRawBufferPointer, file: String) throws(SafeTensorsError) -> [String: JSONValue] {
+    private static func decodeObject(_ json: UnsafeRawBufferPointer, file: String) throws(SafeTensorsError) -> JSONObject {
         guard String(validating: json, as: UTF8.self) != nil else {
             throw .invalidHeader(file: file, reason: "it is not UTF-8 text; the file is corrupt or not a safetensors file")
         }
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(json))
+            value = try JSONParser.parse(Array(json))
         } catch {
-            throw .invalidHeader(file: file, reason: "it is not valid JSON; the file is corrupt or not a safetensors file")
+            throw .invalidHeader(file: file, reason: "it is not valid JSON (\(error)); the file is corrupt or not a safetensors file")
         }
         guard case .object(let top) = value else {
             throw .invalidHeader(file: file, reason: "it is \(value.kind), not a JSON object of tensor entries")
@@ -78,7 +83,7 @@ struct SafeTensorsHeader {
             throw .invalidHeader(file: file, reason: "'\(metadataKey)' is \(value.kind), not an object of strings")
         }
         var result: [String: String] = [:]
-        for (key, field) in fields {
+        for (key, field) in fields.entries {
             guard case .string(let text) = field else {
                 throw .invalidHeader(file: file, reason: "'\(metadataKey)' entry '\(key)' is \(field.kind), not a string")
             }
@@ -105,12 +110,11 @@ struct SafeTensorsHeader {
             throw invalid("data_offsets", "is \(offsets), not [begin, end] with begin <= end")
         }
         let byteRange = offsets[0]..<offsets[1]
-        var expected: Int? = dtype.byteSize
-        for dimension in shape {
-            let (product, overflow) = (expected ?? 0).multipliedReportingOverflow(by: dimension)
-            expected = overflow ? nil : product
-            if expected == nil { break }
+        guard let count = Shape.checkedCount(shape) else {
+            throw invalid("shape", "is \(shape), whose dimensions multiply past 2^63 elements; the header is corrupt")
         }
+        let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
+        let expected = overflow ? nil : byteCount
         guard expected == byteRange.count else {
             throw .byteCountMismatch(file: file, tensor: name, dtype: dtype, shape: shape, expected: expected, actual: byteRange.count)
         }
@@ -124,7 +128,7 @@ struct SafeTensorsHeader {
         guard let value else { throw invalid("is missing") }
         guard case .array(let elements) = value else { throw invalid("is \(value.kind), not an array of integers") }
         return try elements.map { element throws(SafeTensorsError) in
-            guard case .integer(let number) = element else { throw invalid("holds \(element.kind), not an integer") }
+            guard case .int(let number) = element else { throw invalid("holds \(element.kind), not an integer") }
             guard number >= 0 else { throw invalid("holds \(number); it must not be negative") }
             return number
         }

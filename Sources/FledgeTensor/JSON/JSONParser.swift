@@ -10,11 +10,19 @@ public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(message) at line \(line), column \(column)" }
 }
 
-/// Reads JSON text into a ``JSONValue``.
+/// Reads JSON text into a ``JSONValue``: the one JSON reader of the package (safetensors headers,
+/// config.json, tokenizer files, JSON Lines datasets, checkpoints).
 ///
 /// Hand-written over UTF-8 bytes because tokenizer files with 150k-entry vocabularies must load
-/// in well under a second, and objects must keep their key order.
+/// in well under a second, and objects must keep their key order. It is strict where leniency
+/// would silently change what a file says: a key given twice in one object (a tensor, token or
+/// field listed twice, where Python would keep the last one) is an error, and numbers follow
+/// RFC 8259's grammar (no leading zeros, `+` or bare `.`) and must fit a `Double`. Nesting is
+/// limited to 512 levels (``maximumDepth``), so that no input overflows the stack.
 public struct JSONParser {
+    /// The deepest nesting of arrays and objects accepted.
+    public static let maximumDepth = 512
+
     private let bytes: [UInt8]
     private var position = 0
 
@@ -54,7 +62,7 @@ public struct JSONParser {
     }
 
     private mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        guard depth < 512 else { throw error("JSON nested too deeply") }
+        guard depth < Self.maximumDepth else { throw error("arrays and objects nested more than \(Self.maximumDepth) deep") }
         skipWhitespace()
         guard position < bytes.count else { throw error("unexpected end of JSON") }
         switch bytes[position] {
@@ -87,11 +95,16 @@ public struct JSONParser {
         while true {
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let keyStart = position
             let key = try string()
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1
-            object[key] = try value(depth: depth + 1)
+            let item = try value(depth: depth + 1)
+            guard object.insertNew(key, item) else {
+                position = keyStart
+                throw error("key \(JSONStringLiteral.quoted(key)) appears twice in one object")
+            }
             skipWhitespace()
             guard position < bytes.count else { throw error("unexpected end of JSON in an object") }
             if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
@@ -199,27 +212,44 @@ public struct JSONParser {
         return code
     }
 
+    /// A number by RFC 8259's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
     private mutating func number() throws(JSONSyntaxError) -> JSONValue {
         let start = position
-        var isInteger = true
-        if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
-        while position < bytes.count {
-            switch bytes[position] {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): position += 1
-            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-"):
-                isInteger = false
-                position += 1
-            default:
-                return try numberValue(start: start, isInteger: isInteger)
-            }
+        if byte(is: "-") { position += 1 }
+        if byte(is: "0") {
+            position += 1
+        } else if digits() == 0 {
+            throw error(position == start ? "invalid value" : "expected a digit")
         }
-        return try numberValue(start: start, isInteger: isInteger)
-    }
-
-    private func numberValue(start: Int, isInteger: Bool) throws(JSONSyntaxError) -> JSONValue {
+        var isInteger = true
+        if byte(is: ".") {
+            isInteger = false
+            position += 1
+            guard digits() > 0 else { throw error("expected a digit after '.'") }
+        }
+        if byte(is: "e") || byte(is: "E") {
+            isInteger = false
+            position += 1
+            if byte(is: "+") || byte(is: "-") { position += 1 }
+            guard digits() > 0 else { throw error("expected a digit in the exponent") }
+        }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         if isInteger, let integer = Int(text) { return .int(integer) }
-        guard !text.isEmpty, let double = Double(text) else { throw error("invalid value") }
+        guard let double = Double(text), double.isFinite else {
+            position = start
+            throw error("number \(text) is too large")
+        }
         return .double(double)
+    }
+
+    private func byte(is character: Unicode.Scalar) -> Bool {
+        position < bytes.count && bytes[position] == UInt8(ascii: character)
+    }
+
+    /// Skips decimal digits and says how many there were.
+    private mutating func digits() -> Int {
+        let start = position
+        while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
+        return position - start
     }
 }

@@ -38,6 +38,18 @@ public struct OrderedStringDictionary<Value> {
         }
     }
 
+    /// Appends `value` under `key` unless the key is already present; says whether it was appended.
+    public mutating func insertNew(_ key: String, _ value: Value) -> Bool {
+        let exact = ExactString(key)
+        if let position = positions.updateValue(keys.count, forKey: exact) {
+            positions[exact] = position
+            return false
+        }
+        keys.append(key)
+        orderedValues.append(value)
+        return true
+    }
+
     /// The entries in key order.
     public var entries: [(key: String, value: Value)] { Array(zip(keys, orderedValues)) }
 
