@@ -43,6 +43,40 @@ final class TokenizerErrorTests: XCTestCase {
             .contains("field 'added_tokens[0].id' is missing"))
     }
 
+    private func tokenizerJSON(vocab: String, added: String = "[]") -> String {
+        #"{"added_tokens": \#(added), "model": {"type": "BPE", "vocab": \#(vocab), "merges": []}}"#
+    }
+
+    func testTwoVocabularyTokensWithTheSameIDAreAnError() {
+        let message = loadError(tokenizerJSON(vocab: #"{"a": 0, "2": 4, "5": 4}"#))
+        XCTAssertTrue(message.contains("field 'model.vocab' gives id 4 to both '2' and '5'"), message)
+    }
+
+    func testAnAddedTokenMayNotTakeAnotherTokensID() {
+        let vocab = #"{"a": 0, "b": 1}"#
+        let taken = loadError(tokenizerJSON(vocab: vocab, added: #"[{"id": 1, "content": "<s>"}]"#))
+        XCTAssertTrue(taken.contains("field 'added_tokens[0]' gives id 1 to '<s>', but that id belongs to 'b'"), taken)
+        let twice = loadError(tokenizerJSON(vocab: vocab, added: #"[{"id": 2, "content": "<s>"}, {"id": 2, "content": "</s>"}]"#))
+        XCTAssertTrue(twice.contains("field 'added_tokens[1]' gives id 2 to '</s>', but that id belongs to '<s>'"), twice)
+        let moved = loadError(tokenizerJSON(vocab: vocab, added: #"[{"id": 5, "content": "a"}]"#))
+        XCTAssertTrue(moved.contains("field 'added_tokens[0]' gives 'a' id 5, but it already has id 0"), moved)
+    }
+
+    func testAnAddedTokenMayRepeatAVocabularyEntryWithTheSameID() throws {
+        let json = tokenizerJSON(vocab: #"{"a": 0, "<s>": 1}"#,
+                                 added: #"[{"id": 1, "content": "<s>", "special": true}, {"id": 1, "content": "<s>"}]"#)
+        let tokenizer = try Tokenizer(json: Array(json.utf8), path: "tokenizer.json")
+        XCTAssertEqual(tokenizer.encode("<s>a"), [1, 0])
+        XCTAssertEqual(tokenizer.decode([1, 0]), "<s> a")
+    }
+
+    func testIDsOutsideTheValidRangeAreAnError() {
+        let negative = loadError(tokenizerJSON(vocab: #"{"a": 0}"#, added: #"[{"id": -1, "content": "<s>"}]"#))
+        XCTAssertTrue(negative.contains("field 'added_tokens[0].id' is -1; ids must be at least 0 and below 16777216"), negative)
+        let huge = loadError(tokenizerJSON(vocab: #"{"a": 2147483000}"#))
+        XCTAssertTrue(huge.contains("field 'model.vocab' maps 'a' to 2147483000; ids must be at least 0"), huge)
+    }
+
     func testBadTokenizerConfigIsNamed() {
         XCTAssertThrowsError(try TokenizerConfig(json: Array(#"{"chat_template": 3}"#.utf8), path: "tokenizer_config.json")) { error in
             XCTAssertTrue("\(error)".contains("tokenizer_config.json: field 'chat_template' must be a string or a list"), "\(error)")

@@ -17,6 +17,9 @@ public struct AddedToken: Sendable, Equatable {
 
     init(_ field: JSONField) throws(TokenizerError) {
         id = try field["id"].int()
+        guard Tokenizer.validIDs.contains(id) else {
+            throw field["id"].problem("is \(id); ids must be at least 0 and below \(Tokenizer.validIDs.upperBound)")
+        }
         content = try field["content"].string()
         guard !content.isEmpty else { throw field["content"].problem("must not be empty") }
         special = try field["special"].bool(default: false)

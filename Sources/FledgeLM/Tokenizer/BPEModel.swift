@@ -34,9 +34,17 @@ struct BPEModel {
         let entries = try vocabularyField.object()
         vocabulary.reserveCapacity(entries.count)
         pieceIDs.reserveCapacity(entries.count)
+        var tokenOfID: [Int: String] = [:]
+        tokenOfID.reserveCapacity(entries.count)
         for (token, value) in entries.entries {
-            guard case .int(let id) = value, id >= 0, id < Int(Int32.max) else {
+            guard case .int(let id) = value else {
                 throw vocabularyField.problem("must map tokens to non-negative integer ids; '\(token)' maps to \(value.kind)")
+            }
+            guard Tokenizer.validIDs.contains(id) else {
+                throw vocabularyField.problem("maps '\(token)' to \(id); ids must be at least 0 and below \(Tokenizer.validIDs.upperBound)")
+            }
+            if let other = tokenOfID.updateValue(token, forKey: id) {
+                throw vocabularyField.problem("gives id \(id) to both '\(other)' and '\(token)'; each token needs its own id")
             }
             vocabulary[ExactString(token)] = id
             if let bytes = byteLevel ? ByteLevelAlphabet.decode(token) : Array(token.utf8) { pieceIDs[bytes] = Int32(id) }

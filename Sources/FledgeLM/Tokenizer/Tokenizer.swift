@@ -25,6 +25,9 @@ public final class Tokenizer: Sendable {
     /// Ids of pieces already encoded; pieces repeat a lot in real text.
     private let cache = Mutex<[[UInt8]: [Int]]>([:])
     private static let cacheLimit = 200_000
+    /// The ids a tokenizer file may use: 2^24 is 64 times the largest vocabularies in use (262,144),
+    /// and bounds the id-to-token table a file can make Fledge allocate.
+    static let validIDs = 0..<(1 << 24)
 
     /// Loads `tokenizer.json`, plus `tokenizer_config.json` and `chat_template.jinja` when present, from `directory`.
     public convenience init(directory: String) throws(TokenizerError) {
@@ -52,14 +55,14 @@ public final class Tokenizer: Sendable {
         decoder = file["decoder"].isNull ? nil : try TokenDecoder(file["decoder"])
         let model = try BPEModel(file["model"], byteLevel: preTokenizer?.usesByteLevel ?? false)
         self.model = model
-        let added = file["added_tokens"].isNull ? [] : try file["added_tokens"].array().map { (entry) throws(TokenizerError) in
-            try AddedToken(entry)
-        }
+        let addedFields = file["added_tokens"].isNull ? [] : try file["added_tokens"].array()
+        let added = try addedFields.map { (entry) throws(TokenizerError) in try AddedToken(entry) }
         addedTokens = Dictionary(added.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         addedTokenIDs = Dictionary(added.map { (ExactString($0.content), $0.id) }, uniquingKeysWith: { $1 })
         rawMatcher = AddedTokenMatcher(added.filter { !$0.normalized })
         var tokens = [String?](repeating: nil, count: max(model.vocabulary.values.max() ?? -1, added.map(\.id).max() ?? -1) + 1)
         for (token, id) in model.vocabulary { tokens[id] = token.value }
+        try Self.checkAddedTokenIDs(added, fields: addedFields, vocabulary: model.vocabulary, vocabularyTokens: tokens)
         for token in added { tokens[token.id] = token.content }
         self.tokens = tokens
         var normalizedAddedTokens: [Int: String] = [:]
@@ -76,6 +79,29 @@ public final class Tokenizer: Sendable {
             postProcessor = Self.bosEOSTemplate(config, vocabulary: lookUp)
         } else {
             postProcessor = file["post_processor"].isNull ? nil : try PostProcessor(file["post_processor"], vocabulary: lookUp)
+        }
+    }
+
+    /// Each id names one token: an added token may repeat a vocabulary entry or another added token
+    /// only with the same content and the same id (as `tokenizers` reads them; it would give a token
+    /// already known its known id, whatever the file says).
+    private static func checkAddedTokenIDs(
+        _ added: [AddedToken], fields: [JSONField], vocabulary: [ExactString: Int], vocabularyTokens: [String?]
+    ) throws(TokenizerError) {
+        var addedIDs: [ExactString: Int] = [:]
+        var addedTokens: [Int: String] = [:]
+        for (token, field) in zip(added, fields) {
+            let content = ExactString(token.content)
+            if let known = vocabulary[content] ?? addedIDs[content], known != token.id {
+                throw field.problem("gives '\(token.content)' id \(token.id), but it already has id \(known); "
+                    + "give it id \(known) or remove the entry")
+            }
+            if let other = addedTokens[token.id] ?? vocabularyTokens[token.id], ExactString(other) != content {
+                throw field.problem("gives id \(token.id) to '\(token.content)', but that id belongs to '\(other)'; "
+                    + "each token needs its own id")
+            }
+            addedIDs[content] = token.id
+            addedTokens[token.id] = token.content
         }
     }
 
