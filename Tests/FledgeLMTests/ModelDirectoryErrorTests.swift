@@ -66,6 +66,48 @@ final class ModelDirectoryErrorTests: XCTestCase {
         XCTAssertTrue(try XCTUnwrap(loadError(directory)).contains("'hidden_act'"))
     }
 
+    /// Asserts that loading fails with an error naming config.json, `field` and every part.
+    private func assertConfigError(_ directory: URL, field: String, _ parts: [String] = [],
+                                   file: StaticString = #filePath, line: UInt = #line) throws {
+        let message = try XCTUnwrap(loadError(directory), "expected an error naming '\(field)'", file: file, line: line)
+        for part in ["config.json", "field '\(field)'"] + parts {
+            XCTAssertTrue(message.contains(part), "'\(message)' does not mention '\(part)'", file: file, line: line)
+        }
+    }
+
+    func testSizeFieldsWhoseProductsOverflowAreNamedNotTrapped() throws {
+        let directory = try scratchCopy(of: "llama_gqa_bias_linear", self)
+        let huge = 1 << 62
+        for field in ["hidden_size", "intermediate_size", "vocab_size", "head_dim"] {
+            let original = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("config.json")))
+            try editConfig(directory) { $0[field] = field == "head_dim" ? huge : huge + 2 }
+            try assertConfigError(directory, field: field, ["more than a 64-bit size holds"])
+            try editConfig(directory) { $0 = original as! [String: Any] }
+        }
+        try editConfig(directory) { $0["num_attention_heads"] = huge; $0["num_key_value_heads"] = huge; $0["head_dim"] = 16 }
+        try assertConfigError(directory, field: "num_attention_heads", ["more than a 64-bit size holds"])
+    }
+
+    func testSizeFieldsMustBePositiveAndWithinRange() throws {
+        let cases: [(String, Any, String)] = [
+            ("head_dim", 0, "must be positive and even"), ("head_dim", -2, "must be positive and even"),
+            ("max_position_embeddings", 0, "must be positive"), ("num_labels", 0, "must be positive"),
+            ("sliding_window", -1, "must be positive"), ("num_hidden_layers", 1 << 40, "at most 65536 layers"),
+            ("hidden_size", 1e30, "must be an integer, got 1e+30"), ("eos_token_id", [2, 1e300], "must hold integers"),
+        ]
+        for (field, value, problem) in cases {
+            let directory = try scratchCopy(of: "mistral_sliding", self)
+            try editConfig(directory) { $0[field] = value }
+            try assertConfigError(directory, field: field, [problem])
+        }
+        let llama3 = try scratchCopy(of: "llama_gqa_bias_linear", self)
+        try editConfig(llama3) {
+            $0["rope_scaling"] = ["rope_type": "llama3", "factor": 2.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                                  "original_max_position_embeddings": 1e300]
+        }
+        try assertConfigError(llama3, field: "original_max_position_embeddings", ["must be an integer"])
+    }
+
     func testMissingConfigAndWeightFiles() throws {
         let directory = try scratchCopy(of: "mistral_sliding", self)
         try FileManager.default.removeItem(at: directory.appendingPathComponent("model.safetensors"))

@@ -67,9 +67,7 @@ struct ConfigReader {
 
     func int(_ key: String, default value: Int) throws -> Int {
         guard has(key) else { return value }
-        if let number = object[key] as? NSNumber, number.doubleValue == number.doubleValue.rounded() {
-            return number.intValue
-        }
+        if let number = object[key] as? NSNumber, let integer = Int(exactly: number) { return integer }
         throw ModelError.invalidConfig(file: file, field: key, problem: "must be an integer, got \(String(describing: object[key]!))")
     }
 
@@ -97,7 +95,14 @@ struct ConfigReader {
     /// An integer or a list of integers (`eos_token_id` may be either).
     func ints(_ key: String) throws -> [Int] {
         guard has(key) else { return [] }
-        if let list = object[key] as? [NSNumber] { return list.map(\.intValue) }
+        if let list = object[key] as? [NSNumber] {
+            return try list.map { number in
+                guard let integer = Int(exactly: number) else {
+                    throw ModelError.invalidConfig(file: file, field: key, problem: "must hold integers, got \(number)")
+                }
+                return integer
+            }
+        }
         return [try int(key)]
     }
 
@@ -132,6 +137,10 @@ extension ModelConfig {
         where value <= 0 {
             throw ModelError.invalidConfig(file: reader.file, field: field, problem: "must be positive, got \(value)")
         }
+        guard layers <= Self.maximumLayers else {
+            throw ModelError.invalidConfig(file: reader.file, field: "num_hidden_layers",
+                                           problem: "is \(layers); Fledge reads at most \(Self.maximumLayers) layers")
+        }
         guard heads % kvHeads == 0 else {
             throw ModelError.invalidConfig(file: reader.file, field: "num_key_value_heads",
                                            problem: "(\(kvHeads)) must divide num_attention_heads (\(heads))")
@@ -145,8 +154,9 @@ extension ModelConfig {
             }
             headDim = hiddenSize / heads
         }
-        guard headDim % 2 == 0 else {
-            throw ModelError.invalidConfig(file: reader.file, field: "head_dim", problem: "must be even for rotary embeddings, got \(headDim)")
+        guard headDim > 0, headDim % 2 == 0 else {
+            throw ModelError.invalidConfig(file: reader.file, field: "head_dim",
+                                           problem: "must be positive and even for rotary embeddings, got \(headDim)")
         }
         if let activation = reader.string("hidden_act"), activation != "silu" {
             throw ModelError.invalidConfig(file: reader.file, field: "hidden_act", problem: "is '\(activation)'; Fledge supports 'silu'")
@@ -156,6 +166,10 @@ extension ModelConfig {
         attentionBias = try reader.bool("attention_bias", default: family.defaultAttentionBias)
         mlpBias = try reader.bool("mlp_bias", default: false)
         maxPositionEmbeddings = try reader.int("max_position_embeddings", default: 2048)
+        guard maxPositionEmbeddings > 0 else {
+            throw ModelError.invalidConfig(file: reader.file, field: "max_position_embeddings",
+                                           problem: "must be positive, got \(maxPositionEmbeddings)")
+        }
         rope = try RopeScaling(reader: reader)
         padTokenId = try reader.optionalInt("pad_token_id")
         eosTokenIds = try reader.ints("eos_token_id")
@@ -164,6 +178,61 @@ extension ModelConfig {
         } else {
             numLabels = try reader.int("num_labels", default: 2)
         }
+        guard numLabels > 0 else {
+            throw ModelError.invalidConfig(file: reader.file, field: "num_labels", problem: "must be positive, got \(numLabels)")
+        }
         slidingWindows = try family.slidingWindows(reader, layers)
+        if let window = slidingWindows.lazy.compactMap({ $0 }).first(where: { $0 <= 0 }) {
+            throw ModelError.invalidConfig(file: reader.file, field: "sliding_window", problem: "must be positive, got \(window)")
+        }
+        try checkSizes(file: reader.file)
+    }
+
+    /// More layers than any model has (the largest have a few hundred); it bounds the per-layer
+    /// tables a config alone makes Fledge allocate.
+    static let maximumLayers = 65_536
+
+    /// Every weight's size in bytes, and their total, must fit in an `Int`: the sizes multiply config
+    /// fields, and an overflow would trap. The error names the largest field of the product.
+    private func checkSizes(file: String) throws {
+        typealias Factor = (field: String, value: Int)
+        func product(_ what: String, _ factors: [Factor]) throws -> Int {
+            var result = 1
+            for factor in factors {
+                let (next, overflow) = result.multipliedReportingOverflow(by: factor.value)
+                guard !overflow else {
+                    let largest = factors.max { $0.value < $1.value }!
+                    let terms = factors.map { "\($0.field) \($0.value)" }.joined(separator: " × ")
+                    throw ModelError.invalidConfig(file: file, field: largest.field, problem: "is \(largest.value): \(what) would "
+                        + "need \(terms) bytes, more than a 64-bit size holds; check the value")
+                }
+                result = next
+            }
+            return result
+        }
+        let (hidden, bytes): (Factor, Factor) = (("hidden_size", hiddenSize), ("float32", MemoryLayout<Float>.size))
+        // q, k, v and o (also fused into one [q + 2·kv, hidden] product) take at most 4·q·hidden
+        // values, as kv ≤ q; norms and biases take fewer than that again.
+        let attention = try product("the attention projections", [("4 projections", 4), ("num_attention_heads", heads),
+                                                                   ("head_dim", headDim), hidden, bytes])
+        let mlp = try product("the MLP projections", [("3 projections", 3), ("intermediate_size", intermediateSize), hidden, bytes])
+        let embedding = try product("the embedding", [("vocab_size", vocabSize), hidden, bytes])
+        let scoreHead = try product("the score head", [("num_labels", numLabels), hidden, bytes])
+        let layer = try product("one layer", [("attention, norms and biases", 2), ("attention bytes", attention)])
+            .checkedAdding(mlp, or: ModelError.invalidConfig(file: file, field: "hidden_size", problem: "is \(hiddenSize): one "
+                + "layer's weights would need more bytes than a 64-bit size holds; check the value"))
+        let tooLarge = ModelError.invalidConfig(file: file, field: "num_hidden_layers", problem: "is \(layers): the model's "
+            + "weights would need more bytes than a 64-bit size holds; check it, hidden_size and vocab_size")
+        _ = try product("all layers", [("num_hidden_layers", layers), ("bytes per layer", layer)])
+            .checkedAdding(embedding, or: tooLarge).checkedAdding(embedding, or: tooLarge).checkedAdding(scoreHead, or: tooLarge)
+    }
+}
+
+private extension Int {
+    /// `self + other`, or `error` when the sum does not fit.
+    func checkedAdding(_ other: Int, or error: ModelError) throws -> Int {
+        let (sum, overflow) = addingReportingOverflow(other)
+        if overflow { throw error }
+        return sum
     }
 }

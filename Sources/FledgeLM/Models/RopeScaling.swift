@@ -59,7 +59,12 @@ public struct RopeScaling: Sendable, Equatable {
             factor = try required("factor")
             lowFrequencyFactor = try required("low_freq_factor")
             highFrequencyFactor = try required("high_freq_factor")
-            originalMaxPositions = Int(try required("original_max_position_embeddings"))
+            let key = "original_max_position_embeddings"
+            _ = try required(key)
+            originalMaxPositions = try inner.int(key)
+            guard originalMaxPositions > 0 else {
+                throw ModelError.invalidConfig(file: reader.file, field: "\(field).\(key)", problem: "must be positive, got \(originalMaxPositions)")
+            }
         }
         if let partial = parameters?["partial_rotary_factor"] as? NSNumber, partial.doubleValue != 1 {
             throw ModelError.invalidConfig(file: reader.file, field: "\(field).partial_rotary_factor",
