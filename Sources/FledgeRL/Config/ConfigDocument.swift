@@ -28,14 +28,10 @@ public struct ConfigDocument: Sendable {
         try self.init(yaml: text, source: url.path)
     }
 
-    /// Parses YAML or JSON text whose top level is a mapping.
+    /// Parses YAML or JSON text whose top level is a mapping; documents that nest or expand (through
+    /// aliases) beyond ``YAMLLimits`` are refused before they are built.
     public init(yaml text: String, source: String) throws(ConfigFileError) {
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: text)
-        } catch {
-            throw ConfigFileError(source: source, message: "not valid YAML or JSON: \(error)")
-        }
+        let node = try Self.compose(text, source: source, problem: "not valid YAML or JSON")
         guard let node else {
             self.init(source: source, entries: [])
             return
@@ -54,18 +50,23 @@ public struct ConfigDocument: Sendable {
                 throw ConfigFileError(source: "--set \(item)", message: "write overrides as name=value")
             }
             let text = String(item[item.index(after: equals)...])
-            let node: Node?
-            do {
-                node = try Yams.compose(yaml: text)
-            } catch {
-                throw ConfigFileError(source: "--set \(item)", message: "not a valid value: \(error)")
-            }
+            let node = try Self.compose(text, source: "--set \(item)", problem: "not a valid value")
             let value = try node.map { (node) throws(ConfigFileError) in
                 try ConfigDocument.value(of: node, source: "--set \(item)")
             } ?? .null
             entries.append(ConfigEntry(key: String(item[..<equals]), value: value))
         }
         self.init(source: "command line", entries: entries)
+    }
+
+    /// The node tree of `text` within the limits, or an error naming `source`.
+    private static func compose(_ text: String, source: String, problem: String) throws(ConfigFileError) -> Node? {
+        try YAMLLimits().check(text, source: source)
+        do {
+            return try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigFileError(source: source, message: "\(problem): \(error)")
+        }
     }
 
     private static func value(of node: Node, source: String) throws(ConfigFileError) -> ConfigValue {
@@ -76,11 +77,12 @@ public struct ConfigDocument: Sendable {
             return .list(try sequence.map { (item) throws(ConfigFileError) in try value(of: item, source: source) })
         case .mapping(let mapping):
             var entries: [ConfigEntry] = []
+            var names: Set<String> = []
             for (key, item) in mapping {
                 guard case .scalar(let name) = key else {
                     throw ConfigFileError(source: source, message: "mapping keys must be plain names")
                 }
-                if entries.contains(where: { $0.key == name.string }) {
+                guard names.insert(name.string).inserted else {
                     throw ConfigFileError(source: source, message: "\(name.string) is given twice")
                 }
                 entries.append(ConfigEntry(key: name.string, value: try value(of: item, source: source)))
