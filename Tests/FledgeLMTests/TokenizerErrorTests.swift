@@ -77,6 +77,14 @@ final class TokenizerErrorTests: XCTestCase {
         XCTAssertTrue(huge.contains("field 'model.vocab' maps 'a' to 2147483000; ids must be at least 0"), huge)
     }
 
+    func testPostProcessorIDsMustBeTokens() {
+        let template = #"{"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}], "special_tokens": {"<s>": {"id": "<s>", "ids": [1200], "tokens": ["<s>"]}}}"#
+        let message = loadError(#"{"post_processor": \#(template), "model": {"type": "BPE", "vocab": {"a": 0, "<s>": 1}, "merges": []}}"#)
+        XCTAssertTrue(message.contains("field 'post_processor.special_tokens.<s>.ids[0]' is 1200, which is the id of no token"), message)
+        let bert = loadError(#"{"post_processor": {"type": "BertProcessing", "cls": ["<s>", 1], "sep": ["</s>", 7]}, "model": {"type": "BPE", "vocab": {"a": 0, "<s>": 1}, "merges": []}}"#)
+        XCTAssertTrue(bert.contains("field 'post_processor.sep[1]' is 7, which is the id of no token"), bert)
+    }
+
     func testBadTokenizerConfigIsNamed() {
         XCTAssertThrowsError(try TokenizerConfig(json: Array(#"{"chat_template": 3}"#.utf8), path: "tokenizer_config.json")) { error in
             XCTAssertTrue("\(error)".contains("tokenizer_config.json: field 'chat_template' must be a string or a list"), "\(error)")

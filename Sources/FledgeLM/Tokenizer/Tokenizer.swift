@@ -78,7 +78,8 @@ public final class Tokenizer: Sendable {
         if config.addBOSToken != nil || config.addEOSToken != nil {
             postProcessor = Self.bosEOSTemplate(config, vocabulary: lookUp)
         } else {
-            postProcessor = file["post_processor"].isNull ? nil : try PostProcessor(file["post_processor"], vocabulary: lookUp)
+            postProcessor = file["post_processor"].isNull ? nil
+                : try PostProcessor(file["post_processor"], vocabulary: lookUp, isKnown: { tokens.indices.contains($0) && tokens[$0] != nil })
         }
     }
 
