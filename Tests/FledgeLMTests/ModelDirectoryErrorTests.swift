@@ -88,6 +88,14 @@ final class ModelDirectoryErrorTests: XCTestCase {
         try assertConfigError(directory, field: "num_attention_heads", ["more than a 64-bit size holds"])
     }
 
+    func testAConfigFarLargerThanTheCheckpointIsReportedBeforeAnythingIsAllocated() throws {
+        let directory = try scratchCopy(of: "llama_gqa_bias_linear", self)
+        try editConfig(directory) { $0["hidden_size"] = 1 << 40 }
+        let message = try XCTUnwrap(loadError(directory))
+        XCTAssertTrue(message.contains("the checkpoint does not match config.json"), message)
+        XCTAssertTrue(message.contains("model.norm.weight is [48], expected [1099511627776]"), message)
+    }
+
     func testSizeFieldsMustBePositiveAndWithinRange() throws {
         let cases: [(String, Any, String)] = [
             ("head_dim", 0, "must be positive and even"), ("head_dim", -2, "must be positive and even"),

@@ -74,12 +74,16 @@ public final class LanguageModel: @unchecked Sendable {
         self.config = config
         self.configData = configData
         family = ModelFamilies.family(for: config.modelType)!
+        let tiedHead = config.tieWordEmbeddings && !config.isSequenceClassifier
+        if tiedHead { checkpoint.ignore("lm_head.weight") }
+        // Before anything is read: a config that does not fit the checkpoint would otherwise be
+        // built at its own sizes first.
+        try checkpoint.check(expected: Self.expectedWeights(config))
         decoder = try Decoder(checkpoint, config: config, family: family)
         if config.isSequenceClassifier {
             scoreHead = Linear(weight: try checkpoint.take("score.weight", [config.numLabels, config.hiddenSize]))
             lmHead = nil
-        } else if config.tieWordEmbeddings {
-            checkpoint.ignore("lm_head.weight")
+        } else if tiedHead {
             lmHead = decoder.embedding.weight
             scoreHead = nil
         } else {
@@ -94,7 +98,11 @@ public final class LanguageModel: @unchecked Sendable {
 
     /// The name and shape of every tensor a checkpoint of `config` holds.
     public static func expectedWeights(configJSON: [String: Any]) throws -> [(String, [Int])] {
-        let config = try ModelConfig(reader: ConfigReader(file: "config", object: configJSON))
+        expectedWeights(try ModelConfig(reader: ConfigReader(file: "config", object: configJSON)))
+    }
+
+    /// The name and shape of every tensor a checkpoint of `config` holds.
+    static func expectedWeights(_ config: ModelConfig) -> [(String, [Int])] {
         let family = ModelFamilies.family(for: config.modelType)!
         let (h, d, q, kv, m) = (config.hiddenSize, config.headDim, config.heads * config.headDim,
                                 config.kvHeads * config.headDim, config.intermediateSize)

@@ -195,36 +195,38 @@ extension ModelConfig {
     /// Every weight's size in bytes, and their total, must fit in an `Int`: the sizes multiply config
     /// fields, and an overflow would trap. The error names the largest field of the product.
     private func checkSizes(file: String) throws {
-        typealias Factor = (field: String, value: Int)
+        /// A config field and its value, or a constant (no field).
+        typealias Factor = (field: String?, value: Int)
         func product(_ what: String, _ factors: [Factor]) throws -> Int {
             var result = 1
             for factor in factors {
                 let (next, overflow) = result.multipliedReportingOverflow(by: factor.value)
                 guard !overflow else {
-                    let largest = factors.max { $0.value < $1.value }!
-                    let terms = factors.map { "\($0.field) \($0.value)" }.joined(separator: " × ")
-                    throw ModelError.invalidConfig(file: file, field: largest.field, problem: "is \(largest.value): \(what) would "
-                        + "need \(terms) bytes, more than a 64-bit size holds; check the value")
+                    let largest = factors.filter { $0.field != nil }.max { $0.value < $1.value }!
+                    let terms = factors.map { factor in factor.field.map { "\($0) \(factor.value)" } ?? "\(factor.value)" }
+                    throw ModelError.invalidConfig(file: file, field: largest.field!, problem: "is \(largest.value): \(what) would "
+                        + "need \(terms.joined(separator: " × ")) bytes, more than a 64-bit size holds; check the value")
                 }
                 result = next
             }
             return result
         }
-        let (hidden, bytes): (Factor, Factor) = (("hidden_size", hiddenSize), ("float32", MemoryLayout<Float>.size))
+        let (hidden, bytes): (Factor, Factor) = (("hidden_size", hiddenSize), (nil, MemoryLayout<Float>.size))
         // q, k, v and o (also fused into one [q + 2·kv, hidden] product) take at most 4·q·hidden
         // values, as kv ≤ q; norms and biases take fewer than that again.
-        let attention = try product("the attention projections", [("4 projections", 4), ("num_attention_heads", heads),
-                                                                   ("head_dim", headDim), hidden, bytes])
-        let mlp = try product("the MLP projections", [("3 projections", 3), ("intermediate_size", intermediateSize), hidden, bytes])
+        let attention = try product("the attention projections", [(nil, 4), ("num_attention_heads", heads), ("head_dim", headDim),
+                                                                   hidden, bytes])
+        let mlp = try product("the MLP projections", [(nil, 3), ("intermediate_size", intermediateSize), hidden, bytes])
         let embedding = try product("the embedding", [("vocab_size", vocabSize), hidden, bytes])
         let scoreHead = try product("the score head", [("num_labels", numLabels), hidden, bytes])
-        let layer = try product("one layer", [("attention, norms and biases", 2), ("attention bytes", attention)])
-            .checkedAdding(mlp, or: ModelError.invalidConfig(file: file, field: "hidden_size", problem: "is \(hiddenSize): one "
-                + "layer's weights would need more bytes than a 64-bit size holds; check the value"))
-        let tooLarge = ModelError.invalidConfig(file: file, field: "num_hidden_layers", problem: "is \(layers): the model's "
+        let layerTooLarge = ModelError.invalidConfig(file: file, field: "hidden_size", problem: "is \(hiddenSize): one layer's "
+            + "weights would need more bytes than a 64-bit size holds; check it, intermediate_size and num_attention_heads")
+        let layer = try attention.checkedAdding(attention, or: layerTooLarge).checkedAdding(mlp, or: layerTooLarge)
+        let modelTooLarge = ModelError.invalidConfig(file: file, field: "num_hidden_layers", problem: "is \(layers): the model's "
             + "weights would need more bytes than a 64-bit size holds; check it, hidden_size and vocab_size")
-        _ = try product("all layers", [("num_hidden_layers", layers), ("bytes per layer", layer)])
-            .checkedAdding(embedding, or: tooLarge).checkedAdding(embedding, or: tooLarge).checkedAdding(scoreHead, or: tooLarge)
+        _ = try product("all layers", [("num_hidden_layers", layers), (nil, layer)])
+            .checkedAdding(embedding, or: modelTooLarge).checkedAdding(embedding, or: modelTooLarge)
+            .checkedAdding(scoreHead, or: modelTooLarge)
     }
 }
 
