@@ -61,6 +61,9 @@ public struct TrainingArguments: Equatable, Sendable {
     public var gradientCheckpointing = true
     /// A checkpoint directory to resume from.
     public var resumeFromCheckpoint: String? = nil
+    /// Start a fresh run in an `output_dir` that holds an earlier one, deleting the earlier run's
+    /// checkpoints, metrics and weights (transformers 4's field; without it such a run is refused).
+    public var overwriteOutputDir = false
     /// Longest prompt plus completion, in tokens; `null` means the model's `max_position_embeddings`.
     public var maxSeqLength: Int? = nil
 
@@ -128,6 +131,7 @@ public struct TrainingArguments: Equatable, Sendable {
             ConfigField("auto_find_batch_size", \.autoFindBatchSize),
             ConfigField("gradient_checkpointing", \.gradientCheckpointing),
             ConfigField("resume_from_checkpoint", \.resumeFromCheckpoint),
+            ConfigField("overwrite_output_dir", \.overwriteOutputDir),
             ConfigField("max_seq_length", \.maxSeqLength),
         ]
     }

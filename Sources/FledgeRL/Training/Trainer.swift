@@ -70,9 +70,13 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
     /// Runs the training to `max_steps` (from `resume_from_checkpoint` when set) and saves the final
     /// weights into the output directory, or stops early on a ``StopRequest`` after saving a checkpoint.
     public func train() throws -> TrainingOutcome {
-        if dataParallel.isPrimary { try checkpoints.prepare() }
+        let resumePoint = try checkpoints.resolve(arguments.resumeFromCheckpoint)
+        if dataParallel.isPrimary {
+            if resumePoint == nil { try checkpoints.claimForFreshRun(overwrite: arguments.overwriteOutputDir) }
+            try checkpoints.prepare()
+        }
         var run = RunState(state: TrainerState(plan: plan, arguments: arguments))
-        if let checkpoint = try checkpoints.resolve(arguments.resumeFromCheckpoint) {
+        if let checkpoint = resumePoint {
             try restore(from: checkpoint, into: &run)
             run.lastCheckpoint = checkpoint
         } else {
@@ -115,12 +119,14 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
             let stopping = try dataParallel.anyProcess(stopRequest.isRequested, purpose: "the stop check of step \(run.state.globalStep)")
                 && !isLast
             if shouldSave(position, isLast: isLast) || stopping {
-                run.lastCheckpoint = try saveCheckpoint(run.state, elapsed: session.elapsed(at: session.now))
+                run.lastCheckpoint = try saveCheckpoint(
+                    run.state, elapsed: session.elapsed(at: session.now), lastCheckpoint: run.lastCheckpoint)
                 observer?.trainingDidSave(checkpoint: run.lastCheckpoint!)
             }
             if stopping { return TrainingOutcome(status: .stopped, state: run.state, lastCheckpoint: run.lastCheckpoint) }
         }
         if dataParallel.isPrimary {
+            try requireFiniteState(step: run.state.globalStep, lastCheckpoint: run.lastCheckpoint)
             try model.saveTrainedWeights(to: checkpoints.directory)
             try run.state.jsonText.write(
                 to: checkpoints.directory.appendingPathComponent(TrainerState.fileName), atomically: true, encoding: .utf8)
