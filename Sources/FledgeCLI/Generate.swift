@@ -58,6 +58,10 @@ struct Generate: ParsableCommand {
         } else {
             promptIds = tokenizer!.encode(prompt!, addSpecialTokens: true)
         }
+        guard !promptIds.isEmpty else {
+            throw ValidationError("--prompt \(String(reflecting: prompt ?? "")) encodes to no tokens (this tokenizer adds no "
+                + "beginning-of-sequence token and knows none of its text); give text the tokenizer knows, or token ids with --ids")
+        }
         try checkVocabulary(promptIds, size: lm.config.vocabSize, source: "the prompt")
 
         var options = SamplingOptions(lm.generationConfig)
