@@ -44,7 +44,8 @@ final class GRPOTrainingTests: TemporaryDirectoryTestCase {
     func testEveryLossTypeTrains() throws {
         for lossType in ["grpo", "bnpo", "dr_grpo", "dapo", "cispo", "sapo", "luspo", "vespo"] {
             let extra = lossType == "dapo" ? ["epsilon_high": "0.28", "beta": "0", "mask_truncated_completions": "true"] : ["beta": "0.04"]
-            let records = try train(try config(["loss_type": lossType, "max_steps": "2"].merging(extra) { $1 }))
+            let records = try train(try config(["loss_type": lossType, "max_steps": "2",
+                                                "output_dir": directory.path + "/" + lossType].merging(extra) { $1 }))
             XCTAssertEqual(records.count, 2, lossType)
             for record in records {
                 let values = Dictionary(record.values.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
