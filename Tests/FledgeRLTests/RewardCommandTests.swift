@@ -101,13 +101,17 @@ final class RewardCommandTests: XCTestCase {
     }
 
     /// Item 4 of the hardening issue: a command that answers more lines than it was sent would shift
-    /// every later reward onto the wrong completion; it is a protocol error naming the command.
+    /// every later reward onto the wrong completion; it is a protocol error naming the command. The
+    /// extra lines are found when they have arrived: at the end of the batch, or at the start of the
+    /// next one (a line-based protocol cannot tell "more is coming" sooner), so the test scores a
+    /// few batches, as a run would, pausing between them as generation does.
     func testACommandThatAnswersTooManyLinesIsAnError() throws {
         let script = try command(#"while IFS= read -r line; do echo '{"reward": 1}'; echo '{"reward": 2}'; done"#)
         let reward = try RewardCommand(command: script)
         var caught: Error?
-        for _ in 0..<2 where caught == nil {
+        for _ in 0..<5 where caught == nil {
             do { _ = try reward.score(samples(2)) } catch { caught = error }
+            Thread.sleep(forTimeInterval: 0.2)
         }
         let text = "\(try XCTUnwrap(caught, "two answers per line were accepted"))"
         XCTAssert(text.contains("reward_command `\(script)` answered more lines than it was sent"), text)
