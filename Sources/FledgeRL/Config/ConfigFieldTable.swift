@@ -6,6 +6,12 @@ public protocol ConfigFieldTable {
 }
 
 extension ConfigFieldTable {
+    /// The field stored at `keyPath`, if the table has it: for a command-line option that takes the
+    /// field's values (`fledge generate --top-p` is `top_p`).
+    public static func field(for keyPath: PartialKeyPath<Self>) -> ConfigField<Self>? {
+        fields.first { $0.keyPath == keyPath }
+    }
+
     /// An error for each field whose value is outside its range, naming the field, the value and the
     /// range; empty when every value is in range. The resolver reports the same messages.
     public var rangeErrors: [ConfigMessage] {
