@@ -37,7 +37,8 @@ public struct ConfigField<Root> {
                       let numbers = root[keyPath: keyPath].configNumbers
                       guard let index = numbers.firstIndex(where: { !range.contains($0) }) else { return nil }
                       guard Value.isConfigList else { return "must be \(range.requirement)" }
-                      return "item \(index + 1) is \(numbers[index]); every item must be \(range.requirement)"
+                      let item = numbers[index].isFinite ? ConfigRange.format(numbers[index]) : ConfigValue.double(numbers[index]).yaml
+                      return "item \(index + 1) is \(item); every item must be \(range.requirement)"
                   })
     }
 
