@@ -41,7 +41,8 @@ struct Generate: ParsableCommand {
         func number<Value: BinaryFloatingPoint>(_ value: Value?) -> (text: String, value: Double)? {
             value.map { ("\($0)", Double($0)) }
         }
-        let options: [(option: String, given: (text: String, value: Double)?, keyPath: PartialKeyPath<GenerationArguments>)] = [
+        typealias Option = (name: String, given: (text: String, value: Double)?, keyPath: PartialKeyPath<GenerationArguments>)
+        let options: [Option] = [
             ("--max-new-tokens", ("\(maxNewTokens)", Double(maxNewTokens)), \.maxCompletionLength),
             ("--temperature", number(temperature), \.temperature),
             ("--top-k", topK.map { ("\($0)", Double($0)) }, \.topK),
@@ -54,7 +55,8 @@ struct Generate: ParsableCommand {
                   !range.contains(given.value)
             else { continue }
             let greedy = option == "--temperature" ? "; use --greedy for argmax" : ""
-            throw ValidationError("\(option) \(given.text): as the config field \(field.name), it must be \(range.requirement)\(greedy)")
+            throw ValidationError(
+                "\(option) \(given.text): as the config field \(field.name), it must be \(range.requirement)\(greedy)")
         }
         guard ConfigRange.count.contains(Double(numReturnSequences)) else {
             throw ValidationError("--num-return-sequences \(numReturnSequences): must be in \(ConfigRange.count)")

@@ -197,14 +197,14 @@ final class ConfigRangeTests: TemporaryDirectoryTestCase {
 
     func testRangesReadAsIntervals() {
         XCTAssertEqual(ConfigRange.closed(1, ConfigRange.countLimit).description, "[1, 1048576]")
-        XCTAssertEqual(ConfigRange.aboveUpTo(0, 1).description, "(0, 1]")
+        XCTAssertEqual(ConfigRange.leftOpen(0, 1).description, "(0, 1]")
         XCTAssertEqual(ConfigRange.atLeast(0).description, "[0, ∞)")
         XCTAssertEqual(ConfigRange.ordinaryMagnitude.description, "[-1e30, 1e30]")
         XCTAssertEqual(ConfigRange.positive.requirement, "positive and finite")
         XCTAssertEqual(ConfigRange.finite.requirement, "finite")
         XCTAssertEqual(ConfigRange.atLeast(0).because("0 turns it off").requirement, "at least 0 and finite; 0 turns it off")
-        XCTAssert(ConfigRange.fromBelow(0, 1).contains(0))
-        XCTAssertFalse(ConfigRange.fromBelow(0, 1).contains(1))
+        XCTAssert(ConfigRange.rightOpen(0, 1).contains(0))
+        XCTAssertFalse(ConfigRange.rightOpen(0, 1).contains(1))
     }
 
     func testChecksDoNotRunOnValuesOutsideTheirRanges() throws {

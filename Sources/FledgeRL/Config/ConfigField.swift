@@ -15,29 +15,29 @@ public struct ConfigField<Root> {
     /// What is wrong with the field's value in `root` ("must be in (0, 1]"), or nil when it is in range.
     let rangeViolation: (Root) -> String?
 
-    /// A field stored at `keyPath` that is not a number.
+    /// A field stored at `keyPath` that is not a number (a numeric field declares its range with
+    /// ``init(_:_:_:)``; `ConfigRangeTests` fails for one that does not).
     public init<Value: ConfigRepresentable>(_ name: String, _ keyPath: WritableKeyPath<Root, Value>) {
         self.init(name: name, keyPath: keyPath, range: nil, read: { $0[keyPath: keyPath].configValue },
-                  write: { (root, value) throws(ConfigTypeMismatch) in root[keyPath: keyPath] = try Value(configValue: value) },
+                  write: { (root, value) throws(ConfigTypeMismatch) in
+                      root[keyPath: keyPath] = try Value(configValue: value)
+                  },
                   rangeViolation: { _ in nil })
-    }
-
-    /// A numeric field must declare its range: use ``init(_:_:_:)``.
-    @available(*, unavailable, message: "a numeric field declares the range of values it accepts: ConfigField(name, keyPath, range)")
-    public init<Value: ConfigNumbers>(_ name: String, _ keyPath: WritableKeyPath<Root, Value>) {
-        fatalError("unavailable")
     }
 
     /// A numeric field stored at `keyPath` that accepts the values in `range` (`null`, where the field
     /// allows it, is always accepted; each item of a list must be in the range).
     public init<Value: ConfigNumbers>(_ name: String, _ keyPath: WritableKeyPath<Root, Value>, _ range: ConfigRange) {
         self.init(name: name, keyPath: keyPath, range: range, read: { $0[keyPath: keyPath].configValue },
-                  write: { (root, value) throws(ConfigTypeMismatch) in root[keyPath: keyPath] = try Value(configValue: value) },
+                  write: { (root, value) throws(ConfigTypeMismatch) in
+                      root[keyPath: keyPath] = try Value(configValue: value)
+                  },
                   rangeViolation: { root in
                       let numbers = root[keyPath: keyPath].configNumbers
                       guard let index = numbers.firstIndex(where: { !range.contains($0) }) else { return nil }
                       guard Value.isConfigList else { return "must be \(range.requirement)" }
-                      let item = numbers[index].isFinite ? ConfigRange.format(numbers[index]) : ConfigValue.double(numbers[index]).yaml
+                      let number = numbers[index]
+                      let item = number.isFinite ? ConfigRange.format(number) : ConfigValue.double(number).yaml
                       return "item \(index + 1) is \(item); every item must be \(range.requirement)"
                   })
     }

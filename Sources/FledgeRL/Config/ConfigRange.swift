@@ -29,13 +29,13 @@ public struct ConfigRange: Sendable, Equatable, CustomStringConvertible {
         ConfigRange(lower, includesLower: true, upper, includesUpper: true)
     }
 
-    /// `(lower, upper]`.
-    public static func aboveUpTo(_ lower: Double, _ upper: Double) -> ConfigRange {
+    /// `(lower, upper]`: left-open.
+    public static func leftOpen(_ lower: Double, _ upper: Double) -> ConfigRange {
         ConfigRange(lower, includesLower: false, upper, includesUpper: true)
     }
 
-    /// `[lower, upper)`.
-    public static func fromBelow(_ lower: Double, _ upper: Double) -> ConfigRange {
+    /// `[lower, upper)`: right-open.
+    public static func rightOpen(_ lower: Double, _ upper: Double) -> ConfigRange {
         ConfigRange(lower, includesLower: true, upper, includesUpper: false)
     }
 

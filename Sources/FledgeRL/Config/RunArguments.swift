@@ -40,11 +40,12 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("use_peft", \.usePeft),
             ConfigField("lora_r", \.loraR, .closed(1, 65_536)),
             ConfigField("lora_alpha", \.loraAlpha, .closed(1, 65_536)),
-            ConfigField("lora_dropout", \.loraDropout, .fromBelow(0, 1)),
+            ConfigField("lora_dropout", \.loraDropout, .rightOpen(0, 1)),
             ConfigField("lora_target_modules", \.loraTargetModules),
             ConfigField("reward_funcs", \.rewardFuncs),
             ConfigField("reward_command", \.rewardCommand),
-            ConfigField("reward_command_timeout", \.rewardCommandTimeout, .aboveUpTo(0, 86_400).because("at most a day per line")),
+            ConfigField("reward_command_timeout", \.rewardCommandTimeout,
+                        .leftOpen(0, 86_400).because("at most a day per line")),
         ]
     }
 }

@@ -48,8 +48,8 @@ extension RewardScores {
                 let excerpt = completion.count <= 200 ? completion : completion.prefix(200) + "…"
                 throw RewardError(
                     "reward function '\(function.name)' gave completion \(index + 1) of \(samples.count) the reward "
-                        + "\(ConfigRange.format(kept[index]!)), outside \(ConfigRange.ordinaryMagnitude); rewards must be finite numbers of "
-                        + "magnitude at most 1e30 (or nil, null in JSON, for no reward); the completion: "
+                        + "\(ConfigRange.format(kept[index]!)), outside \(ConfigRange.ordinaryMagnitude); rewards must be "
+                        + "finite numbers of magnitude at most 1e30 (or nil, null in JSON, for no reward); the completion: "
                         + JSONStringLiteral.quoted(String(excerpt)))
             }
             return kept
