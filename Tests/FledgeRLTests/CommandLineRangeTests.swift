@@ -8,7 +8,7 @@ final class CommandLineRangeTests: TemporaryDirectoryTestCase {
     /// Runs `fledge arguments` and asserts that it ended with `status` and printed `text`.
     private func assertRefused(_ arguments: [String], status: Int32, _ text: String,
                                file: StaticString = #filePath, line: UInt = #line) throws {
-        let outcome = try FledgeExecutable.run(arguments, in: directory)
+        let outcome = try runFledge(arguments, expectSuccess: false, timeout: 120)
         XCTAssertEqual(outcome.status, status, outcome.output, file: file, line: line)
         XCTAssert(outcome.output.contains(text), outcome.output, file: file, line: line)
     }

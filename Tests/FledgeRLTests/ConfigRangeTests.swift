@@ -67,12 +67,14 @@ final class ConfigRangeTests: TemporaryDirectoryTestCase {
         try assertRefused(PPOConfig.self, "response_length: 100000000", "response_length", "must be in [1, 16777216]")
     }
 
-    func testCompletionThatFillsTheModelsPositionsIsRefused() throws {
+    func testCompletionThatFillsMaxSeqLengthIsRefused() throws {
         let model = GRPOTrainingTests.modelDirectory.path  // the demo model: max_position_embeddings 64
         try assertRefused(GRPOConfig.self, "model_name_or_path: \(model)\nmax_completion_length: 64", "max_completion_length",
-                          "has 64 positions (max_position_embeddings), which must hold the prompt and the completion")
+                          "leaves no room for a prompt in max_seq_length (64); set it below 64")
         try assertRefused(PPOConfig.self, "model_name_or_path: \(model)\nreward_model_path: null\nresponse_length: 100",
                           "response_length", "set it below 64")
+        try assertRefused(RLOOConfig.self, "max_seq_length: 512\nmax_completion_length: 512", "max_completion_length",
+                          "leaves no room for a prompt in max_seq_length (512)")
         let fits = try resolve(GRPOConfig.self, "model_name_or_path: \(model)\nmax_completion_length: 63")
         XCTAssert(fits.report.isUsable, "\(fits.report.errors)")
     }

@@ -32,8 +32,8 @@ enum CheckCatalogue {
                 yaml: "temperature: 12"),
         Trigger(section: "Sampling (GRPO, RLOO, PPO)", rule: "temperature outside 0.6 … 1.0", trainer: .grpo,
                 yaml: "temperature: 1.3"),
-        Trigger(section: "Sampling (GRPO, RLOO, PPO)", rule: "a completion that leaves the prompt no room in the model's "
-                + "`max_position_embeddings`", trainer: .grpo,
+        Trigger(section: "Sampling (GRPO, RLOO, PPO)", rule: "a completion that leaves the prompt no room in `max_seq_length` "
+                + "(here from the model)", trainer: .grpo,
                 yaml: "model_name_or_path: \(modelPlaceholder)\nmax_completion_length: 4096"),
         Trigger(section: "Batch geometry (GRPO, RLOO)", rule: "halving the batch on out-of-memory", trainer: .grpo,
                 yaml: "auto_find_batch_size: true"),

@@ -9,7 +9,11 @@ extension ConfigCheck {
     /// directory it stays as given; the trainer reads the model when it loads it.
     static var maxSeqLengthFromModel: ConfigCheck {
         ConfigCheck { resolution in
-            guard let (directory, modelLength) = modelPositions(resolution) else { return }
+            guard let directory = resolution.config.run.modelNameOrPath,
+                  let data = FileManager.default.contents(atPath: directory + "/config.json"),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let modelLength = object["max_position_embeddings"] as? Int
+            else { return }
             let keyPath: WritableKeyPath<Config, Int?> = \.training.maxSeqLength
             guard let length = resolution.config[keyPath: keyPath] else {
                 resolution.derive(keyPath, modelLength)
@@ -23,29 +27,14 @@ extension ConfigCheck {
         }
     }
 
-    /// A completion must leave room for a prompt within the model's positions (`max_position_embeddings`
-    /// in its `config.json`, when the model directory is readable): the generation cache holds prompt
-    /// plus completion.
-    static func completionFitsModel(_ keyPath: WritableKeyPath<Config, Int>) -> ConfigCheck {
+    /// A completion must leave room for a prompt in `max_seq_length` (by now taken from the model when
+    /// the model directory is readable): the trainers refuse such a setting before generating.
+    static func completionLeavesRoomForPrompt(_ keyPath: WritableKeyPath<Config, Int>) -> ConfigCheck {
         ConfigCheck { resolution in
-            guard let (directory, modelLength) = modelPositions(resolution),
-                  resolution.config[keyPath: keyPath] >= modelLength
+            guard let positions = resolution.config.training.maxSeqLength,
+                  resolution.config[keyPath: keyPath] >= positions
             else { return }
-            resolution.fail(
-                keyPath,
-                "the model in \(directory) has \(modelLength) positions (max_position_embeddings), which must hold "
-                    + "the prompt and the completion; set it below \(modelLength)")
+            resolution.fail(keyPath, "leaves no room for a prompt in max_seq_length (\(positions)); set it below \(positions)")
         }
-    }
-
-    /// The model directory and its `max_position_embeddings`, when `model_name_or_path` is a readable
-    /// local directory whose `config.json` gives them.
-    private static func modelPositions(_ resolution: ConfigResolution<Config>) -> (String, Int)? {
-        guard let directory = resolution.config.run.modelNameOrPath,
-              let data = FileManager.default.contents(atPath: directory + "/config.json"),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let modelLength = object["max_position_embeddings"] as? Int
-        else { return nil }
-        return (directory, modelLength)
     }
 }

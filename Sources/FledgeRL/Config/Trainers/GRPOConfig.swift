@@ -75,7 +75,7 @@ public struct GRPOConfig: GroupSamplingConfig {
             .recommendedTemperature(\.generation.temperature), .autoFindBatchSize,
             .batchGeometry(unslothFix: true), .lossTypeDefaultsForDrGRPO, .dapo, .epsilonHigh,
             .sequenceLevelWithTokenSum, .importanceLevelForLUSPOAndVESPO,
-            .cispoCap, .completionFitsModel(\.generation.maxCompletionLength),
+            .cispoCap, .completionLeavesRoomForPrompt(\.generation.maxCompletionLength),
         ]
     }
 }

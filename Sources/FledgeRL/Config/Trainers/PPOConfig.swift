@@ -79,7 +79,9 @@ public struct PPOConfig: TrainerConfig {
         ]
     }
 
-    public static var checks: [ConfigCheck<PPOConfig>] { [.recommendedTemperature(\.temperature), .ppo, .completionFitsModel(\.responseLength)] }
+    public static var checks: [ConfigCheck<PPOConfig>] {
+        [.recommendedTemperature(\.temperature), .ppo, .completionLeavesRoomForPrompt(\.responseLength)]
+    }
 }
 
 /// PPO's named stop token.

@@ -32,7 +32,7 @@ public struct RLOOConfig: GroupSamplingConfig {
     public static var checks: [ConfigCheck<RLOOConfig>] {
         [
             .recommendedTemperature(\.generation.temperature), .autoFindBatchSize,
-            .batchGeometry(unslothFix: false), .epsilonHigh, .completionFitsModel(\.generation.maxCompletionLength),
+            .batchGeometry(unslothFix: false), .epsilonHigh, .completionLeavesRoomForPrompt(\.generation.maxCompletionLength),
             .rewardClipRange,
         ]
     }
