@@ -103,10 +103,10 @@ final class GRPOTrainingTests: TemporaryDirectoryTestCase {
                 + "1608 positions, more than max_seq_length (64) (and 1 more row on line 3)"), text)
         }
         var tooLongCompletions = settings
-        tooLongCompletions.generation.maxCompletionLength = 100_000_000
+        tooLongCompletions.generation.maxCompletionLength = 1_000
         XCTAssertThrowsError(try GRPO(model: model, tokenizer: tokenizer, dataset: problems(8),
                                       rewards: try BuiltInRewards.make(config: settings), config: tooLongCompletions)) { error in
-            XCTAssert("\(error)".contains("max_completion_length is 100000000, which leaves no room for a prompt"), "\(error)")
+            XCTAssert("\(error)".contains("max_completion_length is 1000, which leaves no room for a prompt"), "\(error)")
         }
     }
 }

@@ -44,6 +44,7 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
     /// clipping, logging and checkpoint settings come from `arguments`.
     public init(algorithm: Algorithm, model: any TrainableModel, arguments: TrainingArguments,
                 optimizer: any Optimizer) throws {
+        try arguments.checkRanges()
         self.algorithm = algorithm
         self.model = model
         self.arguments = arguments
@@ -59,12 +60,6 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
         schedule = LearningRateSchedule(
             kind: LearningRateScheduleKind(rawValue: arguments.lrSchedulerType.rawValue)!, baseLearningRate: arguments.learningRate,
             warmupSteps: arguments.warmupStepCount(totalSteps: plan.maxSteps), totalSteps: plan.maxSteps)
-        guard arguments.loggingSteps > 0 else {
-            throw TrainingError.invalidSetting("logging_steps must be at least 1, got \(arguments.loggingSteps)")
-        }
-        guard arguments.saveStrategy != .steps || arguments.saveSteps > 0 else {
-            throw TrainingError.invalidSetting("save_steps must be at least 1 with save_strategy steps, got \(arguments.saveSteps)")
-        }
     }
 
     /// Runs the training to `max_steps` (from `resume_from_checkpoint` when set) and saves the final
