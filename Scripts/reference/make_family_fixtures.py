@@ -651,7 +651,7 @@ def relative_error(actual, expected):
 def main():
     arguments = [a for a in sys.argv[1:] if a != "--check"]
     out_dir = arguments[0] if arguments else "Tests/FledgeLMTests/Fixtures/families"
-    torch.set_num_threads(1)  # the same summation order on every machine
+    torch.set_num_threads(1)  # one summation order from run to run
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     if "--check" in sys.argv:
