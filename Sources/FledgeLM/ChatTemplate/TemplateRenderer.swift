@@ -1,10 +1,15 @@
 /// Runs parsed template statements with Jinja's semantics (in transformers' sandboxed
-/// environment with the loop-controls extension): scopes, loops, macros and namespaces.
+/// environment with the loop-controls extension): scopes, loops, macros and namespaces, within
+/// ``TemplateLimit``: the renderer counts its recursion and its steps, and measures its output.
 final class TemplateRenderer {
     private var scopes: [[String: TemplateValue]]
     private var output = ""
     /// How many `{% set %}` blocks are capturing output right now (their text is not the result's).
     private var captureDepth = 0
+    /// How many statements, expressions and macro calls are running inside one another.
+    private var depth = 0
+    /// The steps this render has taken.
+    let budget = TemplateBudget()
     /// UTF-8 byte ranges of the result that `{% generation %}` blocks rendered (the assistant text
     /// transformers masks with `return_assistant_tokens_mask`).
     private(set) var generationSpans: [Range<Int>] = []
@@ -43,19 +48,25 @@ final class TemplateRenderer {
     }
 
     private func execute(_ statement: TemplateStatement) throws(TemplateError) -> Flow {
+        depth += 1
+        defer { depth -= 1 }
         switch statement {
-        case .text(let text):
-            output += text
+        case .text(let text, let position):
+            try write(text, at: position)
         case .output(let expression):
-            output += try evaluate(expression.node).printed
+            let value = try evaluate(expression.node)
+            try budget.charge(1, at: expression.position)
+            try write(try TemplatePrinter.printed(value, budget: budget, at: expression.position), at: expression.position)
         case .ifChain(let branches, let otherwise):
-            for branch in branches where try evaluate(branch.condition.node).isTruthy {
-                return try execute(branch.body)
+            for branch in branches {
+                try budget.charge(1, at: branch.condition.position)
+                if try evaluate(branch.condition.node).isTruthy { return try execute(branch.body) }
             }
             return try execute(otherwise)
         case .forLoop(let targets, let iterable, let filter, let body, let otherwise):
             return try loop(targets: targets, iterable: iterable, filter: filter, body: body, otherwise: otherwise)
         case .set(let target, let value):
+            try budget.charge(1, at: value.position)
             let result = try evaluate(value.node)
             switch target {
             case .names(let names) where names.count == 1:
@@ -70,6 +81,7 @@ final class TemplateRenderer {
                 guard case .namespace(let namespace) = lookUp(object) else {
                     throw .runtime("cannot assign attribute on non-namespace object '\(object)'", at: position)
                 }
+                try result.checkNesting(intoNamespace: true, at: position, budget: budget)
                 namespace.attributes[name] = result
             }
         case .setBlock(let name, let body):
@@ -85,6 +97,15 @@ final class TemplateRenderer {
             return flow
         }
         return .normal
+    }
+
+    /// Appends `text`, which the template's text or expression at `position` gives, to the output,
+    /// within ``TemplateLimit/textLength``.
+    private func write(_ text: String, at position: SourcePosition) throws(TemplateError) {
+        try TemplateLimit.textLength.check(output.utf8.count + text.utf8.count, at: position,
+            "the rendered text would be longer; render fewer or shorter messages")
+        try budget.charge(bytes: text.utf8.count, at: position)
+        output += text
     }
 
     /// Renders `body` into a string of its own.
@@ -108,6 +129,7 @@ final class TemplateRenderer {
         if let filter {
             var kept: [TemplateValue] = []
             for item in items where try inScope({ () throws(TemplateError) in
+                try budget.charge(1, at: filter.position)
                 try bind(targets, to: item, at: iterable.position)
                 return try evaluate(filter.node).isTruthy
             }) {
@@ -117,6 +139,7 @@ final class TemplateRenderer {
         }
         guard !items.isEmpty else { return try inScope { () throws(TemplateError) in try execute(otherwise) } }
         for (index, item) in items.enumerated() {
+            try budget.charge(1, at: iterable.position)
             let flow = try inScope { () throws(TemplateError) in
                 try bind(targets, to: item, at: iterable.position)
                 assign("loop", .dictionary(OrderedStringDictionary([
@@ -126,7 +149,7 @@ final class TemplateRenderer {
                     ("previtem", index > 0 ? items[index - 1] : .undefined("loop.previtem")),
                     ("nextitem", index + 1 < items.count ? items[index + 1] : .undefined("loop.nextitem")),
                     ("depth", .int(1)), ("depth0", .int(0)),
-                    ("cycle", .function(TemplateFunction(name: "loop.cycle") { values, _, position throws(TemplateError) in
+                    ("cycle", .function(TemplateFunction(name: "loop.cycle") { values, _, position, _ throws(TemplateError) in
                         guard !values.isEmpty else { throw .runtime("no items for cycling given", at: position) }
                         return values[index % values.count]
                     })),
@@ -154,10 +177,12 @@ final class TemplateRenderer {
     }
 
     private func macro(name: String, parameters: [(String, TemplateExpression?)], body: [TemplateStatement]) -> TemplateFunction {
-        TemplateFunction(name: name) { [unowned self] positional, keywords, position throws(TemplateError) in
+        TemplateFunction(name: name) { [unowned self] positional, keywords, position, _ throws(TemplateError) in
             guard positional.count <= parameters.count else {
                 throw .runtime("macro '\(name)' takes \(parameters.count) arguments, got \(positional.count)", at: position)
             }
+            depth += 1
+            defer { depth -= 1 }
             var frame: [String: TemplateValue] = [:]
             for (index, (parameter, defaultValue)) in parameters.enumerated() {
                 if index < positional.count {
@@ -180,17 +205,22 @@ final class TemplateRenderer {
     // MARK: Expressions
 
     func evaluate(_ expression: TemplateExpression) throws(TemplateError) -> TemplateValue {
+        depth += 1
+        defer { depth -= 1 }
         switch expression {
         case .literal(let value):
             return value
         case .variable(let name):
             return lookUp(name)
-        case .list(let elements), .tuple(let elements):
+        case .list(let elements, let position), .tuple(let elements, let position):
+            try budget.charge(1 + elements.count, at: position)
             var values: [TemplateValue] = []
             for element in elements { values.append(try evaluate(element)) }
-            if case .tuple = expression { return .tuple(values) }
-            return .list(values)
+            let value: TemplateValue = if case .tuple = expression { .tuple(values) } else { .list(values) }
+            try value.checkNesting(at: position, budget: budget)
+            return value
         case .dictionary(let entries, let position):
+            try budget.charge(1 + entries.count, at: position)
             var dictionary = OrderedStringDictionary<TemplateValue>()
             for (keyExpression, valueExpression) in entries {
                 guard case .string(let key) = try evaluate(keyExpression) else {
@@ -198,38 +228,56 @@ final class TemplateRenderer {
                 }
                 dictionary[key] = try evaluate(valueExpression)
             }
-            return .dictionary(dictionary)
+            let value = TemplateValue.dictionary(dictionary)
+            try value.checkNesting(at: position, budget: budget)
+            return value
         case .attribute(let base, let name, let position):
+            try budget.charge(1, at: position)
             return try TemplateOperations.attribute(try evaluate(base), name, at: position)
         case .subscript_(let base, let key, let position):
-            return try TemplateOperations.item(try evaluate(base), try evaluate(key), at: position)
+            try budget.charge(1, at: position)
+            return try TemplateOperations.item(try evaluate(base), try evaluate(key), at: position, budget: budget)
         case .slice(let base, let start, let stop, let step, let position):
-            return try TemplateOperations.slice(try evaluate(base), start: try start.map(evaluate), stop: try stop.map(evaluate),
-                                                step: try step.map(evaluate), at: position)
+            try budget.charge(1, at: position)
+            let value = try evaluate(base)
+            let bounds = (try start.map(evaluate), try stop.map(evaluate), try step.map(evaluate))
+            return try TemplateOperations.slice(value, start: bounds.0, stop: bounds.1, step: bounds.2, at: position, budget: budget)
         case .call(let callee, let arguments, let position):
+            try budget.charge(1, at: position)
+            try TemplateLimit.renderDepth.check(depth, at: position,
+                "statements, expressions and macro calls run more than \(TemplateLimit.renderDepth.value) levels inside one another; "
+                    + "a macro that calls itself without end?")
             let function = try evaluate(callee)
             guard case .function(let callable) = function else {
                 throw .runtime("\(function.isUndefined ? "'\(callee.displayName)' is undefined" : "'\(function.typeName)' object is not callable")", at: position)
             }
             let (positional, keywords) = try evaluate(arguments)
-            return try callable.call(positional, keywords, position)
+            let result = try callable.call(positional, keywords, position, budget)
+            try result.checkNesting(at: position, budget: budget)
+            return result
         case .filter(let base, let name, let arguments, let position):
+            try budget.charge(1, at: position)
             let (positional, keywords) = try evaluate(arguments)
-            return try TemplateFilters.apply(name, to: try evaluate(base), positional, keywords, at: position, renderer: self)
+            return try TemplateFilters.apply(name, to: try evaluate(base), positional, keywords, at: position, budget: budget)
         case .test(let base, let name, let arguments, let negated, let position):
+            try budget.charge(1, at: position)
             let (positional, _) = try evaluate(arguments)
-            let result = try TemplateTests.apply(name, to: try evaluate(base), positional, at: position, renderer: self)
+            let result = try TemplateTests.apply(name, to: try evaluate(base), positional, at: position, budget: budget)
             return .bool(result != negated)
         case .unary(let op, let operand, let position):
+            try budget.charge(1, at: position)
             return try TemplateOperations.unary(op, try evaluate(operand), at: position)
-        case .binary("and", let left, let right, _):
+        case .binary("and", let left, let right, let position):
+            try budget.charge(1, at: position)
             let value = try evaluate(left)
             return value.isTruthy ? try evaluate(right) : value
-        case .binary("or", let left, let right, _):
+        case .binary("or", let left, let right, let position):
+            try budget.charge(1, at: position)
             let value = try evaluate(left)
             return value.isTruthy ? value : try evaluate(right)
         case .binary(let op, let left, let right, let position):
-            return try TemplateOperations.binary(op, try evaluate(left), try evaluate(right), at: position)
+            try budget.charge(1, at: position)
+            return try TemplateOperations.binary(op, try evaluate(left), try evaluate(right), at: position, budget: budget)
         case .conditional(let condition, let then, let otherwise):
             if try evaluate(condition).isTruthy { return try evaluate(then) }
             return try otherwise.map(evaluate) ?? .undefined("conditional expression")

@@ -2,8 +2,8 @@
 indirect enum TemplateExpression {
     case literal(TemplateValue)
     case variable(String)
-    case list([TemplateExpression])
-    case tuple([TemplateExpression])
+    case list([TemplateExpression], SourcePosition)
+    case tuple([TemplateExpression], SourcePosition)
     case dictionary([(TemplateExpression, TemplateExpression)], SourcePosition)
     case attribute(TemplateExpression, String, SourcePosition)
     case subscript_(TemplateExpression, TemplateExpression, SourcePosition)
@@ -30,7 +30,7 @@ struct Located<Node> {
 
 /// A statement (tag or output) of the template language.
 indirect enum TemplateStatement {
-    case text(String)
+    case text(String, SourcePosition)
     case output(Located<TemplateExpression>)
     case ifChain([(condition: Located<TemplateExpression>, body: [TemplateStatement])], otherwise: [TemplateStatement])
     case forLoop(targets: [String], iterable: Located<TemplateExpression>, filter: Located<TemplateExpression>?, body: [TemplateStatement], otherwise: [TemplateStatement])

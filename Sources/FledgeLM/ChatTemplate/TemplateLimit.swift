@@ -1,0 +1,70 @@
+/// A bound that every chat template is parsed and rendered within, so that no template, however
+/// careless or hostile, can crash the process (a stack overflow, an integer trap, an allocation
+/// failure) or hang it. Going past one throws ``TemplateError/limitExceeded(_:_:at:)``, which names
+/// the limit, its value, and the line and column of the construct at fault.
+///
+/// The values leave real chat templates far behind: the templates of the models Fledge supports
+/// nest at most about a dozen levels, call macros a few levels deep, and take a few hundred steps
+/// per message, so a conversation of many thousands of messages renders well within them.
+public struct TemplateLimit: Sendable, Equatable, CustomStringConvertible {
+    /// What the limit bounds, for error messages ("range length").
+    public let name: String
+    /// The largest amount allowed.
+    public let value: Int
+
+    public var description: String { "\(name) limit (\(value))" }
+
+    /// 100,000 items in one `range(...)`: Jinja's `SandboxedEnvironment`, in which transformers renders
+    /// chat templates, raises `OverflowError` ("Range too big. The sandbox blocks ranges larger than
+    /// MAX_RANGE (100000).") past `MAX_RANGE = 100000` (`jinja2/sandbox.py`); Fledge blocks the same ranges.
+    public static let rangeLength = TemplateLimit(name: "range length", value: 100_000)
+
+    /// 64 levels of nesting in the template's source: blocks (`if`, `for`, `macro`, `set` ... `endset`,
+    /// `generation`) inside blocks, and within them expressions inside brackets, parentheses, prefix
+    /// operators, conditional `else` branches and chains of operators, filters and attribute or item
+    /// accesses (`a + b + c` is three levels). Parsing and rendering recurse once per level, and 64
+    /// levels keep both far inside a 512 KiB thread stack even in a debug build. Python's own recursion
+    /// limit stops Jinja at about 80 nested parentheses; real chat templates nest about 15 levels.
+    public static let nestingDepth = TemplateLimit(name: "nesting depth", value: 64)
+
+    /// 256 levels of recursion while rendering: each statement, expression and macro call being run
+    /// inside another is one level, so a macro that calls itself stops after at most a couple of
+    /// hundred calls (fewer when its body nests deeply). This bounds the stack a render uses, whatever
+    /// the template does, to a fraction of a 512 KiB thread stack in a debug build. Real templates
+    /// recurse only to render nested JSON schemas of tools, a few levels deep.
+    public static let renderDepth = TemplateLimit(name: "render depth", value: 256)
+
+    /// 128 levels of nesting in a list, tuple, dictionary or namespace that the template builds
+    /// (`[x]`, `{"k": x}`, `namespace(a=x)`, `ns.a = x` ...): printing, comparing and freeing a value
+    /// recurse once per level. Values from the conversation itself are as deep as their JSON (the JSON
+    /// reader's own limit); this bounds only what the template makes of them.
+    public static let valueDepth = TemplateLimit(name: "value depth", value: 128)
+
+    /// 16 MiB (16,777,216 bytes of UTF-8) in the rendered text and in every string the template builds
+    /// on the way (`'x' * n`, `~`, `+`, `join`, `replace`, printing a list, `tojson`): some four
+    /// million tokens, far beyond any model's context, yet small enough that a hostile template cannot
+    /// exhaust memory. The length is checked before the string is built.
+    public static let textLength = TemplateLimit(name: "text length", value: 16 << 20)
+
+    /// 1,000,000 items in a list or tuple the template builds by repetition or concatenation
+    /// (`[x] * n`, `a + b`); lists from the conversation and from filters are as long as their input.
+    public static let listLength = TemplateLimit(name: "list length", value: 1_000_000)
+
+    /// 10,000,000 steps of work per render: a step is one statement run, one expression evaluated,
+    /// one loop iteration, one item that an operation or filter visits (comparing, searching,
+    /// sorting, copying, printing), or 64 bytes of text read or built. Nested loops of 100,000 ×
+    /// 100,000 iterations stop with an error within seconds; real templates take a few hundred steps
+    /// per message.
+    public static let steps = TemplateLimit(name: "work", value: 10_000_000)
+
+    /// Integers are 64-bit (−9,223,372,036,854,775,808 … 9,223,372,036,854,775,807): an integer literal,
+    /// sum, difference, product, power or negation outside that range is an error, where Python's
+    /// unbounded integers would grow. Integers in real chat templates are indices and counts.
+    public static let integerMagnitude = TemplateLimit(name: "64-bit integer", value: Int.max)
+
+    /// Throws ``TemplateError/limitExceeded(_:_:at:)`` at `position` with `message` (what went past the
+    /// limit, and by how much) when `amount` is above the limit.
+    func check(_ amount: Int, at position: SourcePosition, _ message: @autoclosure () -> String) throws(TemplateError) {
+        guard amount <= value else { throw .limitExceeded(self, message(), at: position) }
+    }
+}
