@@ -7,7 +7,7 @@ public struct SourcePosition: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Why a chat template could not be parsed or rendered.
-public enum TemplateError: Error, CustomStringConvertible, Sendable {
+public indirect enum TemplateError: Error, CustomStringConvertible, Sendable {
     /// The template is not valid Jinja.
     case syntax(String, at: SourcePosition)
     /// A Jinja construct (tag, filter, test, method, operator) that Fledge does not implement.

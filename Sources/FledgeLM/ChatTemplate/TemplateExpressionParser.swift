@@ -4,7 +4,9 @@
 ///
 /// Every expression is parsed with the height of its tree, and the parser counts the levels it
 /// descends (blocks, brackets, prefix operators, `else` branches): together they stay within
-/// ``TemplateLimit/nestingDepth``, so neither parsing nor rendering can recurse past it.
+/// ``TemplateLimit/nestingDepth``, so neither parsing nor rendering can recurse past it. An error
+/// ends the parse, so a level left by an error is not ascended from. The functions on the recursive
+/// path are kept small: a debug build gives every local its own stack slot.
 extension TemplateParser {
     /// An expression and the height of its tree (a leaf is 1): how deep rendering it recurses.
     struct Parsed {
@@ -17,14 +19,18 @@ extension TemplateParser {
         return Located(node: try parse(&self).node, position: position)
     }
 
-    /// Parses what `opening` (a block tag, a bracket, a prefix operator, an `else` branch) nests one
-    /// level deeper than the current one; past the nesting limit that is an error at `opening`.
-    mutating func nested<T>(at opening: SourcePosition, _ parse: (inout TemplateParser) throws(TemplateError) -> T) throws(TemplateError) -> T {
-        depth += 1
-        defer { depth -= 1 }
+    /// Enters the level that `opening` (a block tag, a bracket, a prefix operator, an `else` branch)
+    /// opens, one deeper than the current one; past the nesting limit that is an error at `opening`.
+    /// Each call is paired with ``ascend()``.
+    mutating func descend(at opening: SourcePosition) throws(TemplateError) {
         // One level more for the innermost expression's leaf.
-        try TemplateLimit.nestingDepth.check(depth + 1, at: opening, nestingMessage)
-        return try parse(&self)
+        try TemplateLimit.nestingDepth.check(depth + 2, at: opening, nestingMessage)
+        depth += 1
+    }
+
+    /// Leaves the level the last ``descend(at:)`` entered.
+    mutating func ascend() {
+        depth -= 1
     }
 
     /// `node`, whose tallest subexpression is `height - 1` levels high, parsed at the current level.
@@ -47,118 +53,98 @@ extension TemplateParser {
     }
 
     mutating func expression(allowConditional: Bool = true) throws(TemplateError) -> Parsed {
-        let value = try or()
+        let value = try operators(above: Precedence.lowest)
         guard allowConditional, case .name("if") = current.kind else { return value }
+        return try conditional(value)
+    }
+
+    /// `value if condition else otherwise`, after `value`.
+    private mutating func conditional(_ value: Parsed) throws(TemplateError) -> Parsed {
         let position = next().position
-        let condition = try or()
+        let condition = try operators(above: Precedence.lowest)
         var otherwise: Parsed? = nil
         if case .name("else") = current.kind {
             let elsePosition = next().position
-            otherwise = try nested(at: elsePosition) { (parser: inout TemplateParser) throws(TemplateError) in try parser.expression() }
+            try descend(at: elsePosition)
+            defer { ascend() }
+            otherwise = try expression()
         }
         return try parsed(.conditional(condition: condition.node, then: value.node, otherwise: otherwise?.node),
                           height: 1 + max(value.height, condition.height, otherwise?.height ?? 0), at: position)
     }
 
-    private mutating func or() throws(TemplateError) -> Parsed {
-        var left = try and()
-        while case .name("or") = current.kind {
-            let position = next().position
-            left = try binary("or", left, try and(), at: position)
+    /// How tightly Jinja's binary operators bind, loosest first; `not` binds between `and` and comparisons.
+    private enum Precedence {
+        static let lowest = 0, or = 1, and = 2, comparison = 4, additive = 5, concatenation = 6, multiplicative = 7, power = 8
+    }
+
+    /// The binary operator at the current token (`not in` spans two), and how tightly it binds.
+    private var binaryOperator: (symbol: String, precedence: Int, tokens: Int)? {
+        switch current.kind {
+        case .name("or"): ("or", Precedence.or, 1)
+        case .name("and"): ("and", Precedence.and, 1)
+        case .name("in"): ("in", Precedence.comparison, 1)
+        case .name("not") where index + 1 < tokens.count && tokens[index + 1].kind == .name("in"): ("not in", Precedence.comparison, 2)
+        case .symbol(let symbol):
+            switch symbol {
+            case "==", "!=", "<", ">", "<=", ">=": (symbol, Precedence.comparison, 1)
+            case "+", "-": (symbol, Precedence.additive, 1)
+            case "~": (symbol, Precedence.concatenation, 1)
+            case "*", "/", "//", "%": (symbol, Precedence.multiplicative, 1)
+            case "**": (symbol, Precedence.power, 1)
+            default: nil
+            }
+        default: nil
+        }
+    }
+
+    /// Operands joined by the binary operators that bind tighter than `minimum`, each level
+    /// left-associative (precedence climbing: one call per level climbed, not per level in Jinja's grammar).
+    private mutating func operators(above minimum: Int) throws(TemplateError) -> Parsed {
+        var left = try notOperand(above: minimum)
+        while let op = binaryOperator, op.precedence > minimum {
+            let position = current.position
+            index += op.tokens
+            if op.precedence == Precedence.comparison {
+                left = try comparisons(left, op.symbol, at: position)
+            } else {
+                left = try binary(op.symbol, left, try operators(above: op.precedence), at: position)
+            }
         }
         return left
     }
 
-    private mutating func and() throws(TemplateError) -> Parsed {
-        var left = try not()
-        while case .name("and") = current.kind {
-            let position = next().position
-            left = try binary("and", left, try not(), at: position)
-        }
-        return left
-    }
-
-    private mutating func not() throws(TemplateError) -> Parsed {
-        guard case .name("not") = current.kind else { return try comparison() }
-        let position = next().position
-        let operand = try nested(at: position) { (parser: inout TemplateParser) throws(TemplateError) in try parser.not() }
-        return try unary("not", operand, at: position)
-    }
-
-    /// Comparisons chain as in Python: `a < b < c` is `a < b and b < c`.
-    private mutating func comparison() throws(TemplateError) -> Parsed {
-        var operand = try additive()
+    /// A chain of comparisons after `first` and its first operator, as in Python: `a < b < c` is `a < b and b < c`.
+    private mutating func comparisons(_ first: Parsed, _ firstSymbol: String, at firstPosition: SourcePosition) throws(TemplateError) -> Parsed {
+        var (operand, symbol, position) = (first, firstSymbol, firstPosition)
         var chain: Parsed? = nil
         while true {
-            let position = current.position
-            let comparison: Parsed
-            if case .symbol(let symbol) = current.kind, ["==", "!=", "<", ">", "<=", ">="].contains(symbol) {
-                _ = next()
-                let right = try additive()
-                comparison = try binary(symbol, operand, right, at: position)
-                operand = right
-            } else if accept(.name("in")) {
-                let right = try additive()
-                comparison = try binary("in", operand, right, at: position)
-                operand = right
-            } else if case .name("not") = current.kind, index + 1 < tokens.count, tokens[index + 1].kind == .name("in") {
-                index += 2
-                let right = try additive()
-                comparison = try unary("not", try binary("in", operand, right, at: position), at: position)
-                operand = right
-            } else {
-                return chain ?? operand
-            }
-            if let previous = chain {
-                chain = try binary("and", previous, comparison, at: position)
-            } else {
-                chain = comparison
-            }
+            let right = try operators(above: Precedence.comparison)
+            let comparison = symbol == "not in"
+                ? try unary("not", try binary("in", operand, right, at: position), at: position)
+                : try binary(symbol, operand, right, at: position)
+            chain = try chain.map { (previous) throws(TemplateError) in try binary("and", previous, comparison, at: position) } ?? comparison
+            operand = right
+            guard let next = binaryOperator, next.precedence == Precedence.comparison else { return chain ?? comparison }
+            position = current.position
+            index += next.tokens
+            symbol = next.symbol
         }
     }
 
-    private mutating func additive() throws(TemplateError) -> Parsed {
-        var left = try concatenation()
-        while case .symbol(let symbol) = current.kind, symbol == "+" || symbol == "-" {
-            let position = next().position
-            left = try binary(symbol, left, try concatenation(), at: position)
-        }
-        return left
-    }
-
-    private mutating func concatenation() throws(TemplateError) -> Parsed {
-        var left = try multiplicative()
-        while case .symbol("~") = current.kind {
-            let position = next().position
-            left = try binary("~", left, try multiplicative(), at: position)
-        }
-        return left
-    }
-
-    private mutating func multiplicative() throws(TemplateError) -> Parsed {
-        var left = try power()
-        while case .symbol(let symbol) = current.kind, ["*", "/", "//", "%"].contains(symbol) {
-            let position = next().position
-            left = try binary(symbol, left, try power(), at: position)
-        }
-        return left
-    }
-
-    private mutating func power() throws(TemplateError) -> Parsed {
-        var left = try unary()
-        while case .symbol("**") = current.kind {
-            let position = next().position
-            left = try binary("**", left, try unary(), at: position)
-        }
-        return left
+    /// An operand, or `not` and its operand where `not` may stand (it binds looser than comparisons).
+    private mutating func notOperand(above minimum: Int) throws(TemplateError) -> Parsed {
+        guard minimum < Precedence.comparison, case .name("not") = current.kind else { return try unary() }
+        let position = next().position
+        try descend(at: position)
+        defer { ascend() }
+        return try unary("not", try operators(above: Precedence.and), at: position)
     }
 
     private mutating func unary(withFilters: Bool = true) throws(TemplateError) -> Parsed {
         var value: Parsed
         if case .symbol(let symbol) = current.kind, symbol == "-" || symbol == "+" {
-            let position = next().position
-            let operand = try nested(at: position) { (parser: inout TemplateParser) throws(TemplateError) in try parser.unary(withFilters: false) }
-            value = try unary(symbol, operand, at: position)
+            value = try signed(symbol)
         } else {
             value = try primary()
         }
@@ -166,57 +152,84 @@ extension TemplateParser {
         return withFilters ? try filters(value) : value
     }
 
+    /// `-x` or `+x`, after the sign.
+    private mutating func signed(_ symbol: String) throws(TemplateError) -> Parsed {
+        let position = next().position
+        try descend(at: position)
+        defer { ascend() }
+        return try unary(symbol, try unary(withFilters: false), at: position)
+    }
+
     private mutating func primary() throws(TemplateError) -> Parsed {
         let token = next()
         switch token.kind {
-        case .name(let word):
-            switch word {
-            case "true", "True": return Parsed(node: .literal(.bool(true)), height: 1)
-            case "false", "False": return Parsed(node: .literal(.bool(false)), height: 1)
-            case "none", "None": return Parsed(node: .literal(.none), height: 1)
-            default: return Parsed(node: .variable(word), height: 1)
-            }
-        case .string(var text):
-            while case .string(let more) = current.kind {
-                text += more
-                _ = next()
-            }
-            return Parsed(node: .literal(.string(text)), height: 1)
+        case .name("true"), .name("True"): return Parsed(node: .literal(.bool(true)), height: 1)
+        case .name("false"), .name("False"): return Parsed(node: .literal(.bool(false)), height: 1)
+        case .name("none"), .name("None"): return Parsed(node: .literal(.none), height: 1)
+        case .name(let word): return Parsed(node: .variable(word), height: 1)
+        case .string(let text): return Parsed(node: .literal(.string(text + adjacentStrings())), height: 1)
         case .integer(let integer): return Parsed(node: .literal(.int(integer)), height: 1)
         case .float(let number): return Parsed(node: .literal(.double(number)), height: 1)
-        case .symbol("("):
-            let (elements, isTuple) = try nested(at: token.position) { (parser: inout TemplateParser) throws(TemplateError) in
-                try parser.parenthesized()
-            }
-            guard isTuple else { return elements[0] }
-            return try collection(.tuple(elements.map(\.node), token.position), of: elements, at: token.position)
-        case .symbol("["):
-            let elements = try nested(at: token.position) { (parser: inout TemplateParser) throws(TemplateError) in
-                try parser.elements(until: "]")
-            }
-            return try collection(.list(elements.map(\.node), token.position), of: elements, at: token.position)
-        case .symbol("{"):
-            let entries = try nested(at: token.position) { (parser: inout TemplateParser) throws(TemplateError) in try parser.entries() }
-            return try collection(.dictionary(entries.map { ($0.key.node, $0.value.node) }, token.position),
-                                  of: entries.flatMap { [$0.key, $0.value] }, at: token.position)
-        default:
-            throw .syntax("unexpected \(describe(token.kind))", at: token.position)
+        case .symbol("("): return try parenthesized(at: token.position)
+        case .symbol("["): return try list(at: token.position)
+        case .symbol("{"): return try dictionary(at: token.position)
+        default: throw .syntax("unexpected \(describe(token.kind))", at: token.position)
         }
+    }
+
+    /// The string literals right after a string literal, which Python joins to it.
+    private mutating func adjacentStrings() -> String {
+        var text = ""
+        while case .string(let more) = current.kind {
+            text += more
+            _ = next()
+        }
+        return text
+    }
+
+    /// A parenthesized expression or a tuple, after `(` at `position`.
+    private mutating func parenthesized(at position: SourcePosition) throws(TemplateError) -> Parsed {
+        try descend(at: position)
+        if accept(.symbol(")")) {
+            ascend()
+            return Parsed(node: .tuple([], position), height: 1)
+        }
+        let first = try expression()
+        guard accept(.symbol(",")) else {
+            try expect(.symbol(")"), "')'")
+            ascend()
+            return first
+        }
+        let elements = [first] + (try elements(until: ")"))
+        ascend()
+        return try collection(.tuple(elements.map(\.node), position), of: elements, at: position)
+    }
+
+    /// A list literal, after `[` at `position`.
+    private mutating func list(at position: SourcePosition) throws(TemplateError) -> Parsed {
+        try descend(at: position)
+        let elements = try elements(until: "]")
+        ascend()
+        return try collection(.list(elements.map(\.node), position), of: elements, at: position)
+    }
+
+    /// A dictionary literal, after `{` at `position`.
+    private mutating func dictionary(at position: SourcePosition) throws(TemplateError) -> Parsed {
+        try descend(at: position)
+        var entries: [(key: Parsed, value: Parsed)] = []
+        while !accept(.symbol("}")) {
+            let key = try expression()
+            try expect(.symbol(":"), "':'")
+            entries.append((key, try expression()))
+            if !accept(.symbol(",")) { try expect(.symbol("}"), "'}'"); break }
+        }
+        ascend()
+        return try collection(.dictionary(entries.map { ($0.key.node, $0.value.node) }, position),
+                              of: entries.flatMap { [$0.key, $0.value] }, at: position)
     }
 
     private func collection(_ node: TemplateExpression, of elements: [Parsed], at position: SourcePosition) throws(TemplateError) -> Parsed {
         try parsed(node, height: 1 + (elements.map(\.height).max() ?? 0), at: position)
-    }
-
-    /// After `(`: a parenthesized expression (one element, not a tuple) or a tuple, up to and including `)`.
-    private mutating func parenthesized() throws(TemplateError) -> (elements: [Parsed], isTuple: Bool) {
-        if accept(.symbol(")")) { return ([], true) }
-        let first = try expression()
-        guard accept(.symbol(",")) else {
-            try expect(.symbol(")"), "')'")
-            return ([first], false)
-        }
-        return ([first] + (try elements(until: ")")), true)
     }
 
     /// Comma-separated expressions up to and including `closing`.
@@ -229,34 +242,17 @@ extension TemplateParser {
         return elements
     }
 
-    /// The `key: value` entries of a dictionary literal after `{`, up to and including `}`.
-    private mutating func entries() throws(TemplateError) -> [(key: Parsed, value: Parsed)] {
-        var entries: [(key: Parsed, value: Parsed)] = []
-        while !accept(.symbol("}")) {
-            let key = try expression()
-            try expect(.symbol(":"), "':'")
-            entries.append((key, try expression()))
-            if !accept(.symbol(",")) { try expect(.symbol("}"), "'}'"); break }
-        }
-        return entries
-    }
-
+    /// Attribute accesses, subscripts, slices and calls after `base`.
     private mutating func postfix(_ base: Parsed) throws(TemplateError) -> Parsed {
         var value = base
         while true {
             let position = current.position
             if accept(.symbol(".")) {
-                switch next().kind {
-                case .name(let attribute): value = try parsed(.attribute(value.node, attribute, position), height: value.height + 1, at: position)
-                case .integer(let integer):
-                    value = try parsed(.subscript_(value.node, .literal(.int(integer)), position), height: value.height + 1, at: position)
-                default: throw .syntax("expected an attribute name after '.'", at: position)
-                }
+                value = try attribute(of: value, at: position)
             } else if accept(.symbol("[")) {
-                let parts = try nested(at: position) { (parser: inout TemplateParser) throws(TemplateError) in try parser.subscriptParts() }
-                value = try subscriptOrSlice(value, parts, at: position)
+                value = try subscriptOrSlice(of: value, at: position)
             } else if accept(.symbol("(")) {
-                let (arguments, height) = try nested(at: position) { (parser: inout TemplateParser) throws(TemplateError) in try parser.arguments() }
+                let (arguments, height) = try arguments(at: position)
                 value = try parsed(.call(value.node, arguments, position), height: 1 + max(value.height, height), at: position)
             } else {
                 return value
@@ -264,25 +260,29 @@ extension TemplateParser {
         }
     }
 
-    /// What stands between `[` and `]`: a key, or up to three slice bounds (nil where left out).
-    private mutating func subscriptParts() throws(TemplateError) -> (parts: [Parsed?], isSlice: Bool) {
+    /// `.name` or `.0` after `value`.
+    private mutating func attribute(of value: Parsed, at position: SourcePosition) throws(TemplateError) -> Parsed {
+        switch next().kind {
+        case .name(let attribute): return try parsed(.attribute(value.node, attribute, position), height: value.height + 1, at: position)
+        case .integer(let integer): return try parsed(.subscript_(value.node, .literal(.int(integer)), position), height: value.height + 1, at: position)
+        default: throw .syntax("expected an attribute name after '.'", at: position)
+        }
+    }
+
+    /// `value[key]` or `value[start:stop:step]` (any part left out), after `[` at `position`.
+    private mutating func subscriptOrSlice(of value: Parsed, at position: SourcePosition) throws(TemplateError) -> Parsed {
+        try descend(at: position)
         var parts: [Parsed?] = [nil]
-        var isSlice = false
         while !accept(.symbol("]")) {
             if accept(.symbol(":")) {
-                isSlice = true
                 parts.append(nil)
             } else {
                 parts[parts.count - 1] = try expression()
             }
         }
-        return (parts, isSlice)
-    }
-
-    private func subscriptOrSlice(_ value: Parsed, _ access: (parts: [Parsed?], isSlice: Bool), at position: SourcePosition) throws(TemplateError) -> Parsed {
-        let parts = access.parts
+        ascend()
         let height = 1 + max(value.height, parts.compactMap { $0?.height }.max() ?? 0)
-        guard access.isSlice else {
+        guard parts.count > 1 else {
             guard let key = parts[0] else { throw .syntax("empty subscript", at: position) }
             return try parsed(.subscript_(value.node, key.node, position), height: height, at: position)
         }
@@ -291,61 +291,69 @@ extension TemplateParser {
                           height: height, at: position)
     }
 
-    /// Arguments after an opening parenthesis, up to and including the closing one, with the height of the tallest.
-    private mutating func arguments() throws(TemplateError) -> (TemplateExpression.Arguments, height: Int) {
+    /// Arguments after the `(` at `position`, up to and including the closing one, with the height of the tallest.
+    private mutating func arguments(at position: SourcePosition) throws(TemplateError) -> (TemplateExpression.Arguments, height: Int) {
+        try descend(at: position)
         var arguments = TemplateExpression.Arguments()
         var height = 0
         while !accept(.symbol(")")) {
-            if case .name(let keyword) = current.kind, index + 1 < tokens.count, tokens[index + 1].kind == .symbol("=") {
+            var keyword: String? = nil
+            if case .name(let word) = current.kind, index + 1 < tokens.count, tokens[index + 1].kind == .symbol("=") {
+                keyword = word
                 index += 2
-                let argument = try expression()
-                arguments.keywords.append((keyword, argument.node))
-                height = max(height, argument.height)
-            } else {
-                let argument = try expression()
-                arguments.positional.append(argument.node)
-                height = max(height, argument.height)
             }
+            let argument = try expression()
+            if let keyword { arguments.keywords.append((keyword, argument.node)) } else { arguments.positional.append(argument.node) }
+            height = max(height, argument.height)
             if !accept(.symbol(",")) { try expect(.symbol(")"), "')'"); break }
         }
+        ascend()
         return (arguments, height)
     }
 
+    /// Filters (`| name(arguments)`) and tests (`is name arguments`) after `base`.
     private mutating func filters(_ base: Parsed) throws(TemplateError) -> Parsed {
         var value = base
         while true {
             let position = current.position
             if accept(.symbol("|")) {
-                let filterName = try name()
-                guard TemplateFilters.names.contains(filterName) else { throw .unsupported("the '\(filterName)' filter", at: position) }
-                var (arguments, height) = (TemplateExpression.Arguments(), 0)
-                if accept(.symbol("(")) {
-                    (arguments, height) = try nested(at: position) { (parser: inout TemplateParser) throws(TemplateError) in try parser.arguments() }
-                }
-                value = try parsed(.filter(value.node, name: filterName, arguments, position), height: 1 + max(value.height, height), at: position)
+                value = try filter(value, at: position)
             } else if accept(.name("is")) {
-                let negated = accept(.name("not"))
-                let testName: String
-                switch next().kind {
-                case .name(let word): testName = word
-                case .symbol(let symbol) where ["==", "!=", "<", ">", "<=", ">="].contains(symbol): testName = symbol
-                default: throw .syntax("expected a test name after 'is'", at: position)
-                }
-                guard TemplateTests.names.contains(testName) else { throw .unsupported("the '\(testName)' test", at: position) }
-                var (arguments, height) = (TemplateExpression.Arguments(), 0)
-                if accept(.symbol("(")) {
-                    (arguments, height) = try nested(at: position) { (parser: inout TemplateParser) throws(TemplateError) in try parser.arguments() }
-                } else if startsBareTestArgument {
-                    let argument = try unary(withFilters: false)
-                    arguments.positional.append(argument.node)
-                    height = argument.height
-                }
-                value = try parsed(.test(value.node, name: testName, arguments, negated: negated, position),
-                                   height: 1 + max(value.height, height), at: position)
+                value = try test(value, at: position)
             } else {
                 return value
             }
         }
+    }
+
+    /// `value | name` or `value | name(arguments)`, after the `|` at `position`.
+    private mutating func filter(_ value: Parsed, at position: SourcePosition) throws(TemplateError) -> Parsed {
+        let filterName = try name()
+        guard TemplateFilters.names.contains(filterName) else { throw .unsupported("the '\(filterName)' filter", at: position) }
+        var (arguments, height) = (TemplateExpression.Arguments(), 0)
+        if accept(.symbol("(")) { (arguments, height) = try self.arguments(at: position) }
+        return try parsed(.filter(value.node, name: filterName, arguments, position), height: 1 + max(value.height, height), at: position)
+    }
+
+    /// `value is [not] name [arguments]`, after the `is` at `position`.
+    private mutating func test(_ value: Parsed, at position: SourcePosition) throws(TemplateError) -> Parsed {
+        let negated = accept(.name("not"))
+        let testName: String
+        switch next().kind {
+        case .name(let word): testName = word
+        case .symbol(let symbol) where ["==", "!=", "<", ">", "<=", ">="].contains(symbol): testName = symbol
+        default: throw .syntax("expected a test name after 'is'", at: position)
+        }
+        guard TemplateTests.names.contains(testName) else { throw .unsupported("the '\(testName)' test", at: position) }
+        var (arguments, height) = (TemplateExpression.Arguments(), 0)
+        if accept(.symbol("(")) {
+            (arguments, height) = try self.arguments(at: position)
+        } else if startsBareTestArgument {
+            let argument = try unary(withFilters: false)
+            arguments.positional.append(argument.node)
+            height = argument.height
+        }
+        return try parsed(.test(value.node, name: testName, arguments, negated: negated, position), height: 1 + max(value.height, height), at: position)
     }
 
     /// Jinja lets a test take one argument without parentheses: `x is sameas none`, `x is divisibleby 3`.

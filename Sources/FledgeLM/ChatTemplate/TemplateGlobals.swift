@@ -16,10 +16,11 @@ enum TemplateGlobals {
             try TemplateValue.dictionary(attributes).checkNesting(intoNamespace: true, at: position, budget: budget)
             return .namespace(TemplateValue.Namespace(attributes))
         }),
-        "dict": .function(TemplateFunction(name: "dict") { arguments, keywords, _, _ in
+        "dict": .function(TemplateFunction(name: "dict") { arguments, keywords, position, budget throws(TemplateError) in
             var result = OrderedStringDictionary<TemplateValue>()
             if case .dictionary(let initial)? = arguments.first { result = initial }
             for (key, value) in keywords.entries { result[key] = value }
+            try TemplateValue.dictionary(result).checkNesting(at: position, budget: budget)
             return .dictionary(result)
         }),
         "range": .function(TemplateFunction(name: "range") { arguments, _, position, budget throws(TemplateError) in

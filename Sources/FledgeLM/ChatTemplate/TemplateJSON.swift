@@ -46,14 +46,10 @@ enum TemplateJSON {
             try TemplateLimit.textLength.check(length, at: position, tooLong)
         }
 
+        /// Adds `value`'s length; nested values are measured recursively, so this leaves single values to ``scalarLength(_:)``.
         mutating func add(_ value: TemplateValue, level: Int) throws(TemplateError) {
             visited += 1
             switch value {
-            case .none: try add(4)
-            case .bool(let flag): try add(flag ? 4 : 5)
-            case .int(let integer): try add(String(integer).utf8.count)
-            case .double(let number): try add(JSONWriter.pythonFloat(number).utf8.count)
-            case .string(let text): try add(text.utf8.count + 2)
             case .list(let elements), .tuple(let elements):
                 try add(2)
                 for element in elements {
@@ -67,7 +63,20 @@ enum TemplateJSON {
                     try add(key.utf8.count + 2 + (writer.separators?.key ?? ": ").utf8.count)
                     try add(element, level: level + 1)
                 }
-            case .undefined, .namespace, .function: break  // not serializable: an error once measured
+            default: try add(Self.scalarLength(value))
+            }
+        }
+
+        /// The length of the JSON of a value that holds no others, without escapes; values JSON cannot
+        /// hold count nothing, as serializing them fails once they are measured.
+        private static func scalarLength(_ value: TemplateValue) -> Int {
+            switch value {
+            case .none: 4
+            case .bool(let flag): flag ? 4 : 5
+            case .int(let integer): String(integer).utf8.count
+            case .double(let number): JSONWriter.pythonFloat(number).utf8.count
+            case .string(let text): text.utf8.count + 2
+            case .undefined, .namespace, .function, .list, .tuple, .dictionary: 0
             }
         }
 

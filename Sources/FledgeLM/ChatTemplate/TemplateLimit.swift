@@ -19,26 +19,32 @@ public struct TemplateLimit: Sendable, Equatable, CustomStringConvertible {
     /// MAX_RANGE (100000).") past `MAX_RANGE = 100000` (`jinja2/sandbox.py`); Fledge blocks the same ranges.
     public static let rangeLength = TemplateLimit(name: "range length", value: 100_000)
 
-    /// 64 levels of nesting in the template's source: blocks (`if`, `for`, `macro`, `set` ... `endset`,
+    /// 48 levels of nesting in the template's source: blocks (`if`, `for`, `macro`, `set` ... `endset`,
     /// `generation`) inside blocks, and within them expressions inside brackets, parentheses, prefix
     /// operators, conditional `else` branches and chains of operators, filters and attribute or item
-    /// accesses (`a + b + c` is three levels). Parsing and rendering recurse once per level, and 64
-    /// levels keep both far inside a 512 KiB thread stack even in a debug build. Python's own recursion
-    /// limit stops Jinja at about 80 nested parentheses; real chat templates nest about 15 levels.
-    public static let nestingDepth = TemplateLimit(name: "nesting depth", value: 64)
+    /// accesses (`a + b + c` is three levels: it is a tree of two `+` over the operands). Parsing and
+    /// rendering recurse once per level; parsing takes up to about 4.6 KiB of stack per level in a
+    /// debug build, so 48 levels need about 225 KiB, well inside a 512 KiB thread stack. The deepest of
+    /// the real templates Fledge is tested with nests 19 levels; Python's own recursion limit stops
+    /// Jinja at about 80 nested parentheses.
+    public static let nestingDepth = TemplateLimit(name: "nesting depth", value: 48)
 
-    /// 256 levels of recursion while rendering: each statement, expression and macro call being run
-    /// inside another is one level, so a macro that calls itself stops after at most a couple of
-    /// hundred calls (fewer when its body nests deeply). This bounds the stack a render uses, whatever
-    /// the template does, to a fraction of a 512 KiB thread stack in a debug build. Real templates
-    /// recurse only to render nested JSON schemas of tools, a few levels deep.
-    public static let renderDepth = TemplateLimit(name: "render depth", value: 256)
+    /// 128 levels of recursion while rendering: each statement, expression, loop iteration and macro
+    /// call that runs inside another is one level, so a macro that calls itself stops after a few
+    /// dozen calls (fewer when its body nests deeply). A level takes up to about 1.7 KiB of stack in a
+    /// debug build, so 128 levels need about 220 KiB, and a value ``valueDepth`` deep can still be
+    /// printed or compared at the deepest level within a 512 KiB thread stack. Real templates render
+    /// within 30 levels; those that recurse (to print nested JSON schemas of tools) take about 15
+    /// levels per level of the schema.
+    public static let renderDepth = TemplateLimit(name: "render depth", value: 128)
 
-    /// 128 levels of nesting in a list, tuple, dictionary or namespace that the template builds
-    /// (`[x]`, `{"k": x}`, `namespace(a=x)`, `ns.a = x` ...): printing, comparing and freeing a value
-    /// recurse once per level. Values from the conversation itself are as deep as their JSON (the JSON
-    /// reader's own limit); this bounds only what the template makes of them.
-    public static let valueDepth = TemplateLimit(name: "value depth", value: 128)
+    /// 48 levels of nesting in a list, tuple, dictionary or namespace that the template builds
+    /// (`[x]`, `{"k": x}`, `namespace(a=x)`, `ns.a = x`, a call's result): printing, comparing and
+    /// freeing a value recurse once per level, at up to about 1.7 KiB of stack per level in a debug
+    /// build. Values from the conversation are as deep as their JSON (the JSON reader's own limit);
+    /// this bounds what the template makes of them, which for real templates is a tool's JSON schema
+    /// (about a dozen levels) inside a list or two.
+    public static let valueDepth = TemplateLimit(name: "value depth", value: 48)
 
     /// 16 MiB (16,777,216 bytes of UTF-8) in the rendered text and in every string the template builds
     /// on the way (`'x' * n`, `~`, `+`, `join`, `replace`, printing a list, `tojson`): some four

@@ -259,26 +259,36 @@ enum TemplateOperations {
     }
 
     /// Python's `==` (see ``TemplateValue/==(_:_:)``), counting each item and 64 bytes of text compared.
+    /// It recurses into nested values, so it leaves comparing strings and dictionaries to others.
     static func equal(_ left: TemplateValue, _ right: TemplateValue, at position: SourcePosition, budget: TemplateBudget) throws(TemplateError) -> Bool {
         switch (left, right) {
-        case (.string(let a), .string(let b)):
-            try budget.charge(bytes: min(a.utf8.count, b.utf8.count), at: position)
-            return ExactString(a) == ExactString(b)
+        case (.string, .string): return try equalStrings(left, right, at: position, budget: budget)
         case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)):
             try budget.charge(1, at: position)
             guard a.count == b.count else { return false }
             for (x, y) in zip(a, b) where try !equal(x, y, at: position, budget: budget) { return false }
             return true
-        case (.dictionary(let a), .dictionary(let b)):
-            try budget.charge(1, at: position)
-            guard a.count == b.count else { return false }
-            for (key, x) in a.entries {
-                guard let y = b[key], try equal(x, y, at: position, budget: budget) else { return false }
-            }
-            return true
-        default:
-            return left == right
+        case (.dictionary, .dictionary): return try equalDictionaries(left, right, at: position, budget: budget)
+        default: return left == right
         }
+    }
+
+    private static func equalStrings(_ left: TemplateValue, _ right: TemplateValue, at position: SourcePosition,
+                                     budget: TemplateBudget) throws(TemplateError) -> Bool {
+        guard case .string(let a) = left, case .string(let b) = right else { return false }
+        try budget.charge(bytes: min(a.utf8.count, b.utf8.count), at: position)
+        return ExactString(a) == ExactString(b)
+    }
+
+    private static func equalDictionaries(_ left: TemplateValue, _ right: TemplateValue, at position: SourcePosition,
+                                          budget: TemplateBudget) throws(TemplateError) -> Bool {
+        guard case .dictionary(let a) = left, case .dictionary(let b) = right else { return false }
+        try budget.charge(1, at: position)
+        guard a.count == b.count else { return false }
+        for (key, x) in a.entries {
+            guard let y = b[key], try equal(x, y, at: position, budget: budget) else { return false }
+        }
+        return true
     }
 
     /// Python's `needle in haystack`.

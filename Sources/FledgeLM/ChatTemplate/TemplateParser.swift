@@ -59,7 +59,10 @@ struct TemplateParser {
     private mutating func statement(_ name: String, at position: SourcePosition) throws(TemplateError) -> TemplateStatement {
         switch name {
         case "if", "for", "set", "macro", "generation":
-            return try nested(at: position) { (parser: inout TemplateParser) throws(TemplateError) in try parser.block(name, at: position) }
+            try descend(at: position)
+            let block = try block(name, at: position)
+            ascend()
+            return block
         case "break", "continue":
             try expect(.blockEnd, "'%}'")
             return .loopControl(isBreak: name == "break")
@@ -125,7 +128,8 @@ struct TemplateParser {
             (otherwise, _) = try statements(until: ["endfor"])
         }
         try expect(.blockEnd, "'%}'")
-        return .forLoop(targets: targets, iterable: iterable, filter: filter, body: body, otherwise: otherwise)
+        return .forLoop(targets: targets, iterable: iterable, filter: filter, body: body, otherwise: otherwise,
+                        usesLoopVariable: body.contains { $0.mentions("loop") })
     }
 
     private mutating func setStatement(at position: SourcePosition) throws(TemplateError) -> TemplateStatement {

@@ -1,13 +1,11 @@
 /// Writes values as Python's `str` and `repr` do, within ``TemplateLimit/textLength``, counting what
-/// it visits against the render's budget. A namespace that holds itself prints as Python prints a
-/// dictionary that holds itself: `<Namespace {'me': <Namespace {...}>}>`.
+/// it visits against the render's budget. Nested values are written recursively, so the recursive
+/// functions leave the formatting of single values to others (a debug build's frames are large).
 struct TemplatePrinter {
     private let budget: TemplateBudget
     private let position: SourcePosition
     private var output = ""
     private var visited = 0
-    /// The namespaces being written, outermost first.
-    private var openNamespaces: [ObjectIdentifier] = []
 
     /// What `{{ value }}` prints: Python's `str`, with undefined printing nothing.
     static func printed(_ value: TemplateValue, budget: TemplateBudget, at position: SourcePosition) throws(TemplateError) -> String {
@@ -42,42 +40,38 @@ struct TemplatePrinter {
     private mutating func write(_ value: TemplateValue) throws(TemplateError) {
         visited += 1
         switch value {
-        case .undefined: break
-        case .none: try append("None")
-        case .bool(let flag): try append(flag ? "True" : "False")
-        case .int(let integer): try append(String(integer))
-        case .double(let number):
-            try append(JSONWriter.pythonFloat(number).replacingOccurrences(of: "Infinity", with: "inf").replacingOccurrences(of: "NaN", with: "nan"))
-        case .string(let text): try append(Self.quoted(text))
-        case .list(let elements):
-            try append("[")
-            try write(elements)
-            try append("]")
-        case .tuple(let elements):
-            try append("(")
-            try write(elements)
-            try append(elements.count == 1 ? ",)" : ")")
+        case .list(let elements): try write(elements, between: "[", and: "]")
+        case .tuple(let elements): try write(elements, between: "(", and: elements.count == 1 ? ",)" : ")")
         case .dictionary(let dictionary): try write(dictionary)
         case .namespace(let namespace):
             try append("<Namespace ")
-            let identity = ObjectIdentifier(namespace)
-            if openNamespaces.contains(identity) {
-                try append("{...}")
-            } else {
-                openNamespaces.append(identity)
-                try write(namespace.attributes)
-                openNamespaces.removeLast()
-            }
+            try write(namespace.attributes)
             try append(">")
-        case .function(let function): try append("<function \(function.name)>")
+        default: try append(Self.scalar(value))
         }
     }
 
-    private mutating func write(_ elements: [TemplateValue]) throws(TemplateError) {
+    /// The `repr` of a value that holds no others.
+    private static func scalar(_ value: TemplateValue) -> String {
+        switch value {
+        case .none: "None"
+        case .bool(let flag): flag ? "True" : "False"
+        case .int(let integer): String(integer)
+        case .double(let number):
+            JSONWriter.pythonFloat(number).replacingOccurrences(of: "Infinity", with: "inf").replacingOccurrences(of: "NaN", with: "nan")
+        case .string(let text): quoted(text)
+        case .function(let function): "<function \(function.name)>"
+        case .undefined, .list, .tuple, .dictionary, .namespace: ""
+        }
+    }
+
+    private mutating func write(_ elements: [TemplateValue], between opening: String, and closing: String) throws(TemplateError) {
+        try append(opening)
         for (index, element) in elements.enumerated() {
             if index > 0 { try append(", ") }
             try write(element)
         }
+        try append(closing)
     }
 
     private mutating func write(_ dictionary: OrderedStringDictionary<TemplateValue>) throws(TemplateError) {

@@ -12,26 +12,37 @@ extension TemplateValue {
     }
 
     private func checkNesting(level: Int, insideNamespace: Bool, at position: SourcePosition, budget: TemplateBudget) throws(TemplateError) {
-        let children: [TemplateValue]
-        var childrenInsideNamespace = insideNamespace
+        guard let children = try children(insideNamespace: insideNamespace, at: position) else { return }
+        try TemplateLimit.valueDepth.check(level + 1, at: position, Self.tooDeep)
+        try budget.charge(1 + children.count, at: position)
+        let childrenInsideNamespace = insideNamespace || isNamespace
+        for child in children {
+            try child.checkNesting(level: level + 1, insideNamespace: childrenInsideNamespace, at: position, budget: budget)
+        }
+    }
+
+    private static let tooDeep = "this value nests lists, tuples, dictionaries and namespaces more than "
+        + "\(TemplateLimit.valueDepth.value) levels deep; build flatter values"
+
+    /// The values this one holds, nil for values that hold none; a namespace inside a namespace is an error.
+    private func children(insideNamespace: Bool, at position: SourcePosition) throws(TemplateError) -> [TemplateValue]? {
         switch self {
-        case .list(let elements), .tuple(let elements): children = elements
-        case .dictionary(let dictionary): children = dictionary.orderedValues
+        case .list(let elements), .tuple(let elements): return elements
+        case .dictionary(let dictionary): return dictionary.orderedValues
         case .namespace(let namespace):
             if insideNamespace {
                 throw .unsupported("a namespace holding another namespace (directly or inside a list, dictionary or method)", at: position)
             }
-            children = namespace.attributes.orderedValues
-            childrenInsideNamespace = true
-        case .function(let function): children = function.receiver.map { [$0] } ?? []
-        case .undefined, .none, .bool, .int, .double, .string: return
+            return namespace.attributes.orderedValues
+        case .function(let function):
+            guard let receiver = function.receiver else { return nil }
+            return [receiver]
+        case .undefined, .none, .bool, .int, .double, .string: return nil
         }
-        try TemplateLimit.valueDepth.check(level + 1, at: position,
-            "this value nests lists, tuples, dictionaries and namespaces more than \(TemplateLimit.valueDepth.value) levels deep; "
-                + "build flatter values")
-        try budget.charge(1 + children.count, at: position)
-        for child in children {
-            try child.checkNesting(level: level + 1, insideNamespace: childrenInsideNamespace, at: position, budget: budget)
-        }
+    }
+
+    private var isNamespace: Bool {
+        if case .namespace = self { return true }
+        return false
     }
 }
