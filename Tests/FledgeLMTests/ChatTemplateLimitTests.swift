@@ -121,6 +121,44 @@ final class ChatTemplateLimitTests: XCTestCase {
         }
     }
 
+    func testRealTemplatesRenderWithinTheLimitsOnA512KiBStack() throws {
+        let chat = Fixtures.directory.appendingPathComponent("chat")
+        let tokenizer = try Tokenizer(directory: Fixtures.tokenizerDirectory("llama3"))
+        guard case .array(let conversations) = try JSONParser.parse([UInt8](try Data(contentsOf: chat.appendingPathComponent("conversations.json")))) else {
+            return XCTFail("conversations.json")
+        }
+        let templates = chat.appendingPathComponent("templates")
+        for file in try FileManager.default.contentsOfDirectory(atPath: templates.path).sorted() {
+            let source = try String(contentsOf: templates.appendingPathComponent(file), encoding: .utf8)
+            for (index, conversation) in conversations.enumerated() {
+                guard case .array(let messages)? = conversation["messages"] else { return XCTFail("malformed conversation") }
+                let tools: [JSONValue]? = if case .array(let list)? = conversation["tools"] { list } else { nil }
+                let outcome = onSmallStack { () throws(TemplateError) in
+                    try ChatTemplate(source).render(messages: messages, tools: tools, addGenerationPrompt: true, specialTokens: tokenizer.config.specialTokens)
+                }
+                // Some conversations make a template raise (as in transformers); none may reach a limit.
+                if case .failure(.limitExceeded) = outcome { XCTFail("\(file), conversation \(index): \(outcome)") }
+            }
+        }
+    }
+
+    func testDeepestRenderingOfTheDeepestValueFitsA512KiBStack() {
+        // A value as deep as allowed, printed, serialized and compared at the deepest level rendering
+        // allows: the limits together must keep a debug build's stack within 512 KiB.
+        func template(recursions: Int) -> String {
+            """
+            {% set ns = namespace(x=0) %}{% for i in range(\(TemplateLimit.valueDepth.value - 2)) %}{% set ns.x = [ns.x] %}{% endfor %}
+            {% macro f(n) %}{{ f(n - 1) if n > 0 else (ns.x == [ns.x][0]) ~ (ns.x | tojson | length) ~ ([ns.x] | string | length) }}{% endmacro %}
+            {{ f(\(recursions)) }}
+            """
+        }
+        guard let deepest = (1...TemplateLimit.renderDepth.value).last(where: { (try? renderedOnSmallStack(template(recursions: $0)).get()) != nil }) else {
+            return XCTFail("the template should render with one recursion")
+        }
+        XCTAssertGreaterThan(deepest, TemplateLimit.renderDepth.value / 8)
+        assertLimit(template(recursions: deepest + 1), .renderDepth, at: (line: 2, column: 21))
+    }
+
     // MARK: Helpers
 
     /// Asserts that rendering `source` (with no messages) fails with `limit` exceeded at `position`,
@@ -144,13 +182,18 @@ final class ChatTemplateLimitTests: XCTestCase {
         check(message)
     }
 
-    /// Parses and renders `source` on a thread whose stack is only 512 KiB.
+    /// Parses and renders `source` (with no messages) on a thread whose stack is only 512 KiB.
     private func renderedOnSmallStack(_ source: String) -> Result<String, TemplateError> {
+        onSmallStack { () throws(TemplateError) in try ChatTemplate(source).render(messages: []) }
+    }
+
+    /// Runs `work` on a thread whose stack is only 512 KiB.
+    private func onSmallStack(_ work: @escaping @Sendable () throws(TemplateError) -> String) -> Result<String, TemplateError> {
         final class Outcome: @unchecked Sendable { var value: Result<String, TemplateError>? }
         let outcome = Outcome()
         let finished = DispatchSemaphore(value: 0)
         let thread = Thread {
-            outcome.value = Result { () throws(TemplateError) in try ChatTemplate(source).render(messages: []) }
+            outcome.value = Result(catching: work)
             finished.signal()
         }
         thread.stackSize = 512 * 1024

@@ -13,7 +13,7 @@ enum TemplateGlobals {
             var attributes = OrderedStringDictionary<TemplateValue>()
             if case .dictionary(let initial)? = arguments.first { attributes = initial }
             for (key, value) in keywords.entries { attributes[key] = value }
-            try TemplateValue.dictionary(attributes).checkNesting(intoNamespace: true, at: position, budget: budget)
+            for value in attributes.orderedValues { try value.checkNesting(intoNamespace: true, at: position, budget: budget) }
             return .namespace(TemplateValue.Namespace(attributes))
         }),
         "dict": .function(TemplateFunction(name: "dict") { arguments, keywords, position, budget throws(TemplateError) in

@@ -186,9 +186,7 @@ struct TemplateLexer {
             advance()
         }
         if isFloat { return .float(Double(text) ?? 0) }
-        guard let integer = Int(text) else {
-            throw .limitExceeded(.integerMagnitude, "the integer \(text) does not fit in 64 bits", at: start)
-        }
+        guard let integer = Int(text) else { throw TemplateOperations.integerOverflow("the integer literal \(text)", at: start) }
         return .integer(integer)
     }
 

@@ -80,12 +80,15 @@ struct TemplateParser {
         case "for": return try forStatement()
         case "set": return try setStatement(at: position)
         case "macro": return try macroStatement()
-        default:
-            try expect(.blockEnd, "'%}'")
-            let (body, _) = try statements(until: ["endgeneration"])
-            try expect(.blockEnd, "'%}'")
-            return .generation(body)
+        default: return try generationStatement()  // the last block tag that statement(_:at:) sends here
         }
+    }
+
+    private mutating func generationStatement() throws(TemplateError) -> TemplateStatement {
+        try expect(.blockEnd, "'%}'")
+        let (body, _) = try statements(until: ["endgeneration"])
+        try expect(.blockEnd, "'%}'")
+        return .generation(body)
     }
 
     private mutating func ifStatement() throws(TemplateError) -> TemplateStatement {

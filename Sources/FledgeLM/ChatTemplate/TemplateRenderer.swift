@@ -5,11 +5,12 @@
 /// Statements and expressions run recursively, so the functions on that path are small (a debug
 /// build gives every local of a function its own stack slot): each dispatches to a helper per case.
 final class TemplateRenderer {
-    var scopes: [[String: TemplateValue]]
+    private var scopes: [[String: TemplateValue]]
     private var output = ""
     /// How many `{% set %}` blocks are capturing output right now (their text is not the result's).
     private var captureDepth = 0
-    /// How many statements, expressions and macro calls are running inside one another.
+    /// How many statements, loop bodies, expressions and macro calls are running inside one another
+    /// (checked against ``TemplateLimit/renderDepth`` where macros are called).
     var depth = 0
     /// The steps this render has taken.
     let budget = TemplateBudget()
@@ -18,7 +19,7 @@ final class TemplateRenderer {
     private(set) var generationSpans: [Range<Int>] = []
 
     /// What a statement asks of the enclosing loop.
-    enum Flow { case normal, breakLoop, continueLoop }
+    private enum Flow { case normal, breakLoop, continueLoop }
 
     init(globals: [String: TemplateValue]) {
         scopes = [globals]
@@ -42,7 +43,7 @@ final class TemplateRenderer {
 
     // MARK: Statements
 
-    func execute(_ statements: [TemplateStatement]) throws(TemplateError) -> Flow {
+    private func execute(_ statements: [TemplateStatement]) throws(TemplateError) -> Flow {
         for statement in statements {
             let flow = try execute(statement)
             if flow != .normal { return flow }
@@ -147,7 +148,7 @@ final class TemplateRenderer {
     }
 
     /// Renders `body` into a string of its own.
-    func capture(_ body: [TemplateStatement]) throws(TemplateError) -> String {
+    private func capture(_ body: [TemplateStatement]) throws(TemplateError) -> String {
         let saved = output
         output = ""
         captureDepth += 1
@@ -179,7 +180,7 @@ final class TemplateRenderer {
         guard !items.isEmpty else { return try execute(otherwise) }
         for index in items.indices {
             try budget.charge(1, at: iterable.position)
-            // The iteration's scope is emptied, keeping its storage: the loops of a template run millions of iterations at most.
+            // Emptied rather than replaced: a new scope would allocate its storage again for every iteration.
             scopes[scopes.count - 1].removeAll(keepingCapacity: true)
             try bind(targets, to: items[index], at: iterable.position)
             if usesLoopVariable { assign("loop", Self.loopVariable(index: index, of: items)) }

@@ -1,7 +1,9 @@
 /// How deeply a value the template builds may nest. Printing, comparing and freeing a value recurse
-/// once per level, so every value built from others (a literal, a call's result, a namespace's
-/// attribute) is measured against ``TemplateLimit/valueDepth``. A namespace may not hold another
-/// namespace: that keeps values free of cycles and keeps namespaces from chaining without end
+/// once per level, so every value that wraps others (a list, tuple or dictionary literal, `dict(...)`,
+/// `namespace(...)`, a namespace's attribute) is measured against ``TemplateLimit/valueDepth``; other
+/// operations and functions return values no deeper than their operands, or a level or two deeper
+/// at most once per expression. A namespace may not hold another namespace: that keeps values free
+/// of cycles and keeps namespaces (the only values a template can change) from chaining without end
 /// across loop iterations. Real chat templates store strings, numbers and flags in namespaces.
 extension TemplateValue {
     /// Fails unless this value nests at most ``TemplateLimit/valueDepth`` levels of lists, tuples,
