@@ -71,9 +71,9 @@ enum PythonString {
                 scalars.removeFirst()
                 var digits = ""
                 while let digit = scalars.first, ("0"..."9").contains(digit) { digits.unicodeScalars.append(scalars.removeFirst()) }
-                let requested = Int(digits) ?? .max
+                let requested = digits.isEmpty ? 0 : Int(digits) ?? .max
                 try TemplateLimit.textLength.check(requested, at: position, "the format precision %.\(digits)f asks for more digits")
-                precision = digits.isEmpty ? 0 : requested
+                precision = requested
             }
             guard let conversion = scalars.popFirst() else { throw .runtime("incomplete format", at: position) }
             if conversion == "%" { result += "%"; continue }
@@ -83,8 +83,13 @@ enum PythonString {
             case "s": text = try TemplatePrinter.printed(argument, budget: budget, at: position)
             case "r": text = try TemplatePrinter.representation(argument, budget: budget, at: position)
             case "d", "i":
-                guard let number = argument.number else { throw .runtime("%\(conversion) format: a real number is required, not \(argument.typeName)", at: position) }
-                text = String(try integer(number, at: position))
+                if let integer = argument.integer {
+                    text = String(integer)
+                } else if let number = argument.number {
+                    text = String(try integer(number, at: position))
+                } else {
+                    throw .runtime("%\(conversion) format: a real number is required, not \(argument.typeName)", at: position)
+                }
             case "f":
                 guard let number = argument.number else { throw .runtime("%f format: a real number is required, not \(argument.typeName)", at: position) }
                 text = String(format: "%.\(precision ?? 6)f", number)

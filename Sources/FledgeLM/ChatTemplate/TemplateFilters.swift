@@ -14,15 +14,7 @@ enum TemplateFilters {
         func argument(_ index: Int, _ keyword: String) -> TemplateValue? {
             index < arguments.count ? arguments[index] : keywords[keyword]
         }
-        /// The items of `value`; making them costs a step per character of a string or key of a dictionary.
-        func elements() throws(TemplateError) -> [TemplateValue] {
-            switch value {
-            case .string(let text): try budget.charge(bytes: text.utf8.count, at: position)
-            case .dictionary(let dictionary): try budget.charge(dictionary.count, at: position)
-            default: break
-            }
-            return try TemplateOperations.iterate(value, at: position)
-        }
+        func elements() throws(TemplateError) -> [TemplateValue] { try TemplateOperations.iterate(value, at: position, budget: budget) }
         /// `value` as `{{ value }}` prints it, counting the text it reads.
         func text(_ value: TemplateValue) throws(TemplateError) -> String {
             let text = try TemplatePrinter.printed(value, budget: budget, at: position)

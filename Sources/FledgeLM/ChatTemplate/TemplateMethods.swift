@@ -114,7 +114,7 @@ enum TemplateMethods {
             }
         case "join":
             return { arguments, _, budget throws(TemplateError) in
-                let elements = try TemplateOperations.iterate(arguments.first ?? .list([]), at: position)
+                let elements = try TemplateOperations.iterate(arguments.first ?? .list([]), at: position, budget: budget)
                 var parts: [String] = []
                 for element in elements {
                     guard case .string(let part) = element else { throw .runtime("join() expects strings, found \(element.typeName)", at: position) }

@@ -34,9 +34,9 @@ enum TemplateOperations {
             return elements[resolved]
         case (.string(let text), _):
             try budget.charge(bytes: text.utf8.count, at: position)
-            let scalars = Array(text.unicodeScalars)
+            let scalars = text.unicodeScalars
             guard let index = key.integer, let resolved = resolve(index, count: scalars.count) else { return .undefined("item") }
-            return .string(String(scalars[resolved]))
+            return .string(String(scalars[scalars.index(scalars.startIndex, offsetBy: resolved)]))
         case (_, .string(let name)):
             return try attribute(value, name, at: position)
         default:
@@ -87,13 +87,19 @@ enum TemplateOperations {
         }
     }
 
-    /// The elements a `for` loop (or `list`) visits; whoever visits them counts the work.
-    static func iterate(_ value: TemplateValue, at position: SourcePosition) throws(TemplateError) -> [TemplateValue] {
+    /// The elements a `for` loop (or `list`) visits. A string's characters and a dictionary's keys
+    /// become values of their own, a step each, counted before they are made.
+    static func iterate(_ value: TemplateValue, at position: SourcePosition, budget: TemplateBudget) throws(TemplateError) -> [TemplateValue] {
         switch value {
-        case .undefined: []
-        case .list(let elements), .tuple(let elements): elements
-        case .dictionary(let dictionary): dictionary.keys.map { .string($0) }
-        case .string(let text): text.unicodeScalars.map { .string(String($0)) }
+        case .undefined: return []
+        case .list(let elements), .tuple(let elements): return elements
+        case .dictionary(let dictionary):
+            try budget.charge(dictionary.count, at: position)
+            return dictionary.keys.map { .string($0) }
+        case .string(let text):
+            // A byte a step: at least one step per character.
+            try budget.charge(text.utf8.count, at: position)
+            return text.unicodeScalars.map { .string(String($0)) }
         default: throw .runtime("'\(value.typeName)' object is not iterable", at: position)
         }
     }

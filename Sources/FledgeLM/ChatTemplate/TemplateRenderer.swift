@@ -115,7 +115,7 @@ final class TemplateRenderer {
         case .names(let names) where names.count == 1:
             assign(names[0], result)
         case .names(let names):
-            let elements = try TemplateOperations.iterate(result, at: position)
+            let elements = try TemplateOperations.iterate(result, at: position, budget: budget)
             guard elements.count == names.count else {
                 throw .runtime("cannot unpack \(elements.count) values into \(names.count) names", at: position)
             }
@@ -169,7 +169,7 @@ final class TemplateRenderer {
         guard case .forLoop(let targets, let iterable, let filter, let body, let otherwise, let usesLoopVariable) = statement else {
             preconditionFailure("execute(_:) dispatches only for loops here")
         }
-        var items = try TemplateOperations.iterate(try evaluate(iterable.node), at: iterable.position)
+        var items = try TemplateOperations.iterate(try evaluate(iterable.node), at: iterable.position, budget: budget)
         depth += 1
         scopes.append([:])
         defer {
@@ -220,7 +220,7 @@ final class TemplateRenderer {
 
     private func bind(_ targets: [String], to item: TemplateValue, at position: SourcePosition) throws(TemplateError) {
         guard targets.count > 1 else { return assign(targets[0], item) }
-        let parts = try TemplateOperations.iterate(item, at: position)
+        let parts = try TemplateOperations.iterate(item, at: position, budget: budget)
         guard parts.count == targets.count else {
             throw .runtime("cannot unpack \(parts.count) values into \(targets.count) loop variables", at: position)
         }
