@@ -56,6 +56,18 @@ final class ChatTemplateLimitTests: XCTestCase {
         assertLimit(source, .steps, at: (line: 2, column: 18))
     }
 
+    func testIteratingAHugeStringStopsAtTheWorkLimitBeforeMakingItsCharacters() {
+        // Sixteen million one-character strings would take about a gigabyte.
+        assertLimit("{% for c in 'x' * 16000000 %}{% endfor %}", .steps, at: (line: 1, column: 13))
+    }
+
+    func testNumbersConvertWithoutTraps() throws {
+        let template = try ChatTemplate("{{ '%d' % 9223372036854775807 }} {{ 'abc' | int(5) }} {{ (1e309 - 1e309) | int(7) }} {{ '%.f' % 2.5 }}")
+        XCTAssertEqual(try template.render(messages: []), "9223372036854775807 5 7 2")
+        assertLimit("{{ '%d' % 1e300 }}", .integerMagnitude, at: (line: 1, column: 9))
+        assertLimit("{{ '%.99999999999f' % 1 }}", .textLength, at: (line: 1, column: 21))
+    }
+
     func testIntegerOverflowIsAnErrorNotATrap() {
         assertLimit("{{ 9223372036854775807 + 1 }}", .integerMagnitude, at: (line: 1, column: 24))
         assertLimit("{{ -9223372036854775807 - 2 }}", .integerMagnitude, at: (line: 1, column: 25))
@@ -109,6 +121,10 @@ final class ChatTemplateLimitTests: XCTestCase {
         {{ ns.x }}
         """
         assertLimit(source, .valueDepth, at: (line: 2, column: 32))
+    }
+
+    func testNamespacePrintsAsJinjaPrintsIt() throws {
+        XCTAssertEqual(try ChatTemplate("{{ namespace(a=1, b='x') }}").render(messages: []), "<Namespace {'a': 1, 'b': 'x'}>")
     }
 
     func testNamespaceCannotHoldANamespace() {
