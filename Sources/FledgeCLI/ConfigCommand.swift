@@ -26,7 +26,7 @@ struct ConfigCheckCommand: ParsableCommand {
     @Option(help: "The defaults: unsloth or trl (default: the file's `defaults:`, else unsloth).")
     var defaults: DefaultsPreset?
 
-    @Option(help: "Processes training together (default: $WORLD_SIZE, else 1).")
+    @Option(parsing: .unconditional, help: "Processes training together (default: $WORLD_SIZE, else 1).")
     var worldSize: Int?
 
     @Option(name: .customLong("set"), help: "Override a field, e.g. --set learning_rate=1e-5 (repeatable).")

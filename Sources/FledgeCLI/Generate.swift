@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FledgeLM
+import FledgeRL
 
 /// `fledge generate`: sampling or greedy decoding with a KV cache.
 struct Generate: ParsableCommand {
@@ -18,14 +19,16 @@ struct Generate: ParsableCommand {
     @Option(help: "Prompt text (needs the model's tokenizer).") var prompt: String?
     @Option(help: "Prompt token ids, comma-separated.") var ids: String?
     @Flag(help: "Wrap the prompt as a user message in the tokenizer's chat template.") var chat = false
-    @Option(help: "Most new tokens per sequence.") var maxNewTokens = 128
-    @Option(help: "Sampling temperature.") var temperature: Float?
-    @Option(help: "Keep the K most likely tokens (0: all).") var topK: Int?
-    @Option(help: "Keep the most likely tokens up to this probability mass.") var topP: Float?
-    @Option(help: "Drop tokens less likely than this fraction of the most likely one.") var minP: Float?
-    @Option(help: "Penalty for tokens already in the sequence (1: none).") var repetitionPenalty: Float?
-    @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Sequences per prompt.") var numReturnSequences = 1
+    // Numeric options read their value unconditionally, so that `--max-new-tokens -1` is read as the
+    // number -1 (and rejected by its range) rather than as a flag.
+    @Option(parsing: .unconditional, help: "Most new tokens per sequence.") var maxNewTokens = 128
+    @Option(parsing: .unconditional, help: "Sampling temperature.") var temperature: Float?
+    @Option(parsing: .unconditional, help: "Keep the K most likely tokens (0: all).") var topK: Int?
+    @Option(parsing: .unconditional, help: "Keep the most likely tokens up to this probability mass.") var topP: Float?
+    @Option(parsing: .unconditional, help: "Drop tokens less likely than this fraction of the most likely one.") var minP: Float?
+    @Option(parsing: .unconditional, help: "Penalty for tokens already in the sequence (1: none).") var repetitionPenalty: Float?
+    @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Sequences per prompt.") var numReturnSequences = 1
     @Flag(help: "Always take the most likely token.") var greedy = false
     @Flag(help: "Do not stop at the end-of-sequence tokens.") var ignoreEos = false
     @Flag(help: "One JSON line per sequence.") var json = false
@@ -34,12 +37,30 @@ struct Generate: ParsableCommand {
 
     func validate() throws {
         guard (prompt == nil) != (ids == nil) else { throw ValidationError("give exactly one of --prompt and --ids") }
-        guard maxNewTokens > 0 else { throw ValidationError("--max-new-tokens must be positive, got \(maxNewTokens)") }
-        guard numReturnSequences > 0 else { throw ValidationError("--num-return-sequences must be positive, got \(numReturnSequences)") }
-        if let temperature, !(temperature > 0) { throw ValidationError("--temperature must be positive, got \(temperature); use --greedy for argmax") }
-        if let topP, !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1], got \(topP)") }
-        if let minP, !(minP >= 0 && minP <= 1) { throw ValidationError("--min-p must be in [0, 1], got \(minP)") }
-        if let topK, topK < 0 { throw ValidationError("--top-k must be >= 0, got \(topK)") }
+        // The sampling options take the values of the GRPO/RLOO config fields they match.
+        func number<Value: BinaryFloatingPoint>(_ value: Value?) -> (text: String, value: Double)? {
+            value.map { ("\($0)", Double($0)) }
+        }
+        typealias Option = (name: String, given: (text: String, value: Double)?, keyPath: PartialKeyPath<GenerationArguments>)
+        let options: [Option] = [
+            ("--max-new-tokens", ("\(maxNewTokens)", Double(maxNewTokens)), \.maxCompletionLength),
+            ("--temperature", number(temperature), \.temperature),
+            ("--top-k", topK.map { ("\($0)", Double($0)) }, \.topK),
+            ("--top-p", number(topP), \.topP),
+            ("--min-p", number(minP), \.minP),
+            ("--repetition-penalty", number(repetitionPenalty), \.repetitionPenalty),
+        ]
+        for (option, given, keyPath) in options {
+            guard let given, let field = GenerationArguments.field(for: keyPath), let range = field.range,
+                  !range.contains(given.value)
+            else { continue }
+            let greedy = option == "--temperature" ? "; use --greedy for argmax" : ""
+            throw ValidationError(
+                "\(option) \(given.text): as the config field \(field.name), it must be \(range.requirement)\(greedy)")
+        }
+        guard ConfigRange.count.contains(Double(numReturnSequences)) else {
+            throw ValidationError("--num-return-sequences \(numReturnSequences): must be in \(ConfigRange.count)")
+        }
     }
 
     func run() throws {
@@ -58,7 +79,21 @@ struct Generate: ParsableCommand {
         } else {
             promptIds = tokenizer!.encode(prompt!, addSpecialTokens: true)
         }
+        guard !promptIds.isEmpty else {
+            throw ValidationError("--prompt \(String(reflecting: prompt ?? "")) encodes to no tokens (this tokenizer adds no "
+                + "beginning-of-sequence token and knows none of its text); give text the tokenizer knows, or token ids with --ids")
+        }
         try checkVocabulary(promptIds, size: lm.config.vocabSize, source: "the prompt")
+        // The generation cache (keys and values of every layer, prompt plus new tokens) is allocated up front.
+        let config = lm.config
+        let cacheBytes = Double(numReturnSequences) * Double(promptIds.count + maxNewTokens)
+            * Double(config.layers) * 2 * Double(config.kvHeads * config.headDim) * Double(MemoryLayout<Float>.size)
+        let memory = Double(ProcessInfo.processInfo.physicalMemory)
+        guard cacheBytes <= memory / 2 else {
+            throw ValidationError("--max-new-tokens \(maxNewTokens) and --num-return-sequences \(numReturnSequences) need a "
+                + "generation cache of \(Self.gigabytes(cacheBytes)), more than half of this machine's "
+                + "\(Self.gigabytes(memory)) of memory; lower them")
+        }
 
         var options = SamplingOptions(lm.generationConfig)
         let sampling = temperature != nil || topK != nil || topP != nil || minP != nil
@@ -99,5 +134,9 @@ struct Generate: ParsableCommand {
                 print(text ?? result.ids.map(String.init).joined(separator: " "))
             }
         }
+    }
+
+    private static func gigabytes(_ bytes: Double) -> String {
+        String(format: "%.1f GB", bytes / 1e9)
     }
 }

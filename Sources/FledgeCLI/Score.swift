@@ -43,14 +43,11 @@ struct Score: ParsableCommand {
         if let ids { return [("--ids", try parseIds(ids, option: "--ids"))] }
         if let text { return [("--text", try TextSupport.encode(text, directory: directory))] }
         let path = jsonl!
-        guard let content = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ValidationError("--jsonl \(path): cannot read the file")
-        }
         var result: [(String, [Int])] = []
-        for (index, line) in content.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+        for (index, line) in try TextSupport.lines(of: path).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { continue }
-            let source = "\(path):\(index + 1)"
+            let source = "\(path), line \(index + 1)"
             guard let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any] else {
                 throw ValidationError("\(source): not a JSON object")
             }

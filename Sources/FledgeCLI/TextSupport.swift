@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import FledgeLM
 
-/// Text in and out of the model commands, through the model directory's tokenizer
+/// Text in and out of the model commands: files read as UTF-8, and the model directory's tokenizer
 /// (tokenizer.json, tokenizer_config.json).
 enum TextSupport {
     static func tokenizer(_ directory: URL) throws -> Tokenizer {
@@ -26,5 +26,37 @@ enum TextSupport {
         } catch {
             throw ValidationError("--chat: \(error)")
         }
+    }
+
+    /// The lines of the file at `path`, cut at every `\n` byte (as Python's `split("\n")`; Swift's
+    /// `Character` split would keep `\r\n` whole). Text that is not UTF-8 is an error naming the file,
+    /// the line and the byte, never silently replaced: the ids of replaced text would belong to other text.
+    static func lines(of path: String) throws -> [String] {
+        try contents(of: path).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
+            .map { index, line in try utf8(line, path: path, line: index + 1) }
+    }
+
+    /// The whole text of the file at `path`; as ``lines(of:)``, text that is not UTF-8 is an error.
+    static func text(of path: String) throws -> String {
+        try lines(of: path).joined(separator: "\n")
+    }
+
+    private static func contents(of path: String) throws -> Data {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("\(path): " + (FileManager.default.fileExists(atPath: path)
+                ? "cannot read the file (permission denied or not a file)" : "no such file"))
+        }
+        return data
+    }
+
+    private static func utf8(_ bytes: Data.SubSequence, path: String, line: Int) throws -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var iterator = bytes.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        var offset = 0
+        while case .valid(let scalar) = parser.parseScalar(from: &iterator) { offset += scalar.count }
+        let byte = bytes[bytes.startIndex + offset]
+        throw ValidationError("\(path), line \(line), byte \(offset + 1): not UTF-8 text (byte 0x"
+            + String(byte, radix: 16, uppercase: true) + "); save the file as UTF-8")
     }
 }

@@ -58,7 +58,7 @@ struct Tokenize: ParsableCommand {
     }
 
     private func encodeLines(of path: String, with tokenizer: Tokenizer) throws {
-        for (number, line) in try Self.lines(of: path).enumerated() where !line.allSatisfy(\.isWhitespace) {
+        for (number, line) in try TextSupport.lines(of: path).enumerated() where !line.allSatisfy(\.isWhitespace) {
             guard case .string(let text)? = try Self.parse(line, path: "\(path), line \(number + 1)")["text"] else {
                 throw ValidationError("\(path), line \(number + 1): expected an object with a string field \"text\"")
             }
@@ -79,24 +79,13 @@ struct Tokenize: ParsableCommand {
         }
     }
 
-    /// The lines of a file, cut at every `\n` byte (as Python's `split("\n")`; Swift's `Character` split would keep `\r\n` whole).
-    static func lines(of path: String) throws -> [String] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
-        return data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    static func readText(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
-        return String(decoding: data, as: UTF8.self)
-    }
-
     static func parse(_ text: String, path: String) throws -> JSONValue {
         do { return try JSONParser.parse(text) } catch { throw ValidationError("\(path) is not valid JSON: \(error)") }
     }
 
     /// A conversation file: a list of messages, or an object with `messages` and optional `tools`.
     static func readConversation(_ path: String) throws -> (messages: [JSONValue], tools: [JSONValue]?) {
-        let value = try parse(try readText(path), path: path)
+        let value = try parse(try TextSupport.text(of: path), path: path)
         switch value {
         case .array(let messages):
             return (messages, nil)

@@ -26,9 +26,9 @@ final class CheckTests: XCTestCase {
 
     func testTemperature() throws {
         try run(GRPOConfig.self, [
-            Case(name: "zero", yaml: "temperature: 0", messages: [.error("temperature", "set a positive, non-zero temperature")]),
-            Case(name: "negative", yaml: "temperature: -1", messages: [.error("temperature", "positive, non-zero")]),
-            Case(name: "ten", yaml: "temperature: 10", messages: [.error("temperature", "set a temperature below 10")]),
+            Case(name: "zero", yaml: "temperature: 0", messages: [.error("temperature", "must be in (0, 10); sampling divides the logits by it")]),
+            Case(name: "negative", yaml: "temperature: -1", messages: [.error("temperature", "must be in (0, 10)")]),
+            Case(name: "ten", yaml: "temperature: 10", messages: [.error("temperature", "must be in (0, 10)")]),
             Case(name: "low", yaml: "temperature: 0.5", messages: [.note("temperature", "between 0.6 and 1.0")]),
             Case(name: "high", yaml: "temperature: 1.2", messages: [.note("temperature", "between 0.6 and 1.0")]),
             Case(name: "edge low", yaml: "temperature: 0.6", messages: []),
@@ -36,7 +36,7 @@ final class CheckTests: XCTestCase {
         ])
         try run(PPOConfig.self, [
             Case(name: "ppo default 0.7", yaml: "", messages: []),
-            Case(name: "ppo zero", yaml: "temperature: 0.0", messages: [.error("temperature", "positive")]),
+            Case(name: "ppo zero", yaml: "temperature: 0.0", messages: [.error("temperature", "must be in (0, 10)")]),
         ])
     }
 
@@ -97,10 +97,10 @@ final class CheckTests: XCTestCase {
             Case(name: "generation batch not whole groups", yaml: "steps_per_generation: 3\nnum_generations: 8",
                  messages: [.error("generation_batch_size", "divisible by num_generations (8)")]),
             Case(name: "zero steps per generation", yaml: "steps_per_generation: 0",
-                 messages: [.error("steps_per_generation", "positive integer")]),
+                 messages: [.error("steps_per_generation", "must be in [1, 1048576]")]),
             Case(name: "zero eval generations", yaml: "num_generations_eval: 0\neval_strategy: steps",
-                 messages: [.error("num_generations_eval", "positive integer")]),
-            Case(name: "one generation", yaml: "num_generations: 1", messages: [.error("num_generations", "2 or more")]),
+                 messages: [.error("num_generations_eval", "must be in [1, 1048576]")]),
+            Case(name: "one generation", yaml: "num_generations: 1", messages: [.error("num_generations", "must be in [2, 1048576]; advantages compare completions")]),
             Case(name: "eval groups", yaml: "eval_strategy: steps\nper_device_eval_batch_size: 3",
                  messages: [.error("per_device_eval_batch_size", "divisible by the number of generations used for evaluation (8)")]),
             Case(name: "TRL preset: TRL's geometry", yaml: "", preset: .trl, messages: [],
@@ -162,9 +162,9 @@ final class CheckTests: XCTestCase {
                  messages: [.warning("importance_sampling_level", "keep importance_sampling_level: token")]),
             Case(name: "sapo", yaml: "loss_type: sapo\nsapo_temperature_pos: 0.9", messages: []),
             Case(name: "sapo temperature zero", yaml: "loss_type: sapo\nsapo_temperature_neg: 0",
-                 messages: [.error("sapo_temperature_neg", "positive temperature")]),
+                 messages: [.error("sapo_temperature_neg", "must be positive and finite; the SAPO gate divides by it")]),
             Case(name: "entropy quantile out of range", yaml: "top_entropy_quantile: 1.5",
-                 messages: [.error("top_entropy_quantile", "between 0 and 1")]),
+                 messages: [.error("top_entropy_quantile", "must be in [0, 1]")]),
             Case(name: "entropy quantile", yaml: "top_entropy_quantile: 0.2", messages: []),
             Case(name: "delta below the clip", yaml: "delta: 1.1", messages: [.warning("delta", "below the upper clip bound")]),
             Case(name: "delta", yaml: "delta: 4", messages: [], values: ["delta": .double(4)]),
@@ -187,7 +187,7 @@ final class CheckTests: XCTestCase {
     func testDPO() throws {
         try run(DPOConfig.self, [
             Case(name: "defaults", yaml: "", messages: [], values: ["beta": .double(0.1), "loss_type": .list([.string("sigmoid")])]),
-            Case(name: "beta zero", yaml: "beta: 0", messages: [.error("beta", "positive beta")]),
+            Case(name: "beta zero", yaml: "beta: 0", messages: [.error("beta", "must be positive and finite")]),
             Case(name: "exo needs smoothing", yaml: "loss_type: exo_pair", messages: [.error("label_smoothing", "exo_pair")]),
             Case(name: "robust range", yaml: "loss_type: robust\nlabel_smoothing: 0.6",
                  messages: [.warning("label_smoothing", "[0, 0.5)")]),

@@ -34,9 +34,9 @@ final class DataParallelTests: TemporaryDirectoryTestCase {
         for lossType in ["dapo", "bnpo"] {
             let config = try grpoConfig(lossType: lossType)
             let one = directory.appendingPathComponent("one-\(lossType)"), two = directory.appendingPathComponent("two-\(lossType)")
-            try run(["grpo", "--config", config.path, "--set", "gradient_accumulation_steps=2", "--set", "output_dir=\(one.path)"])
+            try runFledge(["grpo", "--config", config.path, "--set", "gradient_accumulation_steps=2", "--set", "output_dir=\(one.path)"])
             // Tiny all-reduce buckets (256 floats): the LoRA gradients go in hundreds of buckets.
-            try run(["grpo", "--config", config.path, "--set", "gradient_accumulation_steps=1", "--set", "output_dir=\(two.path)"],
+            try runFledge(["grpo", "--config", config.path, "--set", "gradient_accumulation_steps=1", "--set", "output_dir=\(two.path)"],
                     mpirun: mpirun, environment: ["FLEDGE_BUCKET_MB": "0.0009765625"])
             // The same rows form the same micro-batches, and scaling by 2 is exact: equal to the bit in practice.
             try assertSameTraining(one, two, lossTolerance: 1e-7, weightTolerance: 1e-6, label: lossType)
@@ -49,7 +49,7 @@ final class DataParallelTests: TemporaryDirectoryTestCase {
         let straight = directory.appendingPathComponent("straight"), resumed = directory.appendingPathComponent("resumed")
         let settings = ["--set", "gradient_accumulation_steps=1", "--set", "lora_dropout=0.1", "--set", "save_strategy=steps",
                         "--set", "save_steps=2"]
-        try run(["grpo", "--config", config.path, "--set", "output_dir=\(straight.path)"] + settings, mpirun: mpirun)
+        try runFledge(["grpo", "--config", config.path, "--set", "output_dir=\(straight.path)"] + settings, mpirun: mpirun)
         for name in ["rng_state.json", "rng_state_1.json", "adapter_model.safetensors"] {
             XCTAssert(FileManager.default.fileExists(atPath: straight.path + "/checkpoint-2/" + name), "checkpoint-2 lacks \(name)")
         }
@@ -58,12 +58,12 @@ final class DataParallelTests: TemporaryDirectoryTestCase {
                                          to: resumed.appendingPathComponent("checkpoint-2"))
         try FileManager.default.copyItem(at: straight.appendingPathComponent("metrics.jsonl"),
                                          to: resumed.appendingPathComponent("metrics.jsonl"))
-        try run(["grpo", "--config", config.path, "--set", "output_dir=\(resumed.path)", "--set", "resume_from_checkpoint=true"]
+        try runFledge(["grpo", "--config", config.path, "--set", "output_dir=\(resumed.path)", "--set", "resume_from_checkpoint=true"]
                 + settings, mpirun: mpirun)
         // With dropout on, each process's own dropout generators must continue where they were.
         try assertSameTraining(straight, resumed, lossTolerance: 0, weightTolerance: 0, label: "resumed")
 
-        let single = try run(["grpo", "--config", config.path, "--set", "output_dir=\(resumed.path)",
+        let single = try runFledge(["grpo", "--config", config.path, "--set", "output_dir=\(resumed.path)",
                               "--set", "resume_from_checkpoint=\(resumed.path)/checkpoint-2"] + settings, expectSuccess: false)
         XCTAssert(single.output.contains("trained by 2 processes, this run has 1"), single.output)
     }
@@ -80,8 +80,8 @@ final class DataParallelTests: TemporaryDirectoryTestCase {
             "gradient_checkpointing: false",
         ], to: "sft.yaml")
         let one = directory.appendingPathComponent("one"), two = directory.appendingPathComponent("two")
-        try run(["sft", "--config", config.path, "--set", "gradient_accumulation_steps=4", "--set", "output_dir=\(one.path)"])
-        try run(["sft", "--config", config.path, "--set", "gradient_accumulation_steps=2", "--set", "output_dir=\(two.path)"],
+        try runFledge(["sft", "--config", config.path, "--set", "gradient_accumulation_steps=4", "--set", "output_dir=\(one.path)"])
+        try runFledge(["sft", "--config", config.path, "--set", "gradient_accumulation_steps=2", "--set", "output_dir=\(two.path)"],
                 mpirun: mpirun)
         // Gradients are summed in another order (process 0's micro-batches 0 and 2, then process 1's);
         // Adam's normalised updates turn those rounding differences into ~1e-5 on a few weights.
@@ -93,7 +93,7 @@ final class DataParallelTests: TemporaryDirectoryTestCase {
         let config = try grpoConfig(lossType: "dapo")
         let output = directory.appendingPathComponent("stopped")
         var signalled = false
-        let result = try run(["grpo", "--config", config.path, "--set", "gradient_accumulation_steps=1", "--set", "max_steps=1000",
+        let result = try runFledge(["grpo", "--config", config.path, "--set", "gradient_accumulation_steps=1", "--set", "max_steps=1000",
                               "--set", "output_dir=\(output.path)"], mpirun: mpirun, expectSuccess: false) { launcher in
             let logged = (try? String(contentsOf: output.appendingPathComponent(MetricsFile.name), encoding: .utf8)) ?? ""
             if !signalled && logged.split(separator: "\n").count >= 2 {
@@ -116,7 +116,7 @@ final class DataParallelTests: TemporaryDirectoryTestCase {
         // Process 1's reward command kills process 1 (its parent) as soon as it starts.
         let command = #"if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then kill -9 $PPID; fi; while read line; do echo '{"reward": 1}'; done"#
         let start = Date()
-        let result = try run(["grpo", "--config", config.path, "--set", "gradient_accumulation_steps=1", "--set", "reward_funcs=[]",
+        let result = try runFledge(["grpo", "--config", config.path, "--set", "gradient_accumulation_steps=1", "--set", "reward_funcs=[]",
                               "--set", "reward_command=\(Self.yamlString(command))", "--set", "output_dir=\(directory.path)/died"],
                              mpirun: mpirun, expectSuccess: false)
         XCTAssertNotEqual(result.status, 0)
@@ -127,7 +127,7 @@ final class DataParallelTests: TemporaryDirectoryTestCase {
         let mpirun = try Self.mpirun()
         let config = try grpoConfig(lossType: "dapo")
         let command = #"if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then sleep 20; fi; while read line; do echo '{"reward": 1}'; done"#
-        let result = try run(["grpo", "--config", config.path, "--set", "gradient_accumulation_steps=1", "--set", "reward_funcs=[]",
+        let result = try runFledge(["grpo", "--config", config.path, "--set", "gradient_accumulation_steps=1", "--set", "reward_funcs=[]",
                               "--set", "reward_command=\(Self.yamlString(command))", "--set", "output_dir=\(directory.path)/stuck"],
                              mpirun: mpirun, environment: ["FLEDGE_MPI_TIMEOUT": "2"], expectSuccess: false)
         XCTAssertNotEqual(result.status, 0)
@@ -139,67 +139,12 @@ final class DataParallelTests: TemporaryDirectoryTestCase {
     func testRLOORefusesSeveralProcesses() throws {
         let mpirun = try Self.mpirun()
         let config = try groupSamplingConfig(trainer: "rloo", settings: [], name: "rloo.yaml")
-        let result = try run(["rloo", "--config", config.path, "--set", "output_dir=\(directory.path)/rloo"],
+        let result = try runFledge(["rloo", "--config", config.path, "--set", "output_dir=\(directory.path)/rloo"],
                              mpirun: mpirun, expectSuccess: false)
         XCTAssertNotEqual(result.status, 0)
         XCTAssert(result.output.contains("this process is one of 2 an MPI launcher started, but RLOO does not split its data "
             + "over processes; run it in one process (without mpirun)"), result.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("rloo/metrics.jsonl").path))
-    }
-
-    // MARK: - Running fledge
-
-    private struct Outcome {
-        let status: Int32
-        let output: String
-    }
-
-    /// Runs `fledge arguments`, under `mpirun -np 2` when given, and returns its status and output;
-    /// fails the test when it does not end within `timeout` seconds or (`expectSuccess`) fails.
-    /// `whileRunning` is called with the launched process every 20 ms until it ends.
-    @discardableResult
-    private func run(_ arguments: [String], mpirun: URL? = nil, environment: [String: String] = [:],
-                     expectSuccess: Bool = true, timeout: TimeInterval = 300,
-                     whileRunning: (Process) -> Void = { _ in }) throws -> Outcome {
-        let fledge = try Self.fledge()
-        let process = Process()
-        var variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        variables["FLEDGE_NUM_THREADS"] = "1"
-        if let mpirun {
-            process.executableURL = mpirun
-            // Open MPI refuses to run as root unless told; tests may run as root in containers.
-            variables["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-            variables["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-            process.arguments = ["-np", "2", "--oversubscribe"] + environment.keys.sorted().flatMap { ["-x", $0] }
-                + [fledge.path] + arguments
-        } else {
-            process.executableURL = fledge
-            process.arguments = arguments
-        }
-        process.environment = variables
-        let log = directory.appendingPathComponent("output-\(UUID().uuidString).txt")
-        try Data().write(to: log)
-        let handle = try FileHandle(forWritingTo: log)
-        defer { try? handle.close() }
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline {
-            whileRunning(process)
-            usleep(20_000)
-        }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-            XCTFail("`fledge \(arguments.joined(separator: " "))` did not end within \(Int(timeout)) s")
-        }
-        let output = try String(contentsOf: log, encoding: .utf8)
-        if expectSuccess && process.terminationStatus != 0 {
-            XCTFail("`fledge \(arguments.joined(separator: " "))` failed with status \(process.terminationStatus):\n\(output)")
-            throw CocoaError(.executableLoad)
-        }
-        return Outcome(status: process.terminationStatus, output: output)
     }
 
     /// Compares two runs' logged losses and gradient norms step by step (|Δ| ≤ `lossTolerance` ·
@@ -246,17 +191,5 @@ final class DataParallelTests: TemporaryDirectoryTestCase {
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         }
         throw XCTSkip("mpirun is not installed (apt-get install openmpi-bin libopenmpi-dev)")
-    }
-
-    /// The `fledge` executable of this build (beside the test bundle).
-    private static func fledge() throws -> URL {
-        let folders = [Bundle(for: DataParallelTests.self).bundleURL.deletingLastPathComponent(),
-                       Bundle.main.bundleURL, Bundle.main.executableURL?.deletingLastPathComponent()].compactMap { $0 }
-        for folder in folders {
-            let candidate = folder.appendingPathComponent("fledge")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        XCTFail("no fledge executable beside the tests in \(folders.map(\.path)); build it with `swift build`")
-        throw CocoaError(.fileNoSuchFile)
     }
 }

@@ -44,7 +44,8 @@ final class GRPOTrainingTests: TemporaryDirectoryTestCase {
     func testEveryLossTypeTrains() throws {
         for lossType in ["grpo", "bnpo", "dr_grpo", "dapo", "cispo", "sapo", "luspo", "vespo"] {
             let extra = lossType == "dapo" ? ["epsilon_high": "0.28", "beta": "0", "mask_truncated_completions": "true"] : ["beta": "0.04"]
-            let records = try train(try config(["loss_type": lossType, "max_steps": "2"].merging(extra) { $1 }))
+            let records = try train(try config(["loss_type": lossType, "max_steps": "2",
+                                                "output_dir": directory.path + "/" + lossType].merging(extra) { $1 }))
             XCTAssertEqual(records.count, 2, lossType)
             for record in records {
                 let values = Dictionary(record.values.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
@@ -81,6 +82,31 @@ final class GRPOTrainingTests: TemporaryDirectoryTestCase {
         XCTAssertThrowsError(try PromptDataset(file: file, tokenizer: tokenizer)) { error in
             let text = "\(error)"
             XCTAssert(text.contains("bad.jsonl:1") && text.contains("no 'prompt' column") && text.contains("question"), text)
+        }
+    }
+
+    /// Item 3 of the hardening issue: a prompt that, with max_completion_length, needs more positions
+    /// than the model has is refused naming the file and line (and the other rows), before any
+    /// generation; a 5-million-character prompt ends the same way in bounded memory.
+    func testPromptsLongerThanTheModelAreRefusedByRow() throws {
+        let long = String(repeating: "1+2= ", count: 400), huge = String(repeating: "12+34=", count: 833_334)
+        let file = try writeLines([#"{"prompt": "1+2=", "answer": "3"}"#, #"{"prompt": "\#(long)", "answer": "3"}"#,
+                                   #"{"prompt": "\#(huge)", "answer": "3"}"#, #"{"prompt": "2+2=", "answer": "4"}"#], to: "long.jsonl")
+        let settings = try config(["max_completion_length": "8", "per_device_train_batch_size": "4"])
+        let model = try TrainingModels.load(settings.run, seed: 1, gradientCheckpointing: false)
+        let tokenizer = try TrainingModels.tokenizer(settings.run)
+        let dataset = try PromptDataset(file: file, tokenizer: tokenizer)
+        XCTAssertThrowsError(try GRPO(model: model, tokenizer: tokenizer, dataset: dataset,
+                                      rewards: try BuiltInRewards.make(config: settings), config: settings)) { error in
+            let text = "\(error)"
+            XCTAssert(text.hasPrefix("\(file.path):2: the prompt is 1600 tokens; with max_completion_length 8 a sequence needs "
+                + "1608 positions, more than max_seq_length (64) (and 1 more row on line 3)"), text)
+        }
+        var tooLongCompletions = settings
+        tooLongCompletions.generation.maxCompletionLength = 1_000
+        XCTAssertThrowsError(try GRPO(model: model, tokenizer: tokenizer, dataset: problems(8),
+                                      rewards: try BuiltInRewards.make(config: settings), config: tooLongCompletions)) { error in
+            XCTAssert("\(error)".contains("max_completion_length is 1000, which leaves no room for a prompt"), "\(error)")
         }
     }
 }

@@ -82,7 +82,7 @@ final class LoadingTests: XCTestCase {
         XCTAssertEqual(resolved.worldSize, 3)
         XCTAssertEqual(resolved.config.generation.generationBatchSize, 24)
         let zero = try resolve(GRPOConfig.self, "", worldSize: 0)
-        assertMessages(zero.report, [.error("world_size", "positive number of processes")], "zero processes")
+        assertMessages(zero.report, [.error("world_size", "set the number of processes (--world-size or WORLD_SIZE) to an integer in [1, 1048576]")], "zero processes")
     }
 
     /// TRL's documented GRPO configs load with nothing but not-applicable notes.

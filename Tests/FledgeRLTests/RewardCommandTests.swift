@@ -100,6 +100,37 @@ final class RewardCommandTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 10)
     }
 
+    /// Item 4 of the hardening issue: a command that answers more lines than it was sent would shift
+    /// every later reward onto the wrong completion; it is a protocol error naming the command. The
+    /// extra lines are found when they have arrived: at the end of the batch, or at the start of the
+    /// next one (a line-based protocol cannot tell "more is coming" sooner), so the test scores a
+    /// few batches, as a run would, pausing between them as generation does.
+    func testACommandThatAnswersTooManyLinesIsAnError() throws {
+        let script = try command(#"while IFS= read -r line; do echo '{"reward": 1}'; echo '{"reward": 2}'; done"#)
+        let reward = try RewardCommand(command: script)
+        var caught: Error?
+        for _ in 0..<5 where caught == nil {
+            do { _ = try reward.score(samples(2)) } catch { caught = error }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let text = "\(try XCTUnwrap(caught, "two answers per line were accepted"))"
+        XCTAssert(text.contains("reward_command `\(script)` answered more lines than it was sent"), text)
+        XCTAssert(text.contains("exactly one answer line per request line"), text)
+    }
+
+    /// Item 13 of the hardening issue: one 10 MB line on the command's standard error is read in
+    /// linear time and passed on cut, so the answer after it arrives well within the timeout.
+    func testAHugeErrorLineDoesNotStallTheAnswers() throws {
+        let reward = try RewardCommand(command: try command("""
+            while IFS= read -r line; do
+              head -c 10000000 /dev/zero | tr '\\0' x >&2; echo >&2
+              echo '{"reward": 1}'
+            done
+            """), timeout: 30)
+        XCTAssertEqual(try reward.score(samples(2)), [1, 1])
+        reward.stop()
+    }
+
     func testACommandThatCannotRunIsReportedAtTheFirstBatch() throws {
         let reward = try RewardCommand(command: "/nonexistent/score-rewards --fast")
         XCTAssertThrowsError(try reward.score(samples(1))) { error in

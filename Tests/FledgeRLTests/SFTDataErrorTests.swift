@@ -79,6 +79,15 @@ final class SFTDataErrorTests: TemporaryDirectoryTestCase {
         XCTAssertNil(DatasetLocation.evaluationFile(train.path, split: "test"))
     }
 
+    /// A config built in code, which no resolver has checked, is held to the fields' ranges: a
+    /// negative max_length is an error naming the field, not a trap in truncation.
+    func testAConfigBuiltInCodeIsRangeChecked() throws {
+        let file = try writeLines([#"{"prompt": "a", "completion": "b"}"#], to: "rows.jsonl")
+        var config = SFTConfig()
+        config.maxLength = -1
+        try assertError(file, config: config, contains: ["max_length = -1"])
+    }
+
     private func assertError(_ file: URL, config: SFTConfig = SFTConfig(), contains pieces: [String],
                              line: UInt = #line) throws {
         XCTAssertThrowsError(try SFTDataset(file: file, tokenizer: try SFTFixtures.tokenizer(), config: config),

@@ -28,7 +28,7 @@ struct TokenizerBench: ParsableCommand {
             tokenizer = try Tokenizer(directory: model)
             loadSeconds.append(Self.seconds(since: start))
         }
-        let lines = try Tokenize.lines(of: text)
+        let lines = try TextSupport.lines(of: text)
         let bytes = lines.reduce(0) { $0 + $1.utf8.count }
         var tokens = 0
         var checksum = 0

@@ -8,16 +8,17 @@ struct TrainingRun<Algorithm: TrainingAlgorithm> {
     let trainer: Trainer<Algorithm>
     let config: any ResolvedConfig
 
-    /// Trains; exits with status 130 when Ctrl-C stopped the run (after its checkpoint was saved).
+    /// Trains; exits with status 130 when Ctrl-C stopped the run (after its checkpoint was saved), 143
+    /// when SIGTERM did.
     /// In a run of several processes only process 0 shows progress and the summary.
     func run() throws {
         trainer.resolvedConfig = config
         let display = isPrimaryProcess ? ProgressDisplay() : nil
         trainer.observer = display
         let outcome: TrainingOutcome
+        let interrupt = InterruptHandler(stopping: trainer.stopRequest)
+        defer { withExtendedLifetime(interrupt) {} }
         do {
-            let interrupt = InterruptHandler(stopping: trainer.stopRequest)
-            defer { withExtendedLifetime(interrupt) {} }
             outcome = try trainer.train()
         } catch {
             display?.finish()
@@ -25,7 +26,7 @@ struct TrainingRun<Algorithm: TrainingAlgorithm> {
         }
         display?.finish()
         guard isPrimaryProcess else {
-            if outcome.status == .stopped { throw ExitCode(130) }
+            if outcome.status == .stopped { throw ExitCode(interrupt.stopExitStatus) }
             return
         }
         let output = trainer.checkpoints.directory.path
@@ -35,7 +36,7 @@ struct TrainingRun<Algorithm: TrainingAlgorithm> {
         case .stopped:
             print("stopped at step \(outcome.state.globalStep) of \(outcome.state.maxSteps); checkpoint "
                 + "\(outcome.lastCheckpoint?.path ?? "none"); continue with --set resume_from_checkpoint=true")
-            throw ExitCode(130)
+            throw ExitCode(interrupt.stopExitStatus)
         }
     }
 }

@@ -1,11 +1,13 @@
 /// A chat template (a Jinja template from `tokenizer_config.json`), rendered as transformers'
-/// `apply_chat_template` renders it.
+/// `apply_chat_template` renders it, within ``TemplateLimit``: no template can crash, exhaust memory
+/// or hang the process; past a limit, parsing or rendering throws ``TemplateError/limitExceeded(_:_:at:)``.
 public struct ChatTemplate {
     /// The template's source text.
     public let source: String
     private let statements: [TemplateStatement]
 
-    /// Parses `source`; fails on syntax errors and on constructs Fledge does not implement.
+    /// Parses `source`; fails on syntax errors, on constructs Fledge does not implement, and on nesting
+    /// deeper than ``TemplateLimit/nestingDepth``.
     public init(_ source: String) throws(TemplateError) {
         self.source = source
         statements = try TemplateParser.parse(source)

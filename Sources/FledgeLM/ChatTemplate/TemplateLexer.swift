@@ -145,7 +145,7 @@ struct TemplateLexer {
                 }
                 tokens.append(TemplateToken(kind: .name(String(name)), position: here))
             } else if ("0"..."9").contains(scalar) {
-                tokens.append(TemplateToken(kind: numberLiteral(), position: here))
+                tokens.append(TemplateToken(kind: try numberLiteral(at: here), position: here))
             } else {
                 let symbol = operatorSymbol()
                 if symbol == "{" || symbol == "[" || symbol == "(" { braceDepth += 1 }
@@ -166,7 +166,7 @@ struct TemplateLexer {
         return one
     }
 
-    private mutating func numberLiteral() -> TemplateToken.Kind {
+    private mutating func numberLiteral(at start: SourcePosition) throws(TemplateError) -> TemplateToken.Kind {
         var text = ""
         var isFloat = false
         while let next = peek() {
@@ -185,7 +185,9 @@ struct TemplateLexer {
             }
             advance()
         }
-        return isFloat ? .float(Double(text) ?? 0) : .integer(Int(text) ?? 0)
+        if isFloat { return .float(Double(text) ?? 0) }
+        guard let integer = Int(text) else { throw TemplateOperations.integerOverflow("the integer literal \(text)", at: start) }
+        return .integer(integer)
     }
 
     private mutating func stringLiteral(quote: Unicode.Scalar) throws(TemplateError) -> String {

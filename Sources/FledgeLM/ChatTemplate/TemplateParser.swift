@@ -3,6 +3,8 @@
 struct TemplateParser {
     let tokens: [TemplateToken]
     var index = 0
+    /// How many levels (blocks, brackets, prefix operators) enclose the current token.
+    var depth = 0
 
     static func parse(_ template: String) throws(TemplateError) -> [TemplateStatement] {
         var parser = TemplateParser(tokens: try TemplateLexer.tokenize(template))
@@ -34,7 +36,7 @@ struct TemplateParser {
                 }
                 return (body, nil)
             case .text(let text):
-                body.append(.text(text))
+                body.append(.text(text, token.position))
             case .variableBegin:
                 let expression = try located { (parser: inout TemplateParser) throws(TemplateError) in try parser.expression() }
                 try expect(.variableEnd, "'}}'")
@@ -56,23 +58,37 @@ struct TemplateParser {
 
     private mutating func statement(_ name: String, at position: SourcePosition) throws(TemplateError) -> TemplateStatement {
         switch name {
-        case "if": return try ifStatement()
-        case "for": return try forStatement()
-        case "set": return try setStatement(at: position)
-        case "macro": return try macroStatement()
+        case "if", "for", "set", "macro", "generation":
+            try descend(at: position)
+            let block = try block(name, at: position)
+            ascend()
+            return block
         case "break", "continue":
             try expect(.blockEnd, "'%}'")
             return .loopControl(isBreak: name == "break")
-        case "generation":
-            try expect(.blockEnd, "'%}'")
-            let (body, _) = try statements(until: ["endgeneration"])
-            try expect(.blockEnd, "'%}'")
-            return .generation(body)
         case "elif", "else", "endif", "endfor", "endmacro", "endset", "endgeneration":
             throw .syntax("unexpected '{% \(name) %}'", at: position)
         default:
             throw .unsupported("the '{% \(name) %}' tag", at: position)
         }
+    }
+
+    /// A tag that holds statements or an expression: one level deeper than the statements around it.
+    private mutating func block(_ name: String, at position: SourcePosition) throws(TemplateError) -> TemplateStatement {
+        switch name {
+        case "if": return try ifStatement()
+        case "for": return try forStatement()
+        case "set": return try setStatement(at: position)
+        case "macro": return try macroStatement()
+        default: return try generationStatement()  // the last block tag that statement(_:at:) sends here
+        }
+    }
+
+    private mutating func generationStatement() throws(TemplateError) -> TemplateStatement {
+        try expect(.blockEnd, "'%}'")
+        let (body, _) = try statements(until: ["endgeneration"])
+        try expect(.blockEnd, "'%}'")
+        return .generation(body)
     }
 
     private mutating func ifStatement() throws(TemplateError) -> TemplateStatement {
@@ -115,7 +131,8 @@ struct TemplateParser {
             (otherwise, _) = try statements(until: ["endfor"])
         }
         try expect(.blockEnd, "'%}'")
-        return .forLoop(targets: targets, iterable: iterable, filter: filter, body: body, otherwise: otherwise)
+        return .forLoop(targets: targets, iterable: iterable, filter: filter, body: body, otherwise: otherwise,
+                        usesLoopVariable: body.contains { $0.mentions("loop") })
     }
 
     private mutating func setStatement(at position: SourcePosition) throws(TemplateError) -> TemplateStatement {
@@ -146,7 +163,7 @@ struct TemplateParser {
         var parameters: [(String, TemplateExpression?)] = []
         while !accept(.symbol(")")) {
             let parameter = try name()
-            parameters.append((parameter, accept(.symbol("=")) ? try expression() : nil))
+            parameters.append((parameter, accept(.symbol("=")) ? try expression().node : nil))
             if !accept(.symbol(",")) {
                 try expect(.symbol(")"), "')'")
                 break

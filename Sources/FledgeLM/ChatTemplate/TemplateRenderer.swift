@@ -1,10 +1,19 @@
 /// Runs parsed template statements with Jinja's semantics (in transformers' sandboxed
-/// environment with the loop-controls extension): scopes, loops, macros and namespaces.
+/// environment with the loop-controls extension): scopes, loops, macros and namespaces, within
+/// ``TemplateLimit``: the renderer counts its recursion and its steps, and measures its output.
+///
+/// Statements and expressions run recursively, so the functions on that path are small (a debug
+/// build gives every local of a function its own stack slot): each dispatches to a helper per case.
 final class TemplateRenderer {
     private var scopes: [[String: TemplateValue]]
     private var output = ""
     /// How many `{% set %}` blocks are capturing output right now (their text is not the result's).
     private var captureDepth = 0
+    /// How many statements, loop bodies, expressions and macro calls are running inside one another
+    /// (checked against ``TemplateLimit/renderDepth`` where macros are called).
+    var depth = 0
+    /// The steps this render has taken.
+    let budget = TemplateBudget()
     /// UTF-8 byte ranges of the result that `{% generation %}` blocks rendered (the assistant text
     /// transformers masks with `return_assistant_tokens_mask`).
     private(set) var generationSpans: [Range<Int>] = []
@@ -42,49 +51,100 @@ final class TemplateRenderer {
         return .normal
     }
 
+    /// Runs one statement. Blocks run their bodies recursively, so like `evaluate(_:)` this only
+    /// dispatches, and each helper takes apart its own kind of statement.
     private func execute(_ statement: TemplateStatement) throws(TemplateError) -> Flow {
+        depth += 1
+        defer { depth -= 1 }
         switch statement {
-        case .text(let text):
-            output += text
-        case .output(let expression):
-            output += try evaluate(expression.node).printed
-        case .ifChain(let branches, let otherwise):
-            for branch in branches where try evaluate(branch.condition.node).isTruthy {
-                return try execute(branch.body)
-            }
-            return try execute(otherwise)
-        case .forLoop(let targets, let iterable, let filter, let body, let otherwise):
-            return try loop(targets: targets, iterable: iterable, filter: filter, body: body, otherwise: otherwise)
-        case .set(let target, let value):
-            let result = try evaluate(value.node)
-            switch target {
-            case .names(let names) where names.count == 1:
-                assign(names[0], result)
-            case .names(let names):
-                let elements = try TemplateOperations.iterate(result, at: value.position)
-                guard elements.count == names.count else {
-                    throw .runtime("cannot unpack \(elements.count) values into \(names.count) names", at: value.position)
-                }
-                for (name, element) in zip(names, elements) { assign(name, element) }
-            case .attribute(let object, let name, let position):
-                guard case .namespace(let namespace) = lookUp(object) else {
-                    throw .runtime("cannot assign attribute on non-namespace object '\(object)'", at: position)
-                }
-                namespace.attributes[name] = result
-            }
-        case .setBlock(let name, let body):
-            assign(name, .string(try capture(body)))
-        case .macro(let name, let parameters, let body):
-            assign(name, .function(macro(name: name, parameters: parameters, body: body)))
-        case .loopControl(let isBreak):
-            return isBreak ? .breakLoop : .continueLoop
-        case .generation(let body):
-            let start = output.utf8.count
-            let flow = try execute(body)
-            if captureDepth == 0 { generationSpans.append(start..<output.utf8.count) }
-            return flow
+        case .text, .output: try write(statement)
+        case .ifChain: return try choose(statement)
+        case .forLoop: return try loop(statement)
+        case .set: try set(statement)
+        case .setBlock, .macro: try define(statement)
+        case .loopControl(let isBreak): return isBreak ? .breakLoop : .continueLoop
+        case .generation: return try generation(statement)
         }
         return .normal
+    }
+
+    /// The template's text, or `{{ expression }}`.
+    private func write(_ statement: TemplateStatement) throws(TemplateError) {
+        switch statement {
+        case .text(let text, let position): try write(text, at: position)
+        case .output(let expression):
+            let value = try evaluate(expression.node)
+            try budget.charge(1, at: expression.position)
+            try write(try TemplatePrinter.printed(value, budget: budget, at: expression.position), at: expression.position)
+        default: preconditionFailure("execute(_:) dispatches only text and output here")
+        }
+    }
+
+    /// Appends `text`, which the template's text or expression at `position` gives, to the output,
+    /// within ``TemplateLimit/textLength``.
+    private func write(_ text: String, at position: SourcePosition) throws(TemplateError) {
+        try TemplateLimit.textLength.check(output.utf8.count + text.utf8.count, at: position,
+            "the rendered text would be longer; render fewer or shorter messages")
+        try budget.charge(bytes: text.utf8.count, at: position)
+        output += text
+    }
+
+    /// `{% if %}`, `{% elif %}` and `{% else %}`: runs the body of the first branch whose condition holds.
+    private func choose(_ statement: TemplateStatement) throws(TemplateError) -> Flow {
+        guard case .ifChain(let branches, let otherwise) = statement else { preconditionFailure("execute(_:) dispatches only if chains here") }
+        return try execute(try chosenBody(branches) ?? otherwise)
+    }
+
+    private func chosenBody(_ branches: [(condition: Located<TemplateExpression>, body: [TemplateStatement])]) throws(TemplateError) -> [TemplateStatement]? {
+        for branch in branches {
+            try budget.charge(1, at: branch.condition.position)
+            if try evaluate(branch.condition.node).isTruthy { return branch.body }
+        }
+        return nil
+    }
+
+    /// `{% set target = value %}`.
+    private func set(_ statement: TemplateStatement) throws(TemplateError) {
+        guard case .set(let target, let value) = statement else { preconditionFailure("execute(_:) dispatches only assignments here") }
+        try budget.charge(1, at: value.position)
+        try assign(try evaluate(value.node), to: target, at: value.position)
+    }
+
+    private func assign(_ result: TemplateValue, to target: TemplateStatement.AssignmentTarget, at position: SourcePosition) throws(TemplateError) {
+        switch target {
+        case .names(let names) where names.count == 1:
+            assign(names[0], result)
+        case .names(let names):
+            let elements = try TemplateOperations.iterate(result, at: position, budget: budget)
+            guard elements.count == names.count else {
+                throw .runtime("cannot unpack \(elements.count) values into \(names.count) names", at: position)
+            }
+            for (name, element) in zip(names, elements) { assign(name, element) }
+        case .attribute(let object, let name, let position):
+            guard case .namespace(let namespace) = lookUp(object) else {
+                throw .runtime("cannot assign attribute on non-namespace object '\(object)'", at: position)
+            }
+            try result.checkNesting(intoNamespace: true, at: position, budget: budget)
+            namespace.attributes[name] = result
+        }
+    }
+
+    /// `{% set name %}...{% endset %}` and `{% macro %}`.
+    private func define(_ statement: TemplateStatement) throws(TemplateError) {
+        switch statement {
+        case .setBlock(let name, let body): assign(name, .string(try capture(body)))
+        case .macro(let name, let parameters, let body): assign(name, .function(macro(name: name, parameters: parameters, body: body)))
+        default: preconditionFailure("execute(_:) dispatches only set blocks and macros here")
+        }
+    }
+
+    /// `{% generation %}`: runs its body, marking the text it renders.
+    private func generation(_ statement: TemplateStatement) throws(TemplateError) -> Flow {
+        guard case .generation(let body) = statement else { preconditionFailure("execute(_:) dispatches only generation blocks here") }
+        let start = output.utf8.count
+        let flow = try execute(body)
+        if captureDepth == 0 { generationSpans.append(start..<output.utf8.count) }
+        return flow
     }
 
     /// Renders `body` into a string of its own.
@@ -100,158 +160,112 @@ final class TemplateRenderer {
         return output
     }
 
+    // MARK: Loops
+
     /// Each iteration runs in a scope of its own: `{% set %}` in a loop body does not carry over to
-    /// the next iteration or out of the loop (namespaces exist for that).
-    private func loop(targets: [String], iterable: Located<TemplateExpression>, filter: Located<TemplateExpression>?, body: [TemplateStatement],
-                      otherwise: [TemplateStatement]) throws(TemplateError) -> Flow {
-        var items = try TemplateOperations.iterate(try evaluate(iterable.node), at: iterable.position)
-        if let filter {
-            var kept: [TemplateValue] = []
-            for item in items where try inScope({ () throws(TemplateError) in
-                try bind(targets, to: item, at: iterable.position)
-                return try evaluate(filter.node).isTruthy
-            }) {
-                kept.append(item)
-            }
-            items = kept
+    /// the next iteration or out of the loop (namespaces exist for that). The body is one level
+    /// deeper than the loop.
+    private func loop(_ statement: TemplateStatement) throws(TemplateError) -> Flow {
+        guard case .forLoop(let targets, let iterable, let filter, let body, let otherwise, let usesLoopVariable) = statement else {
+            preconditionFailure("execute(_:) dispatches only for loops here")
         }
-        guard !items.isEmpty else { return try inScope { () throws(TemplateError) in try execute(otherwise) } }
-        for (index, item) in items.enumerated() {
-            let flow = try inScope { () throws(TemplateError) in
-                try bind(targets, to: item, at: iterable.position)
-                assign("loop", .dictionary(OrderedStringDictionary([
-                    ("index", .int(index + 1)), ("index0", .int(index)),
-                    ("revindex", .int(items.count - index)), ("revindex0", .int(items.count - index - 1)),
-                    ("first", .bool(index == 0)), ("last", .bool(index == items.count - 1)), ("length", .int(items.count)),
-                    ("previtem", index > 0 ? items[index - 1] : .undefined("loop.previtem")),
-                    ("nextitem", index + 1 < items.count ? items[index + 1] : .undefined("loop.nextitem")),
-                    ("depth", .int(1)), ("depth0", .int(0)),
-                    ("cycle", .function(TemplateFunction(name: "loop.cycle") { values, _, position throws(TemplateError) in
-                        guard !values.isEmpty else { throw .runtime("no items for cycling given", at: position) }
-                        return values[index % values.count]
-                    })),
-                ])))
-                return try execute(body)
-            }
-            if flow == .breakLoop { break }
+        var items = try TemplateOperations.iterate(try evaluate(iterable.node), at: iterable.position, budget: budget)
+        depth += 1
+        scopes.append([:])
+        defer {
+            scopes.removeLast()
+            depth -= 1
+        }
+        if let filter { items = try kept(items, targets: targets, filter: filter, at: iterable.position) }
+        guard !items.isEmpty else { return try execute(otherwise) }
+        for index in items.indices {
+            try budget.charge(1, at: iterable.position)
+            // Emptied rather than replaced: a new scope would allocate its storage again for every iteration.
+            scopes[scopes.count - 1].removeAll(keepingCapacity: true)
+            try bind(targets, to: items[index], at: iterable.position)
+            if usesLoopVariable { assign("loop", Self.loopVariable(index: index, of: items)) }
+            if try execute(body) == .breakLoop { break }
         }
         return .normal
     }
 
-    private func inScope<T>(_ work: () throws(TemplateError) -> T) throws(TemplateError) -> T {
-        scopes.append([:])
-        defer { scopes.removeLast() }
-        return try work()
+    /// The items for which `{% for targets in items if filter %}` holds, each tried in the loop's scope.
+    private func kept(_ items: [TemplateValue], targets: [String], filter: Located<TemplateExpression>,
+                      at position: SourcePosition) throws(TemplateError) -> [TemplateValue] {
+        var kept: [TemplateValue] = []
+        for item in items {
+            try budget.charge(1, at: filter.position)
+            scopes[scopes.count - 1].removeAll(keepingCapacity: true)
+            try bind(targets, to: item, at: position)
+            if try evaluate(filter.node).isTruthy { kept.append(item) }
+        }
+        return kept
+    }
+
+    /// Jinja's `loop` in a loop's body at `items[index]`.
+    private static func loopVariable(index: Int, of items: [TemplateValue]) -> TemplateValue {
+        .dictionary(OrderedStringDictionary([
+            ("index", .int(index + 1)), ("index0", .int(index)),
+            ("revindex", .int(items.count - index)), ("revindex0", .int(items.count - index - 1)),
+            ("first", .bool(index == 0)), ("last", .bool(index == items.count - 1)), ("length", .int(items.count)),
+            ("previtem", index > 0 ? items[index - 1] : .undefined("loop.previtem")),
+            ("nextitem", index + 1 < items.count ? items[index + 1] : .undefined("loop.nextitem")),
+            ("depth", .int(1)), ("depth0", .int(0)),
+            ("cycle", .function(TemplateFunction(name: "loop.cycle") { values, _, position, _ throws(TemplateError) in
+                guard !values.isEmpty else { throw .runtime("no items for cycling given", at: position) }
+                return values[index % values.count]
+            })),
+        ]))
     }
 
     private func bind(_ targets: [String], to item: TemplateValue, at position: SourcePosition) throws(TemplateError) {
         guard targets.count > 1 else { return assign(targets[0], item) }
-        let parts = try TemplateOperations.iterate(item, at: position)
+        let parts = try TemplateOperations.iterate(item, at: position, budget: budget)
         guard parts.count == targets.count else {
             throw .runtime("cannot unpack \(parts.count) values into \(targets.count) loop variables", at: position)
         }
         for (target, part) in zip(targets, parts) { assign(target, part) }
     }
 
+    // MARK: Macros
+
     private func macro(name: String, parameters: [(String, TemplateExpression?)], body: [TemplateStatement]) -> TemplateFunction {
-        TemplateFunction(name: name) { [unowned self] positional, keywords, position throws(TemplateError) in
-            guard positional.count <= parameters.count else {
-                throw .runtime("macro '\(name)' takes \(parameters.count) arguments, got \(positional.count)", at: position)
-            }
-            var frame: [String: TemplateValue] = [:]
-            for (index, (parameter, defaultValue)) in parameters.enumerated() {
-                if index < positional.count {
-                    frame[parameter] = positional[index]
-                } else if let value = keywords[parameter] {
-                    frame[parameter] = value
-                } else if let defaultValue {
-                    frame[parameter] = try evaluate(defaultValue)
-                } else {
-                    frame[parameter] = .undefined(parameter)
-                }
-            }
-            let savedScopes = scopes
-            scopes = [scopes[0], frame]
-            defer { scopes = savedScopes }
-            return .string(try capture(body))
+        TemplateFunction(name: name) { [unowned self] positional, keywords, position, _ throws(TemplateError) in
+            try call(name, parameters: parameters, body: body, positional, keywords, at: position)
         }
     }
 
-    // MARK: Expressions
-
-    func evaluate(_ expression: TemplateExpression) throws(TemplateError) -> TemplateValue {
-        switch expression {
-        case .literal(let value):
-            return value
-        case .variable(let name):
-            return lookUp(name)
-        case .list(let elements), .tuple(let elements):
-            var values: [TemplateValue] = []
-            for element in elements { values.append(try evaluate(element)) }
-            if case .tuple = expression { return .tuple(values) }
-            return .list(values)
-        case .dictionary(let entries, let position):
-            var dictionary = OrderedStringDictionary<TemplateValue>()
-            for (keyExpression, valueExpression) in entries {
-                guard case .string(let key) = try evaluate(keyExpression) else {
-                    throw .unsupported("a dictionary literal with a non-string key", at: position)
-                }
-                dictionary[key] = try evaluate(valueExpression)
-            }
-            return .dictionary(dictionary)
-        case .attribute(let base, let name, let position):
-            return try TemplateOperations.attribute(try evaluate(base), name, at: position)
-        case .subscript_(let base, let key, let position):
-            return try TemplateOperations.item(try evaluate(base), try evaluate(key), at: position)
-        case .slice(let base, let start, let stop, let step, let position):
-            return try TemplateOperations.slice(try evaluate(base), start: try start.map(evaluate), stop: try stop.map(evaluate),
-                                                step: try step.map(evaluate), at: position)
-        case .call(let callee, let arguments, let position):
-            let function = try evaluate(callee)
-            guard case .function(let callable) = function else {
-                throw .runtime("\(function.isUndefined ? "'\(callee.displayName)' is undefined" : "'\(function.typeName)' object is not callable")", at: position)
-            }
-            let (positional, keywords) = try evaluate(arguments)
-            return try callable.call(positional, keywords, position)
-        case .filter(let base, let name, let arguments, let position):
-            let (positional, keywords) = try evaluate(arguments)
-            return try TemplateFilters.apply(name, to: try evaluate(base), positional, keywords, at: position, renderer: self)
-        case .test(let base, let name, let arguments, let negated, let position):
-            let (positional, _) = try evaluate(arguments)
-            let result = try TemplateTests.apply(name, to: try evaluate(base), positional, at: position, renderer: self)
-            return .bool(result != negated)
-        case .unary(let op, let operand, let position):
-            return try TemplateOperations.unary(op, try evaluate(operand), at: position)
-        case .binary("and", let left, let right, _):
-            let value = try evaluate(left)
-            return value.isTruthy ? try evaluate(right) : value
-        case .binary("or", let left, let right, _):
-            let value = try evaluate(left)
-            return value.isTruthy ? value : try evaluate(right)
-        case .binary(let op, let left, let right, let position):
-            return try TemplateOperations.binary(op, try evaluate(left), try evaluate(right), at: position)
-        case .conditional(let condition, let then, let otherwise):
-            if try evaluate(condition).isTruthy { return try evaluate(then) }
-            return try otherwise.map(evaluate) ?? .undefined("conditional expression")
-        }
+    /// Runs the macro `name` in a scope of its own (the globals, then its arguments), as one more level.
+    private func call(_ name: String, parameters: [(String, TemplateExpression?)], body: [TemplateStatement],
+                      _ positional: [TemplateValue], _ keywords: OrderedStringDictionary<TemplateValue>,
+                      at position: SourcePosition) throws(TemplateError) -> TemplateValue {
+        depth += 1
+        defer { depth -= 1 }
+        let frame = try arguments(of: name, parameters: parameters, positional, keywords, at: position)
+        let savedScopes = scopes
+        scopes = [scopes[0], frame]
+        defer { scopes = savedScopes }
+        return .string(try capture(body))
     }
 
-    private func evaluate(_ arguments: TemplateExpression.Arguments) throws(TemplateError) -> ([TemplateValue], OrderedStringDictionary<TemplateValue>) {
-        var positional: [TemplateValue] = []
-        for argument in arguments.positional { positional.append(try evaluate(argument)) }
-        var keywords = OrderedStringDictionary<TemplateValue>()
-        for (name, argument) in arguments.keywords { keywords[name] = try evaluate(argument) }
-        return (positional, keywords)
-    }
-}
-
-extension TemplateExpression {
-    /// A short rendering of the expression for error messages.
-    var displayName: String {
-        switch self {
-        case .variable(let name): name
-        case .attribute(let base, let name, _): "\(base.displayName).\(name)"
-        default: "expression"
+    /// The macro's parameters bound to the arguments of a call, defaults and undefined values.
+    private func arguments(of name: String, parameters: [(String, TemplateExpression?)], _ positional: [TemplateValue],
+                           _ keywords: OrderedStringDictionary<TemplateValue>, at position: SourcePosition) throws(TemplateError) -> [String: TemplateValue] {
+        guard positional.count <= parameters.count else {
+            throw .runtime("macro '\(name)' takes \(parameters.count) arguments, got \(positional.count)", at: position)
         }
+        var frame: [String: TemplateValue] = [:]
+        for (index, (parameter, defaultValue)) in parameters.enumerated() {
+            if index < positional.count {
+                frame[parameter] = positional[index]
+            } else if let value = keywords[parameter] {
+                frame[parameter] = value
+            } else if let defaultValue {
+                frame[parameter] = try evaluate(defaultValue)
+            } else {
+                frame[parameter] = .undefined(parameter)
+            }
+        }
+        return frame
     }
 }

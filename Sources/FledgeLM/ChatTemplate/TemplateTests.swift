@@ -7,13 +7,18 @@ enum TemplateTests {
     ]
 
     static func apply(_ name: String, to value: TemplateValue, _ arguments: [TemplateValue], at position: SourcePosition,
-                      renderer: TemplateRenderer) throws(TemplateError) -> Bool {
+                      budget: TemplateBudget) throws(TemplateError) -> Bool {
         func other() throws(TemplateError) -> TemplateValue {
             guard let first = arguments.first else { throw .runtime("the '\(name)' test needs an argument", at: position) }
             return first
         }
         func compare(_ op: String) throws(TemplateError) -> Bool {
-            try TemplateOperations.binary(op, value, try other(), at: position).isTruthy
+            try TemplateOperations.binary(op, value, try other(), at: position, budget: budget).isTruthy
+        }
+        func text() throws(TemplateError) -> String {
+            let text = try TemplatePrinter.printed(value, budget: budget, at: position)
+            try budget.charge(bytes: text.utf8.count, at: position)
+            return text
         }
         switch name {
         case "defined": return !value.isUndefined
@@ -33,13 +38,13 @@ enum TemplateTests {
             default: return false
             }
         case "callable": if case .function = value { return true } else { return false }
-        case "lower": return PythonString.classify(value.printed, "islower")
-        case "upper": return PythonString.classify(value.printed, "isupper")
+        case "lower": return PythonString.classify(try text(), "islower")
+        case "upper": return PythonString.classify(try text(), "isupper")
         case "odd", "even", "divisibleby":
             guard let integer = value.integer else { throw .runtime("the '\(name)' test needs an integer", at: position) }
             if name == "divisibleby" {
                 guard let divisor = try other().integer, divisor != 0 else { throw .runtime("divisibleby needs a non-zero integer", at: position) }
-                return integer % divisor == 0
+                return integer.remainderReportingOverflow(dividingBy: divisor).partialValue == 0
             }
             return (integer % 2 != 0) == (name == "odd")
         case "eq", "equalto", "==": return try compare("==")
@@ -48,7 +53,7 @@ enum TemplateTests {
         case "gt", ">": return try compare(">")
         case "le", "<=": return try compare("<=")
         case "ge", ">=": return try compare(">=")
-        case "in": return try TemplateOperations.contains(try other(), value, at: position)
+        case "in": return try TemplateOperations.contains(try other(), value, at: position, budget: budget)
         case "sameas":
             let target = try other()
             switch (value, target) {

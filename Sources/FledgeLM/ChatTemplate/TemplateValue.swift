@@ -69,58 +69,6 @@ indirect enum TemplateValue {
         }
     }
 
-    /// What `{{ value }}` prints: Python's `str`, with undefined printing nothing.
-    var printed: String {
-        switch self {
-        case .undefined: ""
-        case .string(let text): text
-        default: representation
-        }
-    }
-
-    /// Python's `repr`.
-    var representation: String {
-        switch self {
-        case .undefined: ""
-        case .none: "None"
-        case .bool(let flag): flag ? "True" : "False"
-        case .int(let integer): String(integer)
-        case .double(let number): JSONWriter.pythonFloat(number).replacingOccurrences(of: "Infinity", with: "inf").replacingOccurrences(of: "NaN", with: "nan")
-        case .string(let text): Self.quoted(text)
-        case .list(let elements): "[" + elements.map(\.representation).joined(separator: ", ") + "]"
-        case .tuple(let elements): "(" + elements.map(\.representation).joined(separator: ", ") + (elements.count == 1 ? ",)" : ")")
-        case .dictionary(let dictionary):
-            "{" + dictionary.entries.map { Self.quoted($0.key) + ": " + $0.value.representation }.joined(separator: ", ") + "}"
-        case .namespace(let namespace):
-            "<Namespace " + namespace.attributes.entries.map { Self.quoted($0.key) + ": " + $0.value.representation }.joined(separator: ", ") + ">"
-        case .function(let function): "<function \(function.name)>"
-        }
-    }
-
-    /// Python's `repr` of a string.
-    private static func quoted(_ text: String) -> String {
-        let quote: Unicode.Scalar = text.unicodeScalars.contains("'") && !text.unicodeScalars.contains("\"") ? "\"" : "'"
-        var result = String.UnicodeScalarView([quote])
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\\": result.append(contentsOf: "\\\\".unicodeScalars)
-            case "\n": result.append(contentsOf: "\\n".unicodeScalars)
-            case "\r": result.append(contentsOf: "\\r".unicodeScalars)
-            case "\t": result.append(contentsOf: "\\t".unicodeScalars)
-            case quote: result.append("\\"); result.append(quote)
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    result.append(contentsOf: ("\\x" + (hex.count < 2 ? "0" : "") + hex).unicodeScalars)
-                } else {
-                    result.append(scalar)
-                }
-            }
-        }
-        result.append(quote)
-        return String(result)
-    }
-
     /// The value as JSON, for `tojson`; `nil` for values JSON cannot hold.
     var json: JSONValue? {
         switch self {
@@ -147,7 +95,12 @@ indirect enum TemplateValue {
 /// A callable value: a built-in global, a bound method, or a macro.
 struct TemplateFunction {
     let name: String
-    let call: (_ positional: [TemplateValue], _ keywords: OrderedStringDictionary<TemplateValue>, _ position: SourcePosition) throws(TemplateError) -> TemplateValue
+    /// The value a bound method belongs to and holds on to (`text.split` holds `text`); nil for
+    /// globals and macros, which hold no values.
+    var receiver: TemplateValue? = nil
+    /// Runs the function on its arguments, called at `position`, counting its work in `budget`.
+    let call: (_ positional: [TemplateValue], _ keywords: OrderedStringDictionary<TemplateValue>, _ position: SourcePosition,
+               _ budget: TemplateBudget) throws(TemplateError) -> TemplateValue
 }
 
 extension TemplateValue: Equatable {

@@ -50,10 +50,15 @@ struct OptimizerStateReader {
         return value
     }
 
-    /// A float32 entry of `shape` (mapped from the file, not copied).
+    /// A float32 entry of `shape` (mapped from the file, not copied); every element must be finite.
     func floats(_ entry: String, shape: [Int], owner: String) throws -> Tensor {
         try check(entry, .float32, shape, owner: owner)
-        return try file.tensor(entry)
+        let values = try file.tensor(entry)
+        if let (index, value) = values.firstNonFiniteElement() {
+            throw error(entry, "holds \(value) at element \(index); the state was saved from a diverged run and would "
+                + "turn the weights into NaN: resume from an earlier checkpoint")
+        }
+        return values
     }
 
     /// A U8 entry of `shape`.

@@ -34,11 +34,8 @@ public final class DPO: TrainingAlgorithm {
     /// log-probabilities are read from (or computed into) `output_dir` here, and `reference` is not kept.
     public init(model: LanguageModel, train: [PreferencePair], evaluation: [PreferencePair]? = nil, config: DPOConfig,
                 reference: ReferencePolicy) throws {
+        try config.checkRanges()
         let training = config.training
-        guard training.perDeviceTrainBatchSize > 0, training.perDeviceEvalBatchSize > 0 else {
-            throw TrainingError.invalidSetting("per_device_train_batch_size and per_device_eval_batch_size must be positive, "
-                + "got \(training.perDeviceTrainBatchSize) and \(training.perDeviceEvalBatchSize)")
-        }
         let vocabulary = model.config.vocabSize
         for pair in train + (evaluation ?? []) {
             if let id = (pair.chosen.ids + pair.rejected.ids).first(where: { $0 < 0 || $0 >= vocabulary }) {

@@ -28,6 +28,7 @@ public final class GRPO: TrainingAlgorithm {
     public init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
                 config: GRPOConfig, reference: LanguageModel? = nil, communicator: any Communicator = SingleProcess(),
                 ignoreEOS: Bool = false) throws {
+        try config.checkRanges()
         let generation = config.generation, training = config.training
         let beta = generation.beta
         if beta != 0 && !model.hasAdapters && reference == nil {

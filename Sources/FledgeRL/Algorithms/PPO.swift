@@ -30,7 +30,10 @@ public final class PPO: TrainingAlgorithm {
     /// ``ReferencePolicy/of(_:)``); `tokenizer` is the policy's.
     public init(models: PolicyAndValue, tokenizer: Tokenizer, dataset: PromptDataset, scorer: PPOScorer, config: PPOConfig,
                 reference: ReferencePolicy) throws {
+        try config.checkRanges()
         geometry = try PPOGeometry(config: config, prompts: dataset.rows.count)
+        try dataset.requirePromptsFit(model: models.policy, maxSeqLength: config.training.maxSeqLength,
+                                      completionTokens: config.responseLength, completionField: "response_length")
         let eos = tokenizer.config.eosToken.flatMap { tokenizer.id(of: $0) }
         let stop: Int?
         switch (config.stopToken, config.stopTokenID) {

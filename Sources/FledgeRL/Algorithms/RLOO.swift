@@ -20,6 +20,7 @@ public final class RLOO: TrainingAlgorithm {
     /// with its adapters switched off, or `reference` (a frozen model) for full fine-tuning.
     public init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
                 config: RLOOConfig, reference: LanguageModel? = nil) throws {
+        try config.checkRanges()
         let generation = config.generation
         if generation.beta != 0 && !model.hasAdapters && reference == nil {
             throw TrainingError.invalidSetting("beta is \(generation.beta) with full fine-tuning: the KL in the reward needs a "

@@ -82,13 +82,16 @@ public enum ConfigResolver {
         }
         let environment = ProcessInfo.processInfo.environment["WORLD_SIZE"]
         let worldSize = options.worldSize ?? environment.flatMap { Int($0) } ?? 1
+        let worldSizeIsValid = ConfigRange.count.contains(Double(worldSize))
+            && (options.worldSize != nil || environment == nil || Int(environment!) != nil)
         var resolution = ConfigResolution(
-            config: Config(defaults: preset), preset: preset, worldSize: max(worldSize, 1))
+            config: Config(defaults: preset), preset: preset, worldSize: worldSizeIsValid ? worldSize : 1)
         if let presetError { resolution.report.messages.append(presetError) }
-        if worldSize < 1 || (options.worldSize == nil && environment != nil && Int(environment!) == nil) {
+        if !worldSizeIsValid {
             let given = options.worldSize.map(ConfigValue.int) ?? .string(environment ?? "")
             resolution.report.add(
-                .error, "world_size", given, "set a positive number of processes (--world-size or WORLD_SIZE)")
+                .error, "world_size", given,
+                "set the number of processes (--world-size or WORLD_SIZE) to an integer in \(ConfigRange.count)")
         }
         let fields = Config.fields
         for entry in entries where entry.key != presetKey {
@@ -100,7 +103,18 @@ public enum ConfigResolver {
                 classify(entry, in: &resolution)
             }
         }
+        // The checks may rely on every value being in its range (their products of counts fit in an
+        // Int), so they run only when it is; the values they derive or change are held to the ranges too.
+        let rangeErrors = resolution.config.rangeErrors
+        resolution.report.messages += rangeErrors
+        guard rangeErrors.isEmpty, worldSizeIsValid else { return resolution }
         for check in ConfigCheck.shared + Config.checks { check.run(&resolution) }
+        let changed = Set(resolution.report.changes.map(\.field)).union(resolution.derivedFields)
+        for error in resolution.config.rangeErrors where changed.contains(error.field) {
+            resolution.report.add(
+                .error, error.field, error.value,
+                error.text + " (the value Fledge derived from the other fields; change those)")
+        }
         return resolution
     }
 

@@ -38,7 +38,6 @@ enum RetiredFields {
         "wandb_log_unique_prompts": Entry(
             harmless: true, advice: "renamed log_unique_prompts, which does not apply to Fledge"),
         "evaluation_strategy": Entry(harmless: false, advice: "renamed eval_strategy in transformers 4.46"),
-        "overwrite_output_dir": Entry(harmless: true, advice: "removed in transformers 5"),
         "rloo_k": Entry(harmless: false, advice: "RLOO was rewritten in TRL 0.22: use num_generations"),
         "token_level_kl": Entry(harmless: false, advice: "RLOO was rewritten in TRL 0.22: the KL term is per sequence"),
         "kl_coef": Entry(harmless: false, advice: "RLOO was rewritten in TRL 0.22: use beta"),

@@ -1,6 +1,6 @@
 /// The run fields of TRL's command-line scripts (`ModelConfig`, `ScriptArguments`) plus Fledge's reward
 /// settings. They live in the same file as the trainer's fields, as in `trl grpo --config FILE`.
-public struct RunArguments: Equatable, Sendable {
+public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
     /// A local model directory in Hugging Face layout (`config.json`, safetensors, tokenizer).
     public var modelNameOrPath: String? = nil
     /// A local JSON Lines file, or a folder holding `train.jsonl` (and optionally `test.jsonl`).
@@ -38,13 +38,14 @@ public struct RunArguments: Equatable, Sendable {
             ConfigField("dataset_train_split", \.datasetTrainSplit),
             ConfigField("dataset_test_split", \.datasetTestSplit),
             ConfigField("use_peft", \.usePeft),
-            ConfigField("lora_r", \.loraR),
-            ConfigField("lora_alpha", \.loraAlpha),
-            ConfigField("lora_dropout", \.loraDropout),
+            ConfigField("lora_r", \.loraR, .closed(1, 65_536)),
+            ConfigField("lora_alpha", \.loraAlpha, .closed(1, 65_536)),
+            ConfigField("lora_dropout", \.loraDropout, .rightOpen(0, 1)),
             ConfigField("lora_target_modules", \.loraTargetModules),
             ConfigField("reward_funcs", \.rewardFuncs),
             ConfigField("reward_command", \.rewardCommand),
-            ConfigField("reward_command_timeout", \.rewardCommandTimeout),
+            ConfigField("reward_command_timeout", \.rewardCommandTimeout,
+                        .leftOpen(0, 86_400).because("at most a day per line")),
         ]
     }
 }

@@ -2,7 +2,7 @@
 ///
 /// `init()` gives TRL's current defaults for the trainer; ``applyUnslothDefaults()`` turns them into
 /// Unsloth's. ``checks`` are the rules that run, in order, after the file and flags have been applied.
-public protocol TrainerConfig: Equatable, Sendable {
+public protocol TrainerConfig: ConfigFieldTable, Equatable, Sendable {
     /// Which trainer this config is for.
     static var trainer: TrainerKind { get }
     /// Every field of the config, by TRL name: ``sharedFields(_:_:)`` first, then the trainer's own.

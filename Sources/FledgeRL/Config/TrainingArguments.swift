@@ -2,7 +2,7 @@ import Foundation
 
 /// The fields of transformers' `TrainingArguments` that Fledge's trainer loop uses, with the defaults of
 /// TRL's `_BaseConfig` (each trainer config then sets its own learning rate).
-public struct TrainingArguments: Equatable, Sendable {
+public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
     /// Where checkpoints, metrics and `config.resolved.yaml` go; `null` means `trainer_output`.
     public var outputDir: String? = nil
     /// Rows per forward/backward pass (for GRPO: completions, not prompts).
@@ -61,6 +61,9 @@ public struct TrainingArguments: Equatable, Sendable {
     public var gradientCheckpointing = true
     /// A checkpoint directory to resume from.
     public var resumeFromCheckpoint: String? = nil
+    /// Start a fresh run in an `output_dir` that holds an earlier one, deleting the earlier run's
+    /// checkpoints, metrics and weights (transformers 4's field; without it such a run is refused).
+    public var overwriteOutputDir = false
     /// Longest prompt plus completion, in tokens; `null` means the model's `max_position_embeddings`.
     public var maxSeqLength: Int? = nil
 
@@ -99,36 +102,42 @@ public struct TrainingArguments: Equatable, Sendable {
     public static var fields: [ConfigField<TrainingArguments>] {
         [
             ConfigField("output_dir", \.outputDir),
-            ConfigField("per_device_train_batch_size", \.perDeviceTrainBatchSize),
-            ConfigField("per_device_eval_batch_size", \.perDeviceEvalBatchSize),
-            ConfigField("gradient_accumulation_steps", \.gradientAccumulationSteps),
-            ConfigField("eval_accumulation_steps", \.evalAccumulationSteps),
-            ConfigField("learning_rate", \.learningRate),
-            ConfigField("weight_decay", \.weightDecay),
-            ConfigField("adam_beta1", \.adamBeta1),
-            ConfigField("adam_beta2", \.adamBeta2),
-            ConfigField("adam_epsilon", \.adamEpsilon),
-            ConfigField("max_grad_norm", \.maxGradNorm),
-            ConfigField("num_train_epochs", \.numTrainEpochs),
-            ConfigField("max_steps", \.maxSteps),
+            ConfigField("per_device_train_batch_size", \.perDeviceTrainBatchSize, .count),
+            ConfigField("per_device_eval_batch_size", \.perDeviceEvalBatchSize, .count),
+            ConfigField("gradient_accumulation_steps", \.gradientAccumulationSteps, .count),
+            ConfigField("eval_accumulation_steps", \.evalAccumulationSteps, .count),
+            ConfigField("learning_rate", \.learningRate,
+                        .positive.because("a learning rate of 0 or below does not train")),
+            ConfigField("weight_decay", \.weightDecay, .atLeast(0)),
+            ConfigField("adam_beta1", \.adamBeta1, .rightOpen(0, 1)),
+            ConfigField("adam_beta2", \.adamBeta2, .rightOpen(0, 1)),
+            ConfigField("adam_epsilon", \.adamEpsilon,
+                        .leftOpen(0, 1).because("AdamW divides by the root of the second moment plus epsilon")),
+            ConfigField("max_grad_norm", \.maxGradNorm, .atLeast(0).because("0 turns clipping off")),
+            ConfigField("num_train_epochs", \.numTrainEpochs, .leftOpen(0, 1_000_000)),
+            ConfigField("max_steps", \.maxSteps,
+                        .closed(-1, ConfigRange.stepLimit).because("-1 (or 0) means use num_train_epochs")),
             ConfigField("lr_scheduler_type", \.lrSchedulerType),
-            ConfigField("warmup_steps", \.warmupSteps),
-            ConfigField("warmup_ratio", \.warmupRatio),
-            ConfigField("logging_steps", \.loggingSteps),
+            ConfigField("warmup_steps", \.warmupSteps,
+                        .closed(0, ConfigRange.stepLimit).because("below 1 it is a fraction of all steps")),
+            ConfigField("warmup_ratio", \.warmupRatio, .fraction),
+            ConfigField("logging_steps", \.loggingSteps, .steps),
             ConfigField("logging_first_step", \.loggingFirstStep),
             ConfigField("logging_nan_inf_filter", \.loggingNanInfFilter),
             ConfigField("save_strategy", \.saveStrategy),
-            ConfigField("save_steps", \.saveSteps),
-            ConfigField("save_total_limit", \.saveTotalLimit),
+            ConfigField("save_steps", \.saveSteps, .steps),
+            ConfigField("save_total_limit", \.saveTotalLimit,
+                        .closed(0, ConfigRange.stepLimit).because("0 or null keeps every checkpoint")),
             ConfigField("eval_strategy", \.evalStrategy),
-            ConfigField("eval_steps", \.evalSteps),
-            ConfigField("seed", \.seed),
-            ConfigField("data_seed", \.dataSeed),
+            ConfigField("eval_steps", \.evalSteps, .steps),
+            ConfigField("seed", \.seed, .closed(0, ConfigRange.seedLimit)),
+            ConfigField("data_seed", \.dataSeed, .closed(0, ConfigRange.seedLimit)),
             ConfigField("optim", \.optim),
             ConfigField("auto_find_batch_size", \.autoFindBatchSize),
             ConfigField("gradient_checkpointing", \.gradientCheckpointing),
             ConfigField("resume_from_checkpoint", \.resumeFromCheckpoint),
-            ConfigField("max_seq_length", \.maxSeqLength),
+            ConfigField("overwrite_output_dir", \.overwriteOutputDir),
+            ConfigField("max_seq_length", \.maxSeqLength, .tokens),
         ]
     }
 }

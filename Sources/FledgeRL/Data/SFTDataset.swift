@@ -13,8 +13,10 @@ public struct SFTDataset: Sendable {
     public let droppedCount: Int
 
     /// Reads and tokenizes `file` with `config`'s `dataset_text_field`, `completion_only_loss`,
-    /// `assistant_only_loss`, `max_length` and `truncation_mode`. Errors name the file and line of the row at fault.
+    /// `assistant_only_loss`, `max_length` and `truncation_mode`. Errors name the file and line of the row at fault;
+    /// a config field out of its range (a config built in code) is a ``ConfigRangeError``.
     public init(file: URL, tokenizer: Tokenizer, config: SFTConfig) throws {
+        try config.checkRanges()
         self.file = file
         let lines = try JSONLinesFile(url: file)
         let examples = try lines.rows.map { (line, object) throws(DatasetError) in

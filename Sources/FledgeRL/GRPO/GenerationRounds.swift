@@ -61,6 +61,8 @@ final class GenerationRounds {
          advantages: any AdvantageEstimator, generation: GenerationArguments, training: TrainingArguments,
          reference: LanguageModel?, ignoreEOS: Bool = false, needsOldLogProbs: Bool, needsReferenceLogProbs: Bool,
          communicator: any Communicator = SingleProcess()) throws {
+        try dataset.requirePromptsFit(model: model, maxSeqLength: training.maxSeqLength,
+                                      completionTokens: generation.maxCompletionLength, completionField: "max_completion_length")
         let groupSize = generation.numGenerations
         stepsPerGeneration = generation.stepsPerGeneration ?? training.gradientAccumulationSteps
         batchSize = training.perDeviceTrainBatchSize

@@ -8,9 +8,9 @@ import Foundation
 /// line `{"reward": number}` or `{"reward": null}` (no value for this completion), flushing its
 /// output after each line. Its standard error passes through to Fledge's.
 ///
-/// A command that exits, answers something else, or takes longer than `timeout` seconds for a line
-/// stops the run with a `RewardError` naming the command and the line; the process is stopped then
-/// and every later batch fails with the same error.
+/// A command that exits, answers something else, answers more lines than it was sent, or takes
+/// longer than `timeout` seconds for a line stops the run with a `RewardError` naming the command
+/// and the line; the process is stopped then and every later batch fails with the same error.
 public final class RewardCommand: RewardFunction {
     public let name: String
     /// The shell command.
@@ -51,6 +51,7 @@ public final class RewardCommand: RewardFunction {
 
     public func score(_ samples: [RewardSample]) throws -> [Double?] {
         if let failure { throw RewardError("reward_command stopped after an earlier error: \(failure.message)") }
+        try refuseExtraAnswers(after: "the previous batch")
         let lines = samples.map(Self.requestLine)
         let payload = Data(lines.map { $0 + "\n" }.joined().utf8)
         let input = input
@@ -78,7 +79,17 @@ public final class RewardCommand: RewardFunction {
                     + "(e.g. print(..., flush=True)), or raise reward_command_timeout\(stderrTail(waiting: 0))")
             }
         }
+        try refuseExtraAnswers(after: "this batch")
         return rewards
+    }
+
+    /// Throws when the command has written answer lines beyond the one per line it was sent: they
+    /// would be taken as the rewards of later completions, misaligning every reward after them.
+    private func refuseExtraAnswers(after batch: String) throws {
+        let extra = answers.takeArrived()
+        guard let first = extra.first else { return }
+        throw fail("answered more lines than it was sent: after every line of \(batch) had its answer it wrote "
+            + "\(extra.count) more, the first `\(Self.excerpt(first))`; it must write exactly one answer line per request line")
     }
 
     /// Closes the command's input (a well-behaved command exits on end of input) and stops it if it

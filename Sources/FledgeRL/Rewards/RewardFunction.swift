@@ -32,7 +32,8 @@ public protocol RewardFunction {
 
 extension RewardScores {
     /// Scores `samples` with every function, checking that each returns exactly one value per
-    /// sample; NaN counts as no value.
+    /// sample, each finite and of magnitude at most 1e30 (``ConfigRange/ordinaryMagnitude``: sums and
+    /// weights of such rewards stay finite); NaN counts as no value, as TRL reads it.
     public static func score(_ samples: [RewardSample], with functions: [any RewardFunction]) throws -> RewardScores {
         let values = try functions.map { function in
             let rewards = try function.score(samples)
@@ -41,7 +42,17 @@ extension RewardScores {
                     "reward function '\(function.name)' returned \(rewards.count) rewards for \(samples.count) "
                         + "completions; it must return exactly one value (or nil) per completion, in order")
             }
-            return rewards.map { $0.flatMap { $0.isNaN ? nil : $0 } }
+            let kept = rewards.map { $0.flatMap { $0.isNaN ? nil : $0 } }
+            if let index = kept.firstIndex(where: { $0.map { !ConfigRange.ordinaryMagnitude.contains($0) } ?? false }) {
+                let completion = samples[index].completion
+                let excerpt = completion.count <= 200 ? completion : completion.prefix(200) + "…"
+                throw RewardError(
+                    "reward function '\(function.name)' gave completion \(index + 1) of \(samples.count) the reward "
+                        + "\(ConfigRange.format(kept[index]!)), outside \(ConfigRange.ordinaryMagnitude); rewards must be "
+                        + "finite numbers of magnitude at most 1e30 (or nil, null in JSON, for no reward); the completion: "
+                        + JSONStringLiteral.quoted(String(excerpt)))
+            }
+            return kept
         }
         return RewardScores(names: functions.map(\.name), values: values)
     }

@@ -17,13 +17,15 @@ enum CheckpointFile {
 extension Trainer {
     /// Writes `checkpoint-N` atomically: weights, optimizer state, schedule position, generator
     /// states (one file per process), data position, then `trainer_state.json`. Every process
-    /// takes part (their generator states are gathered); process 0 writes.
-    func saveCheckpoint(_ state: TrainerState, elapsed: Double) throws -> URL {
+    /// takes part (their generator states are gathered); process 0 writes, after checking that no
+    /// weight or optimizer state is NaN or infinite (`lastCheckpoint` is named in that error).
+    func saveCheckpoint(_ state: TrainerState, elapsed: Double, lastCheckpoint: URL?) throws -> URL {
         let states = JSONObject([("model", Self.json(model.randomStates)), ("algorithm", Self.json(algorithm.randomStates))])
         let communicator = dataParallel.communicator
         let allStates = try communicator.allGather(JSONWriter().string(.object(states)),
                                                    purpose: "the generator states of checkpoint \(state.globalStep)")
         guard communicator.isPrimary else { return checkpoints.checkpoint(step: state.globalStep) }
+        try requireFiniteState(step: state.globalStep, lastCheckpoint: lastCheckpoint)
         return try checkpoints.save(step: state.globalStep, keep: arguments.saveTotalLimit) { directory in
             try model.saveTrainedWeights(to: directory)
             try SafeTensorsWriter.write(optimizer.stateEntries(), to: directory.appendingPathComponent(CheckpointFile.optimizer))
@@ -39,6 +41,8 @@ extension Trainer {
                 ("micro_batches_per_epoch", .int(plan.microBatchesPerEpoch)),
                 ("gradient_accumulation_steps", .int(plan.gradientAccumulationSteps)),
                 ("world_size", .int(communicator.size)),
+                ("optim", .string(arguments.optim.rawValue)),
+                ("optimizer", .string(Self.optimizerKind(optimizer))),
                 ("elapsed_seconds", .double(elapsed)),
             ])
             try CheckpointFiles.writeJSON(.object(position), to: directory.appendingPathComponent(CheckpointFile.dataPosition))
@@ -68,18 +72,48 @@ extension Trainer {
                     + "this run has \(current); resume with the same dataset, per_device_train_batch_size and gradient_accumulation_steps")
             }
         }
+        if case .string(let saved)? = position["optimizer"], saved != Self.optimizerKind(optimizer) {
+            let name = position["optim"].flatMap { if case .string(let text) = $0 { text } else { nil } } ?? saved
+            throw TrainingError.checkpoint(path: positionURL.path, problem: "the checkpoint was trained with optim "
+                + "\(name), this run has \(arguments.optim.rawValue), whose state differs; resume with optim: \(name), "
+                + "or start a fresh run (another output_dir) to change the optimizer")
+        }
         switch position["elapsed_seconds"] {
         case .double(let seconds)?: run.elapsedBefore = seconds
         case .int(let seconds)?: run.elapsedBefore = Double(seconds)
         default: break
         }
         try model.loadTrainedWeights(from: checkpoint)
+        for parameter in optimizer.parameters {
+            if let (index, value) = parameter.tensor.firstNonFiniteElement() {
+                throw TrainingError.checkpoint(path: checkpoint.path, problem: "weight '\(parameter.name)' holds \(value) at "
+                    + "element \(index); the checkpoint comes from a diverged run: resume from an earlier checkpoint")
+            }
+        }
         try optimizer.loadState(from: SafeTensorsFile(url: checkpoint.appendingPathComponent(CheckpointFile.optimizer)))
         let statesURL = checkpoint.appendingPathComponent(CheckpointFile.randomStates(rank: dataParallel.communicator.rank))
         let states = try CheckpointFiles.readJSON(statesURL)
         try model.restoreRandomStates(try Self.randomStates(states["model"], file: statesURL))
         try algorithm.restoreRandomStates(try Self.randomStates(states["algorithm"], file: statesURL))
     }
+
+    /// Throws ``TrainingError/nonFiniteState(tensor:value:step:lastCheckpoint:)`` when a trainable
+    /// weight or an optimizer state tensor holds NaN or an infinity, so that nothing diverged is saved.
+    func requireFiniteState(step: Int, lastCheckpoint: URL?) throws {
+        var tensors = optimizer.parameters.map { ($0.name, $0.tensor) }
+        for (name, entry) in optimizer.stateEntries() {
+            if case .float(let tensor, _) = entry { tensors.append(("optimizer state " + name, tensor)) }
+        }
+        for (name, tensor) in tensors {
+            if let (_, value) = tensor.firstNonFiniteElement() {
+                throw TrainingError.nonFiniteState(tensor: name, value: value, step: step, lastCheckpoint: lastCheckpoint?.path)
+            }
+        }
+    }
+
+    /// The optimizer's implementation, recorded in a checkpoint: names of `optim` that mean the same
+    /// optimizer (`adamw_8bit`, `paged_adamw_8bit` …) share one.
+    static func optimizerKind(_ optimizer: any Optimizer) -> String { String(describing: type(of: optimizer)) }
 
     private func schedulerJSON(completedSteps: Int) -> JSONValue {
         .object(JSONObject([

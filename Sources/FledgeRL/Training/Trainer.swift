@@ -44,6 +44,7 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
     /// clipping, logging and checkpoint settings come from `arguments`.
     public init(algorithm: Algorithm, model: any TrainableModel, arguments: TrainingArguments,
                 optimizer: any Optimizer) throws {
+        try arguments.checkRanges()
         self.algorithm = algorithm
         self.model = model
         self.arguments = arguments
@@ -59,20 +60,18 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
         schedule = LearningRateSchedule(
             kind: LearningRateScheduleKind(rawValue: arguments.lrSchedulerType.rawValue)!, baseLearningRate: arguments.learningRate,
             warmupSteps: arguments.warmupStepCount(totalSteps: plan.maxSteps), totalSteps: plan.maxSteps)
-        guard arguments.loggingSteps > 0 else {
-            throw TrainingError.invalidSetting("logging_steps must be at least 1, got \(arguments.loggingSteps)")
-        }
-        guard arguments.saveStrategy != .steps || arguments.saveSteps > 0 else {
-            throw TrainingError.invalidSetting("save_steps must be at least 1 with save_strategy steps, got \(arguments.saveSteps)")
-        }
     }
 
     /// Runs the training to `max_steps` (from `resume_from_checkpoint` when set) and saves the final
     /// weights into the output directory, or stops early on a ``StopRequest`` after saving a checkpoint.
     public func train() throws -> TrainingOutcome {
-        if dataParallel.isPrimary { try checkpoints.prepare() }
+        let resumePoint = try checkpoints.resolve(arguments.resumeFromCheckpoint)
+        if dataParallel.isPrimary {
+            if resumePoint == nil { try checkpoints.claimForFreshRun(overwrite: arguments.overwriteOutputDir) }
+            try checkpoints.prepare()
+        }
         var run = RunState(state: TrainerState(plan: plan, arguments: arguments))
-        if let checkpoint = try checkpoints.resolve(arguments.resumeFromCheckpoint) {
+        if let checkpoint = resumePoint {
             try restore(from: checkpoint, into: &run)
             run.lastCheckpoint = checkpoint
         } else {
@@ -115,12 +114,14 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
             let stopping = try dataParallel.anyProcess(stopRequest.isRequested, purpose: "the stop check of step \(run.state.globalStep)")
                 && !isLast
             if shouldSave(position, isLast: isLast) || stopping {
-                run.lastCheckpoint = try saveCheckpoint(run.state, elapsed: session.elapsed(at: session.now))
+                run.lastCheckpoint = try saveCheckpoint(
+                    run.state, elapsed: session.elapsed(at: session.now), lastCheckpoint: run.lastCheckpoint)
                 observer?.trainingDidSave(checkpoint: run.lastCheckpoint!)
             }
             if stopping { return TrainingOutcome(status: .stopped, state: run.state, lastCheckpoint: run.lastCheckpoint) }
         }
         if dataParallel.isPrimary {
+            try requireFiniteState(step: run.state.globalStep, lastCheckpoint: run.lastCheckpoint)
             try model.saveTrainedWeights(to: checkpoints.directory)
             try run.state.jsonText.write(
                 to: checkpoints.directory.appendingPathComponent(TrainerState.fileName), atomically: true, encoding: .utf8)

@@ -51,7 +51,8 @@ public struct TrainerState: Sendable, Equatable {
     }
 
     /// Reads the progress fields (`global_step`, `epoch`, `num_input_tokens_seen`, `log_history`) of
-    /// a saved state into this one; the run's own settings stay as they are.
+    /// a saved state into this one; the run's own settings stay as they are. Throws when a field is
+    /// out of range, or the saved step is past this run's `maxSteps`.
     public mutating func restoreProgress(from url: URL) throws(TrainingError) {
         let json = try CheckpointFiles.readJSON(url)
         func integer(_ key: String) throws(TrainingError) -> Int {
@@ -60,12 +61,24 @@ public struct TrainerState: Sendable, Equatable {
             }
             return value
         }
-        globalStep = try integer("global_step")
+        let step = try integer("global_step")
+        guard step >= 0 else {
+            throw .checkpoint(path: url.path, problem: "'global_step' is \(step); a step count is 0 or more, so the file "
+                + "is damaged: resume from another checkpoint")
+        }
+        guard step <= maxSteps else {
+            throw .checkpoint(path: url.path, problem: "the checkpoint is at step \(step), past this run's max_steps "
+                + "\(maxSteps); set max_steps (or num_train_epochs) above \(step) to train further, or resume an earlier checkpoint")
+        }
+        globalStep = step
         numInputTokensSeen = try integer("num_input_tokens_seen")
+        guard numInputTokensSeen >= 0 else {
+            throw .checkpoint(path: url.path, problem: "'num_input_tokens_seen' is \(numInputTokensSeen); it is 0 or more")
+        }
         switch json["epoch"] {
-        case .double(let value)?: epoch = value
-        case .int(let value)?: epoch = Double(value)
-        default: throw .checkpoint(path: url.path, problem: "'epoch' is missing or not a number")
+        case .double(let value)? where value.isFinite && value >= 0: epoch = value
+        case .int(let value)? where value >= 0: epoch = Double(value)
+        default: throw .checkpoint(path: url.path, problem: "'epoch' is missing or not a number of 0 or more")
         }
         guard case .array(let entries)? = json["log_history"] else {
             throw .checkpoint(path: url.path, problem: "'log_history' is missing or not a list")

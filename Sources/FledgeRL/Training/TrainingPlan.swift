@@ -23,16 +23,26 @@ public struct TrainingPlan: Sendable, Equatable {
         }
         self.microBatchesPerEpoch = microBatchesPerEpoch
         gradientAccumulationSteps = arguments.gradientAccumulationSteps
-        stepsPerEpoch = (microBatchesPerEpoch + gradientAccumulationSteps - 1) / gradientAccumulationSteps
+        stepsPerEpoch = Self.quotientRoundedUp(microBatchesPerEpoch, gradientAccumulationSteps)
         if arguments.maxSteps > 0 {
             maxSteps = arguments.maxSteps
         } else {
-            guard arguments.numTrainEpochs > 0 else {
+            guard arguments.numTrainEpochs > 0, arguments.numTrainEpochs.isFinite else {
                 throw .invalidSetting("set max_steps or a positive num_train_epochs (got \(arguments.numTrainEpochs))")
             }
-            maxSteps = Int((arguments.numTrainEpochs * Double(stepsPerEpoch)).rounded(.up))
+            let steps = (arguments.numTrainEpochs * Double(stepsPerEpoch)).rounded(.up)
+            guard let count = Int(exactly: steps) else {
+                throw .invalidSetting("num_train_epochs \(arguments.numTrainEpochs) × \(stepsPerEpoch) steps per epoch is "
+                    + "too many steps to count; lower num_train_epochs or set max_steps")
+            }
+            maxSteps = count
         }
-        epochs = (maxSteps + stepsPerEpoch - 1) / stepsPerEpoch
+        epochs = Self.quotientRoundedUp(maxSteps, stepsPerEpoch)
+    }
+
+    /// ⌈a / b⌉ of positive integers, without the overflow of `(a + b − 1) / b` near `Int.max`.
+    private static func quotientRoundedUp(_ a: Int, _ b: Int) -> Int {
+        a / b + (a % b == 0 ? 0 : 1)
     }
 
     /// The position of the optimizer step that follows `completedSteps` steps.

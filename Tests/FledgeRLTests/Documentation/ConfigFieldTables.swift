@@ -2,8 +2,8 @@ import Foundation
 @testable import FledgeRL
 
 /// The field tables of `docs/configuration.md`: every field Fledge reads, grouped as the config types
-/// group them, with TRL's and Unsloth's defaults (from resolving an empty config under each preset)
-/// and the field's doc comment.
+/// group them, with TRL's and Unsloth's defaults (from resolving an empty config under each preset),
+/// the values a numeric field accepts (its range in the field table) and the field's doc comment.
 enum ConfigFieldTables {
     /// A group of fields documented in one source file.
     struct Group {
@@ -51,13 +51,15 @@ enum ConfigFieldTables {
         var sections: [String] = []
         for group in groups where !group.names.isEmpty {
             let docs = try SourceText.fieldDocs(in: group.source)
-            var lines = ["### \(group.title)", "", "| field | TRL default | Unsloth default | meaning |", "|---|---|---|---|"]
+            var lines = ["### \(group.title)", "", "| field | TRL default | Unsloth default | valid values | meaning |",
+                         "|---|---|---|---|---|"]
             for name in group.names {
                 guard let doc = docs[name] else { throw UndocumentedField(name: name, source: group.source) }
                 let trl = cell(name, group.trainers.map { ($0, resolved[.trl]![$0]!) })
                 let unsloth = cell(name, group.trainers.map { ($0, resolved[.unsloth]![$0]!) })
                 let choices = choiceNames(name, of: group.trainers[0]).map { " One of \($0.map { "`\($0)`" }.joined(separator: ", "))." }
-                lines.append("| `\(name)` | \(trl) | \(unsloth) | \(doc)\(choices ?? "") |")
+                let valid = validValues(name, of: group.trainers[0])
+                lines.append("| `\(name)` | \(trl) | \(unsloth) | \(valid) | \(doc)\(choices ?? "") |")
             }
             sections.append(lines.joined(separator: "\n"))
         }
@@ -87,9 +89,28 @@ enum ConfigFieldTables {
 
     /// The names a choice field accepts, as its type reports them when given a value it does not accept.
     static func choiceNames(_ name: String, of trainer: TrainerKind) -> [String]? {
+        choices(of: configType(of: trainer), name)
+    }
+
+    /// The values a field accepts as a table cell: its range (for each item of a list), and whether
+    /// `null` is accepted; empty for a field that is not a number.
+    static func validValues(_ name: String, of trainer: TrainerKind) -> String {
+        validValues(of: configType(of: trainer), name)
+    }
+
+    /// The config type of `trainer`.
+    private static func configType(of trainer: TrainerKind) -> any TrainerConfig.Type {
         let types: [any TrainerConfig.Type] = [GRPOConfig.self, DPOConfig.self, PPOConfig.self, SFTConfig.self, RLOOConfig.self]
-        let type = types.first { $0.trainer == trainer }!
-        return choices(of: type, name)
+        return types.first { $0.trainer == trainer }!
+    }
+
+    private static func validValues<Config: TrainerConfig>(of type: Config.Type, _ name: String) -> String {
+        let field = Config.fields.first { $0.name == name }!
+        guard let range = field.range else { return "" }
+        var config = Config()
+        let isList = (try? field.write(&config, .list([.int(1)]))) != nil
+        let allowsNull = (try? field.write(&config, .null)) != nil
+        return (isList ? "each in " : "") + "`\(range)`" + (allowsNull ? " or `null`" : "")
     }
 
     private static func choices<Config: TrainerConfig>(of type: Config.Type, _ name: String) -> [String]? {

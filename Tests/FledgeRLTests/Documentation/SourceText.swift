@@ -25,7 +25,7 @@ enum SourceText {
             }
         }
         var docs: [String: String] = [:]
-        for match in captures(#"ConfigField\("([a-z0-9_]+)",\s*\\\.([A-Za-z0-9_.]+)\)"#, in: text) {
+        for match in captures(#"ConfigField\("([a-z0-9_]+)",\s*\\\.([A-Za-z0-9_.]+)[,)]"#, in: text) {
             let property = String(match[1].split(separator: ".").last!)
             docs[match[0]] = propertyDocs[property].map(markdown)
         }

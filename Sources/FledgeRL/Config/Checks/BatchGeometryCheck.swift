@@ -21,23 +21,6 @@ extension ConfigCheck where Config: GroupSamplingConfig {
         ConfigCheck { resolution in
             let world = resolution.worldSize
             let generations = resolution.config.generation.numGenerations
-            if generations < 2 {
-                resolution.fail(
-                    \.generation.numGenerations,
-                    "set num_generations to 2 or more: advantages compare completions within a group")
-                return
-            }
-            let counts: [(PartialKeyPath<Config>, Int?)] = [
-                (\.training.perDeviceTrainBatchSize, resolution.config.training.perDeviceTrainBatchSize),
-                (\.training.gradientAccumulationSteps, resolution.config.training.gradientAccumulationSteps),
-                (\.generation.stepsPerGeneration, resolution.config.generation.stepsPerGeneration),
-                (\.generation.generationBatchSize, resolution.config.generation.generationBatchSize),
-                (\.generation.numGenerationsEval, resolution.config.generation.numGenerationsEval),
-            ]
-            if let (keyPath, _) = counts.first(where: { ($0.1 ?? 1) < 1 }) {
-                resolution.fail(keyPath, "set a positive integer")
-                return
-            }
             var generation = resolution.config.generation
             let given = (size: generation.generationBatchSize, steps: generation.stepsPerGeneration)
             let accumulation = resolution.config.training.gradientAccumulationSteps

@@ -1,12 +1,9 @@
 extension ConfigCheck where Config == DPOConfig {
-    /// Check 7 (DPO): TRL's validations of the loss settings, plus a positive β.
+    /// Check 7 (DPO): TRL's validations of the loss settings.
     static var dpo: ConfigCheck {
         ConfigCheck { resolution in
             let config = resolution.config
             let losses = Set(config.lossType)
-            if config.beta <= 0 {
-                resolution.fail(\.beta, "set a positive beta (TRL's default is 0.1); the losses divide by it or scale by it")
-            }
             if let weights = config.lossWeights, weights.count != config.lossType.count {
                 resolution.fail(
                     \.lossWeights,

@@ -63,26 +63,6 @@ extension ConfigCheck where Config == GRPOConfig {
         }
     }
 
-    /// `top_entropy_quantile` is a fraction of tokens.
-    static var topEntropyQuantile: ConfigCheck {
-        ConfigCheck { resolution in
-            guard !(0...1).contains(resolution.config.topEntropyQuantile) else { return }
-            resolution.fail(
-                \.topEntropyQuantile,
-                "set a fraction between 0 and 1 (the share of highest-entropy tokens kept in the loss; 1 keeps all)")
-        }
-    }
-
-    /// SAPO divides by its gate temperatures.
-    static var sapoTemperatures: ConfigCheck {
-        ConfigCheck { resolution in
-            for keyPath in [\GRPOConfig.sapoTemperaturePos, \GRPOConfig.sapoTemperatureNeg]
-            where resolution.config[keyPath: keyPath] <= 0 {
-                resolution.fail(keyPath, "set a positive temperature (the SAPO gate divides by it)")
-            }
-        }
-    }
-
     /// CISPO reads `epsilon_high` as an absolute cap on the importance weight, and `delta` should sit
     /// above the upper clip bound.
     static var cispoCap: ConfigCheck {

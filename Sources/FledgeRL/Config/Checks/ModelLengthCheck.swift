@@ -26,4 +26,15 @@ extension ConfigCheck {
             }
         }
     }
+
+    /// A completion must leave room for a prompt in `max_seq_length` (by now taken from the model when
+    /// the model directory is readable): the trainers refuse such a setting before generating.
+    static func completionLeavesRoomForPrompt(_ keyPath: WritableKeyPath<Config, Int>) -> ConfigCheck {
+        ConfigCheck { resolution in
+            guard let positions = resolution.config.training.maxSeqLength,
+                  resolution.config[keyPath: keyPath] >= positions
+            else { return }
+            resolution.fail(keyPath, "leaves no room for a prompt in max_seq_length (\(positions)); set it below \(positions)")
+        }
+    }
 }

@@ -12,10 +12,6 @@ extension ConfigCheck where Config == PPOConfig {
             if let penalty = config.missingEOSPenalty, penalty < 0 {
                 resolution.warn(\.missingEOSPenalty, "the penalty is subtracted from the score; give a positive value")
             }
-            guard config.numMiniBatches >= 1 else {
-                resolution.fail(\.numMiniBatches, "set a positive integer")
-                return
-            }
             let local = config.training.perDeviceTrainBatchSize * config.training.gradientAccumulationSteps
             let global = local * resolution.worldSize
             if global % config.numMiniBatches != 0 {

@@ -1,19 +1,16 @@
 extension ConfigCheck {
-    /// Check 1: the sampling temperature must be positive and below 10; 0.6–1.0 is recommended.
-    static func temperature(_ keyPath: WritableKeyPath<Config, Double>) -> ConfigCheck {
+    /// Check 1: 0.6–1.0 is the recommended sampling temperature (its range, `(0, 10)`, is the field's:
+    /// ``ConfigRange/samplingTemperature``).
+    static func recommendedTemperature(_ keyPath: WritableKeyPath<Config, Double>) -> ConfigCheck {
         ConfigCheck { resolution in
-            let value = resolution.config[keyPath: keyPath]
-            if value <= 0 {
-                resolution.fail(keyPath, "set a positive, non-zero temperature (sampling divides the logits by it)")
-            } else if value >= 10 {
-                resolution.fail(keyPath, "set a temperature below 10 (higher samples nearly uniform noise)")
-            } else if !(0.6...1.0).contains(value) {
+            if !(0.6...1.0).contains(resolution.config[keyPath: keyPath]) {
                 resolution.note(keyPath, "temperatures between 0.6 and 1.0 are recommended for RL sampling")
             }
         }
     }
 
-    /// Check 2: learning rates below 1e-7 or above 1 are almost surely typos; RL usually uses 1e-6 to 5e-5.
+    /// Check 2: positive learning rates (the field's range) below 1e-7 or above 1 are almost surely
+    /// typos; RL usually uses 1e-6 to 5e-5.
     static var learningRate: ConfigCheck {
         ConfigCheck { resolution in
             let keyPath: WritableKeyPath<Config, Double> = \.training.learningRate

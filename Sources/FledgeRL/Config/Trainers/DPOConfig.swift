@@ -44,19 +44,21 @@ public struct DPOConfig: TrainerConfig {
 
     public static var fields: [ConfigField<DPOConfig>] {
         sharedFields(\.run, \.training) + [
-            ConfigField("beta", \.beta),
+            ConfigField("beta", \.beta,
+                        .positive.because("the losses divide by it or scale by it (TRL's default is 0.1)")),
             ConfigField("loss_type", \.lossType),
-            ConfigField("loss_weights", \.lossWeights),
-            ConfigField("label_smoothing", \.labelSmoothing),
-            ConfigField("max_length", \.maxLength),
+            ConfigField("loss_weights", \.lossWeights, .closed(0, ConfigRange.magnitudeLimit)),
+            ConfigField("label_smoothing", \.labelSmoothing, .rightOpen(0, 1)),
+            ConfigField("max_length", \.maxLength, .tokens),
             ConfigField("truncation_mode", \.truncationMode),
             ConfigField("f_divergence_type", \.fDivergenceType),
-            ConfigField("f_alpha_divergence_coef", \.fAlphaDivergenceCoef),
-            ConfigField("ld_alpha", \.ldAlpha),
+            ConfigField("f_alpha_divergence_coef", \.fAlphaDivergenceCoef, .positive),
+            ConfigField("ld_alpha", \.ldAlpha,
+                        .fraction.because("1 weights every token; 0 drops the tokens past the shorter completion")),
             ConfigField("use_weighting", \.useWeighting),
-            ConfigField("discopop_tau", \.discopopTau),
+            ConfigField("discopop_tau", \.discopopTau, .positive),
             ConfigField("precompute_ref_log_probs", \.precomputeRefLogProbs),
-            ConfigField("precompute_ref_batch_size", \.precomputeRefBatchSize),
+            ConfigField("precompute_ref_batch_size", \.precomputeRefBatchSize, .count),
         ]
     }
 

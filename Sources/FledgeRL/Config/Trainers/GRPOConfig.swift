@@ -58,23 +58,24 @@ public struct GRPOConfig: GroupSamplingConfig {
             ConfigField("scale_rewards", \.scaleRewards),
             ConfigField("importance_sampling_level", \.importanceSamplingLevel),
             ConfigField("use_bias_correction_kl", \.useBiasCorrectionKL),
-            ConfigField("delta", \.delta),
-            ConfigField("top_entropy_quantile", \.topEntropyQuantile),
-            ConfigField("sapo_temperature_neg", \.sapoTemperatureNeg),
-            ConfigField("sapo_temperature_pos", \.sapoTemperaturePos),
-            ConfigField("vespo_k_pos", \.vespoKPos),
-            ConfigField("vespo_lambda_pos", \.vespoLambdaPos),
-            ConfigField("vespo_k_neg", \.vespoKNeg),
-            ConfigField("vespo_lambda_neg", \.vespoLambdaNeg),
+            ConfigField("delta", \.delta, .positive),
+            ConfigField("top_entropy_quantile", \.topEntropyQuantile,
+                        .fraction.because("the share of highest-entropy tokens kept in the loss; 1 keeps all")),
+            ConfigField("sapo_temperature_neg", \.sapoTemperatureNeg, .positive.because("the SAPO gate divides by it")),
+            ConfigField("sapo_temperature_pos", \.sapoTemperaturePos, .positive.because("the SAPO gate divides by it")),
+            ConfigField("vespo_k_pos", \.vespoKPos, .atLeast(0)),
+            ConfigField("vespo_lambda_pos", \.vespoLambdaPos, .atLeast(0)),
+            ConfigField("vespo_k_neg", \.vespoKNeg, .atLeast(0)),
+            ConfigField("vespo_lambda_neg", \.vespoLambdaNeg, .atLeast(0)),
         ]
     }
 
     public static var checks: [ConfigCheck<GRPOConfig>] {
         [
-            .temperature(\.generation.temperature), .autoFindBatchSize,
+            .recommendedTemperature(\.generation.temperature), .autoFindBatchSize,
             .batchGeometry(unslothFix: true), .lossTypeDefaultsForDrGRPO, .dapo, .epsilonHigh,
-            .sequenceLevelWithTokenSum, .importanceLevelForLUSPOAndVESPO, .topEntropyQuantile, .sapoTemperatures,
-            .cispoCap,
+            .sequenceLevelWithTokenSum, .importanceLevelForLUSPOAndVESPO,
+            .cispoCap, .completionLeavesRoomForPrompt(\.generation.maxCompletionLength),
         ]
     }
 }

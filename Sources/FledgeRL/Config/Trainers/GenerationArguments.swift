@@ -1,5 +1,5 @@
 /// Sampling and batching fields that GRPO and RLOO share (TRL declares them in both configs).
-public struct GenerationArguments: Equatable, Sendable {
+public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
     /// Completions per prompt (the group size G).
     public var numGenerations = 8
     /// Completions per prompt during evaluation; `null` means `num_generations`.
@@ -41,21 +41,24 @@ public struct GenerationArguments: Equatable, Sendable {
     /// The fields, by TRL name.
     public static var fields: [ConfigField<GenerationArguments>] {
         [
-            ConfigField("num_generations", \.numGenerations),
-            ConfigField("num_generations_eval", \.numGenerationsEval),
-            ConfigField("max_completion_length", \.maxCompletionLength),
-            ConfigField("temperature", \.temperature),
-            ConfigField("top_p", \.topP),
-            ConfigField("top_k", \.topK),
-            ConfigField("min_p", \.minP),
-            ConfigField("repetition_penalty", \.repetitionPenalty),
-            ConfigField("generation_batch_size", \.generationBatchSize),
-            ConfigField("steps_per_generation", \.stepsPerGeneration),
-            ConfigField("beta", \.beta),
-            ConfigField("num_iterations", \.numIterations),
-            ConfigField("epsilon", \.epsilon),
-            ConfigField("epsilon_high", \.epsilonHigh),
-            ConfigField("reward_weights", \.rewardWeights),
+            ConfigField("num_generations", \.numGenerations,
+                        .closed(2, ConfigRange.countLimit).because("advantages compare completions within a group")),
+            ConfigField("num_generations_eval", \.numGenerationsEval, .count),
+            ConfigField("max_completion_length", \.maxCompletionLength, .tokens),
+            ConfigField("temperature", \.temperature, .samplingTemperature),
+            ConfigField("top_p", \.topP, .leftOpen(0, 1).because("1 keeps every token")),
+            ConfigField("top_k", \.topK, .closed(0, ConfigRange.tokenLimit).because("0 keeps every token")),
+            ConfigField("min_p", \.minP, .fraction),
+            ConfigField("repetition_penalty", \.repetitionPenalty,
+                        .positive.because("the logits of tokens already generated are divided by it, so 1 turns it off")),
+            ConfigField("generation_batch_size", \.generationBatchSize, .count),
+            ConfigField("steps_per_generation", \.stepsPerGeneration, .count),
+            ConfigField("beta", \.beta, .atLeast(0).because("0 turns the KL term off")),
+            ConfigField("num_iterations", \.numIterations, .count),
+            ConfigField("epsilon", \.epsilon,
+                        .fraction.because("the ratio is clipped to [1 - epsilon, 1 + epsilon_high]")),
+            ConfigField("epsilon_high", \.epsilonHigh, .atLeast(0)),
+            ConfigField("reward_weights", \.rewardWeights, .ordinaryMagnitude),
             ConfigField("mask_truncated_completions", \.maskTruncatedCompletions),
             ConfigField("shuffle_dataset", \.shuffleDataset),
         ]

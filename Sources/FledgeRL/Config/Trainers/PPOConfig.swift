@@ -59,27 +59,29 @@ public struct PPOConfig: TrainerConfig {
     public static var fields: [ConfigField<PPOConfig>] {
         sharedFields(\.run, \.training) + [
             ConfigField("reward_model_path", \.rewardModelPath),
-            ConfigField("num_ppo_epochs", \.numPPOEpochs),
-            ConfigField("num_mini_batches", \.numMiniBatches),
-            ConfigField("total_episodes", \.totalEpisodes),
-            ConfigField("local_rollout_forward_batch_size", \.localRolloutForwardBatchSize),
-            ConfigField("response_length", \.responseLength),
+            ConfigField("num_ppo_epochs", \.numPPOEpochs, .count),
+            ConfigField("num_mini_batches", \.numMiniBatches, .count),
+            ConfigField("total_episodes", \.totalEpisodes, .closed(1, ConfigRange.stepLimit)),
+            ConfigField("local_rollout_forward_batch_size", \.localRolloutForwardBatchSize, .count),
+            ConfigField("response_length", \.responseLength, .tokens),
             ConfigField("stop_token", \.stopToken),
-            ConfigField("stop_token_id", \.stopTokenID),
-            ConfigField("temperature", \.temperature),
-            ConfigField("missing_eos_penalty", \.missingEOSPenalty),
+            ConfigField("stop_token_id", \.stopTokenID, .closed(0, ConfigRange.tokenLimit)),
+            ConfigField("temperature", \.temperature, .samplingTemperature),
+            ConfigField("missing_eos_penalty", \.missingEOSPenalty, .ordinaryMagnitude),
             ConfigField("whiten_rewards", \.whitenRewards),
-            ConfigField("kl_coef", \.klCoef),
+            ConfigField("kl_coef", \.klCoef, .atLeast(0)),
             ConfigField("kl_estimator", \.klEstimator),
-            ConfigField("cliprange", \.cliprange),
-            ConfigField("vf_coef", \.vfCoef),
-            ConfigField("cliprange_value", \.cliprangeValue),
-            ConfigField("gamma", \.gamma),
-            ConfigField("lam", \.lam),
+            ConfigField("cliprange", \.cliprange, .fraction),
+            ConfigField("vf_coef", \.vfCoef, .atLeast(0)),
+            ConfigField("cliprange_value", \.cliprangeValue, .atLeast(0)),
+            ConfigField("gamma", \.gamma, .fraction),
+            ConfigField("lam", \.lam, .fraction),
         ]
     }
 
-    public static var checks: [ConfigCheck<PPOConfig>] { [.temperature(\.temperature), .ppo] }
+    public static var checks: [ConfigCheck<PPOConfig>] {
+        [.recommendedTemperature(\.temperature), .ppo, .completionLeavesRoomForPrompt(\.responseLength)]
+    }
 }
 
 /// PPO's named stop token.

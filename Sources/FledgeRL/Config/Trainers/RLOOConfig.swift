@@ -25,14 +25,15 @@ public struct RLOOConfig: GroupSamplingConfig {
     public static var fields: [ConfigField<RLOOConfig>] {
         sharedFields(\.run, \.training) + GenerationArguments.fields.lifted(through: \.generation) + [
             ConfigField("normalize_advantages", \.normalizeAdvantages),
-            ConfigField("reward_clip_range", \.rewardClipRange),
+            ConfigField("reward_clip_range", \.rewardClipRange, .ordinaryMagnitude),
         ]
     }
 
     public static var checks: [ConfigCheck<RLOOConfig>] {
         [
-            .temperature(\.generation.temperature), .autoFindBatchSize,
-            .batchGeometry(unslothFix: false), .epsilonHigh,
+            .recommendedTemperature(\.generation.temperature), .autoFindBatchSize,
+            .batchGeometry(unslothFix: false), .epsilonHigh, .completionLeavesRoomForPrompt(\.generation.maxCompletionLength),
+            .rewardClipRange,
         ]
     }
 }

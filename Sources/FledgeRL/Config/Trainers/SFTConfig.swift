@@ -29,7 +29,7 @@ public struct SFTConfig: TrainerConfig {
 
     public static var fields: [ConfigField<SFTConfig>] {
         sharedFields(\.run, \.training) + [
-            ConfigField("max_length", \.maxLength),
+            ConfigField("max_length", \.maxLength, .tokens),
             ConfigField("dataset_text_field", \.datasetTextField),
             ConfigField("completion_only_loss", \.completionOnlyLoss),
             ConfigField("assistant_only_loss", \.assistantOnlyLoss),
