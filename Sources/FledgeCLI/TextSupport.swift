@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FledgeLM
+import FledgeRL
 
 /// Text in and out of the model commands: files read as UTF-8, and the model directory's tokenizer
 /// (tokenizer.json, tokenizer_config.json).
@@ -51,12 +52,7 @@ enum TextSupport {
 
     private static func utf8(_ bytes: Data.SubSequence, path: String, line: Int) throws -> String {
         if let text = String(validating: bytes, as: UTF8.self) { return text }
-        var iterator = bytes.makeIterator()
-        var parser = Unicode.UTF8.ForwardParser()
-        var offset = 0
-        while case .valid(let scalar) = parser.parseScalar(from: &iterator) { offset += scalar.count }
-        let byte = bytes[bytes.startIndex + offset]
-        throw ValidationError("\(path), line \(line), byte \(offset + 1): not UTF-8 text (byte 0x"
-            + String(byte, radix: 16, uppercase: true) + "); save the file as UTF-8")
+        let (offset, byte) = UTF8Check.firstInvalidByte(in: bytes)!
+        throw ValidationError("\(path), line \(line), \(UTF8Check.message(offset: offset, byte: byte))")
     }
 }

@@ -79,6 +79,15 @@ final class SFTDataErrorTests: TemporaryDirectoryTestCase {
         XCTAssertNil(DatasetLocation.evaluationFile(train.path, split: "test"))
     }
 
+    /// A row whose bytes are not UTF-8 is refused naming the file, line and byte, as `fledge score`
+    /// and `fledge tokenize` refuse such files, instead of training on replacement characters.
+    func testTextThatIsNotUTF8IsRefused() throws {
+        let file = directory.appendingPathComponent("latin1.jsonl")
+        try Data(#"{"prompt": "a", "completion": "b"}"#.utf8 + [10] + #"{"prompt": "caf"#.utf8 + [0xE9] + #"", "completion": "b"}"#.utf8)
+            .write(to: file)
+        try assertError(file, contains: ["latin1.jsonl:2: byte 16: not UTF-8 text (byte 0xE9)"])
+    }
+
     /// A config built in code, which no resolver has checked, is held to the fields' ranges: a
     /// negative max_length is an error naming the field, not a trap in truncation.
     func testAConfigBuiltInCodeIsRangeChecked() throws {

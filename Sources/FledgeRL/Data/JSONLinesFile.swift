@@ -7,8 +7,8 @@ public struct JSONLinesFile: Sendable {
     /// The rows in file order.
     public let rows: [(line: Int, object: JSONObject)]
 
-    /// Reads and parses `url`; throws naming the line of the first row that is not a JSON object,
-    /// and when the file has no rows.
+    /// Reads and parses `url`; throws naming the line of the first row that is not UTF-8 text or not
+    /// a JSON object, and when the file has no rows.
     public init(url: URL) throws(DatasetError) {
         self.url = url
         guard let data = FileManager.default.contents(atPath: url.path) else {
@@ -19,6 +19,9 @@ public struct JSONLinesFile: Sendable {
         for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             let bytes = [UInt8](line)
             guard bytes.contains(where: { ![UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r")].contains($0) }) else { continue }
+            if let (offset, byte) = UTF8Check.firstInvalidByte(in: bytes) {
+                throw DatasetError(file: url.path, line: index + 1, UTF8Check.message(offset: offset, byte: byte))
+            }
             let value: JSONValue
             do {
                 value = try JSONParser.parse(bytes)
