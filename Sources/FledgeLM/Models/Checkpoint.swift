@@ -1,4 +1,5 @@
 import Foundation
+import FledgeNN
 import FledgeTensor
 
 /// The safetensors files of a model directory — `model.safetensors`, or the shards listed in
@@ -79,25 +80,25 @@ final class Checkpoint {
     /// Allows `name` to be present and unused.
     func ignore(_ name: String) { ignorable.append { $0 == name } }
 
-    /// The tensor called `name`, which must have `shape`; a placeholder (recorded as missing or
-    /// misshapen) when it is absent or wrong, so that loading goes on and reports everything.
+    /// The tensor called `name`, which must have `shape`; a `Tensor.placeholder` (recorded as
+    /// missing or misshapen) when it is absent or wrong, so that loading goes on and reports everything.
     func take(_ name: String, _ shape: [Int]) throws -> Tensor {
         if let tensor = inMemory[name] {
             taken.insert(name)
             guard tensor.shape == shape else {
                 misshapen.append("\(name) is \(tensor.shape), expected \(shape)")
-                return Tensor.zeros(shape)
+                return Tensor.placeholder(shape)
             }
             return tensor
         }
         guard let fileName = location[name], let file = files[fileName], let info = file.info(name) else {
             missing.append(name)
-            return Tensor.zeros(shape)
+            return Tensor.placeholder(shape)
         }
         taken.insert(name)
         guard info.shape == shape else {
             misshapen.append("\(name) is \(info.shape), expected \(shape)")
-            return Tensor.zeros(shape)
+            return Tensor.placeholder(shape)
         }
         return try file.tensor(name)
     }

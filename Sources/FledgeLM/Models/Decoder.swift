@@ -14,7 +14,7 @@ struct ForwardInput {
 
 /// The embedding, decoder layers and final norm of a Llama-shaped model (`model.*` in the
 /// checkpoint).
-final class Decoder: @unchecked Sendable {
+final class Decoder: Module, @unchecked Sendable {
     let config: ModelConfig
     let embedding: Embedding
     let layers: [DecoderLayer]
@@ -22,13 +22,19 @@ final class Decoder: @unchecked Sendable {
     /// Whether training passes recompute each layer in backward instead of keeping its activations.
     var gradientCheckpointing = false
 
-    init(_ c: Checkpoint, config: ModelConfig, family: ModelFamily) throws {
+    /// A decoder of `config`'s shape with placeholder weights, to be loaded.
+    init(config: ModelConfig, family: ModelFamily) {
         self.config = config
-        embedding = Embedding(weight: try c.take("model.embed_tokens.weight", [config.vocabSize, config.hiddenSize]))
-        layers = try (0..<config.layers).map {
-            try DecoderLayer(c, prefix: "model.layers.\($0)", config: config, family: family, slidingWindow: config.slidingWindows[$0])
-        }
-        norm = RMSNorm(weight: try c.take("model.norm.weight", [config.hiddenSize]), eps: config.rmsNormEps)
+        embedding = Embedding(vocabularySize: config.vocabSize, dimension: config.hiddenSize)
+        layers = (0..<config.layers).map { DecoderLayer(config: config, family: family, slidingWindow: config.slidingWindows[$0]) }
+        norm = RMSNorm(dimension: config.hiddenSize, eps: config.rmsNormEps)
+    }
+
+    /// `embed_tokens`, `layers.0` … and `norm`.
+    func members(_ visitor: ModuleVisitor) {
+        visitor.child("embed_tokens", embedding)
+        for (index, layer) in layers.enumerated() { visitor.child("layers.\(index)", layer) }
+        visitor.child("norm", norm)
     }
 
     /// Hidden states `[batch, length, hidden]` before the final norm. With a cache, the new

@@ -3,7 +3,7 @@ import FledgeTensor
 
 /// One Llama-shaped decoder layer: pre-norm attention and pre-norm SwiGLU MLP, each added to
 /// the residual stream.
-final class DecoderLayer: @unchecked Sendable {
+final class DecoderLayer: Module, WeightFusing, @unchecked Sendable {
     let inputNorm, postAttentionNorm: RMSNorm
     let qProj, kProj, vProj, oProj: Linear
     let qNorm, kNorm: RMSNorm?
@@ -13,60 +13,50 @@ final class DecoderLayer: @unchecked Sendable {
     /// q, k and v as one product, and gate and up as another (inference).
     let qkv, gateUp: FusedProjection
 
-    init(_ c: Checkpoint, prefix p: String, config: ModelConfig, family: ModelFamily, slidingWindow: Int?) throws {
+    /// A layer of `config`'s shape with placeholder weights, to be loaded.
+    init(config: ModelConfig, family: ModelFamily, slidingWindow: Int?) {
         let (h, d, q, kv, m) = (config.hiddenSize, config.headDim, config.heads * config.headDim, config.kvHeads * config.headDim,
                                 config.intermediateSize)
         let biases = family.attentionBiases(config), mlpBias = family.mlpBias(config)
-        func linear(_ name: String, _ out: Int, _ inp: Int, bias: Bool) throws -> Linear {
-            Linear(weight: try c.take("\(p).\(name).weight", [out, inp]), bias: bias ? try c.take("\(p).\(name).bias", [out]) : nil)
-        }
-        inputNorm = RMSNorm(weight: try c.take("\(p).input_layernorm.weight", [h]), eps: config.rmsNormEps)
-        postAttentionNorm = RMSNorm(weight: try c.take("\(p).post_attention_layernorm.weight", [h]), eps: config.rmsNormEps)
-        qProj = try linear("self_attn.q_proj", q, h, bias: biases.qkv)
-        kProj = try linear("self_attn.k_proj", kv, h, bias: biases.qkv)
-        vProj = try linear("self_attn.v_proj", kv, h, bias: biases.qkv)
-        oProj = try linear("self_attn.o_proj", h, q, bias: biases.output)
-        if family.qkNorm {
-            qNorm = RMSNorm(weight: try c.take("\(p).self_attn.q_norm.weight", [d]), eps: config.rmsNormEps)
-            kNorm = RMSNorm(weight: try c.take("\(p).self_attn.k_norm.weight", [d]), eps: config.rmsNormEps)
-        } else {
-            qNorm = nil
-            kNorm = nil
-        }
-        gateProj = try linear("mlp.gate_proj", m, h, bias: mlpBias)
-        upProj = try linear("mlp.up_proj", m, h, bias: mlpBias)
-        downProj = try linear("mlp.down_proj", h, m, bias: mlpBias)
+        inputNorm = RMSNorm(dimension: h, eps: config.rmsNormEps)
+        postAttentionNorm = RMSNorm(dimension: h, eps: config.rmsNormEps)
+        qProj = Linear(inFeatures: h, outFeatures: q, bias: biases.qkv)
+        kProj = Linear(inFeatures: h, outFeatures: kv, bias: biases.qkv)
+        vProj = Linear(inFeatures: h, outFeatures: kv, bias: biases.qkv)
+        oProj = Linear(inFeatures: q, outFeatures: h, bias: biases.output)
+        qNorm = family.qkNorm ? RMSNorm(dimension: d, eps: config.rmsNormEps) : nil
+        kNorm = family.qkNorm ? RMSNorm(dimension: d, eps: config.rmsNormEps) : nil
+        gateProj = Linear(inFeatures: h, outFeatures: m, bias: mlpBias)
+        upProj = Linear(inFeatures: h, outFeatures: m, bias: mlpBias)
+        downProj = Linear(inFeatures: m, outFeatures: h, bias: mlpBias)
         self.slidingWindow = slidingWindow
         (heads, kvHeads, headDim) = (config.heads, config.kvHeads, config.headDim)
         qkv = FusedProjection([qProj, kProj, vProj])
         gateUp = FusedProjection([gateProj, upProj])
     }
 
-    /// The projections under their checkpoint names relative to the layer, in PEFT's order of
-    /// `named_modules` (attention, then MLP).
-    var namedLinears: [(String, Linear)] {
-        [("self_attn.q_proj", qProj), ("self_attn.k_proj", kProj), ("self_attn.v_proj", vProj), ("self_attn.o_proj", oProj),
-         ("mlp.gate_proj", gateProj), ("mlp.up_proj", upProj), ("mlp.down_proj", downProj)]
+    /// The projections and norms under their checkpoint names relative to the layer, in
+    /// transformers' order (attention, MLP, then the layer's norms).
+    func members(_ visitor: ModuleVisitor) {
+        visitor.child("self_attn.q_proj", qProj)
+        visitor.child("self_attn.k_proj", kProj)
+        visitor.child("self_attn.v_proj", vProj)
+        visitor.child("self_attn.o_proj", oProj)
+        if let qNorm, let kNorm {
+            visitor.child("self_attn.q_norm", qNorm)
+            visitor.child("self_attn.k_norm", kNorm)
+        }
+        visitor.child("mlp.gate_proj", gateProj)
+        visitor.child("mlp.up_proj", upProj)
+        visitor.child("mlp.down_proj", downProj)
+        visitor.child("input_layernorm", inputNorm)
+        visitor.child("post_attention_layernorm", postAttentionNorm)
     }
 
-    /// Every weight under its checkpoint name relative to the layer.
-    var namedWeights: [(String, Tensor)] {
-        var result: [(String, Tensor)] = []
-        for (name, linear) in namedLinears {
-            result.append(("\(name).weight", linear.weight))
-            if let bias = linear.bias { result.append(("\(name).bias", bias)) }
-        }
-        result.append(("input_layernorm.weight", inputNorm.weight))
-        result.append(("post_attention_layernorm.weight", postAttentionNorm.weight))
-        if let q = qNorm, let k = kNorm {
-            result.append(("self_attn.q_norm.weight", q.weight))
-            result.append(("self_attn.k_norm.weight", k.weight))
-        }
-        return result
+    func fuseWeights() {
+        qkv.fuse()
+        gateUp.fuse()
     }
-
-    /// The layer's LoRA adapters.
-    var loraAdapters: [LoRAAdapter] { namedLinears.compactMap { $0.1.adapter as? LoRAAdapter } }
 
     /// `[batch, length, hidden]` residual stream in, the same out. With a cache, the new keys and
     /// values are appended to layer `index` of it after its `start` cached positions.
@@ -94,10 +84,10 @@ final class DecoderLayer: @unchecked Sendable {
     /// runs the layer again. The recomputation replays the dropout masks of the first pass and
     /// then leaves the adapters' generators where later passes have taken them.
     func checkpointedForward(_ x: Tensor, _ input: ForwardInput, table: RotaryTable) -> Tensor {
-        let adapters = loraAdapters
+        let adapters = namedModules.compactMap { ($0.1 as? Linear)?.adapter as? LoRAAdapter }
         let generators = adapters.map(\.dropoutGenerator)
         var isRecomputation = false
-        var parameters = namedWeights.map(\.1)
+        var parameters = namedParameters.map(\.1)
         for adapter in adapters { parameters += [adapter.a, adapter.b] }
         return Tensor.checkpointed(inputs: [x], parameters: parameters) { inputs in
             let resume = isRecomputation ? adapters.map(\.dropoutGenerator) : nil

@@ -5,7 +5,7 @@ import FledgeTensor
 /// A Hugging Face model directory loaded for inference and training: a causal language model
 /// (`…ForCausalLM`) or a sequence classifier (`…ForSequenceClassification`, the `score` head
 /// of reward and value models).
-public final class LanguageModel: @unchecked Sendable {
+public final class LanguageModel: Module, @unchecked Sendable {
     public let directory: URL
     public let config: ModelConfig
     public let family: ModelFamily
@@ -26,8 +26,10 @@ public final class LanguageModel: @unchecked Sendable {
     public convenience init(directory: URL) throws {
         let config = try ModelConfig(directory: directory)
         let configData = try Data(contentsOf: directory.appendingPathComponent("config.json"))
-        try self.init(directory: directory, config: config, configData: configData, checkpoint: Checkpoint(directory: directory),
-                      generationConfig: { try GenerationConfig(directory: directory, config: config) })
+        let checkpoint = try Checkpoint(directory: directory)
+        self.init(declaring: config, directory: directory, configData: configData,
+                  generationConfig: try GenerationConfig(directory: directory, config: config))
+        try load(from: checkpoint)
     }
 
     /// Loads a causal LM directory as a sequence classifier with a new `score` head `[labels, hidden]`
@@ -54,40 +56,51 @@ public final class LanguageModel: @unchecked Sendable {
         if !config.tieWordEmbeddings { checkpoint.ignore("lm_head.weight") }
         var generator = SeededGenerator(seed: seed)
         checkpoint.add("score.weight", Tensor.normal([labels, config.hiddenSize], standardDeviation: range, using: &generator))
-        try self.init(directory: directory, config: config, configData: Data(JSONWriter(indent: 2).string(.object(fields)).utf8),
-                      checkpoint: checkpoint, generationConfig: { try GenerationConfig(directory: directory, config: config) })
+        self.init(declaring: config, directory: directory, configData: Data(JSONWriter(indent: 2).string(.object(fields)).utf8),
+                  generationConfig: try GenerationConfig(directory: directory, config: config))
+        try load(from: checkpoint)
     }
 
     /// A model from a config.json object and tensors named as in a checkpoint (benchmarks
     /// build random models this way); throws as loading a directory does.
     public convenience init(configJSON: [String: Any], weights: [String: Tensor]) throws {
         let config = try ModelConfig(reader: ConfigReader(file: "config", object: configJSON))
-        try self.init(directory: URL(fileURLWithPath: "(in memory)"), config: config,
-                      configData: JSONSerialization.data(withJSONObject: configJSON, options: [.sortedKeys]),
-                      checkpoint: Checkpoint(tensors: weights, description: "(in memory)"),
-                      generationConfig: { GenerationConfig(eosTokenIds: config.eosTokenIds, padTokenId: config.padTokenId) })
+        self.init(declaring: config, directory: URL(fileURLWithPath: "(in memory)"),
+                  configData: try JSONSerialization.data(withJSONObject: configJSON, options: [.sortedKeys]),
+                  generationConfig: GenerationConfig(eosTokenIds: config.eosTokenIds, padTokenId: config.padTokenId))
+        try load(from: Checkpoint(tensors: weights, description: "(in memory)"))
     }
 
-    private init(directory: URL, config: ModelConfig, configData: Data, checkpoint: Checkpoint,
-                 generationConfig: () throws -> GenerationConfig) throws {
+    /// A model of `config`'s shape whose weights are placeholders, to be loaded.
+    private init(declaring config: ModelConfig, directory: URL, configData: Data, generationConfig: GenerationConfig) {
         self.directory = directory
         self.config = config
         self.configData = configData
+        self.generationConfig = generationConfig
         family = ModelFamilies.family(for: config.modelType)!
-        decoder = try Decoder(checkpoint, config: config, family: family)
+        decoder = Decoder(config: config, family: family)
         if config.isSequenceClassifier {
-            scoreHead = Linear(weight: try checkpoint.take("score.weight", [config.numLabels, config.hiddenSize]))
+            scoreHead = Linear(inFeatures: config.hiddenSize, outFeatures: config.numLabels, bias: false)
             lmHead = nil
-        } else if config.tieWordEmbeddings {
-            checkpoint.ignore("lm_head.weight")
-            lmHead = decoder.embedding.weight
-            scoreHead = nil
         } else {
-            lmHead = try checkpoint.take("lm_head.weight", [config.vocabSize, config.hiddenSize])
+            lmHead = config.tieWordEmbeddings ? decoder.embedding.weight : Tensor.placeholder([config.vocabSize, config.hiddenSize])
             scoreHead = nil
         }
-        try checkpoint.finish()
-        self.generationConfig = try generationConfig()
+    }
+
+    /// Takes every weight from `checkpoint`; a tied output head is then the loaded embedding.
+    private func load(from checkpoint: Checkpoint) throws {
+        if config.tieWordEmbeddings { checkpoint.ignore("lm_head.weight") }
+        try checkpoint.load(into: self)
+        if lmHead != nil, config.tieWordEmbeddings { lmHead = decoder.embedding.weight }
+    }
+
+    /// The decoder (`model`), then the classifier's `score` head or an untied `lm_head`; a tied
+    /// output head is the embedding and appears once, as `model.embed_tokens.weight`.
+    public func members(_ visitor: ModuleVisitor) {
+        visitor.child("model", decoder)
+        if let scoreHead { visitor.child("score", scoreHead) }
+        if lmHead != nil, !config.tieWordEmbeddings { visitor.parameter("lm_head.weight", &lmHead!) }
     }
 
     public var isClassifier: Bool { scoreHead != nil }
@@ -95,43 +108,14 @@ public final class LanguageModel: @unchecked Sendable {
     /// The name and shape of every tensor a checkpoint of `config` holds.
     public static func expectedWeights(configJSON: [String: Any]) throws -> [(String, [Int])] {
         let config = try ModelConfig(reader: ConfigReader(file: "config", object: configJSON))
-        let family = ModelFamilies.family(for: config.modelType)!
-        let (h, d, q, kv, m) = (config.hiddenSize, config.headDim, config.heads * config.headDim,
-                                config.kvHeads * config.headDim, config.intermediateSize)
-        let biases = family.attentionBiases(config), mlpBias = family.mlpBias(config)
-        var result: [(String, [Int])] = [("model.embed_tokens.weight", [config.vocabSize, h]), ("model.norm.weight", [h])]
-        for i in 0..<config.layers {
-            let p = "model.layers.\(i)"
-            let linears = [("self_attn.q_proj", q, h, biases.qkv), ("self_attn.k_proj", kv, h, biases.qkv),
-                           ("self_attn.v_proj", kv, h, biases.qkv), ("self_attn.o_proj", h, q, biases.output),
-                           ("mlp.gate_proj", m, h, mlpBias), ("mlp.up_proj", m, h, mlpBias), ("mlp.down_proj", h, m, mlpBias)]
-            for (name, out, inp, bias) in linears {
-                result.append(("\(p).\(name).weight", [out, inp]))
-                if bias { result.append(("\(p).\(name).bias", [out])) }
-            }
-            result += [("\(p).input_layernorm.weight", [h]), ("\(p).post_attention_layernorm.weight", [h])]
-            if family.qkNorm { result += [("\(p).self_attn.q_norm.weight", [d]), ("\(p).self_attn.k_norm.weight", [d])] }
-        }
-        if config.isSequenceClassifier {
-            result.append(("score.weight", [config.numLabels, h]))
-        } else if !config.tieWordEmbeddings {
-            result.append(("lm_head.weight", [config.vocabSize, h]))
-        }
-        return result
+        let model = LanguageModel(declaring: config, directory: URL(fileURLWithPath: "(in memory)"), configData: Data(),
+                                  generationConfig: GenerationConfig(eosTokenIds: [], padTokenId: nil))
+        return model.namedParameters.map { ($0.0, $0.1.shape) }
     }
 
     /// Every weight tensor by its checkpoint name (for optimizers, adapters and saving); a tied
     /// output head is the embedding and appears once, as `model.embed_tokens.weight`.
-    public var namedWeights: [(String, Tensor)] {
-        var result: [(String, Tensor)] = [("model.embed_tokens.weight", decoder.embedding.weight)]
-        for (i, layer) in decoder.layers.enumerated() {
-            result += layer.namedWeights.map { ("model.layers.\(i).\($0.0)", $0.1) }
-        }
-        result.append(("model.norm.weight", decoder.norm.weight))
-        if let scoreHead { result.append(("score.weight", scoreHead.weight)) }
-        if let lmHead, !config.tieWordEmbeddings { result.append(("lm_head.weight", lmHead)) }
-        return result
-    }
+    public var namedWeights: [(String, Tensor)] { namedParameters }
 
     /// Whether training passes keep only each decoder layer's input and recompute the layer in
     /// backward (gradient checkpointing): activation memory of one layer instead of all, for
