@@ -12,25 +12,22 @@ struct ForwardInput {
     let keyPadding: [Float]?
 }
 
-/// The embedding, decoder layers and final norm of a Llama-shaped model (`model.*` in the
-/// checkpoint).
+/// The embedding, decoder layers and final norm of a model (`model.*` in the checkpoint:
+/// `embed_tokens`, `layers.0` …, `norm`); the layers are the family's.
 final class Decoder: Module, @unchecked Sendable {
-    let config: ModelConfig
     let embedding: Embedding
-    let layers: [DecoderLayer]
+    let layers: [any DecoderLayer]
     let norm: RMSNorm
     /// Whether training passes recompute each layer in backward instead of keeping its activations.
     var gradientCheckpointing = false
 
-    /// A decoder of `config`'s shape with placeholder weights, to be loaded.
-    init(config: ModelConfig, family: ModelFamily) {
-        self.config = config
+    /// A decoder of `config`'s shape around `layers`, with placeholder embedding and norm weights.
+    init(config: ModelConfig, layers: [any DecoderLayer]) {
         embedding = Embedding(vocabularySize: config.vocabSize, dimension: config.hiddenSize)
-        layers = (0..<config.layers).map { DecoderLayer(config: config, family: family, slidingWindow: config.slidingWindows[$0]) }
+        self.layers = layers
         norm = RMSNorm(dimension: config.hiddenSize, eps: config.rmsNormEps)
     }
 
-    /// `embed_tokens`, `layers.0` … and `norm`.
     func members(_ visitor: ModuleVisitor) {
         visitor.child("embed_tokens", embedding)
         for (index, layer) in layers.enumerated() { visitor.child("layers.\(index)", layer) }
@@ -43,16 +40,34 @@ final class Decoder: Module, @unchecked Sendable {
     /// gradients (and has no cache) keeps only each layer's input and recomputes the layer in
     /// backward.
     func forward(_ input: ForwardInput, cache: KVCache?, rotary: RotaryState) -> Tensor {
-        let table = rotary.table(maxPosition: input.positions.max() ?? 0)
-        let start = cache?.length ?? 0
+        let pass = DecoderPass(input: input, rotary: rotary.table(maxPosition: input.positions.max() ?? 0), cache: cache,
+                               start: cache?.length ?? 0)
         let checkpointing = gradientCheckpointing && cache == nil && GradMode.enabled
         var x = embedding(input.ids, shape: [input.batch, input.length])
         for (index, layer) in layers.enumerated() {
-            x = checkpointing
-                ? layer.checkpointedForward(x, input, table: table)
-                : layer.forward(x, input, table: table, cache: cache, index: index, start: start)
+            x = checkpointing ? checkpointed(layer, x, pass) : layer(x, pass, layer: index)
         }
-        cache?.length = start + input.length
+        cache?.length = pass.start + input.length
         return x
+    }
+
+    /// `layer` without a cache under gradient checkpointing: only `x` is kept, and backward runs
+    /// the layer again. The recomputation replays the dropout masks of the first pass and then
+    /// leaves the adapters' generators where later passes have taken them.
+    private func checkpointed(_ layer: any DecoderLayer, _ x: Tensor, _ pass: DecoderPass) -> Tensor {
+        let adapters = layer.namedModules.compactMap { ($0.1 as? Linear)?.adapter as? LoRAAdapter }
+        let generators = adapters.map(\.dropoutGenerator)
+        var isRecomputation = false
+        var parameters = layer.namedParameters.map(\.1)
+        for adapter in adapters { parameters += [adapter.a, adapter.b] }
+        return Tensor.checkpointed(inputs: [x], parameters: parameters) { inputs in
+            let resume = isRecomputation ? adapters.map(\.dropoutGenerator) : nil
+            isRecomputation = true
+            for (adapter, generator) in zip(adapters, generators) { adapter.dropoutGenerator = generator }
+            defer {
+                if let resume { for (adapter, generator) in zip(adapters, resume) { adapter.dropoutGenerator = generator } }
+            }
+            return layer(inputs[0], pass, layer: 0)
+        }
     }
 }

@@ -8,7 +8,6 @@ import FledgeTensor
 public final class LanguageModel: Module, @unchecked Sendable {
     public let directory: URL
     public let config: ModelConfig
-    public let family: ModelFamily
     let decoder: Decoder
     /// The output projection `[vocab, hidden]` (the embedding when tied); nil for a classifier.
     public internal(set) var lmHead: Tensor?
@@ -24,11 +23,13 @@ public final class LanguageModel: Module, @unchecked Sendable {
     /// Loads `directory` (config.json, model.safetensors or shards, generation_config.json).
     /// float16 and bfloat16 weights are converted to float32; float32 ones are memory-mapped.
     public convenience init(directory: URL) throws {
-        let config = try ModelConfig(directory: directory)
-        let configData = try Data(contentsOf: directory.appendingPathComponent("config.json"))
+        let configURL = directory.appendingPathComponent("config.json")
+        let reader = try ConfigReader(file: configURL.path)
+        let config = try ModelConfig(reader: reader)
+        let configData = try Data(contentsOf: configURL)
         let checkpoint = try Checkpoint(directory: directory)
-        self.init(declaring: config, directory: directory, configData: configData,
-                  generationConfig: try GenerationConfig(directory: directory, config: config))
+        try self.init(declaring: config, reader: reader, directory: directory, configData: configData,
+                      generationConfig: try GenerationConfig(directory: directory, config: config))
         try load(from: checkpoint)
     }
 
@@ -37,7 +38,8 @@ public final class LanguageModel: Module, @unchecked Sendable {
     /// checkpoint lacks (`AutoModelForSequenceClassification.from_pretrained` of a causal LM); the output
     /// head is dropped. A PPO value model starts this way from the policy when there is no reward model.
     public convenience init(directory: URL, addingScoreHead labels: Int, seed: UInt64) throws {
-        var config = try ModelConfig(directory: directory)
+        let reader = try ConfigReader(file: directory.appendingPathComponent("config.json").path)
+        var config = try ModelConfig(reader: reader)
         guard !config.isSequenceClassifier else {
             throw ModelError.invalidConfig(file: directory.appendingPathComponent("config.json").path, field: "architectures",
                                            problem: "already names a sequence classifier; load it as it is")
@@ -56,29 +58,32 @@ public final class LanguageModel: Module, @unchecked Sendable {
         if !config.tieWordEmbeddings { checkpoint.ignore("lm_head.weight") }
         var generator = SeededGenerator(seed: seed)
         checkpoint.add("score.weight", Tensor.normal([labels, config.hiddenSize], standardDeviation: range, using: &generator))
-        self.init(declaring: config, directory: directory, configData: Data(JSONWriter(indent: 2).string(.object(fields)).utf8),
-                  generationConfig: try GenerationConfig(directory: directory, config: config))
+        try self.init(declaring: config, reader: reader, directory: directory,
+                      configData: Data(JSONWriter(indent: 2).string(.object(fields)).utf8),
+                      generationConfig: try GenerationConfig(directory: directory, config: config))
         try load(from: checkpoint)
     }
 
     /// A model from a config.json object and tensors named as in a checkpoint (benchmarks
     /// build random models this way); throws as loading a directory does.
     public convenience init(configJSON: [String: Any], weights: [String: Tensor]) throws {
-        let config = try ModelConfig(reader: ConfigReader(file: "config", object: configJSON))
-        self.init(declaring: config, directory: URL(fileURLWithPath: "(in memory)"),
-                  configData: try JSONSerialization.data(withJSONObject: configJSON, options: [.sortedKeys]),
-                  generationConfig: GenerationConfig(eosTokenIds: config.eosTokenIds, padTokenId: config.padTokenId))
+        let reader = ConfigReader(file: "config", object: configJSON)
+        let config = try ModelConfig(reader: reader)
+        try self.init(declaring: config, reader: reader, directory: URL(fileURLWithPath: "(in memory)"),
+                      configData: try JSONSerialization.data(withJSONObject: configJSON, options: [.sortedKeys]),
+                      generationConfig: GenerationConfig(eosTokenIds: config.eosTokenIds, padTokenId: config.padTokenId))
         try load(from: Checkpoint(tensors: weights, description: "(in memory)"))
     }
 
-    /// A model of `config`'s shape whose weights are placeholders, to be loaded.
-    private init(declaring config: ModelConfig, directory: URL, configData: Data, generationConfig: GenerationConfig) {
+    /// A model of the shape config.json (`reader`, whose shared fields are `config`) describes,
+    /// with placeholder weights to be loaded.
+    private init(declaring config: ModelConfig, reader: ConfigReader, directory: URL, configData: Data,
+                 generationConfig: GenerationConfig) throws {
         self.directory = directory
         self.config = config
         self.configData = configData
         self.generationConfig = generationConfig
-        family = ModelFamilies.family(for: config.modelType)!
-        decoder = Decoder(config: config, family: family)
+        decoder = try ModelFamilies.decoder(reader, shared: config)
         if config.isSequenceClassifier {
             scoreHead = Linear(inFeatures: config.hiddenSize, outFeatures: config.numLabels, bias: false)
             lmHead = nil
@@ -107,9 +112,9 @@ public final class LanguageModel: Module, @unchecked Sendable {
 
     /// The name and shape of every tensor a checkpoint of `config` holds.
     public static func expectedWeights(configJSON: [String: Any]) throws -> [(String, [Int])] {
-        let config = try ModelConfig(reader: ConfigReader(file: "config", object: configJSON))
-        let model = LanguageModel(declaring: config, directory: URL(fileURLWithPath: "(in memory)"), configData: Data(),
-                                  generationConfig: GenerationConfig(eosTokenIds: [], padTokenId: nil))
+        let reader = ConfigReader(file: "config", object: configJSON)
+        let model = try LanguageModel(declaring: try ModelConfig(reader: reader), reader: reader, directory: URL(fileURLWithPath: "(in memory)"),
+                                      configData: Data(), generationConfig: GenerationConfig())
         return model.namedParameters.map { ($0.0, $0.1.shape) }
     }
 
