@@ -11,7 +11,6 @@ extension LanguageModel {
     public func makeFullyTrainable() {
         // The fused q/k/v and gate/up layers hold views of owned buffers; these stay as they are.
         updateParameters { _, tensor in tensor.isMemoryMapped ? tensor.copied() : tensor }
-        if lmHead != nil, config.tieWordEmbeddings { lmHead = decoder.embedding.weight }
         for (_, weight) in namedWeights { weight.requiresGrad = true }
     }
 

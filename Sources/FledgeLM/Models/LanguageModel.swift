@@ -9,8 +9,8 @@ public final class LanguageModel: Module, @unchecked Sendable {
     public let directory: URL
     public let config: ModelConfig
     let decoder: Decoder
-    /// The output projection `[vocab, hidden]` (the embedding when tied); nil for a classifier.
-    public internal(set) var lmHead: Tensor?
+    /// The output head (`lm_head`, or the embedding when tied); nil for a classifier.
+    public let head: OutputHead?
     /// The options the attached LoRA adapters were made with; nil without adapters.
     public internal(set) var loraOptions: LoRAOptions?
     /// The classification head `[numLabels, hidden]`; nil for a causal LM.
@@ -86,26 +86,25 @@ public final class LanguageModel: Module, @unchecked Sendable {
         decoder = try ModelFamilies.decoder(reader, shared: config)
         if config.isSequenceClassifier {
             scoreHead = Linear(inFeatures: config.hiddenSize, outFeatures: config.numLabels, bias: false)
-            lmHead = nil
+            head = nil
         } else {
-            lmHead = config.tieWordEmbeddings ? decoder.embedding.weight : Tensor.placeholder([config.vocabSize, config.hiddenSize])
+            head = config.tieWordEmbeddings
+                ? OutputHead(tiedTo: decoder.embedding) : OutputHead(vocabularySize: config.vocabSize, hiddenSize: config.hiddenSize)
             scoreHead = nil
         }
     }
 
-    /// Takes every weight from `checkpoint`; a tied output head is then the loaded embedding.
+    /// Takes every weight from `checkpoint` (a tied checkpoint may hold a copy of the head).
     private func load(from checkpoint: Checkpoint) throws {
         if config.tieWordEmbeddings { checkpoint.ignore("lm_head.weight") }
         try checkpoint.load(into: self)
-        if lmHead != nil, config.tieWordEmbeddings { lmHead = decoder.embedding.weight }
     }
 
-    /// The decoder (`model`), then the classifier's `score` head or an untied `lm_head`; a tied
-    /// output head is the embedding and appears once, as `model.embed_tokens.weight`.
+    /// The decoder (`model`), then the classifier's `score` head or the output head (`lm_head`).
     public func members(_ visitor: ModuleVisitor) {
         visitor.child("model", decoder)
         if let scoreHead { visitor.child("score", scoreHead) }
-        if lmHead != nil, !config.tieWordEmbeddings { visitor.parameter("lm_head.weight", &lmHead!) }
+        if let head { visitor.child("lm_head", head) }
     }
 
     public var isClassifier: Bool { scoreHead != nil }
@@ -151,16 +150,16 @@ public final class LanguageModel: Module, @unchecked Sendable {
     /// the logits first, as TRL does). Sequences are scored together as a left-padded batch, for
     /// inference: without autograd, so no dropout and nothing kept.
     public func tokenLogProbs(_ sequences: [[Int]], temperature: Float = 1) -> [[Float]] {
-        guard let lmHead else { preconditionFailure("tokenLogProbs needs a causal LM; \(directory.path) is a classifier") }
+        guard let head else { preconditionFailure("tokenLogProbs needs a causal LM; \(directory.path) is a classifier") }
         if config.rope.kind == .dynamic && sequences.count > 1 {
             // Dynamic NTK scaling depends on the longest sequence in a pass: score each alone.
             return sequences.flatMap { tokenLogProbs([$0], temperature: temperature) }
         }
         let batch = LeftPaddedBatch(sequences, padId: 0)
-        return Tensor.withoutGrad { tokenLogProbs(batch, sequences, lmHead: lmHead, temperature: temperature) }
+        return Tensor.withoutGrad { tokenLogProbs(batch, sequences, head: head, temperature: temperature) }
     }
 
-    private func tokenLogProbs(_ batch: LeftPaddedBatch, _ sequences: [[Int]], lmHead: Tensor, temperature: Float) -> [[Float]] {
+    private func tokenLogProbs(_ batch: LeftPaddedBatch, _ sequences: [[Int]], head: OutputHead, temperature: Float) -> [[Float]] {
         let hidden = hiddenStates(batch).reshaped([batch.rows * batch.length, config.hiddenSize])
         var rows: [Int] = [], targets: [Int] = []
         for (r, sequence) in sequences.enumerated() where sequence.count > 1 {
@@ -172,8 +171,7 @@ public final class LanguageModel: Module, @unchecked Sendable {
         }
         guard !rows.isEmpty else { return sequences.map { _ in [] } }
         let selected = hidden.indexSelect(rows, indexShape: [rows.count])
-        let values = Tensor.selectiveLogSoftmax(hidden: selected, weight: lmHead, targets: targets, temperature: temperature)
-            .logProbs.toArray()
+        let values = head.logProbs(selected, targets: targets, temperature: temperature).logProbs.toArray()
         var result: [[Float]] = [], offset = 0
         for sequence in sequences {
             let n = max(sequence.count - 1, 0)
