@@ -74,7 +74,7 @@ final class LoRABehaviourTests: XCTestCase {
     func testFusedInferenceReadsTrainedWeightsAndTiedHeadIsOneParameter() throws {
         let model = try LanguageModel(directory: ModelFixtures.directory("qwen2_bias_tied_fp16"))
         model.makeFullyTrainable()
-        XCTAssertTrue(model.head?.weight === model.decoder.embedding.weight, "the tied head stays the embedding")
+        XCTAssertTrue(model.head.weight === model.decoder.embedding.weight, "the tied head stays the embedding")
         let parameters = model.trainableParameters
         XCTAssertFalse(parameters.contains { $0.name == "lm_head.weight" })
         XCTAssertEqual(parameters.count, model.namedWeights.count)

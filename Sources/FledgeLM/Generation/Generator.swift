@@ -25,7 +25,6 @@ extension LanguageModel {
         _ prompts: [[Int]], options: SamplingOptions, seedIndices: [Int]? = nil,
         shouldStop: ((Int, [Int]) -> Bool)? = nil, onToken: ((Int, Int) -> Void)? = nil
     ) -> [GeneratedSequence] {
-        guard let head else { preconditionFailure("generate needs a causal LM; \(directory.path) is a classifier") }
         precondition(!prompts.isEmpty && prompts.allSatisfy { !$0.isEmpty }, "generate needs non-empty prompts")
         precondition(seedIndices.map { $0.count == prompts.count } ?? true,
                      "generate got \(seedIndices?.count ?? 0) seed indices for \(prompts.count) prompts")

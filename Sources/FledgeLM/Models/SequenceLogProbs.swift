@@ -39,7 +39,6 @@ extension LanguageModel {
         _ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, withEntropy: Bool = false,
         statistics: LogitStatistics = []
     ) -> SequenceLogProbs {
-        guard let head else { preconditionFailure("sequenceLogProbs needs a causal LM; \(directory.path) is a classifier") }
         precondition(sequences.count == scoredFrom.count, "sequenceLogProbs: \(scoredFrom.count) starts for \(sequences.count) sequences")
         let batch = LeftPaddedBatch(sequences, padId: config.padTokenId ?? 0)
         var rows: [Int] = [], targets: [Int] = [], counts: [Int] = []

@@ -2,7 +2,7 @@ import Foundation
 import FledgeNN
 import FledgeTensor
 
-extension LanguageModel {
+extension PretrainedModel {
     /// Makes every weight a trainable leaf, for full fine-tuning.
     ///
     /// float32 weights loaded from a checkpoint borrow the file's copy-on-write memory mapping;

@@ -1,7 +1,7 @@
 import FledgeNN
 import FledgeTensor
 
-extension LanguageModel {
+extension PretrainedModel {
     /// Every projection LoRA can adapt, under its module name (`model.layers.0.self_attn.q_proj`),
     /// layer by layer in PEFT's module order.
     var namedLinears: [(String, Linear)] {
