@@ -10,7 +10,7 @@ enum Mistral: ModelFamily {
     }
 
     static func config(_ reader: ConfigReader, shared: ModelConfig) throws -> Config {
-        let window = try reader.optionalInt("sliding_window")
+        let window = try SlidingWindows.window(reader)
         let windows = try SlidingWindows.fromLayerTypes(reader, layers: shared.layers, window: window)
         return Config(slidingWindows: windows ?? Array(repeating: window, count: shared.layers))
     }

@@ -1,6 +1,11 @@
 /// Which layers attend through a sliding window, in the ways config.json says it: the window of
 /// each layer, or nil for full attention.
 enum SlidingWindows {
+    /// config.json's `sliding_window`: how many positions back a query sees, or nil.
+    static func window(_ reader: ConfigReader) throws -> Int? {
+        try reader.optionalInt("sliding_window")
+    }
+
     /// transformers 5's `layer_types` (`"sliding_attention"` / `"full_attention"` per layer),
     /// when config.json has it; `window` is `sliding_window`.
     static func fromLayerTypes(_ reader: ConfigReader, layers: Int, window: Int?) throws -> [Int?]? {
@@ -28,7 +33,7 @@ enum SlidingWindows {
     /// Qwen2 and Qwen3: `layer_types` when given (transformers 5 writes it), else a window on
     /// layers from `max_window_layers` on when `use_sliding_window`.
     static func fromMaxWindowLayers(_ reader: ConfigReader, layers: Int) throws -> [Int?] {
-        let window = try reader.optionalInt("sliding_window")
+        let window = try window(reader)
         if let types = try fromLayerTypes(reader, layers: layers, window: window) { return types }
         let enabled = try reader.bool("use_sliding_window", default: false)
         if !enabled { return Array(repeating: nil, count: layers) }
