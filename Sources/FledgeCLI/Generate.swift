@@ -66,7 +66,6 @@ struct Generate: ParsableCommand {
     func run() throws {
         let directory = URL(fileURLWithPath: model)
         let lm = try loadModel(model, adapter: adapter)
-        guard !lm.isClassifier else { throw ValidationError("\(model) is a sequence classifier; generate needs a causal LM") }
         let promptIds: [Int]
         // The tokenizer is needed for text prompts and stop strings, and used for output text when present.
         let needsTokenizer = prompt != nil || !stop.isEmpty

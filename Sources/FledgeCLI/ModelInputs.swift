@@ -30,8 +30,8 @@ func jsonFloats(_ values: [Float]) -> String {
     "[" + values.map { $0.isFinite ? "\($0)" : ($0 > 0 ? "Infinity" : ($0 < 0 ? "-Infinity" : "NaN")) }.joined(separator: ",") + "]"
 }
 
-/// Rejects `--adapter` until LoRA adapters can be loaded.
-/// The model directory with the PEFT adapter directory `adapter` (from `fledge grpo`/`sft`, or PEFT
+/// The causal LM of `directory` (a sequence classifier's directory is an error naming its
+/// `architectures`) with the PEFT adapter directory `adapter` (from `fledge grpo`/`sft`, or PEFT
 /// itself) loaded on it, when one is given.
 func loadModel(_ directory: String, adapter: String?) throws -> LanguageModel {
     let model = try LanguageModel(directory: URL(fileURLWithPath: directory))

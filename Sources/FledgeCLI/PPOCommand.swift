@@ -33,7 +33,7 @@ struct PPOCommand: ParsableCommand {
                                                   rewardModel: config.rewardModelPath.map { URL(fileURLWithPath: $0) },
                                                   lora: lora, seed: UInt64(bitPattern: Int64(training.seed)))
         value.gradientCheckpointing = training.gradientCheckpointing
-        let models = try PolicyAndValue(policy: policy, value: value)
+        let models = PolicyAndValue(policy: policy, value: value)
         let ppo = try PPO(models: models, tokenizer: tokenizer, dataset: dataset, scorer: scorer, config: config,
                           reference: try ReferencePolicy.of(policy))
         let geometry = ppo.geometry

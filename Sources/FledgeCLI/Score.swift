@@ -25,9 +25,6 @@ struct Score: ParsableCommand {
     func run() throws {
         let directory = URL(fileURLWithPath: model)
         let lm = try loadModel(model, adapter: adapter)
-        guard !lm.isClassifier else {
-            throw ValidationError("\(model) is a sequence classifier (\(lm.config.architectures.joined(separator: ", "))); score needs a causal LM")
-        }
         let inputs = try readInputs(directory: directory)
         for (source, sequence) in inputs {
             try checkVocabulary(sequence, size: lm.config.vocabSize, source: source)

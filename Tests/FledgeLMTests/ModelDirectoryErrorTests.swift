@@ -93,7 +93,7 @@ final class ModelDirectoryErrorTests: XCTestCase {
         try editConfig(directory) { $0["hidden_size"] = 1 << 40 }
         let message = try XCTUnwrap(loadError(directory))
         XCTAssertTrue(message.contains("the checkpoint does not match config.json"), message)
-        XCTAssertTrue(message.contains("model.norm.weight is [48], expected [1099511627776]"), message)
+        XCTAssertTrue(message.contains("model.embed_tokens.weight is [160, 48], expected [160, 1099511627776]"), message)
     }
 
     func testSizeFieldsMustBePositiveAndWithinRange() throws {

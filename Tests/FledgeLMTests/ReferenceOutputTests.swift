@@ -47,8 +47,8 @@ final class ReferenceOutputTests: XCTestCase {
 
     func testClassifierScoresMatchTransformers() throws {
         for name in ModelFixtures.classifiers {
-            let model = try LanguageModel(directory: ModelFixtures.directory(name))
-            XCTAssertTrue(model.isClassifier)
+            let model = try SequenceClassifier(directory: ModelFixtures.directory(name))
+            XCTAssertTrue(try PretrainedModel.load(directory: ModelFixtures.directory(name)) is SequenceClassifier)
             let expected = try ModelFixtures.expected(name)["classifier"] as! [String: Any]
             let sequences = intRows(expected["sequences"])
             let alone = (expected["scores"] as! [[NSNumber]]).map { $0.map(\.floatValue) }

@@ -21,14 +21,14 @@ final class PPOReferenceTests: XCTestCase {
         let heads = try SafeTensorsFile(url: Self.fixtures.appendingPathComponent("heads.safetensors"))
         let policy = try SFTFixtures.model()
         try policy.loadAdapter(from: Self.fixtures.appendingPathComponent("policy_adapter"))
-        func classifier(_ head: String) throws -> LanguageModel {
-            let model = try LanguageModel(directory: SFTFixtures.modelDirectory, addingScoreHead: 1, seed: 0)
-            model.scoreHead!.weight = try heads.tensor(head)
+        func classifier(_ head: String) throws -> SequenceClassifier {
+            let model = try SequenceClassifier(directory: SFTFixtures.modelDirectory, addingScoreHead: 1, seed: 0)
+            model.score.weight = try heads.tensor(head)
             return model
         }
         let value = try classifier("value"), reward = try classifier("reward")
         value.makeFullyTrainable()
-        let models = try PolicyAndValue(policy: policy, value: value)
+        let models = PolicyAndValue(policy: policy, value: value)
 
         let promptIds = try XCTUnwrap(expected["prompt_ids"] as? [[Int]])
         let rows = promptIds.map { PromptDataset.Row(prompt: .string(""), promptIds: $0, columns: JSONObject()) }
@@ -49,7 +49,7 @@ final class PPOReferenceTests: XCTestCase {
         // The weights move, then one micro-batch.
         try policy.loadAdapter(from: Self.fixtures.appendingPathComponent("policy_adapter_updated"))
         let updated = try heads.tensor("value_updated").toArray()
-        value.scoreHead!.weight.withUnsafeMutableElements { for i in $0.indices { $0[i] = updated[i] } }
+        value.score.weight.withUnsafeMutableElements { for i in $0.indices { $0[i] = updated[i] } }
         let result = try ppo.loss(of: PPO.MicroBatch(rollout: rollout, rows: try XCTUnwrap(expected["micro_batch"] as? [Int])))
         assertClose([Double(result.loss.item())], [try XCTUnwrap(expected["loss"] as? Double)], tolerance: Self.derivedTolerance,
                     "micro-batch loss")

@@ -36,7 +36,7 @@ final class PPOTrainingTests: TemporaryDirectoryTestCase {
         try policy.addLoRA(LoRAOptions(r: 4, alpha: 8, dropout: 0, seed: 1))
         let value = try PolicyAndValue.valueModel(policyDirectory: SFTFixtures.modelDirectory, rewardModel: nil,
                                                   lora: LoRAOptions(r: 4, alpha: 8, dropout: 0, seed: 2), seed: 3)
-        let models = try PolicyAndValue(policy: policy, value: value)
+        let models = PolicyAndValue(policy: policy, value: value)
         let ppo = try PPO(models: models, tokenizer: tokenizer, dataset: dataset, scorer: .functions([DigitShare()]),
                           config: config, reference: .adaptersDisabled(policy))
         return (ppo, models)
@@ -50,7 +50,7 @@ final class PPOTrainingTests: TemporaryDirectoryTestCase {
         let (ppo, models) = try ppo(steps: 8, output: "run")
         XCTAssertEqual(ppo.geometry.stepsPerRollout, 4)
         XCTAssertEqual(ppo.trainingArguments.gradientAccumulationSteps, 1)
-        let head = models.value.scoreHead!.weight.toArray()
+        let head = models.value.score.weight.toArray()
         let trainer = try Trainer(algorithm: ppo, model: models, arguments: ppo.trainingArguments)
         let history = try trainer.train().state.logHistory
         XCTAssertEqual(history.count, 8)
@@ -65,7 +65,7 @@ final class PPOTrainingTests: TemporaryDirectoryTestCase {
             XCTAssertEqual(history[step]["policy/clipfrac_avg"]!, 0)
         }
         XCTAssertEqual(history[0]["objective/kl"]!, 0, accuracy: 1e-6, "fresh adapters: the policy is the reference")
-        XCTAssertNotEqual(models.value.scoreHead!.weight.toArray(), head)
+        XCTAssertNotEqual(models.value.score.weight.toArray(), head)
         let checkpoint = directory.appendingPathComponent("run/checkpoint-8")
         for file in ["adapter_model.safetensors", PolicyAndValue.valueFileName] {
             XCTAssert(FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent(file).path), file)

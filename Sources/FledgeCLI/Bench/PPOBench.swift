@@ -33,10 +33,9 @@ struct PPOBench: ParsableCommand {
         try policy.addLoRA(SmolLM2Shape.lora)
         let value = try SmolLM2Shape.randomClassifier(seed: 2)
         try value.addLoRA(SmolLM2Shape.lora)
-        guard let head = value.scoreHead else { preconditionFailure("a classifier has a score head") }
-        head.weight = head.weight.copied()
-        head.weight.requiresGrad = true
-        let models = try PolicyAndValue(policy: policy, value: value)
+        value.score.weight = value.score.weight.copied()
+        value.score.weight.requiresGrad = true
+        let models = PolicyAndValue(policy: policy, value: value)
         let rows = SmolLM2Shape.tokenIds(rows: prompts, length: promptTokens).map {
             PromptDataset.Row(prompt: .string(""), promptIds: $0, columns: JSONObject())
         }

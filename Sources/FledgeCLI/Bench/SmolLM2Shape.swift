@@ -17,21 +17,27 @@ enum SmolLM2Shape {
     static let lora = LoRAOptions(r: 16, alpha: 32, dropout: 0, targetModules: [LoRAOptions.allLinear])
 
     /// A model of `config` with norm weights 1 and every other weight uniform in ±0.05 (drawn from
-    /// `seed`); `fields` replace or add config.json fields (a sequence classifier, a pad token).
+    /// `seed`); `fields` replace or add config.json fields (a pad token).
     static func randomModel(seed: UInt64 = 1, overriding fields: [String: Any] = [:]) throws -> LanguageModel {
         let config = config.merging(fields) { $1 }
-        var generator = SeededGenerator(seed: seed)
-        var weights: [String: Tensor] = [:]
-        for (name, shape) in try LanguageModel.expectedWeights(configJSON: config) {
-            weights[name] = name.hasSuffix("norm.weight")
-                ? Tensor.ones(shape) : Tensor.uniform(shape, in: -0.05..<0.05, using: &generator)
-        }
-        return try LanguageModel(configJSON: config, weights: weights)
+        return try LanguageModel(configJSON: config, weights: randomWeights(config, seed: seed))
     }
 
     /// A one-label sequence classifier of the same shape (a reward or value model), drawn from `seed`.
-    static func randomClassifier(seed: UInt64) throws -> LanguageModel {
-        try randomModel(seed: seed, overriding: ["architectures": ["LlamaForSequenceClassification"], "num_labels": 1])
+    static func randomClassifier(seed: UInt64) throws -> SequenceClassifier {
+        let config = config.merging(["architectures": ["LlamaForSequenceClassification"], "num_labels": 1]) { $1 }
+        return try SequenceClassifier(configJSON: config, weights: randomWeights(config, seed: seed))
+    }
+
+    /// Every weight `config` needs: norm weights 1, the others uniform in ±0.05 drawn from `seed`.
+    private static func randomWeights(_ config: [String: Any], seed: UInt64) throws -> [String: Tensor] {
+        var generator = SeededGenerator(seed: seed)
+        var weights: [String: Tensor] = [:]
+        for (name, shape) in try PretrainedModel.expectedWeights(configJSON: config) {
+            weights[name] = name.hasSuffix("norm.weight")
+                ? Tensor.ones(shape) : Tensor.uniform(shape, in: -0.05..<0.05, using: &generator)
+        }
+        return weights
     }
 
     /// `rows` sequences of `length` token ids spread over the vocabulary.

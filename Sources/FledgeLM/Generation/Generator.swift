@@ -25,7 +25,6 @@ extension LanguageModel {
         _ prompts: [[Int]], options: SamplingOptions, seedIndices: [Int]? = nil,
         shouldStop: ((Int, [Int]) -> Bool)? = nil, onToken: ((Int, Int) -> Void)? = nil
     ) -> [GeneratedSequence] {
-        guard let lmHead else { preconditionFailure("generate needs a causal LM; \(directory.path) is a classifier") }
         precondition(!prompts.isEmpty && prompts.allSatisfy { !$0.isEmpty }, "generate needs non-empty prompts")
         precondition(seedIndices.map { $0.count == prompts.count } ?? true,
                      "generate got \(seedIndices?.count ?? 0) seed indices for \(prompts.count) prompts")
@@ -50,7 +49,7 @@ extension LanguageModel {
             for step in 0..<options.maxNewTokens {
                 let states = decoder.forward(input, cache: cache, rotary: rotary)
                 let last = states.slice(axis: 1, input.length - 1..<input.length).reshaped([rows, hidden])
-                let logits = decoder.norm(last).matmul(lmHead.transposed())
+                let logits = head.logits(decoder.norm(last))
                 let vocab = logits.shape[1]
                 var next = [Int](repeating: 0, count: rows)
                 logits.withUnsafeElements { values in

@@ -1,4 +1,5 @@
 import Foundation
+import FledgeNN
 import FledgeTensor
 
 /// The safetensors files of a model directory — `model.safetensors`, or the shards listed in
@@ -79,58 +80,32 @@ final class Checkpoint {
     /// Allows `name` to be present and unused.
     func ignore(_ name: String) { ignorable.append { $0 == name } }
 
-    /// Throws `ModelError.weightMismatch` naming every tensor of `expected` that is missing or has
-    /// another shape, and every tensor not expected, before any tensor is read or made: a config
-    /// that does not fit the checkpoint (a wrong config.json, sizes far beyond the files) is reported
-    /// here rather than built at its own sizes.
-    func check(expected: [(name: String, shape: [Int])]) throws {
-        var missing: [String] = []
-        var misshapen: [String] = []
-        for (name, shape) in expected {
-            guard let found = self.shape(of: name) else {
-                missing.append(name)
-                continue
-            }
-            if found != shape { misshapen.append("\(name) is \(found), expected \(shape)") }
-        }
-        let expectedNames = Set(expected.map(\.name))
-        try report(missing: missing, misshapen: misshapen, unused: unused { expectedNames.contains($0) })
-    }
-
-    /// The shape of the tensor called `name`, or nil when there is none.
-    private func shape(of name: String) -> [Int]? {
-        if let tensor = inMemory[name] { return tensor.shape }
-        guard let fileName = location[name], let info = files[fileName]?.info(name) else { return nil }
-        return info.shape
-    }
-
-    /// The tensor called `name`, which must have `shape`; a placeholder (recorded as missing or
-    /// misshapen) when it is absent or wrong, so that loading goes on and reports everything.
+    /// The tensor called `name`, which must have `shape`; a `Tensor.placeholder` (recorded as
+    /// missing or misshapen) when it is absent or wrong, so that loading goes on and reports everything.
     func take(_ name: String, _ shape: [Int]) throws -> Tensor {
-        guard let found = self.shape(of: name) else {
+        if let tensor = inMemory[name] {
+            taken.insert(name)
+            guard tensor.shape == shape else {
+                misshapen.append("\(name) is \(tensor.shape), expected \(shape)")
+                return Tensor.placeholder(shape)
+            }
+            return tensor
+        }
+        guard let fileName = location[name], let file = files[fileName], let info = file.info(name) else {
             missing.append(name)
-            return Tensor.zeros(shape)
+            return Tensor.placeholder(shape)
         }
         taken.insert(name)
-        guard found == shape else {
-            misshapen.append("\(name) is \(found), expected \(shape)")
-            return Tensor.zeros(shape)
+        guard info.shape == shape else {
+            misshapen.append("\(name) is \(info.shape), expected \(shape)")
+            return Tensor.placeholder(shape)
         }
-        if let tensor = inMemory[name] { return tensor }
-        return try files[location[name]!]!.tensor(name)
+        return try file.tensor(name)
     }
 
     /// Throws `ModelError.weightMismatch` if any tensor was missing or misshapen, or is unused.
     func finish() throws {
-        try report(missing: missing, misshapen: misshapen, unused: unused { taken.contains($0) })
-    }
-
-    /// The names neither `used` nor ignorable.
-    private func unused(_ used: (String) -> Bool) -> [String] {
-        names.filter { name in !used(name) && !ignorable.contains { $0(name) } }
-    }
-
-    private func report(missing: [String], misshapen: [String], unused: [String]) throws {
+        let unused = names.filter { name in !taken.contains(name) && !ignorable.contains { $0(name) } }
         guard missing.isEmpty, misshapen.isEmpty, unused.isEmpty else {
             throw ModelError.weightMismatch(directory: directory.path, missing: missing, misshapen: misshapen, unused: unused)
         }

@@ -12,23 +12,26 @@ struct ForwardInput {
     let keyPadding: [Float]?
 }
 
-/// The embedding, decoder layers and final norm of a Llama-shaped model (`model.*` in the
-/// checkpoint).
-final class Decoder: @unchecked Sendable {
-    let config: ModelConfig
+/// The embedding, decoder layers and final norm of a model (`model.*` in the checkpoint:
+/// `embed_tokens`, `layers.0` …, `norm`); the layers are the family's.
+final class Decoder: Module, @unchecked Sendable {
     let embedding: Embedding
-    let layers: [DecoderLayer]
+    let layers: [any DecoderLayer]
     let norm: RMSNorm
     /// Whether training passes recompute each layer in backward instead of keeping its activations.
     var gradientCheckpointing = false
 
-    init(_ c: Checkpoint, config: ModelConfig, family: ModelFamily) throws {
-        self.config = config
-        embedding = Embedding(weight: try c.take("model.embed_tokens.weight", [config.vocabSize, config.hiddenSize]))
-        layers = try (0..<config.layers).map {
-            try DecoderLayer(c, prefix: "model.layers.\($0)", config: config, family: family, slidingWindow: config.slidingWindows[$0])
-        }
-        norm = RMSNorm(weight: try c.take("model.norm.weight", [config.hiddenSize]), eps: config.rmsNormEps)
+    /// A decoder of `config`'s shape around `layers`, with placeholder embedding and norm weights.
+    init(config: ModelConfig, layers: [any DecoderLayer]) {
+        embedding = Embedding(vocabularySize: config.vocabSize, dimension: config.hiddenSize)
+        self.layers = layers
+        norm = RMSNorm(dimension: config.hiddenSize, eps: config.rmsNormEps)
+    }
+
+    func members(_ visitor: ModuleVisitor) {
+        visitor.child("embed_tokens", embedding)
+        for (index, layer) in layers.enumerated() { visitor.child("layers.\(index)", layer) }
+        visitor.child("norm", norm)
     }
 
     /// Hidden states `[batch, length, hidden]` before the final norm. With a cache, the new
@@ -37,16 +40,34 @@ final class Decoder: @unchecked Sendable {
     /// gradients (and has no cache) keeps only each layer's input and recomputes the layer in
     /// backward.
     func forward(_ input: ForwardInput, cache: KVCache?, rotary: RotaryState) -> Tensor {
-        let table = rotary.table(maxPosition: input.positions.max() ?? 0)
-        let start = cache?.length ?? 0
+        let pass = DecoderPass(input: input, rotary: rotary.table(maxPosition: input.positions.max() ?? 0), cache: cache,
+                               start: cache?.length ?? 0)
         let checkpointing = gradientCheckpointing && cache == nil && GradMode.enabled
         var x = embedding(input.ids, shape: [input.batch, input.length])
         for (index, layer) in layers.enumerated() {
-            x = checkpointing
-                ? layer.checkpointedForward(x, input, table: table)
-                : layer.forward(x, input, table: table, cache: cache, index: index, start: start)
+            x = checkpointing ? checkpointed(layer, x, pass) : layer(x, pass, layer: index)
         }
-        cache?.length = start + input.length
+        cache?.length = pass.start + input.length
         return x
+    }
+
+    /// `layer` without a cache under gradient checkpointing: only `x` is kept, and backward runs
+    /// the layer again. The recomputation replays the dropout masks of the first pass and then
+    /// leaves the adapters' generators where later passes have taken them.
+    private func checkpointed(_ layer: any DecoderLayer, _ x: Tensor, _ pass: DecoderPass) -> Tensor {
+        let adapters = layer.namedModules.compactMap { ($0.1 as? Linear)?.adapter as? LoRAAdapter }
+        let generators = adapters.map(\.dropoutGenerator)
+        var isRecomputation = false
+        var parameters = layer.namedParameters.map(\.1)
+        for adapter in adapters { parameters += [adapter.a, adapter.b] }
+        return Tensor.checkpointed(inputs: [x], parameters: parameters) { inputs in
+            let resume = isRecomputation ? adapters.map(\.dropoutGenerator) : nil
+            isRecomputation = true
+            for (adapter, generator) in zip(adapters, generators) { adapter.dropoutGenerator = generator }
+            defer {
+                if let resume { for (adapter, generator) in zip(adapters, resume) { adapter.dropoutGenerator = generator } }
+            }
+            return layer(inputs[0], pass, layer: 0)
+        }
     }
 }

@@ -11,17 +11,25 @@ import FledgeTensor
 /// Because the layers' tensors are views of the buffers, anything written into them in place
 /// (an optimizer step, restored weights) is what the fused product reads. The layers' weights
 /// must therefore never be replaced by other tensors.
-struct FusedProjection {
+final class FusedProjection: @unchecked Sendable {
     let layers: [Linear]
-    let weight: Tensor
-    let bias: Tensor?
+    /// The concatenated weights and biases once `fuse()` has run; nil before.
+    private var buffers: (weight: Tensor, bias: Tensor?)?
 
+    /// The fusion of `layers`, which must all have a bias or none; nothing is fused until `fuse()`.
     init(_ layers: [Linear]) {
+        precondition(layers.allSatisfy { $0.bias != nil } || layers.allSatisfy { $0.bias == nil },
+                     "fused layers must all have a bias or none")
         self.layers = layers
-        weight = Tensor.concat(layers.map(\.weight), axis: 0)
+    }
+
+    /// Concatenates the layers' (loaded) weights and biases into one buffer each and makes every
+    /// layer's weight and bias a view of its rows. Called once, after loading.
+    func fuse() {
+        precondition(buffers == nil, "the projections are already fused")
+        let weight = Tensor.concat(layers.map(\.weight), axis: 0)
         let biases = layers.compactMap(\.bias)
-        bias = biases.count == layers.count ? Tensor.concat(biases, axis: 0) : nil
-        precondition(bias != nil || biases.isEmpty, "fused layers must all have a bias or none")
+        let bias = biases.isEmpty ? nil : Tensor.concat(biases, axis: 0)
         var start = 0
         for layer in layers {
             let rows = start..<start + layer.outFeatures
@@ -29,14 +37,16 @@ struct FusedProjection {
             if let bias { layer.bias = bias.slice(axis: 0, rows) }
             start = rows.upperBound
         }
+        buffers = (weight, bias)
     }
 
-    /// Whether to use the fused product: always without autograd (generation, scoring, reference
-    /// log-probs; enabled adapters add their terms to their slices), and in a training pass only
-    /// when no layer trains anything. In LoRA training the separate products are faster: the
+    /// Whether to use the fused product: once fused, always without autograd (generation, scoring,
+    /// reference log-probs; enabled adapters add their terms to their slices), and in a training
+    /// pass only when no layer trains anything. In LoRA training the separate products are faster: the
     /// slices' backward would assemble a full-width gradient per fused product (3.5 % slower
     /// steps on the 135M shape, measured with `fledge bench train`).
     var isUsable: Bool {
+        guard buffers != nil else { return false }
         guard GradMode.isTraining else { return true }
         return !layers.contains { $0.weight.requiresGrad || ($0.bias?.requiresGrad ?? false) || ($0.adapter?.isEnabled ?? false) }
     }
@@ -44,9 +54,9 @@ struct FusedProjection {
     /// Each layer's output for `x`: its slice of one fused product plus its enabled adapter's
     /// term when `isUsable`, else the layer's own product.
     func callAsFunction(_ x: Tensor) -> [Tensor] {
-        guard isUsable else { return layers.map { $0(x) } }
-        var y = x.matmul(weight.transposed())
-        if let bias { y = y + bias }
+        guard isUsable, let buffers else { return layers.map { $0(x) } }
+        var y = x.matmul(buffers.weight.transposed())
+        if let bias = buffers.bias { y = y + bias }
         var start = 0
         return layers.map { layer in
             defer { start += layer.outFeatures }

@@ -2,184 +2,53 @@ import Foundation
 import FledgeNN
 import FledgeTensor
 
-/// A Hugging Face model directory loaded for inference and training: a causal language model
-/// (`…ForCausalLM`) or a sequence classifier (`…ForSequenceClassification`, the `score` head
-/// of reward and value models).
-public final class LanguageModel: @unchecked Sendable {
-    public let directory: URL
-    public let config: ModelConfig
-    public let family: ModelFamily
-    let decoder: Decoder
-    /// The output projection `[vocab, hidden]` (the embedding when tied); nil for a classifier.
-    public internal(set) var lmHead: Tensor?
-    /// The options the attached LoRA adapters were made with; nil without adapters.
-    public internal(set) var loraOptions: LoRAOptions?
-    /// The classification head `[numLabels, hidden]`; nil for a causal LM.
-    public let scoreHead: Linear?
-    /// Sampling defaults and EOS ids from generation_config.json (or config.json).
-    public let generationConfig: GenerationConfig
-    /// The text of config.json (written again by `saveModel`).
-    let configData: Data
+/// A causal language model (`…ForCausalLM`) loaded from a Hugging Face model directory, for
+/// generation, scoring and training: the family's decoder and the output head.
+public final class LanguageModel: PretrainedModel, @unchecked Sendable {
+    /// The output head (`lm_head`, or the embedding when config.json ties them).
+    public let head: OutputHead
 
     /// Loads `directory` (config.json, model.safetensors or shards, generation_config.json).
-    /// float16 and bfloat16 weights are converted to float32; float32 ones are memory-mapped.
+    /// float16 and bfloat16 weights are converted to float32; float32 ones are memory-mapped. A
+    /// sequence classifier's directory is an error naming its `architectures`.
     public convenience init(directory: URL) throws {
-        let config = try ModelConfig(directory: directory)
-        let configData = try Data(contentsOf: directory.appendingPathComponent("config.json"))
-        try self.init(directory: directory, config: config, configData: configData, checkpoint: Checkpoint(directory: directory),
-                      generationConfig: { try GenerationConfig(directory: directory, config: config) })
-    }
-
-    /// Loads a causal LM directory as a sequence classifier with a new `score` head `[labels, hidden]`
-    /// drawn from N(0, `initializer_range`²) with `seed`, as transformers initialises a head the
-    /// checkpoint lacks (`AutoModelForSequenceClassification.from_pretrained` of a causal LM); the output
-    /// head is dropped. A PPO value model starts this way from the policy when there is no reward model.
-    public convenience init(directory: URL, addingScoreHead labels: Int, seed: UInt64) throws {
-        var config = try ModelConfig(directory: directory)
-        guard !config.isSequenceClassifier else {
-            throw ModelError.invalidConfig(file: directory.appendingPathComponent("config.json").path, field: "architectures",
-                                           problem: "already names a sequence classifier; load it as it is")
-        }
-        let configURL = directory.appendingPathComponent("config.json")
-        guard case .object(var fields) = try JSONParser.parse(Array(try Data(contentsOf: configURL))) else {
-            throw ModelError.invalidConfig(file: configURL.path, field: "(root)", problem: "is not a JSON object")
-        }
-        let range = Float(fields["initializer_range"].flatMap { if case .double(let v) = $0 { v } else { nil } } ?? 0.02)
-        config.architectures = config.architectures.map { $0.replacingOccurrences(of: "ForCausalLM", with: "ForSequenceClassification") }
-        if !config.isSequenceClassifier { config.architectures = [config.modelType.capitalized + "ForSequenceClassification"] }
-        config.numLabels = labels
-        fields["architectures"] = .array(config.architectures.map(JSONValue.string))
-        fields["num_labels"] = .int(labels)
-        let checkpoint = try Checkpoint(directory: directory)
-        if !config.tieWordEmbeddings { checkpoint.ignore("lm_head.weight") }
-        var generator = SeededGenerator(seed: seed)
-        checkpoint.add("score.weight", Tensor.normal([labels, config.hiddenSize], standardDeviation: range, using: &generator))
-        try self.init(directory: directory, config: config, configData: Data(JSONWriter(indent: 2).string(.object(fields)).utf8),
-                      checkpoint: checkpoint, generationConfig: { try GenerationConfig(directory: directory, config: config) })
+        try self.init(ModelSource(directory: directory))
     }
 
     /// A model from a config.json object and tensors named as in a checkpoint (benchmarks
     /// build random models this way); throws as loading a directory does.
     public convenience init(configJSON: [String: Any], weights: [String: Tensor]) throws {
-        let config = try ModelConfig(reader: ConfigReader(file: "config", object: configJSON))
-        try self.init(directory: URL(fileURLWithPath: "(in memory)"), config: config,
-                      configData: JSONSerialization.data(withJSONObject: configJSON, options: [.sortedKeys]),
-                      checkpoint: Checkpoint(tensors: weights, description: "(in memory)"),
-                      generationConfig: { GenerationConfig(eosTokenIds: config.eosTokenIds, padTokenId: config.padTokenId) })
+        try self.init(ModelSource(configJSON: configJSON, weights: weights))
     }
 
-    private init(directory: URL, config: ModelConfig, configData: Data, checkpoint: Checkpoint,
-                 generationConfig: () throws -> GenerationConfig) throws {
-        self.directory = directory
-        self.config = config
-        self.configData = configData
-        family = ModelFamilies.family(for: config.modelType)!
-        let tiedHead = config.tieWordEmbeddings && !config.isSequenceClassifier
-        if tiedHead { checkpoint.ignore("lm_head.weight") }
-        // Before anything is read: a config that does not fit the checkpoint would otherwise be
-        // built at its own sizes first.
-        try checkpoint.check(expected: Self.expectedWeights(config))
-        decoder = try Decoder(checkpoint, config: config, family: family)
-        if config.isSequenceClassifier {
-            scoreHead = Linear(weight: try checkpoint.take("score.weight", [config.numLabels, config.hiddenSize]))
-            lmHead = nil
-        } else if tiedHead {
-            lmHead = decoder.embedding.weight
-            scoreHead = nil
-        } else {
-            lmHead = try checkpoint.take("lm_head.weight", [config.vocabSize, config.hiddenSize])
-            scoreHead = nil
-        }
-        try checkpoint.finish()
-        self.generationConfig = try generationConfig()
+    init(_ source: ModelSource) throws {
+        try source.requireKind(classifier: false)
+        let decoder = try source.decoder()
+        let config = source.config
+        head = config.tieWordEmbeddings
+            ? OutputHead(tiedTo: decoder.embedding) : OutputHead(vocabularySize: config.vocabSize, hiddenSize: config.hiddenSize)
+        try super.init(source, decoder: decoder, peftTaskType: "CAUSAL_LM")
     }
 
-    public var isClassifier: Bool { scoreHead != nil }
-
-    /// The name and shape of every tensor a checkpoint of `config` holds.
-    public static func expectedWeights(configJSON: [String: Any]) throws -> [(String, [Int])] {
-        expectedWeights(try ModelConfig(reader: ConfigReader(file: "config", object: configJSON)))
-    }
-
-    /// The name and shape of every tensor a checkpoint of `config` holds.
-    static func expectedWeights(_ config: ModelConfig) -> [(String, [Int])] {
-        let family = ModelFamilies.family(for: config.modelType)!
-        let (h, d, q, kv, m) = (config.hiddenSize, config.headDim, config.heads * config.headDim,
-                                config.kvHeads * config.headDim, config.intermediateSize)
-        let biases = family.attentionBiases(config), mlpBias = family.mlpBias(config)
-        var result: [(String, [Int])] = [("model.embed_tokens.weight", [config.vocabSize, h]), ("model.norm.weight", [h])]
-        for i in 0..<config.layers {
-            let p = "model.layers.\(i)"
-            let linears = [("self_attn.q_proj", q, h, biases.qkv), ("self_attn.k_proj", kv, h, biases.qkv),
-                           ("self_attn.v_proj", kv, h, biases.qkv), ("self_attn.o_proj", h, q, biases.output),
-                           ("mlp.gate_proj", m, h, mlpBias), ("mlp.up_proj", m, h, mlpBias), ("mlp.down_proj", h, m, mlpBias)]
-            for (name, out, inp, bias) in linears {
-                result.append(("\(p).\(name).weight", [out, inp]))
-                if bias { result.append(("\(p).\(name).bias", [out])) }
-            }
-            result += [("\(p).input_layernorm.weight", [h]), ("\(p).post_attention_layernorm.weight", [h])]
-            if family.qkNorm { result += [("\(p).self_attn.q_norm.weight", [d]), ("\(p).self_attn.k_norm.weight", [d])] }
-        }
-        if config.isSequenceClassifier {
-            result.append(("score.weight", [config.numLabels, h]))
-        } else if !config.tieWordEmbeddings {
-            result.append(("lm_head.weight", [config.vocabSize, h]))
-        }
-        return result
-    }
-
-    /// Every weight tensor by its checkpoint name (for optimizers, adapters and saving); a tied
-    /// output head is the embedding and appears once, as `model.embed_tokens.weight`.
-    public var namedWeights: [(String, Tensor)] {
-        var result: [(String, Tensor)] = [("model.embed_tokens.weight", decoder.embedding.weight)]
-        for (i, layer) in decoder.layers.enumerated() {
-            result += layer.namedWeights.map { ("model.layers.\(i).\($0.0)", $0.1) }
-        }
-        result.append(("model.norm.weight", decoder.norm.weight))
-        if let scoreHead { result.append(("score.weight", scoreHead.weight)) }
-        if let lmHead, !config.tieWordEmbeddings { result.append(("lm_head.weight", lmHead)) }
-        return result
-    }
-
-    /// Whether training passes keep only each decoder layer's input and recompute the layer in
-    /// backward (gradient checkpointing): activation memory of one layer instead of all, for
-    /// about one more forward pass of compute. Gradients are the same either way.
-    public var gradientCheckpointing: Bool {
-        get { decoder.gradientCheckpointing }
-        set { decoder.gradientCheckpointing = newValue }
-    }
-
-    func rotaryState() -> RotaryState {
-        RotaryState(scaling: config.rope, headDim: config.headDim, maxPositions: config.maxPositionEmbeddings)
-    }
-
-    func makeCache(batch: Int, capacity: Int) -> KVCache {
-        KVCache(layers: config.layers, batch: batch, capacity: capacity, kvHeads: config.kvHeads, headDim: config.headDim)
-    }
-
-    /// Final hidden states `[batch, length, hidden]` (after the last norm) of left-padded
-    /// sequences, with position ids counted over the real tokens of each row, as transformers'
-    /// `generate` derives them from the attention mask.
-    public func hiddenStates(_ batch: LeftPaddedBatch) -> Tensor {
-        let input = ForwardInput(ids: batch.ids, batch: batch.rows, length: batch.length, positions: batch.positions,
-                                 keyPadding: batch.hasPadding ? batch.mask.map(Float.init) : nil)
-        return decoder.norm(decoder.forward(input, cache: nil, rotary: rotaryState()))
+    /// The decoder (`model`), then the output head (`lm_head`).
+    public override func members(_ visitor: ModuleVisitor) {
+        super.members(visitor)
+        visitor.child("lm_head", head)
     }
 
     /// log p(token t | tokens before t) for t = 1 … n−1 of each sequence (`temperature` divides
     /// the logits first, as TRL does). Sequences are scored together as a left-padded batch, for
     /// inference: without autograd, so no dropout and nothing kept.
     public func tokenLogProbs(_ sequences: [[Int]], temperature: Float = 1) -> [[Float]] {
-        guard let lmHead else { preconditionFailure("tokenLogProbs needs a causal LM; \(directory.path) is a classifier") }
         if config.rope.kind == .dynamic && sequences.count > 1 {
             // Dynamic NTK scaling depends on the longest sequence in a pass: score each alone.
             return sequences.flatMap { tokenLogProbs([$0], temperature: temperature) }
         }
         let batch = LeftPaddedBatch(sequences, padId: 0)
-        return Tensor.withoutGrad { tokenLogProbs(batch, sequences, lmHead: lmHead, temperature: temperature) }
+        return Tensor.withoutGrad { tokenLogProbs(batch, sequences, temperature: temperature) }
     }
 
-    private func tokenLogProbs(_ batch: LeftPaddedBatch, _ sequences: [[Int]], lmHead: Tensor, temperature: Float) -> [[Float]] {
+    private func tokenLogProbs(_ batch: LeftPaddedBatch, _ sequences: [[Int]], temperature: Float) -> [[Float]] {
         let hidden = hiddenStates(batch).reshaped([batch.rows * batch.length, config.hiddenSize])
         var rows: [Int] = [], targets: [Int] = []
         for (r, sequence) in sequences.enumerated() where sequence.count > 1 {
@@ -191,8 +60,7 @@ public final class LanguageModel: @unchecked Sendable {
         }
         guard !rows.isEmpty else { return sequences.map { _ in [] } }
         let selected = hidden.indexSelect(rows, indexShape: [rows.count])
-        let values = Tensor.selectiveLogSoftmax(hidden: selected, weight: lmHead, targets: targets, temperature: temperature)
-            .logProbs.toArray()
+        let values = head.logProbs(selected, targets: targets, temperature: temperature).logProbs.toArray()
         var result: [[Float]] = [], offset = 0
         for sequence in sequences {
             let n = max(sequence.count - 1, 0)
@@ -201,44 +69,4 @@ public final class LanguageModel: @unchecked Sendable {
         }
         return result
     }
-
-    /// The classifier's scores (`[numLabels]` logits) at the last token of each sequence — the
-    /// reward of a reward model. Sequences are scored together as a left-padded batch, without autograd.
-    public func classify(_ sequences: [[Int]]) -> [[Float]] {
-        guard let scoreHead else { preconditionFailure("classify needs a sequence classifier; \(directory.path) is a causal LM") }
-        if config.rope.kind == .dynamic && sequences.count > 1 { return sequences.flatMap { classify([$0]) } }
-        let batch = LeftPaddedBatch(sequences, padId: config.padTokenId ?? 0)
-        let scores = Tensor.withoutGrad {
-            let last = hiddenStates(batch).slice(axis: 1, batch.length - 1..<batch.length).reshaped([batch.rows, config.hiddenSize])
-            return scoreHead(last).toArray()
-        }
-        return (0..<batch.rows).map { Array(scores[$0 * config.numLabels..<($0 + 1) * config.numLabels]) }
-    }
-}
-
-/// Sequences of different lengths left-padded to one length, with the attention mask and the
-/// position id of every token (0, 1, … over each row's real tokens; pads get 0).
-public struct LeftPaddedBatch: Sendable {
-    public let rows: Int
-    public let length: Int
-    public let ids: [Int]
-    public let mask: [Int]
-    public let positions: [Int]
-
-    public init(_ sequences: [[Int]], padId: Int) {
-        rows = sequences.count
-        length = sequences.map(\.count).max() ?? 0
-        var ids: [Int] = [], mask: [Int] = [], positions: [Int] = []
-        for sequence in sequences {
-            let pad = length - sequence.count
-            ids += Array(repeating: padId, count: pad) + sequence
-            mask += Array(repeating: 0, count: pad) + Array(repeating: 1, count: sequence.count)
-            positions += Array(repeating: 0, count: pad) + Array(0..<sequence.count)
-        }
-        self.ids = ids
-        self.mask = mask
-        self.positions = positions
-    }
-
-    public var hasPadding: Bool { mask.contains(0) }
 }

@@ -13,25 +13,9 @@ public struct LogitStatistics: OptionSet, Sendable {
     public static let logSumSquaredProbs = LogitStatistics(rawValue: 2)
 }
 
-/// The statistics a `sequenceLogProbs` call asked for, one value per scored position.
+/// The statistics a `sequenceLogProbs` call asked for, one value per scored position (nil for
+/// those not asked for); `OutputHead.statistics` computes them.
 public struct ScoredLogitStatistics: Sendable {
     public var meanLogits: [Float]?
     public var logSumSquaredProbs: [Float]?
-
-    /// The statistics of logits `hidden · weightᵀ / temperature` for `hidden [N, H]` and `weight [V, H]`.
-    /// The mean needs no logits (it is `hidden · mean(weight) / temperature`); log Σ p² =
-    /// logsumexp(2z) − 2 logsumexp(z) is computed over blocks of rows of at most `chunkElements` logits.
-    init(_ wanted: LogitStatistics, hidden: Tensor, weight: Tensor, temperature: Float, chunkElements: Int = 1 << 20) {
-        let rows = hidden.shape[0], width = hidden.shape[1], vocabulary = weight.shape[0]
-        meanLogits = wanted.contains(.meanLogits) ? Tensor.withoutGrad {
-            (hidden.matmul(weight.mean(axis: 0).reshaped([width, 1])) / temperature).toArray()
-        } : nil
-        logSumSquaredProbs = wanted.contains(.logSumSquaredProbs) ? Tensor.withoutGrad {
-            let block = max(1, chunkElements / max(vocabulary, 1))
-            return stride(from: 0, to: rows, by: block).flatMap { start in
-                let logits = hidden.slice(axis: 0, start..<min(start + block, rows)).matmul(weight.transposed()) / temperature
-                return ((logits * 2).logSumExp(axis: 1) - logits.logSumExp(axis: 1) * 2).toArray()
-            }
-        } : nil
-    }
 }

@@ -1,8 +1,8 @@
 import Foundation
 
-/// The fields of a Hugging Face `config.json` that the decoder families use, read from either
-/// config style: transformers 4's top-level `rope_theta` and `rope_scaling`, or transformers
-/// 5's `rope_parameters`.
+/// The fields of a Hugging Face `config.json` that every decoder family reads (each family reads
+/// its own besides, into its `ModelFamily.Config`), from either config style: transformers 4's
+/// top-level `rope_theta` and `rope_scaling`, or transformers 5's `rope_parameters`.
 public struct ModelConfig: Sendable {
     public var modelType: String
     public var architectures: [String]
@@ -15,12 +15,8 @@ public struct ModelConfig: Sendable {
     public var headDim: Int
     public var rmsNormEps: Float
     public var tieWordEmbeddings: Bool
-    public var attentionBias: Bool
-    public var mlpBias: Bool
     public var maxPositionEmbeddings: Int
     public var rope: RopeScaling
-    /// Per layer: the sliding window, or nil for full attention.
-    public var slidingWindows: [Int?]
     public var padTokenId: Int?
     public var eosTokenIds: [Int]
     /// Labels of a sequence-classification head (`num_labels`, or the size of `id2label`).
@@ -121,7 +117,7 @@ extension ModelConfig {
                 file: reader.file, field: "model_type",
                 problem: "is missing; it names the architecture (supported: \(ModelFamilies.supportedNames.joined(separator: ", ")))")
         }
-        guard let family = ModelFamilies.family(for: type) else {
+        guard ModelFamilies.family(for: type) != nil else {
             throw ModelError.unsupportedModelType(file: reader.file, modelType: type, supported: ModelFamilies.supportedNames)
         }
         modelType = type
@@ -163,8 +159,6 @@ extension ModelConfig {
         }
         rmsNormEps = Float(try reader.double("rms_norm_eps", default: 1e-6))
         tieWordEmbeddings = try reader.bool("tie_word_embeddings", default: false)
-        attentionBias = try reader.bool("attention_bias", default: family.defaultAttentionBias)
-        mlpBias = try reader.bool("mlp_bias", default: false)
         maxPositionEmbeddings = try reader.int("max_position_embeddings", default: 2048)
         guard maxPositionEmbeddings > 0 else {
             throw ModelError.invalidConfig(file: reader.file, field: "max_position_embeddings",
@@ -180,10 +174,6 @@ extension ModelConfig {
         }
         guard numLabels > 0 else {
             throw ModelError.invalidConfig(file: reader.file, field: "num_labels", problem: "must be positive, got \(numLabels)")
-        }
-        slidingWindows = try family.slidingWindows(reader, layers)
-        if let window = slidingWindows.lazy.compactMap({ $0 }).first(where: { $0 <= 0 }) {
-            throw ModelError.invalidConfig(file: reader.file, field: "sliding_window", problem: "must be positive, got \(window)")
         }
         try checkSizes(file: reader.file)
     }

@@ -39,7 +39,6 @@ extension LanguageModel {
         _ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, withEntropy: Bool = false,
         statistics: LogitStatistics = []
     ) -> SequenceLogProbs {
-        guard let lmHead else { preconditionFailure("sequenceLogProbs needs a causal LM; \(directory.path) is a classifier") }
         precondition(sequences.count == scoredFrom.count, "sequenceLogProbs: \(scoredFrom.count) starts for \(sequences.count) sequences")
         let batch = LeftPaddedBatch(sequences, padId: config.padTokenId ?? 0)
         var rows: [Int] = [], targets: [Int] = [], counts: [Int] = []
@@ -56,9 +55,8 @@ extension LanguageModel {
         }
         let hidden = hiddenStates(batch).reshaped([batch.rows * batch.length, config.hiddenSize])
         let selected = hidden.indexSelect(rows, indexShape: [rows.count])
-        let result = Tensor.selectiveLogSoftmax(hidden: selected, weight: lmHead, targets: targets,
-                                                temperature: temperature, withEntropy: withEntropy)
+        let result = head.logProbs(selected, targets: targets, temperature: temperature, withEntropy: withEntropy)
         return SequenceLogProbs(logProbs: result.logProbs, entropy: result.entropy, counts: counts,
-                                statistics: ScoredLogitStatistics(statistics, hidden: selected, weight: lmHead, temperature: temperature))
+                                statistics: head.statistics(statistics, hidden: selected, temperature: temperature))
     }
 }

@@ -7,7 +7,7 @@ import FledgeTensor
 /// checkpoint's weight is used as loaded, memory-mapped when it is float32. This is the one
 /// place every projection of a model goes through, so an adapter (LoRA) plugs in here:
 /// `adapter`, when set, adds its output to the base product.
-public final class Linear: @unchecked Sendable {
+public final class Linear: Module, @unchecked Sendable {
     /// `[outFeatures, inFeatures]`.
     public var weight: Tensor
     /// `[outFeatures]`, or nil for a layer without bias.
@@ -20,6 +20,17 @@ public final class Linear: @unchecked Sendable {
         if let bias { precondition(bias.shape == [weight.shape[0]], "Linear: bias \(bias.shape) for weight \(weight.shape)") }
         self.weight = weight
         self.bias = bias
+    }
+
+    /// A layer of the given size whose weight (and bias) are placeholders, to be loaded.
+    public convenience init(inFeatures: Int, outFeatures: Int, bias: Bool) {
+        self.init(weight: Tensor.placeholder([outFeatures, inFeatures]), bias: bias ? Tensor.placeholder([outFeatures]) : nil)
+    }
+
+    /// `weight`, and `bias` when the layer has one.
+    public func members(_ visitor: ModuleVisitor) {
+        visitor.parameter("weight", &weight)
+        if bias != nil { visitor.parameter("bias", &bias!) }
     }
 
     public var inFeatures: Int { weight.shape[1] }

@@ -1,7 +1,7 @@
 import FledgeTensor
 
 /// Root-mean-square normalisation over the last dimension with a learned scale (Llama's RMSNorm).
-public final class RMSNorm: @unchecked Sendable {
+public final class RMSNorm: Module, @unchecked Sendable {
     public var weight: Tensor
     public let eps: Float
 
@@ -10,6 +10,14 @@ public final class RMSNorm: @unchecked Sendable {
         self.weight = weight
         self.eps = eps
     }
+
+    /// A norm over `dimension` values whose weight is a placeholder, to be loaded.
+    public convenience init(dimension: Int, eps: Float) {
+        self.init(weight: Tensor.placeholder([dimension]), eps: eps)
+    }
+
+    /// `weight`.
+    public func members(_ visitor: ModuleVisitor) { visitor.parameter("weight", &weight) }
 
     public func callAsFunction(_ x: Tensor) -> Tensor { Tensor.rmsNorm(x, weight: weight, eps: eps) }
 }

@@ -23,7 +23,7 @@ public struct PPORolloutBatch {
 /// every response position; the scores, less `missing_eos_penalty` without EOS; then ``PPOTargets``.
 struct PPORolloutMaker {
     let policy: LanguageModel
-    let value: LanguageModel
+    let value: SequenceClassifier
     let reference: ReferencePolicy
     let tokenizer: Tokenizer
     let scorer: PPOScorer

@@ -5,7 +5,7 @@ import FledgeLM
 /// `reward_model_path`, scored on the token ids at the last token), or reward functions on the
 /// decoded text (their sum).
 public enum PPOScorer {
-    case rewardModel(LanguageModel)
+    case rewardModel(SequenceClassifier)
     case functions([any RewardFunction])
 
     /// The scorer a resolved config names: `reward_model_path`, or else `reward_funcs` and
@@ -30,16 +30,16 @@ public enum PPOScorer {
                 + "directory (Fledge does not download models; TRL's default is a Hub name), or set reward_model_path: null "
                 + "and score with reward_funcs or reward_command")
         }
-        let model: LanguageModel
+        let model: PretrainedModel
         do {
-            model = try LanguageModel(directory: URL(fileURLWithPath: path))
+            model = try PretrainedModel.load(directory: URL(fileURLWithPath: path))
         } catch {
             throw RewardError("reward_model_path \(path): \(error)")
         }
-        guard model.isClassifier else {
+        guard let classifier = model as? SequenceClassifier else {
             throw RewardError("reward_model_path \(path) is a causal language model (\(model.config.modelType)); a reward "
                 + "model is a sequence classifier (…ForSequenceClassification with a `score` head)")
         }
-        return .rewardModel(model)
+        return .rewardModel(classifier)
     }
 }

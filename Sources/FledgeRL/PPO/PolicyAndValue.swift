@@ -11,15 +11,11 @@ public final class PolicyAndValue: TrainableModel {
     static let valuePrefix = "value_model."
 
     public let policy: LanguageModel
-    /// A sequence classifier scoring every position (``LanguageModel/positionScores(_:from:)``).
-    public let value: LanguageModel
+    /// A sequence classifier scoring every position (``SequenceClassifier/positionScores(_:from:)``).
+    public let value: SequenceClassifier
 
-    /// Trains `policy` and `value` together; `value` must be a sequence classifier.
-    public init(policy: LanguageModel, value: LanguageModel) throws {
-        guard value.isClassifier else {
-            throw TrainingError.invalidSetting("the value model \(value.directory.path) is a causal LM; it needs a `score` head "
-                + "(load it with LanguageModel(directory:addingScoreHead:seed:))")
-        }
+    /// Trains `policy` and `value` together.
+    public init(policy: LanguageModel, value: SequenceClassifier) {
         self.policy = policy
         self.value = value
     }
@@ -27,23 +23,23 @@ public final class PolicyAndValue: TrainableModel {
     /// The value model PPO starts from: the reward model `rewardModel` (a sequence-classifier directory)
     /// when given, as TRL's PPO script does, else the policy's directory with a new one-label score
     /// head; with `lora` it gets LoRA adapters and a trainable score head, else every weight trains.
-    public static func valueModel(policyDirectory: URL, rewardModel: URL?, lora: LoRAOptions?, seed: UInt64) throws -> LanguageModel {
-        let model: LanguageModel
+    public static func valueModel(policyDirectory: URL, rewardModel: URL?, lora: LoRAOptions?, seed: UInt64) throws -> SequenceClassifier {
+        let model: SequenceClassifier
         if let rewardModel {
-            model = try LanguageModel(directory: rewardModel)
-            guard model.isClassifier else {
+            let loaded = try PretrainedModel.load(directory: rewardModel)
+            guard let classifier = loaded as? SequenceClassifier else {
                 throw TrainingError.invalidSetting("reward_model_path \(rewardModel.path) is a causal language model "
-                    + "(\(model.config.modelType)); a reward model is a sequence classifier (…ForSequenceClassification "
+                    + "(\(loaded.config.modelType)); a reward model is a sequence classifier (…ForSequenceClassification "
                     + "with a `score` head)")
             }
+            model = classifier
         } else {
-            model = try LanguageModel(directory: policyDirectory, addingScoreHead: 1, seed: seed)
+            model = try SequenceClassifier(directory: policyDirectory, addingScoreHead: 1, seed: seed)
         }
         if let lora {
             try model.addLoRA(lora)
-            guard let head = model.scoreHead else { preconditionFailure("a classifier has a score head") }
-            head.weight = head.weight.copied()
-            head.weight.requiresGrad = true
+            model.score.weight = model.score.weight.copied()
+            model.score.weight.requiresGrad = true
         } else {
             model.makeFullyTrainable()
         }

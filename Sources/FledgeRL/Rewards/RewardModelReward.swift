@@ -7,22 +7,24 @@ import FledgeLM
 /// as an assistant message and is rendered with the reward model's chat template.
 public final class RewardModelReward: RewardFunction {
     public let name: String
-    let model: LanguageModel
+    let model: SequenceClassifier
     let tokenizer: Tokenizer
 
     /// Loads the model and tokenizer of `directory`; the name defaults to the directory's name.
     public init(directory: URL, name: String? = nil) throws {
         self.name = name ?? directory.lastPathComponent
+        let loaded: PretrainedModel
         do {
-            model = try LanguageModel(directory: directory)
+            loaded = try PretrainedModel.load(directory: directory)
         } catch {
             throw RewardError("reward model \(directory.path): \(error)")
         }
-        guard model.isClassifier else {
+        guard let classifier = loaded as? SequenceClassifier else {
             throw RewardError(
-                "reward model \(directory.path) is a causal language model (\(model.config.modelType)); a reward "
+                "reward model \(directory.path) is a causal language model (\(loaded.config.modelType)); a reward "
                     + "model is a sequence classifier (…ForSequenceClassification with a `score` head)")
         }
+        model = classifier
         do {
             tokenizer = try Tokenizer(directory: directory.path)
         } catch {

@@ -8,8 +8,7 @@ public enum TrainingModels {
     /// trainable; with gradient checkpointing as set.
     public static func load(_ run: RunArguments, seed: Int, gradientCheckpointing: Bool) throws -> LanguageModel {
         let directory = try modelDirectory(run)
-        let model = try LanguageModel(directory: directory)
-        guard !model.isClassifier else {
+        guard let model = try PretrainedModel.load(directory: directory) as? LanguageModel else {
             throw TrainingError.invalidSetting("model_name_or_path \(directory.path) is a sequence classifier; "
                 + "training needs a causal language model (…ForCausalLM)")
         }

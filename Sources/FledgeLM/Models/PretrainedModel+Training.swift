@@ -2,28 +2,15 @@ import Foundation
 import FledgeNN
 import FledgeTensor
 
-extension LanguageModel {
+extension PretrainedModel {
     /// Makes every weight a trainable leaf, for full fine-tuning.
     ///
     /// float32 weights loaded from a checkpoint borrow the file's copy-on-write memory mapping;
     /// they are first copied into memory the engine owns (and counts), so that optimizer updates
     /// never touch the mapping. A tied output head stays the embedding: one tensor, one parameter.
     public func makeFullyTrainable() {
-        func owned(_ tensor: Tensor) -> Tensor { tensor.isMemoryMapped ? tensor.copied() : tensor }
-        decoder.embedding.weight = owned(decoder.embedding.weight)
-        for layer in decoder.layers {
-            for (_, linear) in layer.namedLinears {
-                // The fused q/k/v and gate/up layers hold views of owned buffers; these stay as they are.
-                linear.weight = owned(linear.weight)
-                linear.bias = linear.bias.map(owned)
-            }
-            for norm in [layer.inputNorm, layer.postAttentionNorm, layer.qNorm, layer.kNorm].compactMap({ $0 }) {
-                norm.weight = owned(norm.weight)
-            }
-        }
-        decoder.norm.weight = owned(decoder.norm.weight)
-        if let scoreHead { scoreHead.weight = owned(scoreHead.weight) }
-        if let head = lmHead { lmHead = config.tieWordEmbeddings ? decoder.embedding.weight : owned(head) }
+        // The fused q/k/v and gate/up layers hold views of owned buffers; these stay as they are.
+        updateParameters { _, tensor in tensor.isMemoryMapped ? tensor.copied() : tensor }
         for (_, weight) in namedWeights { weight.requiresGrad = true }
     }
 

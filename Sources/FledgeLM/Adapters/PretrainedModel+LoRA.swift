@@ -1,11 +1,11 @@
 import FledgeNN
 import FledgeTensor
 
-extension LanguageModel {
+extension PretrainedModel {
     /// Every projection LoRA can adapt, under its module name (`model.layers.0.self_attn.q_proj`),
     /// layer by layer in PEFT's module order.
     var namedLinears: [(String, Linear)] {
-        decoder.layers.enumerated().flatMap { i, layer in layer.namedLinears.map { ("model.layers.\(i).\($0.0)", $0.1) } }
+        decoder.namedModules.compactMap { name, module in (module as? Linear).map { ("model.\(name)", $0) } }
     }
 
     /// The attached LoRA adapters under their module names, in `namedLinears` order.

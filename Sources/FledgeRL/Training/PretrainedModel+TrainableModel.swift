@@ -1,10 +1,10 @@
 import Foundation
 import FledgeLM
 
-/// A language model trains with LoRA adapters (checkpoints hold the PEFT adapter files) or fully
+/// A causal LM or a sequence classifier trains with LoRA adapters (checkpoints hold the PEFT adapter files) or fully
 /// (checkpoints hold a float32 model directory); the adapters' dropout generators are its random
 /// state. `trainableParameters` comes from the model itself.
-extension LanguageModel: TrainableModel {
+extension PretrainedModel: TrainableModel {
     public func saveTrainedWeights(to directory: URL) throws {
         if hasAdapters {
             try saveAdapter(to: directory)

@@ -2,7 +2,7 @@ import Foundation
 import FledgeNN
 import FledgeTensor
 
-extension LanguageModel {
+extension PretrainedModel {
     /// The file name of an adapter's tensors in a PEFT adapter directory.
     static let adapterWeightsFileName = "adapter_model.safetensors"
     /// The prefix of PEFT's saved keys: the `PeftModel`'s `base_model.model.` before the module name.
@@ -23,7 +23,7 @@ extension LanguageModel {
         try SafeTensorsWriter.write(tensors, metadata: ["format": "pt"],
                                     to: directory.appendingPathComponent(Self.adapterWeightsFileName))
         let baseModel = FileManager.default.fileExists(atPath: self.directory.path) ? self.directory.path : nil
-        let json = PEFTAdapterConfig.json(options, baseModel: baseModel, taskType: isClassifier ? "SEQ_CLS" : "CAUSAL_LM")
+        let json = PEFTAdapterConfig.json(options, baseModel: baseModel, taskType: peftTaskType)
         try Data((json + "\n").utf8).write(to: directory.appendingPathComponent(PEFTAdapterConfig.fileName), options: .atomic)
     }
 

@@ -1,6 +1,6 @@
 import FledgeTensor
 
-extension LanguageModel {
+extension PretrainedModel {
     /// Each LoRA adapter's dropout-generator state by module name (empty without adapters), for
     /// checkpoints: restoring it replays the same dropout masks after a resume.
     public var adapterDropoutStates: [String: UInt64] {

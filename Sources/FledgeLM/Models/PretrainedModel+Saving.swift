@@ -2,7 +2,7 @@ import Foundation
 import FledgeNN
 import FledgeTensor
 
-extension LanguageModel {
+extension PretrainedModel {
     /// The tokenizer and chat-template files a model directory may hold, copied by `saveModel`.
     static let tokenizerFileNames = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
                                      "vocab.json", "merges.txt", "tokenizer.model", "chat_template.jinja", "chat_template.json"]

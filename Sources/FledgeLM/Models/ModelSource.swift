@@ -1,0 +1,60 @@
+import Foundation
+import FledgeTensor
+
+/// What a model is built from: config.json read once (its shared fields, and its reader for the
+/// family's own), the config text `saveModel` writes back, the generation defaults, and the
+/// checkpoint its weights are taken from — none when the model is only declared, for
+/// `expectedWeights`.
+struct ModelSource {
+    let directory: URL
+    let reader: ConfigReader
+    var config: ModelConfig
+    var configData: Data
+    let generationConfig: GenerationConfig
+    let checkpoint: Checkpoint?
+
+    /// The model directory's config.json, generation_config.json and safetensors files.
+    init(directory: URL) throws {
+        let configURL = directory.appendingPathComponent("config.json")
+        self.directory = directory
+        reader = try ConfigReader(file: configURL.path)
+        config = try ModelConfig(reader: reader)
+        configData = try Data(contentsOf: configURL)
+        let checkpoint = try Checkpoint(directory: directory)
+        generationConfig = try GenerationConfig(directory: directory, config: config)
+        if config.tieWordEmbeddings { checkpoint.ignore("lm_head.weight") }
+        self.checkpoint = checkpoint
+    }
+
+    /// A config.json object and, unless the model is only declared, its tensors named as in a
+    /// checkpoint (benchmarks build random models this way).
+    init(configJSON: [String: Any], weights: [String: Tensor]?) throws {
+        directory = URL(fileURLWithPath: "(in memory)")
+        reader = ConfigReader(file: "config", object: configJSON)
+        config = try ModelConfig(reader: reader)
+        configData = try JSONSerialization.data(withJSONObject: configJSON, options: [.sortedKeys])
+        generationConfig = GenerationConfig(eosTokenIds: config.eosTokenIds, padTokenId: config.padTokenId)
+        let checkpoint = weights.map { Checkpoint(tensors: $0, description: "(in memory)") }
+        if config.tieWordEmbeddings { checkpoint?.ignore("lm_head.weight") }
+        self.checkpoint = checkpoint
+    }
+
+    /// The family's decoder, with placeholder weights.
+    func decoder() throws -> Decoder {
+        try ModelFamilies.decoder(reader, shared: config)
+    }
+
+    /// Throws unless config.json's `architectures` name a sequence classifier (`classifier`) or a
+    /// causal language model (otherwise), naming what they are and what is needed.
+    func requireKind(classifier: Bool) throws {
+        guard config.isSequenceClassifier != classifier else { return }
+        let named = config.architectures.isEmpty
+            ? "is missing, which means a causal language model"
+            : "is \(config.architectures.map { "'\($0)'" }.joined(separator: ", ")): "
+                + (config.isSequenceClassifier ? "a sequence classifier" : "a causal language model")
+        let needed = classifier
+            ? "this needs a sequence classifier (…ForSequenceClassification, with a `score` head)"
+            : "this needs a causal language model (…ForCausalLM)"
+        throw ModelError.invalidConfig(file: reader.file, field: "architectures", problem: "\(named); \(needed)")
+    }
+}

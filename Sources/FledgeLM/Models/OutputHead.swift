@@ -1,0 +1,76 @@
+import FledgeNN
+import FledgeTensor
+
+/// The output head of a causal LM: `lm_head.weight` `[vocab, hidden]`, or the embedding when
+/// config.json ties them. It is the one place where final hidden states become logits — for
+/// sampling (`logits`), per-token log-probabilities (`logProbs`, without ever holding the logits)
+/// and logit statistics (`statistics`) — used by generation, scoring and training alike.
+public final class OutputHead: Module, @unchecked Sendable {
+    private enum Projection {
+        case tied(Embedding)
+        case own(Tensor)
+    }
+
+    private var projection: Projection
+
+    /// A head that is `embedding`'s weight, whatever that weight becomes (loaded, made trainable).
+    init(tiedTo embedding: Embedding) {
+        projection = .tied(embedding)
+    }
+
+    /// A head of its own with a placeholder weight `[vocabularySize, hiddenSize]`, to be loaded.
+    init(vocabularySize: Int, hiddenSize: Int) {
+        projection = .own(Tensor.placeholder([vocabularySize, hiddenSize]))
+    }
+
+    /// The projection `[vocab, hidden]`: the embedding's weight when tied.
+    public var weight: Tensor {
+        switch projection {
+        case .tied(let embedding): embedding.weight
+        case .own(let weight): weight
+        }
+    }
+
+    /// `weight` for a head of its own; nothing for a tied one, whose weight is the embedding's and
+    /// appears once, as `model.embed_tokens.weight`.
+    public func members(_ visitor: ModuleVisitor) {
+        guard case .own(var weight) = projection else { return }
+        visitor.parameter("weight", &weight)
+        projection = .own(weight)
+    }
+
+    /// The logits `[N, vocab]` of final hidden states `[N, hidden]`.
+    public func logits(_ hidden: Tensor) -> Tensor {
+        hidden.matmul(weight.transposed())
+    }
+
+    /// `log p(targets[i])` of each row of `hidden [N, hidden]` (and the entropy of its
+    /// distribution when `withEntropy`) after dividing the logits by `temperature`, with autograd,
+    /// through the chunked selective log-softmax: the `[N, vocab]` logits are never held.
+    public func logProbs(_ hidden: Tensor, targets: [Int], temperature: Float = 1, withEntropy: Bool = false) -> SelectedLogProbs {
+        Tensor.selectiveLogSoftmax(hidden: hidden, weight: weight, targets: targets, temperature: temperature, withEntropy: withEntropy)
+    }
+
+    /// The `wanted` statistics of each row's logits `hidden · weightᵀ / temperature`, without
+    /// autograd. The mean needs no logits (it is `hidden · mean(weight) / temperature`); log Σ p² =
+    /// logsumexp(2z) − 2 logsumexp(z) is computed over blocks of rows of at most `chunkElements` logits.
+    public func statistics(_ wanted: LogitStatistics, hidden: Tensor, temperature: Float,
+                           chunkElements: Int = 1 << 20) -> ScoredLogitStatistics {
+        let weight = weight
+        let rows = hidden.shape[0], width = hidden.shape[1], vocabulary = weight.shape[0]
+        var result = ScoredLogitStatistics()
+        if wanted.contains(.meanLogits) {
+            result.meanLogits = Tensor.withoutGrad { (hidden.matmul(weight.mean(axis: 0).reshaped([width, 1])) / temperature).toArray() }
+        }
+        if wanted.contains(.logSumSquaredProbs) {
+            result.logSumSquaredProbs = Tensor.withoutGrad {
+                let block = max(1, chunkElements / max(vocabulary, 1))
+                return stride(from: 0, to: rows, by: block).flatMap { start in
+                    let logits = logits(hidden.slice(axis: 0, start..<min(start + block, rows))) / temperature
+                    return ((logits * 2).logSumExp(axis: 1) - logits.logSumExp(axis: 1) * 2).toArray()
+                }
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import FledgeNN
+import FledgeTensor
+
+/// What a causal language model (`LanguageModel`) and a sequence classifier
+/// (`SequenceClassifier`) loaded from a Hugging Face model directory share: the config, the
+/// family's decoder (`model.*` in the checkpoint), LoRA adapters, training and saving. Each kind
+/// adds its head.
+public class PretrainedModel: Module, @unchecked Sendable {
+    public let directory: URL
+    public let config: ModelConfig
+    let decoder: Decoder
+    /// The options the attached LoRA adapters were made with; nil without adapters.
+    public internal(set) var loraOptions: LoRAOptions?
+    /// Sampling defaults and EOS ids from generation_config.json (or config.json).
+    public let generationConfig: GenerationConfig
+    /// The text of config.json (written again by `saveModel`).
+    let configData: Data
+    /// PEFT's `task_type` of this kind of model (`CAUSAL_LM`, `SEQ_CLS`), for adapter configs.
+    let peftTaskType: String
+
+    /// Loads `directory` as the kind of model its config.json's `architectures` name: a
+    /// `SequenceClassifier` for `…ForSequenceClassification`, else a `LanguageModel`.
+    public static func load(directory: URL) throws -> PretrainedModel {
+        let source = try ModelSource(directory: directory)
+        return source.config.isSequenceClassifier ? try SequenceClassifier(source) : try LanguageModel(source)
+    }
+
+    /// A model around `decoder` whose head the subclass has built; every weight is then taken from
+    /// the source's checkpoint (when it has one), all problems reported in one error.
+    init(_ source: ModelSource, decoder: Decoder, peftTaskType: String) throws {
+        directory = source.directory
+        config = source.config
+        configData = source.configData
+        generationConfig = source.generationConfig
+        self.decoder = decoder
+        self.peftTaskType = peftTaskType
+        if let checkpoint = source.checkpoint { try checkpoint.load(into: self) }
+    }
+
+    /// The decoder (`model`); each kind adds its head.
+    public func members(_ visitor: ModuleVisitor) {
+        visitor.child("model", decoder)
+    }
+
+    /// The name and shape of every tensor a checkpoint of `configJSON` holds (a causal LM's or a
+    /// sequence classifier's, as its `architectures` say).
+    public static func expectedWeights(configJSON: [String: Any]) throws -> [(String, [Int])] {
+        let source = try ModelSource(configJSON: configJSON, weights: nil)
+        let model: PretrainedModel = source.config.isSequenceClassifier ? try SequenceClassifier(source) : try LanguageModel(source)
+        return model.namedParameters.map { ($0.0, $0.1.shape) }
+    }
+
+    /// Every weight tensor by its checkpoint name (for optimizers, adapters and saving); a tied
+    /// output head is the embedding and appears once, as `model.embed_tokens.weight`.
+    public var namedWeights: [(String, Tensor)] { namedParameters }
+
+    /// Whether training passes keep only each decoder layer's input and recompute the layer in
+    /// backward (gradient checkpointing): activation memory of one layer instead of all, for
+    /// about one more forward pass of compute. Gradients are the same either way.
+    public var gradientCheckpointing: Bool {
+        get { decoder.gradientCheckpointing }
+        set { decoder.gradientCheckpointing = newValue }
+    }
+
+    func rotaryState() -> RotaryState {
+        RotaryState(scaling: config.rope, headDim: config.headDim, maxPositions: config.maxPositionEmbeddings)
+    }
+
+    func makeCache(batch: Int, capacity: Int) -> KVCache {
+        KVCache(layers: config.layers, batch: batch, capacity: capacity, kvHeads: config.kvHeads, headDim: config.headDim)
+    }
+
+    /// Final hidden states `[batch, length, hidden]` (after the last norm) of left-padded
+    /// sequences, with position ids counted over the real tokens of each row, as transformers'
+    /// `generate` derives them from the attention mask.
+    public func hiddenStates(_ batch: LeftPaddedBatch) -> Tensor {
+        let input = ForwardInput(ids: batch.ids, batch: batch.rows, length: batch.length, positions: batch.positions,
+                                 keyPadding: batch.hasPadding ? batch.mask.map(Float.init) : nil)
+        return decoder.norm(decoder.forward(input, cache: nil, rotary: rotaryState()))
+    }
+}

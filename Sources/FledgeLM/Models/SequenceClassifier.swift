@@ -1,0 +1,75 @@
+import Foundation
+import FledgeNN
+import FledgeTensor
+
+/// A sequence classifier (`…ForSequenceClassification`: reward and value models) loaded from a
+/// Hugging Face model directory: the family's decoder and the `score` head, read at the last token.
+public final class SequenceClassifier: PretrainedModel, @unchecked Sendable {
+    /// The classification head `score` `[numLabels, hidden]`, without bias.
+    public let score: Linear
+
+    /// Loads `directory` (config.json, model.safetensors or shards). float16 and bfloat16 weights
+    /// are converted to float32; float32 ones are memory-mapped. A causal language model's
+    /// directory is an error naming its `architectures` (see `init(directory:addingScoreHead:seed:)`).
+    public convenience init(directory: URL) throws {
+        try self.init(ModelSource(directory: directory))
+    }
+
+    /// Loads a causal LM directory as a sequence classifier with a new `score` head `[labels, hidden]`
+    /// drawn from N(0, `initializer_range`²) with `seed`, as transformers initialises a head the
+    /// checkpoint lacks (`AutoModelForSequenceClassification.from_pretrained` of a causal LM); the output
+    /// head is dropped. A PPO value model starts this way from the policy when there is no reward model.
+    public convenience init(directory: URL, addingScoreHead labels: Int, seed: UInt64) throws {
+        var source = try ModelSource(directory: directory)
+        guard !source.config.isSequenceClassifier else {
+            throw ModelError.invalidConfig(file: source.reader.file, field: "architectures",
+                                           problem: "already names a sequence classifier; load it as it is")
+        }
+        guard case .object(var fields) = try JSONParser.parse(Array(source.configData)) else {
+            throw ModelError.invalidConfig(file: source.reader.file, field: "(root)", problem: "is not a JSON object")
+        }
+        let range = Float(fields["initializer_range"].flatMap { if case .double(let v) = $0 { v } else { nil } } ?? 0.02)
+        var config = source.config
+        config.architectures = config.architectures.map { $0.replacingOccurrences(of: "ForCausalLM", with: "ForSequenceClassification") }
+        if !config.isSequenceClassifier { config.architectures = [config.modelType.capitalized + "ForSequenceClassification"] }
+        config.numLabels = labels
+        fields["architectures"] = .array(config.architectures.map(JSONValue.string))
+        fields["num_labels"] = .int(labels)
+        source.config = config
+        source.configData = Data(JSONWriter(indent: 2).string(.object(fields)).utf8)
+        source.checkpoint?.ignore("lm_head.weight")
+        var generator = SeededGenerator(seed: seed)
+        source.checkpoint?.add("score.weight", Tensor.normal([labels, config.hiddenSize], standardDeviation: range, using: &generator))
+        try self.init(source)
+    }
+
+    /// A classifier from a config.json object and tensors named as in a checkpoint (benchmarks
+    /// build random reward and value models this way); throws as loading a directory does.
+    public convenience init(configJSON: [String: Any], weights: [String: Tensor]) throws {
+        try self.init(ModelSource(configJSON: configJSON, weights: weights))
+    }
+
+    init(_ source: ModelSource) throws {
+        try source.requireKind(classifier: true)
+        score = Linear(inFeatures: source.config.hiddenSize, outFeatures: source.config.numLabels, bias: false)
+        try super.init(source, decoder: try source.decoder(), peftTaskType: "SEQ_CLS")
+    }
+
+    /// The decoder (`model`), then the `score` head.
+    public override func members(_ visitor: ModuleVisitor) {
+        super.members(visitor)
+        visitor.child("score", score)
+    }
+
+    /// The classifier's scores (`[numLabels]` logits) at the last token of each sequence — the
+    /// reward of a reward model. Sequences are scored together as a left-padded batch, without autograd.
+    public func classify(_ sequences: [[Int]]) -> [[Float]] {
+        if config.rope.kind == .dynamic && sequences.count > 1 { return sequences.flatMap { classify([$0]) } }
+        let batch = LeftPaddedBatch(sequences, padId: config.padTokenId ?? 0)
+        let scores = Tensor.withoutGrad {
+            let last = hiddenStates(batch).slice(axis: 1, batch.length - 1..<batch.length).reshaped([batch.rows, config.hiddenSize])
+            return score(last).toArray()
+        }
+        return (0..<batch.rows).map { Array(scores[$0 * config.numLabels..<($0 + 1) * config.numLabels]) }
+    }
+}
