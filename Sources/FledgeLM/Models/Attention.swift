@@ -4,19 +4,22 @@ import FledgeTensor
 /// Self-attention with rotary position embeddings and grouped-query heads (`self_attn`): the
 /// `q_proj`, `k_proj`, `v_proj` and `o_proj` projections, optionally an RMSNorm over each head of
 /// q and k before the rotary embedding (`q_norm`, `k_norm`, `[head_dim]`), and optionally a
-/// sliding window. In inference q, k and v are one fused product.
+/// sliding window; a NoPE layer (SmolLM3) has no rotary embedding. In inference q, k and v are
+/// one fused product.
 final class Attention: Module, WeightFusing, @unchecked Sendable {
     let qProj, kProj, vProj, oProj: Linear
     let qNorm, kNorm: RMSNorm?
     let heads, kvHeads, headDim: Int
     /// How many positions back a query sees (itself included), or nil for every earlier position.
     let slidingWindow: Int?
+    /// Whether q and k are rotated by their positions (false: a NoPE layer, positions only through the mask).
+    let rotary: Bool
     /// q, k and v as one product (inference).
     let qkv: FusedProjection
 
     /// Attention of `config`'s shape with placeholder weights: biases on q, k and v (`qkvBias`) and
-    /// on o (`outputBias`), per-head q/k norms when `qkNorm`.
-    init(config: ModelConfig, qkvBias: Bool, outputBias: Bool, qkNorm: Bool, slidingWindow: Int?) {
+    /// on o (`outputBias`), per-head q/k norms when `qkNorm`, no rotary embedding unless `rotary`.
+    init(config: ModelConfig, qkvBias: Bool, outputBias: Bool, qkNorm: Bool, slidingWindow: Int?, rotary: Bool = true) {
         let (h, q, kv) = (config.hiddenSize, config.heads * config.headDim, config.kvHeads * config.headDim)
         qProj = Linear(inFeatures: h, outFeatures: q, bias: qkvBias)
         kProj = Linear(inFeatures: h, outFeatures: kv, bias: qkvBias)
@@ -26,6 +29,7 @@ final class Attention: Module, WeightFusing, @unchecked Sendable {
         kNorm = qkNorm ? RMSNorm(dimension: config.headDim, eps: config.rmsNormEps) : nil
         (heads, kvHeads, headDim) = (config.heads, config.kvHeads, config.headDim)
         self.slidingWindow = slidingWindow
+        self.rotary = rotary
         qkv = FusedProjection([qProj, kProj, vProj])
     }
 
@@ -54,8 +58,10 @@ final class Attention: Module, WeightFusing, @unchecked Sendable {
             q = qNorm(q)
             k = kNorm(k)
         }
-        q = Tensor.rotaryEmbedding(q, positions: pass.input.positions, table: pass.rotary)
-        k = Tensor.rotaryEmbedding(k, positions: pass.input.positions, table: pass.rotary)
+        if rotary {
+            q = Tensor.rotaryEmbedding(q, positions: pass.input.positions, table: pass.rotary)
+            k = Tensor.rotaryEmbedding(k, positions: pass.input.positions, table: pass.rotary)
+        }
         let (keys, values) = pass.cache?.append(layer: layer, keys: k, values: v, at: pass.start) ?? (k, v)
         let mask = AttentionMask(causal: true, keyPadding: pass.input.keyPadding, slidingWindow: slidingWindow)
         let attended = Tensor.scaledDotProductAttention(query: q, key: keys, value: values, mask: mask)

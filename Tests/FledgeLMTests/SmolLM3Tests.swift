@@ -1,0 +1,90 @@
+import XCTest
+@testable import FledgeLM
+
+/// SmolLM3 (`smollm3`) computes what transformers 5.24 computes on the fixture, whose layers are
+/// rope + window, NoPE + full, NoPE + window and rope + full, with MLP biases; and its config is
+/// read as transformers reads it (`no_rope_layers[i] == 1` means layer i uses rope).
+final class SmolLM3Tests: XCTestCase {
+    func testLogProbsMatchTransformersAloneAndInALeftPaddedBatch() throws {
+        let model = try LanguageModel(directory: FamilyFixtures.directory("smollm3"))
+        let errors = try FamilyFixtures.logProbErrors(model, "smollm3")
+        print("smollm3: log-probs max abs error alone \(errors.alone), left-padded batch \(errors.batch)")
+        XCTAssertLessThan(errors.alone, 1e-4)
+        XCTAssertLessThan(errors.batch, 1e-4)
+    }
+
+    func testGreedyGenerationsMatchTransformers() throws {
+        try FamilyFixtures.checkGreedyGenerations(try LanguageModel(directory: FamilyFixtures.directory("smollm3")), "smollm3")
+    }
+
+    func testClassifierScoresMatchTransformers() throws {
+        XCTAssertTrue(try PretrainedModel.load(directory: FamilyFixtures.directory("smollm3_classifier")) is SequenceClassifier)
+        let error = try FamilyFixtures.classifierError("smollm3_classifier")
+        print("smollm3_classifier: scores max abs error \(error)")
+        XCTAssertLessThan(error, 1e-4)
+    }
+
+    func testLoRALogProbsAndGradientsMatchPEFT() throws {
+        let errors = try FamilyFixtures.loraErrors("smollm3")
+        print("smollm3 LoRA: log-probs \(errors.logProbs), adapters off \(errors.base), loss \(errors.loss), "
+            + "gradients (relative) \(errors.gradients)")
+        XCTAssertLessThan(errors.logProbs, 1e-4)
+        XCTAssertLessThan(errors.base, 1e-4)
+        XCTAssertLessThan(errors.loss, 1e-4)
+        XCTAssertLessThan(errors.gradients, 1e-5)
+    }
+
+    /// The published checkpoints' field names (top-level `rope_theta`) give the same model.
+    func testTransformers4ConfigGivesTheSameLogProbs() throws {
+        let directory = try temporaryDirectory(self)
+        let source = FamilyFixtures.directory("smollm3")
+        for file in ["model.safetensors", "generation_config.json"] {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: directory.appendingPathComponent(file))
+        }
+        try FileManager.default.copyItem(at: source.appendingPathComponent("config.transformers4.json"),
+                                         to: directory.appendingPathComponent("config.json"))
+        let errors = try FamilyFixtures.logProbErrors(try LanguageModel(directory: directory), "smollm3")
+        XCTAssertLessThan(max(errors.alone, errors.batch), 1e-4)
+    }
+
+    /// Without `layer_types`, transformers slides the NoPE layers when `use_sliding_window`; without
+    /// `no_rope_layers`, every `no_rope_layer_interval`-th layer is NoPE.
+    func testLayersAreDerivedAsTransformersDerivesThem() throws {
+        var object = try fixtureConfig()
+        object["layer_types"] = nil
+        var config = try smolConfig(object)
+        XCTAssertEqual(config.rotary, [true, false, false, true])
+        XCTAssertEqual(config.slidingWindows, [nil, 6, 6, nil])
+        object["use_sliding_window"] = false
+        XCTAssertEqual(try smolConfig(object).slidingWindows, [nil, nil, nil, nil])
+        object["no_rope_layers"] = nil
+        object["no_rope_layer_interval"] = 2
+        config = try smolConfig(object)
+        XCTAssertEqual(config.rotary, [true, false, true, false])
+        XCTAssertTrue(config.mlpBias)
+        XCTAssertFalse(config.attentionBias)
+    }
+
+    func testUnsupportedNoRopeLayersAreRefusedNamingTheField() throws {
+        for (field, value, expected) in [("no_rope_layers", [1, 0, 1] as Any, "each of the 4 layers"),
+                                         ("no_rope_layers", [1, 2, 0, 1] as Any, "must list 0 or 1"),
+                                         ("no_rope_layer_interval", 0 as Any, "must be positive, got 0")] {
+            var object = try fixtureConfig()
+            if field == "no_rope_layer_interval" { object["no_rope_layers"] = nil }
+            object[field] = value
+            XCTAssertThrowsError(try smolConfig(object), field) { error in
+                let text = "\(error)"
+                XCTAssert(text.contains("config.json") && text.contains(field) && text.contains(expected), text)
+            }
+        }
+    }
+
+    private func fixtureConfig() throws -> [String: Any] {
+        try ConfigReader(file: FamilyFixtures.directory("smollm3").appendingPathComponent("config.json").path).object
+    }
+
+    private func smolConfig(_ object: [String: Any]) throws -> SmolLM3.Config {
+        let reader = ConfigReader(file: "config.json", object: object)
+        return try SmolLM3.config(reader, shared: try ModelConfig(reader: reader))
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import XCTest
+@testable import FledgeLM
+import FledgeNN
+import FledgeTensor
+
+/// The model-family fixtures of `Scripts/reference/make_family_fixtures.py` (Fixtures/families;
+/// its README says what each exercises) and the checks every family passes against them.
+enum FamilyFixtures {
+    static let families = Fixtures.directory.appendingPathComponent("families")
+
+    /// `families/<name>`: a causal LM (`smollm3`) or a classifier (`smollm3_classifier`).
+    static func directory(_ name: String) -> URL { families.appendingPathComponent(name) }
+
+    static func expected(_ name: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: directory(name).appendingPathComponent("expected.json"))) as! [String: Any]
+    }
+
+    /// The largest |log-prob − transformers'| of the `score` sequences, each alone and all in one
+    /// left-padded batch (against `batch_logprobs`).
+    static func logProbErrors(_ model: LanguageModel, _ name: String) throws -> (alone: Double, batch: Double) {
+        let cases = try expected(name)["score"] as! [[String: Any]]
+        let sequences = cases.map { ints($0["ids"]) }
+        let alone = sequences.enumerated().map { index, sequence in
+            maxAbsDifference(model.tokenLogProbs([sequence]), [doubles(cases[index]["logprobs"])])
+        }.max() ?? 0
+        let batch = maxAbsDifference(model.tokenLogProbs(sequences), cases.map { doubles($0["batch_logprobs"]) })
+        return (alone, batch)
+    }
+
+    /// Checks 30 greedy tokens of each prompt alone and of all prompts as a left-padded batch
+    /// against transformers' `generate`, stopping at the fixture's EOS ids.
+    static func checkGreedyGenerations(_ model: LanguageModel, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let greedy = try expected(name)["greedy"] as! [String: Any]
+        var options = SamplingOptions()
+        options.greedy = true
+        options.maxNewTokens = 30
+        options.eosTokenIds = ints(greedy["eos"])
+        let prompts = intRows(greedy["prompts"])
+        for (prompt, expected) in zip(prompts, intRows(greedy["new_ids"])) {
+            XCTAssertEqual(model.generate([prompt], options: options)[0].ids, expected, "\(name): prompt \(prompt) alone", file: file, line: line)
+        }
+        XCTAssertEqual(model.generate(prompts, options: options).map(\.ids), intRows(greedy["batch_new_ids"]), "\(name): left-padded batch",
+                       file: file, line: line)
+    }
+
+    /// The largest |score − transformers'| of `<name>_classifier`'s sequences, alone and batched.
+    static func classifierError(_ name: String) throws -> Float {
+        let model = try SequenceClassifier(directory: directory(name))
+        let expected = try expected(name)["classifier"] as! [String: Any]
+        let sequences = intRows(expected["sequences"])
+        let alone = (expected["scores"] as! [[NSNumber]]).map { $0.map(\.floatValue) }
+        let batched = (expected["batch_scores"] as! [[NSNumber]]).map { $0.map(\.floatValue) }
+        var worst: Float = 0
+        for (sequence, reference) in zip(sequences, alone) {
+            for (a, e) in zip(model.classify([sequence])[0], reference) { worst = max(worst, abs(a - e)) }
+        }
+        for (got, reference) in zip(model.classify(sequences), batched) {
+            for (a, e) in zip(got, reference) { worst = max(worst, abs(a - e)) }
+        }
+        return worst
+    }
+
+    /// With the fixture's PEFT adapter loaded: the LoRA sequence's log-prob error with the adapter
+    /// on and off, the loss error, and the largest gradient error of any lora_A / lora_B relative
+    /// to that tensor's largest value; the trainable names must be PEFT's.
+    static func loraErrors(_ name: String) throws -> (logProbs: Double, base: Double, loss: Double, gradients: Double) {
+        let model = try LanguageModel(directory: directory(name))
+        try model.loadAdapter(from: directory(name).appendingPathComponent("peft_adapter"))
+        let lora = try expected(name)["lora"] as! [String: Any]
+        let sequence = ints(lora["sequence"])
+        let base = maxAbsDifference(model.withAdaptersDisabled { model.tokenLogProbs([sequence]) }, [doubles(lora["base_logprobs"])])
+        let loss = model.sequenceLogProbs([sequence], scoredFrom: [1]).logProbs.sum()
+        let logProbs = maxAbsDifference(model.tokenLogProbs([sequence]), [doubles(lora["peft_logprobs"])])
+        loss.backward()
+        let reference = try SafeTensorsFile(url: directory(name).appendingPathComponent("peft_grads.safetensors"))
+        let parameters = model.trainableParameters
+        guard parameters.map(\.name).sorted() == reference.names else {
+            XCTFail("\(name): trainable \(parameters.map(\.name).sorted()) vs PEFT's \(reference.names)")
+            return (logProbs, base, .infinity, .infinity)
+        }
+        let gradients = try parameters.map { parameter in
+            relativeError(parameter.tensor.grad!.toArray(), try reference.tensor(parameter.name).toArray())
+        }.max() ?? 0
+        return (logProbs, base, abs(Double(loss.item()) - (lora["peft_loss"] as! Double)), gradients)
+    }
+
+    private static func doubles(_ value: Any?) -> [Double] { (value as! [NSNumber]).map(\.doubleValue) }
+}
