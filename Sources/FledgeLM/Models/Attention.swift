@@ -3,12 +3,15 @@ import FledgeTensor
 
 /// Self-attention with rotary position embeddings and grouped-query heads (`self_attn`): the
 /// `q_proj`, `k_proj`, `v_proj` and `o_proj` projections, optionally an RMSNorm over each head of
-/// q and k before the rotary embedding (`q_norm`, `k_norm`, `[head_dim]`), and optionally a
+/// q and k before the rotary embedding (`q_norm`, `k_norm`, `[head_dim]`; OLMo 2: over the whole
+/// q and k projections, `[heads · head_dim]` and `[kv_heads · head_dim]`), and optionally a
 /// sliding window; a NoPE layer (SmolLM3) has no rotary embedding. In inference q, k and v are
 /// one fused product.
 final class Attention: Module, WeightFusing, @unchecked Sendable {
     let qProj, kProj, vProj, oProj: Linear
     let qNorm, kNorm: RMSNorm?
+    /// What `qNorm` and `kNorm` normalise over.
+    let qkNormSpan: QKNormSpan
     let heads, kvHeads, headDim: Int
     /// How many positions back a query sees (itself included), or nil for every earlier position.
     let slidingWindow: Int?
@@ -17,16 +20,27 @@ final class Attention: Module, WeightFusing, @unchecked Sendable {
     /// q, k and v as one product (inference).
     let qkv: FusedProjection
 
+    /// What the q/k norms of an attention normalise over.
+    enum QKNormSpan {
+        /// Each head of q and k (Qwen3, Gemma 3): norms of `[head_dim]`.
+        case eachHead
+        /// All of q and all of k, after their biases and before the split into heads (OLMo 2).
+        case wholeProjection
+    }
+
     /// Attention of `config`'s shape with placeholder weights: biases on q, k and v (`qkvBias`) and
-    /// on o (`outputBias`), per-head q/k norms when `qkNorm`, no rotary embedding unless `rotary`.
-    init(config: ModelConfig, qkvBias: Bool, outputBias: Bool, qkNorm: Bool, slidingWindow: Int?, rotary: Bool = true) {
+    /// on o (`outputBias`), q/k norms over `qkNormSpan` when `qkNorm`, no rotary embedding unless `rotary`.
+    init(config: ModelConfig, qkvBias: Bool, outputBias: Bool, qkNorm: Bool, slidingWindow: Int?, rotary: Bool = true,
+         qkNormSpan: QKNormSpan = .eachHead) {
         let (h, q, kv) = (config.hiddenSize, config.heads * config.headDim, config.kvHeads * config.headDim)
         qProj = Linear(inFeatures: h, outFeatures: q, bias: qkvBias)
         kProj = Linear(inFeatures: h, outFeatures: kv, bias: qkvBias)
         vProj = Linear(inFeatures: h, outFeatures: kv, bias: qkvBias)
         oProj = Linear(inFeatures: q, outFeatures: h, bias: outputBias)
-        qNorm = qkNorm ? RMSNorm(dimension: config.headDim, eps: config.rmsNormEps) : nil
-        kNorm = qkNorm ? RMSNorm(dimension: config.headDim, eps: config.rmsNormEps) : nil
+        let (qNormed, kNormed) = qkNormSpan == .eachHead ? (config.headDim, config.headDim) : (q, kv)
+        qNorm = qkNorm ? RMSNorm(dimension: qNormed, eps: config.rmsNormEps) : nil
+        kNorm = qkNorm ? RMSNorm(dimension: kNormed, eps: config.rmsNormEps) : nil
+        self.qkNormSpan = qkNormSpan
         (heads, kvHeads, headDim) = (config.heads, config.kvHeads, config.headDim)
         self.slidingWindow = slidingWindow
         self.rotary = rotary
@@ -51,10 +65,15 @@ final class Attention: Module, WeightFusing, @unchecked Sendable {
     func callAsFunction(_ x: Tensor, _ pass: DecoderPass, layer: Int) -> Tensor {
         let (b, t) = (pass.input.batch, pass.input.length)
         let projected = qkv(x)
-        var q = projected[0].reshaped([b, t, heads, headDim])
-        var k = projected[1].reshaped([b, t, kvHeads, headDim])
+        var (q, k) = (projected[0], projected[1])
+        if qkNormSpan == .wholeProjection, let qNorm, let kNorm {
+            q = qNorm(q)
+            k = kNorm(k)
+        }
+        q = q.reshaped([b, t, heads, headDim])
+        k = k.reshaped([b, t, kvHeads, headDim])
         let v = projected[2].reshaped([b, t, kvHeads, headDim])
-        if let qNorm, let kNorm {
+        if qkNormSpan == .eachHead, let qNorm, let kNorm {
             q = qNorm(q)
             k = kNorm(k)
         }

@@ -15,7 +15,8 @@ protocol ModelFamily: Sendable {
 /// The families Fledge implements, by `model_type`.
 public enum ModelFamilies {
     static let all: [any ModelFamily.Type] = [Llama.self, Mistral.self, Qwen2.self, Qwen3.self,
-                                              SmolLM3.self]
+                                              SmolLM3.self,
+                                              OLMo2.self]
 
     /// The `model_type` values Fledge reads.
     public static var supportedNames: [String] { all.map { $0.modelType } }
