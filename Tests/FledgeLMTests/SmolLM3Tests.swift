@@ -48,9 +48,13 @@ final class SmolLM3Tests: XCTestCase {
     }
 
     /// Without `layer_types`, transformers slides the NoPE layers when `use_sliding_window`; without
-    /// `no_rope_layers`, every `no_rope_layer_interval`-th layer is NoPE.
+    /// `no_rope_layers`, every `no_rope_layer_interval`-th layer is NoPE. Given `layer_types`, its
+    /// masks apply whatever `use_sliding_window` says, as in transformers' eager and SDPA attention.
     func testLayersAreDerivedAsTransformersDerivesThem() throws {
         var object = try fixtureConfig()
+        object["use_sliding_window"] = false
+        XCTAssertEqual(try smolConfig(object).slidingWindows, [6, nil, 6, nil])
+        object["use_sliding_window"] = true
         object["layer_types"] = nil
         var config = try smolConfig(object)
         XCTAssertEqual(config.rotary, [true, false, false, true])
