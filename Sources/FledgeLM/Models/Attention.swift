@@ -4,7 +4,8 @@ import FledgeTensor
 /// Self-attention with rotary position embeddings and grouped-query heads (`self_attn`): the
 /// `q_proj`, `k_proj`, `v_proj` and `o_proj` projections, optionally an RMSNorm over each head of
 /// q and k before the rotary embedding (`q_norm`, `k_norm`, `[head_dim]`), and optionally a
-/// sliding window. In inference q, k and v are one fused product.
+/// sliding window; optionally (Gemma) its own score scale, soft-capped scores and its own rotary
+/// table. In inference q, k and v are one fused product.
 final class Attention: Module, WeightFusing, @unchecked Sendable {
     let qProj, kProj, vProj, oProj: Linear
     let qNorm, kNorm: RMSNorm?
@@ -13,20 +14,30 @@ final class Attention: Module, WeightFusing, @unchecked Sendable {
     let slidingWindow: Int?
     /// q, k and v as one product (inference).
     let qkv: FusedProjection
+    /// What q·kᵀ is multiplied by, or nil for `1 / √head_dim`.
+    let scale: Float?
+    /// The soft cap of the scores (`cap · tanh(score / cap)`), or nil for none.
+    let scoreSoftCap: Float?
+    /// This layer's rotary table when it differs from the model's (Gemma 3's local layers), else nil.
+    let rotary: RotaryTable?
 
     /// Attention of `config`'s shape with placeholder weights: biases on q, k and v (`qkvBias`) and
-    /// on o (`outputBias`), per-head q/k norms when `qkNorm`.
-    init(config: ModelConfig, qkvBias: Bool, outputBias: Bool, qkNorm: Bool, slidingWindow: Int?) {
+    /// on o (`outputBias`), per-head q/k norms when `qkNorm` (scaling by `qkNormWeightOffset + weight`),
+    /// scores times `scale` (nil: `1 / √head_dim`) and soft-capped at `scoreSoftCap`, rotated by
+    /// `rotary` instead of the model's table when given.
+    init(config: ModelConfig, qkvBias: Bool, outputBias: Bool, qkNorm: Bool, slidingWindow: Int?,
+         qkNormWeightOffset: Float = 0, scale: Float? = nil, scoreSoftCap: Float? = nil, rotary: RotaryTable? = nil) {
         let (h, q, kv) = (config.hiddenSize, config.heads * config.headDim, config.kvHeads * config.headDim)
         qProj = Linear(inFeatures: h, outFeatures: q, bias: qkvBias)
         kProj = Linear(inFeatures: h, outFeatures: kv, bias: qkvBias)
         vProj = Linear(inFeatures: h, outFeatures: kv, bias: qkvBias)
         oProj = Linear(inFeatures: q, outFeatures: h, bias: outputBias)
-        qNorm = qkNorm ? RMSNorm(dimension: config.headDim, eps: config.rmsNormEps) : nil
-        kNorm = qkNorm ? RMSNorm(dimension: config.headDim, eps: config.rmsNormEps) : nil
+        qNorm = qkNorm ? RMSNorm(dimension: config.headDim, eps: config.rmsNormEps, weightOffset: qkNormWeightOffset) : nil
+        kNorm = qkNorm ? RMSNorm(dimension: config.headDim, eps: config.rmsNormEps, weightOffset: qkNormWeightOffset) : nil
         (heads, kvHeads, headDim) = (config.heads, config.kvHeads, config.headDim)
         self.slidingWindow = slidingWindow
         qkv = FusedProjection([qProj, kProj, vProj])
+        (self.scale, self.scoreSoftCap, self.rotary) = (scale, scoreSoftCap, rotary)
     }
 
     func members(_ visitor: ModuleVisitor) {
@@ -54,11 +65,15 @@ final class Attention: Module, WeightFusing, @unchecked Sendable {
             q = qNorm(q)
             k = kNorm(k)
         }
-        q = Tensor.rotaryEmbedding(q, positions: pass.input.positions, table: pass.rotary)
-        k = Tensor.rotaryEmbedding(k, positions: pass.input.positions, table: pass.rotary)
+        let table = rotary ?? pass.rotary
+        q = Tensor.rotaryEmbedding(q, positions: pass.input.positions, table: table)
+        k = Tensor.rotaryEmbedding(k, positions: pass.input.positions, table: table)
         let (keys, values) = pass.cache?.append(layer: layer, keys: k, values: v, at: pass.start) ?? (k, v)
         let mask = AttentionMask(causal: true, keyPadding: pass.input.keyPadding, slidingWindow: slidingWindow)
-        let attended = Tensor.scaledDotProductAttention(query: q, key: keys, value: values, mask: mask)
+        let attended = scoreSoftCap.map {
+            Tensor.softCappedAttention(query: q, key: keys, value: values, mask: mask,
+                                       scale: scale ?? 1 / Float(headDim).squareRoot(), cap: $0)
+        } ?? Tensor.scaledDotProductAttention(query: q, key: keys, value: values, mask: mask, scale: scale)
         return oProj(attended.reshaped([b, t, heads * headDim]))
     }
 }

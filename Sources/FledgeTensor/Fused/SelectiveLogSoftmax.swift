@@ -6,6 +6,11 @@ public struct SelectedLogProbs {
     public let logProbs: Tensor
     /// The entropy of each row's distribution, `[rows]`, when requested.
     public let entropy: Tensor?
+
+    public init(logProbs: Tensor, entropy: Tensor?) {
+        self.logProbs = logProbs
+        self.entropy = entropy
+    }
 }
 
 extension Tensor {

@@ -1,0 +1,36 @@
+import XCTest
+@testable import FledgeLM
+
+/// Gemma 2 computes what transformers computes on the fixture `families/gemma2` (`(1 + w)` norms
+/// around attention and MLP, √hidden embedding scale, GeGLU, `query_pre_attn_scalar`, attention
+/// and final-logit soft-caps that bite, a window of 5 on alternating layers): log-probs within
+/// 1e-4 alone and batched, 30 greedy tokens, classifier scores within 1e-4, PEFT LoRA gradients
+/// within 1e-5 relative.
+final class Gemma2Tests: XCTestCase {
+    func testGemma2LogProbsMatchTransformers() throws {
+        for configFile in ["config.json", "config.transformers4.json"] {
+            let (alone, batch) = try FamilyFixtures.logProbErrors("gemma2", configFile: configFile)
+            print("gemma2 (\(configFile)): log-probs max abs error alone \(alone), left-padded batch \(batch)")
+            XCTAssertLessThan(alone, 1e-4, configFile)
+            XCTAssertLessThan(batch, 1e-4, configFile)
+        }
+    }
+
+    func testGemma2GreedyGenerationsMatchTransformers() throws {
+        try FamilyFixtures.assertGreedyMatches("gemma2")
+    }
+
+    func testGemma2ClassifierScoresMatchTransformers() throws {
+        let error = try FamilyFixtures.classifierError("gemma2_classifier")
+        print("gemma2_classifier: scores max abs error \(error)")
+        XCTAssertLessThan(error, 1e-4)
+    }
+
+    func testGemma2LoRAGradientsMatchPEFT() throws {
+        let result = try FamilyFixtures.loraErrors("gemma2")
+        print("gemma2 LoRA: log-probs max abs error \(result.logProbs), gradients max relative error \(result.gradients)")
+        XCTAssertEqual(result.names, result.peftNames, "one parameter per PEFT LoRA weight, named alike")
+        XCTAssertLessThan(result.logProbs, 1e-4)
+        XCTAssertLessThan(result.gradients, 1e-5)
+    }
+}
