@@ -24,7 +24,7 @@ extension ModelFamily {
 
 /// The families Fledge implements, by `model_type`.
 public enum ModelFamilies {
-    static let all: [any ModelFamily.Type] = [Llama.self, Mistral.self, Qwen2.self, Qwen3.self, Gemma2.self]
+    static let all: [any ModelFamily.Type] = [Llama.self, Mistral.self, Qwen2.self, Qwen3.self, Gemma2.self, Gemma3Text.self]
 
     /// The `model_type` values Fledge reads.
     public static var supportedNames: [String] { all.map { $0.modelType } }

@@ -1,0 +1,36 @@
+import XCTest
+@testable import FledgeLM
+
+/// Gemma 3 text computes what transformers computes on the fixture `families/gemma3_text`
+/// (Gemma 2's block with `(1 + w)` q/k norms, biases, no soft-caps, layers [local, local, global,
+/// local] with a window of 6, local rope θ 1e4 and global θ 1e6 with linear scaling 8): log-probs
+/// within 1e-4 alone and batched (from the transformers 5 and the transformers 4 config layouts),
+/// 30 greedy tokens, classifier scores within 1e-4, PEFT LoRA gradients within 1e-5 relative.
+final class Gemma3TextTests: XCTestCase {
+    func testGemma3TextLogProbsMatchTransformers() throws {
+        for configFile in ["config.json", "config.transformers4.json"] {
+            let (alone, batch) = try FamilyFixtures.logProbErrors("gemma3_text", configFile: configFile)
+            print("gemma3_text (\(configFile)): log-probs max abs error alone \(alone), left-padded batch \(batch)")
+            XCTAssertLessThan(alone, 1e-4, configFile)
+            XCTAssertLessThan(batch, 1e-4, configFile)
+        }
+    }
+
+    func testGemma3TextGreedyGenerationsMatchTransformers() throws {
+        try FamilyFixtures.assertGreedyMatches("gemma3_text")
+    }
+
+    func testGemma3TextClassifierScoresMatchTransformers() throws {
+        let error = try FamilyFixtures.classifierError("gemma3_text_classifier")
+        print("gemma3_text_classifier: scores max abs error \(error)")
+        XCTAssertLessThan(error, 1e-4)
+    }
+
+    func testGemma3TextLoRAGradientsMatchPEFT() throws {
+        let result = try FamilyFixtures.loraErrors("gemma3_text")
+        print("gemma3_text LoRA: log-probs max abs error \(result.logProbs), gradients max relative error \(result.gradients)")
+        XCTAssertEqual(result.names, result.peftNames, "one parameter per PEFT LoRA weight, named alike")
+        XCTAssertLessThan(result.logProbs, 1e-4)
+        XCTAssertLessThan(result.gradients, 1e-5)
+    }
+}
