@@ -33,4 +33,29 @@ final class Gemma2Tests: XCTestCase {
         XCTAssertLessThan(result.logProbs, 1e-4)
         XCTAssertLessThan(result.gradients, 1e-5)
     }
+
+    func testGemma2ReadsItsActivationFieldAndRefusesOthers() throws {
+        let directory = try FamilyFixtures.copy("gemma2", self) {
+            $0["hidden_act"] = "gelu_pytorch_tanh"  // as published Gemma 2 configs have it: not Llama's silu, and ignored
+        }
+        XCTAssertNil(FamilyFixtures.loadError(directory))
+        let gelu = try FamilyFixtures.copy("gemma2", self) { $0["hidden_activation"] = "gelu" }
+        let message = try XCTUnwrap(FamilyFixtures.loadError(gelu))
+        XCTAssertTrue(message.contains("config.json") && message.contains("'hidden_activation'") && message.contains("'gelu'"), message)
+    }
+
+    func testGemma2SoftCapsMustBePositiveOrNull() throws {
+        let negative = try FamilyFixtures.copy("gemma2", self) { $0["attn_logit_softcapping"] = -4.0 }
+        let message = try XCTUnwrap(FamilyFixtures.loadError(negative))
+        XCTAssertTrue(message.contains("config.json") && message.contains("'attn_logit_softcapping'") && message.contains("-4"), message)
+        let uncapped = try FamilyFixtures.copy("gemma2", self) { $0["final_logit_softcapping"] = NSNull() }
+        let model = try LanguageModel(directory: uncapped)
+        XCTAssertNil(model.head.softCap, "null means no cap")
+        XCTAssertEqual(try LanguageModel(directory: FamilyFixtures.directory("gemma2")).head.softCap, 5)
+    }
+
+    func testGemma2TiesEmbeddingsWhenConfigLeavesItOut() throws {
+        let directory = try FamilyFixtures.copy("gemma2", self) { $0["tie_word_embeddings"] = nil }
+        XCTAssertTrue(try LanguageModel(directory: directory).config.tieWordEmbeddings, "transformers' Gemma 2 default")
+    }
 }

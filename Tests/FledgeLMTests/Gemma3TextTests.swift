@@ -33,4 +33,31 @@ final class Gemma3TextTests: XCTestCase {
         XCTAssertLessThan(result.logProbs, 1e-4)
         XCTAssertLessThan(result.gradients, 1e-5)
     }
+
+    func testGemma3TextLayerPatternFromSlidingWindowPattern() throws {
+        // Without layer_types, every sliding_window_pattern-th layer is global.
+        let directory = try FamilyFixtures.copy("gemma3_text", self) {
+            $0["layer_types"] = nil
+            $0["sliding_window_pattern"] = 2
+        }
+        let model = try LanguageModel(directory: directory)
+        let windows = model.decoder.layers.map { ($0 as! SandwichNormDecoderLayer).attention.slidingWindow }
+        XCTAssertEqual(windows, [6, nil, 6, nil])
+        let zero = try FamilyFixtures.copy("gemma3_text", self) {
+            $0["layer_types"] = nil
+            $0["sliding_window_pattern"] = 0
+        }
+        let message = try XCTUnwrap(FamilyFixtures.loadError(zero))
+        XCTAssertTrue(message.contains("config.json") && message.contains("'sliding_window_pattern'"), message)
+    }
+
+    func testGemma3TextPerLayerTypeRopeNeedsBothTypes() throws {
+        let directory = try FamilyFixtures.copy("gemma3_text", self) {
+            var rope = $0["rope_parameters"] as! [String: Any]
+            rope["sliding_attention"] = nil
+            $0["rope_parameters"] = rope
+        }
+        let message = try XCTUnwrap(FamilyFixtures.loadError(directory))
+        XCTAssertTrue(message.contains("config.json") && message.contains("rope_parameters.sliding_attention"), message)
+    }
 }

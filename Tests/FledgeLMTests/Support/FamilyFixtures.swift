@@ -85,3 +85,27 @@ enum FamilyFixtures {
         return (logProbError, worst, model.trainableParameters.map(\.name).sorted(), reference.names)
     }
 }
+
+extension FamilyFixtures {
+    /// A scratch copy of fixture `name` (removed at the end of `test`) whose config.json `edit` has changed.
+    static func copy(_ name: String, _ test: XCTestCase, editingConfig edit: (inout [String: Any]) -> Void) throws -> URL {
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: directory(name), to: target)
+        test.addTeardownBlock { try? FileManager.default.removeItem(at: target) }
+        let url = target.appendingPathComponent("config.json")
+        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        edit(&object)
+        try JSONSerialization.data(withJSONObject: object).write(to: url)
+        return target
+    }
+
+    /// The message of the error loading `directory` as a causal LM throws, or nil when it loads.
+    static func loadError(_ directory: URL) -> String? {
+        do {
+            _ = try LanguageModel(directory: directory)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+}
