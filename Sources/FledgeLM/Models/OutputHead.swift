@@ -54,18 +54,11 @@ public final class OutputHead: Module, @unchecked Sendable {
 
     /// `log p(targets[i])` of each row of `hidden [N, hidden]` (and the entropy of its
     /// distribution when `withEntropy`) after dividing the logits by `temperature`, with autograd,
-    /// through the chunked selective log-softmax: the `[N, vocab]` logits are never held — except
-    /// with a soft cap, where they are formed, capped and normalised whole.
+    /// through the chunked selective log-softmax (which soft-caps each logit block when the head has
+    /// a cap): the `[N, vocab]` logits are never held.
     public func logProbs(_ hidden: Tensor, targets: [Int], temperature: Float = 1, withEntropy: Bool = false) -> SelectedLogProbs {
-        guard softCap != nil else {
-            return Tensor.selectiveLogSoftmax(hidden: hidden, weight: weight, targets: targets, temperature: temperature,
-                                              withEntropy: withEntropy)
-        }
-        precondition(temperature > 0, "logProbs: temperature must be > 0, got \(temperature)")
-        let logProbs = (logits(hidden) / temperature).logSoftmax(axis: 1)
-        let selected = logProbs.gather(axis: 1, indices: targets, indexShape: [targets.count, 1]).reshaped([targets.count])
-        let entropy = withEntropy ? -(logProbs.exp() * logProbs).sum(axis: 1) : nil
-        return SelectedLogProbs(logProbs: selected, entropy: entropy)
+        Tensor.selectiveLogSoftmax(hidden: hidden, weight: weight, targets: targets, temperature: temperature, withEntropy: withEntropy,
+                                   softCap: softCap)
     }
 
     /// The `wanted` statistics of each row's logits `hidden · weightᵀ / temperature`, without
