@@ -70,10 +70,8 @@ final class Attention: Module, WeightFusing, @unchecked Sendable {
         k = Tensor.rotaryEmbedding(k, positions: pass.input.positions, table: table)
         let (keys, values) = pass.cache?.append(layer: layer, keys: k, values: v, at: pass.start) ?? (k, v)
         let mask = AttentionMask(causal: true, keyPadding: pass.input.keyPadding, slidingWindow: slidingWindow)
-        let attended = scoreSoftCap.map {
-            Tensor.softCappedAttention(query: q, key: keys, value: values, mask: mask,
-                                       scale: scale ?? 1 / Float(headDim).squareRoot(), cap: $0)
-        } ?? Tensor.scaledDotProductAttention(query: q, key: keys, value: values, mask: mask, scale: scale)
+        let attended = Tensor.scaledDotProductAttention(query: q, key: keys, value: values, mask: mask, scale: scale,
+                                                        softCap: scoreSoftCap)
         return oProj(attended.reshaped([b, t, heads * headDim]))
     }
 }
