@@ -27,11 +27,14 @@ final class Gemma2Tests: XCTestCase {
     }
 
     func testGemma2LoRAGradientsMatchPEFT() throws {
-        let result = try FamilyFixtures.loraErrors("gemma2")
-        print("gemma2 LoRA: log-probs max abs error \(result.logProbs), gradients max relative error \(result.gradients)")
-        XCTAssertEqual(result.names, result.peftNames, "one parameter per PEFT LoRA weight, named alike")
-        XCTAssertLessThan(result.logProbs, 1e-4)
-        XCTAssertLessThan(result.gradients, 1e-5)
+        for checkpointing in [false, true] {
+            let result = try FamilyFixtures.loraErrors("gemma2", gradientCheckpointing: checkpointing)
+            print("gemma2 LoRA (gradient checkpointing \(checkpointing)): log-probs max abs error \(result.logProbs), "
+                  + "gradients max relative error \(result.gradients)")
+            XCTAssertEqual(result.names, result.peftNames, "one parameter per PEFT LoRA weight, named alike")
+            XCTAssertLessThan(result.logProbs, 1e-4, "gradient checkpointing \(checkpointing)")
+            XCTAssertLessThan(result.gradients, 1e-5, "gradient checkpointing \(checkpointing)")
+        }
     }
 
     func testGemma2ReadsItsActivationFieldAndRefusesOthers() throws {

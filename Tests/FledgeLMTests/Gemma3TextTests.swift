@@ -27,11 +27,14 @@ final class Gemma3TextTests: XCTestCase {
     }
 
     func testGemma3TextLoRAGradientsMatchPEFT() throws {
-        let result = try FamilyFixtures.loraErrors("gemma3_text")
-        print("gemma3_text LoRA: log-probs max abs error \(result.logProbs), gradients max relative error \(result.gradients)")
-        XCTAssertEqual(result.names, result.peftNames, "one parameter per PEFT LoRA weight, named alike")
-        XCTAssertLessThan(result.logProbs, 1e-4)
-        XCTAssertLessThan(result.gradients, 1e-5)
+        for checkpointing in [false, true] {
+            let result = try FamilyFixtures.loraErrors("gemma3_text", gradientCheckpointing: checkpointing)
+            print("gemma3_text LoRA (gradient checkpointing \(checkpointing)): log-probs max abs error \(result.logProbs), "
+                  + "gradients max relative error \(result.gradients)")
+            XCTAssertEqual(result.names, result.peftNames, "one parameter per PEFT LoRA weight, named alike")
+            XCTAssertLessThan(result.logProbs, 1e-4, "gradient checkpointing \(checkpointing)")
+            XCTAssertLessThan(result.gradients, 1e-5, "gradient checkpointing \(checkpointing)")
+        }
     }
 
     func testGemma3TextLayerPatternFromSlidingWindowPattern() throws {

@@ -68,9 +68,12 @@ enum FamilyFixtures {
 
     /// The fixture's PEFT adapter on the model: the largest |log-prob − PEFT's| of the LoRA
     /// sequence, and the largest error of d(Σ log-probs)/d(every lora_A and lora_B) relative to
-    /// each tensor's largest value, with the names of the parameters and of PEFT's gradients.
-    static func loraErrors(_ name: String) throws -> (logProbs: Double, gradients: Double, names: [String], peftNames: [String]) {
+    /// each tensor's largest value, with the names of the parameters and of PEFT's gradients;
+    /// with `gradientCheckpointing`, each layer is recomputed in the backward.
+    static func loraErrors(_ name: String, gradientCheckpointing: Bool = false)
+        throws -> (logProbs: Double, gradients: Double, names: [String], peftNames: [String]) {
         let model = try LanguageModel(directory: directory(name))
+        model.gradientCheckpointing = gradientCheckpointing
         try model.loadAdapter(from: directory(name).appendingPathComponent("peft_adapter"))
         let lora = try expected(name)["lora"] as! [String: Any]
         let sequence = ints(lora["sequence"])
