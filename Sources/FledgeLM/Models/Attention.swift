@@ -5,8 +5,8 @@ import FledgeTensor
 /// `q_proj`, `k_proj`, `v_proj` and `o_proj` projections, optionally an RMSNorm over each head of
 /// q and k before the rotary embedding (`q_norm`, `k_norm`, `[head_dim]`; OLMo 2: over the whole
 /// q and k projections, `[heads · head_dim]` and `[kv_heads · head_dim]`), and optionally a
-/// sliding window; a NoPE layer (SmolLM3) has no rotary embedding. In inference q, k and v are
-/// one fused product.
+/// sliding window; a NoPE layer (SmolLM3) has no rotary embedding; optionally (Gemma) its own score
+/// scale, soft-capped scores and its own rotary table. In inference q, k and v are one fused product.
 final class Attention: Module, WeightFusing, @unchecked Sendable {
     let qProj, kProj, vProj, oProj: Linear
     let qNorm, kNorm: RMSNorm?
@@ -19,6 +19,12 @@ final class Attention: Module, WeightFusing, @unchecked Sendable {
     let rotary: Bool
     /// q, k and v as one product (inference).
     let qkv: FusedProjection
+    /// What q·kᵀ is multiplied by, or nil for `1 / √head_dim`.
+    let scale: Float?
+    /// The soft cap of the scores (`cap · tanh(score / cap)`), or nil for none.
+    let scoreSoftCap: Float?
+    /// This layer's rotary table when it differs from the model's (Gemma 3's local layers), else nil.
+    let rotaryTable: RotaryTable?
 
     /// What the q/k norms of an attention normalise over.
     enum QKNormSpan {
@@ -29,22 +35,27 @@ final class Attention: Module, WeightFusing, @unchecked Sendable {
     }
 
     /// Attention of `config`'s shape with placeholder weights: biases on q, k and v (`qkvBias`) and
-    /// on o (`outputBias`), q/k norms over `qkNormSpan` when `qkNorm`, no rotary embedding unless `rotary`.
+    /// on o (`outputBias`), q/k norms over `qkNormSpan` when `qkNorm` (scaling by
+    /// `qkNormWeightOffset + weight`), no rotary embedding unless `rotary`, scores times `scale`
+    /// (nil: `1 / √head_dim`) and soft-capped at `scoreSoftCap`, rotated by `rotaryTable` instead of
+    /// the model's table when given.
     init(config: ModelConfig, qkvBias: Bool, outputBias: Bool, qkNorm: Bool, slidingWindow: Int?, rotary: Bool = true,
-         qkNormSpan: QKNormSpan = .eachHead) {
+         qkNormSpan: QKNormSpan = .eachHead, qkNormWeightOffset: Float = 0, scale: Float? = nil,
+         scoreSoftCap: Float? = nil, rotaryTable: RotaryTable? = nil) {
         let (h, q, kv) = (config.hiddenSize, config.heads * config.headDim, config.kvHeads * config.headDim)
         qProj = Linear(inFeatures: h, outFeatures: q, bias: qkvBias)
         kProj = Linear(inFeatures: h, outFeatures: kv, bias: qkvBias)
         vProj = Linear(inFeatures: h, outFeatures: kv, bias: qkvBias)
         oProj = Linear(inFeatures: q, outFeatures: h, bias: outputBias)
         let (qNormed, kNormed) = qkNormSpan == .eachHead ? (config.headDim, config.headDim) : (q, kv)
-        qNorm = qkNorm ? RMSNorm(dimension: qNormed, eps: config.rmsNormEps) : nil
-        kNorm = qkNorm ? RMSNorm(dimension: kNormed, eps: config.rmsNormEps) : nil
+        qNorm = qkNorm ? RMSNorm(dimension: qNormed, eps: config.rmsNormEps, weightOffset: qkNormWeightOffset) : nil
+        kNorm = qkNorm ? RMSNorm(dimension: kNormed, eps: config.rmsNormEps, weightOffset: qkNormWeightOffset) : nil
         self.qkNormSpan = qkNormSpan
         (heads, kvHeads, headDim) = (config.heads, config.kvHeads, config.headDim)
         self.slidingWindow = slidingWindow
         self.rotary = rotary
         qkv = FusedProjection([qProj, kProj, vProj])
+        (self.scale, self.scoreSoftCap, self.rotaryTable) = (scale, scoreSoftCap, rotaryTable)
     }
 
     func members(_ visitor: ModuleVisitor) {
@@ -78,12 +89,14 @@ final class Attention: Module, WeightFusing, @unchecked Sendable {
             k = kNorm(k)
         }
         if rotary {
-            q = Tensor.rotaryEmbedding(q, positions: pass.input.positions, table: pass.rotary)
-            k = Tensor.rotaryEmbedding(k, positions: pass.input.positions, table: pass.rotary)
+            let table = rotaryTable ?? pass.rotary
+            q = Tensor.rotaryEmbedding(q, positions: pass.input.positions, table: table)
+            k = Tensor.rotaryEmbedding(k, positions: pass.input.positions, table: table)
         }
         let (keys, values) = pass.cache?.append(layer: layer, keys: k, values: v, at: pass.start) ?? (k, v)
         let mask = AttentionMask(causal: true, keyPadding: pass.input.keyPadding, slidingWindow: slidingWindow)
-        let attended = Tensor.scaledDotProductAttention(query: q, key: keys, value: values, mask: mask)
+        let attended = Tensor.scaledDotProductAttention(query: q, key: keys, value: values, mask: mask, scale: scale,
+                                                        softCap: scoreSoftCap)
         return oProj(attended.reshaped([b, t, heads * headDim]))
     }
 }

@@ -18,14 +18,23 @@ final class Decoder: Module, @unchecked Sendable {
     let embedding: Embedding
     let layers: [any DecoderLayer]
     let norm: RMSNorm
+    /// What the embeddings are multiplied by before the first layer (Gemma: √hidden_size), or nil.
+    let embeddingScale: Float?
+    /// The soft cap the family puts on the output head's logits (Gemma's `final_logit_softcapping`), or nil.
+    let logitSoftCap: Float?
     /// Whether training passes recompute each layer in backward instead of keeping its activations.
     var gradientCheckpointing = false
 
-    /// A decoder of `config`'s shape around `layers`, with placeholder embedding and norm weights.
-    init(config: ModelConfig, layers: [any DecoderLayer]) {
+    /// A decoder of `config`'s shape around `layers`, with placeholder embedding and norm weights;
+    /// the final norm scales by `normWeightOffset + weight`, the embeddings are multiplied by
+    /// `embeddingScale` and the output head's logits soft-capped at `logitSoftCap` when given.
+    init(config: ModelConfig, layers: [any DecoderLayer], normWeightOffset: Float = 0, embeddingScale: Float? = nil,
+         logitSoftCap: Float? = nil) {
         embedding = Embedding(vocabularySize: config.vocabSize, dimension: config.hiddenSize)
         self.layers = layers
-        norm = RMSNorm(dimension: config.hiddenSize, eps: config.rmsNormEps)
+        norm = RMSNorm(dimension: config.hiddenSize, eps: config.rmsNormEps, weightOffset: normWeightOffset)
+        self.embeddingScale = embeddingScale
+        self.logitSoftCap = logitSoftCap
     }
 
     func members(_ visitor: ModuleVisitor) {
@@ -44,6 +53,7 @@ final class Decoder: Module, @unchecked Sendable {
                                start: cache?.length ?? 0)
         let checkpointing = gradientCheckpointing && cache == nil && GradMode.enabled
         var x = embedding(input.ids, shape: [input.batch, input.length])
+        if let embeddingScale { x = x * embeddingScale }
         for (index, layer) in layers.enumerated() {
             x = checkpointing ? checkpointed(layer, x, pass) : layer(x, pass, layer: index)
         }

@@ -26,7 +26,8 @@ public final class LanguageModel: PretrainedModel, @unchecked Sendable {
         let decoder = try source.decoder()
         let config = source.config
         head = config.tieWordEmbeddings
-            ? OutputHead(tiedTo: decoder.embedding) : OutputHead(vocabularySize: config.vocabSize, hiddenSize: config.hiddenSize)
+            ? OutputHead(tiedTo: decoder.embedding, softCap: decoder.logitSoftCap)
+            : OutputHead(vocabularySize: config.vocabSize, hiddenSize: config.hiddenSize, softCap: decoder.logitSoftCap)
         try super.init(source, decoder: decoder, peftTaskType: "CAUSAL_LM")
     }
 

@@ -117,7 +117,7 @@ extension ModelConfig {
                 file: reader.file, field: "model_type",
                 problem: "is missing; it names the architecture (supported: \(ModelFamilies.supportedNames.joined(separator: ", ")))")
         }
-        guard ModelFamilies.family(for: type) != nil else {
+        guard let family = ModelFamilies.family(for: type) else {
             throw ModelError.unsupportedModelType(file: reader.file, modelType: type, supported: ModelFamilies.supportedNames)
         }
         modelType = type
@@ -154,11 +154,13 @@ extension ModelConfig {
             throw ModelError.invalidConfig(file: reader.file, field: "head_dim",
                                            problem: "must be positive and even for rotary embeddings, got \(headDim)")
         }
-        if let activation = reader.string("hidden_act"), activation != "silu" {
-            throw ModelError.invalidConfig(file: reader.file, field: "hidden_act", problem: "is '\(activation)'; Fledge supports 'silu'")
+        let (activationField, supportedActivation) = family.activation
+        if let activation = reader.string(activationField), activation != supportedActivation {
+            throw ModelError.invalidConfig(file: reader.file, field: activationField,
+                                           problem: "is '\(activation)'; Fledge supports '\(supportedActivation)' for \(type)")
         }
         rmsNormEps = Float(try reader.double("rms_norm_eps", default: 1e-6))
-        tieWordEmbeddings = try reader.bool("tie_word_embeddings", default: false)
+        tieWordEmbeddings = try reader.bool("tie_word_embeddings", default: family.tiesWordEmbeddingsByDefault)
         maxPositionEmbeddings = try reader.int("max_position_embeddings", default: 2048)
         guard maxPositionEmbeddings > 0 else {
             throw ModelError.invalidConfig(file: reader.file, field: "max_position_embeddings",

@@ -10,11 +10,23 @@ protocol ModelFamily: Sendable {
     static func config(_ reader: ConfigReader, shared: ModelConfig) throws -> Config
     /// The decoder `config` describes, with placeholder weights to be loaded.
     static func decoder(_ config: Config, shared: ModelConfig) -> Decoder
+    /// The config.json field naming the MLP's activation, and the one value Fledge implements.
+    static var activation: (field: String, supported: String) { get }
+    /// `tie_word_embeddings` when config.json leaves it out (transformers' default for the family).
+    static var tiesWordEmbeddingsByDefault: Bool { get }
+}
+
+extension ModelFamily {
+    /// Llama-shaped families: `hidden_act` `silu`.
+    static var activation: (field: String, supported: String) { ("hidden_act", "silu") }
+    static var tiesWordEmbeddingsByDefault: Bool { false }
 }
 
 /// The families Fledge implements, by `model_type`.
 public enum ModelFamilies {
     static let all: [any ModelFamily.Type] = [Llama.self, Mistral.self, Qwen2.self, Qwen3.self,
+                                              Gemma2.self,
+                                              Gemma3Text.self,
                                               SmolLM3.self,
                                               OLMo2.self]
 

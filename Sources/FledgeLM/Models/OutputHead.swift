@@ -4,7 +4,9 @@ import FledgeTensor
 /// The output head of a causal LM: `lm_head.weight` `[vocab, hidden]`, or the embedding when
 /// config.json ties them. It is the one place where final hidden states become logits — for
 /// sampling (`logits`), per-token log-probabilities (`logProbs`, without ever holding the logits)
-/// and logit statistics (`statistics`) — used by generation, scoring and training alike.
+/// and logit statistics (`statistics`) — used by generation, scoring and training alike. A soft
+/// cap (Gemma's `final_logit_softcapping`) makes the logits `cap · tanh(logits / cap)`, before
+/// any temperature.
 public final class OutputHead: Module, @unchecked Sendable {
     private enum Projection {
         case tied(Embedding)
@@ -12,15 +14,19 @@ public final class OutputHead: Module, @unchecked Sendable {
     }
 
     private var projection: Projection
+    /// The soft cap of the logits, or nil for none.
+    public let softCap: Float?
 
     /// A head that is `embedding`'s weight, whatever that weight becomes (loaded, made trainable).
-    init(tiedTo embedding: Embedding) {
+    init(tiedTo embedding: Embedding, softCap: Float? = nil) {
         projection = .tied(embedding)
+        self.softCap = softCap
     }
 
     /// A head of its own with a placeholder weight `[vocabularySize, hiddenSize]`, to be loaded.
-    init(vocabularySize: Int, hiddenSize: Int) {
+    init(vocabularySize: Int, hiddenSize: Int, softCap: Float? = nil) {
         projection = .own(Tensor.placeholder([vocabularySize, hiddenSize]))
+        self.softCap = softCap
     }
 
     /// The projection `[vocab, hidden]`: the embedding's weight when tied.
@@ -39,16 +45,20 @@ public final class OutputHead: Module, @unchecked Sendable {
         projection = .own(weight)
     }
 
-    /// The logits `[N, vocab]` of final hidden states `[N, hidden]`.
+    /// The logits `[N, vocab]` of final hidden states `[N, hidden]`, soft-capped when the head has a cap.
     public func logits(_ hidden: Tensor) -> Tensor {
-        hidden.matmul(weight.transposed())
+        let logits = hidden.matmul(weight.transposed())
+        guard let softCap else { return logits }
+        return (logits / softCap).tanh() * softCap
     }
 
     /// `log p(targets[i])` of each row of `hidden [N, hidden]` (and the entropy of its
     /// distribution when `withEntropy`) after dividing the logits by `temperature`, with autograd,
-    /// through the chunked selective log-softmax: the `[N, vocab]` logits are never held.
+    /// through the chunked selective log-softmax (which soft-caps each logit block when the head has
+    /// a cap): the `[N, vocab]` logits are never held.
     public func logProbs(_ hidden: Tensor, targets: [Int], temperature: Float = 1, withEntropy: Bool = false) -> SelectedLogProbs {
-        Tensor.selectiveLogSoftmax(hidden: hidden, weight: weight, targets: targets, temperature: temperature, withEntropy: withEntropy)
+        Tensor.selectiveLogSoftmax(hidden: hidden, weight: weight, targets: targets, temperature: temperature, withEntropy: withEntropy,
+                                   softCap: softCap)
     }
 
     /// The `wanted` statistics of each row's logits `hidden · weightᵀ / temperature`, without
@@ -59,15 +69,20 @@ public final class OutputHead: Module, @unchecked Sendable {
         let weight = weight
         let rows = hidden.shape[0], width = hidden.shape[1], vocabulary = weight.shape[0]
         var result = ScoredLogitStatistics()
-        if wanted.contains(.meanLogits) {
+        if wanted.contains(.meanLogits) && softCap == nil {
             result.meanLogits = Tensor.withoutGrad { (hidden.matmul(weight.mean(axis: 0).reshaped([width, 1])) / temperature).toArray() }
         }
-        if wanted.contains(.logSumSquaredProbs) {
-            result.logSumSquaredProbs = Tensor.withoutGrad {
+        let cappedMean = wanted.contains(.meanLogits) && softCap != nil
+        if wanted.contains(.logSumSquaredProbs) || cappedMean {
+            Tensor.withoutGrad {
                 let block = max(1, chunkElements / max(vocabulary, 1))
-                return stride(from: 0, to: rows, by: block).flatMap { start in
+                for start in stride(from: 0, to: rows, by: block) {
                     let logits = logits(hidden.slice(axis: 0, start..<min(start + block, rows))) / temperature
-                    return ((logits * 2).logSumExp(axis: 1) - logits.logSumExp(axis: 1) * 2).toArray()
+                    if wanted.contains(.logSumSquaredProbs) {
+                        result.logSumSquaredProbs = (result.logSumSquaredProbs ?? [])
+                            + ((logits * 2).logSumExp(axis: 1) - logits.logSumExp(axis: 1) * 2).toArray()
+                    }
+                    if cappedMean { result.meanLogits = (result.meanLogits ?? []) + logits.mean(axis: 1).toArray() }
                 }
             }
         }

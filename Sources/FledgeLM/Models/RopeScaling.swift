@@ -21,13 +21,22 @@ public struct RopeScaling: Sendable, Equatable {
     }
 
     /// Reads `rope_parameters` (transformers 5) or `rope_theta` + `rope_scaling` (transformers 4).
-    init(reader: ConfigReader) throws {
-        let field: String
+    /// When `rope_parameters` holds one object per layer type (Gemma 3), the one of `layerType`.
+    init(reader: ConfigReader, layerType: String = "full_attention") throws {
+        var field: String
         let parameters: [String: Any]?
         if reader.has("rope_parameters") {
             field = "rope_parameters"
-            guard let dictionary = reader.dictionary("rope_parameters") else {
+            guard var dictionary = reader.dictionary("rope_parameters") else {
                 throw ModelError.invalidConfig(file: reader.file, field: field, problem: "must be an object")
+            }
+            if dictionary.values.contains(where: { $0 is [String: Any] }) {
+                guard let perType = dictionary[layerType] as? [String: Any] else {
+                    throw ModelError.invalidConfig(file: reader.file, field: "\(field).\(layerType)",
+                                                   problem: "is missing or not an object; rope_parameters has one object per layer type")
+                }
+                field += ".\(layerType)"
+                dictionary = perType
             }
             parameters = dictionary
         } else {

@@ -21,6 +21,8 @@ struct AttentionGeometry: Sendable {
     let batch, querySeq, keySeq, queryHeads, keyHeads, headDim: Int
     let scale: Float
     let mask: AttentionMask
+    /// The soft cap of the scaled scores, or nil for none.
+    var softCap: Float? = nil
 
     /// Queries are the last `querySeq` positions of the `keySeq` keys (a KV-cache step).
     var queryOffset: Int { keySeq - querySeq }
@@ -42,7 +44,8 @@ struct AttentionGeometry: Sendable {
 }
 
 extension Tensor {
-    /// Scaled dot-product attention, `softmax(q·kᵀ · scale + mask) · v`, for
+    /// Scaled dot-product attention, `softmax(q·kᵀ · scale + mask) · v` (with `softCap`, the scaled
+    /// scores s are soft-capped first: `softCap · tanh(s / softCap)`, Gemma 2's attention), for
     /// `query [batch, qSeq, qHeads, headDim]` and `key`/`value [batch, kSeq, kvHeads, headDim]`
     /// (grouped-query: query head `h` reads key head `h / (qHeads / kvHeads)`).
     ///
@@ -51,7 +54,8 @@ extension Tensor {
     /// padding) output zeros. Saves one log-sum-exp per query row; the backward recomputes the
     /// attention weights one query row at a time and never holds the whole attention matrix.
     public static func scaledDotProductAttention(
-        query: Tensor, key: Tensor, value: Tensor, mask: AttentionMask = AttentionMask(), scale: Float? = nil
+        query: Tensor, key: Tensor, value: Tensor, mask: AttentionMask = AttentionMask(), scale: Float? = nil,
+        softCap: Float? = nil
     ) -> Tensor {
         precondition(query.rank == 4 && key.rank == 4 && value.rank == 4,
                      "attention expects [batch, seq, heads, headDim] tensors, got \(query.shape), \(key.shape), \(value.shape)")
@@ -63,12 +67,13 @@ extension Tensor {
         precondition(keyHeads > 0 && queryHeads % keyHeads == 0,
                      "attention: \(queryHeads) query heads are not a multiple of \(keyHeads) key/value heads")
         precondition(keySeq >= querySeq, "attention: \(querySeq) queries but only \(keySeq) keys")
+        precondition(softCap.map { $0 > 0 } ?? true, "attention: softCap must be > 0, got \(softCap ?? 0)")
         if let padding = mask.keyPadding {
             precondition(padding.count == batch * keySeq, "attention: key padding has \(padding.count) entries, expected \(batch * keySeq)")
         }
         let geometry = AttentionGeometry(
             batch: batch, querySeq: querySeq, keySeq: keySeq, queryHeads: queryHeads, keyHeads: keyHeads,
-            headDim: headDim, scale: scale ?? 1 / Float(headDim).squareRoot(), mask: mask)
+            headDim: headDim, scale: scale ?? 1 / Float(headDim).squareRoot(), mask: mask, softCap: softCap)
         let q = query.contiguous(), k = key.withUnitLastStride(), v = value.withUnitLastStride()
         let out = Tensor(uninitializedShape: query.shape)
         let logSumExp = Tensor(uninitializedShape: [batch, queryHeads, querySeq])

@@ -47,6 +47,20 @@ enum AttentionKernel {
                       rowsToCome: g.querySeq * (g.queryHeads / g.keyHeads))
     }
 
+    /// With a soft cap, turns `count` raw scores r into r' with r' · scale = cap · tanh(r · scale / cap),
+    /// and writes d(r' · scale)/d(r · scale) = 1 − tanh² to `slopes` when given.
+    @inline(__always)
+    static func softCap(_ g: AttentionGeometry, _ scores: UnsafeMutablePointer<Float>, count: Int,
+                        slopes: UnsafeMutablePointer<Float>? = nil) {
+        guard let cap = g.softCap else { return }
+        let inward = g.scale / cap, outward = cap / g.scale
+        for k in 0..<count {
+            let t = Foundation.tanh(scores[k] * inward)
+            scores[k] = outward * t
+            slopes?[k] = 1 - t * t
+        }
+    }
+
     /// Sets the scores of keys row `i` may not see to −inf; returns whether any key is left.
     @inline(__always)
     static func maskRow(_ g: AttentionGeometry, _ scores: UnsafeMutablePointer<Float>, batch b: Int, query i: Int, span: Range<Int>) -> Bool {
@@ -78,6 +92,7 @@ enum AttentionKernel {
                         let span = keySpan(g, queries: queries, keys: keys)
                         let width = span.count, s = scores.pointer
                         keys.multiply(m: queries.count, ql.rows(b, from: queries.lowerBound, h), columns: span, into: s, ldc: width)
+                        softCap(g, s, count: queries.count * width)
                         for (r, i) in queries.enumerated() {
                             softmaxRow(g, s + r * width, width: width, batch: b, query: i, span: span,
                                        logSumExp: lse + (b * g.queryHeads + h) * g.querySeq + i)
@@ -105,7 +120,7 @@ enum AttentionKernel {
     }
 
     /// dV += Pᵀ·dO, dS = P ⊙ (dO·Vᵀ − rowsum(dO ⊙ O)), dQ = dS·K·scale, dK += dSᵀ·Q·scale, with P
-    /// recomputed per block. Work is split by (batch, key head) so each worker owns its dK, dV rows.
+    /// recomputed per block (and dS times the soft cap's slope with a cap). Work is split by (batch, key head) so each worker owns its dK, dV rows.
     static func backward(
         _ g: AttentionGeometry, grad: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, logSumExp: Tensor,
         needed: [Bool]
@@ -119,6 +134,7 @@ enum AttentionKernel {
         Parallel.forRanges(g.batch * g.keyHeads) { tasks in
             let probabilities = TensorStorage(count: queryBlock * (Swift.max(g.keySeq, 1) + 16))
             let scoreGrads = TensorStorage(count: queryBlock * (Swift.max(g.keySeq, 1) + 16))
+            let slopes = g.softCap == nil ? nil : TensorStorage(count: queryBlock * (Swift.max(g.keySeq, 1) + 16))
             for task in tasks {
                 let b = task / g.keyHeads, kh = task % g.keyHeads
                 let keys = packedTranspose(kl, g, batch: b, head: kh), values = packedTranspose(vl, g, batch: b, head: kh)
@@ -129,6 +145,7 @@ enum AttentionKernel {
                         let (rows, width) = (queries.count, span.count)
                         let p = probabilities.pointer, ds = scoreGrads.pointer
                         keys.multiply(m: rows, ql.rows(b, from: queries.lowerBound, h), columns: span, into: p, ldc: width)
+                        softCap(g, p, count: rows * width, slopes: slopes?.pointer)
                         values.multiply(m: rows, gl.rows(b, from: queries.lowerBound, h), columns: span, into: ds, ldc: width)
                         for (r, i) in queries.enumerated() {
                             let pRow = p + r * width, dsRow = ds + r * width
@@ -141,6 +158,9 @@ enum AttentionKernel {
                             VectorMath.expAffine(pRow, pRow, width, scale: g.scale, shift: -rowLSE)
                             let rowDot = dotProduct(gl.row(b, i, h), ol.row(b, i, h), g.headDim)
                             for j in 0..<width { dsRow[j] = pRow[j] * (dsRow[j] - rowDot) * g.scale }
+                            if let slope = slopes?.pointer.advanced(by: r * width) {
+                                for j in 0..<width { dsRow[j] *= slope[j] }
+                            }
                         }
                         let pT = MatrixOperand(base: p, rowStride: 1, columnStride: width)
                         let dsMatrix = MatrixOperand(base: ds, rowStride: width, columnStride: 1)

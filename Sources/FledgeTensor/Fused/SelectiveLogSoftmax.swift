@@ -10,7 +10,9 @@ public struct SelectedLogProbs {
 
 extension Tensor {
     /// `log softmax(hidden · weightᵀ / temperature)[row, targets[row]]` for `hidden [N, H]` and
-    /// an output projection `weight [V, H]`, without ever holding `[N, V]` logits.
+    /// an output projection `weight [V, H]`, without ever holding `[N, V]` logits. With `softCap`,
+    /// each logit z is first soft-capped to `softCap · tanh(z / softCap)` (Gemma's final-logit
+    /// soft-capping), before the temperature.
     ///
     /// Logits are computed in blocks of at most `chunkElements` (rows × vocabulary entries,
     /// with running softmax statistics across the vocabulary), so the extra memory is about
@@ -18,24 +20,27 @@ extension Tensor {
     /// recomputes each block. Gradients flow to `hidden` and, when trainable, to `weight`.
     public static func selectiveLogSoftmax(
         hidden: Tensor, weight: Tensor, targets: [Int], temperature: Float = 1,
-        withEntropy: Bool = false, chunkElements: Int = 1 << 20
+        withEntropy: Bool = false, chunkElements: Int = 1 << 20, softCap: Float? = nil
     ) -> SelectedLogProbs {
         precondition(hidden.rank == 2 && weight.rank == 2 && hidden.shape[1] == weight.shape[1],
                      "selectiveLogSoftmax expects hidden [N, H] and weight [V, H], got \(hidden.shape) and \(weight.shape)")
         precondition(targets.count == hidden.shape[0], "selectiveLogSoftmax: \(targets.count) targets for \(hidden.shape[0]) rows")
         precondition(temperature > 0, "selectiveLogSoftmax: temperature must be > 0, got \(temperature)")
+        precondition(softCap.map { $0 > 0 } ?? true, "selectiveLogSoftmax: softCap must be > 0, got \(softCap ?? 0)")
         let vocab = weight.shape[0]
         if let bad = targets.first(where: { $0 < 0 || $0 >= vocab }) {
             preconditionFailure("selectiveLogSoftmax: target id \(bad) is outside the vocabulary of \(vocab)")
         }
         let plan = LogSoftmaxChunks(rows: hidden.shape[0], vocab: vocab, chunkElements: chunkElements,
-                                    temperature: temperature, withEntropy: withEntropy)
+                                    temperature: temperature, withEntropy: withEntropy, softCap: softCap)
         let h = hidden.withUnitLastStride(), w = weight.withUnitLastStride()
         let out = Tensor(uninitializedShape: [withEntropy ? 2 : 1, plan.rows])
         let saved = Tensor(uninitializedShape: [2, plan.rows])  // log-sum-exp and entropy per row
         // With a frozen projection, E_p[W] per row gives the hidden gradient of log p(target)
-        // without recomputing the logits in the backward.
-        let expectation = GradMode.enabled && hidden.requiresGrad && !weight.requiresGrad ? Tensor.zeros(hidden.shape) : nil
+        // without recomputing the logits in the backward (not through a soft cap, whose slope
+        // differs per logit).
+        let expectation = GradMode.enabled && hidden.requiresGrad && !weight.requiresGrad && softCap == nil
+            ? Tensor.zeros(hidden.shape) : nil
         SelectiveLogSoftmaxKernel.forward(plan, hidden: h, weight: w, targets: targets, out: out, saved: saved, expectation: expectation)
         let recorded = out.recording(
             [hidden, weight],
@@ -57,8 +62,10 @@ struct LogSoftmaxChunks: Sendable {
     let vocabPerBlock: Int
     let temperature: Float
     let withEntropy: Bool
+    /// The logits' soft cap, or nil for none.
+    let softCap: Float?
 
-    init(rows: Int, vocab: Int, chunkElements: Int, temperature: Float, withEntropy: Bool) {
+    init(rows: Int, vocab: Int, chunkElements: Int, temperature: Float, withEntropy: Bool, softCap: Float? = nil) {
         self.rows = rows
         self.vocab = vocab
         let chunk = Swift.max(chunkElements, 1)
@@ -66,6 +73,7 @@ struct LogSoftmaxChunks: Sendable {
         vocabPerBlock = Swift.max(1, Swift.min(vocab, chunk / rowsPerBlock))
         self.temperature = temperature
         self.withEntropy = withEntropy
+        self.softCap = softCap
     }
 
     var rowBlocks: StrideTo<Int> { stride(from: 0, to: rows, by: rowsPerBlock) }
@@ -81,15 +89,26 @@ enum SelectiveLogSoftmaxKernel {
     }
 
     /// Calls `body(vocabStart, vocabCount, logits)` for each vocabulary block, with the block's
-    /// logits `rows · weight[vocabStart...]ᵀ` (`[rows, vocabCount]`) in `buffer`.
+    /// logits `rows · weight[vocabStart...]ᵀ` (`[rows, vocabCount]`) in `buffer`, soft-capped when
+    /// the plan has a cap; then `slopes` (when given) holds d(capped)/d(logit) = 1 − (capped / cap)².
     static func forEachVocabBlock(
-        _ plan: LogSoftmaxChunks, rows: PackedRows, weight: Tensor, buffer: TensorStorage,
+        _ plan: LogSoftmaxChunks, rows: PackedRows, weight: Tensor, buffer: TensorStorage, slopes: TensorStorage? = nil,
         _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void
     ) {
         for vocabStart in plan.vocabBlocks {
             let vocabCount = Swift.min(plan.vocabPerBlock, plan.vocab - vocabStart)
             let weightT = MatrixOperand(base: weight.pointer + vocabStart * weight.strides[0], rowStride: 1, columnStride: weight.strides[0])
             GEMM.multiply(rows, weightT, n: vocabCount, into: buffer.pointer, ldc: vocabCount, accumulate: false)
+            if let cap = plan.softCap {
+                let z = buffer.pointer, slope = slopes?.pointer, count = rows.rows * vocabCount
+                Parallel.forRanges(count, minChunk: 16_384) { range in
+                    for k in range {
+                        let t = Foundation.tanh(z[k] / cap)
+                        z[k] = cap * t
+                        slope?[k] = 1 - t * t
+                    }
+                }
+            }
             body(vocabStart, vocabCount, buffer.pointer)
         }
     }
@@ -164,12 +183,13 @@ enum SelectiveLogSoftmaxKernel {
         let dHidden = needed[0] ? Tensor(uninitializedShape: hidden.shape) : nil
         let dWeight = needed[1] ? Tensor.zeros(weight.shape) : nil
         let buffer = TensorStorage(count: plan.bufferCount)
+        let slopes = plan.softCap == nil ? nil : TensorStorage(count: plan.bufferCount)
         let width = hidden.shape[1], scale = 1 / plan.temperature
         let pg = g.pointer, lse = saved.pointer
         for rowStart in plan.rowBlocks {
             let rowCount = Swift.min(plan.rowsPerBlock, plan.rows - rowStart)
             let packedRows = rows(hidden, start: rowStart, count: rowCount)
-            forEachVocabBlock(plan, rows: packedRows, weight: weight, buffer: buffer) { vocabStart, vocabCount, z in
+            forEachVocabBlock(plan, rows: packedRows, weight: weight, buffer: buffer, slopes: slopes) { vocabStart, vocabCount, z in
                 Parallel.forRanges(rowCount, minChunk: Swift.max(1, 16_384 / vocabCount)) { range in
                     for i in range {
                         let row = rowStart + i, values = z + i * vocabCount
@@ -178,6 +198,9 @@ enum SelectiveLogSoftmaxKernel {
                                                         entropy: lse[plan.rows + row], gradLogProb: gradLogProb, gradEntropy: gradEntropy)
                         let target = targets[row] - vocabStart
                         if target >= 0 && target < vocabCount { values[target] += gradLogProb * scale }
+                        if let slope = slopes?.pointer.advanced(by: i * vocabCount) {
+                            for k in 0..<vocabCount { values[k] *= slope[k] }
+                        }
                     }
                 }
                 let dz = MatrixOperand(base: z, rowStride: vocabCount, columnStride: 1)
