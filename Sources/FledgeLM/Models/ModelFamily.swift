@@ -10,11 +10,18 @@ protocol ModelFamily: Sendable {
     static func config(_ reader: ConfigReader, shared: ModelConfig) throws -> Config
     /// The decoder `config` describes, with placeholder weights to be loaded.
     static func decoder(_ config: Config, shared: ModelConfig) -> Decoder
+    /// Whether the family reads `longrope` scaling and `partial_rotary_factor` (Phi-3). Other
+    /// families refuse them: transformers' versions of them ignore `partial_rotary_factor`.
+    static var readsLongRope: Bool { get }
+}
+
+extension ModelFamily {
+    static var readsLongRope: Bool { false }
 }
 
 /// The families Fledge implements, by `model_type`.
 public enum ModelFamilies {
-    static let all: [any ModelFamily.Type] = [Llama.self, Mistral.self, Qwen2.self, Qwen3.self]
+    static let all: [any ModelFamily.Type] = [Llama.self, Mistral.self, Qwen2.self, Qwen3.self, Phi3.self]
 
     /// The `model_type` values Fledge reads.
     public static var supportedNames: [String] { all.map { $0.modelType } }
@@ -31,6 +38,17 @@ public enum ModelFamilies {
     }
 
     private static func decoder<Family: ModelFamily>(_ family: Family.Type, _ reader: ConfigReader, shared: ModelConfig) throws -> Decoder {
-        Family.decoder(try Family.config(reader, shared: shared), shared: shared)
+        if !Family.readsLongRope {
+            let field = reader.has("rope_parameters") ? "rope_parameters" : "rope_scaling"
+            if shared.rope.kind == .longrope {
+                throw ModelError.invalidConfig(file: reader.file, field: "\(field).rope_type",
+                                               problem: "is 'longrope'; Fledge reads it for phi3 only, not \(Family.modelType)")
+            }
+            if shared.rope.partialRotaryFactor != 1 {
+                throw ModelError.invalidConfig(file: reader.file, field: "partial_rotary_factor", problem: "is \(shared.rope.partialRotaryFactor); "
+                    + "Fledge supports only 1 (the whole head rotated) for \(Family.modelType)")
+            }
+        }
+        return Family.decoder(try Family.config(reader, shared: shared), shared: shared)
     }
 }
