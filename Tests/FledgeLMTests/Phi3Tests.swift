@@ -101,6 +101,22 @@ final class Phi3Tests: XCTestCase {
         XCTAssertLessThan(lossError, 1e-3)
     }
 
+    /// Gradient checkpointing recomputes Phi-3's layers (fused projections, adapters on them) in
+    /// backward and gives the same LoRA gradients.
+    func testGradientCheckpointingGivesTheSameLoRAGradients() throws {
+        let sequence = ints((try Self.expected()["lora"] as! [String: Any])["sequence"])
+        func gradients(checkpointing: Bool) throws -> [String: [Float]] {
+            let model = try LanguageModel(directory: Self.directory)
+            try model.loadAdapter(from: Self.directory.appendingPathComponent("peft_adapter"))
+            model.gradientCheckpointing = checkpointing
+            model.sequenceLogProbs([sequence], scoredFrom: [1]).logProbs.sum().backward()
+            return Dictionary(uniqueKeysWithValues: model.trainableParameters.map { ($0.name, $0.tensor.grad!.toArray()) })
+        }
+        let plain = try gradients(checkpointing: false), checkpointed = try gradients(checkpointing: true)
+        XCTAssertEqual(plain.count, 24, "A and B of 4 projections in each of 3 layers")
+        for (name, values) in plain { XCTAssertLessThan(relativeError(checkpointed[name]!, values), 1e-6, name) }
+    }
+
     /// `all-linear` on Phi-3 means its own projections, and the saved adapter names them as PEFT does.
     func testAllLinearAdapterIsSavedUnderTheFusedModuleNames() throws {
         let model = try LanguageModel(directory: Self.directory)
