@@ -20,7 +20,8 @@ enum PEFTAdapterConfig {
             ("lora_bias", .bool(false)), ("lora_dropout", .double(options.dropout)), ("megatron_config", .null),
             ("megatron_core", .string("megatron.core")), ("modules_to_save", .null), ("peft_type", .string("LORA")),
             ("r", .int(options.r)), ("rank_pattern", .object(JSONObject())), ("revision", .null),
-            ("target_modules", .array(options.expandedTargets(adaptable: adaptable).map(JSONValue.string))), ("task_type", .string(taskType)),
+            ("target_modules", .array(options.expandedTargets(adaptable: adaptable).map(JSONValue.string))),
+            ("task_type", .string(taskType)),
             ("use_dora", .bool(false)), ("use_rslora", .bool(options.useRSLoRA)),
         ])
         return JSONWriter(indent: 2, sortKeys: true).string(.object(object))

@@ -45,8 +45,9 @@ public enum ModelFamilies {
                                                problem: "is 'longrope'; Fledge reads it for phi3 only, not \(Family.modelType)")
             }
             if shared.rope.partialRotaryFactor != 1 {
-                throw ModelError.invalidConfig(file: reader.file, field: "partial_rotary_factor", problem: "is \(shared.rope.partialRotaryFactor); "
-                    + "Fledge supports only 1 (the whole head rotated) for \(Family.modelType)")
+                throw ModelError.invalidConfig(file: reader.file, field: "partial_rotary_factor",
+                                               problem: "is \(shared.rope.partialRotaryFactor); Fledge supports only 1 "
+                                                   + "(the whole head rotated) for \(Family.modelType)")
             }
         }
         return Family.decoder(try Family.config(reader, shared: shared), shared: shared)

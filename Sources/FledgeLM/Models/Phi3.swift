@@ -19,12 +19,14 @@ enum Phi3: ModelFamily {
         let rope = shared.rope
         let rotated = rope.rotaryDimensions(headDim: shared.headDim)
         guard rotated > 0, rotated % 2 == 0 else {
-            throw ModelError.invalidConfig(file: reader.file, field: "partial_rotary_factor", problem: "is \(rope.partialRotaryFactor): "
-                + "it rotates \(rotated) of head_dim \(shared.headDim) dims; that must be a positive even number")
+            throw ModelError.invalidConfig(file: reader.file, field: "partial_rotary_factor",
+                                           problem: "is \(rope.partialRotaryFactor): it rotates \(rotated) of head_dim "
+                                               + "\(shared.headDim) dims; that must be a positive even number")
         }
         if rope.kind == .longrope {
             let field = reader.has("rope_parameters") ? "rope_parameters" : "rope_scaling"
-            for (key, factors) in [("short_factor", rope.shortFactor), ("long_factor", rope.longFactor)] where factors.count != rotated / 2 {
+            for (key, factors) in [("short_factor", rope.shortFactor), ("long_factor", rope.longFactor)]
+            where factors.count != rotated / 2 {
                 throw ModelError.invalidConfig(file: reader.file, field: "\(field).\(key)", problem: "has \(factors.count) values; "
                     + "it needs one per rotated pair of dims: \(rotated / 2) (head_dim \(shared.headDim) × partial_rotary_factor / 2)")
             }

@@ -102,7 +102,8 @@ public struct RopeScaling: Sendable, Equatable {
         let key = "original_max_position_embeddings"
         let originalField = reader.has(key) ? key : "\(field).\(key)"
         guard let original = try reader.optionalInt(key) ?? inner.optionalInt(key) else {
-            throw ModelError.invalidConfig(file: reader.file, field: originalField, problem: "is missing; rope type 'longrope' needs it")
+            throw ModelError.invalidConfig(file: reader.file, field: originalField,
+                                           problem: "is missing; rope type 'longrope' needs it")
         }
         guard original > 1 else {
             throw ModelError.invalidConfig(file: reader.file, field: originalField, problem: "must be above 1, got \(original)")
