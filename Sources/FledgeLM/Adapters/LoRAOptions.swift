@@ -22,7 +22,8 @@ public struct LoRAOptions: Sendable, Equatable {
 
     /// The special `target_modules` entry that selects every projection of the decoder.
     public static let allLinear = "all-linear"
-    /// The projections of a decoder layer that LoRA can adapt, by their short names.
+    /// The projections of a Llama-shaped decoder layer that LoRA can adapt, by their short names
+    /// (a family with fused projections, as Phi-3, has its own: `qkv_proj`, `gate_up_proj`).
     public static let adaptableModules = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
     /// Options with PEFT's defaults (`r` 8, `lora_alpha` 8, no dropout, and the default targets
@@ -40,9 +41,16 @@ public struct LoRAOptions: Sendable, Equatable {
     /// The factor on `B·A`.
     public var scale: Float { Float(useRSLoRA ? alpha / Double(r).squareRoot() : alpha / Double(r)) }
 
-    /// `targetModules` with `all-linear` written out as the short names it stands for.
-    var expandedTargets: [String] {
-        targetModules.flatMap { $0 == Self.allLinear ? Self.adaptableModules : [$0] }
+    /// `targetModules` with `all-linear` written out as the short names it stands for: those of
+    /// every projection of the decoder (`adaptable`, as `shortNames` gives them).
+    func expandedTargets(adaptable: [String]) -> [String] {
+        targetModules.flatMap { $0 == Self.allLinear ? adaptable : [$0] }
+    }
+
+    /// The distinct last components of `modules` (`model.layers.0.self_attn.q_proj` → `q_proj`), in order.
+    static func shortNames(of modules: [String]) -> [String] {
+        var seen = Set<String>()
+        return modules.compactMap { $0.split(separator: ".").last.map(String.init) }.filter { seen.insert($0).inserted }
     }
 
     /// Throws when a value is out of range.
@@ -62,10 +70,11 @@ public struct LoRAOptions: Sendable, Equatable {
     /// The names among `modules` that the targets select, in the order of `modules`; throws
     /// naming the first target that selects nothing.
     func selectedModules(among modules: [String]) throws(AdapterError) -> [String] {
-        let targets = expandedTargets
+        let adaptable = Self.shortNames(of: modules)
+        let targets = expandedTargets(adaptable: adaptable)
         func matches(_ module: String, _ target: String) -> Bool { module == target || module.hasSuffix("." + target) }
         if let unmatched = targets.first(where: { target in !modules.contains { matches($0, target) } }) {
-            throw .unmatchedTarget(unmatched, adaptable: Self.adaptableModules)
+            throw .unmatchedTarget(unmatched, adaptable: adaptable)
         }
         return modules.filter { module in targets.contains { matches(module, $0) } }
     }

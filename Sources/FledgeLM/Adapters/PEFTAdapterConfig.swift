@@ -5,9 +5,10 @@ enum PEFTAdapterConfig {
     static let fileName = "adapter_config.json"
 
     /// The config of adapters made with `options`, with PEFT's field names, sorted and indented
-    /// as PEFT's `save_pretrained` writes them. Fields that change nothing for a plain LoRA
-    /// adapter are written with PEFT's defaults.
-    static func json(_ options: LoRAOptions, baseModel: String?, taskType: String) -> String {
+    /// as PEFT's `save_pretrained` writes them, `all-linear` written out as the short names of the
+    /// model's projections (`adaptable`). Fields that change nothing for a plain LoRA adapter are
+    /// written with PEFT's defaults.
+    static func json(_ options: LoRAOptions, adaptable: [String], baseModel: String?, taskType: String) -> String {
         let alpha: JSONValue = options.alpha == options.alpha.rounded() && abs(options.alpha) < 1e15
             ? .int(Int(options.alpha)) : .double(options.alpha)
         let object = JSONObject([
@@ -19,7 +20,8 @@ enum PEFTAdapterConfig {
             ("lora_bias", .bool(false)), ("lora_dropout", .double(options.dropout)), ("megatron_config", .null),
             ("megatron_core", .string("megatron.core")), ("modules_to_save", .null), ("peft_type", .string("LORA")),
             ("r", .int(options.r)), ("rank_pattern", .object(JSONObject())), ("revision", .null),
-            ("target_modules", .array(options.expandedTargets.map(JSONValue.string))), ("task_type", .string(taskType)),
+            ("target_modules", .array(options.expandedTargets(adaptable: adaptable).map(JSONValue.string))),
+            ("task_type", .string(taskType)),
             ("use_dora", .bool(false)), ("use_rslora", .bool(options.useRSLoRA)),
         ])
         return JSONWriter(indent: 2, sortKeys: true).string(.object(object))

@@ -23,7 +23,8 @@ extension PretrainedModel {
         try SafeTensorsWriter.write(tensors, metadata: ["format": "pt"],
                                     to: directory.appendingPathComponent(Self.adapterWeightsFileName))
         let baseModel = FileManager.default.fileExists(atPath: self.directory.path) ? self.directory.path : nil
-        let json = PEFTAdapterConfig.json(options, baseModel: baseModel, taskType: peftTaskType)
+        let json = PEFTAdapterConfig.json(options, adaptable: LoRAOptions.shortNames(of: namedLinears.map(\.0)), baseModel: baseModel,
+                                          taskType: peftTaskType)
         try Data((json + "\n").utf8).write(to: directory.appendingPathComponent(PEFTAdapterConfig.fileName), options: .atomic)
     }
 

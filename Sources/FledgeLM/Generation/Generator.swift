@@ -21,6 +21,9 @@ extension LanguageModel {
     /// row early (stop strings); `onToken(row, id)` sees every token as it is chosen.
     /// `seedIndices` gives the index each row's generator is seeded with (default: the row's
     /// position), so that rows split over several calls or processes sample what one batch would.
+    /// With LongRoPE, the step whose sequence first passes original_max_position_embeddings
+    /// drops the cache (filled with short-factor keys) and runs the whole sequence again with the
+    /// long factors, as transformers' Phi-3 `prepare_inputs_for_generation` does.
     public func generate(
         _ prompts: [[Int]], options: SamplingOptions, seedIndices: [Int]? = nil,
         shouldStop: ((Int, [Int]) -> Bool)? = nil, onToken: ((Int, Int) -> Void)? = nil
@@ -43,6 +46,7 @@ extension LanguageModel {
             let promptMask = batch.mask.map(Float.init)
             let padded = batch.hasPadding
             var positions = (0..<rows).map { prompts[$0].count - 1 }
+            var fed: [[Int]] = []
 
             var input = ForwardInput(ids: batch.ids, batch: rows, length: batch.length, positions: batch.positions,
                                      keyPadding: padded ? promptMask : nil)
@@ -77,9 +81,28 @@ extension LanguageModel {
                     let generated = [Float](repeating: 1, count: step + 1)
                     keyPadding = (0..<rows).flatMap { promptMask[$0 * batch.length..<($0 + 1) * batch.length] + generated }
                 }
+                fed.append(next)
                 input = ForwardInput(ids: next, batch: rows, length: 1, positions: positions, keyPadding: keyPadding)
+                if config.rope.kind == .longrope && cache.length == config.rope.originalMaxPositions {
+                    // The cached keys were rotated with the short factors; this pass needs the long ones.
+                    cache.length = 0
+                    input = Self.wholeSequence(batch, fed: fed, keyPadding: keyPadding)
+                }
             }
             return results
         }
+    }
+
+    /// The prompts and the tokens fed after them (`fed[step][row]`) as one pass from position 0.
+    private static func wholeSequence(_ batch: LeftPaddedBatch, fed: [[Int]], keyPadding: [Float]?) -> ForwardInput {
+        var ids: [Int] = [], positions: [Int] = []
+        for r in 0..<batch.rows {
+            let row = r * batch.length..<(r + 1) * batch.length
+            ids += batch.ids[row] + fed.map { $0[r] }
+            let last = batch.positions[row.upperBound - 1]
+            positions += batch.positions[row] + (1...fed.count).map { last + $0 }
+        }
+        return ForwardInput(ids: ids, batch: batch.rows, length: batch.length + fed.count, positions: positions,
+                            keyPadding: keyPadding)
     }
 }

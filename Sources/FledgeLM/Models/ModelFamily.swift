@@ -14,12 +14,16 @@ protocol ModelFamily: Sendable {
     static var activation: (field: String, supported: String) { get }
     /// `tie_word_embeddings` when config.json leaves it out (transformers' default for the family).
     static var tiesWordEmbeddingsByDefault: Bool { get }
+    /// Whether the family reads `longrope` scaling and `partial_rotary_factor` (Phi-3). Other
+    /// families refuse them: transformers' versions of them ignore `partial_rotary_factor`.
+    static var readsLongRope: Bool { get }
 }
 
 extension ModelFamily {
     /// Llama-shaped families: `hidden_act` `silu`.
     static var activation: (field: String, supported: String) { ("hidden_act", "silu") }
     static var tiesWordEmbeddingsByDefault: Bool { false }
+    static var readsLongRope: Bool { false }
 }
 
 /// The families Fledge implements, by `model_type`.
@@ -27,6 +31,7 @@ public enum ModelFamilies {
     static let all: [any ModelFamily.Type] = [Llama.self, Mistral.self, Qwen2.self, Qwen3.self,
                                               Gemma2.self,
                                               Gemma3Text.self,
+                                              Phi3.self,
                                               SmolLM3.self,
                                               OLMo2.self]
 
@@ -45,6 +50,18 @@ public enum ModelFamilies {
     }
 
     private static func decoder<Family: ModelFamily>(_ family: Family.Type, _ reader: ConfigReader, shared: ModelConfig) throws -> Decoder {
-        Family.decoder(try Family.config(reader, shared: shared), shared: shared)
+        if !Family.readsLongRope {
+            let field = reader.has("rope_parameters") ? "rope_parameters" : "rope_scaling"
+            if shared.rope.kind == .longrope {
+                throw ModelError.invalidConfig(file: reader.file, field: "\(field).rope_type",
+                                               problem: "is 'longrope'; Fledge reads it for phi3 only, not \(Family.modelType)")
+            }
+            if shared.rope.partialRotaryFactor != 1 {
+                throw ModelError.invalidConfig(file: reader.file, field: "partial_rotary_factor",
+                                               problem: "is \(shared.rope.partialRotaryFactor); Fledge supports only 1 "
+                                                   + "(the whole head rotated) for \(Family.modelType)")
+            }
+        }
+        return Family.decoder(try Family.config(reader, shared: shared), shared: shared)
     }
 }

@@ -5,7 +5,7 @@ import FledgeTensor
 /// computed in float32 as transformers' `modeling_rope_utils` does.
 public struct RopeScaling: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
-        case `default`, linear, dynamic, llama3
+        case `default`, linear, dynamic, llama3, longrope
     }
 
     public var kind: Kind
@@ -14,6 +14,14 @@ public struct RopeScaling: Sendable, Equatable {
     public var lowFrequencyFactor: Double = 1
     public var highFrequencyFactor: Double = 4
     public var originalMaxPositions: Int = 8192
+    /// `partial_rotary_factor`: the fraction of each head's dims that rotate (the first ones).
+    public var partialRotaryFactor: Double = 1
+    /// LongRoPE's `short_factor` and `long_factor`: one divisor per rotated pair, for passes whose
+    /// largest position is below `originalMaxPositions` and for the others.
+    public var shortFactor: [Double] = []
+    public var longFactor: [Double] = []
+    /// LongRoPE's `attention_factor`, multiplying cos and sin in both regimes.
+    public var attentionFactor: Double = 1
 
     public init(kind: Kind = .default, theta: Double) {
         self.kind = kind
@@ -74,12 +82,55 @@ public struct RopeScaling: Sendable, Equatable {
             guard originalMaxPositions > 0 else {
                 throw ModelError.invalidConfig(file: reader.file, field: "\(field).\(key)", problem: "must be positive, got \(originalMaxPositions)")
             }
+        case .longrope:
+            try readLongRope(inner, reader, field: field)
         }
-        if let partial = parameters?["partial_rotary_factor"] as? NSNumber, partial.doubleValue != 1 {
-            throw ModelError.invalidConfig(file: reader.file, field: "\(field).partial_rotary_factor",
-                                           problem: "is \(partial); Fledge supports only 1 (the whole head rotated)")
+        let partialField = inner.has("partial_rotary_factor") ? "\(field).partial_rotary_factor" : "partial_rotary_factor"
+        partialRotaryFactor = inner.has("partial_rotary_factor")
+            ? try inner.double("partial_rotary_factor") : try reader.double("partial_rotary_factor", default: 1)
+        guard partialRotaryFactor > 0, partialRotaryFactor <= 1 else {
+            throw ModelError.invalidConfig(file: reader.file, field: partialField,
+                                           problem: "is \(partialRotaryFactor); it must be above 0 and at most 1")
         }
     }
+
+    /// LongRoPE (transformers' `_compute_longrope_parameters`): `short_factor` and `long_factor`,
+    /// `original_max_position_embeddings` (config.json's top-level field first, as transformers
+    /// prefers it), and `attention_factor`, by default √(1 + ln f / ln original) with f = `factor`
+    /// or max_position_embeddings / original (1 when f ≤ 1).
+    private mutating func readLongRope(_ inner: ConfigReader, _ reader: ConfigReader, field: String) throws {
+        func factors(_ key: String) throws -> [Double] {
+            guard let list = inner.object[key] as? [NSNumber], !list.isEmpty else {
+                throw ModelError.invalidConfig(file: reader.file, field: "\(field).\(key)",
+                                               problem: "must be a non-empty list of numbers; rope type 'longrope' needs it")
+            }
+            return list.map(\.doubleValue)
+        }
+        shortFactor = try factors("short_factor")
+        longFactor = try factors("long_factor")
+        let key = "original_max_position_embeddings"
+        let originalField = reader.has(key) ? key : "\(field).\(key)"
+        guard let original = try reader.optionalInt(key) ?? inner.optionalInt(key) else {
+            throw ModelError.invalidConfig(file: reader.file, field: originalField,
+                                           problem: "is missing; rope type 'longrope' needs it")
+        }
+        guard original > 1 else {
+            throw ModelError.invalidConfig(file: reader.file, field: originalField, problem: "must be above 1, got \(original)")
+        }
+        originalMaxPositions = original
+        let scale = inner.has("factor")
+            ? try inner.double("factor")
+            : Double(try reader.int("max_position_embeddings", default: 2048)) / Double(original)
+        attentionFactor = inner.has("attention_factor") ? try inner.double("attention_factor")
+            : scale <= 1 ? 1 : (1 + Foundation.log(scale) / Foundation.log(Double(original))).squareRoot()
+    }
+
+    /// How many leading dims of a `headDim`-wide head rotate: `int(head_dim · partial_rotary_factor)`.
+    public func rotaryDimensions(headDim: Int) -> Int { Int(Double(headDim) * partialRotaryFactor) }
+
+    /// Whether LongRoPE uses its long factors for a pass whose largest position is `maxPosition`
+    /// (transformers picks per forward call: largest position id + 1 > original_max_position_embeddings).
+    func usesLongFactors(maxPosition: Int) -> Bool { kind == .longrope && maxPosition + 1 > originalMaxPositions }
 
     /// `1 / base^(2i/dim)` in float32: `base ** (arange(0, dim, 2).float() / dim)` as torch computes it.
     static func defaultFrequencies(base: Double, dim: Int) -> [Float] {
@@ -87,8 +138,10 @@ public struct RopeScaling: Sendable, Equatable {
     }
 
     /// The table for sequences whose largest position is `sequenceLength − 1`. Only the dynamic
-    /// type depends on the length (NTK scaling grows the base past `maxPositions`).
-    public func table(headDim dim: Int, maxPositions: Int, sequenceLength: Int? = nil) -> RotaryTable {
+    /// type (NTK scaling grows the base past `maxPositions`) and LongRoPE (long factors past
+    /// `originalMaxPositions`) depend on the length. It covers the rotated dims of a `headDim`-wide head.
+    public func table(headDim: Int, maxPositions: Int, sequenceLength: Int? = nil) -> RotaryTable {
+        let dim = rotaryDimensions(headDim: headDim)
         switch kind {
         case .default:
             return RotaryTable(inverseFrequencies: Self.defaultFrequencies(base: theta, dim: dim))
@@ -111,6 +164,11 @@ public struct RopeScaling: Sendable, Equatable {
                 return (1 - smooth) * frequency / factor + smooth * frequency
             }
             return RotaryTable(inverseFrequencies: frequencies)
+        case .longrope:
+            let long = usesLongFactors(maxPosition: (sequenceLength ?? 0) - 1)
+            let factors = (long ? longFactor : shortFactor).map(Float.init)
+            let frequencies = (0..<dim / 2).map { 1 / (factors[$0] * Foundation.powf(Float(theta), Float(2 * $0) / Float(dim))) }
+            return RotaryTable(inverseFrequencies: frequencies, attentionScaling: Float(attentionFactor))
         }
     }
 }
@@ -136,6 +194,10 @@ public final class RotaryState: @unchecked Sendable {
 
     /// The table for a forward pass whose largest position id is `maxPosition`.
     func table(maxPosition: Int) -> RotaryTable {
+        if scaling.kind == .longrope {
+            return scaling.usesLongFactors(maxPosition: maxPosition)
+                ? scaling.table(headDim: headDim, maxPositions: maxPositions, sequenceLength: maxPosition + 1) : table
+        }
         guard scaling.kind == .dynamic else { return table }
         let length = maxPosition + 1
         if length > cachedLength {

@@ -31,7 +31,8 @@ extension LanguageModel {
     /// The sequences are run as one left-padded batch with position ids counted over each row's
     /// real tokens, so a row's result does not depend on the others (TRL's prompt-left-padded,
     /// completion-right-padded layout gives the same numbers: padding after a token never reaches
-    /// it under the causal mask). Logits are never materialised: the final hidden states of the
+    /// it under the causal mask) — except under LongRoPE, whose short or long factors the batch's
+    /// largest position picks, as in transformers. Logits are never materialised: the final hidden states of the
     /// scored positions go through the chunked selective log-softmax. `scoredFrom[i]` must be at
     /// least 1 (the first token has no prediction). `statistics` adds summaries of the scored
     /// positions' logits (mean logit, log Σ p²), without autograd.

@@ -20,7 +20,8 @@ public struct RotaryTable: Sendable {
         attentionScaling = 1
     }
 
-    /// The rotated dimension (twice the number of frequencies).
+    /// The rotated dimension (twice the number of frequencies): the first `headDim` dims of each
+    /// head rotate, any after them pass through (partial rotary embeddings, as Phi-3's).
     public var headDim: Int { 2 * inverseFrequencies.count }
 
     /// Fills `cos` and `sin` (headDim/2 each) for one position, in float32 as transformers does.
@@ -37,10 +38,11 @@ public struct RotaryTable: Sendable {
 extension Tensor {
     /// Rotary position embedding of `x` laid out `[batch, seq, heads, headDim]` at the given
     /// position of each token (`positions.count == batch · seq`), in transformers' half-split
-    /// convention: `x · cos + rotate_half(x) · sin`.
+    /// convention: `x · cos + rotate_half(x) · sin` over the first `table.headDim` dims of each
+    /// head; the dims after them (when the head is wider than the table) pass through unchanged.
     public static func rotaryEmbedding(_ x: Tensor, positions: [Int], table: RotaryTable) -> Tensor {
         precondition(x.rank == 4, "rotaryEmbedding expects [batch, seq, heads, headDim], got \(x.shape)")
-        precondition(x.shape[3] == table.headDim, "rotaryEmbedding: head_dim \(x.shape[3]) but the table rotates \(table.headDim)")
+        precondition(x.shape[3] >= table.headDim, "rotaryEmbedding: head_dim \(x.shape[3]) but the table rotates \(table.headDim)")
         precondition(positions.count == x.shape[0] * x.shape[1],
                      "rotaryEmbedding: \(positions.count) positions for \(x.shape[0] * x.shape[1]) tokens")
         let input = x.contiguous()
@@ -51,14 +53,15 @@ extension Tensor {
 }
 
 enum RotaryKernel {
-    /// Rotates each (x[i], x[i + D/2]) pair by +angle, or by −angle when `inverse` (the backward).
+    /// Rotates each (x[i], x[i + R/2]) pair of the first R = `table.headDim` dims of each head by
+    /// +angle, or by −angle when `inverse` (the backward); the head's other dims are copied.
     /// cos and sin are computed once per distinct position when positions repeat (a batch of
     /// sequences), else once per token.
     static func rotate(
         _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, shape: [Int],
         positions: [Int], table: RotaryTable, inverse: Bool
     ) {
-        let heads = shape[2], dim = shape[3], half = dim / 2
+        let heads = shape[2], width = shape[3], dim = table.headDim, half = dim / 2
         let direction: Float = inverse ? -1 : 1
         let distinct = (positions.max() ?? 0) + 1
         let shared = positions.allSatisfy { $0 >= 0 } && distinct <= positions.count
@@ -69,17 +72,18 @@ enum RotaryKernel {
                 table.angles(position: shared ? slot : positions[slot], cos: row, sin: row + half)
             }
         }
-        Parallel.forRanges(positions.count, minChunk: Swift.max(1, 2048 / Swift.max(heads * dim, 1))) { tokens in
+        Parallel.forRanges(positions.count, minChunk: Swift.max(1, 2048 / Swift.max(heads * width, 1))) { tokens in
             for token in tokens {
                 let cos = trig.pointer + (shared ? positions[token] : token) * dim, sin = cos + half
                 for head in 0..<heads {
-                    let base = (token * heads + head) * dim
+                    let base = (token * heads + head) * width
                     let xr = x + base, yr = y + base
                     for i in 0..<half {
                         let x1 = xr[i], x2 = xr[i + half], s = direction * sin[i]
                         yr[i] = x1 * cos[i] - x2 * s
                         yr[i + half] = x2 * cos[i] + x1 * s
                     }
+                    for i in dim..<width { yr[i] = xr[i] }
                 }
             }
         }
