@@ -48,13 +48,7 @@ final class OLMo2Tests: XCTestCase {
 
     /// The published checkpoints' field names (top-level `rope_theta`) give the same model.
     func testTransformers4ConfigGivesTheSameLogProbs() throws {
-        let directory = try temporaryDirectory(self)
-        let source = FamilyFixtures.directory("olmo2")
-        for file in ["model.safetensors", "generation_config.json"] {
-            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: directory.appendingPathComponent(file))
-        }
-        try FileManager.default.copyItem(at: source.appendingPathComponent("config.transformers4.json"),
-                                         to: directory.appendingPathComponent("config.json"))
+        let directory = try FamilyFixtures.directory("olmo2", withConfig: "config.transformers4.json", self)
         let errors = try FamilyFixtures.logProbErrors(try LanguageModel(directory: directory), "olmo2")
         XCTAssertLessThan(max(errors.alone, errors.batch), 1e-4)
     }

@@ -7,68 +7,30 @@ import FledgeTensor
 /// `Fixtures/families/phi3`: fused `qkv_proj` and `gate_up_proj`, partial rotary embeddings,
 /// LongRoPE with short and long factors and its attention factor, a sliding window on every layer.
 final class Phi3Tests: XCTestCase {
-    static let directory = Fixtures.directory.appendingPathComponent("families/phi3")
-    static let classifierDirectory = Fixtures.directory.appendingPathComponent("families/phi3_classifier")
-
-    static func expected(_ directory: URL = directory) throws -> [String: Any] {
-        let data = try Data(contentsOf: directory.appendingPathComponent("expected.json"))
-        return try JSONSerialization.jsonObject(with: data) as! [String: Any]
-    }
+    static let directory = FamilyFixtures.directory("phi3")
 
     /// Alone, the 13- and 8-token sequences use the short factors and the 30-token one the long;
     /// in one left-padded batch all three use the long factors (the batch's largest position
     /// picks), as in transformers.
     func testLogProbsMatchTransformersAloneAndInLeftPaddedBatch() throws {
-        let model = try LanguageModel(directory: Self.directory)
-        let cases = try Self.expected()["score"] as! [[String: Any]]
-        let sequences = cases.map { ints($0["ids"]) }
-        var worstAlone: Float = 0, worstBatch: Float = 0
-        for (sequence, reference) in zip(sequences, cases.map { floats($0["logprobs"]) }) {
-            let got = model.tokenLogProbs([sequence])[0]
-            XCTAssertEqual(got.count, reference.count)
-            for (a, e) in zip(got, reference) { worstAlone = max(worstAlone, abs(a - e)) }
-        }
-        let batched = model.tokenLogProbs(sequences)
-        for (got, reference) in zip(batched, cases.map { floats($0["batch_logprobs"]) }) {
-            XCTAssertEqual(got.count, reference.count)
-            for (a, e) in zip(got, reference) { worstBatch = max(worstBatch, abs(a - e)) }
-        }
-        print("phi3: log-probs max abs error alone \(worstAlone), left-padded batch \(worstBatch)")
-        XCTAssertLessThan(worstAlone, 1e-4)
-        XCTAssertLessThan(worstBatch, 1e-4)
+        let (alone, batch) = try FamilyFixtures.logProbErrors(try LanguageModel(directory: Self.directory), "phi3")
+        print("phi3: log-probs max abs error alone \(alone), left-padded batch \(batch)")
+        XCTAssertLessThan(alone, 1e-4)
+        XCTAssertLessThan(batch, 1e-4)
     }
 
     /// Every prompt passes original_max_position_embeddings (24) within its 30 new tokens: the
     /// step that crosses it recomputes the whole sequence with the long factors, as transformers'
     /// `generate` does for Phi-3, alone and as a left-padded batch.
     func testGreedyTokensMatchTransformersAcrossTheLongRopeSwitch() throws {
-        let model = try LanguageModel(directory: Self.directory)
-        let greedy = try Self.expected()["greedy"] as! [String: Any]
-        let prompts = intRows(greedy["prompts"])
-        var options = SamplingOptions()
-        options.greedy = true
-        options.maxNewTokens = 30
-        XCTAssertEqual(Set(model.generationConfig.eosTokenIds), Set(ints(greedy["eos"])))
-        for (prompt, expected) in zip(prompts, intRows(greedy["new_ids"])) {
-            XCTAssertEqual(model.generate([prompt], options: options)[0].ids, expected, "prompt \(prompt) alone")
-        }
-        XCTAssertEqual(model.generate(prompts, options: options).map(\.ids), intRows(greedy["batch_new_ids"]), "left-padded batch")
+        try FamilyFixtures.checkGreedyGenerations(try LanguageModel(directory: Self.directory), "phi3")
     }
 
     func testClassifierScoresMatchTransformers() throws {
-        let model = try XCTUnwrap(try PretrainedModel.load(directory: Self.classifierDirectory) as? SequenceClassifier)
-        let expected = try Self.expected(Self.classifierDirectory)["classifier"] as! [String: Any]
-        let sequences = intRows(expected["sequences"])
-        let rows = { (key: String) in (expected[key] as! [[NSNumber]]).map { $0.map(\.floatValue) } }
-        var worst: Float = 0
-        for (sequence, reference) in zip(sequences, rows("scores")) {
-            for (a, e) in zip(model.classify([sequence])[0], reference) { worst = max(worst, abs(a - e)) }
-        }
-        for (got, reference) in zip(model.classify(sequences), rows("batch_scores")) {
-            for (a, e) in zip(got, reference) { worst = max(worst, abs(a - e)) }
-        }
-        print("phi3_classifier: scores max abs error \(worst)")
-        XCTAssertLessThan(worst, 1e-4)
+        XCTAssertTrue(try PretrainedModel.load(directory: FamilyFixtures.directory("phi3_classifier")) is SequenceClassifier)
+        let error = try FamilyFixtures.classifierError("phi3_classifier")
+        print("phi3_classifier: scores max abs error \(error)")
+        XCTAssertLessThan(error, 1e-4)
     }
 
     /// PEFT's adapter on the fused `qkv_proj` and `gate_up_proj` (and `o_proj`, `down_proj`)
@@ -76,35 +38,22 @@ final class Phi3Tests: XCTestCase {
     func testLoRAOnFusedProjectionsMatchesPEFT() throws {
         let model = try LanguageModel(directory: Self.directory)
         try model.loadAdapter(from: Self.directory.appendingPathComponent("peft_adapter"))
-        let lora = try Self.expected()["lora"] as! [String: Any]
-        let sequence = ints(lora["sequence"])
-        let logProbError = maxAbsDifference(model.tokenLogProbs([sequence]), [(lora["peft_logprobs"] as! [NSNumber]).map(\.doubleValue)])
-        let baseError = maxAbsDifference(model.withAdaptersDisabled { model.tokenLogProbs([sequence]) },
-                                         [(lora["base_logprobs"] as! [NSNumber]).map(\.doubleValue)])
-        let loss = model.sequenceLogProbs([sequence], scoredFrom: [1]).logProbs.sum()
-        loss.backward()
-        let lossError = abs(Double(loss.item()) - (lora["peft_loss"] as! Double))
-        let reference = try SafeTensorsFile(url: Self.directory.appendingPathComponent("peft_grads.safetensors"))
-        let parameters = model.trainableParameters
-        XCTAssertEqual(parameters.map(\.name).sorted(), reference.names, "one parameter per PEFT LoRA weight, named alike")
-        XCTAssertTrue(parameters.contains { $0.name == "model.layers.0.self_attn.qkv_proj.lora_B.weight" && $0.tensor.shape == [80, 4] })
-        var worst = 0.0
-        for parameter in parameters {
-            let error = relativeError(parameter.tensor.grad!.toArray(), try reference.tensor(parameter.name).toArray())
-            worst = max(worst, error)
-            XCTAssertLessThan(error, 1e-5, parameter.name)
-        }
-        print("phi3 LoRA: log-probs error \(logProbError), adapters off \(baseError), loss error \(lossError), "
-            + "gradients max error relative to each tensor's largest value \(worst)")
-        XCTAssertLessThan(logProbError, 1e-4)
-        XCTAssertLessThan(baseError, 1e-4)
-        XCTAssertLessThan(lossError, 1e-3)
+        XCTAssertTrue(model.trainableParameters.contains {
+            $0.name == "model.layers.0.self_attn.qkv_proj.lora_B.weight" && $0.tensor.shape == [80, 4]
+        })
+        let errors = try FamilyFixtures.loraErrors("phi3")
+        print("phi3 LoRA: log-probs error \(errors.logProbs), adapters off \(errors.base), loss error \(errors.loss), "
+            + "gradients max error relative to each tensor's largest value \(errors.gradients)")
+        XCTAssertLessThan(errors.logProbs, 1e-4)
+        XCTAssertLessThan(errors.base, 1e-4)
+        XCTAssertLessThan(errors.loss, 1e-3)
+        XCTAssertLessThan(errors.gradients, 1e-5)
     }
 
     /// Gradient checkpointing recomputes Phi-3's layers (fused projections, adapters on them) in
     /// backward and gives the same LoRA gradients.
     func testGradientCheckpointingGivesTheSameLoRAGradients() throws {
-        let sequence = ints((try Self.expected()["lora"] as! [String: Any])["sequence"])
+        let sequence = ints((try FamilyFixtures.expected("phi3")["lora"] as! [String: Any])["sequence"])
         func gradients(checkpointing: Bool) throws -> [String: [Float]] {
             let model = try LanguageModel(directory: Self.directory)
             try model.loadAdapter(from: Self.directory.appendingPathComponent("peft_adapter"))
@@ -137,13 +86,8 @@ final class Phi3Tests: XCTestCase {
     /// The published checkpoints' layout (`rope_scaling`, top-level `partial_rotary_factor` and
     /// `rope_theta`) reads as the same model.
     func testTransformers4ConfigGivesTheSameLogProbs() throws {
-        let directory = try temporaryDirectory(self)
-        for file in ["model.safetensors", "generation_config.json"] {
-            try FileManager.default.copyItem(at: Self.directory.appendingPathComponent(file), to: directory.appendingPathComponent(file))
-        }
-        try FileManager.default.copyItem(at: Self.directory.appendingPathComponent("config.transformers4.json"),
-                                         to: directory.appendingPathComponent("config.json"))
-        let sequences = (try Self.expected()["score"] as! [[String: Any]]).map { ints($0["ids"]) }
+        let directory = try FamilyFixtures.directory("phi3", withConfig: "config.transformers4.json", self)
+        let sequences = (try FamilyFixtures.expected("phi3")["score"] as! [[String: Any]]).map { ints($0["ids"]) }
         let model = try LanguageModel(directory: directory), reference = try LanguageModel(directory: Self.directory)
         XCTAssertEqual(model.config.rope, reference.config.rope)
         XCTAssertEqual(model.tokenLogProbs(sequences), reference.tokenLogProbs(sequences))
@@ -151,19 +95,7 @@ final class Phi3Tests: XCTestCase {
 
     func testLongRopeFactorCountsAndPartialRotaryAreChecked() throws {
         func loadError(_ edit: (inout [String: Any]) -> Void) throws -> String {
-            let directory = try temporaryDirectory(self)
-            var config = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.directory.appendingPathComponent("config.json"))) as! [String: Any]
-            edit(&config)
-            try JSONSerialization.data(withJSONObject: config).write(to: directory.appendingPathComponent("config.json"))
-            try FileManager.default.copyItem(at: Self.directory.appendingPathComponent("model.safetensors"),
-                                             to: directory.appendingPathComponent("model.safetensors"))
-            do {
-                _ = try LanguageModel(directory: directory)
-            } catch {
-                return "\(error)"
-            }
-            XCTFail("loading succeeded")
-            return ""
+            try XCTUnwrap(FamilyFixtures.loadError(try FamilyFixtures.copy("phi3", self, editingConfig: edit)), "loading succeeded")
         }
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.directory.appendingPathComponent("config.json")))
         let rope = (config as! [String: Any])["rope_parameters"] as! [String: Any]

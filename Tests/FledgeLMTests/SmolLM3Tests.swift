@@ -36,13 +36,7 @@ final class SmolLM3Tests: XCTestCase {
 
     /// The published checkpoints' field names (top-level `rope_theta`) give the same model.
     func testTransformers4ConfigGivesTheSameLogProbs() throws {
-        let directory = try temporaryDirectory(self)
-        let source = FamilyFixtures.directory("smollm3")
-        for file in ["model.safetensors", "generation_config.json"] {
-            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: directory.appendingPathComponent(file))
-        }
-        try FileManager.default.copyItem(at: source.appendingPathComponent("config.transformers4.json"),
-                                         to: directory.appendingPathComponent("config.json"))
+        let directory = try FamilyFixtures.directory("smollm3", withConfig: "config.transformers4.json", self)
         let errors = try FamilyFixtures.logProbErrors(try LanguageModel(directory: directory), "smollm3")
         XCTAssertLessThan(max(errors.alone, errors.batch), 1e-4)
     }

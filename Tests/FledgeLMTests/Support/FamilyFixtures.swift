@@ -28,10 +28,12 @@ enum FamilyFixtures {
         return (alone, batch)
     }
 
-    /// Checks 30 greedy tokens of each prompt alone and of all prompts as a left-padded batch
-    /// against transformers' `generate`, stopping at the fixture's EOS ids.
+    /// Checks that the model's EOS ids are the fixture's, then 30 greedy tokens of each prompt
+    /// alone and of all prompts as a left-padded batch against transformers' `generate`, stopping
+    /// at those EOS ids.
     static func checkGreedyGenerations(_ model: LanguageModel, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let greedy = try expected(name)["greedy"] as! [String: Any]
+        XCTAssertEqual(Set(model.generationConfig.eosTokenIds), Set(ints(greedy["eos"])), "\(name): EOS ids", file: file, line: line)
         var options = SamplingOptions()
         options.greedy = true
         options.maxNewTokens = 30
@@ -45,38 +47,38 @@ enum FamilyFixtures {
     }
 
     /// The largest |score − transformers'| of `<name>_classifier`'s sequences, alone and batched.
-    static func classifierError(_ name: String) throws -> Float {
+    static func classifierError(_ name: String) throws -> Double {
         let model = try SequenceClassifier(directory: directory(name))
         let expected = try expected(name)["classifier"] as! [String: Any]
         let sequences = intRows(expected["sequences"])
-        let alone = (expected["scores"] as! [[NSNumber]]).map { $0.map(\.floatValue) }
-        let batched = (expected["batch_scores"] as! [[NSNumber]]).map { $0.map(\.floatValue) }
-        var worst: Float = 0
-        for (sequence, reference) in zip(sequences, alone) {
-            for (a, e) in zip(model.classify([sequence])[0], reference) { worst = max(worst, abs(a - e)) }
-        }
-        for (got, reference) in zip(model.classify(sequences), batched) {
-            for (a, e) in zip(got, reference) { worst = max(worst, abs(a - e)) }
-        }
-        return worst
+        let alone = sequences.map { model.classify([$0])[0] }
+        return max(maxAbsDifference(alone, (expected["scores"] as! [[NSNumber]]).map { $0.map(\.doubleValue) }),
+                   maxAbsDifference(model.classify(sequences), (expected["batch_scores"] as! [[NSNumber]]).map { $0.map(\.doubleValue) }))
     }
 
-    /// With the fixture's PEFT adapter loaded: the LoRA sequence's log-prob error with the adapter
-    /// on and off, the loss error, and the largest gradient error of any lora_A / lora_B relative
-    /// to that tensor's largest value; the trainable names must be PEFT's.
-    static func loraErrors(_ name: String) throws -> (logProbs: Double, base: Double, loss: Double, gradients: Double) {
+    /// With the fixture's PEFT adapter loaded: the LoRA sequence's log-prob error (the larger of
+    /// scoring it and of the differentiated pass) with the adapter on and off, the loss error,
+    /// and the largest gradient error of any lora_A / lora_B relative to that tensor's largest
+    /// value; the trainable names must be PEFT's. With `gradientCheckpointing`, each layer is
+    /// recomputed in the backward.
+    static func loraErrors(_ name: String, gradientCheckpointing: Bool = false, file: StaticString = #filePath, line: UInt = #line)
+        throws -> (logProbs: Double, base: Double, loss: Double, gradients: Double) {
         let model = try LanguageModel(directory: directory(name))
+        model.gradientCheckpointing = gradientCheckpointing
         try model.loadAdapter(from: directory(name).appendingPathComponent("peft_adapter"))
         let lora = try expected(name)["lora"] as! [String: Any]
         let sequence = ints(lora["sequence"])
         let base = maxAbsDifference(model.withAdaptersDisabled { model.tokenLogProbs([sequence]) }, [doubles(lora["base_logprobs"])])
-        let loss = model.sequenceLogProbs([sequence], scoredFrom: [1]).logProbs.sum()
-        let logProbs = maxAbsDifference(model.tokenLogProbs([sequence]), [doubles(lora["peft_logprobs"])])
+        let scored = maxAbsDifference(model.tokenLogProbs([sequence]), [doubles(lora["peft_logprobs"])])
+        let trained = model.sequenceLogProbs([sequence], scoredFrom: [1]).logProbs
+        let logProbs = max(scored, maxAbsDifference([trained.toArray()], [doubles(lora["peft_logprobs"])]))
+        let loss = trained.sum()
         loss.backward()
         let reference = try SafeTensorsFile(url: directory(name).appendingPathComponent("peft_grads.safetensors"))
         let parameters = model.trainableParameters
         guard parameters.map(\.name).sorted() == reference.names else {
-            XCTFail("\(name): trainable \(parameters.map(\.name).sorted()) vs PEFT's \(reference.names)")
+            XCTFail("\(name): one parameter per PEFT LoRA weight, named alike: trainable \(parameters.map(\.name).sorted()) "
+                    + "vs PEFT's \(reference.names)", file: file, line: line)
             return (logProbs, base, .infinity, .infinity)
         }
         let gradients = try parameters.map { parameter in
@@ -86,4 +88,43 @@ enum FamilyFixtures {
     }
 
     private static func doubles(_ value: Any?) -> [Double] { (value as! [NSNumber]).map(\.doubleValue) }
+}
+
+extension FamilyFixtures {
+    /// `name`'s directory, or a copy of it (removed at the end of `test`) whose config.json is its
+    /// `configFile` (e.g. the transformers 4 layout, `config.transformers4.json`).
+    static func directory(_ name: String, withConfig configFile: String, _ test: XCTestCase) throws -> URL {
+        guard configFile != "config.json" else { return directory(name) }
+        let copy = try scratchCopy(name, test)
+        try FileManager.default.removeItem(at: copy.appendingPathComponent("config.json"))
+        try FileManager.default.copyItem(at: copy.appendingPathComponent(configFile), to: copy.appendingPathComponent("config.json"))
+        return copy
+    }
+
+    /// A scratch copy of fixture `name` (removed at the end of `test`) whose config.json `edit` has changed.
+    static func copy(_ name: String, _ test: XCTestCase, editingConfig edit: (inout [String: Any]) -> Void) throws -> URL {
+        let target = try scratchCopy(name, test)
+        let url = target.appendingPathComponent("config.json")
+        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        edit(&object)
+        try JSONSerialization.data(withJSONObject: object).write(to: url)
+        return target
+    }
+
+    /// The message of the error loading `directory` as a causal LM throws, or nil when it loads.
+    static func loadError(_ directory: URL) -> String? {
+        do {
+            _ = try LanguageModel(directory: directory)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    private static func scratchCopy(_ name: String, _ test: XCTestCase) throws -> URL {
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: directory(name), to: target)
+        test.addTeardownBlock { try? FileManager.default.removeItem(at: target) }
+        return target
+    }
 }
