@@ -9,64 +9,21 @@ import XCTest
 /// the LoRA adapter in PEFT's format (the tensor names of the fixture's PEFT adapter on the same
 /// all-linear targets, with an adapter_config.json that loads back); short SFT and DPO runs train.
 final class SmolLM3OLMo2EndToEndTests: TemporaryDirectoryTestCase {
-    static let families = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().appendingPathComponent("../FledgeLMTests/Fixtures/families").standardizedFileURL
-
     func testScoreAndGenerateCommandsReadTheFixtureDirectories() throws {
-        for family in ["smollm3", "olmo2"] {
-            let model = Self.families.appendingPathComponent(family)
-            let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: model.appendingPathComponent("expected.json"))) as! [String: Any]
-            let score = (expected["score"] as! [[String: Any]])[0]
-            let ids = (score["ids"] as! [Int]).map(String.init).joined(separator: ",")
-            let scored = try runFledge(["score", "--model", model.path, "--ids", ids]).output
-            let line = try XCTUnwrap(scored.split(separator: "\n").last { $0.hasPrefix("{") }, scored)
-            let logProbs = (try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any])["logprobs"] as! [Double]
-            let reference = score["logprobs"] as! [Double]
-            XCTAssertEqual(logProbs.count, reference.count, family)
-            XCTAssertLessThan(zip(logProbs, reference).map { abs($0 - $1) }.max() ?? 1, 1e-4, family)
-            let greedy = expected["greedy"] as! [String: Any]
-            let prompt = (greedy["prompts"] as! [[Int]])[0].map(String.init).joined(separator: ",")
-            let generated = try runFledge(["generate", "--model", model.path, "--ids", prompt, "--greedy", "--max-new-tokens", "30",
-                                           "--json"]).output
-            let result = try XCTUnwrap(generated.split(separator: "\n").last { $0.hasPrefix("{") }, generated)
-            XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(result.utf8)) as! [String: Any])["ids"] as? [Int],
-                           (greedy["new_ids"] as! [[Int]])[0], family)
-        }
+        for family in ["smollm3", "olmo2"] { try checkScoreAndGenerateCommands(family) }
     }
 
     func testShortGRPORunsTrainAndWritePEFTAdapters() throws {
         for family in ["smollm3", "olmo2"] {
-            let model = try modelWithDemoTokenizer(family)
+            let model = try familyModelWithDemoTokenizer(family)
             let output = directory.appendingPathComponent("run-\(family)")
-            let settings = [
-                "model_name_or_path": model.path, "output_dir": output.path, "use_peft": "true", "lora_r": "4",
-                "lora_target_modules": "all-linear", "reward_funcs": "[answer]", "per_device_train_batch_size": "4",
-                "gradient_accumulation_steps": "1", "num_generations": "2", "max_completion_length": "4", "max_steps": "2",
-                "learning_rate": "0.003", "logging_steps": "1", "save_strategy": "\"no\"", "beta": "0.04",
-                "gradient_checkpointing": "true",
-            ]
-            let resolved = try resolve(GRPOConfig.self, settings.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
-                .joined(separator: "\n"))
-            XCTAssert(resolved.report.isUsable, "\(resolved.report.messages)")
-            let config = resolved.config
-            let policy = try TrainingModels.load(config.run, seed: config.training.seed, gradientCheckpointing: true)
-            let tokenizer = try TrainingModels.tokenizer(config.run)
-            let rows = ArithmeticTask().problems(count: 4, seed: 3).map { problem in
-                PromptDataset.Row(prompt: .string(problem.prompt), promptIds: tokenizer.encode(problem.prompt, addSpecialTokens: true),
-                                  columns: JSONObject([("answer", .string(problem.answer))]))
-            }
-            let grpo = try GRPO(model: policy, tokenizer: tokenizer, dataset: PromptDataset(rows: rows, file: URL(fileURLWithPath: "(problems)")),
-                                rewards: try BuiltInRewards.make(config: config), config: config)
-            let records = try Trainer(algorithm: grpo, model: policy, arguments: config.training).train().state.logHistory
-            XCTAssertEqual(records.count, 2, family)
-            for record in records {
-                let values = Dictionary(record.values.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
-                for name in ["loss", "grad_norm", "reward", "kl", "entropy"] {
-                    XCTAssert(values[name]?.isFinite ?? false, "\(family): \(name) is \(String(describing: values[name]))")
-                }
+            _ = try trainShortGRPORun(model, output: output, settings: [
+                "lora_r": "4", "num_generations": "2", "max_completion_length": "4", "gradient_checkpointing": "true",
+            ], metrics: ["loss", "grad_norm", "reward", "kl", "entropy"], label: family) {
+                Self.arithmeticRows(count: 4, seed: 3, $0)
             }
             let written = try SafeTensorsFile(url: output.appendingPathComponent("adapter_model.safetensors"))
-            let peft = try SafeTensorsFile(url: Self.families.appendingPathComponent("\(family)/peft_adapter/adapter_model.safetensors"))
+            let peft = try SafeTensorsFile(url: Self.familyFixture(family).appendingPathComponent("peft_adapter/adapter_model.safetensors"))
             XCTAssertEqual(written.names, peft.names, "\(family): the adapter's tensors are named as PEFT names them")
             let reloaded = try LanguageModel(directory: model)
             try reloaded.loadAdapter(from: output)
@@ -78,7 +35,7 @@ final class SmolLM3OLMo2EndToEndTests: TemporaryDirectoryTestCase {
     /// (completion from the fifth token): finite losses, and DPO starts at log 2 (policy = reference).
     func testShortSFTAndDPORunsTrain() throws {
         for family in ["smollm3", "olmo2"] {
-            let model = Self.families.appendingPathComponent(family)
+            let model = Self.familyFixture(family)
             let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: model.appendingPathComponent("expected.json"))) as! [String: Any]
             let sequences = (expected["score"] as! [[String: Any]]).map { $0["ids"] as! [Int] }
             let targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -115,21 +72,5 @@ final class SmolLM3OLMo2EndToEndTests: TemporaryDirectoryTestCase {
             XCTAssertEqual(dpoLosses[0], log(2), accuracy: 1e-6, family)
             XCTAssert(dpoLosses.allSatisfy(\.isFinite), "\(family): DPO losses \(dpoLosses)")
         }
-    }
-
-    /// The fixture model with the demo's tokenizer beside it (its 14 tokens are ids the fixture
-    /// vocabularies hold; ids beyond them decode to nothing).
-    private func modelWithDemoTokenizer(_ family: String) throws -> URL {
-        let model = directory.appendingPathComponent(family)
-        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
-        let source = Self.families.appendingPathComponent(family)
-        for file in ["config.json", "model.safetensors", "generation_config.json"] {
-            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: model.appendingPathComponent(file))
-        }
-        for file in ["tokenizer.json", "tokenizer_config.json"] {
-            try FileManager.default.copyItem(at: GRPOTrainingTests.modelDirectory.appendingPathComponent(file),
-                                             to: model.appendingPathComponent(file))
-        }
-        return model
     }
 }
