@@ -2,7 +2,7 @@ import FledgeNN
 import FledgeTensor
 
 /// One layer of a decoder: the residual stream `[batch, length, hidden]` in, the same out. Each
-/// family builds its layers from the shared blocks (`Attention`, `SwiGLUMLP`, `RMSNorm`).
+/// family builds its layers from the shared blocks (`Attention`, `GatedMLP`, `RMSNorm`).
 protocol DecoderLayer: Module {
     /// The layer's output for `x` in `pass`; with a cache, the layer's keys and values are layer
     /// `layer` of it.

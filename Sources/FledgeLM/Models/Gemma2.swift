@@ -40,7 +40,7 @@ enum Gemma2: ModelFamily {
                 config: shared,
                 attention: Attention(config: shared, qkvBias: config.attentionBias, outputBias: config.attentionBias, qkNorm: false,
                                      slidingWindow: window, scale: config.attentionScale, scoreSoftCap: config.attentionSoftCap),
-                mlp: GeGLUMLP(config: shared), normWeightOffset: 1)
+                mlp: .geGLU(config: shared), normWeightOffset: 1)
         }, normWeightOffset: 1, embeddingScale: embeddingScale(shared), logitSoftCap: config.logitSoftCap)
     }
 

@@ -58,7 +58,7 @@ enum Gemma3Text: ModelFamily {
                 attention: Attention(config: shared, qkvBias: config.attentionBias, outputBias: config.attentionBias, qkNorm: true,
                                      slidingWindow: window, qkNormWeightOffset: 1, scale: config.attentionScale,
                                      scoreSoftCap: config.attentionSoftCap, rotaryTable: window == nil ? nil : localTable),
-                mlp: GeGLUMLP(config: shared), normWeightOffset: 1)
+                mlp: .geGLU(config: shared), normWeightOffset: 1)
         }, normWeightOffset: 1, embeddingScale: Gemma2.embeddingScale(shared), logitSoftCap: config.logitSoftCap)
     }
 }

@@ -22,7 +22,7 @@ enum Llama: ModelFamily {
                 config: shared,
                 attention: Attention(config: shared, qkvBias: config.attentionBias, outputBias: config.attentionBias, qkNorm: false,
                                      slidingWindow: nil),
-                mlp: SwiGLUMLP(config: shared, bias: config.mlpBias))
+                mlp: .swiGLU(config: shared, bias: config.mlpBias))
         })
     }
 }

@@ -20,7 +20,7 @@ enum Mistral: ModelFamily {
             PreNormDecoderLayer(
                 config: shared,
                 attention: Attention(config: shared, qkvBias: false, outputBias: false, qkNorm: false, slidingWindow: window),
-                mlp: SwiGLUMLP(config: shared, bias: false))
+                mlp: .swiGLU(config: shared, bias: false))
         })
     }
 }

@@ -26,7 +26,7 @@ enum OLMo2: ModelFamily {
                 config: shared,
                 attention: Attention(config: shared, qkvBias: config.attentionBias, outputBias: config.attentionBias, qkNorm: true,
                                      slidingWindow: nil, qkNormSpan: .wholeProjection),
-                mlp: SwiGLUMLP(config: shared, bias: false))
+                mlp: .swiGLU(config: shared, bias: false))
         })
     }
 }

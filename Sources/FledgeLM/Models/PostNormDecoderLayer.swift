@@ -7,11 +7,11 @@ import FledgeTensor
 /// `post_feedforward_layernorm`).
 final class PostNormDecoderLayer: DecoderLayer, @unchecked Sendable {
     let attention: Attention
-    let mlp: SwiGLUMLP
+    let mlp: GatedMLP
     let postAttentionNorm, postFeedforwardNorm: RMSNorm
 
     /// A layer of `attention` and `mlp` with placeholder norm weights of `config`'s shape.
-    init(config: ModelConfig, attention: Attention, mlp: SwiGLUMLP) {
+    init(config: ModelConfig, attention: Attention, mlp: GatedMLP) {
         self.attention = attention
         self.mlp = mlp
         postAttentionNorm = RMSNorm(dimension: config.hiddenSize, eps: config.rmsNormEps)

@@ -6,11 +6,11 @@ import FledgeTensor
 /// Mistral, Qwen2 and Qwen3 build their layers from it, each with its own attention settings.
 final class PreNormDecoderLayer: DecoderLayer, @unchecked Sendable {
     let attention: Attention
-    let mlp: SwiGLUMLP
+    let mlp: GatedMLP
     let inputNorm, postAttentionNorm: RMSNorm
 
     /// A layer of `attention` and `mlp` with placeholder norm weights of `config`'s shape.
-    init(config: ModelConfig, attention: Attention, mlp: SwiGLUMLP) {
+    init(config: ModelConfig, attention: Attention, mlp: GatedMLP) {
         self.attention = attention
         self.mlp = mlp
         inputNorm = RMSNorm(dimension: config.hiddenSize, eps: config.rmsNormEps)

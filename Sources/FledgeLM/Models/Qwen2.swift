@@ -18,7 +18,7 @@ enum Qwen2: ModelFamily {
             PreNormDecoderLayer(
                 config: shared,
                 attention: Attention(config: shared, qkvBias: true, outputBias: false, qkNorm: false, slidingWindow: window),
-                mlp: SwiGLUMLP(config: shared, bias: false))
+                mlp: .swiGLU(config: shared, bias: false))
         })
     }
 }

@@ -23,7 +23,7 @@ enum Qwen3: ModelFamily {
                 config: shared,
                 attention: Attention(config: shared, qkvBias: config.attentionBias, outputBias: config.attentionBias, qkNorm: true,
                                      slidingWindow: window),
-                mlp: SwiGLUMLP(config: shared, bias: false))
+                mlp: .swiGLU(config: shared, bias: false))
         })
     }
 }

@@ -9,12 +9,12 @@ import FledgeTensor
 /// `(1 + w)` norms.
 final class SandwichNormDecoderLayer: DecoderLayer, @unchecked Sendable {
     let attention: Attention
-    let mlp: GeGLUMLP
+    let mlp: GatedMLP
     let inputNorm, postAttentionNorm, preFeedforwardNorm, postFeedforwardNorm: RMSNorm
 
     /// A layer of `attention` and `mlp` with placeholder norm weights of `config`'s shape, each
     /// norm scaling by `weightOffset + weight`.
-    init(config: ModelConfig, attention: Attention, mlp: GeGLUMLP, normWeightOffset: Float) {
+    init(config: ModelConfig, attention: Attention, mlp: GatedMLP, normWeightOffset: Float) {
         self.attention = attention
         self.mlp = mlp
         func norm() -> RMSNorm { RMSNorm(dimension: config.hiddenSize, eps: config.rmsNormEps, weightOffset: normWeightOffset) }

@@ -58,7 +58,7 @@ enum SmolLM3: ModelFamily {
                 config: shared,
                 attention: Attention(config: shared, qkvBias: config.attentionBias, outputBias: config.attentionBias, qkNorm: false,
                                      slidingWindow: window, rotary: rotary),
-                mlp: SwiGLUMLP(config: shared, bias: config.mlpBias))
+                mlp: .swiGLU(config: shared, bias: config.mlpBias))
         })
     }
 }
