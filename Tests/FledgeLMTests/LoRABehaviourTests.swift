@@ -53,7 +53,7 @@ final class LoRABehaviourTests: XCTestCase {
     func testAdaptersSwitchOffToTheBaseModelAndFusedProductsCarryThem() throws {
         let model = try LanguageModel(directory: LoRAFixtures.base)
         try model.loadAdapter(from: LoRAFixtures.peftAdapter)
-        let layer = (model.decoder.layers[0] as! PreNormDecoderLayer).attention
+        let layer = (model.decoder.layers[0] as! PreNormDecoderLayer<Attention, GatedMLP>).attention
         XCTAssertTrue(Tensor.withoutGrad { layer.qkv.isUsable }, "q_proj and v_proj have adapters; inference stays fused")
         XCTAssertFalse(layer.qkv.isUsable, "LoRA training uses the separate layers")
         var generator = SeededGenerator(seed: 9)
@@ -82,7 +82,7 @@ final class LoRABehaviourTests: XCTestCase {
         for parameter in parameters where ["q_proj.bias", "k_proj.weight", "up_proj.weight"].contains(where: parameter.name.hasSuffix) {
             parameter.tensor.withUnsafeMutableElements { for i in $0.indices { $0[i] += 0.05 * Float(i % 3) - 0.05 } }
         }
-        let layer = (model.decoder.layers[1] as! PreNormDecoderLayer).attention
+        let layer = (model.decoder.layers[1] as! PreNormDecoderLayer<Attention, GatedMLP>).attention
         XCTAssertTrue(Tensor.withoutGrad { layer.qkv.isUsable }, "inference uses the fused products")
         XCTAssertFalse(layer.qkv.isUsable, "training uses the separate layers")
         let sequences = [[5, 9, 31, 7, 44, 12], [3, 17, 8]]

@@ -7,7 +7,7 @@ import FledgeTensor
 /// q and k projections, `[heads · head_dim]` and `[kv_heads · head_dim]`), and optionally a
 /// sliding window; a NoPE layer (SmolLM3) has no rotary embedding; optionally (Gemma) its own score
 /// scale, soft-capped scores and its own rotary table. In inference q, k and v are one fused product.
-final class Attention: Module, WeightFusing, @unchecked Sendable {
+final class Attention: SelfAttentionBlock, WeightFusing, @unchecked Sendable {
     let qProj, kProj, vProj, oProj: Linear
     let qNorm, kNorm: RMSNorm?
     /// What `qNorm` and `kNorm` normalise over.
@@ -88,15 +88,28 @@ final class Attention: Module, WeightFusing, @unchecked Sendable {
             q = qNorm(q)
             k = kNorm(k)
         }
-        if rotary {
-            let table = rotaryTable ?? pass.rotary
-            q = Tensor.rotaryEmbedding(q, positions: pass.input.positions, table: table)
-            k = Tensor.rotaryEmbedding(k, positions: pass.input.positions, table: table)
+        let attended = pass.attend(query: q, key: k, value: v, layer: layer, rotary: rotary ? rotaryTable ?? pass.rotary : nil,
+                                   slidingWindow: slidingWindow, scale: scale, softCap: scoreSoftCap)
+        return oProj(attended)
+    }
+}
+
+extension DecoderPass {
+    /// The attention core of every self-attention: `query` `[batch, length, heads, head_dim]` and
+    /// `key` (both rotated by `rotary` when given) and `value` `[batch, length, kv_heads, head_dim]`
+    /// appended to layer `layer` of the cache, then causal attention over the keys the padding and
+    /// `slidingWindow` leave, scores times `scale` (nil: `1 / √head_dim`) and soft-capped at
+    /// `softCap`; `[batch, length, heads · head_dim]` out.
+    func attend(query: Tensor, key: Tensor, value: Tensor, layer: Int, rotary: RotaryTable?, slidingWindow: Int?,
+                scale: Float? = nil, softCap: Float? = nil) -> Tensor {
+        var (q, k) = (query, key)
+        if let rotary {
+            q = Tensor.rotaryEmbedding(q, positions: input.positions, table: rotary)
+            k = Tensor.rotaryEmbedding(k, positions: input.positions, table: rotary)
         }
-        let (keys, values) = pass.cache?.append(layer: layer, keys: k, values: v, at: pass.start) ?? (k, v)
-        let mask = AttentionMask(causal: true, keyPadding: pass.input.keyPadding, slidingWindow: slidingWindow)
-        let attended = Tensor.scaledDotProductAttention(query: q, key: keys, value: values, mask: mask, scale: scale,
-                                                        softCap: scoreSoftCap)
-        return oProj(attended.reshaped([b, t, heads * headDim]))
+        let (keys, values) = cache?.append(layer: layer, keys: k, values: value, at: start) ?? (k, value)
+        let mask = AttentionMask(causal: true, keyPadding: input.keyPadding, slidingWindow: slidingWindow)
+        let attended = Tensor.scaledDotProductAttention(query: q, key: keys, value: values, mask: mask, scale: scale, softCap: softCap)
+        return attended.reshaped([input.batch, input.length, q.shape[2] * q.shape[3]])
     }
 }

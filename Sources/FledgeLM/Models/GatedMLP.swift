@@ -4,7 +4,7 @@ import FledgeTensor
 /// The gated MLP (`mlp`): `down_proj(act(gate_proj(x)) · up_proj(x))`, SwiGLU (act = silu) in
 /// Llama-shaped models and GeGLU (act = the tanh approximation of GELU) in Gemma. In inference
 /// gate and up are one fused product.
-final class GatedMLP: Module, WeightFusing, @unchecked Sendable {
+final class GatedMLP: MLPBlock, WeightFusing, @unchecked Sendable {
     /// The activation applied to the gate.
     enum Activation {
         /// `silu`: SwiGLU.
@@ -29,12 +29,6 @@ final class GatedMLP: Module, WeightFusing, @unchecked Sendable {
         self.activation = activation
     }
 
-    /// The SwiGLU MLP of Llama-shaped models.
-    static func swiGLU(config: ModelConfig, bias: Bool) -> GatedMLP { GatedMLP(config: config, activation: .silu, bias: bias) }
-
-    /// The GeGLU MLP of Gemma, without biases.
-    static func geGLU(config: ModelConfig) -> GatedMLP { GatedMLP(config: config, activation: .geluTanh, bias: false) }
-
     func members(_ visitor: ModuleVisitor) {
         visitor.child("gate_proj", gateProj)
         visitor.child("up_proj", upProj)
@@ -58,4 +52,12 @@ final class GatedMLP: Module, WeightFusing, @unchecked Sendable {
         let inner = (x + x * x.square() * 0.044715) * Float((2 / Double.pi).squareRoot())
         return x * (inner.tanh() + 1) * 0.5
     }
+}
+
+extension MLPBlock where Self == GatedMLP {
+    /// The SwiGLU MLP of Llama-shaped models.
+    static func swiGLU(config: ModelConfig, bias: Bool) -> GatedMLP { GatedMLP(config: config, activation: .silu, bias: bias) }
+
+    /// The GeGLU MLP of Gemma, without biases.
+    static func geGLU(config: ModelConfig) -> GatedMLP { GatedMLP(config: config, activation: .geluTanh, bias: false) }
 }

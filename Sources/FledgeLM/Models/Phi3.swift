@@ -35,12 +35,15 @@ enum Phi3: ModelFamily {
     }
 
     static func decoder(_ config: Config, shared: ModelConfig) -> Decoder {
-        Decoder(config: shared, layers: (0..<shared.layers).map { _ in Layer(config: shared, slidingWindow: config.slidingWindow) })
+        Decoder(config: shared, layers: (0..<shared.layers).map { _ in
+            PreNormDecoderLayer(config: shared, attention: FusedAttention(config: shared, slidingWindow: config.slidingWindow),
+                                mlp: FusedMLP(config: shared))
+        })
     }
 
     /// Self-attention (`self_attn`) with q, k and v as one projection (`qkv_proj`, rows q, then k,
     /// then v) and `o_proj`, no biases.
-    final class FusedAttention: Module, @unchecked Sendable {
+    final class FusedAttention: SelfAttentionBlock, @unchecked Sendable {
         let qkvProj, oProj: Linear
         let heads, kvHeads, headDim: Int
         let slidingWindow: Int?
@@ -63,21 +66,16 @@ enum Phi3: ModelFamily {
             let (b, t) = (pass.input.batch, pass.input.length)
             let (q, kv) = (heads * headDim, kvHeads * headDim)
             let qkv = qkvProj(x)
-            var query = qkv.slice(axis: -1, 0..<q).reshaped([b, t, heads, headDim])
-            var key = qkv.slice(axis: -1, q..<q + kv).reshaped([b, t, kvHeads, headDim])
+            let query = qkv.slice(axis: -1, 0..<q).reshaped([b, t, heads, headDim])
+            let key = qkv.slice(axis: -1, q..<q + kv).reshaped([b, t, kvHeads, headDim])
             let value = qkv.slice(axis: -1, q + kv..<q + 2 * kv).reshaped([b, t, kvHeads, headDim])
-            query = Tensor.rotaryEmbedding(query, positions: pass.input.positions, table: pass.rotary)
-            key = Tensor.rotaryEmbedding(key, positions: pass.input.positions, table: pass.rotary)
-            let (keys, values) = pass.cache?.append(layer: layer, keys: key, values: value, at: pass.start) ?? (key, value)
-            let mask = AttentionMask(causal: true, keyPadding: pass.input.keyPadding, slidingWindow: slidingWindow)
-            let attended = Tensor.scaledDotProductAttention(query: query, key: keys, value: values, mask: mask)
-            return oProj(attended.reshaped([b, t, heads * headDim]))
+            return oProj(pass.attend(query: query, key: key, value: value, layer: layer, rotary: pass.rotary, slidingWindow: slidingWindow))
         }
     }
 
     /// The gated MLP (`mlp`) with gate and up as one projection (`gate_up_proj`, rows gate, then
     /// up): `down_proj(silu(gate) · up)`.
-    final class FusedMLP: Module, @unchecked Sendable {
+    final class FusedMLP: MLPBlock, @unchecked Sendable {
         let gateUpProj, downProj: Linear
         let intermediate: Int
 
@@ -96,33 +94,6 @@ enum Phi3: ModelFamily {
             let gateUp = gateUpProj(x)
             let gate = gateUp.slice(axis: -1, 0..<intermediate), up = gateUp.slice(axis: -1, intermediate..<2 * intermediate)
             return downProj(Tensor.swiGLU(gate: gate, up: up))
-        }
-    }
-
-    /// The pre-norm block: h = x + attention(input_layernorm(x)); h + mlp(post_attention_layernorm(h)).
-    final class Layer: DecoderLayer, @unchecked Sendable {
-        let attention: FusedAttention
-        let mlp: FusedMLP
-        let inputNorm, postAttentionNorm: RMSNorm
-
-        init(config: ModelConfig, slidingWindow: Int?) {
-            attention = FusedAttention(config: config, slidingWindow: slidingWindow)
-            mlp = FusedMLP(config: config)
-            inputNorm = RMSNorm(dimension: config.hiddenSize, eps: config.rmsNormEps)
-            postAttentionNorm = RMSNorm(dimension: config.hiddenSize, eps: config.rmsNormEps)
-        }
-
-        /// In transformers' order: attention, MLP, then the two norms.
-        func members(_ visitor: ModuleVisitor) {
-            visitor.child("self_attn", attention)
-            visitor.child("mlp", mlp)
-            visitor.child("input_layernorm", inputNorm)
-            visitor.child("post_attention_layernorm", postAttentionNorm)
-        }
-
-        func callAsFunction(_ x: Tensor, _ pass: DecoderPass, layer: Int) -> Tensor {
-            let h = x + attention(inputNorm(x), pass, layer: layer)
-            return h + mlp(postAttentionNorm(h))
         }
     }
 }

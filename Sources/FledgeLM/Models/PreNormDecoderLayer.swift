@@ -3,14 +3,15 @@ import FledgeTensor
 
 /// The Llama block: the residual stream plus attention of its RMSNorm (`input_layernorm`,
 /// `self_attn`), then plus the MLP of its RMSNorm (`post_attention_layernorm`, `mlp`). Llama,
-/// Mistral, Qwen2 and Qwen3 build their layers from it, each with its own attention settings.
-final class PreNormDecoderLayer: DecoderLayer, @unchecked Sendable {
-    let attention: Attention
-    let mlp: GatedMLP
+/// Mistral, Qwen2, Qwen3 and SmolLM3 build their layers from it, each with its own attention
+/// settings; Phi-3 with its fused-projection attention and MLP.
+final class PreNormDecoderLayer<SelfAttention: SelfAttentionBlock, MLP: MLPBlock>: DecoderLayer, @unchecked Sendable {
+    let attention: SelfAttention
+    let mlp: MLP
     let inputNorm, postAttentionNorm: RMSNorm
 
     /// A layer of `attention` and `mlp` with placeholder norm weights of `config`'s shape.
-    init(config: ModelConfig, attention: Attention, mlp: GatedMLP) {
+    init(config: ModelConfig, attention: SelfAttention, mlp: MLP) {
         self.attention = attention
         self.mlp = mlp
         inputNorm = RMSNorm(dimension: config.hiddenSize, eps: config.rmsNormEps)

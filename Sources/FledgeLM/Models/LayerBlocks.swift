@@ -1,0 +1,14 @@
+import FledgeNN
+import FledgeTensor
+
+/// A layer's self-attention block (`self_attn`): the normalised residual stream
+/// `[batch, length, hidden]` in, the attention output after `o_proj` out; with a cache, its keys
+/// and values are layer `layer` of it.
+protocol SelfAttentionBlock: Module {
+    func callAsFunction(_ x: Tensor, _ pass: DecoderPass, layer: Int) -> Tensor
+}
+
+/// A layer's MLP block (`mlp`): `[..., hidden]` → `[..., hidden]`.
+protocol MLPBlock: Module {
+    func callAsFunction(_ x: Tensor) -> Tensor
+}
