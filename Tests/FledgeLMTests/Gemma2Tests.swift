@@ -10,10 +10,7 @@ final class Gemma2Tests: XCTestCase {
     func testGemma2LogProbsMatchTransformers() throws {
         for configFile in ["config.json", "config.transformers4.json"] {
             let directory = try FamilyFixtures.directory("gemma2", withConfig: configFile, self)
-            let (alone, batch) = try FamilyFixtures.logProbErrors(try LanguageModel(directory: directory), "gemma2")
-            print("gemma2 (\(configFile)): log-probs max abs error alone \(alone), left-padded batch \(batch)")
-            XCTAssertLessThan(alone, 1e-4, configFile)
-            XCTAssertLessThan(batch, 1e-4, configFile)
+            try FamilyFixtures.checkLogProbs(try LanguageModel(directory: directory), "gemma2", label: "gemma2 (\(configFile))")
         }
     }
 
@@ -22,19 +19,11 @@ final class Gemma2Tests: XCTestCase {
     }
 
     func testGemma2ClassifierScoresMatchTransformers() throws {
-        let error = try FamilyFixtures.classifierError("gemma2_classifier")
-        print("gemma2_classifier: scores max abs error \(error)")
-        XCTAssertLessThan(error, 1e-4)
+        try FamilyFixtures.checkClassifier("gemma2_classifier")
     }
 
     func testGemma2LoRAGradientsMatchPEFT() throws {
-        for checkpointing in [false, true] {
-            let result = try FamilyFixtures.loraErrors("gemma2", gradientCheckpointing: checkpointing)
-            print("gemma2 LoRA (gradient checkpointing \(checkpointing)): log-probs max abs error \(result.logProbs), "
-                  + "gradients max relative error \(result.gradients)")
-            XCTAssertLessThan(result.logProbs, 1e-4, "gradient checkpointing \(checkpointing)")
-            XCTAssertLessThan(result.gradients, 1e-5, "gradient checkpointing \(checkpointing)")
-        }
+        for checkpointing in [false, true] { try FamilyFixtures.checkLoRA("gemma2", gradientCheckpointing: checkpointing) }
     }
 
     func testGemma2ReadsItsActivationFieldAndRefusesOthers() throws {

@@ -10,10 +10,7 @@ final class Gemma3TextTests: XCTestCase {
     func testGemma3TextLogProbsMatchTransformers() throws {
         for configFile in ["config.json", "config.transformers4.json"] {
             let directory = try FamilyFixtures.directory("gemma3_text", withConfig: configFile, self)
-            let (alone, batch) = try FamilyFixtures.logProbErrors(try LanguageModel(directory: directory), "gemma3_text")
-            print("gemma3_text (\(configFile)): log-probs max abs error alone \(alone), left-padded batch \(batch)")
-            XCTAssertLessThan(alone, 1e-4, configFile)
-            XCTAssertLessThan(batch, 1e-4, configFile)
+            try FamilyFixtures.checkLogProbs(try LanguageModel(directory: directory), "gemma3_text", label: "gemma3_text (\(configFile))")
         }
     }
 
@@ -22,19 +19,11 @@ final class Gemma3TextTests: XCTestCase {
     }
 
     func testGemma3TextClassifierScoresMatchTransformers() throws {
-        let error = try FamilyFixtures.classifierError("gemma3_text_classifier")
-        print("gemma3_text_classifier: scores max abs error \(error)")
-        XCTAssertLessThan(error, 1e-4)
+        try FamilyFixtures.checkClassifier("gemma3_text_classifier")
     }
 
     func testGemma3TextLoRAGradientsMatchPEFT() throws {
-        for checkpointing in [false, true] {
-            let result = try FamilyFixtures.loraErrors("gemma3_text", gradientCheckpointing: checkpointing)
-            print("gemma3_text LoRA (gradient checkpointing \(checkpointing)): log-probs max abs error \(result.logProbs), "
-                  + "gradients max relative error \(result.gradients)")
-            XCTAssertLessThan(result.logProbs, 1e-4, "gradient checkpointing \(checkpointing)")
-            XCTAssertLessThan(result.gradients, 1e-5, "gradient checkpointing \(checkpointing)")
-        }
+        for checkpointing in [false, true] { try FamilyFixtures.checkLoRA("gemma3_text", gradientCheckpointing: checkpointing) }
     }
 
     func testGemma3TextLayerPatternFromSlidingWindowPattern() throws {

@@ -13,10 +13,7 @@ final class Phi3Tests: XCTestCase {
     /// in one left-padded batch all three use the long factors (the batch's largest position
     /// picks), as in transformers.
     func testLogProbsMatchTransformersAloneAndInLeftPaddedBatch() throws {
-        let (alone, batch) = try FamilyFixtures.logProbErrors(try LanguageModel(directory: Self.directory), "phi3")
-        print("phi3: log-probs max abs error alone \(alone), left-padded batch \(batch)")
-        XCTAssertLessThan(alone, 1e-4)
-        XCTAssertLessThan(batch, 1e-4)
+        try FamilyFixtures.checkLogProbs(try LanguageModel(directory: Self.directory), "phi3")
     }
 
     /// Every prompt passes original_max_position_embeddings (24) within its 30 new tokens: the
@@ -27,10 +24,7 @@ final class Phi3Tests: XCTestCase {
     }
 
     func testClassifierScoresMatchTransformers() throws {
-        XCTAssertTrue(try PretrainedModel.load(directory: FamilyFixtures.directory("phi3_classifier")) is SequenceClassifier)
-        let error = try FamilyFixtures.classifierError("phi3_classifier")
-        print("phi3_classifier: scores max abs error \(error)")
-        XCTAssertLessThan(error, 1e-4)
+        try FamilyFixtures.checkClassifier("phi3_classifier")
     }
 
     /// PEFT's adapter on the fused `qkv_proj` and `gate_up_proj` (and `o_proj`, `down_proj`)
@@ -41,13 +35,7 @@ final class Phi3Tests: XCTestCase {
         XCTAssertTrue(model.trainableParameters.contains {
             $0.name == "model.layers.0.self_attn.qkv_proj.lora_B.weight" && $0.tensor.shape == [80, 4]
         })
-        let errors = try FamilyFixtures.loraErrors("phi3")
-        print("phi3 LoRA: log-probs error \(errors.logProbs), adapters off \(errors.base), loss error \(errors.loss), "
-            + "gradients max error relative to each tensor's largest value \(errors.gradients)")
-        XCTAssertLessThan(errors.logProbs, 1e-4)
-        XCTAssertLessThan(errors.base, 1e-4)
-        XCTAssertLessThan(errors.loss, 1e-3)
-        XCTAssertLessThan(errors.gradients, 1e-5)
+        try FamilyFixtures.checkLoRA("phi3", lossTolerance: 1e-3)
     }
 
     /// Gradient checkpointing recomputes Phi-3's layers (fused projections, adapters on them) in

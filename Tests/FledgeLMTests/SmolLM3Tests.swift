@@ -6,11 +6,7 @@ import XCTest
 /// read as transformers reads it (`no_rope_layers[i] == 1` means layer i uses rope).
 final class SmolLM3Tests: XCTestCase {
     func testLogProbsMatchTransformersAloneAndInALeftPaddedBatch() throws {
-        let model = try LanguageModel(directory: FamilyFixtures.directory("smollm3"))
-        let errors = try FamilyFixtures.logProbErrors(model, "smollm3")
-        print("smollm3: log-probs max abs error alone \(errors.alone), left-padded batch \(errors.batch)")
-        XCTAssertLessThan(errors.alone, 1e-4)
-        XCTAssertLessThan(errors.batch, 1e-4)
+        try FamilyFixtures.checkLogProbs(try LanguageModel(directory: FamilyFixtures.directory("smollm3")), "smollm3")
     }
 
     func testGreedyGenerationsMatchTransformers() throws {
@@ -18,20 +14,11 @@ final class SmolLM3Tests: XCTestCase {
     }
 
     func testClassifierScoresMatchTransformers() throws {
-        XCTAssertTrue(try PretrainedModel.load(directory: FamilyFixtures.directory("smollm3_classifier")) is SequenceClassifier)
-        let error = try FamilyFixtures.classifierError("smollm3_classifier")
-        print("smollm3_classifier: scores max abs error \(error)")
-        XCTAssertLessThan(error, 1e-4)
+        try FamilyFixtures.checkClassifier("smollm3_classifier")
     }
 
     func testLoRALogProbsAndGradientsMatchPEFT() throws {
-        let errors = try FamilyFixtures.loraErrors("smollm3")
-        print("smollm3 LoRA: log-probs \(errors.logProbs), adapters off \(errors.base), loss \(errors.loss), "
-            + "gradients (relative) \(errors.gradients)")
-        XCTAssertLessThan(errors.logProbs, 1e-4)
-        XCTAssertLessThan(errors.base, 1e-4)
-        XCTAssertLessThan(errors.loss, 1e-4)
-        XCTAssertLessThan(errors.gradients, 1e-5)
+        try FamilyFixtures.checkLoRA("smollm3")
     }
 
     /// The published checkpoints' field names (top-level `rope_theta`) give the same model.

@@ -87,6 +87,38 @@ enum FamilyFixtures {
         return (logProbs, base, abs(Double(loss.item()) - (lora["peft_loss"] as! Double)), gradients)
     }
 
+    /// Checks `logProbErrors` are within 1e-4 alone and batched (`label` names the run).
+    static func checkLogProbs(_ model: LanguageModel, _ name: String, label: String? = nil,
+                              file: StaticString = #filePath, line: UInt = #line) throws {
+        let (alone, batch) = try logProbErrors(model, name)
+        let label = label ?? name
+        print("\(label): log-probs max abs error alone \(alone), left-padded batch \(batch)")
+        XCTAssertLessThan(alone, 1e-4, label, file: file, line: line)
+        XCTAssertLessThan(batch, 1e-4, label, file: file, line: line)
+    }
+
+    /// Checks that `name` loads as a classifier whose `classifierError` is within 1e-4.
+    static func checkClassifier(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertTrue(try PretrainedModel.load(directory: directory(name)) is SequenceClassifier, name, file: file, line: line)
+        let error = try classifierError(name)
+        print("\(name): scores max abs error \(error)")
+        XCTAssertLessThan(error, 1e-4, name, file: file, line: line)
+    }
+
+    /// Checks `loraErrors`: log-probs with the adapter on and off within 1e-4, the loss within
+    /// `lossTolerance`, gradients within 1e-5 of each tensor's largest value.
+    static func checkLoRA(_ name: String, gradientCheckpointing: Bool = false, lossTolerance: Double = 1e-4,
+                          file: StaticString = #filePath, line: UInt = #line) throws {
+        let errors = try loraErrors(name, gradientCheckpointing: gradientCheckpointing, file: file, line: line)
+        let label = "\(name) LoRA (gradient checkpointing \(gradientCheckpointing))"
+        print("\(label): log-probs \(errors.logProbs), adapters off \(errors.base), loss \(errors.loss), "
+            + "gradients (relative to each tensor's largest value) \(errors.gradients)")
+        XCTAssertLessThan(errors.logProbs, 1e-4, label, file: file, line: line)
+        XCTAssertLessThan(errors.base, 1e-4, label, file: file, line: line)
+        XCTAssertLessThan(errors.loss, lossTolerance, label, file: file, line: line)
+        XCTAssertLessThan(errors.gradients, 1e-5, label, file: file, line: line)
+    }
+
     private static func doubles(_ value: Any?) -> [Double] { (value as! [NSNumber]).map(\.doubleValue) }
 }
 
