@@ -92,7 +92,7 @@ struct GRPOBench: ParsableCommand {
             return "{\"prompt\": \"\(text)\"}"
         }
         let file = directory.appendingPathComponent("prompts.jsonl")
-        try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: file)
         return file
     }
 

@@ -25,7 +25,7 @@ extension PretrainedModel {
         let baseModel = FileManager.default.fileExists(atPath: self.directory.path) ? self.directory.path : nil
         let json = PEFTAdapterConfig.json(options, adaptable: LoRAOptions.shortNames(of: namedLinears.map(\.0)), baseModel: baseModel,
                                           taskType: peftTaskType)
-        try Data((json + "\n").utf8).write(to: directory.appendingPathComponent(PEFTAdapterConfig.fileName), options: .atomic)
+        try AtomicFile.write(Data((json + "\n").utf8), to: directory.appendingPathComponent(PEFTAdapterConfig.fileName))
     }
 
     /// Loads a PEFT LoRA adapter directory (`adapter_config.json` and `adapter_model.safetensors`):

@@ -53,7 +53,7 @@ extension PretrainedModel {
         }
         let keys = ["dtype", "torch_dtype"].filter { fields[$0] != nil }
         for key in keys.isEmpty ? ["dtype"] : keys { fields[key] = .string(name) }
-        try Data((JSONWriter(indent: 2).string(.object(fields)) + "\n").utf8).write(to: url, options: .atomic)
+        try AtomicFile.write(Data((JSONWriter(indent: 2).string(.object(fields)) + "\n").utf8), to: url)
     }
 
     /// The source's generation_config.json, or one with the EOS and pad ids of a model built in memory.
@@ -68,6 +68,6 @@ extension PretrainedModel {
         }
         var fields = JSONObject([("eos_token_id", .array(generationConfig.eosTokenIds.map(JSONValue.int)))])
         if let pad = generationConfig.padTokenId { fields["pad_token_id"] = .int(pad) }
-        try Data((JSONWriter(indent: 2).string(.object(fields)) + "\n").utf8).write(to: target, options: .atomic)
+        try AtomicFile.write(Data((JSONWriter(indent: 2).string(.object(fields)) + "\n").utf8), to: target)
     }
 }

@@ -29,7 +29,7 @@ public enum ResolvedConfigFile {
     public static func write(_ resolved: any ResolvedConfig, to directory: URL) throws -> URL {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent(name)
-        try text(of: resolved).write(to: url, atomically: true, encoding: .utf8)
+        try AtomicFile.write(Data(text(of: resolved).utf8), to: url)
         return url
     }
 }

@@ -34,10 +34,10 @@ public enum CharacterTokenizerFile {
             "model_max_length": 64, "clean_up_tokenization_spaces": false,
         ]
         let options: JSONSerialization.WritingOptions = [.prettyPrinted, .sortedKeys]
-        try JSONSerialization.data(withJSONObject: tokenizer, options: options)
-            .write(to: directory.appendingPathComponent("tokenizer.json"), options: .atomic)
-        try JSONSerialization.data(withJSONObject: config, options: options)
-            .write(to: directory.appendingPathComponent("tokenizer_config.json"), options: .atomic)
+        try AtomicFile.write(JSONSerialization.data(withJSONObject: tokenizer, options: options),
+                             to: directory.appendingPathComponent("tokenizer.json"))
+        try AtomicFile.write(JSONSerialization.data(withJSONObject: config, options: options),
+                             to: directory.appendingPathComponent("tokenizer_config.json"))
         return vocabulary.count
     }
 }

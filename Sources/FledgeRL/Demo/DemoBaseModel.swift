@@ -56,7 +56,7 @@ public enum DemoBaseModel {
             return "{\"prompt\": \"\(problem.prompt)\", \"completion\": \"\(answer)\"}"
         }
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: file)
     }
 }
 

@@ -19,7 +19,7 @@ public enum DemoPreferenceData {
             pairs.append(#"{"prompt": "\#(problem.prompt)", "chosen": "\#(problem.answer)", "rejected": "\#(wrong)"}"#)
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try (prompts.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("prompts.jsonl"), atomically: true, encoding: .utf8)
-        try (pairs.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("preferences.jsonl"), atomically: true, encoding: .utf8)
+        try AtomicFile.write(Data((prompts.joined(separator: "\n") + "\n").utf8), to: directory.appendingPathComponent("prompts.jsonl"))
+        try AtomicFile.write(Data((pairs.joined(separator: "\n") + "\n").utf8), to: directory.appendingPathComponent("preferences.jsonl"))
     }
 }

@@ -23,7 +23,7 @@ public struct MetricsFile {
                 }
             }
         }
-        try kept.map { $0 + "\n" }.joined().write(to: url, atomically: true, encoding: .utf8)
+        try AtomicFile.write(Data(kept.map { $0 + "\n" }.joined().utf8), to: url)
     }
 
     /// Appends one record as a line.

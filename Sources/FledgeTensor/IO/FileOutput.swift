@@ -8,6 +8,23 @@ import Musl
 import Darwin
 #endif
 
+/// Whole files written so that a reader sees the old file or the new one, never half of one.
+public enum AtomicFile {
+    /// Writes `data` to `url` through a temporary sibling renamed into place. (Foundation's
+    /// `Data.write(to:options: .atomic)` does the same on Linux but leaves an empty
+    /// `TemporaryDirectory.*` folder in the temporary directory on every write.)
+    public static func write(_ data: Data, to url: URL) throws {
+        let output = try FileOutput(path: url.path)
+        // A non-throwing closure: Swift 6.3's IR generation crashes on a typed-throws one here.
+        let failure: SafeTensorsError? = data.withUnsafeBytes { bytes in
+            do throws(SafeTensorsError) { try output.append(bytes) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
+        try output.commit()
+    }
+}
+
 /// Writes a file through a temporary sibling that replaces the destination only when
 /// everything was written, so a crash or error never leaves a half-written file behind.
 final class FileOutput {
