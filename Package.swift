@@ -5,6 +5,7 @@ let package = Package(
     name: "Fledge",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "FledgeJSON", targets: ["FledgeJSON"]),
         .library(name: "FledgeTensor", targets: ["FledgeTensor"]),
         .library(name: "FledgeNN", targets: ["FledgeNN"]),
         .library(name: "FledgeLM", targets: ["FledgeLM"]),
@@ -20,14 +21,17 @@ let package = Package(
         // The kernels are compiled optimised in every configuration: a debug build (what `swift test`
         // runs) otherwise spends most of its time in -O0 loops.
         .target(name: "CFledgeKernels", cSettings: [.unsafeFlags(["-O2"])]),
-        .target(name: "FledgeTensor", dependencies: ["CFledgeKernels"]),
+        // The package's one JSON reader and writer, with no dependencies, so that FledgePlot reads
+        // metrics without linking the tensor engine; FledgeTensor re-exports it.
+        .target(name: "FledgeJSON"),
+        .target(name: "FledgeTensor", dependencies: ["CFledgeKernels", "FledgeJSON"]),
         .target(name: "FledgeNN", dependencies: ["FledgeTensor"]),
         .target(name: "FledgeLM", dependencies: ["FledgeNN", "FledgeTensor"]),
         .target(
             name: "FledgeRL",
             dependencies: ["FledgeLM", "FledgeNN", "FledgeTensor", .product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "FledgePlot"),
+        .target(name: "FledgePlot", dependencies: ["FledgeJSON"]),
         .executableTarget(
             name: "FledgeCLI",
             dependencies: [

@@ -30,13 +30,11 @@ struct DemoReport {
         Swift.print("Run directory: \(runDirectory.path) (metrics.jsonl, checkpoints, the adapter in PEFT's format)")
         if let picture { Swift.print("Training curves: \(picture.png.path) (and .svg)") }
         if json {
-            let line: [String: Any] = [
-                "before": ["accuracy": before.accuracy, "mean_reward": before.meanReward, "mean_length": before.meanLength],
-                "after": ["accuracy": after.accuracy, "mean_reward": after.meanReward, "mean_length": after.meanLength],
-                "run_dir": runDirectory.path,
-            ]
-            let data = try! JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes])
-            Swift.print(String(decoding: data, as: UTF8.self))
+            func summary(_ evaluation: DemoEvaluation) -> JSONValue {
+                ["accuracy": .double(evaluation.accuracy), "mean_reward": .double(evaluation.meanReward),
+                 "mean_length": .double(evaluation.meanLength)]
+            }
+            Swift.print(jsonLine(["before": summary(before), "after": summary(after), "run_dir": .string(runDirectory.path)]))
         }
     }
 

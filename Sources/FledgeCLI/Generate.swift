@@ -126,8 +126,8 @@ struct Generate: ParsableCommand {
         for result in results {
             let text = tokenizer?.decode(result.ids, skipSpecialTokens: true)
             if json {
-                let rendered = text.map { jsonLine([$0]).dropFirst().dropLast() } ?? "null"
-                print("{\"finish_reason\":\"\(result.finishReason.rawValue)\",\"ids\":\(jsonLine(result.ids)),"
+                let rendered = text.map { JSONStringLiteral.quoted($0) } ?? "null"
+                print("{\"finish_reason\":\"\(result.finishReason.rawValue)\",\"ids\":\(jsonLine(.array(result.ids.map(JSONValue.int)))),"
                     + "\"logprobs\":\(jsonFloats(result.logProbs)),\"text\":\(rendered)}")
             } else if !streaming {
                 print(text ?? result.ids.map(String.init).joined(separator: " "))

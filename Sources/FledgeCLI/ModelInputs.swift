@@ -19,10 +19,9 @@ func checkVocabulary(_ ids: [Int], size: Int, source: String) throws {
     }
 }
 
-/// One line of JSON for `value` (a dictionary, array, string or number), keys sorted.
-func jsonLine(_ value: Any) -> String {
-    let data = try! JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
-    return String(decoding: data, as: UTF8.self)
+/// One line of compact JSON for `value`, keys sorted.
+func jsonLine(_ value: JSONValue) -> String {
+    JSONWriter(separators: (item: ",", key: ":"), sortKeys: true).string(value)
 }
 
 /// A float array as JSON, each value in its shortest round-trip form.

@@ -45,12 +45,15 @@ struct Score: ParsableCommand {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { continue }
             let source = "\(path), line \(index + 1)"
-            guard let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any] else {
+            guard case .object(let object) = try? JSONParser.parse(trimmed) else {
                 throw ValidationError("\(source): not a JSON object")
             }
-            if let list = object["ids"] as? [NSNumber], !list.isEmpty {
-                result.append((source, list.map(\.intValue)))
-            } else if let text = object["text"] as? String {
+            if case .array(let list) = object["ids"], !list.isEmpty {
+                result.append((source, try list.map { element in
+                    guard case .int(let id) = element else { throw ValidationError("\(source): \"ids\" must hold integers") }
+                    return id
+                }))
+            } else if case .string(let text) = object["text"] {
                 result.append((source, try TextSupport.encode(text, directory: directory)))
             } else {
                 throw ValidationError("\(source): expected {\"ids\": [...]} (non-empty) or {\"text\": \"...\"}")

@@ -53,7 +53,7 @@ final class GradientCheckpointingTests: XCTestCase {
     }
 
     func testCheckpointingLowersThePeakOfATrainingStep() throws {
-        let config: [String: Any] = [
+        let config: JSONObject = [
             "model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 256, "hidden_size": 128,
             "intermediate_size": 352, "num_hidden_layers": 6, "num_attention_heads": 4, "num_key_value_heads": 2,
             "max_position_embeddings": 512, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": true,

@@ -34,7 +34,7 @@ final class ModelKindTests: XCTestCase {
     /// A model is declared with zero-stride placeholders before its weights are loaded, so listing
     /// the weights of a 70B-parameter shape holds a few bytes per tensor, not 280 GB.
     func testExpectedWeightsOfALargeShapeTakeNoMemory() throws {
-        let config: [String: Any] = [
+        let config: JSONObject = [
             "model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 128_256, "hidden_size": 8192,
             "intermediate_size": 28_672, "num_hidden_layers": 80, "num_attention_heads": 64, "num_key_value_heads": 8,
         ]

@@ -51,9 +51,9 @@ final class SmolLM3Tests: XCTestCase {
     }
 
     func testUnsupportedNoRopeLayersAreRefusedNamingTheField() throws {
-        for (field, value, expected) in [("no_rope_layers", [1, 0, 1] as Any, "each of the 4 layers"),
-                                         ("no_rope_layers", [1, 2, 0, 1] as Any, "must list 0 or 1"),
-                                         ("no_rope_layer_interval", 0 as Any, "must be positive, got 0")] {
+        for (field, value, expected) in [("no_rope_layers", [1, 0, 1] as JSONValue, "each of the 4 layers"),
+                                         ("no_rope_layers", [1, 2, 0, 1] as JSONValue, "must list 0 or 1"),
+                                         ("no_rope_layer_interval", 0 as JSONValue, "must be positive, got 0")] {
             var object = try fixtureConfig()
             if field == "no_rope_layer_interval" { object["no_rope_layers"] = nil }
             object[field] = value
@@ -64,11 +64,11 @@ final class SmolLM3Tests: XCTestCase {
         }
     }
 
-    private func fixtureConfig() throws -> [String: Any] {
+    private func fixtureConfig() throws -> JSONObject {
         try ConfigReader(file: FamilyFixtures.directory("smollm3").appendingPathComponent("config.json").path).object
     }
 
-    private func smolConfig(_ object: [String: Any]) throws -> SmolLM3.Config {
+    private func smolConfig(_ object: JSONObject) throws -> SmolLM3.Config {
         let reader = ConfigReader(file: "config.json", object: object)
         return try SmolLM3.config(reader, shared: try ModelConfig(reader: reader))
     }

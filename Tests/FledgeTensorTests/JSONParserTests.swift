@@ -41,6 +41,23 @@ final class JSONParserTests: XCTestCase {
         assertRejects("[-1e400]", mentioning: ["too large"])
     }
 
+    func testPythonsNonFiniteNumbersAreReadOnlyWhenAllowed() throws {
+        let text = "[NaN, Infinity, -Infinity, 1]"
+        assertRejects(text, mentioning: ["invalid value", "column 2"])
+        guard case .array(let values) = try JSONParser.parse(text, allowingNonFiniteNumbers: true),
+              case .double(let nan) = values[0] else { return XCTFail("expected an array starting with a double") }
+        XCTAssertTrue(nan.isNaN)
+        XCTAssertEqual(Array(values.dropFirst()), [.double(.infinity), .double(-.infinity), .int(1)])
+        XCTAssertThrowsError(try JSONParser.parse("[-NaN]", allowingNonFiniteNumbers: true))
+    }
+
+    func testValuesWrittenAsSwiftLiteralsAreTheParsedOnes() throws {
+        let literal: JSONValue = ["name": "a", "size": 2, "scale": 0.5, "tied": true, "pad": nil, "ids": [1, 2]]
+        XCTAssertEqual(literal, try JSONParser.parse(#"{"name": "a", "size": 2, "scale": 0.5, "tied": true, "pad": null, "ids": [1, 2]}"#))
+        let object: JSONObject = ["b": 1, "a": 2]
+        XCTAssertEqual(object.keys, ["b", "a"], "a literal keeps the order written")
+    }
+
     func testNestingDeeperThanTheLimitIsAnErrorNotAStackOverflow() {
         let depth = 100_000
         assertRejects(String(repeating: "[", count: depth) + String(repeating: "]", count: depth),

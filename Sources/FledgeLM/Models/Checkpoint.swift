@@ -26,17 +26,18 @@ final class Checkpoint {
         if FileManager.default.fileExists(atPath: single.path) {
             try open("model.safetensors")
         } else if FileManager.default.fileExists(atPath: index.path) {
-            let map: [String: String]
+            let object: JSONValue
             do {
-                let object = try JSONSerialization.jsonObject(with: Data(contentsOf: index)) as? [String: Any]
-                guard let weightMap = object?["weight_map"] as? [String: String] else {
-                    throw ModelError.invalidFile(path: index.path, problem: "has no 'weight_map' object of tensor name to shard file")
-                }
-                map = weightMap
-            } catch let error as ModelError {
-                throw error
+                object = try JSONParser.parse(Array(try Data(contentsOf: index)))
             } catch {
-                throw ModelError.invalidFile(path: index.path, problem: "is not valid JSON (\(error.localizedDescription))")
+                throw ModelError.invalidFile(path: index.path, problem: "is not valid JSON (\(error))")
+            }
+            let noWeightMap = ModelError.invalidFile(path: index.path, problem: "has no 'weight_map' object of tensor name to shard file")
+            guard case .object(let weightMap) = object["weight_map"] else { throw noWeightMap }
+            var map: [String: String] = [:]
+            for (name, shard) in weightMap.entries {
+                guard case .string(let file) = shard else { throw noWeightMap }
+                map[name] = file
             }
             for shard in Set(map.values).sorted() { try open(shard) }
             for (name, shard) in map where files[shard]?.info(name) == nil {

@@ -58,7 +58,7 @@ enum Gemma2: ModelFamily {
 
     /// A soft cap `field`: nil when config.json sets it to null, `value` when it leaves it out; it must be positive.
     static func softCap(_ reader: ConfigReader, _ field: String, default value: Double?) throws -> Float? {
-        if reader.object[field] is NSNull { return nil }
+        if reader.isNull(field) { return nil }
         guard reader.has(field) || value != nil else { return nil }
         let cap = try reader.double(field, default: value ?? 0)
         guard cap > 0, cap.isFinite else {

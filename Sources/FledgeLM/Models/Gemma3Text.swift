@@ -34,7 +34,7 @@ enum Gemma3Text: ModelFamily {
             throw ModelError.invalidConfig(file: reader.file, field: patternField, problem: "must be positive, got \(pattern)")
         }
         let patterned = (0..<shared.layers).map { ($0 + 1) % pattern == 0 ? nil : window }
-        let nested = reader.dictionary("rope_parameters")?.values.contains { $0 is [String: Any] } ?? false
+        let nested = reader.dictionary("rope_parameters").map(RopeScaling.isPerLayerType) ?? false
         let localRope = nested
             ? try RopeScaling(reader: reader, layerType: "sliding_attention")
             : RopeScaling(theta: try reader.double("rope_local_base_freq", default: 10000))

@@ -17,7 +17,7 @@ public final class LanguageModel: PretrainedModel, @unchecked Sendable {
 
     /// A model from a config.json object and tensors named as in a checkpoint (benchmarks
     /// build random models this way); throws as loading a directory does.
-    public convenience init(configJSON: [String: Any], weights: [String: Tensor]) throws {
+    public convenience init(configJSON: JSONObject, weights: [String: Tensor]) throws {
         try self.init(ModelSource(configJSON: configJSON, weights: weights))
     }
 

@@ -26,85 +26,6 @@ public struct ModelConfig: Sendable {
     public var isSequenceClassifier: Bool { architectures.contains { $0.hasSuffix("ForSequenceClassification") } }
 }
 
-/// Typed access to the JSON object of a config file, with errors naming the file and field.
-struct ConfigReader {
-    let file: String
-    let object: [String: Any]
-
-    init(file: String) throws {
-        self.file = file
-        guard FileManager.default.fileExists(atPath: file) else {
-            throw ModelError.missingFile(path: file, hint: "a model directory needs the config.json that save_pretrained writes")
-        }
-        do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: file))
-            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw ModelError.invalidFile(path: file, problem: "is not a JSON object")
-            }
-            self.object = object
-        } catch let error as ModelError {
-            throw error
-        } catch {
-            throw ModelError.invalidFile(path: file, problem: "is not valid JSON (\(error.localizedDescription))")
-        }
-    }
-
-    init(file: String, object: [String: Any]) {
-        self.file = file
-        self.object = object
-    }
-
-    func has(_ key: String) -> Bool { object[key] != nil && !(object[key] is NSNull) }
-
-    func int(_ key: String) throws -> Int {
-        guard has(key) else { throw ModelError.invalidConfig(file: file, field: key, problem: "is missing; it is required") }
-        return try int(key, default: 0)
-    }
-
-    func int(_ key: String, default value: Int) throws -> Int {
-        guard has(key) else { return value }
-        if let number = object[key] as? NSNumber, let integer = Int(exactly: number) { return integer }
-        throw ModelError.invalidConfig(file: file, field: key, problem: "must be an integer, got \(String(describing: object[key]!))")
-    }
-
-    func optionalInt(_ key: String) throws -> Int? { has(key) ? try int(key) : nil }
-
-    func double(_ key: String, default value: Double) throws -> Double {
-        guard has(key) else { return value }
-        if let number = object[key] as? NSNumber { return number.doubleValue }
-        throw ModelError.invalidConfig(file: file, field: key, problem: "must be a number, got \(String(describing: object[key]!))")
-    }
-
-    func double(_ key: String) throws -> Double {
-        guard has(key) else { throw ModelError.invalidConfig(file: file, field: key, problem: "is missing; it is required") }
-        return try double(key, default: 0)
-    }
-
-    func bool(_ key: String, default value: Bool) throws -> Bool {
-        guard has(key) else { return value }
-        if let flag = object[key] as? Bool { return flag }
-        throw ModelError.invalidConfig(file: file, field: key, problem: "must be true or false, got \(String(describing: object[key]!))")
-    }
-
-    func string(_ key: String) -> String? { object[key] as? String }
-
-    /// An integer or a list of integers (`eos_token_id` may be either).
-    func ints(_ key: String) throws -> [Int] {
-        guard has(key) else { return [] }
-        if let list = object[key] as? [NSNumber] {
-            return try list.map { number in
-                guard let integer = Int(exactly: number) else {
-                    throw ModelError.invalidConfig(file: file, field: key, problem: "must hold integers, got \(number)")
-                }
-                return integer
-            }
-        }
-        return [try int(key)]
-    }
-
-    func dictionary(_ key: String) -> [String: Any]? { object[key] as? [String: Any] }
-}
-
 extension ModelConfig {
     /// Reads `directory/config.json`.
     public init(directory: URL) throws {
@@ -121,7 +42,7 @@ extension ModelConfig {
             throw ModelError.unsupportedModelType(file: reader.file, modelType: type, supported: ModelFamilies.supportedNames)
         }
         modelType = type
-        architectures = reader.object["architectures"] as? [String] ?? []
+        architectures = reader.strings("architectures") ?? []
         vocabSize = try reader.int("vocab_size")
         hiddenSize = try reader.int("hidden_size")
         intermediateSize = try reader.int("intermediate_size")

@@ -28,11 +28,11 @@ struct ModelSource {
 
     /// A config.json object and, unless the model is only declared, its tensors named as in a
     /// checkpoint (benchmarks build random models this way).
-    init(configJSON: [String: Any], weights: [String: Tensor]?) throws {
+    init(configJSON: JSONObject, weights: [String: Tensor]?) throws {
         directory = URL(fileURLWithPath: "(in memory)")
         reader = ConfigReader(file: "config", object: configJSON)
         config = try ModelConfig(reader: reader)
-        configData = try JSONSerialization.data(withJSONObject: configJSON, options: [.sortedKeys])
+        configData = Data(JSONWriter(indent: 2).string(.object(configJSON)).utf8)
         generationConfig = GenerationConfig(eosTokenIds: config.eosTokenIds, padTokenId: config.padTokenId)
         let checkpoint = weights.map { Checkpoint(tensors: $0, description: "(in memory)") }
         if config.tieWordEmbeddings { checkpoint?.ignore("lm_head.weight") }

@@ -45,7 +45,7 @@ public class PretrainedModel: Module, @unchecked Sendable {
 
     /// The name and shape of every tensor a checkpoint of `configJSON` holds (a causal LM's or a
     /// sequence classifier's, as its `architectures` say).
-    public static func expectedWeights(configJSON: [String: Any]) throws -> [(String, [Int])] {
+    public static func expectedWeights(configJSON: JSONObject) throws -> [(String, [Int])] {
         let source = try ModelSource(configJSON: configJSON, weights: nil)
         let model: PretrainedModel = source.config.isSequenceClassifier ? try SequenceClassifier(source) : try LanguageModel(source)
         return model.namedParameters.map { ($0.0, $0.1.shape) }

@@ -32,14 +32,14 @@ public struct RopeScaling: Sendable, Equatable {
     /// When `rope_parameters` holds one object per layer type (Gemma 3), the one of `layerType`.
     init(reader: ConfigReader, layerType: String = "full_attention") throws {
         var field: String
-        let parameters: [String: Any]?
+        let parameters: JSONObject?
         if reader.has("rope_parameters") {
             field = "rope_parameters"
             guard var dictionary = reader.dictionary("rope_parameters") else {
                 throw ModelError.invalidConfig(file: reader.file, field: field, problem: "must be an object")
             }
-            if dictionary.values.contains(where: { $0 is [String: Any] }) {
-                guard let perType = dictionary[layerType] as? [String: Any] else {
+            if Self.isPerLayerType(dictionary) {
+                guard case .object(let perType) = dictionary[layerType] else {
                     throw ModelError.invalidConfig(file: reader.file, field: "\(field).\(layerType)",
                                                    problem: "is missing or not an object; rope_parameters has one object per layer type")
                 }
@@ -54,9 +54,9 @@ public struct RopeScaling: Sendable, Equatable {
             }
             parameters = reader.dictionary("rope_scaling")
         }
-        let inner = ConfigReader(file: reader.file, object: parameters ?? [:])
+        let inner = ConfigReader(file: reader.file, object: parameters ?? JSONObject())
         let theta = inner.has("rope_theta") ? try inner.double("rope_theta") : try reader.double("rope_theta", default: 10000)
-        let name = (parameters?["rope_type"] ?? parameters?["type"]) as? String ?? "default"
+        let name = inner.string("rope_type") ?? inner.string("type") ?? "default"
         guard let kind = Kind(rawValue: name) else {
             throw ModelError.invalidConfig(
                 file: reader.file, field: "\(field).rope_type",
@@ -94,17 +94,23 @@ public struct RopeScaling: Sendable, Equatable {
         }
     }
 
+    /// Whether a `rope_parameters` object holds one object per layer type (Gemma 3's
+    /// `{"full_attention": {…}, "sliding_attention": {…}}`) rather than one rope's parameters.
+    static func isPerLayerType(_ parameters: JSONObject) -> Bool {
+        parameters.orderedValues.contains { if case .object = $0 { true } else { false } }
+    }
+
     /// LongRoPE (transformers' `_compute_longrope_parameters`): `short_factor` and `long_factor`,
     /// `original_max_position_embeddings` (config.json's top-level field first, as transformers
     /// prefers it), and `attention_factor`, by default √(1 + ln f / ln original) with f = `factor`
     /// or max_position_embeddings / original (1 when f ≤ 1).
     private mutating func readLongRope(_ inner: ConfigReader, _ reader: ConfigReader, field: String) throws {
         func factors(_ key: String) throws -> [Double] {
-            guard let list = inner.object[key] as? [NSNumber], !list.isEmpty else {
+            guard let list = inner.numbers(key), !list.isEmpty else {
                 throw ModelError.invalidConfig(file: reader.file, field: "\(field).\(key)",
                                                problem: "must be a non-empty list of numbers; rope type 'longrope' needs it")
             }
-            return list.map(\.doubleValue)
+            return list
         }
         shortFactor = try factors("short_factor")
         longFactor = try factors("long_factor")

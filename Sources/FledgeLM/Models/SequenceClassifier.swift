@@ -45,7 +45,7 @@ public final class SequenceClassifier: PretrainedModel, @unchecked Sendable {
 
     /// A classifier from a config.json object and tensors named as in a checkpoint (benchmarks
     /// build random reward and value models this way); throws as loading a directory does.
-    public convenience init(configJSON: [String: Any], weights: [String: Tensor]) throws {
+    public convenience init(configJSON: JSONObject, weights: [String: Tensor]) throws {
         try self.init(ModelSource(configJSON: configJSON, weights: weights))
     }
 

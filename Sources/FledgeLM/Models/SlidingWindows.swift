@@ -13,7 +13,7 @@ enum SlidingWindows {
     /// transformers 5's `layer_types` (`"sliding_attention"` / `"full_attention"` per layer),
     /// when config.json has it; `window` is `sliding_window`.
     static func fromLayerTypes(_ reader: ConfigReader, layers: Int, window: Int?) throws -> [Int?]? {
-        guard let types = reader.object["layer_types"] as? [String] else { return nil }
+        guard let types = reader.strings("layer_types") else { return nil }
         guard types.count == layers else {
             throw ModelError.invalidConfig(file: reader.file, field: "layer_types",
                                            problem: "has \(types.count) entries for \(layers) layers (num_hidden_layers)")

@@ -1,4 +1,5 @@
 import Foundation
+import FledgeJSON
 
 /// One logged step of a run: the numeric fields of one line of `metrics.jsonl`.
 public struct MetricRecord: Sendable, Equatable {
@@ -34,18 +35,23 @@ public enum MetricsLog {
 
     /// The records of metrics text; `source` names it in errors.
     public static func parse(_ text: String, source: String) throws -> [MetricRecord] {
-        let decoder = JSONDecoder()
-        decoder.allowsJSON5 = true  // accepts the bare NaN and Infinity that Python's json writes
         var records: [MetricRecord] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { continue }
-            do {
-                let fields = try decoder.decode(NumericFields.self, from: Data(trimmed.utf8))
-                records.append(MetricRecord(fields.values))
-            } catch {
+            // Python's json writes NaN and infinities bare; they are read, then skipped as non-finite.
+            guard case .object(let object) = try? JSONParser.parse(trimmed, allowingNonFiniteNumbers: true) else {
                 throw MetricsLogError.malformedLine(path: source, line: index + 1, text: String(trimmed.prefix(80)))
             }
+            var values: [String: Double] = [:]
+            for (key, value) in object.entries {
+                switch value {
+                case .int(let integer): values[key] = Double(integer)
+                case .double(let number) where number.isFinite: values[key] = number
+                default: continue
+                }
+            }
+            records.append(MetricRecord(values))
         }
         return records
     }
@@ -62,27 +68,6 @@ public enum MetricsLogError: Error, CustomStringConvertible, Equatable {
             "\(path): cannot read the metrics (\(reason))"
         case .malformedLine(let path, let line, let text):
             "\(path):\(line): not a JSON object (\(text)); each line of \(MetricsLog.fileName) must be one object such as {\"step\": 1, \"loss\": 0.5}"
-        }
-    }
-}
-
-/// A JSON object's numeric fields; any other value is decoded and dropped.
-private struct NumericFields: Decodable {
-    var values: [String: Double] = [:]
-
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
-        for key in container.allKeys {
-            if let number = try? container.decode(Double.self, forKey: key), number.isFinite {
-                values[key.stringValue] = number
-            }
         }
     }
 }

@@ -8,13 +8,13 @@ import FledgeTensor
 /// commands that rebuild the shipped model from scratch.
 public enum DemoBaseModel {
     /// config.json of the model: 3 layers, hidden 128, 4 heads sharing 2 KV heads, tied embeddings.
-    public static var configJSON: [String: Any] {
+    public static var configJSON: JSONObject {
         [
             "model_type": "llama", "architectures": ["LlamaForCausalLM"],
-            "vocab_size": ArithmeticTask.alphabet.count + 2, "hidden_size": 128, "intermediate_size": 352,
+            "vocab_size": .int(ArithmeticTask.alphabet.count + 2), "hidden_size": 128, "intermediate_size": 352,
             "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 64,
             "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": true, "hidden_act": "silu",
-            "bos_token_id": NSNull(), "eos_token_id": CharacterTokenizerFile.eosId, "pad_token_id": CharacterTokenizerFile.padId,
+            "bos_token_id": nil, "eos_token_id": .int(CharacterTokenizerFile.eosId), "pad_token_id": .int(CharacterTokenizerFile.padId),
             "torch_dtype": "float32",
         ]
     }

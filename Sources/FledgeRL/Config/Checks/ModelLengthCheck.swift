@@ -1,4 +1,5 @@
 import Foundation
+import FledgeLM
 
 extension ConfigCheck {
     /// The checks every trainer runs first.
@@ -11,8 +12,7 @@ extension ConfigCheck {
         ConfigCheck { resolution in
             guard let directory = resolution.config.run.modelNameOrPath,
                   let data = FileManager.default.contents(atPath: directory + "/config.json"),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let modelLength = object["max_position_embeddings"] as? Int
+                  case .int(let modelLength) = (try? JSONParser.parse(Array(data)))?["max_position_embeddings"]
             else { return }
             let keyPath: WritableKeyPath<Config, Int?> = \.training.maxSeqLength
             guard let length = resolution.config[keyPath: keyPath] else {

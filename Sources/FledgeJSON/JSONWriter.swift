@@ -1,6 +1,6 @@
-import FledgeTensor
 /// Writes JSON exactly as Python's `json.dumps` does, which is what chat templates' `tojson`
-/// calls in transformers.
+/// calls in transformers: the one JSON writer of the package (config files, tokenizer files,
+/// adapter configs, command output).
 public struct JSONWriter: Sendable {
     /// Spaces per nesting level; `nil` writes everything on one line.
     public var indent: Int?
@@ -73,7 +73,7 @@ public struct JSONWriter: Sendable {
 
     /// Python's `repr` of a float: shortest round-trip digits, `.0` on integral values,
     /// exponent form outside 1e-4 ..< 1e16.
-    static func pythonFloat(_ number: Double) -> String {
+    public static func pythonFloat(_ number: Double) -> String {
         if number.isNaN { return "NaN" }
         if number.isInfinite { return number < 0 ? "-Infinity" : "Infinity" }
         let magnitude = abs(number)

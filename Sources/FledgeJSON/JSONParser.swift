@@ -11,7 +11,8 @@ public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Reads JSON text into a ``JSONValue``: the one JSON reader of the package (safetensors headers,
-/// config.json, tokenizer files, JSON Lines datasets, checkpoints).
+/// config.json and the other model files, tokenizer files, adapter configs, JSON Lines datasets,
+/// checkpoints, metrics logs).
 ///
 /// Hand-written over UTF-8 bytes because tokenizer files with 150k-entry vocabularies must load
 /// in well under a second, and objects must keep their key order. It is strict where leniency
@@ -24,11 +25,14 @@ public struct JSONParser {
     public static let maximumDepth = 512
 
     private let bytes: [UInt8]
+    private let allowsNonFiniteNumbers: Bool
     private var position = 0
 
-    /// Parses one JSON document (surrounding whitespace allowed).
-    public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
+    /// Parses one JSON document (surrounding whitespace allowed). With `allowingNonFiniteNumbers`
+    /// the bare `NaN`, `Infinity` and `-Infinity` that Python's `json.dumps` writes for non-finite
+    /// floats (metrics logs) are read as doubles, as Python's `json.loads` reads them.
+    public static func parse(_ bytes: [UInt8], allowingNonFiniteNumbers: Bool = false) throws(JSONSyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, allowsNonFiniteNumbers: allowingNonFiniteNumbers)
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
         if parser.position != bytes.count { throw parser.error("unexpected text after the JSON value") }
@@ -36,11 +40,14 @@ public struct JSONParser {
     }
 
     /// Parses one JSON document from a string.
-    public static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
-        try parse(Array(text.utf8))
+    public static func parse(_ text: String, allowingNonFiniteNumbers: Bool = false) throws(JSONSyntaxError) -> JSONValue {
+        try parse(Array(text.utf8), allowingNonFiniteNumbers: allowingNonFiniteNumbers)
     }
 
-    private init(bytes: [UInt8]) { self.bytes = bytes }
+    private init(bytes: [UInt8], allowsNonFiniteNumbers: Bool) {
+        self.bytes = bytes
+        self.allowsNonFiniteNumbers = allowsNonFiniteNumbers
+    }
 
     private func error(_ message: String) -> JSONSyntaxError {
         var line = 1
@@ -214,6 +221,7 @@ public struct JSONParser {
 
     /// A number by RFC 8259's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
     private mutating func number() throws(JSONSyntaxError) -> JSONValue {
+        if allowsNonFiniteNumbers, let special = nonFiniteNumber() { return .double(special) }
         let start = position
         if byte(is: "-") { position += 1 }
         if byte(is: "0") {
@@ -240,6 +248,18 @@ public struct JSONParser {
             throw error("number \(text) is too large")
         }
         return .double(double)
+    }
+
+    /// Python's `NaN`, `Infinity` or `-Infinity` at the current position, consumed, or nil.
+    private mutating func nonFiniteNumber() -> Double? {
+        for (word, number) in [("NaN", Double.nan), ("Infinity", .infinity), ("-Infinity", -.infinity)] {
+            let utf8 = word.utf8
+            if position + utf8.count <= bytes.count, bytes[position..<(position + utf8.count)].elementsEqual(utf8) {
+                position += utf8.count
+                return number
+            }
+        }
+        return nil
     }
 
     private func byte(is character: Unicode.Scalar) -> Bool {
