@@ -4,11 +4,19 @@
 How to run (from the repository root):
 
     python3 -m venv /tmp/venv && /tmp/venv/bin/pip install torch safetensors numpy \
-        && /tmp/venv/bin/python Scripts/reference/make_op_fixtures.py
+        && /tmp/venv/bin/python Scripts/reference/make_op_fixtures.py [--only FILE ...]
 
-Writes:
+Writes (or, with --only, just the named files, e.g. --only gemma_ops.safetensors):
     Tests/FledgeTensorTests/Fixtures/ops.safetensors
     Tests/FledgeTensorTests/Fixtures/tiny_transformer.safetensors
+    Tests/FledgeTensorTests/Fixtures/gemma_ops.safetensors
+
+gemma_ops.safetensors holds the fused ops Gemma needs, in ops.safetensors' layout (seed 17):
+    geglu                              gelu_pytorch_tanh(in0) * in1
+    soft_capped_attention              a prefill with grouped heads, left padding and a window
+    soft_capped_attention_cache_step   3 queries over 8 keys, padding and a window
+    soft_capped_selective_log_softmax  out (log p) and entropy, as selective_log_softmax
+with the scalars of each case under NAME/scale, NAME/cap, NAME/window, NAME/temperature.
 
 Conventions: inputs are generated in float32 (torch.manual_seed(0)), all math is
 done in float64 on those exact float32 values, and every float tensor is stored
@@ -107,8 +115,13 @@ def attention(q, k, v, key_mask, offset=0):
     return out.permute(0, 2, 1, 3)                             # [B, Tq, Hq, D]
 
 
-def selective_log_softmax(hidden, weight, targets, temperature=1.0):
-    logits = hidden @ weight.T / temperature
+def selective_log_softmax(hidden, weight, targets, temperature=1.0, cap=None):
+    """log softmax(logits / T)[target] and the entropy, where logits = h·Wᵀ, soft-capped to
+    cap·tanh(logits / cap) when `cap` is given (Gemma's final_logit_softcapping)."""
+    logits = hidden @ weight.T
+    if cap is not None:
+        logits = torch.tanh(logits / cap) * cap
+    logits = logits / temperature
     lsm = torch.log_softmax(logits, dim=-1)
     logp = lsm.gather(-1, targets[:, None]).squeeze(-1)
     entropy = -(lsm.exp() * lsm).sum(-1)
@@ -119,32 +132,58 @@ def selective_log_softmax(hidden, weight, targets, temperature=1.0):
 # ops.safetensors
 # ---------------------------------------------------------------------------
 
+def record_case(tensors, shapes, name, inputs, fn, extras=None):
+    """Records case NAME: inputs (float32 tensors), fn(*float64 leaves) -> output, its upstream
+    gradient (drawn here) and the input gradients of sum(out * gout)."""
+    extras = extras or {}
+    leaves = [x.to(f64).requires_grad_(True) for x in inputs]
+    out = fn(*leaves)
+    gout = randn(*out.shape)
+    grads = torch.autograd.grad((out * gout.to(f64)).sum(), leaves,
+                                allow_unused=True)
+    for i, x in enumerate(inputs):
+        tensors[f"{name}/in{i}"] = x.to(f32).contiguous()
+    for k, v in extras.items():
+        tensors[f"{name}/{k}"] = v.contiguous()
+    tensors[f"{name}/gout"] = gout.contiguous()
+    tensors[f"{name}/out"] = out.detach().to(f32).contiguous()
+    for i, (x, g) in enumerate(zip(inputs, grads)):
+        if g is None:
+            g = torch.zeros_like(x, dtype=f64)
+        tensors[f"{name}/grad{i}"] = g.to(f32).contiguous()
+    shapes.append((name, [tuple(x.shape) for x in inputs],
+                   {k: tuple(v.shape) for k, v in extras.items()},
+                   tuple(out.shape)))
+
+
+def record_selective_case(tensors, shapes, name, hidden, weight, targets, temperature, cap=None, extras=None):
+    """Records a selective log-softmax case: two outputs (out = log p, entropy), each with its
+    upstream gradient (drawn here), and the gradients of hidden (grad0) and weight (grad1)."""
+    rows = hidden.shape[0]
+    h64 = hidden.to(f64).requires_grad_(True)
+    w64 = weight.to(f64).requires_grad_(True)
+    logp, ent = selective_log_softmax(h64, w64, targets, temperature=temperature, cap=cap)
+    gout, gout_ent = randn(rows), randn(rows)
+    gh, gw = torch.autograd.grad(
+        (logp * gout.to(f64)).sum() + (ent * gout_ent.to(f64)).sum(), [h64, w64])
+    tensors.update({
+        f"{name}/in0": hidden, f"{name}/in1": weight, f"{name}/targets": targets,
+        f"{name}/gout": gout, f"{name}/gout_entropy": gout_ent,
+        f"{name}/out": logp.detach().to(f32), f"{name}/entropy": ent.detach().to(f32),
+        f"{name}/grad0": gh.to(f32), f"{name}/grad1": gw.to(f32),
+    })
+    for k, v in (extras or {}).items():
+        tensors[f"{name}/{k}"] = v
+    shapes.append((name, [tuple(hidden.shape), tuple(weight.shape)], {"targets": tuple(targets.shape)}, (rows,)))
+
+
 def make_ops():
     torch.manual_seed(0)
     tensors = {}
     shapes = []
 
     def case(name, inputs, fn, extras=None):
-        """inputs: list of float32 tensors; fn(*float64 leaves) -> output."""
-        extras = extras or {}
-        leaves = [x.to(f64).requires_grad_(True) for x in inputs]
-        out = fn(*leaves)
-        gout = randn(*out.shape)
-        grads = torch.autograd.grad((out * gout.to(f64)).sum(), leaves,
-                                    allow_unused=True)
-        for i, x in enumerate(inputs):
-            tensors[f"{name}/in{i}"] = x.to(f32).contiguous()
-        for k, v in extras.items():
-            tensors[f"{name}/{k}"] = v.contiguous()
-        tensors[f"{name}/gout"] = gout.contiguous()
-        tensors[f"{name}/out"] = out.detach().to(f32).contiguous()
-        for i, (x, g) in enumerate(zip(inputs, grads)):
-            if g is None:
-                g = torch.zeros_like(x, dtype=f64)
-            tensors[f"{name}/grad{i}"] = g.to(f32).contiguous()
-        shapes.append((name, [tuple(x.shape) for x in inputs],
-                       {k: tuple(v.shape) for k, v in extras.items()},
-                       tuple(out.shape)))
+        record_case(tensors, shapes, name, inputs, fn, extras)
 
     # --- broadcasting binary ops
     case("add", [randn(3, 4, 5), randn(4, 1)], lambda a, b: a + b)
@@ -242,27 +281,71 @@ def make_ops():
          {"key_mask": km1})
 
     # --- selective log-softmax (two outputs, custom storage)
-    name = "selective_log_softmax"
     hidden, weight = randn(6, 8), randn(11, 8)
     targets = torch.randint(0, 11, (6,), dtype=torch.int64)
-    h64 = hidden.to(f64).requires_grad_(True)
-    w64 = weight.to(f64).requires_grad_(True)
-    logp, ent = selective_log_softmax(h64, w64, targets, temperature=0.7)
-    gout, gout_ent = randn(6), randn(6)
-    gh, gw = torch.autograd.grad(
-        (logp * gout.to(f64)).sum() + (ent * gout_ent.to(f64)).sum(), [h64, w64])
-    tensors.update({
-        f"{name}/in0": hidden, f"{name}/in1": weight, f"{name}/targets": targets,
-        f"{name}/gout": gout, f"{name}/gout_entropy": gout_ent,
-        f"{name}/out": logp.detach().to(f32), f"{name}/entropy": ent.detach().to(f32),
-        f"{name}/grad0": gh.to(f32), f"{name}/grad1": gw.to(f32),
-    })
-    shapes.append((name, [(6, 8), (11, 8)], {"targets": (6,)}, (6,)))
+    record_selective_case(tensors, shapes, "selective_log_softmax", hidden, weight, targets, 0.7)
 
     # Post-check: attention fully-masked rows are exactly zero.
     a = tensors["attention/out"]
     assert (a[1, :2] == 0).all() and (tensors["attention/grad0"][1, :2] == 0).all()
 
+    return tensors, shapes
+
+
+# ---------------------------------------------------------------------------
+# gemma_ops.safetensors
+# ---------------------------------------------------------------------------
+
+def soft_capped_attention(q, k, v, key_mask, scale, cap, window):
+    """Gemma 2's eager attention: scores·scale, cap·tanh(scores/cap), then the causal mask (query i
+    at position i + Tk − Tq sees keys j with position − window < j <= position) and key padding;
+    a query that sees no key (a padding row) gets 0, as in `attention`. Shapes as in `attention`."""
+    B, Tq, Hq, D = q.shape
+    Tk, Hkv = k.shape[1], k.shape[2]
+    group = Hq // Hkv
+    qh = q.permute(0, 2, 1, 3)
+    kh = k.permute(0, 2, 1, 3).repeat_interleave(group, dim=1)
+    vh = v.permute(0, 2, 1, 3).repeat_interleave(group, dim=1)
+    scores = (qh @ kh.transpose(-1, -2)) * scale
+    scores = torch.tanh(scores / cap) * cap
+    position = torch.arange(Tq)[:, None] + (Tk - Tq)
+    j = torch.arange(Tk)[None, :]
+    allowed = (j <= position) & (j > position - window)
+    allowed = (allowed[None, :, :] & (key_mask[:, None, :] != 0))[:, None, :, :]
+    probs = torch.softmax(scores.masked_fill(~allowed, -1e9), dim=-1)
+    probs = torch.where(allowed.any(dim=-1, keepdim=True), probs, torch.zeros_like(probs))
+    return (probs @ vh).permute(0, 2, 1, 3)
+
+
+def make_gemma_ops():
+    torch.manual_seed(17)
+    tensors = {}
+    shapes = []
+
+    def case(name, inputs, fn, extras):
+        record_case(tensors, shapes, name, inputs, fn, extras)
+
+    # 285 values: AVX2 blocks and a tail; gates over the range where GELU-tanh bends and saturates.
+    case("geglu", [randn(3, 5, 19) * 3, randn(3, 5, 19)],
+         lambda g, u: F.gelu(g, approximate="tanh") * u, {})
+
+    scalar = lambda x: torch.tensor([x], dtype=f32)
+    scale, cap = 0.3, 1.2
+    key_mask = torch.tensor([[1, 1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1, 1]], dtype=f32)
+    case("soft_capped_attention", [randn(2, 7, 6, 4) * 2, randn(2, 7, 2, 4) * 2, randn(2, 7, 2, 4)],
+         lambda q, k, v: soft_capped_attention(q, k, v, key_mask.to(f64), scale, cap, 3),
+         {"key_mask": key_mask, "scale": scalar(scale), "cap": scalar(cap), "window": scalar(3)})
+    key_mask = torch.tensor([[1, 1, 1, 1, 1, 1, 1, 1], [0, 1, 1, 1, 1, 1, 1, 1]], dtype=f32)
+    case("soft_capped_attention_cache_step", [randn(2, 3, 4, 6) * 2, randn(2, 8, 2, 6) * 2, randn(2, 8, 2, 6)],
+         lambda q, k, v: soft_capped_attention(q, k, v, key_mask.to(f64), scale, cap, 4),
+         {"key_mask": key_mask, "scale": scalar(scale), "cap": scalar(cap), "window": scalar(4)})
+
+    cap, temperature = 1.5, 0.7
+    hidden, weight = randn(7, 5), randn(13, 5)
+    assert (hidden @ weight.T).abs().max() > 2 * cap, "the cap must bite"
+    targets = torch.randint(0, 13, (7,), dtype=torch.int64)
+    record_selective_case(tensors, shapes, "soft_capped_selective_log_softmax", hidden, weight, targets, temperature,
+                          cap=cap, extras={"cap": scalar(cap), "temperature": scalar(temperature)})
     return tensors, shapes
 
 
@@ -402,22 +485,35 @@ def gradchecks():
 
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
-    ops, shapes = make_ops()
-    print("ops cases (inputs -> out):")
-    for name, ins, extras, out in shapes:
-        ex = "".join(f" {k}={list(v)}" for k, v in extras.items())
-        print(f"  {name:<22} {[list(s) for s in ins]}{ex} -> {list(out)}")
-    ops_path = os.path.join(OUT_DIR, "ops.safetensors")
-    save_file(ops, ops_path)
+    only = set(sys.argv[sys.argv.index("--only") + 1:]) if "--only" in sys.argv else None
+    written = []
 
-    tt = make_transformer()
-    tt_path = os.path.join(OUT_DIR, "tiny_transformer.safetensors")
-    save_file(tt, tt_path)
+    def wanted(file):
+        return only is None or file in only
 
-    gradchecks()
+    for file, make in (("ops.safetensors", make_ops), ("gemma_ops.safetensors", make_gemma_ops)):
+        if not wanted(file):
+            continue
+        tensors, shapes = make()
+        print(f"{file} cases (inputs -> out):")
+        for name, ins, extras, out in shapes:
+            ex = "".join(f" {k}={list(v)}" for k, v in extras.items())
+            print(f"  {name:<34} {[list(s) for s in ins]}{ex} -> {list(out)}")
+        path = os.path.join(OUT_DIR, file)
+        save_file(tensors, path)
+        written.append(path)
+
+    if wanted("tiny_transformer.safetensors"):
+        tt = make_transformer()
+        tt_path = os.path.join(OUT_DIR, "tiny_transformer.safetensors")
+        save_file(tt, tt_path)
+        written.append(tt_path)
+
+    if only is None:
+        gradchecks()
 
     print()
-    for path in (ops_path, tt_path):
+    for path in written:
         print(f"wrote {os.path.relpath(path, REPO)}: {os.path.getsize(path)} bytes")
     return 0
 

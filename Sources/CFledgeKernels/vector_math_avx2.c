@@ -130,6 +130,55 @@ AVX2 void fledge_swiglu_backward(const float *gate, const float *up, const float
     }
 }
 
+// GELU-tanh(x) = 0.5 x (1 + tanh(u)) = x σ(2u), u = √(2/π)(x + 0.044715 x³), as 1 + tanh(u) = 2σ(2u).
+#define GELU_K (2.0f * 0.7978845608028654f)
+#define GELU_C 0.044715f
+
+static inline void gelu_tanh_gate(float x, float *gate, float *slope) {
+    float square = x * x;
+    *gate = 1.0f / (1.0f + expf(-GELU_K * x * (1.0f + GELU_C * square)));
+    *slope = GELU_K * (1.0f + 3.0f * GELU_C * square);
+}
+
+AVX2 void fledge_geglu_forward(const float *gate, const float *up, float *out, long n) {
+    __m256 k = _mm256_set1_ps(GELU_K), c = _mm256_set1_ps(GELU_C), one = _mm256_set1_ps(1.0f);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(gate + i);
+        __m256 s = sigmoid8(_mm256_mul_ps(_mm256_mul_ps(k, x), _mm256_fmadd_ps(c, _mm256_mul_ps(x, x), one)));
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(x, s), _mm256_loadu_ps(up + i)));
+    }
+    for (; i < n; i++) {
+        float s, slope;
+        gelu_tanh_gate(gate[i], &s, &slope);
+        out[i] = gate[i] * s * up[i];
+    }
+}
+
+AVX2 void fledge_geglu_backward(const float *gate, const float *up, const float *grad, float *d_gate, float *d_up, long n) {
+    __m256 k = _mm256_set1_ps(GELU_K), c = _mm256_set1_ps(GELU_C), c3 = _mm256_set1_ps(3.0f * GELU_C);
+    __m256 one = _mm256_set1_ps(1.0f);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(gate + i), u = _mm256_loadu_ps(up + i), dy = _mm256_loadu_ps(grad + i);
+        __m256 square = _mm256_mul_ps(x, x);
+        __m256 s = sigmoid8(_mm256_mul_ps(_mm256_mul_ps(k, x), _mm256_fmadd_ps(c, square, one)));
+        if (d_gate) {
+            // d (x σ(v))/dx = σ(v) + x σ(v)(1 − σ(v)) dv/dx, dv/dx = k (1 + 3c x²)
+            __m256 dv = _mm256_mul_ps(k, _mm256_fmadd_ps(c3, square, one));
+            __m256 slope = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(x, s), _mm256_sub_ps(one, s)), dv, s);
+            _mm256_storeu_ps(d_gate + i, _mm256_mul_ps(_mm256_mul_ps(dy, u), slope));
+        }
+        if (d_up) _mm256_storeu_ps(d_up + i, _mm256_mul_ps(dy, _mm256_mul_ps(x, s)));
+    }
+    for (; i < n; i++) {
+        float x = gate[i], s, dv;
+        gelu_tanh_gate(x, &s, &dv);
+        if (d_gate) d_gate[i] = grad[i] * up[i] * (s + x * s * (1.0f - s) * dv);
+        if (d_up) d_up[i] = grad[i] * x * s;
+    }
+}
+
 AVX2 void fledge_softmax_stats(const float *z, long n, float scale, float *running_max, float *running_sum,
                                float *running_weighted, float *weights) {
     if (n <= 0) return;
@@ -187,6 +236,8 @@ void fledge_exp_affine(const float *x, float *y, long n, float scale, float shif
 float fledge_softmax_row(float *x, long n, float scale) { return 0; }
 void fledge_swiglu_forward(const float *gate, const float *up, float *out, long n) {}
 void fledge_swiglu_backward(const float *gate, const float *up, const float *grad, float *d_gate, float *d_up, long n) {}
+void fledge_geglu_forward(const float *gate, const float *up, float *out, long n) {}
+void fledge_geglu_backward(const float *gate, const float *up, const float *grad, float *d_gate, float *d_up, long n) {}
 void fledge_softmax_stats(const float *z, long n, float scale, float *running_max, float *running_sum, float *running_weighted,
                           float *weights) {}
 void fledge_selective_softmax_grad(float *z, long n, float scale, float lse, float entropy, float grad_logp, float grad_entropy) {}

@@ -1,7 +1,8 @@
 import XCTest
 @testable import FledgeTensor
 
-/// The fused attention with soft-capped scores (Gemma 2's `attn_logit_softcapping`) gives what its
+/// The fused attention with soft-capped scores (Gemma 2's `attn_logit_softcapping`) gives what
+/// PyTorch gives (Gemma 2's eager attention in float64, `make_op_fixtures.py`) and what its
 /// portable twin — the `[batch, heads, queries, keys]` scores formed whole, `cap · tanh(s / cap)`,
 /// masked, softmax, times v — gives, with gradients for q, k and v, on non-square shapes: grouped
 /// heads, more keys than queries (a cache step), left padding and a sliding window.
@@ -51,6 +52,22 @@ final class SoftCappedAttentionTests: XCTestCase {
         let fused = run(fused: true), reference = run(fused: false)
         for (index, (got, expected)) in zip(fused, reference).enumerated() {
             assertClose(got, DTensor(expected.contiguous()), tolerance: 1e-5, ["output", "dq", "dk", "dv"][index])
+        }
+    }
+
+    /// Against PyTorch, within 1e-4 relative (the tolerance of every fused op): a prefill with 6
+    /// query heads over 2 key/value heads, left padding (two rows that see no key, which output 0)
+    /// and a window of 3; and a cache step of 3 queries over 8 keys with padding and a window of 4.
+    func testSoftCappedAttentionAndGradientsMatchPyTorch() throws {
+        let file = try Fixtures.gemmaOps.get()
+        for name in ["soft_capped_attention", "soft_capped_attention_cache_step"] {
+            let fixture = OpFixture(file: file, name: name)
+            let mask = AttentionMask(causal: true, keyPadding: try fixture.tensor("key_mask").toArray(),
+                                     slidingWindow: Int(try fixture.scalar("window")))
+            let (scale, cap) = (try fixture.scalar("scale"), try fixture.scalar("cap"))
+            try fixture.assertMatchesPyTorch(tolerance: Tolerance.reduction, name) { x in
+                Tensor.scaledDotProductAttention(query: x[0], key: x[1], value: x[2], mask: mask, scale: scale, softCap: cap)
+            }
         }
     }
 

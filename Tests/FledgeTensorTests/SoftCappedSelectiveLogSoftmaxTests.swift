@@ -1,8 +1,8 @@
 import XCTest
 @testable import FledgeTensor
 
-/// The selective log-softmax with a soft cap (Gemma's final-logit soft-capping) gives what its
-/// portable twin — the logits formed whole, `cap · tanh(z / cap)`, divided by the temperature, a
+/// The selective log-softmax with a soft cap (Gemma's final-logit soft-capping) gives what
+/// PyTorch gives (`make_op_fixtures.py`, in float64) and what its portable twin — the logits formed whole, `cap · tanh(z / cap)`, divided by the temperature, a
 /// log-softmax, the targets gathered — gives, with gradients, on non-square shapes across several
 /// row and vocabulary tiles, with and without a trainable projection and an entropy gradient.
 final class SoftCappedSelectiveLogSoftmaxTests: XCTestCase {
@@ -42,6 +42,24 @@ final class SoftCappedSelectiveLogSoftmaxTests: XCTestCase {
                     assertClose(got, DTensor(expected), tolerance: 1e-5,
                                 "output \(index), chunk \(chunk), trainable weight \(trainableWeight)")
                 }
+            }
+        }
+    }
+
+    /// Against PyTorch, within 1e-4 relative (the tolerance of every fused op): log p, the entropy
+    /// and the hidden and weight gradients of 7 rows over a vocabulary of 13 with cap 1.5 and
+    /// temperature 0.7, in tiles of one row × 6 tokens, several rows, and one tile.
+    func testSoftCappedLogProbsEntropyAndGradientsMatchPyTorch() throws {
+        let fixture = OpFixture(file: try Fixtures.gemmaOps.get(), name: "soft_capped_selective_log_softmax")
+        let (targets, cap, temperature) = (try fixture.integers("targets"), try fixture.scalar("cap"), try fixture.scalar("temperature"))
+        for chunk in [6, 40, 1 << 20] {
+            try fixture.assertMatchesPyTorch(tolerance: Tolerance.reduction, "chunk \(chunk)", expected: { f in
+                (Tensor.stack([try f.tensor("out"), try f.tensor("entropy")]),
+                 Tensor.stack([try f.tensor("gout"), try f.tensor("gout_entropy")]))
+            }) { x in
+                let result = Tensor.selectiveLogSoftmax(hidden: x[0], weight: x[1], targets: targets, temperature: temperature,
+                                                        withEntropy: true, chunkElements: chunk, softCap: cap)
+                return Tensor.stack([result.logProbs, result.entropy!])
             }
         }
     }

@@ -71,6 +71,12 @@ void fledge_swiglu_forward(const float *gate, const float *up, float *out, long 
 /// d_gate = grad · up · SiLU'(gate), d_up = grad · SiLU(gate); either output may be NULL.
 void fledge_swiglu_backward(const float *gate, const float *up, const float *grad, float *d_gate, float *d_up, long n);
 
+/// out = GELU-tanh(gate) · up, GELU-tanh(x) = 0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³))).
+void fledge_geglu_forward(const float *gate, const float *up, float *out, long n);
+
+/// d_gate = grad · up · GELU-tanh'(gate), d_up = grad · GELU-tanh(gate); either output may be NULL.
+void fledge_geglu_backward(const float *gate, const float *up, const float *grad, float *d_gate, float *d_up, long n);
+
 /// Folds z[0..<n]·scale into running softmax statistics: the maximum m, Σ exp(v − m) and
 /// Σ exp(v − m)·v (rescaled when m grows). Start from m = −inf, sums 0. When `weights` is not
 /// NULL it receives exp(v − m) for the new m (it may be `z` itself). Nothing is written when

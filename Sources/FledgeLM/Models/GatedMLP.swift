@@ -2,25 +2,17 @@ import FledgeNN
 import FledgeTensor
 
 /// The gated MLP (`mlp`): `down_proj(act(gate_proj(x)) · up_proj(x))`, SwiGLU (act = silu) in
-/// Llama-shaped models and GeGLU (act = the tanh approximation of GELU) in Gemma. In inference
-/// gate and up are one fused product.
+/// Llama-shaped models and GeGLU (act = the tanh approximation of GELU) in Gemma, each one fused
+/// kernel. In inference gate and up are one fused product.
 final class GatedMLP: MLPBlock, WeightFusing, @unchecked Sendable {
-    /// The activation applied to the gate.
-    enum Activation {
-        /// `silu`: SwiGLU.
-        case silu
-        /// `gelu_pytorch_tanh`: GeGLU.
-        case geluTanh
-    }
-
     let gateProj, upProj, downProj: Linear
     /// gate and up as one product (inference).
     let gateUp: FusedProjection
-    let activation: Activation
+    let activation: GateActivation
 
     /// An MLP of `config`'s shape with placeholder weights, with biases on its three projections
     /// when `bias`.
-    init(config: ModelConfig, activation: Activation, bias: Bool) {
+    init(config: ModelConfig, activation: GateActivation, bias: Bool) {
         let (h, m) = (config.hiddenSize, config.intermediateSize)
         gateProj = Linear(inFeatures: h, outFeatures: m, bias: bias)
         upProj = Linear(inFeatures: h, outFeatures: m, bias: bias)
@@ -40,17 +32,7 @@ final class GatedMLP: MLPBlock, WeightFusing, @unchecked Sendable {
     /// `[..., hidden]` → `[..., hidden]`.
     func callAsFunction(_ x: Tensor) -> Tensor {
         let gateAndUp = gateUp(x)
-        switch activation {
-        case .silu: return downProj(Tensor.swiGLU(gate: gateAndUp[0], up: gateAndUp[1]))
-        case .geluTanh: return downProj(Self.geluTanh(gateAndUp[0]) * gateAndUp[1])
-        }
-    }
-
-    /// `0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))`, PyTorch's `gelu(approximate="tanh")`,
-    /// from differentiable element-wise operations.
-    static func geluTanh(_ x: Tensor) -> Tensor {
-        let inner = (x + x * x.square() * 0.044715) * Float((2 / Double.pi).squareRoot())
-        return x * (inner.tanh() + 1) * 0.5
+        return downProj(Tensor.gatedLinearUnit(gate: gateAndUp[0], up: gateAndUp[1], activation: activation))
     }
 }
 

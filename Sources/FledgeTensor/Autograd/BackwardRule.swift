@@ -27,7 +27,7 @@ enum BackwardRule {
     case indexSelect(inputShape: [Int], indices: [Int])
     case rmsNorm(Tensor, weight: Tensor, inverseRMS: Tensor)
     case rotary(positions: [Int], table: RotaryTable)
-    case swiGLU(gate: Tensor, up: Tensor)
+    case gatedLinearUnit(GateActivation, gate: Tensor, up: Tensor)
     case attention(AttentionGeometry, q: Tensor, k: Tensor, v: Tensor, out: Tensor, logSumExp: Tensor)
     case selectiveLogSoftmax(LogSoftmaxChunks, hidden: Tensor, weight: Tensor, targets: [Int], saved: Tensor, expectation: Tensor?)
     case checkpoint(CheckpointedSegment)
@@ -112,8 +112,8 @@ enum BackwardRule {
             let dx = Tensor(uninitializedShape: g.shape)
             RotaryKernel.rotate(upstream.pointer, into: dx.pointer, shape: g.shape, positions: positions, table: table, inverse: true)
             return [dx]
-        case .swiGLU(let gate, let up):
-            return SwiGLUKernel.backward(grad: g, gate: gate, up: up, needed: needed)
+        case .gatedLinearUnit(let activation, let gate, let up):
+            return GatedLinearUnitKernel.backward(activation, grad: g, gate: gate, up: up, needed: needed)
         case .attention(let geometry, let q, let k, let v, let out, let logSumExp):
             return AttentionKernel.backward(geometry, grad: g, q: q, k: k, v: v, out: out, logSumExp: logSumExp, needed: needed)
         case .selectiveLogSoftmax(let plan, let hidden, let weight, let targets, let saved, let expectation):

@@ -32,6 +32,21 @@ enum VectorMath {
         PortableVectorMath.swiGLUBackward(gate, up, grad, dGate, dUp, n)
     }
 
+    /// out = GELU-tanh(gate) · up, with GELU-tanh(x) = 0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³))).
+    static func geGLUForward(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        if CPU.hasAVX2 { return fledge_geglu_forward(gate, up, out, n) }
+        PortableVectorMath.geGLUForward(gate, up, out, n)
+    }
+
+    /// d gate = g · up · GELU-tanh'(gate), d up = g · GELU-tanh(gate); nil outputs are skipped.
+    static func geGLUBackward(
+        _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
+        _ dGate: UnsafeMutablePointer<Float>?, _ dUp: UnsafeMutablePointer<Float>?, _ n: Int
+    ) {
+        if CPU.hasAVX2 { return fledge_geglu_backward(gate, up, grad, dGate, dUp, n) }
+        PortableVectorMath.geGLUBackward(gate, up, grad, dGate, dUp, n)
+    }
+
     /// Running softmax statistics of v = z·scale: the maximum, Σ exp(v − max) and
     /// Σ exp(v − max)·v, updated with `n` more values.
     struct SoftmaxStats {
@@ -114,6 +129,31 @@ enum PortableVectorMath {
             let s = UnaryKernel.sigmoid(gate[i])
             dGate?[i] = grad[i] * up[i] * s * (1 + gate[i] * (1 - s))
             dUp?[i] = grad[i] * gate[i] * s
+        }
+    }
+
+    /// GELU-tanh(x) = x · σ(2u) with u = √(2/π)(x + 0.044715 x³), as 1 + tanh(u) = 2σ(2u); returns
+    /// σ(2u) and d(2u)/dx.
+    @inline(__always)
+    private static func geluTanhGate(_ x: Float) -> (gate: Float, slope: Float) {
+        let k: Float = 2 * 0.7978845608028654, c: Float = 0.044715
+        let square = x * x
+        return (UnaryKernel.sigmoid(k * x * (1 + c * square)), k * (1 + 3 * c * square))
+    }
+
+    static func geGLUForward(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { out[i] = gate[i] * geluTanhGate(gate[i]).gate * up[i] }
+    }
+
+    static func geGLUBackward(
+        _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
+        _ dGate: UnsafeMutablePointer<Float>?, _ dUp: UnsafeMutablePointer<Float>?, _ n: Int
+    ) {
+        for i in 0..<n {
+            let x = gate[i], (s, slope) = geluTanhGate(x)
+            // d (x σ(v))/dx = σ(v) + x σ(v)(1 − σ(v)) dv/dx
+            dGate?[i] = grad[i] * up[i] * (s + x * s * (1 - s) * slope)
+            dUp?[i] = grad[i] * x * s
         }
     }
 

@@ -1,0 +1,53 @@
+/// The activation applied to the gate of a gated linear unit `act(gate) · up`.
+public enum GateActivation: Sendable {
+    /// SiLU: SwiGLU (Llama-shaped models).
+    case silu
+    /// The tanh approximation of GELU (PyTorch's `gelu(approximate="tanh")`, transformers'
+    /// `gelu_pytorch_tanh`): GeGLU (Gemma).
+    case geluTanh
+}
+
+extension Tensor {
+    /// act(gate) · up, the gated activation of a gated MLP, in one pass; the backward recomputes the
+    /// activation from the saved gate and up.
+    public static func gatedLinearUnit(gate: Tensor, up: Tensor, activation: GateActivation) -> Tensor {
+        precondition(gate.shape == up.shape, "gatedLinearUnit: gate \(gate.shape) and up \(up.shape) must have the same shape")
+        let g = gate.contiguous(), u = up.contiguous()
+        let out = Tensor(uninitializedShape: gate.shape)
+        let pg = g.pointer, pu = u.pointer, py = out.pointer
+        Parallel.forRanges(out.count, minChunk: 16_384) { range in
+            let start = range.lowerBound
+            switch activation {
+            case .silu: VectorMath.swiGLUForward(pg + start, pu + start, py + start, range.count)
+            case .geluTanh: VectorMath.geGLUForward(pg + start, pu + start, py + start, range.count)
+            }
+        }
+        return out.recording([gate, up], .gatedLinearUnit(activation, gate: g.detached(), up: u.detached()))
+    }
+
+    /// SiLU(gate) · up, the gated activation of Llama-style MLPs, in one pass.
+    public static func swiGLU(gate: Tensor, up: Tensor) -> Tensor { gatedLinearUnit(gate: gate, up: up, activation: .silu) }
+
+    /// GELU-tanh(gate) · up, the gated activation of Gemma's MLP, in one pass.
+    public static func geGLU(gate: Tensor, up: Tensor) -> Tensor { gatedLinearUnit(gate: gate, up: up, activation: .geluTanh) }
+}
+
+enum GatedLinearUnitKernel {
+    /// The gradients of gate and up (see `VectorMath.swiGLUBackward` and `geGLUBackward`).
+    static func backward(_ activation: GateActivation, grad: Tensor, gate: Tensor, up: Tensor, needed: [Bool]) -> [Tensor?] {
+        let g = grad.contiguous()
+        let dGate = needed[0] ? Tensor(uninitializedShape: gate.shape) : nil
+        let dUp = needed[1] ? Tensor(uninitializedShape: up.shape) : nil
+        let pg = g.pointer, pgate = gate.pointer, pup = up.pointer
+        let dg = dGate?.pointer, du = dUp?.pointer
+        Parallel.forRanges(gate.count, minChunk: 16_384) { range in
+            let start = range.lowerBound
+            let (dGateRange, dUpRange) = (dg.map { $0 + start }, du.map { $0 + start })
+            switch activation {
+            case .silu: VectorMath.swiGLUBackward(pgate + start, pup + start, pg + start, dGateRange, dUpRange, range.count)
+            case .geluTanh: VectorMath.geGLUBackward(pgate + start, pup + start, pg + start, dGateRange, dUpRange, range.count)
+            }
+        }
+        return [dGate, dUp]
+    }
+}
