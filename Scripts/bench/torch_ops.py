@@ -80,6 +80,7 @@ def main():
     up = torch.randn(B, T, MLP, requires_grad=True)
     gm = torch.randn(B, T, MLP)
     results.append(("swiglu", timed(lambda: (F.silu(gate) * up).backward(gm), args.seconds)))
+    results.append(("geglu", timed(lambda: (F.gelu(gate, approximate="tanh") * up).backward(gm), args.seconds)))
 
     # transformers' sdpa path: [B, heads, T, D] with K/V repeated for grouped-query attention.
     qa = torch.randn(B, HEADS, T, D, requires_grad=True)

@@ -43,6 +43,7 @@ struct OpsBench: ParsableCommand {
         gate.requiresGrad = true
         up.requiresGrad = true
         time("swiglu", [gate, up]) { Tensor.swiGLU(gate: gate, up: up) }
+        time("geglu", [gate, up]) { Tensor.geGLU(gate: gate, up: up) }
 
         let k = random([b, t, Self.kvHeads, Self.headDim], 1), v = random([b, t, Self.kvHeads, Self.headDim], 1)
         for tensor in [k, v] { tensor.requiresGrad = true }
