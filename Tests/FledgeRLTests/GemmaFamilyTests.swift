@@ -4,8 +4,8 @@ import XCTest
 @testable import FledgeRL
 
 /// The Gemma 2 and Gemma 3 text fixture directories (Tests/FledgeLMTests/Fixtures/families) work
-/// unchanged through `fledge score` and `fledge generate`, and GRPO trains LoRA on them: finite
-/// metrics and an adapter written in PEFT's format.
+/// unchanged through `fledge score` and `fledge generate`, and GRPO trains LoRA on them (finite
+/// metrics and an adapter written in PEFT's format), as short SFT and DPO runs do.
 final class GemmaFamilyTests: TemporaryDirectoryTestCase {
     static let families = ["gemma2", "gemma3_text"]
 
@@ -32,5 +32,9 @@ final class GemmaFamilyTests: TemporaryDirectoryTestCase {
             try reloaded.loadAdapter(from: output)
             XCTAssertEqual(reloaded.loraModules.count, 28, family)
         }
+    }
+
+    func testShortSFTAndDPORunsTrainOnGemmaFamilies() throws {
+        for family in Self.families { try trainShortSFTAndDPORuns(family) }
     }
 }

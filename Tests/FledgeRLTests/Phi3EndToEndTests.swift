@@ -5,7 +5,8 @@ import XCTest
 
 /// The tiny Phi-3 fixture (fused `qkv_proj` and `gate_up_proj`, LongRoPE, a sliding window) end to
 /// end: `fledge score` and `fledge generate` read its directory unchanged, and GRPO with LoRA trains
-/// it (finite metrics, an adapter in PEFT's format under the fused module names).
+/// it (finite metrics, an adapter in PEFT's format under the fused module names), as short SFT and
+/// DPO runs with LoRA on the fused projections do.
 final class Phi3EndToEndTests: TemporaryDirectoryTestCase {
     func testShortGRPORunOnPhi3HasFiniteMetricsAndWritesAPEFTAdapter() throws {
         // The fixture has no tokenizer: borrow the demo's (ids it does not know decode to nothing).
@@ -33,5 +34,9 @@ final class Phi3EndToEndTests: TemporaryDirectoryTestCase {
 
     func testScoreAndGenerateCommandsReadThePhi3DirectoryUnchanged() throws {
         try checkScoreAndGenerateCommands("phi3", scoreIndex: 1)
+    }
+
+    func testShortSFTAndDPORunsTrainOnPhi3() throws {
+        try trainShortSFTAndDPORuns("phi3")
     }
 }

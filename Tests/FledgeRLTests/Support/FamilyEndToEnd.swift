@@ -5,7 +5,7 @@ import XCTest
 @testable import FledgeRL
 
 /// The model-family fixtures of Tests/FledgeLMTests/Fixtures/families end to end: through the
-/// `fledge` command line and short GRPO runs with LoRA.
+/// `fledge` command line and short GRPO, SFT and DPO runs with LoRA.
 extension TemporaryDirectoryTestCase {
     /// The fixture directory `families/<family>`, unchanged.
     static func familyFixture(_ family: String) -> URL {
@@ -76,6 +76,49 @@ extension TemporaryDirectoryTestCase {
             }
         }
         return trained
+    }
+
+    /// Short SFT and DPO runs (2 steps each) with LoRA on every linear layer of the fixture model
+    /// `family`, on sequences made of its `score` ids (completion from the fifth token; DPO's
+    /// rejected completion is the chosen one reversed): finite losses, and DPO starts at log 2
+    /// (policy = reference).
+    func trainShortSFTAndDPORuns(_ family: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let model = Self.familyFixture(family)
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: model.appendingPathComponent("expected.json"))) as! [String: Any]
+        let sequences = (expected["score"] as! [[String: Any]]).map { $0["ids"] as! [Int] }
+        let lora = LoRAOptions(r: 4, alpha: 8, targetModules: [LoRAOptions.allLinear], seed: 1)
+
+        let sftModel = try LanguageModel(directory: model)
+        try sftModel.addLoRA(lora)
+        var arguments = TrainingArguments()
+        arguments.maxSteps = 2
+        arguments.perDeviceTrainBatchSize = 2
+        arguments.loggingSteps = 1
+        arguments.saveStrategy = .no
+        arguments.outputDir = directory.appendingPathComponent("sft-\(family)").path
+        let sft = try SFT(model: sftModel, train: sequences.map { SFTSequence(ids: $0, trained: $0.indices.map { $0 >= 4 }) },
+                          batchSize: 2, evaluationBatchSize: 2, dataSeed: 1)
+        let sftLosses = try Trainer(algorithm: sft, model: sftModel, arguments: arguments).train().state.logHistory.map { $0["loss"]! }
+        XCTAssertEqual(sftLosses.count, 2, family, file: file, line: line)
+        XCTAssert(sftLosses.allSatisfy(\.isFinite), "\(family): SFT losses \(sftLosses)", file: file, line: line)
+
+        let dpoModel = try LanguageModel(directory: model)
+        try dpoModel.addLoRA(lora)
+        let pairs = sequences.map { ids in
+            PreferencePair(chosen: CompletionSequence(ids: ids, completionStart: 4),
+                           rejected: CompletionSequence(ids: Array(ids.prefix(4)) + ids.dropFirst(4).reversed(), completionStart: 4))
+        }
+        var config = DPOConfig()
+        config.training.maxSteps = 2
+        config.training.perDeviceTrainBatchSize = 3
+        config.training.loggingSteps = 1
+        config.training.saveStrategy = .no
+        config.training.outputDir = directory.appendingPathComponent("dpo-\(family)").path
+        let dpo = try DPO(model: dpoModel, train: pairs, config: config, reference: .adaptersDisabled(dpoModel))
+        let dpoLosses = try Trainer(algorithm: dpo, model: dpoModel, arguments: config.training).train().state.logHistory.map { $0["loss"]! }
+        XCTAssertEqual(dpoLosses.count, 2, family, file: file, line: line)
+        XCTAssertEqual(dpoLosses[0], log(2), accuracy: 1e-6, family, file: file, line: line)
+        XCTAssert(dpoLosses.allSatisfy(\.isFinite), "\(family): DPO losses \(dpoLosses)", file: file, line: line)
     }
 
     /// Rows of `count` arithmetic problems (seed `seed`) whose prompts `tokenizer` encodes.
