@@ -54,9 +54,9 @@ final class GeGLUTests: XCTestCase {
         let n = gate.count
         var fast = [Float](repeating: .nan, count: n), plain = fast
         var fastGate = fast, fastUp = fast, plainGate = fast, plainUp = fast
-        VectorMath.geGLUForward(gate, up, &fast, n)
+        VectorMath.gatedLinearUnitForward(.geluTanh, gate, up, &fast, n)
         PortableVectorMath.geGLUForward(gate, up, &plain, n)
-        VectorMath.geGLUBackward(gate, up, grad, &fastGate, &fastUp, n)
+        VectorMath.gatedLinearUnitBackward(.geluTanh, gate, up, grad, &fastGate, &fastUp, n)
         PortableVectorMath.geGLUBackward(gate, up, grad, &plainGate, &plainUp, n)
         for (part, a, b) in [("forward", fast, plain), ("d gate", fastGate, plainGate), ("d up", fastUp, plainUp)] {
             let worst = zip(a, b).map { Swift.abs($0 - $1) / Swift.max(Swift.abs($1), 1e-3) }.max()!

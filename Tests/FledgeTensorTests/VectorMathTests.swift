@@ -32,11 +32,11 @@ final class VectorMathTests: XCTestCase {
             XCTAssertLessThan(worst(fast, plain), Float(Tolerance.elementwise), "exp(0.9 x + 0.5), n = \(n)")
 
             let gate = values(n, in: -8..<8, &generator), up = values(n, in: -2..<2, &generator), grad = values(n, in: -1..<1, &generator)
-            VectorMath.swiGLUForward(gate, up, &fast, n)
+            VectorMath.gatedLinearUnitForward(.silu, gate, up, &fast, n)
             PortableVectorMath.swiGLUForward(gate, up, &plain, n)
             XCTAssertLessThan(worst(fast, plain, floor: 1e-3), Float(Tolerance.elementwise), "swiGLU forward, n = \(n)")
             var fastUp = fast, plainUp = plain
-            VectorMath.swiGLUBackward(gate, up, grad, &fast, &fastUp, n)
+            VectorMath.gatedLinearUnitBackward(.silu, gate, up, grad, &fast, &fastUp, n)
             PortableVectorMath.swiGLUBackward(gate, up, grad, &plain, &plainUp, n)
             XCTAssertLessThan(worst(fast, plain, floor: 1e-3), Float(Tolerance.elementwise), "swiGLU d gate, n = \(n)")
             XCTAssertLessThan(worst(fastUp, plainUp, floor: 1e-3), Float(Tolerance.elementwise), "swiGLU d up, n = \(n)")
@@ -72,10 +72,10 @@ final class VectorMathTests: XCTestCase {
         let gate: [Float] = [-1000, -89, -88, -50, -1e-3, 0, 1e-3, 50, 88, 89, 1000]
         let up = [Float](repeating: 1.5, count: gate.count), grad = [Float](repeating: 0.5, count: gate.count)
         var fast = [Float](repeating: .nan, count: gate.count), plain = fast
-        VectorMath.swiGLUForward(gate, up, &fast, gate.count)
+        VectorMath.gatedLinearUnitForward(.silu, gate, up, &fast, gate.count)
         PortableVectorMath.swiGLUForward(gate, up, &plain, gate.count)
         var fastGate = fast, fastUp = fast, plainGate = plain, plainUp = plain
-        VectorMath.swiGLUBackward(gate, up, grad, &fastGate, &fastUp, gate.count)
+        VectorMath.gatedLinearUnitBackward(.silu, gate, up, grad, &fastGate, &fastUp, gate.count)
         PortableVectorMath.swiGLUBackward(gate, up, grad, &plainGate, &plainUp, gate.count)
         for (label, a, b) in [("forward", fast, plain), ("d gate", fastGate, plainGate), ("d up", fastUp, plainUp)] {
             for (index, (x, y)) in zip(a, b).enumerated() {

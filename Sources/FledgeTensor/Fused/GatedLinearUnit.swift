@@ -17,10 +17,7 @@ extension Tensor {
         let pg = g.pointer, pu = u.pointer, py = out.pointer
         Parallel.forRanges(out.count, minChunk: 16_384) { range in
             let start = range.lowerBound
-            switch activation {
-            case .silu: VectorMath.swiGLUForward(pg + start, pu + start, py + start, range.count)
-            case .geluTanh: VectorMath.geGLUForward(pg + start, pu + start, py + start, range.count)
-            }
+            VectorMath.gatedLinearUnitForward(activation, pg + start, pu + start, py + start, range.count)
         }
         return out.recording([gate, up], .gatedLinearUnit(activation, gate: g.detached(), up: u.detached()))
     }
@@ -33,7 +30,7 @@ extension Tensor {
 }
 
 enum GatedLinearUnitKernel {
-    /// The gradients of gate and up (see `VectorMath.swiGLUBackward` and `geGLUBackward`).
+    /// The gradients of gate and up (see `VectorMath.gatedLinearUnitBackward`).
     static func backward(_ activation: GateActivation, grad: Tensor, gate: Tensor, up: Tensor, needed: [Bool]) -> [Tensor?] {
         let g = grad.contiguous()
         let dGate = needed[0] ? Tensor(uninitializedShape: gate.shape) : nil
@@ -42,11 +39,8 @@ enum GatedLinearUnitKernel {
         let dg = dGate?.pointer, du = dUp?.pointer
         Parallel.forRanges(gate.count, minChunk: 16_384) { range in
             let start = range.lowerBound
-            let (dGateRange, dUpRange) = (dg.map { $0 + start }, du.map { $0 + start })
-            switch activation {
-            case .silu: VectorMath.swiGLUBackward(pgate + start, pup + start, pg + start, dGateRange, dUpRange, range.count)
-            case .geluTanh: VectorMath.geGLUBackward(pgate + start, pup + start, pg + start, dGateRange, dUpRange, range.count)
-            }
+            VectorMath.gatedLinearUnitBackward(activation, pgate + start, pup + start, pg + start, dg.map { $0 + start },
+                                               du.map { $0 + start }, range.count)
         }
         return [dGate, dUp]
     }

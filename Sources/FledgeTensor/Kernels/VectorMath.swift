@@ -17,34 +17,30 @@ enum VectorMath {
         return PortableVectorMath.softmaxRow(x, n, scale: scale)
     }
 
-    /// out = SiLU(gate) · up.
-    static func swiGLUForward(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
-        if CPU.hasAVX2 { return fledge_swiglu_forward(gate, up, out, n) }
-        PortableVectorMath.swiGLUForward(gate, up, out, n)
+    /// out = act(gate) · up: SiLU for SwiGLU, GELU-tanh(x) = 0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³)))
+    /// for GeGLU.
+    static func gatedLinearUnitForward(
+        _ activation: GateActivation, _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int
+    ) {
+        switch (activation, CPU.hasAVX2) {
+        case (.silu, true): fledge_swiglu_forward(gate, up, out, n)
+        case (.silu, false): PortableVectorMath.swiGLUForward(gate, up, out, n)
+        case (.geluTanh, true): fledge_geglu_forward(gate, up, out, n)
+        case (.geluTanh, false): PortableVectorMath.geGLUForward(gate, up, out, n)
+        }
     }
 
-    /// d gate = g · up · σ(gate)(1 + gate(1 − σ(gate))), d up = g · SiLU(gate); nil outputs are skipped.
-    static func swiGLUBackward(
-        _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
+    /// d gate = g · up · act'(gate), d up = g · act(gate); nil outputs are skipped.
+    static func gatedLinearUnitBackward(
+        _ activation: GateActivation, _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
         _ dGate: UnsafeMutablePointer<Float>?, _ dUp: UnsafeMutablePointer<Float>?, _ n: Int
     ) {
-        if CPU.hasAVX2 { return fledge_swiglu_backward(gate, up, grad, dGate, dUp, n) }
-        PortableVectorMath.swiGLUBackward(gate, up, grad, dGate, dUp, n)
-    }
-
-    /// out = GELU-tanh(gate) · up, with GELU-tanh(x) = 0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³))).
-    static func geGLUForward(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
-        if CPU.hasAVX2 { return fledge_geglu_forward(gate, up, out, n) }
-        PortableVectorMath.geGLUForward(gate, up, out, n)
-    }
-
-    /// d gate = g · up · GELU-tanh'(gate), d up = g · GELU-tanh(gate); nil outputs are skipped.
-    static func geGLUBackward(
-        _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
-        _ dGate: UnsafeMutablePointer<Float>?, _ dUp: UnsafeMutablePointer<Float>?, _ n: Int
-    ) {
-        if CPU.hasAVX2 { return fledge_geglu_backward(gate, up, grad, dGate, dUp, n) }
-        PortableVectorMath.geGLUBackward(gate, up, grad, dGate, dUp, n)
+        switch (activation, CPU.hasAVX2) {
+        case (.silu, true): fledge_swiglu_backward(gate, up, grad, dGate, dUp, n)
+        case (.silu, false): PortableVectorMath.swiGLUBackward(gate, up, grad, dGate, dUp, n)
+        case (.geluTanh, true): fledge_geglu_backward(gate, up, grad, dGate, dUp, n)
+        case (.geluTanh, false): PortableVectorMath.geGLUBackward(gate, up, grad, dGate, dUp, n)
+        }
     }
 
     /// Running softmax statistics of v = z·scale: the maximum, Σ exp(v − max) and
