@@ -50,7 +50,9 @@ struct Score: ParsableCommand {
             }
             if case .array(let list) = object["ids"], !list.isEmpty {
                 result.append((source, try list.map { element in
-                    guard case .int(let id) = element else { throw ValidationError("\(source): \"ids\" must hold integers") }
+                    guard case .int(let id) = element, id >= 0 else {
+                        throw ValidationError("\(source): \"ids\" must hold non-negative token ids, got \(jsonLine(element))")
+                    }
                     return id
                 }))
             } else if case .string(let text) = object["text"] {

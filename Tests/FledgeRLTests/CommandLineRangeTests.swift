@@ -54,4 +54,13 @@ final class CommandLineRangeTests: TemporaryDirectoryTestCase {
         try assertRefused(["score", "--model", model, "--jsonl", file.path], status: 64, message)
         try assertRefused(["tokenize", "--model", model, "--jsonl", file.path], status: 64, message)
     }
+
+    func testScoreNamesTheLineOfIdsThatAreNotTokenIds() throws {
+        let file = directory.appendingPathComponent("ids.jsonl")
+        for (ids, shown) in [("[3, -1]", "-1"), ("[3, 1.5]", "1.5"), (#"[3, "4"]"#, #""4""#)] {
+            try Data(("{\"ids\": [1, 2]}\n{\"ids\": " + ids + "}\n").utf8).write(to: file)
+            try assertRefused(["score", "--model", model, "--jsonl", file.path], status: 64,
+                              "\(file.path), line 2: \"ids\" must hold non-negative token ids, got \(shown)")
+        }
+    }
 }
