@@ -85,3 +85,39 @@ final class ContinuousBatchTests: XCTestCase {
         assertSameRows(part, share.map { whole[$0] }, "a share of the rows")
     }
 }
+
+/// A decoding cache holds twice a sliding-window layer's window, whatever the sequence length, and
+/// every position of a full-attention layer; generation through it still gives transformers'
+/// tokens (the family greedy tests) and the lockstep batch's (above).
+final class SlidingWindowCacheTests: XCTestCase {
+    func testSlidingWindowLayersHoldTwiceTheirWindow() throws {
+        let mistral = try LanguageModel(directory: ModelFixtures.directory("mistral_sliding"))
+        XCTAssertEqual(mistral.makeCache(batch: 2, capacity: 300, keepingWindows: true).layerCapacities,
+                       Array(repeating: 10, count: mistral.config.layers))
+        XCTAssertEqual(mistral.makeCache(batch: 2, capacity: 300).layerCapacities, Array(repeating: 300, count: mistral.config.layers))
+        let gemma = try LanguageModel(directory: FamilyFixtures.directory("gemma2"))
+        let windows = gemma.decoder.layers.map(\.slidingWindow)
+        XCTAssertTrue(windows.contains(nil) && windows.contains { $0 != nil })
+        XCTAssertEqual(gemma.makeCache(batch: 1, capacity: 300, keepingWindows: true).layerCapacities,
+                       windows.map { $0.map { 2 * $0 } ?? 300 })
+    }
+
+    /// Long generations through the trimmed cache of mistral_sliding (window 5) match the
+    /// untrimmed lockstep batch, rows admitted late included.
+    func testGenerationPastTheWindowMatchesTheUntrimmedCache() throws {
+        let model = try LanguageModel(directory: ModelFixtures.directory("mistral_sliding"))
+        var options = SamplingOptions()
+        options.greedy = true
+        options.maxNewTokens = 40
+        options.ignoreEOS = true
+        let prompts = [[5, 9, 30, 31, 2, 8, 7, 12, 40, 3, 3], [7, 8], [5, 9, 30, 31, 2, 8, 7, 12, 40, 3, 3]]
+        let lockstep = model.generate(prompts, options: options, seedIndices: nil, schedule: .lockstep)
+        for concurrent in [3, 1] {
+            let trimmed = model.generate(prompts, options: options, concurrentRows: concurrent)
+            XCTAssertEqual(trimmed.map(\.ids), lockstep.map(\.ids), "\(concurrent) rows at once")
+            for (a, b) in zip(trimmed, lockstep) {
+                for (x, y) in zip(a.logProbs, b.logProbs) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+            }
+        }
+    }
+}

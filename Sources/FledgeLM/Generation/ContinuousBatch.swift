@@ -38,8 +38,8 @@ struct ContinuousBatch {
 
         let slots = min(concurrentRows, rows.count)
         let longest = batch.length + stopping.maxNewTokens
-        let cache = model.makeCache(batch: slots, capacity: slots < rows.count ? 2 * longest : longest)
-        cache.length = batch.length
+        let cache = model.makeCache(batch: slots, capacity: slots < rows.count ? 2 * longest : longest, keepingWindows: true)
+        cache.startEmpty(at: batch.length)
         var decoding: [Int] = []  // the row in each slot of `cache`
         var waiting = rows.indices.makeIterator()
         let vocab = promptLogits.shape[1]
