@@ -10,11 +10,13 @@ final class ContinuousBatchTests: XCTestCase {
     private let prompts = [[5, 9, 30], [7, 8, 9, 10, 11, 12], [5, 9, 30], [7, 8, 9, 10, 11, 12], [3, 4], [5, 9, 30],
                            [3, 4], [7, 8, 9, 10, 11, 12]]
 
-    private func options(_ configure: (inout SamplingOptions) -> Void) -> SamplingOptions {
+    /// Sampling of up to 14 new tokens with EOS ignored, with `seed` (nil: greedy).
+    private func options(seed: UInt64?, temperature: Float = 1, topK: Int = 0, topP: Float = 1,
+                         repetitionPenalty: Float = 1) -> SamplingOptions {
         var options = SamplingOptions()
-        options.maxNewTokens = 14
-        options.ignoreEOS = true
-        configure(&options)
+        (options.maxNewTokens, options.ignoreEOS, options.greedy) = (14, true, seed == nil)
+        (options.seed, options.temperature, options.topK, options.topP) = (seed ?? 0, temperature, topK, topP)
+        options.repetitionPenalty = repetitionPenalty
         return options
     }
 
@@ -47,13 +49,13 @@ final class ContinuousBatchTests: XCTestCase {
 
     func testGreedyRowsMatchTheLockstepBatch() throws {
         let model = try LanguageModel(directory: ModelFixtures.directory("llama_gqa_bias_linear"))
-        checkSchedules(model, options { $0.greedy = true }, "greedy")
+        checkSchedules(model, options(seed: nil), "greedy")
     }
 
     func testSeededRowsMatchTheLockstepBatch() throws {
         let model = try LanguageModel(directory: ModelFixtures.directory("llama_gqa_bias_linear"))
-        checkSchedules(model, options { $0.seed = 11; $0.temperature = 1.2; $0.topP = 0.95 }, "seeded")
-        var seeded = options { $0.seed = 3; $0.topK = 20; $0.repetitionPenalty = 1.3 }
+        checkSchedules(model, options(seed: 11, temperature: 1.2, topP: 0.95), "seeded")
+        var seeded = options(seed: 3, topK: 20, repetitionPenalty: 1.3)
         seeded.maxNewTokens = 9
         checkSchedules(model, seeded, "seeded, top-k and repetition penalty")
     }
@@ -63,11 +65,12 @@ final class ContinuousBatchTests: XCTestCase {
     func testSlidingWindowRowsStoppingAtEOSMatchTheLockstepBatch() throws {
         let model = try LanguageModel(directory: ModelFixtures.directory("mistral_sliding"))
         let greedy = try ModelFixtures.expected("mistral_sliding")["greedy"] as! [String: Any]
-        var sampling = options { $0.seed = 5; $0.ignoreEOS = false; $0.maxNewTokens = 30 }
-        sampling.eosTokenIds = ints(greedy["eos"])
+        var sampling = options(seed: 5)
+        (sampling.ignoreEOS, sampling.maxNewTokens, sampling.eosTokenIds) = (false, 30, ints(greedy["eos"]))
         let prompts = intRows(greedy["prompts"])
         let rows = prompts + prompts + prompts
         let lockstep = model.generate(rows, options: sampling, seedIndices: nil, schedule: .lockstep)
+        XCTAssertTrue(lockstep.contains { $0.finishReason == .eos } && lockstep.contains { $0.finishReason == .length })
         for concurrent in [rows.count, 2] {
             assertSameRows(model.generate(rows, options: sampling, concurrentRows: concurrent), lockstep,
                            "mistral_sliding, \(concurrent) rows at once")
@@ -77,7 +80,7 @@ final class ContinuousBatchTests: XCTestCase {
     /// Rows given seed indices (a share of a round) sample what the same rows of the whole round sample.
     func testRowsKeepTheirSeedIndices() throws {
         let model = try LanguageModel(directory: ModelFixtures.directory("llama_gqa_bias_linear"))
-        let sampling = options { $0.seed = 8; $0.temperature = 0.9 }
+        let sampling = options(seed: 8, temperature: 0.9)
         let whole = model.generate(prompts, options: sampling, shouldStop: Self.stopAtSpreadLengths)
         let share = [6, 1, 3]
         let part = model.generate(share.map { prompts[$0] }, options: sampling, seedIndices: share, concurrentRows: 2,
