@@ -5,7 +5,9 @@ import FledgeTensor
 
 /// `fledge bench generate`: tokens per second of batched sampling with a KV cache on a
 /// SmolLM2-135M-shaped model with random weights, beside `Scripts/bench/hf_generate.py`
-/// (transformers' `generate` on the same shapes and settings).
+/// (transformers' `generate` on the same shapes and settings). With `--completion-lengths`, row
+/// `r` stops after the `r mod n`-th of the n lengths given (a stop callback, as stop strings end
+/// rows), so finished rows leaving the batch shows.
 struct GenerateBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate", abstract: "New tokens per second of batched generation (KV cache, EOS ignored).")
@@ -13,24 +15,40 @@ struct GenerateBench: ParsableCommand {
     @Flag(help: "One JSON line per batch size.") var json = false
     @Option(help: "Batch sizes, comma-separated.") var batches = "1,8"
     @Option(help: "Prompt tokens per sequence.") var promptTokens = 32
-    @Option(help: "New tokens per sequence.") var newTokens = 128
+    @Option(help: "New tokens per sequence (without --completion-lengths).") var newTokens = 128
+    @Option(help: "Where rows stop, comma-separated (row r stops after the (r mod n)-th length; e.g. 16,64,128,256).")
+    var completionLengths: String?
     @Option(help: "Timed runs per batch size (the fastest is reported), after one warm-up run.") var runs = 3
 
     func run() throws {
+        let lengths = try completionLengths.map(Self.lengths) ?? [newTokens]
         let model = try SmolLM2Shape.randomModel()
         var options = SamplingOptions()
-        options.maxNewTokens = newTokens
+        options.maxNewTokens = lengths.max()!
         options.ignoreEOS = true
         options.temperature = 1
         options.topK = 0
         for batch in batches.split(separator: ",").compactMap({ Int($0) }) {
             let prompts = SmolLM2Shape.tokenIds(rows: batch, length: promptTokens)
+            let expected = (0..<batch).map { lengths[$0 % lengths.count] }
+            let stop: ((Int, [Int]) -> Bool)? = completionLengths == nil ? nil : { row, ids in ids.count == expected[row] }
             let best = fastestRun(of: runs) {
-                let out = model.generate(prompts, options: options)
-                precondition(out.allSatisfy { $0.ids.count == newTokens })
+                let out = model.generate(prompts, options: options, shouldStop: stop)
+                precondition(out.map(\.ids.count) == expected)
             }
-            let rate = Double(batch * newTokens) / best
-            report(["batch": batch, "new_tokens": newTokens, "tokens_per_second": (rate * 10).rounded() / 10], json: json)
+            let rate = Double(expected.reduce(0, +)) / best
+            report(["batch": batch, "new_tokens": options.maxNewTokens,
+                    "completion_lengths": lengths.map(String.init).joined(separator: ","),
+                    "tokens_per_second": (rate * 10).rounded() / 10], json: json)
         }
+    }
+
+    /// `--completion-lengths`: positive integers, comma-separated.
+    private static func lengths(_ text: String) throws -> [Int] {
+        let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw ValidationError("--completion-lengths must be positive integers separated by commas, got '\(text)'")
+        }
+        return values.map { $0! }
     }
 }

@@ -108,8 +108,17 @@ extension DecoderPass {
             k = Tensor.rotaryEmbedding(k, positions: input.positions, table: rotary)
         }
         let (keys, values) = cache?.append(layer: layer, keys: k, values: value, at: start) ?? (k, value)
-        let mask = AttentionMask(causal: true, keyPadding: input.keyPadding, slidingWindow: slidingWindow)
+        let mask = AttentionMask(causal: true, keyPadding: keyPadding(forLast: keys.shape[1]), slidingWindow: slidingWindow)
         let attended = Tensor.scaledDotProductAttention(query: q, key: keys, value: values, mask: mask, scale: scale, softCap: softCap)
         return attended.reshaped([input.batch, input.length, q.shape[2] * q.shape[3]])
+    }
+
+    /// The key mask of the last `count` keys of each row (a cache layer keeping only its
+    /// sliding window holds fewer keys than the pass's mask covers).
+    private func keyPadding(forLast count: Int) -> [Float]? {
+        guard let padding = input.keyPadding else { return nil }
+        let keys = padding.count / input.batch
+        guard count < keys else { return padding }
+        return (0..<input.batch).flatMap { padding[($0 + 1) * keys - count..<($0 + 1) * keys] }
     }
 }

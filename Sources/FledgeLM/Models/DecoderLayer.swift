@@ -4,6 +4,8 @@ import FledgeTensor
 /// One layer of a decoder: the residual stream `[batch, length, hidden]` in, the same out. Each
 /// family builds its layers from the shared blocks (`Attention`, `GatedMLP`, `RMSNorm`).
 protocol DecoderLayer: Module {
+    /// Its attention's sliding window (how many positions back a query sees), or nil for none.
+    var slidingWindow: Int? { get }
     /// The layer's output for `x` in `pass`; with a cache, the layer's keys and values are layer
     /// `layer` of it.
     func callAsFunction(_ x: Tensor, _ pass: DecoderPass, layer: Int) -> Tensor

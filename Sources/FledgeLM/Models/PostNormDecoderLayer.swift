@@ -26,6 +26,8 @@ final class PostNormDecoderLayer: DecoderLayer, @unchecked Sendable {
         visitor.child("post_feedforward_layernorm", postFeedforwardNorm)
     }
 
+    var slidingWindow: Int? { attention.slidingWindow }
+
     func callAsFunction(_ x: Tensor, _ pass: DecoderPass, layer: Int) -> Tensor {
         let h = x + postAttentionNorm(attention(x, pass, layer: layer))
         return h + postFeedforwardNorm(mlp(h))

@@ -26,6 +26,8 @@ final class PreNormDecoderLayer<SelfAttention: SelfAttentionBlock, MLP: MLPBlock
         visitor.child("post_attention_layernorm", postAttentionNorm)
     }
 
+    var slidingWindow: Int? { attention.slidingWindow }
+
     func callAsFunction(_ x: Tensor, _ pass: DecoderPass, layer: Int) -> Tensor {
         let h = x + attention(inputNorm(x), pass, layer: layer)
         return h + mlp(postAttentionNorm(h))

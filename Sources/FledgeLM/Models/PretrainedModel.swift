@@ -67,8 +67,11 @@ public class PretrainedModel: Module, @unchecked Sendable {
         RotaryState(scaling: config.rope, headDim: config.headDim, maxPositions: config.maxPositionEmbeddings)
     }
 
-    func makeCache(batch: Int, capacity: Int) -> KVCache {
-        KVCache(layers: config.layers, batch: batch, capacity: capacity, kvHeads: config.kvHeads, headDim: config.headDim)
+    /// A KV cache for `batch` rows of `capacity` positions; with `keepingWindows`, each
+    /// sliding-window layer keeps only its window (for passes of at most a window's tokens: decoding).
+    func makeCache(batch: Int, capacity: Int, keepingWindows: Bool = false) -> KVCache {
+        KVCache(layers: config.layers, batch: batch, capacity: capacity, kvHeads: config.kvHeads, headDim: config.headDim,
+                windows: keepingWindows ? decoder.layers.map(\.slidingWindow) : nil)
     }
 
     /// Final hidden states `[batch, length, hidden]` (after the last norm) of left-padded

@@ -31,6 +31,8 @@ final class SandwichNormDecoderLayer: DecoderLayer, @unchecked Sendable {
         visitor.child("post_feedforward_layernorm", postFeedforwardNorm)
     }
 
+    var slidingWindow: Int? { attention.slidingWindow }
+
     func callAsFunction(_ x: Tensor, _ pass: DecoderPass, layer: Int) -> Tensor {
         let h = x + postAttentionNorm(attention(inputNorm(x), pass, layer: layer))
         return h + postFeedforwardNorm(mlp(preFeedforwardNorm(h)))

@@ -59,6 +59,9 @@ extension GRPOAdvantages: AdvantageEstimator {
 ///
 /// A round's rows are its prompts each repeated `num_generations` times; row `i` samples with its
 /// own generator (seed index `i`), so a row samples the same tokens whichever process generates it.
+/// Generation prefills each distinct prompt of a process's rows once and lets the rows continuing
+/// it share its keys and values; a row stops computing as soon as it ends (continuous batching,
+/// `LanguageModel.generate`).
 /// Each process generates and scores the rows it is given; rewards, lengths and loss-token counts
 /// are then gathered from every process (TRL's `gather`: a group may span processes), so that
 /// advantages and metrics are those of the whole round.
