@@ -7,9 +7,12 @@ public struct DataTable: Sendable {
     public let columns: [DataColumn]
     /// The rows in file order.
     public let rows: [JSONObject]
+    /// The 1-based line each row starts on, for text files (JSON Lines, CSV); nil for the others.
+    public let lines: [Int]?
 
-    public init(columns: [DataColumn], rows: [JSONObject]) {
+    public init(columns: [DataColumn], rows: [JSONObject], lines: [Int]? = nil) {
         self.columns = columns
         self.rows = rows
+        self.lines = lines
     }
 }

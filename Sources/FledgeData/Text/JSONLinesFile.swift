@@ -10,8 +10,12 @@ public struct JSONLinesFile: Sendable {
     /// Reads and parses `url`; throws naming the line of the first row that is not UTF-8 text or not
     /// a JSON object, and when the file has no rows.
     public init(url: URL) throws(DatasetError) {
+        try self.init(url: url, bytes: DataFileBytes.read(url))
+    }
+
+    /// Parses `bytes`, the contents of `url`.
+    init(url: URL, bytes data: [UInt8]) throws(DatasetError) {
         self.url = url
-        let data = try DataFileBytes.read(url)
         var rows: [(Int, JSONObject)] = []
         for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             let bytes = [UInt8](line)
