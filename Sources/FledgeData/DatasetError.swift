@@ -39,4 +39,7 @@ public struct DatasetRowPosition: Equatable, Sendable {
         self.line = line
         self.row = row
     }
+
+    /// "line N" for a text file, else "row N".
+    public var label: String { line.map { "line \($0)" } ?? "row \(row)" }
 }

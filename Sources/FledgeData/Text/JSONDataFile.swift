@@ -1,8 +1,8 @@
 import Foundation
 import FledgeTensor
 
-/// A JSON dataset file as `datasets.load_dataset("json")` reads it: JSON Lines (one object per line), or
-/// one JSON array of objects. Columns are the keys in order of first appearance; a row without a key
+/// A JSON dataset file as `datasets.load_dataset("json")` reads it: JSON Lines (one object per line), or,
+/// in a `.json` file that starts with `[`, one JSON array of objects. Columns are the keys in order of first appearance; a row without a key
 /// has null there; a column whose values mix integers and numbers with a fraction holds numbers
 /// (pyarrow infers `double`).
 public enum JSONDataFile {
@@ -10,7 +10,7 @@ public enum JSONDataFile {
     public static func read(_ url: URL) throws(DatasetError) -> DataTable {
         let bytes = try DataFileBytes.read(url)
         let first = bytes.first { ![UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "\n")].contains($0) }
-        guard first == UInt8(ascii: "[") else {
+        guard first == UInt8(ascii: "["), url.pathExtension.lowercased() == "json" else {
             let lines = try JSONLinesFile(url: url, bytes: bytes)
             return try table(lines.rows.map(\.object), lines: lines.rows.map(\.line), url: url)
         }
