@@ -18,6 +18,8 @@ Writes, under OUT_DIR (default Tests/FledgeDataTests/Fixtures/datasets):
 - `repos/`: dataset folders laid out as on the Hub: one with README.md `configs:` (two configs), one with
   `data/train-00000-of-00001.parquet` shards, one with `train.jsonl`/`test.jsonl`; their rows as
   `datasets.load_dataset(folder, config, split=…)` gives them;
+- `Tests/FledgeRLTests/Fixtures/{sft,dpo}/parquet/<case>.parquet`: SFT and DPO fixture rows exported with
+  `Dataset.to_parquet`, as they come from the Hub, for the tests that train from Parquet;
 - `expected.json`: for each file, its rows as `to_pylist()` (Arrow) or `Dataset.to_list()` gives them,
   with the column types as pyarrow prints them and the row-group count.
 """
@@ -193,6 +195,16 @@ for name, config, split in (("configs", "main", "train"), ("configs", "main", "t
     repos[f"{name}/{config or ''}/{split}"] = rows
 for cache in ("configs", "sharded", "jsonl"):  # load_dataset leaves nothing in the folders, but be sure
     shutil.rmtree(os.path.join(OUT, "repos", cache, ".cache"), ignore_errors=True)
+
+TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "FledgeRLTests", "Fixtures")
+for trainer, cases in (("sft", ["messages", "prompt_completion", "conversational_prompt_completion", "text"]),
+                       ("dpo", ["messages", "strings"])):
+    folder = os.path.join(TESTS, trainer, "parquet")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    for case in cases:
+        rows = datasets.load_dataset("json", data_files=os.path.join(TESTS, trainer, case + ".jsonl"), split="train")
+        rows.to_parquet(os.path.join(folder, case + ".parquet"))
 
 with open(os.path.join(OUT, "expected.json"), "w") as f:
     json.dump({"files": expected, "repos": repos}, f, indent=1, ensure_ascii=False)
