@@ -21,7 +21,8 @@ Writes, under OUT_DIR (default Tests/FledgeDataTests/Fixtures/datasets):
 - `Tests/FledgeRLTests/Fixtures/{sft,dpo}/parquet/<case>.parquet`: SFT and DPO fixture rows exported with
   `Dataset.to_parquet`, as they come from the Hub, for the tests that train from Parquet;
 - `expected.json`: for each file, its rows as `to_pylist()` (Arrow) or `Dataset.to_list()` gives them,
-  with the column types as pyarrow prints them and the row-group count.
+  with the column types as pyarrow prints them and the row-group count, and for some files each row as
+  `json.dumps(row, ensure_ascii=False)` prints it (`fledge data show --json` must print exactly that).
 """
 import json
 import os
@@ -88,6 +89,10 @@ expected = {}
 
 def record(path, rows, columns=None, row_groups=None):
     entry = {"rows": rows}
+    name = os.path.relpath(path, OUT)
+    if name.startswith(("parquet/dictionary-", "arrow/", "text/")):
+        # What `fledge data show --json` must print: json.dumps of each row, as Python prints it.
+        entry["json_lines"] = [json.dumps(row, ensure_ascii=False) for row in rows]
     if columns is not None:
         entry["columns"] = columns
     if row_groups is not None:
