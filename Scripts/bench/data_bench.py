@@ -6,7 +6,8 @@ defaults (dictionary encoding where it pays, Snappy), plus the same table as an 
 as JSON Lines (not committed; under --work), then times reading each into rows on the same machine:
 pyarrow (best of --repeats, one thread: `pa.set_cpu_count(1)`) and `fledge bench data` (best of
 --repeats). Prints one line per file with both times and the ratio (pyarrow's time over Fledge's:
-above 1 means Fledge is faster), and checks that both read the same number of rows.
+above 1 means Fledge is faster), and checks that `fledge data show --json` prints exactly
+`json.dumps(row, ensure_ascii=False)` of every row pyarrow reads.
 
 Run after `swift build -c release --product fledge`:
 
@@ -85,6 +86,9 @@ def main():
                                 capture_output=True, text=True, check=True, env={**os.environ, "FLEDGE_NUM_THREADS": "1"})
         fledge = json.loads(output.stdout.strip().splitlines()[-1])
         assert fledge["rows"] == python_rows, (fledge["rows"], python_rows)
+        shown = subprocess.run([args.fledge, "data", "show", path, "--json"], capture_output=True, text=True, check=True)
+        expected = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in read())
+        assert shown.stdout == expected, f"{path}: fledge data show --json differs from pyarrow's rows"
         print(json.dumps({"file": os.path.basename(path), "rows": python_rows, "pyarrow_seconds": round(python_seconds, 4),
                           "fledge_seconds": round(fledge["seconds"], 4),
                           "ratio": round(python_seconds / fledge["seconds"], 2)}))
