@@ -25,8 +25,12 @@ struct ParquetMetadata: Sendable {
         var dataPageOffset: Int
         var dictionaryPageOffset: Int?
 
-        /// Where the chunk's first page starts.
-        var start: Int { dictionaryPageOffset.map { min($0, dataPageOffset) } ?? dataPageOffset }
+        /// Where the chunk's first page starts: the dictionary page when there is one before the data
+        /// pages (some writers store 0 for "no dictionary page", which Arrow's reader ignores too).
+        var start: Int {
+            guard let dictionary = dictionaryPageOffset, dictionary > 0, dictionary < dataPageOffset else { return dataPageOffset }
+            return dictionary
+        }
     }
 
     struct RowGroup: Sendable {

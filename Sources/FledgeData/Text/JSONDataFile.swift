@@ -39,54 +39,71 @@ public enum JSONDataFile {
     private static func table(_ objects: [JSONObject], lines: [Int]?, url: URL) throws(DatasetError) -> DataTable {
         var names: [String] = []
         var seen = Set<String>()
-        for object in objects { for key in object.keys where seen.insert(key).inserted { names.append(key) } }
-        let floating = Set(names.filter { name in
-            objects.contains { if case .double = $0[name] { true } else { false } }
-                && objects.allSatisfy { switch $0[name] { case .int?, .double?, .null?, nil: true; default: false } }
-        })
+        var types: [String: TypeSketch] = [:]
+        for object in objects {
+            for (key, value) in zip(object.keys, object.orderedValues) {
+                if seen.insert(key).inserted { names.append(key) }
+                types[key, default: TypeSketch()].add(value)
+            }
+        }
+        let floating = Set(names.filter { types[$0]?.mixesIntegersAndNumbers == true })
         let template: RowTemplate
         do { template = try RowTemplate(keys: names) } catch { throw DatasetError(file: url.path, error.message) }
         let rows = objects.map { object in
-            template.object(names.map { name in
+            if object.keys == names && floating.isEmpty { return object }
+            return template.object(names.map { name in
                 let value = object[name] ?? .null
                 if floating.contains(name), case .int(let integer) = value { return .double(Double(integer)) }
                 return value
             })
         }
-        let columns = names.map { name in DataColumn(name: name, type: typeName(objects.compactMap { $0[name] })) }
-        return DataTable(columns: columns, rows: rows, lines: lines)
+        return DataTable(columns: names.map { DataColumn(name: $0, type: types[$0]?.name ?? "null") }, rows: rows, lines: lines)
     }
 
-    /// The type pyarrow infers for a column's values, in its spelling.
-    static func typeName(_ values: [JSONValue]) -> String {
-        var kinds = Set<String>()
-        var elements: [JSONValue] = []
-        var fields: [String: [JSONValue]] = [:]
-        var fieldOrder: [String] = []
-        for value in values {
+    /// The type pyarrow infers for a column, built up one value at a time: the kinds seen, and for lists
+    /// and objects the sketches of their elements and fields.
+    private struct TypeSketch {
+        private var kinds = Set<String>()
+        private var elements: [TypeSketch] = []
+        private var fields: [(name: String, sketch: TypeSketch)] = []
+
+        mutating func add(_ value: JSONValue) {
             switch value {
-            case .null: continue
+            case .null: return
             case .bool: kinds.insert("bool")
             case .int: kinds.insert("int64")
             case .double: kinds.insert("double")
             case .string: kinds.insert("string")
             case .array(let items):
                 kinds.insert("list")
-                elements += items
+                if elements.isEmpty { elements = [TypeSketch()] }
+                for item in items { elements[0].add(item) }
             case .object(let object):
                 kinds.insert("struct")
-                for (key, field) in object.entries {
-                    if fields[key] == nil { fieldOrder.append(key) }
-                    fields[key, default: []].append(field)
+                for (key, field) in zip(object.keys, object.orderedValues) {
+                    if let index = fields.firstIndex(where: { $0.name == key }) {
+                        fields[index].sketch.add(field)
+                    } else {
+                        var sketch = TypeSketch()
+                        sketch.add(field)
+                        fields.append((key, sketch))
+                    }
                 }
             }
         }
-        if kinds == ["int64", "double"] { return "double" }
-        guard kinds.count == 1, let kind = kinds.first else { return kinds.isEmpty ? "null" : "mixed" }
-        switch kind {
-        case "list": return "list<item: \(typeName(elements))>"
-        case "struct": return "struct<" + fieldOrder.map { "\($0): \(typeName(fields[$0]!))" }.joined(separator: ", ") + ">"
-        default: return kind
+
+        /// Whether both integers and numbers with a fraction were seen (pyarrow reads all as numbers).
+        var mixesIntegersAndNumbers: Bool { kinds == ["int64", "double"] }
+
+        /// The type in pyarrow's spelling (`mixed` when the values disagree).
+        var name: String {
+            if mixesIntegersAndNumbers { return "double" }
+            guard kinds.count == 1, let kind = kinds.first else { return kinds.isEmpty ? "null" : "mixed" }
+            switch kind {
+            case "list": return "list<item: \(elements.first?.name ?? "null")>"
+            case "struct": return "struct<" + fields.map { "\($0.name): \($0.sketch.name)" }.joined(separator: ", ") + ">"
+            default: return kind
+            }
         }
     }
 }
