@@ -51,3 +51,16 @@ final class TextDataFileTests: XCTestCase {
         XCTAssertEqual(table.rows[1]["b"], .null)
     }
 }
+
+/// Found by the csv fuzz target: a lone carriage return ended a record without being passed over, so
+/// the parser made empty records forever.
+final class CSVLineEndingTests: XCTestCase {
+    func testALoneCarriageReturnEndsARecord() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-\(UUID().uuidString).csv")
+        try Data("a,b\r1,2\r\n3,4\n".utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let table = try CSVFile.read(url)
+        XCTAssertEqual(table.rows.map { $0["a"] }, [.int(1), .int(3)])
+        XCTAssertEqual(table.lines, [2, 3])
+    }
+}

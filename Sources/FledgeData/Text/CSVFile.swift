@@ -77,18 +77,21 @@ public enum CSVFile {
         let line: Int
     }
 
-    /// Splits the text into records (RFC 4180; a blank line is skipped, `\r\n` or `\n` ends a record).
+    /// Splits the text into records (RFC 4180; a blank line is skipped, `\r\n`, `\n` or `\r` ends a record).
     private static func parse(_ bytes: [UInt8], file: String) throws(DatasetError) -> [Record] {
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"), carriage = UInt8(ascii: "\r")
         var records: [Record] = []
         var line = 1
         var index = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        /// Passes over a line ending (`\r\n`, `\n` or a lone `\r`) at `index`; says whether there was one.
+        func endOfLine() -> Bool {
+            guard index < bytes.count, bytes[index] == newline || bytes[index] == carriage else { return false }
+            index += bytes[index] == carriage && index + 1 < bytes.count && bytes[index + 1] == newline ? 2 : 1
+            line += 1
+            return true
+        }
         while index < bytes.count {
-            if bytes[index] == newline || bytes[index] == carriage && index + 1 < bytes.count && bytes[index + 1] == newline {
-                index += bytes[index] == newline ? 1 : 2
-                line += 1
-                continue
-            }
+            if endOfLine() { continue }
             var record = Record(fields: [], line: line)
             while true {
                 var field: [UInt8] = []
@@ -125,6 +128,7 @@ public enum CSVFile {
                 index += 1
             }
             records.append(record)
+            _ = endOfLine()
         }
         return records
     }
