@@ -68,3 +68,22 @@ final class DatasetRepositoryTests: XCTestCase {
 
     private func glob(_ pattern: String) throws -> DataFilePattern { try DataFilePattern(pattern) }
 }
+
+/// A folder whose files are symbolic links, as a Hugging Face cache snapshot links its files to blobs.
+final class DatasetRepositoryLinkTests: XCTestCase {
+    func testLinkedShardsAreFound() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let snapshot = root.appendingPathComponent("snapshot/data")
+        let blobs = root.appendingPathComponent("blobs")
+        try FileManager.default.createDirectory(at: snapshot, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
+        let shard = DatasetFixtures.url("repos/sharded/data/validation-00000-of-00001.parquet")
+        try FileManager.default.copyItem(at: shard, to: blobs.appendingPathComponent("0123abcd"))
+        try FileManager.default.createSymbolicLink(atPath: snapshot.appendingPathComponent("train-00000-of-00001.parquet").path,
+                                                   withDestinationPath: "../../blobs/0123abcd")
+        let repository = try DatasetRepository(root.appendingPathComponent("snapshot").path)
+        XCTAssertEqual(repository.splitNames, ["train"])
+        XCTAssertEqual(try repository.split("train").rows.count, 3)
+    }
+}

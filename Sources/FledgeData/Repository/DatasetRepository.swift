@@ -78,19 +78,22 @@ public struct DatasetRepository: Sendable {
 
     // MARK: - Finding files
 
-    /// Every data file under `root`, as `/`-separated paths relative to it, sorted.
+    /// Every data file under `root`, as `/`-separated paths relative to it, sorted. A file may be a
+    /// symbolic link (the Hugging Face cache links a snapshot's files to its blobs).
     private static func dataFiles(in root: URL) -> [String] {
         let ignored: Set<String> = ["README.md", "config.json", "dataset_info.json", "dataset_infos.json", "dataset_dict.json",
                                     "state.json"]
-        guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
-        let base = root.standardizedFileURL.resolvingSymlinksInPath().path
+        guard let enumerator = FileManager.default.enumerator(atPath: root.path) else { return [] }
         var paths: [String] = []
-        for case let url as URL in enumerator {
-            let full = url.standardizedFileURL.resolvingSymlinksInPath().path
-            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true, full.hasPrefix(base + "/"),
-                  !ignored.contains(url.lastPathComponent),
-                  DataFileReader.extensions.contains(url.pathExtension.lowercased()) else { continue }
-            paths.append(String(full.dropFirst(base.count + 1)))
+        while let relative = enumerator.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            guard !ignored.contains(name), DataFileReader.extensions.contains((name as NSString).pathExtension.lowercased()) else {
+                continue
+            }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root.appendingPathComponent(relative).path, isDirectory: &isDirectory),
+                  !isDirectory.boolValue else { continue }
+            paths.append(relative)
         }
         return paths.sorted()
     }
@@ -149,7 +152,8 @@ public struct DatasetRepository: Sendable {
             }
             if !found.isEmpty { return found }
         }
-        return files.isEmpty ? [] : [("train", files.map { root.appendingPathComponent($0) })]
+        let everything = try resolve(["**"], in: files, root: root)
+        return everything.isEmpty ? [] : [("train", everything)]
     }
 
     /// The splits of a `save_to_disk` folder: `dataset_dict.json` naming split folders, or one `state.json`.
