@@ -56,7 +56,6 @@ public struct ArrowIPCFile: Sendable {
                             }
                             columns.append(values)
                         }
-                        rows.reserveCapacity(rows.count + batch.length)
                         for row in 0..<batch.length { rows.append(template.object(columns.map { $0[row] })) }
                     default:
                         throw DataFormatError("a message of type \(message.kind) (tensors are not datasets)")

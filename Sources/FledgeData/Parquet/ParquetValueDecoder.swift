@@ -10,7 +10,6 @@ struct ParquetValueDecoder {
     /// indices look up `dictionary`.
     func decode(_ cursor: inout ByteCursor, encoding: Int, count: Int, dictionary: [JSONValue]?,
                 into output: inout [JSONValue]) throws(DataFormatError) {
-        output.reserveCapacity(output.count + count)
         switch encoding {
         case 0: try plain(&cursor, count: count, into: &output)
         case 2, 8:

@@ -5,7 +5,6 @@ enum RLEHybridDecoder {
     static func decode(_ cursor: inout ByteCursor, width: Int, count: Int, into output: inout [Int32]) throws(DataFormatError) {
         guard (0...32).contains(width) else { throw DataFormatError("a bit width of \(width) (at most 32 is allowed)") }
         let target = output.count + count
-        output.reserveCapacity(target)
         if width == 0 {
             output.append(contentsOf: repeatElement(0, count: count))
             return
