@@ -87,3 +87,28 @@ final class DatasetRepositoryLinkTests: XCTestCase {
         XCTAssertEqual(try repository.split("train").rows.count, 3)
     }
 }
+
+/// README.md configs that cannot give rows are refused naming the README and the config.
+final class DatasetRepositoryReadmeErrorTests: XCTestCase {
+    private func folder(readme: String) throws -> URL {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try Data(readme.utf8).write(to: root.appendingPathComponent("README.md"))
+        try Data("{\"a\": 1}\n".utf8).write(to: root.appendingPathComponent("train.jsonl"))
+        addTeardownBlock { try? FileManager.default.removeItem(at: root) }
+        return root
+    }
+
+    func testConfigsWithoutSplitsOrMatchesAreRefused() throws {
+        let empty = try folder(readme: "---\nconfigs:\n- config_name: x\n  data_files: {}\n---\n")
+        XCTAssertThrowsError(try DatasetRepository(empty.path)) { error in
+            XCTAssertEqual("\(error)", empty.appendingPathComponent("README.md").path + ": config x lists no splits in its data_files")
+        }
+        let unmatched = try folder(readme: "---\nconfigs:\n- config_name: x\n  data_files: nothing/*.parquet\n---\n")
+        XCTAssertThrowsError(try DatasetRepository(unmatched.path)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("config x, split train: no file matches nothing/*.parquet"), "\(error)")
+        }
+        let plain = try folder(readme: "# no front matter\n")
+        XCTAssertEqual(try DatasetRepository(plain.path).splitNames, ["train"])
+    }
+}

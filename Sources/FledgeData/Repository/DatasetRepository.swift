@@ -44,6 +44,10 @@ public struct DatasetRepository: Sendable {
                 }
                 return (split.name, matched)
             }
+            guard !splits.isEmpty else {
+                throw DatasetError(file: root.appendingPathComponent("README.md").path, "config \(chosen.name) lists no splits "
+                    + "in its data_files")
+            }
             return
         }
         if let config { throw DatasetError(file: datasetName, "dataset_config is \(config), but the folder's README.md declares no configs") }
