@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "FledgeTensor", targets: ["FledgeTensor"]),
         .library(name: "FledgeNN", targets: ["FledgeNN"]),
         .library(name: "FledgeLM", targets: ["FledgeLM"]),
+        .library(name: "FledgeData", targets: ["FledgeData"]),
         .library(name: "FledgeRL", targets: ["FledgeRL"]),
         .library(name: "FledgePlot", targets: ["FledgePlot"]),
         .executable(name: "fledge", targets: ["FledgeCLI"]),
@@ -27,9 +28,18 @@ let package = Package(
         .target(name: "FledgeTensor", dependencies: ["CFledgeKernels", "FledgeJSON"]),
         .target(name: "FledgeNN", dependencies: ["FledgeTensor"]),
         .target(name: "FledgeLM", dependencies: ["FledgeNN", "FledgeTensor"]),
+        // Decompression for Parquet pages and Arrow IPC bodies, from the system's libraries (.ci/run
+        // installs them: libsnappy-dev, libzstd-dev, zlib1g-dev).
+        .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"]), .brew(["snappy"])]),
+        .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "FledgeData",
+            dependencies: ["FledgeTensor", "CSnappy", "CZstd", "CZlib", .product(name: "Yams", package: "Yams")]
+        ),
         .target(
             name: "FledgeRL",
-            dependencies: ["FledgeLM", "FledgeNN", "FledgeTensor", .product(name: "Yams", package: "Yams")]
+            dependencies: ["FledgeData", "FledgeLM", "FledgeNN", "FledgeTensor", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "FledgePlot", dependencies: ["FledgeJSON"]),
         .executableTarget(
@@ -62,6 +72,11 @@ let package = Package(
         .testTarget(
             name: "FledgeRLTests",
             dependencies: ["FledgeRL"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "FledgeDataTests",
+            dependencies: ["FledgeData"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -12,6 +12,9 @@ let fuzzTargets: [(name: String, library: String)] = [
     ("chat-template", "FledgeLM"),
     ("config", "FledgeRL"),
     ("dataset-row", "FledgeRL"),
+    ("parquet", "FledgeData"),
+    ("arrow-ipc", "FledgeData"),
+    ("csv", "FledgeData"),
 ]
 
 let package = Package(

@@ -24,10 +24,9 @@ struct DPOCommand: ParsableCommand {
                                             gradientCheckpointing: config.training.gradientCheckpointing)
         let encoder = PreferenceEncoder(tokenizer: try TrainingModels.tokenizer(config.run), maxLength: config.maxLength,
                                         truncationMode: config.truncationMode)
-        let train = try PreferenceDataset(
-            file: DatasetLocation.trainingFile(config.run.datasetName, split: config.run.datasetTrainSplit), encoder: encoder)
-        let evaluation = try evaluationFile(config.run, config.training).map { try PreferenceDataset(file: $0, encoder: encoder) }
-        note("\(train.pairs.count) \(train.isConversational ? "chat" : "text") preference pairs from \(train.file.path)"
+        let train = try PreferenceDataset(split: config.run.trainingSplit(), encoder: encoder)
+        let evaluation = try evaluationSplit(config.run, config.training).map { try PreferenceDataset(split: $0, encoder: encoder) }
+        note("\(train.pairs.count) \(train.isConversational ? "chat" : "text") preference pairs from \(train.source)"
             + (train.droppedCount > 0 ? " (\(train.droppedCount) dropped: the prompt fills max_length)" : "")
             + (evaluation.map { ", \($0.pairs.count) for evaluation" } ?? ""))
         if config.precomputeRefLogProbs { note("reference log-probs: reading or computing them before training") }

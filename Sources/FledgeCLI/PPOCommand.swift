@@ -24,8 +24,7 @@ struct PPOCommand: ParsableCommand {
         let training = config.training
         let policy = try TrainingModels.load(config.run, seed: training.seed, gradientCheckpointing: training.gradientCheckpointing)
         let tokenizer = try TrainingModels.tokenizer(config.run)
-        let dataset = try PromptDataset(
-            file: DatasetLocation.trainingFile(config.run.datasetName, split: config.run.datasetTrainSplit), tokenizer: tokenizer)
+        let dataset = try PromptDataset(split: config.run.trainingSplit(), tokenizer: tokenizer)
         let scorer = try PPOScorer.make(config: config)
         var lora = policy.loraOptions
         lora?.seed &+= 1
@@ -37,7 +36,7 @@ struct PPOCommand: ParsableCommand {
         let ppo = try PPO(models: models, tokenizer: tokenizer, dataset: dataset, scorer: scorer, config: config,
                           reference: try ReferencePolicy.of(policy))
         let geometry = ppo.geometry
-        note("\(dataset.rows.count) prompts from \(dataset.file.path); rollouts of \(geometry.rolloutSize) responses, "
+        note("\(dataset.rows.count) prompts from \(dataset.source); rollouts of \(geometry.rolloutSize) responses, "
             + "\(geometry.stepsPerRollout) optimizer steps each (\(geometry.ppoEpochs) PPO epochs × \(geometry.miniBatches) "
             + "mini-batches); value model from " + (config.rewardModelPath ?? "the policy (new score head)"))
         try TrainingRun(trainer: try Trainer(algorithm: ppo, model: models, arguments: ppo.trainingArguments), config: resolution).run()

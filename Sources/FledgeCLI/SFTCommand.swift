@@ -25,12 +25,11 @@ struct SFTCommand: ParsableCommand {
         let model = try TrainingModels.load(config.run, seed: config.training.seed,
                                             gradientCheckpointing: config.training.gradientCheckpointing)
         let tokenizer = try TrainingModels.tokenizer(config.run)
-        let train = try SFTDataset(file: DatasetLocation.trainingFile(config.run.datasetName, split: config.run.datasetTrainSplit),
-                                   tokenizer: tokenizer, config: config)
-        let evaluation = try evaluationFile(config.run, config.training).map {
-            try SFTDataset(file: $0, tokenizer: tokenizer, config: config)
+        let train = try SFTDataset(split: config.run.trainingSplit(), tokenizer: tokenizer, config: config)
+        let evaluation = try evaluationSplit(config.run, config.training).map {
+            try SFTDataset(split: $0, tokenizer: tokenizer, config: config)
         }
-        note("\(train.sequences.count) \(train.format.rawValue) examples from \(train.file.path)"
+        note("\(train.sequences.count) \(train.format.rawValue) examples from \(train.source)"
             + (train.droppedCount > 0 ? " (\(train.droppedCount) dropped: no trained token left after max_length)" : "")
             + (evaluation.map { ", \($0.sequences.count) for evaluation" } ?? ""))
         let sft = try SFT(model: model, train: train.sequences, evaluation: evaluation?.sequences,

@@ -64,6 +64,14 @@ public struct OrderedStringDictionary<Value> {
         result.positions = positions
         return result
     }
+
+    /// The same keys with `values` in their order (one per key), sharing this dictionary's key storage.
+    public func replacingValues(_ values: [Value]) -> OrderedStringDictionary {
+        precondition(values.count == keys.count, "replacingValues needs one value per key")
+        var result = self
+        result.orderedValues = values
+        return result
+    }
 }
 
 extension OrderedStringDictionary: Sendable where Value: Sendable {}

@@ -1,1 +1,2 @@
 @_exported import FledgeLM
+@_exported import FledgeData

@@ -61,22 +61,27 @@ final class SFTDataErrorTests: TemporaryDirectoryTestCase {
     }
 
     func testDatasetLocations() throws {
-        XCTAssertThrowsError(try DatasetLocation.trainingFile(nil, split: "train")) { error in
+        var run = RunArguments()
+        XCTAssertThrowsError(try run.trainingSplit()) { error in
             XCTAssert("\(error)".contains("dataset_name: is not set"), "\(error)")
         }
-        XCTAssertThrowsError(try DatasetLocation.trainingFile(directory.path, split: "train")) { error in
-            XCTAssert("\(error)".contains("the folder has no train.jsonl"), "\(error)")
+        run.datasetName = directory.path
+        XCTAssertThrowsError(try run.trainingSplit()) { error in
+            XCTAssert("\(error)".contains("the folder holds no data files"), "\(error)")
         }
-        XCTAssertThrowsError(try DatasetLocation.trainingFile(directory.path + "/nothing", split: "train")) { error in
+        run.datasetName = directory.path + "/nothing"
+        XCTAssertThrowsError(try run.trainingSplit()) { error in
             XCTAssert("\(error)".contains("no such file or folder"), "\(error)")
         }
         let train = try writeLines([#"{"text": "t"}"#], to: "train.jsonl")
-        XCTAssertEqual(try DatasetLocation.trainingFile(directory.path, split: "train"), train)
-        XCTAssertEqual(try DatasetLocation.trainingFile(train.path, split: "train"), train)
-        XCTAssertNil(DatasetLocation.evaluationFile(directory.path, split: "test"))
+        run.datasetName = directory.path
+        XCTAssertEqual(try run.trainingSplit().files, [train])
+        XCTAssertNil(try run.evaluationSplit())
         let test = try writeLines([#"{"text": "t"}"#], to: "test.jsonl")
-        XCTAssertEqual(DatasetLocation.evaluationFile(directory.path, split: "test"), test)
-        XCTAssertNil(DatasetLocation.evaluationFile(train.path, split: "test"))
+        XCTAssertEqual(try run.evaluationSplit()?.files, [test])
+        run.datasetName = train.path
+        XCTAssertEqual(try run.trainingSplit().files, [train])
+        XCTAssertNil(try run.evaluationSplit())
     }
 
     /// A row whose bytes are not UTF-8 is refused naming the file, line and byte, as `fledge score`

@@ -5,9 +5,9 @@ import Foundation
 /// scripts in `Scripts/bench/`, so the two can be run side by side and compared as ratios.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure kernels, optimizers, collectives, the tokenizer, generation, training and algorithm steps (compare with the scripts in Scripts/bench/).",
+        abstract: "Measure kernels, optimizers, collectives, the tokenizer, data files, generation, training and algorithm steps (compare with the scripts in Scripts/bench/).",
         subcommands: [GEMMBench.self, OpsBench.self, TokenizerBench.self, GenerateBench.self, OptimizerBench.self, TrainBench.self,
-                      GRPOBench.self, DPOBench.self, PPOBench.self, AllReduceBench.self])
+                      GRPOBench.self, DPOBench.self, PPOBench.self, AllReduceBench.self, DataBench.self])
 }
 
 /// Runs `body` repeatedly for at least `seconds` (and three runs) after two warm-up runs;

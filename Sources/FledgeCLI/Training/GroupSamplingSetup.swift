@@ -17,11 +17,10 @@ struct GroupSamplingSetup<Config: GroupSamplingConfig> {
         model = try TrainingModels.load(config.run, seed: config.training.seed,
                                         gradientCheckpointing: config.training.gradientCheckpointing)
         tokenizer = try TrainingModels.tokenizer(config.run)
-        dataset = try PromptDataset(
-            file: DatasetLocation.trainingFile(config.run.datasetName, split: config.run.datasetTrainSplit), tokenizer: tokenizer)
+        dataset = try PromptDataset(split: config.run.trainingSplit(), tokenizer: tokenizer)
         reference = config.generation.beta != 0 && !model.hasAdapters
             ? try LanguageModel(directory: URL(fileURLWithPath: config.run.modelNameOrPath!)) : nil
-        note("\(dataset.rows.count) prompts from \(dataset.file.path); rewards: \(rewards.map(\.name).joined(separator: ", "))")
+        note("\(dataset.rows.count) prompts from \(dataset.source); rewards: \(rewards.map(\.name).joined(separator: ", "))")
     }
 }
 

@@ -3,11 +3,15 @@
 public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
     /// A local model directory in Hugging Face layout (`config.json`, safetensors, tokenizer).
     public var modelNameOrPath: String? = nil
-    /// A local JSON Lines file, or a folder holding `train.jsonl` (and optionally `test.jsonl`).
+    /// A local data file (Parquet, Arrow, JSON Lines, JSON, CSV: the `train` split), or a dataset folder
+    /// laid out as on the Hub (README.md `configs:`, `data/train-00000-of-00001.parquet`, `train.jsonl`, …).
     public var datasetName: String? = nil
-    /// The split to train on when `dataset_name` is a folder.
+    /// The dataset's config (a README.md `configs:` entry), as `load_dataset(name, config)` takes it;
+    /// `null` picks the default one.
+    public var datasetConfig: String? = nil
+    /// The split to train on.
     public var datasetTrainSplit = "train"
-    /// The split to evaluate on when `dataset_name` is a folder.
+    /// The split to evaluate on.
     public var datasetTestSplit = "test"
     /// Train LoRA adapters instead of all weights.
     public var usePeft = false
@@ -35,6 +39,7 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
         [
             ConfigField("model_name_or_path", \.modelNameOrPath),
             ConfigField("dataset_name", \.datasetName),
+            ConfigField("dataset_config", \.datasetConfig),
             ConfigField("dataset_train_split", \.datasetTrainSplit),
             ConfigField("dataset_test_split", \.datasetTestSplit),
             ConfigField("use_peft", \.usePeft),

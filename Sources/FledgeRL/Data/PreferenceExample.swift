@@ -8,10 +8,11 @@ public enum PreferenceExample: Equatable, Sendable {
     /// Chat messages: the prompt is the conversation so far, each completion the assistant's reply.
     case conversation(prompt: [JSONValue], chosen: [JSONValue], rejected: [JSONValue])
 
-    /// Reads the `prompt`, `chosen` and `rejected` columns of a row; errors name the file, the line,
-    /// the columns found and what the row needs.
-    public init(row: JSONObject, file: String, line: Int) throws(DatasetError) {
-        func fail(_ message: String) -> DatasetError { DatasetError(file: file, line: line, message) }
+    /// Reads the `prompt`, `chosen` and `rejected` columns of a row; errors name the file, the line or
+    /// row, the columns found and what the row needs. A null column counts as absent.
+    public init(row: JSONObject, at position: DatasetRowPosition) throws(DatasetError) {
+        func fail(_ message: String) -> DatasetError { DatasetError(at: position, message) }
+        let row = row.droppingNulls()
         let names = ["prompt", "chosen", "rejected"]
         let missing = names.filter { row[$0] == nil }
         guard missing.isEmpty else {

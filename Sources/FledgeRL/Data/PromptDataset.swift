@@ -17,23 +17,29 @@ public struct PromptDataset: Sendable {
         }
     }
 
-    /// The file the rows came from.
-    public let file: URL
+    /// The files the rows came from, as a phrase for messages (``DatasetSplit/source``).
+    public let source: String
     /// The rows in file order.
     public let rows: [Row]
-    /// The 1-based line of each row in `file`, when the rows were read from it.
-    private let lines: [Int]?
+    /// Where each row is in its file, when the rows were read from files.
+    private let positions: [DatasetRowPosition]?
 
-    /// Reads `file` and tokenizes each prompt: text with the tokenizer's special tokens (TRL's
-    /// `processing_class(text=prompts)`), messages through the chat template with the generation
-    /// prompt. Errors name the file and line of the row at fault.
+    /// Reads the data file `file` (see ``init(split:tokenizer:)``).
     public init(file: URL, tokenizer: Tokenizer) throws {
-        self.file = file
-        let source = try JSONLinesFile(url: file)
-        lines = source.rows.map(\.line)
-        rows = try source.rows.map { line, object in
-            guard let prompt = object["prompt"] else {
-                throw DatasetError(file: file.path, line: line, "no 'prompt' column (found: \(object.keys.joined(separator: ", "))); "
+        try self.init(split: DatasetSplit(file: file), tokenizer: tokenizer)
+    }
+
+    /// Tokenizes each prompt of `split`: text with the tokenizer's special tokens (TRL's
+    /// `processing_class(text=prompts)`), messages through the chat template with the generation
+    /// prompt. Errors name the file and line or row at fault.
+    public init(split: DatasetSplit, tokenizer: Tokenizer) throws {
+        source = split.source
+        let positions = split.rows.indices.map(split.position(of:))
+        self.positions = positions
+        guard !split.rows.isEmpty else { throw DatasetError(file: split.source, "the split has no rows") }
+        rows = try zip(positions, split.rows).map { position, object in
+            guard let prompt = object["prompt"], prompt != .null else {
+                throw DatasetError(at: position, "no 'prompt' column (found: \(object.droppingNulls().keys.joined(separator: ", "))); "
                     + "each row needs a 'prompt' (text or a list of chat messages) plus any columns the rewards read")
             }
             let ids: [Int]
@@ -44,25 +50,25 @@ public struct PromptDataset: Sendable {
                 do {
                     ids = try tokenizer.applyChatTemplate(messages: messages, addGenerationPrompt: true).ids
                 } catch {
-                    throw DatasetError(file: file.path, line: line, "the chat template failed on the prompt: \(error)")
+                    throw DatasetError(at: position, "the chat template failed on the prompt: \(error)")
                 }
             default:
-                throw DatasetError(file: file.path, line: line, "'prompt' is \(prompt.kind); it must be text or a list of "
+                throw DatasetError(at: position, "'prompt' is \(prompt.kind); it must be text or a list of "
                     + "chat messages ({\"role\": …, \"content\": …})")
             }
             guard !ids.isEmpty else {
-                throw DatasetError(file: file.path, line: line, "the prompt tokenizes to no tokens; give it some text")
+                throw DatasetError(at: position, "the prompt tokenizes to no tokens; give it some text")
             }
             let columns = JSONObject(object.entries.filter { $0.key != "prompt" }.map { ($0.key, $0.value) })
             return Row(prompt: prompt, promptIds: ids, columns: columns)
         }
     }
 
-    /// A dataset from rows already in memory (the demo, library users).
+    /// A dataset from rows already in memory (the demo, library users); `file` names them in messages.
     public init(rows: [Row], file: URL) {
         self.rows = rows
-        self.file = file
-        lines = nil
+        source = file.path
+        positions = nil
     }
 
     /// Throws a ``DatasetError`` naming the first row (and listing the others) whose prompt, followed
@@ -72,25 +78,26 @@ public struct PromptDataset: Sendable {
     /// A completion length that leaves no room for any prompt is a ``TrainingError/invalidSetting(_:)``.
     public func requirePromptsFit(model: LanguageModel, maxSeqLength: Int?, completionTokens: Int,
                                   completionField: String) throws {
-        let positions = maxSeqLength ?? model.config.maxPositionEmbeddings
+        let available = maxSeqLength ?? model.config.maxPositionEmbeddings
         let limit = maxSeqLength == nil ? "the model's max_position_embeddings" : "max_seq_length"
-        guard completionTokens < positions else {
+        guard completionTokens < available else {
             throw TrainingError.invalidSetting("\(completionField) is \(completionTokens), which leaves no room for a prompt "
-                + "in \(limit) (\(positions)); set \(completionField) below \(positions)")
+                + "in \(limit) (\(available)); set \(completionField) below \(available)")
         }
-        let tooLong = rows.indices.filter { rows[$0].promptIds.count > positions - completionTokens }
+        let tooLong = rows.indices.filter { rows[$0].promptIds.count > available - completionTokens }
         guard let first = tooLong.first else { return }
-        let more = tooLong.dropFirst().map(position)
-        let shown = more.prefix(10).map(String.init).joined(separator: ", ") + (more.count > 10 ? ", …" : "")
+        let more = tooLong.dropFirst()
+        let onLines = more.allSatisfy { positions?[$0].line != nil }
+        let shown = more.prefix(10).map { String(place($0)) }.joined(separator: ", ") + (more.count > 10 ? ", …" : "")
         let others = more.isEmpty ? "" : " (and \(more.count) more \(more.count == 1 ? "row" : "rows") "
-            + "\(lines == nil ? "" : more.count == 1 ? "on line " : "on lines ")\(shown))"
+            + "\(!onLines ? "" : more.count == 1 ? "on line " : "on lines ")\(shown))"
         let length = rows[first].promptIds.count
-        throw DatasetError(file: file.path, line: lines?[first], (lines == nil ? "row \(first + 1): " : "")
-            + "the prompt is \(length) tokens; with \(completionField) \(completionTokens) a sequence needs "
-            + "\(length + completionTokens) positions, more than \(limit) (\(positions))\(others). Shorten or remove "
-            + "such rows (prompts are not truncated), or lower \(completionField)")
+        let message = "the prompt is \(length) tokens; with \(completionField) \(completionTokens) a sequence needs "
+            + "\(length + completionTokens) positions, more than \(limit) (\(available))\(others). Shorten or remove "
+            + "such rows (prompts are not truncated), or lower \(completionField)"
+        throw positions.map { DatasetError(at: $0[first], message) } ?? DatasetError(file: source, row: first + 1, message)
     }
 
-    /// The line of row `index` in the file, or its 1-based position for rows given in memory.
-    private func position(_ index: Int) -> Int { lines?[index] ?? index + 1 }
+    /// The line of row `index` in its file, or its 1-based row (in its file, or among rows given in memory).
+    private func place(_ index: Int) -> Int { positions.map { $0[index].line ?? $0[index].row } ?? index + 1 }
 }

@@ -35,9 +35,11 @@ public enum SFTExample: Equatable, Sendable {
     }
 
     /// Reads a row: `prompt` and `completion` first, then `messages`, then the text column.
-    /// Errors name the file, the line and the columns the row has.
-    public init(row: JSONObject, textField: String, file: String, line: Int) throws(DatasetError) {
-        func fail(_ message: String) -> DatasetError { DatasetError(file: file, line: line, message) }
+    /// A null column counts as absent (a Parquet or CSV file, or JSON Lines rows with different keys,
+    /// give every row every column). Errors name the file, the line or row, and the columns the row has.
+    public init(row: JSONObject, textField: String, at position: DatasetRowPosition) throws(DatasetError) {
+        func fail(_ message: String) -> DatasetError { DatasetError(at: position, message) }
+        let row = row.droppingNulls()
         if let prompt = row["prompt"], let completion = row["completion"] {
             switch (prompt, completion) {
             case (.string(let prompt), .string(let completion)):

@@ -77,7 +77,7 @@ final class GenerationRounds {
                 + "\(communicator.size)")
         }
         guard dataset.rows.count >= roundRows / groupSize else {
-            throw TrainingError.invalidSetting("\(dataset.file.path) has \(dataset.rows.count) prompts, fewer than the "
+            throw TrainingError.invalidSetting("\(dataset.source) has \(dataset.rows.count) prompts, fewer than the "
                 + "\(roundRows / groupSize) one generation round needs; add prompts or lower per_device_train_batch_size")
         }
         let eos = tokenizer.config.eosToken.flatMap { tokenizer.id(of: $0) }

@@ -1,5 +1,5 @@
 import Foundation
-import FledgeLM
+import FledgeTensor
 
 /// The rows of a JSON Lines file: one JSON object per non-blank line, each with its line number.
 public struct JSONLinesFile: Sendable {
@@ -10,11 +10,12 @@ public struct JSONLinesFile: Sendable {
     /// Reads and parses `url`; throws naming the line of the first row that is not UTF-8 text or not
     /// a JSON object, and when the file has no rows.
     public init(url: URL) throws(DatasetError) {
+        try self.init(url: url, bytes: DataFileBytes.read(url))
+    }
+
+    /// Parses `bytes`, the contents of `url`.
+    init(url: URL, bytes data: [UInt8]) throws(DatasetError) {
         self.url = url
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw DatasetError(file: url.path, FileManager.default.fileExists(atPath: url.path)
-                ? "cannot read the file (permission denied or not a file)" : "no such file")
-        }
         var rows: [(Int, JSONObject)] = []
         for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             let bytes = [UInt8](line)
