@@ -35,7 +35,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "FledgeData",
-            dependencies: ["FledgeTensor", "CSnappy", "CZstd", "CZlib", .product(name: "Yams", package: "Yams")]
+            dependencies: ["FledgeJSON", "CSnappy", "CZstd", "CZlib", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "FledgeRL",

@@ -24,6 +24,12 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// The text when this is a string, else `nil`.
+    public var stringValue: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
+
     /// The value under `key` when this is an object, else `nil`.
     public subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }

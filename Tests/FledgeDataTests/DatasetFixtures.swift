@@ -1,5 +1,5 @@
 import FledgeData
-import FledgeTensor
+import FledgeJSON
 import Foundation
 import XCTest
 

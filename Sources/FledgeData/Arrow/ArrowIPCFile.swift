@@ -1,5 +1,5 @@
 import Foundation
-import FledgeTensor
+import FledgeJSON
 
 /// An Arrow IPC file (`ARROW1` magic and footer) or stream (what `datasets` caches and `save_to_disk`
 /// writes as `data-00000-of-00001.arrow`) read into rows as pyarrow's `to_pylist()` gives them:

@@ -1,4 +1,4 @@
-import FledgeTensor
+import FledgeJSON
 
 /// Decodes the columns of one Arrow IPC record batch (its field nodes and buffers, the body compressed
 /// or not) into JSON values, in the order of the schema's fields.

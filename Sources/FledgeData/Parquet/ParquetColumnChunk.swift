@@ -1,4 +1,4 @@
-import FledgeTensor
+import FledgeJSON
 
 /// One leaf column of one row group, decoded: its levels and its non-null values.
 struct ParquetColumnChunk {

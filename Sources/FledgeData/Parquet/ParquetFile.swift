@@ -1,5 +1,5 @@
 import Foundation
-import FledgeTensor
+import FledgeJSON
 
 /// A Parquet file read into rows: the footer's Thrift metadata, then each row group's column chunks
 /// (every page decoded, decompressed with the system's snappy, zlib or zstd), assembled into JSON

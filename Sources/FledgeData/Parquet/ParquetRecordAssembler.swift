@@ -1,4 +1,4 @@
-import FledgeTensor
+import FledgeJSON
 
 /// Rebuilds a row group's rows from its leaf columns' levels and values (the Dremel record assembly):
 /// nulls, empty and nested lists, structs and maps, following each top-level column's shape.

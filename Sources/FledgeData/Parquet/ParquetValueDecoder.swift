@@ -1,4 +1,4 @@
-import FledgeTensor
+import FledgeJSON
 
 /// Decodes the values section of a Parquet page (or a dictionary page) into JSON values, for every
 /// encoding pyarrow writes: PLAIN, RLE (booleans), RLE_DICTIONARY / PLAIN_DICTIONARY,

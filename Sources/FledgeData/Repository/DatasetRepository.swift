@@ -1,5 +1,6 @@
 import Foundation
 import Yams
+import FledgeJSON
 
 /// A dataset on disk as `datasets.load_dataset(path, name)` finds its splits: a single data file (the
 /// `train` split); a folder whose README.md declares `configs:` with `data_files`; a `save_to_disk`
@@ -164,8 +165,8 @@ public struct DatasetRepository: Sendable {
     private static func savedSplits(_ root: URL) throws(DatasetError) -> [(name: String, files: [URL])]? {
         let dictionary = root.appendingPathComponent("dataset_dict.json")
         if let data = FileManager.default.contents(atPath: dictionary.path) {
-            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let names = object["splits"] as? [String] else {
+            guard case .array(let values)? = (try? JSONParser.parse([UInt8](data)))?["splits"],
+                  case let names = values.compactMap(\.stringValue), names.count == values.count else {
                 throw DatasetError(file: dictionary.path, "expected {\"splits\": [names…]}")
             }
             return try names.map { name throws(DatasetError) in (name, try stateFiles(root.appendingPathComponent(name))) }
@@ -178,11 +179,10 @@ public struct DatasetRepository: Sendable {
     private static func stateFiles(_ folder: URL) throws(DatasetError) -> [URL] {
         let state = folder.appendingPathComponent("state.json")
         guard let data = FileManager.default.contents(atPath: state.path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let entries = object["_data_files"] as? [[String: Any]] else {
+              case .array(let entries)? = (try? JSONParser.parse([UInt8](data)))?["_data_files"] else {
             throw DatasetError(file: state.path, "missing or not a datasets state.json (expected \"_data_files\")")
         }
-        let names = entries.compactMap { $0["filename"] as? String }
+        let names = entries.compactMap { $0["filename"]?.stringValue }
         guard names.count == entries.count, !names.isEmpty, names.allSatisfy({ !$0.contains("/") && !$0.hasPrefix(".") }) else {
             throw DatasetError(file: state.path, "\"_data_files\" must list file names in this folder")
         }

@@ -1,4 +1,4 @@
-import FledgeTensor
+import FledgeJSON
 
 /// The rows of a data file (Parquet, Arrow IPC, JSON, CSV) as JSON objects, the form Fledge's
 /// datasets take, with the file's columns.

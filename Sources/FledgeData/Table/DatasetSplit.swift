@@ -1,5 +1,5 @@
 import Foundation
-import FledgeTensor
+import FledgeJSON
 
 /// The rows of one split of a dataset, read from its files in order (the shards of a Hub dataset, or a
 /// single file).

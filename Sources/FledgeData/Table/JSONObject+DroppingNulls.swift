@@ -1,4 +1,4 @@
-import FledgeTensor
+import FledgeJSON
 
 extension OrderedStringDictionary where Value == JSONValue {
     /// The entries whose value is not null: the columns a row really has, when a file gives every row

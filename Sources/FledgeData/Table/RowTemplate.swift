@@ -1,4 +1,4 @@
-import FledgeTensor
+import FledgeJSON
 
 /// The keys of a row or struct, hashed once and shared by every object built from them, so that reading
 /// a million rows does not hash a million key sets.

@@ -1,5 +1,5 @@
 import Foundation
-import FledgeTensor
+import FledgeJSON
 
 /// A CSV file as `datasets.load_dataset("csv")` (pandas' `read_csv`) reads it: RFC 4180 quoting
 /// (quoted fields may hold commas, doubled quotes and line breaks), the first record naming the

@@ -1,5 +1,5 @@
 import Foundation
-import FledgeTensor
+import FledgeJSON
 
 /// A JSON dataset file as `datasets.load_dataset("json")` reads it: JSON Lines (one object per line), or,
 /// in a `.json` file that starts with `[`, one JSON array of objects. Columns are the keys in order of first appearance; a row without a key

@@ -1,5 +1,5 @@
 import Foundation
-import FledgeTensor
+import FledgeJSON
 
 /// The rows of a JSON Lines file: one JSON object per non-blank line, each with its line number.
 public struct JSONLinesFile: Sendable {
