@@ -17,6 +17,9 @@ Writes
   a ChatML chat template), in several tensor types; and `expected.json`: per file, transformers'
   log-probs of a few sequences and 30 greedy tokens (`from_pretrained(dir, gguf_file=...)`, float32),
   the ids its GGUF tokenizer gives for a varied corpus, and its rendering of a conversation.
+- Tests/FledgeLMTests/Fixtures/gguf/smollm_tokenizer.gguf: a tokenizer alone, with pre-tokenizer
+  `smollm` (digits split one by one, as llama.cpp does), and the ids the `tokenizers` library gives
+  with that split.
 - Fuzz/Corpus/gguf/*.gguf: small seeds for the `gguf` fuzz target (metadata of every value type;
   one tensor of each type Fledge decodes; a tiny llama with a tokenizer).
 """
@@ -26,6 +29,7 @@ import os
 import shutil
 import sys
 import tempfile
+import zlib
 
 import numpy as np
 import torch
@@ -177,7 +181,7 @@ def add_tokenizer(writer, tokenizer_dir, pre):
 
 MODELS = [
     # name, arch, general.name, tokenizer, pre, tied, types by tensor kind, options
-    ("llama_f32", "llama", "tiny-smollm", "gpt2", "smollm", True, {}, {}),
+    ("llama_f32", "llama", "tiny-llama", "gpt2", "gpt-2", True, {}, {}),
     ("llama_mixed", "llama", "tiny-llama-mixed", "gpt2", "default", False,
      {"token_embd": T.Q4_1, "attn_q": T.Q5_0, "attn_k": T.Q5_1, "attn_v": T.Q5_1, "attn_output": T.Q5_0,
       "ffn_gate": T.Q4_1, "ffn_up": T.Q5_1, "ffn_down": T.Q4_1, "output": T.BF16}, {}),
@@ -209,7 +213,7 @@ def make_model(name, arch, general_name, tokenizer, pre, tied, types, options, w
                           tie_word_embeddings=tied, bos_token_id=bos, eos_token_id=eos, **extra)
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_config(config)
-    randomize(model, torch.Generator().manual_seed(hash(name) % 1000 + 1))
+    randomize(model, torch.Generator().manual_seed(zlib.crc32(name.encode())))
 
     writer.add_name(general_name)
     writer.add_context_length(256)
@@ -309,6 +313,26 @@ def write_fuzz_seeds():
     writer.close()
 
 
+def write_smollm_tokenizer():
+    """A tokenizer-only GGUF with `tokenizer.ggml.pre` `smollm`, which llama.cpp splits as every digit
+    alone and then GPT-2's regex (transformers ignores it and splits as GPT-2). The reference ids
+    come from the `tokenizers` library running that split over the same vocabulary."""
+    from tokenizers import Tokenizer, Regex, pre_tokenizers
+    path = os.path.join(MODEL_OUT, "smollm_tokenizer.gguf")
+    writer = GGUFWriter(path, arch="llama")
+    add_tokenizer(writer, os.path.join(TOKENIZERS, "gpt2"), "smollm")
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    tokenizer = Tokenizer.from_file(os.path.join(TOKENIZERS, "gpt2", "tokenizer.json"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(r"\p{N}"), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
+    corpus = [text.format(eos="<|endoftext|>") for text in CORPUS]
+    return {"corpus": corpus, "ids": [tokenizer.encode(text, add_special_tokens=False).ids for text in corpus]}
+
+
 def main():
     os.makedirs(TENSOR_OUT, exist_ok=True)
     os.makedirs(MODEL_OUT, exist_ok=True)
@@ -318,6 +342,7 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         for entry in MODELS:
             expected[entry[0]] = make_model(*entry, workdir)
+    expected["smollm_tokenizer"] = write_smollm_tokenizer()
     with open(os.path.join(MODEL_OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1, ensure_ascii=False)
     for folder in (TENSOR_OUT, MODEL_OUT):

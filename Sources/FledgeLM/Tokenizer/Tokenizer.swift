@@ -44,9 +44,14 @@ public final class Tokenizer: Sendable {
     }
 
     /// Reads `tokenizer.json` text; `path` names the file in errors.
-    public init(json bytes: [UInt8], path: String, config: TokenizerConfig = TokenizerConfig()) throws(TokenizerError) {
+    public convenience init(json bytes: [UInt8], path: String, config: TokenizerConfig = TokenizerConfig()) throws(TokenizerError) {
         let root: JSONValue
         do { root = try JSONParser.parse(bytes) } catch { throw .invalidJSON(path: path, error: error) }
+        try self.init(root: root, path: path, config: config)
+    }
+
+    /// A tokenizer.json already parsed (or built, as from a GGUF file's metadata); `path` names it in errors.
+    init(root: JSONValue, path: String, config: TokenizerConfig) throws(TokenizerError) {
         let file = JSONField(root, file: path, path: "")
         _ = try file.object()
         self.config = config
