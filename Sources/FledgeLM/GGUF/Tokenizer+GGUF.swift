@@ -8,12 +8,22 @@ extension Tokenizer {
     /// user-defined ones as plain added tokens, the special tokens and `add_bos_token` /
     /// `add_eos_token` from their keys, and the chat templates from `tokenizer.chat_template` (and
     /// `tokenizer.chat_template.NAME`).
-    public convenience init(gguf url: URL) throws {
-        try self.init(gguf: try GGUFFile(url: url))
+    public convenience init(gguf url: URL) throws(TokenizerError) {
+        let file: GGUFFile
+        do { file = try GGUFFile(url: url) } catch { throw .invalidGGUF(error) }
+        try self.init(gguf: file)
     }
 
     /// The tokenizer of an open GGUF file.
-    public convenience init(gguf file: GGUFFile) throws {
+    public convenience init(gguf file: GGUFFile) throws(TokenizerError) {
+        do { try self.init(readingGGUF: file) } catch let error as TokenizerError { throw error } catch let error as GGUFError {
+            throw .invalidGGUF(error)
+        } catch {
+            throw .unreadableFile(path: file.url.path, reason: "\(error)")
+        }
+    }
+
+    private convenience init(readingGGUF file: GGUFFile) throws {
         let path = file.url.path
         let model = try file.required("tokenizer.ggml.model", file.string, hint: "the file has no tokenizer; pass a tokenizer directory")
         guard model == "gpt2" else {

@@ -29,8 +29,13 @@ public final class Tokenizer: Sendable {
     /// and bounds the id-to-token table a file can make Fledge allocate.
     static let validIDs = 0..<(1 << 24)
 
-    /// Loads `tokenizer.json`, plus `tokenizer_config.json` and `chat_template.jinja` when present, from `directory`.
+    /// Loads `tokenizer.json`, plus `tokenizer_config.json` and `chat_template.jinja` when present, from `directory`;
+    /// or, when `directory` is a `.gguf` file, the tokenizer its metadata describes (`init(gguf:)`).
     public convenience init(directory: String) throws(TokenizerError) {
+        if directory.lowercased().hasSuffix(".gguf") {
+            try self.init(gguf: URL(fileURLWithPath: directory))
+            return
+        }
         let url = URL(fileURLWithPath: directory)
         let tokenizerPath = url.appendingPathComponent("tokenizer.json").path
         let configPath = url.appendingPathComponent("tokenizer_config.json").path
