@@ -27,7 +27,8 @@ Writes
   per-token log-probs and 30 greedy tokens after a chat prompt. The test that uses it
   (GGUFRealModelTests) runs when FLEDGE_SMOLLM2_GGUF names the file.
 - Fuzz/Corpus/gguf/*.gguf: small seeds for the `gguf` fuzz target (metadata of every value type;
-  one tensor of each type Fledge decodes; a tiny llama with a tokenizer).
+  one tensor of each type Fledge decodes); Fuzz/Corpus/gguf/tokenizer.gguf is a copy of
+  smollm_tokenizer.gguf.
 """
 import json
 import math
@@ -377,6 +378,7 @@ def main():
         for entry in MODELS:
             expected[entry[0]] = make_model(*entry, workdir)
     expected["smollm_tokenizer"] = write_smollm_tokenizer()
+    shutil.copy(os.path.join(MODEL_OUT, "smollm_tokenizer.gguf"), os.path.join(ROOT, "Fuzz/Corpus/gguf/tokenizer.gguf"))
     with open(os.path.join(MODEL_OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1, ensure_ascii=False)
     for folder in (TENSOR_OUT, MODEL_OUT):
