@@ -6,28 +6,8 @@ import FledgeTensor
 /// GGUF models Fledge cannot load fail with an error naming the file and the metadata key or
 /// tensor at fault (each case a fixture with bytes replaced in place).
 final class GGUFModelErrorTests: XCTestCase {
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-gguf-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try FileManager.default.removeItem(at: directory)
-    }
-
-    /// llama_f32.gguf with the first occurrence of `from` replaced by `to` (then `patch` applied
-    /// at the byte after it), written as bad.gguf.
     private func patched(_ from: String, _ to: String, patch: ((inout [UInt8], Int) -> Void)? = nil) throws -> URL {
-        var bytes = [UInt8](try Data(contentsOf: GGUFModelTests.url("llama_f32")))
-        let needle = Array(from.utf8)
-        let start = try XCTUnwrap((0...(bytes.count - needle.count)).first { bytes[$0..<$0 + needle.count].elementsEqual(needle) })
-        bytes.replaceSubrange(start..<start + needle.count, with: Array(to.utf8))
-        patch?(&bytes, start + needle.count)
-        let url = directory.appendingPathComponent("bad.gguf")
-        try Data(bytes).write(to: url)
-        return url
+        try GGUFFixtures.patched("llama_f32", from, to, self, patch: patch)
     }
 
     private func assertLoadFails(_ url: URL, mentioning parts: [String], line: UInt = #line) {

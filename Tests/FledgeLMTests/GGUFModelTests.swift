@@ -7,20 +7,10 @@ import XCTest
 /// when it loads the same files (`from_pretrained(dir, gguf_file=…)`): log-probs within 1e-4 and
 /// 30 greedy tokens identical.
 final class GGUFModelTests: XCTestCase {
-    static let names = ["llama_f32", "llama_mixed", "qwen2_f16", "qwen3_bf16"]
-
-    static func url(_ name: String) -> URL { Fixtures.directory.appendingPathComponent("gguf/\(name).gguf") }
-
-    static func expected(_ name: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: Fixtures.directory.appendingPathComponent("gguf/expected.json"))
-        let all = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        return try XCTUnwrap(all[name] as? [String: Any])
-    }
-
     func testConfigMatchesTransformers() throws {
-        for name in Self.names {
-            let model = try LanguageModel(directory: Self.url(name))
-            let config = try XCTUnwrap(try Self.expected(name)["config"] as? [String: Any])
+        for name in GGUFFixtures.models {
+            let model = try LanguageModel(directory: GGUFFixtures.url(name))
+            let config = try XCTUnwrap(try GGUFFixtures.expected(name)["config"] as? [String: Any])
             XCTAssertEqual(model.config.vocabSize, config["vocab_size"] as? Int, name)
             XCTAssertEqual(model.config.hiddenSize, config["hidden_size"] as? Int, name)
             XCTAssertEqual(model.config.layers, config["num_hidden_layers"] as? Int, name)
@@ -33,9 +23,9 @@ final class GGUFModelTests: XCTestCase {
     }
 
     func testTokenLogProbsMatchTransformers() throws {
-        for name in Self.names {
-            let model = try LanguageModel(directory: Self.url(name))
-            let cases = try XCTUnwrap(try Self.expected(name)["score"] as? [[String: Any]])
+        for name in GGUFFixtures.models {
+            let model = try LanguageModel(directory: GGUFFixtures.url(name))
+            let cases = try XCTUnwrap(try GGUFFixtures.expected(name)["score"] as? [[String: Any]])
             var worst: Float = 0
             for entry in cases {
                 let ids = try XCTUnwrap(entry["ids"] as? [Int])
@@ -50,9 +40,9 @@ final class GGUFModelTests: XCTestCase {
     }
 
     func testGreedyTokensMatchTransformers() throws {
-        for name in Self.names {
-            let model = try LanguageModel(directory: Self.url(name))
-            let greedy = try XCTUnwrap(try Self.expected(name)["greedy"] as? [String: Any])
+        for name in GGUFFixtures.models {
+            let model = try LanguageModel(directory: GGUFFixtures.url(name))
+            let greedy = try XCTUnwrap(try GGUFFixtures.expected(name)["greedy"] as? [String: Any])
             var options = SamplingOptions()
             options.greedy = true
             options.maxNewTokens = 30

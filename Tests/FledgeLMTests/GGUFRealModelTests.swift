@@ -29,9 +29,7 @@ final class GGUFRealModelTests: XCTestCase {
         for (text, ids) in zip(corpus, try XCTUnwrap(expected["ids"] as? [[Int]])) {
             XCTAssertEqual(tokenizer.encode(text), ids, text.debugDescription)
         }
-        let conversation = try XCTUnwrap(expected["conversation"] as? [[String: String]]).map { message in
-            JSONValue.object(JSONObject([("role", .string(message["role"]!)), ("content", .string(message["content"]!))]))
-        }
+        let conversation = try GGUFFixtures.messages(expected["conversation"])
         let (text, ids) = try tokenizer.applyChatTemplate(messages: conversation, addGenerationPrompt: true)
         XCTAssertEqual(text, expected["rendered"] as? String)
         XCTAssertEqual(ids, expected["prompt_ids"] as? [Int])

@@ -8,12 +8,12 @@ import FledgeTensor
 /// special tokens; the `smollm` pre-tokenizer splits digits as llama.cpp does.
 final class GGUFTokenizerTests: XCTestCase {
     private func tokenizerExpectations(_ name: String) throws -> [String: Any] {
-        try XCTUnwrap(try GGUFModelTests.expected(name)["tokenizer"] as? [String: Any])
+        try XCTUnwrap(try GGUFFixtures.expected(name)["tokenizer"] as? [String: Any])
     }
 
     func testIdsAndDecodingMatchTransformers() throws {
-        for name in GGUFModelTests.names {
-            let tokenizer = try Tokenizer(gguf: GGUFModelTests.url(name))
+        for name in GGUFFixtures.models {
+            let tokenizer = try Tokenizer(gguf: GGUFFixtures.url(name))
             let expected = try tokenizerExpectations(name)
             let corpus = try XCTUnwrap(expected["corpus"] as? [String])
             let ids = try XCTUnwrap(expected["ids"] as? [[Int]])
@@ -28,19 +28,17 @@ final class GGUFTokenizerTests: XCTestCase {
     }
 
     func testChatTemplateRendersAsTransformers() throws {
-        for name in GGUFModelTests.names {
-            let tokenizer = try Tokenizer(gguf: GGUFModelTests.url(name))
+        for name in GGUFFixtures.models {
+            let tokenizer = try Tokenizer(gguf: GGUFFixtures.url(name))
             let expected = try tokenizerExpectations(name)
-            let conversation = try XCTUnwrap(expected["conversation"] as? [[String: String]]).map { message in
-                JSONValue.object(JSONObject([("role", .string(message["role"]!)), ("content", .string(message["content"]!))]))
-            }
+            let conversation = try GGUFFixtures.messages(expected["conversation"])
             let rendered = try tokenizer.applyChatTemplate(messages: conversation, addGenerationPrompt: true).text
             XCTAssertEqual(rendered, expected["rendered"] as? String, name)
         }
     }
 
     func testSpecialTokensComeFromTheirIds() throws {
-        let tokenizer = try Tokenizer(gguf: GGUFModelTests.url("qwen2_f16"))
+        let tokenizer = try Tokenizer(gguf: GGUFFixtures.url("qwen2_f16"))
         XCTAssertEqual(tokenizer.config.eosToken, "<|im_end|>")
         XCTAssertEqual(tokenizer.config.bosToken, "<|endoftext|>")
         XCTAssertEqual(tokenizer.config.addBOSToken, false)
@@ -48,8 +46,8 @@ final class GGUFTokenizerTests: XCTestCase {
     }
 
     func testSmolLMPreTokenizerSplitsDigitsAsLlamaCpp() throws {
-        let tokenizer = try Tokenizer(gguf: Fixtures.directory.appendingPathComponent("gguf/smollm_tokenizer.gguf"))
-        let expected = try XCTUnwrap(try GGUFModelTests.expected("smollm_tokenizer") as [String: Any])
+        let tokenizer = try Tokenizer(gguf: GGUFFixtures.url("smollm_tokenizer"))
+        let expected = try XCTUnwrap(try GGUFFixtures.expected("smollm_tokenizer") as [String: Any])
         let corpus = try XCTUnwrap(expected["corpus"] as? [String])
         for (text, ids) in zip(corpus, try XCTUnwrap(expected["ids"] as? [[Int]])) {
             XCTAssertEqual(tokenizer.encode(text), ids, text.debugDescription)
@@ -57,18 +55,8 @@ final class GGUFTokenizerTests: XCTestCase {
     }
 
     func testRejectsTokenizersItCannotRead() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-gguf-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let source = try Data(contentsOf: Fixtures.directory.appendingPathComponent("gguf/smollm_tokenizer.gguf"))
-        // Same-length replacements of metadata values in place.
         for (from, to, message) in [("smollm", "smolxx", "pre-tokenizer 'smolxx'"), ("gpt2", "bert", "'bert'")] {
-            var bytes = [UInt8](source)
-            let needle = Array(from.utf8)
-            let start = try XCTUnwrap((0...(bytes.count - needle.count)).first { bytes[$0..<$0 + needle.count].elementsEqual(needle) })
-            bytes.replaceSubrange(start..<start + needle.count, with: Array(to.utf8))
-            let url = directory.appendingPathComponent("bad.gguf")
-            try Data(bytes).write(to: url)
+            let url = try GGUFFixtures.patched("smollm_tokenizer", from, to, self)
             XCTAssertThrowsError(try Tokenizer(gguf: url)) { error in
                 XCTAssertTrue("\(error)".contains(message) && "\(error)".contains("bad.gguf"), "\(error)")
             }
