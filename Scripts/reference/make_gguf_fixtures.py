@@ -186,6 +186,55 @@ def add_tokenizer(writer, tokenizer_dir, pre):
     return tokens
 
 
+def add_sentencepiece_tokenizer(writer, tokenizer_dir):
+    """A SentencePiece-style (`llama`) vocabulary: tokens by id, types (control, user-defined, byte,
+    normal) and scores that rank each merge's result by the merge's place (transformers and
+    llama.cpp rebuild the merges from the scores)."""
+    with open(os.path.join(tokenizer_dir, "tokenizer.json")) as f:
+        source = json.load(f)
+    vocab = dict(source["model"]["vocab"])
+    for added in source["added_tokens"]:
+        vocab[added["content"]] = added["id"]
+    tokens = [None] * (max(vocab.values()) + 1)
+    for token, index in vocab.items():
+        tokens[index] = token
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in source["model"]["merges"]]
+    rank = {a + b: i for i, (a, b) in reversed(list(enumerate(merges)))}
+    special = {a["content"] for a in source["added_tokens"] if a["special"]}
+    user = {a["content"] for a in source["added_tokens"] if not a["special"]}
+    types = [3 if t in special else 4 if t in user else 6 if t.startswith("<0x") and len(t) == 6 else 1 for t in tokens]
+    scores = [-float(rank[t]) if t in rank else -float(len(merges) + i) for i, t in enumerate(tokens)]
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(types)
+    writer.add_bos_token_id(tokens.index("<s>"))
+    writer.add_eos_token_id(tokens.index("</s>"))
+    writer.add_unk_token_id(tokens.index("<unk>"))
+    return tokens
+
+
+def write_sentencepiece_tokenizer(workdir):
+    """A tokenizer-only GGUF of a SentencePiece-style vocabulary, and what transformers' GGUF
+    tokenizer gives for it."""
+    from transformers import AutoTokenizer
+    path = os.path.join(MODEL_OUT, "llama_sentencepiece_tokenizer.gguf")
+    writer = GGUFWriter(path, arch="llama")
+    add_sentencepiece_tokenizer(writer, os.path.join(TOKENIZERS, "legacy"))
+    writer.add_chat_template(CHATML)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    shutil.copy(path, workdir)
+    tokenizer = AutoTokenizer.from_pretrained(workdir, gguf_file=os.path.basename(path))
+    corpus = [text.format(eos="</s>") for text in CORPUS] + ["<|user|> new token <raw tag>", "  two  spaces", "\u00e9t\u00e9 \U0001F600 \x07"]
+    return {"corpus": corpus, "ids": [tokenizer(t, add_special_tokens=False)["input_ids"] for t in corpus],
+            "with_special": [tokenizer(t)["input_ids"] for t in corpus],
+            "decoded": [tokenizer.decode(tokenizer(t)["input_ids"]) for t in corpus],
+            "backend": json.loads(tokenizer.backend_tokenizer.to_str()) | {"model": None}}
+
+
 MODELS = [
     # name, arch, general.name, tokenizer, pre, tied, types by tensor kind, options
     ("llama_f32", "llama", "tiny-llama", "gpt2", "gpt-2", True, {}, {}),
@@ -378,6 +427,8 @@ def main():
         for entry in MODELS:
             expected[entry[0]] = make_model(*entry, workdir)
     expected["smollm_tokenizer"] = write_smollm_tokenizer()
+    with tempfile.TemporaryDirectory() as workdir:
+        expected["llama_sentencepiece_tokenizer"] = write_sentencepiece_tokenizer(workdir)
     shutil.copy(os.path.join(MODEL_OUT, "smollm_tokenizer.gguf"), os.path.join(ROOT, "Fuzz/Corpus/gguf/tokenizer.gguf"))
     with open(os.path.join(MODEL_OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1, ensure_ascii=False)

@@ -3,16 +3,19 @@ import XCTest
 import FledgeTensor
 @testable import FledgeLM
 
-/// Tokenizers read from the tiny GGUF fixtures give the ids, text and chat rendering transformers'
-/// GGUF tokenizer gives for the same files, over a corpus of code, Unicode, numbers, whitespace and
+/// Tokenizers read from the tiny GGUF fixtures (byte-level BPE, and a SentencePiece vocabulary whose
+/// merges are rebuilt from its scores) give the ids, text and chat rendering transformers' GGUF
+/// tokenizer gives for the same files, over a corpus of code, Unicode, numbers, whitespace and
 /// special tokens; the `smollm` pre-tokenizer splits digits as llama.cpp does.
 final class GGUFTokenizerTests: XCTestCase {
+    /// What transformers' tokenizer gave for fixture `name` (a model's `tokenizer` entry, or a tokenizer-only file's entry).
     private func tokenizerExpectations(_ name: String) throws -> [String: Any] {
-        try XCTUnwrap(try GGUFFixtures.expected(name)["tokenizer"] as? [String: Any])
+        let entry = try GGUFFixtures.expected(name)
+        return try XCTUnwrap(entry["tokenizer"] as? [String: Any] ?? entry)
     }
 
     func testIdsAndDecodingMatchTransformers() throws {
-        for name in GGUFFixtures.models {
+        for name in GGUFFixtures.models + ["llama_sentencepiece_tokenizer"] {
             let tokenizer = try Tokenizer(gguf: GGUFFixtures.url(name))
             let expected = try tokenizerExpectations(name)
             let corpus = try XCTUnwrap(expected["corpus"] as? [String])

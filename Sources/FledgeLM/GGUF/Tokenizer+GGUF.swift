@@ -3,11 +3,11 @@ import FledgeTensor
 
 extension Tokenizer {
     /// The tokenizer of a GGUF file (`tokenizer.ggml.*`), as transformers builds it from the same
-    /// file: a byte-level BPE vocabulary (`tokenizer.ggml.model` `gpt2`) with its merges, split as
-    /// `tokenizer.ggml.pre` says (`GGUFPreTokenizer`), control tokens as special added tokens and
-    /// user-defined ones as plain added tokens, the special tokens and `add_bos_token` /
-    /// `add_eos_token` from their keys, and the chat templates from `tokenizer.chat_template` (and
-    /// `tokenizer.chat_template.NAME`).
+    /// file (`GGUFVocabulary`): a byte-level BPE vocabulary (`tokenizer.ggml.model` `gpt2`) with its
+    /// merges, split as `tokenizer.ggml.pre` says (`GGUFPreTokenizer`), or a SentencePiece BPE
+    /// vocabulary (`llama`) with its merges or merges rebuilt from its scores
+    /// (`SentencePieceMerges`); the special tokens and `add_bos_token` / `add_eos_token` from their
+    /// keys, and the chat templates from `tokenizer.chat_template` (and `tokenizer.chat_template.NAME`).
     public convenience init(gguf url: URL) throws(TokenizerError) {
         let file: GGUFFile
         do { file = try GGUFFile(url: url) } catch { throw .invalidGGUF(error) }
@@ -26,25 +26,50 @@ extension Tokenizer {
     private convenience init(readingGGUF file: GGUFFile) throws {
         let path = file.url.path
         let model = try file.required("tokenizer.ggml.model", file.string, hint: "the file has no tokenizer; pass a tokenizer directory")
-        guard model == "gpt2" else {
-            throw TokenizerError.unsupported(path: path, field: "tokenizer.ggml.model",
-                                             what: "'\(model)' (Fledge reads byte-level BPE vocabularies, 'gpt2', from GGUF)")
+        guard model == "gpt2" || model == "llama" else {
+            throw TokenizerError.unsupported(path: path, field: "tokenizer.ggml.model", what: "'\(model)' (Fledge reads byte-level "
+                + "BPE vocabularies, 'gpt2', and SentencePiece BPE vocabularies, 'llama', from GGUF)")
         }
         let tokens = try file.required("tokenizer.ggml.tokens", file.strings, hint: "a GGUF tokenizer lists its tokens there")
-        let merges = try file.required("tokenizer.ggml.merges", file.strings, hint: "a byte-level BPE vocabulary needs its merges")
         let types = try file.integers("tokenizer.ggml.token_type") ?? []
-        guard types.isEmpty || types.count == tokens.count else {
-            throw TokenizerError.invalidField(path: path, field: "tokenizer.ggml.token_type",
-                                              problem: "has \(types.count) entries for \(tokens.count) tokens; it needs one per token")
-        }
+        try Self.checkCount(types.count, of: "tokenizer.ggml.token_type", tokens: tokens.count, path: path)
         guard tokens.count < Tokenizer.validIDs.upperBound else {
             throw TokenizerError.invalidField(path: path, field: "tokenizer.ggml.tokens",
                                               problem: "has \(tokens.count) tokens, more than the \(Tokenizer.validIDs.upperBound) Fledge reads")
         }
-        let pre = try file.string("tokenizer.ggml.pre")
-        guard let splits = GGUFPreTokenizer.splits(pre) else {
-            throw TokenizerError.unsupported(path: path, field: "tokenizer.ggml.pre", what: "pre-tokenizer '\(pre ?? "")' "
-                + "(Fledge knows \(GGUFPreTokenizer.knownNames.joined(separator: ", ")))")
+        let root: JSONValue
+        if model == "gpt2" {
+            let merges = try file.required("tokenizer.ggml.merges", file.strings, hint: "a byte-level BPE vocabulary needs its merges")
+            let pre = try file.string("tokenizer.ggml.pre")
+            guard let splits = GGUFPreTokenizer.splits(pre) else {
+                throw TokenizerError.unsupported(path: path, field: "tokenizer.ggml.pre", what: "pre-tokenizer '\(pre ?? "")' "
+                    + "(Fledge knows \(GGUFPreTokenizer.knownNames.joined(separator: ", ")))")
+            }
+            root = GGUFVocabulary.byteLevel(tokens: tokens, types: types, merges: merges, preTokenizer: GGUFPreTokenizer.json(splits))
+        } else {
+            // transformers respells Gemma's vocabularies and normalizes Phi-3's differently; Fledge reads neither.
+            let architecture = try file.string("general.architecture") ?? ""
+            guard !["gemma", "gemma2", "gemma3", "phi3"].contains(architecture) else {
+                throw TokenizerError.unsupported(path: path, field: "tokenizer.ggml.model",
+                                                 what: "a SentencePiece vocabulary of architecture '\(architecture)'")
+            }
+            let merges: [(String, String)]
+            if let listed = try file.strings("tokenizer.ggml.merges") {
+                merges = try listed.enumerated().map { index, merge in
+                    let parts = merge.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+                    guard parts.count == 2 else {
+                        throw TokenizerError.invalidField(path: path, field: "tokenizer.ggml.merges",
+                                                          problem: "entry \(index) is '\(merge)', not two tokens separated by a space")
+                    }
+                    return (String(parts[0]), String(parts[1]))
+                }
+            } else {
+                let scores = try file.required("tokenizer.ggml.scores", file.numbers,
+                                               hint: "a SentencePiece vocabulary without merges needs its scores")
+                try Self.checkCount(scores.count, of: "tokenizer.ggml.scores", tokens: tokens.count, path: path)
+                merges = SentencePieceMerges.merges(tokens: tokens, scores: scores, ids: GGUFVocabulary.ids(tokens))
+            }
+            root = GGUFVocabulary.sentencePiece(tokens: tokens, types: types, merges: merges)
         }
         var config = TokenizerConfig()
         for (name, key) in [("bos_token", "bos_token_id"), ("eos_token", "eos_token_id"), ("unk_token", "unknown_token_id"),
@@ -56,46 +81,20 @@ extension Tokenizer {
             }
             config.specialTokens[name] = tokens[id]
         }
-        config.addBOSToken = try file.bool("tokenizer.ggml.add_bos_token")
+        // llama.cpp adds BOS to a SentencePiece vocabulary that does not say otherwise; so does transformers.
+        config.addBOSToken = try file.bool("tokenizer.ggml.add_bos_token") ?? (model == "llama" ? true : nil)
         config.addEOSToken = try file.bool("tokenizer.ggml.add_eos_token")
         if let template = try file.string("tokenizer.chat_template") { config.chatTemplates["default"] = template }
         for (key, _) in file.metadataEntries where key.hasPrefix("tokenizer.chat_template.") {
             config.chatTemplates[String(key.dropFirst("tokenizer.chat_template.".count))] = try file.string(key)
         }
-        let root = Self.tokenizerJSON(tokens: tokens, types: types, merges: merges, preTokenizer: GGUFPreTokenizer.json(splits))
         try self.init(root: root, path: "\(path) (tokenizer.ggml.*)", config: config)
     }
 
-    /// llama.cpp's token types: 3 is a control token, 4 a user-defined one.
-    private static let controlType = 3, userDefinedType = 4
-
-    /// The tokenizer.json transformers' GGUF converter builds: each token spelled in the byte-level
-    /// alphabet (one with other characters, like a user-defined `hello world`, respelled from its
-    /// UTF-8 bytes; a later token of the same spelling wins), control tokens written in the
-    /// alphabet as special added tokens, and user-defined tokens whose text is a vocabulary entry as
-    /// plain added tokens.
-    private static func tokenizerJSON(tokens: [String], types: [Int], merges: [String], preTokenizer: JSONValue) -> JSONValue {
-        var vocabulary = JSONObject()
-        for (id, token) in tokens.enumerated() {
-            let spelled = ByteLevelAlphabet.decode(token) != nil
-                ? token : String(String.UnicodeScalarView(token.utf8.map { ByteLevelAlphabet.characters[Int($0)] }))
-            vocabulary[spelled] = .int(id)
+    /// Throws unless a per-token list has one entry per token (or none).
+    private static func checkCount(_ count: Int, of key: String, tokens: Int, path: String) throws(TokenizerError) {
+        guard count == 0 || count == tokens else {
+            throw .invalidField(path: path, field: key, problem: "has \(count) entries for \(tokens) tokens; it needs one per token")
         }
-        func added(_ token: String, special: Bool) -> JSONValue? {
-            guard case .int(let id) = vocabulary[token] else { return nil }
-            return .object(JSONObject([("id", .int(id)), ("content", .string(token)), ("single_word", .bool(false)),
-                                       ("lstrip", .bool(false)), ("rstrip", .bool(false)), ("normalized", .bool(false)),
-                                       ("special", .bool(special))]))
-        }
-        let typed = zip(tokens, types)
-        let addedTokens = typed.filter { $0.1 == controlType && ByteLevelAlphabet.decode($0.0) != nil }.compactMap { added($0.0, special: true) }
-            + typed.filter { $0.1 == userDefinedType }.compactMap { added($0.0, special: false) }
-        let model = JSONObject([("type", .string("BPE")), ("vocab", .object(vocabulary)),
-                                ("merges", .array(merges.map(JSONValue.string)))])
-        return .object(JSONObject([
-            ("added_tokens", .array(addedTokens)), ("normalizer", .null), ("pre_tokenizer", preTokenizer),
-            ("post_processor", .null), ("decoder", .object(JSONObject([("type", .string("ByteLevel"))]))),
-            ("model", .object(model)),
-        ]))
     }
 }
