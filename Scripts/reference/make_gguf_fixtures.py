@@ -169,7 +169,10 @@ def gguf_name(name):
     return f"blk.{parts[2]}." + LAYER_NAMES[".".join(parts[3:])]
 
 
-def add_tokenizer(writer, tokenizer_dir, pre):
+def read_vocabulary(tokenizer_dir):
+    """The tokens of a tokenizer.json by id, added tokens included; their llama.cpp token types
+    (3 control for special added tokens, 4 user-defined for the others, 6 byte for `<0xNN>`, 1
+    normal); and its merges as pairs."""
     with open(os.path.join(tokenizer_dir, "tokenizer.json")) as f:
         source = json.load(f)
     vocab = dict(source["model"]["vocab"])
@@ -180,8 +183,14 @@ def add_tokenizer(writer, tokenizer_dir, pre):
         tokens[index] = token
     special = {a["content"] for a in source["added_tokens"] if a["special"]}
     user = {a["content"] for a in source["added_tokens"] if not a["special"]}
-    types = [3 if t in special else 4 if t in user else 1 for t in tokens]
-    merges = [m if isinstance(m, str) else " ".join(m) for m in source["model"]["merges"]]
+    types = [3 if t in special else 4 if t in user else 6 if t.startswith("<0x") and len(t) == 6 else 1 for t in tokens]
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in source["model"]["merges"]]
+    return tokens, types, merges
+
+
+def add_tokenizer(writer, tokenizer_dir, pre):
+    tokens, types, merges = read_vocabulary(tokenizer_dir)
+    merges = [" ".join(m) for m in merges]
     writer.add_tokenizer_model("gpt2")
     writer.add_tokenizer_pre(pre)
     writer.add_token_list(tokens)
@@ -194,19 +203,8 @@ def add_sentencepiece_tokenizer(writer, tokenizer_dir):
     """A SentencePiece-style (`llama`) vocabulary: tokens by id, types (control, user-defined, byte,
     normal) and scores that rank each merge's result by the merge's place (transformers and
     llama.cpp rebuild the merges from the scores)."""
-    with open(os.path.join(tokenizer_dir, "tokenizer.json")) as f:
-        source = json.load(f)
-    vocab = dict(source["model"]["vocab"])
-    for added in source["added_tokens"]:
-        vocab[added["content"]] = added["id"]
-    tokens = [None] * (max(vocab.values()) + 1)
-    for token, index in vocab.items():
-        tokens[index] = token
-    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in source["model"]["merges"]]
+    tokens, types, merges = read_vocabulary(tokenizer_dir)
     rank = {a + b: i for i, (a, b) in reversed(list(enumerate(merges)))}
-    special = {a["content"] for a in source["added_tokens"] if a["special"]}
-    user = {a["content"] for a in source["added_tokens"] if not a["special"]}
-    types = [3 if t in special else 4 if t in user else 6 if t.startswith("<0x") and len(t) == 6 else 1 for t in tokens]
     scores = [-float(rank[t]) if t in rank else -float(len(merges) + i) for i, t in enumerate(tokens)]
     writer.add_tokenizer_model("llama")
     writer.add_token_list(tokens)
