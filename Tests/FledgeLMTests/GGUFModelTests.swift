@@ -52,4 +52,15 @@ final class GGUFModelTests: XCTestCase {
             }
         }
     }
+
+    func testSavedGGUFModelLoadsAsAModelDirectory() throws {
+        let model = try LanguageModel(directory: GGUFFixtures.url("llama_mixed"))
+        let directory = try temporaryDirectory(self)
+        try model.saveModel(to: directory)
+        let saved = try LanguageModel(directory: directory)
+        XCTAssertEqual(saved.config.modelType, "llama")
+        XCTAssertFalse(saved.config.tieWordEmbeddings)
+        let ids = [5, 17, 300, 2, 999, 41]
+        XCTAssertEqual(saved.tokenLogProbs([ids]), model.tokenLogProbs([ids]))
+    }
 }

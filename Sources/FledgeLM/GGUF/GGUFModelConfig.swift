@@ -5,7 +5,7 @@ import FledgeTensor
 /// `tie_word_embeddings` when the file has no `output.weight`; the special token ids from
 /// `tokenizer.ggml.*`. Errors name the file and the GGUF key.
 enum GGUFModelConfig {
-    static func configJSON(_ file: GGUFFile, architecture: GGUFArchitecture) throws -> [String: Any] {
+    static func configJSON(_ file: GGUFFile, architecture: GGUFArchitecture) throws -> JSONObject {
         let prefix = architecture.name + "."
         func positive(_ key: String, hint: String) throws -> Int {
             let value = try file.required(prefix + key, file.integer, hint: hint)
@@ -17,32 +17,32 @@ enum GGUFModelConfig {
         let needed = "llama.cpp's converter writes it; convert the model again"
         let hidden = try positive("embedding_length", hint: needed)
         let heads = try positive("attention.head_count", hint: needed)
-        var config: [String: Any] = [
-            "model_type": architecture.modelType,
-            "architectures": [architecture.causalLM],
-            "hidden_size": hidden,
-            "num_hidden_layers": try positive("block_count", hint: needed),
-            "intermediate_size": try positive("feed_forward_length", hint: needed),
-            "num_attention_heads": heads,
-            "num_key_value_heads": try keyValueHeads(file, key: prefix + "attention.head_count_kv", default: heads),
-            "rms_norm_eps": try file.required(prefix + "attention.layer_norm_rms_epsilon", file.number, hint: needed),
-            "rope_theta": try file.number(prefix + "rope.freq_base") ?? 10_000,
-            "max_position_embeddings": try file.integer(prefix + "context_length") ?? 2048,
-            "tie_word_embeddings": file.info("output.weight") == nil,
-            "vocab_size": try vocabularySize(file, key: prefix + "vocab_size"),
-            "hidden_act": "silu",
-        ]
+        var config = JSONObject([
+            ("model_type", .string(architecture.modelType)),
+            ("architectures", .array([.string(architecture.causalLM)])),
+            ("hidden_size", .int(hidden)),
+            ("num_hidden_layers", .int(try positive("block_count", hint: needed))),
+            ("intermediate_size", .int(try positive("feed_forward_length", hint: needed))),
+            ("num_attention_heads", .int(heads)),
+            ("num_key_value_heads", .int(try keyValueHeads(file, key: prefix + "attention.head_count_kv", default: heads))),
+            ("rms_norm_eps", .double(try file.required(prefix + "attention.layer_norm_rms_epsilon", file.number, hint: needed))),
+            ("rope_theta", .double(try file.number(prefix + "rope.freq_base") ?? 10_000)),
+            ("max_position_embeddings", .int(try file.integer(prefix + "context_length") ?? 2048)),
+            ("tie_word_embeddings", .bool(file.info("output.weight") == nil)),
+            ("vocab_size", .int(try vocabularySize(file, key: prefix + "vocab_size"))),
+            ("hidden_act", .string("silu")),
+        ])
         // llama.cpp sizes heads by `attention.key_length` when present (else hidden / heads);
         // transformers reads `rope.dimension_count` for llama.
         if let headDim = try file.integer(prefix + "attention.key_length") ?? file.integer(prefix + "rope.dimension_count") {
-            config["head_dim"] = headDim
+            config["head_dim"] = .int(headDim)
         }
         if let scaling = try ropeScaling(file, prefix: prefix) { config["rope_scaling"] = scaling }
         let hasBias = { (name: String) in file.info("blk.0.\(name).bias") != nil }
-        if architecture.modelType != "qwen2" { config["attention_bias"] = hasBias("attn_q") }
-        if architecture.modelType == "llama" { config["mlp_bias"] = hasBias("ffn_gate") }
+        if architecture.modelType != "qwen2" { config["attention_bias"] = .bool(hasBias("attn_q")) }
+        if architecture.modelType == "llama" { config["mlp_bias"] = .bool(hasBias("ffn_gate")) }
         for (key, field) in [("bos_token_id", "bos_token_id"), ("eos_token_id", "eos_token_id"), ("padding_token_id", "pad_token_id")] {
-            if let id = try file.integer("tokenizer.ggml." + key) { config[field] = id }
+            if let id = try file.integer("tokenizer.ggml." + key) { config[field] = .int(id) }
         }
         return config
     }
@@ -72,7 +72,7 @@ enum GGUFModelConfig {
 
     /// `rope_scaling` from `{arch}.rope.scaling.*` (linear only), and a refusal of the rope
     /// frequency factors (`rope_freqs.weight`) by which llama.cpp stores Llama 3.1's scaling.
-    private static func ropeScaling(_ file: GGUFFile, prefix: String) throws -> [String: Any]? {
+    private static func ropeScaling(_ file: GGUFFile, prefix: String) throws -> JSONValue? {
         if file.info("rope_freqs.weight") != nil {
             throw ModelError.invalidFile(path: file.url.path, problem: "has tensor 'rope_freqs.weight' (rope frequency factors, "
                 + "llama.cpp's form of Llama 3.1 rope scaling), which Fledge does not read; load the Hugging Face model instead")
@@ -83,6 +83,6 @@ enum GGUFModelConfig {
                                            problem: "is '\(type)'; Fledge reads 'linear' and 'none' from GGUF")
         }
         let factor = try file.required(prefix + "rope.scaling.factor", file.number, hint: "linear rope scaling needs its factor")
-        return ["rope_type": "linear", "factor": factor]
+        return .object(JSONObject([("rope_type", .string("linear")), ("factor", .double(factor))]))
     }
 }

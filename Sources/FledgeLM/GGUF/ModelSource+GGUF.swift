@@ -9,12 +9,16 @@ extension ModelSource {
         let file = try GGUFFile(url: url)
         let architecture = try GGUFArchitecture(file)
         let json = try GGUFModelConfig.configJSON(file, architecture: architecture)
-        let reader = ConfigReader(file: url.path, object: json)
+        let configData = Data(JSONWriter(indent: 2).string(.object(json)).utf8)
+        guard let object = try JSONSerialization.jsonObject(with: configData) as? [String: Any] else {
+            preconditionFailure("JSONWriter wrote an object, which reads back as a dictionary")
+        }
+        let reader = ConfigReader(file: url.path, object: object)
         let config = try ModelConfig(reader: reader)
         let checkpoint = try Checkpoint(gguf: file, architecture: architecture, heads: config.heads, kvHeads: config.kvHeads)
         if config.tieWordEmbeddings { checkpoint.ignore("lm_head.weight") }
         self.init(directory: url, reader: reader, config: config,
-                  configData: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]),
+                  configData: configData,
                   generationConfig: GenerationConfig(eosTokenIds: config.eosTokenIds, padTokenId: config.padTokenId),
                   checkpoint: checkpoint)
     }

@@ -32,8 +32,7 @@ extension ConfigCheck {
             return (length, "\(architecture).context_length (\(length)) in \(path)")
         }
         guard let data = FileManager.default.contents(atPath: path + "/config.json"),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let length = object["max_position_embeddings"] as? Int else { return nil }
+              case .int(let length) = (try? JSONParser.parse(Array(data)))?["max_position_embeddings"] else { return nil }
         return (length, "max_position_embeddings (\(length)) in \(path)/config.json")
     }
 
