@@ -155,10 +155,12 @@ LAYER_NAMES = {
     "self_attn.k_proj.weight": "attn_k.weight", "self_attn.k_proj.bias": "attn_k.bias",
     "self_attn.v_proj.weight": "attn_v.weight", "self_attn.v_proj.bias": "attn_v.bias",
     "self_attn.o_proj.weight": "attn_output.weight",
+    "self_attn.qkv_proj.weight": "attn_qkv.weight",
     "self_attn.q_norm.weight": "attn_q_norm.weight", "self_attn.k_norm.weight": "attn_k_norm.weight",
     "post_attention_layernorm.weight": "ffn_norm.weight",
     "mlp.gate_proj.weight": "ffn_gate.weight", "mlp.up_proj.weight": "ffn_up.weight",
     "mlp.down_proj.weight": "ffn_down.weight",
+    "mlp.gate_up_proj.weight": "ffn_up.weight",
 }
 
 
@@ -245,11 +247,13 @@ MODELS = [
       "ffn_gate": T.Q4_1, "ffn_up": T.Q5_1, "ffn_down": T.Q4_1, "output": T.BF16}, {}),
     ("qwen2_f16", "qwen2", "tiny-qwen2", "qwen2", "qwen2", True, {"*": T.F16}, {"bias": True}),
     ("qwen3_bf16", "qwen3", "tiny-qwen3", "llama3", "llama-bpe", False, {"*": T.BF16}, {"qk_norm": True}),
+    # Phi-3's fused attn_qkv and ffn_up (gate then up), in Q5_0 and F16.
+    ("phi3_mixed", "phi3", "tiny-phi3", "gpt2", "gpt-2", False, {"attn_qkv": T.Q5_0, "ffn_up": T.Q5_0, "*": T.F16}, {}),
 ]
 
 
 def make_model(name, arch, general_name, tokenizer, pre, tied, types, options, workdir):
-    from transformers import LlamaConfig, Qwen2Config, Qwen3Config, AutoModelForCausalLM
+    from transformers import LlamaConfig, Phi3Config, Qwen2Config, Qwen3Config, AutoModelForCausalLM
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from make_model_fixtures import randomize
 
@@ -263,8 +267,10 @@ def make_model(name, arch, general_name, tokenizer, pre, tied, types, options, w
     if arch == "qwen3":
         # transformers reads no head_dim from a qwen3 GGUF and takes Qwen3Config's default, 128.
         heads, kv_heads, head_dim, layers = 2, 1, 128, 1
-    config_class = {"llama": LlamaConfig, "qwen2": Qwen2Config, "qwen3": Qwen3Config}[arch]
+    config_class = {"llama": LlamaConfig, "qwen2": Qwen2Config, "qwen3": Qwen3Config, "phi3": Phi3Config}[arch]
     extra = {"attention_bias": True} if arch == "qwen3" and options.get("bias") else {}
+    if arch == "phi3":
+        extra = {"pad_token_id": None, "hidden_act": "silu"}
     config = config_class(vocab_size=vocab_size, hidden_size=hidden, intermediate_size=intermediate,
                           num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv_heads,
                           head_dim=head_dim, max_position_embeddings=256, rms_norm_eps=1e-5, rope_theta=10000.0,
@@ -288,6 +294,9 @@ def make_model(name, arch, general_name, tokenizer, pre, tied, types, options, w
     writer.add_vocab_size(vocab_size)
     writer.add_bos_token_id(bos)
     writer.add_eos_token_id(eos)
+    if arch == "phi3":
+        # Phi3Config's default pad id (32000) lies outside the tiny vocabulary.
+        writer.add_pad_token_id(eos)
     writer.add_add_bos_token(False)
     writer.add_chat_template(CHATML)
 

@@ -12,11 +12,16 @@ struct GGUFArchitecture: Sendable {
     /// Whether convert_hf_to_gguf.py interleaved the two rotary halves of each head's Q and K rows
     /// (`LlamaModel.permute`, for llama.cpp's non-NeoX rope), which loading undoes.
     let permutesQueryKeyRows: Bool
+    /// llama.cpp layer tensor names whose Hugging Face name differs from `GGUFTensorNames`' (Phi-3's
+    /// fused projections).
+    let layerNames: [String: String]
 
     static let all = [
         GGUFArchitecture(name: "llama", modelType: "llama", causalLM: "LlamaForCausalLM", permutesQueryKeyRows: true),
-        GGUFArchitecture(name: "qwen2", modelType: "qwen2", causalLM: "Qwen2ForCausalLM", permutesQueryKeyRows: false),
-        GGUFArchitecture(name: "qwen3", modelType: "qwen3", causalLM: "Qwen3ForCausalLM", permutesQueryKeyRows: false),
+        GGUFArchitecture(name: "qwen2", modelType: "qwen2", causalLM: "Qwen2ForCausalLM"),
+        GGUFArchitecture(name: "qwen3", modelType: "qwen3", causalLM: "Qwen3ForCausalLM"),
+        GGUFArchitecture(name: "phi3", modelType: "phi3", causalLM: "Phi3ForCausalLM",
+                         layerNames: ["attn_qkv": "self_attn.qkv_proj", "ffn_up": "mlp.gate_up_proj"]),
     ]
 
     /// The architecture `file` declares; an error naming the key when it is missing or unsupported.
@@ -30,10 +35,12 @@ struct GGUFArchitecture: Sendable {
         self = known
     }
 
-    private init(name: String, modelType: String, causalLM: String, permutesQueryKeyRows: Bool) {
+    private init(name: String, modelType: String, causalLM: String, permutesQueryKeyRows: Bool = false,
+                 layerNames: [String: String] = [:]) {
         self.name = name
         self.modelType = modelType
         self.causalLM = causalLM
         self.permutesQueryKeyRows = permutesQueryKeyRows
+        self.layerNames = layerNames
     }
 }

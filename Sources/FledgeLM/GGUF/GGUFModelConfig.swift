@@ -39,7 +39,7 @@ enum GGUFModelConfig {
         }
         if let scaling = try ropeScaling(file, prefix: prefix) { config["rope_scaling"] = scaling }
         let hasBias = { (name: String) in file.info("blk.0.\(name).bias") != nil }
-        if architecture.modelType != "qwen2" { config["attention_bias"] = .bool(hasBias("attn_q")) }
+        if ["llama", "qwen3"].contains(architecture.modelType) { config["attention_bias"] = .bool(hasBias("attn_q")) }
         if architecture.modelType == "llama" { config["mlp_bias"] = .bool(hasBias("ffn_gate")) }
         for (key, field) in [("bos_token_id", "bos_token_id"), ("eos_token_id", "eos_token_id"), ("padding_token_id", "pad_token_id")] {
             if let id = try file.integer("tokenizer.ggml." + key) { config[field] = .int(id) }
@@ -71,11 +71,11 @@ enum GGUFModelConfig {
     }
 
     /// `rope_scaling` from `{arch}.rope.scaling.*` (linear only), and a refusal of the rope
-    /// frequency factors (`rope_freqs.weight`) by which llama.cpp stores Llama 3.1's scaling.
+    /// frequency factors by which llama.cpp stores Llama 3.1's and Phi-3's long-context scaling.
     private static func ropeScaling(_ file: GGUFFile, prefix: String) throws -> JSONValue? {
-        if file.info("rope_freqs.weight") != nil {
-            throw ModelError.invalidFile(path: file.url.path, problem: "has tensor 'rope_freqs.weight' (rope frequency factors, "
-                + "llama.cpp's form of Llama 3.1 rope scaling), which Fledge does not read; load the Hugging Face model instead")
+        for name in ["rope_freqs.weight", "rope_factors_long.weight", "rope_factors_short.weight"] where file.info(name) != nil {
+            throw ModelError.invalidFile(path: file.url.path, problem: "has tensor '\(name)' (rope frequency factors, llama.cpp's "
+                + "form of Llama 3.1 and Phi-3 long-context rope scaling), which Fledge does not read; load the Hugging Face model instead")
         }
         guard let type = try file.string(prefix + "rope.scaling.type"), type != "none" else { return nil }
         guard type == "linear" else {

@@ -21,13 +21,13 @@ enum GGUFTensorNames {
         "ffn_down": "mlp.down_proj",
     ]
 
-    /// The Hugging Face name of `name`, or nil for a tensor these architectures do not have.
-    static func huggingFaceName(_ name: String) -> String? {
+    /// The Hugging Face name of `name` in `architecture`, or nil for a tensor it does not have.
+    static func huggingFaceName(_ name: String, architecture: GGUFArchitecture) -> String? {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard let suffix = parts.last, suffix == "weight" || suffix == "bias" else { return nil }
         if parts.count == 2, let mapped = global[parts[0]] { return "\(mapped).\(suffix)" }
         guard parts.count == 4, parts[0] == "blk", let index = Int(parts[1]), index >= 0, String(index) == parts[1],
-              let mapped = layer[parts[2]] else { return nil }
+              let mapped = architecture.layerNames[parts[2]] ?? layer[parts[2]] else { return nil }
         return "model.layers.\(index).\(mapped).\(suffix)"
     }
 

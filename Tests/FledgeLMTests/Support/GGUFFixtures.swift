@@ -6,7 +6,7 @@ import FledgeTensor
 /// transformers computed with them.
 enum GGUFFixtures {
     /// The tiny models, each in its tensor types and with its tokenizer.
-    static let models = ["llama_f32", "llama_mixed", "qwen2_f16", "qwen3_bf16"]
+    static let models = ["llama_f32", "llama_mixed", "qwen2_f16", "qwen3_bf16", "phi3_mixed"]
 
     static func url(_ name: String) -> URL { Fixtures.directory.appendingPathComponent("gguf/\(name).gguf") }
 
