@@ -37,46 +37,57 @@ extension Tokenizer {
             throw TokenizerError.invalidField(path: path, field: "tokenizer.ggml.tokens",
                                               problem: "has \(tokens.count) tokens, more than the \(Tokenizer.validIDs.upperBound) Fledge reads")
         }
-        let root: JSONValue
-        if model == "gpt2" {
-            let merges = try file.required("tokenizer.ggml.merges", file.strings, hint: "a byte-level BPE vocabulary needs its merges")
-            let pre = try file.string("tokenizer.ggml.pre")
-            guard let splits = GGUFPreTokenizer.splits(pre) else {
-                throw TokenizerError.unsupported(path: path, field: "tokenizer.ggml.pre", what: "pre-tokenizer '\(pre ?? "")' "
-                    + "(Fledge knows \(GGUFPreTokenizer.knownNames.joined(separator: ", ")))")
-            }
-            root = GGUFVocabulary.byteLevel(tokens: tokens, types: types, merges: merges, preTokenizer: GGUFPreTokenizer.json(splits))
-        } else {
-            // transformers respells Gemma's vocabularies and normalizes Phi-3's differently; Fledge reads neither.
-            let architecture = try file.string("general.architecture") ?? ""
-            guard !["gemma", "gemma2", "gemma3", "phi3"].contains(architecture) else {
-                throw TokenizerError.unsupported(path: path, field: "tokenizer.ggml.model",
-                                                 what: "a SentencePiece vocabulary of architecture '\(architecture)'")
-            }
-            let merges: [(String, String)]
-            if let listed = try file.strings("tokenizer.ggml.merges") {
-                merges = try listed.enumerated().map { index, merge in
-                    let parts = merge.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
-                    guard parts.count == 2 else {
-                        throw TokenizerError.invalidField(path: path, field: "tokenizer.ggml.merges",
-                                                          problem: "entry \(index) is '\(merge)', not two tokens separated by a space")
-                    }
-                    return (String(parts[0]), String(parts[1]))
-                }
-            } else {
-                let scores = try file.required("tokenizer.ggml.scores", file.numbers,
-                                               hint: "a SentencePiece vocabulary without merges needs its scores")
-                try Self.checkCount(scores.count, of: "tokenizer.ggml.scores", tokens: tokens.count, path: path)
-                merges = SentencePieceMerges.merges(tokens: tokens, scores: scores, ids: GGUFVocabulary.ids(tokens))
-            }
-            root = GGUFVocabulary.sentencePiece(tokens: tokens, types: types, merges: merges)
+        let root = model == "gpt2"
+            ? try Self.byteLevelJSON(file, tokens: tokens, types: types) : try Self.sentencePieceJSON(file, tokens: tokens, types: types)
+        try self.init(root: root, path: "\(path) (tokenizer.ggml.*)", config: try Self.config(file, tokens: tokens, model: model))
+    }
+
+    /// tokenizer.json of a byte-level BPE vocabulary: its merges, split as `tokenizer.ggml.pre` says.
+    private static func byteLevelJSON(_ file: GGUFFile, tokens: [String], types: [Int]) throws -> JSONValue {
+        let merges = try file.required("tokenizer.ggml.merges", file.strings, hint: "a byte-level BPE vocabulary needs its merges")
+        let pre = try file.string("tokenizer.ggml.pre")
+        guard let splits = GGUFPreTokenizer.splits(pre) else {
+            throw TokenizerError.unsupported(path: file.url.path, field: "tokenizer.ggml.pre", what: "pre-tokenizer '\(pre ?? "")' "
+                + "(Fledge knows \(GGUFPreTokenizer.knownNames.joined(separator: ", ")))")
         }
+        return GGUFVocabulary.byteLevel(tokens: tokens, types: types, merges: merges, preTokenizer: GGUFPreTokenizer.json(splits))
+    }
+
+    /// tokenizer.json of a SentencePiece BPE vocabulary: its listed merges, or merges rebuilt from its scores.
+    private static func sentencePieceJSON(_ file: GGUFFile, tokens: [String], types: [Int]) throws -> JSONValue {
+        let path = file.url.path
+        // transformers respells Gemma's vocabularies and normalizes Phi-3's differently; Fledge reads neither.
+        let architecture = try file.string("general.architecture") ?? ""
+        guard !["gemma", "gemma2", "gemma3", "phi3"].contains(architecture) else {
+            throw TokenizerError.unsupported(path: path, field: "tokenizer.ggml.model",
+                                             what: "a SentencePiece vocabulary of architecture '\(architecture)'")
+        }
+        let merges: [(String, String)]
+        if let listed = try file.strings("tokenizer.ggml.merges") {
+            merges = try listed.enumerated().map { index, merge in
+                let parts = merge.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2 else {
+                    throw TokenizerError.invalidField(path: path, field: "tokenizer.ggml.merges",
+                                                      problem: "entry \(index) is '\(merge)', not two tokens separated by a space")
+                }
+                return (String(parts[0]), String(parts[1]))
+            }
+        } else {
+            let scores = try file.required("tokenizer.ggml.scores", file.numbers, hint: "a SentencePiece vocabulary without merges needs its scores")
+            try checkCount(scores.count, of: "tokenizer.ggml.scores", tokens: tokens.count, path: path)
+            merges = SentencePieceMerges.merges(tokens: tokens, scores: scores, ids: GGUFVocabulary.ids(tokens))
+        }
+        return GGUFVocabulary.sentencePiece(tokens: tokens, types: types, merges: merges)
+    }
+
+    /// The special tokens (from their ids), whether to add BOS and EOS, and the chat templates.
+    private static func config(_ file: GGUFFile, tokens: [String], model: String) throws -> TokenizerConfig {
         var config = TokenizerConfig()
         for (name, key) in [("bos_token", "bos_token_id"), ("eos_token", "eos_token_id"), ("unk_token", "unknown_token_id"),
                             ("pad_token", "padding_token_id")] {
             guard let id = try file.integer("tokenizer.ggml." + key) else { continue }
             guard tokens.indices.contains(id) else {
-                throw TokenizerError.invalidField(path: path, field: "tokenizer.ggml." + key,
+                throw TokenizerError.invalidField(path: file.url.path, field: "tokenizer.ggml." + key,
                                                   problem: "is \(id), outside the \(tokens.count) tokens")
             }
             config.specialTokens[name] = tokens[id]
@@ -88,7 +99,7 @@ extension Tokenizer {
         for (key, _) in file.metadataEntries where key.hasPrefix("tokenizer.chat_template.") {
             config.chatTemplates[String(key.dropFirst("tokenizer.chat_template.".count))] = try file.string(key)
         }
-        try self.init(root: root, path: "\(path) (tokenizer.ggml.*)", config: config)
+        return config
     }
 
     /// Throws unless a per-token list has one entry per token (or none).
