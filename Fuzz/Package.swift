@@ -6,6 +6,7 @@ import PackageDescription
 /// which compiles everything with `-sanitize=fuzzer,address` (see Fuzz/README.md).
 let fuzzTargets: [(name: String, library: String)] = [
     ("safetensors-header", "FledgeTensor"),
+    ("gguf", "FledgeLM"),
     ("json", "FledgeLM"),
     ("model-config", "FledgeLM"),
     ("tokenizer", "FledgeLM"),

@@ -14,7 +14,7 @@ struct Generate: ParsableCommand {
             sequence: {"ids": [...new tokens], "text": ..., "logprobs": [...], "finish_reason": ...}.
             """)
 
-    @Option(help: "A Hugging Face model directory (config.json, safetensors weights).") var model: String
+    @Option(help: "A Hugging Face model directory (config.json, safetensors weights), or a .gguf file.") var model: String
     @Option(help: "A PEFT adapter directory to load on the model (adapter_config.json, adapter_model.safetensors).") var adapter: String?
     @Option(help: "Prompt text (needs the model's tokenizer).") var prompt: String?
     @Option(help: "Prompt token ids, comma-separated.") var ids: String?

@@ -11,7 +11,7 @@ struct Score: ParsableCommand {
             before it (n-1 values for n tokens). --jsonl reads lines {"ids": [...]} or {"text": "..."}.
             """)
 
-    @Option(help: "A Hugging Face model directory (config.json, safetensors weights).") var model: String
+    @Option(help: "A Hugging Face model directory (config.json, safetensors weights), or a .gguf file.") var model: String
     @Option(help: "A PEFT adapter directory to load on the model (adapter_config.json, adapter_model.safetensors).") var adapter: String?
     @Option(help: "Token ids, comma-separated.") var ids: String?
     @Option(help: "Text, encoded with the model's tokenizer.") var text: String?

@@ -13,7 +13,7 @@ struct Tokenize: ParsableCommand {
         chat template and prints {"text": ..., "ids": [...]}.
         """)
 
-    @Option(name: .long, help: "Directory with tokenizer.json (and tokenizer_config.json for special tokens and chat templates).")
+    @Option(name: .long, help: "Directory with tokenizer.json (and tokenizer_config.json for special tokens and chat templates), or a .gguf file.")
     var model: String
 
     @Option(name: .long, help: "Text to encode.")

@@ -13,8 +13,13 @@ struct ModelSource {
     let generationConfig: GenerationConfig
     let checkpoint: Checkpoint?
 
-    /// The model directory's config.json, generation_config.json and safetensors files.
+    /// The model directory's config.json, generation_config.json and safetensors files, or a
+    /// `.gguf` file (`init(gguf:)`).
     init(directory: URL) throws {
+        if Self.isGGUF(directory) {
+            self = try ModelSource(gguf: directory)
+            return
+        }
         let configURL = directory.appendingPathComponent("config.json")
         self.directory = directory
         reader = try ConfigReader(file: configURL.path)
@@ -36,6 +41,16 @@ struct ModelSource {
         generationConfig = GenerationConfig(eosTokenIds: config.eosTokenIds, padTokenId: config.padTokenId)
         let checkpoint = weights.map { Checkpoint(tensors: $0, description: "(in memory)") }
         if config.tieWordEmbeddings { checkpoint?.ignore("lm_head.weight") }
+        self.checkpoint = checkpoint
+    }
+
+    init(directory: URL, reader: ConfigReader, config: ModelConfig, configData: Data, generationConfig: GenerationConfig,
+         checkpoint: Checkpoint?) {
+        self.directory = directory
+        self.reader = reader
+        self.config = config
+        self.configData = configData
+        self.generationConfig = generationConfig
         self.checkpoint = checkpoint
     }
 

@@ -29,8 +29,13 @@ public final class Tokenizer: Sendable {
     /// and bounds the id-to-token table a file can make Fledge allocate.
     static let validIDs = 0..<(1 << 24)
 
-    /// Loads `tokenizer.json`, plus `tokenizer_config.json` and `chat_template.jinja` when present, from `directory`.
+    /// Loads `tokenizer.json`, plus `tokenizer_config.json` and `chat_template.jinja` when present, from `directory`;
+    /// or, when `directory` is a `.gguf` file, the tokenizer its metadata describes (`init(gguf:)`).
     public convenience init(directory: String) throws(TokenizerError) {
+        if directory.lowercased().hasSuffix(".gguf") {
+            try self.init(gguf: URL(fileURLWithPath: directory))
+            return
+        }
         let url = URL(fileURLWithPath: directory)
         let tokenizerPath = url.appendingPathComponent("tokenizer.json").path
         let configPath = url.appendingPathComponent("tokenizer_config.json").path
@@ -44,9 +49,14 @@ public final class Tokenizer: Sendable {
     }
 
     /// Reads `tokenizer.json` text; `path` names the file in errors.
-    public init(json bytes: [UInt8], path: String, config: TokenizerConfig = TokenizerConfig()) throws(TokenizerError) {
+    public convenience init(json bytes: [UInt8], path: String, config: TokenizerConfig = TokenizerConfig()) throws(TokenizerError) {
         let root: JSONValue
         do { root = try JSONParser.parse(bytes) } catch { throw .invalidJSON(path: path, error: error) }
+        try self.init(root: root, path: path, config: config)
+    }
+
+    /// A tokenizer.json already parsed (or built, as from a GGUF file's metadata); `path` names it in errors.
+    init(root: JSONValue, path: String, config: TokenizerConfig) throws(TokenizerError) {
         let file = JSONField(root, file: path, path: "")
         _ = try file.object()
         self.config = config

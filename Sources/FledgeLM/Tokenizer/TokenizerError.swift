@@ -1,3 +1,5 @@
+import FledgeTensor
+
 /// Why a tokenizer could not be loaded or used. Every case names the file (and field) at fault.
 public enum TokenizerError: Error, CustomStringConvertible, Sendable {
     /// A file that must exist could not be read.
@@ -10,6 +12,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable {
     case unsupported(path: String, field: String, what: String)
     /// An id that is not in the vocabulary.
     case unknownID(Int)
+    /// A GGUF file whose tokenizer is read is malformed, or a `tokenizer.ggml.*` key has the wrong type.
+    case invalidGGUF(GGUFError)
 
     public var description: String {
         switch self {
@@ -23,6 +27,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable {
             "\(path): field '\(field)': \(what) is not supported by Fledge"
         case .unknownID(let id):
             "token id \(id) is not in the vocabulary"
+        case .invalidGGUF(let error):
+            error.description
         }
     }
 }

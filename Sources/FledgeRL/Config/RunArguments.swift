@@ -1,7 +1,7 @@
 /// The run fields of TRL's command-line scripts (`ModelConfig`, `ScriptArguments`) plus Fledge's reward
 /// settings. They live in the same file as the trainer's fields, as in `trl grpo --config FILE`.
 public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
-    /// A local model directory in Hugging Face layout (`config.json`, safetensors, tokenizer).
+    /// A local model directory in Hugging Face layout (`config.json`, safetensors, tokenizer), or a `.gguf` file.
     public var modelNameOrPath: String? = nil
     /// A local data file (Parquet, Arrow, JSON Lines, JSON, CSV: the `train` split), or a dataset folder
     /// laid out as on the Hub (README.md `configs:`, `data/train-00000-of-00001.parquet`, `train.jsonl`, …).

@@ -47,7 +47,7 @@ public struct PrecomputedReference: Sendable {
     }
 
     /// FNV-1a over the pairs' ids and completion starts, `ld_alpha`, and the model: its directory, and
-    /// the name, size and modification time of each of its files.
+    /// the name, size and modification time of each of its files (or of the GGUF file it was read from).
     static func fingerprint(_ pairs: [PreferencePair], ldAlpha: Double?, model: LanguageModel) -> String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         func mix(_ value: UInt64) {
@@ -63,9 +63,11 @@ public struct PrecomputedReference: Sendable {
         }
         mix(ldAlpha.map { $0.bitPattern } ?? UInt64.max)
         mix(model.directory.standardizedFileURL.path)
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: model.directory.path))?.sorted() ?? []
+        // A directory's files, or the model file itself (a GGUF file).
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: model.directory.path))?.sorted() ?? [""]
         for name in files {
-            let attributes = try? FileManager.default.attributesOfItem(atPath: model.directory.appendingPathComponent(name).path)
+            let path = name.isEmpty ? model.directory.path : model.directory.appendingPathComponent(name).path
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
             mix(name)
             mix((attributes?[.size] as? NSNumber)?.uint64Value ?? 0)
             mix(((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0).bitPattern)

@@ -24,19 +24,21 @@ public enum TrainingModels {
         return model
     }
 
-    /// The tokenizer of the model directory.
+    /// The tokenizer of the model directory (or GGUF file).
     public static func tokenizer(_ run: RunArguments) throws -> Tokenizer {
         try Tokenizer(directory: modelDirectory(run).path)
     }
 
+    /// The model directory, or GGUF file, `model_name_or_path` names.
     private static func modelDirectory(_ run: RunArguments) throws(TrainingError) -> URL {
         guard let path = run.modelNameOrPath else {
-            throw .invalidSetting("model_name_or_path is not set; give a local Hugging Face model directory")
+            throw .invalidSetting("model_name_or_path is not set; give a local Hugging Face model directory or a .gguf file")
         }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw .invalidSetting("model_name_or_path \(path): no such directory; give a local Hugging Face model directory "
-                + "(config.json, safetensors weights, tokenizer.json); Fledge does not download models")
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        guard exists, isDirectory.boolValue || path.lowercased().hasSuffix(".gguf") else {
+            throw .invalidSetting("model_name_or_path \(path): no such directory or .gguf file; give a local Hugging Face model "
+                + "directory (config.json, safetensors weights, tokenizer.json) or a GGUF file; Fledge does not download models")
         }
         return URL(fileURLWithPath: path)
     }

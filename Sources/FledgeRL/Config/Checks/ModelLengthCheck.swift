@@ -1,30 +1,39 @@
 import Foundation
-import FledgeLM
+import FledgeTensor
 
 extension ConfigCheck {
     /// The checks every trainer runs first.
     static var shared: [ConfigCheck] { [.learningRate, .maxSeqLengthFromModel] }
 
-    /// `max_seq_length` comes from the model (`max_position_embeddings` in its `config.json`) when not
-    /// set, and is capped to it when set higher, as Unsloth does. Without a readable local model
-    /// directory it stays as given; the trainer reads the model when it loads it.
+    /// `max_seq_length` comes from the model (`max_position_embeddings` in its `config.json`, or a GGUF
+    /// file's `{architecture}.context_length`) when not set, and is capped to it when set higher, as
+    /// Unsloth does. Without a readable local model it stays as given; the trainer reads the model
+    /// when it loads it.
     static var maxSeqLengthFromModel: ConfigCheck {
         ConfigCheck { resolution in
-            guard let directory = resolution.config.run.modelNameOrPath,
-                  let data = FileManager.default.contents(atPath: directory + "/config.json"),
-                  case .int(let modelLength) = (try? JSONParser.parse(Array(data)))?["max_position_embeddings"]
-            else { return }
+            guard let path = resolution.config.run.modelNameOrPath, let (modelLength, source) = modelLength(path) else { return }
             let keyPath: WritableKeyPath<Config, Int?> = \.training.maxSeqLength
             guard let length = resolution.config[keyPath: keyPath] else {
                 resolution.derive(keyPath, modelLength)
                 return
             }
             if length > modelLength {
-                resolution.change(
-                    keyPath, to: modelLength,
-                    "capped to the model's max_position_embeddings (\(modelLength)) in \(directory)/config.json")
+                resolution.change(keyPath, to: modelLength, "capped to the model's \(source)")
             }
         }
+    }
+
+    /// The model's context length and where it was read, when the model is readable.
+    private static func modelLength(_ path: String) -> (Int, String)? {
+        if path.lowercased().hasSuffix(".gguf") {
+            guard let file = try? GGUFFile(url: URL(fileURLWithPath: path)),
+                  let architecture = try? file.string("general.architecture"),
+                  let length = try? file.integer(architecture + ".context_length") else { return nil }
+            return (length, "\(architecture).context_length (\(length)) in \(path)")
+        }
+        guard let data = FileManager.default.contents(atPath: path + "/config.json"),
+              case .int(let length) = (try? JSONParser.parse(Array(data)))?["max_position_embeddings"] else { return nil }
+        return (length, "max_position_embeddings (\(length)) in \(path)/config.json")
     }
 
     /// A completion must leave room for a prompt in `max_seq_length` (by now taken from the model when

@@ -1,0 +1,88 @@
+import FledgeTensor
+
+/// The config.json object a GGUF file's metadata describes, as transformers' GGUF loader builds
+/// it: `{arch}.embedding_length` → `hidden_size`, `{arch}.block_count` → `num_hidden_layers`, … ;
+/// `tie_word_embeddings` when the file has no `output.weight`; the special token ids from
+/// `tokenizer.ggml.*`. Errors name the file and the GGUF key.
+enum GGUFModelConfig {
+    static func configJSON(_ file: GGUFFile, architecture: GGUFArchitecture) throws -> JSONObject {
+        let prefix = architecture.name + "."
+        func positive(_ key: String, hint: String) throws -> Int {
+            let value = try file.required(prefix + key, file.integer, hint: hint)
+            guard value > 0 else {
+                throw ModelError.invalidConfig(file: file.url.path, field: prefix + key, problem: "must be positive, got \(value)")
+            }
+            return value
+        }
+        let needed = "llama.cpp's converter writes it; convert the model again"
+        let hidden = try positive("embedding_length", hint: needed)
+        let heads = try positive("attention.head_count", hint: needed)
+        var config = JSONObject([
+            ("model_type", .string(architecture.modelType)),
+            ("architectures", .array([.string(architecture.causalLM)])),
+            ("hidden_size", .int(hidden)),
+            ("num_hidden_layers", .int(try positive("block_count", hint: needed))),
+            ("intermediate_size", .int(try positive("feed_forward_length", hint: needed))),
+            ("num_attention_heads", .int(heads)),
+            ("num_key_value_heads", .int(try keyValueHeads(file, key: prefix + "attention.head_count_kv", default: heads))),
+            ("rms_norm_eps", .double(try file.required(prefix + "attention.layer_norm_rms_epsilon", file.number, hint: needed))),
+            ("rope_theta", .double(try file.number(prefix + "rope.freq_base") ?? 10_000)),
+            ("max_position_embeddings", .int(try file.integer(prefix + "context_length") ?? 2048)),
+            ("tie_word_embeddings", .bool(file.info("output.weight") == nil)),
+            ("vocab_size", .int(try vocabularySize(file, key: prefix + "vocab_size"))),
+            ("hidden_act", .string("silu")),
+        ])
+        // llama.cpp sizes heads by `attention.key_length` when present (else hidden / heads);
+        // transformers reads `rope.dimension_count` for llama.
+        if let headDim = try file.integer(prefix + "attention.key_length") ?? file.integer(prefix + "rope.dimension_count") {
+            config["head_dim"] = .int(headDim)
+        }
+        if let scaling = try ropeScaling(file, prefix: prefix) { config["rope_scaling"] = scaling }
+        let hasBias = { (name: String) in file.info("blk.0.\(name).bias") != nil }
+        if ["llama", "qwen3"].contains(architecture.modelType) { config["attention_bias"] = .bool(hasBias("attn_q")) }
+        if architecture.modelType == "llama" { config["mlp_bias"] = .bool(hasBias("ffn_gate")) }
+        for (key, field) in [("bos_token_id", "bos_token_id"), ("eos_token_id", "eos_token_id"), ("padding_token_id", "pad_token_id")] {
+            if let id = try file.integer("tokenizer.ggml." + key) { config[field] = .int(id) }
+        }
+        return config
+    }
+
+    /// `attention.head_count_kv`, which llama.cpp may store per layer; Fledge needs one count.
+    private static func keyValueHeads(_ file: GGUFFile, key: String, default heads: Int) throws -> Int {
+        if case .array = file.metadata[key] {
+            let counts = try file.integers(key) ?? []
+            guard let first = counts.first, counts.allSatisfy({ $0 == first }) else {
+                throw ModelError.invalidConfig(file: file.url.path, field: key,
+                                               problem: "differs between layers (\(counts.prefix(8))…); Fledge needs one count for all layers")
+            }
+            return first
+        }
+        return try file.integer(key) ?? heads
+    }
+
+    /// `{arch}.vocab_size`, else the number of `tokenizer.ggml.tokens`, else the embedding's rows.
+    private static func vocabularySize(_ file: GGUFFile, key: String) throws -> Int {
+        if let size = try file.integer(key) { return size }
+        if case .array(_, let tokens) = file.metadata["tokenizer.ggml.tokens"] { return tokens.count }
+        guard let embedding = file.info("token_embd.weight") else {
+            throw ModelError.invalidFile(path: file.url.path, problem: "has no tensor 'token_embd.weight' (the token embedding)")
+        }
+        return embedding.shape[0]
+    }
+
+    /// `rope_scaling` from `{arch}.rope.scaling.*` (linear only), and a refusal of the rope
+    /// frequency factors by which llama.cpp stores Llama 3.1's and Phi-3's long-context scaling.
+    private static func ropeScaling(_ file: GGUFFile, prefix: String) throws -> JSONValue? {
+        for name in ["rope_freqs.weight", "rope_factors_long.weight", "rope_factors_short.weight"] where file.info(name) != nil {
+            throw ModelError.invalidFile(path: file.url.path, problem: "has tensor '\(name)' (rope frequency factors, llama.cpp's "
+                + "form of Llama 3.1 and Phi-3 long-context rope scaling), which Fledge does not read; load the Hugging Face model instead")
+        }
+        guard let type = try file.string(prefix + "rope.scaling.type"), type != "none" else { return nil }
+        guard type == "linear" else {
+            throw ModelError.invalidConfig(file: file.url.path, field: prefix + "rope.scaling.type",
+                                           problem: "is '\(type)'; Fledge reads 'linear' and 'none' from GGUF")
+        }
+        let factor = try file.required(prefix + "rope.scaling.factor", file.number, hint: "linear rope scaling needs its factor")
+        return .object(JSONObject([("rope_type", .string("linear")), ("factor", .double(factor))]))
+    }
+}

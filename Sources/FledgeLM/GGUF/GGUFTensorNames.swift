@@ -1,0 +1,39 @@
+/// llama.cpp's tensor names (`blk.3.attn_q.weight`) and the Hugging Face names Fledge's models
+/// use (`model.layers.3.self_attn.q_proj.weight`), for the architectures of `GGUFArchitecture`.
+enum GGUFTensorNames {
+    private static let global = [
+        "token_embd": "model.embed_tokens",
+        "output_norm": "model.norm",
+        "output": "lm_head",
+    ]
+
+    private static let layer = [
+        "attn_norm": "input_layernorm",
+        "attn_q": "self_attn.q_proj",
+        "attn_k": "self_attn.k_proj",
+        "attn_v": "self_attn.v_proj",
+        "attn_output": "self_attn.o_proj",
+        "attn_q_norm": "self_attn.q_norm",
+        "attn_k_norm": "self_attn.k_norm",
+        "ffn_norm": "post_attention_layernorm",
+        "ffn_gate": "mlp.gate_proj",
+        "ffn_up": "mlp.up_proj",
+        "ffn_down": "mlp.down_proj",
+    ]
+
+    /// The Hugging Face name of `name` in `architecture`, or nil for a tensor it does not have.
+    static func huggingFaceName(_ name: String, architecture: GGUFArchitecture) -> String? {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard let suffix = parts.last, suffix == "weight" || suffix == "bias" else { return nil }
+        if parts.count == 2, let mapped = global[parts[0]] { return "\(mapped).\(suffix)" }
+        guard parts.count == 4, parts[0] == "blk", let index = Int(parts[1]), index >= 0, String(index) == parts[1],
+              let mapped = architecture.layerNames[parts[2]] ?? layer[parts[2]] else { return nil }
+        return "model.layers.\(index).\(mapped).\(suffix)"
+    }
+
+    /// Whether `name` (a llama.cpp name) is a query or key projection weight, whose rows a `llama`
+    /// conversion permuted.
+    static func isQueryOrKeyWeight(_ name: String) -> (query: Bool, key: Bool) {
+        (name.hasSuffix(".attn_q.weight"), name.hasSuffix(".attn_k.weight"))
+    }
+}
