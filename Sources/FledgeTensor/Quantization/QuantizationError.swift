@@ -1,0 +1,25 @@
+/// Why a weight cannot be quantized or a quantized weight cannot be read.
+public enum QuantizationError: Error, Equatable, CustomStringConvertible {
+    /// A format name that no format answers to.
+    case unknownFormat(String)
+    /// A weight whose size is not a whole number of the format's blocks.
+    case notWholeBlocks(weight: String, format: String, values: Int, valuesPerBlock: Int)
+    /// A weight holding NaN or an infinity, which no block scale can represent.
+    case nonFinite(weight: String, index: Int)
+    /// Nested absmax statistics whose code and scale counts do not fit together.
+    case mismatchedNestedAbsmax(codes: Int, scales: Int, expected: Int)
+
+    public var description: String {
+        switch self {
+        case .unknownFormat(let name):
+            return "unknown quantization '\(name)': use one of \(QuantizationFormat.allCases.map(\.rawValue).joined(separator: ", "))"
+        case .notWholeBlocks(let weight, let format, let values, let valuesPerBlock):
+            return "\(weight): \(values) values are not a whole number of \(format) blocks of \(valuesPerBlock); "
+                + "keep this weight in float (its rows must be a multiple of \(valuesPerBlock) long)"
+        case .nonFinite(let weight, let index):
+            return "\(weight): value \(index) is not finite, so it cannot be quantized; check the checkpoint"
+        case .mismatchedNestedAbsmax(let codes, let scales, let expected):
+            return "nested absmax: \(codes) codes need \(expected) scales (one per \(NestedAbsmax.blockSize)), found \(scales)"
+        }
+    }
+}
