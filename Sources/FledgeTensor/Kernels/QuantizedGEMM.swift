@@ -1,0 +1,80 @@
+import CFledgeKernels
+
+/// Products with a block-quantized weight `W [rows, columns]` (`QuantizedMatrix`): the forward
+/// `C = A · Wᵀ` of a linear layer and its input gradient `C = A · W`.
+///
+/// With the AVX2 kernels, the blocked GEMM (`GEMM.multiplyBlocked`) takes W's panels from
+/// `QuantizedMatrix.decode` — each packed panel is float32, so the micro-kernel is the float
+/// one and the extra cost is one pass over the compressed bytes per panel. A forward with few
+/// rows of A (decoding) decodes one row of W at a time into a buffer that stays in cache and
+/// takes its dot products with A's rows. Without AVX2, W is decoded in row blocks and multiplied
+/// by `GEMM.multiply` (the portable GEMM).
+enum QuantizedGEMM {
+    /// Rows of W decoded at once on CPUs without AVX2.
+    private static let portableRowBlock = 256
+
+    /// `C[m, W.rows] = A[m, W.columns] · Wᵀ`.
+    static func multiplyTransposed(
+        m: Int, _ a: MatrixOperand, _ w: QuantizedMatrix, into c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let (n, k) = (w.rows, w.columns)
+        guard m > 0, n > 0 else { return }
+        guard CPU.hasAVX2 else {
+            decodingRowBlocks(w) { rows, block in
+                let b = MatrixOperand(base: block, rowStride: 1, columnStride: k)
+                GEMM.multiply(m: m, n: rows.count, k: k, a, b, into: c + rows.lowerBound, ldc: ldc, accumulate: false)
+            }
+            return
+        }
+        if m <= GEMM.smallRows, a.columnStride == 1 {
+            Parallel.forRanges(n, minChunk: 16) { range in
+                let row = TensorStorage(count: k)
+                for column in range {
+                    w.decode(rows: column..<(column + 1), columns: 0..<k, into: row.pointer, rowStride: k)
+                    for i in 0..<m { c[i * ldc + column] = dotProduct(a.base + i * a.rowStride, row.pointer, k) }
+                }
+            }
+            return
+        }
+        // B = Wᵀ: B's columns are W's rows, its depth W's columns.
+        GEMM.multiplyBlocked(m: m, n: n, k: k, .raw(a), .panels { p0, depth, first, columns, destination in
+            let block = TensorStorage(count: columns * depth)
+            w.decode(rows: first..<(first + columns), columns: p0..<(p0 + depth), into: block.pointer, rowStride: depth)
+            fledge_pack_b(depth, columns, block.pointer, 1, depth, destination)
+        }, into: c, ldc: ldc, accumulate: false, parallel: true)
+    }
+
+    /// `C[m, W.columns] = A[m, W.rows] · W`.
+    static func multiply(
+        m: Int, _ a: MatrixOperand, _ w: QuantizedMatrix, into c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let (n, k) = (w.columns, w.rows)
+        guard m > 0, n > 0 else { return }
+        guard CPU.hasAVX2 else {
+            var first = true
+            decodingRowBlocks(w) { rows, block in
+                let shifted = MatrixOperand(base: a.base + rows.lowerBound * a.columnStride, rowStride: a.rowStride, columnStride: a.columnStride)
+                let b = MatrixOperand(base: block, rowStride: n, columnStride: 1)
+                GEMM.multiply(m: m, n: n, k: rows.count, shifted, b, into: c, ldc: ldc, accumulate: !first)
+                first = false
+            }
+            return
+        }
+        // B = W: B's depth is W's rows.
+        GEMM.multiplyBlocked(m: m, n: n, k: k, .raw(a), .panels { p0, depth, first, columns, destination in
+            let block = TensorStorage(count: depth * columns)
+            w.decode(rows: p0..<(p0 + depth), columns: first..<(first + columns), into: block.pointer, rowStride: columns)
+            fledge_pack_b(depth, columns, block.pointer, columns, 1, destination)
+        }, into: c, ldc: ldc, accumulate: false, parallel: true)
+    }
+
+    /// Calls `body` with each block of W's rows decoded row-major (`[rows.count, W.columns]`).
+    private static func decodingRowBlocks(_ w: QuantizedMatrix, _ body: (Range<Int>, UnsafePointer<Float>) -> Void) {
+        let block = TensorStorage(count: min(w.rows, portableRowBlock) * w.columns)
+        for start in stride(from: 0, to: w.rows, by: portableRowBlock) {
+            let rows = start..<min(start + portableRowBlock, w.rows)
+            w.decode(rows: rows, columns: 0..<w.columns, into: block.pointer, rowStride: w.columns)
+            body(rows, block.pointer)
+        }
+    }
+}

@@ -1,0 +1,97 @@
+/// A frozen `[rows, columns]` weight (a linear layer's `[out, in]`) stored block-quantized, row
+/// by row: each row is a whole number of the format's blocks.
+///
+/// Products with it (`Tensor.matmul(transposedQuantized:)` and its backward) never materialise
+/// the float matrix: the GEMM dequantizes each weight panel as it packs it, and few-row products
+/// (decoding) dequantize one row at a time into a cache-resident buffer.
+public final class QuantizedMatrix: @unchecked Sendable {
+    public let format: QuantizationFormat
+    public let rows: Int
+    public let columns: Int
+    /// The blocks, row after row (immutable after initialisation).
+    private let blocks: [UInt8]
+    private let rowBytes: Int
+
+    /// Quantizes a float `[rows, columns]` weight; `name` labels errors. Throws when a row is
+    /// not a whole number of blocks or a value is not finite.
+    public convenience init(quantizing weight: Tensor, format: QuantizationFormat, name: String) throws(QuantizationError) {
+        precondition(weight.rank == 2, "\(name): a quantized weight is a matrix, got \(weight.shape)")
+        let (rows, columns) = (weight.shape[0], weight.shape[1])
+        let block = format.blockFormat
+        guard let rowBytes = block.byteCount(values: columns) else {
+            throw .notWholeBlocks(weight: name, format: format.rawValue, values: columns, valuesPerBlock: block.valuesPerBlock)
+        }
+        let values = weight.contiguous().toArray()
+        if let bad = values.firstIndex(where: { !$0.isFinite }) { throw .nonFinite(weight: name, index: bad) }
+        var blocks = [UInt8](repeating: 0, count: rows * rowBytes)
+        values.withUnsafeBufferPointer { source in
+            blocks.withUnsafeMutableBytes { target in
+                Parallel.forRanges(rows, minChunk: 16) { range in
+                    block.quantize(UnsafeBufferPointer(rebasing: source[(range.lowerBound * columns)..<(range.upperBound * columns)]),
+                                   into: UnsafeMutableRawBufferPointer(rebasing: target[(range.lowerBound * rowBytes)..<(range.upperBound * rowBytes)]))
+                }
+            }
+        }
+        self.init(format: format, rows: rows, columns: columns, rowBytes: rowBytes, blocks: blocks)
+    }
+
+    /// Wraps blocks quantized elsewhere (a GGUF tensor, a bitsandbytes checkpoint converted to
+    /// Fledge's block layout); `name` labels errors.
+    public convenience init(format: QuantizationFormat, rows: Int, columns: Int, blocks: [UInt8], name: String) throws(QuantizationError) {
+        let block = format.blockFormat
+        guard let rowBytes = block.byteCount(values: columns) else {
+            throw .notWholeBlocks(weight: name, format: format.rawValue, values: columns, valuesPerBlock: block.valuesPerBlock)
+        }
+        guard blocks.count == rows * rowBytes else {
+            throw .notWholeBlocks(weight: name, format: format.rawValue, values: blocks.count / max(rowBytes, 1) * columns, valuesPerBlock: block.valuesPerBlock)
+        }
+        self.init(format: format, rows: rows, columns: columns, rowBytes: rowBytes, blocks: blocks)
+    }
+
+    private init(format: QuantizationFormat, rows: Int, columns: Int, rowBytes: Int, blocks: [UInt8]) {
+        self.format = format
+        self.rows = rows
+        self.columns = columns
+        self.rowBytes = rowBytes
+        self.blocks = blocks
+    }
+
+    /// The bytes the blocks take.
+    public var byteCount: Int { blocks.count }
+
+    /// `[rows, columns]`.
+    public var shape: [Int] { [rows, columns] }
+
+    /// The whole matrix in float32.
+    public func dequantized() -> Tensor {
+        Tensor(shape: shape) { output in
+            decode(rows: 0..<rows, columns: 0..<columns, into: output.baseAddress!, rowStride: columns)
+        }
+    }
+
+    /// Decodes rows `rows`, columns `columns` into `output` (row `r` at `output + (r −
+    /// rows.lowerBound) · rowStride`). Columns that do not start or end on a block boundary
+    /// decode their whole blocks into a scratch row first.
+    func decode(rows: Range<Int>, columns range: Range<Int>, into output: UnsafeMutablePointer<Float>, rowStride: Int) {
+        let block = format.blockFormat
+        let perBlock = block.valuesPerBlock
+        let firstBlock = range.lowerBound / perBlock, endBlock = (range.upperBound + perBlock - 1) / perBlock
+        let aligned = firstBlock * perBlock == range.lowerBound && endBlock * perBlock == range.upperBound
+        var scratch = aligned ? [] : [Float](repeating: 0, count: (endBlock - firstBlock) * perBlock)
+        blocks.withUnsafeBytes { bytes in
+            for row in rows {
+                let start = row * rowBytes + firstBlock * block.bytesPerBlock
+                let source = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + (endBlock - firstBlock) * block.bytesPerBlock)])
+                let target = output + (row - rows.lowerBound) * rowStride
+                if aligned {
+                    block.dequantize(source, into: UnsafeMutableBufferPointer(start: target, count: range.count))
+                } else {
+                    scratch.withUnsafeMutableBufferPointer { decoded in
+                        block.dequantize(source, into: decoded)
+                        target.update(from: decoded.baseAddress! + (range.lowerBound - firstBlock * perBlock), count: range.count)
+                    }
+                }
+            }
+        }
+    }
+}
