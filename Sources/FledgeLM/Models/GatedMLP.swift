@@ -36,6 +36,7 @@ final class GatedMLP: MLPBlock, WeightFusing, @unchecked Sendable {
     }
 
     func fuseWeights() { gateUp.fuse() }
+    func quantizeFusedWeights(_ format: QuantizationFormat, name: String) throws { try gateUp.quantize(format, name: "\(name).gate_proj/up_proj") }
 
     /// `[..., hidden]` → `[..., hidden]`.
     func callAsFunction(_ x: Tensor) -> Tensor {

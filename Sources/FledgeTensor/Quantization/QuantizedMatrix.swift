@@ -8,9 +8,11 @@ public final class QuantizedMatrix: @unchecked Sendable {
     public let format: QuantizationFormat
     public let rows: Int
     public let columns: Int
-    /// The blocks, row after row (immutable after initialisation).
+    /// The blocks, row after row (immutable after initialisation; shared by row views).
     private let blocks: [UInt8]
     private let rowBytes: Int
+    /// The first row of `blocks` that is this matrix's row 0 (nonzero in a view of rows).
+    private let firstRow: Int
 
     /// Quantizes a float `[rows, columns]` weight; `name` labels errors. Throws when a row is
     /// not a whole number of blocks or a value is not finite.
@@ -32,7 +34,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
                 }
             }
         }
-        self.init(format: format, rows: rows, columns: columns, rowBytes: rowBytes, blocks: blocks)
+        self.init(format: format, rows: rows, columns: columns, rowBytes: rowBytes, blocks: blocks, firstRow: 0)
     }
 
     /// Wraps blocks quantized elsewhere (a GGUF tensor, a bitsandbytes checkpoint converted to
@@ -45,19 +47,27 @@ public final class QuantizedMatrix: @unchecked Sendable {
         guard blocks.count == rows * rowBytes else {
             throw .notWholeBlocks(weight: name, format: format.rawValue, values: blocks.count / max(rowBytes, 1) * columns, valuesPerBlock: block.valuesPerBlock)
         }
-        self.init(format: format, rows: rows, columns: columns, rowBytes: rowBytes, blocks: blocks)
+        self.init(format: format, rows: rows, columns: columns, rowBytes: rowBytes, blocks: blocks, firstRow: 0)
     }
 
-    private init(format: QuantizationFormat, rows: Int, columns: Int, rowBytes: Int, blocks: [UInt8]) {
+    private init(format: QuantizationFormat, rows: Int, columns: Int, rowBytes: Int, blocks: [UInt8], firstRow: Int) {
         self.format = format
         self.rows = rows
         self.columns = columns
         self.rowBytes = rowBytes
         self.blocks = blocks
+        self.firstRow = firstRow
     }
 
-    /// The bytes the blocks take.
-    public var byteCount: Int { blocks.count }
+    /// Rows `range` of this matrix, sharing its blocks (a fused q/k/v weight's layers).
+    public func rows(_ range: Range<Int>) -> QuantizedMatrix {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows, "rows \(range) of a quantized [\(rows), \(columns)]")
+        return QuantizedMatrix(format: format, rows: range.count, columns: columns, rowBytes: rowBytes, blocks: blocks,
+                               firstRow: firstRow + range.lowerBound)
+    }
+
+    /// The bytes this matrix's blocks take.
+    public var byteCount: Int { rows * rowBytes }
 
     /// `[rows, columns]`.
     public var shape: [Int] { [rows, columns] }
@@ -80,7 +90,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
         var scratch = aligned ? [] : [Float](repeating: 0, count: (endBlock - firstBlock) * perBlock)
         blocks.withUnsafeBytes { bytes in
             for row in rows {
-                let start = row * rowBytes + firstBlock * block.bytesPerBlock
+                let start = (firstRow + row) * rowBytes + firstBlock * block.bytesPerBlock
                 let source = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + (endBlock - firstBlock) * block.bytesPerBlock)])
                 let target = output + (row - rows.lowerBound) * rowStride
                 if aligned {
