@@ -103,6 +103,17 @@ final class QuantizationFormatTests: XCTestCase {
         XCTAssertEqual(Double(NestedAbsmax(compressing: ours.absmax).offset), Double(offset), accuracy: 1e-7)
     }
 
+    /// A matrix quantized with nested statistics dequantizes to bitsandbytes' nested values (the
+    /// offset, a float32 mean, agrees with torch's here; see `NestedAbsmax.init(compressing:offset:)`).
+    func testQuantizedMatrixWithNestedAbsmaxMatchesBitsAndBytes() throws {
+        let weights = try Self.file.get().tensor("nf4_nested/weights")
+        let matrix = try QuantizedMatrix(quantizing: weights, format: .nf4, name: "w", nestedAbsmaxRows: [0..<weights.shape[0]])
+        assertBitwiseEqual(matrix.dequantized().toArray(), try floats("nf4_nested/dequantized"), "nested NF4 matrix")
+        XCTAssertThrowsError(try QuantizedMatrix(quantizing: weights, format: .q8_0, name: "w", nestedAbsmaxRows: [0..<1])) { error in
+            XCTAssertEqual(error as? QuantizationError, .nestedAbsmaxNeedsFourBit(format: "q8_0"))
+        }
+    }
+
     func testNestedAbsmaxRejectsMismatchedCounts() {
         XCTAssertThrowsError(try NestedAbsmax(codes: [UInt8](repeating: 0, count: 300), scales: [1], offset: 0)) { error in
             XCTAssertEqual(error as? QuantizationError, .mismatchedNestedAbsmax(codes: 300, scales: 1, expected: 2))

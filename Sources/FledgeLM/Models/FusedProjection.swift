@@ -47,13 +47,20 @@ final class FusedProjection: @unchecked Sendable {
 
     /// Quantizes the layers' frozen weights to `format`: the fused weight as one matrix (each
     /// layer's a view of its rows, and the float buffer freed), or each layer's when not fused.
-    /// `name` labels errors.
-    func quantize(_ format: QuantizationFormat, name: String) throws {
+    /// `name` labels errors; `nestedAbsmax` compresses each layer's NF4/FP4 statistics on their own.
+    func quantize(_ format: QuantizationFormat, nestedAbsmax: Bool, name: String) throws {
         guard let fused = buffers else {
-            for (index, layer) in layers.enumerated() { try layer.quantize(format, name: "\(name) (projection \(index))") }
+            for (index, layer) in layers.enumerated() {
+                try layer.quantize(format, nestedAbsmax: nestedAbsmax, name: "\(name) (projection \(index))")
+            }
             return
         }
-        let whole = try QuantizedMatrix(quantizing: fused.weight, format: format, name: name)
+        var groups: [Range<Int>] = [], first = 0
+        for layer in layers {
+            groups.append(first..<first + layer.outFeatures)
+            first += layer.outFeatures
+        }
+        let whole = try QuantizedMatrix(quantizing: fused.weight, format: format, name: name, nestedAbsmaxRows: nestedAbsmax ? groups : [])
         var start = 0
         for layer in layers {
             layer.useQuantized(whole.rows(start..<start + layer.outFeatures))

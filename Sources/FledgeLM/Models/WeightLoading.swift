@@ -7,7 +7,7 @@ protocol WeightFusing: AnyObject {
     func fuseWeights()
     /// Quantizes the fused projections' frozen weights (see `FusedProjection.quantize`); `name`
     /// is the module's path, for errors.
-    func quantizeFusedWeights(_ format: QuantizationFormat, name: String) throws
+    func quantizeFusedWeights(_ format: QuantizationFormat, nestedAbsmax: Bool, name: String) throws
 }
 
 extension Checkpoint {

@@ -41,9 +41,11 @@ public final class Linear: Module, @unchecked Sendable {
     public var outFeatures: Int { weight.shape[0] }
 
     /// Quantizes the (loaded) weight to `format` and frees the float one; `name` labels errors
-    /// (a row that is not a whole number of blocks, a value that is not finite).
-    public func quantize(_ format: QuantizationFormat, name: String) throws {
-        useQuantized(try QuantizedMatrix(quantizing: weight, format: format, name: name))
+    /// (a row that is not a whole number of blocks, a value that is not finite). `nestedAbsmax`
+    /// compresses NF4/FP4 block statistics as bitsandbytes' `compress_statistics`.
+    public func quantize(_ format: QuantizationFormat, nestedAbsmax: Bool = false, name: String) throws {
+        useQuantized(try QuantizedMatrix(quantizing: weight, format: format, name: name,
+                                         nestedAbsmaxRows: nestedAbsmax ? [0..<outFeatures] : []))
     }
 
     /// Makes `quantized` (`[outFeatures, inFeatures]`) this layer's frozen weight.

@@ -8,6 +8,8 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
     case nonFinite(weight: String, index: Int)
     /// Nested absmax statistics whose code and scale counts do not fit together.
     case mismatchedNestedAbsmax(codes: Int, scales: Int, expected: Int)
+    /// Nested absmax compression asked of a format without a per-block absmax.
+    case nestedAbsmaxNeedsFourBit(format: String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,8 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
                 + "keep this weight in float (its rows must be a multiple of \(valuesPerBlock) long)"
         case .nonFinite(let weight, let index):
             return "\(weight): value \(index) is not finite, so it cannot be quantized; check the checkpoint"
+        case .nestedAbsmaxNeedsFourBit(let format):
+            return "nested absmax quantization (use_bnb_nested_quant) applies to nf4 and fp4, not \(format)"
         case .mismatchedNestedAbsmax(let codes, let scales, let expected):
             return "nested absmax: \(codes) codes need \(expected) scales (one per \(NestedAbsmax.blockSize)), found \(scales)"
         }

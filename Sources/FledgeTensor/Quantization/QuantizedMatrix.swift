@@ -16,7 +16,15 @@ public final class QuantizedMatrix: @unchecked Sendable {
 
     /// Quantizes a float `[rows, columns]` weight; `name` labels errors. Throws when a row is
     /// not a whole number of blocks or a value is not finite.
-    public convenience init(quantizing weight: Tensor, format: QuantizationFormat, name: String) throws(QuantizationError) {
+    ///
+    /// `nestedAbsmaxRows` (NF4 and FP4 only) compresses the absmax of each group of rows as
+    /// bitsandbytes' `compress_statistics` compresses one weight tensor's (`NestedAbsmax`), so
+    /// that the weights dequantize to exactly bitsandbytes' nested values; give one range per
+    /// checkpoint weight (a fused matrix has several). In memory each block keeps its decoded
+    /// absmax as float32, so this changes the values, not the size.
+    public convenience init(
+        quantizing weight: Tensor, format: QuantizationFormat, name: String, nestedAbsmaxRows: [Range<Int>] = []
+    ) throws(QuantizationError) {
         precondition(weight.rank == 2, "\(name): a quantized weight is a matrix, got \(weight.shape)")
         let (rows, columns) = (weight.shape[0], weight.shape[1])
         let block = format.blockFormat
@@ -34,7 +42,26 @@ public final class QuantizedMatrix: @unchecked Sendable {
                 }
             }
         }
+        if !nestedAbsmaxRows.isEmpty {
+            guard block is any BitsAndBytes4BitFormat.Type else { throw .nestedAbsmaxNeedsFourBit(format: format.rawValue) }
+            Self.compressAbsmax(&blocks, rowBytes: rowBytes, groups: nestedAbsmaxRows, bytesPerBlock: block.bytesPerBlock)
+        }
         self.init(format: format, rows: rows, columns: columns, rowBytes: rowBytes, blocks: blocks, firstRow: 0)
+    }
+
+    /// Replaces the float32 absmax at the start of each 4-bit block by its nested-quantized
+    /// value, one `NestedAbsmax` per group of rows.
+    private static func compressAbsmax(_ blocks: inout [UInt8], rowBytes: Int, groups: [Range<Int>], bytesPerBlock: Int) {
+        for group in groups {
+            let offsets = Array(stride(from: group.lowerBound * rowBytes, to: group.upperBound * rowBytes, by: bytesPerBlock))
+            let absmax = blocks.withUnsafeBytes { bytes in offsets.map { Float(bitPattern: BlockBytes(base: bytes.baseAddress! + $0).uint32(at: 0)) } }
+            let decoded = NestedAbsmax(compressing: absmax).absmax
+            blocks.withUnsafeMutableBytes { bytes in
+                for (offset, value) in zip(offsets, decoded) {
+                    bytes.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: offset, as: UInt32.self)
+                }
+            }
+        }
     }
 
     /// Wraps blocks quantized elsewhere (a GGUF tensor, a bitsandbytes checkpoint converted to
