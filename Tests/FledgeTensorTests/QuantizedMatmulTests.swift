@@ -50,7 +50,7 @@ final class QuantizedMatmulTests: XCTestCase {
 
     func testRejectsRowsThatAreNotWholeBlocksAndNonFiniteValues() {
         XCTAssertThrowsError(try QuantizedMatrix(quantizing: Tensor.zeros([4, 96]), format: .q4_k, name: "layers.0.mlp.up_proj.weight")) { error in
-            XCTAssertTrue("\(error)".contains("layers.0.mlp.up_proj.weight: 96 values are not a whole number of q4_k blocks of 256"), "\(error)")
+            XCTAssertTrue("\(error)".contains("layers.0.mlp.up_proj.weight: rows of 96 values are not a whole number of q4_k blocks of 256"), "\(error)")
         }
         var values = [Float](repeating: 0, count: 64)
         values[9] = .nan

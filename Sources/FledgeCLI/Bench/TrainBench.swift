@@ -24,7 +24,14 @@ struct TrainBench: ParsableCommand {
     @Option(help: "Timed steps per configuration (the fastest is reported), after one warm-up step.") var runs = 2
     @Option(help: "Training modes, comma-separated: lora, full.") var modes = "lora,full"
     @Option(help: "Gradient checkpointing settings, comma-separated: false, true.") var checkpointing = "false,true"
+    @Option(help: quantizationHelp) var quantization: QuantizationFormat?
     @Option(help: .hidden) var only: String?
+
+    func validate() throws {
+        if quantization != nil, modes.split(separator: ",").contains("full") {
+            throw ValidationError("--quantization freezes the base: use it with --modes lora (a quantized base is not fine-tuned)")
+        }
+    }
 
     func run() throws {
         if let only {
@@ -58,8 +65,9 @@ struct TrainBench: ParsableCommand {
         }
         let child = Process()
         child.executableURL = executable
-        child.arguments = ["bench", "train", "--batch", "\(batch)", "--tokens", "\(tokens)", "--runs", "\(runs)", "--only", only]
-            + (json ? ["--json"] : [])
+        child.arguments = ["bench", "train", "--batch", "\(batch)", "--tokens", "\(tokens)", "--runs", "\(runs)", "--modes", "lora",
+                           "--only", only]
+            + (json ? ["--json"] : []) + (quantization.map { ["--quantization", $0.rawValue] } ?? [])
         try child.run()
         child.waitUntilExit()
         guard child.terminationStatus == 0 else {
@@ -69,6 +77,7 @@ struct TrainBench: ParsableCommand {
 
     private func measure(mode: TrainMode, checkpointing: Bool) throws {
         let model = try SmolLM2Shape.randomModel()
+        if let quantization { try model.quantizeBase(quantization) }
         switch mode {
         case .full: model.makeFullyTrainable()
         case .lora: try model.addLoRA(SmolLM2Shape.lora)
@@ -86,7 +95,8 @@ struct TrainBench: ParsableCommand {
         }
         let rate = Double(batch * tokens) / seconds
         let peak = Double(MemoryStats.peakResidentBytes) / 1_048_576
-        report(["mode": mode.rawValue, "gradient_checkpointing": checkpointing, "tokens_per_second": (rate * 10).rounded() / 10,
+        report(["mode": mode.rawValue, "quantization": quantization?.rawValue ?? "float32", "gradient_checkpointing": checkpointing,
+                "tokens_per_second": (rate * 10).rounded() / 10,
                 "peak_rss_mb": (peak * 10).rounded() / 10, "threads": Parallel.workers], json: json)
     }
 }

@@ -16,8 +16,8 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
         case .unknownFormat(let name):
             return "unknown quantization '\(name)': use one of \(QuantizationFormat.allCases.map(\.rawValue).joined(separator: ", "))"
         case .notWholeBlocks(let weight, let format, let values, let valuesPerBlock):
-            return "\(weight): \(values) values are not a whole number of \(format) blocks of \(valuesPerBlock); "
-                + "keep this weight in float (its rows must be a multiple of \(valuesPerBlock) long)"
+            return "\(weight): rows of \(values) values are not a whole number of \(format) blocks of \(valuesPerBlock); "
+                + "choose a format with shorter blocks (q8_0 and q4_0: 32; nf4, fp4 and int8: 64)"
         case .nonFinite(let weight, let index):
             return "\(weight): value \(index) is not finite, so it cannot be quantized; check the checkpoint"
         case .nestedAbsmaxNeedsFourBit(let format):
