@@ -6,8 +6,9 @@ import CFledgeKernels
 /// With the AVX2 kernels, the blocked GEMM (`GEMM.multiplyBlocked`) takes W's panels from
 /// `QuantizedMatrix.decode` — each packed panel is float32, so the micro-kernel is the float
 /// one and the extra cost is one pass over the compressed bytes per panel. A forward with few
-/// rows of A (decoding) decodes one row of W at a time into a buffer that stays in cache and
-/// takes its dot products with A's rows. Without AVX2, W is decoded in row blocks and multiplied
+/// rows of A (decoding) reads each compressed block once and expands it in registers (the AVX2
+/// kernels of `fusedDecodingKernel`), or, for formats without one, decodes one row of W at a
+/// time into a buffer that stays in cache and takes its dot products with A's rows. Without AVX2, W is decoded in row blocks and multiplied
 /// by `GEMM.multiply` (the portable GEMM).
 enum QuantizedGEMM {
     /// Rows of W decoded at once on CPUs without AVX2.
@@ -23,6 +24,14 @@ enum QuantizedGEMM {
             decodingRowBlocks(w) { rows, block in
                 let b = MatrixOperand(base: block, rowStride: 1, columnStride: k)
                 GEMM.multiply(m: m, n: rows.count, k: k, a, b, into: c + rows.lowerBound, ldc: ldc, accumulate: false)
+            }
+            return
+        }
+        if m <= GEMM.smallRows, a.columnStride == 1, let kernel = fusedDecodingKernel(w.format) {
+            w.withBlocks { rows, rowBytes in
+                Parallel.forRanges(n, minChunk: 16) { range in
+                    kernel(m, k, a.base, a.rowStride, rows + range.lowerBound * rowBytes, rowBytes, range.count, c + range.lowerBound, ldc)
+                }
             }
             return
         }
@@ -66,6 +75,19 @@ enum QuantizedGEMM {
             w.decode(rows: p0..<(p0 + depth), columns: first..<(first + columns), into: block.pointer, rowStride: columns)
             fledge_pack_b(depth, columns, block.pointer, columns, 1, destination)
         }, into: c, ldc: ldc, accumulate: false, parallel: true)
+    }
+
+    /// The AVX2 kernel that dequantizes `format`'s blocks in registers as it takes the dot
+    /// products of decoding (`fledge_q8_0_matvec`, …), or nil where the format has none (its
+    /// rows are decoded into a buffer first: the portable path, which the tests compare with).
+    private static func fusedDecodingKernel(
+        _ format: QuantizationFormat
+    ) -> (@convention(c) (Int, Int, UnsafePointer<Float>?, Int, UnsafePointer<UInt8>?, Int, Int, UnsafeMutablePointer<Float>?, Int) -> Void)? {
+        switch format {
+        case .q8_0: fledge_q8_0_matvec
+        case .q4_0: fledge_q4_0_matvec
+        case .nf4, .fp4, .int8, .q4_k: nil
+        }
     }
 
     /// Calls `body` with each block of W's rows decoded row-major (`[rows.count, W.columns]`).

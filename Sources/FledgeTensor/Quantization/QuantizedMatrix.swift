@@ -93,6 +93,11 @@ public final class QuantizedMatrix: @unchecked Sendable {
                                firstRow: firstRow + range.lowerBound)
     }
 
+    /// Calls `body` with the address of row 0's blocks and the bytes from one row to the next.
+    func withBlocks<Result>(_ body: (UnsafePointer<UInt8>, Int) -> Result) -> Result {
+        blocks.withUnsafeBufferPointer { body($0.baseAddress! + firstRow * rowBytes, rowBytes) }
+    }
+
     /// The bytes this matrix's blocks take.
     public var byteCount: Int { rows * rowBytes }
 
