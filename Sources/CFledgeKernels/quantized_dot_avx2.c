@@ -12,7 +12,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-#define AVX2 __attribute__((target("avx2,fma")))
+#include "avx2_common.h"
 
 // The float a float16 bit pattern stands for (exact; no F16C needed).
 static inline float half_to_float(const uint8_t *bytes) {
@@ -28,16 +28,14 @@ static inline float half_to_float(const uint8_t *bytes) {
     return value;
 }
 
-AVX2 static inline float sum8(__m256 v) {
-    __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
-    sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-    return _mm_cvtss_f32(sum);
-}
-
-// Eight signed bytes as eight floats.
+// The low eight signed bytes of `bytes` as eight floats.
 AVX2 static inline __m256 bytes_to_floats(__m128i bytes) {
     return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes));
+}
+
+// Eight signed bytes from memory as eight floats (one sign-extending load).
+AVX2 static inline __m256 load_bytes_as_floats(const uint8_t *bytes) {
+    return bytes_to_floats(_mm_loadl_epi64((const __m128i *)bytes));
 }
 
 // out[i * ldo + r] = Σ_block d · Σ_j level_j · x[i][block·32 + j], for the `rows` weight rows from
@@ -72,11 +70,10 @@ AVX2 static inline __m256 bytes_to_floats(__m128i bytes) {
 // Q8_0: 32 signed bytes.
 #define EXPAND_Q8_0(levels, l0, l1, l2, l3)                                                                          \
     do {                                                                                                           \
-        __m128i low = _mm_loadu_si128((const __m128i *)(levels)), high = _mm_loadu_si128((const __m128i *)((levels) + 16)); \
-        l0 = bytes_to_floats(low);                                                                                 \
-        l1 = bytes_to_floats(_mm_srli_si128(low, 8));                                                              \
-        l2 = bytes_to_floats(high);                                                                                \
-        l3 = bytes_to_floats(_mm_srli_si128(high, 8));                                                             \
+        l0 = load_bytes_as_floats(levels);                                                                         \
+        l1 = load_bytes_as_floats((levels) + 8);                                                                   \
+        l2 = load_bytes_as_floats((levels) + 16);                                                                  \
+        l3 = load_bytes_as_floats((levels) + 24);                                                                  \
     } while (0)
 
 // Q4_0: 16 bytes, weight j in the low nibble of byte j and weight j + 16 in its high nibble, minus 8.

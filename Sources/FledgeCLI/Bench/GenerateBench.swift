@@ -34,7 +34,8 @@ struct GenerateBench: ParsableCommand {
             }
             let rate = Double(batch * newTokens) / best
             report(["batch": batch, "new_tokens": newTokens, "quantization": quantization?.rawValue ?? "float32",
-                    "tokens_per_second": (rate * 10).rounded() / 10, "peak_rss_mb": (Double(MemoryStats.peakResidentBytes) / 104_857.6).rounded() / 10], json: json)
+                    "tokens_per_second": (rate * 10).rounded() / 10, "peak_rss_mb": (Double(MemoryStats.peakResidentBytes) / 104_857.6).rounded() / 10,
+                    "rss_mb": MemoryStats.residentBytes.map { (Double($0) / 104_857.6).rounded() / 10 as Any } ?? "unknown"], json: json)
         }
     }
 }

@@ -13,7 +13,9 @@ import FledgeTensor
 /// materialised), backward, and an AdamW step (lr 1e-5, weight decay 0.01). `full` trains every
 /// weight; `lora` trains LoRA adapters (r 16, lora_alpha 32, no dropout) on every projection of
 /// the decoder. Each configuration runs in a process of its own (this command runs itself with
-/// `--only`), so that its peak resident memory is its own.
+/// `--only`), so that its peak resident memory is its own. `rss_mb` is the resident memory after
+/// the steps (with `--quantization`, the float weights the random model was built with are freed
+/// by then, so it is what the quantized model holds; the peak still includes them).
 struct TrainBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Tokens per second and peak memory of training steps (full and LoRA).")
@@ -97,7 +99,8 @@ struct TrainBench: ParsableCommand {
         let peak = Double(MemoryStats.peakResidentBytes) / 1_048_576
         report(["mode": mode.rawValue, "quantization": quantization?.rawValue ?? "float32", "gradient_checkpointing": checkpointing,
                 "tokens_per_second": (rate * 10).rounded() / 10,
-                "peak_rss_mb": (peak * 10).rounded() / 10, "threads": Parallel.workers], json: json)
+                "peak_rss_mb": (peak * 10).rounded() / 10,
+                "rss_mb": MemoryStats.residentBytes.map { (Double($0) / 104_857.6).rounded() / 10 as Any } ?? "unknown", "threads": Parallel.workers], json: json)
     }
 }
 
