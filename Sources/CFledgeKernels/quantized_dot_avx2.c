@@ -91,6 +91,44 @@ AVX2 static inline __m256 load_bytes_as_floats(const uint8_t *bytes) {
 QUANTIZED_MATVEC(fledge_q8_0_matvec, 34, EXPAND_Q8_0)
 QUANTIZED_MATVEC(fledge_q4_0_matvec, 18, EXPAND_Q4_0)
 
+// Eight values of a bitsandbytes 4-bit block from 4 packed bytes (the first value of each byte in
+// its high nibble), looked up in the 16-entry codebook held as two halves of eight.
+AVX2 static inline __m256 expand_4bit(const uint8_t *packed, __m256 low_codes, __m256 high_codes) {
+    uint32_t four;
+    memcpy(&four, packed, sizeof four);
+    __m128i bytes = _mm_cvtsi32_si128((int)four);
+    __m256i doubled = _mm256_cvtepu8_epi32(_mm_unpacklo_epi8(bytes, bytes));  // b0 b0 b1 b1 b2 b2 b3 b3
+    __m256i codes = _mm256_and_si256(_mm256_srlv_epi32(doubled, _mm256_setr_epi32(4, 0, 4, 0, 4, 0, 4, 0)),
+                                     _mm256_set1_epi32(0x0F));
+    __m256 low = _mm256_permutevar8x32_ps(low_codes, codes), high = _mm256_permutevar8x32_ps(high_codes, codes);
+    return _mm256_blendv_ps(low, high, _mm256_castsi256_ps(_mm256_slli_epi32(codes, 28)));  // bit 3 picks the half
+}
+
+AVX2 void fledge_4bit_matvec(long m, long k, const float *x, long ldx, const uint8_t *w, long row_bytes, long rows,
+                             float *out, long ldo, const float *codebook) {
+    __m256 low_codes = _mm256_loadu_ps(codebook), high_codes = _mm256_loadu_ps(codebook + 8);
+    long blocks = k / 64;
+    for (long r = 0; r < rows; r++) {
+        const uint8_t *row = w + r * row_bytes;
+        __m256 acc[8];
+        for (long i = 0; i < m; i++) acc[i] = _mm256_setzero_ps();
+        for (long b = 0; b < blocks; b++) {
+            const uint8_t *block = row + b * 36;
+            float absmax;
+            memcpy(&absmax, block, sizeof absmax);
+            __m256 scale = _mm256_set1_ps(absmax), values[8];
+            for (long g = 0; g < 8; g++) values[g] = expand_4bit(block + 4 + 4 * g, low_codes, high_codes);
+            for (long i = 0; i < m; i++) {
+                const float *xi = x + i * ldx + b * 64;
+                __m256 s = _mm256_mul_ps(values[0], _mm256_loadu_ps(xi));
+                for (long g = 1; g < 8; g++) s = _mm256_fmadd_ps(values[g], _mm256_loadu_ps(xi + 8 * g), s);
+                acc[i] = _mm256_fmadd_ps(scale, s, acc[i]);
+            }
+        }
+        for (long i = 0; i < m; i++) out[i * ldo + r] = sum8(acc[i]);
+    }
+}
+
 #else
 
 // Not x86: never called (fledge_cpu_has_avx2_fma() returns 0).
@@ -98,5 +136,7 @@ void fledge_q8_0_matvec(long m, long k, const float *x, long ldx, const uint8_t 
                         float *out, long ldo) {}
 void fledge_q4_0_matvec(long m, long k, const float *x, long ldx, const uint8_t *w, long row_bytes, long rows,
                         float *out, long ldo) {}
+void fledge_4bit_matvec(long m, long k, const float *x, long ldx, const uint8_t *w, long row_bytes, long rows,
+                        float *out, long ldo, const float *codebook) {}
 
 #endif

@@ -92,6 +92,11 @@ void fledge_q8_0_matvec(long m, long k, const float *x, long ldx, const unsigned
                         float *out, long ldo);
 void fledge_q4_0_matvec(long m, long k, const float *x, long ldx, const unsigned char *w, long row_bytes, long rows,
                         float *out, long ldo);
+/// The same for bitsandbytes' NF4 and FP4 blocks as Fledge stores them (float32 absmax, then 32
+/// bytes of two codes each, the first in the high nibble; k/64 blocks per row), with the format's
+/// 16-value `codebook`.
+void fledge_4bit_matvec(long m, long k, const float *x, long ldx, const unsigned char *w, long row_bytes, long rows,
+                        float *out, long ldo, const float *codebook);
 
 #ifdef __cplusplus
 }

@@ -78,15 +78,23 @@ enum QuantizedGEMM {
     }
 
     /// The AVX2 kernel that dequantizes `format`'s blocks in registers as it takes the dot
-    /// products of decoding (`fledge_q8_0_matvec`, …), or nil where the format has none (its
+    /// products of decoding (`fledge_q8_0_matvec`, `fledge_q4_0_matvec`, `fledge_4bit_matvec`
+    /// for NF4 and FP4), or nil where the format has none (its
     /// rows are decoded into a buffer first: the portable path, which the tests compare with).
     private static func fusedDecodingKernel(
         _ format: QuantizationFormat
-    ) -> (@convention(c) (Int, Int, UnsafePointer<Float>?, Int, UnsafePointer<UInt8>?, Int, Int, UnsafeMutablePointer<Float>?, Int) -> Void)? {
+    ) -> ((Int, Int, UnsafePointer<Float>, Int, UnsafePointer<UInt8>, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void)? {
+        func fourBit(_ codebook: [Float]) -> (Int, Int, UnsafePointer<Float>, Int, UnsafePointer<UInt8>, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void {
+            { m, k, x, ldx, w, rowBytes, rows, out, ldo in
+                codebook.withUnsafeBufferPointer { fledge_4bit_matvec(m, k, x, ldx, w, rowBytes, rows, out, ldo, $0.baseAddress) }
+            }
+        }
         switch format {
-        case .q8_0: fledge_q8_0_matvec
-        case .q4_0: fledge_q4_0_matvec
-        case .nf4, .fp4, .int8, .q4_k: nil
+        case .q8_0: return { fledge_q8_0_matvec($0, $1, $2, $3, $4, $5, $6, $7, $8) }
+        case .q4_0: return { fledge_q4_0_matvec($0, $1, $2, $3, $4, $5, $6, $7, $8) }
+        case .nf4: return fourBit(NF4.codebook)
+        case .fp4: return fourBit(FP4.codebook)
+        case .int8, .q4_k: return nil
         }
     }
 
