@@ -1,6 +1,6 @@
 /// The quantized weight formats a frozen base can be stored in, by the names that
 /// `--quantization` and configs use.
-public enum QuantizationFormat: String, CaseIterable, Sendable, Codable {
+public enum QuantizationFormat: String, CaseIterable, Sendable {
     case nf4, fp4, int8
     case q8_0, q4_0, q4_k
 

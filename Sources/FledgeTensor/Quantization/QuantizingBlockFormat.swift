@@ -5,8 +5,9 @@
 /// for bit the same bytes (Q8_0, Q4_0, NF4, FP4, int8), or the same algorithm within float
 /// rounding (Q4_K).
 public protocol QuantizingBlockFormat: BlockFormat {
-    /// Encodes whole blocks: `values.count` is a multiple of `valuesPerBlock`, and
-    /// `blocks.count` is `values.count / valuesPerBlock * bytesPerBlock`.
+    /// Encodes whole blocks: `values.count` is a multiple of `valuesPerBlock`, `blocks.count` is
+    /// `values.count / valuesPerBlock * bytesPerBlock`, and every value is finite
+    /// (`QuantizedMatrix` checks that and throws).
     static func quantize(_ values: UnsafeBufferPointer<Float>, into blocks: UnsafeMutableRawBufferPointer)
 }
 
