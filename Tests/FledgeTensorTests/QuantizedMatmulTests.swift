@@ -37,6 +37,23 @@ final class QuantizedMatmulTests: XCTestCase {
         }
     }
 
+    /// The path of CPUs without AVX2 (W decoded in row blocks for the portable GEMM), both ways.
+    func testPortablePathMatchesTheDequantizedWeight() throws {
+        var generator = SeededGenerator(seed: 9)
+        for format in [QuantizationFormat.q4_k, .nf4] {
+            let w = try QuantizedMatrix(quantizing: Tensor.normal([300, 512], standardDeviation: 0.05, using: &generator), format: format, name: "w")
+            let dense = w.dequantized()
+            for m in [2, 30] {
+                let x = Tensor.uniform([m, 512], in: -1..<1, using: &generator), g = Tensor.uniform([m, 300], in: -1..<1, using: &generator)
+                let forward = Tensor(uninitializedShape: [m, 300]), backward = Tensor(uninitializedShape: [m, 512])
+                QuantizedGEMM.multiplyTransposed(m: m, x.matrixOperand, w, into: forward.pointer, ldc: 300, vectorized: false)
+                QuantizedGEMM.multiply(m: m, g.matrixOperand, w, into: backward.pointer, ldc: 512, vectorized: false)
+                XCTAssertLessThan(maxRelativeError(forward.toArray(), x.matmul(dense.transposed()).toArray()), 1e-5, "\(format) forward")
+                XCTAssertLessThan(maxRelativeError(backward.toArray(), g.matmul(dense).toArray()), 1e-5, "\(format) dX")
+            }
+        }
+    }
+
     func testBatchedInputFoldsIntoRows() throws {
         var generator = SeededGenerator(seed: 5)
         let quantized = try QuantizedMatrix(quantizing: Tensor.normal([rows, columns], standardDeviation: 0.05, using: &generator),

@@ -14,13 +14,15 @@ enum QuantizedGEMM {
     /// Rows of W decoded at once on CPUs without AVX2.
     private static let portableRowBlock = 256
 
-    /// `C[m, W.rows] = A[m, W.columns] · Wᵀ`.
+    /// `C[m, W.rows] = A[m, W.columns] · Wᵀ`; `vectorized: false` takes the path of CPUs
+    /// without AVX2 (for the tests).
     static func multiplyTransposed(
-        m: Int, _ a: MatrixOperand, _ w: QuantizedMatrix, into c: UnsafeMutablePointer<Float>, ldc: Int
+        m: Int, _ a: MatrixOperand, _ w: QuantizedMatrix, into c: UnsafeMutablePointer<Float>, ldc: Int,
+        vectorized: Bool = CPU.hasAVX2
     ) {
         let (n, k) = (w.rows, w.columns)
         guard m > 0, n > 0 else { return }
-        guard CPU.hasAVX2 else {
+        guard vectorized else {
             decodingRowBlocks(w) { rows, block in
                 let b = MatrixOperand(base: block, rowStride: 1, columnStride: k)
                 GEMM.multiply(m: m, n: rows.count, k: k, a, b, into: c + rows.lowerBound, ldc: ldc, accumulate: false)
@@ -53,13 +55,14 @@ enum QuantizedGEMM {
         }, into: c, ldc: ldc, accumulate: false, parallel: true)
     }
 
-    /// `C[m, W.columns] = A[m, W.rows] · W`.
+    /// `C[m, W.columns] = A[m, W.rows] · W`; `vectorized` as in `multiplyTransposed`.
     static func multiply(
-        m: Int, _ a: MatrixOperand, _ w: QuantizedMatrix, into c: UnsafeMutablePointer<Float>, ldc: Int
+        m: Int, _ a: MatrixOperand, _ w: QuantizedMatrix, into c: UnsafeMutablePointer<Float>, ldc: Int,
+        vectorized: Bool = CPU.hasAVX2
     ) {
         let (n, k) = (w.columns, w.rows)
         guard m > 0, n > 0 else { return }
-        guard CPU.hasAVX2 else {
+        guard vectorized else {
             var first = true
             decodingRowBlocks(w) { rows, block in
                 let shifted = MatrixOperand(base: a.base + rows.lowerBound * a.columnStride, rowStride: a.rowStride, columnStride: a.columnStride)
