@@ -3,7 +3,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-#define AVX2 __attribute__((target("avx2,fma")))
+#include "avx2_common.h"
 
 // Writes (or adds) 16 results of one row of C.
 AVX2 static inline void store_row16(float *target, __m256 low, __m256 high, int accumulate) {
@@ -71,13 +71,6 @@ AVX2 void fledge_gemm_panels(long rows, long columns, long depth,
             }
         }
     }
-}
-
-AVX2 static inline float horizontal_sum(__m256 v) {
-    __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
-    sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-    return _mm_cvtss_f32(sum);
 }
 
 // Dot products of 5 to 8 rows of A with one row of B at a time: B (a weight, the large
@@ -151,7 +144,7 @@ AVX2 void fledge_gemm_small_nt(long m, long n, long k, const float *a, long lda,
             for (long r = 0; r < height; r++) {
                 for (long q = 0; q < pair; q++) {
                     const float *w = q == 0 ? w0 : w1;
-                    float sum = horizontal_sum(s[2 * r + q]);
+                    float sum = sum8(s[2 * r + q]);
                     for (long tail = p; tail < k; tail++) sum += rows[r][tail] * w[tail];
                     float *target = c + (i0 + r) * ldc + j + q;
                     *target = (accumulate ? *target : 0) + sum;

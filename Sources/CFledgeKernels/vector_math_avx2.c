@@ -4,7 +4,7 @@
 #include <immintrin.h>
 #include <math.h>
 
-#define AVX2 __attribute__((target("avx2,fma")))
+#include "avx2_common.h"
 
 // exp(x) for 8 floats: Cephes' expf (range reduction by ln 2, degree-5 polynomial), about
 // 1 ulp; inputs below -87.3 (where results leave the normal range) give 0 and above
@@ -42,13 +42,6 @@ AVX2 static inline __m256 sigmoid8(__m256 x) {
     r = _mm256_mul_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(2.0f)));
     // exp(−x) overflows to inf for x < −88.7: rcp(inf) is 0, but the Newton step gives NaN.
     return _mm256_and_ps(r, _mm256_cmp_ps(d, _mm256_set1_ps(INFINITY), _CMP_NEQ_OQ));
-}
-
-AVX2 static inline float sum8(__m256 v) {
-    __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
-    sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-    return _mm_cvtss_f32(sum);
 }
 
 AVX2 static inline float max8(__m256 v) {

@@ -16,6 +16,7 @@ struct Generate: ParsableCommand {
 
     @Option(help: "A Hugging Face model directory (config.json, safetensors weights), or a .gguf file.") var model: String
     @Option(help: "A PEFT adapter directory to load on the model (adapter_config.json, adapter_model.safetensors).") var adapter: String?
+    @Option(help: quantizationHelp) var quantization: QuantizationFormat?
     @Option(help: "Prompt text (needs the model's tokenizer).") var prompt: String?
     @Option(help: "Prompt token ids, comma-separated.") var ids: String?
     @Flag(help: "Wrap the prompt as a user message in the tokenizer's chat template.") var chat = false
@@ -65,7 +66,7 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         let directory = URL(fileURLWithPath: model)
-        let lm = try loadModel(model, adapter: adapter)
+        let lm = try loadModel(model, adapter: adapter, quantization: quantization)
         let promptIds: [Int]
         // The tokenizer is needed for text prompts and stop strings, and used for output text when present.
         let needsTokenizer = prompt != nil || !stop.isEmpty

@@ -30,10 +30,19 @@ func jsonFloats(_ values: [Float]) -> String {
 }
 
 /// The causal LM of `directory` (a sequence classifier's directory is an error naming its
-/// `architectures`) with the PEFT adapter directory `adapter` (from `fledge grpo`/`sft`, or PEFT
-/// itself) loaded on it, when one is given.
-func loadModel(_ directory: String, adapter: String?) throws -> LanguageModel {
+/// `architectures`) with its decoder's linear layers quantized to `quantization` when one is
+/// given, and the PEFT adapter directory `adapter` (from `fledge grpo`/`sft`, or PEFT itself)
+/// loaded on it, when one is given.
+func loadModel(_ directory: String, adapter: String?, quantization: QuantizationFormat? = nil) throws -> LanguageModel {
     let model = try LanguageModel(directory: URL(fileURLWithPath: directory))
+    if let quantization { try model.quantizeBase(quantization) }
     if let adapter { try model.loadAdapter(from: URL(fileURLWithPath: adapter)) }
     return model
 }
+
+/// `--quantization nf4|fp4|int8|q8_0|q4_0|q4_k`.
+extension QuantizationFormat: ExpressibleByArgument {}
+
+/// The help of every `--quantization` option.
+let quantizationHelp = ArgumentHelp(
+    "Store the decoder's linear layers block-quantized (embeddings and the output head stay float; see docs/quantization.md).")

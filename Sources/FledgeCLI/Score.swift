@@ -13,6 +13,7 @@ struct Score: ParsableCommand {
 
     @Option(help: "A Hugging Face model directory (config.json, safetensors weights), or a .gguf file.") var model: String
     @Option(help: "A PEFT adapter directory to load on the model (adapter_config.json, adapter_model.safetensors).") var adapter: String?
+    @Option(help: quantizationHelp) var quantization: QuantizationFormat?
     @Option(help: "Token ids, comma-separated.") var ids: String?
     @Option(help: "Text, encoded with the model's tokenizer.") var text: String?
     @Option(help: "A JSON Lines file of {\"ids\": [...]} or {\"text\": ...} objects.") var jsonl: String?
@@ -24,7 +25,7 @@ struct Score: ParsableCommand {
 
     func run() throws {
         let directory = URL(fileURLWithPath: model)
-        let lm = try loadModel(model, adapter: adapter)
+        let lm = try loadModel(model, adapter: adapter, quantization: quantization)
         let inputs = try readInputs(directory: directory)
         for (source, sequence) in inputs {
             try checkVocabulary(sequence, size: lm.config.vocabSize, source: source)

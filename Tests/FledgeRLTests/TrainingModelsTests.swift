@@ -42,4 +42,38 @@ final class TrainingModelsTests: XCTestCase {
             XCTAssert("\(error)".contains("'qkv_proj' matches no module"), "\(error)")
         }
     }
+
+    func testLoadIn4BitAnd8BitQuantizeTheBase() throws {
+        var run = RunArguments()
+        run.modelNameOrPath = RepositoryFiles.url("Tests/FledgeLMTests/Fixtures/quantized/base").path
+        run.usePeft = true
+        run.loraR = 4
+        run.loadIn4bit = true
+        XCTAssertEqual(try TrainingModels.load(run, seed: 1, gradientCheckpointing: false).baseQuantization, .nf4)
+        run.bnb4bitQuantType = .fp4
+        run.useBnbNestedQuant = true
+        let fp4 = try TrainingModels.load(run, seed: 1, gradientCheckpointing: false)
+        XCTAssertEqual(fp4.baseQuantization, .fp4)
+        XCTAssertEqual(fp4.trainableParameters.map(\.name).filter { $0.contains("lora_") }.count, 4, "LoRA A and B on the default q_proj and v_proj")
+        run.loadIn8bit = true
+        XCTAssertThrowsError(try TrainingModels.load(run, seed: 1, gradientCheckpointing: false)) { error in
+            XCTAssert("\(error)".contains("load_in_4bit and load_in_8bit are both true"), "\(error)")
+        }
+        run.loadIn4bit = false
+        XCTAssertEqual(try TrainingModels.load(run, seed: 1, gradientCheckpointing: false).baseQuantization, .int8)
+        run.usePeft = false
+        XCTAssertThrowsError(try TrainingModels.load(run, seed: 1, gradientCheckpointing: false)) { error in
+            XCTAssert("\(error)".contains("load_in_8bit freezes the base in int8: set use_peft: true"), "\(error)")
+        }
+    }
+
+    func testQuantizingAModelWhoseRowsAreNotWholeBlocksNamesTheWeight() {
+        var run = RunArguments()
+        run.modelNameOrPath = SFTFixtures.modelDirectory.path
+        run.usePeft = true
+        run.loadIn4bit = true
+        XCTAssertThrowsError(try TrainingModels.load(run, seed: 0, gradientCheckpointing: false)) { error in
+            XCTAssert("\(error)".contains("model.layers.0.self_attn.q_proj/k_proj/v_proj: rows of 24 values are not a whole number of nf4 blocks of 64"), "\(error)")
+        }
+    }
 }

@@ -212,8 +212,8 @@ final class GGUFFileTests: TemporaryDirectoryTestCase {
     }
 
     func testNamesTheTensorAndTypeItCannotDecode() throws {
-        let file = try GGUFFile(url: write(valid(tensorType: 8, dimensions: [32], data: [UInt8](repeating: 0, count: 34)).bytes))
-        XCTAssertEqual(file.info("w")?.type.name, "Q8_0")
-        assertFails(try file.tensor("w"), mentioning: ["bad.gguf", "tensor 'w'", "Q8_0", "cannot read yet", "Q4_1"])
+        let file = try GGUFFile(url: write(valid(tensorType: 16, dimensions: [256], data: [UInt8](repeating: 0, count: 66)).bytes))
+        XCTAssertEqual(file.info("w")?.type.name, "IQ2_XXS")
+        assertFails(try file.tensor("w"), mentioning: ["bad.gguf", "tensor 'w'", "IQ2_XXS", "cannot read yet", "Q4_1"])
     }
 }

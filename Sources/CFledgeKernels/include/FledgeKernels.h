@@ -90,6 +90,20 @@ void fledge_softmax_stats(const float *z, long n, float scale, float *running_ma
 void fledge_selective_softmax_grad(float *z, long n, float scale, float lse, float entropy, float grad_logp,
                                    float grad_entropy);
 
+/// Decoding products with a block-quantized weight (llama.cpp's Q8_0, Q4_0): for each of the
+/// `rows` weight rows at w + r·row_bytes (k/32 blocks each) and each of the m ≤ 8 activation rows
+/// x + i·ldx (k floats), out[i·ldo + r] = the dot product of the dequantized row with the
+/// activations. Each block is dequantized in registers (the fused kernel of decoding).
+void fledge_q8_0_matvec(long m, long k, const float *x, long ldx, const unsigned char *w, long row_bytes, long rows,
+                        float *out, long ldo);
+void fledge_q4_0_matvec(long m, long k, const float *x, long ldx, const unsigned char *w, long row_bytes, long rows,
+                        float *out, long ldo);
+/// The same for bitsandbytes' NF4 and FP4 blocks as Fledge stores them (float32 absmax, then 32
+/// bytes of two codes each, the first in the high nibble; k/64 blocks per row), with the format's
+/// 16-value `codebook`.
+void fledge_4bit_matvec(long m, long k, const float *x, long ldx, const unsigned char *w, long row_bytes, long rows,
+                        float *out, long ldo, const float *codebook);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,7 +7,8 @@ import FledgeTensor
 /// SmolLM2-135M-shaped model with random weights, beside `Scripts/bench/hf_generate.py`
 /// (transformers' `generate` on the same shapes and settings). With `--completion-lengths`, row
 /// `r` stops after the `r mod n`-th of the n lengths given (a stop callback, as stop strings end
-/// rows), so finished rows leaving the batch shows.
+/// rows), so finished rows leaving the batch shows. `--quantization` stores the decoder's linear
+/// layers block-quantized.
 struct GenerateBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate", abstract: "New tokens per second of batched generation (KV cache, EOS ignored).")
@@ -19,10 +20,12 @@ struct GenerateBench: ParsableCommand {
     @Option(help: "Where rows stop, comma-separated (row r stops after the (r mod n)-th length; e.g. 16,64,128,256).")
     var completionLengths: String?
     @Option(help: "Timed runs per batch size (the fastest is reported), after one warm-up run.") var runs = 3
+    @Option(help: quantizationHelp) var quantization: QuantizationFormat?
 
     func run() throws {
         let lengths = try completionLengths.map(Self.lengths) ?? [newTokens]
         let model = try SmolLM2Shape.randomModel()
+        if let quantization { try model.quantizeBase(quantization) }
         var options = SamplingOptions()
         options.maxNewTokens = lengths.max()!
         options.ignoreEOS = true
@@ -39,7 +42,9 @@ struct GenerateBench: ParsableCommand {
             let rate = Double(expected.reduce(0, +)) / best
             report(["batch": batch, "new_tokens": options.maxNewTokens,
                     "completion_lengths": lengths.map(String.init).joined(separator: ","),
-                    "tokens_per_second": (rate * 10).rounded() / 10], json: json)
+                    "quantization": quantization?.rawValue ?? "float32",
+                    "tokens_per_second": (rate * 10).rounded() / 10, "peak_rss_mb": (Double(MemoryStats.peakResidentBytes) / 104_857.6).rounded() / 10,
+                    "rss_mb": MemoryStats.residentBytes.map { (Double($0) / 104_857.6).rounded() / 10 as Any } ?? "unknown"], json: json)
         }
     }
 

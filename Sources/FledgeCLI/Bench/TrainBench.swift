@@ -13,7 +13,9 @@ import FledgeTensor
 /// materialised), backward, and an AdamW step (lr 1e-5, weight decay 0.01). `full` trains every
 /// weight; `lora` trains LoRA adapters (r 16, lora_alpha 32, no dropout) on every projection of
 /// the decoder. Each configuration runs in a process of its own (this command runs itself with
-/// `--only`), so that its peak resident memory is its own.
+/// `--only`), so that its peak resident memory is its own. `rss_mb` is the resident memory after
+/// the steps (with `--quantization`, the float weights the random model was built with are freed
+/// by then, so it is what the quantized model holds; the peak still includes them).
 struct TrainBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Tokens per second and peak memory of training steps (full and LoRA).")
@@ -24,7 +26,14 @@ struct TrainBench: ParsableCommand {
     @Option(help: "Timed steps per configuration (the fastest is reported), after one warm-up step.") var runs = 2
     @Option(help: "Training modes, comma-separated: lora, full.") var modes = "lora,full"
     @Option(help: "Gradient checkpointing settings, comma-separated: false, true.") var checkpointing = "false,true"
+    @Option(help: quantizationHelp) var quantization: QuantizationFormat?
     @Option(help: .hidden) var only: String?
+
+    func validate() throws {
+        if quantization != nil, modes.split(separator: ",").contains("full") {
+            throw ValidationError("--quantization freezes the base: use it with --modes lora (a quantized base is not fine-tuned)")
+        }
+    }
 
     func run() throws {
         if let only {
@@ -58,8 +67,9 @@ struct TrainBench: ParsableCommand {
         }
         let child = Process()
         child.executableURL = executable
-        child.arguments = ["bench", "train", "--batch", "\(batch)", "--tokens", "\(tokens)", "--runs", "\(runs)", "--only", only]
-            + (json ? ["--json"] : [])
+        child.arguments = ["bench", "train", "--batch", "\(batch)", "--tokens", "\(tokens)", "--runs", "\(runs)", "--modes", "lora",
+                           "--only", only]
+            + (json ? ["--json"] : []) + (quantization.map { ["--quantization", $0.rawValue] } ?? [])
         try child.run()
         child.waitUntilExit()
         guard child.terminationStatus == 0 else {
@@ -69,6 +79,7 @@ struct TrainBench: ParsableCommand {
 
     private func measure(mode: TrainMode, checkpointing: Bool) throws {
         let model = try SmolLM2Shape.randomModel()
+        if let quantization { try model.quantizeBase(quantization) }
         switch mode {
         case .full: model.makeFullyTrainable()
         case .lora: try model.addLoRA(SmolLM2Shape.lora)
@@ -86,8 +97,10 @@ struct TrainBench: ParsableCommand {
         }
         let rate = Double(batch * tokens) / seconds
         let peak = Double(MemoryStats.peakResidentBytes) / 1_048_576
-        report(["mode": mode.rawValue, "gradient_checkpointing": checkpointing, "tokens_per_second": (rate * 10).rounded() / 10,
-                "peak_rss_mb": (peak * 10).rounded() / 10, "threads": Parallel.workers], json: json)
+        report(["mode": mode.rawValue, "quantization": quantization?.rawValue ?? "float32", "gradient_checkpointing": checkpointing,
+                "tokens_per_second": (rate * 10).rounded() / 10,
+                "peak_rss_mb": (peak * 10).rounded() / 10,
+                "rss_mb": MemoryStats.residentBytes.map { (Double($0) / 104_857.6).rounded() / 10 as Any } ?? "unknown", "threads": Parallel.workers], json: json)
     }
 }
 

@@ -8,6 +8,8 @@ import FledgeTensor
 /// (each streams its weight from memory; fewer, longer streams and fewer thread hand-offs).
 /// LoRA adapters do not break the fusion in inference: each layer adds its adapter's term to its slice.
 ///
+/// A quantized base quantizes the fused weight as one matrix, whose row views the layers use.
+///
 /// Because the layers' tensors are views of the buffers, anything written into them in place
 /// (an optimizer step, restored weights) is what the fused product reads. The layers' weights
 /// must therefore never be replaced by other tensors.
@@ -15,6 +17,9 @@ final class FusedProjection: @unchecked Sendable {
     let layers: [Linear]
     /// The concatenated weights and biases once `fuse()` has run; nil before.
     private var buffers: (weight: Tensor, bias: Tensor?)?
+    /// The concatenated weights quantized, once `quantize` has run on fused layers; each layer's
+    /// quantized weight is a view of its rows.
+    private var quantizedWeight: QuantizedMatrix?
 
     /// The fusion of `layers`, which must all have a bias or none; nothing is fused until `fuse()`.
     init(_ layers: [Linear]) {
@@ -40,6 +45,31 @@ final class FusedProjection: @unchecked Sendable {
         buffers = (weight, bias)
     }
 
+    /// Quantizes the layers' frozen weights to `format`: the fused weight as one matrix (each
+    /// layer's a view of its rows, and the float buffer freed), or each layer's when not fused.
+    /// `name` labels errors; `nestedAbsmax` compresses each layer's NF4/FP4 statistics on their own.
+    func quantize(_ format: QuantizationFormat, nestedAbsmax: Bool, name: String) throws {
+        guard let fused = buffers else {
+            for (index, layer) in layers.enumerated() {
+                try layer.quantize(format, nestedAbsmax: nestedAbsmax, name: "\(name) (projection \(index))")
+            }
+            return
+        }
+        var groups: [Range<Int>] = [], first = 0
+        for layer in layers {
+            groups.append(first..<first + layer.outFeatures)
+            first += layer.outFeatures
+        }
+        let whole = try QuantizedMatrix(quantizing: fused.weight, format: format, name: name, nestedAbsmaxRows: nestedAbsmax ? groups : [])
+        var start = 0
+        for layer in layers {
+            layer.useQuantized(whole.rows(start..<start + layer.outFeatures))
+            start += layer.outFeatures
+        }
+        quantizedWeight = whole
+        buffers = (Tensor.placeholder(fused.weight.shape), fused.bias)
+    }
+
     /// Whether to use the fused product: once fused, always without autograd (generation, scoring,
     /// reference log-probs; enabled adapters add their terms to their slices), and in a training
     /// pass only when no layer trains anything. In LoRA training the separate products are faster: the
@@ -55,7 +85,7 @@ final class FusedProjection: @unchecked Sendable {
     /// term when `isUsable`, else the layer's own product.
     func callAsFunction(_ x: Tensor) -> [Tensor] {
         guard isUsable, let buffers else { return layers.map { $0(x) } }
-        var y = x.matmul(buffers.weight.transposed())
+        var y = if let quantizedWeight { x.matmul(transposedQuantized: quantizedWeight) } else { x.matmul(buffers.weight.transposed()) }
         if let bias = buffers.bias { y = y + bias }
         var start = 0
         return layers.map { layer in

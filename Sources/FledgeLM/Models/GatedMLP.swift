@@ -28,6 +28,9 @@ final class GatedMLP: MLPBlock, WeightFusing, @unchecked Sendable {
     }
 
     func fuseWeights() { gateUp.fuse() }
+    func quantizeFusedWeights(_ format: QuantizationFormat, nestedAbsmax: Bool, name: String) throws {
+        try gateUp.quantize(format, nestedAbsmax: nestedAbsmax, name: "\(name).gate_proj/up_proj")
+    }
 
     /// `[..., hidden]` → `[..., hidden]`.
     func callAsFunction(_ x: Tensor) -> Tensor {

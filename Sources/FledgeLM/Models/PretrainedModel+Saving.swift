@@ -16,15 +16,18 @@ extension PretrainedModel {
     /// `merge_and_unload` does, `W + scale·B·A`, in the written file only: the model in memory
     /// keeps its adapters (whether switched on or not). Without it, the base weights are written
     /// as they are (save the adapters with `saveAdapter`). Trained weights of full fine-tuning
-    /// are written as they are now.
+    /// are written as they are now. A quantized base is written dequantized (float).
     public func saveModel(to directory: URL, mergeAdapters: Bool = true, dtype: DType = .float32) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var merged: [String: Tensor] = [:]
         if mergeAdapters {
             for (module, linear) in namedLinears {
                 guard let adapter = linear.adapter as? LoRAAdapter else { continue }
-                merged[module + ".weight"] = Tensor.withoutGrad { linear.weight + adapter.deltaWeight() }
+                merged[module + ".weight"] = Tensor.withoutGrad { linear.denseWeight + adapter.deltaWeight() }
             }
+        }
+        for (module, linear) in namedLinears where linear.quantizedWeight != nil && merged[module + ".weight"] == nil {
+            merged[module + ".weight"] = linear.denseWeight
         }
         let tensors = namedWeights.map { name, weight in (name: name, tensor: merged[name] ?? weight) }
         try SafeTensorsWriter.write(tensors, dtype: dtype, metadata: ["format": "pt"],

@@ -5,6 +5,9 @@ import FledgeTensor
 protocol WeightFusing: AnyObject {
     /// Builds the derived state from the loaded weights; called once.
     func fuseWeights()
+    /// Quantizes the fused projections' frozen weights (see `FusedProjection.quantize`); `name`
+    /// is the module's path, for errors.
+    func quantizeFusedWeights(_ format: QuantizationFormat, nestedAbsmax: Bool, name: String) throws
 }
 
 extension Checkpoint {

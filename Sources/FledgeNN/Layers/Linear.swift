@@ -14,6 +14,10 @@ public final class Linear: Module, @unchecked Sendable {
     public var bias: Tensor?
     /// An extra term added to the output while it `isEnabled` (a LoRA adapter), or nil.
     public var adapter: (any LinearAdapter)?
+    /// The frozen weight in a block-quantized format, once `quantize` or `useQuantized` has
+    /// run: products then read it (dequantizing as they go), and `weight` is a placeholder of
+    /// the same shape that holds no memory.
+    public private(set) var quantizedWeight: QuantizedMatrix?
 
     public init(weight: Tensor, bias: Tensor? = nil) {
         precondition(weight.rank == 2, "Linear needs a [out, in] weight, got \(weight.shape)")
@@ -36,9 +40,27 @@ public final class Linear: Module, @unchecked Sendable {
     public var inFeatures: Int { weight.shape[1] }
     public var outFeatures: Int { weight.shape[0] }
 
+    /// Quantizes the (loaded) weight to `format` and frees the float one; `name` labels errors
+    /// (a row that is not a whole number of blocks, a value that is not finite). `nestedAbsmax`
+    /// compresses NF4/FP4 block statistics as bitsandbytes' `compress_statistics`.
+    public func quantize(_ format: QuantizationFormat, nestedAbsmax: Bool = false, name: String) throws {
+        useQuantized(try QuantizedMatrix(quantizing: weight, format: format, name: name,
+                                         nestedAbsmaxRows: nestedAbsmax ? [0..<outFeatures] : []))
+    }
+
+    /// Makes `quantized` (`[outFeatures, inFeatures]`) this layer's frozen weight.
+    public func useQuantized(_ quantized: QuantizedMatrix) {
+        precondition(quantized.shape == weight.shape, "Linear: quantized weight \(quantized.shape) for \(weight.shape)")
+        quantizedWeight = quantized
+        weight = Tensor.placeholder(weight.shape)
+    }
+
+    /// The weight in float32: `weight`, or the quantized weight dequantized.
+    public var denseWeight: Tensor { quantizedWeight?.dequantized() ?? weight }
+
     /// `x [..., inFeatures]` → `[..., outFeatures]`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        var y = x.matmul(weight.transposed())
+        var y = if let quantizedWeight { x.matmul(transposedQuantized: quantizedWeight) } else { x.matmul(weight.transposed()) }
         if let bias { y = y + bias }
         return addingAdapterDelta(to: y, input: x)
     }

@@ -23,6 +23,18 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
     public var loraDropout = 0.05
     /// Module names that get adapters, or `all-linear`; `null` means the architecture's default.
     public var loraTargetModules: [String]? = nil
+    /// Store the frozen base's decoder linear layers in 4 bits (`bnb_4bit_quant_type`), quantized
+    /// at load time as bitsandbytes does (QLoRA); needs `use_peft`. Embeddings and the output head
+    /// stay float.
+    public var loadIn4bit = false
+    /// Store the frozen base's decoder linear layers as Fledge's weight-only 8-bit blocks (not
+    /// LLM.int8's outlier split; see docs/quantization.md); needs `use_peft`.
+    public var loadIn8bit = false
+    /// The 4-bit format of `load_in_4bit`: `nf4` (QLoRA's NormalFloat) or `fp4`.
+    public var bnb4bitQuantType = FourBitQuantType.nf4
+    /// With `load_in_4bit`, quantize each weight's block absmax again (bitsandbytes'
+    /// `compress_statistics`); the weights then take bitsandbytes' nested values.
+    public var useBnbNestedQuant = false
     /// Built-in reward functions by name, with an optional argument after a colon (`answer`,
     /// `answer:solution`, `format`, `length:200`, `soft_overlong:128`, `model:PATH`; see `BuiltInRewards`).
     public var rewardFuncs: [String]? = nil
@@ -47,10 +59,19 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("lora_alpha", \.loraAlpha, .closed(1, 65_536)),
             ConfigField("lora_dropout", \.loraDropout, .rightOpen(0, 1)),
             ConfigField("lora_target_modules", \.loraTargetModules),
+            ConfigField("load_in_4bit", \.loadIn4bit),
+            ConfigField("load_in_8bit", \.loadIn8bit),
+            ConfigField("bnb_4bit_quant_type", \.bnb4bitQuantType),
+            ConfigField("use_bnb_nested_quant", \.useBnbNestedQuant),
             ConfigField("reward_funcs", \.rewardFuncs),
             ConfigField("reward_command", \.rewardCommand),
             ConfigField("reward_command_timeout", \.rewardCommandTimeout,
                         .leftOpen(0, 86_400).because("at most a day per line")),
         ]
     }
+}
+
+/// The 4-bit formats of `bnb_4bit_quant_type`.
+public enum FourBitQuantType: String, ConfigChoice, Sendable {
+    case nf4, fp4
 }

@@ -1,16 +1,26 @@
 import Foundation
 import FledgeLM
+import FledgeTensor
 
 /// The model and tokenizer a training run's `model_name_or_path` names.
 public enum TrainingModels {
     /// Loads the model directory for training: LoRA adapters (`lora_r`, `lora_alpha`,
     /// `lora_dropout`, `lora_target_modules`, seeded by `seed`) when `use_peft`, else every weight
-    /// trainable; with gradient checkpointing as set.
+    /// trainable; with gradient checkpointing as set. With `load_in_4bit` / `load_in_8bit` the
+    /// base is quantized first (which needs `use_peft`); the reference policy of a LoRA run is
+    /// that quantized base with the adapters off.
     public static func load(_ run: RunArguments, seed: Int, gradientCheckpointing: Bool) throws -> LanguageModel {
         let directory = try modelDirectory(run)
         guard let model = try PretrainedModel.load(directory: directory) as? LanguageModel else {
             throw TrainingError.invalidSetting("model_name_or_path \(directory.path) is a sequence classifier; "
                 + "training needs a causal language model (…ForCausalLM)")
+        }
+        if let (format, nested) = try quantization(run) {
+            guard run.usePeft else {
+                throw TrainingError.invalidSetting("\(run.loadIn4bit ? "load_in_4bit" : "load_in_8bit") freezes the base in "
+                    + "\(format.rawValue): set use_peft: true to train LoRA adapters on it (a quantized base cannot be fine-tuned)")
+            }
+            try model.quantizeBase(format, nestedAbsmax: nested)
         }
         if run.usePeft {
             var options = LoRAOptions(r: run.loraR, alpha: Double(run.loraAlpha), dropout: run.loraDropout,
@@ -22,6 +32,22 @@ public enum TrainingModels {
         }
         model.gradientCheckpointing = gradientCheckpointing
         return model
+    }
+
+    /// The quantized format of the frozen base that `load_in_4bit` / `load_in_8bit` ask for, and
+    /// whether NF4/FP4 statistics are nested (`use_bnb_nested_quant`, which, as in TRL, only
+    /// matters with `load_in_4bit`); nil for a float base.
+    public static func quantization(_ run: RunArguments) throws(TrainingError) -> (QuantizationFormat, nested: Bool)? {
+        switch (run.loadIn4bit, run.loadIn8bit) {
+        case (true, true):
+            throw .invalidSetting("load_in_4bit and load_in_8bit are both true: choose one")
+        case (true, false):
+            return (run.bnb4bitQuantType == .nf4 ? .nf4 : .fp4, run.useBnbNestedQuant)
+        case (false, true):
+            return (.int8, false)
+        case (false, false):
+            return nil
+        }
     }
 
     /// The tokenizer of the model directory (or GGUF file).

@@ -23,6 +23,7 @@ enum BackwardRule {
     case logSumExp(Tensor, result: Tensor)
     case softmax(output: Tensor, axis: Int, log: Bool)
     case matmul(Tensor, Tensor)
+    case quantizedMatmul(QuantizedMatrix)
     case gather(inputShape: [Int], axis: Int, indices: [Int])
     case indexSelect(inputShape: [Int], indices: [Int])
     case rmsNorm(Tensor, weight: Tensor, inverseRMS: Tensor)
@@ -101,6 +102,8 @@ enum BackwardRule {
             return [y * (g - (g * y).sum(axis: axis, keepDims: true))]
         case .matmul(let a, let b):
             return Self.matmulGradients(g, a, b, needed: needed)
+        case .quantizedMatmul(let weight):
+            return [g.matmul(quantized: weight)]
         case .gather(let inputShape, let axis, let indices):
             return [ScatterKernel.gatherBackward(g, inputShape: inputShape, axis: axis, indices: indices)]
         case .indexSelect(let inputShape, let indices):

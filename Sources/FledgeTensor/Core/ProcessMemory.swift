@@ -19,4 +19,14 @@ extension MemoryStats {
         return Int(usage.ru_maxrss) * 1024  // kilobytes on Linux
         #endif
     }
+
+    /// The process's resident memory now, in bytes (Linux: `/proc/self/statm`), or nil where it
+    /// cannot be read. Unlike the peak, it drops when memory is given back (float weights freed
+    /// after quantizing them).
+    public static var residentBytes: Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
 }

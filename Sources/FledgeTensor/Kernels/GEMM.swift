@@ -58,7 +58,7 @@ enum GEMM {
                 multiplySmall(m: m, n: n, k: k, packed, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
             }
         } else {
-            multiplyBlocked(m: m, n: n, k: k, .raw(a), b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
+            multiplyBlocked(m: m, n: n, k: k, .raw(a), .raw(b), into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
         }
     }
 
@@ -96,17 +96,26 @@ enum GEMM {
             multiply(m: a.rows, n: n, k: a.depth, a.source, b, into: c, ldc: ldc, accumulate: accumulate)
             return
         }
-        multiplyBlocked(m: a.rows, n: n, k: a.depth, .packed(a), b, into: c, ldc: ldc, accumulate: accumulate, parallel: true)
+        multiplyBlocked(m: a.rows, n: n, k: a.depth, .packed(a), .raw(b), into: c, ldc: ldc, accumulate: accumulate, parallel: true)
     }
 
     /// The left operand of a blocked product: packed on the fly, or beforehand.
-    private enum Left {
+    enum Left {
         case raw(MatrixOperand)
         case packed(PackedRows)
     }
 
-    private static func multiplyBlocked(
-        m: Int, n: Int, k: Int, _ left: Left, _ b: MatrixOperand,
+    /// The right operand of a blocked product: a float matrix, or something that writes B's
+    /// panels itself — `pack(p0, depth, firstColumn, columns, destination)` stores the block of
+    /// B at depths `p0 ..< p0 + depth` and the given columns as `fledge_pack_b` lays it out (a
+    /// quantized weight dequantizing as it packs).
+    enum Right {
+        case raw(MatrixOperand)
+        case panels(pack: (_ p0: Int, _ depth: Int, _ firstColumn: Int, _ columns: Int, _ destination: UnsafeMutablePointer<Float>) -> Void)
+    }
+
+    static func multiplyBlocked(
+        m: Int, n: Int, k: Int, _ left: Left, _ right: Right,
         into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool
     ) {
         let nr = Int(FLEDGE_GEMM_NR), mr = Int(FLEDGE_GEMM_MR)
@@ -118,8 +127,8 @@ enum GEMM {
         // lies, and a short one (few rows of A) reads B where it lies when B's columns are
         // contiguous and fill whole panels.
         let inPlaceA: MatrixOperand? = if case .raw(let a) = left, n <= 2 * nr { a } else { nil }
-        let readsBInPlace = b.columnStride == 1 && n % nr == 0 && m <= inPlaceRows
-        let packedB = readsBInPlace ? nil : TensorStorage(count: min(k, depthBlock) * (min(n, columnBlock) + nr))
+        let inPlaceB: MatrixOperand? = if case .raw(let b) = right, b.columnStride == 1, n % nr == 0, m <= inPlaceRows { b } else { nil }
+        let packedB = inPlaceB != nil ? nil : TensorStorage(count: min(k, depthBlock) * (min(n, columnBlock) + nr))
         var j0 = 0
         while j0 < n {
             let width = min(columnBlock, n - j0)
@@ -131,8 +140,14 @@ enum GEMM {
                 if let packedB {
                     Parallel.forRanges(panels, minChunk: 8, parallel: parallel) { range in
                         let columns = min(range.upperBound * nr, width) - range.lowerBound * nr
-                        fledge_pack_b(depth, columns, b.base + p0 * b.rowStride + (j0 + range.lowerBound * nr) * b.columnStride,
-                                      b.rowStride, b.columnStride, packedB.pointer + range.lowerBound * nr * depth)
+                        let destination = packedB.pointer + range.lowerBound * nr * depth
+                        switch right {
+                        case .raw(let b):
+                            fledge_pack_b(depth, columns, b.base + p0 * b.rowStride + (j0 + range.lowerBound * nr) * b.columnStride,
+                                          b.rowStride, b.columnStride, destination)
+                        case .panels(let pack):
+                            pack(p0, depth, j0 + range.lowerBound * nr, columns, destination)
+                        }
                     }
                 }
                 Parallel.forRanges(rowBlocks * columnParts, parallel: parallel) { tasks in
@@ -157,10 +172,10 @@ enum GEMM {
                         }
                         let columnStart = panelRange.lowerBound * nr
                         let columns = min(panelRange.upperBound * nr, width) - columnStart
-                        let panelSource: KernelOperand = if let packedB {
-                            .packedB(UnsafePointer(packedB.pointer + columnStart * depth), depth: depth)
+                        let panelSource: KernelOperand = if let inPlaceB {
+                            .inPlace(inPlaceB, row: p0, column: j0 + columnStart)
                         } else {
-                            .inPlace(b, row: p0, column: j0 + columnStart)
+                            .packedB(UnsafePointer(packedB!.pointer + columnStart * depth), depth: depth)
                         }
                         microKernel(rows: height, columns: columns, depth: depth, tiles, panelSource,
                                     into: c + i0 * ldc + j0 + columnStart, ldc: ldc, accumulate: first)

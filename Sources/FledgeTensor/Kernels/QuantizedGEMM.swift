@@ -1,0 +1,113 @@
+import CFledgeKernels
+
+/// Products with a block-quantized weight `W [rows, columns]` (`QuantizedMatrix`): the forward
+/// `C = A · Wᵀ` of a linear layer and its input gradient `C = A · W`.
+///
+/// With the AVX2 kernels, the blocked GEMM (`GEMM.multiplyBlocked`) takes W's panels from
+/// `QuantizedMatrix.decode` — each packed panel is float32, so the micro-kernel is the float
+/// one and the extra cost is one pass over the compressed bytes per panel. A forward with few
+/// rows of A (decoding) reads each compressed block once and expands it in registers (the AVX2
+/// kernels of `fusedDecodingKernel`), or, for formats without one, decodes one row of W at a
+/// time into a buffer that stays in cache and takes its dot products with A's rows. Without AVX2, W is decoded in row blocks and multiplied
+/// by `GEMM.multiply` (the portable GEMM).
+enum QuantizedGEMM {
+    /// Rows of W decoded at once on CPUs without AVX2.
+    private static let portableRowBlock = 256
+
+    /// `C[m, W.rows] = A[m, W.columns] · Wᵀ`; `vectorized: false` takes the path of CPUs
+    /// without AVX2 (for the tests).
+    static func multiplyTransposed(
+        m: Int, _ a: MatrixOperand, _ w: QuantizedMatrix, into c: UnsafeMutablePointer<Float>, ldc: Int,
+        vectorized: Bool = CPU.hasAVX2
+    ) {
+        let (n, k) = (w.rows, w.columns)
+        guard m > 0, n > 0 else { return }
+        guard vectorized else {
+            decodingRowBlocks(w) { rows, block in
+                let b = MatrixOperand(base: block, rowStride: 1, columnStride: k)
+                GEMM.multiply(m: m, n: rows.count, k: k, a, b, into: c + rows.lowerBound, ldc: ldc, accumulate: false)
+            }
+            return
+        }
+        if m <= GEMM.smallRows, a.columnStride == 1, let kernel = fusedDecodingKernel(w.format) {
+            w.withBlocks { rows, rowBytes in
+                Parallel.forRanges(n, minChunk: 16) { range in
+                    kernel(m, k, a.base, a.rowStride, rows + range.lowerBound * rowBytes, rowBytes, range.count, c + range.lowerBound, ldc)
+                }
+            }
+            return
+        }
+        if m <= GEMM.smallRows, a.columnStride == 1 {
+            Parallel.forRanges(n, minChunk: 16) { range in
+                let row = TensorStorage(count: k)
+                for column in range {
+                    w.decode(rows: column..<(column + 1), columns: 0..<k, into: row.pointer, rowStride: k)
+                    for i in 0..<m { c[i * ldc + column] = dotProduct(a.base + i * a.rowStride, row.pointer, k) }
+                }
+            }
+            return
+        }
+        // B = Wᵀ: B's columns are W's rows, its depth W's columns.
+        GEMM.multiplyBlocked(m: m, n: n, k: k, .raw(a), .panels { p0, depth, first, columns, destination in
+            let block = TensorStorage(count: columns * depth)
+            w.decode(rows: first..<(first + columns), columns: p0..<(p0 + depth), into: block.pointer, rowStride: depth)
+            fledge_pack_b(depth, columns, block.pointer, 1, depth, destination)
+        }, into: c, ldc: ldc, accumulate: false, parallel: true)
+    }
+
+    /// `C[m, W.columns] = A[m, W.rows] · W`; `vectorized` as in `multiplyTransposed`.
+    static func multiply(
+        m: Int, _ a: MatrixOperand, _ w: QuantizedMatrix, into c: UnsafeMutablePointer<Float>, ldc: Int,
+        vectorized: Bool = CPU.hasAVX2
+    ) {
+        let (n, k) = (w.columns, w.rows)
+        guard m > 0, n > 0 else { return }
+        guard vectorized else {
+            var first = true
+            decodingRowBlocks(w) { rows, block in
+                let shifted = MatrixOperand(base: a.base + rows.lowerBound * a.columnStride, rowStride: a.rowStride, columnStride: a.columnStride)
+                let b = MatrixOperand(base: block, rowStride: n, columnStride: 1)
+                GEMM.multiply(m: m, n: n, k: rows.count, shifted, b, into: c, ldc: ldc, accumulate: !first)
+                first = false
+            }
+            return
+        }
+        // B = W: B's depth is W's rows.
+        GEMM.multiplyBlocked(m: m, n: n, k: k, .raw(a), .panels { p0, depth, first, columns, destination in
+            let block = TensorStorage(count: depth * columns)
+            w.decode(rows: p0..<(p0 + depth), columns: first..<(first + columns), into: block.pointer, rowStride: columns)
+            fledge_pack_b(depth, columns, block.pointer, columns, 1, destination)
+        }, into: c, ldc: ldc, accumulate: false, parallel: true)
+    }
+
+    /// The AVX2 kernel that dequantizes `format`'s blocks in registers as it takes the dot
+    /// products of decoding (`fledge_q8_0_matvec`, `fledge_q4_0_matvec`, `fledge_4bit_matvec`
+    /// for NF4 and FP4), or nil where the format has none (its
+    /// rows are decoded into a buffer first: the portable path, which the tests compare with).
+    private static func fusedDecodingKernel(
+        _ format: QuantizationFormat
+    ) -> ((Int, Int, UnsafePointer<Float>, Int, UnsafePointer<UInt8>, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void)? {
+        func fourBit(_ codebook: [Float]) -> (Int, Int, UnsafePointer<Float>, Int, UnsafePointer<UInt8>, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void {
+            { m, k, x, ldx, w, rowBytes, rows, out, ldo in
+                codebook.withUnsafeBufferPointer { fledge_4bit_matvec(m, k, x, ldx, w, rowBytes, rows, out, ldo, $0.baseAddress) }
+            }
+        }
+        switch format {
+        case .q8_0: return { fledge_q8_0_matvec($0, $1, $2, $3, $4, $5, $6, $7, $8) }
+        case .q4_0: return { fledge_q4_0_matvec($0, $1, $2, $3, $4, $5, $6, $7, $8) }
+        case .nf4: return fourBit(NF4.codebook)
+        case .fp4: return fourBit(FP4.codebook)
+        case .int8, .q4_k: return nil
+        }
+    }
+
+    /// Calls `body` with each block of W's rows decoded row-major (`[rows.count, W.columns]`).
+    private static func decodingRowBlocks(_ w: QuantizedMatrix, _ body: (Range<Int>, UnsafePointer<Float>) -> Void) {
+        let block = TensorStorage(count: min(w.rows, portableRowBlock) * w.columns)
+        for start in stride(from: 0, to: w.rows, by: portableRowBlock) {
+            let rows = start..<min(start + portableRowBlock, w.rows)
+            w.decode(rows: rows, columns: 0..<w.columns, into: block.pointer, rowStride: w.columns)
+            body(rows, block.pointer)
+        }
+    }
+}
