@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FledgeHub
 import FledgeLM
 
 /// `fledge score`: log p(token t | tokens before t), t = 1 … n−1, of each input, one JSON line each.
@@ -11,7 +12,7 @@ struct Score: ParsableCommand {
             before it (n-1 values for n tokens). --jsonl reads lines {"ids": [...]} or {"text": "..."}.
             """)
 
-    @Option(help: "A Hugging Face model directory (config.json, safetensors weights).") var model: String
+    @Option(help: "A Hugging Face model directory (config.json, safetensors weights), or a Hub id (org/name[@revision]) found in or downloaded to the Hugging Face cache.") var model: String
     @Option(help: "A PEFT adapter directory to load on the model (adapter_config.json, adapter_model.safetensors).") var adapter: String?
     @Option(help: "Token ids, comma-separated.") var ids: String?
     @Option(help: "Text, encoded with the model's tokenizer.") var text: String?
@@ -23,8 +24,8 @@ struct Score: ParsableCommand {
     }
 
     func run() throws {
-        let directory = URL(fileURLWithPath: model)
-        let lm = try loadModel(model, adapter: adapter)
+        let directory = try ModelLocation.resolve(model)
+        let lm = try loadModel(directory.path, adapter: adapter)
         let inputs = try readInputs(directory: directory)
         for (source, sequence) in inputs {
             try checkVocabulary(sequence, size: lm.config.vocabSize, source: source)

@@ -20,7 +20,7 @@ struct GroupSamplingSetup<Config: GroupSamplingConfig> {
         dataset = try PromptDataset(
             file: DatasetLocation.trainingFile(config.run.datasetName, split: config.run.datasetTrainSplit), tokenizer: tokenizer)
         reference = config.generation.beta != 0 && !model.hasAdapters
-            ? try LanguageModel(directory: URL(fileURLWithPath: config.run.modelNameOrPath!)) : nil
+            ? try LanguageModel(directory: TrainingModels.modelDirectory(config.run)) : nil
         note("\(dataset.rows.count) prompts from \(dataset.file.path); rewards: \(rewards.map(\.name).joined(separator: ", "))")
     }
 }

@@ -1,8 +1,12 @@
 /// The run fields of TRL's command-line scripts (`ModelConfig`, `ScriptArguments`) plus Fledge's reward
 /// settings. They live in the same file as the trainer's fields, as in `trl grpo --config FILE`.
 public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
-    /// A local model directory in Hugging Face layout (`config.json`, safetensors, tokenizer).
+    /// A local model directory in Hugging Face layout (`config.json`, safetensors, tokenizer), or a Hub
+    /// model id (`org/name`, optionally `org/name@revision`) found in the Hugging Face cache or
+    /// downloaded into it.
     public var modelNameOrPath: String? = nil
+    /// The branch, tag or commit of a Hub model id (`@revision` in the id, when given, takes its place).
+    public var modelRevision = "main"
     /// A local JSON Lines file, or a folder holding `train.jsonl` (and optionally `test.jsonl`).
     public var datasetName: String? = nil
     /// The split to train on when `dataset_name` is a folder.
@@ -34,6 +38,7 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
     public static var fields: [ConfigField<RunArguments>] {
         [
             ConfigField("model_name_or_path", \.modelNameOrPath),
+            ConfigField("model_revision", \.modelRevision),
             ConfigField("dataset_name", \.datasetName),
             ConfigField("dataset_train_split", \.datasetTrainSplit),
             ConfigField("dataset_test_split", \.datasetTestSplit),

@@ -1,4 +1,5 @@
 import Foundation
+import FledgeHub
 import FledgeLM
 
 /// The model and tokenizer a training run's `model_name_or_path` names.
@@ -29,15 +30,16 @@ public enum TrainingModels {
         try Tokenizer(directory: modelDirectory(run).path)
     }
 
-    private static func modelDirectory(_ run: RunArguments) throws(TrainingError) -> URL {
+    /// The model directory `model_name_or_path` names: a local directory, or the Hugging Face cache's
+    /// snapshot of a Hub id at `model_revision` (downloaded when missing and not `HF_HUB_OFFLINE`).
+    public static func modelDirectory(_ run: RunArguments) throws(TrainingError) -> URL {
         guard let path = run.modelNameOrPath else {
-            throw .invalidSetting("model_name_or_path is not set; give a local Hugging Face model directory")
+            throw .invalidSetting("model_name_or_path is not set; give a Hub model id (org/name) or a local Hugging Face model directory")
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw .invalidSetting("model_name_or_path \(path): no such directory; give a local Hugging Face model directory "
-                + "(config.json, safetensors weights, tokenizer.json); Fledge does not download models")
+        do {
+            return try ModelLocation.resolve(path, revision: run.modelRevision == "main" ? nil : run.modelRevision)
+        } catch {
+            throw .invalidSetting("model_name_or_path \(path): \(error)")
         }
-        return URL(fileURLWithPath: path)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FledgeHub
 import FledgeLM
 
 extension ConfigCheck {
@@ -7,10 +8,12 @@ extension ConfigCheck {
 
     /// `max_seq_length` comes from the model (`max_position_embeddings` in its `config.json`) when not
     /// set, and is capped to it when set higher, as Unsloth does. Without a readable local model
-    /// directory it stays as given; the trainer reads the model when it loads it.
+    /// directory or cached Hub snapshot it stays as given; the trainer reads the model when it loads it.
     static var maxSeqLengthFromModel: ConfigCheck {
         ConfigCheck { resolution in
-            guard let directory = resolution.config.run.modelNameOrPath,
+            let run = resolution.config.run
+            guard let nameOrPath = run.modelNameOrPath,
+                  let directory = ModelLocation.cached(nameOrPath, revision: run.modelRevision == "main" ? nil : run.modelRevision)?.path,
                   let data = FileManager.default.contents(atPath: directory + "/config.json"),
                   case .int(let modelLength) = (try? JSONParser.parse(Array(data)))?["max_position_embeddings"]
             else { return }

@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Which files of a repository to fetch: shell patterns as `huggingface_hub`'s `allow_patterns`
+/// (`fnmatch`, where `*` also crosses `/`, and a pattern ending in `/` means everything under it).
+public struct HubFileSelection: Sendable, Equatable {
+    public var patterns: [String]
+    /// Only files at the repository's top level (no `/` in their path).
+    public var topLevelOnly: Bool
+
+    public init(patterns: [String], topLevelOnly: Bool = false) {
+        self.patterns = patterns
+        self.topLevelOnly = topLevelOnly
+    }
+
+    /// Every file.
+    public static let all = HubFileSelection(patterns: ["*"])
+
+    /// What loading a model reads: config.json, generation_config.json, the tokenizer files and
+    /// chat templates (`*.json`, `*.jinja`), and the safetensors weights with their index.
+    public static let model = HubFileSelection(patterns: ["*.json", "*.jinja", "*.safetensors"], topLevelOnly: true)
+
+    /// Whether `path` (relative to the repository) is selected.
+    public func matches(_ path: String) -> Bool {
+        if topLevelOnly && path.contains("/") { return false }
+        return patterns.contains { pattern in
+            let expanded = pattern.hasSuffix("/") ? pattern + "*" : pattern
+            return fnmatch(expanded, path, 0) == 0
+        }
+    }
+}

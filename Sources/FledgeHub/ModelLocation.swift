@@ -1,0 +1,40 @@
+import Foundation
+
+/// Where the model that `model_name_or_path` (or a command's `--model`) names is: a local directory, or
+/// a Hub model id (`org/name`, with `@revision` or a separate revision) found in the Hugging Face cache
+/// before anything else and downloaded (config, tokenizer, chat template and safetensors files only)
+/// when missing and not offline.
+public enum ModelLocation {
+    /// The local directory `nameOrPath`, else the cached or downloaded snapshot of the Hub id.
+    public static func resolve(_ nameOrPath: String, revision: String? = nil,
+                               environment: HubEnvironment = HubEnvironment()) throws(HubError) -> URL {
+        if let local = localDirectory(nameOrPath) { return local }
+        let (repo, revision) = try hubReference(nameOrPath, revision: revision)
+        return try HubDownloader(environment: environment)
+            .snapshot(repo, revision: revision, files: .model, required: ["config.json"])
+    }
+
+    /// The local directory, or the cached snapshot, without any network; none when neither exists.
+    public static func cached(_ nameOrPath: String, revision: String? = nil,
+                              environment: HubEnvironment = HubEnvironment()) -> URL? {
+        if let local = localDirectory(nameOrPath) { return local }
+        guard let (repo, revision) = try? hubReference(nameOrPath, revision: revision) else { return nil }
+        return HubCache(root: environment.cacheDirectory).snapshot(repo, revision: revision, required: ["config.json"])
+    }
+
+    private static func localDirectory(_ path: String) -> URL? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+        return URL(fileURLWithPath: path)
+    }
+
+    /// The model repository and revision of `org/name[@revision]`; a revision both after `@` and given
+    /// separately must agree. The default revision is `main`.
+    static func hubReference(_ reference: String, revision: String?) throws(HubError) -> (HubRepo, String) {
+        let (id, inId) = HubRepo.splitRevision(reference)
+        if let inId, let revision, inId != revision {
+            throw .conflictingRevisions(id: reference, inId: inId, field: "the revision setting ('\(revision)')")
+        }
+        return (try HubRepo(id: id, kind: .model), inId ?? revision ?? "main")
+    }
+}
