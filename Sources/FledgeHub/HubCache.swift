@@ -6,6 +6,7 @@ import Foundation
 ///     ROOT/models--org--name/blobs/ETAG                a file's bytes, named by its ETag without quotes
 ///     ROOT/models--org--name/snapshots/COMMIT/PATH     a relative symlink to ../../blobs/ETAG
 ///     ROOT/.locks/models--org--name/ETAG.lock          held while a process downloads that blob
+///     ROOT/CACHEDIR.TAG                                tells backup tools to skip the cache
 public struct HubCache: Sendable {
     public let root: URL
 
@@ -80,6 +81,20 @@ public struct HubCache: Sendable {
         } catch {
             throw .cacheWrite(path: pointer.path, reason: "\(error)")
         }
+    }
+
+    /// Tags the cache root with `CACHEDIR.TAG` (https://bford.info/cachedir/) so that backup tools skip
+    /// it, as `huggingface_hub` does, unless it is there already.
+    func tagCacheDirectory() throws(HubError) {
+        let tag = root.appendingPathComponent("CACHEDIR.TAG")
+        guard !FileManager.default.fileExists(atPath: tag.path) else { return }
+        try HubCache.write(Data("""
+            Signature: 8a477f597d28d172789f06886806bc55
+            # This file is a cache directory tag created by Fledge (in the layout of huggingface_hub).
+            # For information about cache directory tags, see:
+            #\thttps://bford.info/cachedir/
+
+            """.utf8), to: tag)
     }
 
     static func write(_ data: Data, to url: URL) throws(HubError) {

@@ -84,6 +84,7 @@ public struct HubDownloader: Sendable {
         let url = environment.endpoint + "/" + repo.urlPrefix + repo.id + "/resolve/" + commit + "/" + HubDownloader.quote(file, keepSlash: true)
         let metadata = try fileMetadata(url: url, repo: repo, commit: commit, file: file)
         let blob = cache.blobURL(repo, etag: metadata.etag)
+        try cache.tagCacheDirectory()
         if !FileManager.default.fileExists(atPath: blob.path) {
             try BlobLock.holding(cache.lockURL(repo, etag: metadata.etag), timeout: lockTimeout) { () throws(HubError) in
                 if !FileManager.default.fileExists(atPath: blob.path) {

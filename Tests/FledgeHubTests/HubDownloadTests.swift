@@ -62,6 +62,7 @@ final class HubDownloadTests: XCTestCase {
                                         FakeHub.digest(Array("{\"model\": {}}".utf8), hexDigits: 40),
                                         FakeHub.digest(Array("{{ messages }}".utf8), hexDigits: 40)])
             XCTAssertTrue(FileManager.default.fileExists(atPath: cache.appendingPathComponent(".locks/models--org--tiny/\(sha).lock").path))
+            XCTAssertTrue(try text(cache.appendingPathComponent("CACHEDIR.TAG")).hasPrefix("Signature: 8a477f597d28d172789f06886806bc55\n"))
 
             let asked = server.requests.count
             XCTAssertEqual(try ModelLocation.resolve("org/tiny", environment: environment(server, cache)), folder)
