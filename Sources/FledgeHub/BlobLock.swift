@@ -20,7 +20,7 @@ enum BlobLock {
         defer { close(descriptor) }
         let deadline = Date().addingTimeInterval(timeout)
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
-            guard Date() < deadline else { throw .lockTimeout(path: url.path, seconds: Int(timeout)) }
+            guard Date() < deadline else { throw .lockTimeout(path: url.path, seconds: timeout) }
             usleep(100_000)
         }
         defer { flock(descriptor, LOCK_UN) }

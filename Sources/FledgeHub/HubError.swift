@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a Hub id could not be resolved to files, with what was looked for, where, and how to fix it.
 public enum HubError: Error, CustomStringConvertible, Equatable {
     case invalidRepoId(String)
@@ -11,7 +13,7 @@ public enum HubError: Error, CustomStringConvertible, Equatable {
     case invalidResponse(url: String, problem: String)
     case noMatchingFiles(repo: HubRepo, revision: String, patterns: [String])
     case cacheWrite(path: String, reason: String)
-    case lockTimeout(path: String, seconds: Int)
+    case lockTimeout(path: String, seconds: Double)
     case conflictingRevisions(id: String, inId: String, field: String)
 
     public var description: String {
@@ -45,7 +47,7 @@ public enum HubError: Error, CustomStringConvertible, Equatable {
         case .cacheWrite(let path, let reason):
             return "could not write the Hugging Face cache at \(path): \(reason); check the permissions or set HF_HUB_CACHE"
         case .lockTimeout(let path, let seconds):
-            return "another process held \(path) for \(seconds) s while downloading the same file; wait for it to finish and try again"
+            return "another process held \(path) for \(String(format: "%g", seconds)) s while downloading the same file; wait for it to finish and try again"
         case .conflictingRevisions(let id, let inId, let field):
             return "'\(id)' names revision '\(inId)' after '@' but \(field) names another; give the revision once"
         }

@@ -49,4 +49,23 @@ final class HubEnvironmentTests: XCTestCase {
         XCTAssertTrue(HubFileSelection(patterns: ["data/"]).matches("data/train/part-0.parquet"))
         XCTAssertTrue(HubFileSelection(patterns: ["*.parquet"]).matches("data/train-0.parquet"))
     }
+
+    func testBlobLockWaitsForAnotherHolderAndThenGivesUp() throws {
+        let lock = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-lock-\(UUID().uuidString)/etag.lock")
+        defer { try? FileManager.default.removeItem(at: lock.deletingLastPathComponent()) }
+        var ran = false
+        try BlobLock.holding(lock, timeout: 1) { ran = true }
+        XCTAssertTrue(ran)
+        let other = open(lock.path, O_RDWR)  // another open file description, as another process would have
+        defer { close(other) }
+        XCTAssertEqual(flock(other, LOCK_EX | LOCK_NB), 0)
+        XCTAssertThrowsError(try BlobLock.holding(lock, timeout: 0.3) { XCTFail("ran without the lock") }) { error in
+            XCTAssertEqual(error as? HubError, .lockTimeout(path: lock.path, seconds: 0.3))
+            XCTAssertTrue("\(error)".contains("another process held \(lock.path) for 0.3 s"), "\(error)")
+        }
+        flock(other, LOCK_UN)
+        ran = false
+        try BlobLock.holding(lock, timeout: 1) { ran = true }
+        XCTAssertTrue(ran)
+    }
 }
