@@ -61,7 +61,7 @@ enum NotApplicableFields {
                 "log_unique_prompts", "num_sample_generations", "do_train", "do_eval", "do_predict",
                 "restore_callback_states_from_checkpoint", "ignore_data_skip", "lora_task_type",
             ],
-            "not applicable: Fledge reads local files, logs to metrics.jsonl and has no Hub or tracker integration"
+            "not applicable: Fledge logs to metrics.jsonl and has no Hub or tracker integration for uploading runs"
         ),
         (
             [
