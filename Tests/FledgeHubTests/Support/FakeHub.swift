@@ -70,13 +70,14 @@ final class FakeHub: @unchecked Sendable {
     }
 
     private enum Lookup {
-        case found(Repo)
+        case found(commit: String, files: [String: [UInt8]])
         case refused(LocalHTTPServer.Response)
     }
 
-    /// The repository, or the Hub's answer for a missing one or a private one without its token (both
-    /// 401 with `RepoNotFound` when unauthenticated, as the Hub hides private repositories).
-    private func lookUp(_ key: String, _ request: LocalHTTPServer.Request) -> Lookup {
+    /// The commit and files of the repository at `revision`, or the Hub's answer: 401 with
+    /// `RepoNotFound` for a missing repository without a token (404 with one) and for a private one
+    /// without its token, as the Hub hides private repositories; 404 `RevisionNotFound`.
+    private func lookUp(_ key: String, revision: String, _ request: LocalHTTPServer.Request) -> Lookup {
         guard let repo = repos[key] else {
             return .refused(request.headers["authorization"] == nil
                 ? error(401, "RepoNotFound", "Repository not found") : error(404, "RepoNotFound", "Repository not found"))
@@ -84,21 +85,17 @@ final class FakeHub: @unchecked Sendable {
         if let token = repo.token, request.headers["authorization"] != "Bearer \(token)" {
             return .refused(error(401, "RepoNotFound", "Invalid credentials in Authorization header"))
         }
-        return .found(repo)
-    }
-
-    private func commit(_ repo: Repo, _ revision: String) -> String? {
-        repo.commits[revision] != nil ? revision : repo.refs[revision]
+        guard let commit = repo.commits[revision] != nil ? revision : repo.refs[revision], let files = repo.commits[commit] else {
+            return .refused(error(404, "RevisionNotFound", "Invalid rev id: \(revision)"))
+        }
+        return .found(commit: commit, files: files)
     }
 
     private func revision(repoKey: String, revision: String, _ request: LocalHTTPServer.Request) -> LocalHTTPServer.Response {
-        let repo: Repo
-        switch lookUp(repoKey, request) {
-        case .found(let found): repo = found
+        let (commit, files): (String, [String: [UInt8]])
+        switch lookUp(repoKey, revision: revision, request) {
+        case .found(let found, let listed): (commit, files) = (found, listed)
         case .refused(let response): return response
-        }
-        guard let commit = commit(repo, revision), let files = repo.commits[commit] else {
-            return error(404, "RevisionNotFound", "Invalid rev id: \(revision)")
         }
         let id = repoKey.split(separator: "/", maxSplits: 1)[1]
         let siblings = files.keys.sorted().map { JSONValue.object(["rfilename": .string($0)]) }
@@ -107,13 +104,10 @@ final class FakeHub: @unchecked Sendable {
     }
 
     private func resolve(repoKey: String, revision: String, file: String, _ request: LocalHTTPServer.Request) -> LocalHTTPServer.Response {
-        let repo: Repo
-        switch lookUp(repoKey, request) {
-        case .found(let found): repo = found
+        let (commit, files): (String, [String: [UInt8]])
+        switch lookUp(repoKey, revision: revision, request) {
+        case .found(let found, let listed): (commit, files) = (found, listed)
         case .refused(let response): return response
-        }
-        guard let commit = commit(repo, revision), let files = repo.commits[commit] else {
-            return error(404, "RevisionNotFound", "Invalid rev id: \(revision)")
         }
         guard let bytes = files[file] else { return error(404, "EntryNotFound", "\(file) does not exist") }
         if FakeHub.isLarge(file) {
