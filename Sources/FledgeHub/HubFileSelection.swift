@@ -19,9 +19,11 @@ public struct HubFileSelection: Sendable, Equatable {
     /// Every file.
     public static let all = HubFileSelection(patterns: ["*"])
 
-    /// What loading a model reads: config.json, generation_config.json, the tokenizer files and
-    /// chat templates (`*.json`, `*.jinja`), and the safetensors weights with their index.
-    public static let model = HubFileSelection(patterns: ["*.json", "*.jinja", "*.safetensors"], topLevelOnly: true)
+    /// What loading a model reads first: config.json, generation_config.json, the tokenizer files,
+    /// chat templates and the safetensors index (top-level `*.json`, `*.jinja`), and `model.safetensors`
+    /// — not other weight files such as Mistral's `consolidated.safetensors`; the shards an index lists
+    /// are fetched next (`ModelLocation`).
+    public static let model = HubFileSelection(patterns: ["*.json", "*.jinja", "model.safetensors"], topLevelOnly: true)
 
     /// Whether `path` (relative to the repository) is selected.
     public func matches(_ path: String) -> Bool {

@@ -1,17 +1,35 @@
 import Foundation
+import FledgeJSON
 
 /// Where the model that `model_name_or_path` (or a command's `--model`) names is: a local directory, or
 /// a Hub model id (`org/name`, with `@revision` or a separate revision) found in the Hugging Face cache
-/// before anything else and downloaded (config, tokenizer, chat template and safetensors files only)
-/// when missing and not offline.
+/// before anything else and downloaded (config, tokenizer, chat template files and the safetensors
+/// weights: `model.safetensors`, or the shards its index lists) when missing and not offline.
 public enum ModelLocation {
     /// The local directory `nameOrPath`, else the cached or downloaded snapshot of the Hub id.
     public static func resolve(_ nameOrPath: String, revision: String? = nil,
                                environment: HubEnvironment = HubEnvironment()) throws(HubError) -> URL {
         if let local = localDirectory(nameOrPath) { return local }
         let (repo, revision) = try hubReference(nameOrPath, revision: revision)
-        return try HubDownloader(environment: environment)
-            .snapshot(repo, revision: revision, files: .model, required: ["config.json"])
+        let downloader = HubDownloader(environment: environment)
+        let folder = try downloader.snapshot(repo, revision: revision, files: .model, required: ["config.json"])
+        let shards = shardNames(in: folder)
+        guard !shards.isEmpty else { return folder }
+        return try downloader.snapshot(repo, revision: folder.lastPathComponent, files: HubFileSelection(patterns: shards),
+                                       required: shards)
+    }
+
+    /// The shard files `model.safetensors.index.json` lists in its `weight_map`, sorted; none without a
+    /// readable index (loading the checkpoint then says what is wrong with it).
+    static func shardNames(in folder: URL) -> [String] {
+        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("model.safetensors.index.json").path),
+              case .object(let weightMap)? = (try? JSONParser.parse(Array(data)))?["weight_map"]
+        else { return [] }
+        let shards = weightMap.orderedValues.compactMap { value -> String? in
+            guard case .string(let shard) = value, !shard.contains("/"), !shard.hasPrefix(".") else { return nil }
+            return shard
+        }
+        return Set(shards).sorted()
     }
 
     /// The local directory, or the cached snapshot, without any network; none when neither exists.

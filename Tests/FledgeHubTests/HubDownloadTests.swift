@@ -73,6 +73,33 @@ final class HubDownloadTests: XCTestCase {
         }
     }
 
+    func testShardedModelGetsTheShardsItsIndexListsAndNoOtherWeights() throws {
+        try withHub { hub, server, cache in
+            let index = #"{"metadata": {}, "weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors", "c": "model-00001-of-00002.safetensors"}}"#
+            hub.add("models/org/sharded", FakeHub.Repo(refs: ["main": Self.commitA], commits: [Self.commitA: [
+                "config.json": Array("{}".utf8), "model.safetensors.index.json": Array(index.utf8),
+                "model-00001-of-00002.safetensors": Array(Self.weights.prefix(3000)),
+                "model-00002-of-00002.safetensors": Array(Self.weights.suffix(2000)),
+                "consolidated.safetensors": Self.weights,
+            ]]))
+            let folder = try ModelLocation.resolve("org/sharded", environment: environment(server, cache))
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(), [
+                "config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json",
+            ])
+            XCTAssertEqual(Array(try Data(contentsOf: folder.appendingPathComponent("model-00002-of-00002.safetensors"))),
+                           Array(Self.weights.suffix(2000)))
+            let asked = server.requests.count
+            XCTAssertEqual(try ModelLocation.resolve("org/sharded", environment: environment(server, cache, offline: true)), folder)
+            XCTAssertEqual(server.requests.count, asked)
+            try FileManager.default.removeItem(at: folder.appendingPathComponent("model-00002-of-00002.safetensors"))
+            XCTAssertThrowsError(try ModelLocation.resolve("org/sharded", environment: environment(server, cache, offline: true))) { error in
+                XCTAssertTrue("\(error)".contains("holding model-00001-of-00002.safetensors, model-00002-of-00002.safetensors"), "\(error)")
+            }
+            XCTAssertEqual(try ModelLocation.resolve("org/sharded", environment: environment(server, cache)), folder)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("model-00002-of-00002.safetensors").path))
+        }
+    }
+
     func testDatasetIsDownloadedUnderItsOwnPrefix() throws {
         try withHub { _, server, cache in
             let repo = try HubRepo(id: "org/gsm", kind: .dataset)

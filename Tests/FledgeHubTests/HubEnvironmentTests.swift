@@ -42,10 +42,11 @@ final class HubEnvironmentTests: XCTestCase {
 
     func testModelSelectionTakesTopLevelConfigTokenizerTemplateAndWeights() {
         let selected = ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
-                        "model.safetensors.index.json", "model-00001-of-00002.safetensors", "README.md", "pytorch_model.bin",
-                        "onnx/model.onnx", "original/params.json", "model.gguf"].filter(HubFileSelection.model.matches)
+                        "model.safetensors.index.json", "model.safetensors", "model-00001-of-00002.safetensors", "README.md",
+                        "pytorch_model.bin", "consolidated.safetensors", "onnx/model.onnx", "original/params.json", "model.gguf"]
+            .filter(HubFileSelection.model.matches)
         XCTAssertEqual(selected, ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
-                                  "chat_template.jinja", "model.safetensors.index.json", "model-00001-of-00002.safetensors"])
+                                  "chat_template.jinja", "model.safetensors.index.json", "model.safetensors"])
         XCTAssertTrue(HubFileSelection(patterns: ["data/"]).matches("data/train/part-0.parquet"))
         XCTAssertTrue(HubFileSelection(patterns: ["*.parquet"]).matches("data/train-0.parquet"))
     }
