@@ -18,10 +18,17 @@ final class DownloadProgress {
     func update(_ bytes: Int) {
         guard enabled, Date().timeIntervalSince(lastDrawn) >= 0.2 || bytes == total else { return }
         lastDrawn = Date()
-        let megabytes = { (count: Int) in String(format: "%.1f", Double(count) / 1_048_576) }
-        let of = total.map { " / \(megabytes($0)) MB (\(Int(Double(bytes) / Double(max($0, 1)) * 100))%)" } ?? " MB"
-        FileHandle.standardError.write(Data("\r\u{1B}[Kdownloading \(name): \(megabytes(bytes))\(of)".utf8))
+        let of = total.map { " / \(Self.size($0)) (\(Int(Double(bytes) / Double(max($0, 1)) * 100))%)" } ?? ""
+        FileHandle.standardError.write(Data("\r\u{1B}[Kdownloading \(name): \(Self.size(bytes))\(of)".utf8))
         drew = true
+    }
+
+    /// A byte count in KB, MB or GB (powers of 1024), as download tools print it.
+    static func size(_ bytes: Int) -> String {
+        let value = Double(bytes)
+        if value >= 1_073_741_824 { return String(format: "%.2f GB", value / 1_073_741_824) }
+        if value >= 1_048_576 { return String(format: "%.1f MB", value / 1_048_576) }
+        return String(format: "%.0f KB", (value / 1024).rounded(.up))
     }
 
     func note(_ text: String) {
