@@ -146,6 +146,7 @@ public struct HubDownloader: Sendable {
             let have = Int((try? handle.seekToEnd()) ?? 0)
             if let size, have == size { break }
             var headers = headers(for: source.absoluteString)
+            headers["Accept-Encoding"] = "identity"  // the bytes as stored, so that sizes and ranges count them
             if have > 0 { headers["Range"] = "bytes=\(have)-" }
             var written = have
             do {

@@ -132,6 +132,7 @@ final class HubDownloadTests: XCTestCase {
             let folder = try once.snapshot(repo, files: .model)
             XCTAssertEqual(Array(try Data(contentsOf: folder.appendingPathComponent("model.safetensors"))), Self.weights)
             XCTAssertEqual(server.requests.last { $0.path == "/cdn/\(sha)" }?.headers["range"], "bytes=1200-")
+            XCTAssertEqual(server.requests.last { $0.path == "/cdn/\(sha)" }?.headers["accept-encoding"], "identity")
             XCTAssertFalse(FileManager.default.fileExists(atPath: incomplete.path))
 
             try FileManager.default.removeItem(at: cache)
