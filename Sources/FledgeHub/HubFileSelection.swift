@@ -23,7 +23,12 @@ public struct HubFileSelection: Sendable, Equatable {
     /// chat templates and the safetensors index (top-level `*.json`, `*.jinja`), and `model.safetensors`
     /// — not other weight files such as Mistral's `consolidated.safetensors`; the shards an index lists
     /// are fetched next (`ModelLocation`).
-    public static let model = HubFileSelection(patterns: ["*.json", "*.jinja", "model.safetensors"], topLevelOnly: true)
+    public static let model = modelFiles(weights: true)
+
+    /// The top-level `*.json` and `*.jinja` files of a model, and `model.safetensors` with `weights`.
+    public static func modelFiles(weights: Bool) -> HubFileSelection {
+        HubFileSelection(patterns: ["*.json", "*.jinja"] + (weights ? ["model.safetensors"] : []), topLevelOnly: true)
+    }
 
     /// Whether `path` (relative to the repository) is selected.
     public func matches(_ path: String) -> Bool {

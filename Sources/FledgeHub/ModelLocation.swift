@@ -6,13 +6,24 @@ import FledgeJSON
 /// before anything else and downloaded (config, tokenizer, chat template files and the safetensors
 /// weights: `model.safetensors`, or the shards its index lists) when missing and not offline.
 public enum ModelLocation {
-    /// The local directory `nameOrPath`, else the cached or downloaded snapshot of the Hub id.
-    public static func resolve(_ nameOrPath: String, revision: String? = nil,
+    /// The local directory `nameOrPath`, else the cached or downloaded snapshot of the Hub id: with the
+    /// weights, or (`weights: false`, for the tokenizer alone) only its JSON and template files.
+    public static func resolve(_ nameOrPath: String, revision: String? = nil, weights: Bool = true,
                                environment: HubEnvironment = HubEnvironment()) throws(HubError) -> URL {
         if let local = localDirectory(nameOrPath) { return local }
         let (repo, revision) = try hubReference(nameOrPath, revision: revision)
         let downloader = HubDownloader(environment: environment)
-        let folder = try downloader.snapshot(repo, revision: revision, files: .model, required: ["config.json"])
+        guard weights else {
+            return try downloader.snapshot(repo, revision: revision, files: .modelFiles(weights: false), required: ["tokenizer.json"])
+        }
+        var folder = try downloader.snapshot(repo, revision: revision, files: .model, required: ["config.json"])
+        let hasWeights = ["model.safetensors", "model.safetensors.index.json"].contains {
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
+        }
+        if !hasWeights && !environment.offline {
+            // A snapshot cached without its weights (by `weights: false` or `fledge download --include`).
+            folder = try downloader.snapshot(repo, revision: revision, files: .model, preferCache: false)
+        }
         let shards = shardNames(in: folder)
         guard !shards.isEmpty else { return folder }
         return try downloader.snapshot(repo, revision: folder.lastPathComponent, files: HubFileSelection(patterns: shards),

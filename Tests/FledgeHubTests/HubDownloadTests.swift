@@ -73,6 +73,19 @@ final class HubDownloadTests: XCTestCase {
         }
     }
 
+    func testTokenizerAloneSkipsTheWeightsWhichAModelLoadFetchesLater() throws {
+        try withHub { _, server, cache in
+            let online = environment(server, cache)
+            let tokenizerFolder = try ModelLocation.resolve("org/tiny", weights: false, environment: online)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tokenizerFolder.path).sorted(),
+                           ["chat_template.jinja", "config.json", "tokenizer.json"])
+            XCTAssertFalse(server.requests.contains { $0.path.hasPrefix("/cdn/") })
+            let folder = try ModelLocation.resolve("org/tiny", environment: online)
+            XCTAssertEqual(folder, tokenizerFolder)
+            XCTAssertEqual(Array(try Data(contentsOf: folder.appendingPathComponent("model.safetensors"))), Self.weights)
+        }
+    }
+
     func testShardedModelGetsTheShardsItsIndexListsAndNoOtherWeights() throws {
         try withHub { hub, server, cache in
             let index = #"{"metadata": {}, "weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors", "c": "model-00001-of-00002.safetensors"}}"#
