@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "FledgeJSON", targets: ["FledgeJSON"]),
+        .library(name: "FledgeHub", targets: ["FledgeHub"]),
         .library(name: "FledgeTensor", targets: ["FledgeTensor"]),
         .library(name: "FledgeNN", targets: ["FledgeNN"]),
         .library(name: "FledgeLM", targets: ["FledgeLM"]),
@@ -25,6 +26,8 @@ let package = Package(
         // The package's one JSON reader and writer, with no dependencies, so that FledgePlot reads
         // metrics without linking the tensor engine; FledgeTensor re-exports it.
         .target(name: "FledgeJSON"),
+        // The Hugging Face cache and downloads (URLSession from the toolchain's FoundationNetworking).
+        .target(name: "FledgeHub", dependencies: ["FledgeJSON"]),
         .target(name: "FledgeTensor", dependencies: ["CFledgeKernels", "FledgeJSON"]),
         .target(name: "FledgeNN", dependencies: ["FledgeTensor"]),
         .target(name: "FledgeLM", dependencies: ["FledgeNN", "FledgeTensor"]),
@@ -39,13 +42,13 @@ let package = Package(
         ),
         .target(
             name: "FledgeRL",
-            dependencies: ["FledgeData", "FledgeLM", "FledgeNN", "FledgeTensor", .product(name: "Yams", package: "Yams")]
+            dependencies: ["FledgeData", "FledgeHub", "FledgeLM", "FledgeNN", "FledgeTensor", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "FledgePlot", dependencies: ["FledgeJSON"]),
         .executableTarget(
             name: "FledgeCLI",
             dependencies: [
-                "FledgeRL", "FledgeLM", "FledgeNN", "FledgeTensor", "FledgePlot",
+                "FledgeRL", "FledgeLM", "FledgeNN", "FledgeTensor", "FledgePlot", "FledgeHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -78,6 +81,10 @@ let package = Package(
             name: "FledgeDataTests",
             dependencies: ["FledgeData"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "FledgeHubTests",
+            dependencies: ["FledgeHub"]
         ),
         .testTarget(
             name: "FledgePlotTests",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FledgeHub
 import FledgeLM
 import FledgeRL
 
@@ -14,7 +15,7 @@ struct Generate: ParsableCommand {
             sequence: {"ids": [...new tokens], "text": ..., "logprobs": [...], "finish_reason": ...}.
             """)
 
-    @Option(help: "A Hugging Face model directory (config.json, safetensors weights), or a .gguf file.") var model: String
+    @Option(help: "A Hugging Face model directory (config.json, safetensors weights), a .gguf file, or a Hub id (org/name[@revision]) found in or downloaded to the Hugging Face cache.") var model: String
     @Option(help: "A PEFT adapter directory to load on the model (adapter_config.json, adapter_model.safetensors).") var adapter: String?
     @Option(help: quantizationHelp) var quantization: QuantizationFormat?
     @Option(help: "Prompt text (needs the model's tokenizer).") var prompt: String?
@@ -65,8 +66,8 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
-        let directory = URL(fileURLWithPath: model)
-        let lm = try loadModel(model, adapter: adapter, quantization: quantization)
+        let directory = try ModelLocation.resolve(model)
+        let lm = try loadModel(directory.path, adapter: adapter, quantization: quantization)
         let promptIds: [Int]
         // The tokenizer is needed for text prompts and stop strings, and used for output text when present.
         let needsTokenizer = prompt != nil || !stop.isEmpty

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FledgeHub
 import FledgeLM
 
 /// Parses `--ids 1,2,3` (commas or spaces).
@@ -29,12 +30,13 @@ func jsonFloats(_ values: [Float]) -> String {
     "[" + values.map { $0.isFinite ? "\($0)" : ($0 > 0 ? "Infinity" : ($0 < 0 ? "-Infinity" : "NaN")) }.joined(separator: ",") + "]"
 }
 
-/// The causal LM of `directory` (a sequence classifier's directory is an error naming its
-/// `architectures`) with its decoder's linear layers quantized to `quantization` when one is
-/// given, and the PEFT adapter directory `adapter` (from `fledge grpo`/`sft`, or PEFT itself)
+/// The causal LM of `model` — a local directory or GGUF file, or a Hub id (`org/name[@revision]`,
+/// from the Hugging Face cache or downloaded into it) — (a sequence classifier's directory is an error
+/// naming its `architectures`) with its decoder's linear layers quantized to `quantization` when one
+/// is given, and the PEFT adapter directory `adapter` (from `fledge grpo`/`sft`, or PEFT itself)
 /// loaded on it, when one is given.
-func loadModel(_ directory: String, adapter: String?, quantization: QuantizationFormat? = nil) throws -> LanguageModel {
-    let model = try LanguageModel(directory: URL(fileURLWithPath: directory))
+func loadModel(_ model: String, adapter: String?, quantization: QuantizationFormat? = nil) throws -> LanguageModel {
+    let model = try LanguageModel(directory: ModelLocation.resolve(model))
     if let quantization { try model.quantizeBase(quantization) }
     if let adapter { try model.loadAdapter(from: URL(fileURLWithPath: adapter)) }
     return model

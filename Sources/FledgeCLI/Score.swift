@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FledgeHub
 import FledgeLM
 
 /// `fledge score`: log p(token t | tokens before t), t = 1 … n−1, of each input, one JSON line each.
@@ -11,7 +12,7 @@ struct Score: ParsableCommand {
             before it (n-1 values for n tokens). --jsonl reads lines {"ids": [...]} or {"text": "..."}.
             """)
 
-    @Option(help: "A Hugging Face model directory (config.json, safetensors weights), or a .gguf file.") var model: String
+    @Option(help: "A Hugging Face model directory (config.json, safetensors weights), a .gguf file, or a Hub id (org/name[@revision]) found in or downloaded to the Hugging Face cache.") var model: String
     @Option(help: "A PEFT adapter directory to load on the model (adapter_config.json, adapter_model.safetensors).") var adapter: String?
     @Option(help: quantizationHelp) var quantization: QuantizationFormat?
     @Option(help: "Token ids, comma-separated.") var ids: String?
@@ -24,8 +25,8 @@ struct Score: ParsableCommand {
     }
 
     func run() throws {
-        let directory = URL(fileURLWithPath: model)
-        let lm = try loadModel(model, adapter: adapter, quantization: quantization)
+        let directory = try ModelLocation.resolve(model)
+        let lm = try loadModel(directory.path, adapter: adapter, quantization: quantization)
         let inputs = try readInputs(directory: directory)
         for (source, sequence) in inputs {
             try checkVocabulary(sequence, size: lm.config.vocabSize, source: source)

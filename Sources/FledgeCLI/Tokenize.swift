@@ -1,4 +1,5 @@
 import ArgumentParser
+import FledgeHub
 import FledgeLM
 import Foundation
 
@@ -13,7 +14,7 @@ struct Tokenize: ParsableCommand {
         chat template and prints {"text": ..., "ids": [...]}.
         """)
 
-    @Option(name: .long, help: "Directory with tokenizer.json (and tokenizer_config.json for special tokens and chat templates), or a .gguf file.")
+    @Option(name: .long, help: "Directory with tokenizer.json (and tokenizer_config.json for special tokens and chat templates), a .gguf file, or a Hub id (org/name[@revision]); from a Hub id only the JSON and template files are downloaded.")
     var model: String
 
     @Option(name: .long, help: "Text to encode.")
@@ -43,7 +44,7 @@ struct Tokenize: ParsableCommand {
     }
 
     func run() throws {
-        let tokenizer = try Tokenizer(directory: model)
+        let tokenizer = try Tokenizer(directory: ModelLocation.resolve(model, weights: false).path)
         if let text {
             print(Self.json(ids: tokenizer.encode(text, addSpecialTokens: addSpecialTokens)))
         } else if let jsonl {

@@ -38,7 +38,9 @@ final class ExampleConfigTests: XCTestCase {
         }
     }
 
-    /// Models come from `models/` with the download command in the README; data is the folder's own.
+    /// The policy model is a Hub id with `fledge download` in the README (a run finds it in the Hugging
+    /// Face cache or downloads it); reward models come from `models/` with their download command in
+    /// the README; data is the folder's own.
     func testExampleConfigsPointAtTheirDataAndDocumentedModels() throws {
         for folder in folders {
             let resolved = ConfigResolver.resolve(try ConfigDocument(contentsOf: folder.config))
@@ -46,7 +48,11 @@ final class ExampleConfigTests: XCTestCase {
             XCTAssertEqual(value(resolved, "dataset_name"), .string(folder.path + "/data"), folder.path)
             XCTAssert(readme.contains("fledge config check \(folder.path)/config.yaml"), "\(folder.path)/README.md: show the check")
             let rewardModels = try strings(resolved, "reward_funcs").filter { $0.hasPrefix("model:") }.map { String($0.dropFirst(6)) }
-            for directory in try strings(resolved, "model_name_or_path") + rewardModels {
+            for id in try strings(resolved, "model_name_or_path") {
+                XCTAssertFalse(id.hasPrefix("models/"), "\(folder.path): name the model by its Hub id, as TRL configs do, not \(id)")
+                XCTAssert(readme.contains("fledge download \(id)"), "\(folder.path)/README.md: say how to download \(id)")
+            }
+            for directory in rewardModels {
                 XCTAssert(directory.hasPrefix("models/"), "\(folder.path): \(directory) should be under models/")
                 XCTAssert(readme.contains("--local-dir \(directory)"), "\(folder.path)/README.md: say how to download \(directory)")
             }

@@ -32,7 +32,7 @@ final class TrainingModelsTests: XCTestCase {
         }
         run.modelNameOrPath = "/nonexistent/fledge-model"
         XCTAssertThrowsError(try TrainingModels.load(run, seed: 0, gradientCheckpointing: false)) { error in
-            XCTAssert("\(error)".contains("/nonexistent/fledge-model: no such directory"), "\(error)")
+            XCTAssert("\(error)".contains("'/nonexistent/fledge-model' is neither an existing local path nor a Hugging Face Hub id"), "\(error)")
         }
         XCTAssertThrowsError(try TrainingModels.tokenizer(run))
         run.modelNameOrPath = SFTFixtures.modelDirectory.path
@@ -74,6 +74,44 @@ final class TrainingModelsTests: XCTestCase {
         run.loadIn4bit = true
         XCTAssertThrowsError(try TrainingModels.load(run, seed: 0, gradientCheckpointing: false)) { error in
             XCTAssert("\(error)".contains("model.layers.0.self_attn.q_proj/k_proj/v_proj: rows of 24 values are not a whole number of nf4 blocks of 64"), "\(error)")
+        }
+    }
+
+    /// A Hub id in `model_name_or_path` (with `model_revision`) is found offline in the Hugging Face cache
+    /// that `HF_HUB_CACHE` names, laid out as huggingface_hub writes it (refs, blobs, relative symlinks).
+    func testHubIdIsLoadedFromTheHuggingFaceCache() throws {
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-rl-hub-\(UUID().uuidString)")
+        let repo = cache.appendingPathComponent("models--org--tiny")
+        let commit = String(repeating: "c", count: 40)
+        let snapshot = repo.appendingPathComponent("snapshots/\(commit)")
+        try FileManager.default.createDirectory(at: snapshot, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: repo.appendingPathComponent("blobs"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: repo.appendingPathComponent("refs"), withIntermediateDirectories: true)
+        for (index, name) in try FileManager.default.contentsOfDirectory(atPath: SFTFixtures.modelDirectory.path).enumerated() {
+            let etag = String(format: "%040x", index + 1)
+            try FileManager.default.copyItem(at: SFTFixtures.modelDirectory.appendingPathComponent(name),
+                                             to: repo.appendingPathComponent("blobs/\(etag)"))
+            try FileManager.default.createSymbolicLink(atPath: snapshot.appendingPathComponent(name).path,
+                                                       withDestinationPath: "../../blobs/\(etag)")
+        }
+        try commit.write(to: repo.appendingPathComponent("refs/v1"), atomically: true, encoding: .utf8)
+        setenv("HF_HUB_CACHE", cache.path, 1)
+        setenv("HF_HUB_OFFLINE", "1", 1)
+        defer {
+            unsetenv("HF_HUB_CACHE")
+            unsetenv("HF_HUB_OFFLINE")
+            try? FileManager.default.removeItem(at: cache)
+        }
+        var run = RunArguments()
+        run.modelNameOrPath = "org/tiny"
+        run.modelRevision = "v1"
+        XCTAssertEqual(try TrainingModels.modelDirectory(run).path, snapshot.path)
+        let model = try TrainingModels.load(run, seed: 1, gradientCheckpointing: false)
+        XCTAssertEqual(model.trainableParameters.count, model.namedWeights.count)
+        run.modelRevision = "main"
+        XCTAssertThrowsError(try TrainingModels.load(run, seed: 0, gradientCheckpointing: false)) { error in
+            XCTAssert("\(error)".contains("model_name_or_path org/tiny: model org/tiny (revision main) is not in the Hugging Face cache"), "\(error)")
+            XCTAssert("\(error)".contains("unset HF_HUB_OFFLINE"), "\(error)")
         }
     }
 }

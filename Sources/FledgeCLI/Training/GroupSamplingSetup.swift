@@ -19,7 +19,7 @@ struct GroupSamplingSetup<Config: GroupSamplingConfig> {
         tokenizer = try TrainingModels.tokenizer(config.run)
         dataset = try PromptDataset(split: config.run.trainingSplit(), tokenizer: tokenizer)
         reference = config.generation.beta != 0 && !model.hasAdapters
-            ? try LanguageModel(directory: URL(fileURLWithPath: config.run.modelNameOrPath!)) : nil
+            ? try LanguageModel(directory: TrainingModels.modelDirectory(config.run)) : nil
         note("\(dataset.rows.count) prompts from \(dataset.source); rewards: \(rewards.map(\.name).joined(separator: ", "))")
     }
 }

@@ -52,7 +52,7 @@ enum NotApplicableFields {
                 "report_to", "run_name", "project", "trackio_bucket_id", "trackio_space_id",
                 "trackio_static_space_id", "push_to_hub", "hub_model_id", "hub_strategy", "hub_token",
                 "hub_private_repo", "hub_always_push", "hub_revision", "log_completions_hub_repo", "log_level",
-                "disable_tqdm", "debug", "logging_dir", "model_revision", "trust_remote_code", "model_init_kwargs",
+                "disable_tqdm", "debug", "logging_dir", "trust_remote_code", "model_init_kwargs",
                 "dataset_streaming", "streaming", "datasets", "test_split_size",
                 "dataset_num_proc", "dataset_kwargs", "env", "ignore_bias_buffers", "remove_unused_columns",
                 "label_names", "length_column_name", "include_for_metrics", "batch_eval_metrics",
@@ -61,7 +61,7 @@ enum NotApplicableFields {
                 "log_unique_prompts", "num_sample_generations", "do_train", "do_eval", "do_predict",
                 "restore_callback_states_from_checkpoint", "ignore_data_skip", "lora_task_type",
             ],
-            "not applicable: Fledge reads local files, logs to metrics.jsonl and has no Hub or tracker integration"
+            "not applicable: Fledge logs to metrics.jsonl and has no Hub or tracker integration for uploading runs"
         ),
         (
             [

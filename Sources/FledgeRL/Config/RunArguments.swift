@@ -1,8 +1,12 @@
 /// The run fields of TRL's command-line scripts (`ModelConfig`, `ScriptArguments`) plus Fledge's reward
 /// settings. They live in the same file as the trainer's fields, as in `trl grpo --config FILE`.
 public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
-    /// A local model directory in Hugging Face layout (`config.json`, safetensors, tokenizer), or a `.gguf` file.
+    /// A local model directory in Hugging Face layout (`config.json`, safetensors, tokenizer), a `.gguf`
+    /// file, or a Hub model id (`org/name`, optionally `org/name@revision`) found in the Hugging Face
+    /// cache or downloaded into it.
     public var modelNameOrPath: String? = nil
+    /// The branch, tag or commit of a Hub model id (`@revision` in the id, when given, takes its place).
+    public var modelRevision = "main"
     /// A local data file (Parquet, Arrow, JSON Lines, JSON, CSV: the `train` split), or a dataset folder
     /// laid out as on the Hub (README.md `configs:`, `data/train-00000-of-00001.parquet`, `train.jsonl`, …).
     public var datasetName: String? = nil
@@ -50,6 +54,7 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
     public static var fields: [ConfigField<RunArguments>] {
         [
             ConfigField("model_name_or_path", \.modelNameOrPath),
+            ConfigField("model_revision", \.modelRevision),
             ConfigField("dataset_name", \.datasetName),
             ConfigField("dataset_config", \.datasetConfig),
             ConfigField("dataset_train_split", \.datasetTrainSplit),

@@ -1,4 +1,5 @@
 import Foundation
+import FledgeHub
 import FledgeLM
 import FledgeTensor
 
@@ -55,17 +56,16 @@ public enum TrainingModels {
         try Tokenizer(directory: modelDirectory(run).path)
     }
 
-    /// The model directory, or GGUF file, `model_name_or_path` names.
-    private static func modelDirectory(_ run: RunArguments) throws(TrainingError) -> URL {
+    /// The model `model_name_or_path` names: a local directory or GGUF file, or the Hugging Face cache's
+    /// snapshot of a Hub id at `model_revision` (downloaded when missing and not `HF_HUB_OFFLINE`).
+    public static func modelDirectory(_ run: RunArguments) throws(TrainingError) -> URL {
         guard let path = run.modelNameOrPath else {
-            throw .invalidSetting("model_name_or_path is not set; give a local Hugging Face model directory or a .gguf file")
+            throw .invalidSetting("model_name_or_path is not set; give a Hub model id (org/name), a local Hugging Face model directory or a .gguf file")
         }
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        guard exists, isDirectory.boolValue || path.lowercased().hasSuffix(".gguf") else {
-            throw .invalidSetting("model_name_or_path \(path): no such directory or .gguf file; give a local Hugging Face model "
-                + "directory (config.json, safetensors weights, tokenizer.json) or a GGUF file; Fledge does not download models")
+        do {
+            return try ModelLocation.resolve(path, revision: run.modelRevision == "main" ? nil : run.modelRevision)
+        } catch {
+            throw .invalidSetting("model_name_or_path \(path): \(error)")
         }
-        return URL(fileURLWithPath: path)
     }
 }

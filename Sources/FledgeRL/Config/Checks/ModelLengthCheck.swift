@@ -1,5 +1,6 @@
 import Foundation
-import FledgeTensor
+import FledgeHub
+import FledgeLM
 
 extension ConfigCheck {
     /// The checks every trainer runs first.
@@ -7,11 +8,14 @@ extension ConfigCheck {
 
     /// `max_seq_length` comes from the model (`max_position_embeddings` in its `config.json`, or a GGUF
     /// file's `{architecture}.context_length`) when not set, and is capped to it when set higher, as
-    /// Unsloth does. Without a readable local model it stays as given; the trainer reads the model
-    /// when it loads it.
+    /// Unsloth does. Without a readable local model or cached Hub snapshot it stays as given; the
+    /// trainer reads the model when it loads it.
     static var maxSeqLengthFromModel: ConfigCheck {
         ConfigCheck { resolution in
-            guard let path = resolution.config.run.modelNameOrPath, let (modelLength, source) = modelLength(path) else { return }
+            let run = resolution.config.run
+            guard let nameOrPath = run.modelNameOrPath,
+                  let (modelLength, source) = modelLength(nameOrPath, revision: run.modelRevision == "main" ? nil : run.modelRevision)
+            else { return }
             let keyPath: WritableKeyPath<Config, Int?> = \.training.maxSeqLength
             guard let length = resolution.config[keyPath: keyPath] else {
                 resolution.derive(keyPath, modelLength)
@@ -24,14 +28,16 @@ extension ConfigCheck {
     }
 
     /// The model's context length and where it was read, when the model is readable.
-    private static func modelLength(_ path: String) -> (Int, String)? {
-        if path.lowercased().hasSuffix(".gguf") {
+    private static func modelLength(_ nameOrPath: String, revision: String?) -> (Int, String)? {
+        if nameOrPath.lowercased().hasSuffix(".gguf") {
+            let path = nameOrPath
             guard let file = try? GGUFFile(url: URL(fileURLWithPath: path)),
                   let architecture = try? file.string("general.architecture"),
                   let length = try? file.integer(architecture + ".context_length") else { return nil }
             return (length, "\(architecture).context_length (\(length)) in \(path)")
         }
-        guard let data = FileManager.default.contents(atPath: path + "/config.json"),
+        guard let path = ModelLocation.cached(nameOrPath, revision: revision)?.path,
+              let data = FileManager.default.contents(atPath: path + "/config.json"),
               case .int(let length) = (try? JSONParser.parse(Array(data)))?["max_position_embeddings"] else { return nil }
         return (length, "max_position_embeddings (\(length)) in \(path)/config.json")
     }
