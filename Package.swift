@@ -74,7 +74,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FledgeRLTests",
-            dependencies: ["FledgeRL"],
+            dependencies: ["FledgeRL", "FledgeHub", "FledgeTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
@@ -84,7 +84,13 @@ let package = Package(
         ),
         .testTarget(
             name: "FledgeHubTests",
-            dependencies: ["FledgeHub"]
+            dependencies: ["FledgeHub", "FledgeTestSupport"]
+        ),
+        // What the Hub tests and the end-to-end training tests share: a local HTTP server and a fake Hub.
+        .target(
+            name: "FledgeTestSupport",
+            dependencies: ["FledgeJSON"],
+            path: "Tests/FledgeTestSupport"
         ),
         .testTarget(
             name: "FledgePlotTests",

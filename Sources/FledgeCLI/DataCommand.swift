@@ -6,20 +6,20 @@ import FledgeRL
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Show a dataset's rows, splits and columns (Parquet, Arrow, JSON, CSV files or dataset folders).",
+        abstract: "Show a dataset's rows, splits and columns (Hub dataset ids, Parquet, Arrow, JSON, CSV files or dataset folders).",
         subcommands: [DataShowCommand.self, DataInfoCommand.self])
 }
 
 /// The dataset arguments `data show` and `data info` share: `dataset_name` and `dataset_config`.
 struct DatasetArguments: ParsableArguments {
-    @Argument(help: "A data file (.parquet, .arrow, .jsonl, .json, .csv) or a dataset folder, as dataset_name takes it.")
+    @Argument(help: "A Hub dataset id (org/name or org/name@revision), a data file (.parquet, .arrow, .jsonl, .json, .csv) or a dataset folder, as dataset_name takes it.")
     var dataset: String
 
     @Option(help: "The config (a README.md configs: entry), as dataset_config takes it.")
     var config: String?
 
     func repository() throws -> DatasetRepository {
-        try DatasetRepository(dataset, config: config)
+        try DatasetLocation.resolve(dataset, config: config)
     }
 }
 

@@ -47,18 +47,28 @@ public struct HubDownloader: Sendable {
         }
         let selected = info.files.filter(files.matches)
         guard !selected.isEmpty else { throw .noMatchingFiles(repo: repo, revision: revision, patterns: files.patterns) }
-        for file in selected { try fetch(repo, commit: info.commit, file: file) }
+        return try download(selected, of: repo, at: info, revision: revision)
+    }
+
+    /// The snapshot folder of `info`'s commit once it holds `files` (paths from `info.files`, fetched
+    /// when missing), with `revision` recorded as naming that commit (`refs/REVISION`), as
+    /// `snapshot_download` leaves the cache. For callers that choose files from the list themselves.
+    public func download(_ files: [String], of repo: HubRepo, at info: RevisionInfo, revision: String) throws(HubError) -> URL {
+        for file in files { try fetch(repo, commit: info.commit, file: file) }
         try cache.writeRef(repo, revision: revision, commit: info.commit)
         return cache.snapshotFolder(repo, commit: info.commit)
     }
 
     /// A revision's commit and file list, from `GET /api/{models|datasets}/{repo}/revision/{revision}`.
-    struct RevisionInfo {
-        let commit: String
-        let files: [String]
+    public struct RevisionInfo: Sendable {
+        /// The commit hash the revision names.
+        public let commit: String
+        /// Every file of the repository at that commit, as `/`-separated paths.
+        public let files: [String]
     }
 
-    func revisionInfo(_ repo: HubRepo, revision: String) throws(HubError) -> RevisionInfo {
+    /// Asks the Hub for `revision`'s commit and file list (never the cache); errors as `snapshot`'s.
+    public func revisionInfo(_ repo: HubRepo, revision: String) throws(HubError) -> RevisionInfo {
         let url = environment.endpoint + "/api/\(repo.kind.rawValue)s/\(repo.id)/revision/" + HubDownloader.quote(revision, keepSlash: false)
         let answer = try HTTPTransfer.send("GET", try HubDownloader.url(url), headers: headers(for: url), followRedirects: true)
         try check(answer, url: url, repo: repo, revision: revision, file: nil)

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import FledgeHub
+import FledgeTestSupport
 
 /// Downloads from a local server that answers like the Hub (`FakeHub`), into a temporary cache.
 final class HubDownloadTests: XCTestCase {

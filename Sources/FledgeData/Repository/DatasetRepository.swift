@@ -1,12 +1,11 @@
 import Foundation
-import Yams
 import FledgeJSON
 
 /// A dataset on disk as `datasets.load_dataset(path, name)` finds its splits: a single data file (the
 /// `train` split); a folder whose README.md declares `configs:` with `data_files`; a `save_to_disk`
 /// folder (`dataset_dict.json`, or `state.json` for one split); else a folder whose files follow the
-/// library's default split patterns (`data/train-00000-of-00002.parquet`, `train.jsonl`,
-/// `test/…`, `validation-…`, and every data file as `train` when nothing names a split).
+/// library's default split patterns (`DatasetLayout`). A Hub dataset id resolves to such a folder in
+/// the Hugging Face cache first (FledgeRL's `DatasetLocation`).
 public struct DatasetRepository: Sendable {
     /// The folder (or file) given.
     public let location: URL
@@ -32,32 +31,17 @@ public struct DatasetRepository: Sendable {
             splits = [("train", [location])]
             return
         }
-        let files = Self.dataFiles(in: location)
-        if let declared = try Self.readmeConfigs(location) {
-            let chosen = try Self.choose(config, from: declared, folder: datasetName)
-            self.config = chosen.name
-            let root = location
-            splits = try chosen.splits.map { split throws(DatasetError) in
-                let matched = try Self.resolve(split.patterns, in: files, root: root)
-                guard !matched.isEmpty else {
-                    throw DatasetError(file: root.appendingPathComponent("README.md").path, "config \(chosen.name), split "
-                        + "\(split.name): no file matches \(split.patterns.joined(separator: ", "))")
-                }
-                return (split.name, matched)
-            }
-            guard !splits.isEmpty else {
-                throw DatasetError(file: root.appendingPathComponent("README.md").path, "config \(chosen.name) lists no splits "
-                    + "in its data_files")
-            }
-            return
-        }
-        if let config { throw DatasetError(file: datasetName, "dataset_config is \(config), but the folder's README.md declares no configs") }
-        self.config = nil
-        if let saved = try Self.savedSplits(location) {
+        let readme = location.appendingPathComponent("README.md")
+        let layout = try DatasetLayout(files: Self.files(in: location),
+                                       readme: FileManager.default.contents(atPath: readme.path).map { String(decoding: $0, as: UTF8.self) },
+                                       readmePath: readme.path, config: config, source: datasetName)
+        self.config = layout.config
+        if !layout.isDeclared, let saved = try Self.savedSplits(location) {
             splits = saved
             return
         }
-        splits = try Self.defaultSplits(files, root: location)
+        let root = location
+        splits = layout.splits.map { ($0.name, $0.files.map { root.appendingPathComponent($0) }) }
         guard !splits.isEmpty else {
             throw DatasetError(file: datasetName, "the folder holds no data files ("
                 + DataFileReader.extensions.map { "." + $0 }.joined(separator: ", ") + ")")
@@ -83,82 +67,19 @@ public struct DatasetRepository: Sendable {
 
     // MARK: - Finding files
 
-    /// Every data file under `root`, as `/`-separated paths relative to it, sorted. A file may be a
-    /// symbolic link (the Hugging Face cache links a snapshot's files to its blobs).
-    private static func dataFiles(in root: URL) -> [String] {
-        let ignored: Set<String> = ["README.md", "config.json", "dataset_info.json", "dataset_infos.json", "dataset_dict.json",
-                                    "state.json"]
+    /// Every file under `root`, as `/`-separated paths relative to it. A file may be a symbolic link (the
+    /// Hugging Face cache links a snapshot's files to its blobs).
+    private static func files(in root: URL) -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: root.path) else { return [] }
         var paths: [String] = []
         while let relative = enumerator.nextObject() as? String {
-            let name = (relative as NSString).lastPathComponent
-            guard !ignored.contains(name), DataFileReader.extensions.contains((name as NSString).pathExtension.lowercased()) else {
-                continue
-            }
+            guard DatasetLayout.isDataFile(relative) else { continue }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: root.appendingPathComponent(relative).path, isDirectory: &isDirectory),
                   !isDirectory.boolValue else { continue }
             paths.append(relative)
         }
-        return paths.sorted()
-    }
-
-    /// The files matching any of `patterns`, in pattern order then by name, each once.
-    private static func resolve(_ patterns: [String], in files: [String], root: URL) throws(DatasetError) -> [URL] {
-        var seen = Set<String>()
-        var matched: [URL] = []
-        for pattern in patterns {
-            let glob = try DataFilePattern(pattern)
-            for path in files where glob.matches(path) && seen.insert(path).inserted {
-                matched.append(root.appendingPathComponent(path))
-            }
-        }
-        return matched
-    }
-
-    private static let splitKeywords: [(split: String, keywords: [String])] = [
-        ("train", ["train", "training"]), ("validation", ["validation", "valid", "dev", "val"]),
-        ("test", ["test", "testing", "eval", "evaluation"]),
-    ]
-
-    /// The `datasets` library's default patterns (data_files.py): sharded `data/{split}-NNNNN-of-NNNNN*.*`
-    /// first, then split names as folders, then in file names, then everything as `train`.
-    private static func defaultSplits(_ files: [String], root: URL) throws(DatasetError) -> [(name: String, files: [URL])] {
-        // A constant pattern that compiles.
-        let sharded = try! NSRegularExpression(pattern: "^data/([^/]+?)-[0-9]{5}-of-[0-9]{5}[^/]*\\.[^/]*$")
-        var shardedSplits: [String: [String]] = [:]
-        for path in files {
-            guard let match = sharded.firstMatch(in: path, range: NSRange(path.startIndex..., in: path)),
-                  let range = Range(match.range(at: 1), in: path) else { continue }
-            shardedSplits[String(path[range]), default: []].append(path)
-        }
-        if !shardedSplits.isEmpty {
-            let known = splitKeywords.map(\.split).filter { shardedSplits[$0] != nil }
-            let others = shardedSplits.keys.filter { !known.contains($0) }.sorted()
-            return (known + others).map { ($0, shardedSplits[$0]!.map { root.appendingPathComponent($0) }) }
-        }
-        let separators = "-._ 0-9"
-        let inDirectory = ["**/{k}/**", "**/{k}[{s}]*/**", "**/*[{s}]{k}/**", "**/*[{s}]{k}[{s}]*/**"]
-        let inFileName = ["**/{k}[{s}]*", "**/*[{s}]{k}[{s}]*"]
-        for templates in [inDirectory, inFileName] {
-            var found: [(name: String, files: [URL])] = []
-            for (split, keywords) in splitKeywords {
-                let patterns = keywords.flatMap { keyword in
-                    templates.map { $0.replacingOccurrences(of: "{k}", with: keyword).replacingOccurrences(of: "{s}", with: separators) }
-                }
-                for pattern in patterns {
-                    // As datasets does: the first pattern with a match decides that the split exists, and then
-                    // all of the split's patterns give its files.
-                    if try !resolve([pattern], in: files, root: root).isEmpty {
-                        found.append((split, try resolve(patterns, in: files, root: root)))
-                        break
-                    }
-                }
-            }
-            if !found.isEmpty { return found }
-        }
-        let everything = try resolve(["**"], in: files, root: root)
-        return everything.isEmpty ? [] : [("train", everything)]
+        return paths
     }
 
     /// The splits of a `save_to_disk` folder: `dataset_dict.json` naming split folders, or one `state.json`.
@@ -187,83 +108,5 @@ public struct DatasetRepository: Sendable {
             throw DatasetError(file: state.path, "\"_data_files\" must list file names in this folder")
         }
         return names.map { folder.appendingPathComponent($0) }
-    }
-
-    // MARK: - README configs
-
-    /// A config of the README's YAML: its name, whether it is the default, and its splits' patterns.
-    private struct DeclaredConfig {
-        let name: String
-        let isDefault: Bool
-        let splits: [(name: String, patterns: [String])]
-    }
-
-    /// The `configs:` of the README.md front matter, or nil when there is none.
-    private static func readmeConfigs(_ root: URL) throws(DatasetError) -> [DeclaredConfig]? {
-        let readme = root.appendingPathComponent("README.md")
-        guard let data = FileManager.default.contents(atPath: readme.path) else { return nil }
-        let text = String(decoding: data, as: UTF8.self)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
-        guard lines.first == "---", let end = lines.dropFirst().firstIndex(of: "---") else { return nil }
-        lines = Array(lines[1..<end])
-        let yaml: Any?
-        do {
-            yaml = try Yams.load(yaml: lines.joined(separator: "\n"))
-        } catch {
-            throw DatasetError(file: readme.path, "the YAML front matter does not parse: \(error)")
-        }
-        guard let front = yaml as? [String: Any], let configs = front["configs"] else { return nil }
-        guard let list = configs as? [[String: Any]] else {
-            throw DatasetError(file: readme.path, "configs: must be a list of {config_name, data_files}")
-        }
-        return try list.map { entry throws(DatasetError) in
-            let name = entry["config_name"] as? String ?? "default"
-            guard let dataFiles = entry["data_files"] else {
-                throw DatasetError(file: readme.path, "config \(name) has no data_files")
-            }
-            return DeclaredConfig(name: name, isDefault: entry["default"] as? Bool ?? false,
-                                  splits: try splitPatterns(dataFiles, file: readme.path, config: name))
-        }
-    }
-
-    /// `data_files` as a pattern (train), a list of patterns (train), a list of `{split, path}`, or a
-    /// mapping from split to patterns.
-    private static func splitPatterns(_ value: Any, file: String, config: String) throws(DatasetError)
-        -> [(name: String, patterns: [String])] {
-        func patterns(_ value: Any?) throws(DatasetError) -> [String] {
-            if let single = value as? String { return [single] }
-            if let many = value as? [String] { return many }
-            throw DatasetError(file: file, "config \(config): a data_files path must be a pattern or a list of patterns")
-        }
-        if value is String || value is [String] { return [("train", try patterns(value))] }
-        if let list = value as? [[String: Any]] {
-            return try list.map { entry throws(DatasetError) in
-                guard let split = entry["split"] as? String else {
-                    throw DatasetError(file: file, "config \(config): each data_files entry needs a split")
-                }
-                return (split, try patterns(entry["path"]))
-            }
-        }
-        if let mapping = value as? [String: Any] {
-            return try mapping.keys.sorted().map { split throws(DatasetError) in (split, try patterns(mapping[split])) }
-        }
-        throw DatasetError(file: file, "config \(config): data_files must be a pattern, a list, or a list of {split, path}")
-    }
-
-    /// The config named `name`; without a name, the default one (marked `default: true`, or named
-    /// `default`, or the only one), as `datasets` picks it.
-    private static func choose(_ name: String?, from configs: [DeclaredConfig], folder: String) throws(DatasetError) -> DeclaredConfig {
-        let names = configs.map(\.name).joined(separator: ", ")
-        if let name {
-            guard let config = configs.first(where: { $0.name == name }) else {
-                throw DatasetError(file: folder, "no config '\(name)' (the configs are \(names)); set dataset_config to one of them")
-            }
-            return config
-        }
-        if let config = configs.first(where: \.isDefault) ?? configs.first(where: { $0.name == "default" }) { return config }
-        guard configs.count == 1 else {
-            throw DatasetError(file: folder, "the dataset has several configs (\(names)) and none is the default; set dataset_config")
-        }
-        return configs[0]
     }
 }

@@ -7,8 +7,11 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
     public var modelNameOrPath: String? = nil
     /// The branch, tag or commit of a Hub model id (`@revision` in the id, when given, takes its place).
     public var modelRevision = "main"
-    /// A local data file (Parquet, Arrow, JSON Lines, JSON, CSV: the `train` split), or a dataset folder
-    /// laid out as on the Hub (README.md `configs:`, `data/train-00000-of-00001.parquet`, `train.jsonl`, …).
+    /// A Hub dataset id (`org/name`, optionally `org/name@revision`: a Fledge addition, as TRL has no
+    /// dataset revision field) found in the Hugging Face cache or downloaded into it (README.md and the
+    /// chosen config's data files); else a local data file (Parquet, Arrow, JSON Lines, JSON, CSV: the
+    /// `train` split), or a dataset folder laid out as on the Hub (README.md `configs:`,
+    /// `data/train-00000-of-00001.parquet`, `train.jsonl`, …).
     public var datasetName: String? = nil
     /// The dataset's config (a README.md `configs:` entry), as `load_dataset(name, config)` takes it;
     /// `null` picks the default one.

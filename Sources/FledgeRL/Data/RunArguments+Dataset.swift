@@ -2,9 +2,10 @@
 /// `datasets.load_dataset(dataset_name, dataset_config)` resolves it, then split by
 /// `dataset_train_split` / `dataset_test_split` as TRL's scripts split it.
 extension RunArguments {
-    /// The dataset's configs and splits.
+    /// The dataset's configs and splits: a local file or folder, or a Hub dataset id resolved through
+    /// the Hugging Face cache (`DatasetLocation`).
     public func datasetRepository() throws(DatasetError) -> DatasetRepository {
-        try DatasetRepository(datasetName, config: datasetConfig)
+        try DatasetLocation.resolve(datasetName, config: datasetConfig)
     }
 
     /// The rows of `dataset_train_split`; errors list the splits there are.

@@ -11,33 +11,41 @@ import FledgeJSON
 /// - `GET /cdn/SHA`, honouring `Range: bytes=N-` with a 206;
 /// - 401 for a private repository without its token, 404 with `X-Error-Code` `RepoNotFound`,
 ///   `RevisionNotFound` or `EntryNotFound`.
-final class FakeHub: @unchecked Sendable {
-    struct Repo {
-        var refs: [String: String]
-        var commits: [String: [String: [UInt8]]]
-        var token: String? = nil
+public final class FakeHub: @unchecked Sendable {
+    public struct Repo {
+        public var refs: [String: String]
+        public var commits: [String: [String: [UInt8]]]
+        public var token: String?
+
+        public init(refs: [String: String], commits: [String: [String: [UInt8]]], token: String? = nil) {
+            self.refs = refs
+            self.commits = commits
+            self.token = token
+        }
     }
+
+    public init() {}
 
     private let lock = NSLock()
     private var repos: [String: Repo] = [:]
     private var dropNextCDNAfter: Int?
 
     /// Adds a repository (`key` is `models/ORG/NAME` or `datasets/ORG/NAME`).
-    func add(_ key: String, _ repo: Repo) {
+    public func add(_ key: String, _ repo: Repo) {
         lock.lock()
         repos[key] = repo
         lock.unlock()
     }
 
     /// The next CDN download sends only `bytes` bytes of its body and closes the connection.
-    func dropNextDownload(after bytes: Int) {
+    public func dropNextDownload(after bytes: Int) {
         lock.lock()
         dropNextCDNAfter = bytes
         lock.unlock()
     }
 
     /// A deterministic hex digest of `hexDigits` digits standing for git's SHA-1 or LFS's SHA-256.
-    static func digest(_ bytes: [UInt8], hexDigits: Int) -> String {
+    public static func digest(_ bytes: [UInt8], hexDigits: Int) -> String {
         var text = ""
         var seed: UInt64 = 0xcbf2_9ce4_8422_2325
         while text.count < hexDigits {
@@ -48,9 +56,9 @@ final class FakeHub: @unchecked Sendable {
         return String(text.prefix(hexDigits))
     }
 
-    static func isLarge(_ file: String) -> Bool { file.hasSuffix(".safetensors") || file.hasSuffix(".parquet") }
+    public static func isLarge(_ file: String) -> Bool { file.hasSuffix(".safetensors") || file.hasSuffix(".parquet") }
 
-    func handle(_ request: LocalHTTPServer.Request) -> LocalHTTPServer.Response {
+    public func handle(_ request: LocalHTTPServer.Request) -> LocalHTTPServer.Response {
         lock.lock()
         defer { lock.unlock() }
         let path = request.path

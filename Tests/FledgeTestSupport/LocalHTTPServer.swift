@@ -15,24 +15,31 @@ private let noSignal: Int32 = 0
 /// after its answer. It uses POSIX sockets rather than swift-nio: a test needs a few dozen requests, and
 /// swift-nio would be a heavy extra dependency to build for CI on a 2-core machine. Every read has a
 /// 5-second timeout and the accept loop ends when the server stops, so nothing can hang.
-final class LocalHTTPServer: @unchecked Sendable {
-    struct Request: Sendable {
-        let method: String
-        let path: String
+public final class LocalHTTPServer: @unchecked Sendable {
+    public struct Request: Sendable {
+        public let method: String
+        public let path: String
         /// Header names lowercased.
-        let headers: [String: String]
+        public let headers: [String: String]
     }
 
-    struct Response: Sendable {
-        var status: Int
-        var headers: [(String, String)] = []
-        var body: [UInt8] = []
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: [UInt8]
         /// Sends the headers (with the full Content-Length) but only this many body bytes, then closes:
         /// a dropped connection.
-        var dropAfter: Int? = nil
+        public var dropAfter: Int?
+
+        public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], dropAfter: Int? = nil) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.dropAfter = dropAfter
+        }
     }
 
-    let port: UInt16
+    public let port: UInt16
     private let listener: Int32
     private let handler: @Sendable (Request) -> Response
     private let lock = NSLock()
@@ -41,15 +48,15 @@ final class LocalHTTPServer: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
 
     /// The requests answered so far, in order.
-    var requests: [Request] {
+    public var requests: [Request] {
         lock.lock()
         defer { lock.unlock() }
         return received
     }
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    init(handler: @escaping @Sendable (Request) -> Response) throws {
+    public init(handler: @escaping @Sendable (Request) -> Response) throws {
         self.handler = handler
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard listener >= 0 else { throw POSIXError(.EIO) }
@@ -73,7 +80,7 @@ final class LocalHTTPServer: @unchecked Sendable {
 
     /// Ends the accept loop (waking it with a connection of its own), waits at most 5 s for it, and
     /// closes the listening socket. Stopping twice does nothing more.
-    func stop() {
+    public func stop() {
         lock.lock()
         let wasStopping = stopping
         stopping = true
