@@ -112,6 +112,11 @@ final class HubEndToEndTests: TemporaryDirectoryTestCase {
         defer { server.stop() }
         let cache = directory.appendingPathComponent("hf-cache")
         let environment = HubEnvironment(cacheDirectory: cache, endpoint: server.baseURL)
+        let offline = HubEnvironment(cacheDirectory: cache, endpoint: server.baseURL, offline: true)
+        XCTAssertThrowsError(try DatasetLocation.resolve(Self.datasetId, config: "main", environment: offline)) { error in
+            XCTAssertTrue("\(error)".contains("dataset \(Self.datasetId) (revision main) is not in the Hugging Face cache"), "\(error)")
+            XCTAssertTrue("\(error)".contains("--repo-type dataset"), "\(error)")
+        }
         XCTAssertThrowsError(try DatasetLocation.resolve(Self.datasetId, config: nil, environment: environment)) { error in
             XCTAssertTrue("\(error)".contains("dataset \(Self.datasetId) (revision main): the dataset has several configs "
                 + "(main, other) and none is the default; set dataset_config"), "\(error)")
@@ -123,18 +128,14 @@ final class HubEndToEndTests: TemporaryDirectoryTestCase {
         XCTAssertThrowsError(try DatasetLocation.resolve("fledge-demo/missing", config: nil, environment: environment)) { error in
             XCTAssertTrue("\(error)".contains("dataset fledge-demo/missing"), "\(error)")
         }
-        let offline = HubEnvironment(cacheDirectory: cache, endpoint: server.baseURL, offline: true)
-        XCTAssertThrowsError(try DatasetLocation.resolve(Self.datasetId, config: "main", environment: offline)) { error in
-            XCTAssertTrue("\(error)".contains("dataset \(Self.datasetId) (revision main) is not in the Hugging Face cache"), "\(error)")
-            XCTAssertTrue("\(error)".contains("--repo-type dataset"), "\(error)")
-        }
         let repository = try DatasetLocation.resolve(Self.datasetId, config: "main", environment: environment)
         XCTAssertEqual(repository.config, "main")
         XCTAssertEqual(try repository.split("train").rows.count, 8)
         let cached = try DatasetLocation.resolve(Self.datasetId, config: "main", environment: offline)
         XCTAssertEqual(cached.location.path, repository.location.path)
         XCTAssertThrowsError(try DatasetLocation.resolve(Self.datasetId, config: "other", environment: offline)) { error in
-            XCTAssertTrue("\(error)".contains("config other, split train: no file matches other/*.parquet"), "\(error)")
+            XCTAssertTrue("\(error)".contains("config other, split train: no file matches other/*.parquet (read from the cache "
+                + "without the Hub: the files of this config may never have been downloaded"), "\(error)")
         }
     }
 }

@@ -22,31 +22,41 @@ public enum DatasetLocation {
             return try DatasetRepository(nameOrPath, config: config)
         }
         let revisionName = revision ?? "main"
-        let folder: URL
+        let snapshot: (folder: URL, cachedOnly: Bool)
         do {
-            folder = try snapshot(try HubRepo(id: id, kind: .dataset), revision: revisionName, config: config, environment: environment)
+            snapshot = try self.snapshot(try HubRepo(id: id, kind: .dataset), revision: revisionName, config: config,
+                                         environment: environment)
         } catch let error as DatasetError {
             throw error
         } catch {
             throw DatasetError(file: "dataset_name", "'\(nameOrPath)' is not a local file or folder, so it was looked up as "
                 + "a Hub dataset id (revision \(revisionName)): \(error)")
         }
-        return try DatasetRepository(folder.path, config: config)
+        do {
+            return try DatasetRepository(snapshot.folder.path, config: config)
+        } catch where snapshot.cachedOnly {
+            // Offline, the snapshot holds what earlier runs fetched, which may be another config's files.
+            throw DatasetError(file: error.file, line: error.line, row: error.row, error.message + " (read from the cache without "
+                + "the Hub: the files of this config may never have been downloaded; run once online, or `fledge download "
+                + "\(id) --repo-type dataset\(revision.map { " --revision \($0)" } ?? "")`)")
+        }
     }
 
-    /// The cached snapshot folder of `repo` at `revision` holding README.md and the data files of `config`.
-    private static func snapshot(_ repo: HubRepo, revision: String, config: String?, environment: HubEnvironment) throws -> URL {
+    /// The snapshot folder of `repo` at `revision`, and whether it was taken from the cache as it is (offline,
+    /// or the Hub unreachable) rather than completed with README.md and the data files of `config`.
+    private static func snapshot(_ repo: HubRepo, revision: String, config: String?,
+                                 environment: HubEnvironment) throws -> (folder: URL, cachedOnly: Bool) {
         let downloader = HubDownloader(environment: environment)
         let cache = HubCache(root: environment.cacheDirectory)
         guard !environment.offline else {
-            return try downloader.snapshot(repo, revision: revision, files: .all)
+            return (try downloader.snapshot(repo, revision: revision, files: .all), true)
         }
         let info: HubDownloader.RevisionInfo
         do {
             info = try downloader.revisionInfo(repo, revision: revision)
         } catch {
             guard case .connection(let url, let reason) = error else { throw error }
-            if let cached = cache.snapshot(repo, revision: revision) { return cached }
+            if let cached = cache.snapshot(repo, revision: revision) { return (cached, true) }
             throw HubError.connection(url: url, reason: reason + "; \(repo) (revision \(revision)) is not cached either")
         }
         let readmeName = "README.md"
@@ -62,6 +72,6 @@ public enum DatasetLocation {
             throw DatasetError(file: "\(repo) (revision \(revision))", "the repository holds no data files that Fledge reads "
                 + "(Parquet, Arrow, JSON Lines, JSON, CSV)")
         }
-        return try downloader.download(layout.allFiles, of: repo, at: info, revision: revision)
+        return (try downloader.download(layout.allFiles, of: repo, at: info, revision: revision), false)
     }
 }
