@@ -17,13 +17,13 @@ public struct DatasetRepository: Sendable {
     /// The splits of `datasetName` (a local file or folder) for `config`; errors say what to change.
     public init(_ datasetName: String?, config: String? = nil) throws(DatasetError) {
         guard let datasetName else {
-            throw DatasetError(file: "dataset_name", "is not set; give a data file or a dataset folder")
+            throw DatasetError(file: "dataset_name", "is not set; give a Hub dataset id (org/name), a data file or a dataset folder")
         }
         location = URL(fileURLWithPath: datasetName)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: datasetName, isDirectory: &isDirectory) else {
-            throw DatasetError(file: datasetName, "no such file or folder (dataset_name must be a local data file "
-                + "(" + DataFileReader.extensions.map { "." + $0 }.joined(separator: ", ") + ") or a dataset folder)")
+            throw DatasetError(file: datasetName, "no such file or folder (dataset_name must be a Hub dataset id (org/name), a local data "
+                + "file (" + DataFileReader.extensions.map { "." + $0 }.joined(separator: ", ") + ") or a dataset folder)")
         }
         guard isDirectory.boolValue else {
             if let config { throw DatasetError(file: datasetName, "dataset_config is \(config), but a single file has no configs") }
