@@ -10,6 +10,9 @@ struct ForwardInput {
     let positions: [Int]
     /// 1 for a real key, 0 for padding, over all keys (`batch · keys`), or nil for none.
     let keyPadding: [Float]?
+    /// With shared prefixes (`batch` 1, the flat tokens of a ``SharedPrefixBatch``), how attention
+    /// regroups the tokens; nil for ordinary rows.
+    var sharedPrefix: SharedPrefixBatch.Attention? = nil
 }
 
 /// The embedding, decoder layers and final norm of a model (`model.*` in the checkpoint:

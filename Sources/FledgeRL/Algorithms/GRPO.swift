@@ -66,7 +66,8 @@ public final class GRPO: TrainingAlgorithm {
         let skipping = ZeroSignalRows(rows, model: model, mode: config.generation.skipZeroSignalRows, zeroAdvantageIsExact: settings.beta == 0,
                                       canSkipZeroAdvantage: settings.topEntropyQuantile >= 1)
         let maker = rounds.maker
-        let scored = skipping.scored(batch, by: model, temperature: config.generation.temperature) { row in
+        let scored = skipping.scored(batch, by: model, temperature: config.generation.temperature,
+                                     sharingPrefixes: config.generation.sharePromptInTraining) { row in
             maker.needsReferenceLogProbs ? row.referenceLogProbs : row.oldLogProbs
         }
         let inLoss = rows.filter(\.inLoss)

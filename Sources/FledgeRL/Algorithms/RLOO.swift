@@ -51,7 +51,8 @@ public final class RLOO: TrainingAlgorithm {
         let rows = batch.completions
         // The KL is in the reward (so in the advantage): a zero-advantage row adds exactly nothing.
         let skipping = ZeroSignalRows(rows, model: model, mode: config.generation.skipZeroSignalRows, zeroAdvantageIsExact: true)
-        let scored = skipping.scored(batch, by: model, temperature: config.generation.temperature) { $0.oldLogProbs }
+        let scored = skipping.scored(batch, by: model, temperature: config.generation.temperature,
+                                     sharingPrefixes: config.generation.sharePromptInTraining) { $0.oldLogProbs }
         let oldSums = RLOOAdvantages.sequenceSums(rows.filter(\.inLoss).flatMap { $0.oldLogProbs! }.map(Double.init),
                                                   counts: scored.counts)
         let result = loss.compute(logProbs: scored.logProbs, counts: scored.counts, oldSequenceLogProbs: oldSums.map(Float.init),

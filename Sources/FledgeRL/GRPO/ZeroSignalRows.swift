@@ -41,20 +41,21 @@ struct ZeroSignalRows {
 
     /// The batch's completion log-probabilities under `model` at `temperature`, flat in row order
     /// (`[total]`, autograd through the rows that ran), the tokens of each row, and the entropies of
-    /// the rows that ran. `constants` gives a skipped row's log-probabilities (nil: zeros).
-    func scored(_ batch: RoundMicroBatch, by model: LanguageModel, temperature: Double,
+    /// the rows that ran. `constants` gives a skipped row's log-probabilities (nil: zeros). With
+    /// `sharingPrefixes`, the rows run of one prompt run the prompt once.
+    func scored(_ batch: RoundMicroBatch, by model: LanguageModel, temperature: Double, sharingPrefixes: Bool,
                 constants: (GRPORollout.Completion) -> [Float]?) -> (logProbs: Tensor, counts: [Int], entropies: [Float]?) {
         let rows = batch.completions
         let run = rows.indices.filter { !skipped[$0] }
         if run.count == rows.count {
-            let scored = batch.scored(by: model, temperature: temperature)
+            let scored = batch.scored(by: model, temperature: temperature, sharingPrefixes: sharingPrefixes)
             return (scored.logProbs, scored.counts, scored.entropy?.toArray())
         }
         let counts = rows.map(\.lossTokens)
         let scored = run.isEmpty ? nil : RoundMicroBatch(
             completions: run.map { rows[$0] }, generationBatchTokens: batch.generationBatchTokens,
             roundMetrics: batch.roundMetrics
-        ).scored(by: model, temperature: temperature)
+        ).scored(by: model, temperature: temperature, sharingPrefixes: sharingPrefixes)
         // Gather the flat result from the run rows' values followed by the skipped rows' constants.
         let runTokens = scored?.counts.reduce(0, +) ?? 0
         var fixed: [Float] = [], source: [Int] = []

@@ -42,6 +42,11 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
     /// draw different dropout masks), `never` runs every row as TRL does. Skipped rows count in every loss
     /// normaliser; `frac_skipped_rows` logs the share skipped.
     public var skipZeroSignalRows = ZeroSignalRowSkipping.exact
+    /// Fledge's own field (not in TRL): the training forward and backward run each prompt once for
+    /// the completions of it in a micro-batch, which attend to one copy of its keys and values
+    /// (Prefix Grouper); the prompt's gradient is the sum over them, so the update is the same
+    /// within float rounding. `false` runs every completion with its own copy of the prompt, as TRL does.
+    public var sharePromptInTraining = true
 
     /// TRL's GRPO defaults.
     public init() {}
@@ -70,6 +75,7 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("mask_truncated_completions", \.maskTruncatedCompletions),
             ConfigField("shuffle_dataset", \.shuffleDataset),
             ConfigField("skip_zero_signal_rows", \.skipZeroSignalRows),
+            ConfigField("share_prompt_in_training", \.sharePromptInTraining),
         ]
     }
 }
