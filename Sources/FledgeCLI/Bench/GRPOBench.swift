@@ -24,7 +24,8 @@ struct GRPOBench: ParsableCommand {
 
     @Flag(help: "One JSON line.") var json = false
     @Option(help: "Timed optimizer steps (the fastest is reported), after one warm-up step.") var steps = 3
-    @Option(help: "Gradient checkpointing (TRL's GRPOConfig default: true).") var gradientCheckpointing = true
+    @Option(help: "Gradient checkpointing: true (TRL's GRPOConfig default), false, or auto (only when a pass's estimated activations exceed the available memory).")
+    var gradientCheckpointing = GradientCheckpointing.enabled
     @Option(help: "short: 1 prompt of 32 tokens × 8 completions × 64 tokens, gradient_accumulation_steps 1; long: 4 prompts of 160 tokens × 8 completions × 256 tokens, gradient_accumulation_steps 4.")
     var setting = GRPOBenchSetting.short
 
@@ -46,8 +47,9 @@ struct GRPOBench: ParsableCommand {
 
         let model = try SmolLM2Shape.randomModel()
         try model.addLoRA(LoRAOptions(r: 16, alpha: 32, dropout: 0, targetModules: [LoRAOptions.allLinear]))
-        model.gradientCheckpointing = gradientCheckpointing
         let config = grpoConfig(outputDirectory: files.appendingPathComponent("output"))
+        model.gradientCheckpointing = config.training.checkpointsGradients
+        model.checkpointingMemoryBudget = config.training.checkpointingMemoryBudget
         let grpo = TimedAlgorithm(try GRPO(model: model, tokenizer: tokenizer, dataset: dataset,
                                            rewards: [EvenCodePointReward()], config: config, ignoreEOS: true))
         let trainer = try Trainer(algorithm: grpo, model: model, arguments: config.training)
@@ -63,7 +65,7 @@ struct GRPOBench: ParsableCommand {
         report([
             "step_seconds": rounded(step), "generation_seconds": rounded(generation), "training_seconds": rounded(step - generation),
             "forward_seconds": rounded(forward), "peak_rss_mb": rounded(Double(MemoryStats.peakResidentBytes) / 1_048_576),
-            "gradient_checkpointing": gradientCheckpointing, "threads": Parallel.workers, "setting": setting.rawValue as Any,
+            "gradient_checkpointing": gradientCheckpointing == .auto ? "auto" as Any : gradientCheckpointing == .enabled, "threads": Parallel.workers, "setting": setting.rawValue as Any,
         ], json: json)
     }
 
@@ -101,6 +103,8 @@ struct GRPOBench: ParsableCommand {
         (value * 1000).rounded() / 1000
     }
 }
+
+extension GradientCheckpointing: ExpressibleByArgument {}
 
 /// The shapes `fledge bench grpo` runs (the same as `Scripts/bench/trl_grpo.py --setting`): prompts per
 /// optimizer step, their length, and each completion's length; micro-batches hold `num_generations`

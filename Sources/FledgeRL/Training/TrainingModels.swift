@@ -5,8 +5,10 @@ import FledgeLM
 public enum TrainingModels {
     /// Loads the model directory for training: LoRA adapters (`lora_r`, `lora_alpha`,
     /// `lora_dropout`, `lora_target_modules`, seeded by `seed`) when `use_peft`, else every weight
-    /// trainable; with gradient checkpointing as set.
-    public static func load(_ run: RunArguments, seed: Int, gradientCheckpointing: Bool) throws -> LanguageModel {
+    /// trainable; with gradient checkpointing as set, only above `checkpointingMemoryBudget` bytes of
+    /// estimated activations when that is given (`gradient_checkpointing: auto`).
+    public static func load(_ run: RunArguments, seed: Int, gradientCheckpointing: Bool,
+                            checkpointingMemoryBudget: Int? = nil) throws -> LanguageModel {
         let directory = try modelDirectory(run)
         guard let model = try PretrainedModel.load(directory: directory) as? LanguageModel else {
             throw TrainingError.invalidSetting("model_name_or_path \(directory.path) is a sequence classifier; "
@@ -21,6 +23,7 @@ public enum TrainingModels {
             model.makeFullyTrainable()
         }
         model.gradientCheckpointing = gradientCheckpointing
+        model.checkpointingMemoryBudget = checkpointingMemoryBudget
         return model
     }
 
