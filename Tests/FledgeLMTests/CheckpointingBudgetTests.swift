@@ -46,8 +46,11 @@ final class CheckpointingBudgetTests: XCTestCase {
         // The estimate is within a factor 2 of the measured peak without checkpointing (1.04× here).
         XCTAssertGreaterThan(Double(estimate), 0.5 * Double(plain))
         XCTAssertLessThan(Double(estimate), 2 * Double(plain))
-        XCTAssertEqual(try peak(checkpointing: true, budget: estimate * 2), plain, "within the budget: not checkpointed")
-        XCTAssertEqual(try peak(checkpointing: true, budget: estimate / 2), checkpointed, "over the budget: checkpointed")
-        XCTAssertEqual(try peak(checkpointing: false, budget: estimate / 2), plain, "the budget only matters with checkpointing on")
+        // Peaks vary by a percent or so between runs (worker scratch buffers), far less than checkpointing's effect.
+        let slack = (plain - checkpointed) / 5
+        XCTAssertEqual(try peak(checkpointing: true, budget: estimate * 2), plain, accuracy: slack, "within the budget: not checkpointed")
+        XCTAssertEqual(try peak(checkpointing: true, budget: estimate / 2), checkpointed, accuracy: slack, "over the budget: checkpointed")
+        XCTAssertEqual(try peak(checkpointing: false, budget: estimate / 2), plain, accuracy: slack,
+                       "the budget only matters with checkpointing on")
     }
 }
