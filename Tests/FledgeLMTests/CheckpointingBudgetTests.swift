@@ -15,12 +15,7 @@ final class CheckpointingBudgetTests: XCTestCase {
             "intermediate_size": 256, "num_hidden_layers": 4, "num_attention_heads": 6, "num_key_value_heads": 2,
             "max_position_embeddings": 512, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": true,
         ]
-        var generator = SeededGenerator(seed: 2)
-        var weights: [String: Tensor] = [:]
-        for (name, shape) in try LanguageModel.expectedWeights(configJSON: config) {
-            weights[name] = name.hasSuffix("norm.weight") ? Tensor.ones(shape) : Tensor.uniform(shape, in: -0.1..<0.1, using: &generator)
-        }
-        let model = try LanguageModel(configJSON: config, weights: weights)
+        let model = try RandomModels.model(config, seed: 2, spread: 0.1)
         try model.addLoRA(LoRAOptions(r: 8, alpha: 16, targetModules: ["all-linear"], seed: 1))
         return model
     }

@@ -28,11 +28,7 @@ final class SharedPrefixTests: XCTestCase {
         ]
         if let slidingWindow { config["sliding_window"] = slidingWindow }
         var generator = SeededGenerator(seed: 7)
-        var weights: [String: Tensor] = [:]
-        for (name, shape) in try LanguageModel.expectedWeights(configJSON: config) {
-            weights[name] = name.hasSuffix("norm.weight") ? Tensor.ones(shape) : Tensor.uniform(shape, in: -0.2..<0.2, using: &generator)
-        }
-        let model = try LanguageModel(configJSON: config, weights: weights)
+        let model = try RandomModels.model(config, spread: 0.2, using: &generator)
         if lora {
             try model.addLoRA(LoRAOptions(r: 4, alpha: 8, dropout: 0, targetModules: ["all-linear"], seed: 3))
             for parameter in model.trainableParameters where parameter.name.hasSuffix("lora_B.weight") {
