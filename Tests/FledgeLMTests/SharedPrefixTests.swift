@@ -19,7 +19,7 @@ final class SharedPrefixTests: XCTestCase {
     }()
     private var scoredFrom: [Int] { [5, 9, 5, 3, 9, 5, 11] }
 
-    private func model(slidingWindow: Int? = nil, lora: Bool) throws -> LanguageModel {
+    private func model(slidingWindow: Int? = nil, lora: Bool, dropout: Double = 0) throws -> LanguageModel {
         var config: [String: Any] = [
             "model_type": slidingWindow == nil ? "llama" : "mistral",
             "architectures": [slidingWindow == nil ? "LlamaForCausalLM" : "MistralForCausalLM"], "vocab_size": 256,
@@ -30,7 +30,7 @@ final class SharedPrefixTests: XCTestCase {
         var generator = SeededGenerator(seed: 7)
         let model = try RandomModels.model(config, spread: 0.2, using: &generator)
         if lora {
-            try model.addLoRA(LoRAOptions(r: 4, alpha: 8, dropout: 0, targetModules: ["all-linear"], seed: 3))
+            try model.addLoRA(LoRAOptions(r: 4, alpha: 8, dropout: dropout, targetModules: ["all-linear"], seed: 3))
             for parameter in model.trainableParameters where parameter.name.hasSuffix("lora_B.weight") {
                 parameter.tensor.withUnsafeMutableElements { for i in $0.indices { $0[i] = 0.4 * generator.nextUnitFloat() - 0.2 } }
             }
@@ -83,6 +83,15 @@ final class SharedPrefixTests: XCTestCase {
 
     func testSlidingWindowMatchesTheUnsharedComputation() throws {
         try check(slidingWindow: 4, lora: true, checkpointing: false)
+    }
+
+    /// Under LoRA dropout each copy of a prompt draws its own masks, so nothing is shared: the same
+    /// numbers as the unshared pass, bit for bit.
+    func testLoRADropoutRunsEverySequenceWhole() throws {
+        let plain = run(try model(lora: true, dropout: 0.2), sharing: false, checkpointing: false)
+        let shared = run(try model(lora: true, dropout: 0.2), sharing: true, checkpointing: false)
+        XCTAssertEqual(shared.logProbs, plain.logProbs)
+        XCTAssertEqual(shared.grads, plain.grads)
     }
 
     /// The packed batch holds each distinct prefix once.

@@ -40,7 +40,9 @@ extension LanguageModel {
     /// With `sharingPrefixes`, sequences whose unscored prefixes `sequences[i][..<scoredFrom[i]]`
     /// are equal (a GRPO group's prompt, a DPO pair's) run that prefix once: the suffixes attend to
     /// one copy of its keys and values and its gradient is the sum over them
-    /// (``SharedPrefixBatch``). The results equal the unshared ones within float rounding.
+    /// (``SharedPrefixBatch``). The results equal the unshared ones within float rounding. While
+    /// LoRA dropout is active (training with `lora_dropout` > 0) nothing is shared: each copy of a
+    /// prefix draws its own dropout masks in the unshared pass, which one shared copy cannot.
     public func sequenceLogProbs(
         _ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, withEntropy: Bool = false,
         statistics: LogitStatistics = [], sharingPrefixes: Bool = false
@@ -53,7 +55,8 @@ extension LanguageModel {
         let counts = sequences.indices.map { sequences[$0].count - scoredFrom[$0] }
         let targets = sequences.indices.flatMap { sequences[$0][scoredFrom[$0]...] }
         let hidden: Tensor, rows: [Int]
-        if sharingPrefixes && !sequences.isEmpty {
+        let dropsOut = GradMode.isTraining && (loraOptions?.dropout ?? 0) > 0
+        if sharingPrefixes && !dropsOut && !sequences.isEmpty {
             let packed = SharedPrefixBatch(sequences, splitAt: scoredFrom)
             hidden = hiddenStates(packed)
             // A sequence's first scored token is predicted at its prefix's last token, the rest in its suffix.

@@ -45,7 +45,9 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
     /// Fledge's own field (not in TRL): the training forward and backward run each prompt once for
     /// the completions of it in a micro-batch, which attend to one copy of its keys and values
     /// (Prefix Grouper); the prompt's gradient is the sum over them, so the update is the same
-    /// within float rounding. `false` runs every completion with its own copy of the prompt, as TRL does.
+    /// within float rounding. Nothing is shared while LoRA dropout is on (`lora_dropout` > 0: each
+    /// copy of a prompt draws its own masks). `false` runs every completion with its own copy of the
+    /// prompt, as TRL does.
     public var sharePromptInTraining = true
 
     /// TRL's GRPO defaults.
