@@ -1,20 +1,21 @@
 """TRL's GRPOTrainer on the shapes and settings of `fledge bench grpo`.
 
-    python3 Scripts/bench/trl_grpo.py [--steps 3] [--gradient-checkpointing true|false]
+    python3 Scripts/bench/trl_grpo.py [--steps 3] [--gradient-checkpointing true|false] [--setting short|long]
 
 A SmolLM2-135M-shaped Llama (hidden 576, 30 layers, 9 heads, 3 KV heads, MLP 1536, vocabulary
 49152, tied embeddings) with random float32 weights, PEFT LoRA r=16, lora_alpha 32, dropout 0 on
-every linear layer of the decoder, on the CPU. Each optimizer step takes one prompt of 32 tokens
-and samples num_generations 8 completions of exactly 64 tokens (EOS suppressed with
-generation_kwargs min_new_tokens, so every completion is full length) at temperature 1, scored by a
-cheap text reward (the share of characters with an even code point); per_device_train_batch_size 8,
-gradient_accumulation_steps 1, beta 0, loss_type dapo, GRPOConfig's other defaults (AdamW,
+every linear layer of the decoder, on the CPU. Each optimizer step takes the setting's prompts
+(short: one prompt of 32 tokens; long: four prompts of 160 tokens) and samples num_generations 8
+completions of each, of exactly the setting's length (short: 64 tokens, long: 256; EOS suppressed
+with generation_kwargs min_new_tokens, so every completion is full length) at temperature 1, scored
+by a cheap text reward (the share of characters with an even code point);
+per_device_train_batch_size 8, gradient_accumulation_steps 1 (short) or 4 (long), beta 0, loss_type dapo, GRPOConfig's other defaults (AdamW,
 gradient checkpointing on unless --gradient-checkpointing false), bf16 off. The tokenizer has one
 token per character (ids 0 and 1 are <pad> and <eos>, then code points from U+20000), the same as
 Fledge's, so prompts and completions are text on both sides.
 
 Prints one JSON line: {"step_seconds", "generation_seconds", "training_seconds",
-"forward_seconds", "peak_rss_mb", "gradient_checkpointing", "threads"} for the fastest of `--steps`
+"forward_seconds", "peak_rss_mb", "gradient_checkpointing", "threads", "setting"} for the fastest of `--steps`
 timed optimizer steps after a warm-up step: step time from one step's end to the next,
 generation the time in `_generate_and_score_completions` (sampling, decoding, rewards,
 advantages), training the rest (forward in `compute_loss`, backward, clipping, optimizer), and
@@ -38,7 +39,9 @@ SMOLLM2_135M = dict(vocab_size=49152, hidden_size=576, intermediate_size=1536, n
                     rope_theta=100000.0, tie_word_embeddings=True, hidden_act="silu",
                     bos_token_id=None, eos_token_id=None, pad_token_id=0)
 LINEAR_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-PROMPT_TOKENS, NUM_GENERATIONS, COMPLETION_TOKENS = 32, 8, 64
+NUM_GENERATIONS = 8
+# Per setting: prompts per optimizer step, prompt tokens, completion tokens (as `fledge bench grpo --setting`).
+SETTINGS = {"short": (1, 32, 64), "long": (4, 160, 256)}
 ALPHABET = [chr(0x20000 + i) for i in range(49150)]
 
 
@@ -51,8 +54,8 @@ def character_tokenizer():
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<pad>", eos_token="<eos>")
 
 
-def prompts(count):
-    return ["".join(ALPHABET[(t * 7919 + row * 104729 + 17) % len(ALPHABET)] for t in range(PROMPT_TOKENS))
+def prompts(count, length):
+    return ["".join(ALPHABET[(t * 7919 + row * 104729 + 17) % len(ALPHABET)] for t in range(length))
             for row in range(count)]
 
 
@@ -79,8 +82,8 @@ class StepSplit:
     """Per optimizer step, the seconds in `_generate_and_score_completions` and in `compute_loss`;
     checks that every completion is full length."""
 
-    def __init__(self, trainer):
-        self.generation, self.forward = [], []
+    def __init__(self, trainer, completion_tokens):
+        self.generation, self.forward, self.completion_tokens = [], [], completion_tokens
         self.generate_and_score, self.compute_loss = trainer._generate_and_score_completions, trainer.compute_loss
         trainer._generate_and_score_completions, trainer.compute_loss = self.timed_generation, self.timed_loss
 
@@ -90,7 +93,7 @@ class StepSplit:
         self.generation.append(time.perf_counter() - start)
         self.forward.append(0.0)
         lengths = output["completion_mask"].sum(dim=1).tolist()
-        assert lengths == [COMPLETION_TOKENS] * len(lengths), f"completions are not all full length: {lengths}"
+        assert lengths == [self.completion_tokens] * len(lengths), f"completions are not all full length: {lengths}"
         return output
 
     def timed_loss(self, *args, **kwargs):
@@ -104,26 +107,28 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--gradient-checkpointing", choices=["true", "false"], default="true")
+    parser.add_argument("--setting", choices=sorted(SETTINGS), default="short")
     args = parser.parse_args()
     checkpointing = args.gradient_checkpointing == "true"
+    prompt_count, prompt_tokens, completion_tokens = SETTINGS[args.setting]
 
     torch.manual_seed(1)
     model = LlamaForCausalLM(LlamaConfig(**SMOLLM2_135M))
     tokenizer = character_tokenizer()
-    dataset = Dataset.from_dict({"prompt": prompts(args.steps + 1)})
-    assert all(len(tokenizer(text)["input_ids"]) == PROMPT_TOKENS for text in dataset["prompt"])
+    dataset = Dataset.from_dict({"prompt": prompts((args.steps + 1) * prompt_count, prompt_tokens)})
+    assert all(len(tokenizer(text)["input_ids"]) == prompt_tokens for text in dataset["prompt"])
     with tempfile.TemporaryDirectory() as output:
         config = GRPOConfig(
-            output_dir=output, per_device_train_batch_size=NUM_GENERATIONS, gradient_accumulation_steps=1,
-            num_generations=NUM_GENERATIONS, max_completion_length=COMPLETION_TOKENS,
-            generation_kwargs={"min_new_tokens": COMPLETION_TOKENS}, temperature=1.0, beta=0.0, loss_type="dapo",
+            output_dir=output, per_device_train_batch_size=NUM_GENERATIONS, gradient_accumulation_steps=prompt_count,
+            num_generations=NUM_GENERATIONS, max_completion_length=completion_tokens,
+            generation_kwargs={"min_new_tokens": completion_tokens}, temperature=1.0, beta=0.0, loss_type="dapo",
             max_steps=args.steps + 1, logging_steps=args.steps + 1, save_strategy="no", report_to="none",
             bf16=False, use_cpu=True, gradient_checkpointing=checkpointing, disable_tqdm=True)
         trainer = GRPOTrainer(
             model=model, reward_funcs=even_code_points, args=config, train_dataset=dataset, processing_class=tokenizer,
             peft_config=LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules=LINEAR_MODULES,
                                    task_type="CAUSAL_LM"))
-        clock, split = StepClock(), StepSplit(trainer)
+        clock, split = StepClock(), StepSplit(trainer, completion_tokens)
         trainer.add_callback(clock)
         trainer.remove_callback(PrinterCallback)  # the JSON line below is the only output
         trainer.train()
@@ -134,7 +139,8 @@ def main():
         "step_seconds": round(step, 3), "generation_seconds": round(generation, 3),
         "training_seconds": round(step - generation, 3), "forward_seconds": round(forward, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 3),
-        "gradient_checkpointing": checkpointing, "threads": torch.get_num_threads()}))
+        "gradient_checkpointing": checkpointing, "threads": torch.get_num_threads(),
+        "setting": args.setting}))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ struct DPOCommand: ParsableCommand {
         let resolution = try options.resolve(DPOConfig.self)
         let config = resolution.config
         let model = try TrainingModels.load(config.run, seed: config.training.seed,
-                                            gradientCheckpointing: config.training.gradientCheckpointing)
+                                            gradientCheckpointing: config.training.checkpointsGradients,
+                                            checkpointingMemoryBudget: config.training.checkpointingMemoryBudget)
         let encoder = PreferenceEncoder(tokenizer: try TrainingModels.tokenizer(config.run), maxLength: config.maxLength,
                                         truncationMode: config.truncationMode)
         let train = try PreferenceDataset(split: config.run.trainingSplit(), encoder: encoder)

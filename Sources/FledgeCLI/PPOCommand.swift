@@ -22,7 +22,8 @@ struct PPOCommand: ParsableCommand {
         let resolution = try options.resolve(PPOConfig.self)
         let config = resolution.config
         let training = config.training
-        let policy = try TrainingModels.load(config.run, seed: training.seed, gradientCheckpointing: training.gradientCheckpointing)
+        let policy = try TrainingModels.load(config.run, seed: training.seed, gradientCheckpointing: training.checkpointsGradients,
+                                              checkpointingMemoryBudget: training.checkpointingMemoryBudget)
         let tokenizer = try TrainingModels.tokenizer(config.run)
         let dataset = try PromptDataset(split: config.run.trainingSplit(), tokenizer: tokenizer)
         let scorer = try PPOScorer.make(config: config)
@@ -31,7 +32,8 @@ struct PPOCommand: ParsableCommand {
         let value = try PolicyAndValue.valueModel(policyDirectory: policy.directory,
                                                   rewardModel: config.rewardModelPath.map { URL(fileURLWithPath: $0) },
                                                   lora: lora, seed: UInt64(bitPattern: Int64(training.seed)))
-        value.gradientCheckpointing = training.gradientCheckpointing
+        value.gradientCheckpointing = training.checkpointsGradients
+        value.checkpointingMemoryBudget = training.checkpointingMemoryBudget
         let models = PolicyAndValue(policy: policy, value: value)
         let ppo = try PPO(models: models, tokenizer: tokenizer, dataset: dataset, scorer: scorer, config: config,
                           reference: try ReferencePolicy.of(policy))

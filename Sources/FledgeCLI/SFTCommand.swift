@@ -23,7 +23,8 @@ struct SFTCommand: ParsableCommand {
         let resolution = try options.resolve(SFTConfig.self, worldSize: communicator.size)
         let config = resolution.config
         let model = try TrainingModels.load(config.run, seed: config.training.seed,
-                                            gradientCheckpointing: config.training.gradientCheckpointing)
+                                            gradientCheckpointing: config.training.checkpointsGradients,
+                                            checkpointingMemoryBudget: config.training.checkpointingMemoryBudget)
         let tokenizer = try TrainingModels.tokenizer(config.run)
         let train = try SFTDataset(split: config.run.trainingSplit(), tokenizer: tokenizer, config: config)
         let evaluation = try evaluationSplit(config.run, config.training).map {

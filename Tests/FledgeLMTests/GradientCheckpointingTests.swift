@@ -58,15 +58,10 @@ final class GradientCheckpointingTests: XCTestCase {
             "intermediate_size": 352, "num_hidden_layers": 6, "num_attention_heads": 4, "num_key_value_heads": 2,
             "max_position_embeddings": 512, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": true,
         ]
-        var generator = SeededGenerator(seed: 2)
-        var weights: [String: Tensor] = [:]
-        for (name, shape) in try LanguageModel.expectedWeights(configJSON: config) {
-            weights[name] = name.hasSuffix("norm.weight") ? Tensor.ones(shape) : Tensor.uniform(shape, in: -0.1..<0.1, using: &generator)
-        }
         let sequences = (0..<4).map { row in (0..<128).map { ($0 * 31 + row * 17 + 5) % 256 } }
         var peaks: [Bool: Int] = [:]
         for (index, checkpointing) in [false, true].enumerated() {
-            let model = try LanguageModel(configJSON: config, weights: weights)
+            let model = try RandomModels.model(config, seed: 2, spread: 0.1)
             try model.addLoRA(LoRAOptions(r: 8, alpha: 16, targetModules: ["all-linear"], seed: UInt64(index)))
             model.gradientCheckpointing = checkpointing
             MemoryStats.resetPeak()

@@ -9,9 +9,10 @@ import FledgeTensor
 /// settings).
 ///
 /// A SmolLM2-135M-shaped model with random float32 weights and LoRA (r 16, lora_alpha 32, no
-/// dropout) on every projection of the decoder; each step takes one prompt of 32 tokens, samples
-/// `num_generations` 8 completions of exactly 64 tokens (EOS ignored) at temperature 1, scores them
-/// with a cheap text reward, and trains on the 8 rows as one micro-batch (`beta` 0, `loss_type`
+/// dropout) on every projection of the decoder; each step takes the setting's prompts
+/// (``GRPOBenchSetting``: by default one prompt of 32 tokens), samples `num_generations` 8
+/// completions of each, of exactly the setting's length (EOS ignored), at temperature 1, scores them
+/// with a cheap text reward, and trains on the rows in micro-batches of 8 (`beta` 0, `loss_type`
 /// dapo, AdamW at TRL's defaults). The tokenizer has one token per character, so prompts and
 /// completions are text on both sides. Generation is the time in GRPO's `microBatches(for:)`
 /// (sampling, decoding, rewards, advantages: TRL's `_generate_and_score_completions`); training is
@@ -23,11 +24,12 @@ struct GRPOBench: ParsableCommand {
 
     @Flag(help: "One JSON line.") var json = false
     @Option(help: "Timed optimizer steps (the fastest is reported), after one warm-up step.") var steps = 3
-    @Option(help: "Gradient checkpointing (TRL's GRPOConfig default: true).") var gradientCheckpointing = true
+    @Option(help: "Gradient checkpointing: true (TRL's GRPOConfig default), false, or auto (only when a pass's estimated activations exceed the available memory).")
+    var gradientCheckpointing = GradientCheckpointing.enabled
+    @Option(help: "short: 1 prompt of 32 tokens × 8 completions × 64 tokens, gradient_accumulation_steps 1; long: 4 prompts of 160 tokens × 8 completions × 256 tokens, gradient_accumulation_steps 4.")
+    var setting = GRPOBenchSetting.short
 
-    static let promptTokens = 32
     static let numGenerations = 8
-    static let completionTokens = 64
 
     /// One character per token id 2 … 49151 (ids 0 and 1 are `<pad>` and `<eos>`): CJK ideograph
     /// code points from U+20000, none of which has a canonical equivalent.
@@ -40,21 +42,22 @@ struct GRPOBench: ParsableCommand {
 
         try CharacterTokenizerFile.write(alphabet: Self.alphabet, to: files)
         let tokenizer = try Tokenizer(directory: files.path)
-        let dataset = try PromptDataset(file: try writePrompts(count: steps + 1, to: files), tokenizer: tokenizer)
-        precondition(dataset.rows.allSatisfy { $0.promptIds.count == Self.promptTokens }, "a prompt is not \(Self.promptTokens) tokens")
+        let dataset = try PromptDataset(file: try writePrompts(count: (steps + 1) * setting.prompts, to: files), tokenizer: tokenizer)
+        precondition(dataset.rows.allSatisfy { $0.promptIds.count == setting.promptTokens }, "a prompt is not \(setting.promptTokens) tokens")
 
         let model = try SmolLM2Shape.randomModel()
         try model.addLoRA(LoRAOptions(r: 16, alpha: 32, dropout: 0, targetModules: [LoRAOptions.allLinear]))
-        model.gradientCheckpointing = gradientCheckpointing
         let config = grpoConfig(outputDirectory: files.appendingPathComponent("output"))
+        model.gradientCheckpointing = config.training.checkpointsGradients
+        model.checkpointingMemoryBudget = config.training.checkpointingMemoryBudget
         let grpo = TimedAlgorithm(try GRPO(model: model, tokenizer: tokenizer, dataset: dataset,
                                            rewards: [EvenCodePointReward()], config: config, ignoreEOS: true))
         let trainer = try Trainer(algorithm: grpo, model: model, arguments: config.training)
         let clock = StepClock()
         trainer.observer = clock
         let outcome = try trainer.train()
-        precondition(outcome.state.logHistory.last?["completions/min_length"] == Double(Self.completionTokens),
-                     "a completion ended before \(Self.completionTokens) tokens")
+        precondition(outcome.state.logHistory.last?["completions/min_length"] == Double(setting.completionTokens),
+                     "a completion ended before \(setting.completionTokens) tokens")
 
         let timed = clock.stepSeconds.indices.dropFirst()
         let fastest = timed.min { clock.stepSeconds[$0] < clock.stepSeconds[$1] }!
@@ -62,7 +65,7 @@ struct GRPOBench: ParsableCommand {
         report([
             "step_seconds": rounded(step), "generation_seconds": rounded(generation), "training_seconds": rounded(step - generation),
             "forward_seconds": rounded(forward), "peak_rss_mb": rounded(Double(MemoryStats.peakResidentBytes) / 1_048_576),
-            "gradient_checkpointing": gradientCheckpointing, "threads": Parallel.workers,
+            "gradient_checkpointing": gradientCheckpointing == .auto ? "auto" as Any : gradientCheckpointing == .enabled, "threads": Parallel.workers, "setting": setting.rawValue as Any,
         ], json: json)
     }
 
@@ -71,24 +74,24 @@ struct GRPOBench: ParsableCommand {
         var config = GRPOConfig()
         config.training.outputDir = outputDirectory.path
         config.training.perDeviceTrainBatchSize = Self.numGenerations
-        config.training.gradientAccumulationSteps = 1
+        config.training.gradientAccumulationSteps = setting.gradientAccumulationSteps
         config.training.maxSteps = steps + 1
         config.training.loggingSteps = steps + 1
         config.training.saveStrategy = .no
         config.training.gradientCheckpointing = gradientCheckpointing
         config.generation.numGenerations = Self.numGenerations
-        config.generation.maxCompletionLength = Self.completionTokens
+        config.generation.maxCompletionLength = setting.completionTokens
         config.generation.temperature = 1
         config.generation.beta = 0
         config.lossType = .dapo
         return config
     }
 
-    /// A JSON Lines file of `count` prompts of `promptTokens` characters spread over the alphabet
+    /// A JSON Lines file of `count` prompts of the setting's length in characters spread over the alphabet
     /// (the same text as `Scripts/bench/trl_grpo.py`'s).
     private func writePrompts(count: Int, to directory: URL) throws -> URL {
         let lines = (0..<count).map { row in
-            let text = String((0..<Self.promptTokens).map { Self.alphabet[($0 * 7919 + row * 104_729 + 17) % Self.alphabet.count] })
+            let text = String((0..<setting.promptTokens).map { Self.alphabet[($0 * 7919 + row * 104_729 + 17) % Self.alphabet.count] })
             return "{\"prompt\": \"\(text)\"}"
         }
         let file = directory.appendingPathComponent("prompts.jsonl")
@@ -99,6 +102,23 @@ struct GRPOBench: ParsableCommand {
     private func rounded(_ value: Double) -> Double {
         (value * 1000).rounded() / 1000
     }
+}
+
+extension GradientCheckpointing: ExpressibleByArgument {}
+
+/// The shapes `fledge bench grpo` runs (the same as `Scripts/bench/trl_grpo.py --setting`): prompts per
+/// optimizer step, their length, and each completion's length; micro-batches hold `num_generations`
+/// rows, so a step of several prompts accumulates one micro-batch per prompt.
+enum GRPOBenchSetting: String, ExpressibleByArgument, CaseIterable {
+    /// One prompt of 32 tokens, 8 completions of 64 tokens, one micro-batch.
+    case short
+    /// Four prompts of 160 tokens, 8 completions of 256 tokens each, `gradient_accumulation_steps` 4.
+    case long
+
+    var prompts: Int { self == .short ? 1 : 4 }
+    var promptTokens: Int { self == .short ? 32 : 160 }
+    var completionTokens: Int { self == .short ? 64 : 256 }
+    var gradientAccumulationSteps: Int { prompts }
 }
 
 /// The share of a completion's characters whose code point is even: cheap, computed from the

@@ -15,7 +15,8 @@ struct GroupSamplingSetup<Config: GroupSamplingConfig> {
     init(_ config: Config) throws {
         rewards = try BuiltInRewards.make(config: config)
         model = try TrainingModels.load(config.run, seed: config.training.seed,
-                                        gradientCheckpointing: config.training.gradientCheckpointing)
+                                        gradientCheckpointing: config.training.checkpointsGradients,
+                                            checkpointingMemoryBudget: config.training.checkpointingMemoryBudget)
         tokenizer = try TrainingModels.tokenizer(config.run)
         dataset = try PromptDataset(split: config.run.trainingSplit(), tokenizer: tokenizer)
         reference = config.generation.beta != 0 && !model.hasAdapters

@@ -10,6 +10,9 @@ struct ForwardInput {
     let positions: [Int]
     /// 1 for a real key, 0 for padding, over all keys (`batch · keys`), or nil for none.
     let keyPadding: [Float]?
+    /// With shared prefixes (`batch` 1, the flat tokens of a ``SharedPrefixBatch``), how attention
+    /// regroups the tokens; nil for ordinary rows.
+    var sharedPrefix: SharedPrefixBatch.Attention? = nil
 }
 
 /// The embedding, decoder layers and final norm of a model (`model.*` in the checkpoint:
@@ -24,6 +27,9 @@ final class Decoder: Module, @unchecked Sendable {
     let logitSoftCap: Float?
     /// Whether training passes recompute each layer in backward instead of keeping its activations.
     var gradientCheckpointing = false
+    /// With `gradientCheckpointing` on, the most tokens (`batch · length`) a training pass may have
+    /// and still keep its activations; nil checkpoints every training pass.
+    var checkpointingTokenLimit: Int? = nil
 
     /// A decoder of `config`'s shape around `layers`, with placeholder embedding and norm weights;
     /// the final norm scales by `normWeightOffset + weight`, the embeddings are multiplied by
@@ -52,6 +58,7 @@ final class Decoder: Module, @unchecked Sendable {
         let pass = DecoderPass(input: input, rotary: rotary.table(maxPosition: input.positions.max() ?? 0), cache: cache,
                                start: cache?.length ?? 0)
         let checkpointing = gradientCheckpointing && cache == nil && GradMode.enabled
+            && checkpointingTokenLimit.map { input.batch * input.length > $0 } ?? true
         var x = embedding(input.ids, shape: [input.batch, input.length])
         if let embeddingScale { x = x * embeddingScale }
         for (index, layer) in layers.enumerated() {

@@ -63,6 +63,25 @@ public class PretrainedModel: Module, @unchecked Sendable {
         set { decoder.gradientCheckpointing = newValue }
     }
 
+    /// With `gradientCheckpointing` on, checkpoint only the training passes whose activations, as
+    /// ``trainingActivationBytesPerToken`` estimates them, would take more than this many bytes
+    /// (`gradient_checkpointing: auto`); nil checkpoints every training pass.
+    public var checkpointingMemoryBudget: Int? {
+        get { decoder.checkpointingTokenLimit.map { $0 * trainingActivationBytesPerToken } }
+        set { decoder.checkpointingTokenLimit = newValue.map { $0 / trainingActivationBytesPerToken } }
+    }
+
+    /// An estimate of the bytes of activations a training pass without checkpointing keeps for
+    /// backward, per token: in each decoder layer the two norms' outputs, the residual sums and the
+    /// projections' outputs (about 6 × hidden), q before and after the rotary embedding and the
+    /// attention output (3 × heads · head_dim), k and v and the rotated k (3 × kv_heads · head_dim),
+    /// and the MLP's gate, up and gated product (3 × intermediate), in float32.
+    public var trainingActivationBytesPerToken: Int {
+        let perLayer = 6 * config.hiddenSize + 3 * config.heads * config.headDim + 3 * config.kvHeads * config.headDim
+            + 3 * config.intermediateSize
+        return Swift.max(config.layers * perLayer * MemoryLayout<Float>.size, 1)
+    }
+
     func rotaryState() -> RotaryState {
         RotaryState(scaling: config.rope, headDim: config.headDim, maxPositions: config.maxPositionEmbeddings)
     }

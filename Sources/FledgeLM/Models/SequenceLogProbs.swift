@@ -36,28 +36,51 @@ extension LanguageModel {
     /// scored positions go through the chunked selective log-softmax. `scoredFrom[i]` must be at
     /// least 1 (the first token has no prediction). `statistics` adds summaries of the scored
     /// positions' logits (mean logit, log Σ p²), without autograd.
+    ///
+    /// With `sharingPrefixes`, sequences whose unscored prefixes `sequences[i][..<scoredFrom[i]]`
+    /// are equal (a GRPO group's prompt, a DPO pair's) run that prefix once: the suffixes attend to
+    /// one copy of its keys and values and its gradient is the sum over them
+    /// (``SharedPrefixBatch``). The results equal the unshared ones within float rounding. While
+    /// LoRA dropout is active (training with `lora_dropout` > 0) nothing is shared: each copy of a
+    /// prefix draws its own dropout masks in the unshared pass, which one shared copy cannot.
     public func sequenceLogProbs(
         _ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, withEntropy: Bool = false,
-        statistics: LogitStatistics = []
+        statistics: LogitStatistics = [], sharingPrefixes: Bool = false
     ) -> SequenceLogProbs {
         precondition(sequences.count == scoredFrom.count, "sequenceLogProbs: \(scoredFrom.count) starts for \(sequences.count) sequences")
-        let batch = LeftPaddedBatch(sequences, padId: config.padTokenId ?? 0)
-        var rows: [Int] = [], targets: [Int] = [], counts: [Int] = []
         for (r, sequence) in sequences.enumerated() {
-            let start = scoredFrom[r]
-            precondition(start >= 1 && start <= sequence.count,
-                         "sequenceLogProbs: sequence \(r) of \(sequence.count) tokens cannot be scored from \(start)")
-            let first = r * batch.length + batch.length - sequence.count
-            for t in start..<sequence.count {
-                rows.append(first + t - 1)
-                targets.append(sequence[t])
-            }
-            counts.append(sequence.count - start)
+            precondition(scoredFrom[r] >= 1 && scoredFrom[r] <= sequence.count,
+                         "sequenceLogProbs: sequence \(r) of \(sequence.count) tokens cannot be scored from \(scoredFrom[r])")
         }
-        let hidden = hiddenStates(batch).reshaped([batch.rows * batch.length, config.hiddenSize])
+        let counts = sequences.indices.map { sequences[$0].count - scoredFrom[$0] }
+        let targets = sequences.indices.flatMap { sequences[$0][scoredFrom[$0]...] }
+        let hidden: Tensor, rows: [Int]
+        let dropsOut = GradMode.isTraining && (loraOptions?.dropout ?? 0) > 0
+        if sharingPrefixes && !dropsOut && !sequences.isEmpty {
+            let packed = SharedPrefixBatch(sequences, splitAt: scoredFrom)
+            hidden = hiddenStates(packed)
+            // A sequence's first scored token is predicted at its prefix's last token, the rest in its suffix.
+            rows = sequences.indices.flatMap { r in
+                counts[r] == 0 ? [] : [packed.prefixEnd[r]] + (0..<counts[r] - 1).map { packed.suffixStart[r] + $0 }
+            }
+        } else {
+            let batch = LeftPaddedBatch(sequences, padId: config.padTokenId ?? 0)
+            hidden = hiddenStates(batch).reshaped([batch.rows * batch.length, config.hiddenSize])
+            rows = sequences.indices.flatMap { r in
+                let first = r * batch.length + batch.length - sequences[r].count
+                return (scoredFrom[r]..<sequences[r].count).map { first + $0 - 1 }
+            }
+        }
         let selected = hidden.indexSelect(rows, indexShape: [rows.count])
         let result = head.logProbs(selected, targets: targets, temperature: temperature, withEntropy: withEntropy)
         return SequenceLogProbs(logProbs: result.logProbs, entropy: result.entropy, counts: counts,
                                 statistics: head.statistics(statistics, hidden: selected, temperature: temperature))
+    }
+
+    /// Final hidden states `[tokens, hidden]` (after the last norm) of a shared-prefix batch's flat tokens.
+    func hiddenStates(_ batch: SharedPrefixBatch) -> Tensor {
+        let input = ForwardInput(ids: batch.ids, batch: 1, length: batch.ids.count, positions: batch.positions, keyPadding: nil,
+                                 sharedPrefix: batch.attention)
+        return decoder.norm(decoder.forward(input, cache: nil, rotary: rotaryState())).reshaped([batch.ids.count, config.hiddenSize])
     }
 }

@@ -62,14 +62,23 @@ public final class GRPO: TrainingAlgorithm {
 
     public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
         let rows = batch.completions
-        let scored = batch.scored(by: model, temperature: config.generation.temperature)
-        let inLoss = rows.filter(\.inLoss)
+        let settings = loss.settings
+        let skipping = ZeroSignalRows(rows, model: model, mode: config.generation.skipZeroSignalRows, zeroAdvantageIsExact: settings.beta == 0,
+                                      canSkipZeroAdvantage: settings.topEntropyQuantile >= 1)
         let maker = rounds.maker
+        let scored = skipping.scored(batch, by: model, temperature: config.generation.temperature,
+                                     sharingPrefixes: config.generation.sharePromptInTraining) { row in
+            maker.needsReferenceLogProbs ? row.referenceLogProbs : row.oldLogProbs
+        }
+        let inLoss = rows.filter(\.inLoss)
         let result = loss.compute(GRPOLossBatch(
-            scored, advantages: rows.map(\.advantage),
+            logProbs: scored.logProbs, counts: scored.counts, advantages: rows.map(\.advantage),
             oldLogProbs: maker.needsOldLogProbs ? inLoss.flatMap { $0.oldLogProbs! } : nil,
             referenceLogProbs: maker.needsReferenceLogProbs ? inLoss.flatMap { $0.referenceLogProbs! } : nil,
-            generationBatchTokens: batch.generationBatchTokens))
-        return MicroBatchLoss(loss: result.loss, metrics: batch.roundMetrics.merging(result.metrics) { $1 }, tokens: batch.inputTokens)
+            entropies: scored.entropies, generationBatchTokens: batch.generationBatchTokens))
+        var metrics = batch.roundMetrics.merging(result.metrics) { $1 }
+        metrics["frac_skipped_rows"] = skipping.skippedFraction
+        return MicroBatchLoss(loss: result.loss, metrics: metrics, tokens: batch.inputTokens,
+                              gradientIsExactlyZero: skipping.skipsEveryRow)
     }
 }

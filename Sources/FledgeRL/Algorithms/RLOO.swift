@@ -49,11 +49,17 @@ public final class RLOO: TrainingAlgorithm {
 
     public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
         let rows = batch.completions
-        let scored = batch.scored(by: model, temperature: config.generation.temperature)
+        // The KL is in the reward (so in the advantage): a zero-advantage row adds exactly nothing.
+        let skipping = ZeroSignalRows(rows, model: model, mode: config.generation.skipZeroSignalRows, zeroAdvantageIsExact: true)
+        let scored = skipping.scored(batch, by: model, temperature: config.generation.temperature,
+                                     sharingPrefixes: config.generation.sharePromptInTraining) { $0.oldLogProbs }
         let oldSums = RLOOAdvantages.sequenceSums(rows.filter(\.inLoss).flatMap { $0.oldLogProbs! }.map(Double.init),
                                                   counts: scored.counts)
         let result = loss.compute(logProbs: scored.logProbs, counts: scored.counts, oldSequenceLogProbs: oldSums.map(Float.init),
-                                  advantages: rows.map(\.advantage), entropies: scored.entropy?.detached().toArray())
-        return MicroBatchLoss(loss: result.loss, metrics: batch.roundMetrics.merging(result.metrics) { $1 }, tokens: batch.inputTokens)
+                                  advantages: rows.map(\.advantage), entropies: scored.entropies)
+        var metrics = batch.roundMetrics.merging(result.metrics) { $1 }
+        metrics["frac_skipped_rows"] = skipping.skippedFraction
+        return MicroBatchLoss(loss: result.loss, metrics: metrics, tokens: batch.inputTokens,
+                              gradientIsExactlyZero: skipping.skipsEveryRow)
     }
 }

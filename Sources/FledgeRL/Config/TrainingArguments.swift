@@ -57,8 +57,13 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
     public var optim = OptimizerName.adamwTorchFused
     /// Halve the batch on out-of-memory and retry (never with GRPO).
     public var autoFindBatchSize = false
-    /// Recompute activations in the backward pass instead of keeping them.
-    public var gradientCheckpointing = true
+    /// Recompute activations in the backward pass instead of keeping them; Fledge's `auto` does so
+    /// only for a pass whose estimated activations exceed `activation_memory_budget_mb`.
+    public var gradientCheckpointing = GradientCheckpointing.enabled
+    /// Fledge's own field (not in TRL): with `gradient_checkpointing: auto`, the memory in MiB a
+    /// training pass's activations may take before the pass is checkpointed; `null` means the memory
+    /// available (Linux's MemAvailable) when the model is loaded.
+    public var activationMemoryBudgetMb: Double? = nil
     /// A checkpoint directory to resume from.
     public var resumeFromCheckpoint: String? = nil
     /// Start a fresh run in an `output_dir` that holds an earlier one, deleting the earlier run's
@@ -135,10 +140,51 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("optim", \.optim),
             ConfigField("auto_find_batch_size", \.autoFindBatchSize),
             ConfigField("gradient_checkpointing", \.gradientCheckpointing),
+            ConfigField("activation_memory_budget_mb", \.activationMemoryBudgetMb,
+                        .leftOpen(0, 1e12).because("MiB of activations a pass may keep under gradient_checkpointing: auto")),
             ConfigField("resume_from_checkpoint", \.resumeFromCheckpoint),
             ConfigField("overwrite_output_dir", \.overwriteOutputDir),
             ConfigField("max_seq_length", \.maxSeqLength, .tokens),
         ]
+    }
+}
+
+/// `gradient_checkpointing`: TRL's booleans, plus Fledge's `auto`.
+public enum GradientCheckpointing: String, ConfigChoice, Sendable {
+    /// Every training pass is checkpointed (TRL's `true`, its default).
+    case enabled = "true"
+    /// No pass is (TRL's `false`).
+    case disabled = "false"
+    /// A pass is checkpointed only when its estimated activations would not fit
+    /// `activation_memory_budget_mb` (Fledge only).
+    case auto
+
+    public init(configValue: ConfigValue) throws(ConfigTypeMismatch) {
+        switch configValue {
+        case .bool(let on): self = on ? .enabled : .disabled
+        case .string(let text) where Self(rawValue: text.lowercased()) != nil: self = Self(rawValue: text.lowercased())!
+        default: throw ConfigTypeMismatch(expected: "true, false or auto")
+        }
+    }
+
+    public var configValue: ConfigValue {
+        switch self {
+        case .enabled: .bool(true)
+        case .disabled: .bool(false)
+        case .auto: .string(rawValue)
+        }
+    }
+}
+
+extension TrainingArguments {
+    /// Whether the model checkpoints at all (`true` or `auto`).
+    public var checkpointsGradients: Bool { gradientCheckpointing != .disabled }
+
+    /// The activation budget in bytes above which `gradient_checkpointing: auto` checkpoints a pass
+    /// (`activation_memory_budget_mb`, else the memory available now); nil unless `auto`.
+    public var checkpointingMemoryBudget: Int? {
+        guard gradientCheckpointing == .auto else { return nil }
+        return activationMemoryBudgetMb.map { Int($0 * 1_048_576) } ?? AvailableMemory.bytes()
     }
 }
 

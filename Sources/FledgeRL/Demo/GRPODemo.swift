@@ -68,7 +68,8 @@ public struct GRPODemo {
         guard resolution.report.isUsable else { throw TrainingError.invalidSetting(ConfigReportRendering.text(of: resolution)) }
         let config = resolution.config
         let model = try TrainingModels.load(config.run, seed: config.training.seed,
-                                            gradientCheckpointing: config.training.gradientCheckpointing)
+                                            gradientCheckpointing: config.training.checkpointsGradients,
+                                            checkpointingMemoryBudget: config.training.checkpointingMemoryBudget)
         let tokenizer = try TrainingModels.tokenizer(config.run)
         let split = ArithmeticTask().split(seed: DemoBaseModel.splitSeed, train: Self.trainCount, heldOut: Self.heldOutCount)
         let evaluationOptions = DemoEvaluation.samplingOptions(model: model, seed: seed)

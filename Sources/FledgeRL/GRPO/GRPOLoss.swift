@@ -18,8 +18,9 @@ public struct GRPOLossBatch {
     public var oldLogProbs: [Float]?
     /// The reference policy's log-probabilities, `[total]`; required when `beta` is not 0.
     public var referenceLogProbs: [Float]?
-    /// The entropy of each scored position, `[total]`; required for `top_entropy_quantile` < 1 and
-    /// for the `entropy` metric.
+    /// The entropy of each scored position, `[total]`; required for `top_entropy_quantile` < 1. The
+    /// `entropy` metric is their mean, so when zero-signal rows were skipped (never under
+    /// `top_entropy_quantile` < 1) they may be those of the rows that were run only.
     public var entropies: [Float]?
     /// Loss-masked tokens of the whole generation batch (TRL's `num_items_in_batch`): the
     /// normaliser of `dapo`, `cispo` and `vespo`.

@@ -18,7 +18,7 @@ struct GRPOLossMetrics {
     func metrics(settings: GRPOLossSettings, term: GRPOPolicyTerm, kl: Tensor?, entropies: [Float]?) -> [String: Double] {
         var metrics: [String: Double] = [:]
         if let kl { metrics["kl"] = mean(kl.toArray(), perSequence: false) }
-        if let entropies { metrics["entropy"] = Double(entropies.reduce(0, +)) / Double(Swift.max(layout.total, 1)) }
+        if let entropies { metrics["entropy"] = Double(entropies.reduce(0, +)) / Double(Swift.max(entropies.count, 1)) }
         let ratio = term.ratio.toArray()
         let perSequence = settings.importanceSamplingLevel == .sequence
         let eLow = Float(1 - settings.epsilonLow), eHigh = Float(1 + settings.epsilonHigh)

@@ -10,12 +10,13 @@ public struct RoundMicroBatch {
     public let roundMetrics: [String: Double]
 
     /// The completion tokens' log-probs under `model` (with autograd) at `temperature`, and their
-    /// entropies; a completion out of the loss is scored over no tokens.
-    func scored(by model: LanguageModel, temperature: Double) -> SequenceLogProbs {
+    /// entropies; a completion out of the loss is scored over no tokens. With `sharingPrefixes`,
+    /// completions of one prompt run the prompt once (``LanguageModel/sequenceLogProbs``).
+    func scored(by model: LanguageModel, temperature: Double, sharingPrefixes: Bool = false) -> SequenceLogProbs {
         model.sequenceLogProbs(
             completions.map { $0.promptIds + $0.completionIds },
             scoredFrom: completions.map { $0.inLoss ? $0.promptIds.count : $0.promptIds.count + $0.completionIds.count },
-            temperature: Float(temperature), withEntropy: true)
+            temperature: Float(temperature), withEntropy: true, sharingPrefixes: sharingPrefixes)
     }
 
     /// Input tokens of the micro-batch, prompts included.

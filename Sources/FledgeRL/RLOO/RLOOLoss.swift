@@ -18,7 +18,9 @@ public struct RLOOLoss: Sendable {
     }
 
     /// The loss of one micro-batch and TRL's metrics: `clip_ratio/low_mean`, `/low_min`,
-    /// `/high_mean`, `/high_max`, `/region_mean`, and `entropy` when `entropies` are given.
+    /// `/high_mean`, `/high_max`, `/region_mean`, and `entropy` (their mean) when `entropies` are
+    /// given: every scored token's, or only those of the rows that were run when zero-signal rows
+    /// were skipped.
     /// `logProbs` are the policy's per-token log-probabilities (flat, `[total]`, with autograd),
     /// `counts` tokens per completion; `oldSequenceLogProbs` come from `RLOOAdvantages.compute`.
     public func compute(logProbs: Tensor, counts: [Int], oldSequenceLogProbs: [Float], advantages: [Float],
@@ -44,7 +46,7 @@ public struct RLOOLoss: Sendable {
             "clip_ratio/region_mean": zip(low, high).reduce(0) { $0 + Swift.max($1.0, $1.1) } / rows,
         ]
         if let entropies {
-            metrics["entropy"] = entropies.reduce(0) { $0 + Double($1) } / Double(Swift.max(layout.total, 1))
+            metrics["entropy"] = entropies.reduce(0) { $0 + Double($1) } / Double(Swift.max(entropies.count, 1))
         }
         return (loss, metrics)
     }

@@ -148,7 +148,13 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
                 throw TrainingError.nonFinite(quantity: "loss", value: value, step: step, lastCheckpoint: lastCheckpoint?.path)
             }
             // An empty micro-batch (a process's share past the end of an epoch) has a constant loss and adds no gradient.
-            if result.tokens > 0 || result.loss.requiresGrad { (divisor == 1 ? result.loss : result.loss / divisor).backward() }
+            if result.gradientIsExactlyZero {
+                for parameter in optimizer.parameters where parameter.tensor.grad == nil {
+                    parameter.tensor.grad = Tensor.zeros(parameter.tensor.shape)
+                }
+            } else if result.tokens > 0 || result.loss.requiresGrad {
+                (divisor == 1 ? result.loss : result.loss / divisor).backward()
+            }
             stepLoss += value / Double(divisor)
             tokens += result.tokens
             window.addMetrics(result.metrics)

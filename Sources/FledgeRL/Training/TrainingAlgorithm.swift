@@ -89,11 +89,17 @@ public struct MicroBatchLoss {
     public var metrics: [String: Double]
     /// Input tokens the micro-batch ran through the model (for `num_tokens` and tokens per second).
     public var tokens: Int
+    /// Whether the loss is a constant standing for a gradient of exactly zero with respect to every
+    /// trainable parameter (a micro-batch whose every row was skipped as zero-signal): the trainer
+    /// gives each parameter without a gradient a zero one, so the optimizer steps as it would after
+    /// running the rows (weight decay and the moments' decay still apply).
+    public var gradientIsExactlyZero: Bool
 
-    public init(loss: Tensor, metrics: [String: Double] = [:], tokens: Int) {
+    public init(loss: Tensor, metrics: [String: Double] = [:], tokens: Int, gradientIsExactlyZero: Bool = false) {
         self.loss = loss
         self.metrics = metrics
         self.tokens = tokens
+        self.gradientIsExactlyZero = gradientIsExactlyZero
     }
 }
 

@@ -7,10 +7,12 @@ import FledgeTensor
 public enum TrainingModels {
     /// Loads the model directory for training: LoRA adapters (`lora_r`, `lora_alpha`,
     /// `lora_dropout`, `lora_target_modules`, seeded by `seed`) when `use_peft`, else every weight
-    /// trainable; with gradient checkpointing as set. With `load_in_4bit` / `load_in_8bit` the
-    /// base is quantized first (which needs `use_peft`); the reference policy of a LoRA run is
-    /// that quantized base with the adapters off.
-    public static func load(_ run: RunArguments, seed: Int, gradientCheckpointing: Bool) throws -> LanguageModel {
+    /// trainable; with gradient checkpointing as set, only above `checkpointingMemoryBudget` bytes of
+    /// estimated activations when that is given (`gradient_checkpointing: auto`). With `load_in_4bit` /
+    /// `load_in_8bit` the base is quantized first (which needs `use_peft`); the reference policy of a
+    /// LoRA run is that quantized base with the adapters off.
+    public static func load(_ run: RunArguments, seed: Int, gradientCheckpointing: Bool,
+                            checkpointingMemoryBudget: Int? = nil) throws -> LanguageModel {
         let directory = try modelDirectory(run)
         guard let model = try PretrainedModel.load(directory: directory) as? LanguageModel else {
             throw TrainingError.invalidSetting("model_name_or_path \(directory.path) is a sequence classifier; "
@@ -32,6 +34,7 @@ public enum TrainingModels {
             model.makeFullyTrainable()
         }
         model.gradientCheckpointing = gradientCheckpointing
+        model.checkpointingMemoryBudget = checkpointingMemoryBudget
         return model
     }
 

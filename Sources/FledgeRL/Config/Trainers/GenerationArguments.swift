@@ -34,6 +34,21 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
     public var maskTruncatedCompletions = false
     /// Shuffle prompts each epoch.
     public var shuffleDataset = true
+    /// Fledge's own field (not in TRL): which completions the training forward and backward leave
+    /// out because they cannot change the update — `exact` skips only where the update stays
+    /// exactly the same (zero-advantage rows with no KL or entropy-mask term, rows out of the loss;
+    /// nothing while LoRA dropout is on), `always` also skips GRPO's zero-advantage rows when `beta`
+    /// ≠ 0 and under LoRA dropout (a departure from TRL: their KL term is dropped, the other rows
+    /// draw different dropout masks), `never` runs every row as TRL does. Skipped rows count in every loss
+    /// normaliser; `frac_skipped_rows` logs the share skipped.
+    public var skipZeroSignalRows = ZeroSignalRowSkipping.exact
+    /// Fledge's own field (not in TRL): the training forward and backward run each prompt once for
+    /// the completions of it in a micro-batch, which attend to one copy of its keys and values
+    /// (Prefix Grouper); the prompt's gradient is the sum over them, so the update is the same
+    /// within float rounding. Nothing is shared while LoRA dropout is on (`lora_dropout` > 0: each
+    /// copy of a prompt draws its own masks). `false` runs every completion with its own copy of the
+    /// prompt, as TRL does.
+    public var sharePromptInTraining = true
 
     /// TRL's GRPO defaults.
     public init() {}
@@ -61,6 +76,8 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("reward_weights", \.rewardWeights, .ordinaryMagnitude),
             ConfigField("mask_truncated_completions", \.maskTruncatedCompletions),
             ConfigField("shuffle_dataset", \.shuffleDataset),
+            ConfigField("skip_zero_signal_rows", \.skipZeroSignalRows),
+            ConfigField("share_prompt_in_training", \.sharePromptInTraining),
         ]
     }
 }
