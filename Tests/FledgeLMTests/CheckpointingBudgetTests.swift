@@ -10,7 +10,7 @@ final class CheckpointingBudgetTests: XCTestCase {
     private let sequences = (0..<4).map { row in (0..<96).map { ($0 * 31 + row * 17 + 5) % 256 } }
 
     private func model() throws -> LanguageModel {
-        let config: [String: Any] = [
+        let config: JSONObject = [
             "model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 256, "hidden_size": 96,
             "intermediate_size": 256, "num_hidden_layers": 4, "num_attention_heads": 6, "num_key_value_heads": 2,
             "max_position_embeddings": 512, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": true,

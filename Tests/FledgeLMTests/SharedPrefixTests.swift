@@ -20,13 +20,13 @@ final class SharedPrefixTests: XCTestCase {
     private var scoredFrom: [Int] { [5, 9, 5, 3, 9, 5, 11] }
 
     private func model(slidingWindow: Int? = nil, lora: Bool, dropout: Double = 0) throws -> LanguageModel {
-        var config: [String: Any] = [
+        var config: JSONObject = [
             "model_type": slidingWindow == nil ? "llama" : "mistral",
             "architectures": [slidingWindow == nil ? "LlamaForCausalLM" : "MistralForCausalLM"], "vocab_size": 256,
             "hidden_size": 48, "intermediate_size": 80, "num_hidden_layers": 3, "num_attention_heads": 6, "num_key_value_heads": 2,
             "max_position_embeddings": 64, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": false,
         ]
-        if let slidingWindow { config["sliding_window"] = slidingWindow }
+        if let slidingWindow { config["sliding_window"] = .int(slidingWindow) }
         var generator = SeededGenerator(seed: 7)
         let model = try RandomModels.model(config, spread: 0.2, using: &generator)
         if lora {
