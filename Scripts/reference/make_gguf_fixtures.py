@@ -2,6 +2,7 @@
 
     /tmp/refvenv/bin/python Scripts/reference/make_gguf_fixtures.py
     /tmp/refvenv/bin/python Scripts/reference/make_gguf_fixtures.py --smollm2 PATH/SmolLM2-135M-Instruct.Q4_1.gguf
+    /tmp/refvenv/bin/python Scripts/reference/make_gguf_fixtures.py --models NAME...   (only these model fixtures)
 
 Writes
 
@@ -249,6 +250,13 @@ MODELS = [
     ("qwen3_bf16", "qwen3", "tiny-qwen3", "llama3", "llama-bpe", False, {"*": T.BF16}, {"qk_norm": True}),
     # Phi-3's fused attn_qkv and ffn_up (gate then up), in Q5_0 and F16.
     ("phi3_mixed", "phi3", "tiny-phi3", "gpt2", "gpt-2", False, {"attn_qkv": T.Q5_0, "ffn_up": T.Q5_0, "*": T.F16}, {}),
+    # Linear weights in the block formats the quantized base keeps (Q8_0, Q4_0), loaded without
+    # requantizing: q and k in Q8_0 with v in Q4_0 (a q/k/v of mixed formats), gate and up both Q4_0.
+    ("llama_q8_0_q4_0", "llama", "tiny-llama-q", "gpt2", "gpt-2", False,
+     {"token_embd": T.Q8_0, "attn_q": T.Q8_0, "attn_k": T.Q8_0, "attn_v": T.Q4_0, "attn_output": T.Q8_0,
+      "ffn_gate": T.Q4_0, "ffn_up": T.Q4_0, "ffn_down": T.Q8_0, "output": T.F16}, {}),
+    ("qwen2_q8_0", "qwen2", "tiny-qwen2-q8", "qwen2", "qwen2", True, {"*": T.Q8_0}, {"bias": True}),
+    ("phi3_q4_0", "phi3", "tiny-phi3-q4", "gpt2", "gpt-2", False, {"*": T.Q4_0}, {}),
 ]
 
 
@@ -425,9 +433,25 @@ def token_logprobs(model, ids):
     return reference(model, ids)
 
 
+def write_models(names):
+    """Writes only the model fixtures `names` and updates their entries of expected.json."""
+    expected_path = os.path.join(MODEL_OUT, "expected.json")
+    with open(expected_path) as f:
+        expected = json.load(f)
+    with tempfile.TemporaryDirectory() as workdir:
+        for entry in MODELS:
+            if entry[0] in names:
+                expected[entry[0]] = make_model(*entry, workdir)
+    with open(expected_path, "w") as f:
+        json.dump(expected, f, indent=1, ensure_ascii=False)
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--smollm2":
         write_smollm2_expected(sys.argv[2])
+        return
+    if len(sys.argv) >= 3 and sys.argv[1] == "--models":
+        write_models(sys.argv[2:])
         return
     os.makedirs(TENSOR_OUT, exist_ok=True)
     os.makedirs(MODEL_OUT, exist_ok=True)

@@ -23,6 +23,28 @@ final class GGUFEndToEndTests: TemporaryDirectoryTestCase {
         }
     }
 
+    /// A file with Q8_0 and Q4_0 linear weights, kept in its blocks (the default) or read as float32.
+    func testScoreAndGenerateCommandsKeepOrDequantizeGGUFBlocks() throws {
+        for options in [[], ["--gguf-weights", "keep"], ["--gguf-weights", "float"]] {
+            try checkScoreAndGenerateCommands(model: Self.fixture("llama_q8_0_q4_0.gguf"), expected: Self.expected("llama_q8_0_q4_0"),
+                                              label: "llama_q8_0_q4_0 \(options)", ignoreEOS: true, options: options)
+        }
+    }
+
+    /// LoRA GRPO on a base whose Q8_0 and Q4_0 linear weights stay in the file's blocks.
+    func testTrainingOnAKeptQuantizedGGUFBase() throws {
+        let model = Self.fixture("llama_q8_0_q4_0.gguf")
+        let output = directory.appendingPathComponent("run")
+        _ = try trainShortGRPORun(model, output: output, settings: ["num_generations": "2", "max_completion_length": "5"],
+                                  metrics: ["loss", "grad_norm", "reward"], label: "llama_q8_0_q4_0.gguf") {
+            Self.arithmeticRows(count: 4, seed: 3, $0)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: output.appendingPathComponent("adapter_model.safetensors").path))
+        let run = try resolve(GRPOConfig.self, "model_name_or_path: \(model.path)\noutput_dir: \(directory.path)\nreward_funcs: [answer]\nuse_peft: true")
+        let loaded = try TrainingModels.load(run.config.run, seed: 0, gradientCheckpointing: false)
+        XCTAssertEqual(loaded.baseQuantization, .q8_0, "the file's blocks, kept under the LoRA adapters")
+    }
+
     func testTrainingConfigTakesAGGUFModel() throws {
         let model = Self.fixture("llama_f32.gguf")
         let resolved = try resolve(GRPOConfig.self, "model_name_or_path: \(model.path)\noutput_dir: \(directory.path)\nreward_funcs: [answer]")

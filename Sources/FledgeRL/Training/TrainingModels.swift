@@ -10,13 +10,20 @@ public enum TrainingModels {
     /// trainable; with gradient checkpointing as set. With `load_in_4bit` / `load_in_8bit` the
     /// base is quantized first (which needs `use_peft`); the reference policy of a LoRA run is
     /// that quantized base with the adapters off.
+    ///
+    /// A GGUF file's Q8_0, Q4_0 and Q4_K linear weights stay in their blocks (`GGUFWeights.keep`)
+    /// when LoRA trains on a base nothing else quantizes; they are read as float32 for full
+    /// fine-tuning (every weight trainable) and when `load_in_4bit`/`load_in_8bit` choose the
+    /// base's format (quantized from the file's values).
     public static func load(_ run: RunArguments, seed: Int, gradientCheckpointing: Bool) throws -> LanguageModel {
         let directory = try modelDirectory(run)
-        guard let model = try PretrainedModel.load(directory: directory) as? LanguageModel else {
+        let quantization = try quantization(run)
+        let ggufWeights: GGUFWeights = run.usePeft && quantization == nil ? .keep : .float
+        guard let model = try PretrainedModel.load(directory: directory, ggufWeights: ggufWeights) as? LanguageModel else {
             throw TrainingError.invalidSetting("model_name_or_path \(directory.path) is a sequence classifier; "
                 + "training needs a causal language model (…ForCausalLM)")
         }
-        if let (format, nested) = try quantization(run) {
+        if let (format, nested) = quantization {
             guard run.usePeft else {
                 throw TrainingError.invalidSetting("\(run.loadIn4bit ? "load_in_4bit" : "load_in_8bit") freezes the base in "
                     + "\(format.rawValue): set use_peft: true to train LoRA adapters on it (a quantized base cannot be fine-tuned)")
