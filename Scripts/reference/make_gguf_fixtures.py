@@ -123,14 +123,14 @@ def write_blocks(path=os.path.join(TENSOR_OUT, "blocks.gguf"), rows=3, with_meta
         json.dump({"metadata": metadata, "tensors": tensors, "architecture": "fixture"}, f, indent=1, ensure_ascii=False)
 
 
-def random_k_blocks(rng, qtype, count):
-    """Random K-quant blocks whose float16 scales (d, dmin) are finite and moderate."""
+def random_k_blocks(rng, qtype, count, limit=0.05):
+    """Random K-quant blocks whose float16 scales (d, dmin) are finite and at most `limit`."""
     _, size = quants.GGML_QUANT_SIZES[qtype]
     blocks = rng.integers(0, 256, (count, size), dtype=np.uint8)
     # Where each format keeps its float16 scales.
-    offsets = {T.Q2_K: [80, 82], T.Q3_K: [108], T.Q5_K: [0, 2], T.Q6_K: [208]}[qtype]
+    offsets = {T.Q2_K: [80, 82], T.Q3_K: [108], T.Q4_K: [0, 2], T.Q5_K: [0, 2], T.Q6_K: [208]}[qtype]
     for offset in offsets:
-        scales = rng.uniform(-0.05, 0.05, count).astype(np.float16).view(np.uint8).reshape(count, 2)
+        scales = rng.uniform(-limit, limit, count).astype(np.float16).view(np.uint8).reshape(count, 2)
         blocks[:, offset:offset + 2] = scales
     return blocks
 
@@ -257,6 +257,11 @@ MODELS = [
       "ffn_gate": T.Q4_0, "ffn_up": T.Q4_0, "ffn_down": T.Q8_0, "output": T.F16}, {}),
     ("qwen2_q8_0", "qwen2", "tiny-qwen2-q8", "qwen2", "qwen2", True, {"*": T.Q8_0}, {"bias": True}),
     ("phi3_q4_0", "phi3", "tiny-phi3-q4", "gpt2", "gpt-2", False, {"*": T.Q4_0}, {}),
+    # Q4_K needs rows of 256 values: one layer of hidden and intermediate 256, its linear weights
+    # random Q4_K blocks (gguf-py cannot quantize to Q4_K) with small scales, and the (tied)
+    # embedding scaled down so that log-probs stay moderate at this width.
+    ("llama_q4_k", "llama", "tiny-llama-q4k", "gpt2", "gpt-2", True, {"token_embd": T.Q4_0, "*": T.Q4_K},
+     {"shape": (256, 4, 2, 64, 256, 1), "embedding_scale": 0.05}),
 ]
 
 
@@ -271,7 +276,7 @@ def make_model(name, arch, general_name, tokenizer, pre, tied, types, options, w
     vocab_size = len(tokens)
     eos = tokens.index({"gpt2": "<|endoftext|>", "qwen2": "<|im_end|>", "llama3": "<|eot_id|>"}[tokenizer])
     bos = tokens.index({"gpt2": "<|endoftext|>", "qwen2": "<|endoftext|>", "llama3": "<|begin_of_text|>"}[tokenizer])
-    hidden, heads, kv_heads, head_dim, intermediate, layers = 32, 4, 2, 8, 64, 2
+    hidden, heads, kv_heads, head_dim, intermediate, layers = options.get("shape", (32, 4, 2, 8, 64, 2))
     if arch == "qwen3":
         # transformers reads no head_dim from a qwen3 GGUF and takes Qwen3Config's default, 128.
         heads, kv_heads, head_dim, layers = 2, 1, 128, 1
@@ -313,6 +318,8 @@ def make_model(name, arch, general_name, tokenizer, pre, tied, types, options, w
             continue
         data = parameter.detach().float().numpy()
         target = gguf_name(hf_name)
+        if target == "token_embd.weight":
+            data = data * options.get("embedding_scale", 1.0)
         if arch == "llama" and target.endswith("attn_q.weight"):
             data = permute(data, heads, heads)
         elif arch == "llama" and target.endswith("attn_k.weight"):
@@ -321,6 +328,10 @@ def make_model(name, arch, general_name, tokenizer, pre, tied, types, options, w
         qtype = T.F32 if data.ndim == 1 else types.get(kind, types.get("*", T.F32))
         if qtype == T.F32:
             writer.add_tensor(target, np.ascontiguousarray(data))
+        elif qtype == T.Q4_K:
+            rng = np.random.default_rng(zlib.crc32(target.encode()))
+            blocks = random_k_blocks(rng, T.Q4_K, data.size // 256, limit=0.0001)
+            writer.add_tensor(target, blocks.reshape(data.shape[0], -1), raw_dtype=T.Q4_K)
         else:
             writer.add_tensor(target, quants.quantize(np.ascontiguousarray(data), qtype), raw_dtype=qtype)
     writer.write_header_to_file()
