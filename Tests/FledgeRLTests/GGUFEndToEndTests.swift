@@ -40,9 +40,20 @@ final class GGUFEndToEndTests: TemporaryDirectoryTestCase {
             Self.arithmeticRows(count: 4, seed: 3, $0)
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: output.appendingPathComponent("adapter_model.safetensors").path))
-        let run = try resolve(GRPOConfig.self, "model_name_or_path: \(model.path)\noutput_dir: \(directory.path)\nreward_funcs: [answer]\nuse_peft: true")
-        let loaded = try TrainingModels.load(run.config.run, seed: 0, gradientCheckpointing: false)
-        XCTAssertEqual(loaded.baseQuantization, .q8_0, "the file's blocks, kept under the LoRA adapters")
+        func base(_ settings: String, model: URL = model) throws -> LanguageModel {
+            let yaml = "model_name_or_path: \(model.path)\noutput_dir: \(directory.path)\nreward_funcs: [answer]\n\(settings)"
+            return try TrainingModels.load(try resolve(GRPOConfig.self, yaml).config.run, seed: 0, gradientCheckpointing: false)
+        }
+        XCTAssertEqual(try base("use_peft: true").baseQuantization, .q8_0, "the file's blocks, kept under the LoRA adapters")
+        XCTAssertEqual(try base("use_peft: true\ngguf_weights: keep").baseQuantization, .q8_0)
+        XCTAssertNil(try base("use_peft: true\ngguf_weights: float").baseQuantization)
+        XCTAssertNil(try base("use_peft: false").baseQuantization, "full fine-tuning reads float32")
+        // (NF4's 64-value blocks need the Q4_K fixture's rows of 256.)
+        XCTAssertEqual(try base("use_peft: true\nload_in_4bit: true", model: Self.fixture("llama_q4_k.gguf")).baseQuantization, .nf4,
+                       "quantized from float32")
+        for settings in ["use_peft: false\ngguf_weights: keep", "use_peft: true\nload_in_8bit: true\ngguf_weights: keep"] {
+            XCTAssertThrowsError(try base(settings)) { XCTAssertTrue("\($0)".contains("gguf_weights"), "\($0)") }
+        }
     }
 
     func testTrainingConfigTakesAGGUFModel() throws {
