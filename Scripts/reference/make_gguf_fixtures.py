@@ -16,7 +16,9 @@ Writes
 - Tests/FledgeLMTests/Fixtures/gguf/*.gguf: tiny random models written as llama.cpp's
   convert_hf_to_gguf.py writes them (llama.cpp tensor names, Q/K rows permuted for the `llama`
   architecture, tokenizer.ggml.* from the locally trained tokenizers of the tokenizer fixtures,
-  a ChatML chat template), in several tensor types; and `expected.json`: per file, transformers'
+  a ChatML chat template), in several tensor types (among them Q8_0, Q4_0 and Q4_K linear weights,
+  which Fledge keeps in their blocks; the Q4_K ones are random blocks with small scales, since gguf-py
+  cannot quantize to Q4_K); and `expected.json`: per file, transformers'
   log-probs of a few sequences and 30 greedy tokens (`from_pretrained(dir, gguf_file=...)`, float32),
   the ids its GGUF tokenizer gives for a varied corpus, and its rendering of a conversation.
 - Tests/FledgeLMTests/Fixtures/gguf/smollm_tokenizer.gguf: a tokenizer alone, with pre-tokenizer
