@@ -35,8 +35,6 @@ final class FusedProjection: @unchecked Sendable {
     func fuse() throws {
         precondition(buffers == nil, "the projections are already fused")
         let quantized = layers.compactMap(\.quantizedWeight)
-        let biases = layers.compactMap(\.bias)
-        let bias = biases.isEmpty ? nil : Tensor.concat(biases, axis: 0)
         let weight: Tensor
         if quantized.isEmpty {
             weight = Tensor.concat(layers.map(\.weight), axis: 0)
@@ -46,6 +44,8 @@ final class FusedProjection: @unchecked Sendable {
             quantizedWeight = whole
             weight = Tensor.placeholder([whole.rows, whole.columns])
         }
+        let biases = layers.compactMap(\.bias)
+        let bias = biases.isEmpty ? nil : Tensor.concat(biases, axis: 0)
         var start = 0
         for layer in layers {
             let rows = start..<start + layer.outFeatures
