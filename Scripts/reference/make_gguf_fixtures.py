@@ -2,6 +2,7 @@
 
     /tmp/refvenv/bin/python Scripts/reference/make_gguf_fixtures.py
     /tmp/refvenv/bin/python Scripts/reference/make_gguf_fixtures.py --smollm2 PATH/SmolLM2-135M-Instruct.Q4_1.gguf
+    /tmp/refvenv/bin/python Scripts/reference/make_gguf_fixtures.py --models NAME...   (only these model fixtures)
 
 Writes
 
@@ -15,7 +16,9 @@ Writes
 - Tests/FledgeLMTests/Fixtures/gguf/*.gguf: tiny random models written as llama.cpp's
   convert_hf_to_gguf.py writes them (llama.cpp tensor names, Q/K rows permuted for the `llama`
   architecture, tokenizer.ggml.* from the locally trained tokenizers of the tokenizer fixtures,
-  a ChatML chat template), in several tensor types; and `expected.json`: per file, transformers'
+  a ChatML chat template), in several tensor types (among them Q8_0, Q4_0 and Q4_K linear weights,
+  which Fledge keeps in their blocks; the Q4_K ones are random blocks with small scales, since gguf-py
+  cannot quantize to Q4_K); and `expected.json`: per file, transformers'
   log-probs of a few sequences and 30 greedy tokens (`from_pretrained(dir, gguf_file=...)`, float32),
   the ids its GGUF tokenizer gives for a varied corpus, and its rendering of a conversation.
 - Tests/FledgeLMTests/Fixtures/gguf/smollm_tokenizer.gguf: a tokenizer alone, with pre-tokenizer
@@ -122,14 +125,14 @@ def write_blocks(path=os.path.join(TENSOR_OUT, "blocks.gguf"), rows=3, with_meta
         json.dump({"metadata": metadata, "tensors": tensors, "architecture": "fixture"}, f, indent=1, ensure_ascii=False)
 
 
-def random_k_blocks(rng, qtype, count):
-    """Random K-quant blocks whose float16 scales (d, dmin) are finite and moderate."""
+def random_k_blocks(rng, qtype, count, limit=0.05):
+    """Random K-quant blocks whose float16 scales (d, dmin) are finite and at most `limit`."""
     _, size = quants.GGML_QUANT_SIZES[qtype]
     blocks = rng.integers(0, 256, (count, size), dtype=np.uint8)
     # Where each format keeps its float16 scales.
-    offsets = {T.Q2_K: [80, 82], T.Q3_K: [108], T.Q5_K: [0, 2], T.Q6_K: [208]}[qtype]
+    offsets = {T.Q2_K: [80, 82], T.Q3_K: [108], T.Q4_K: [0, 2], T.Q5_K: [0, 2], T.Q6_K: [208]}[qtype]
     for offset in offsets:
-        scales = rng.uniform(-0.05, 0.05, count).astype(np.float16).view(np.uint8).reshape(count, 2)
+        scales = rng.uniform(-limit, limit, count).astype(np.float16).view(np.uint8).reshape(count, 2)
         blocks[:, offset:offset + 2] = scales
     return blocks
 
@@ -249,6 +252,18 @@ MODELS = [
     ("qwen3_bf16", "qwen3", "tiny-qwen3", "llama3", "llama-bpe", False, {"*": T.BF16}, {"qk_norm": True}),
     # Phi-3's fused attn_qkv and ffn_up (gate then up), in Q5_0 and F16.
     ("phi3_mixed", "phi3", "tiny-phi3", "gpt2", "gpt-2", False, {"attn_qkv": T.Q5_0, "ffn_up": T.Q5_0, "*": T.F16}, {}),
+    # Linear weights in the block formats the quantized base keeps (Q8_0, Q4_0), loaded without
+    # requantizing: q and k in Q8_0 with v in Q4_0 (a q/k/v of mixed formats), gate and up both Q4_0.
+    ("llama_q8_0_q4_0", "llama", "tiny-llama-q", "gpt2", "gpt-2", False,
+     {"token_embd": T.Q8_0, "attn_q": T.Q8_0, "attn_k": T.Q8_0, "attn_v": T.Q4_0, "attn_output": T.Q8_0,
+      "ffn_gate": T.Q4_0, "ffn_up": T.Q4_0, "ffn_down": T.Q8_0, "output": T.F16}, {}),
+    ("qwen2_q8_0", "qwen2", "tiny-qwen2-q8", "qwen2", "qwen2", True, {"*": T.Q8_0}, {"bias": True}),
+    ("phi3_q4_0", "phi3", "tiny-phi3-q4", "gpt2", "gpt-2", False, {"*": T.Q4_0}, {}),
+    # Q4_K needs rows of 256 values: one layer of hidden and intermediate 256, its linear weights
+    # random Q4_K blocks (gguf-py cannot quantize to Q4_K) with small scales, and the (tied)
+    # embedding scaled down so that log-probs stay moderate at this width.
+    ("llama_q4_k", "llama", "tiny-llama-q4k", "gpt2", "gpt-2", True, {"token_embd": T.Q4_0, "*": T.Q4_K},
+     {"shape": (256, 4, 2, 64, 256, 1), "embedding_scale": 0.05}),
 ]
 
 
@@ -263,7 +278,7 @@ def make_model(name, arch, general_name, tokenizer, pre, tied, types, options, w
     vocab_size = len(tokens)
     eos = tokens.index({"gpt2": "<|endoftext|>", "qwen2": "<|im_end|>", "llama3": "<|eot_id|>"}[tokenizer])
     bos = tokens.index({"gpt2": "<|endoftext|>", "qwen2": "<|endoftext|>", "llama3": "<|begin_of_text|>"}[tokenizer])
-    hidden, heads, kv_heads, head_dim, intermediate, layers = 32, 4, 2, 8, 64, 2
+    hidden, heads, kv_heads, head_dim, intermediate, layers = options.get("shape", (32, 4, 2, 8, 64, 2))
     if arch == "qwen3":
         # transformers reads no head_dim from a qwen3 GGUF and takes Qwen3Config's default, 128.
         heads, kv_heads, head_dim, layers = 2, 1, 128, 1
@@ -305,6 +320,8 @@ def make_model(name, arch, general_name, tokenizer, pre, tied, types, options, w
             continue
         data = parameter.detach().float().numpy()
         target = gguf_name(hf_name)
+        if target == "token_embd.weight":
+            data = data * options.get("embedding_scale", 1.0)
         if arch == "llama" and target.endswith("attn_q.weight"):
             data = permute(data, heads, heads)
         elif arch == "llama" and target.endswith("attn_k.weight"):
@@ -313,6 +330,10 @@ def make_model(name, arch, general_name, tokenizer, pre, tied, types, options, w
         qtype = T.F32 if data.ndim == 1 else types.get(kind, types.get("*", T.F32))
         if qtype == T.F32:
             writer.add_tensor(target, np.ascontiguousarray(data))
+        elif qtype == T.Q4_K:
+            rng = np.random.default_rng(zlib.crc32(target.encode()))
+            blocks = random_k_blocks(rng, T.Q4_K, data.size // 256, limit=0.0001)
+            writer.add_tensor(target, blocks.reshape(data.shape[0], -1), raw_dtype=T.Q4_K)
         else:
             writer.add_tensor(target, quants.quantize(np.ascontiguousarray(data), qtype), raw_dtype=qtype)
     writer.write_header_to_file()
@@ -425,9 +446,25 @@ def token_logprobs(model, ids):
     return reference(model, ids)
 
 
+def write_models(names):
+    """Writes only the model fixtures `names` and updates their entries of expected.json."""
+    expected_path = os.path.join(MODEL_OUT, "expected.json")
+    with open(expected_path) as f:
+        expected = json.load(f)
+    with tempfile.TemporaryDirectory() as workdir:
+        for entry in MODELS:
+            if entry[0] in names:
+                expected[entry[0]] = make_model(*entry, workdir)
+    with open(expected_path, "w") as f:
+        json.dump(expected, f, indent=1, ensure_ascii=False)
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--smollm2":
         write_smollm2_expected(sys.argv[2])
+        return
+    if len(sys.argv) >= 3 and sys.argv[1] == "--models":
+        write_models(sys.argv[2:])
         return
     os.makedirs(TENSOR_OUT, exist_ok=True)
     os.makedirs(MODEL_OUT, exist_ok=True)

@@ -18,6 +18,7 @@ struct Generate: ParsableCommand {
     @Option(help: "A Hugging Face model directory (config.json, safetensors weights), a .gguf file, or a Hub id (org/name[@revision]) found in or downloaded to the Hugging Face cache.") var model: String
     @Option(help: "A PEFT adapter directory to load on the model (adapter_config.json, adapter_model.safetensors).") var adapter: String?
     @Option(help: quantizationHelp) var quantization: QuantizationFormat?
+    @Option(help: ggufWeightsHelp) var ggufWeights: GGUFWeights = .keep
     @Option(help: "Prompt text (needs the model's tokenizer).") var prompt: String?
     @Option(help: "Prompt token ids, comma-separated.") var ids: String?
     @Flag(help: "Wrap the prompt as a user message in the tokenizer's chat template.") var chat = false
@@ -67,7 +68,7 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         let directory = try ModelLocation.resolve(model)
-        let lm = try loadModel(directory.path, adapter: adapter, quantization: quantization)
+        let lm = try loadModel(directory.path, adapter: adapter, quantization: quantization, ggufWeights: ggufWeights)
         let promptIds: [Int]
         // The tokenizer is needed for text prompts and stop strings, and used for output text when present.
         let needsTokenizer = prompt != nil || !stop.isEmpty

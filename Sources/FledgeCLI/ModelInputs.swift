@@ -34,9 +34,12 @@ func jsonFloats(_ values: [Float]) -> String {
 /// from the Hugging Face cache or downloaded into it) — (a sequence classifier's directory is an error
 /// naming its `architectures`) with its decoder's linear layers quantized to `quantization` when one
 /// is given, and the PEFT adapter directory `adapter` (from `fledge grpo`/`sft`, or PEFT itself)
-/// loaded on it, when one is given.
-func loadModel(_ model: String, adapter: String?, quantization: QuantizationFormat? = nil) throws -> LanguageModel {
-    let model = try LanguageModel(directory: ModelLocation.resolve(model))
+/// loaded on it, when one is given. A GGUF file's Q8_0, Q4_0 and Q4_K linear weights stay in their
+/// blocks with `ggufWeights` `.keep` and no `quantization`; a `quantization` stores every decoder
+/// linear layer in its format, quantized from the file's float32 values.
+func loadModel(_ model: String, adapter: String?, quantization: QuantizationFormat? = nil,
+               ggufWeights: GGUFWeights = .keep) throws -> LanguageModel {
+    let model = try LanguageModel(directory: ModelLocation.resolve(model), ggufWeights: quantization == nil ? ggufWeights : .float)
     if let quantization { try model.quantizeBase(quantization) }
     if let adapter { try model.loadAdapter(from: URL(fileURLWithPath: adapter)) }
     return model
@@ -48,3 +51,12 @@ extension QuantizationFormat: ExpressibleByArgument {}
 /// The help of every `--quantization` option.
 let quantizationHelp = ArgumentHelp(
     "Store the decoder's linear layers block-quantized (embeddings and the output head stay float; see docs/quantization.md).")
+
+/// `--gguf-weights keep|float`.
+extension GGUFWeights: ExpressibleByArgument {}
+
+/// The help of every `--gguf-weights` option.
+let ggufWeightsHelp = ArgumentHelp(
+    "For a .gguf model: keep its Q8_0/Q4_0/Q4_K linear weights in their blocks (keep, the default; "
+        + "about 1.06/0.56/0.56 bytes per weight) or read every tensor as float32 (float, 4 bytes per weight); "
+        + "ignored with --quantization, which quantizes the float32 values (see docs/gguf.md).")

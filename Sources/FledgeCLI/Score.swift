@@ -15,6 +15,7 @@ struct Score: ParsableCommand {
     @Option(help: "A Hugging Face model directory (config.json, safetensors weights), a .gguf file, or a Hub id (org/name[@revision]) found in or downloaded to the Hugging Face cache.") var model: String
     @Option(help: "A PEFT adapter directory to load on the model (adapter_config.json, adapter_model.safetensors).") var adapter: String?
     @Option(help: quantizationHelp) var quantization: QuantizationFormat?
+    @Option(help: ggufWeightsHelp) var ggufWeights: GGUFWeights = .keep
     @Option(help: "Token ids, comma-separated.") var ids: String?
     @Option(help: "Text, encoded with the model's tokenizer.") var text: String?
     @Option(help: "A JSON Lines file of {\"ids\": [...]} or {\"text\": ...} objects.") var jsonl: String?
@@ -26,7 +27,7 @@ struct Score: ParsableCommand {
 
     func run() throws {
         let directory = try ModelLocation.resolve(model)
-        let lm = try loadModel(directory.path, adapter: adapter, quantization: quantization)
+        let lm = try loadModel(directory.path, adapter: adapter, quantization: quantization, ggufWeights: ggufWeights)
         let inputs = try readInputs(directory: directory)
         for (source, sequence) in inputs {
             try checkVocabulary(sequence, size: lm.config.vocabSize, source: source)

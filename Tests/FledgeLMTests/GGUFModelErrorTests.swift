@@ -39,12 +39,11 @@ final class GGUFModelErrorTests: XCTestCase {
     }
 
     func testUnpermutingNeedsWholeHeads() throws {
-        let tensor = Tensor(shape: [6, 2], values: (0..<12).map(Float.init))
-        XCTAssertThrowsError(try Checkpoint.unpermuteRows(tensor, heads: 2, file: "f.gguf", tensor: "blk.0.attn_q.weight")) { error in
+        XCTAssertThrowsError(try Checkpoint.unpermutedRowOrder(rows: 6, heads: 2, file: "f.gguf", tensor: "blk.0.attn_q.weight")) { error in
             XCTAssertTrue("\(error)".contains("blk.0.attn_q.weight") && "\(error)".contains("6 rows"), "\(error)")
         }
-        // One head of four rows: GGUF rows 0, 1, 2, 3 are Hugging Face rows 0, 2, 1, 3.
-        let rows = try Checkpoint.unpermuteRows(Tensor(shape: [4, 1], values: [10, 11, 12, 13]), heads: 1, file: "f.gguf", tensor: "q")
-        XCTAssertEqual(rows.toArray(), [10, 12, 11, 13])
+        // One head of four rows: GGUF rows 0, 1, 2, 3 are Hugging Face rows 0, 2, 1, 3; two heads repeat it.
+        XCTAssertEqual(try Checkpoint.unpermutedRowOrder(rows: 4, heads: 1, file: "f.gguf", tensor: "q"), [0, 2, 1, 3])
+        XCTAssertEqual(try Checkpoint.unpermutedRowOrder(rows: 8, heads: 2, file: "f.gguf", tensor: "q"), [0, 2, 1, 3, 4, 6, 5, 7])
     }
 }

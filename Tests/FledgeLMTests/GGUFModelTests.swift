@@ -3,7 +3,8 @@ import XCTest
 @testable import FledgeLM
 
 /// Tiny GGUF models written as llama.cpp's converter writes them (Scripts/reference/make_gguf_fixtures.py),
-/// (llama, qwen2, qwen3, phi3) in F32, F16, BF16 and mixes of Q4_1, Q5_0, Q5_1, F16 and BF16, compute what transformers computes
+/// (llama, qwen2, qwen3, phi3) in F32, F16, BF16, mixes of Q4_1, Q5_0, Q5_1, F16 and BF16, and Q8_0, Q4_0 and Q4_K
+/// (kept in their blocks, `GGUFQuantizedWeightsTests`), compute what transformers computes
 /// when it loads the same files (`from_pretrained(dir, gguf_file=…)`): log-probs within 1e-4 and
 /// 30 greedy tokens identical.
 final class GGUFModelTests: XCTestCase {

@@ -36,4 +36,10 @@ enum GGUFTensorNames {
     static func isQueryOrKeyWeight(_ name: String) -> (query: Bool, key: Bool) {
         (name.hasSuffix(".attn_q.weight"), name.hasSuffix(".attn_k.weight"))
     }
+
+    /// Whether `info` is a matrix of a decoder layer (`blk.N.*.weight` with two dimensions): in the
+    /// architectures of `GGUFArchitecture`, a linear layer's weight (norms are vectors).
+    static func isLayerMatrix(_ info: GGUFTensorInfo) -> Bool {
+        info.name.hasPrefix("blk.") && info.name.hasSuffix(".weight") && info.dimensions.count == 2
+    }
 }

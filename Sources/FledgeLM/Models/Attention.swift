@@ -69,7 +69,7 @@ final class Attention: SelfAttentionBlock, WeightFusing, @unchecked Sendable {
         }
     }
 
-    func fuseWeights() { qkv.fuse() }
+    func fuseWeights() throws { try qkv.fuse() }
     func quantizeFusedWeights(_ format: QuantizationFormat, nestedAbsmax: Bool, name: String) throws {
         try qkv.quantize(format, nestedAbsmax: nestedAbsmax, name: "\(name).q_proj/k_proj/v_proj")
     }

@@ -12,6 +12,8 @@ final class Checkpoint {
     private var files: [String: SafeTensorsFile] = [:]
     private var location: [String: String] = [:]
     private var inMemory: [String: Tensor] = [:]
+    /// Linear weights kept in their block format (a GGUF file's Q8_0, Q4_0, Q4_K matrices).
+    private var quantized: [String: QuantizedMatrix] = [:]
     private var taken: Set<String> = []
     private var missing: [String] = []
     private var misshapen: [String] = []
@@ -51,11 +53,14 @@ final class Checkpoint {
         }
     }
 
-    /// Tensors already in memory (a benchmark's random weights), named as in a checkpoint.
-    init(tensors: [String: Tensor], description: String) {
+    /// Tensors already in memory (a benchmark's random weights, a GGUF file's), named as in a
+    /// checkpoint; `quantized` holds linear weights kept in a block format (`takeQuantized`).
+    init(tensors: [String: Tensor], quantized: [String: QuantizedMatrix] = [:], description: String) {
         directory = URL(fileURLWithPath: description)
         inMemory = tensors
+        self.quantized = quantized
         for name in tensors.keys { location[name] = "" }
+        for name in quantized.keys { location[name] = "" }
     }
 
     /// Adds a tensor the files lack (a newly initialised head), taken like the others.
@@ -84,6 +89,14 @@ final class Checkpoint {
     /// The tensor called `name`, which must have `shape`; a `Tensor.placeholder` (recorded as
     /// missing or misshapen) when it is absent or wrong, so that loading goes on and reports everything.
     func take(_ name: String, _ shape: [Int]) throws -> Tensor {
+        if let matrix = quantized[name] {
+            taken.insert(name)
+            guard matrix.shape == shape else {
+                misshapen.append("\(name) is \(matrix.shape), expected \(shape)")
+                return Tensor.placeholder(shape)
+            }
+            return matrix.dequantized()
+        }
         if let tensor = inMemory[name] {
             taken.insert(name)
             guard tensor.shape == shape else {
@@ -102,6 +115,14 @@ final class Checkpoint {
             return Tensor.placeholder(shape)
         }
         return try file.tensor(name)
+    }
+
+    /// The block-quantized weight called `name` (a linear layer's) when the checkpoint keeps it so
+    /// with `shape`, taken; nil otherwise (then `take` it, which dequantizes or reports it misshapen).
+    func takeQuantized(_ name: String, _ shape: [Int]) -> QuantizedMatrix? {
+        guard let matrix = quantized[name], matrix.shape == shape else { return nil }
+        taken.insert(name)
+        return matrix
     }
 
     /// Throws `ModelError.weightMismatch` if any tensor was missing or misshapen, or is unused.

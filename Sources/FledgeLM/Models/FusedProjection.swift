@@ -29,16 +29,27 @@ final class FusedProjection: @unchecked Sendable {
     }
 
     /// Concatenates the layers' (loaded) weights and biases into one buffer each and makes every
-    /// layer's weight and bias a view of its rows. Called once, after loading.
-    func fuse() {
+    /// layer's weight and bias a view of its rows. Called once, after loading. Layers loaded
+    /// block-quantized (a GGUF file's) fuse into one quantized matrix when all share a format;
+    /// layers of mixed storage (a llama.cpp mix of Q4_K and Q6_K, or quantized and float) stay apart.
+    func fuse() throws {
         precondition(buffers == nil, "the projections are already fused")
-        let weight = Tensor.concat(layers.map(\.weight), axis: 0)
+        let quantized = layers.compactMap(\.quantizedWeight)
+        let weight: Tensor
+        if quantized.isEmpty {
+            weight = Tensor.concat(layers.map(\.weight), axis: 0)
+        } else {
+            guard quantized.count == layers.count, Set(quantized.map(\.format)).count == 1 else { return }
+            let whole = try QuantizedMatrix(stacking: quantized, name: "fused projection")
+            quantizedWeight = whole
+            weight = Tensor.placeholder([whole.rows, whole.columns])
+        }
         let biases = layers.compactMap(\.bias)
         let bias = biases.isEmpty ? nil : Tensor.concat(biases, axis: 0)
         var start = 0
         for layer in layers {
             let rows = start..<start + layer.outFeatures
-            layer.weight = weight.slice(axis: 0, rows)
+            if let quantizedWeight { layer.useQuantized(quantizedWeight.rows(rows)) } else { layer.weight = weight.slice(axis: 0, rows) }
             if let bias { layer.bias = bias.slice(axis: 0, rows) }
             start = rows.upperBound
         }
@@ -47,10 +58,12 @@ final class FusedProjection: @unchecked Sendable {
 
     /// Quantizes the layers' frozen weights to `format`: the fused weight as one matrix (each
     /// layer's a view of its rows, and the float buffer freed), or each layer's when not fused.
+    /// Weights already quantized (loaded so from a GGUF file) keep their format.
     /// `name` labels errors; `nestedAbsmax` compresses each layer's NF4/FP4 statistics on their own.
     func quantize(_ format: QuantizationFormat, nestedAbsmax: Bool, name: String) throws {
+        guard quantizedWeight == nil else { return }
         guard let fused = buffers else {
-            for (index, layer) in layers.enumerated() {
+            for (index, layer) in layers.enumerated() where layer.quantizedWeight == nil {
                 try layer.quantize(format, nestedAbsmax: nestedAbsmax, name: "\(name) (projection \(index))")
             }
             return

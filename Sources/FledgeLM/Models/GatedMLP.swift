@@ -27,7 +27,7 @@ final class GatedMLP: MLPBlock, WeightFusing, @unchecked Sendable {
         visitor.child("down_proj", downProj)
     }
 
-    func fuseWeights() { gateUp.fuse() }
+    func fuseWeights() throws { try gateUp.fuse() }
     func quantizeFusedWeights(_ format: QuantizationFormat, nestedAbsmax: Bool, name: String) throws {
         try gateUp.quantize(format, nestedAbsmax: nestedAbsmax, name: "\(name).gate_proj/up_proj")
     }

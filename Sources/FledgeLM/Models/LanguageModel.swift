@@ -10,9 +10,10 @@ public final class LanguageModel: PretrainedModel, @unchecked Sendable {
 
     /// Loads `directory` (config.json, model.safetensors or shards, generation_config.json).
     /// float16 and bfloat16 weights are converted to float32; float32 ones are memory-mapped. A
-    /// sequence classifier's directory is an error naming its `architectures`.
-    public convenience init(directory: URL) throws {
-        try self.init(ModelSource(directory: directory))
+    /// sequence classifier's directory is an error naming its `architectures`. A `.gguf` file's
+    /// Q8_0, Q4_0 and Q4_K linear weights stay in their blocks unless `ggufWeights` is `.float`.
+    public convenience init(directory: URL, ggufWeights: GGUFWeights = .keep) throws {
+        try self.init(ModelSource(directory: directory, ggufWeights: ggufWeights))
     }
 
     /// A model from a config.json object and tensors named as in a checkpoint (benchmarks

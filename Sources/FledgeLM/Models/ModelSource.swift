@@ -14,10 +14,10 @@ struct ModelSource {
     let checkpoint: Checkpoint?
 
     /// The model directory's config.json, generation_config.json and safetensors files, or a
-    /// `.gguf` file (`init(gguf:)`).
-    init(directory: URL) throws {
+    /// `.gguf` file (`init(gguf:weights:)`, its linear weights held as `ggufWeights` says).
+    init(directory: URL, ggufWeights: GGUFWeights = .keep) throws {
         if Self.isGGUF(directory) {
-            self = try ModelSource(gguf: directory)
+            self = try ModelSource(gguf: directory, weights: ggufWeights)
             return
         }
         let configURL = directory.appendingPathComponent("config.json")

@@ -20,9 +20,10 @@ public class PretrainedModel: Module, @unchecked Sendable {
     let peftTaskType: String
 
     /// Loads `directory` as the kind of model its config.json's `architectures` name: a
-    /// `SequenceClassifier` for `…ForSequenceClassification`, else a `LanguageModel`.
-    public static func load(directory: URL) throws -> PretrainedModel {
-        let source = try ModelSource(directory: directory)
+    /// `SequenceClassifier` for `…ForSequenceClassification`, else a `LanguageModel`; a `.gguf`
+    /// file's linear weights are held as `ggufWeights` says.
+    public static func load(directory: URL, ggufWeights: GGUFWeights = .keep) throws -> PretrainedModel {
+        let source = try ModelSource(directory: directory, ggufWeights: ggufWeights)
         return source.config.isSequenceClassifier ? try SequenceClassifier(source) : try LanguageModel(source)
     }
 

@@ -1,3 +1,4 @@
+import FledgeLM
 /// The run fields of TRL's command-line scripts (`ModelConfig`, `ScriptArguments`) plus Fledge's reward
 /// settings. They live in the same file as the trainer's fields, as in `trl grpo --config FILE`.
 public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
@@ -42,6 +43,10 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
     /// With `load_in_4bit`, quantize each weight's block absmax again (bitsandbytes'
     /// `compress_statistics`); the weights then take bitsandbytes' nested values.
     public var useBnbNestedQuant = false
+    /// For a `.gguf` `model_name_or_path`: `keep` its Q8_0/Q4_0/Q4_K linear weights in the file's
+    /// blocks under the LoRA adapters, or read them as `float` (float32); `null` chooses `keep` with
+    /// `use_peft` and no `load_in_4bit`/`load_in_8bit`, else `float` (see docs/gguf.md).
+    public var ggufWeights: GGUFWeights? = nil
     /// Built-in reward functions by name, with an optional argument after a colon (`answer`,
     /// `answer:solution`, `format`, `length:200`, `soft_overlong:128`, `model:PATH`; see `BuiltInRewards`).
     public var rewardFuncs: [String]? = nil
@@ -71,6 +76,7 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("load_in_8bit", \.loadIn8bit),
             ConfigField("bnb_4bit_quant_type", \.bnb4bitQuantType),
             ConfigField("use_bnb_nested_quant", \.useBnbNestedQuant),
+            ConfigField("gguf_weights", \.ggufWeights),
             ConfigField("reward_funcs", \.rewardFuncs),
             ConfigField("reward_command", \.rewardCommand),
             ConfigField("reward_command_timeout", \.rewardCommandTimeout,
@@ -83,3 +89,6 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
 public enum FourBitQuantType: String, ConfigChoice, Sendable {
     case nf4, fp4
 }
+
+/// `gguf_weights: keep|float`.
+extension GGUFWeights: ConfigChoice {}

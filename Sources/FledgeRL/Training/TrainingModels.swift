@@ -11,14 +11,18 @@ public enum TrainingModels {
     /// estimated activations when that is given (`gradient_checkpointing: auto`). With `load_in_4bit` /
     /// `load_in_8bit` the base is quantized first (which needs `use_peft`); the reference policy of a
     /// LoRA run is that quantized base with the adapters off.
+    ///
+    /// A GGUF file's linear weights are held as `ggufWeights(run)` says.
     public static func load(_ run: RunArguments, seed: Int, gradientCheckpointing: Bool,
                             checkpointingMemoryBudget: Int? = nil) throws -> LanguageModel {
         let directory = try modelDirectory(run)
-        guard let model = try PretrainedModel.load(directory: directory) as? LanguageModel else {
+        let quantization = try quantization(run)
+        let ggufWeights = try ggufWeights(run)
+        guard let model = try PretrainedModel.load(directory: directory, ggufWeights: ggufWeights) as? LanguageModel else {
             throw TrainingError.invalidSetting("model_name_or_path \(directory.path) is a sequence classifier; "
                 + "training needs a causal language model (…ForCausalLM)")
         }
-        if let (format, nested) = try quantization(run) {
+        if let (format, nested) = quantization {
             guard run.usePeft else {
                 throw TrainingError.invalidSetting("\(run.loadIn4bit ? "load_in_4bit" : "load_in_8bit") freezes the base in "
                     + "\(format.rawValue): set use_peft: true to train LoRA adapters on it (a quantized base cannot be fine-tuned)")
@@ -52,6 +56,22 @@ public enum TrainingModels {
         case (false, false):
             return nil
         }
+    }
+
+    /// How a GGUF base's Q8_0, Q4_0 and Q4_K linear weights are held (`gguf_weights`): in their
+    /// blocks (`keep`) when LoRA trains on a base nothing else quantizes, else as float32 — for full
+    /// fine-tuning (every weight trainable) and when `load_in_4bit`/`load_in_8bit` choose the base's
+    /// format (quantized from the file's values). `keep` asked where it cannot apply is an error.
+    public static func ggufWeights(_ run: RunArguments) throws(TrainingError) -> GGUFWeights {
+        let keepable = run.usePeft && !run.loadIn4bit && !run.loadIn8bit
+        guard run.ggufWeights != .keep || keepable else {
+            throw .invalidSetting(run.usePeft
+                ? "gguf_weights: keep conflicts with \(run.loadIn4bit ? "load_in_4bit" : "load_in_8bit"), which quantizes the base "
+                    + "to its own format from float32: remove one of them"
+                : "gguf_weights: keep freezes the GGUF file's quantized weights: set use_peft: true to train LoRA adapters on "
+                    + "them, or gguf_weights: float to fine-tune every weight")
+        }
+        return run.ggufWeights ?? (keepable ? .keep : .float)
     }
 
     /// The tokenizer of the model directory (or GGUF file).

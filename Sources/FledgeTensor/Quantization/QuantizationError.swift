@@ -10,6 +10,8 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
     case mismatchedNestedAbsmax(codes: Int, scales: Int, expected: Int)
     /// Nested absmax compression asked of a format without a per-block absmax.
     case nestedAbsmaxNeedsFourBit(format: String)
+    /// Quantized matrices that cannot be stacked into one (none, or different formats or row lengths).
+    case cannotStack(weight: String, problem: String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
             return "\(weight): value \(index) is not finite, so it cannot be quantized; check the checkpoint"
         case .nestedAbsmaxNeedsFourBit(let format):
             return "nested absmax quantization (use_bnb_nested_quant) applies to nf4 and fp4, not \(format)"
+        case .cannotStack(let weight, let problem):
+            return "\(weight): cannot stack its quantized parts: \(problem)"
         case .mismatchedNestedAbsmax(let codes, let scales, let expected):
             return "nested absmax: \(codes) codes need \(expected) scales (one per \(NestedAbsmax.blockSize)), found \(scales)"
         }

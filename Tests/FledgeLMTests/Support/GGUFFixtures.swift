@@ -6,7 +6,9 @@ import FledgeTensor
 /// transformers computed with them.
 enum GGUFFixtures {
     /// The tiny models, each in its tensor types and with its tokenizer.
-    static let models = ["llama_f32", "llama_mixed", "qwen2_f16", "qwen3_bf16", "phi3_mixed"]
+    static let models = ["llama_f32", "llama_mixed", "qwen2_f16", "qwen3_bf16", "phi3_mixed", "llama_q8_0_q4_0", "qwen2_q8_0", "phi3_q4_0", "llama_q4_k"]
+    /// The models whose linear weights are Q8_0, Q4_0 or Q4_K, which load kept in their blocks.
+    static let quantizedModels = ["llama_q8_0_q4_0", "qwen2_q8_0", "phi3_q4_0", "llama_q4_k"]
 
     static func url(_ name: String) -> URL { Fixtures.directory.appendingPathComponent("gguf/\(name).gguf") }
 

@@ -22,19 +22,20 @@ extension TemporaryDirectoryTestCase {
     }
 
     /// Checks `fledge score` and `fledge generate` on `model` (a directory or a GGUF file) against
-    /// `expected`'s `score` and `greedy` entries, as above (`ignoreEOS`: generating past end-of-sequence tokens).
+    /// `expected`'s `score` and `greedy` entries, as above (`ignoreEOS`: generating past end-of-sequence
+    /// tokens; `options`: more options for both commands).
     func checkScoreAndGenerateCommands(model: URL, expected: [String: Any], label: String, scoreIndex: Int = 0, ignoreEOS: Bool = false,
-                                       file: StaticString = #filePath, line: UInt = #line) throws {
+                                       options: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
         let score = (expected["score"] as! [[String: Any]])[scoreIndex]
         let ids = (score["ids"] as! [Int]).map(String.init).joined(separator: ",")
-        let scored = try lastJSONLine(of: runFledge(["score", "--model", model.path, "--ids", ids]).output, file: file, line: line)
+        let scored = try lastJSONLine(of: runFledge(["score", "--model", model.path, "--ids", ids] + options).output, file: file, line: line)
         let logProbs = scored["logprobs"] as! [Double], reference = score["logprobs"] as! [Double]
         XCTAssertEqual(logProbs.count, reference.count, "\(label): fledge score", file: file, line: line)
         XCTAssertLessThan(zip(logProbs, reference).map { abs($0 - $1) }.max() ?? 1, 1e-4, "\(label): fledge score", file: file, line: line)
         let greedy = expected["greedy"] as! [String: Any]
         let prompt = (greedy["prompts"] as! [[Int]])[0].map(String.init).joined(separator: ",")
         let generated = try runFledge(["generate", "--model", model.path, "--ids", prompt, "--greedy", "--max-new-tokens", "30", "--json"]
-                                      + (ignoreEOS ? ["--ignore-eos"] : []))
+                                      + (ignoreEOS ? ["--ignore-eos"] : []) + options)
         XCTAssertEqual(try lastJSONLine(of: generated.output, file: file, line: line)["ids"] as? [Int], (greedy["new_ids"] as! [[Int]])[0],
                        "\(label): fledge generate", file: file, line: line)
     }

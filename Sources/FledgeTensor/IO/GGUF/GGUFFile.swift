@@ -145,11 +145,16 @@ public final class GGUFFile: @unchecked Sendable {
     /// The info of the tensor called `name`, or nil if there is none.
     public func info(_ name: String) -> GGUFTensorInfo? { infoByName[name] }
 
+    /// The mapped bytes of a tensor of this file, as stored (valid while the file is alive).
+    func data(of info: GGUFTensorInfo) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: mapping.bytes.baseAddress! + dataOffset + info.offset, count: info.byteCount)
+    }
+
     /// Reads the tensor called `name` as float32 of its row-major `shape`.
     public func tensor(_ name: String) throws(GGUFError) -> Tensor {
         guard let info = infoByName[name] else { throw .tensorNotFound(file: url.path, tensor: name) }
-        let start = mapping.bytes.baseAddress! + dataOffset + info.offset
-        let source = UnsafeRawBufferPointer(start: start, count: info.byteCount)
+        let source = data(of: info)
+        let start = UnsafeMutableRawPointer(mutating: source.baseAddress!)
         let count = info.count
         switch info.type.storage {
         case .float32:
