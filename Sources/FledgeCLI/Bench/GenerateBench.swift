@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FledgeHub
 import FledgeLM
 import FledgeTensor
 
@@ -8,7 +9,10 @@ import FledgeTensor
 /// (transformers' `generate` on the same shapes and settings). With `--completion-lengths`, row
 /// `r` stops after the `r mod n`-th of the n lengths given (a stop callback, as stop strings end
 /// rows), so finished rows leaving the batch shows. `--quantization` stores the decoder's linear
-/// layers block-quantized.
+/// layers block-quantized. `--model` decodes a real model (a directory, GGUF file or Hub id) instead
+/// of the random one, beside `Scripts/bench/llama_cpp_generate.py` on the same GGUF file.
+/// `decode_tokens_per_second` counts the tokens after each row's first over the time they took (the
+/// fastest whole run less the fastest run of one new token), prompt evaluation left out.
 struct GenerateBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate", abstract: "New tokens per second of batched generation (KV cache, EOS ignored).")
@@ -21,10 +25,12 @@ struct GenerateBench: ParsableCommand {
     var completionLengths: String?
     @Option(help: "Timed runs per batch size (the fastest is reported), after one warm-up run.") var runs = 3
     @Option(help: quantizationHelp) var quantization: QuantizationFormat?
+    @Option(help: "A model directory, GGUF file or Hub id to decode instead of the random SmolLM2-135M-shaped model.")
+    var model: String?
 
     func run() throws {
         let lengths = try completionLengths.map(Self.lengths) ?? [newTokens]
-        let model = try SmolLM2Shape.randomModel()
+        let model = try self.model.map { try LanguageModel(directory: ModelLocation.resolve($0)) } ?? SmolLM2Shape.randomModel()
         if let quantization { try model.quantizeBase(quantization) }
         var options = SamplingOptions()
         options.maxNewTokens = lengths.max()!
@@ -33,17 +39,23 @@ struct GenerateBench: ParsableCommand {
         options.topK = 0
         for batch in batches.split(separator: ",").compactMap({ Int($0) }) {
             let prompts = SmolLM2Shape.tokenIds(rows: batch, length: promptTokens)
+            try checkVocabulary(prompts.flatMap { $0 }, size: model.config.vocabSize, source: "the benchmark's prompts")
             let expected = (0..<batch).map { lengths[$0 % lengths.count] }
             let stop: ((Int, [Int]) -> Bool)? = completionLengths == nil ? nil : { row, ids in ids.count == expected[row] }
             let best = fastestRun(of: runs) {
                 let out = model.generate(prompts, options: options, shouldStop: stop)
                 precondition(out.map(\.ids.count) == expected)
             }
+            var firstToken = options
+            firstToken.maxNewTokens = 1
+            let prefill = fastestRun(of: runs) { _ = model.generate(prompts, options: firstToken) }
             let rate = Double(expected.reduce(0, +)) / best
+            let decodeRate = Double(expected.reduce(0, +) - batch) / (best - prefill)
             report(["batch": batch, "new_tokens": options.maxNewTokens,
                     "completion_lengths": lengths.map(String.init).joined(separator: ","),
                     "quantization": quantization?.rawValue ?? "float32",
-                    "tokens_per_second": (rate * 10).rounded() / 10, "peak_rss_mb": (Double(MemoryStats.peakResidentBytes) / 104_857.6).rounded() / 10,
+                    "tokens_per_second": (rate * 10).rounded() / 10, "decode_tokens_per_second": (decodeRate * 10).rounded() / 10,
+                    "peak_rss_mb": (Double(MemoryStats.peakResidentBytes) / 104_857.6).rounded() / 10,
                     "rss_mb": MemoryStats.residentBytes.map { (Double($0) / 104_857.6).rounded() / 10 as Any } ?? "unknown"], json: json)
         }
     }
