@@ -13,7 +13,7 @@ extension Checkpoint {
             }
             var tensor = try file.tensor(info.name)
             if architecture.permutesQueryKeyRows {
-                let (query, key) = GGUFTensorNames.isQueryOrKeyWeight(info.name)
+                let (query, key) = GGUFTensorNames.isQueryOrKeyProjection(info.name)
                 if query || key {
                     tensor = try Self.unpermuteRows(tensor, heads: query ? heads : kvHeads, file: file.url.path, tensor: info.name)
                 }
