@@ -116,6 +116,21 @@ final class GGUFExportTests: XCTestCase {
         XCTAssertEqual(copy.config.specialTokens, source.config.specialTokens)
     }
 
+    func testLoRAAdapterIsMergedIntoTheExportedWeights() throws {
+        let model = try LanguageModel(directory: LoRAFixtures.base)
+        let sequences = try LoRAFixtures.sequences()
+        let url = try temporaryDirectory(self).appendingPathComponent("base.gguf")
+        try model.export(to: url, format: .gguf)
+        let base = try LanguageModel(directory: url)
+        try model.loadAdapter(from: LoRAFixtures.fledgeAdapter)
+        try model.export(to: url, format: .gguf)
+        let merged = try LanguageModel(directory: url)
+        let worst = worstDifference(model, merged, sequences)
+        print("adapter merged into GGUF: log-probs max abs difference \(worst)")
+        XCTAssertLessThan(worst, 1e-5)
+        XCTAssertGreaterThan(worstDifference(model, base, sequences), 1e-3, "the adapter changes the log-probs")
+    }
+
     func testRefusals() throws {
         let model = try LanguageModel(directory: GGUFFixtures.url("phi3_mixed"))
         let url = try temporaryDirectory(self).appendingPathComponent("phi3.gguf")
