@@ -19,6 +19,15 @@ final class GGUFExportTests: XCTestCase {
         return worst
     }
 
+    /// The model directory fixture `name`, the model, and the F32 GGUF file it was exported to, read back.
+    private func exportedGGUF(of name: String) throws -> (directory: URL, model: LanguageModel, url: URL, exported: LanguageModel) {
+        let directory = Fixtures.directory.appendingPathComponent("models/\(name)")
+        let model = try LanguageModel(directory: directory)
+        let url = try temporaryDirectory(self).appendingPathComponent("\(name).gguf")
+        try model.export(to: url, format: .gguf)
+        return (directory, model, url, try LanguageModel(directory: url))
+    }
+
     func testF32GGUFReadsBackWithIdenticalLogProbs() throws {
         for name in ["llama_f32", "llama_mixed", "qwen2_f16", "qwen3_bf16"] {
             let model = try LanguageModel(directory: GGUFFixtures.url(name))
@@ -74,11 +83,7 @@ final class GGUFExportTests: XCTestCase {
     }
 
     func testModelDirectoryWithItsTokenizerExportsToGGUF() throws {
-        let directory = Fixtures.directory.appendingPathComponent("models/qwen2_text")
-        let model = try LanguageModel(directory: directory)
-        let url = try temporaryDirectory(self).appendingPathComponent("qwen2.gguf")
-        try model.export(to: url, format: .gguf)
-        let exported = try LanguageModel(directory: url)
+        let (directory, model, url, exported) = try exportedGGUF(of: "qwen2_text")
         XCTAssertEqual(exported.config.eosTokenIds, model.config.eosTokenIds)
         XCTAssertEqual(worstDifference(model, exported, [[5, 17, 300, 2, 999, 41], [1, 2, 3]]), 0)
         let file = try GGUFFile(url: url)
@@ -94,11 +99,7 @@ final class GGUFExportTests: XCTestCase {
     }
 
     func testLlamaWithBiasAndLinearRopeRoundTrips() throws {
-        let directory = Fixtures.directory.appendingPathComponent("models/llama_gqa_bias_linear")
-        let model = try LanguageModel(directory: directory)
-        let url = try temporaryDirectory(self).appendingPathComponent("llama.gguf")
-        try model.export(to: url, format: .gguf)
-        let exported = try LanguageModel(directory: url)
+        let (_, model, _, exported) = try exportedGGUF(of: "llama_gqa_bias_linear")
         XCTAssertEqual(exported.config.rope, model.config.rope)
         XCTAssertEqual(worstDifference(model, exported, [[5, 17, 30, 2, 99, 41]]), 0)
     }

@@ -5,30 +5,20 @@ import XCTest
 /// read by `fledge score` and `fledge generate`, gives transformers' log-probs (within 1e-4) and
 /// greedy tokens for the source file; bad option combinations are refused before any loading.
 final class ExportCommandTests: TemporaryDirectoryTestCase {
-    private static func fixture(_ name: String) -> URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../FledgeLMTests/Fixtures/gguf/\(name)").standardizedFileURL
-    }
-
-    private static func expected(_ name: String) throws -> [String: Any] {
-        let all = try JSONSerialization.jsonObject(with: Data(contentsOf: fixture("expected.json"))) as! [String: Any]
-        return all[name] as! [String: Any]
-    }
-
     func testExportedGGUFAndDirectoryScoreAndGenerateAsTheSource() throws {
-        let source = Self.fixture("llama_mixed.gguf")
+        let source = GGUFFixtureFiles.url("llama_mixed.gguf")
         let gguf = directory.appendingPathComponent("exported.gguf"), folder = directory.appendingPathComponent("exported")
         let written = try runFledge(["export", "--model", source.path, "--output", gguf.path, "--format", "gguf"])
         XCTAssertTrue(written.output.contains("wrote"), written.output)
         try runFledge(["export", "--model", source.path, "--output", folder.path, "--format", "safetensors", "--dtype", "f32"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("tokenizer.json").path))
         for model in [gguf, folder] {
-            try checkScoreAndGenerateCommands(model: model, expected: Self.expected("llama_mixed"), label: model.lastPathComponent, ignoreEOS: true)
+            try checkScoreAndGenerateCommands(model: model, expected: GGUFFixtureFiles.expected("llama_mixed"), label: model.lastPathComponent, ignoreEOS: true)
         }
     }
 
     func testRefusesBlockTypesForSafetensorsAndGGUFOutputWithoutTheExtension() throws {
-        let source = Self.fixture("llama_f32.gguf").path
+        let source = GGUFFixtureFiles.url("llama_f32.gguf").path
         let blocks = try runFledge(["export", "--model", source, "--output", directory.path, "--format", "safetensors", "--dtype", "q8_0"],
                                    expectSuccess: false)
         XCTAssertNotEqual(blocks.status, 0)

@@ -7,24 +7,15 @@ import XCTest
 /// x.gguf` give transformers' log-probs and greedy tokens for the same file, and a training config's
 /// `model_name_or_path: x.gguf` trains (GRPO with LoRA, tokenizer and context length from the file).
 final class GGUFEndToEndTests: TemporaryDirectoryTestCase {
-    private static func fixture(_ name: String) -> URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../FledgeLMTests/Fixtures/gguf/\(name)").standardizedFileURL
-    }
-
-    private static func expected(_ name: String) throws -> [String: Any] {
-        let all = try JSONSerialization.jsonObject(with: Data(contentsOf: fixture("expected.json"))) as! [String: Any]
-        return all[name] as! [String: Any]
-    }
-
     func testScoreAndGenerateCommandsReadGGUF() throws {
         for name in ["llama_mixed", "qwen2_f16"] {
-            try checkScoreAndGenerateCommands(model: Self.fixture("\(name).gguf"), expected: Self.expected(name), label: name, ignoreEOS: true)
+            try checkScoreAndGenerateCommands(model: GGUFFixtureFiles.url("\(name).gguf"), expected: GGUFFixtureFiles.expected(name),
+                                              label: name, ignoreEOS: true)
         }
     }
 
     func testTrainingConfigTakesAGGUFModel() throws {
-        let model = Self.fixture("llama_f32.gguf")
+        let model = GGUFFixtureFiles.url("llama_f32.gguf")
         let resolved = try resolve(GRPOConfig.self, "model_name_or_path: \(model.path)\noutput_dir: \(directory.path)\nreward_funcs: [answer]")
         XCTAssertEqual(resolved.config.training.maxSeqLength, 256, "the file's llama.context_length")
         let output = directory.appendingPathComponent("run")
