@@ -46,10 +46,12 @@ def transformers_logprobs(model, ids):
 
 
 def transformers_greedy(model, ids):
+    """The most likely token, 30 times, end-of-sequence tokens included (as `fledge generate --greedy --ignore-eos`)."""
+    sequence = list(ids)
     with torch.no_grad():
-        out = model.generate(torch.tensor([ids]), max_new_tokens=GREEDY_TOKENS, do_sample=False,
-                             min_new_tokens=GREEDY_TOKENS, top_k=None, top_p=None, temperature=None)
-    return out[0, len(ids):].tolist()
+        for _ in range(GREEDY_TOKENS):
+            sequence.append(int(model(torch.tensor([sequence])).logits[0, -1].argmax()))
+    return sequence[len(ids):]
 
 
 def llama_cpp_greedy(path, ids):
@@ -106,6 +108,9 @@ def main():
                     for a, b in zip(transformers_logprobs(model, ids), expected))
         greedy = [transformers_greedy(model, ids) for ids in prompts]
         same = sum(g == e for g, e in zip(greedy, expected_greedy))
+        for g, e in zip(greedy, expected_greedy):
+            if g != e:
+                print(f"  greedy differs: transformers {g}, Fledge {e}")
         line = f"{fmt:11} {dtype:5} transformers: log-probs max |Δ| vs Fledge {worst:.3g}, greedy {same}/{len(prompts)} prompts identical"
         if fmt == "gguf" and have_llama_cpp:
             cpp = [llama_cpp_greedy(output, ids) for ids in prompts]
