@@ -14,7 +14,7 @@ extension Checkpoint {
                 throw ModelError.invalidFile(path: file.url.path, problem: "has tensor '\(info.name)', which Fledge does not know "
                     + "for architecture '\(architecture.name)' (it reads token_embd, output_norm, output and blk.N.attn_*/ffn_* tensors)")
             }
-            let (query, key) = GGUFTensorNames.isQueryOrKeyWeight(info.name)
+            let (query, key) = GGUFTensorNames.isQueryOrKeyProjection(info.name)
             let order = architecture.permutesQueryKeyRows && (query || key)
                 ? try Self.unpermutedRowOrder(rows: info.shape[0], heads: query ? heads : kvHeads, file: file.url.path, tensor: info.name)
                 : nil

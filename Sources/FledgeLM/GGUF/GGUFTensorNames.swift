@@ -31,10 +31,26 @@ enum GGUFTensorNames {
         return "model.layers.\(index).\(mapped).\(suffix)"
     }
 
-    /// Whether `name` (a llama.cpp name) is a query or key projection weight, whose rows a `llama`
-    /// conversion permuted.
-    static func isQueryOrKeyWeight(_ name: String) -> (query: Bool, key: Bool) {
-        (name.hasSuffix(".attn_q.weight"), name.hasSuffix(".attn_k.weight"))
+    /// The llama.cpp name of the Hugging Face tensor `name` in `architecture` (the inverse of
+    /// `huggingFaceName`, over the same tables), or nil for a tensor llama.cpp does not name.
+    static func ggufName(_ name: String, architecture: GGUFArchitecture) -> String? {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard let suffix = parts.last, suffix == "weight" || suffix == "bias" else { return nil }
+        let module = parts.dropLast().joined(separator: ".")
+        if let mapped = global.first(where: { $0.value == module })?.key { return "\(mapped).\(suffix)" }
+        guard parts.count > 4, parts[0] == "model", parts[1] == "layers", let index = Int(parts[2]), String(index) == parts[2] else {
+            return nil
+        }
+        let layerModule = parts[3..<(parts.count - 1)].joined(separator: ".")
+        let names = layer.merging(architecture.layerNames) { $1 }
+        guard let mapped = names.first(where: { $0.value == layerModule })?.key else { return nil }
+        return "blk.\(index).\(mapped).\(suffix)"
+    }
+
+    /// Whether `name` (a llama.cpp name) is a query or key projection's weight or bias, whose rows
+    /// a `llama` conversion permuted (convert_hf_to_gguf.py permutes `q_proj.weight` and `q_proj.bias`).
+    static func isQueryOrKeyProjection(_ name: String) -> (query: Bool, key: Bool) {
+        (name.hasSuffix(".attn_q.weight") || name.hasSuffix(".attn_q.bias"), name.hasSuffix(".attn_k.weight") || name.hasSuffix(".attn_k.bias"))
     }
 
     /// Whether `info` is a matrix of a decoder layer (`blk.N.*.weight` with two dimensions): in the

@@ -14,7 +14,8 @@ enum GGUFVocabulary {
 
     /// A byte-level BPE vocabulary (`gpt2`): each token spelled in the byte-level alphabet (one with
     /// other characters, like a user-defined `hello world`, respelled from its UTF-8 bytes), control
-    /// tokens only when written in the alphabet; the ByteLevel decoder.
+    /// tokens only when written in the alphabet; the ByteLevel decoder (with every field, as
+    /// the tokenizers library needs them to read the tokenizer.json back).
     static func byteLevel(tokens: [String], types: [Int], merges: [String], preTokenizer: JSONValue) -> JSONValue {
         let spelled = tokens.map { token in
             ByteLevelAlphabet.decode(token) != nil
@@ -23,7 +24,8 @@ enum GGUFVocabulary {
         let control = { (token: String) in ByteLevelAlphabet.decode(token) != nil }
         return tokenizer(vocabulary: spelled, added: addedTokens(tokens: tokens, types: types, vocabulary: spelled, control: control),
                          model: [], merges: merges.map(JSONValue.string), preTokenizer: preTokenizer,
-                         decoder: .object(JSONObject([("type", .string("ByteLevel"))])))
+                         decoder: .object(JSONObject([("type", .string("ByteLevel")), ("add_prefix_space", .bool(true)),
+                                                      ("trim_offsets", .bool(true)), ("use_regex", .bool(true))])))
     }
 
     /// A SentencePiece BPE vocabulary (`llama`), as transformers' `LlamaTokenizer`: byte fallback

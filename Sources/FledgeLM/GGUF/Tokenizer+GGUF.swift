@@ -24,6 +24,13 @@ extension Tokenizer {
     }
 
     private convenience init(readingGGUF file: GGUFFile) throws {
+        let (root, config) = try Self.ggufDefinition(file)
+        try self.init(root: root, path: "\(file.url.path) (tokenizer.ggml.*)", config: config)
+    }
+
+    /// The tokenizer.json root and tokenizer_config.json settings that `tokenizer.ggml.*` describe
+    /// (also what `fledge export` writes into a model directory made from a GGUF file).
+    static func ggufDefinition(_ file: GGUFFile) throws -> (root: JSONValue, config: TokenizerConfig) {
         let path = file.url.path
         let model = try file.required("tokenizer.ggml.model", file.string, hint: "the file has no tokenizer; pass a tokenizer directory")
         guard model == "gpt2" || model == "llama" else {
@@ -39,7 +46,7 @@ extension Tokenizer {
         }
         let root = model == "gpt2"
             ? try Self.byteLevelJSON(file, tokens: tokens, types: types) : try Self.sentencePieceJSON(file, tokens: tokens, types: types)
-        try self.init(root: root, path: "\(path) (tokenizer.ggml.*)", config: try Self.config(file, tokens: tokens, model: model))
+        return (root, try Self.config(file, tokens: tokens, model: model))
     }
 
     /// tokenizer.json of a byte-level BPE vocabulary: its merges, split as `tokenizer.ggml.pre` says.

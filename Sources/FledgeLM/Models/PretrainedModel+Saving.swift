@@ -19,17 +19,7 @@ extension PretrainedModel {
     /// are written as they are now. A quantized base is written dequantized (float).
     public func saveModel(to directory: URL, mergeAdapters: Bool = true, dtype: DType = .float32) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var merged: [String: Tensor] = [:]
-        if mergeAdapters {
-            for (module, linear) in namedLinears {
-                guard let adapter = linear.adapter as? LoRAAdapter else { continue }
-                merged[module + ".weight"] = Tensor.withoutGrad { linear.denseWeight + adapter.deltaWeight() }
-            }
-        }
-        for (module, linear) in namedLinears where linear.quantizedWeight != nil && merged[module + ".weight"] == nil {
-            merged[module + ".weight"] = linear.denseWeight
-        }
-        let tensors = namedWeights.map { name, weight in (name: name, tensor: merged[name] ?? weight) }
+        let tensors = exportedWeights(mergeAdapters: mergeAdapters)
         try SafeTensorsWriter.write(tensors, dtype: dtype, metadata: ["format": "pt"],
                                     to: directory.appendingPathComponent("model.safetensors"))
         try writeConfig(to: directory.appendingPathComponent("config.json"), dtype: dtype)
@@ -40,6 +30,23 @@ extension PretrainedModel {
             try? FileManager.default.removeItem(at: target)
             try FileManager.default.copyItem(at: source, to: target)
         }
+    }
+
+    /// Every weight under its checkpoint name as float, for writing: with `mergeAdapters`, each
+    /// LoRA adapter folded into its base weight (`W + scale·B·A`, PEFT's `merge_and_unload`); a
+    /// quantized base dequantized.
+    func exportedWeights(mergeAdapters: Bool) -> [(name: String, tensor: Tensor)] {
+        var merged: [String: Tensor] = [:]
+        if mergeAdapters {
+            for (module, linear) in namedLinears {
+                guard let adapter = linear.adapter as? LoRAAdapter else { continue }
+                merged[module + ".weight"] = Tensor.withoutGrad { linear.denseWeight + adapter.deltaWeight() }
+            }
+        }
+        for (module, linear) in namedLinears where linear.quantizedWeight != nil && merged[module + ".weight"] == nil {
+            merged[module + ".weight"] = linear.denseWeight
+        }
+        return namedWeights.map { name, weight in (name: name, tensor: merged[name] ?? weight) }
     }
 
     /// config.json as loaded, with the dtype field (`dtype`, or transformers 4's `torch_dtype`)
