@@ -60,6 +60,13 @@ final class ParquetFileErrorTests: XCTestCase {
         XCTAssertTrue(message(url).hasPrefix("row group 1, column 'id', page 1: "), message(url))
     }
 
+    /// Found by the parquet fuzz target: a schema element claiming a negative number of children
+    /// trapped on an invalid range.
+    func testNegativeChildCountIsAnError() {
+        let url = DatasetFixtures.url("malformed/negative-child-count.parquet")
+        XCTAssertTrue(message(url).contains("children; the schema lists"), message(url))
+    }
+
     func testTruncatedFooter() throws {
         let url = try corrupted("plain-none-v1.parquet") { bytes in
             let length = bytes.count

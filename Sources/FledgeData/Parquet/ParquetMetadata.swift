@@ -48,10 +48,14 @@ struct ParquetMetadata: Sendable {
             guard case .structure(let element) = value else { throw DataFormatError("a schema element is not a struct") }
             let logical = element.structure(10)
             let integer = logical?.structure(10)
+            let childCount = element.integer(5) ?? 0
+            guard (0..<Int64(elements.count)).contains(childCount) else {
+                throw DataFormatError("schema element '\(element.string(4) ?? "")' has \(childCount) children; the schema lists \(elements.count) elements")
+            }
             return SchemaElement(
                 name: element.string(4) ?? "", physicalType: element.integer(1).map(Int.init),
                 typeLength: element.integer(2).map(Int.init), repetition: element.integer(3).map(Int.init),
-                childCount: Int(element.integer(5) ?? 0), convertedType: element.integer(6).map(Int.init),
+                childCount: Int(childCount), convertedType: element.integer(6).map(Int.init),
                 logicalType: logical?.fields.keys.first.map(Int.init), integerWidth: integer?.integer(1).map(Int.init),
                 integerSigned: integer?.bool(2))
         }
