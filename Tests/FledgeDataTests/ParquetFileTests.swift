@@ -67,6 +67,12 @@ final class ParquetFileErrorTests: XCTestCase {
         XCTAssertTrue(message(url).contains("children; the schema lists"), message(url))
     }
 
+    /// Found by the parquet fuzz target: a row group claiming a negative number of rows trapped.
+    func testNegativeRowCountIsAnError() {
+        let url = DatasetFixtures.url("malformed/negative-row-count.parquet")
+        XCTAssertTrue(message(url).contains("rows, but a column holds"), message(url))
+    }
+
     func testTruncatedFooter() throws {
         let url = try corrupted("plain-none-v1.parquet") { bytes in
             let length = bytes.count

@@ -19,6 +19,11 @@ struct ParquetRecordAssembler {
     /// The `count` rows, each an object of the schema's top-level columns; throws when the levels of the
     /// leaves disagree with each other or with the row count.
     mutating func rows(count: Int, schema: ParquetSchema) throws(DataFormatError) -> [JSONObject] {
+        // Every row takes at least one level entry in every column.
+        let fewestEntries = chunks.map(\.entryCount).min() ?? 0
+        guard count >= 0, count <= fewestEntries else {
+            throw DataFormatError("the row group says it holds \(count) rows, but a column holds \(fewestEntries) entries")
+        }
         var rows: [JSONObject] = []
         rows.reserveCapacity(count)
         var values = [JSONValue](repeating: .null, count: schema.shapes.count)
