@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Reference fixtures for FledgeNN's optimizers, learning-rate schedules and gradient clipping.
+"""Reference fixtures for FledgeNN's optimizers and gradient clipping (schedules:
+make_schedule_fixtures.py).
 
     pip install torch safetensors transformers bitsandbytes
     python3 Scripts/reference/make_optimizer_fixtures.py [OUT_FILE]
 
-Writes OUT_FILE (default Tests/FledgeNNTests/Fixtures/optimizers.safetensors) and schedules.json
-beside it. Every float tensor is float32 except the clipping norms (float64); codes are uint8.
+Writes OUT_FILE (default Tests/FledgeNNTests/Fixtures/optimizers.safetensors). Every float tensor is float32 except the clipping norms (float64); codes are uint8.
 
 Parameters and gradients (fixed, drawn with torch.manual_seed(0)):
     param/NAME            initial values; NAME in PARAMS below ("*.bias" is 1-D and not decayed)
@@ -30,20 +30,14 @@ Quantization (bitsandbytes.functional.create_dynamic_map and the nearest-code qu
     quant/unsigned/input, /codes, /absmax       and of a non-negative input
     (each input has an all-zero block and ends in a partial block)
 
-Schedules (transformers.get_scheduler, LambdaLR), written beside OUT_FILE as schedules.json
-(JSON keeps the float64 values exact): {KIND: [the learning rate used at optimizer step k for
-k = 0 ... 11]} with base lr 3e-4, 3 warm-up steps and 10 training steps.
-
 Clipping (torch.nn.utils.clip_grad_norm_): clip/CASE/grad/I (input), clip/CASE/clipped/I,
 clip/CASE/norm and clip/CASE/max_norm for CASE in {clipped, unclipped}.
 """
-import json
 import os
 import sys
 
 import torch
 from safetensors.torch import save_file
-from transformers import get_scheduler
 
 import bitsandbytes as bnb
 import bitsandbytes.backends.cpu.ops as bnb_cpu_ops
@@ -145,20 +139,6 @@ def quantization_cases():
     return out
 
 
-def schedule_cases():
-    out = {}
-    for kind in ("linear", "cosine", "constant", "constant_with_warmup"):
-        optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=3e-4)
-        scheduler = get_scheduler(kind, optimizer, num_warmup_steps=3, num_training_steps=10)
-        rates = []
-        for _ in range(12):
-            rates.append(optimizer.param_groups[0]["lr"])
-            optimizer.step()
-            scheduler.step()
-        out[kind] = rates
-    return out
-
-
 def clipping_cases():
     out = {}
     for case, max_norm in (("clipped", 1.5), ("unclipped", 100.0)):
@@ -191,11 +171,7 @@ def main():
     metadata["versions"] = f"torch {torch.__version__}, bitsandbytes {bnb.__version__}"
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     save_file({k: v.contiguous() for k, v in tensors.items()}, OUT, metadata=metadata)
-    schedules = os.path.join(os.path.dirname(OUT), "schedules.json")
-    with open(schedules, "w") as f:
-        json.dump(schedule_cases(), f, indent=1)
-        f.write("\n")
-    print(f"wrote {OUT}: {len(tensors)} tensors, {os.path.getsize(OUT)} bytes; and {schedules}")
+    print(f"wrote {OUT}: {len(tensors)} tensors, {os.path.getsize(OUT)} bytes")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
     public var maxSteps = -1
     /// The learning-rate schedule after warm-up.
     public var lrSchedulerType = LRSchedulerType.linear
+    /// The schedule's extra arguments (`num_cycles`, `min_lr`, `num_decay_steps` …), as transformers'
+    /// `get_scheduler` takes them.
+    public var lrSchedulerKwargs: SchedulerArguments? = nil
     /// Warm-up length in optimizer steps; a value below 1 is a fraction of all steps (transformers 5).
     public var warmupSteps = 0.0
     /// Warm-up as a fraction of all steps (transformers 4's field); used when `warmup_steps` is 0.
@@ -123,6 +126,7 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("max_steps", \.maxSteps,
                         .closed(-1, ConfigRange.stepLimit).because("-1 (or 0) means use num_train_epochs")),
             ConfigField("lr_scheduler_type", \.lrSchedulerType),
+            ConfigField("lr_scheduler_kwargs", \.lrSchedulerKwargs),
             ConfigField("warmup_steps", \.warmupSteps,
                         .closed(0, ConfigRange.stepLimit).because("below 1 it is a fraction of all steps")),
             ConfigField("warmup_ratio", \.warmupRatio, .fraction),
@@ -188,10 +192,16 @@ extension TrainingArguments {
     }
 }
 
-/// Learning-rate schedules Fledge implements (transformers' names).
+/// Learning-rate schedules Fledge implements (transformers' names); `lr_scheduler_kwargs` gives their
+/// arguments. transformers' `reduce_lr_on_plateau` and `greedy`, which follow an evaluation metric, are not.
 public enum LRSchedulerType: String, ConfigChoice, Sendable {
-    case linear, cosine, constant
+    case linear, cosine, constant, polynomial
     case constantWithWarmup = "constant_with_warmup"
+    case cosineWithRestarts = "cosine_with_restarts"
+    case inverseSqrt = "inverse_sqrt"
+    case cosineWithMinLR = "cosine_with_min_lr"
+    case cosineWarmupWithMinLR = "cosine_warmup_with_min_lr"
+    case warmupStableDecay = "warmup_stable_decay"
 }
 
 /// When to save or evaluate (transformers' `IntervalStrategy`).

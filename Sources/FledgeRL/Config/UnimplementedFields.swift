@@ -38,7 +38,6 @@ enum UnimplementedFields {
         "chat_template_path": Entry(defaultValue: .null, feature: "replacing the chat template"),
         "eos_token": Entry(defaultValue: .null, feature: "overriding the EOS token"),
         "pad_token": Entry(defaultValue: .null, feature: "overriding the pad token"),
-        "lr_scheduler_kwargs": Entry(defaultValue: .null, feature: "scheduler arguments"),
         "logging_strategy": Entry(defaultValue: .string("steps"), feature: "logging per epoch"),
         "eval_delay": Entry(defaultValue: .int(0), feature: "delayed evaluation"),
         "eval_on_start": Entry(defaultValue: .bool(false), feature: "evaluation before training"),

@@ -118,6 +118,7 @@ extension Trainer {
     private func schedulerJSON(completedSteps: Int) -> JSONValue {
         .object(JSONObject([
             ("lr_scheduler_type", .string(arguments.lrSchedulerType.rawValue)),
+            ("lr_scheduler_kwargs", .string(arguments.lrSchedulerKwargs?.configValue.description ?? "{}")),
             ("learning_rate", .double(arguments.learningRate)),
             ("warmup_steps", .int(schedule.warmupSteps)),
             ("total_steps", .int(schedule.totalSteps)),

@@ -57,8 +57,14 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
         }
         plan = try TrainingPlan(arguments: arguments, microBatchesPerEpoch: algorithm.microBatchesPerEpoch)
         checkpoints = CheckpointStore(directory: arguments.outputDirectory)
+        let shape: LearningRateShape
+        do {
+            shape = try arguments.learningRateShape()
+        } catch {
+            throw TrainingError.invalidSetting(error.description)
+        }
         schedule = LearningRateSchedule(
-            kind: LearningRateScheduleKind(rawValue: arguments.lrSchedulerType.rawValue)!, baseLearningRate: arguments.learningRate,
+            shape: shape, baseLearningRate: arguments.learningRate,
             warmupSteps: arguments.warmupStepCount(totalSteps: plan.maxSteps), totalSteps: plan.maxSteps)
     }
 

@@ -3,17 +3,11 @@ import XCTest
 @testable import FledgeNN
 
 /// `optimizers.safetensors`, written by `Scripts/reference/make_optimizer_fixtures.py` with PyTorch,
-/// bitsandbytes and transformers.
+/// and bitsandbytes.
 enum OptimizerFixture {
     static let file = Result {
         try SafeTensorsFile(url: Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
             .appendingPathComponent("optimizers.safetensors"))
-    }
-
-    /// `schedules.json`: per schedule kind, transformers' learning rate at steps 0, 1, ….
-    static func schedules() throws -> [String: [Double]] {
-        let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("schedules.json")
-        return try JSONDecoder().decode([String: [Double]].self, from: Data(contentsOf: url))
     }
 
     /// The fixture's parameter names, in the script's order.

@@ -4,7 +4,7 @@ import FledgeLM
 
 extension ConfigCheck {
     /// The checks every trainer runs first.
-    static var shared: [ConfigCheck] { [.learningRate, .maxSeqLengthFromModel] }
+    static var shared: [ConfigCheck] { [.learningRate, .learningRateSchedule, .maxSeqLengthFromModel] }
 
     /// `max_seq_length` comes from the model (`max_position_embeddings` in its `config.json`, or a GGUF
     /// file's `{architecture}.context_length`) when not set, and is capped to it when set higher, as
