@@ -18,6 +18,17 @@ final class TrainingModelsTests: XCTestCase {
             "model.layers.0.mlp.down_proj.lora_A.weight", "model.layers.0.mlp.down_proj.lora_B.weight",
         ])
         XCTAssertEqual(lora.trainableParameters[0].tensor.shape, [4, 24])
+        XCTAssertEqual(lora.loraOptions?.scale, 8, "lora_alpha 32 / lora_r 4")
+
+        run.useRslora = true
+        let rank = try TrainingModels.load(run, seed: 1, gradientCheckpointing: false)
+        XCTAssertEqual(rank.loraOptions?.scale, 16, "use_rslora: lora_alpha 32 / √4")
+        let saved = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-rslora-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: saved) }
+        try rank.saveAdapter(to: saved)
+        let config = try String(contentsOf: saved.appendingPathComponent("adapter_config.json"), encoding: .utf8)
+        XCTAssert(config.contains("\"use_rslora\": true"), config)
+        run.useRslora = false
 
         run.usePeft = false
         let full = try TrainingModels.load(run, seed: 1, gradientCheckpointing: false)

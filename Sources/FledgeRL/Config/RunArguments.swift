@@ -29,6 +29,8 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
     public var loraAlpha = 32
     /// Dropout on the LoRA input.
     public var loraDropout = 0.05
+    /// Rank-stabilised LoRA (PEFT's `use_rslora`): the update is scaled by `lora_alpha / √lora_r`.
+    public var useRslora = false
     /// Module names that get adapters, or `all-linear`; `null` means the architecture's default.
     public var loraTargetModules: [String]? = nil
     /// Store the frozen base's decoder linear layers in 4 bits (`bnb_4bit_quant_type`), quantized
@@ -71,6 +73,7 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("lora_r", \.loraR, .closed(1, 65_536)),
             ConfigField("lora_alpha", \.loraAlpha, .closed(1, 65_536)),
             ConfigField("lora_dropout", \.loraDropout, .rightOpen(0, 1)),
+            ConfigField("use_rslora", \.useRslora),
             ConfigField("lora_target_modules", \.loraTargetModules),
             ConfigField("load_in_4bit", \.loadIn4bit),
             ConfigField("load_in_8bit", \.loadIn8bit),

@@ -30,7 +30,6 @@ enum UnimplementedFields {
         "eval_packing": Entry(defaultValue: .null, feature: "packing of examples"),
         "loss_type": Entry(defaultValue: .string("nll"), feature: "SFT losses other than nll"),
         "use_dora": Entry(defaultValue: .bool(false), feature: "DoRA adapters"),
-        "use_rslora": Entry(defaultValue: .bool(false), feature: "rank-stabilised LoRA"),
         "lora_modules_to_save": Entry(defaultValue: .null, feature: "fully trained extra modules"),
         "lora_target_parameters": Entry(defaultValue: .null, feature: "LoRA on parameters"),
         "generation_kwargs": Entry(defaultValue: .null, feature: "extra generation arguments"),

@@ -32,6 +32,7 @@ public enum TrainingModels {
         if run.usePeft {
             var options = LoRAOptions(r: run.loraR, alpha: Double(run.loraAlpha), dropout: run.loraDropout,
                                       seed: UInt64(bitPattern: Int64(seed)))
+            options.useRSLoRA = run.useRslora
             if let targets = run.loraTargetModules { options.targetModules = targets }
             try model.addLoRA(options)
         } else {
