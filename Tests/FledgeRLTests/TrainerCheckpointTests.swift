@@ -40,6 +40,40 @@ final class TrainerCheckpointTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(resumedLog.map { $0["epoch"]! }, straightLog.map { $0["epoch"]! }, name)
     }
 
+    /// `save_only_model` checkpoints hold the weights (the same as a full checkpoint's) and the
+    /// training state, not the optimizer state, schedule or generator states; resuming from one is
+    /// refused with the reason.
+    func testSaveOnlyModelWritesWeightsAndRefusesToResume() throws {
+        var arguments = Self.arguments(maxSteps: 4)
+        arguments.saveSteps = 2
+        arguments.outputDir = directory.appendingPathComponent("full").path
+        let full = try SFTRun(arguments: arguments, lora: nil)
+        XCTAssertEqual(try full.trainer.train().status, .completed)
+        arguments.saveOnlyModel = true
+        arguments.outputDir = directory.appendingPathComponent("model-only").path
+        let modelOnly = try SFTRun(arguments: arguments, lora: nil)
+        XCTAssertEqual(try modelOnly.trainer.train().status, .completed)
+
+        let fullCheckpoint = full.trainer.checkpoints.checkpoint(step: 2)
+        let checkpoint = modelOnly.trainer.checkpoints.checkpoint(step: 2)
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: checkpoint.path))
+        XCTAssertEqual(names.intersection(["optimizer.safetensors", "scheduler.json", "rng_state.json"]), [], "\(names)")
+        XCTAssert(names.contains("trainer_state.json"), "\(names)")
+        let fullNames = Set(try FileManager.default.contentsOfDirectory(atPath: fullCheckpoint.path))
+        let weightFiles = fullNames.filter { $0.hasSuffix(".safetensors") && $0 != "optimizer.safetensors" }
+        XCTAssertFalse(weightFiles.isEmpty, "\(fullNames)")
+        for weights in weightFiles {
+            XCTAssertEqual(try Data(contentsOf: checkpoint.appendingPathComponent(weights)),
+                           try Data(contentsOf: fullCheckpoint.appendingPathComponent(weights)), weights)
+        }
+
+        arguments.resumeFromCheckpoint = checkpoint.path
+        arguments.maxSteps = 6
+        XCTAssertThrowsError(try SFTRun(arguments: arguments, lora: nil).trainer.train()) { error in
+            XCTAssert("\(error)".contains("it was saved with save_only_model: true"), "\(error)")
+        }
+    }
+
     /// A save that fails halfway leaves no checkpoint-N and no temporary directory, and the previous
     /// checkpoint stays complete; a temporary directory left by a crash is ignored by `latest` and
     /// removed, and the run resumes from the last complete checkpoint.

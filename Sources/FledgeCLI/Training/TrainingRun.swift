@@ -34,8 +34,11 @@ struct TrainingRun<Algorithm: TrainingAlgorithm> {
         case .completed:
             print("trained \(outcome.state.globalStep) steps; weights, metrics.jsonl and checkpoints are in \(output)")
         case .stopped:
+            let next = trainer.arguments.saveOnlyModel
+                ? "it holds the weights only (save_only_model), so it cannot be resumed"
+                : "continue with --set resume_from_checkpoint=true"
             print("stopped at step \(outcome.state.globalStep) of \(outcome.state.maxSteps); checkpoint "
-                + "\(outcome.lastCheckpoint?.path ?? "none"); continue with --set resume_from_checkpoint=true")
+                + "\(outcome.lastCheckpoint?.path ?? "none"); \(next)")
             throw ExitCode(interrupt.stopExitStatus)
         }
     }

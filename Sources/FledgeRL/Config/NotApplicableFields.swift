@@ -8,6 +8,12 @@ enum NotApplicableFields {
 
     private static let groups: [(names: Set<String>, reason: String)] = [
         (
+            ["full_determinism"],
+            "not applicable: Fledge is always deterministic: the same config, seed, thread count (FLEDGE_NUM_THREADS) "
+                + "and machine give the same numbers bit for bit, since every kernel reduces in a fixed order and "
+                + "threads split work by index; a resumed run continues exactly as an uninterrupted one"
+        ),
+        (
             [
                 "bf16", "fp16", "bf16_full_eval", "fp16_full_eval", "tf32", "use_cpu", "torch_compile",
                 "torch_compile_backend", "torch_compile_mode", "torch_empty_cache_steps", "use_liger_kernel",

@@ -48,6 +48,10 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
     public var saveSteps = 500
     /// Keep at most this many checkpoints; `null` keeps all.
     public var saveTotalLimit: Int? = nil
+    /// Checkpoints hold the trained weights and the training state only, without the optimizer state,
+    /// schedule position and generator states, so they are smaller but cannot be resumed (as in
+    /// transformers; Fledge refuses to resume from one rather than continue inexactly).
+    public var saveOnlyModel = false
     /// When to evaluate.
     public var evalStrategy = IntervalStrategy.no
     /// Evaluate every this many steps; `null` means `logging_steps`.
@@ -135,6 +139,7 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("logging_nan_inf_filter", \.loggingNanInfFilter),
             ConfigField("save_strategy", \.saveStrategy),
             ConfigField("save_steps", \.saveSteps, .steps),
+            ConfigField("save_only_model", \.saveOnlyModel),
             ConfigField("save_total_limit", \.saveTotalLimit,
                         .closed(0, ConfigRange.stepLimit).because("0 or null keeps every checkpoint")),
             ConfigField("eval_strategy", \.evalStrategy),

@@ -40,9 +40,7 @@ enum UnimplementedFields {
         "logging_strategy": Entry(defaultValue: .string("steps"), feature: "logging per epoch"),
         "eval_delay": Entry(defaultValue: .int(0), feature: "delayed evaluation"),
         "eval_on_start": Entry(defaultValue: .bool(false), feature: "evaluation before training"),
-        "full_determinism": Entry(defaultValue: .bool(false), feature: "deterministic-algorithm mode"),
         "train_sampling_strategy": Entry(defaultValue: .string("random"), feature: "other sampling orders"),
-        "save_only_model": Entry(defaultValue: .bool(false), feature: "model-only checkpoints"),
         "model_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters"),
         "ref_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters"),
         "reward_model_name_or_path": Entry(

@@ -16,7 +16,8 @@ enum CheckpointFile {
 
 extension Trainer {
     /// Writes `checkpoint-N` atomically: weights, optimizer state, schedule position, generator
-    /// states (one file per process), data position, then `trainer_state.json`. Every process
+    /// states (one file per process; these three not with `save_only_model`), data position, then
+    /// `trainer_state.json`. Every process
     /// takes part (their generator states are gathered); process 0 writes, after checking that no
     /// weight or optimizer state is NaN or infinite (`lastCheckpoint` is named in that error).
     func saveCheckpoint(_ state: TrainerState, elapsed: Double, lastCheckpoint: URL?) throws -> URL {
@@ -28,12 +29,14 @@ extension Trainer {
         try requireFiniteState(step: state.globalStep, lastCheckpoint: lastCheckpoint)
         return try checkpoints.save(step: state.globalStep, keep: arguments.saveTotalLimit) { directory in
             try model.saveTrainedWeights(to: directory)
-            try SafeTensorsWriter.write(optimizer.stateEntries(), to: directory.appendingPathComponent(CheckpointFile.optimizer))
-            try CheckpointFiles.writeJSON(schedulerJSON(completedSteps: state.globalStep),
-                                          to: directory.appendingPathComponent(CheckpointFile.scheduler))
-            for (rank, text) in allStates.enumerated() {
-                try CheckpointFiles.writeJSON(try JSONParser.parse(text),
-                                              to: directory.appendingPathComponent(CheckpointFile.randomStates(rank: rank)))
+            if !arguments.saveOnlyModel {
+                try SafeTensorsWriter.write(optimizer.stateEntries(), to: directory.appendingPathComponent(CheckpointFile.optimizer))
+                try CheckpointFiles.writeJSON(schedulerJSON(completedSteps: state.globalStep),
+                                              to: directory.appendingPathComponent(CheckpointFile.scheduler))
+                for (rank, text) in allStates.enumerated() {
+                    try CheckpointFiles.writeJSON(try JSONParser.parse(text),
+                                                  to: directory.appendingPathComponent(CheckpointFile.randomStates(rank: rank)))
+                }
             }
             let next = plan.position(afterSteps: state.globalStep)
             let position = JSONObject([
@@ -44,6 +47,7 @@ extension Trainer {
                 ("optim", .string(arguments.optim.rawValue)),
                 ("optimizer", .string(Self.optimizerKind(optimizer))),
                 ("elapsed_seconds", .double(elapsed)),
+                ("save_only_model", .bool(arguments.saveOnlyModel)),
             ])
             try CheckpointFiles.writeJSON(.object(position), to: directory.appendingPathComponent(CheckpointFile.dataPosition))
             try state.jsonText.write(to: directory.appendingPathComponent(TrainerState.fileName), atomically: false, encoding: .utf8)
@@ -56,6 +60,11 @@ extension Trainer {
         try run.state.restoreProgress(from: checkpoint.appendingPathComponent(TrainerState.fileName))
         let positionURL = checkpoint.appendingPathComponent(CheckpointFile.dataPosition)
         let position = try CheckpointFiles.readJSON(positionURL)
+        if position["save_only_model"] == .bool(true) {
+            throw TrainingError.checkpoint(path: checkpoint.path, problem: "it was saved with save_only_model: true, so it "
+                + "holds the weights but not the optimizer state, schedule position and generator states that resuming "
+                + "exactly needs; start a fresh run from its weights instead (or resume from a checkpoint of a run without save_only_model)")
+        }
         let worldSize = dataParallel.communicator.size
         if case .int(let saved)? = position["world_size"] ?? .int(1), saved != worldSize {
             let launch = saved == 1 ? "resume in one process (without mpirun)" : "resume with `mpirun -np \(saved)`"
