@@ -30,7 +30,7 @@ Writes under OUT_DIR:
   tokenizer fixtures and a ChatML template, and reward_model.json: text and chat prompts with completions and the
   rewards `GRPOTrainer._calculate_rewards` gives them with that directory as a reward function;
 - advantages.json: for each case the reward functions' names (in order), the rewards per function, weights, group
-  size, scale_rewards, TRL's advantages
+  size, scale_rewards, multi_objective_aggregation, TRL's advantages
   and logged reward metrics (NaN written as null).
 """
 import json
@@ -265,18 +265,22 @@ def make_advantage_fixtures(out_dir, model_dir, work_dir):
             return {"prompt_ids": [[1, 5, 6]] * len(prompts), "completion_ids": [[7, EOS]] * len(prompts),
                     "logprobs": None}
 
-        for scale in ["group", "batch", "none"]:
+        # normalize_then_sum (GDPO) ignores scale_rewards: one case per scenario.
+        settings = [(scale, "sum_then_normalize") for scale in ["group", "batch", "none"]]
+        settings.append(("group", "normalize_then_sum"))
+        for scale, aggregation in settings:
             trainer = trainer_for(model_dir, work_dir, reward_funcs=[make_reward(f) for f in table],
                                   rollout_func=rollout, num_generations=group, per_device_train_batch_size=count,
                                   steps_per_generation=1, gradient_accumulation_steps=1, scale_rewards=scale,
-                                  reward_weights=weights)
+                                  reward_weights=weights, multi_objective_aggregation=aggregation)
             output = trainer._generate_and_score_completions([{"prompt": "t5 t6", "row": i} for i in range(count)])
             metrics = {key: values[-1] for key, values in trainer._metrics["train"].items()
                        if key.startswith("reward") or key == "frac_reward_zero_std"}
-            records.append(dict(name=f"{name}_{scale}", num_generations=group, reward_weights=weights,
-                                scale_rewards=scale, reward_names=list(table), rewards=table, advantages=output["advantages"].tolist(),
-                                metrics=clean(metrics)))
-            print(f"{name}_{scale}: {[round(a, 4) for a in output['advantages'].tolist()]}")
+            case = f"{name}_{scale}" if aggregation == "sum_then_normalize" else f"{name}_{aggregation}"
+            records.append(dict(name=case, num_generations=group, reward_weights=weights,
+                                scale_rewards=scale, multi_objective_aggregation=aggregation, reward_names=list(table),
+                                rewards=table, advantages=output["advantages"].tolist(), metrics=clean(metrics)))
+            print(f"{case}: {[round(a, 4) for a in output['advantages'].tolist()]}")
     with open(os.path.join(out_dir, "advantages.json"), "w") as f:
         json.dump(records, f, indent=1)
 

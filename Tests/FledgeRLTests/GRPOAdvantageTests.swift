@@ -3,18 +3,19 @@ import XCTest
 @testable import FledgeRL
 
 /// GRPO's advantages against TRL's `_generate_and_score_completions` (fixtures from
-/// make_grpo_fixtures.py): every `scale_rewards`, weights, functions without a value (None), an
+/// make_grpo_fixtures.py): every `scale_rewards`, both `multi_objective_aggregation`s, weights, functions without a value (None), an
 /// unscorable completion, zero-std groups and groups with a single scored completion.
 final class GRPOAdvantageTests: XCTestCase {
     func testAdvantagesAndRewardMetricsMatchTRL() throws {
         let cases = try GRPOFixtures.decode([GRPOFixtures.AdvantageCase].self, "advantages.json")
-        XCTAssertEqual(cases.count, 6)
+        XCTAssertEqual(cases.count, 8)
         var worst = 0.0
         for fixture in cases {
             let names = fixture.rewardNames
             let scale = try XCTUnwrap(ScaleRewards(rawValue: fixture.scaleRewards))
+            let aggregation = try XCTUnwrap(MultiObjectiveAggregation(rawValue: fixture.multiObjectiveAggregation))
             let advantages = try GRPOAdvantages(functionNames: names, rewardWeights: fixture.rewardWeights,
-                                                groupSize: fixture.numGenerations, scaleRewards: scale)
+                                                groupSize: fixture.numGenerations, scaleRewards: scale, aggregation: aggregation)
             let (values, metrics) = advantages.compute(RewardScores(names: names, values: names.map { fixture.rewards[$0]! }))
             XCTAssertEqual(values.count, fixture.advantages.count, fixture.name)
             for (index, (actual, expected)) in zip(values, fixture.advantages).enumerated() {

@@ -73,6 +73,7 @@ enum GRPOFixtures {
         let numGenerations: Int
         let rewardWeights: [Double]?
         let scaleRewards: String
+        let multiObjectiveAggregation: String
         let rewardNames: [String]
         let rewards: [String: [Double?]]
         let advantages: [Double]
@@ -81,7 +82,7 @@ enum GRPOFixtures {
         enum CodingKeys: String, CodingKey {
             case name, rewards, advantages, metrics
             case numGenerations = "num_generations", rewardWeights = "reward_weights", scaleRewards = "scale_rewards"
-            case rewardNames = "reward_names"
+            case rewardNames = "reward_names", multiObjectiveAggregation = "multi_objective_aggregation"
         }
     }
 }

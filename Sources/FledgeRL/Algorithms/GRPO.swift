@@ -47,7 +47,8 @@ public final class GRPO: TrainingAlgorithm {
         rounds = try GenerationRounds(
             model: model, tokenizer: tokenizer, dataset: dataset, rewards: rewards,
             advantages: try GRPOAdvantages(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,
-                                           groupSize: generation.numGenerations, scaleRewards: config.scaleRewards),
+                                           groupSize: generation.numGenerations, scaleRewards: config.scaleRewards,
+                                           aggregation: config.multiObjectiveAggregation),
             generation: generation, training: training, reference: reference, ignoreEOS: ignoreEOS, needsOldLogProbs: offPolicy,
             needsReferenceLogProbs: beta != 0, communicator: communicator)
     }

@@ -11,6 +11,16 @@ extension ConfigCheck where Config == GRPOConfig {
         }
     }
 
+    /// `normalize_then_sum` normalises over the batch whatever `scale_rewards` says, as TRL does.
+    static var scaleRewardsWithNormalizeThenSum: ConfigCheck {
+        ConfigCheck { resolution in
+            guard resolution.config.multiObjectiveAggregation == .normalizeThenSum, resolution.isExplicit(\.scaleRewards)
+            else { return }
+            resolution.note(\.scaleRewards, "does not apply with multi_objective_aggregation: normalize_then_sum, which "
+                + "normalises each reward function within its groups and then the sum over the batch")
+        }
+    }
+
     /// Check 5: DAPO's settings (clip-higher, overlong filtering, no KL) when `loss_type: dapo` is
     /// chosen in the file or by flag (not when it is only TRL's default under `defaults: trl`).
     static var dapo: ConfigCheck {

@@ -9,6 +9,10 @@ public struct GRPOConfig: GroupSamplingConfig {
     public var lossType = GRPOLossType.dapo
     /// How advantages are divided by the reward spread.
     public var scaleRewards = ScaleRewards.group
+    /// How several reward functions' scores become one advantage: sum, then normalise within groups
+    /// (`sum_then_normalize`), or normalise each function within groups, sum, then normalise over the
+    /// batch (`normalize_then_sum`, GDPO; `scale_rewards` does not apply to it).
+    public var multiObjectiveAggregation = MultiObjectiveAggregation.sumThenNormalize
     /// `token` ratios (GRPO) or one `sequence` ratio per completion (GSPO).
     public var importanceSamplingLevel = ImportanceSamplingLevel.token
     /// Use the importance-weighted (unbiased under off-policy data) KL estimate.
@@ -56,6 +60,7 @@ public struct GRPOConfig: GroupSamplingConfig {
         sharedFields(\.run, \.training) + GenerationArguments.fields.lifted(through: \.generation) + [
             ConfigField("loss_type", \.lossType),
             ConfigField("scale_rewards", \.scaleRewards),
+            ConfigField("multi_objective_aggregation", \.multiObjectiveAggregation),
             ConfigField("importance_sampling_level", \.importanceSamplingLevel),
             ConfigField("use_bias_correction_kl", \.useBiasCorrectionKL),
             ConfigField("delta", \.delta, .positive),
@@ -73,7 +78,7 @@ public struct GRPOConfig: GroupSamplingConfig {
     public static var checks: [ConfigCheck<GRPOConfig>] {
         [
             .recommendedTemperature(\.generation.temperature), .autoFindBatchSize,
-            .batchGeometry(unslothFix: true), .lossTypeDefaultsForDrGRPO, .dapo, .epsilonHigh,
+            .batchGeometry(unslothFix: true), .lossTypeDefaultsForDrGRPO, .scaleRewardsWithNormalizeThenSum, .dapo, .epsilonHigh,
             .sequenceLevelWithTokenSum, .importanceLevelForLUSPOAndVESPO,
             .cispoCap, .completionLeavesRoomForPrompt(\.generation.maxCompletionLength),
         ]
@@ -101,6 +106,15 @@ public enum GRPOLossType: String, ConfigChoice, Sendable {
 
     /// Whether TRL warns that sequence-level ratios with this loss weight sequences by their length.
     public var sumsTokens: Bool { [.bnpo, .drGRPO, .dapo, .cispo].contains(self) }
+}
+
+/// How GRPO combines several reward functions into advantages (TRL's names).
+public enum MultiObjectiveAggregation: String, ConfigChoice, Sendable {
+    /// The weighted sum of the functions' rewards, normalised within each group (`scale_rewards`).
+    case sumThenNormalize = "sum_then_normalize"
+    /// Each function's rewards normalised within each group, weighted and summed, then normalised over
+    /// the whole batch (GDPO).
+    case normalizeThenSum = "normalize_then_sum"
 }
 
 /// How GRPO scales advantages; TRL's old booleans read as `true` → `group`, `false` → `none`.
