@@ -171,6 +171,12 @@ def loss_cases():
          True),
         ("sapo_temperatures_beta0_token", dict(loss_type="sapo", beta=0.0, sapo_temperature_pos=0.8,
                                                sapo_temperature_neg=1.3), True),
+        # Row 1 (negative advantage, old log-probs shifted up) drifts past the threshold and is masked.
+        ("dapo_off_policy_mask_beta0.04_token", dict(loss_type="dapo", beta=0.04, off_policy_mask_threshold=0.1), True),
+        ("grpo_off_policy_mask_beta0_sequence", dict(loss_type="grpo", beta=0.0, off_policy_mask_threshold=0.02,
+                                                     importance_sampling_level="sequence"), True),
+        ("dapo_off_policy_mask_on_policy_beta0_token", dict(loss_type="dapo", beta=0.0, off_policy_mask_threshold=0.0),
+         False),
         ("dapo_on_policy_beta0.04_token", dict(loss_type="dapo", beta=0.04), False),
         ("grpo_on_policy_beta0_token", dict(loss_type="grpo", beta=0.0), False),
     ]

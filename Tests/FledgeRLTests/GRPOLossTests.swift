@@ -4,6 +4,7 @@ import XCTest
 
 /// GRPO's loss against TRL's `GRPOTrainer._compute_loss` (fixtures from make_grpo_fixtures.py): every
 /// loss type with beta 0 and 0.04, token and sequence importance sampling, delta, top_entropy_quantile,
+/// off_policy_mask_threshold (off- and on-policy),
 /// the KL without bias correction and on-policy batches.
 final class GRPOLossTests: XCTestCase {
     private var inputs: GRPOFixtures.LossInputs!

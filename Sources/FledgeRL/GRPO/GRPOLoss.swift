@@ -63,8 +63,9 @@ public struct GRPOLossResult {
 ///    exponential, the ratio r;
 /// 2. with `beta` ≠ 0, the k3 KL estimate exp(ref − logp) − (ref − logp) − 1 (times r when
 ///    `use_bias_correction_kl`);
-/// 3. the policy term of the loss type (`GRPOPolicyTerm`), kept only on the highest-entropy tokens
-///    when `top_entropy_quantile` < 1, plus `beta` · KL;
+/// 3. the policy term of the loss type (`GRPOPolicyTerm`), without the negative-advantage completions
+///    that drifted off-policy when `off_policy_mask_threshold` is set (`OffPolicySequenceMask`), kept only
+///    on the highest-entropy tokens when `top_entropy_quantile` < 1, plus `beta` · KL;
 /// 4. the loss type's aggregation over the masked tokens, with TRL's gradient-accumulation scaling.
 public struct GRPOLoss: Sendable {
     public let settings: GRPOLossSettings
@@ -104,6 +105,11 @@ public struct GRPOLoss: Sendable {
         let term = GRPOPolicyTerm(settings: settings, logProbs: logProbs, logRatio: logRatio, ratio: ratio,
                                   advantages: batch.advantages, layout: layout)
         var perToken = term.loss
+        if let threshold = settings.offPolicyMaskThreshold {
+            perToken = perToken * OffPolicySequenceMask.mask(
+                sampling: batch.oldLogProbs ?? batch.logProbs.toArray(), current: batch.logProbs.toArray(),
+                advantages: batch.advantages, layout: layout, threshold: threshold)
+        }
         if settings.topEntropyQuantile < 1 {
             guard let entropies = batch.entropies else {
                 preconditionFailure("top_entropy_quantile < 1 needs the entropy of every scored position")

@@ -18,6 +18,9 @@ public struct GRPOLossSettings: Equatable, Sendable {
     public var useBiasCorrectionKL: Bool
     /// `top_entropy_quantile`: the share of highest-entropy tokens the policy term keeps (1: all).
     public var topEntropyQuantile: Double
+    /// `off_policy_mask_threshold`: the mean per-token KL to the sampling policy above which a
+    /// negative-advantage completion leaves the policy term; nil keeps every completion.
+    public var offPolicyMaskThreshold: Double?
     /// `sapo_temperature_pos` and `sapo_temperature_neg`.
     public var sapoTemperaturePositive: Double
     public var sapoTemperatureNegative: Double
@@ -47,6 +50,7 @@ public struct GRPOLossSettings: Equatable, Sendable {
         beta = generation.beta
         useBiasCorrectionKL = config.useBiasCorrectionKL
         topEntropyQuantile = config.topEntropyQuantile
+        offPolicyMaskThreshold = config.offPolicyMaskThreshold
         sapoTemperaturePositive = config.sapoTemperaturePos
         sapoTemperatureNegative = config.sapoTemperatureNeg
         vespo = VESPOParameters(kPositive: config.vespoKPos, lambdaPositive: config.vespoLambdaPos,

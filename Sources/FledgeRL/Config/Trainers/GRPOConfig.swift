@@ -21,6 +21,9 @@ public struct GRPOConfig: GroupSamplingConfig {
     public var delta: Double? = nil
     /// Keep in the policy loss only this top fraction of tokens by entropy (1 keeps every token).
     public var topEntropyQuantile = 1.0
+    /// Leave a negative-advantage completion out of the policy loss when its mean per-token KL to the
+    /// policy that sampled it exceeds this (DeepSeek-V3.2's off-policy sequence mask); `null` keeps all.
+    public var offPolicyMaskThreshold: Double? = nil
     /// SAPO gate temperature for tokens with a non-positive advantage.
     public var sapoTemperatureNeg = 1.05
     /// SAPO gate temperature for tokens with a positive advantage.
@@ -66,6 +69,7 @@ public struct GRPOConfig: GroupSamplingConfig {
             ConfigField("delta", \.delta, .positive),
             ConfigField("top_entropy_quantile", \.topEntropyQuantile,
                         .fraction.because("the share of highest-entropy tokens kept in the loss; 1 keeps all")),
+            ConfigField("off_policy_mask_threshold", \.offPolicyMaskThreshold),
             ConfigField("sapo_temperature_neg", \.sapoTemperatureNeg, .positive.because("the SAPO gate divides by it")),
             ConfigField("sapo_temperature_pos", \.sapoTemperaturePos, .positive.because("the SAPO gate divides by it")),
             ConfigField("vespo_k_pos", \.vespoKPos, .atLeast(0)),
