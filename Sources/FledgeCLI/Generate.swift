@@ -22,6 +22,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Prompt text (needs the model's tokenizer).") var prompt: String?
     @Option(help: "Prompt token ids, comma-separated.") var ids: String?
     @Flag(help: "Wrap the prompt as a user message in the tokenizer's chat template.") var chat = false
+    @Option(help: TextSupport.chatTemplateKwargsHelp) var chatTemplateKwargs: String?
     // Numeric options read their value unconditionally, so that `--max-new-tokens -1` is read as the
     // number -1 (and rejected by its range) rather than as a flag.
     @Option(parsing: .unconditional, help: "Most new tokens per sequence.") var maxNewTokens = 128
@@ -73,11 +74,15 @@ struct Generate: ParsableCommand {
         // The tokenizer is needed for text prompts and stop strings, and used for output text when present.
         let needsTokenizer = prompt != nil || !stop.isEmpty
         let tokenizer: Tokenizer? = needsTokenizer ? try TextSupport.tokenizer(directory) : try? TextSupport.tokenizer(directory)
+        guard chatTemplateKwargs == nil || chat else {
+            throw ValidationError("--chat-template-kwargs applies with --chat (the variables of the chat template)")
+        }
         if let ids {
             guard !chat else { throw ValidationError("--chat applies to --prompt text, not --ids") }
             promptIds = try parseIds(ids, option: "--ids")
         } else if chat {
-            promptIds = try TextSupport.chatPrompt(prompt!, tokenizer: tokenizer!)
+            promptIds = try TextSupport.chatPrompt(prompt!, tokenizer: tokenizer!,
+                                                   variables: try TextSupport.chatTemplateVariables(chatTemplateKwargs))
         } else {
             promptIds = tokenizer!.encode(prompt!, addSpecialTokens: true)
         }

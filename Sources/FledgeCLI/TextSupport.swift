@@ -19,14 +19,32 @@ enum TextSupport {
         try tokenizer(directory).encode(text, addSpecialTokens: true)
     }
 
-    /// A single user message through the chat template, with the generation prompt.
-    static func chatPrompt(_ text: String, tokenizer: Tokenizer) throws -> [Int] {
+    /// A single user message through the chat template, with the generation prompt and `variables`.
+    static func chatPrompt(_ text: String, tokenizer: Tokenizer, variables: JSONObject = JSONObject()) throws -> [Int] {
         let message = JSONValue.object(JSONObject([("role", .string("user")), ("content", .string(text))]))
         do {
-            return try tokenizer.applyChatTemplate(messages: [message], addGenerationPrompt: true).ids
+            return try tokenizer.applyChatTemplate(messages: [message], addGenerationPrompt: true, variables: variables).ids
         } catch {
             throw ValidationError("--chat: \(error)")
         }
+    }
+
+    /// The help of `--chat-template-kwargs`, shared by the commands that render chat templates.
+    static let chatTemplateKwargsHelp: ArgumentHelp = "Chat-template variables as a JSON object, as TRL's chat_template_kwargs (e.g. '{\"enable_thinking\": false}')."
+
+    /// The variables of `--chat-template-kwargs` (a JSON object), or none.
+    static func chatTemplateVariables(_ text: String?) throws -> JSONObject {
+        guard let text else { return JSONObject() }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(Array(text.utf8))
+        } catch {
+            throw ValidationError("--chat-template-kwargs is not valid JSON: \(error)")
+        }
+        guard case .object(let object) = value else {
+            throw ValidationError("--chat-template-kwargs must be a JSON object of variable names to values, not \(value.kind)")
+        }
+        return object
     }
 
     /// The lines of the file at `path`, cut at every `\n` byte (as Python's `split("\n")`; Swift's

@@ -35,12 +35,18 @@ struct Tokenize: ParsableCommand {
     @Flag(name: .long, help: "Drop special tokens when decoding.")
     var skipSpecialTokens = false
 
+    @Option(name: .long, help: TextSupport.chatTemplateKwargsHelp)
+    var chatTemplateKwargs: String?
+
     @Flag(name: .long, help: "End the rendered chat with the header of an assistant turn.")
     var addGenerationPrompt = false
 
     func validate() throws {
         let modes = [text != nil, jsonl != nil, decode != nil, chat != nil].filter { $0 }.count
         guard modes == 1 else { throw ValidationError("give exactly one of --text, --jsonl, --decode, --chat") }
+        guard chatTemplateKwargs == nil || chat != nil else {
+            throw ValidationError("--chat-template-kwargs applies with --chat (the variables of the chat template)")
+        }
     }
 
     func run() throws {
@@ -53,7 +59,8 @@ struct Tokenize: ParsableCommand {
             print(tokenizer.decode(try Self.parseIDs(decode), skipSpecialTokens: skipSpecialTokens))
         } else if let chat {
             let (messages, tools) = try Self.readConversation(chat)
-            let rendered = try tokenizer.applyChatTemplate(messages: messages, tools: tools, addGenerationPrompt: addGenerationPrompt)
+            let rendered = try tokenizer.applyChatTemplate(messages: messages, tools: tools, addGenerationPrompt: addGenerationPrompt,
+                                                           variables: try TextSupport.chatTemplateVariables(chatTemplateKwargs))
             print(JSONWriter().string(.object(JSONObject([("text", .string(rendered.text)), ("ids", .array(rendered.ids.map { .int($0) }))]))))
         }
     }

@@ -45,7 +45,7 @@ final class SchedulerArgumentsTests: XCTestCase {
             arguments.lrSchedulerType = try LRSchedulerType(configValue: .string(item.type))
             arguments.learningRate = item.learning_rate
             let entries = item.kwargs.sorted { $0.key < $1.key }.map { ConfigEntry(key: $0.key, value: $0.value.configValue) }
-            arguments.lrSchedulerKwargs = entries.isEmpty ? nil : SchedulerArguments(entries)
+            arguments.lrSchedulerKwargs = entries.isEmpty ? nil : KeywordArguments(entries)
             let schedule = LearningRateSchedule(shape: try arguments.learningRateShape(), baseLearningRate: item.learning_rate,
                                                 warmupSteps: item.warmup_steps, totalSteps: item.training_steps)
             for (step, expected) in item.rates.enumerated() {

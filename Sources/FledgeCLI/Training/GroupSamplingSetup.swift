@@ -18,7 +18,8 @@ struct GroupSamplingSetup<Config: GroupSamplingConfig> {
                                         gradientCheckpointing: config.training.checkpointsGradients,
                                             checkpointingMemoryBudget: config.training.checkpointingMemoryBudget)
         tokenizer = try TrainingModels.tokenizer(config.run)
-        dataset = try PromptDataset(split: config.run.trainingSplit(), tokenizer: tokenizer)
+        dataset = try PromptDataset(split: config.run.trainingSplit(), tokenizer: tokenizer,
+                                    chatTemplateVariables: config.generation.chatTemplateKwargs?.jsonObject ?? JSONObject())
         reference = config.generation.beta != 0 && !model.hasAdapters
             ? try LanguageModel(directory: TrainingModels.modelDirectory(config.run)) : nil
         note("\(dataset.rows.count) prompts from \(dataset.source); rewards: \(rewards.map(\.name).joined(separator: ", "))")

@@ -1,31 +1,5 @@
 import FledgeNN
 
-/// `lr_scheduler_kwargs`: the extra arguments of the learning-rate schedule, as transformers passes them
-/// to the schedule's function (`num_cycles`, `min_lr`, `num_decay_steps` …). Written as a mapping, or
-/// as a JSON object in a string as transformers also accepts.
-public struct SchedulerArguments: ConfigRepresentable, Equatable {
-    /// The arguments in the order given.
-    public var entries: [ConfigEntry]
-
-    /// Arguments from `name: value` entries.
-    public init(_ entries: [ConfigEntry]) { self.entries = entries }
-
-    public init(configValue: ConfigValue) throws(ConfigTypeMismatch) {
-        let expected = ConfigTypeMismatch(expected: "a mapping of argument names to values (or a JSON object in a string)")
-        switch configValue {
-        case .map(let entries):
-            self.entries = entries
-        case .string(let text) where text.trimmingWhitespace.hasPrefix("{"):
-            guard let document = try? ConfigDocument(yaml: text, source: "lr_scheduler_kwargs") else { throw expected }
-            self.entries = document.entries
-        default:
-            throw expected
-        }
-    }
-
-    public var configValue: ConfigValue { .map(entries) }
-}
-
 /// A schedule that `lr_scheduler_type` and `lr_scheduler_kwargs` do not make, with the reason.
 public struct SchedulerArgumentsError: Error, Sendable, CustomStringConvertible {
     /// What is wrong and how to fix it.

@@ -31,7 +31,7 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
     public var lrSchedulerType = LRSchedulerType.linear
     /// The schedule's extra arguments (`num_cycles`, `min_lr`, `num_decay_steps` …), as transformers'
     /// `get_scheduler` takes them.
-    public var lrSchedulerKwargs: SchedulerArguments? = nil
+    public var lrSchedulerKwargs: KeywordArguments? = nil
     /// Warm-up length in optimizer steps; a value below 1 is a fraction of all steps (transformers 5).
     public var warmupSteps = 0.0
     /// Warm-up as a fraction of all steps (transformers 4's field); used when `warmup_steps` is 0.

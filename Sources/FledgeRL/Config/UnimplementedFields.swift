@@ -30,7 +30,6 @@ enum UnimplementedFields {
         "lora_modules_to_save": Entry(defaultValue: .null, feature: "fully trained extra modules"),
         "lora_target_parameters": Entry(defaultValue: .null, feature: "LoRA on parameters"),
         "generation_kwargs": Entry(defaultValue: .null, feature: "extra generation arguments"),
-        "chat_template_kwargs": Entry(defaultValue: .null, feature: "chat-template arguments"),
         "chat_template_path": Entry(defaultValue: .null, feature: "replacing the chat template"),
         "eos_token": Entry(defaultValue: .null, feature: "overriding the EOS token"),
         "pad_token": Entry(defaultValue: .null, feature: "overriding the pad token"),

@@ -18,7 +18,8 @@ public enum BuiltInRewards {
     /// The reward functions of a resolved GRPO or RLOO config: `reward_funcs` in order, then
     /// `reward_command` (started here); throws when there are none or one cannot be made.
     public static func make<Config: GroupSamplingConfig>(config: Config) throws -> [any RewardFunction] {
-        let functions = try make(run: config.run, maxCompletionLength: config.generation.maxCompletionLength)
+        let functions = try make(run: config.run, maxCompletionLength: config.generation.maxCompletionLength,
+                                 chatTemplateVariables: config.generation.chatTemplateKwargs?.jsonObject ?? JSONObject())
         guard !functions.isEmpty else {
             throw RewardError("\(Config.trainer.rawValue.uppercased()) needs at least one reward: set reward_funcs "
                 + "(\(names.joined(separator: ", "))) or reward_command")
@@ -27,10 +28,14 @@ public enum BuiltInRewards {
     }
 
     /// The reward functions `run` names (`reward_funcs` in order, then `reward_command`, started here),
-    /// possibly none; `maxCompletionLength` is the longest completion the length rewards measure against.
-    /// Throws when one cannot be made or two share a name.
-    public static func make(run: RunArguments, maxCompletionLength: Int) throws -> [any RewardFunction] {
-        var functions = try (run.rewardFuncs ?? []).map { try make($0, maxCompletionLength: maxCompletionLength) }
+    /// possibly none; `maxCompletionLength` is the longest completion the length rewards measure against,
+    /// `chatTemplateVariables` the variables a reward model's chat template gets. Throws when one cannot
+    /// be made or two share a name.
+    public static func make(run: RunArguments, maxCompletionLength: Int,
+                            chatTemplateVariables: JSONObject = JSONObject()) throws -> [any RewardFunction] {
+        var functions = try (run.rewardFuncs ?? []).map {
+            try make($0, maxCompletionLength: maxCompletionLength, chatTemplateVariables: chatTemplateVariables)
+        }
         if let command = run.rewardCommand {
             guard run.rewardCommandTimeout > 0 else {
                 throw RewardError("reward_command_timeout is \(run.rewardCommandTimeout); set a positive number of seconds")
@@ -45,7 +50,8 @@ public enum BuiltInRewards {
     }
 
     /// The built-in reward function `spec` names.
-    public static func make(_ spec: String, maxCompletionLength: Int) throws -> any RewardFunction {
+    public static func make(_ spec: String, maxCompletionLength: Int,
+                            chatTemplateVariables: JSONObject = JSONObject()) throws -> any RewardFunction {
         let name = spec.prefix { $0 != ":" }.trimmingCharacters(in: .whitespaces)
         let argument = spec.contains(":") ? String(spec[spec.index(after: spec.firstIndex(of: ":")!)...]) : nil
         func numbers(_ text: String) throws -> [Int] {
@@ -86,11 +92,11 @@ public enum BuiltInRewards {
             guard let argument, !argument.isEmpty else {
                 throw RewardError("reward_funcs entry '\(spec)': give the reward model's directory, e.g. model:models/rm")
             }
-            return try RewardModelReward(directory: URL(fileURLWithPath: argument))
+            return try RewardModelReward(directory: URL(fileURLWithPath: argument), chatTemplateVariables: chatTemplateVariables)
         default:
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: spec, isDirectory: &isDirectory), isDirectory.boolValue {
-                return try RewardModelReward(directory: URL(fileURLWithPath: spec))
+                return try RewardModelReward(directory: URL(fileURLWithPath: spec), chatTemplateVariables: chatTemplateVariables)
             }
             let hint = NearestName.suggestion(for: name, among: names).map { "did you mean \($0)? " } ?? ""
             throw RewardError("reward_funcs entry '\(spec)' is not a built-in reward function or a reward model "

@@ -4,15 +4,18 @@ import FledgeLM
 /// Rewards from a sequence-classification reward model directory (`…ForSequenceClassification`
 /// with its tokenizer): the first score of prompt + completion, as TRL computes it. A text prompt is
 /// joined to the completion and tokenized without special tokens; a chat prompt gets the completion
-/// as an assistant message and is rendered with the reward model's chat template.
+/// as an assistant message and is rendered with the reward model's chat template (and the
+/// `chat_template_kwargs` variables).
 public final class RewardModelReward: RewardFunction {
     public let name: String
     let model: SequenceClassifier
     let tokenizer: Tokenizer
+    let chatTemplateVariables: JSONObject
 
     /// Loads the model and tokenizer of `directory`; the name defaults to the directory's name.
-    public init(directory: URL, name: String? = nil) throws {
+    public init(directory: URL, name: String? = nil, chatTemplateVariables: JSONObject = JSONObject()) throws {
         self.name = name ?? directory.lastPathComponent
+        self.chatTemplateVariables = chatTemplateVariables
         let loaded: PretrainedModel
         do {
             loaded = try PretrainedModel.load(directory: directory)
@@ -48,7 +51,7 @@ public final class RewardModelReward: RewardFunction {
         case .array(let messages):
             let reply = JSONValue.object(JSONObject([("role", .string("assistant")), ("content", .string(sample.completion))]))
             do {
-                return try tokenizer.applyChatTemplate(messages: messages + [reply]).ids
+                return try tokenizer.applyChatTemplate(messages: messages + [reply], variables: chatTemplateVariables).ids
             } catch {
                 throw RewardError("reward model '\(name)': cannot render the chat prompt with its chat template: \(error)")
             }

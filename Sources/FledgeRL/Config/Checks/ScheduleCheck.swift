@@ -5,7 +5,7 @@ extension ConfigCheck {
     static var learningRateSchedule: ConfigCheck {
         ConfigCheck { resolution in
             let training = resolution.config.training
-            let keyPath: WritableKeyPath<Config, SchedulerArguments?> = \.training.lrSchedulerKwargs
+            let keyPath: WritableKeyPath<Config, KeywordArguments?> = \.training.lrSchedulerKwargs
             do throws(SchedulerArgumentsError) {
                 _ = try training.learningRateShape()
             } catch {

@@ -34,6 +34,9 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
     public var maskTruncatedCompletions = false
     /// Shuffle prompts each epoch.
     public var shuffleDataset = true
+    /// Variables for the chat template wherever TRL renders one with it: the prompts, and the texts a
+    /// reward model scores (e.g. `{enable_thinking: false}` for Qwen3).
+    public var chatTemplateKwargs: KeywordArguments? = nil
     /// Fledge's own field (not in TRL): which completions the training forward and backward leave
     /// out because they cannot change the update — `exact` skips only where the update stays
     /// exactly the same (zero-advantage rows with no KL or entropy-mask term, rows out of the loss;
@@ -76,6 +79,7 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("reward_weights", \.rewardWeights, .ordinaryMagnitude),
             ConfigField("mask_truncated_completions", \.maskTruncatedCompletions),
             ConfigField("shuffle_dataset", \.shuffleDataset),
+            ConfigField("chat_template_kwargs", \.chatTemplateKwargs),
             ConfigField("skip_zero_signal_rows", \.skipZeroSignalRows),
             ConfigField("share_prompt_in_training", \.sharePromptInTraining),
         ]
