@@ -177,6 +177,13 @@ def loss_cases():
                                                      importance_sampling_level="sequence"), True),
         ("dapo_off_policy_mask_on_policy_beta0_token", dict(loss_type="dapo", beta=0.0, off_policy_mask_threshold=0.0),
          False),
+        # The entropy bonus, with its gradient through the entropies: per loss-type normalisation, with the
+        # high-entropy mask, and a negative coefficient (an entropy penalty).
+        ("grpo_entropy_coef_beta0.04_token", dict(loss_type="grpo", beta=0.04, entropy_coef=0.05), True),
+        ("dapo_entropy_coef_top_entropy_beta0_token", dict(loss_type="dapo", beta=0.0, entropy_coef=0.1,
+                                                           top_entropy_quantile=0.6), True),
+        ("bnpo_entropy_penalty_beta0_sequence", dict(loss_type="bnpo", beta=0.0, entropy_coef=-0.02,
+                                                     importance_sampling_level="sequence"), False),
         ("dapo_on_policy_beta0.04_token", dict(loss_type="dapo", beta=0.04), False),
         ("grpo_on_policy_beta0_token", dict(loss_type="grpo", beta=0.0), False),
     ]

@@ -4,7 +4,7 @@ import XCTest
 
 /// GRPO's loss against TRL's `GRPOTrainer._compute_loss` (fixtures from make_grpo_fixtures.py): every
 /// loss type with beta 0 and 0.04, token and sequence importance sampling, delta, top_entropy_quantile,
-/// off_policy_mask_threshold (off- and on-policy),
+/// off_policy_mask_threshold (off- and on-policy), entropy_coef (alone and with top_entropy_quantile),
 /// the KL without bias correction and on-policy batches.
 final class GRPOLossTests: XCTestCase {
     private var inputs: GRPOFixtures.LossInputs!
@@ -23,12 +23,18 @@ final class GRPOLossTests: XCTestCase {
         return GRPOLoss(config: resolved.config)
     }
 
-    private func batch(_ logProbs: Tensor, _ lossCase: GRPOFixtures.LossCase, entropies: [Float]) -> GRPOLossBatch {
+    private func batch(_ logProbs: Tensor, _ lossCase: GRPOFixtures.LossCase, entropies: Tensor) -> GRPOLossBatch {
         GRPOLossBatch(
             logProbs: logProbs, counts: inputs.counts, advantages: inputs.advantages,
             oldLogProbs: lossCase.offPolicy ? inputs.oldLogps.flatMap { $0 } : nil,
             referenceLogProbs: lossCase.settings["beta"]?.number == 0 ? nil : inputs.refLogps.flatMap { $0 },
             entropies: entropies, generationBatchTokens: inputs.numItemsInBatch)
+    }
+
+    /// TRL's entropies of the fixture's scored positions (constants).
+    private var trlEntropies: Tensor {
+        let values = inputs.trlEntropies.flatMap { $0 }
+        return Tensor(shape: [values.count], values: values)
     }
 
     /// From TRL's own per-token log-probs: the loss, its gradient with respect to them, and the metrics.
@@ -37,7 +43,7 @@ final class GRPOLossTests: XCTestCase {
         for lossCase in cases {
             let logProbs = Tensor(shape: [inputs.counts.reduce(0, +)], values: inputs.trlLogps.flatMap { $0 })
             logProbs.requiresGrad = true
-            let result = try loss(for: lossCase).compute(batch(logProbs, lossCase, entropies: inputs.trlEntropies.flatMap { $0 }))
+            let result = try loss(for: lossCase).compute(batch(logProbs, lossCase, entropies: trlEntropies))
             result.loss.backward()
 
             let lossError = relativeError(Double(result.loss.item()), lossCase.loss)
@@ -87,7 +93,7 @@ final class GRPOLossTests: XCTestCase {
             for (_, weight) in model.namedWeights { weight.zeroGrad() }
             let scored = model.sequenceLogProbs(sequences, scoredFrom: scoredFrom, temperature: Float(inputs.temperature),
                                                 withEntropy: true)
-            let result = try loss(for: lossCase).compute(batch(scored.logProbs, lossCase, entropies: try XCTUnwrap(scored.entropy).toArray()))
+            let result = try loss(for: lossCase).compute(batch(scored.logProbs, lossCase, entropies: try XCTUnwrap(scored.entropy)))
             result.loss.backward()
             // The loss is a sum of advantage-weighted terms of order 0.1–1 whose advantages cancel within
             // each group, so it can be far smaller than its terms (0.0077 for grpo_beta0_token): float32
@@ -119,7 +125,7 @@ final class GRPOLossTests: XCTestCase {
     func testEvaluationScalingAndMaskedBatches() throws {
         let lossCase = try XCTUnwrap(cases.first { $0.name == "dapo_beta0_token" })
         let logProbs = Tensor(shape: [inputs.counts.reduce(0, +)], values: inputs.trlLogps.flatMap { $0 })
-        let batch = batch(logProbs, lossCase, entropies: inputs.trlEntropies.flatMap { $0 })
+        let batch = batch(logProbs, lossCase, entropies: trlEntropies)
         for (lossType, factor) in [(GRPOLossType.grpo, 2.0), (.dapo, 0.5)] {
             var settings = try loss(for: lossCase).settings
             settings.lossType = lossType
@@ -133,7 +139,7 @@ final class GRPOLossTests: XCTestCase {
             let empty = Tensor.zeros([0])
             empty.requiresGrad = true
             let result = GRPOLoss(settings: settings).compute(GRPOLossBatch(
-                logProbs: empty, counts: [0, 0], advantages: [1, -1], entropies: [], generationBatchTokens: 0))
+                logProbs: empty, counts: [0, 0], advantages: [1, -1], entropies: Tensor.zeros([0]), generationBatchTokens: 0))
             XCTAssertEqual(result.loss.item(), 0, "\(lossType)")
             result.loss.backward()
         }

@@ -65,7 +65,7 @@ public final class GRPO: TrainingAlgorithm {
         let rows = batch.completions
         let settings = loss.settings
         let skipping = ZeroSignalRows(rows, model: model, mode: config.generation.skipZeroSignalRows, zeroAdvantageIsExact: settings.beta == 0,
-                                      canSkipZeroAdvantage: settings.topEntropyQuantile >= 1)
+                                      canSkipZeroAdvantage: settings.topEntropyQuantile >= 1 && settings.entropyCoefficient == 0)
         let maker = rounds.maker
         let scored = skipping.scored(batch, by: model, temperature: config.generation.temperature,
                                      sharingPrefixes: config.generation.sharePromptInTraining) { row in

@@ -56,7 +56,7 @@ public final class RLOO: TrainingAlgorithm {
         let oldSums = RLOOAdvantages.sequenceSums(rows.filter(\.inLoss).flatMap { $0.oldLogProbs! }.map(Double.init),
                                                   counts: scored.counts)
         let result = loss.compute(logProbs: scored.logProbs, counts: scored.counts, oldSequenceLogProbs: oldSums.map(Float.init),
-                                  advantages: rows.map(\.advantage), entropies: scored.entropies)
+                                  advantages: rows.map(\.advantage), entropies: scored.entropies?.toArray())
         var metrics = batch.roundMetrics.merging(result.metrics) { $1 }
         metrics["frac_skipped_rows"] = skipping.skippedFraction
         return MicroBatchLoss(loss: result.loss, metrics: metrics, tokens: batch.inputTokens,

@@ -10,7 +10,6 @@ enum UnimplementedFields {
     static func entry(for name: String) -> Entry? { entries[name] }
 
     private static let entries: [String: Entry] = [
-        "entropy_coef": Entry(defaultValue: .double(0.0), feature: "the entropy bonus"),
         "use_adaptive_entropy": Entry(defaultValue: .bool(false), feature: "adaptive entropy control"),
         "entropy_coef_min": Entry(defaultValue: .double(0.0), feature: "adaptive entropy control"),
         "entropy_coef_max": Entry(defaultValue: .double(1.0), feature: "adaptive entropy control"),

@@ -18,16 +18,18 @@ public struct GRPOLossBatch {
     public var oldLogProbs: [Float]?
     /// The reference policy's log-probabilities, `[total]`; required when `beta` is not 0.
     public var referenceLogProbs: [Float]?
-    /// The entropy of each scored position, `[total]`; required for `top_entropy_quantile` < 1. The
-    /// `entropy` metric is their mean, so when zero-signal rows were skipped (never under
-    /// `top_entropy_quantile` < 1) they may be those of the rows that were run only.
-    public var entropies: [Float]?
+    /// The entropy of each scored position, `[total]`, with autograd when the model computed it so;
+    /// required for `top_entropy_quantile` < 1 and for the entropy bonus (`entropy_coef`), whose
+    /// gradient flows through it. The `entropy` metric is their mean, so when zero-signal rows were
+    /// skipped (never under `top_entropy_quantile` < 1 or an entropy bonus) they may be those of the
+    /// rows that were run only.
+    public var entropies: Tensor?
     /// Loss-masked tokens of the whole generation batch (TRL's `num_items_in_batch`): the
     /// normaliser of `dapo`, `cispo` and `vespo`.
     public var generationBatchTokens: Int
 
     public init(logProbs: Tensor, counts: [Int], advantages: [Float], oldLogProbs: [Float]? = nil,
-                referenceLogProbs: [Float]? = nil, entropies: [Float]? = nil, generationBatchTokens: Int) {
+                referenceLogProbs: [Float]? = nil, entropies: Tensor? = nil, generationBatchTokens: Int) {
         self.logProbs = logProbs
         self.counts = counts
         self.advantages = advantages
@@ -41,7 +43,7 @@ public struct GRPOLossBatch {
     public init(_ scored: SequenceLogProbs, advantages: [Float], oldLogProbs: [Float]? = nil,
                 referenceLogProbs: [Float]? = nil, generationBatchTokens: Int) {
         self.init(logProbs: scored.logProbs, counts: scored.counts, advantages: advantages, oldLogProbs: oldLogProbs,
-                  referenceLogProbs: referenceLogProbs, entropies: scored.entropy?.toArray(),
+                  referenceLogProbs: referenceLogProbs, entropies: scored.entropy,
                   generationBatchTokens: generationBatchTokens)
     }
 }
@@ -50,7 +52,8 @@ public struct GRPOLossBatch {
 public struct GRPOLossResult {
     /// The scalar loss, already scaled for gradient accumulation (do not divide it again).
     public let loss: Tensor
-    /// `kl` (when beta ≠ 0), `entropy` (when entropies are given), `clip_ratio/low_mean`,
+    /// `kl` (when beta ≠ 0), `entropy` (when entropies are given), `policy_loss` and `entropy_coef`
+    /// (with an entropy bonus), `clip_ratio/low_mean`,
     /// `clip_ratio/high_mean`, `clip_ratio/region_mean`, `clip_ratio/low_min`, `clip_ratio/high_max`
     /// (clipping losses), `cispo_clip_ratio` (cispo), `vespo/phi_seq_mean` (vespo).
     public let metrics: [String: Double]
@@ -66,7 +69,9 @@ public struct GRPOLossResult {
 /// 3. the policy term of the loss type (`GRPOPolicyTerm`), without the negative-advantage completions
 ///    that drifted off-policy when `off_policy_mask_threshold` is set (`OffPolicySequenceMask`), kept only
 ///    on the highest-entropy tokens when `top_entropy_quantile` < 1, plus `beta` · KL;
-/// 4. the loss type's aggregation over the masked tokens, with TRL's gradient-accumulation scaling.
+/// 4. the loss type's aggregation over the masked tokens, with TRL's gradient-accumulation scaling;
+/// 5. with `entropy_coef` ≠ 0, minus `entropy_coef` × the mean entropy over the tokens the policy term
+///    keeps (divided by the accumulation steps only, whatever the loss type, as TRL does).
 public struct GRPOLoss: Sendable {
     public let settings: GRPOLossSettings
 
@@ -104,24 +109,36 @@ public struct GRPOLoss: Sendable {
 
         let term = GRPOPolicyTerm(settings: settings, logProbs: logProbs, logRatio: logRatio, ratio: ratio,
                                   advantages: batch.advantages, layout: layout)
+        let entropyValues = batch.entropies?.toArray()
         var perToken = term.loss
         if let threshold = settings.offPolicyMaskThreshold {
             perToken = perToken * OffPolicySequenceMask.mask(
                 sampling: batch.oldLogProbs ?? batch.logProbs.toArray(), current: batch.logProbs.toArray(),
                 advantages: batch.advantages, layout: layout, threshold: threshold)
         }
+        var keptTokens = layout.mask
         if settings.topEntropyQuantile < 1 {
-            guard let entropies = batch.entropies else {
+            guard let entropyValues else {
                 preconditionFailure("top_entropy_quantile < 1 needs the entropy of every scored position")
             }
-            perToken = perToken * HighEntropyMask.mask(entropies, layout: layout, keeping: settings.topEntropyQuantile)
+            let highEntropy = HighEntropyMask.mask(entropyValues, layout: layout, keeping: settings.topEntropyQuantile)
+            perToken = perToken * highEntropy
+            keptTokens = keptTokens * highEntropy
         }
         if let kl { perToken = perToken + kl * Float(settings.beta) }
 
-        let loss = aggregate(perToken, layout: layout, generationBatchTokens: batch.generationBatchTokens)
-        let metrics = GRPOLossMetrics(layout: layout, advantages: advantages.toArray())
-            .metrics(settings: settings, term: term, kl: kl, entropies: batch.entropies)
-        return GRPOLossResult(loss: loss, metrics: metrics)
+        let policyLoss = aggregate(perToken, layout: layout, generationBatchTokens: batch.generationBatchTokens)
+        var metrics = GRPOLossMetrics(layout: layout, advantages: advantages.toArray())
+            .metrics(settings: settings, term: term, kl: kl, entropies: entropyValues)
+        guard settings.entropyCoefficient != 0 else { return GRPOLossResult(loss: policyLoss, metrics: metrics) }
+        guard let entropies = batch.entropies else {
+            preconditionFailure("entropy_coef ≠ 0 needs the entropy of every scored position")
+        }
+        let accumulation = Float(settings.gradientAccumulationSteps)
+        let meanEntropy = (layout.grid(entropies) * keptTokens).sum() / Swift.max(keptTokens.sum().item(), 1) / accumulation
+        metrics["policy_loss"] = Double(policyLoss.item()) * (settings.lossType.normalizesItself ? 1 : Double(accumulation))
+        metrics["entropy_coef"] = settings.entropyCoefficient
+        return GRPOLossResult(loss: policyLoss - meanEntropy * Float(settings.entropyCoefficient), metrics: metrics)
     }
 
     /// TRL's aggregation of the per-token loss over the masked tokens, with its accumulation scaling.

@@ -18,6 +18,8 @@ public struct GRPOLossSettings: Equatable, Sendable {
     public var useBiasCorrectionKL: Bool
     /// `top_entropy_quantile`: the share of highest-entropy tokens the policy term keeps (1: all).
     public var topEntropyQuantile: Double
+    /// `entropy_coef`: the weight of the entropy bonus subtracted from the loss (0: none).
+    public var entropyCoefficient: Double
     /// `off_policy_mask_threshold`: the mean per-token KL to the sampling policy above which a
     /// negative-advantage completion leaves the policy term; nil keeps every completion.
     public var offPolicyMaskThreshold: Double?
@@ -51,6 +53,7 @@ public struct GRPOLossSettings: Equatable, Sendable {
         useBiasCorrectionKL = config.useBiasCorrectionKL
         topEntropyQuantile = config.topEntropyQuantile
         offPolicyMaskThreshold = config.offPolicyMaskThreshold
+        entropyCoefficient = config.entropyCoef
         sapoTemperaturePositive = config.sapoTemperaturePos
         sapoTemperatureNegative = config.sapoTemperatureNeg
         vespo = VESPOParameters(kPositive: config.vespoKPos, lambdaPositive: config.vespoLambdaPos,

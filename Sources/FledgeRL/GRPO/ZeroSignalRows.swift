@@ -18,7 +18,7 @@ struct ZeroSignalRows {
     /// The rows of `completions` to skip under `mode` when training `model`. `zeroAdvantageIsExact`
     /// says whether a zero-advantage row adds nothing but its (zero) policy term to the loss;
     /// `canSkipZeroAdvantage` whether such a row may be skipped at all (not when the loss needs
-    /// every row's entropies). Under `exact`, nothing is skipped while LoRA dropout is on: each row
+    /// every row's entropies: `top_entropy_quantile` < 1 or an entropy bonus). Under `exact`, nothing is skipped while LoRA dropout is on: each row
     /// run draws dropout masks, so skipping one changes the masks of the rows after it.
     init(_ completions: [GRPORollout.Completion], model: LanguageModel, mode: ZeroSignalRowSkipping,
          zeroAdvantageIsExact: Bool, canSkipZeroAdvantage: Bool = true) {
@@ -44,12 +44,12 @@ struct ZeroSignalRows {
     /// the rows that ran. `constants` gives a skipped row's log-probabilities (nil: zeros). With
     /// `sharingPrefixes`, the rows run of one prompt run the prompt once.
     func scored(_ batch: RoundMicroBatch, by model: LanguageModel, temperature: Double, sharingPrefixes: Bool,
-                constants: (GRPORollout.Completion) -> [Float]?) -> (logProbs: Tensor, counts: [Int], entropies: [Float]?) {
+                constants: (GRPORollout.Completion) -> [Float]?) -> (logProbs: Tensor, counts: [Int], entropies: Tensor?) {
         let rows = batch.completions
         let run = rows.indices.filter { !skipped[$0] }
         if run.count == rows.count {
             let scored = batch.scored(by: model, temperature: temperature, sharingPrefixes: sharingPrefixes)
-            return (scored.logProbs, scored.counts, scored.entropy?.toArray())
+            return (scored.logProbs, scored.counts, scored.entropy)
         }
         let counts = rows.map(\.lossTokens)
         let scored = run.isEmpty ? nil : RoundMicroBatch(
@@ -80,6 +80,6 @@ struct ZeroSignalRows {
         } else {
             logProbs = constant
         }
-        return (logProbs, counts, scored?.entropy?.toArray())
+        return (logProbs, counts, scored?.entropy)
     }
 }

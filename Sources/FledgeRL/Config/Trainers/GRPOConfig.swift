@@ -21,6 +21,9 @@ public struct GRPOConfig: GroupSamplingConfig {
     public var delta: Double? = nil
     /// Keep in the policy loss only this top fraction of tokens by entropy (1 keeps every token).
     public var topEntropyQuantile = 1.0
+    /// The weight of an entropy bonus: the loss minus this times the mean entropy of the tokens in the
+    /// policy term, for exploration (the same meaning for every loss type).
+    public var entropyCoef = 0.0
     /// Leave a negative-advantage completion out of the policy loss when its mean per-token KL to the
     /// policy that sampled it exceeds this (DeepSeek-V3.2's off-policy sequence mask); `null` keeps all.
     public var offPolicyMaskThreshold: Double? = nil
@@ -70,6 +73,7 @@ public struct GRPOConfig: GroupSamplingConfig {
             ConfigField("top_entropy_quantile", \.topEntropyQuantile,
                         .fraction.because("the share of highest-entropy tokens kept in the loss; 1 keeps all")),
             ConfigField("off_policy_mask_threshold", \.offPolicyMaskThreshold),
+            ConfigField("entropy_coef", \.entropyCoef, .ordinaryMagnitude),
             ConfigField("sapo_temperature_neg", \.sapoTemperatureNeg, .positive.because("the SAPO gate divides by it")),
             ConfigField("sapo_temperature_pos", \.sapoTemperaturePos, .positive.because("the SAPO gate divides by it")),
             ConfigField("vespo_k_pos", \.vespoKPos, .atLeast(0)),
@@ -107,6 +111,10 @@ public enum GRPOLossType: String, ConfigChoice, Sendable {
     case luspo
     /// A detached Gamma-shaped sequence weight times the log-probability; aggregated as `dapo`.
     case vespo
+
+    /// Whether the loss's normaliser already spans the accumulation window (TRL's token-sum losses),
+    /// so that it is not divided by the accumulation steps again.
+    var normalizesItself: Bool { [.dapo, .cispo, .vespo].contains(self) }
 
     /// Whether TRL warns that sequence-level ratios with this loss weight sequences by their length.
     public var sumsTokens: Bool { [.bnpo, .drGRPO, .dapo, .cispo].contains(self) }
