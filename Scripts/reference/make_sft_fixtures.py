@@ -10,6 +10,8 @@ Writes, under OUT_DIR (default Tests/FledgeRLTests/Fixtures/sft):
   as message lists; assistant-only losses through the template's `{% generation %}` marks), and `expected.json`: per case, the SFTConfig fields used and the `input_ids` and
   `labels` of every example after `SFTTrainer`'s dataset preparation (EOS appended, chat template,
   completion mask, truncation, fully masked examples dropped);
+- `templates/plain_eos.jinja`: the chat template file of the `chat_template_path` case (with `eos_token`
+  overridden, which the template prints), each such case run on a fresh tokenizer since TRL changes it;
 - `step.safetensors` + the `step` entry of `expected.json`: one optimizer step of the prompt/completion
   case as two micro-batches of 3 rows: each micro-batch's loss from `SFTTrainer.compute_loss` with
   HF's `num_items_in_batch` (trained tokens of the whole step), and the accumulated gradients of a
@@ -35,6 +37,11 @@ CHATML = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
           "{% if message['role'] == 'assistant' %}{% generation %}{{ message['content'] }}<|im_end|>{% endgeneration %}"
           "{% else %}{{ message['content'] }}<|im_end|>{% endif %}\n"
           "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+# The chat_template_path case's template file, relative to the fixture directory.
+PLAIN_TEMPLATE = "templates/plain_eos.jinja"
+PLAIN_EOS = ("{% for message in messages %}{{ message['role'] }}: {{ message['content'] }}{{ eos_token }}\n"
+             "{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}")
 
 CASES = {
     "text": (dict(max_length=24), [
@@ -81,6 +88,17 @@ CASES = {
         {"prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}],
          "completion": [{"role": "assistant", "content": "4"}]},
     ]),
+    # eos_token replaces the EOS appended to plain text.
+    "text_eos_token": (dict(max_length=40, eos_token="<|endoftext|>"), [
+        {"text": "Hello world, fledge learns to fly!"},
+        {"text": "Ends with the new EOS<|endoftext|>"},
+    ]),
+    # chat_template_path: a template file that prints the (overridden) eos_token after each turn.
+    "messages_template_file": (dict(max_length=48, eos_token="<|endoftext|>", chat_template_path=PLAIN_TEMPLATE), [
+        {"messages": [{"role": "user", "content": "Say hello"}, {"role": "assistant", "content": "Hello!"}]},
+        {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"},
+                      {"role": "assistant", "content": "4"}]},
+    ]),
 }
 
 STEP_WEIGHTS = ["model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.v_proj.bias",
@@ -121,11 +139,20 @@ def main():
 
     expected = {}
     with tempfile.TemporaryDirectory() as scratch:
+        os.makedirs(os.path.join(out, "templates"))
+        with open(os.path.join(out, PLAIN_TEMPLATE), "w") as f:
+            f.write(PLAIN_EOS)
         for name, (fields, rows) in CASES.items():
             with open(os.path.join(out, name + ".jsonl"), "w") as f:
                 for row in rows:
                     f.write(json.dumps(row) + "\n")
-            prepared = trainer(model, tokenizer, rows, fields, scratch).train_dataset
+            # SFTTrainer sets eos_token and the chat template on the tokenizer it is given.
+            changes = "eos_token" in fields or "chat_template_path" in fields
+            case_tokenizer = AutoTokenizer.from_pretrained(model_dir) if changes else tokenizer
+            case_fields = dict(fields)
+            if "chat_template_path" in fields:
+                case_fields["chat_template_path"] = os.path.join(out, fields["chat_template_path"])
+            prepared = trainer(model, case_tokenizer, rows, case_fields, scratch).train_dataset
             expected[name] = {"config": fields, "input_ids": list(prepared["input_ids"]), "labels": list(prepared["labels"])}
 
         sft = trainer(model, tokenizer, CASES["prompt_completion"][1], CASES["prompt_completion"][0], scratch)

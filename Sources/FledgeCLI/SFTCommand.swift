@@ -25,7 +25,7 @@ struct SFTCommand: ParsableCommand {
         let model = try TrainingModels.load(config.run, seed: config.training.seed,
                                             gradientCheckpointing: config.training.checkpointsGradients,
                                             checkpointingMemoryBudget: config.training.checkpointingMemoryBudget)
-        let tokenizer = try TrainingModels.tokenizer(config.run)
+        let tokenizer = try config.preparedTokenizer(TrainingModels.tokenizer(config.run))
         let train = try SFTDataset(split: config.run.trainingSplit(), tokenizer: tokenizer, config: config)
         let evaluation = try evaluationSplit(config.run, config.training).map {
             try SFTDataset(split: $0, tokenizer: tokenizer, config: config)

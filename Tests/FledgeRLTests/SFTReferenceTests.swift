@@ -6,13 +6,14 @@ import XCTest
 final class SFTReferenceTests: XCTestCase {
     /// Every row shape tokenizes to TRL's `input_ids`, and the trained tokens are exactly TRL's
     /// labels that are not -100 (EOS appended, chat template, completion mask, assistant mask from
-    /// `{% generation %}` marks, truncation, drops).
+    /// `{% generation %}` marks, truncation, drops, `eos_token` and a `chat_template_path` file).
     func testDatasetPreparationMatchesTRL() throws {
         let expected = try SFTFixtures.expected()
         let tokenizer = try SFTFixtures.tokenizer()
         for name in ["text", "text_keep_end", "prompt_completion", "prompt_completion_all_tokens",
                      "prompt_completion_truncated", "messages", "conversational_prompt_completion",
-                     "messages_assistant_only", "conversational_prompt_completion_assistant_only"] {
+                     "messages_assistant_only", "conversational_prompt_completion_assistant_only",
+                     "text_eos_token", "messages_template_file"] {
             let reference = try XCTUnwrap(expected[name], name)
             var config = SFTConfig()
             if case .object(let fields)? = reference["config"] {
@@ -21,6 +22,8 @@ final class SFTReferenceTests: XCTestCase {
                     switch value {
                     case .int(let number): entries.append(ConfigEntry(key: key, value: .int(number)))
                     case .bool(let flag): entries.append(ConfigEntry(key: key, value: .bool(flag)))
+                    case .string(let text) where key == "chat_template_path":
+                        entries.append(ConfigEntry(key: key, value: .string(SFTFixtures.directory.appendingPathComponent(text).path)))
                     case .string(let text): entries.append(ConfigEntry(key: key, value: .string(text)))
                     default: XCTFail("\(name): unexpected config value \(value)")
                     }
@@ -31,7 +34,7 @@ final class SFTReferenceTests: XCTestCase {
                 config = resolved.config
             }
             let dataset = try SFTDataset(file: SFTFixtures.directory.appendingPathComponent(name + ".jsonl"),
-                                         tokenizer: tokenizer, config: config)
+                                         tokenizer: try config.preparedTokenizer(tokenizer), config: config)
             let ids = reference["input_ids"]!.list.map(\.ints)
             let labels = reference["labels"]!.list.map(\.ints)
             XCTAssertEqual(dataset.sequences.map(\.ids), ids, name)
@@ -97,5 +100,28 @@ final class SFTReferenceTests: XCTestCase {
         var config = SFTConfig()
         config.maxLength = maxLength
         return config
+    }
+
+    /// `eos_token` must be in the vocabulary, and `chat_template_path` must be a template file that
+    /// parses; each error names the field.
+    func testTokenizerFieldsRefuseWhatTheyCannotUse() throws {
+        let tokenizer = try SFTFixtures.tokenizer()
+        var config = SFTConfig()
+        config.eosToken = "<|no_such_token|>"
+        XCTAssertThrowsError(try config.preparedTokenizer(tokenizer)) { error in
+            XCTAssert("\(error)".contains("eos_token '<|no_such_token|>' is not in the tokenizer's vocabulary"), "\(error)")
+        }
+        config.eosToken = nil
+        config.chatTemplatePath = SFTFixtures.directory.path
+        XCTAssertThrowsError(try config.preparedTokenizer(tokenizer)) { error in
+            XCTAssert("\(error)".contains("is not a .jinja or .j2 template file"), "\(error)")
+        }
+        let broken = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-broken-\(UUID().uuidString).jinja")
+        defer { try? FileManager.default.removeItem(at: broken) }
+        try "{% for m in messages %}".write(to: broken, atomically: false, encoding: .utf8)
+        config.chatTemplatePath = broken.path
+        XCTAssertThrowsError(try config.preparedTokenizer(tokenizer)) { error in
+            XCTAssert("\(error)".contains("the chat template does not parse"), "\(error)")
+        }
     }
 }

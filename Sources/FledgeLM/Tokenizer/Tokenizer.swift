@@ -93,6 +93,30 @@ public final class Tokenizer: Sendable {
         }
     }
 
+    /// The same vocabulary and pipeline with another `tokenizer_config.json`, as setting
+    /// `tokenizer.eos_token` or `tokenizer.chat_template` in transformers gives: the special tokens the
+    /// chat template sees, the templates, and (where `add_bos_token`/`add_eos_token` replace it) the
+    /// post-processor follow the new config.
+    public func replacingConfig(_ config: TokenizerConfig) -> Tokenizer {
+        Tokenizer(copying: self, config: config)
+    }
+
+    private init(copying other: Tokenizer, config: TokenizerConfig) {
+        self.config = config
+        model = other.model
+        normalizer = other.normalizer
+        preTokenizer = other.preTokenizer
+        decoder = other.decoder
+        rawMatcher = other.rawMatcher
+        normalizedMatcher = other.normalizedMatcher
+        addedTokens = other.addedTokens
+        addedTokenIDs = other.addedTokenIDs
+        tokens = other.tokens
+        normalizedAddedTokens = other.normalizedAddedTokens
+        postProcessor = config.addBOSToken != nil || config.addEOSToken != nil
+            ? Self.bosEOSTemplate(config, vocabulary: other.id(of:)) : other.postProcessor
+    }
+
     /// Each id names one token: an added token may repeat a vocabulary entry or another added token
     /// only with the same content and the same id (as `tokenizers` reads them; it would give a token
     /// already known its known id, whatever the file says).

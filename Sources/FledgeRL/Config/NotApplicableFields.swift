@@ -8,6 +8,11 @@ enum NotApplicableFields {
 
     private static let groups: [(names: Set<String>, reason: String)] = [
         (
+            ["pad_token"],
+            "not applicable: Fledge pads batches itself and masks the padding out of attention and the loss, so "
+                + "the pad token never reaches the model"
+        ),
+        (
             ["full_determinism"],
             "not applicable: Fledge is always deterministic: the same config, seed, thread count (FLEDGE_NUM_THREADS) "
                 + "and machine give the same numbers bit for bit, since every kernel reduces in a fixed order and "

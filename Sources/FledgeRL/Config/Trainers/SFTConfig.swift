@@ -16,6 +16,11 @@ public struct SFTConfig: TrainerConfig {
     public var truncationMode = TruncationMode.keepStart
     /// Shuffle examples each epoch.
     public var shuffleDataset = false
+    /// The token that ends each example and turn (appended to plain text, `eos_token` in the chat
+    /// template), replacing the tokenizer's; it must be in the vocabulary.
+    public var eosToken: String? = nil
+    /// A Jinja chat template file (`.jinja` or `.j2`) replacing the tokenizer's chat template.
+    public var chatTemplatePath: String? = nil
 
     /// TRL's current defaults.
     public init() {
@@ -35,6 +40,8 @@ public struct SFTConfig: TrainerConfig {
             ConfigField("assistant_only_loss", \.assistantOnlyLoss),
             ConfigField("truncation_mode", \.truncationMode),
             ConfigField("shuffle_dataset", \.shuffleDataset),
+            ConfigField("eos_token", \.eosToken),
+            ConfigField("chat_template_path", \.chatTemplatePath),
         ]
     }
 
