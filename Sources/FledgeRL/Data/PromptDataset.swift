@@ -31,8 +31,9 @@ public struct PromptDataset: Sendable {
 
     /// Tokenizes each prompt of `split`: text with the tokenizer's special tokens (TRL's
     /// `processing_class(text=prompts)`), messages through the chat template with the generation
-    /// prompt. Errors name the file and line or row at fault.
-    public init(split: DatasetSplit, tokenizer: Tokenizer) throws {
+    /// prompt, the template seeing `chatTemplateVariables` too (transformers' `chat_template_kwargs`,
+    /// e.g. `enable_thinking`). Errors name the file and line or row at fault.
+    public init(split: DatasetSplit, tokenizer: Tokenizer, chatTemplateVariables: JSONObject = JSONObject()) throws {
         source = split.source
         let positions = split.rows.indices.map(split.position(of:))
         self.positions = positions
@@ -48,7 +49,8 @@ public struct PromptDataset: Sendable {
                 ids = tokenizer.encode(text, addSpecialTokens: true)
             case .array(let messages):
                 do {
-                    ids = try tokenizer.applyChatTemplate(messages: messages, addGenerationPrompt: true).ids
+                    ids = try tokenizer.applyChatTemplate(messages: messages, addGenerationPrompt: true,
+                                                    variables: chatTemplateVariables).ids
                 } catch {
                     throw DatasetError(at: position, "the chat template failed on the prompt: \(error)")
                 }
