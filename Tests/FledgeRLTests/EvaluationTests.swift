@@ -82,6 +82,7 @@ final class EvaluationTests: TemporaryDirectoryTestCase {
         let model = try LanguageModel(directory: Self.model)
         let prompts = Array(try PromptDataset(file: fixtureURL("eval/problems.jsonl"), tokenizer: tokenizer).rows.prefix(12))
         var options = SamplingOptions(model.generationConfig)
+        options.greedy = false
         options.temperature = 1.5
         options.topK = 0
         options.maxNewTokens = 6
