@@ -54,6 +54,8 @@ public final class GRPO: TrainingAlgorithm {
 
     public var microBatchesPerEpoch: Int { rounds.microBatchesPerEpoch }
 
+    public var completionLog: CompletionLog? { rounds.completionLog }
+
     public var lossScaling: LossScaling { .wholeStep }
 
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {

@@ -41,6 +41,8 @@ public final class RLOO: TrainingAlgorithm {
 
     public var microBatchesPerEpoch: Int { rounds.microBatchesPerEpoch }
 
+    public var completionLog: CompletionLog? { rounds.completionLog }
+
     public var lossScaling: LossScaling { .perMicroBatch }
 
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {

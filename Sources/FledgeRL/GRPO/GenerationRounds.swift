@@ -51,7 +51,7 @@ final class GenerationRounds {
     private let stepsPerGeneration: Int
     private let seed: UInt64
     private let communicator: any Communicator
-    private var cached: (key: [Int], rows: [GRPORollout.Completion], tokens: Int, metrics: [String: Double])?
+    private var cached: Round?
 
     /// Rounds of `dataset` for `model` with `generation`'s sampling and batching and `training`'s batch
     /// size and seed. The reference policy (for `needsReferenceLogProbs`) is `reference`, a frozen model,
@@ -96,11 +96,20 @@ final class GenerationRounds {
         self.generation = generation
         seed = UInt64(bitPattern: Int64(training.seed))
         self.communicator = communicator
-        maker = GRPORolloutMaker(
+        var maker = GRPORolloutMaker(
             model: model, reference: reference.map(ReferencePolicy.frozen) ?? .adaptersDisabled(model), tokenizer: tokenizer,
             rewards: rewards, advantages: advantages, sampling: sampling, temperature: Float(generation.temperature),
             maskTruncated: generation.maskTruncatedCompletions, needsOldLogProbs: needsOldLogProbs,
             needsReferenceLogProbs: needsReferenceLogProbs, scoringBatchSize: batchSize, communicator: communicator)
+        maker.logsCompletions = generation.logCompletions
+        self.maker = maker
+    }
+
+    /// The latest generation round's completions on this process for the completion log, in the
+    /// order they are trained; nil unless `log_completions` is on.
+    var completionLog: CompletionLog? {
+        guard generation.logCompletions, let cached else { return nil }
+        return CompletionLog(completions: cached.logged, printLimit: generation.numCompletionsToPrint)
     }
 
     /// Rows of one round on this process.
@@ -122,7 +131,7 @@ final class GenerationRounds {
         }
     }
 
-    private func round(epoch: Int, index: Int) throws -> (key: [Int], rows: [GRPORollout.Completion], tokens: Int, metrics: [String: Double]) {
+    private func round(epoch: Int, index: Int) throws -> Round {
         let key = [epoch, index]
         if let cached, cached.key == key { return cached }
         let order = promptOrder(epoch: epoch)
@@ -133,9 +142,20 @@ final class GenerationRounds {
         let shuffled = Array(0..<prompts.count * generation.numGenerations).shuffled(using: &generator)
         let share = shuffled[communicator.rank * localRoundRows..<(communicator.rank + 1) * localRoundRows]
         let rollout = try maker.rollout(prompts, groupSize: generation.numGenerations, seed: roundSeed, rows: Array(share))
-        let round = (key: key, rows: rollout.completions, tokens: rollout.generationBatchTokens, metrics: rollout.metrics)
+        let round = Round(key: key, rows: rollout.completions, tokens: rollout.generationBatchTokens, metrics: rollout.metrics,
+                          logged: rollout.logged)
         cached = round
         return round
+    }
+
+    /// A generated round: its key (epoch, index), this process's rows, the round's loss tokens and
+    /// metrics, and the rows as the completion log records them.
+    private struct Round {
+        let key: [Int]
+        let rows: [GRPORollout.Completion]
+        let tokens: Int
+        let metrics: [String: Double]
+        let logged: [LoggedCompletion]
     }
 
     /// The epoch's prompt order: shuffled with the seed and the epoch when `shuffle_dataset`.

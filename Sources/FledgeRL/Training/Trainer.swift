@@ -81,6 +81,7 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
         if let resolvedConfig, dataParallel.isPrimary { try ResolvedConfigFile.write(resolvedConfig, to: checkpoints.directory) }
         let metrics = dataParallel.isPrimary
             ? try MetricsFile(directory: checkpoints.directory, completedSteps: run.state.globalStep) : nil
+        var completionFile: CompletionLogFile?  // opened at the first completion log
         let session = SessionClock(elapsedBefore: run.elapsedBefore, firstStep: run.state.globalStep)
         observer?.trainingWillStart(session.progress(of: run.state, loss: .nan))
         var window = LogWindow(), windowStart = session.now
@@ -105,6 +106,13 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
                     peakMemoryMB: Double(MemoryStats.peakResidentBytes) / 1_048_576)
                 windowStart = now
                 try log(record, to: metrics, state: &run.state)
+                if dataParallel.isPrimary, let log = algorithm.completionLog {
+                    if completionFile == nil {
+                        completionFile = try CompletionLogFile(directory: checkpoints.directory, completedSteps: session.firstStep)
+                    }
+                    try completionFile!.append(log, step: run.state.globalStep)
+                    observer?.trainingDidLogCompletions(log, step: run.state.globalStep)
+                }
             }
             if shouldEvaluate(position, isLast: isLast), let results = try algorithm.evaluate() {
                 var record = MetricsRecord(step: run.state.globalStep, values: [("epoch", run.state.epoch)])

@@ -34,6 +34,12 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
     public var maskTruncatedCompletions = false
     /// Shuffle prompts each epoch.
     public var shuffleDataset = true
+    /// At each logging step, write the latest generation round's completions (prompt, completion,
+    /// each reward, advantage, length, clipped) to `completions.jsonl` in the output directory and
+    /// show them on a terminal (TRL logs them to its trackers and as parquet files).
+    public var logCompletions = false
+    /// How many logged completions a terminal shows; `null` shows all.
+    public var numCompletionsToPrint: Int? = nil
     /// Fledge's own field (not in TRL): which completions the training forward and backward leave
     /// out because they cannot change the update — `exact` skips only where the update stays
     /// exactly the same (zero-advantage rows with no KL or entropy-mask term, rows out of the loss;
@@ -76,6 +82,8 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("reward_weights", \.rewardWeights, .ordinaryMagnitude),
             ConfigField("mask_truncated_completions", \.maskTruncatedCompletions),
             ConfigField("shuffle_dataset", \.shuffleDataset),
+            ConfigField("log_completions", \.logCompletions),
+            ConfigField("num_completions_to_print", \.numCompletionsToPrint, .count),
             ConfigField("skip_zero_signal_rows", \.skipZeroSignalRows),
             ConfigField("share_prompt_in_training", \.sharePromptInTraining),
         ]
