@@ -10,6 +10,8 @@ struct GroupSamplingSetup<Config: GroupSamplingConfig> {
     let model: LanguageModel
     let tokenizer: Tokenizer
     let dataset: PromptDataset
+    /// The `dataset_test_split` prompts when `eval_strategy` evaluates.
+    let evaluation: PromptDataset?
     let reference: LanguageModel?
 
     init(_ config: Config) throws {
@@ -17,8 +19,10 @@ struct GroupSamplingSetup<Config: GroupSamplingConfig> {
         model = try TrainingModels.load(config.run, seed: config.training.seed,
                                         gradientCheckpointing: config.training.checkpointsGradients,
                                             checkpointingMemoryBudget: config.training.checkpointingMemoryBudget)
-        tokenizer = try TrainingModels.tokenizer(config.run)
+        let tokenizer = try TrainingModels.tokenizer(config.run)
+        self.tokenizer = tokenizer
         dataset = try PromptDataset(split: config.run.trainingSplit(), tokenizer: tokenizer)
+        evaluation = try evaluationSplit(config.run, config.training).map { try PromptDataset(split: $0, tokenizer: tokenizer) }
         reference = config.generation.beta != 0 && !model.hasAdapters
             ? try LanguageModel(directory: TrainingModels.modelDirectory(config.run)) : nil
         note("\(dataset.rows.count) prompts from \(dataset.source); rewards: \(rewards.map(\.name).joined(separator: ", "))")

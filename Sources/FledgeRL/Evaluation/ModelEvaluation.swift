@@ -35,7 +35,7 @@ public struct ModelEvaluation: Sendable {
         public let totals: [Double]
         /// Whether each completion is correct (all false when no function has a full score).
         public let correct: [Bool]
-        /// Whether each completion stopped at the token limit rather than at an end-of-sequence token.
+        /// Whether each completion ended without an end-of-sequence token (at the token limit).
         public let clipped: [Bool]
     }
 
@@ -88,7 +88,7 @@ public struct ModelEvaluation: Sendable {
                 correct: (0..<k).map { j in
                     !judged.isEmpty && judged.allSatisfy { function, full in values[function][j].map { $0 >= full } ?? false }
                 },
-                clipped: generated[range].map { $0.finishReason == .length })
+                clipped: generated[range].map { $0.finishReason != .eos })
         }
         rewardNames = scores.names
         self.samplesPerPrompt = k
