@@ -40,6 +40,14 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
     public var logCompletions = false
     /// How many logged completions a terminal shows; `null` shows all.
     public var numCompletionsToPrint: Int? = nil
+    /// Fledge's own field (not in TRL, whose issue #3708 asks for it): DAPO's dynamic sampling —
+    /// drop groups whose completions all have advantage 0 (equal rewards) and sample further
+    /// prompts until the round is full, at most `dynamic_sampling_max_batches` generation batches
+    /// per round; `dynamic_sampling/*` metrics log what was dropped. One process only.
+    public var dynamicSampling = false
+    /// Fledge's own field: the most generation batches one round may take under `dynamic_sampling`
+    /// (the first included); a round still short is filled with dropped groups.
+    public var dynamicSamplingMaxBatches = 3
     /// Fledge's own field (not in TRL): which completions the training forward and backward leave
     /// out because they cannot change the update — `exact` skips only where the update stays
     /// exactly the same (zero-advantage rows with no KL or entropy-mask term, rows out of the loss;
@@ -84,6 +92,8 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("shuffle_dataset", \.shuffleDataset),
             ConfigField("log_completions", \.logCompletions),
             ConfigField("num_completions_to_print", \.numCompletionsToPrint, .count),
+            ConfigField("dynamic_sampling", \.dynamicSampling),
+            ConfigField("dynamic_sampling_max_batches", \.dynamicSamplingMaxBatches, .count),
             ConfigField("skip_zero_signal_rows", \.skipZeroSignalRows),
             ConfigField("share_prompt_in_training", \.sharePromptInTraining),
         ]
