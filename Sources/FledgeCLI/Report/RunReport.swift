@@ -4,7 +4,8 @@ import FledgeRL
 
 /// `fledge report`'s page: one self-contained HTML file (inline SVG charts, CSS and a little script;
 /// nothing loaded from elsewhere) with a run's effective config, its metric charts, its evaluation
-/// results and a browsable table of its logged completions.
+/// results and a browsable table of its logged completions (in that order after the headline numbers,
+/// so that the top of the page shows a run at a glance).
 struct RunReport {
     let directory: URL
     /// The newest completion lines the table holds at most (a long run logs many more).
@@ -16,9 +17,9 @@ struct RunReport {
         let name = directory.standardizedFileURL.lastPathComponent
         let records = try MetricsLog.read(directory.appendingPathComponent(MetricsLog.fileName))
         var sections = [summary(records)]
-        sections.append(section("Metrics", id: "charts", body: try charts(records, title: name)))
         sections.append(section("Evaluation", id: "evaluation", body: evaluation(records)))
         sections.append(section("Completions", id: "completions", body: try completions()))
+        sections.append(section("Metrics", id: "charts", body: try charts(records, title: name)))
         sections.append(section("Config", id: "config", body: config()))
         return """
             <!DOCTYPE html>
@@ -119,7 +120,7 @@ struct RunReport {
         .stat{background:#f2f5f9;border-radius:6px;padding:6px 10px}.stat span{display:block;color:#5b6575;font-size:12px}
         table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #dde2ea;padding:3px 6px;text-align:right;vertical-align:top}
         th{background:#f2f5f9;position:sticky;top:0}td.text{text-align:left;white-space:pre-wrap;max-width:420px;font-family:ui-monospace,monospace}
-        .scroll{overflow:auto}.tall{max-height:640px}.controls{margin:6px 0}pre{background:#f7f8fa;padding:10px;overflow:auto;font-size:12px}
+        .scroll{overflow:auto}.tall{max-height:360px}.controls{margin:6px 0}pre{background:#f7f8fa;padding:10px;overflow:auto;font-size:12px}
         svg{max-width:100%;height:auto}
         """
 
