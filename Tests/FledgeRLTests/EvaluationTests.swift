@@ -172,6 +172,34 @@ final class EvaluationTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(answers.count, 2)
     }
 
+    /// `fledge eval` on the real SmolLM2-135M-Instruct Q4_1 GGUF with chat prompts: the greedy
+    /// completions, their correctness and the accuracy equal transformers' on the same file
+    /// (`make_eval_fixtures.py --smollm2`). Runs when FLEDGE_SMOLLM2_GGUF names the file.
+    func testRealModelGreedyAccuracyMatchesTransformers() throws {
+        guard let model = ProcessInfo.processInfo.environment["FLEDGE_SMOLLM2_GGUF"] else {
+            throw XCTSkip("set FLEDGE_SMOLLM2_GGUF to the path of SmolLM2-135M-Instruct.Q4_1.gguf to run this test")
+        }
+        let expected = try fixture("smollm2_greedy.json")
+        guard case .array(let rows) = expected["rows"] else { return XCTFail("no rows") }
+        let output = directory.appendingPathComponent("rows.jsonl")
+        let result = try runFledge(["eval", "--model", model, "--dataset", fixtureURL("eval/smollm2_problems.jsonl").path,
+                                    "--max-new-tokens", "\(Int(number(expected["max_new_tokens"])))", "--output", output.path, "--json"])
+        let lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, rows.count)
+        for (line, reference) in zip(lines, rows) {
+            let row = try JSONParser.parse(String(line))
+            guard case .array(let completions) = row["completions"], case .array(let correct) = row["correct"] else {
+                return XCTFail("\(line)")
+            }
+            XCTAssertEqual(completions.first?.stringValue, reference["completion"]?.stringValue, "\(reference["prompt"]!)")
+            XCTAssertEqual(correct.first, reference["correct"], "\(reference["prompt"]!)")
+        }
+        let summary = try JSONParser.parse(String(try XCTUnwrap(result.output.split(separator: "\n").last)))
+        XCTAssertEqual(number(summary["accuracy"]), number(expected["accuracy"]), accuracy: 1e-12)
+        print("SmolLM2-135M-Instruct Q4_1: greedy accuracy \(number(summary["accuracy"])) on \(rows.count) problems, transformers "
+            + "\(number(expected["accuracy"]))")
+    }
+
     func testEvalCommandRefusesBadInput() throws {
         let data = fixtureURL("eval/problems.jsonl").path
         let samples = try runFledge(["eval", "--model", Self.model.path, "--dataset", data, "--num-samples", "0"], expectSuccess: false)
