@@ -16,6 +16,7 @@ let fuzzTargets: [(name: String, library: String)] = [
     ("parquet", "FledgeData"),
     ("arrow-ipc", "FledgeData"),
     ("csv", "FledgeData"),
+    ("run-logs", "FledgeRL"),
 ]
 
 let package = Package(

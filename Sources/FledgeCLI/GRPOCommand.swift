@@ -20,7 +20,8 @@ struct GRPOCommand: ParsableCommand {
         try ProcessGroupRun.run { communicator in
             try GroupSamplingSetup<GRPOConfig>.train(options, communicator: communicator) { config, setup in
                 try GRPO(model: setup.model, tokenizer: setup.tokenizer, dataset: setup.dataset, rewards: setup.rewards,
-                         config: config, reference: setup.reference, communicator: communicator)
+                         config: config, reference: setup.reference, communicator: communicator,
+                         evaluationDataset: setup.evaluation)
             }
         }
     }

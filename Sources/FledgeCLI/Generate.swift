@@ -23,17 +23,8 @@ struct Generate: ParsableCommand {
     @Option(help: "Prompt token ids, comma-separated.") var ids: String?
     @Flag(help: "Wrap the prompt as a user message in the tokenizer's chat template.") var chat = false
     @Option(help: TextSupport.chatTemplateKwargsHelp) var chatTemplateKwargs: String?
-    // Numeric options read their value unconditionally, so that `--max-new-tokens -1` is read as the
-    // number -1 (and rejected by its range) rather than as a flag.
-    @Option(parsing: .unconditional, help: "Most new tokens per sequence.") var maxNewTokens = 128
-    @Option(parsing: .unconditional, help: "Sampling temperature.") var temperature: Float?
-    @Option(parsing: .unconditional, help: "Keep the K most likely tokens (0: all).") var topK: Int?
-    @Option(parsing: .unconditional, help: "Keep the most likely tokens up to this probability mass.") var topP: Float?
-    @Option(parsing: .unconditional, help: "Drop tokens less likely than this fraction of the most likely one.") var minP: Float?
-    @Option(parsing: .unconditional, help: "Penalty for tokens already in the sequence (1: none).") var repetitionPenalty: Float?
-    @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64 = 0
+    @OptionGroup var sampling: SamplingFlags
     @Option(parsing: .unconditional, help: "Sequences per prompt.") var numReturnSequences = 1
-    @Flag(help: "Always take the most likely token.") var greedy = false
     @Flag(help: "Do not stop at the end-of-sequence tokens.") var ignoreEos = false
     @Flag(help: "One JSON line per sequence.") var json = false
     @Option(help: "Stop a sequence once its text contains this string (repeatable; needs the tokenizer).")
@@ -41,27 +32,6 @@ struct Generate: ParsableCommand {
 
     func validate() throws {
         guard (prompt == nil) != (ids == nil) else { throw ValidationError("give exactly one of --prompt and --ids") }
-        // The sampling options take the values of the GRPO/RLOO config fields they match.
-        func number<Value: BinaryFloatingPoint>(_ value: Value?) -> (text: String, value: Double)? {
-            value.map { ("\($0)", Double($0)) }
-        }
-        typealias Option = (name: String, given: (text: String, value: Double)?, keyPath: PartialKeyPath<GenerationArguments>)
-        let options: [Option] = [
-            ("--max-new-tokens", ("\(maxNewTokens)", Double(maxNewTokens)), \.maxCompletionLength),
-            ("--temperature", number(temperature), \.temperature),
-            ("--top-k", topK.map { ("\($0)", Double($0)) }, \.topK),
-            ("--top-p", number(topP), \.topP),
-            ("--min-p", number(minP), \.minP),
-            ("--repetition-penalty", number(repetitionPenalty), \.repetitionPenalty),
-        ]
-        for (option, given, keyPath) in options {
-            guard let given, let field = GenerationArguments.field(for: keyPath), let range = field.range,
-                  !range.contains(given.value)
-            else { continue }
-            let greedy = option == "--temperature" ? "; use --greedy for argmax" : ""
-            throw ValidationError(
-                "\(option) \(given.text): as the config field \(field.name), it must be \(range.requirement)\(greedy)")
-        }
         guard ConfigRange.count.contains(Double(numReturnSequences)) else {
             throw ValidationError("--num-return-sequences \(numReturnSequences): must be in \(ConfigRange.count)")
         }
@@ -92,6 +62,7 @@ struct Generate: ParsableCommand {
         }
         try checkVocabulary(promptIds, size: lm.config.vocabSize, source: "the prompt")
         // The generation cache (keys and values of every layer, prompt plus new tokens) is allocated up front.
+        let maxNewTokens = sampling.maxNewTokens ?? Self.defaultMaxNewTokens
         let config = lm.config
         let cacheBytes = Double(numReturnSequences) * Double(promptIds.count + maxNewTokens)
             * Double(config.layers) * 2 * Double(config.kvHeads * config.headDim) * Double(MemoryLayout<Float>.size)
@@ -102,16 +73,7 @@ struct Generate: ParsableCommand {
                 + "\(Self.gigabytes(memory)) of memory; lower them")
         }
 
-        var options = SamplingOptions(lm.generationConfig)
-        let sampling = temperature != nil || topK != nil || topP != nil || minP != nil
-        options.greedy = greedy || (!sampling && !lm.generationConfig.doSample)
-        if let temperature { options.temperature = temperature }
-        if let topK { options.topK = topK }  // else generation_config.json's (transformers' default 50)
-        if let topP { options.topP = topP }
-        if let minP { options.minP = minP }
-        if let repetitionPenalty { options.repetitionPenalty = repetitionPenalty }
-        options.seed = seed
-        options.maxNewTokens = maxNewTokens
+        var options = sampling.options(for: lm, greedyByDefault: false, defaultMaxNewTokens: Self.defaultMaxNewTokens)
         options.ignoreEOS = ignoreEos
 
         let prompts = Array(repeating: promptIds, count: numReturnSequences)
@@ -142,6 +104,9 @@ struct Generate: ParsableCommand {
             }
         }
     }
+
+    /// New tokens per sequence without --max-new-tokens.
+    static let defaultMaxNewTokens = 128
 
     private static func gigabytes(_ bytes: Double) -> String {
         String(format: "%.1f GB", bytes / 1e9)

@@ -20,9 +20,9 @@ func checkVocabulary(_ ids: [Int], size: Int, source: String) throws {
     }
 }
 
-/// One line of compact JSON for `value`, keys sorted.
-func jsonLine(_ value: JSONValue) -> String {
-    JSONWriter(separators: (item: ",", key: ":"), sortKeys: true).string(value)
+/// One line of compact JSON for `value`, keys sorted unless `sortingKeys` is false (then in the order given).
+func jsonLine(_ value: JSONValue, sortingKeys: Bool = true) -> String {
+    JSONWriter(separators: (item: ",", key: ":"), sortKeys: sortingKeys).string(value)
 }
 
 /// A float array as JSON, each value in its shortest round-trip form.

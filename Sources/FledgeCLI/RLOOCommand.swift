@@ -20,7 +20,7 @@ struct RLOOCommand: ParsableCommand {
     func run() throws {
         try GroupSamplingSetup<RLOOConfig>.train(options) { config, setup in
             try RLOO(model: setup.model, tokenizer: setup.tokenizer, dataset: setup.dataset, rewards: setup.rewards,
-                     config: config, reference: setup.reference)
+                     config: config, reference: setup.reference, evaluationDataset: setup.evaluation)
         }
     }
 }

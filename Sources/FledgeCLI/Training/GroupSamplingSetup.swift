@@ -10,6 +10,8 @@ struct GroupSamplingSetup<Config: GroupSamplingConfig> {
     let model: LanguageModel
     let tokenizer: Tokenizer
     let dataset: PromptDataset
+    /// The `dataset_test_split` prompts when `eval_strategy` evaluates.
+    let evaluation: PromptDataset?
     let reference: LanguageModel?
 
     init(_ config: Config) throws {
@@ -17,9 +19,13 @@ struct GroupSamplingSetup<Config: GroupSamplingConfig> {
         model = try TrainingModels.load(config.run, seed: config.training.seed,
                                         gradientCheckpointing: config.training.checkpointsGradients,
                                             checkpointingMemoryBudget: config.training.checkpointingMemoryBudget)
-        tokenizer = try TrainingModels.tokenizer(config.run)
-        dataset = try PromptDataset(split: config.run.trainingSplit(), tokenizer: tokenizer,
-                                    chatTemplateVariables: config.generation.chatTemplateKwargs?.jsonObject ?? JSONObject())
+        let tokenizer = try TrainingModels.tokenizer(config.run)
+        self.tokenizer = tokenizer
+        let variables = config.generation.chatTemplateKwargs?.jsonObject ?? JSONObject()
+        dataset = try PromptDataset(split: config.run.trainingSplit(), tokenizer: tokenizer, chatTemplateVariables: variables)
+        evaluation = try evaluationSplit(config.run, config.training).map {
+            try PromptDataset(split: $0, tokenizer: tokenizer, chatTemplateVariables: variables)
+        }
         reference = config.generation.beta != 0 && !model.hasAdapters
             ? try LanguageModel(directory: TrainingModels.modelDirectory(config.run)) : nil
         note("\(dataset.rows.count) prompts from \(dataset.source); rewards: \(rewards.map(\.name).joined(separator: ", "))")

@@ -36,6 +36,12 @@ final class ProgressDisplay: TrainingObserver {
         emit((["step \(record.step)"] + Self.metrics(of: record, skipping: ["elapsed_seconds"])).joined(separator: " | "))
     }
 
+    /// On a terminal, the logged completions as a table (`completions.jsonl` has them all).
+    func trainingDidLogCompletions(_ log: CompletionLog, step: Int) {
+        guard isTerminal else { return }
+        for line in CompletionTable.lines(log, step: step) { emit(line) }
+    }
+
     func trainingDidSave(checkpoint: URL) {
         emit("saved \(checkpoint.path)")
     }

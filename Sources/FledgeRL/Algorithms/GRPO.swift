@@ -19,15 +19,17 @@ public final class GRPO: TrainingAlgorithm {
     public let communicator: any Communicator
     private let rounds: GenerationRounds
     private let loss: GRPOLoss
+    private let evaluation: GroupSamplingEvaluation?
 
     /// GRPO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the reference policy is the model
     /// with its adapters switched off, or `reference` (a frozen model) for full fine-tuning. With a
     /// `communicator` of several processes, each process runs this with the same arguments. With
     /// `ignoreEOS` every completion runs to `max_completion_length` whatever it samples (for
     /// benchmarks; TRL's equivalent is `generation_kwargs={"min_new_tokens": max_completion_length}`).
+    /// With an `evaluationDataset`, `eval_strategy` evaluates on it (``GroupSamplingEvaluation``).
     public init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
                 config: GRPOConfig, reference: LanguageModel? = nil, communicator: any Communicator = SingleProcess(),
-                ignoreEOS: Bool = false) throws {
+                ignoreEOS: Bool = false, evaluationDataset: PromptDataset? = nil) throws {
         try config.checkRanges()
         let generation = config.generation, training = config.training
         let beta = generation.beta
@@ -51,9 +53,19 @@ public final class GRPO: TrainingAlgorithm {
                                            aggregation: config.multiObjectiveAggregation),
             generation: generation, training: training, reference: reference, ignoreEOS: ignoreEOS, needsOldLogProbs: offPolicy,
             needsReferenceLogProbs: beta != 0, communicator: communicator)
+        let sampling = rounds.maker.sampling
+        evaluation = try evaluationDataset.map {
+            try GroupSamplingEvaluation(model: model, tokenizer: tokenizer, dataset: $0, rewards: rewards, generation: generation,
+                                        training: training, scaleRewards: config.scaleRewards, sampling: sampling)
+        }
     }
 
+    /// TRL's generation and reward metrics over the evaluation dataset; nil without one.
+    public func evaluate() throws -> [String: Double]? { try evaluation?.evaluate() }
+
     public var microBatchesPerEpoch: Int { rounds.microBatchesPerEpoch }
+
+    public var completionLog: CompletionLog? { rounds.completionLog }
 
     public var lossScaling: LossScaling { .wholeStep }
 

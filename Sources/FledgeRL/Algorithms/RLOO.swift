@@ -15,11 +15,13 @@ public final class RLOO: TrainingAlgorithm {
     public let config: RLOOConfig
     private let rounds: GenerationRounds
     private let loss: RLOOLoss
+    private let evaluation: GroupSamplingEvaluation?
 
     /// RLOO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the reference policy is the model
-    /// with its adapters switched off, or `reference` (a frozen model) for full fine-tuning.
+    /// with its adapters switched off, or `reference` (a frozen model) for full fine-tuning. With an
+    /// `evaluationDataset`, `eval_strategy` evaluates on it (``GroupSamplingEvaluation``).
     public init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
-                config: RLOOConfig, reference: LanguageModel? = nil) throws {
+                config: RLOOConfig, reference: LanguageModel? = nil, evaluationDataset: PromptDataset? = nil) throws {
         try config.checkRanges()
         let generation = config.generation
         if generation.beta != 0 && !model.hasAdapters && reference == nil {
@@ -37,9 +39,19 @@ public final class RLOO: TrainingAlgorithm {
         rounds = try GenerationRounds(model: model, tokenizer: tokenizer, dataset: dataset, rewards: rewards, advantages: estimator,
                                       generation: generation, training: config.training, reference: reference,
                                       needsOldLogProbs: true, needsReferenceLogProbs: generation.beta != 0)
+        let sampling = rounds.maker.sampling
+        evaluation = try evaluationDataset.map {
+            try GroupSamplingEvaluation(model: model, tokenizer: tokenizer, dataset: $0, rewards: rewards, generation: generation,
+                                        training: config.training, scaleRewards: .group, sampling: sampling)
+        }
     }
 
+    /// TRL's generation and reward metrics over the evaluation dataset; nil without one.
+    public func evaluate() throws -> [String: Double]? { try evaluation?.evaluate() }
+
     public var microBatchesPerEpoch: Int { rounds.microBatchesPerEpoch }
+
+    public var completionLog: CompletionLog? { rounds.completionLog }
 
     public var lossScaling: LossScaling { .perMicroBatch }
 

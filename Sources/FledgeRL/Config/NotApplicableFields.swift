@@ -68,7 +68,7 @@ enum NotApplicableFields {
                 "dataset_num_proc", "dataset_kwargs", "env", "ignore_bias_buffers", "remove_unused_columns",
                 "label_names", "length_column_name", "include_for_metrics", "batch_eval_metrics",
                 "eval_do_concat_batches", "prediction_loss_only", "metric_for_best_model", "greater_is_better",
-                "load_best_model_at_end", "log_completions", "num_completions_to_print", "log_multimodal",
+                "load_best_model_at_end", "log_multimodal",
                 "log_unique_prompts", "num_sample_generations", "do_train", "do_eval", "do_predict",
                 "restore_callback_states_from_checkpoint", "ignore_data_skip", "lora_task_type",
             ],

@@ -39,22 +39,25 @@ public struct DemoEvaluation: Sendable {
     }
 
     /// Samples one completion per problem from `model` with `options` (the demo samples as GRPO
-    /// does, at the training temperature, with a fixed seed) and scores it with the answer reward.
+    /// does, at the training temperature, with a fixed seed) and scores it with the answer reward,
+    /// as `fledge eval` would (``ModelEvaluation``).
     public init(model: LanguageModel, tokenizer: Tokenizer, problems: [ArithmeticTask.Problem],
                 options: SamplingOptions) throws {
-        let generated = model.generate(problems.map { tokenizer.encode($0.prompt, addSpecialTokens: true) }, options: options)
-        let reward = AnswerReward(column: "answer")
-        let rewardSamples = zip(problems, generated).map { problem, sequence in
-            RewardSample(prompt: .string(problem.prompt), completion: tokenizer.decode(sequence.ids, skipSpecialTokens: true),
-                         completionIds: sequence.ids, columns: JSONObject([("answer", .string(problem.answer))]))
+        let evaluation = try ModelEvaluation(model: model, tokenizer: tokenizer, prompts: problems.map { $0.row(tokenizer: tokenizer) },
+                                             rewards: [AnswerReward(column: "answer")], options: options)
+        samples = zip(problems, evaluation.rows).map { problem, row in
+            Sample(prompt: problem.prompt, answer: problem.answer, completion: row.completions[0], isCorrect: row.correct[0])
         }
-        let rewards = try reward.score(rewardSamples).map { $0 ?? 0 }
-        samples = zip(rewardSamples, zip(problems, rewards)).map { sample, pair in
-            Sample(prompt: pair.0.prompt, answer: pair.0.answer, completion: sample.completion, isCorrect: pair.1 == 1)
-        }
-        let count = Double(max(problems.count, 1))
-        accuracy = Double(samples.filter(\.isCorrect).count) / count
-        meanReward = rewards.reduce(0, +) / count
-        meanLength = Double(generated.reduce(0) { $0 + $1.ids.count }) / count
+        accuracy = evaluation.accuracy!
+        meanReward = evaluation.meanReward
+        meanLength = evaluation.meanLength
+    }
+}
+
+extension ArithmeticTask.Problem {
+    /// The problem as a prompt dataset row: its text prompt with the reference in column `answer`.
+    func row(tokenizer: Tokenizer) -> PromptDataset.Row {
+        PromptDataset.Row(prompt: .string(prompt), promptIds: tokenizer.encode(prompt, addSpecialTokens: true),
+                          columns: JSONObject([("answer", .string(answer))]))
     }
 }

@@ -80,11 +80,7 @@ public struct GRPODemo {
         }
         evaluated?("before", before)
 
-        let rows = split.train.map { problem in
-            PromptDataset.Row(prompt: .string(problem.prompt), promptIds: tokenizer.encode(problem.prompt, addSpecialTokens: true),
-                              columns: JSONObject([("answer", .string(problem.answer))]))
-        }
-        let dataset = PromptDataset(rows: rows, file: URL(fileURLWithPath: "(demo problems)"))
+        let dataset = PromptDataset(rows: split.train.map { $0.row(tokenizer: tokenizer) }, file: URL(fileURLWithPath: "(demo problems)"))
         let algorithm = try GRPO(model: model, tokenizer: tokenizer, dataset: dataset,
                                  rewards: try BuiltInRewards.make(config: config), config: config)
         let trainer = try Trainer(algorithm: algorithm, model: model, arguments: config.training)

@@ -33,6 +33,9 @@ public struct GRPORollout {
     public var generationBatchTokens: Int
     /// TRL's generation and reward metrics for the whole round (`reward`, `completions/mean_length` …).
     public var metrics: [String: Double]
+    /// This process's completions as the completion log records them, in the order of `completions`
+    /// (empty unless the maker logs completions).
+    public var logged: [LoggedCompletion] = []
 }
 
 /// How a generation round's completions get their advantages: from their rewards (GRPO's group
@@ -80,6 +83,8 @@ struct GRPORolloutMaker {
     let scoringBatchSize: Int
     /// The processes sharing each round.
     let communicator: any Communicator
+    /// Whether rollouts keep their completions for the completion log (`log_completions`).
+    var logsCompletions = false
 
     /// Samples and scores the round of `prompts` (`groupSize` rows each) with sampling seed `seed`:
     /// this process generates the rows numbered `rows`, in that order; the rows of all processes
@@ -120,8 +125,16 @@ struct GRPORolloutMaker {
                                                 rowCount: prompts.count * groupSize, communicator: communicator)
         let (advantageValues, rewardMetrics) = advantages.advantages(round.scores, of: inRowOrder(completions, rows: rows))
         for (index, row) in rows.enumerated() { completions[index].advantage = Float(advantageValues[row]) }
-        return GRPORollout(completions: completions, generationBatchTokens: round.lossTokens,
-                           metrics: rewardMetrics.merging(round.lengthMetrics) { $1 })
+        var rollout = GRPORollout(completions: completions, generationBatchTokens: round.lossTokens,
+                                  metrics: rewardMetrics.merging(round.lengthMetrics) { $1 })
+        if logsCompletions {
+            rollout.logged = completions.indices.map { index in
+                LoggedCompletion(prompt: samples[index].prompt, completion: samples[index].completion, rewardNames: scores.names,
+                                 rewards: scores.values.map { $0[index] }, advantage: Double(completions[index].advantage),
+                                 length: completions[index].completionIds.count, clipped: completions[index].isTruncated)
+            }
+        }
+        return rollout
     }
 
     /// `completions` (those of `rows`) in row order when they are the whole round, else nil.

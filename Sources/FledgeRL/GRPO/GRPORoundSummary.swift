@@ -51,7 +51,7 @@ struct GRPORoundSummary {
     }
 
     /// TRL's `completions/*` metrics.
-    private static func lengthMetrics(lengths: [Double], truncated: [Bool]) -> [String: Double] {
+    static func lengthMetrics(lengths: [Double], truncated: [Bool]) -> [String: Double] {
         let terminated = zip(lengths, truncated).filter { !$0.1 }.map(\.0)
         func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
         return [

@@ -51,7 +51,9 @@ final class GenerationRounds {
     private let stepsPerGeneration: Int
     private let seed: UInt64
     private let communicator: any Communicator
-    private var cached: (key: [Int], rows: [GRPORollout.Completion], tokens: Int, metrics: [String: Double])?
+    private var cached: Round?
+    /// DAPO's dynamic sampling (`dynamic_sampling`), or nil.
+    private let dynamicSampling: DynamicSampling?
 
     /// Rounds of `dataset` for `model` with `generation`'s sampling and batching and `training`'s batch
     /// size and seed. The reference policy (for `needsReferenceLogProbs`) is `reference`, a frozen model,
@@ -96,11 +98,25 @@ final class GenerationRounds {
         self.generation = generation
         seed = UInt64(bitPattern: Int64(training.seed))
         self.communicator = communicator
-        maker = GRPORolloutMaker(
+        var maker = GRPORolloutMaker(
             model: model, reference: reference.map(ReferencePolicy.frozen) ?? .adaptersDisabled(model), tokenizer: tokenizer,
             rewards: rewards, advantages: advantages, sampling: sampling, temperature: Float(generation.temperature),
             maskTruncated: generation.maskTruncatedCompletions, needsOldLogProbs: needsOldLogProbs,
             needsReferenceLogProbs: needsReferenceLogProbs, scoringBatchSize: batchSize, communicator: communicator)
+        maker.logsCompletions = generation.logCompletions
+        self.maker = maker
+        if generation.dynamicSampling && communicator.size > 1 {
+            throw TrainingError.invalidSetting("dynamic_sampling runs in one process only (each round's groups are chosen from "
+                + "every group's rewards); run without mpirun, or set dynamic_sampling: false")
+        }
+        dynamicSampling = generation.dynamicSampling ? DynamicSampling(maxBatches: generation.dynamicSamplingMaxBatches) : nil
+    }
+
+    /// The latest generation round's completions on this process for the completion log, in the
+    /// order they are trained; nil unless `log_completions` is on.
+    var completionLog: CompletionLog? {
+        guard generation.logCompletions, let cached else { return nil }
+        return CompletionLog(completions: cached.logged, printLimit: generation.numCompletionsToPrint)
     }
 
     /// Rows of one round on this process.
@@ -122,20 +138,43 @@ final class GenerationRounds {
         }
     }
 
-    private func round(epoch: Int, index: Int) throws -> (key: [Int], rows: [GRPORollout.Completion], tokens: Int, metrics: [String: Double]) {
+    private func round(epoch: Int, index: Int) throws -> Round {
         let key = [epoch, index]
         if let cached, cached.key == key { return cached }
         let order = promptOrder(epoch: epoch)
         let prompts = order[index * promptsPerRound..<(index + 1) * promptsPerRound].map { dataset.rows[$0] }
         let roundSeed = mix(seed, UInt64(epoch), UInt64(index))
-        // The round's rows in shuffled order; this process takes its contiguous share.
-        var generator = SeededGenerator(seed: roundSeed ^ 0x5DEE_CE66_D1CE_4E5B)
-        let shuffled = Array(0..<prompts.count * generation.numGenerations).shuffled(using: &generator)
-        let share = shuffled[communicator.rank * localRoundRows..<(communicator.rank + 1) * localRoundRows]
-        let rollout = try maker.rollout(prompts, groupSize: generation.numGenerations, seed: roundSeed, rows: Array(share))
-        let round = (key: key, rows: rollout.completions, tokens: rollout.generationBatchTokens, metrics: rollout.metrics)
+        let rollout: GRPORollout
+        if let dynamicSampling {
+            let dataset = dataset, count = promptsPerRound
+            rollout = try dynamicSampling.rollout(
+                prompts, groupSize: generation.numGenerations, maker: maker,
+                seed: { $0 == 0 ? roundSeed : self.mix(roundSeed, UInt64($0)) }, shuffleSeed: roundSeed ^ 0x5DEE_CE66_D1CE_4E5B,
+                morePrompts: { batch in
+                    var generator = SeededGenerator(seed: self.mix(roundSeed, UInt64(batch), 0xD1A0_5A3B))
+                    return Array(dataset.rows.indices.shuffled(using: &generator).prefix(count)).map { dataset.rows[$0] }
+                })
+        } else {
+            // The round's rows in shuffled order; this process takes its contiguous share.
+            var generator = SeededGenerator(seed: roundSeed ^ 0x5DEE_CE66_D1CE_4E5B)
+            let shuffled = Array(0..<prompts.count * generation.numGenerations).shuffled(using: &generator)
+            let share = shuffled[communicator.rank * localRoundRows..<(communicator.rank + 1) * localRoundRows]
+            rollout = try maker.rollout(prompts, groupSize: generation.numGenerations, seed: roundSeed, rows: Array(share))
+        }
+        let round = Round(key: key, rows: rollout.completions, tokens: rollout.generationBatchTokens, metrics: rollout.metrics,
+                          logged: rollout.logged)
         cached = round
         return round
+    }
+
+    /// A generated round: its key (epoch, index), this process's rows, the round's loss tokens and
+    /// metrics, and the rows as the completion log records them.
+    private struct Round {
+        let key: [Int]
+        let rows: [GRPORollout.Completion]
+        let tokens: Int
+        let metrics: [String: Double]
+        let logged: [LoggedCompletion]
     }
 
     /// The epoch's prompt order: shuffled with the seed and the epoch when `shuffle_dataset`.

@@ -28,6 +28,11 @@ public protocol RewardFunction {
 
     /// One reward (or nil) per sample, in order; throws a `RewardError` when it cannot score.
     func score(_ samples: [RewardSample]) throws -> [Double?]
+
+    /// The reward a completion that does everything asked of it gets, which evaluation counts as
+    /// correct (``ModelEvaluation``); nil when it has none (the
+    /// built-in functions' full scores: `FullScore.swift`).
+    var fullScore: Double? { get }
 }
 
 extension RewardScores {

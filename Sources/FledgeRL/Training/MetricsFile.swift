@@ -15,23 +15,12 @@ public struct MetricsFile {
     /// (`completedSteps` 0) starts an empty file.
     public init(directory: URL, completedSteps: Int) throws {
         url = directory.appendingPathComponent(Self.name)
-        var kept: [String] = []
-        if completedSteps > 0, let text = try? String(contentsOf: url, encoding: .utf8) {
-            for line in text.split(separator: "\n") {
-                if case .int(let step)? = (try? JSONParser.parse(String(line)))?["step"], step <= completedSteps {
-                    kept.append(String(line))
-                }
-            }
-        }
-        try AtomicFile.write(Data(kept.map { $0 + "\n" }.joined().utf8), to: url)
+        try StepLines.reset(url, keepingStepsThrough: completedSteps)
     }
 
     /// Appends one record as a line.
     public func append(_ record: MetricsRecord) throws {
-        let handle = try FileHandle(forWritingTo: url)
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data((JSONWriter().string(record.json) + "\n").utf8))
+        try StepLines.append([JSONWriter().string(record.json)], to: url)
     }
 
     /// The records of a metrics file, in order.

@@ -87,6 +87,7 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
         if let resolvedConfig, dataParallel.isPrimary { try ResolvedConfigFile.write(resolvedConfig, to: checkpoints.directory) }
         let metrics = dataParallel.isPrimary
             ? try MetricsFile(directory: checkpoints.directory, completedSteps: run.state.globalStep) : nil
+        var completionFile: CompletionLogFile?  // opened at the first completion log
         let session = SessionClock(elapsedBefore: run.elapsedBefore, firstStep: run.state.globalStep)
         observer?.trainingWillStart(session.progress(of: run.state, loss: .nan))
         var window = LogWindow(), windowStart = session.now
@@ -111,6 +112,13 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
                     peakMemoryMB: Double(MemoryStats.peakResidentBytes) / 1_048_576)
                 windowStart = now
                 try log(record, to: metrics, state: &run.state)
+                if dataParallel.isPrimary, let log = algorithm.completionLog {
+                    if completionFile == nil {
+                        completionFile = try CompletionLogFile(directory: checkpoints.directory, completedSteps: session.firstStep)
+                    }
+                    try completionFile!.append(log, step: run.state.globalStep)
+                    observer?.trainingDidLogCompletions(log, step: run.state.globalStep)
+                }
             }
             if shouldEvaluate(position, isLast: isLast), let results = try algorithm.evaluate() {
                 var record = MetricsRecord(step: run.state.globalStep, values: [("epoch", run.state.epoch)])
@@ -129,8 +137,7 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
         if dataParallel.isPrimary {
             try requireFiniteState(step: run.state.globalStep, lastCheckpoint: run.lastCheckpoint)
             try model.saveTrainedWeights(to: checkpoints.directory)
-            try run.state.jsonText.write(
-                to: checkpoints.directory.appendingPathComponent(TrainerState.fileName), atomically: true, encoding: .utf8)
+            try AtomicFile.write(Data(run.state.jsonText.utf8), to: checkpoints.directory.appendingPathComponent(TrainerState.fileName))
         }
         return TrainingOutcome(status: .completed, state: run.state, lastCheckpoint: run.lastCheckpoint)
     }

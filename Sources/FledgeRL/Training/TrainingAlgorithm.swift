@@ -30,6 +30,10 @@ public protocol TrainingAlgorithm: RandomStateCarrying {
     /// evaluation data. Every process evaluates (on the same weights, so with the same result).
     func evaluate() throws -> [String: Double]?
 
+    /// The completions to record at a logging step (`completions.jsonl`): GRPO's and RLOO's latest
+    /// generation round with `log_completions`; nil when the algorithm logs none.
+    var completionLog: CompletionLog? { get }
+
     /// The processes the algorithm splits each step's data over; the trainer averages gradients
     /// and combines losses and metrics over them. Each process's micro-batches are its own share
     /// (a `.wholeStep` loss normalises by a count over all processes and multiplies by their number,
@@ -40,6 +44,9 @@ public protocol TrainingAlgorithm: RandomStateCarrying {
 extension TrainingAlgorithm {
     /// No evaluation unless the algorithm provides one.
     public func evaluate() throws -> [String: Double]? { nil }
+
+    /// No completion log unless the algorithm keeps one.
+    public var completionLog: CompletionLog? { nil }
 
     /// One process unless the algorithm splits its data.
     public var communicator: any Communicator { SingleProcess() }

@@ -9,6 +9,8 @@ public protocol TrainingObserver: AnyObject {
     func trainingDidStep(_ progress: StepProgress)
     /// A record was logged (a training window or an evaluation).
     func trainingDidLog(_ record: MetricsRecord)
+    /// Completions were logged at `step` (`log_completions`).
+    func trainingDidLogCompletions(_ log: CompletionLog, step: Int)
     /// A checkpoint was written.
     func trainingDidSave(checkpoint: URL)
 }
@@ -17,6 +19,7 @@ extension TrainingObserver {
     public func trainingWillStart(_ progress: StepProgress) {}
     public func trainingDidStep(_ progress: StepProgress) {}
     public func trainingDidLog(_ record: MetricsRecord) {}
+    public func trainingDidLogCompletions(_ log: CompletionLog, step: Int) {}
     public func trainingDidSave(checkpoint: URL) {}
 }
 

@@ -37,6 +37,20 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
     /// Variables for the chat template wherever TRL renders one with it: the prompts, and the texts a
     /// reward model scores (e.g. `{enable_thinking: false}` for Qwen3).
     public var chatTemplateKwargs: KeywordArguments? = nil
+    /// At each logging step, write the latest generation round's completions (prompt, completion,
+    /// each reward, advantage, length, clipped) to `completions.jsonl` in the output directory and
+    /// show them on a terminal (TRL logs them to its trackers and as parquet files).
+    public var logCompletions = false
+    /// How many logged completions a terminal shows; `null` shows all.
+    public var numCompletionsToPrint: Int? = nil
+    /// Fledge's own field (not in TRL, whose issue #3708 asks for it): DAPO's dynamic sampling —
+    /// drop groups whose completions all have advantage 0 (equal rewards) and sample further
+    /// prompts until the round is full, at most `dynamic_sampling_max_batches` generation batches
+    /// per round; `dynamic_sampling/*` metrics log what was dropped. One process only.
+    public var dynamicSampling = false
+    /// Fledge's own field: the most generation batches one round may take under `dynamic_sampling`
+    /// (the first included); a round still short is filled with dropped groups.
+    public var dynamicSamplingMaxBatches = 3
     /// Fledge's own field (not in TRL): which completions the training forward and backward leave
     /// out because they cannot change the update — `exact` skips only where the update stays
     /// exactly the same (zero-advantage rows with no KL or entropy-mask term, rows out of the loss;
@@ -80,6 +94,10 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("mask_truncated_completions", \.maskTruncatedCompletions),
             ConfigField("shuffle_dataset", \.shuffleDataset),
             ConfigField("chat_template_kwargs", \.chatTemplateKwargs),
+            ConfigField("log_completions", \.logCompletions),
+            ConfigField("num_completions_to_print", \.numCompletionsToPrint, .count),
+            ConfigField("dynamic_sampling", \.dynamicSampling),
+            ConfigField("dynamic_sampling_max_batches", \.dynamicSamplingMaxBatches, .count),
             ConfigField("skip_zero_signal_rows", \.skipZeroSignalRows),
             ConfigField("share_prompt_in_training", \.sharePromptInTraining),
         ]

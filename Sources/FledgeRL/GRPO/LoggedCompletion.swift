@@ -1,0 +1,75 @@
+/// One sampled completion as the completion log records it (TRL's `log_completions` table: prompt,
+/// completion, each reward, advantage), with its length and whether it was clipped.
+public struct LoggedCompletion: Sendable, Equatable {
+    /// The dataset row's prompt: text or chat messages.
+    public let prompt: JSONValue
+    /// The completion's text, decoded without special tokens (what the reward functions saw).
+    public let completion: String
+    /// The reward functions' names, in the order of `rewards`.
+    public let rewardNames: [String]
+    /// Each function's reward (nil: it gave none).
+    public let rewards: [Double?]
+    /// The advantage the loss used.
+    public let advantage: Double
+    /// Completion tokens (an EOS that ended it included).
+    public let length: Int
+    /// Whether it reached `max_completion_length` without an end-of-sequence token.
+    public let clipped: Bool
+
+    public init(prompt: JSONValue, completion: String, rewardNames: [String], rewards: [Double?], advantage: Double,
+                length: Int, clipped: Bool) {
+        self.prompt = prompt
+        self.completion = completion
+        self.rewardNames = rewardNames
+        self.rewards = rewards
+        self.advantage = advantage
+        self.length = length
+        self.clipped = clipped
+    }
+
+    /// One line of `completions.jsonl`: `{"step", "prompt", "completion", "rewards": {NAME: value or
+    /// null}, "advantage", "length", "clipped"}`.
+    public func json(step: Int) -> JSONValue {
+        .object(JSONObject([
+            ("step", .int(step)),
+            ("prompt", prompt),
+            ("completion", .string(completion)),
+            ("rewards", .object(JSONObject(zip(rewardNames, rewards).map { ($0, $1.map(JSONValue.double) ?? .null) }))),
+            ("advantage", .double(advantage)),
+            ("length", .int(length)),
+            ("clipped", .bool(clipped)),
+        ]))
+    }
+
+    /// The completion as read back from a line of `completions.jsonl`, with its step; nil for a line
+    /// of another shape.
+    public static func read(_ line: JSONValue) -> (step: Int, completion: LoggedCompletion)? {
+        guard case .int(let step)? = line["step"], let prompt = line["prompt"], case .string(let text)? = line["completion"],
+              case .object(let rewards)? = line["rewards"], case .int(let length)? = line["length"],
+              case .bool(let clipped)? = line["clipped"], let advantage = number(line["advantage"]) else { return nil }
+        return (step, LoggedCompletion(prompt: prompt, completion: text, rewardNames: rewards.keys,
+                                       rewards: rewards.entries.map { number($0.value) }, advantage: advantage,
+                                       length: length, clipped: clipped))
+    }
+
+    private static func number(_ value: JSONValue?) -> Double? {
+        switch value {
+        case .int(let number)?: Double(number)
+        case .double(let number)?: number
+        default: nil
+        }
+    }
+}
+
+/// The completions an algorithm logs at a logging step (TRL's `log_completions`): the latest
+/// generation round's rows on this process, in the order they were trained, and how many of them a
+/// terminal shows (`num_completions_to_print`; nil: all).
+public struct CompletionLog: Sendable {
+    public let completions: [LoggedCompletion]
+    public let printLimit: Int?
+
+    public init(completions: [LoggedCompletion], printLimit: Int?) {
+        self.completions = completions
+        self.printLimit = printLimit
+    }
+}
