@@ -57,6 +57,10 @@ void fledge_gemm_panels(long rows, long columns, long depth,
 void fledge_gemm_small_nt(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
                           float *c, long ldc, int accumulate);
 
+/// c[0 ..< n] (+)= x[0 ..< k] · B[n × k]ᵀ, B row-major (row j at b + j·ldb): one activation row
+/// (decoding one sequence). Requires AVX-512 F/BW/DQ/VL.
+void fledge_gemv_nt_avx512(long n, long k, const float *x, const float *b, long ldb, float *c, int accumulate);
+
 /// C[m × n] (+)= A[m × k] · B[k × n] with A row-major and B row-major, for few rows.
 /// Requires AVX2 + FMA.
 void fledge_gemm_small_nn(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
