@@ -6,6 +6,7 @@
 #define FLEDGE_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -16,8 +17,14 @@ extern "C" {
 /// Columns of the GEMM micro-kernel.
 #define FLEDGE_GEMM_NR 16
 
-/// 1 when the CPU runs AVX2 and FMA instructions (and this build is for x86-64), else 0.
+/// 1 when the CPU runs AVX2, FMA and F16C instructions (and this build is for x86-64), else 0.
 int fledge_cpu_has_avx2_fma(void);
+
+/// 1 when the CPU also runs AVX-512 F, BW, DQ and VL (the `_avx512` kernels), else 0.
+int fledge_cpu_has_avx512(void);
+
+/// 1 when the CPU also runs AVX-512 VNNI (the `_avx512_vnni` kernels), else 0.
+int fledge_cpu_has_avx512_vnni(void);
 
 /// Packs the `rows × depth` block of A (element (i, p) at a[i*row_stride + p*col_stride]) into
 /// panels of MR rows, each stored depth-major (`panel[p*MR + r]`), zero-padding the last panel.
@@ -49,6 +56,10 @@ void fledge_gemm_panels(long rows, long columns, long depth,
 /// product per output, for few rows (decoding). Requires AVX2 + FMA.
 void fledge_gemm_small_nt(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
                           float *c, long ldc, int accumulate);
+
+/// c[0 ..< n] (+)= x[0 ..< k] · B[n × k]ᵀ, B row-major (row j at b + j·ldb): one activation row
+/// (decoding one sequence). Requires AVX-512 F/BW/DQ/VL.
+void fledge_gemv_nt_avx512(long n, long k, const float *x, const float *b, long ldb, float *c, int accumulate);
 
 /// C[m × n] (+)= A[m × k] · B[k × n] with A row-major and B row-major, for few rows.
 /// Requires AVX2 + FMA.
@@ -103,6 +114,26 @@ void fledge_q4_0_matvec(long m, long k, const float *x, long ldx, const unsigned
 /// 16-value `codebook`.
 void fledge_4bit_matvec(long m, long k, const float *x, long ldx, const unsigned char *w, long row_bytes, long rows,
                         float *out, long ldo, const float *codebook);
+
+/// Quantizes the m activation rows x + i·ldx (k floats, k a multiple of 32) for the integer
+/// decoding products, block by block as llama.cpp's Q8_0 (`quantize_row_q8_0_ref`, the bytes that
+/// Fledge's `Q8_0.quantize` writes): row i's levels at levels + i·k, and per block
+/// (i·k/32 + b) the scale rounded to float16 and widened back, and the sum of the block's levels.
+/// Requires AVX2 + FMA + F16C.
+void fledge_quantize_q8_avx2(long m, long k, const float *x, long ldx, int8_t *levels, float *scales, int32_t *sums);
+
+/// Integer decoding products of the `rows` weight rows at w + r·row_bytes (Q8_0 or Q4_0 blocks,
+/// k/32 per row) with m activation rows quantized by `fledge_quantize_q8_avx2`:
+/// out[i·ldo + r] = Σ_b d_w · d_a · (exact integer dot product of the block's levels). The `_avx2`
+/// kernels use maddubs/madd (AVX2 + FMA + F16C), the `_avx512_vnni` ones vpdpbusd.
+void fledge_q8_0_dot_q8_avx2(long m, long k, const int8_t *a_levels, const float *a_scales, const int32_t *a_sums,
+                             const uint8_t *w, long row_bytes, long rows, float *out, long ldo);
+void fledge_q4_0_dot_q8_avx2(long m, long k, const int8_t *a_levels, const float *a_scales, const int32_t *a_sums,
+                             const uint8_t *w, long row_bytes, long rows, float *out, long ldo);
+void fledge_q8_0_dot_q8_avx512_vnni(long m, long k, const int8_t *a_levels, const float *a_scales, const int32_t *a_sums,
+                                    const uint8_t *w, long row_bytes, long rows, float *out, long ldo);
+void fledge_q4_0_dot_q8_avx512_vnni(long m, long k, const int8_t *a_levels, const float *a_scales, const int32_t *a_sums,
+                                    const uint8_t *w, long row_bytes, long rows, float *out, long ldo);
 
 #ifdef __cplusplus
 }

@@ -69,7 +69,7 @@ extension LanguageModel {
         var rows = prompts.indices.map { row in
             GenerationRow(index: row, prompt: prompts[row], sampler: Sampler(options: options, row: seedIndices?[row] ?? row))
         }
-        return Tensor.withoutGrad {
+        func decode() -> [GeneratedSequence] {
             switch schedule {
             case .lockstep:
                 decodeInLockstep(prompts, rows: &rows, stopping: stopping)
@@ -79,6 +79,7 @@ extension LanguageModel {
             }
             return rows.map(\.sequence)
         }
+        return Tensor.withoutGrad { options.quantizedActivations ? Tensor.withQuantizedActivations(decode) : decode() }
     }
 
     /// Whether a pass's rotary table depends on the longest row in it, for sequences up to

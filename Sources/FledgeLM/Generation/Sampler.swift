@@ -25,6 +25,12 @@ public struct SamplingOptions: Sendable {
     /// generation_config.json ids, unless `ignoreEOS`.
     public var eosTokenIds: [Int]? = nil
     public var ignoreEOS = false
+    /// Decode with llama.cpp's integer products where the base is Q8_0 or Q4_0
+    /// (`Tensor.withQuantizedActivations`: each decoding step's activations rounded to 8 bits per
+    /// 32-value block, as llama.cpp decodes); false keeps the exact float products that scoring
+    /// and training use. Default true, unless the environment sets `FLEDGE_EXACT_DECODING=1`.
+    /// Float and other quantized bases decode exactly either way.
+    public var quantizedActivations = ProcessInfo.processInfo.environment["FLEDGE_EXACT_DECODING"] != "1"
 
     public init() {}
 

@@ -72,7 +72,9 @@ enum GEMM {
         Parallel.forRanges(n / 32, minChunk: max(1, 8192 / max(k, 1)), parallel: parallel) { blocks in
             let first = blocks.lowerBound * 32
             let last = blocks.upperBound == n / 32 ? n : blocks.upperBound * 32
-            if transposedB {
+            if transposedB && m == 1 && CPU.hasAVX512 {
+                fledge_gemv_nt_avx512(last - first, k, a.base, b.base + first * b.columnStride, b.columnStride, c + first, flag)
+            } else if transposedB {
                 fledge_gemm_small_nt(m, last - first, k, a.base, a.rowStride, b.base + first * b.columnStride, b.columnStride,
                                      c + first, ldc, flag)
             } else {

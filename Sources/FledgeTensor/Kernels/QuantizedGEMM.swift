@@ -9,7 +9,9 @@ import CFledgeKernels
 /// rows of A (decoding) reads each compressed block once and expands it in registers (the AVX2
 /// kernels of `fusedDecodingKernel`), or, for formats without one, decodes one row of W at a
 /// time into a buffer that stays in cache and takes its dot products with A's rows. Without AVX2, W is decoded in row blocks and multiplied
-/// by `GEMM.multiply` (the portable GEMM).
+/// by `GEMM.multiply` (the portable GEMM). Inside `Tensor.withQuantizedActivations` (generation),
+/// few-row forwards with a Q8_0 or Q4_0 weight are llama.cpp's integer products instead
+/// (`Int8DecodingProduct`), on every CPU.
 enum QuantizedGEMM {
     /// Rows of W decoded at once on CPUs without AVX2.
     private static let portableRowBlock = 256
@@ -22,6 +24,11 @@ enum QuantizedGEMM {
     ) {
         let (n, k) = (w.rows, w.columns)
         guard m > 0, n > 0 else { return }
+        if m <= GEMM.smallRows, k > 0, a.columnStride == 1, DecodingPrecision.quantizesActivations,
+           Int8DecodingProduct.supports(w.format) {
+            Int8DecodingProduct.multiplyTransposed(m: m, a, w, into: c, ldc: ldc, kernels: vectorized ? CPU.kernelSet : .portable)
+            return
+        }
         guard vectorized else {
             decodingRowBlocks(w) { rows, block in
                 let b = MatrixOperand(base: block, rowStride: 1, columnStride: k)

@@ -1,0 +1,182 @@
+#include "FledgeKernels.h"
+
+#include <stdint.h>
+#include <string.h>
+
+// Integer decoding products with llama.cpp's Q8_0 and Q4_0 weights, as ggml computes them
+// (`ggml_vec_dot_q8_0_q8_0`, `ggml_vec_dot_q4_0_q8_0`): each activation row is quantized once per
+// product to 32-value blocks of signed bytes with a float16-rounded scale (Q8_0's encoding), and
+// each weight block is dotted with the activation block in integers — AVX2's maddubs/madd, or
+// AVX-512 VNNI's vpdpbusd — the exact integer sum then scaled by the two blocks' scales.
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#include "avx2_common.h"
+
+// AVX2 with the float16 conversions (every AVX2 CPU has F16C; `fledge_cpu_has_avx2_fma` checks).
+#define AVX2_F16C __attribute__((target("avx2,fma,f16c")))
+// The AVX-512 VNNI set: vpdpbusd on 256-bit vectors (EVEX-encoded, AVX-512 VL).
+#define AVX512_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512dq,avx512vnni")))
+
+// The float a little-endian float16 at `bytes` stands for.
+AVX2_F16C static inline float load_half(const uint8_t *bytes) {
+    uint16_t bits;
+    memcpy(&bits, bytes, sizeof bits);
+    return _cvtsh_ss(bits);
+}
+
+// Round half away from zero (C's roundf) of each lane, exactly: truncate, then step one away
+// from zero where the dropped fraction is at least one half (v − trunc(v) is exact).
+AVX2 static inline __m256 round_away(__m256 v) {
+    __m256 truncated = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256 sign = _mm256_and_ps(v, _mm256_set1_ps(-0.0f));
+    __m256 fraction = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(v, truncated));
+    __m256 step = _mm256_and_ps(_mm256_cmp_ps(fraction, _mm256_set1_ps(0.5f), _CMP_GE_OQ), _mm256_set1_ps(1.0f));
+    return _mm256_add_ps(truncated, _mm256_or_ps(step, sign));
+}
+
+// The largest of the eight lanes.
+AVX2 static inline float max8(__m256 v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+
+// The sum of the eight int32 lanes.
+AVX2 static inline int32_t sum8_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+
+AVX2_F16C void fledge_quantize_q8_avx2(long m, long k, const float *x, long ldx, int8_t *levels, float *scales,
+                                       int32_t *sums) {
+    long blocks = k / 32;
+    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    for (long i = 0; i < m; i++) {
+        for (long b = 0; b < blocks; b++) {
+            const float *v = x + i * ldx + b * 32;
+            __m256 v0 = _mm256_loadu_ps(v), v1 = _mm256_loadu_ps(v + 8), v2 = _mm256_loadu_ps(v + 16), v3 = _mm256_loadu_ps(v + 24);
+            __m256 largest = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(v0, magnitude), _mm256_and_ps(v1, magnitude)),
+                                           _mm256_max_ps(_mm256_and_ps(v2, magnitude), _mm256_and_ps(v3, magnitude)));
+            // As ggml's quantize_row_q8_0_ref: d = max|x| / 127, levels round(x · (1/d)).
+            float scale = max8(largest) / 127.0f;
+            __m256 inverse = _mm256_set1_ps(scale == 0.0f ? 0.0f : 1.0f / scale);
+            __m256i q0 = _mm256_cvtps_epi32(round_away(_mm256_mul_ps(v0, inverse)));
+            __m256i q1 = _mm256_cvtps_epi32(round_away(_mm256_mul_ps(v1, inverse)));
+            __m256i q2 = _mm256_cvtps_epi32(round_away(_mm256_mul_ps(v2, inverse)));
+            __m256i q3 = _mm256_cvtps_epi32(round_away(_mm256_mul_ps(v3, inverse)));
+            sums[i * blocks + b] = sum8_epi32(_mm256_add_epi32(_mm256_add_epi32(q0, q1), _mm256_add_epi32(q2, q3)));
+            // Pack to bytes; the packs interleave 128-bit lanes, the permutation restores the order.
+            __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
+            packed = _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+            _mm256_storeu_si256((__m256i *)(levels + i * k + b * 32), packed);
+            // The scale the products use is the float16 one stored in the block.
+            scales[i * blocks + b] = _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtps_ph(_mm_set_ss(scale), _MM_FROUND_TO_NEAREST_INT)));
+        }
+    }
+}
+
+// Per-block integer dot products of 32 weight levels with 32 activation levels, as eight int32
+// lanes whose sum is the exact product. `init` is added to the lanes (Q4_0's −8·Σa).
+//
+// Q8_0 (signed × signed): maddubs multiplies unsigned by signed bytes, so the weights' signs move
+// onto the activations (|w| · sign(w)·a, as ggml does); |w| ≤ 128 and |a| ≤ 127 keep each pair's
+// int16 sum below saturation.
+AVX2 static inline __m256i dot_q8_avx2(__m256i w, __m256i a, __m256i init) {
+    __m256i products = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w));
+    return _mm256_add_epi32(_mm256_madd_epi16(products, _mm256_set1_epi16(1)), init);
+}
+AVX512_VNNI static inline __m256i dot_q8_vnni(__m256i w, __m256i a, __m256i init) {
+    return _mm256_dpbusd_epi32(init, _mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w));
+}
+// Q4_0 (unsigned nibbles 0…15 × signed): no sign juggling; the −8 offset of the levels is the
+// caller's −8·Σa in `init`.
+AVX2 static inline __m256i dot_u4_avx2(__m256i w, __m256i a, __m256i init) {
+    return _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(w, a), _mm256_set1_epi16(1)), init);
+}
+AVX512_VNNI static inline __m256i dot_u4_vnni(__m256i w, __m256i a, __m256i init) {
+    return _mm256_dpbusd_epi32(init, w, a);
+}
+
+// A Q8_0 block's 32 levels.
+AVX2 static inline __m256i levels_q8_0(const uint8_t *block) {
+    return _mm256_loadu_si256((const __m256i *)(block + 2));
+}
+// A Q4_0 block's 32 levels as unsigned bytes: level j in the low nibble of byte j, level j + 16
+// in its high nibble.
+AVX2 static inline __m256i levels_q4_0(const uint8_t *block) {
+    __m128i packed = _mm_loadu_si128((const __m128i *)(block + 2));
+    __m256i both = _mm256_insertf128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
+    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+// The Q8_0 correction term is zero; Q4_0's levels are stored +8, so the product carries −8·Σa.
+#define CORRECTION_Q8_0(sum) _mm256_setzero_si256()
+#define CORRECTION_Q4_0(sum) _mm256_zextsi128_si256(_mm_cvtsi32_si128(-8 * (sum)))
+
+// out[i·ldo + r] = Σ_b d_w(b) · d_a(i, b) · Σ_j w_j a_j over the `rows` weight rows at w + r·row_bytes
+// and the m quantized activation rows. One activation row (decoding one sequence) takes two
+// weight rows at a time, so that the two accumulators hide the FMA latency and each activation
+// block is loaded once for both.
+#define INT8_MATVEC(name, target, block_bytes, levels, dot, correction)                                               \
+    target void name(long m, long k, const int8_t *a_levels, const float *a_scales, const int32_t *a_sums,           \
+                     const uint8_t *w, long row_bytes, long rows, float *out, long ldo) {                              \
+        long blocks = k / 32, r = 0;                                                                                   \
+        if (m == 1) {                                                                                                  \
+            for (; r + 2 <= rows; r += 2) {                                                                            \
+                const uint8_t *row0 = w + r * row_bytes, *row1 = row0 + row_bytes;                                     \
+                __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                                         \
+                for (long b = 0; b < blocks; b++) {                                                                    \
+                    const uint8_t *block0 = row0 + b * (block_bytes), *block1 = row1 + b * (block_bytes);              \
+                    __m256i a = _mm256_loadu_si256((const __m256i *)(a_levels + b * 32));                              \
+                    __m256i init = correction(a_sums[b]);                                                              \
+                    __m256 s0 = _mm256_cvtepi32_ps(dot(levels(block0), a, init));                                      \
+                    __m256 s1 = _mm256_cvtepi32_ps(dot(levels(block1), a, init));                                      \
+                    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(load_half(block0) * a_scales[b]), s0, acc0);                 \
+                    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(load_half(block1) * a_scales[b]), s1, acc1);                 \
+                }                                                                                                      \
+                out[r] = sum8(acc0);                                                                                   \
+                out[r + 1] = sum8(acc1);                                                                               \
+            }                                                                                                          \
+        }                                                                                                              \
+        for (; r < rows; r++) {                                                                                        \
+            const uint8_t *row = w + r * row_bytes;                                                                    \
+            __m256 acc[8];                                                                                             \
+            for (long i = 0; i < m; i++) acc[i] = _mm256_setzero_ps();                                                 \
+            for (long b = 0; b < blocks; b++) {                                                                        \
+                const uint8_t *block = row + b * (block_bytes);                                                        \
+                __m256i q = levels(block);                                                                             \
+                float scale = load_half(block);                                                                        \
+                for (long i = 0; i < m; i++) {                                                                         \
+                    __m256i a = _mm256_loadu_si256((const __m256i *)(a_levels + i * k + b * 32));                      \
+                    __m256 s = _mm256_cvtepi32_ps(dot(q, a, correction(a_sums[i * blocks + b])));                      \
+                    acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(scale * a_scales[i * blocks + b]), s, acc[i]);             \
+                }                                                                                                      \
+            }                                                                                                          \
+            for (long i = 0; i < m; i++) out[i * ldo + r] = sum8(acc[i]);                                              \
+        }                                                                                                              \
+    }
+
+INT8_MATVEC(fledge_q8_0_dot_q8_avx2, AVX2_F16C, 34, levels_q8_0, dot_q8_avx2, CORRECTION_Q8_0)
+INT8_MATVEC(fledge_q4_0_dot_q8_avx2, AVX2_F16C, 18, levels_q4_0, dot_u4_avx2, CORRECTION_Q4_0)
+INT8_MATVEC(fledge_q8_0_dot_q8_avx512_vnni, AVX512_VNNI, 34, levels_q8_0, dot_q8_vnni, CORRECTION_Q8_0)
+INT8_MATVEC(fledge_q4_0_dot_q8_avx512_vnni, AVX512_VNNI, 18, levels_q4_0, dot_u4_vnni, CORRECTION_Q4_0)
+
+#else
+
+// Not x86: never called (the CPU checks return 0).
+void fledge_quantize_q8_avx2(long m, long k, const float *x, long ldx, int8_t *levels, float *scales, int32_t *sums) {}
+void fledge_q8_0_dot_q8_avx2(long m, long k, const int8_t *a_levels, const float *a_scales, const int32_t *a_sums,
+                             const uint8_t *w, long row_bytes, long rows, float *out, long ldo) {}
+void fledge_q4_0_dot_q8_avx2(long m, long k, const int8_t *a_levels, const float *a_scales, const int32_t *a_sums,
+                             const uint8_t *w, long row_bytes, long rows, float *out, long ldo) {}
+void fledge_q8_0_dot_q8_avx512_vnni(long m, long k, const int8_t *a_levels, const float *a_scales, const int32_t *a_sums,
+                                    const uint8_t *w, long row_bytes, long rows, float *out, long ldo) {}
+void fledge_q4_0_dot_q8_avx512_vnni(long m, long k, const int8_t *a_levels, const float *a_scales, const int32_t *a_sums,
+                                    const uint8_t *w, long row_bytes, long rows, float *out, long ldo) {}
+
+#endif
