@@ -15,7 +15,8 @@ final class Checkpoint {
     /// Tensors made when they are read (a benchmark's random weights, a GGUF file's decoded
     /// tensors, tensors already in memory), dropped once read.
     private var deferred: [String: DeferredTensor] = [:]
-    /// Linear weights kept in their block format (a GGUF file's Q8_0, Q4_0, Q4_K matrices).
+    /// Linear weights kept in their block format (a GGUF file's Q8_0, Q4_0, Q4_K matrices, a
+    /// bitsandbytes checkpoint's NF4 and FP4 weights).
     private var quantized: [String: QuantizedMatrix] = [:]
     private var expected: Set<String> = []
     private var missing: [String] = []
@@ -86,6 +87,9 @@ final class Checkpoint {
         let file = try SafeTensorsFile(url: url)
         files[name] = file
         for tensor in file.names { location[tensor] = name }
+        let fourBit = try BitsAndBytes4BitWeights(file)
+        quantized.merge(fourBit.matrices) { first, _ in first }
+        ignorable.append { fourBit.stateTensors.contains($0) }
     }
 
     var names: [String] { location.keys.sorted() }
@@ -130,7 +134,7 @@ final class Checkpoint {
     }
 
     /// The block-quantized weight called `name`, when the checkpoint keeps it so (a GGUF file's
-    /// Q8_0, Q4_0, Q4_K matrix); nil otherwise.
+    /// Q8_0, Q4_0, Q4_K matrix, a bitsandbytes 4-bit weight); nil otherwise.
     func storedQuantized(_ name: String) -> QuantizedMatrix? { quantized[name] }
 
     /// Throws `ModelError.weightMismatch` if any tensor was missing or misshapen, or is unused.

@@ -23,7 +23,7 @@ extension Checkpoint {
         try finish()
         let linears = Dictionary(uniqueKeysWithValues: model.namedLinears.map { ($0 + ".weight", $1) })
         var tensors: [String: Tensor] = [:]
-        for (name, declared) in parameters {
+        for (name, _) in parameters {
             guard let linear = linears[name], let matrix = try quantizedWeight(name, quantization: quantization) else {
                 tensors[name] = try read(name)
                 continue
