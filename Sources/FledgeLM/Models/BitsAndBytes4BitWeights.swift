@@ -68,7 +68,7 @@ struct BitsAndBytes4BitWeights {
                     + "(bitsandbytes' default)")
             }
             guard case .array(let dims) = field("shape"), dims.count == 2, case .int(let rows) = dims[0], case .int(let columns) = dims[1],
-                  rows > 0, columns > 0 else {
+                  rows > 0, columns > 0, !rows.multipliedReportingOverflow(by: columns).overflow else {
                 throw invalid(stateName, "has shape \(shown("shape")); expected [out_features, in_features]")
             }
             guard columns % 64 == 0 else {
