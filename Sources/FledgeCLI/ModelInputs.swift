@@ -36,11 +36,11 @@ func jsonFloats(_ values: [Float]) -> String {
 /// is given, and the PEFT adapter directory `adapter` (from `fledge grpo`/`sft`, or PEFT itself)
 /// loaded on it, when one is given. A GGUF file's Q8_0, Q4_0 and Q4_K linear weights stay in their
 /// blocks with `ggufWeights` `.keep` and no `quantization`; a `quantization` stores every decoder
-/// linear layer in its format, quantized from the file's float32 values.
+/// linear layer in its format, each quantized from the file's float32 values as it is read.
 func loadModel(_ model: String, adapter: String?, quantization: QuantizationFormat? = nil,
                ggufWeights: GGUFWeights = .keep) throws -> LanguageModel {
-    let model = try LanguageModel(directory: ModelLocation.resolve(model), ggufWeights: quantization == nil ? ggufWeights : .float)
-    if let quantization { try model.quantizeBase(quantization) }
+    let model = try LanguageModel(directory: ModelLocation.resolve(model), ggufWeights: quantization == nil ? ggufWeights : .float,
+                                  quantization: quantization.map { BaseQuantization($0) })
     if let adapter { try model.loadAdapter(from: URL(fileURLWithPath: adapter)) }
     return model
 }

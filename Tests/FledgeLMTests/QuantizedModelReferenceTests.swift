@@ -16,9 +16,7 @@ final class QuantizedModelReferenceTests: XCTestCase {
     }
 
     private func quantizedModel(_ format: QuantizationFormat) throws -> LanguageModel {
-        let model = try LanguageModel(directory: Self.base)
-        try model.quantizeBase(format)
-        return model
+        try LanguageModel(directory: Self.base, quantization: BaseQuantization(format))
     }
 
     func testLogProbsAndGreedyTokensMatchTransformers() throws {
@@ -67,14 +65,44 @@ final class QuantizedModelReferenceTests: XCTestCase {
     }
 
     /// With the adapters switched off, the model is the quantized base (the reference policy of
-    /// LoRA training stays quantized), whether the adapter came before or after quantizing.
+    /// LoRA training stays quantized).
     func testAdaptersOffGiveTheQuantizedBase() throws {
         let sequences = intRows(try expected()["sequences"])
         let plain = try quantizedModel(.nf4).tokenLogProbs(sequences)
-        let adapted = try LanguageModel(directory: Self.base)
+        let adapted = try quantizedModel(.nf4)
         try adapted.loadAdapter(from: Self.directory.appendingPathComponent("peft_adapter"))
-        try adapted.quantizeBase(.nf4)
         XCTAssertEqual(adapted.withAdaptersDisabled { adapted.tokenLogProbs(sequences) }, plain)
         XCTAssertNotEqual(adapted.tokenLogProbs(sequences), plain)
+    }
+
+    /// Quantizing as the model loads gives the blocks that quantizing the float weights gives, each
+    /// weight with nested statistics of its own, and fuses q/k/v and gate/up into one matrix each.
+    func testQuantizingWhileLoadingGivesEachWeightsBlocks() throws {
+        let float = try LanguageModel(directory: Self.base)
+        let model = try LanguageModel(directory: Self.base, quantization: BaseQuantization(.nf4, nestedAbsmax: true))
+        for ((name, linear), (_, reference)) in zip(model.namedLinears, float.namedLinears) {
+            let quantized = try XCTUnwrap(linear.quantizedWeight, name)
+            let expected = try QuantizedMatrix(quantizing: reference.weight, format: .nf4, name: name, nestedAbsmaxRows: [0..<reference.outFeatures])
+            XCTAssertEqual(quantized.dequantized().toArray(), expected.dequantized().toArray(), name)
+        }
+        XCTAssertTrue(model.namedLinears.allSatisfy { $0.1.weight.shape == [$0.1.outFeatures, $0.1.inFeatures] })
+    }
+
+    /// A model made one weight at a time (a benchmark's random model) quantizes each as it is made.
+    func testWeightsMadeWhileLoadingAreQuantizedAsTheyAreMade() throws {
+        let config = try JSONParser.parse(Array(Data(contentsOf: Self.base.appendingPathComponent("config.json"))))
+        guard case .object(let object) = config else { return XCTFail("config.json is not an object") }
+        let float = try LanguageModel(directory: Self.base)
+        let weights = Dictionary(uniqueKeysWithValues: float.namedWeights)
+        var made: [String] = []
+        let model = try LanguageModel(configJSON: object, quantization: BaseQuantization(.q8_0)) { name, shape in
+            made.append(name)
+            XCTAssertEqual(weights[name]?.shape, shape, name)
+            return weights[name]!
+        }
+        XCTAssertEqual(made, try PretrainedModel.expectedWeights(configJSON: object).map(\.0))
+        XCTAssertEqual(model.baseQuantization, .q8_0)
+        let sequences = intRows(try expected()["sequences"])
+        XCTAssertEqual(model.tokenLogProbs(sequences), try quantizedModel(.q8_0).tokenLogProbs(sequences))
     }
 }

@@ -84,7 +84,7 @@ final class TrainingModelsTests: XCTestCase {
         run.usePeft = true
         run.loadIn4bit = true
         XCTAssertThrowsError(try TrainingModels.load(run, seed: 0, gradientCheckpointing: false)) { error in
-            XCTAssert("\(error)".contains("model.layers.0.self_attn.q_proj/k_proj/v_proj: rows of 24 values are not a whole number of nf4 blocks of 64"), "\(error)")
+            XCTAssert("\(error)".contains("model.layers.0.self_attn.q_proj.weight: rows of 24 values are not a whole number of nf4 blocks of 64"), "\(error)")
         }
     }
 

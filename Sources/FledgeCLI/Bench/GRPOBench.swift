@@ -8,45 +8,61 @@ import FledgeTensor
 /// the peak resident memory, beside `Scripts/bench/trl_grpo.py` (TRL's `GRPOTrainer` on the same
 /// settings).
 ///
-/// A SmolLM2-135M-shaped model with random float32 weights and LoRA (r 16, lora_alpha 32, no
+/// A SmolLM2-135M-shaped model (`--shape` picks another) with random float32 weights (`--quantization`
+/// stores the decoder's linear weights block-quantized, each as soon as it is drawn) and LoRA (r 16, lora_alpha 32, no
 /// dropout) on every projection of the decoder; each step takes the setting's prompts
 /// (``GRPOBenchSetting``: by default one prompt of 32 tokens), samples `num_generations` 8
 /// completions of each, of exactly the setting's length (EOS ignored), at temperature 1, scores them
 /// with a cheap text reward, and trains on the rows in micro-batches of 8 (`beta` 0, `loss_type`
 /// dapo, AdamW at TRL's defaults). The tokenizer has one token per character, so prompts and
-/// completions are text on both sides. Generation is the time in GRPO's `microBatches(for:)`
+/// completions are text on both sides (a vocabulary larger than SmolLM2's gets more characters). Generation is the time in GRPO's `microBatches(for:)`
 /// (sampling, decoding, rewards, advantages: TRL's `_generate_and_score_completions`); training is
 /// the rest of the step (log-probs and loss forward, backward, clipping, optimizer), with the
 /// forward part also reported alone.
 struct GRPOBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "grpo", abstract: "Seconds per GRPO step (generation, training) and peak memory, LoRA, SmolLM2-135M shape.")
+        commandName: "grpo", abstract: "Seconds per GRPO step (generation, training) and peak memory, LoRA, SmolLM2-135M shape or another.")
 
     @Flag(help: "One JSON line.") var json = false
-    @Option(help: "Timed optimizer steps (the fastest is reported), after one warm-up step.") var steps = 3
+    @Option(help: "Timed optimizer steps (the fastest is reported), after one warm-up step; 0 reports the warm-up step alone.")
+    var steps = 3
     @Option(help: "Gradient checkpointing: true (TRL's GRPOConfig default), false, or auto (only when a pass's estimated activations exceed the available memory).")
     var gradientCheckpointing = GradientCheckpointing.enabled
-    @Option(help: "short: 1 prompt of 32 tokens × 8 completions × 64 tokens, gradient_accumulation_steps 1; long: 4 prompts of 160 tokens × 8 completions × 256 tokens, gradient_accumulation_steps 4.")
+    @Option(help: "short: 1 prompt of 32 tokens × 8 completions × 64 tokens, gradient_accumulation_steps 1; long: 4 prompts of 160 tokens × 8 completions × 256 tokens, gradient_accumulation_steps 4; minimal: 1 prompt of 16 tokens × 8 completions × 16 tokens (a step of a large shape that finishes).")
     var setting = GRPOBenchSetting.short
+    @Option(help: "The model's shape: smollm2-135m, qwen2.5-1.5b or qwen2.5-7b.") var shape = BenchModelShape.smolLM2_135M
+    @Option(help: quantizationHelp) var quantization: QuantizationFormat?
 
     static let numGenerations = 8
 
-    /// One character per token id 2 … 49151 (ids 0 and 1 are `<pad>` and `<eos>`): CJK ideograph
-    /// code points from U+20000, none of which has a canonical equivalent.
-    static let alphabet = (0..<49150).map { Character(Unicode.Scalar(0x20000 + $0)!) }
+    func validate() throws {
+        if steps < 0 { throw ValidationError("--steps must be 0 or more, got \(steps)") }
+    }
+
+    /// One character per token id 2 … `vocabularySize` − 1 (ids 0 and 1 are `<pad>` and `<eos>`): code
+    /// points from U+20000 (CJK ideographs, then unassigned ones), skipping the CJK compatibility
+    /// ideographs U+2F800 … U+2FA1F, so that none has a canonical equivalent.
+    static func alphabet(vocabularySize: Int) -> [Character] {
+        let compatibility: ClosedRange<UInt32> = 0x2F800...0x2FA1F
+        return (0..<UInt32(vocabularySize - 2)).map { index in
+            let skipped = 0x20000 + index >= compatibility.lowerBound ? UInt32(compatibility.count) : 0
+            return Character(Unicode.Scalar(0x20000 + index + skipped)!)
+        }
+    }
 
     func run() throws {
         let files = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-bench-grpo-\(getpid())")
         try FileManager.default.createDirectory(at: files, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: files) }
 
-        try CharacterTokenizerFile.write(alphabet: Self.alphabet, to: files)
+        let alphabet = Self.alphabet(vocabularySize: shape.vocabularySize)
+        try CharacterTokenizerFile.write(alphabet: alphabet, to: files)
         let tokenizer = try Tokenizer(directory: files.path)
-        let dataset = try PromptDataset(file: try writePrompts(count: (steps + 1) * setting.prompts, to: files), tokenizer: tokenizer)
+        let dataset = try PromptDataset(file: try writePrompts(count: (steps + 1) * setting.prompts, alphabet: alphabet, to: files), tokenizer: tokenizer)
         precondition(dataset.rows.allSatisfy { $0.promptIds.count == setting.promptTokens }, "a prompt is not \(setting.promptTokens) tokens")
 
-        let model = try SmolLM2Shape.randomModel()
-        try model.addLoRA(LoRAOptions(r: 16, alpha: 32, dropout: 0, targetModules: [LoRAOptions.allLinear]))
+        let model = try shape.randomModel(quantization: quantization.map { BaseQuantization($0) })
+        try model.addLoRA(SmolLM2Shape.lora)
         let config = grpoConfig(outputDirectory: files.appendingPathComponent("output"))
         model.gradientCheckpointing = config.training.checkpointsGradients
         model.checkpointingMemoryBudget = config.training.checkpointingMemoryBudget
@@ -59,13 +75,14 @@ struct GRPOBench: ParsableCommand {
         precondition(outcome.state.logHistory.last?["completions/min_length"] == Double(setting.completionTokens),
                      "a completion ended before \(setting.completionTokens) tokens")
 
-        let timed = clock.stepSeconds.indices.dropFirst()
+        let timed = clock.stepSeconds.indices.dropFirst(steps == 0 ? 0 : 1)
         let fastest = timed.min { clock.stepSeconds[$0] < clock.stepSeconds[$1] }!
         let (step, generation, forward) = (clock.stepSeconds[fastest], grpo.batchSeconds[fastest], grpo.lossSeconds[fastest])
         report([
             "step_seconds": rounded(step), "generation_seconds": rounded(generation), "training_seconds": rounded(step - generation),
             "forward_seconds": rounded(forward), "peak_rss_mb": rounded(Double(MemoryStats.peakResidentBytes) / 1_048_576),
             "gradient_checkpointing": gradientCheckpointing == .auto ? "auto" as Any : gradientCheckpointing == .enabled, "threads": Parallel.workers, "setting": setting.rawValue as Any,
+            "shape": shape.rawValue as Any, "quantization": quantization?.rawValue ?? "float32",
         ], json: json)
     }
 
@@ -89,9 +106,9 @@ struct GRPOBench: ParsableCommand {
 
     /// A JSON Lines file of `count` prompts of the setting's length in characters spread over the alphabet
     /// (the same text as `Scripts/bench/trl_grpo.py`'s).
-    private func writePrompts(count: Int, to directory: URL) throws -> URL {
+    private func writePrompts(count: Int, alphabet: [Character], to directory: URL) throws -> URL {
         let lines = (0..<count).map { row in
-            let text = String((0..<setting.promptTokens).map { Self.alphabet[($0 * 7919 + row * 104_729 + 17) % Self.alphabet.count] })
+            let text = String((0..<setting.promptTokens).map { alphabet[($0 * 7919 + row * 104_729 + 17) % alphabet.count] })
             return "{\"prompt\": \"\(text)\"}"
         }
         let file = directory.appendingPathComponent("prompts.jsonl")
@@ -106,7 +123,7 @@ struct GRPOBench: ParsableCommand {
 
 extension GradientCheckpointing: ExpressibleByArgument {}
 
-/// The shapes `fledge bench grpo` runs (the same as `Scripts/bench/trl_grpo.py --setting`): prompts per
+/// The shapes `fledge bench grpo` runs (short and long as `Scripts/bench/trl_grpo.py --setting`): prompts per
 /// optimizer step, their length, and each completion's length; micro-batches hold `num_generations`
 /// rows, so a step of several prompts accumulates one micro-batch per prompt.
 enum GRPOBenchSetting: String, ExpressibleByArgument, CaseIterable {
@@ -114,10 +131,13 @@ enum GRPOBenchSetting: String, ExpressibleByArgument, CaseIterable {
     case short
     /// Four prompts of 160 tokens, 8 completions of 256 tokens each, `gradient_accumulation_steps` 4.
     case long
+    /// One prompt of 16 tokens, 8 completions of 16 tokens, one micro-batch: a step of a large shape
+    /// that finishes in minutes.
+    case minimal
 
-    var prompts: Int { self == .short ? 1 : 4 }
-    var promptTokens: Int { self == .short ? 32 : 160 }
-    var completionTokens: Int { self == .short ? 64 : 256 }
+    var prompts: Int { self == .long ? 4 : 1 }
+    var promptTokens: Int { [.short: 32, .long: 160, .minimal: 16][self]! }
+    var completionTokens: Int { [.short: 64, .long: 256, .minimal: 16][self]! }
     var gradientAccumulationSteps: Int { prompts }
 }
 

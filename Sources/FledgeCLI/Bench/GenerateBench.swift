@@ -30,8 +30,9 @@ struct GenerateBench: ParsableCommand {
 
     func run() throws {
         let lengths = try completionLengths.map(Self.lengths) ?? [newTokens]
-        let model = try self.model.map { try LanguageModel(directory: ModelLocation.resolve($0)) } ?? SmolLM2Shape.randomModel()
-        if let quantization { try model.quantizeBase(quantization) }
+        let quantization = self.quantization.map { BaseQuantization($0) }
+        let model = try self.model.map { try LanguageModel(directory: ModelLocation.resolve($0), quantization: quantization) }
+            ?? SmolLM2Shape.randomModel(quantization: quantization)
         var options = SamplingOptions()
         options.maxNewTokens = lengths.max()!
         options.ignoreEOS = true
@@ -53,7 +54,7 @@ struct GenerateBench: ParsableCommand {
             let decodeRate = Double(expected.reduce(0, +) - batch) / (best - prefill)
             report(["batch": batch, "new_tokens": options.maxNewTokens,
                     "completion_lengths": lengths.map(String.init).joined(separator: ","),
-                    "quantization": quantization?.rawValue ?? "float32",
+                    "quantization": quantization?.format.rawValue ?? "float32",
                     "tokens_per_second": (rate * 10).rounded() / 10, "decode_tokens_per_second": (decodeRate * 10).rounded() / 10,
                     "peak_rss_mb": (Double(MemoryStats.peakResidentBytes) / 104_857.6).rounded() / 10,
                     "rss_mb": MemoryStats.residentBytes.map { (Double($0) / 104_857.6).rounded() / 10 as Any } ?? "unknown"], json: json)

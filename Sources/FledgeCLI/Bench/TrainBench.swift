@@ -14,8 +14,8 @@ import FledgeTensor
 /// weight; `lora` trains LoRA adapters (r 16, lora_alpha 32, no dropout) on every projection of
 /// the decoder. Each configuration runs in a process of its own (this command runs itself with
 /// `--only`), so that its peak resident memory is its own. `rss_mb` is the resident memory after
-/// the steps (with `--quantization`, the float weights the random model was built with are freed
-/// by then, so it is what the quantized model holds; the peak still includes them).
+/// the steps. With `--quantization`, each decoder linear weight is quantized as soon as it is drawn,
+/// so neither figure includes a float copy of the base.
 struct TrainBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Tokens per second and peak memory of training steps (full and LoRA).")
@@ -78,8 +78,7 @@ struct TrainBench: ParsableCommand {
     }
 
     private func measure(mode: TrainMode, checkpointing: Bool) throws {
-        let model = try SmolLM2Shape.randomModel()
-        if let quantization { try model.quantizeBase(quantization) }
+        let model = try SmolLM2Shape.randomModel(quantization: quantization.map { BaseQuantization($0) })
         switch mode {
         case .full: model.makeFullyTrainable()
         case .lora: try model.addLoRA(SmolLM2Shape.lora)

@@ -7,7 +7,7 @@ extension Checkpoint {
     /// Q4_0, Q4_K) keeps the file's blocks as a `QuantizedMatrix`; every other tensor is decoded to
     /// float32. A tensor the architecture does not have is an error naming it.
     convenience init(gguf file: GGUFFile, architecture: GGUFArchitecture, heads: Int, kvHeads: Int, weights: GGUFWeights) throws {
-        var tensors: [String: Tensor] = [:]
+        var tensors: [String: DeferredTensor] = [:]
         var quantized: [String: QuantizedMatrix] = [:]
         for info in file.tensorInfos {
             guard let name = GGUFTensorNames.huggingFaceName(info.name, architecture: architecture) else {
@@ -22,11 +22,13 @@ extension Checkpoint {
                 if let order { matrix = try QuantizedMatrix(stacking: order.map { matrix.rows($0..<$0 + 1) }, name: info.name) }
                 quantized[name] = matrix
             } else {
-                let tensor = try file.tensor(info.name)
-                tensors[name] = order.map { tensor.indexSelect($0, indexShape: [$0.count]) } ?? tensor
+                tensors[name] = DeferredTensor(shape: info.shape) {
+                    let tensor = try file.tensor(info.name)
+                    return order.map { tensor.indexSelect($0, indexShape: [$0.count]) } ?? tensor
+                }
             }
         }
-        self.init(tensors: tensors, quantized: quantized, description: file.url.path)
+        self.init(deferred: tensors, quantized: quantized, description: file.url.path)
     }
 
     /// Undoes convert_hf_to_gguf.py's `LlamaModel.permute`: within each head of `2·half` rows, GGUF

@@ -70,9 +70,6 @@ final class Attention: SelfAttentionBlock, WeightFusing, @unchecked Sendable {
     }
 
     func fuseWeights() throws { try qkv.fuse() }
-    func quantizeFusedWeights(_ format: QuantizationFormat, nestedAbsmax: Bool, name: String) throws {
-        try qkv.quantize(format, nestedAbsmax: nestedAbsmax, name: "\(name).q_proj/k_proj/v_proj")
-    }
 
     /// `[batch, length, hidden]` (normalised) in, the attention output after `o_proj` out. With a
     /// cache, the new keys and values are appended to layer `layer` of it.

@@ -5,16 +5,20 @@ import FledgeTensor
 /// The safetensors files of a model directory — `model.safetensors`, or the shards listed in
 /// `model.safetensors.index.json` — from which the architecture takes its tensors by name.
 ///
-/// Taking a tensor checks its shape; `finish()` then reports every missing, misshapen and
-/// unused tensor in one error, so a mismatched directory is diagnosed in one run.
+/// Loading first `expect`s every tensor with its shape; `finish()` then reports every missing,
+/// misshapen and unused tensor in one error, so a mismatched directory is diagnosed in one run,
+/// before any tensor is read.
 final class Checkpoint {
     let directory: URL
     private var files: [String: SafeTensorsFile] = [:]
     private var location: [String: String] = [:]
-    private var inMemory: [String: Tensor] = [:]
-    /// Linear weights kept in their block format (a GGUF file's Q8_0, Q4_0, Q4_K matrices).
+    /// Tensors made when they are read (a benchmark's random weights, a GGUF file's decoded
+    /// tensors, tensors already in memory), dropped once read.
+    private var deferred: [String: DeferredTensor] = [:]
+    /// Linear weights kept in their block format (a GGUF file's Q8_0, Q4_0, Q4_K matrices, a
+    /// bitsandbytes checkpoint's NF4 and FP4 weights).
     private var quantized: [String: QuantizedMatrix] = [:]
-    private var taken: Set<String> = []
+    private var expected: Set<String> = []
     private var missing: [String] = []
     private var misshapen: [String] = []
     /// Tensors that may be present and are not needed (rotary buffers of old checkpoints, a
@@ -53,19 +57,25 @@ final class Checkpoint {
         }
     }
 
-    /// Tensors already in memory (a benchmark's random weights, a GGUF file's), named as in a
-    /// checkpoint; `quantized` holds linear weights kept in a block format (`takeQuantized`).
-    init(tensors: [String: Tensor], quantized: [String: QuantizedMatrix] = [:], description: String) {
+    /// Tensors already in memory, named as in a checkpoint.
+    convenience init(tensors: [String: Tensor], description: String) {
+        self.init(deferred: tensors.mapValues { tensor in DeferredTensor(shape: tensor.shape) { tensor } }, description: description)
+    }
+
+    /// Tensors made when they are read (`deferred`: a benchmark's random weights, a GGUF file's
+    /// tensors decoded one at a time), named as in a checkpoint; `quantized` holds linear weights
+    /// kept in a block format (`storedQuantized`).
+    init(deferred: [String: DeferredTensor], quantized: [String: QuantizedMatrix] = [:], description: String) {
         directory = URL(fileURLWithPath: description)
-        inMemory = tensors
+        self.deferred = deferred
         self.quantized = quantized
-        for name in tensors.keys { location[name] = "" }
+        for name in deferred.keys { location[name] = "" }
         for name in quantized.keys { location[name] = "" }
     }
 
-    /// Adds a tensor the files lack (a newly initialised head), taken like the others.
+    /// Adds a tensor the files lack (a newly initialised head), read like the others.
     func add(_ name: String, _ tensor: Tensor) {
-        inMemory[name] = tensor
+        deferred[name] = DeferredTensor(shape: tensor.shape) { tensor }
         location[name] = ""
     }
 
@@ -77,6 +87,9 @@ final class Checkpoint {
         let file = try SafeTensorsFile(url: url)
         files[name] = file
         for tensor in file.names { location[tensor] = name }
+        let fourBit = try BitsAndBytes4BitWeights(file)
+        quantized.merge(fourBit.matrices) { first, _ in first }
+        ignorable.append { fourBit.stateTensors.contains($0) }
     }
 
     var names: [String] { location.keys.sorted() }
@@ -86,50 +99,55 @@ final class Checkpoint {
     /// Allows `name` to be present and unused.
     func ignore(_ name: String) { ignorable.append { $0 == name } }
 
-    /// The tensor called `name`, which must have `shape`; a `Tensor.placeholder` (recorded as
-    /// missing or misshapen) when it is absent or wrong, so that loading goes on and reports everything.
-    func take(_ name: String, _ shape: [Int]) throws -> Tensor {
-        if let matrix = quantized[name] {
-            taken.insert(name)
-            guard matrix.shape == shape else {
-                misshapen.append("\(name) is \(matrix.shape), expected \(shape)")
-                return Tensor.placeholder(shape)
-            }
-            return matrix.dequantized()
-        }
-        if let tensor = inMemory[name] {
-            taken.insert(name)
-            guard tensor.shape == shape else {
-                misshapen.append("\(name) is \(tensor.shape), expected \(shape)")
-                return Tensor.placeholder(shape)
-            }
-            return tensor
-        }
-        guard let fileName = location[name], let file = files[fileName], let info = file.info(name) else {
+    /// Records `name` as needed with `shape`: missing when the checkpoint lacks it, misshapen when
+    /// its shape differs (reported together by `finish()`). Reads nothing.
+    func expect(_ name: String, _ shape: [Int]) {
+        guard let stored = storedShape(name) else {
             missing.append(name)
-            return Tensor.placeholder(shape)
+            return
         }
-        taken.insert(name)
-        guard info.shape == shape else {
-            misshapen.append("\(name) is \(info.shape), expected \(shape)")
-            return Tensor.placeholder(shape)
-        }
-        return try file.tensor(name)
+        expected.insert(name)
+        if stored != shape { misshapen.append("\(name) is \(stored), expected \(shape)") }
     }
 
-    /// The block-quantized weight called `name` (a linear layer's) when the checkpoint keeps it so
-    /// with `shape`, taken; nil otherwise (then `take` it, which dequantizes or reports it misshapen).
-    func takeQuantized(_ name: String, _ shape: [Int]) -> QuantizedMatrix? {
-        guard let matrix = quantized[name], matrix.shape == shape else { return nil }
-        taken.insert(name)
-        return matrix
+    private func storedShape(_ name: String) -> [Int]? {
+        if let matrix = quantized[name] { return matrix.shape }
+        if let tensor = deferred[name] { return tensor.shape }
+        guard let fileName = location[name], let info = files[fileName]?.info(name) else { return nil }
+        return info.shape
     }
+
+    /// The tensor called `name` (`expect`ed, and `finish()`ed without error) in float32: a block-
+    /// quantized one dequantized, a deferred one made (and then forgotten).
+    func read(_ name: String) throws -> Tensor {
+        if let matrix = quantized[name] { return matrix.dequantized() }
+        if let tensor = deferred.removeValue(forKey: name) { return try tensor.make() }
+        return try files[location[name]!]!.tensor(name)
+    }
+
+    /// Lets the memory of the tensor called `name`, already read and no longer used (a float weight
+    /// now quantized), go: a file's pages leave this process's resident memory (they would be read
+    /// from the file again if touched).
+    func release(_ name: String) {
+        guard let fileName = location[name], let file = files[fileName] else { return }
+        file.releasePages(of: name)
+    }
+
+    /// The block-quantized weight called `name`, when the checkpoint keeps it so (a GGUF file's
+    /// Q8_0, Q4_0, Q4_K matrix, a bitsandbytes 4-bit weight); nil otherwise.
+    func storedQuantized(_ name: String) -> QuantizedMatrix? { quantized[name] }
 
     /// Throws `ModelError.weightMismatch` if any tensor was missing or misshapen, or is unused.
     func finish() throws {
-        let unused = names.filter { name in !taken.contains(name) && !ignorable.contains { $0(name) } }
+        let unused = names.filter { name in !expected.contains(name) && !ignorable.contains { $0(name) } }
         guard missing.isEmpty, misshapen.isEmpty, unused.isEmpty else {
             throw ModelError.weightMismatch(directory: directory.path, missing: missing, misshapen: misshapen, unused: unused)
         }
     }
+}
+
+/// A tensor of a checkpoint held as the means to make it, so that it takes memory only once read.
+struct DeferredTensor {
+    let shape: [Int]
+    let make: () throws -> Tensor
 }

@@ -8,7 +8,7 @@ import FledgeTensor
 /// (each streams its weight from memory; fewer, longer streams and fewer thread hand-offs).
 /// LoRA adapters do not break the fusion in inference: each layer adds its adapter's term to its slice.
 ///
-/// A quantized base quantizes the fused weight as one matrix, whose row views the layers use.
+/// Layers loaded quantized fuse into one quantized matrix, whose row views the layers use.
 ///
 /// Because the layers' tensors are views of the buffers, anything written into them in place
 /// (an optimizer step, restored weights) is what the fused product reads. The layers' weights
@@ -17,8 +17,8 @@ final class FusedProjection: @unchecked Sendable {
     let layers: [Linear]
     /// The concatenated weights and biases once `fuse()` has run; nil before.
     private var buffers: (weight: Tensor, bias: Tensor?)?
-    /// The concatenated weights quantized, once `quantize` has run on fused layers; each layer's
-    /// quantized weight is a view of its rows.
+    /// The layers' quantized weights stacked, once `fuse()` has run on layers loaded quantized;
+    /// each layer's quantized weight is a view of its rows.
     private var quantizedWeight: QuantizedMatrix?
 
     /// The fusion of `layers`, which must all have a bias or none; nothing is fused until `fuse()`.
@@ -30,7 +30,8 @@ final class FusedProjection: @unchecked Sendable {
 
     /// Concatenates the layers' (loaded) weights and biases into one buffer each and makes every
     /// layer's weight and bias a view of its rows. Called once, after loading. Layers loaded
-    /// block-quantized (a GGUF file's) fuse into one quantized matrix when all share a format;
+    /// block-quantized (quantized as they loaded, or a GGUF file's) fuse into one quantized matrix
+    /// when all share a format;
     /// layers of mixed storage (a llama.cpp mix of Q4_K and Q6_K, or quantized and float) stay apart.
     func fuse() throws {
         precondition(buffers == nil, "the projections are already fused")
@@ -54,33 +55,6 @@ final class FusedProjection: @unchecked Sendable {
             start = rows.upperBound
         }
         buffers = (weight, bias)
-    }
-
-    /// Quantizes the layers' frozen weights to `format`: the fused weight as one matrix (each
-    /// layer's a view of its rows, and the float buffer freed), or each layer's when not fused.
-    /// Weights already quantized (loaded so from a GGUF file) keep their format.
-    /// `name` labels errors; `nestedAbsmax` compresses each layer's NF4/FP4 statistics on their own.
-    func quantize(_ format: QuantizationFormat, nestedAbsmax: Bool, name: String) throws {
-        guard quantizedWeight == nil else { return }
-        guard let fused = buffers else {
-            for (index, layer) in layers.enumerated() where layer.quantizedWeight == nil {
-                try layer.quantize(format, nestedAbsmax: nestedAbsmax, name: "\(name) (projection \(index))")
-            }
-            return
-        }
-        var groups: [Range<Int>] = [], first = 0
-        for layer in layers {
-            groups.append(first..<first + layer.outFeatures)
-            first += layer.outFeatures
-        }
-        let whole = try QuantizedMatrix(quantizing: fused.weight, format: format, name: name, nestedAbsmaxRows: nestedAbsmax ? groups : [])
-        var start = 0
-        for layer in layers {
-            layer.useQuantized(whole.rows(start..<start + layer.outFeatures))
-            start += layer.outFeatures
-        }
-        quantizedWeight = whole
-        buffers = (Tensor.placeholder(fused.weight.shape), fused.bias)
     }
 
     /// Whether to use the fused product: once fused, always without autograd (generation, scoring,

@@ -28,9 +28,6 @@ final class GatedMLP: MLPBlock, WeightFusing, @unchecked Sendable {
     }
 
     func fuseWeights() throws { try gateUp.fuse() }
-    func quantizeFusedWeights(_ format: QuantizationFormat, nestedAbsmax: Bool, name: String) throws {
-        try gateUp.quantize(format, nestedAbsmax: nestedAbsmax, name: "\(name).gate_proj/up_proj")
-    }
 
     /// `[..., hidden]` → `[..., hidden]`.
     func callAsFunction(_ x: Tensor) -> Tensor {

@@ -12,14 +12,29 @@ public final class LanguageModel: PretrainedModel, @unchecked Sendable {
     /// float16 and bfloat16 weights are converted to float32; float32 ones are memory-mapped. A
     /// sequence classifier's directory is an error naming its `architectures`. A `.gguf` file's
     /// Q8_0, Q4_0 and Q4_K linear weights stay in their blocks unless `ggufWeights` is `.float`.
-    public convenience init(directory: URL, ggufWeights: GGUFWeights = .keep) throws {
-        try self.init(ModelSource(directory: directory, ggufWeights: ggufWeights))
+    /// With `quantization`, each decoder linear weight is quantized as it is read
+    /// (`BaseQuantization`), so the float copy of the whole base never exists.
+    public convenience init(directory: URL, ggufWeights: GGUFWeights = .keep, quantization: BaseQuantization? = nil) throws {
+        var source = try ModelSource(directory: directory, ggufWeights: ggufWeights)
+        source.quantization = quantization
+        try self.init(source)
     }
 
-    /// A model from a config.json object and tensors named as in a checkpoint (benchmarks
-    /// build random models this way); throws as loading a directory does.
+    /// A model from a config.json object and tensors named as in a checkpoint; throws as loading
+    /// a directory does.
     public convenience init(configJSON: JSONObject, weights: [String: Tensor]) throws {
         try self.init(ModelSource(configJSON: configJSON, weights: weights))
+    }
+
+    /// A model from a config.json object whose weights `make` creates one at a time from its name
+    /// and shape (benchmarks build random models this way), called once per weight in the order
+    /// of `PretrainedModel.expectedWeights`; with `quantization`, each decoder linear weight is
+    /// quantized as soon as it is made, so the float copy of the whole base never exists.
+    public convenience init(configJSON: JSONObject, quantization: BaseQuantization? = nil,
+                            making make: @escaping (_ name: String, _ shape: [Int]) throws -> Tensor) throws {
+        var source = try ModelSource(configJSON: configJSON, making: make)
+        source.quantization = quantization
+        try self.init(source)
     }
 
     init(_ source: ModelSource) throws {

@@ -4,7 +4,7 @@ import FledgeTensor
 /// What a model is built from: config.json read once (its shared fields, and its reader for the
 /// family's own), the config text `saveModel` writes back, the generation defaults, and the
 /// checkpoint its weights are taken from — none when the model is only declared, for
-/// `expectedWeights`.
+/// `expectedWeights` — and how the decoder's linear weights are quantized as they load.
 struct ModelSource {
     let directory: URL
     let reader: ConfigReader
@@ -12,6 +12,7 @@ struct ModelSource {
     var configData: Data
     let generationConfig: GenerationConfig
     let checkpoint: Checkpoint?
+    var quantization: BaseQuantization?
 
     /// The model directory's config.json, generation_config.json and safetensors files, or a
     /// `.gguf` file (`init(gguf:weights:)`, its linear weights held as `ggufWeights` says).
@@ -32,14 +33,28 @@ struct ModelSource {
     }
 
     /// A config.json object and, unless the model is only declared, its tensors named as in a
-    /// checkpoint (benchmarks build random models this way).
+    /// checkpoint.
     init(configJSON: JSONObject, weights: [String: Tensor]?) throws {
+        try self.init(configJSON: configJSON, checkpoint: weights.map { Checkpoint(tensors: $0, description: "(in memory)") })
+    }
+
+    /// A config.json object whose tensors `make` creates one at a time, by name and shape, as the
+    /// model loads (benchmarks build random models this way): `make` is called once per tensor, in
+    /// the order of `PretrainedModel.expectedWeights`.
+    init(configJSON: JSONObject, making make: @escaping (String, [Int]) throws -> Tensor) throws {
+        let declared = try PretrainedModel.expectedWeights(configJSON: configJSON)
+        let deferred = Dictionary(uniqueKeysWithValues: declared.map { name, shape in
+            (name, DeferredTensor(shape: shape) { try make(name, shape) })
+        })
+        try self.init(configJSON: configJSON, checkpoint: Checkpoint(deferred: deferred, description: "(in memory)"))
+    }
+
+    private init(configJSON: JSONObject, checkpoint: Checkpoint?) throws {
         directory = URL(fileURLWithPath: "(in memory)")
         reader = ConfigReader(file: "config", object: configJSON)
         config = try ModelConfig(reader: reader)
         configData = Data(JSONWriter(indent: 2).string(.object(configJSON)).utf8)
         generationConfig = GenerationConfig(eosTokenIds: config.eosTokenIds, padTokenId: config.padTokenId)
-        let checkpoint = weights.map { Checkpoint(tensors: $0, description: "(in memory)") }
         if config.tieWordEmbeddings { checkpoint?.ignore("lm_head.weight") }
         self.checkpoint = checkpoint
     }

@@ -8,7 +8,7 @@ extension PretrainedModel {
     /// float32 weights loaded from a checkpoint borrow the file's copy-on-write memory mapping;
     /// they are first copied into memory the engine owns (and counts), so that optimizer updates
     /// never touch the mapping. A tied output head stays the embedding: one tensor, one parameter.
-    /// A quantized base (`quantizeBase`) is frozen: train adapters on it instead.
+    /// A quantized base (loaded with a `BaseQuantization`) is frozen: train adapters on it instead.
     public func makeFullyTrainable() {
         precondition(baseQuantization == nil, "a \(baseQuantization!.rawValue) base is frozen: attach LoRA adapters to train on it")
         // The fused q/k/v and gate/up layers hold views of owned buffers; these stay as they are.

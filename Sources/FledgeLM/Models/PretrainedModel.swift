@@ -21,9 +21,11 @@ public class PretrainedModel: Module, @unchecked Sendable {
 
     /// Loads `directory` as the kind of model its config.json's `architectures` name: a
     /// `SequenceClassifier` for `…ForSequenceClassification`, else a `LanguageModel`; a `.gguf`
-    /// file's linear weights are held as `ggufWeights` says.
-    public static func load(directory: URL, ggufWeights: GGUFWeights = .keep) throws -> PretrainedModel {
-        let source = try ModelSource(directory: directory, ggufWeights: ggufWeights)
+    /// file's linear weights are held as `ggufWeights` says. With `quantization`, each decoder
+    /// linear weight is quantized as it is read (`BaseQuantization`).
+    public static func load(directory: URL, ggufWeights: GGUFWeights = .keep, quantization: BaseQuantization? = nil) throws -> PretrainedModel {
+        var source = try ModelSource(directory: directory, ggufWeights: ggufWeights)
+        source.quantization = quantization
         return source.config.isSequenceClassifier ? try SequenceClassifier(source) : try LanguageModel(source)
     }
 
@@ -36,7 +38,7 @@ public class PretrainedModel: Module, @unchecked Sendable {
         generationConfig = source.generationConfig
         self.decoder = decoder
         self.peftTaskType = peftTaskType
-        if let checkpoint = source.checkpoint { try checkpoint.load(into: self) }
+        if let checkpoint = source.checkpoint { try checkpoint.load(into: self, quantization: source.quantization) }
     }
 
     /// The decoder (`model`); each kind adds its head.

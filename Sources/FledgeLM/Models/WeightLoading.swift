@@ -5,34 +5,45 @@ import FledgeTensor
 protocol WeightFusing: AnyObject {
     /// Builds the derived state from the loaded weights; called once.
     func fuseWeights() throws
-    /// Quantizes the fused projections' frozen weights (see `FusedProjection.quantize`); `name`
-    /// is the module's path, for errors.
-    func quantizeFusedWeights(_ format: QuantizationFormat, nestedAbsmax: Bool, name: String) throws
 }
 
 extension Checkpoint {
-    /// Replaces every parameter of `model` with the tensor of its path, which must have the
-    /// declared (placeholder) shape, after checking in one error that nothing is missing,
-    /// misshapen or unused; a `Linear` weight the checkpoint keeps block-quantized becomes the
-    /// layer's quantized weight (`Linear.useQuantized`). Then lets every `WeightFusing` module
-    /// fuse its weights.
-    func load(into model: any Module) throws {
-        let linears = Dictionary(uniqueKeysWithValues: model.namedModules.compactMap { name, module in
-            (module as? Linear).map { (name + ".weight", $0) }
-        })
-        var tensors: [String: Tensor] = [:]
-        var quantized: [(Linear, QuantizedMatrix)] = []
-        for (name, declared) in model.namedParameters {
-            if let linear = linears[name], let matrix = takeQuantized(name, declared.shape) {
-                quantized.append((linear, matrix))
-                tensors[name] = declared
-            } else {
-                tensors[name] = try take(name, declared.shape)
-            }
-        }
+    /// Replaces every parameter of `model` with the tensor of its path, after checking in one
+    /// error that nothing is missing, misshapen or unused (before anything is read). Then lets every
+    /// `WeightFusing` module fuse its weights.
+    ///
+    /// Each linear weight of the decoder becomes the layer's quantized weight (`Linear.useQuantized`)
+    /// as it is read when `quantization` is given — its float32 tensor freed before the next is
+    /// read, so the float copy of the whole base never exists — or when the checkpoint keeps it
+    /// block-quantized (a GGUF file's blocks, kept as they are when `quantization` is nil or
+    /// names their format; dequantized and quantized again otherwise).
+    func load(into model: PretrainedModel, quantization: BaseQuantization?) throws {
+        let parameters = model.namedParameters
+        for (name, declared) in parameters { expect(name, declared.shape) }
         try finish()
+        let linears = Dictionary(uniqueKeysWithValues: model.namedLinears.map { ($0 + ".weight", $1) })
+        var tensors: [String: Tensor] = [:]
+        for (name, _) in parameters {
+            guard let linear = linears[name], let matrix = try quantizedWeight(name, quantization: quantization) else {
+                tensors[name] = try read(name)
+                continue
+            }
+            linear.useQuantized(matrix)
+            tensors[name] = linear.weight
+        }
         model.updateParameters { name, _ in tensors[name]! }
-        for (linear, matrix) in quantized { linear.useQuantized(matrix) }
         for (_, module) in model.namedModules { try (module as? WeightFusing)?.fuseWeights() }
+    }
+
+    /// The block-quantized form of the linear weight `name`: the checkpoint's blocks when they are
+    /// in the format asked for (or none is asked for), else the weight read in float32 and quantized
+    /// to `quantization`, its float memory released; nil for a float weight and no quantization.
+    private func quantizedWeight(_ name: String, quantization: BaseQuantization?) throws -> QuantizedMatrix? {
+        let stored = storedQuantized(name)
+        if let stored, quantization == nil || quantization?.format == stored.format { return stored }
+        guard let quantization else { return nil }
+        let matrix = try quantization.quantize(read(name), name: name)
+        release(name)
+        return matrix
     }
 }

@@ -14,9 +14,9 @@ public final class Linear: Module, @unchecked Sendable {
     public var bias: Tensor?
     /// An extra term added to the output while it `isEnabled` (a LoRA adapter), or nil.
     public var adapter: (any LinearAdapter)?
-    /// The frozen weight in a block-quantized format, once `quantize` or `useQuantized` has
-    /// run: products then read it (dequantizing as they go), and `weight` is a placeholder of
-    /// the same shape that holds no memory.
+    /// The frozen weight in a block-quantized format, once `useQuantized` has run: products then
+    /// read it (dequantizing as they go), and `weight` is a placeholder of the same shape that
+    /// holds no memory.
     public private(set) var quantizedWeight: QuantizedMatrix?
 
     public init(weight: Tensor, bias: Tensor? = nil) {
@@ -39,14 +39,6 @@ public final class Linear: Module, @unchecked Sendable {
 
     public var inFeatures: Int { weight.shape[1] }
     public var outFeatures: Int { weight.shape[0] }
-
-    /// Quantizes the (loaded) weight to `format` and frees the float one; `name` labels errors
-    /// (a row that is not a whole number of blocks, a value that is not finite). `nestedAbsmax`
-    /// compresses NF4/FP4 block statistics as bitsandbytes' `compress_statistics`.
-    public func quantize(_ format: QuantizationFormat, nestedAbsmax: Bool = false, name: String) throws {
-        useQuantized(try QuantizedMatrix(quantizing: weight, format: format, name: name,
-                                         nestedAbsmaxRows: nestedAbsmax ? [0..<outFeatures] : []))
-    }
 
     /// Makes `quantized` (`[outFeatures, inFeatures]`) this layer's frozen weight.
     public func useQuantized(_ quantized: QuantizedMatrix) {

@@ -9,7 +9,7 @@ public enum TrainingModels {
     /// `lora_dropout`, `lora_target_modules`, seeded by `seed`) when `use_peft`, else every weight
     /// trainable; with gradient checkpointing as set, only above `checkpointingMemoryBudget` bytes of
     /// estimated activations when that is given (`gradient_checkpointing: auto`). With `load_in_4bit` /
-    /// `load_in_8bit` the base is quantized first (which needs `use_peft`); the reference policy of a
+    /// `load_in_8bit` each base weight is quantized as it loads (which needs `use_peft`); the reference policy of a
     /// LoRA run is that quantized base with the adapters off.
     ///
     /// A GGUF file's linear weights are held as `ggufWeights(run)` says.
@@ -17,17 +17,15 @@ public enum TrainingModels {
                             checkpointingMemoryBudget: Int? = nil) throws -> LanguageModel {
         let directory = try modelDirectory(run)
         let quantization = try quantization(run)
+        if let quantization, !run.usePeft {
+            throw TrainingError.invalidSetting("\(run.loadIn4bit ? "load_in_4bit" : "load_in_8bit") freezes the base in "
+                + "\(quantization.format.rawValue): set use_peft: true to train LoRA adapters on it (a quantized base cannot be fine-tuned)")
+        }
         let ggufWeights = try ggufWeights(run)
-        guard let model = try PretrainedModel.load(directory: directory, ggufWeights: ggufWeights) as? LanguageModel else {
+        guard let model = try PretrainedModel.load(directory: directory, ggufWeights: ggufWeights, quantization: quantization)
+            as? LanguageModel else {
             throw TrainingError.invalidSetting("model_name_or_path \(directory.path) is a sequence classifier; "
                 + "training needs a causal language model (…ForCausalLM)")
-        }
-        if let (format, nested) = quantization {
-            guard run.usePeft else {
-                throw TrainingError.invalidSetting("\(run.loadIn4bit ? "load_in_4bit" : "load_in_8bit") freezes the base in "
-                    + "\(format.rawValue): set use_peft: true to train LoRA adapters on it (a quantized base cannot be fine-tuned)")
-            }
-            try model.quantizeBase(format, nestedAbsmax: nested)
         }
         if run.usePeft {
             var options = LoRAOptions(r: run.loraR, alpha: Double(run.loraAlpha), dropout: run.loraDropout,
@@ -43,17 +41,17 @@ public enum TrainingModels {
         return model
     }
 
-    /// The quantized format of the frozen base that `load_in_4bit` / `load_in_8bit` ask for, and
+    /// The quantized frozen base that `load_in_4bit` / `load_in_8bit` ask for: its format, and
     /// whether NF4/FP4 statistics are nested (`use_bnb_nested_quant`, which, as in TRL, only
     /// matters with `load_in_4bit`); nil for a float base.
-    public static func quantization(_ run: RunArguments) throws(TrainingError) -> (QuantizationFormat, nested: Bool)? {
+    public static func quantization(_ run: RunArguments) throws(TrainingError) -> BaseQuantization? {
         switch (run.loadIn4bit, run.loadIn8bit) {
         case (true, true):
             throw .invalidSetting("load_in_4bit and load_in_8bit are both true: choose one")
         case (true, false):
-            return (run.bnb4bitQuantType == .nf4 ? .nf4 : .fp4, run.useBnbNestedQuant)
+            return BaseQuantization(run.bnb4bitQuantType == .nf4 ? .nf4 : .fp4, nestedAbsmax: run.useBnbNestedQuant)
         case (false, true):
-            return (.int8, false)
+            return BaseQuantization(.int8)
         case (false, false):
             return nil
         }

@@ -39,6 +39,17 @@ final class MappedFile: @unchecked Sendable {
         bytes = UnsafeMutableRawBufferPointer(start: address, count: size)
     }
 
+    /// Drops the whole pages inside `range` (byte offsets) from this process's memory: touched
+    /// again, they are read from the file afresh (writes made to them are lost). For bytes that
+    /// nothing uses any more; pages shared with bytes outside `range` are kept.
+    func releasePages(_ range: Range<Int>) {
+        guard let base = bytes.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (range.lowerBound + page - 1) / page * page, end = range.upperBound / page * page
+        guard end > start else { return }
+        _ = madvise(base + start, end - start, Int32(MADV_DONTNEED))
+    }
+
     deinit {
         if let address = bytes.baseAddress { munmap(address, bytes.count) }
     }

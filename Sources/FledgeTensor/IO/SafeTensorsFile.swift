@@ -84,7 +84,23 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
     }
 
-    private func lookup(_ name: String) throws(SafeTensorsError) -> SafeTensorInfo {
+    /// Reads a U8 tensor's bytes, row-major (packed 4-bit codes, JSON stored as bytes).
+    public func uint8s(_ name: String) throws -> [UInt8] {
+        let info = try lookup(name)
+        guard info.dtype == .uint8 else { throw SafeTensorsError.wrongKind(file: url.path, tensor: name, dtype: info.dtype) }
+        return Array(bytes(of: info))
+    }
+
+    /// Lets the file pages of the tensor called `name` leave this process's resident memory, once
+    /// nothing reads that tensor any more (a float weight that loading has quantized): an F32
+    /// tensor read from this file still borrows them, so it must not be used afterwards. Pages
+    /// shared with a neighbouring tensor stay.
+    public func releasePages(of name: String) {
+        guard let info = infos[name] else { return }
+        mapping.releasePages((dataStart + info.byteRange.lowerBound)..<(dataStart + info.byteRange.upperBound))
+    }
+
+        private func lookup(_ name: String) throws(SafeTensorsError) -> SafeTensorInfo {
         if let info = infos[name] { return info }
         let suggestions = names.sorted { lhs, rhs in
             let (a, b) = (commonPrefixLength(lhs, name), commonPrefixLength(rhs, name))
