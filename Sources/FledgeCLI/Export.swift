@@ -11,7 +11,9 @@ struct Export: ParsableCommand {
             --format safetensors writes config.json, model.safetensors (f32, f16 or bf16), generation_config.json and the \
             tokenizer files into the --output directory, as transformers' from_pretrained loads them. --format gguf writes one \
             GGUF file (model types llama, qwen2, qwen3) with the tokenizer and chat template, as llama.cpp loads it: vectors F32, \
-            matrices in --dtype (q4_k falls back to q8_0 for rows that are not multiples of 256). See docs/gguf.md.
+            matrices in --dtype (q4_k falls back to q8_0 for rows that are not multiples of 256). --adapter-only (with --adapter and \
+            --format gguf) writes the adapter alone as a llama.cpp LoRA adapter GGUF (f32, f16, bf16 or q8_0), to load with \
+            llama.cpp's --lora on the base model's GGUF file. See docs/gguf.md.
             """)
 
     @Option(help: "A Hugging Face model directory, a .gguf file, or a Hub id (org/name[@revision]).") var model: String
@@ -19,6 +21,8 @@ struct Export: ParsableCommand {
     @Option(help: "The directory (safetensors) or file (gguf) to write.") var output: String
     @Option(help: "safetensors or gguf.") var format: ExportFormat
     @Option(help: "f32, f16, bf16, or for gguf also q8_0, q4_0, q4_k.") var dtype: ExportType = .f32
+    @Flag(help: "Write the --adapter alone as a llama.cpp LoRA adapter GGUF (with --format gguf), not a merged model.")
+    var adapterOnly = false
 
     func validate() throws {
         if format == .safetensors && dtype.safeTensorsDType == nil {
@@ -28,10 +32,24 @@ struct Export: ParsableCommand {
         if format == .gguf && !output.lowercased().hasSuffix(".gguf") {
             throw ValidationError("--output '\(output)' must be a file name ending in .gguf for --format gguf")
         }
+        if adapterOnly {
+            guard adapter != nil, format == .gguf else {
+                throw ValidationError("--adapter-only writes a LoRA adapter as a llama.cpp GGUF file: give --adapter DIR and --format gguf")
+            }
+            guard PretrainedModel.loraGGUFTypes.contains(dtype) else {
+                throw ValidationError("--dtype \(dtype.rawValue) is not written for a LoRA adapter GGUF; use "
+                    + PretrainedModel.loraGGUFTypes.map(\.rawValue).joined(separator: ", "))
+            }
+        }
     }
 
     func run() throws {
         let lm = try loadModel(model, adapter: adapter)
+        if adapterOnly {
+            try lm.saveLoRAGGUF(to: URL(fileURLWithPath: output), type: dtype)
+            print("wrote \(output) (llama.cpp LoRA adapter, \(dtype.rawValue); load it with --lora on the base model's GGUF file)")
+            return
+        }
         try lm.export(to: URL(fileURLWithPath: output), format: format, type: dtype, mergeAdapters: true)
         print("wrote \(output) (\(format.rawValue), \(dtype.rawValue)\(adapter == nil ? "" : ", adapter merged"))")
     }
