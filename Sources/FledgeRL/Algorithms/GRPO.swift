@@ -49,7 +49,15 @@ public final class GRPO: TrainingAlgorithm {
             advantages: try GRPOAdvantages(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,
                                            groupSize: generation.numGenerations, scaleRewards: config.scaleRewards),
             generation: generation, training: training, reference: reference, ignoreEOS: ignoreEOS, needsOldLogProbs: offPolicy,
-            needsReferenceLogProbs: beta != 0, communicator: communicator)
+            needsReferenceLogProbs: beta != 0, lossIsRowSeparable: Self.lossIsRowSeparable(lossSettings),
+            communicator: communicator)
+    }
+
+    /// Whether a step's loss under `settings` is a sum of per-row terms over normalisers that do not
+    /// depend on which rows share a micro-batch: every loss type but `bnpo` (the micro-batch's
+    /// tokens) when no entropy mask takes a quantile over the micro-batch.
+    static func lossIsRowSeparable(_ settings: GRPOLossSettings) -> Bool {
+        settings.lossType != .bnpo && settings.topEntropyQuantile >= 1
     }
 
     public var microBatchesPerEpoch: Int { rounds.microBatchesPerEpoch }

@@ -36,7 +36,9 @@ public final class RLOO: TrainingAlgorithm {
                                         groupSize: generation.numGenerations, scaleRewards: .group))
         rounds = try GenerationRounds(model: model, tokenizer: tokenizer, dataset: dataset, rewards: rewards, advantages: estimator,
                                       generation: generation, training: config.training, reference: reference,
-                                      needsOldLogProbs: true, needsReferenceLogProbs: generation.beta != 0)
+                                      needsOldLogProbs: true, needsReferenceLogProbs: generation.beta != 0,
+                                      // The loss is a mean over micro-batches of equal row counts.
+                                      lossIsRowSeparable: true)
     }
 
     public var microBatchesPerEpoch: Int { rounds.microBatchesPerEpoch }
