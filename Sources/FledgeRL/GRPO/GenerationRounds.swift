@@ -40,10 +40,11 @@ public struct RoundMicroBatch {
 /// rows on that process instead, which changes only which rows share a micro-batch).
 ///
 /// With `share_prompt_in_training`, when the order cannot change the update (``groupsRowsByPrompt``),
-/// the micro-batches take this process's rows of the round grouped by prompt instead of in shuffled
-/// order, so that each micro-batch holds as many completions of one prompt as it can and runs that
-/// prompt once (a departure from TRL's order that leaves the update the same within float rounding;
-/// generation, rewards and advantages are untouched, since each row samples with its own seed).
+/// the round's rows are not shuffled but stay grouped by prompt, so that each micro-batch holds as
+/// many completions of one prompt as it can and runs that prompt once (a departure from TRL's order
+/// that leaves the update the same within float rounding; each row still samples with its own seed,
+/// so generation, rewards and advantages are the same, and `N` processes still train as one process
+/// with `N` times the gradient accumulation).
 ///
 /// Rounds are a pure function of the seed, the epoch and the round index (prompt order, sampling
 /// seed, row shuffle), so no random state needs saving; a run resumed at a step boundary that falls
@@ -157,17 +158,14 @@ final class GenerationRounds {
         let order = promptOrder(epoch: epoch)
         let prompts = order[index * promptsPerRound..<(index + 1) * promptsPerRound].map { dataset.rows[$0] }
         let roundSeed = mix(seed, UInt64(epoch), UInt64(index))
-        // The round's rows in shuffled order; this process takes its contiguous share.
+        // The round's rows in TRL's shuffled order, or grouped by prompt (row numbers count prompt by
+        // prompt); this process takes its contiguous share.
         var generator = SeededGenerator(seed: roundSeed ^ 0x5DEE_CE66_D1CE_4E5B)
-        let shuffled = Array(0..<prompts.count * generation.numGenerations).shuffled(using: &generator)
-        let share = shuffled[communicator.rank * localRoundRows..<(communicator.rank + 1) * localRoundRows]
+        let rows = Array(0..<prompts.count * generation.numGenerations)
+        let rowOrder = groupsRowsByPrompt ? rows : rows.shuffled(using: &generator)
+        let share = rowOrder[communicator.rank * localRoundRows..<(communicator.rank + 1) * localRoundRows]
         let rollout = try maker.rollout(prompts, groupSize: generation.numGenerations, seed: roundSeed, rows: Array(share))
-        var rows = rollout.completions
-        if groupsRowsByPrompt {
-            // Row numbers count prompt by prompt, so their order groups the completions of each prompt.
-            rows = share.indices.sorted { share[$0] < share[$1] }.map { rollout.completions[$0 - share.startIndex] }
-        }
-        let round = (key: key, rows: rows, tokens: rollout.generationBatchTokens, metrics: rollout.metrics)
+        let round = (key: key, rows: rollout.completions, tokens: rollout.generationBatchTokens, metrics: rollout.metrics)
         cached = round
         return round
     }
