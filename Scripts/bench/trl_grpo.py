@@ -1,6 +1,7 @@
 """TRL's GRPOTrainer on the shapes and settings of `fledge bench grpo`.
 
     python3 Scripts/bench/trl_grpo.py [--steps 3] [--gradient-checkpointing true|false] [--setting short|long]
+                                      [--threads N]
 
 A SmolLM2-135M-shaped Llama (hidden 576, 30 layers, 9 heads, 3 KV heads, MLP 1536, vocabulary
 49152, tied embeddings) with random float32 weights, PEFT LoRA r=16, lora_alpha 32, dropout 0 on
@@ -15,11 +16,13 @@ token per character (ids 0 and 1 are <pad> and <eos>, then code points from U+20
 Fledge's, so prompts and completions are text on both sides.
 
 Prints one JSON line: {"step_seconds", "generation_seconds", "training_seconds",
-"forward_seconds", "peak_rss_mb", "gradient_checkpointing", "threads", "setting"} for the fastest of `--steps`
-timed optimizer steps after a warm-up step: step time from one step's end to the next,
-generation the time in `_generate_and_score_completions` (sampling, decoding, rewards,
-advantages), training the rest (forward in `compute_loss`, backward, clipping, optimizer), and
-the process's peak resident memory.
+"forward_seconds", "step_cpu_seconds", "generation_cpu_seconds", "peak_rss_mb", "gradient_checkpointing",
+"threads", "setting"} for the fastest of `--steps` timed optimizer steps after a warm-up step: step time
+from one step's end to the next, generation the time in `_generate_and_score_completions` (sampling,
+decoding, rewards, advantages), training the rest (forward in `compute_loss`, backward, clipping,
+optimizer); the CPU time (user + system, all threads) of the timed step that took the least of it and
+of its generation, the steadier measure of work on a shared machine (best with `--threads 1`); and the
+process's peak resident memory. `--threads` sets torch's intra-op threads (default: torch's choice).
 """
 import argparse
 import json
@@ -67,15 +70,16 @@ class StepClock(TrainerCallback):
     """Wall time from one optimizer step's end to the next (the first from the start of training)."""
 
     def __init__(self):
-        self.step_seconds, self.last = [], None
+        self.step_seconds, self.step_cpu_seconds, self.last, self.last_cpu = [], [], None, None
 
     def on_train_begin(self, args, state, control, **kwargs):
-        self.last = time.perf_counter()
+        self.last, self.last_cpu = time.perf_counter(), time.process_time()
 
     def on_step_end(self, args, state, control, **kwargs):
-        now = time.perf_counter()
+        now, now_cpu = time.perf_counter(), time.process_time()
         self.step_seconds.append(now - self.last)
-        self.last = now
+        self.step_cpu_seconds.append(now_cpu - self.last_cpu)
+        self.last, self.last_cpu = now, now_cpu
 
 
 class StepSplit:
@@ -83,14 +87,15 @@ class StepSplit:
     checks that every completion is full length."""
 
     def __init__(self, trainer, completion_tokens):
-        self.generation, self.forward, self.completion_tokens = [], [], completion_tokens
+        self.generation, self.generation_cpu, self.forward, self.completion_tokens = [], [], [], completion_tokens
         self.generate_and_score, self.compute_loss = trainer._generate_and_score_completions, trainer.compute_loss
         trainer._generate_and_score_completions, trainer.compute_loss = self.timed_generation, self.timed_loss
 
     def timed_generation(self, inputs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         output = self.generate_and_score(inputs)
         self.generation.append(time.perf_counter() - start)
+        self.generation_cpu.append(time.process_time() - start_cpu)
         self.forward.append(0.0)
         lengths = output["completion_mask"].sum(dim=1).tolist()
         assert lengths == [self.completion_tokens] * len(lengths), f"completions are not all full length: {lengths}"
@@ -108,7 +113,10 @@ def main():
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--gradient-checkpointing", choices=["true", "false"], default="true")
     parser.add_argument("--setting", choices=sorted(SETTINGS), default="short")
+    parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     checkpointing = args.gradient_checkpointing == "true"
     prompt_count, prompt_tokens, completion_tokens = SETTINGS[args.setting]
 
@@ -135,9 +143,12 @@ def main():
 
     fastest = min(range(1, len(clock.step_seconds)), key=lambda index: clock.step_seconds[index])
     step, generation, forward = clock.step_seconds[fastest], split.generation[fastest], split.forward[fastest]
+    leanest = min(range(1, len(clock.step_cpu_seconds)), key=lambda index: clock.step_cpu_seconds[index])
     print(json.dumps({
         "step_seconds": round(step, 3), "generation_seconds": round(generation, 3),
         "training_seconds": round(step - generation, 3), "forward_seconds": round(forward, 3),
+        "step_cpu_seconds": round(clock.step_cpu_seconds[leanest], 3),
+        "generation_cpu_seconds": round(split.generation_cpu[leanest], 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 3),
         "gradient_checkpointing": checkpointing, "threads": torch.get_num_threads(),
         "setting": args.setting}))

@@ -24,8 +24,7 @@ final class QuantizedActivationDecodingTests: XCTestCase {
         let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("expected.json"))) as! [String: Any]
         let sequences = intRows(expected["sequences"]).map { Array($0.prefix(8)) }
         for format in [QuantizationFormat.q8_0, .q4_0] {
-            let model = try LanguageModel(directory: directory.appendingPathComponent("base"))
-            try model.quantizeBase(format)
+            let model = try LanguageModel(directory: directory.appendingPathComponent("base"), quantization: BaseQuantization(format))
             var worst: Float = 0
             for sequence in sequences {
                 let exact = model.tokenLogProbs([sequence])[0]
@@ -42,8 +41,7 @@ final class QuantizedActivationDecodingTests: XCTestCase {
         let directory = Fixtures.directory.appendingPathComponent("quantized/base")
         let prompts = [[5, 18, 82, 14, 92], [66, 60, 69]]
         for format in [QuantizationFormat.q8_0, .q4_0] {
-            let model = try LanguageModel(directory: directory)
-            try model.quantizeBase(format)
+            let model = try LanguageModel(directory: directory, quantization: BaseQuantization(format))
             var options = SamplingOptions()
             options.maxNewTokens = 24
             options.ignoreEOS = true

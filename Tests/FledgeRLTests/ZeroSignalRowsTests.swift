@@ -11,7 +11,9 @@ import XCTest
 /// plain SGD, whose update is the gradient itself: AdamW's first steps move each weight by about
 /// ±learning rate whatever the gradient's size, so rounding-level differences in near-zero gradients
 /// would show as large ones.
-/// (Not bit for bit: the weight gradients sum over fewer tokens, so GEMM blocks add in another order.)
+/// Grouping a round's rows by prompt in micro-batches is checked the same way against TRL's
+/// shuffled order. (Not bit for bit: the weight gradients sum over fewer tokens, so GEMM blocks add
+/// in another order.)
 final class ZeroSignalRowsTests: TemporaryDirectoryTestCase {
     private var runs = 0
 
@@ -121,6 +123,59 @@ final class ZeroSignalRowsTests: TemporaryDirectoryTestCase {
                 XCTAssertLessThanOrEqual(largestDifference(sharing.weights, whole.weights).difference, 1e-6, "\(lossType), use_peft \(peft)")
             }
         }
+    }
+
+    /// With `share_prompt_in_training` and on-policy whole-round steps, micro-batches take a round's
+    /// rows grouped by prompt (two prompts of four completions per micro-batch of eight here, where
+    /// TRL's shuffle mixes the round's four prompts); the loss types whose normalisers do not depend
+    /// on which rows share a micro-batch then give TRL's update (rows run whole, in shuffled order).
+    func testGroupingRowsByPromptGivesTheUpdateOfTRLsOrder() throws {
+        let onPolicy = ["num_iterations": "1", "optim": "sgd", "skip_zero_signal_rows": "never"]
+        for (lossType, peft) in [("dapo", "true"), ("dapo", "false"), ("grpo", "true"), ("dr_grpo", "true"), ("luspo", "true")] {
+            var fields = onPolicy.merging(["loss_type": lossType, "use_peft": peft]) { $1 }
+            if lossType == "luspo" { fields["importance_sampling_level"] = "sequence" }
+            let label = "\(lossType), use_peft \(peft)"
+            let grouped = try config(GRPOConfig.self, fields.merging(["share_prompt_in_training": "true"]) { $1 })
+            let shuffled = try config(GRPOConfig.self, fields.merging(["share_prompt_in_training": "false"]) { $1 })
+            XCTAssertEqual(try promptsPerMicroBatch(grouped), [2, 2], label)
+            XCTAssertGreaterThan(try promptsPerMicroBatch(shuffled).max() ?? 0, 2, "\(label): TRL's shuffle did not mix prompts")
+            let difference = largestDifference(try trainGRPO(grouped).weights, try trainGRPO(shuffled).weights).difference
+            XCTAssertLessThanOrEqual(difference, 1e-6, label)
+        }
+        let fields = ["num_iterations": "1", "optim": "sgd", "skip_zero_signal_rows": "never", "beta": "0"]
+        let grouped = try trainRLOO(try config(RLOOConfig.self, fields.merging(["share_prompt_in_training": "true"]) { $1 }))
+        let shuffled = try trainRLOO(try config(RLOOConfig.self, fields.merging(["share_prompt_in_training": "false"]) { $1 }))
+        XCTAssertLessThanOrEqual(largestDifference(grouped.weights, shuffled.weights).difference, 1e-6, "rloo")
+    }
+
+    /// Rows stay in TRL's shuffled order wherever grouping could change the update: `bnpo` (the
+    /// micro-batch's tokens normalise it), an entropy-mask quantile over the micro-batch, steps that
+    /// split a round (off-policy micro-steps), LoRA dropout, or prompts not shared in training.
+    func testGroupingOnlyWhereTheUpdateCannotChange() throws {
+        func groups(_ fields: [String: String], dropout: Bool = false) throws -> Bool {
+            let resolved = try config(GRPOConfig.self, ["num_iterations": "1"].merging(fields) { $1 })
+            return GenerationRounds.groupsRowsByPrompt(
+                generation: resolved.generation, training: resolved.training,
+                lossIsRowSeparable: GRPO.lossIsRowSeparable(GRPOLossSettings(config: resolved)), drawsDropout: dropout)
+        }
+        XCTAssertTrue(try groups(["loss_type": "dapo"]))
+        XCTAssertTrue(try groups(["loss_type": "grpo", "gradient_accumulation_steps": "4", "steps_per_generation": "2"]))
+        XCTAssertFalse(try groups(["loss_type": "bnpo"]))
+        XCTAssertFalse(try groups(["loss_type": "dapo", "top_entropy_quantile": "0.5"]))
+        XCTAssertFalse(try groups(["loss_type": "dapo", "num_iterations": "2"]))
+        XCTAssertFalse(try groups(["loss_type": "dapo", "gradient_accumulation_steps": "2", "steps_per_generation": "4"]))
+        XCTAssertFalse(try groups(["loss_type": "dapo"], dropout: true))
+        XCTAssertFalse(try groups(["loss_type": "dapo", "share_prompt_in_training": "false"]))
+    }
+
+    /// The distinct prompts of each micro-batch of `config`'s first step.
+    private func promptsPerMicroBatch(_ config: GRPOConfig) throws -> [Int] {
+        let model = try TrainingModels.load(config.run, seed: config.training.seed, gradientCheckpointing: false)
+        let tokenizer = try TrainingModels.tokenizer(config.run)
+        let grpo = try GRPO(model: model, tokenizer: tokenizer, dataset: problems(tokenizer),
+                            rewards: try BuiltInRewards.make(config: config), config: config)
+        let step = StepPosition(step: 0, epoch: 0, microBatches: 0..<config.training.gradientAccumulationSteps)
+        return try grpo.microBatches(for: step).map { Set($0.completions.map(\.promptIds)).count }
     }
 
     /// A round whose every group scored the same skips every row: the trainer then gives the weights

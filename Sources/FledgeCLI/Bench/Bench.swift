@@ -19,22 +19,24 @@ func secondsPerRun(atLeast seconds: Double, _ body: () -> Void) -> Double {
 /// Like `secondsPerRun`, and also the process's CPU seconds (user + system, all threads) per run,
 /// which tell how much work a run is when other processes compete for the cores.
 func timePerRun(atLeast seconds: Double, _ body: () -> Void) -> (wall: Double, cpu: Double) {
-    func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return [usage.ru_utime, usage.ru_stime].reduce(0) { $0 + Double($1.tv_sec) + Double($1.tv_usec) / 1e6 }
-    }
     body()
     body()
     var runs = 0
-    let start = DispatchTime.now().uptimeNanoseconds, startCPU = cpuSeconds()
+    let start = DispatchTime.now().uptimeNanoseconds, startCPU = processCPUSeconds()
     var elapsed = 0.0
     repeat {
         body()
         runs += 1
         elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     } while elapsed < seconds || runs < 3
-    return (elapsed / Double(runs), (cpuSeconds() - startCPU) / Double(runs))
+    return (elapsed / Double(runs), (processCPUSeconds() - startCPU) / Double(runs))
+}
+
+/// The process's CPU seconds so far (user + system, all threads).
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return [usage.ru_utime, usage.ru_stime].reduce(0) { $0 + Double($1.tv_sec) + Double($1.tv_usec) / 1e6 }
 }
 
 /// Runs `body` once to warm up and then `runs` times; returns the fastest timed run's seconds.

@@ -18,7 +18,9 @@ import FledgeTensor
 /// completions are text on both sides (a vocabulary larger than SmolLM2's gets more characters). Generation is the time in GRPO's `microBatches(for:)`
 /// (sampling, decoding, rewards, advantages: TRL's `_generate_and_score_completions`); training is
 /// the rest of the step (log-probs and loss forward, backward, clipping, optimizer), with the
-/// forward part also reported alone.
+/// forward part also reported alone; the CPU time (user + system, all threads) of the timed step
+/// that took the least of it, and of its generation, measure the work on a shared machine (best
+/// with `FLEDGE_NUM_THREADS=1`).
 struct GRPOBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grpo", abstract: "Seconds per GRPO step (generation, training) and peak memory, LoRA, SmolLM2-135M shape or another.")
@@ -78,9 +80,11 @@ struct GRPOBench: ParsableCommand {
         let timed = clock.stepSeconds.indices.dropFirst(steps == 0 ? 0 : 1)
         let fastest = timed.min { clock.stepSeconds[$0] < clock.stepSeconds[$1] }!
         let (step, generation, forward) = (clock.stepSeconds[fastest], grpo.batchSeconds[fastest], grpo.lossSeconds[fastest])
+        let leanest = timed.min { clock.stepCPUSeconds[$0] < clock.stepCPUSeconds[$1] }!
         report([
             "step_seconds": rounded(step), "generation_seconds": rounded(generation), "training_seconds": rounded(step - generation),
-            "forward_seconds": rounded(forward), "peak_rss_mb": rounded(Double(MemoryStats.peakResidentBytes) / 1_048_576),
+            "forward_seconds": rounded(forward), "step_cpu_seconds": rounded(clock.stepCPUSeconds[leanest]),
+            "generation_cpu_seconds": rounded(grpo.batchCPUSeconds[leanest]), "peak_rss_mb": rounded(Double(MemoryStats.peakResidentBytes) / 1_048_576),
             "gradient_checkpointing": gradientCheckpointing == .auto ? "auto" as Any : gradientCheckpointing == .enabled, "threads": Parallel.workers, "setting": setting.rawValue as Any,
             "shape": shape.rawValue as Any, "quantization": quantization?.rawValue ?? "float32",
         ], json: json)

@@ -10,6 +10,8 @@ final class TimedAlgorithm<Base: TrainingAlgorithm>: TrainingAlgorithm {
     let base: Base
     /// Seconds in `microBatches(for:)`, one entry per step.
     private(set) var batchSeconds: [Double] = []
+    /// CPU seconds (user + system, all threads) in `microBatches(for:)`, one entry per step.
+    private(set) var batchCPUSeconds: [Double] = []
     /// Seconds in `loss(of:)` over the step's micro-batches, one entry per step.
     private(set) var lossSeconds: [Double] = []
 
@@ -26,9 +28,10 @@ final class TimedAlgorithm<Base: TrainingAlgorithm>: TrainingAlgorithm {
     }
 
     func microBatches(for position: StepPosition) throws -> [MicroBatch] {
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = DispatchTime.now().uptimeNanoseconds, startCPU = processCPUSeconds()
         let batches = try base.microBatches(for: position)
         batchSeconds.append(Self.seconds(since: start))
+        batchCPUSeconds.append(processCPUSeconds() - startCPU)
         lossSeconds.append(0)
         return batches
     }
@@ -49,19 +52,25 @@ final class TimedAlgorithm<Base: TrainingAlgorithm>: TrainingAlgorithm {
     }
 }
 
-/// Records the wall time of each optimizer step of a run: from one step's end to the next
-/// (the first from the start of training).
+/// Records the wall time and the process's CPU time of each optimizer step of a run: from one
+/// step's end to the next (the first from the start of training).
 final class StepClock: TrainingObserver {
     /// Seconds per step, in order.
     private(set) var stepSeconds: [Double] = []
-    private var lastSeconds = 0.0
+    /// CPU seconds (user + system, all threads) per step, in order.
+    private(set) var stepCPUSeconds: [Double] = []
+    private var lastSeconds = 0.0, lastCPUSeconds = 0.0
 
     func trainingWillStart(_ progress: StepProgress) {
         lastSeconds = progress.seconds
+        lastCPUSeconds = processCPUSeconds()
     }
 
     func trainingDidStep(_ progress: StepProgress) {
+        let cpu = processCPUSeconds()
         stepSeconds.append(progress.seconds - lastSeconds)
+        stepCPUSeconds.append(cpu - lastCPUSeconds)
         lastSeconds = progress.seconds
+        lastCPUSeconds = cpu
     }
 }

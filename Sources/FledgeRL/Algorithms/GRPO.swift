@@ -52,12 +52,21 @@ public final class GRPO: TrainingAlgorithm {
                                            groupSize: generation.numGenerations, scaleRewards: config.scaleRewards,
                                            aggregation: config.multiObjectiveAggregation),
             generation: generation, training: training, reference: reference, ignoreEOS: ignoreEOS, needsOldLogProbs: offPolicy,
-            needsReferenceLogProbs: beta != 0, communicator: communicator)
+            needsReferenceLogProbs: beta != 0, lossIsRowSeparable: Self.lossIsRowSeparable(lossSettings),
+            communicator: communicator)
         let sampling = rounds.maker.sampling
         evaluation = try evaluationDataset.map {
             try GroupSamplingEvaluation(model: model, tokenizer: tokenizer, dataset: $0, rewards: rewards, generation: generation,
                                         training: training, scaleRewards: config.scaleRewards, sampling: sampling)
         }
+    }
+
+    /// Whether a step's loss under `settings` is a sum of per-row terms over normalisers that do not
+    /// depend on which rows share a micro-batch: every loss type but `bnpo` (the micro-batch's
+    /// tokens) when no entropy mask takes a quantile over the micro-batch and no entropy bonus
+    /// averages over its tokens.
+    static func lossIsRowSeparable(_ settings: GRPOLossSettings) -> Bool {
+        settings.lossType != .bnpo && settings.topEntropyQuantile >= 1 && settings.entropyCoefficient == 0
     }
 
     /// TRL's generation and reward metrics over the evaluation dataset; nil without one.

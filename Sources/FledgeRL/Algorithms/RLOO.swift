@@ -38,7 +38,9 @@ public final class RLOO: TrainingAlgorithm {
                                         groupSize: generation.numGenerations, scaleRewards: .group))
         rounds = try GenerationRounds(model: model, tokenizer: tokenizer, dataset: dataset, rewards: rewards, advantages: estimator,
                                       generation: generation, training: config.training, reference: reference,
-                                      needsOldLogProbs: true, needsReferenceLogProbs: generation.beta != 0)
+                                      needsOldLogProbs: true, needsReferenceLogProbs: generation.beta != 0,
+                                      // The loss is a mean over micro-batches of equal row counts.
+                                      lossIsRowSeparable: true)
         let sampling = rounds.maker.sampling
         evaluation = try evaluationDataset.map {
             try GroupSamplingEvaluation(model: model, tokenizer: tokenizer, dataset: $0, rewards: rewards, generation: generation,

@@ -60,6 +60,12 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
     /// TRL's script defaults.
     public init() {}
 
+    /// Replaces TRL's script defaults with Unsloth's: `FastLanguageModel.get_peft_model` defaults to
+    /// `lora_dropout = 0` (PEFT's `LoraConfig` and TRL's `ModelConfig` to 0.05).
+    mutating func applyUnslothDefaults() {
+        loraDropout = 0
+    }
+
     /// The fields, by TRL name.
     public static var fields: [ConfigField<RunArguments>] {
         [

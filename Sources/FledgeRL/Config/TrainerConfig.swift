@@ -1,7 +1,7 @@
 /// A trainer's config: the run fields, the shared training arguments, and the trainer's own fields.
 ///
 /// `init()` gives TRL's current defaults for the trainer; ``applyUnslothDefaults()`` turns them into
-/// Unsloth's. ``checks`` are the rules that run, in order, after the file and flags have been applied.
+/// Unsloth's (``init(defaults:)`` also applies the run fields' Unsloth defaults). ``checks`` are the rules that run, in order, after the file and flags have been applied.
 public protocol TrainerConfig: ConfigFieldTable, Equatable, Sendable {
     /// Which trainer this config is for.
     static var trainer: TrainerKind { get }
@@ -48,7 +48,10 @@ extension TrainerConfig {
     /// The config with a preset's defaults.
     public init(defaults preset: DefaultsPreset) {
         self.init()
-        if preset == .unsloth { applyUnslothDefaults() }
+        if preset == .unsloth {
+            run.applyUnslothDefaults()
+            applyUnslothDefaults()
+        }
     }
 
     /// The config's fields and their values, in field-table order.

@@ -39,6 +39,13 @@ public struct RoundMicroBatch {
 /// one process with `N` times the gradient accumulation sees (TRL keeps each process's generated
 /// rows on that process instead, which changes only which rows share a micro-batch).
 ///
+/// With `share_prompt_in_training`, when the order cannot change the update (``groupsRowsByPrompt``),
+/// the round's rows are not shuffled but stay grouped by prompt, so that each micro-batch holds as
+/// many completions of one prompt as it can and runs that prompt once (a departure from TRL's order
+/// that leaves the update the same within float rounding; each row still samples with its own seed,
+/// so generation, rewards and advantages are the same, and `N` processes still train as one process
+/// with `N` times the gradient accumulation).
+///
 /// Rounds are a pure function of the seed, the epoch and the round index (prompt order, sampling
 /// seed, row shuffle), so no random state needs saving; a run resumed at a step boundary that falls
 /// inside a round (`num_iterations` > 1 with checkpoints mid-round) regenerates the round with the
@@ -54,16 +61,20 @@ final class GenerationRounds {
     private var cached: Round?
     /// DAPO's dynamic sampling (`dynamic_sampling`), or nil.
     private let dynamicSampling: DynamicSampling?
+    /// Whether micro-batches take the round's rows grouped by prompt (see ``groupsRowsByPrompt``).
+    let groupsRowsByPrompt: Bool
 
     /// Rounds of `dataset` for `model` with `generation`'s sampling and batching and `training`'s batch
     /// size and seed. The reference policy (for `needsReferenceLogProbs`) is `reference`, a frozen model,
     /// or else the model with its adapters off. Each of the `communicator`'s processes generates its
     /// share of every round. With `ignoreEOS` completions always run to `max_completion_length`
-    /// (benchmarks). Throws when the geometry does not fit.
+    /// (benchmarks). `lossIsRowSeparable` says whether the loss of an optimizer step is a sum of
+    /// per-row terms over normalisers that do not depend on which rows share a micro-batch (see
+    /// ``groupsRowsByPrompt``). Throws when the geometry does not fit.
     init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
          advantages: any AdvantageEstimator, generation: GenerationArguments, training: TrainingArguments,
          reference: LanguageModel?, ignoreEOS: Bool = false, needsOldLogProbs: Bool, needsReferenceLogProbs: Bool,
-         communicator: any Communicator = SingleProcess()) throws {
+         lossIsRowSeparable: Bool, communicator: any Communicator = SingleProcess()) throws {
         try dataset.requirePromptsFit(model: model, maxSeqLength: training.maxSeqLength,
                                       completionTokens: generation.maxCompletionLength, completionField: "max_completion_length")
         let groupSize = generation.numGenerations
@@ -98,6 +109,9 @@ final class GenerationRounds {
         self.generation = generation
         seed = UInt64(bitPattern: Int64(training.seed))
         self.communicator = communicator
+        groupsRowsByPrompt = Self.groupsRowsByPrompt(
+            generation: generation, training: training, lossIsRowSeparable: lossIsRowSeparable,
+            drawsDropout: (model.loraOptions?.dropout ?? 0) > 0)
         var maker = GRPORolloutMaker(
             model: model, reference: reference.map(ReferencePolicy.frozen) ?? .adaptersDisabled(model), tokenizer: tokenizer,
             rewards: rewards, advantages: advantages, sampling: sampling, temperature: Float(generation.temperature),
@@ -117,6 +131,22 @@ final class GenerationRounds {
     var completionLog: CompletionLog? {
         guard generation.logCompletions, let cached else { return nil }
         return CompletionLog(completions: cached.logged, printLimit: generation.numCompletionsToPrint)
+    }
+
+    /// Whether micro-batches may take a round's rows grouped by prompt without changing the update:
+    /// prompts are shared in training (else grouping gains nothing); every optimizer step takes whole
+    /// rounds (`gradient_accumulation_steps` a multiple of `steps_per_generation · num_iterations`),
+    /// so a step trains on the same rows whichever micro-batch holds them; the loss is a sum of
+    /// per-row terms over normalisers that do not depend on which rows share a micro-batch
+    /// (`lossIsRowSeparable`: not `bnpo`, whose normaliser is the micro-batch's tokens, nor
+    /// `top_entropy_quantile` < 1, whose threshold is the micro-batch's); and no LoRA dropout
+    /// (whose masks are drawn row after row). Metrics averaged per micro-batch (`entropy`, clip
+    /// ratios) then average differently composed micro-batches, so they may differ slightly from TRL's.
+    static func groupsRowsByPrompt(generation: GenerationArguments, training: TrainingArguments,
+                                   lossIsRowSeparable: Bool, drawsDropout: Bool) -> Bool {
+        let stepsPerGeneration = generation.stepsPerGeneration ?? training.gradientAccumulationSteps
+        let wholeRounds = training.gradientAccumulationSteps % (stepsPerGeneration * generation.numIterations) == 0
+        return generation.sharePromptInTraining && wholeRounds && lossIsRowSeparable && !drawsDropout
     }
 
     /// Rows of one round on this process.
@@ -155,10 +185,12 @@ final class GenerationRounds {
                     return Array(dataset.rows.indices.shuffled(using: &generator).prefix(count)).map { dataset.rows[$0] }
                 })
         } else {
-            // The round's rows in shuffled order; this process takes its contiguous share.
+            // The round's rows in TRL's shuffled order, or grouped by prompt (row numbers count prompt by
+            // prompt); this process takes its contiguous share.
             var generator = SeededGenerator(seed: roundSeed ^ 0x5DEE_CE66_D1CE_4E5B)
-            let shuffled = Array(0..<prompts.count * generation.numGenerations).shuffled(using: &generator)
-            let share = shuffled[communicator.rank * localRoundRows..<(communicator.rank + 1) * localRoundRows]
+            let rows = Array(0..<prompts.count * generation.numGenerations)
+            let rowOrder = groupsRowsByPrompt ? rows : rows.shuffled(using: &generator)
+            let share = rowOrder[communicator.rank * localRoundRows..<(communicator.rank + 1) * localRoundRows]
             rollout = try maker.rollout(prompts, groupSize: generation.numGenerations, seed: roundSeed, rows: Array(share))
         }
         let round = Round(key: key, rows: rollout.completions, tokens: rollout.generationBatchTokens, metrics: rollout.metrics,

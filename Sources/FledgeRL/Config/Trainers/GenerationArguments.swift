@@ -62,9 +62,12 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
     /// Fledge's own field (not in TRL): the training forward and backward run each prompt once for
     /// the completions of it in a micro-batch, which attend to one copy of its keys and values
     /// (Prefix Grouper); the prompt's gradient is the sum over them, so the update is the same
-    /// within float rounding. Nothing is shared while LoRA dropout is on (`lora_dropout` > 0: each
+    /// within float rounding. Where the order of a round's rows cannot change the update (whole
+    /// rounds per optimizer step, not `bnpo` nor `top_entropy_quantile` < 1), micro-batches take them
+    /// grouped by prompt rather than in TRL's shuffled order, so that each prompt runs once per
+    /// micro-batch. Nothing is shared or grouped while LoRA dropout is on (`lora_dropout` > 0: each
     /// copy of a prompt draws its own masks). `false` runs every completion with its own copy of the
-    /// prompt, as TRL does.
+    /// prompt, in TRL's order.
     public var sharePromptInTraining = true
 
     /// TRL's GRPO defaults.
