@@ -65,6 +65,7 @@ final class GGUFQuantizedWeightsTests: XCTestCase {
             options.greedy = true
             options.maxNewTokens = 30
             options.ignoreEOS = true
+            options.quantizedActivations = false  // the float load has no integer decoding products to compare
             for prompt in try XCTUnwrap((expected["greedy"] as? [String: Any])?["prompts"] as? [[Int]]) {
                 XCTAssertEqual(kept.generate([prompt], options: options)[0].ids, float.generate([prompt], options: options)[0].ids, name)
             }

@@ -37,7 +37,7 @@ final class LoadingTests: XCTestCase {
             vllm_mode: colocate
             report_to: wandb
             sync_ref_model: false
-            entropy_coef: 0.2
+            use_adaptive_entropy: true
             label_smoothing: 0.1
             """)
         assertMessages(resolved.report, [
@@ -49,7 +49,7 @@ final class LoadingTests: XCTestCase {
             .note("vllm_mode", "no vLLM"),
             .note("report_to", "no Hub or tracker"),
             .note("sync_ref_model", "not applicable at TRL's default"),
-            .error("entropy_coef", "Fledge does not implement the entropy bonus; remove the field or set it to 0.0"),
+            .error("use_adaptive_entropy", "Fledge does not implement adaptive entropy control; remove the field or set it to false"),
             .error("label_smoothing", "is a DPOConfig field, not a GRPOConfig field (check with --trainer dpo)"),
         ], "classification")
         XCTAssertNil(NearestName.suggestion(for: "zzzzzzzz", among: ["learning_rate"]))

@@ -72,7 +72,7 @@ public struct GRPOConfig: GroupSamplingConfig {
             ConfigField("delta", \.delta, .positive),
             ConfigField("top_entropy_quantile", \.topEntropyQuantile,
                         .fraction.because("the share of highest-entropy tokens kept in the loss; 1 keeps all")),
-            ConfigField("off_policy_mask_threshold", \.offPolicyMaskThreshold),
+            ConfigField("off_policy_mask_threshold", \.offPolicyMaskThreshold, .ordinaryMagnitude),
             ConfigField("entropy_coef", \.entropyCoef, .ordinaryMagnitude),
             ConfigField("sapo_temperature_neg", \.sapoTemperatureNeg, .positive.because("the SAPO gate divides by it")),
             ConfigField("sapo_temperature_pos", \.sapoTemperaturePos, .positive.because("the SAPO gate divides by it")),
