@@ -11,6 +11,7 @@ let fuzzTargets: [(name: String, library: String)] = [
     ("model-config", "FledgeLM"),
     ("tokenizer", "FledgeLM"),
     ("chat-template", "FledgeLM"),
+    ("tool-call", "FledgeLM"),
     ("config", "FledgeRL"),
     ("dataset-row", "FledgeRL"),
     ("parquet", "FledgeData"),
