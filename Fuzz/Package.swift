@@ -14,6 +14,7 @@ let fuzzTargets: [(name: String, library: String)] = [
     ("tool-call", "FledgeLM"),
     ("config", "FledgeRL"),
     ("dataset-row", "FledgeRL"),
+    ("calculator", "FledgeRL"),
     ("parquet", "FledgeData"),
     ("arrow-ipc", "FledgeData"),
     ("csv", "FledgeData"),

@@ -20,7 +20,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 fuzz="$root/Fuzz"
-targets=(safetensors-header gguf json model-config tokenizer chat-template tool-call config dataset-row parquet arrow-ipc csv)
+targets=(safetensors-header gguf json model-config tokenizer chat-template tool-call config dataset-row calculator parquet arrow-ipc csv)
 work="${FUZZ_WORK:-$fuzz/.build/fuzz-work}"
 crashes="$fuzz/Crashes"
 
