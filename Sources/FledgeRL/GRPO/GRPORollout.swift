@@ -22,9 +22,21 @@ public struct GRPORollout {
         public var oldLogProbs: [Float]?
         /// Log-probs of the completion under the reference policy (adapters off; `beta` ≠ 0 only).
         public var referenceLogProbs: [Float]?
+        /// For a multi-turn completion (tool calling), which tokens the model generated (TRL's `tool_mask`); the
+        /// others — tool results and the template's tokens around them — are left out of the loss. Nil: all of them.
+        /// The old and reference log-probs then hold the model's tokens only.
+        public var modelTokens: [Bool]? = nil
+
+        /// Tokens of the completion the model generated.
+        public var modelTokenCount: Int { modelTokens.map { $0.filter { $0 }.count } ?? completionIds.count }
 
         /// Tokens of the completion in the loss.
-        public var lossTokens: Int { inLoss ? completionIds.count : 0 }
+        public var lossTokens: Int { inLoss ? modelTokenCount : 0 }
+
+        /// The loss flags of the completion's tokens: the model's tokens of a completion in the loss.
+        var lossFlags: [Bool] {
+            inLoss ? modelTokens ?? Array(repeating: true, count: completionIds.count) : []
+        }
     }
 
     /// This process's completions, in the order of the rows it was asked for.

@@ -12,11 +12,14 @@ public struct RoundMicroBatch {
     /// The completion tokens' log-probs under `model` (with autograd) at `temperature`, and their
     /// entropies; a completion out of the loss is scored over no tokens. With `sharingPrefixes`,
     /// completions of one prompt run the prompt once (``LanguageModel/sequenceLogProbs``).
+    /// Multi-turn completions are scored over the model's tokens only (`modelTokens`).
     func scored(by model: LanguageModel, temperature: Double, sharingPrefixes: Bool = false) -> SequenceLogProbs {
-        model.sequenceLogProbs(
+        let scored = model.sequenceLogProbs(
             completions.map { $0.promptIds + $0.completionIds },
             scoredFrom: completions.map { $0.inLoss ? $0.promptIds.count : $0.promptIds.count + $0.completionIds.count },
             temperature: Float(temperature), withEntropy: true, sharingPrefixes: sharingPrefixes)
+        guard completions.contains(where: { $0.modelTokens != nil }) else { return scored }
+        return scored.keeping(completions.flatMap(\.lossFlags))
     }
 
     /// Input tokens of the micro-batch, prompts included.
