@@ -32,7 +32,8 @@ enum Setup {
         ])))]))]
     }()
 
-    static let parsers = ResponseFormat.all.map {
+    // The fuzzer calls the target from one thread.
+    nonisolated(unsafe) static let parsers = ResponseFormat.all.map {
         ResponseParser(format: $0, tokenizer: tokenizer, chatTemplate: controlTokens.joined(separator: " "))
     }
 

@@ -6,7 +6,7 @@
 /// Control tokens are the added tokens that are special or whose text the chat template contains (transformers
 /// looks in the template's literal strings; the template's source is a superset that holds the same tokens in
 /// practice).
-struct ControlTokenText {
+struct ControlTokenText: Sendable {
     /// Inserted between the characters of a spelled-out control token: a Unicode noncharacter, which model output
     /// does not contain (transformers' `MARKER`).
     static let marker = Unicode.Scalar(0xFDD2)!

@@ -19,7 +19,6 @@ enum UnimplementedFields {
         "off_policy_mask_threshold": Entry(defaultValue: .null, feature: "off-policy sequence masking"),
         "multi_objective_aggregation": Entry(
             defaultValue: .string("sum_then_normalize"), feature: "other reward aggregations (GDPO)"),
-        "max_tool_calling_iterations": Entry(defaultValue: .null, feature: "tool calling"),
         "sync_ref_model": Entry(defaultValue: .bool(false), feature: "reference-model syncing (TR-DPO)"),
         "ref_model_mixup_alpha": Entry(defaultValue: .double(0.6), feature: "reference-model syncing (TR-DPO)"),
         "ref_model_sync_steps": Entry(defaultValue: .int(512), feature: "reference-model syncing (TR-DPO)"),

@@ -64,7 +64,7 @@ final class GenerationRounds {
     init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
          advantages: any AdvantageEstimator, generation: GenerationArguments, training: TrainingArguments,
          reference: LanguageModel?, ignoreEOS: Bool = false, needsOldLogProbs: Bool, needsReferenceLogProbs: Bool,
-         communicator: any Communicator = SingleProcess()) throws {
+         communicator: any Communicator = SingleProcess(), agents: AgentRollouts? = nil) throws {
         try dataset.requirePromptsFit(model: model, maxSeqLength: training.maxSeqLength,
                                       completionTokens: generation.maxCompletionLength, completionField: "max_completion_length")
         let groupSize = generation.numGenerations
@@ -103,7 +103,8 @@ final class GenerationRounds {
             model: model, reference: reference.map(ReferencePolicy.frozen) ?? .adaptersDisabled(model), tokenizer: tokenizer,
             rewards: rewards, advantages: advantages, sampling: sampling, temperature: Float(generation.temperature),
             maskTruncated: generation.maskTruncatedCompletions, needsOldLogProbs: needsOldLogProbs,
-            needsReferenceLogProbs: needsReferenceLogProbs, scoringBatchSize: batchSize, communicator: communicator)
+            needsReferenceLogProbs: needsReferenceLogProbs, scoringBatchSize: batchSize, communicator: communicator,
+            agents: agents)
     }
 
     /// Rows of one round on this process.
