@@ -35,6 +35,11 @@ struct Generate: ParsableCommand {
     @Flag(help: "Always take the most likely token.") var greedy = false
     @Flag(help: "Do not stop at the end-of-sequence tokens.") var ignoreEos = false
     @Flag(help: "One JSON line per sequence.") var json = false
+    @Option(help: "A tool the model may call, running one multi-turn episode of the --prompt as GRPO would (repeatable): calculator, or command:SHELL (see docs/agents.md).")
+    var tools: [String] = []
+    @Option(help: "An environment command for the episode (JSON lines; see docs/agents.md).") var environmentCommand: String?
+    @Option(help: "Seconds the environment and tool commands may take to answer one line.") var environmentCommandTimeout = 60.0
+    @Option(help: "With tools: the most turns whose tool calls are answered (default: no limit).") var maxToolCallingIterations: Int?
     @Option(help: "Stop a sequence once its text contains this string (repeatable; needs the tokenizer).")
     var stop: [String] = []
 
@@ -60,6 +65,12 @@ struct Generate: ParsableCommand {
             let greedy = option == "--temperature" ? "; use --greedy for argmax" : ""
             throw ValidationError(
                 "\(option) \(given.text): as the config field \(field.name), it must be \(range.requirement)\(greedy)")
+        }
+        if !tools.isEmpty || environmentCommand != nil {
+            guard prompt != nil, numReturnSequences == 1, stop.isEmpty, !json else {
+                throw ValidationError("--tools and --environment-command run one episode of a --prompt: they do not take "
+                    + "--ids, --num-return-sequences, --stop or --json")
+            }
         }
         guard ConfigRange.count.contains(Double(numReturnSequences)) else {
             throw ValidationError("--num-return-sequences \(numReturnSequences): must be in \(ConfigRange.count)")
@@ -109,6 +120,12 @@ struct Generate: ParsableCommand {
         options.maxNewTokens = maxNewTokens
         options.ignoreEOS = ignoreEos
 
+        if let toolbox = try Toolbox.make(tools: tools, environmentCommand: environmentCommand, timeout: environmentCommandTimeout) {
+            defer { toolbox.stop() }
+            try GenerateEpisode(model: lm, tokenizer: tokenizer!, toolbox: toolbox, maxNewTokens: maxNewTokens,
+                                maxToolCallingIterations: maxToolCallingIterations).run(prompt: prompt!, options: options)
+            return
+        }
         let prompts = Array(repeating: promptIds, count: numReturnSequences)
         let streaming = !json && numReturnSequences == 1
         var decoder = tokenizer.map { StreamingDecoder(tokenizer: $0, skipSpecialTokens: true) }
