@@ -35,7 +35,7 @@ struct Generate: ParsableCommand {
     @Flag(help: "Always take the most likely token.") var greedy = false
     @Flag(help: "Do not stop at the end-of-sequence tokens.") var ignoreEos = false
     @Flag(help: "One JSON line per sequence.") var json = false
-    @Option(help: "A tool the model may call, running one multi-turn episode of the --prompt as GRPO would (repeatable): calculator, or command:SHELL (see docs/agents.md).")
+    @Option(help: "A tool the model may call, running one multi-turn episode of the --prompt as GRPO would (repeatable): calculator, or command:SHELL (see docs/agents.md). --max-new-tokens then bounds the whole episode's completion, as max_completion_length does.")
     var tools: [String] = []
     @Option(help: "An environment command for the episode (JSON lines; see docs/agents.md).") var environmentCommand: String?
     @Option(help: "Seconds the environment and tool commands may take to answer one line.") var environmentCommandTimeout = 60.0

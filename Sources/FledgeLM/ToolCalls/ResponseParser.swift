@@ -7,6 +7,11 @@ import FledgeJSON
 /// A reply that cannot be parsed (a tool call whose body is not JSON, a call without a string `name`, a `function`
 /// that is not an object) is never an error: as in TRL, the message is then the reply decoded without special
 /// tokens as its `content`, with no tool calls.
+///
+/// Departures, at the edges: a call's JSON is read as Python's `json.loads` reads it (`NaN`, repeated keys) except
+/// that numbers must fit a `Double` and integers 64 bits (Python's are unbounded; such a call is then plain text),
+/// and control tokens are the added tokens the template's source contains (transformers looks at its literal strings
+/// only, ``ControlTokenText``).
 public struct ResponseParser {
     /// The format parsed.
     public let format: ResponseFormat

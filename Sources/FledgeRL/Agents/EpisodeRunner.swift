@@ -77,7 +77,7 @@ public struct EpisodeRunner {
                 var ended = false
                 for call in toolCalls(in: results[row].messages.last!) {
                     results[row].toolCalls += 1
-                    let outcome = try run(call, in: episodes[row])
+                    let outcome = try toolbox.call(call.name, arguments: call.arguments, in: episodes[row])
                     if outcome.failed { results[row].toolFailures += 1 }
                     if outcome.endsEpisode { ended = true }
                     toolMessages.append(.object(JSONObject([("role", "tool"), ("name", .string(call.name)),
@@ -122,10 +122,6 @@ public struct EpisodeRunner {
             guard let function = call["function"], let name = function["name"]?.stringValue else { return nil }
             return Call(name: name, arguments: function["arguments"] ?? .object(JSONObject()))
         }
-    }
-
-    private func run(_ call: Call, in episode: Episode) throws -> ToolOutcome {
-        try toolbox.call(call.name, arguments: call.arguments, in: episode)
     }
 
     /// The tokens the chat template writes for `toolMessages` after an assistant turn, up to the next assistant
