@@ -19,9 +19,11 @@ struct GRPOCommand: ParsableCommand {
     func run() throws {
         try ProcessGroupRun.run { communicator in
             try GroupSamplingSetup<GRPOConfig>.train(options, communicator: communicator) { config, setup in
-                try GRPO(model: setup.model, tokenizer: setup.tokenizer, dataset: setup.dataset, rewards: setup.rewards,
-                         config: config, reference: setup.reference, communicator: communicator,
-                         evaluationDataset: setup.evaluation)
+                let toolbox = try Toolbox.make(tools: config.tools ?? [], environmentCommand: config.environmentCommand,
+                                               timeout: config.environmentCommandTimeout)
+                return try GRPO(model: setup.model, tokenizer: setup.tokenizer, dataset: setup.dataset, rewards: setup.rewards,
+                                config: config, reference: setup.reference, communicator: communicator,
+                                evaluationDataset: setup.evaluation, toolbox: toolbox)
             }
         }
     }

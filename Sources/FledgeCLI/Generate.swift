@@ -27,11 +27,22 @@ struct Generate: ParsableCommand {
     @Option(parsing: .unconditional, help: "Sequences per prompt.") var numReturnSequences = 1
     @Flag(help: "Do not stop at the end-of-sequence tokens.") var ignoreEos = false
     @Flag(help: "One JSON line per sequence.") var json = false
+    @Option(help: "A tool the model may call, running one multi-turn episode of the --prompt as GRPO would (repeatable): calculator, or command:SHELL (see docs/agents.md). --max-new-tokens then bounds the whole episode's completion, as max_completion_length does.")
+    var tools: [String] = []
+    @Option(help: "An environment command for the episode (JSON lines; see docs/agents.md).") var environmentCommand: String?
+    @Option(help: "Seconds the environment and tool commands may take to answer one line.") var environmentCommandTimeout = 60.0
+    @Option(help: "With tools: the most turns whose tool calls are answered (default: no limit).") var maxToolCallingIterations: Int?
     @Option(help: "Stop a sequence once its text contains this string (repeatable; needs the tokenizer).")
     var stop: [String] = []
 
     func validate() throws {
         guard (prompt == nil) != (ids == nil) else { throw ValidationError("give exactly one of --prompt and --ids") }
+        if !tools.isEmpty || environmentCommand != nil {
+            guard prompt != nil, numReturnSequences == 1, stop.isEmpty, !json else {
+                throw ValidationError("--tools and --environment-command run one episode of a --prompt: they do not take "
+                    + "--ids, --num-return-sequences, --stop or --json")
+            }
+        }
         guard ConfigRange.count.contains(Double(numReturnSequences)) else {
             throw ValidationError("--num-return-sequences \(numReturnSequences): must be in \(ConfigRange.count)")
         }
@@ -76,6 +87,12 @@ struct Generate: ParsableCommand {
         var options = sampling.options(for: lm, greedyByDefault: false, defaultMaxNewTokens: Self.defaultMaxNewTokens)
         options.ignoreEOS = ignoreEos
 
+        if let toolbox = try Toolbox.make(tools: tools, environmentCommand: environmentCommand, timeout: environmentCommandTimeout) {
+            defer { toolbox.stop() }
+            try GenerateEpisode(model: lm, tokenizer: tokenizer!, toolbox: toolbox, maxNewTokens: maxNewTokens,
+                                maxToolCallingIterations: maxToolCallingIterations).run(prompt: prompt!, options: options)
+            return
+        }
         let prompts = Array(repeating: promptIds, count: numReturnSequences)
         let streaming = !json && numReturnSequences == 1
         var decoder = tokenizer.map { StreamingDecoder(tokenizer: $0, skipSpecialTokens: true) }

@@ -26,6 +26,7 @@ public struct JSONParser {
 
     private let bytes: [UInt8]
     private let allowsNonFiniteNumbers: Bool
+    private var allowsRepeatedKeys = false
     private var position = 0
 
     /// Parses one JSON document (surrounding whitespace allowed). With `allowingNonFiniteNumbers`
@@ -42,6 +43,18 @@ public struct JSONParser {
     /// Parses one JSON document from a string.
     public static func parse(_ text: String, allowingNonFiniteNumbers: Bool = false) throws(JSONSyntaxError) -> JSONValue {
         try parse(Array(text.utf8), allowingNonFiniteNumbers: allowingNonFiniteNumbers)
+    }
+
+    /// Parses JSON that a model wrote, as Python's `json.loads` reads it: bare `NaN`, `Infinity` and `-Infinity`
+    /// are doubles, and a key repeated in one object keeps its first place and its last value.
+    public static func parseAsPython(_ text: String) throws(JSONSyntaxError) -> JSONValue {
+        let bytes = Array(text.utf8)
+        var parser = JSONParser(bytes: bytes, allowsNonFiniteNumbers: true)
+        parser.allowsRepeatedKeys = true
+        let value = try parser.value(depth: 0)
+        parser.skipWhitespace()
+        if parser.position != bytes.count { throw parser.error("unexpected text after the JSON value") }
+        return value
     }
 
     private init(bytes: [UInt8], allowsNonFiniteNumbers: Bool) {
@@ -108,7 +121,9 @@ public struct JSONParser {
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1
             let item = try value(depth: depth + 1)
-            guard object.insertNew(key, item) else {
+            if allowsRepeatedKeys {
+                object[key] = item
+            } else if !object.insertNew(key, item) {
                 position = keyStart
                 throw error("key \(JSONStringLiteral.quoted(key)) appears twice in one object")
             }

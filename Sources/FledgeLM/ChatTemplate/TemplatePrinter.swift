@@ -85,7 +85,7 @@ struct TemplatePrinter {
     }
 
     /// Python's `repr` of a string.
-    private static func quoted(_ text: String) -> String {
+    static func quoted(_ text: String) -> String {
         // Most strings need no escapes: then the repr is the text in single quotes, without a pass per character.
         if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\\") }) {
             return "'" + text + "'"

@@ -169,6 +169,11 @@ public final class Tokenizer: Sendable {
         id >= 0 && id < tokens.count ? tokens[id] : nil
     }
 
+    /// The added tokens (tokenizer.json's `added_tokens`), in id order.
+    public var addedTokenList: [AddedToken] {
+        addedTokens.values.sorted { $0.id < $1.id }
+    }
+
     /// Whether `id` is a special added token.
     public func isSpecial(_ id: Int) -> Bool {
         addedTokens[id]?.special ?? false

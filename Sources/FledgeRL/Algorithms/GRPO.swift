@@ -25,11 +25,13 @@ public final class GRPO: TrainingAlgorithm {
     /// with its adapters switched off, or `reference` (a frozen model) for full fine-tuning. With a
     /// `communicator` of several processes, each process runs this with the same arguments. With
     /// `ignoreEOS` every completion runs to `max_completion_length` whatever it samples (for
-    /// benchmarks; TRL's equivalent is `generation_kwargs={"min_new_tokens": max_completion_length}`).
-    /// With an `evaluationDataset`, `eval_strategy` evaluates on it (``GroupSamplingEvaluation``).
+    /// benchmarks; TRL's equivalent is `generation_kwargs={"min_new_tokens": max_completion_length}`). With a
+    /// `toolbox` (tools, an environment) each row is a multi-turn episode (``AgentRollouts``); an environment's
+    /// rewards join `rewards` as the function `environment`. With an `evaluationDataset`, `eval_strategy`
+    /// evaluates on it (``GroupSamplingEvaluation``; single-turn, so not with a `toolbox`).
     public init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
                 config: GRPOConfig, reference: LanguageModel? = nil, communicator: any Communicator = SingleProcess(),
-                ignoreEOS: Bool = false, evaluationDataset: PromptDataset? = nil) throws {
+                ignoreEOS: Bool = false, evaluationDataset: PromptDataset? = nil, toolbox: Toolbox? = nil) throws {
         try config.checkRanges()
         let generation = config.generation, training = config.training
         let beta = generation.beta
@@ -46,6 +48,25 @@ public final class GRPO: TrainingAlgorithm {
         var lossSettings = GRPOLossSettings(config: config)
         lossSettings.processCount = communicator.size
         loss = GRPOLoss(settings: lossSettings)
+        var rewards = rewards
+        var agents: AgentRollouts? = nil
+        if let toolbox {
+            let template = try tokenizer.chatTemplate(forTools: true).source
+            guard let format = ResponseFormat.detect(chatTemplate: template) else {
+                throw TrainingError.invalidSetting("tools and environment_command need a chat template that writes tool "
+                    + "calls in a format Fledge parses (\(ResponseFormat.all.map(\.name).joined(separator: ", ")): "
+                    + "Qwen2.5/Qwen3 <tool_call> JSON or Llama 3.1/3.2 JSON); this tokenizer's template writes neither")
+            }
+            let environmentReward = toolbox.environment == nil ? nil : EnvironmentReward()
+            if let environmentReward { rewards.append(environmentReward) }
+            agents = AgentRollouts(
+                runner: EpisodeRunner(toolbox: toolbox, tokenizer: tokenizer,
+                                      parser: ResponseParser(format: format, tokenizer: tokenizer, chatTemplate: template),
+                                      maxCompletionLength: generation.maxCompletionLength,
+                                      maxToolCallingIterations: config.maxToolCallingIterations,
+                                      maxModelLength: model.config.maxPositionEmbeddings),
+                environmentReward: environmentReward)
+        }
         rounds = try GenerationRounds(
             model: model, tokenizer: tokenizer, dataset: dataset, rewards: rewards,
             advantages: try GRPOAdvantages(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,
@@ -53,7 +74,11 @@ public final class GRPO: TrainingAlgorithm {
                                            aggregation: config.multiObjectiveAggregation),
             generation: generation, training: training, reference: reference, ignoreEOS: ignoreEOS, needsOldLogProbs: offPolicy,
             needsReferenceLogProbs: beta != 0, lossIsRowSeparable: Self.lossIsRowSeparable(lossSettings),
-            communicator: communicator)
+            communicator: communicator, agents: agents)
+        if toolbox != nil && evaluationDataset != nil {
+            throw TrainingError.invalidSetting("evaluation during training runs single-turn generations, not tool episodes; "
+                + "with tools or environment_command set eval_strategy: no (and evaluate with fledge generate --tools)")
+        }
         let sampling = rounds.maker.sampling
         evaluation = try evaluationDataset.map {
             try GroupSamplingEvaluation(model: model, tokenizer: tokenizer, dataset: $0, rewards: rewards, generation: generation,

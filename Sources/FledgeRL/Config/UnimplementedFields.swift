@@ -15,7 +15,6 @@ enum UnimplementedFields {
         "entropy_coef_max": Entry(defaultValue: .double(1.0), feature: "adaptive entropy control"),
         "entropy_coef_delta": Entry(defaultValue: .double(0.005), feature: "adaptive entropy control"),
         "entropy_target": Entry(defaultValue: .double(0.2), feature: "adaptive entropy control"),
-        "max_tool_calling_iterations": Entry(defaultValue: .null, feature: "tool calling"),
         "sync_ref_model": Entry(defaultValue: .bool(false), feature: "reference-model syncing (TR-DPO)"),
         "ref_model_mixup_alpha": Entry(defaultValue: .double(0.6), feature: "reference-model syncing (TR-DPO)"),
         "ref_model_sync_steps": Entry(defaultValue: .int(512), feature: "reference-model syncing (TR-DPO)"),

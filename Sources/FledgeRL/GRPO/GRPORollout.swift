@@ -22,9 +22,21 @@ public struct GRPORollout {
         public var oldLogProbs: [Float]?
         /// Log-probs of the completion under the reference policy (adapters off; `beta` ≠ 0 only).
         public var referenceLogProbs: [Float]?
+        /// For a multi-turn completion (tool calling), which tokens the model generated (TRL's `tool_mask`); the
+        /// others — tool results and the template's tokens around them — are left out of the loss. Nil: all of them.
+        /// The old and reference log-probs then hold the model's tokens only.
+        public var modelTokens: [Bool]? = nil
+
+        /// Tokens of the completion the model generated.
+        public var modelTokenCount: Int { modelTokens.map { $0.filter { $0 }.count } ?? completionIds.count }
 
         /// Tokens of the completion in the loss.
-        public var lossTokens: Int { inLoss ? completionIds.count : 0 }
+        public var lossTokens: Int { inLoss ? modelTokenCount : 0 }
+
+        /// The loss flags of the completion's tokens: the model's tokens of a completion in the loss.
+        var lossFlags: [Bool] {
+            inLoss ? modelTokens ?? Array(repeating: true, count: completionIds.count) : []
+        }
     }
 
     /// This process's completions, in the order of the rows it was asked for.
@@ -85,6 +97,8 @@ struct GRPORolloutMaker {
     let communicator: any Communicator
     /// Whether rollouts keep their completions for the completion log (`log_completions`).
     var logsCompletions = false
+    /// With tools or an environment: rows are multi-turn episodes.
+    var agents: AgentRollouts? = nil
 
     /// Samples and scores the round of `prompts` (`groupSize` rows each) with sampling seed `seed`:
     /// this process generates the rows numbered `rows`, in that order; the rows of all processes
@@ -93,23 +107,35 @@ struct GRPORolloutMaker {
         let repeated = rows.map { prompts[$0 / groupSize] }
         var options = sampling
         options.seed = seed
-        let generated = model.generate(repeated.map(\.promptIds), options: options, seedIndices: rows)
-        let samples = zip(repeated, generated).map { row, sequence in
-            RewardSample(prompt: row.prompt, completion: tokenizer.decode(sequence.ids, skipSpecialTokens: true),
-                         completionIds: sequence.ids, columns: row.columns)
+        let generated: [AgentRollouts.Row]
+        if let agents {
+            generated = try agents.generate(repeated, rowNumbers: rows, options: options, model: model)
+        } else {
+            generated = zip(repeated, model.generate(repeated.map(\.promptIds), options: options, seedIndices: rows)).map { row, sequence in
+                AgentRollouts.Row(promptIds: row.promptIds, completionIds: sequence.ids, modelTokens: [],
+                                  isTruncated: sequence.finishReason != .eos,
+                                  completion: tokenizer.decode(sequence.ids, skipSpecialTokens: true), toolCalls: 0, toolFailures: 0)
+            }
+        }
+        let samples = zip(repeated, generated).map { row, episode in
+            RewardSample(prompt: row.prompt, completion: episode.completion, completionIds: episode.completionIds, columns: row.columns)
         }
         let scores = try RewardScores.score(samples, with: rewards)
-        var completions = zip(repeated, generated).map { row, sequence in
-            let truncated = sequence.finishReason != .eos
-            return GRPORollout.Completion(promptIds: row.promptIds, completionIds: sequence.ids, isTruncated: truncated,
-                                          inLoss: !(truncated && maskTruncated), advantage: 0)
+        var completions = generated.map { episode in
+            GRPORollout.Completion(promptIds: episode.promptIds, completionIds: episode.completionIds,
+                                   isTruncated: episode.isTruncated, inLoss: !(episode.isTruncated && maskTruncated),
+                                   advantage: 0, modelTokens: agents == nil ? nil : episode.modelTokens)
         }
         let sequences = completions.map { $0.promptIds + $0.completionIds }, starts = completions.map(\.promptIds.count)
+        // Each completion's log-probs, of the model's own tokens only (a multi-turn completion's tool results are
+        // scored with the rest, then dropped).
         func split(_ flat: [Float]) -> [[Float]] {
             var offset = 0
             return completions.map { completion in
                 defer { offset += completion.completionIds.count }
-                return Array(flat[offset..<offset + completion.completionIds.count])
+                let values = flat[offset..<offset + completion.completionIds.count]
+                guard let kept = completion.modelTokens else { return Array(values) }
+                return zip(values, kept).filter(\.1).map(\.0)
             }
         }
         if needsOldLogProbs {
@@ -125,8 +151,15 @@ struct GRPORolloutMaker {
                                                 rowCount: prompts.count * groupSize, communicator: communicator)
         let (advantageValues, rewardMetrics) = advantages.advantages(round.scores, of: inRowOrder(completions, rows: rows))
         for (index, row) in rows.enumerated() { completions[index].advantage = Float(advantageValues[row]) }
-        var rollout = GRPORollout(completions: completions, generationBatchTokens: round.lossTokens,
-                                  metrics: rewardMetrics.merging(round.lengthMetrics) { $1 })
+        var metrics = rewardMetrics.merging(round.lengthMetrics) { $1 }
+        if agents != nil {
+            let local = [Double(generated.map(\.toolCalls).reduce(0, +)), Double(generated.map(\.toolFailures).reduce(0, +))]
+            let totals = try communicator.allGather(local, purpose: "the tool calls of a generation round")
+            let calls = totals.map { $0[0] }.reduce(0, +), failures = totals.map { $0[1] }.reduce(0, +)
+            metrics["tools/call_frequency"] = calls / Double(max(round.scores.values.first?.count ?? rows.count, 1))
+            metrics["tools/failure_frequency"] = calls > 0 ? failures / calls : 0
+        }
+        var rollout = GRPORollout(completions: completions, generationBatchTokens: round.lossTokens, metrics: metrics)
         if logsCompletions {
             rollout.logged = completions.indices.map { index in
                 LoggedCompletion(prompt: samples[index].prompt, completion: samples[index].completion, rewardNames: scores.names,

@@ -17,7 +17,7 @@ struct GRPORoundSummary {
         let width = 4 + scores.names.count
         var local: [Double] = []
         for (index, (row, completion)) in zip(rows, completions).enumerated() {
-            local += [Double(row), Double(completion.lossTokens), Double(completion.completionIds.count),
+            local += [Double(row), Double(completion.lossTokens), Double(completion.modelTokenCount),
                       completion.isTruncated ? 1 : 0]
             local += scores.values.map { $0[index] ?? .nan }
         }

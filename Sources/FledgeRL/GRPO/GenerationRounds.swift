@@ -12,11 +12,14 @@ public struct RoundMicroBatch {
     /// The completion tokens' log-probs under `model` (with autograd) at `temperature`, and their
     /// entropies; a completion out of the loss is scored over no tokens. With `sharingPrefixes`,
     /// completions of one prompt run the prompt once (``LanguageModel/sequenceLogProbs``).
+    /// Multi-turn completions are scored over the model's tokens only (`modelTokens`).
     func scored(by model: LanguageModel, temperature: Double, sharingPrefixes: Bool = false) -> SequenceLogProbs {
-        model.sequenceLogProbs(
+        let scored = model.sequenceLogProbs(
             completions.map { $0.promptIds + $0.completionIds },
             scoredFrom: completions.map { $0.inLoss ? $0.promptIds.count : $0.promptIds.count + $0.completionIds.count },
             temperature: Float(temperature), withEntropy: true, sharingPrefixes: sharingPrefixes)
+        guard completions.contains(where: { $0.modelTokens != nil }) else { return scored }
+        return scored.keeping(completions.flatMap(\.lossFlags))
     }
 
     /// Input tokens of the micro-batch, prompts included.
@@ -74,7 +77,7 @@ final class GenerationRounds {
     init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
          advantages: any AdvantageEstimator, generation: GenerationArguments, training: TrainingArguments,
          reference: LanguageModel?, ignoreEOS: Bool = false, needsOldLogProbs: Bool, needsReferenceLogProbs: Bool,
-         lossIsRowSeparable: Bool, communicator: any Communicator = SingleProcess()) throws {
+         lossIsRowSeparable: Bool, communicator: any Communicator = SingleProcess(), agents: AgentRollouts? = nil) throws {
         try dataset.requirePromptsFit(model: model, maxSeqLength: training.maxSeqLength,
                                       completionTokens: generation.maxCompletionLength, completionField: "max_completion_length")
         let groupSize = generation.numGenerations
@@ -116,7 +119,8 @@ final class GenerationRounds {
             model: model, reference: reference.map(ReferencePolicy.frozen) ?? .adaptersDisabled(model), tokenizer: tokenizer,
             rewards: rewards, advantages: advantages, sampling: sampling, temperature: Float(generation.temperature),
             maskTruncated: generation.maskTruncatedCompletions, needsOldLogProbs: needsOldLogProbs,
-            needsReferenceLogProbs: needsReferenceLogProbs, scoringBatchSize: batchSize, communicator: communicator)
+            needsReferenceLogProbs: needsReferenceLogProbs, scoringBatchSize: batchSize, communicator: communicator,
+            agents: agents)
         maker.logsCompletions = generation.logCompletions
         self.maker = maker
         if generation.dynamicSampling && communicator.size > 1 {

@@ -1,0 +1,61 @@
+import FledgeLM
+
+/// GRPO's rows as multi-turn episodes (`tools`, `environment_command`): each row's episode starts from its dataset
+/// row, its prompt is rendered with the episode's tools, the first turns of all rows are sampled together, and the
+/// rows that called tools continue together turn by turn (``EpisodeRunner``).
+///
+/// Turn `t` of row `r` samples with the round's seed offset by `t` and seed index `r`, so an episode is a pure
+/// function of the seed, the row and what its tools answer (a run resumes exactly when they answer the same).
+struct AgentRollouts {
+    let runner: EpisodeRunner
+    /// Set when the toolbox has an environment: its rewards join the reward functions.
+    let environmentReward: EnvironmentReward?
+
+    /// One row's episode, as the rollout takes it.
+    struct Row {
+        let promptIds: [Int]
+        let completionIds: [Int]
+        let modelTokens: [Bool]
+        /// Whether the episode ended without an end-of-turn token (TRL: the last id is neither EOS nor padding).
+        let isTruncated: Bool
+        /// The last assistant message's content: what reward functions read as the completion.
+        let completion: String
+        let toolCalls: Int
+        let toolFailures: Int
+    }
+
+    /// The episodes of `rows` (dataset rows), numbered `rowNumbers` in the round.
+    func generate(_ rows: [PromptDataset.Row], rowNumbers: [Int], options: SamplingOptions, model: LanguageModel) throws -> [Row] {
+        var episodes: [Episode] = [], promptIds: [[Int]] = []
+        for (row, number) in zip(rows, rowNumbers) {
+            guard case .array(let messages) = row.prompt else {
+                throw AgentError("tools and environment_command need chat prompts (a list of messages), for the chat template "
+                    + "to show the tools; row \(number) of the round has a text prompt")
+            }
+            var columns = row.columns
+            columns["prompt"] = row.prompt
+            let episode = try runner.toolbox.startEpisode(rollout: number, row: columns)
+            episodes.append(episode)
+            promptIds.append(try runner.promptIds(messages, episode: episode))
+        }
+        let first = model.generate(promptIds, options: options, seedIndices: rowNumbers).map(\.ids)
+        let results = try runner.run(promptIds: promptIds, episodes: episodes, firstTurns: first) { contexts, indices, turn, budgets in
+            guard let budget = budgets.max(), budget > 0 else { return contexts.map { _ in [] } }
+            var turnOptions = options
+            turnOptions.seed = options.seed &+ UInt64(turn) &* 0x9E37_79B9_7F4A_7C15
+            turnOptions.maxNewTokens = budget
+            return model.generate(contexts, options: turnOptions, seedIndices: indices.map { rowNumbers[$0] }).map(\.ids)
+        }
+        let endIds = Set((options.eosTokenIds ?? model.generationConfig.eosTokenIds) + [model.config.padTokenId].compactMap { $0 })
+        if let environmentReward {
+            environmentReward.pending = try episodes.map { try runner.toolbox.reward(of: $0) }
+        }
+        return zip(promptIds, results).map { prompt, result in
+            let last = result.messages.last(where: { $0["role"] == .string("assistant") })
+            return Row(promptIds: prompt, completionIds: result.completionIds, modelTokens: result.modelTokens,
+                       isTruncated: result.completionIds.last.map { !endIds.contains($0) } ?? true,
+                       completion: last?["content"]?.stringValue ?? "", toolCalls: result.toolCalls,
+                       toolFailures: result.toolFailures)
+        }
+    }
+}

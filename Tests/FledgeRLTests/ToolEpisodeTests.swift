@@ -1,0 +1,149 @@
+import Foundation
+import XCTest
+@testable import FledgeRL
+
+/// Multi-turn tool-calling episodes against TRL 1.16's own GRPOTrainer tool loop (fixtures by
+/// Scripts/reference/make_tool_episode_fixtures.py): the same scripted model turns must give the same prompt ids,
+/// completion ids, tool masks (exactly), tool metrics, and — from Fledge's forward of the tiny Qwen2 — the same loss
+/// and gradients within 1e-5 relative.
+final class ToolEpisodeTests: XCTestCase {
+    /// TRL's `multiply` tool: `str(a * b)`, raising for a negative `b`.
+    private struct Multiply: Tool {
+        let name = "multiply"
+        let definition: JSONValue
+
+        func call(arguments: JSONValue) throws -> ToolOutcome {
+            guard case .int(let a)? = arguments["a"], case .int(let b)? = arguments["b"] else {
+                return .failure("multiply() missing arguments")
+            }
+            return b < 0 ? .failure("b must not be negative") : ToolOutcome(text: String(a * b))
+        }
+    }
+
+    private var fixture: JSONValue!
+    private var tokenizer: Tokenizer!
+
+    override func setUpWithError() throws {
+        fixture = try JSONParser.parse([UInt8](Data(contentsOf: fixtureURL("tool_episodes/episodes.json"))))
+        tokenizer = try Tokenizer(directory: fixtureURL("tool_episodes/model").path)
+    }
+
+    private func batches() throws -> [JSONValue] {
+        guard case .array(let batches)? = fixture["batches"] else { throw AgentError("malformed fixture") }
+        return batches
+    }
+
+    /// Runs a batch's episodes with its scripted turns: each row's prompt ids, completion ids, model-token mask and
+    /// tool counts.
+    private func episodes(_ batch: JSONValue) throws -> (prompts: [[Int]], results: [EpisodeRunner.Result]) {
+        guard case .array(let tools)? = batch["tools"], case .array(let rows)? = batch["rows"],
+              case .array(let prompts)? = fixture["prompts"], case .int(let maxLength)? = batch["max_completion_length"],
+              case .int(let iterations)? = fixture["max_tool_calling_iterations"] else { throw AgentError("malformed fixture") }
+        let toolbox = try Toolbox(tools: [Multiply(definition: tools[0])])
+        let template = try XCTUnwrap(tokenizer.config.chatTemplates["default"])
+        let format = try XCTUnwrap(ResponseFormat.detect(chatTemplate: template))
+        let runner = EpisodeRunner(toolbox: toolbox, tokenizer: tokenizer,
+                                   parser: ResponseParser(format: format, tokenizer: tokenizer, chatTemplate: template),
+                                   maxCompletionLength: maxLength, maxToolCallingIterations: iterations, maxModelLength: 1024)
+        let turns: [[[Int]]] = rows.map { row in
+            guard case .array(let texts)? = row["turns"] else { return [] }
+            return texts.compactMap { $0.stringValue.map { tokenizer.encode($0) } }
+        }
+        var episodes: [Episode] = [], promptIds: [[Int]] = []
+        for index in rows.indices {
+            guard case .array(let messages) = prompts[index / 2] else { throw AgentError("malformed prompt") }
+            let episode = try toolbox.startEpisode(rollout: index, row: JSONObject([("prompt", prompts[index / 2])]))
+            episodes.append(episode)
+            promptIds.append(try runner.promptIds(messages, episode: episode))
+        }
+        let results = try runner.run(promptIds: promptIds, episodes: episodes, firstTurns: turns.map { $0[0] }) { contexts, rows, turn, _ in
+            rows.map { turns[$0][turn] }
+        }
+        return (promptIds, results)
+    }
+
+    func testEpisodesMatchTRLsToolLoop() throws {
+        for (number, batch) in try batches().enumerated() {
+            guard case .array(let rows)? = batch["rows"] else { return XCTFail("malformed fixture") }
+            let (prompts, results) = try episodes(batch)
+            for (index, row) in rows.enumerated() {
+                XCTAssertEqual(prompts[index], row["prompt_ids"]?.intArray, "batch \(number) row \(index): prompt ids")
+                XCTAssertEqual(results[index].completionIds, row["completion_ids"]?.intArray, "batch \(number) row \(index): completion ids")
+                XCTAssertEqual(results[index].modelTokens.map { $0 ? 1 : 0 }, row["tool_mask"]?.intArray,
+                               "batch \(number) row \(index): tool mask")
+            }
+            let calls = results.map(\.toolCalls).reduce(0, +), failures = results.map(\.toolFailures).reduce(0, +)
+            let metrics = try XCTUnwrap(batch["metrics"])
+            XCTAssertEqual(Double(calls) / Double(results.count), metrics["tools/call_frequency"]?.number ?? .nan, accuracy: 1e-7)
+            XCTAssertEqual(calls == 0 ? 0 : Double(failures) / Double(calls), metrics["tools/failure_frequency"]?.number ?? .nan,
+                           accuracy: 1e-7)
+        }
+    }
+
+    func testLossAndGradientsMatchTRL() throws {
+        let model = try LanguageModel(directory: fixtureURL("tool_episodes/model"))
+        let weights = Dictionary(uniqueKeysWithValues: model.namedWeights)
+        for (_, weight) in model.namedWeights { weight.requiresGrad = true }
+        guard case .array(let parameterNames)? = fixture["gradient_parameters"], let temperature = fixture["temperature"]?.number
+        else { return XCTFail("malformed fixture") }
+        var worstLoss = 0.0, worstGradient = 0.0
+        for (number, batch) in try batches().enumerated() {
+            let (prompts, results) = try episodes(batch)
+            guard case .array(let advantages)? = batch["advantages"], case .array(let cases)? = batch["cases"],
+                  case .int(let items)? = batch["num_items_in_batch"], case .int(let maxLength)? = batch["max_completion_length"]
+            else { return XCTFail("malformed fixture") }
+            XCTAssertEqual(results.map { $0.modelTokens.filter { $0 }.count }.reduce(0, +), items, "num_items_in_batch")
+            for lossCase in cases {
+                let lossType = try XCTUnwrap(lossCase["loss_type"]?.stringValue)
+                let level = try XCTUnwrap(lossCase["importance_sampling_level"]?.stringValue)
+                let yaml = """
+                    per_device_train_batch_size: 4
+                    num_generations: 2
+                    gradient_accumulation_steps: 1
+                    steps_per_generation: 1
+                    beta: 0
+                    max_completion_length: \(maxLength)
+                    temperature: \(temperature)
+                    loss_type: \(lossType)
+                    importance_sampling_level: \(level)
+                    """
+                let resolved = try resolve(GRPOConfig.self, yaml, preset: .trl)
+                XCTAssertEqual(resolved.report.errors, [])
+                for (_, weight) in model.namedWeights { weight.zeroGrad() }
+                let scored = model.sequenceLogProbs(zip(prompts, results).map { $0 + $1.completionIds },
+                                                    scoredFrom: prompts.map(\.count), temperature: Float(temperature), withEntropy: true)
+                    .keeping(results.flatMap(\.modelTokens))
+                let loss = GRPOLoss(config: resolved.config).compute(GRPOLossBatch(
+                    scored, advantages: advantages.map { Float($0.number ?? .nan) }, generationBatchTokens: items))
+                loss.loss.backward()
+                let expected = try XCTUnwrap(lossCase["loss"]?.number)
+                let lossError = Swift.abs(Double(loss.loss.item()) - expected) / Swift.max(Swift.abs(expected), 0.01)
+                XCTAssertLessThanOrEqual(lossError, 1e-5, "batch \(number) \(lossType)/\(level): loss")
+                worstLoss = Swift.max(worstLoss, lossError)
+                for name in parameterNames.compactMap(\.stringValue) {
+                    guard case .array(let values)? = lossCase["gradients"]?[name] else { return XCTFail("no gradient for \(name)") }
+                    let actual = try XCTUnwrap(weights[name]?.grad, "no gradient for \(name)").toArray()
+                    let error = scaledError(actual, values.map { Float($0.number ?? .nan) })
+                    XCTAssertLessThanOrEqual(error, 1e-5, "batch \(number) \(lossType)/\(level): \(name)")
+                    worstGradient = Swift.max(worstGradient, error)
+                }
+            }
+        }
+        print(String(format: "  tool episodes: loss rel %.1e, parameter gradients scaled %.1e", worstLoss, worstGradient))
+    }
+}
+
+private extension JSONValue {
+    var number: Double? {
+        switch self {
+        case .int(let value): Double(value)
+        case .double(let value): value
+        default: nil
+        }
+    }
+
+    var intArray: [Int]? {
+        guard case .array(let items) = self else { return nil }
+        return items.compactMap { if case .int(let value) = $0 { value } else { nil } }
+    }
+}
