@@ -67,7 +67,7 @@ def make_adapter(model_path, directory):
 def llama_cpp_model(path, lora=None):
     import llama_cpp
     options = {"lora_path": lora} if lora else {}
-    return llama_cpp.Llama(model_path=path, n_ctx=256, n_threads=2, logits_all=True, verbose=False, **options)
+    return llama_cpp.Llama(model_path=path, n_ctx=256, n_threads=1, logits_all=True, verbose=False, **options)
 
 
 def llama_cpp_logprobs(llm, ids):
