@@ -20,7 +20,8 @@ them; every query and key B row differs, which checks the row permutation). It t
 3. does the same for llama.cpp running Fledge's merged export (`fledge export --adapter DIR --format gguf`).
 
 4. compares the two llama.cpp runs with each other: the adapter applied at run time must give the
-   merged file's log-probs within 1e-3 and the same greedy tokens.
+   merged file's log-probs within 1e-2 (the update is added after the product, not folded into
+   the weight, and the F16 attention cache carries the rounding on) and the same greedy tokens.
 
 Prints one line per comparison; exits non-zero when check 4 fails or llama.cpp differs from Fledge by
 more than 2e-2 in a log-prob (llama.cpp keeps its attention cache in F16 by default, so even the
@@ -44,7 +45,7 @@ CORPUS = [
 ]
 PROMPTS = ["The capital of France is", "<|im_start|>user\nWhat is 12 - 5?<|im_end|>\n<|im_start|>assistant\n"]
 GREEDY_TOKENS = 30
-LOGPROB_LIMIT = 1e-3
+LOGPROB_LIMIT = 1e-2
 FLEDGE_LOGPROB_LIMIT = 2e-2
 
 
