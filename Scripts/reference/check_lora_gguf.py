@@ -19,8 +19,14 @@ them; every query and key B row differs, which checks the row permutation). It t
    tokens for two prompts;
 3. does the same for llama.cpp running Fledge's merged export (`fledge export --adapter DIR --format gguf`).
 
-Prints one line per comparison; exits non-zero when a greedy sequence differs or a log-prob differs by
-more than 1e-3 (llama.cpp's float32 CPU kernels round differently from Fledge's). Tests never run this.
+4. compares the two llama.cpp runs with each other: the adapter applied at run time must give the
+   merged file's log-probs within 1e-2 (the update is added after the product, not folded into
+   the weight, and the F16 attention cache carries the rounding on) and the same greedy tokens.
+
+Prints one line per comparison; exits non-zero when check 4 fails or llama.cpp differs from Fledge by
+more than 2e-2 in a log-prob (llama.cpp keeps its attention cache in F16 by default, so even the
+merged F32 file differs from Fledge's float32 by about 1e-2, and a near tie can flip a greedy token
+late in a sequence). Tests never run this.
 """
 import argparse
 import itertools
@@ -39,7 +45,8 @@ CORPUS = [
 ]
 PROMPTS = ["The capital of France is", "<|im_start|>user\nWhat is 12 - 5?<|im_end|>\n<|im_start|>assistant\n"]
 GREEDY_TOKENS = 30
-LOGPROB_LIMIT = 1e-3
+LOGPROB_LIMIT = 1e-2
+FLEDGE_LOGPROB_LIMIT = 2e-2
 
 
 def fledge(binary, *args):
@@ -67,7 +74,7 @@ def make_adapter(model_path, directory):
 def llama_cpp_model(path, lora=None):
     import llama_cpp
     options = {"lora_path": lora} if lora else {}
-    return llama_cpp.Llama(model_path=path, n_ctx=256, n_threads=2, logits_all=True, verbose=False, **options)
+    return llama_cpp.Llama(model_path=path, n_ctx=256, n_threads=1, logits_all=True, verbose=False, **options)
 
 
 def llama_cpp_logprobs(llm, ids):
@@ -124,19 +131,28 @@ def main():
 
     failures = []
     print(f"the adapter changes Fledge's log-probs by up to {adapter_effect:.3g}")
+    results = {}
     for label, llm in [("llama.cpp base F32 GGUF + LoRA GGUF", llama_cpp_model(base, lora)),
                        ("llama.cpp merged F32 GGUF", llama_cpp_model(merged))]:
-        worst = max(abs(a - b) for ids, expected in zip(sequences, expected_logprobs)
-                    for a, b in zip(llama_cpp_logprobs(llm, ids), expected))
+        logprobs = [llama_cpp_logprobs(llm, ids) for ids in sequences]
         greedy = [llama_cpp_greedy(llm, ids) for ids in prompts]
+        results[label] = (logprobs, greedy)
+        worst = max(abs(a - b) for x, y in zip(logprobs, expected_logprobs) for a, b in zip(x, y))
         same = sum(g == e for g, e in zip(greedy, expected_greedy))
         for g, e in zip(greedy, expected_greedy):
             if g != e:
                 print(f"  greedy differs: llama.cpp {g}, Fledge {e}")
         print(f"{label}: log-probs max |Δ| vs Fledge with the adapter {worst:.3g}, greedy {same}/{len(prompts)} prompts "
               f"× {GREEDY_TOKENS} tokens identical", flush=True)
-        if worst > LOGPROB_LIMIT or same != len(prompts):
+        if worst > FLEDGE_LOGPROB_LIMIT:
             failures.append(label)
+    (lora_logprobs, lora_greedy), (merged_logprobs, merged_greedy) = results.values()
+    worst = max(abs(a - b) for x, y in zip(lora_logprobs, merged_logprobs) for a, b in zip(x, y))
+    same = sum(a == b for a, b in zip(lora_greedy, merged_greedy))
+    print(f"llama.cpp base + LoRA GGUF against llama.cpp merged GGUF: log-probs max |Δ| {worst:.3g}, greedy "
+          f"{same}/{len(prompts)} identical", flush=True)
+    if worst > LOGPROB_LIMIT or same != len(prompts):
+        failures.append("LoRA GGUF against merged GGUF in llama.cpp")
     for failure in failures:
         print("FAIL:", failure)
     sys.exit(1 if failures else 0)

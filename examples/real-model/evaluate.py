@@ -47,7 +47,7 @@ def fledge_reply(args, text):
 def llama_cpp_replier(args):
     from llama_cpp import Llama
     options = {"lora_path": args.lora} if args.lora else {}
-    model = Llama(model_path=args.model, n_ctx=256, n_threads=2, verbose=False, seed=0, **options)
+    model = Llama(model_path=args.model, n_ctx=256, n_threads=1, verbose=False, seed=0, **options)
 
     def reply(text):
         response = model.create_chat_completion(messages=[{"role": "user", "content": text}], max_tokens=MAX_NEW_TOKENS,
