@@ -54,6 +54,8 @@ final class GEMMTests: XCTestCase {
         // Narrow products read A in place; short ones with whole panels read B in place (nn, tn),
         // across depth blocks and column blocks.
         shapes += [(1000, 16, 600), (35, 32, 300), (20, 48, 300), (17, 2064, 33), (24, 32, 7)]
+        // 9 to 32 rows times a transposed row-major B (nt: x·Wᵀ) compute W·Aᵀ and add it transposed.
+        shapes += [(9, 700, 40), (32, 100, 300), (30, 1100, 6)]
         for (name, kernel) in kernels {
             var worst = 0.0
             for layout in ["nn", "nt", "tn"] {

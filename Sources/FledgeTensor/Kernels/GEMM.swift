@@ -15,7 +15,7 @@ struct MatrixOperand {
 /// blocks of 16-column panels, A in `rowBlock × depthBlock` blocks of 6-row panels, and a 6×16
 /// register-blocked micro-kernel in C (`CFledgeKernels`, compiled for AVX2 per function) does
 /// the arithmetic; row blocks are shared out across cores. Few-row products (decoding) skip the
-/// packing. Other CPUs use `PortableGEMM`.
+/// packing of their large operand. Other CPUs use `PortableGEMM`.
 enum GEMM {
     static let rowBlock = 72
     static let depthBlock = 256
@@ -57,8 +57,37 @@ enum GEMM {
                 let packed = MatrixOperand(base: rows.pointer, rowStride: k, columnStride: 1)
                 multiplySmall(m: m, n: n, k: k, packed, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
             }
+        } else if m <= 2 * Int(FLEDGE_GEMM_NR), b.rowStride == 1, b.columnStride != 1 {
+            multiplyByWeightRows(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
         } else {
             multiplyBlocked(m: m, n: n, k: k, .raw(a), .raw(b), into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
+        }
+    }
+
+    /// A few rows (at most two panels' worth) times Bᵀ of a row-major B (`x · Wᵀ` for a weight
+    /// `W [n, k]`, as a batch of decoding steps multiplies every projection): packing B would
+    /// gather all of W into panels on every call, costing as much as the product. Computes
+    /// Cᵀ = W · Aᵀ instead, whose left operand W the micro-kernel reads in place (a narrow product)
+    /// and whose right operand, the few rows of A, is the one packed; then adds Cᵀ into C.
+    private static func multiplyByWeightRows(
+        m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool
+    ) {
+        let weight = MatrixOperand(base: b.base, rowStride: b.columnStride, columnStride: 1)
+        let rowsT = MatrixOperand(base: a.base, rowStride: a.columnStride, columnStride: a.rowStride)
+        let transposed = TensorStorage(count: n * m)
+        multiplyBlocked(m: n, n: m, k: k, .raw(weight), .raw(rowsT), into: transposed.pointer, ldc: m, accumulate: false,
+                        parallel: parallel)
+        let source = transposed.pointer
+        Parallel.forRanges(m, minChunk: 1, parallel: parallel) { range in
+            for i in range {
+                let row = c + i * ldc
+                if accumulate {
+                    for j in 0..<n { row[j] += source[j * m + i] }
+                } else {
+                    for j in 0..<n { row[j] = source[j * m + i] }
+                }
+            }
         }
     }
 
