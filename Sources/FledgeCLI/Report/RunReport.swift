@@ -23,10 +23,10 @@ struct RunReport {
         sections.append(section("Config", id: "config", body: config()))
         return """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(HTMLText.escaped(name)) · fledge report</title>
+            <html lang="en"><head><meta charset="utf-8"><title>\(MarkupText.escaped(name)) · fledge report</title>
             <style>\(Self.style)</style></head>
-            <body><h1>\(HTMLText.escaped(name))</h1>
-            <p class="note">Run directory \(HTMLText.escaped(directory.standardizedFileURL.path)), written by <code>fledge report</code>.</p>
+            <body><h1>\(MarkupText.escaped(name))</h1>
+            <p class="note">Run directory \(MarkupText.escaped(directory.standardizedFileURL.path)), written by <code>fledge report</code>.</p>
             \(sections.joined(separator: "\n"))
             <script>\(Self.script)</script>
             </body></html>
@@ -52,7 +52,7 @@ struct RunReport {
         do {
             return SVGRenderer.render(ChartLayout().scene(try Chart(records: records, title: title)))
         } catch {
-            return "<p>No chart: \(HTMLText.escaped("\(error)"))</p>"
+            return "<p>No chart: \(MarkupText.escaped("\(error)"))</p>"
         }
     }
 
@@ -61,7 +61,7 @@ struct RunReport {
         let evaluations = records.filter { $0.values.keys.contains { $0.hasPrefix("eval_") } }
         guard !evaluations.isEmpty else { return "<p>No evaluation in this run (set <code>eval_strategy</code>).</p>" }
         let names = Set(evaluations.flatMap { $0.values.keys.filter { $0.hasPrefix("eval_") } }).sorted()
-        let header = "<tr><th>step</th>" + names.map { "<th>\(HTMLText.escaped(String($0.dropFirst(5))))</th>" }.joined() + "</tr>"
+        let header = "<tr><th>step</th>" + names.map { "<th>\(MarkupText.escaped(String($0.dropFirst(5))))</th>" }.joined() + "</tr>"
         let rows = evaluations.map { record in
             "<tr><td>\(record["step"].map(format) ?? "")</td>" + names.map { "<td>\(record[$0].map(format) ?? "")</td>" }.joined() + "</tr>"
         }
@@ -80,7 +80,7 @@ struct RunReport {
         let options = ["<option value=\"\">every step</option>"] + steps.map { "<option value=\"\($0)\">step \($0)</option>" }
         let names = entries.first?.completion.rewardNames ?? []
         let header = "<tr><th>step</th><th>prompt</th><th>completion</th>"
-            + names.map { "<th>\(HTMLText.escaped($0))</th>" }.joined() + "<th>advantage</th><th>length</th></tr>"
+            + names.map { "<th>\(MarkupText.escaped($0))</th>" }.joined() + "<th>advantage</th><th>length</th></tr>"
         let rows = entries.map { step, completion in
             let prompt: String
             switch completion.prompt {
@@ -88,8 +88,8 @@ struct RunReport {
             default: prompt = JSONWriter().string(completion.prompt)
             }
             let rewards = completion.rewards.map { "<td>\($0.map(format) ?? "–")</td>" }.joined()
-            return "<tr data-step=\"\(step)\"><td>\(step)</td><td class=\"text\">\(HTMLText.escaped(prompt))</td>"
-                + "<td class=\"text\">\(HTMLText.escaped(completion.completion))</td>\(rewards)<td>\(format(completion.advantage))</td>"
+            return "<tr data-step=\"\(step)\"><td>\(step)</td><td class=\"text\">\(MarkupText.escaped(prompt))</td>"
+                + "<td class=\"text\">\(MarkupText.escaped(completion.completion))</td>\(rewards)<td>\(format(completion.advantage))</td>"
                 + "<td>\(completion.length)\(completion.clipped ? " ✂" : "")</td></tr>"
         }
         let cut = all.count > entries.count ? " (the newest \(entries.count) of \(all.count))" : ""
@@ -105,7 +105,7 @@ struct RunReport {
         let url = directory.appendingPathComponent(ResolvedConfigFile.name)
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return "<p>No \(ResolvedConfigFile.name) in the run.</p>" }
         return "<p class=\"note\">Every field with the value the run used (defaults resolved; derived values as comments).</p>"
-            + "<pre>\(HTMLText.escaped(text))</pre>"
+            + "<pre>\(MarkupText.escaped(text))</pre>"
     }
 
     private func format(_ value: Double) -> String {

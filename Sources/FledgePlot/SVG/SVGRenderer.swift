@@ -36,7 +36,7 @@ public enum SVGRenderer {
             case .end: attributes += #" text-anchor="end""#
             }
             if text.bold { attributes += #" font-weight="bold""# }
-            return "<text\(attributes)\(fillAttributes(text.paint))>\(escaped(text.string))</text>"
+            return "<text\(attributes)\(fillAttributes(text.paint))>\(MarkupText.escaped(text.string))</text>"
         }
     }
 
@@ -48,21 +48,5 @@ public enum SVGRenderer {
     private static func number(_ value: Double) -> String {
         let rounded = (value * 100).rounded() / 100
         return rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.2f", rounded).replacingOccurrences(of: #"0$"#, with: "", options: .regularExpression)
-    }
-
-    /// Text with XML's special characters escaped.
-    static func escaped(_ text: String) -> String {
-        var result = ""
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&apos;"
-            default: result.append(character)
-            }
-        }
-        return result
     }
 }
