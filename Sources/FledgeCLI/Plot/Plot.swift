@@ -17,15 +17,7 @@ struct Plot: ParsableCommand {
     @Option(help: "Metrics to draw, comma-separated, in this order (default: all).") var metrics: String?
 
     func run() throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: runDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw PlotError("\(runDirectory): no such directory; give the output directory of a training run")
-        }
-        let directory = URL(fileURLWithPath: runDirectory)
-        let log = directory.appendingPathComponent(MetricsLog.fileName)
-        guard FileManager.default.fileExists(atPath: log.path) else {
-            throw PlotError("\(log.path): not found; a run writes it after its first logged step (see logging_steps)")
-        }
+        let (directory, log) = try RunDirectoryArgument.resolve(runDirectory)
         let records = try MetricsLog.read(log)
         let chosen = metrics?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let base = output.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("metrics")

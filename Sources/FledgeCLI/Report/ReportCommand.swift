@@ -18,15 +18,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "The HTML file to write (default: RUN_DIR/report.html).") var output: String?
 
     func run() throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: runDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw PlotError("\(runDirectory): no such directory; give the output directory of a training run")
-        }
-        let directory = URL(fileURLWithPath: runDirectory)
-        let metrics = directory.appendingPathComponent(MetricsLog.fileName)
-        guard FileManager.default.fileExists(atPath: metrics.path) else {
-            throw PlotError("\(metrics.path): not found; a run writes it after its first logged step (see logging_steps)")
-        }
+        let (directory, _) = try RunDirectoryArgument.resolve(runDirectory)
         let html = try RunReport(directory: directory).html()
         let url = output.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("report.html")
         do {
