@@ -93,6 +93,98 @@ final class TrainerLoopTests: TemporaryDirectoryTestCase {
     }
 }
 
+/// `logging_strategy`, `eval_strategy` with `eval_delay`, and `eval_on_start`, as transformers 5.25's
+/// `DefaultFlowCallback` and `Trainer._inner_training_loop` decide them.
+final class TrainerScheduleTests: TemporaryDirectoryTestCase {
+    /// The steps logged and the steps evaluated (a record with `eval_distance`) in a 10-step run of the
+    /// quadratic problem, 4 steps an epoch.
+    private func loggedAndEvaluatedSteps(_ configure: (inout TrainingArguments) -> Void) throws -> (logged: [Int], evaluated: [Int]) {
+        var arguments = TrainingArguments()
+        arguments.maxSteps = 10
+        arguments.saveStrategy = .no
+        arguments.learningRate = 0.01
+        arguments.outputDir = directory.appendingPathComponent(UUID().uuidString).path
+        configure(&arguments)
+        let model = QuadraticModel()
+        let algorithm = QuadraticAlgorithm(model: model)
+        algorithm.evaluates = true
+        let outcome = try Trainer(algorithm: algorithm, model: model, arguments: arguments,
+                                  optimizer: SGD(parameters: model.trainableParameters)).train()
+        let records = outcome.state.logHistory
+        XCTAssertEqual(algorithm.evaluationCount, records.filter { $0["eval_distance"] != nil }.count)
+        return (records.filter { $0["loss"] != nil }.map(\.step), records.filter { $0["eval_distance"] != nil }.map(\.step))
+    }
+
+    func testLoggingStrategy() throws {
+        XCTAssertEqual(try loggedAndEvaluatedSteps { $0.loggingSteps = 3 }.logged, [3, 6, 9])
+        // Each epoch's end, the last partial epoch (steps 9–10) included.
+        XCTAssertEqual(try loggedAndEvaluatedSteps { $0.loggingStrategy = .epoch }.logged, [4, 8, 10])
+        XCTAssertEqual(try loggedAndEvaluatedSteps { $0.loggingStrategy = .no }.logged, [])
+        XCTAssertEqual(try loggedAndEvaluatedSteps {
+            $0.loggingStrategy = .no
+            $0.loggingFirstStep = true
+        }.logged, [1])
+        XCTAssertEqual(try loggedAndEvaluatedSteps {
+            $0.loggingStrategy = .epoch
+            $0.loggingFirstStep = true
+        }.logged, [1, 4, 8, 10])
+    }
+
+    func testEvaluationDelayAndEvaluationOnStart() throws {
+        XCTAssertEqual(try loggedAndEvaluatedSteps {
+            $0.evalStrategy = .steps
+            $0.evalSteps = 2
+        }.evaluated, [2, 4, 6, 8, 10])
+        // No evaluation before step 5; the last step (9) is evaluated though 9 is not a multiple of 2.
+        XCTAssertEqual(try loggedAndEvaluatedSteps {
+            $0.maxSteps = 9
+            $0.evalStrategy = .steps
+            $0.evalSteps = 2
+            $0.evalDelay = 5
+        }.evaluated, [6, 8, 9])
+        // The delay counts epochs with eval_strategy: epoch: epochs end after steps 4 (1.0), 8 (2.0), 10 (2.5).
+        XCTAssertEqual(try loggedAndEvaluatedSteps {
+            $0.evalStrategy = .epoch
+            $0.evalDelay = 1.5
+        }.evaluated, [8, 10])
+        XCTAssertEqual(try loggedAndEvaluatedSteps { $0.evalOnStart = true }.evaluated, [0])
+        XCTAssertEqual(try loggedAndEvaluatedSteps {
+            $0.evalOnStart = true
+            $0.evalStrategy = .epoch
+        }.evaluated, [0, 4, 8, 10])
+    }
+
+    /// A resumed run evaluates again before its first step with `eval_on_start`, as transformers does,
+    /// logged at the step it resumes from.
+    func testEvaluationOnStartAfterResuming() throws {
+        var arguments = TrainingArguments()
+        arguments.maxSteps = 6
+        arguments.saveSteps = 3
+        arguments.learningRate = 0.01
+        arguments.evalOnStart = true
+        arguments.outputDir = directory.path
+        let model = QuadraticModel()
+        let first = QuadraticAlgorithm(model: model)
+        first.evaluates = true
+        let trainer = try Trainer(algorithm: first, model: model, arguments: arguments,
+                                  optimizer: SGD(parameters: model.trainableParameters))
+        let observer = RecordingObserver()
+        observer.stopAt = 3
+        observer.stopRequest = trainer.stopRequest
+        trainer.observer = observer
+        XCTAssertEqual(try trainer.train().status, .stopped)
+
+        arguments.resumeFromCheckpoint = directory.appendingPathComponent("checkpoint-3").path
+        let resumedModel = QuadraticModel()
+        let resumed = QuadraticAlgorithm(model: resumedModel)
+        resumed.evaluates = true
+        let outcome = try Trainer(algorithm: resumed, model: resumedModel, arguments: arguments,
+                                  optimizer: SGD(parameters: resumedModel.trainableParameters)).train()
+        XCTAssertEqual(outcome.state.logHistory.filter { $0["eval_distance"] != nil }.map(\.step), [0, 3])
+        XCTAssertEqual(resumed.evaluationCount, 1)
+    }
+}
+
 final class StepLossObserver: TrainingObserver {
     var losses: [Double] = []
     func trainingDidStep(_ progress: StepProgress) { losses.append(progress.loss) }

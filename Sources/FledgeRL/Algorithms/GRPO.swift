@@ -77,7 +77,7 @@ public final class GRPO: TrainingAlgorithm {
             communicator: communicator, agents: agents)
         if toolbox != nil && evaluationDataset != nil {
             throw TrainingError.invalidSetting("evaluation during training runs single-turn generations, not tool episodes; "
-                + "with tools or environment_command set eval_strategy: no (and evaluate with fledge generate --tools)")
+                + "with tools or environment_command set eval_strategy: no and eval_on_start: false (and evaluate with fledge generate --tools)")
         }
         let sampling = rounds.maker.sampling
         evaluation = try evaluationDataset.map {

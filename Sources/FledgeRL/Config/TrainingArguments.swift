@@ -36,7 +36,10 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
     public var warmupSteps = 0.0
     /// Warm-up as a fraction of all steps (transformers 4's field); used when `warmup_steps` is 0.
     public var warmupRatio = 0.0
-    /// Log every this many optimizer steps.
+    /// When to log: every `logging_steps` steps, at the end of each epoch, or never (the first step is
+    /// still logged with `logging_first_step`).
+    public var loggingStrategy = IntervalStrategy.steps
+    /// Log every this many optimizer steps (with `logging_strategy: steps`).
     public var loggingSteps = 10
     /// Also log the first optimizer step.
     public var loggingFirstStep = false
@@ -56,6 +59,12 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
     public var evalStrategy = IntervalStrategy.no
     /// Evaluate every this many steps; `null` means `logging_steps`.
     public var evalSteps: Int? = nil
+    /// No evaluation before this many optimizer steps (`eval_strategy: steps`) or epochs
+    /// (`eval_strategy: epoch`) have passed.
+    public var evalDelay = 0.0
+    /// Evaluate once before the first training step (and before the first step of a resumed run), as a
+    /// sanity check; logged at the step training starts from.
+    public var evalOnStart = false
     /// Seed for initialisation, shuffling and sampling.
     public var seed = 42
     /// Seed for data order only; `null` means `seed`.
@@ -134,6 +143,7 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("warmup_steps", \.warmupSteps,
                         .closed(0, ConfigRange.stepLimit).because("below 1 it is a fraction of all steps")),
             ConfigField("warmup_ratio", \.warmupRatio, .fraction),
+            ConfigField("logging_strategy", \.loggingStrategy),
             ConfigField("logging_steps", \.loggingSteps, .steps),
             ConfigField("logging_first_step", \.loggingFirstStep),
             ConfigField("logging_nan_inf_filter", \.loggingNanInfFilter),
@@ -144,6 +154,9 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
                         .closed(0, ConfigRange.stepLimit).because("0 or null keeps every checkpoint")),
             ConfigField("eval_strategy", \.evalStrategy),
             ConfigField("eval_steps", \.evalSteps, .steps),
+            ConfigField("eval_delay", \.evalDelay,
+                        .closed(0, ConfigRange.stepLimit).because("steps or epochs before the first evaluation")),
+            ConfigField("eval_on_start", \.evalOnStart),
             ConfigField("seed", \.seed, .closed(0, ConfigRange.seedLimit)),
             ConfigField("data_seed", \.dataSeed, .closed(0, ConfigRange.seedLimit)),
             ConfigField("optim", \.optim),
@@ -186,6 +199,9 @@ public enum GradientCheckpointing: String, ConfigChoice, Sendable {
 }
 
 extension TrainingArguments {
+    /// Whether the run evaluates at all: periodically (`eval_strategy`) or before training (`eval_on_start`).
+    public var evaluates: Bool { evalStrategy != .no || evalOnStart }
+
     /// Whether the model checkpoints at all (`true` or `auto`).
     public var checkpointsGradients: Bool { gradientCheckpointing != .disabled }
 

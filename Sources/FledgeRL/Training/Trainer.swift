@@ -91,6 +91,7 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
         let session = SessionClock(elapsedBefore: run.elapsedBefore, firstStep: run.state.globalStep)
         observer?.trainingWillStart(session.progress(of: run.state, loss: .nan))
         var window = LogWindow(), windowStart = session.now
+        if arguments.evalOnStart { try evaluate(state: &run.state, metrics: metrics) }
 
         while run.state.globalStep < plan.maxSteps {
             let position = plan.position(afterSteps: run.state.globalStep)
@@ -101,7 +102,7 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
             let isLast = run.state.globalStep == plan.maxSteps
             observer?.trainingDidStep(session.progress(of: run.state, loss: step.loss))
 
-            if shouldLog(run.state.globalStep) {
+            if shouldLog(position, isLast: isLast) {
                 try window.averageMetrics(over: dataParallel.communicator, step: run.state.globalStep)
                 try dataParallel.requireIdenticalWeights(optimizer.parameters, when: "after step \(run.state.globalStep)")
                 let now = session.now
@@ -120,10 +121,8 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
                     observer?.trainingDidLogCompletions(log, step: run.state.globalStep)
                 }
             }
-            if shouldEvaluate(position, isLast: isLast), let results = try algorithm.evaluate() {
-                var record = MetricsRecord(step: run.state.globalStep, values: [("epoch", run.state.epoch)])
-                for name in results.keys.sorted() { record.set("eval_" + name, results[name]!) }
-                try log(record, to: metrics, state: &run.state)
+            if shouldEvaluate(position, epoch: run.state.epoch, isLast: isLast) {
+                try evaluate(state: &run.state, metrics: metrics)
             }
             let stopping = try dataParallel.anyProcess(stopRequest.isRequested, purpose: "the stop check of step \(run.state.globalStep)")
                 && !isLast
@@ -197,15 +196,36 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
         observer?.trainingDidLog(record)
     }
 
-    private func shouldLog(_ globalStep: Int) -> Bool {
-        globalStep % arguments.loggingSteps == 0 || (globalStep == 1 && arguments.loggingFirstStep)
+    /// Runs the algorithm's evaluation, if it has one, and logs its results as `eval_*` at the current step.
+    private func evaluate(state: inout TrainerState, metrics: MetricsFile?) throws {
+        guard let results = try algorithm.evaluate() else { return }
+        var record = MetricsRecord(step: state.globalStep, values: [("epoch", state.epoch)])
+        for name in results.keys.sorted() { record.set("eval_" + name, results[name]!) }
+        try log(record, to: metrics, state: &state)
     }
 
-    private func shouldEvaluate(_ position: StepPosition, isLast: Bool) -> Bool {
+    /// transformers' `DefaultFlowCallback`: every `logging_steps` steps or at each epoch's end (the last,
+    /// possibly partial, epoch included), and the first step with `logging_first_step`.
+    private func shouldLog(_ position: StepPosition, isLast: Bool) -> Bool {
+        let step = position.step + 1
+        if step == 1 && arguments.loggingFirstStep { return true }
+        switch arguments.loggingStrategy {
+        case .no: return false
+        case .steps: return step % arguments.loggingSteps == 0
+        case .epoch: return plan.endsEpoch(position) || isLast
+        }
+    }
+
+    /// transformers' `DefaultFlowCallback`: every `eval_steps` steps and after the last step, or at each
+    /// epoch's end; never before `eval_delay` steps or epochs (`epoch` is the progress after this step).
+    private func shouldEvaluate(_ position: StepPosition, epoch: Double, isLast: Bool) -> Bool {
+        let step = position.step + 1
         switch arguments.evalStrategy {
-        case .no: false
-        case .steps: (position.step + 1) % (arguments.evalSteps ?? arguments.loggingSteps) == 0 || isLast
-        case .epoch: plan.endsEpoch(position) || isLast
+        case .no: return false
+        case .steps:
+            return (step % (arguments.evalSteps ?? arguments.loggingSteps) == 0 || isLast) && arguments.evalDelay <= Double(step)
+        case .epoch:
+            return (plan.endsEpoch(position) || isLast) && arguments.evalDelay <= epoch
         }
     }
 

@@ -29,6 +29,9 @@ final class QuadraticAlgorithm: TrainingAlgorithm {
     let model: QuadraticModel
     /// The step (1-based) whose loss is NaN, if any.
     var nanAtStep: Int?
+    /// Whether the algorithm has an evaluation (the squared distance to the target), and how often it ran.
+    var evaluates = false
+    private(set) var evaluationCount = 0
     let target = Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6])
 
     init(model: QuadraticModel, nanAtStep: Int? = nil) {
@@ -43,6 +46,13 @@ final class QuadraticAlgorithm: TrainingAlgorithm {
 
     func microBatches(for position: StepPosition) throws -> [MicroBatch] {
         position.microBatches.map { _ in MicroBatch(step: position.step + 1) }
+    }
+
+    func evaluate() throws -> [String: Double]? {
+        guard evaluates else { return nil }
+        evaluationCount += 1
+        let difference = model.weight - target
+        return ["distance": Double((difference * difference).sum().item())]
     }
 
     func loss(of batch: MicroBatch) throws -> MicroBatchLoss {

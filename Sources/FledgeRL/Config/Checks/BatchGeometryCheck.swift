@@ -71,7 +71,7 @@ extension ConfigCheck where Config: GroupSamplingConfig {
             }
             let evalGenerations = generation.numGenerationsEval ?? generations
             let evalBatch = resolution.config.training.perDeviceEvalBatchSize * world
-            if resolution.config.training.evalStrategy != .no, evalBatch % evalGenerations != 0 {
+            if resolution.config.training.evaluates, evalBatch % evalGenerations != 0 {
                 resolution.fail(
                     \.training.perDeviceEvalBatchSize,
                     "per_device_eval_batch_size × world_size = \(evalBatch) must be divisible by the number "
