@@ -57,6 +57,23 @@ final class SamplingTests: XCTestCase {
         XCTAssertEqual(Set(penalised + prompt).count, penalised.count + prompt.count, "no token repeats under a huge penalty")
     }
 
+    /// `suppress_tokens`: the suppressed ids are never chosen, greedy or sampled, and the reported
+    /// log-probabilities stay those of the unmodified logits (what scoring computes).
+    func testSuppressedTokensAreNeverChosen() throws {
+        let model = try model()
+        let prompt = [5, 9, 30, 31]
+        let greedy = model.generate([prompt], options: options { $0.greedy = true })[0].ids
+        let suppressed = Array(Set(greedy))
+        let avoided = model.generate([prompt], options: options { $0.greedy = true; $0.suppressedTokenIds = suppressed })[0]
+        XCTAssertTrue(Set(avoided.ids).isDisjoint(with: suppressed), "\(avoided.ids) uses one of \(suppressed)")
+        let scored = model.tokenLogProbs([prompt + avoided.ids], temperature: 1)[0].suffix(avoided.ids.count)
+        for (a, b) in zip(avoided.logProbs, scored) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+        let sampled = model.generate([prompt, prompt], options: options {
+            $0.seed = 9; $0.temperature = 1.5; $0.suppressedTokenIds = suppressed
+        })
+        for row in sampled { XCTAssertTrue(Set(row.ids).isDisjoint(with: suppressed), "\(row.ids)") }
+    }
+
     func testStopsAtEOSAndAtStopCallback() throws {
         let model = try model()
         let greedy = try ModelFixtures.expected("mistral_sliding")["greedy"] as! [String: Any]

@@ -18,6 +18,9 @@ public struct SamplingOptions: Sendable {
     /// transformers' `repetition_penalty`: logits of tokens already in the sequence (prompt
     /// included) are divided by it when positive, multiplied when negative (1: off).
     public var repetitionPenalty: Float = 1
+    /// transformers' `suppress_tokens`: these ids are never chosen (their logits set to −∞ before
+    /// the other filters); the reported log-probabilities stay those of the unmodified logits.
+    public var suppressedTokenIds: [Int] = []
     /// Each sequence draws from its own generator seeded with `seed` and its index, so a row
     /// samples the same tokens whatever else is in the batch.
     public var seed: UInt64 = 0
@@ -74,7 +77,7 @@ struct Sampler {
         var rawLogSumExp: Float? = nil
         let token: Int = work.withUnsafeMutableBufferPointer { buffer in
             _ = buffer.initialize(from: logits)
-            if options.repetitionPenalty != 1 || topK > 0 {
+            if options.repetitionPenalty != 1 || topK > 0 || !options.suppressedTokenIds.isEmpty {
                 rawLogSumExp = RowSoftmax.inPlace(buffer, scale: scale)
                 _ = buffer.initialize(from: logits)
             }
@@ -84,6 +87,7 @@ struct Sampler {
                     buffer[id] = buffer[id] < 0 ? buffer[id] * penalty : buffer[id] / penalty
                 }
             }
+            for id in options.suppressedTokenIds where id >= 0 && id < vocab { buffer[id] = -.infinity }
             if greedy {
                 let best = Self.argmax(UnsafeBufferPointer(buffer))
                 if rawLogSumExp == nil { rawLogSumExp = RowSoftmax.inPlace(buffer, scale: scale) }

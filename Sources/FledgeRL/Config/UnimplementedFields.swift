@@ -27,7 +27,6 @@ enum UnimplementedFields {
         "use_dora": Entry(defaultValue: .bool(false), feature: "DoRA adapters"),
         "lora_modules_to_save": Entry(defaultValue: .null, feature: "fully trained extra modules"),
         "lora_target_parameters": Entry(defaultValue: .null, feature: "LoRA on parameters"),
-        "generation_kwargs": Entry(defaultValue: .null, feature: "extra generation arguments"),
         "train_sampling_strategy": Entry(defaultValue: .string("random"), feature: "other sampling orders"),
         "model_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters"),
         "ref_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters"),

@@ -106,6 +106,11 @@ final class GenerationRounds {
         sampling.topP = Float(generation.topP)
         sampling.minP = Float(generation.minP ?? 0)
         sampling.repetitionPenalty = Float(generation.repetitionPenalty)
+        do {
+            try generation.applyGenerationKeywordArguments(to: &sampling, vocabularySize: model.config.vocabSize)
+        } catch {
+            throw TrainingError.invalidSetting(error.description)
+        }
         sampling.ignoreEOS = ignoreEOS
         if (sampling.eosTokenIds ?? model.generationConfig.eosTokenIds).isEmpty, let eos { sampling.eosTokenIds = [eos] }
         self.dataset = dataset

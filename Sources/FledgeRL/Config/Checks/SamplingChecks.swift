@@ -1,3 +1,5 @@
+import FledgeLM
+
 extension ConfigCheck {
     /// Check 1: 0.6–1.0 is the recommended sampling temperature (its range, `(0, 10)`, is the field's:
     /// ``ConfigRange/samplingTemperature``).
@@ -22,6 +24,21 @@ extension ConfigCheck {
             } else if Config.trainer.isReinforcementLearning && !(1e-6...5e-5).contains(value) {
                 resolution.note(
                     keyPath, "RL usually uses a learning rate between 1e-6 and 5e-5 (lower than for SFT)")
+            }
+        }
+    }
+}
+
+extension ConfigCheck where Config: GroupSamplingConfig {
+    /// `generation_kwargs` must be keys the sampler honours, with valid values (token ids are checked
+    /// against the vocabulary when the model is loaded).
+    static var generationKeywordArguments: ConfigCheck {
+        ConfigCheck { resolution in
+            var sampling = SamplingOptions()
+            do throws(KeywordArgumentsError) {
+                try resolution.config.generation.applyGenerationKeywordArguments(to: &sampling)
+            } catch {
+                resolution.fail(\.generation.generationKwargs, error.description)
             }
         }
     }

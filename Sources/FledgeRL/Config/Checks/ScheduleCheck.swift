@@ -6,7 +6,7 @@ extension ConfigCheck {
         ConfigCheck { resolution in
             let training = resolution.config.training
             let keyPath: WritableKeyPath<Config, KeywordArguments?> = \.training.lrSchedulerKwargs
-            do throws(SchedulerArgumentsError) {
+            do throws(KeywordArgumentsError) {
                 _ = try training.learningRateShape()
             } catch {
                 resolution.fail(keyPath, error.description)

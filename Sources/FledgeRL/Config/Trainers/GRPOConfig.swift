@@ -101,7 +101,7 @@ public struct GRPOConfig: GroupSamplingConfig {
 
     public static var checks: [ConfigCheck<GRPOConfig>] {
         [
-            .recommendedTemperature(\.generation.temperature), .autoFindBatchSize,
+            .recommendedTemperature(\.generation.temperature), .generationKeywordArguments, .autoFindBatchSize,
             .batchGeometry(unslothFix: true), .lossTypeDefaultsForDrGRPO, .scaleRewardsWithNormalizeThenSum, .dapo, .epsilonHigh,
             .sequenceLevelWithTokenSum, .importanceLevelForLUSPOAndVESPO,
             .cispoCap, .completionLeavesRoomForPrompt(\.generation.maxCompletionLength),

@@ -34,6 +34,11 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
     public var maskTruncatedCompletions = false
     /// Shuffle prompts each epoch.
     public var shuffleDataset = true
+    /// Arguments for the sampler on top of the fields above, as TRL passes them to transformers'
+    /// `GenerationConfig` (`temperature`, `top_p`, `top_k`, `min_p`, `repetition_penalty`,
+    /// `suppress_tokens` …); they change the sampling only — log-probabilities keep `temperature`.
+    /// Keys the sampler cannot honour (beam search, `eos_token_id` …) are refused by name.
+    public var generationKwargs: KeywordArguments? = nil
     /// Variables for the chat template wherever TRL renders one with it: the prompts, and the texts a
     /// reward model scores (e.g. `{enable_thinking: false}` for Qwen3).
     public var chatTemplateKwargs: KeywordArguments? = nil
@@ -96,6 +101,7 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("reward_weights", \.rewardWeights, .ordinaryMagnitude),
             ConfigField("mask_truncated_completions", \.maskTruncatedCompletions),
             ConfigField("shuffle_dataset", \.shuffleDataset),
+            ConfigField("generation_kwargs", \.generationKwargs),
             ConfigField("chat_template_kwargs", \.chatTemplateKwargs),
             ConfigField("log_completions", \.logCompletions),
             ConfigField("num_completions_to_print", \.numCompletionsToPrint, .count),

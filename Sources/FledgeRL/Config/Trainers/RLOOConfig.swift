@@ -31,7 +31,7 @@ public struct RLOOConfig: GroupSamplingConfig {
 
     public static var checks: [ConfigCheck<RLOOConfig>] {
         [
-            .recommendedTemperature(\.generation.temperature), .autoFindBatchSize,
+            .recommendedTemperature(\.generation.temperature), .generationKeywordArguments, .autoFindBatchSize,
             .batchGeometry(unslothFix: false), .epsilonHigh, .completionLeavesRoomForPrompt(\.generation.maxCompletionLength),
             .rewardClipRange,
         ]
