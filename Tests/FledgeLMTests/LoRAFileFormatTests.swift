@@ -193,10 +193,23 @@ final class LoRAFileFormatTests: XCTestCase {
     func testUnsupportedConfigFieldIsNamed() throws {
         let directory = try temporaryDirectory(self)
         let config = try String(contentsOf: LoRAFixtures.peftAdapter.appendingPathComponent("adapter_config.json"), encoding: .utf8)
-        try Data(config.replacingOccurrences(of: "\"use_dora\": false", with: "\"use_dora\": true").utf8)
+        try Data(config.replacingOccurrences(of: "\"fan_in_fan_out\": false", with: "\"fan_in_fan_out\": true").utf8)
             .write(to: directory.appendingPathComponent("adapter_config.json"))
         XCTAssertThrowsError(try LanguageModel(directory: LoRAFixtures.base).loadAdapter(from: directory)) { error in
-            XCTAssertTrue("\(error)".contains("field 'use_dora' is set"), "\(error)")
+            XCTAssertTrue("\(error)".contains("field 'fan_in_fan_out' is set"), "\(error)")
+        }
+    }
+
+    /// A config that says `use_dora` over tensors without magnitudes names the first missing one.
+    func testDoRAConfigWithoutMagnitudesIsRefused() throws {
+        let directory = try temporaryDirectory(self)
+        let config = try String(contentsOf: LoRAFixtures.peftAdapter.appendingPathComponent("adapter_config.json"), encoding: .utf8)
+        try Data(config.replacingOccurrences(of: "\"use_dora\": false", with: "\"use_dora\": true").utf8)
+            .write(to: directory.appendingPathComponent("adapter_config.json"))
+        try FileManager.default.copyItem(at: LoRAFixtures.peftAdapter.appendingPathComponent("adapter_model.safetensors"),
+                                         to: directory.appendingPathComponent("adapter_model.safetensors"))
+        XCTAssertThrowsError(try LanguageModel(directory: LoRAFixtures.base).loadAdapter(from: directory)) { error in
+            XCTAssertTrue("\(error)".contains("down_proj.lora_magnitude_vector' is missing"), "\(error)")
         }
     }
 

@@ -6,11 +6,14 @@ import XCTest
 final class TrainerCheckpointTests: TemporaryDirectoryTestCase {
     /// Training 10 steps straight and training 5, stopping, resuming from checkpoint-5 and training 5
     /// more give bit-identical weights and logged losses: full fine-tuning with AdamW's moments,
-    /// and LoRA whose dropout masks come from generators the checkpoint must restore.
+    /// and LoRA (plain and DoRA, with its magnitudes) whose dropout masks come from generators the
+    /// checkpoint must restore.
     func testResumeContinuesExactly() throws {
         try assertResumeIsExact(lora: nil, name: "full")
         try assertResumeIsExact(lora: LoRAOptions(r: 4, alpha: 8, dropout: 0.2, targetModules: ["all-linear"], seed: 5),
                                 name: "lora")
+        try assertResumeIsExact(lora: LoRAOptions(r: 4, alpha: 8, dropout: 0.2, targetModules: ["all-linear"], useDoRA: true, seed: 5),
+                                name: "dora")
     }
 
     private func assertResumeIsExact(lora: LoRAOptions?, name: String) throws {

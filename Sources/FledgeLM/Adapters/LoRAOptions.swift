@@ -16,6 +16,9 @@ public struct LoRAOptions: Sendable, Equatable {
     public var targetModules: [String]
     /// `use_rslora`: rank-stabilised LoRA, scaling by `lora_alpha / √r`.
     public var useRSLoRA: Bool
+    /// `use_dora`: weight-decomposed LoRA (DoRA): each adapted layer also trains a magnitude per
+    /// output row, starting at the frozen weight's row norms.
+    public var useDoRA: Bool
     /// The seed of A's initialisation and of the dropout masks (PEFT draws both from torch's
     /// global generator; Fledge gives each adapter its own generator, seeded from this).
     public var seed: UInt64
@@ -29,12 +32,13 @@ public struct LoRAOptions: Sendable, Equatable {
     /// Options with PEFT's defaults (`r` 8, `lora_alpha` 8, no dropout, and the default targets
     /// PEFT uses for Llama, Mistral, Qwen2 and Qwen3: `q_proj` and `v_proj`).
     public init(r: Int = 8, alpha: Double = 8, dropout: Double = 0, targetModules: [String] = ["q_proj", "v_proj"],
-                useRSLoRA: Bool = false, seed: UInt64 = 0) {
+                useRSLoRA: Bool = false, useDoRA: Bool = false, seed: UInt64 = 0) {
         self.r = r
         self.alpha = alpha
         self.dropout = dropout
         self.targetModules = targetModules
         self.useRSLoRA = useRSLoRA
+        self.useDoRA = useDoRA
         self.seed = seed
     }
 

@@ -22,14 +22,14 @@ enum PEFTAdapterConfig {
             ("r", .int(options.r)), ("rank_pattern", .object(JSONObject())), ("revision", .null),
             ("target_modules", .array(options.expandedTargets(adaptable: adaptable).map(JSONValue.string))),
             ("task_type", .string(taskType)),
-            ("use_dora", .bool(false)), ("use_rslora", .bool(options.useRSLoRA)),
+            ("use_dora", .bool(options.useDoRA)), ("use_rslora", .bool(options.useRSLoRA)),
         ])
         return JSONWriter(indent: 2, sortKeys: true).string(.object(object))
     }
 
     /// The LoRA options of the adapter_config.json at `path`; throws naming the field when it is
-    /// missing, malformed, or asks for something Fledge does not implement (DoRA, per-module
-    /// ranks, trained biases, extra trained modules, regular-expression targets).
+    /// missing, malformed, or asks for something Fledge does not implement (per-module ranks,
+    /// trained biases, extra trained modules, regular-expression targets).
     static func read(_ path: String) throws -> LoRAOptions {
         guard FileManager.default.fileExists(atPath: path) else {
             throw AdapterError.missingFile(
@@ -69,12 +69,14 @@ enum PEFTAdapterConfig {
         guard let alpha = number("lora_alpha") else { throw invalid("lora_alpha", "must be a number") }
         let dropout = fields["lora_dropout"] == nil ? 0 : number("lora_dropout")
         guard let dropout else { throw invalid("lora_dropout", "must be a number") }
-        let useRSLoRA: Bool
-        switch fields["use_rslora"] {
-        case nil, .null: useRSLoRA = false
-        case .bool(let flag): useRSLoRA = flag
-        default: throw invalid("use_rslora", "must be true or false")
+        func flag(_ field: String) throws -> Bool {
+            switch fields[field] {
+            case nil, .null: return false
+            case .bool(let flag): return flag
+            default: throw invalid(field, "must be true or false")
+            }
         }
+        let useRSLoRA = try flag("use_rslora"), useDoRA = try flag("use_dora")
         if case .string(let pattern) = fields["target_modules"], pattern != LoRAOptions.allLinear {
             throw invalid("target_modules", "is the regular expression \"\(pattern)\"; Fledge needs a list of module names")
         }
@@ -84,12 +86,13 @@ enum PEFTAdapterConfig {
         if let bias = fields["bias"], bias != .string("none") {
             throw invalid("bias", "is \(JSONWriter().string(bias)); Fledge's LoRA trains no biases (\"none\")")
         }
-        for field in ["use_dora", "fan_in_fan_out", "rank_pattern", "alpha_pattern", "layers_to_transform", "modules_to_save",
+        for field in ["fan_in_fan_out", "rank_pattern", "alpha_pattern", "layers_to_transform", "modules_to_save",
                       "exclude_modules", "layer_replication", "target_parameters", "trainable_token_indices", "lora_bias"]
         where !isUnset(field) {
             throw invalid(field, "is set; Fledge implements plain LoRA without it (remove it or train the adapter without it)")
         }
-        let options = LoRAOptions(r: r, alpha: alpha, dropout: dropout, targetModules: targets, useRSLoRA: useRSLoRA)
+        let options = LoRAOptions(r: r, alpha: alpha, dropout: dropout, targetModules: targets, useRSLoRA: useRSLoRA,
+                                  useDoRA: useDoRA)
         if let (field, problem) = options.problem { throw invalid(field, problem) }
         return options
     }

@@ -10,7 +10,8 @@ extension PretrainedModel {
 
     /// Writes the attached adapters as PEFT's `save_pretrained` does, into `directory` (created
     /// if needed): `adapter_config.json` and `adapter_model.safetensors` with float32 tensors
-    /// `base_model.model.<module>.lora_A.weight` `[r, in]` and `….lora_B.weight` `[out, r]`.
+    /// `base_model.model.<module>.lora_A.weight` `[r, in]` and `….lora_B.weight` `[out, r]` (and, for
+    /// DoRA, `….lora_magnitude_vector` `[out]`).
     /// `PeftModel.from_pretrained(base, directory)` loads it onto the same base model.
     public func saveAdapter(to directory: URL) throws {
         guard let options = loraOptions else { throw AdapterError.noAdapters(operation: "saveAdapter") }
@@ -19,6 +20,7 @@ extension PretrainedModel {
         for (module, adapter) in loraModules {
             tensors.append((Self.peftKeyPrefix + module + ".lora_A.weight", adapter.a))
             tensors.append((Self.peftKeyPrefix + module + ".lora_B.weight", adapter.b))
+            if let magnitude = adapter.magnitude { tensors.append((Self.peftKeyPrefix + module + ".lora_magnitude_vector", magnitude)) }
         }
         try SafeTensorsWriter.write(tensors, metadata: ["format": "pt"],
                                     to: directory.appendingPathComponent(Self.adapterWeightsFileName))
@@ -32,8 +34,8 @@ extension PretrainedModel {
     /// without adapters, attaches them as the config says (freezing the base); with adapters,
     /// replaces their values (the config's rank and scaling must then agree with them). Every
     /// tensor must belong to an adapted module and have its shape, and every adapted module
-    /// needs its two tensors; otherwise the error names the key and the shapes, and the model is
-    /// left as it was.
+    /// needs its two tensors (three with DoRA); otherwise the error names the key and the shapes, and the
+    /// model is left as it was.
     public func loadAdapter(from directory: URL) throws {
         let configPath = directory.appendingPathComponent(PEFTAdapterConfig.fileName).path
         let options = try PEFTAdapterConfig.read(configPath)
@@ -45,6 +47,11 @@ extension PretrainedModel {
         let file = try SafeTensorsFile(url: weightsURL)
         let modules: [(String, Linear)]
         if let attached = loraOptions {
+            guard attached.useDoRA == options.useDoRA else {
+                throw AdapterError.invalidConfig(
+                    file: configPath, field: "use_dora", problem: "is \(options.useDoRA), and the attached adapters are "
+                        + (attached.useDoRA ? "DoRA" : "plain LoRA") + "; load it into a fresh model")
+            }
             guard attached.scale == options.scale else {
                 throw AdapterError.invalidConfig(
                     file: configPath, field: "lora_alpha",
@@ -56,23 +63,26 @@ extension PretrainedModel {
         } else {
             modules = try selectedLinears(options)
         }
-        let values = try adapterTensors(in: file, for: modules, rank: loraOptions?.r ?? options.r)
+        let values = try adapterTensors(in: file, for: modules, rank: loraOptions?.r ?? options.r, dora: options.useDoRA)
         if loraOptions == nil { attachLoRA(options, to: modules) }
-        for ((_, linear), (a, b)) in zip(modules, values) {
+        for ((_, linear), (a, b, magnitude)) in zip(modules, values) {
             let adapter = linear.adapter as! LoRAAdapter
             adapter.a.assign(a)
             adapter.b.assign(b)
+            if let magnitude { adapter.magnitude!.assign(magnitude) }
         }
     }
 
-    /// A and B of each module from `file`, after checking that the file holds exactly those
-    /// tensors with the shapes of rank `rank`.
-    private func adapterTensors(in file: SafeTensorsFile, for modules: [(String, Linear)], rank: Int) throws -> [(Tensor, Tensor)] {
+    /// A and B (and the DoRA magnitude when `dora`) of each module from `file`, after checking that
+    /// the file holds exactly those tensors with the shapes of rank `rank`.
+    private func adapterTensors(in file: SafeTensorsFile, for modules: [(String, Linear)], rank: Int,
+                                dora: Bool) throws -> [(Tensor, Tensor, Tensor?)] {
         let path = file.url.path
         var expected: [String: [Int]] = [:]
         for (name, linear) in modules {
             expected[Self.peftKeyPrefix + name + ".lora_A.weight"] = [rank, linear.inFeatures]
             expected[Self.peftKeyPrefix + name + ".lora_B.weight"] = [linear.outFeatures, rank]
+            if dora { expected[Self.peftKeyPrefix + name + ".lora_magnitude_vector"] = [linear.outFeatures] }
         }
         for key in file.names where expected[key] == nil {
             throw AdapterError.invalidTensor(
@@ -82,7 +92,8 @@ extension PretrainedModel {
         }
         for key in expected.keys.sorted() {
             guard let info = file.info(key) else {
-                throw AdapterError.invalidTensor(file: path, key: key, problem: "is missing; every adapted module needs lora_A and lora_B")
+                throw AdapterError.invalidTensor(file: path, key: key, problem: "is missing; every adapted module needs lora_A and lora_B"
+                    + (dora ? " (and lora_magnitude_vector with use_dora)" : ""))
             }
             guard info.shape == expected[key]! else {
                 throw AdapterError.invalidTensor(
@@ -91,7 +102,9 @@ extension PretrainedModel {
             }
         }
         return try modules.map { name, _ in
-            (try file.tensor(Self.peftKeyPrefix + name + ".lora_A.weight"), try file.tensor(Self.peftKeyPrefix + name + ".lora_B.weight"))
+            let prefix = Self.peftKeyPrefix + name
+            return (try file.tensor(prefix + ".lora_A.weight"), try file.tensor(prefix + ".lora_B.weight"),
+                    dora ? try file.tensor(prefix + ".lora_magnitude_vector") : nil)
         }
     }
 }

@@ -35,7 +35,8 @@ extension PretrainedModel {
         var generator = SeededGenerator(seed: options.seed)
         for (_, linear) in linears {
             linear.adapter = LoRAAdapter(inFeatures: linear.inFeatures, outFeatures: linear.outFeatures, rank: options.r,
-                                         scale: options.scale, dropout: Float(options.dropout), generator: &generator)
+                                         scale: options.scale, dropout: Float(options.dropout), generator: &generator,
+                                         doraWeight: options.useDoRA ? linear.denseWeight : nil)
         }
         loraOptions = options
     }

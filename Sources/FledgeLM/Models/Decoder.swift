@@ -76,7 +76,7 @@ final class Decoder: Module, @unchecked Sendable {
         let generators = adapters.map(\.dropoutGenerator)
         var isRecomputation = false
         var parameters = layer.namedParameters.map(\.1)
-        for adapter in adapters { parameters += [adapter.a, adapter.b] }
+        for adapter in adapters { parameters += [adapter.a, adapter.b] + (adapter.magnitude.map { [$0] } ?? []) }
         return Tensor.checkpointed(inputs: [x], parameters: parameters) { inputs in
             let resume = isRecomputation ? adapters.map(\.dropoutGenerator) : nil
             isRecomputation = true

@@ -77,7 +77,7 @@ final class FusedProjection: @unchecked Sendable {
         var start = 0
         return layers.map { layer in
             defer { start += layer.outFeatures }
-            return layer.addingAdapterDelta(to: y.slice(axis: -1, start..<start + layer.outFeatures), input: x)
+            return layer.adapted(y.slice(axis: -1, start..<start + layer.outFeatures), input: x)
         }
     }
 }

@@ -33,14 +33,15 @@ extension PretrainedModel {
     }
 
     /// Every weight under its checkpoint name as float, for writing: with `mergeAdapters`, each
-    /// LoRA adapter folded into its base weight (`W + scale·B·A`, PEFT's `merge_and_unload`); a
+    /// LoRA adapter folded into its base weight (`W + scale·B·A`, each row rescaled to its magnitude
+    /// with DoRA: PEFT's `merge_and_unload`); a
     /// quantized base dequantized.
     func exportedWeights(mergeAdapters: Bool) -> [(name: String, tensor: Tensor)] {
         var merged: [String: Tensor] = [:]
         if mergeAdapters {
             for (module, linear) in namedLinears {
                 guard let adapter = linear.adapter as? LoRAAdapter else { continue }
-                merged[module + ".weight"] = Tensor.withoutGrad { linear.denseWeight + adapter.deltaWeight() }
+                merged[module + ".weight"] = adapter.mergedWeight(base: linear.denseWeight)
             }
         }
         for (module, linear) in namedLinears where linear.quantizedWeight != nil && merged[module + ".weight"] == nil {

@@ -18,13 +18,14 @@ extension PretrainedModel {
 
     /// The trainable tensors, for optimizers, gradient clipping and checkpoints, in a fixed order:
     /// trainable base weights under their checkpoint names (`namedWeights` order), then each LoRA
-    /// adapter's A and B under PEFT's saved names without the `base_model.model.` prefix
-    /// (`model.layers.0.self_attn.q_proj.lora_A.weight`, `….lora_B.weight`), module by module.
+    /// adapter's A and B (and DoRA magnitude) under PEFT's saved names without the `base_model.model.` prefix
+    /// (`model.layers.0.self_attn.q_proj.lora_A.weight`, `….lora_B.weight`, `….lora_magnitude_vector`), module by module.
     public var trainableParameters: [Parameter] {
         var result = namedWeights.filter(\.1.requiresGrad).map { Parameter(name: $0.0, tensor: $0.1) }
         for (name, adapter) in loraModules {
             result.append(Parameter(name: "\(name).lora_A.weight", tensor: adapter.a))
             result.append(Parameter(name: "\(name).lora_B.weight", tensor: adapter.b))
+            if let magnitude = adapter.magnitude { result.append(Parameter(name: "\(name).lora_magnitude_vector", tensor: magnitude)) }
         }
         return result
     }

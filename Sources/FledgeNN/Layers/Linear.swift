@@ -52,24 +52,31 @@ public final class Linear: Module, @unchecked Sendable {
 
     /// `x [..., inFeatures]` → `[..., outFeatures]`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        var y = if let quantizedWeight { x.matmul(transposedQuantized: quantizedWeight) } else { x.matmul(weight.transposed()) }
+        var y = product(x)
         if let bias { y = y + bias }
-        return addingAdapterDelta(to: y, input: x)
+        return adapted(y, input: x)
     }
 
-    /// `base` (this layer's `x · Wᵀ + b`, however it was computed) plus the adapter's term for
-    /// input `x` while the adapter is enabled; `base` itself otherwise.
-    public func addingAdapterDelta(to base: Tensor, input x: Tensor) -> Tensor {
+    /// `x · Wᵀ` without the bias, reading the quantized weight when there is one.
+    public func product(_ x: Tensor) -> Tensor {
+        if let quantizedWeight { x.matmul(transposedQuantized: quantizedWeight) } else { x.matmul(weight.transposed()) }
+    }
+
+    /// The layer's output for input `x` given `base`, its `x · Wᵀ + b` however it was computed: what
+    /// the adapter makes of it while enabled, `base` itself otherwise.
+    public func adapted(_ base: Tensor, input x: Tensor) -> Tensor {
         guard let adapter, adapter.isEnabled else { return base }
-        return base + adapter.delta(x)
+        return adapter.output(base: base, input: x, layer: self)
     }
 }
 
-/// Something added to a `Linear` layer's output as a function of its input (LoRA: `B·A·x·scale`).
+/// What changes a `Linear` layer's output as a function of its input and base output (LoRA adds
+/// `B·A·x·scale`; DoRA also rescales the rows).
 public protocol LinearAdapter: AnyObject, Sendable {
-    /// Whether the layer adds `delta` now; switching it off gives the base layer back without a
+    /// Whether the layer uses the adapter now; switching it off gives the base layer back without a
     /// second copy of its weights.
     var isEnabled: Bool { get }
-    /// The term added to the base output for input `x [..., inFeatures]`: `[..., outFeatures]`.
-    func delta(_ x: Tensor) -> Tensor
+    /// The adapted output `[..., outFeatures]` for input `x [..., inFeatures]`, given `base`, the
+    /// layer's own `x · Wᵀ + b`.
+    func output(base: Tensor, input x: Tensor, layer: Linear) -> Tensor
 }

@@ -31,6 +31,10 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
     public var loraDropout = 0.05
     /// Rank-stabilised LoRA (PEFT's `use_rslora`): the update is scaled by `lora_alpha / √lora_r`.
     public var useRslora = false
+    /// Weight-decomposed LoRA (PEFT's `use_dora`): each adapted layer also trains a magnitude per
+    /// output row (PEFT's formula and file format). Each pass recomputes the row norms of the adapted
+    /// weights, which costs about one more product per adapted layer in training.
+    public var useDora = false
     /// Module names that get adapters, or `all-linear`; `null` means the architecture's default.
     public var loraTargetModules: [String]? = nil
     /// Store the frozen base's decoder linear layers in 4 bits (`bnb_4bit_quant_type`), quantized
@@ -80,6 +84,7 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("lora_alpha", \.loraAlpha, .closed(1, 65_536)),
             ConfigField("lora_dropout", \.loraDropout, .rightOpen(0, 1)),
             ConfigField("use_rslora", \.useRslora),
+            ConfigField("use_dora", \.useDora),
             ConfigField("lora_target_modules", \.loraTargetModules),
             ConfigField("load_in_4bit", \.loadIn4bit),
             ConfigField("load_in_8bit", \.loadIn8bit),

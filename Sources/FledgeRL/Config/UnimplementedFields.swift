@@ -24,7 +24,6 @@ enum UnimplementedFields {
         "packing_strategy": Entry(defaultValue: .string("bfd"), feature: "packing of examples"),
         "eval_packing": Entry(defaultValue: .null, feature: "packing of examples"),
         "loss_type": Entry(defaultValue: .string("nll"), feature: "SFT losses other than nll"),
-        "use_dora": Entry(defaultValue: .bool(false), feature: "DoRA adapters"),
         "lora_modules_to_save": Entry(defaultValue: .null, feature: "fully trained extra modules"),
         "lora_target_parameters": Entry(defaultValue: .null, feature: "LoRA on parameters"),
         "train_sampling_strategy": Entry(defaultValue: .string("random"), feature: "other sampling orders"),

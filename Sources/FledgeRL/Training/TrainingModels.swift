@@ -31,6 +31,7 @@ public enum TrainingModels {
             var options = LoRAOptions(r: run.loraR, alpha: Double(run.loraAlpha), dropout: run.loraDropout,
                                       seed: UInt64(bitPattern: Int64(seed)))
             options.useRSLoRA = run.useRslora
+            options.useDoRA = run.useDora
             if let targets = run.loraTargetModules { options.targetModules = targets }
             try model.addLoRA(options)
         } else {
