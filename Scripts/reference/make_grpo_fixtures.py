@@ -1,6 +1,7 @@
 """GRPO parity fixtures computed by TRL's own GRPOTrainer (trl 1.16).
 
     python3 Scripts/reference/make_grpo_fixtures.py [OUT_DIR]      (default Tests/FledgeRLTests/Fixtures/grpo)
+    python3 Scripts/reference/make_grpo_fixtures.py --adaptive-entropy-only [OUT_DIR]
 
 Every number comes from a real `trl.GRPOTrainer` built on a tiny random Llama with a `GRPOConfig`:
 
@@ -24,6 +25,8 @@ Writes under OUT_DIR:
   padding, num_items_in_batch, gradient_accumulation_steps, steps_per_generation, temperature,
   max_completion_length) plus TRL's current per-token log-probs and entropies;
 - loss_cases.json: for each case its settings, the loss and the metrics TRL logged;
+- adaptive_entropy.json: TRL's adaptive entropy controller (`use_adaptive_entropy`) over three optimizer steps of
+  two micro-batches of that batch: each call's loss and gradient, and the coefficient after each step;
 - loss_gradients.safetensors: for each case the gradient of the loss with respect to the per-token log-probs
   (flat, loss-masked tokens in row order: "<case>/per_token_logps") and to a few parameters ("<case>/<parameter>");
 - reward_model/: a tiny Llama sequence classifier (one label) with the locally trained qwen2 tokenizer of the
@@ -335,14 +338,70 @@ def make_reward_model_fixture(out_dir, model_dir, work_dir):
         json.dump(record, f, indent=1)
 
 
+ADAPTIVE_MICRO_BATCHES = [[0, 1, 2], [2, 3, 4]]  # rows of the loss batch; two micro-batches per optimizer step
+ADAPTIVE_STEPS = 3
+
+
+def adaptive_entropy_cases():
+    shared = dict(loss_type="dapo", beta=0.0, use_adaptive_entropy=True, entropy_coef=0.05, entropy_coef_delta=0.02,
+                  entropy_coef_min=0.01, entropy_coef_max=0.08)
+    return [
+        # The window's entropy stays below the target: the coefficient rises to its maximum and applies from step 2.
+        ("below_target_dapo", dict(shared, entropy_target=3.0)),
+        # Above the target: it falls to its minimum and never applies.
+        ("above_target_grpo", dict(shared, loss_type="grpo", entropy_target=0.5)),
+        # With the high-entropy mask the controller measures the masked tokens only.
+        ("top_entropy_dapo", dict(shared, entropy_target=2.4, top_entropy_quantile=0.5)),
+    ]
+
+
+def make_adaptive_entropy_fixtures(out_dir, model_dir, work_dir):
+    """adaptive_entropy.json: TRL's adaptive entropy controller over ADAPTIVE_STEPS optimizer steps of two
+    micro-batches each (sync_gradients only on the second), from the loss fixtures' batch and old log-probs: each
+    micro-batch's loss and gradient with respect to the per-token log-probs, and after each step the coefficient,
+    the window entropy the controller measured, and the logged entropy_coef metric."""
+    batch = padded_batch()
+    logps, _ = current_logps(trainer_for(model_dir, work_dir), batch)
+    mask = batch["completion_mask"].float()
+    generator = torch.Generator().manual_seed(3)
+    shifts = torch.tensor(OLD_ROW_SHIFTS).unsqueeze(1)
+    old = ((logps + shifts + 0.35 * torch.randn(logps.shape, generator=generator)) * mask).detach()
+    records = []
+    for name, settings in adaptive_entropy_cases():
+        trainer = trainer_for(model_dir, work_dir, **settings)
+        captured = capture_logps(trainer)
+        calls, steps = [], []
+        for _ in range(ADAPTIVE_STEPS):
+            for index, rows in enumerate(ADAPTIVE_MICRO_BATCHES):
+                trainer.accelerator.gradient_state._set_sync_gradients(index == len(ADAPTIVE_MICRO_BATCHES) - 1)
+                inputs = {key: (value[rows] if key != "num_items_in_batch" else value) for key, value in batch.items()}
+                inputs["old_per_token_logps"] = old[rows]
+                loss = trainer._compute_loss(trainer.model, inputs)
+                loss.backward()
+                grad = captured["logps"].grad
+                kept = [grad[i, :0 if r in MASKED_ROWS else len(COMPLETIONS[r])] for i, r in enumerate(rows)]
+                calls.append(dict(loss=loss.item(), logps_grad=torch.cat(kept).tolist()))
+            steps.append(dict(entropy_coef=trainer.entropy_coef, last_world_entropy=trainer._last_world_entropy,
+                              logged_entropy_coef=trainer._metrics["train"]["entropy_coef"][-1]))
+        records.append(dict(name=name, settings=settings, calls=calls, steps=steps))
+        print(f"adaptive entropy {name}: coefficients {[round(s['entropy_coef'], 4) for s in steps]}")
+    with open(os.path.join(out_dir, "adaptive_entropy.json"), "w") as f:
+        json.dump(dict(micro_batches=ADAPTIVE_MICRO_BATCHES, cases=records), f, indent=1)
+
+
 def main():
-    out_dir = sys.argv[1] if len(sys.argv) > 1 else "Tests/FledgeRLTests/Fixtures/grpo"
+    arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
+    out_dir = arguments[0] if arguments else "Tests/FledgeRLTests/Fixtures/grpo"
     os.makedirs(out_dir, exist_ok=True)
     torch.manual_seed(0)
     model_dir = os.path.join(out_dir, "model")
-    make_model(model_dir)
     with tempfile.TemporaryDirectory() as work_dir:
+        if "--adaptive-entropy-only" in sys.argv:  # the other fixtures as committed
+            make_adaptive_entropy_fixtures(out_dir, model_dir, work_dir)
+            return
+        make_model(model_dir)
         make_loss_fixtures(out_dir, model_dir, work_dir)
+        make_adaptive_entropy_fixtures(out_dir, model_dir, work_dir)
         make_advantage_fixtures(out_dir, model_dir, work_dir)
         make_reward_model_fixture(out_dir, model_dir, work_dir)
     size = sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(out_dir) for f in files)

@@ -10,11 +10,6 @@ enum UnimplementedFields {
     static func entry(for name: String) -> Entry? { entries[name] }
 
     private static let entries: [String: Entry] = [
-        "use_adaptive_entropy": Entry(defaultValue: .bool(false), feature: "adaptive entropy control"),
-        "entropy_coef_min": Entry(defaultValue: .double(0.0), feature: "adaptive entropy control"),
-        "entropy_coef_max": Entry(defaultValue: .double(1.0), feature: "adaptive entropy control"),
-        "entropy_coef_delta": Entry(defaultValue: .double(0.005), feature: "adaptive entropy control"),
-        "entropy_target": Entry(defaultValue: .double(0.2), feature: "adaptive entropy control"),
         "sync_ref_model": Entry(defaultValue: .bool(false), feature: "reference-model syncing (TR-DPO)"),
         "ref_model_mixup_alpha": Entry(defaultValue: .double(0.6), feature: "reference-model syncing (TR-DPO)"),
         "ref_model_sync_steps": Entry(defaultValue: .int(512), feature: "reference-model syncing (TR-DPO)"),

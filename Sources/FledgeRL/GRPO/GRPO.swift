@@ -19,6 +19,7 @@ public final class GRPO: TrainingAlgorithm {
     public let communicator: any Communicator
     private let rounds: GenerationRounds
     private let loss: GRPOLoss
+    private let entropyControl: EntropyBonusControl
     private let evaluation: GroupSamplingEvaluation?
 
     /// GRPO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the reference policy is the model
@@ -48,6 +49,7 @@ public final class GRPO: TrainingAlgorithm {
         var lossSettings = GRPOLossSettings(config: config)
         lossSettings.processCount = communicator.size
         loss = GRPOLoss(settings: lossSettings)
+        entropyControl = EntropyBonusControl(config: config)
         var rewards = rewards
         var agents: AgentRollouts? = nil
         if let toolbox {
@@ -91,13 +93,19 @@ public final class GRPO: TrainingAlgorithm {
     /// tokens) when no entropy mask takes a quantile over the micro-batch and no entropy bonus
     /// averages over its tokens.
     static func lossIsRowSeparable(_ settings: GRPOLossSettings) -> Bool {
-        settings.lossType != .bnpo && settings.topEntropyQuantile >= 1 && settings.entropyCoefficient == 0
+        settings.lossType != .bnpo && settings.topEntropyQuantile >= 1 && !settings.hasEntropyBonus
     }
 
     /// TRL's generation and reward metrics over the evaluation dataset; nil without one.
     public func evaluate() throws -> [String: Double]? { try evaluation?.evaluate() }
 
     public var microBatchesPerEpoch: Int { rounds.microBatchesPerEpoch }
+
+    /// Adaptive entropy control's coefficient and last step entropy (nothing else: rounds are pure
+    /// functions of seed, epoch and index).
+    public var randomStates: [String: UInt64] { entropyControl.states }
+
+    public func restoreRandomStates(_ states: [String: UInt64]) throws { try entropyControl.restore(states) }
 
     public var completionLog: CompletionLog? { rounds.completionLog }
 
@@ -111,7 +119,7 @@ public final class GRPO: TrainingAlgorithm {
         let rows = batch.completions
         let settings = loss.settings
         let skipping = ZeroSignalRows(rows, model: model, mode: config.generation.skipZeroSignalRows, zeroAdvantageIsExact: settings.beta == 0,
-                                      canSkipZeroAdvantage: settings.topEntropyQuantile >= 1 && settings.entropyCoefficient == 0)
+                                      canSkipZeroAdvantage: settings.topEntropyQuantile >= 1 && !settings.hasEntropyBonus)
         let maker = rounds.maker
         let scored = skipping.scored(batch, by: model, temperature: config.generation.temperature,
                                      sharingPrefixes: config.generation.sharePromptInTraining) { row in
@@ -122,8 +130,18 @@ public final class GRPO: TrainingAlgorithm {
             logProbs: scored.logProbs, counts: scored.counts, advantages: rows.map(\.advantage),
             oldLogProbs: maker.needsOldLogProbs ? inLoss.flatMap { $0.oldLogProbs! } : nil,
             referenceLogProbs: maker.needsReferenceLogProbs ? inLoss.flatMap { $0.referenceLogProbs! } : nil,
-            entropies: scored.entropies, generationBatchTokens: batch.generationBatchTokens))
+            entropies: scored.entropies, generationBatchTokens: batch.generationBatchTokens),
+            entropyCoefficient: entropyControl.appliedCoefficient)
         var metrics = batch.roundMetrics.merging(result.metrics) { $1 }
+        if entropyControl.isAdaptive {
+            // TRL logs the coefficient once per optimizer step, after the step's update.
+            entropyControl.record(result.entropyWindow)
+            metrics["entropy_coef"] = nil
+            if batch.endsStep {
+                try entropyControl.finishStep(over: communicator, step: "a GRPO optimizer step")
+                metrics["entropy_coef"] = entropyControl.coefficient
+            }
+        }
         metrics["frac_skipped_rows"] = skipping.skippedFraction
         return MicroBatchLoss(loss: result.loss, metrics: metrics, tokens: batch.inputTokens,
                               gradientIsExactlyZero: skipping.skipsEveryRow)

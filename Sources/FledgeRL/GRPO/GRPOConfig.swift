@@ -24,6 +24,20 @@ public struct GRPOConfig: GroupSamplingConfig {
     /// The weight of an entropy bonus: the loss minus this times the mean entropy of the tokens in the
     /// policy term, for exploration (the same meaning for every loss type).
     public var entropyCoef = 0.0
+    /// Adaptive entropy control (Skywork-OR1): after each optimizer step `entropy_coef` rises by
+    /// `entropy_coef_delta` when the step's mean entropy was at or below `entropy_target` and falls by it
+    /// otherwise, within [`entropy_coef_min`, `entropy_coef_max`]; the bonus applies only while the last
+    /// step's entropy was at or below the target. `entropy_coef` is the starting value.
+    public var useAdaptiveEntropy = false
+    /// The lowest coefficient adaptive entropy control reaches.
+    public var entropyCoefMin = 0.0
+    /// The highest coefficient adaptive entropy control reaches.
+    public var entropyCoefMax = 1.0
+    /// How much adaptive entropy control moves the coefficient each optimizer step.
+    public var entropyCoefDelta = 0.005
+    /// The mean per-token entropy (nats) adaptive entropy control aims for, measured over the tokens the
+    /// policy term keeps.
+    public var entropyTarget = 0.2
     /// Leave a negative-advantage completion out of the policy loss when its mean per-token KL to the
     /// policy that sampled it exceeds this (DeepSeek-V3.2's off-policy sequence mask); `null` keeps all.
     public var offPolicyMaskThreshold: Double? = nil
@@ -85,6 +99,11 @@ public struct GRPOConfig: GroupSamplingConfig {
                         .fraction.because("the share of highest-entropy tokens kept in the loss; 1 keeps all")),
             ConfigField("off_policy_mask_threshold", \.offPolicyMaskThreshold, .ordinaryMagnitude),
             ConfigField("entropy_coef", \.entropyCoef, .ordinaryMagnitude),
+            ConfigField("use_adaptive_entropy", \.useAdaptiveEntropy),
+            ConfigField("entropy_coef_min", \.entropyCoefMin, .ordinaryMagnitude),
+            ConfigField("entropy_coef_max", \.entropyCoefMax, .ordinaryMagnitude),
+            ConfigField("entropy_coef_delta", \.entropyCoefDelta, .atLeast(0).because("the step the coefficient moves by")),
+            ConfigField("entropy_target", \.entropyTarget, .atLeast(0).because("a mean entropy in nats")),
             ConfigField("sapo_temperature_neg", \.sapoTemperatureNeg, .positive.because("the SAPO gate divides by it")),
             ConfigField("sapo_temperature_pos", \.sapoTemperaturePos, .positive.because("the SAPO gate divides by it")),
             ConfigField("vespo_k_pos", \.vespoKPos, .atLeast(0)),

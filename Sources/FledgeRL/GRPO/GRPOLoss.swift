@@ -57,6 +57,9 @@ public struct GRPOLossResult {
     /// `clip_ratio/high_mean`, `clip_ratio/region_mean`, `clip_ratio/low_min`, `clip_ratio/high_max`
     /// (clipping losses), `cispo_clip_ratio` (cispo), `vespo/phi_seq_mean` (vespo).
     public let metrics: [String: Double]
+    /// With an entropy bonus: the sum of the entropies of the tokens the policy term keeps, and their
+    /// number — what adaptive entropy control measures over an optimizer step.
+    public var entropyWindow: (sum: Double, tokens: Double)? = nil
 }
 
 /// GRPO's loss and its variants, computed as TRL's `GRPOTrainer._compute_loss` does, on a padded
@@ -70,8 +73,9 @@ public struct GRPOLossResult {
 ///    that drifted off-policy when `off_policy_mask_threshold` is set (`OffPolicySequenceMask`), kept only
 ///    on the highest-entropy tokens when `top_entropy_quantile` < 1, plus `beta` · KL;
 /// 4. the loss type's aggregation over the masked tokens, with TRL's gradient-accumulation scaling;
-/// 5. with `entropy_coef` ≠ 0, minus `entropy_coef` × the mean entropy over the tokens the policy term
-///    keeps (divided by the accumulation steps only, whatever the loss type, as TRL does).
+/// 5. with `entropy_coef` ≠ 0 (or adaptive entropy control), minus the coefficient × the mean entropy
+///    over the tokens the policy term keeps (divided by the accumulation steps only, whatever the loss
+///    type, as TRL does).
 public struct GRPOLoss: Sendable {
     public let settings: GRPOLossSettings
 
@@ -84,8 +88,9 @@ public struct GRPOLoss: Sendable {
         self.init(settings: GRPOLossSettings(config: config))
     }
 
-    /// The loss and metrics of one micro-batch.
-    public func compute(_ batch: GRPOLossBatch) -> GRPOLossResult {
+    /// The loss and metrics of one micro-batch, with the entropy bonus weighted by `entropyCoefficient`
+    /// (by default the settings' `entropy_coef`; adaptive control passes the coefficient of the step).
+    public func compute(_ batch: GRPOLossBatch, entropyCoefficient: Double? = nil) -> GRPOLossResult {
         let layout = PaddedTokens(counts: batch.counts)
         precondition(batch.advantages.count == layout.rows, "\(batch.advantages.count) advantages for \(layout.rows) completions")
         let logProbs = layout.grid(batch.logProbs)
@@ -130,15 +135,20 @@ public struct GRPOLoss: Sendable {
         let policyLoss = aggregate(perToken, layout: layout, generationBatchTokens: batch.generationBatchTokens)
         var metrics = GRPOLossMetrics(layout: layout, advantages: advantages.toArray())
             .metrics(settings: settings, term: term, kl: kl, entropies: entropyValues)
-        guard settings.entropyCoefficient != 0 else { return GRPOLossResult(loss: policyLoss, metrics: metrics) }
+        guard settings.hasEntropyBonus else { return GRPOLossResult(loss: policyLoss, metrics: metrics) }
         guard let entropies = batch.entropies else {
-            preconditionFailure("entropy_coef ≠ 0 needs the entropy of every scored position")
+            preconditionFailure("an entropy bonus needs the entropy of every scored position")
         }
+        let coefficient = entropyCoefficient ?? settings.entropyCoefficient
         let accumulation = Float(settings.gradientAccumulationSteps)
-        let meanEntropy = (layout.grid(entropies) * keptTokens).sum() / Swift.max(keptTokens.sum().item(), 1) / accumulation
+        let keptEntropies = layout.grid(entropies) * keptTokens
+        let keptCount = keptTokens.sum().item()
+        let meanEntropy = keptEntropies.sum() / Swift.max(keptCount, 1) / accumulation
         metrics["policy_loss"] = Double(policyLoss.item()) * (settings.lossType.normalizesItself ? 1 : Double(accumulation))
-        metrics["entropy_coef"] = settings.entropyCoefficient
-        return GRPOLossResult(loss: policyLoss - meanEntropy * Float(settings.entropyCoefficient), metrics: metrics)
+        metrics["entropy_coef"] = coefficient
+        var result = GRPOLossResult(loss: policyLoss - meanEntropy * Float(coefficient), metrics: metrics)
+        result.entropyWindow = (Double(keptEntropies.detached().sum().item()), Double(keptCount))
+        return result
     }
 
     /// TRL's aggregation of the per-token loss over the masked tokens, with its accumulation scaling.

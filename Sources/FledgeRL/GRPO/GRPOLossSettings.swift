@@ -18,8 +18,14 @@ public struct GRPOLossSettings: Equatable, Sendable {
     public var useBiasCorrectionKL: Bool
     /// `top_entropy_quantile`: the share of highest-entropy tokens the policy term keeps (1: all).
     public var topEntropyQuantile: Double
-    /// `entropy_coef`: the weight of the entropy bonus subtracted from the loss (0: none).
+    /// `entropy_coef`: the weight of the entropy bonus subtracted from the loss (0: none), or its
+    /// starting value under adaptive entropy control.
     public var entropyCoefficient: Double
+    /// `use_adaptive_entropy`: the coefficient changes each step (``EntropyBonusControl``), so the bonus
+    /// term is computed even while its coefficient is 0.
+    public var adaptiveEntropy = false
+    /// Whether the loss has an entropy bonus term: a coefficient other than 0, or adaptive control.
+    public var hasEntropyBonus: Bool { entropyCoefficient != 0 || adaptiveEntropy }
     /// `off_policy_mask_threshold`: the mean per-token KL to the sampling policy above which a
     /// negative-advantage completion leaves the policy term; nil keeps every completion.
     public var offPolicyMaskThreshold: Double?
@@ -54,6 +60,7 @@ public struct GRPOLossSettings: Equatable, Sendable {
         topEntropyQuantile = config.topEntropyQuantile
         offPolicyMaskThreshold = config.offPolicyMaskThreshold
         entropyCoefficient = config.entropyCoef
+        adaptiveEntropy = config.useAdaptiveEntropy
         sapoTemperaturePositive = config.sapoTemperaturePos
         sapoTemperatureNegative = config.sapoTemperatureNeg
         vespo = VESPOParameters(kPositive: config.vespoKPos, lambdaPositive: config.vespoLambdaPos,

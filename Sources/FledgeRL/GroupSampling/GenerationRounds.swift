@@ -8,6 +8,8 @@ public struct RoundMicroBatch {
     /// Loss tokens of the whole generation round (TRL's `num_items_in_batch` for GRPO).
     public let generationBatchTokens: Int
     public let roundMetrics: [String: Double]
+    /// Whether this is the last micro-batch of its optimizer step (where TRL's `sync_gradients` is true).
+    public let endsStep: Bool
 
     /// The completion tokens' log-probs under `model` (with autograd) at `temperature`, and their
     /// entropies; a completion out of the loss is scored over no tokens. With `sharingPrefixes`,
@@ -173,7 +175,8 @@ final class GenerationRounds {
             let round = try self.round(epoch: position.epoch, index: index / microStepsPerRound)
             let chunk = index % microStepsPerRound % stepsPerGeneration
             return RoundMicroBatch(completions: Array(round.rows[chunk * batchSize..<(chunk + 1) * batchSize]),
-                                   generationBatchTokens: round.tokens, roundMetrics: round.metrics)
+                                   generationBatchTokens: round.tokens, roundMetrics: round.metrics,
+                                   endsStep: index == position.microBatches.upperBound - 1)
         }
     }
 
