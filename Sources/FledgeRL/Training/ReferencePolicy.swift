@@ -20,6 +20,17 @@ public enum ReferencePolicy {
         }
     }
 
+    /// The reference an algorithm measures `model` against: `reference` when one is given, else the
+    /// model with its LoRA adapters switched off. Full fine-tuning has no adapters to switch off, so
+    /// there a missing `reference` is an error (`missing` says what needs one and how to give it),
+    /// unless the run does not use a reference at all (`needed` false).
+    static func resolve(_ reference: ReferencePolicy?, model: LanguageModel, needed: Bool = true,
+                        missing: @autoclosure () -> String) throws(TrainingError) -> ReferencePolicy {
+        if let reference { return reference }
+        if needed && !model.hasAdapters { throw .invalidSetting(missing()) }
+        return .adaptersDisabled(model)
+    }
+
     /// Per-token log-probabilities of `sequences[i][scoredFrom[i]...]` under the reference (see
     /// ``LanguageModel/logProbsWithoutGrad(_:scoredFrom:temperature:batchSize:)``).
     public func logProbs(_ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, batchSize: Int) -> [Float] {
