@@ -35,8 +35,8 @@ public final class RLOO: TrainingAlgorithm {
         loss = RLOOLoss(config: config)
         let estimator = RLOOEstimator(
             advantages: RLOOAdvantages(config: config),
-            rewards: try GRPOAdvantages(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,
-                                        groupSize: generation.numGenerations, scaleRewards: .group))
+            rewards: try GroupRewards(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,
+                                      groupSize: generation.numGenerations))
         rounds = try GenerationRounds(model: model, tokenizer: tokenizer, dataset: dataset, rewards: rewards, advantages: estimator,
                                       generation: generation, training: config.training, reference: reference,
                                       needsOldLogProbs: true, needsReferenceLogProbs: generation.beta != 0,
