@@ -23,8 +23,8 @@ public final class GRPO: TrainingAlgorithm {
 
     /// GRPO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the KL term is measured against
     /// `reference`, by default the model with its adapters switched off; full fine-tuning needs one
-    /// (``ReferencePolicy/of(_:)``). With a
-    /// `communicator` of several processes, each process runs this with the same arguments. With
+    /// (``ReferencePolicy/of(_:)``). With a `communicator` of several processes, each process runs
+    /// this with the same arguments. With
     /// `ignoreEOS` every completion runs to `max_completion_length` whatever it samples (for
     /// benchmarks; TRL's equivalent is `generation_kwargs={"min_new_tokens": max_completion_length}`). With a
     /// `toolbox` (tools, an environment) each row is a multi-turn episode (``AgentRollouts``); an environment's
