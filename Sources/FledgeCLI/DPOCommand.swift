@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import FledgeRL
 
 /// `fledge dpo --config FILE.yaml`: Direct Preference Optimization with TRL's `DPOConfig` fields.
@@ -18,25 +17,6 @@ struct DPOCommand: ParsableCommand {
     @OptionGroup var options: TrainingCommandOptions
 
     func run() throws {
-        let resolution = try options.resolve(DPOConfig.self)
-        let config = resolution.config
-        let model = try TrainingModels.load(config.run, seed: config.training.seed,
-                                            gradientCheckpointing: config.training.checkpointsGradients,
-                                            checkpointingMemoryBudget: config.training.checkpointingMemoryBudget)
-        let encoder = PreferenceEncoder(tokenizer: try TrainingModels.tokenizer(config.run), maxLength: config.maxLength,
-                                        truncationMode: config.truncationMode)
-        let train = try PreferenceDataset(split: config.run.trainingSplit(), encoder: encoder)
-        let evaluation = try evaluationSplit(config.run, config.training).map { try PreferenceDataset(split: $0, encoder: encoder) }
-        note("\(train.pairs.count) \(train.isConversational ? "chat" : "text") preference pairs from \(train.source)"
-            + (train.droppedCount > 0 ? " (\(train.droppedCount) dropped: the prompt fills max_length)" : "")
-            + (evaluation.map { ", \($0.pairs.count) for evaluation" } ?? ""))
-        if config.precomputeRefLogProbs { note("reference log-probs: reading or computing them before training") }
-        let dpo = try DPO(model: model, train: train.pairs, evaluation: evaluation?.pairs, config: config,
-                          reference: try ReferencePolicy.of(model))
-        if let precomputed = dpo.precomputedTrain {
-            note("reference log-probs " + (precomputed.wasCached ? "read from the cache" : "computed and cached")
-                + " in \(config.training.outputDirectory.appendingPathComponent("reference_logps").path)")
-        }
-        try TrainingRun(trainer: try Trainer(algorithm: dpo, model: model, arguments: config.training), config: resolution).run()
+        try TrainingRun<DPO>.train(options)
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import FledgeRL
 
 /// `fledge grpo --config FILE.yaml`: GRPO and its loss variants with TRL's `GRPOConfig` fields.
@@ -17,14 +16,6 @@ struct GRPOCommand: ParsableCommand {
     @OptionGroup var options: TrainingCommandOptions
 
     func run() throws {
-        try ProcessGroupRun.run { communicator in
-            try GroupSamplingSetup<GRPOConfig>.train(options, communicator: communicator) { config, setup in
-                let toolbox = try Toolbox.make(tools: config.tools ?? [], environmentCommand: config.environmentCommand,
-                                               timeout: config.environmentCommandTimeout)
-                return try GRPO(model: setup.model, tokenizer: setup.tokenizer, dataset: setup.dataset, rewards: setup.rewards,
-                                config: config, reference: setup.reference, communicator: communicator,
-                                evaluationDataset: setup.evaluation, toolbox: toolbox)
-            }
-        }
+        try ProcessGroupRun.run { try TrainingRun<GRPO>.train(options, communicator: $0) }
     }
 }

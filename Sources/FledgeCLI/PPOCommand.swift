@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import FledgeRL
 
 /// `fledge ppo --config FILE.yaml`: Proximal Policy Optimization with TRL's `PPOConfig` fields.
@@ -19,28 +18,6 @@ struct PPOCommand: ParsableCommand {
     @OptionGroup var options: TrainingCommandOptions
 
     func run() throws {
-        let resolution = try options.resolve(PPOConfig.self)
-        let config = resolution.config
-        let training = config.training
-        let policy = try TrainingModels.load(config.run, seed: training.seed, gradientCheckpointing: training.checkpointsGradients,
-                                              checkpointingMemoryBudget: training.checkpointingMemoryBudget)
-        let tokenizer = try TrainingModels.tokenizer(config.run)
-        let dataset = try PromptDataset(split: config.run.trainingSplit(), tokenizer: tokenizer)
-        let scorer = try PPOScorer.make(config: config)
-        var lora = policy.loraOptions
-        lora?.seed &+= 1
-        let value = try PolicyAndValue.valueModel(policyDirectory: policy.directory,
-                                                  rewardModel: config.rewardModelPath.map { URL(fileURLWithPath: $0) },
-                                                  lora: lora, seed: UInt64(bitPattern: Int64(training.seed)))
-        value.gradientCheckpointing = training.checkpointsGradients
-        value.checkpointingMemoryBudget = training.checkpointingMemoryBudget
-        let models = PolicyAndValue(policy: policy, value: value)
-        let ppo = try PPO(models: models, tokenizer: tokenizer, dataset: dataset, scorer: scorer, config: config,
-                          reference: try ReferencePolicy.of(policy))
-        let geometry = ppo.geometry
-        note("\(dataset.rows.count) prompts from \(dataset.source); rollouts of \(geometry.rolloutSize) responses, "
-            + "\(geometry.stepsPerRollout) optimizer steps each (\(geometry.ppoEpochs) PPO epochs × \(geometry.miniBatches) "
-            + "mini-batches); value model from " + (config.rewardModelPath ?? "the policy (new score head)"))
-        try TrainingRun(trainer: try Trainer(algorithm: ppo, model: models, arguments: ppo.trainingArguments), config: resolution).run()
+        try TrainingRun<PPO>.train(options)
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import FledgeRL
 
 /// `fledge rloo --config FILE.yaml`: REINFORCE Leave-One-Out with TRL's `RLOOConfig` fields.
@@ -18,9 +17,6 @@ struct RLOOCommand: ParsableCommand {
     @OptionGroup var options: TrainingCommandOptions
 
     func run() throws {
-        try GroupSamplingSetup<RLOOConfig>.train(options) { config, setup in
-            try RLOO(model: setup.model, tokenizer: setup.tokenizer, dataset: setup.dataset, rewards: setup.rewards,
-                     config: config, reference: setup.reference, evaluationDataset: setup.evaluation)
-        }
+        try TrainingRun<RLOO>.train(options)
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import FledgeRL
 
 /// `fledge sft --config FILE.yaml`: supervised fine-tuning with TRL's `SFTConfig` fields.
@@ -16,27 +15,6 @@ struct SFTCommand: ParsableCommand {
     @OptionGroup var options: TrainingCommandOptions
 
     func run() throws {
-        try ProcessGroupRun.run(train)
-    }
-
-    private func train(communicator: any Communicator) throws {
-        let resolution = try options.resolve(SFTConfig.self, worldSize: communicator.size)
-        let config = resolution.config
-        let model = try TrainingModels.load(config.run, seed: config.training.seed,
-                                            gradientCheckpointing: config.training.checkpointsGradients,
-                                            checkpointingMemoryBudget: config.training.checkpointingMemoryBudget)
-        let tokenizer = try config.preparedTokenizer(TrainingModels.tokenizer(config.run))
-        let train = try SFTDataset(split: config.run.trainingSplit(), tokenizer: tokenizer, config: config)
-        let evaluation = try evaluationSplit(config.run, config.training).map {
-            try SFTDataset(split: $0, tokenizer: tokenizer, config: config)
-        }
-        note("\(train.sequences.count) \(train.format.rawValue) examples from \(train.source)"
-            + (train.droppedCount > 0 ? " (\(train.droppedCount) dropped: no trained token left after max_length)" : "")
-            + (evaluation.map { ", \($0.sequences.count) for evaluation" } ?? ""))
-        let sft = try SFT(model: model, train: train.sequences, evaluation: evaluation?.sequences,
-                          batchSize: config.training.perDeviceTrainBatchSize,
-                          evaluationBatchSize: config.training.perDeviceEvalBatchSize,
-                          dataSeed: config.training.dataSeed ?? config.training.seed, communicator: communicator)
-        try TrainingRun(trainer: try Trainer(algorithm: sft, model: model, arguments: config.training), config: resolution).run()
+        try ProcessGroupRun.run { try TrainingRun<SFT>.train(options, communicator: $0) }
     }
 }

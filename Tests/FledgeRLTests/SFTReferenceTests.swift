@@ -49,7 +49,7 @@ final class SFTReferenceTests: XCTestCase {
         let model = try SFTFixtures.fullyTrainableModel()
         let dataset = try SFTDataset(file: SFTFixtures.directory.appendingPathComponent("prompt_completion.jsonl"),
                                      tokenizer: try SFTFixtures.tokenizer(), config: Self.config(maxLength: 32))
-        let sft = try SFT(model: model, train: dataset.sequences, batchSize: 3, evaluationBatchSize: 3, dataSeed: 0)
+        let sft = try SFT(model: model, train: dataset.sequences, config: .batches(3, evaluation: 3, dataSeed: 0))
         guard case .int(let targets)? = expected["num_items_in_batch"] else { return XCTFail("no num_items_in_batch") }
         XCTAssertEqual(dataset.sequences.reduce(0) { $0 + $1.targetCount }, targets)
         let losses = expected["losses"]!.doubles
@@ -80,7 +80,7 @@ final class SFTReferenceTests: XCTestCase {
         let dataset = try SFTDataset(file: SFTFixtures.directory.appendingPathComponent("prompt_completion.jsonl"),
                                      tokenizer: try SFTFixtures.tokenizer(), config: Self.config(maxLength: 32))
         let rows = Array(dataset.sequences.prefix(4))
-        let sft = try SFT(model: model, train: rows, batchSize: 4, evaluationBatchSize: 4, dataSeed: 0)
+        let sft = try SFT(model: model, train: rows, config: .batches(4, evaluation: 4, dataSeed: 0))
         let loss = try Tensor.withoutGrad { try sft.loss(of: sft.microBatches(for: StepPosition(step: 0, epoch: 0, microBatches: 0..<1))[0]) }
         var sum = 0.0, count = 0
         for row in rows {

@@ -22,7 +22,7 @@ final class SFTTrainingTests: TemporaryDirectoryTestCase {
             arguments.maxGradNorm = 0
             arguments.saveStrategy = .no
             arguments.outputDir = directory.appendingPathComponent("b\(batchSize)").path
-            let sft = try SFT(model: model, train: dataset.sequences, batchSize: batchSize, evaluationBatchSize: 8, dataSeed: 3)
+            let sft = try SFT(model: model, train: dataset.sequences, config: .batches(batchSize, evaluation: 8, dataSeed: 3))
             let optimizer = GradientRecorder(parameters: model.trainableParameters)
             _ = try Trainer(algorithm: sft, model: model, arguments: arguments, optimizer: optimizer).train()
             return optimizer.gradients
@@ -57,7 +57,7 @@ final class SFTTrainingTests: TemporaryDirectoryTestCase {
         arguments.loggingSteps = 5
         arguments.saveStrategy = .no
         arguments.outputDir = directory.path
-        let sft = try SFT(model: model, train: dataset.sequences, batchSize: 3, evaluationBatchSize: 3, dataSeed: 1)
+        let sft = try SFT(model: model, train: dataset.sequences, config: .batches(3, evaluation: 3, dataSeed: 1))
         let trainer = try Trainer(algorithm: sft, model: model, arguments: arguments)
         let losses = try trainer.train().state.logHistory.map { $0["loss"]! }
         print("SFT synthetic task, loss every 5 steps: \(losses.map { String(format: "%.3f", $0) }.joined(separator: " "))")
@@ -80,8 +80,8 @@ final class SFTTrainingTests: TemporaryDirectoryTestCase {
         arguments.evalSteps = 2
         arguments.saveStrategy = .no
         arguments.outputDir = directory.path
-        let sft = try SFT(model: model, train: Array(dataset.sequences.prefix(4)), evaluation: heldOut, batchSize: 2,
-                          evaluationBatchSize: 2, dataSeed: 0)
+        let sft = try SFT(model: model, train: Array(dataset.sequences.prefix(4)), evaluation: heldOut,
+                          config: .batches(2, evaluation: 2, dataSeed: 0))
         arguments.optim = .sgd
         let trainer = try Trainer(algorithm: sft, model: model, arguments: arguments)
         let records = try trainer.train().state.logHistory.filter { $0["eval_loss"] != nil }

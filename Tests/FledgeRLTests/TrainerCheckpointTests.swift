@@ -222,8 +222,8 @@ struct SFTRun {
         self.model = model
         let dataset = try SFTDataset(file: SFTFixtures.directory.appendingPathComponent("prompt_completion.jsonl"),
                                      tokenizer: try SFTFixtures.tokenizer(), config: SFTConfig())
-        let sft = try SFT(model: model, train: dataset.sequences, batchSize: arguments.perDeviceTrainBatchSize,
-                          evaluationBatchSize: 2, dataSeed: arguments.seed)
+        let sft = try SFT(model: model, train: dataset.sequences,
+                          config: .batches(arguments.perDeviceTrainBatchSize, evaluation: 2, dataSeed: arguments.seed))
         let trained: any TrainableModel = failSaveAtCall.map { FailingSave(model, failAtCall: $0) } ?? model
         trainer = try Trainer(algorithm: sft, model: trained, arguments: arguments)
     }

@@ -39,8 +39,7 @@ let resolution = ConfigResolver.resolve(GRPOConfig.self, document)
 guard resolution.report.isUsable else { fatalError(ConfigReportRendering.text(of: resolution)) }
 let config = resolution.config
 
-// The model with LoRA adapters, its tokenizer, and prompts with the columns the reward reads.
-let model = try TrainingModels.load(config.run, seed: config.training.seed, gradientCheckpointing: false)
+// Prompts with the columns the reward reads, encoded by the model's tokenizer.
 let tokenizer = try TrainingModels.tokenizer(config.run)
 let rows = ArithmeticTask().problems(count: 500, seed: 1).map { problem in
     PromptDataset.Row(prompt: .string(problem.prompt), promptIds: tokenizer.encode(problem.prompt, addSpecialTokens: true),
@@ -48,9 +47,10 @@ let rows = ArithmeticTask().problems(count: 500, seed: 1).map { problem in
 }
 let dataset = PromptDataset(rows: rows, file: URL(fileURLWithPath: "(generated)"))
 
-// GRPO with the Swift reward, trained by the one trainer loop.
-let grpo = try GRPO(model: model, tokenizer: tokenizer, dataset: dataset, rewards: [CloseEnoughReward()], config: config)
-let outcome = try Trainer(algorithm: grpo, model: model, arguments: config.training).train()
+// GRPO as `fledge grpo` builds it from the config (the model with LoRA adapters, the reference
+// policy), with the Swift reward and these prompts, trained by the one trainer loop.
+let grpo = try GRPO.prepare(config, rewards: [CloseEnoughReward()], dataset: dataset)
+let outcome = try grpo.trainer().train()
 for record in outcome.state.logHistory {
     let reward = record.values.first { $0.name == "reward" }?.value ?? .nan
     print("step \(record.step): reward \(String(format: "%.3f", reward))")

@@ -43,3 +43,14 @@ struct TrainingRun<Algorithm: TrainingAlgorithm> {
         }
     }
 }
+
+extension TrainingRun where Algorithm: ConfiguredAlgorithm {
+    /// Resolves a training command's config (for the `communicator`'s processes; without one, for
+    /// `WORLD_SIZE` or one process), builds the algorithm it describes with the library's factory
+    /// (``ConfiguredAlgorithm``), noting what was loaded on standard error, and trains it.
+    static func train(_ options: TrainingCommandOptions, communicator: (any Communicator)? = nil) throws {
+        let resolution = try options.resolve(Algorithm.Config.self, worldSize: communicator?.size)
+        let prepared = try Algorithm.prepare(resolution.config, communicator: communicator ?? SingleProcess(), progress: note)
+        try TrainingRun(trainer: try prepared.trainer(), config: resolution).run()
+    }
+}

@@ -30,11 +30,16 @@ public final class DPO: TrainingAlgorithm {
     private let dataSeed: UInt64
 
     /// DPO of `model` on `train` (and `evaluation`) with `config`'s loss, batch and seed settings, against
-    /// `reference` (see ``ReferencePolicy/of(_:)``). With `precompute_ref_log_probs`, the reference
+    /// `reference`, by default the model with its adapters switched off; full fine-tuning needs one
+    /// (``ReferencePolicy/of(_:)``). With `precompute_ref_log_probs`, the reference
     /// log-probabilities are read from (or computed into) `output_dir` here, and `reference` is not kept.
     public init(model: LanguageModel, train: [PreferencePair], evaluation: [PreferencePair]? = nil, config: DPOConfig,
-                reference: ReferencePolicy) throws {
+                reference: ReferencePolicy? = nil) throws {
         try config.checkRanges()
+        let reference = try ReferencePolicy.resolve(
+            reference, model: model,
+            missing: "DPO compares log-probabilities with a reference policy, and a fully fine-tuned model has no adapters "
+                + "to switch off: pass one (ReferencePolicy.of(model), a frozen copy), or use LoRA (use_peft: true)")
         let training = config.training
         let vocabulary = model.config.vocabSize
         for pair in train + (evaluation ?? []) {

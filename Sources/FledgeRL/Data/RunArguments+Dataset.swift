@@ -13,6 +13,19 @@ extension RunArguments {
         try datasetRepository().split(datasetTrainSplit)
     }
 
+    /// The `dataset_test_split` rows a run evaluates on when `training` evaluates (`eval_strategy`
+    /// other than `no`), else nil; an error saying what to change when it evaluates and the dataset
+    /// has no such split.
+    public func evaluationSplit(for training: TrainingArguments) throws -> DatasetSplit? {
+        guard training.evalStrategy != .no else { return nil }
+        guard let split = try evaluationSplit() else {
+            let splits = try datasetRepository().splitNames.joined(separator: ", ")
+            throw TrainingError.invalidSetting("eval_strategy is \(training.evalStrategy.rawValue), but dataset_name has no "
+                + "split '\(datasetTestSplit)' (its splits: \(splits)); set dataset_test_split to one, or set eval_strategy: no")
+        }
+        return split
+    }
+
     /// The rows of `dataset_test_split`, or nil when the dataset has no such split.
     public func evaluationSplit() throws(DatasetError) -> DatasetSplit? {
         let repository = try datasetRepository()

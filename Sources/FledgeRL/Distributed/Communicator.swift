@@ -41,6 +41,14 @@ extension Communicator {
     public func allGather(_ text: String, purpose: String) throws -> [String] {
         try allGather(Array(text.utf8), purpose: purpose).map { String(decoding: $0, as: UTF8.self) }
     }
+
+    /// An error unless this is a one-process run, for a `trainer` that does not split its batches
+    /// over processes.
+    func requireSingleProcess(for trainer: TrainerKind) throws(TrainingError) {
+        guard size == 1 else {
+            throw .invalidSetting("\(trainer.rawValue) trains in one process; run it without mpirun (\(size) processes here)")
+        }
+    }
 }
 
 /// Why a collective operation failed.

@@ -22,24 +22,25 @@ public final class GRPO: TrainingAlgorithm {
     private let entropyControl: EntropyBonusControl
     private let evaluation: GroupSamplingEvaluation?
 
-    /// GRPO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the reference policy is the model
-    /// with its adapters switched off, or `reference` (a frozen model) for full fine-tuning. With a
-    /// `communicator` of several processes, each process runs this with the same arguments. With
+    /// GRPO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the KL term is measured against
+    /// `reference`, by default the model with its adapters switched off; full fine-tuning needs one
+    /// (``ReferencePolicy/of(_:)``). With a `communicator` of several processes, each process runs
+    /// this with the same arguments. With
     /// `ignoreEOS` every completion runs to `max_completion_length` whatever it samples (for
     /// benchmarks; TRL's equivalent is `generation_kwargs={"min_new_tokens": max_completion_length}`). With a
     /// `toolbox` (tools, an environment) each row is a multi-turn episode (``AgentRollouts``); an environment's
     /// rewards join `rewards` as the function `environment`. With an `evaluationDataset`, `eval_strategy`
     /// evaluates on it (``GroupSamplingEvaluation``; single-turn, so not with a `toolbox`).
     public init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
-                config: GRPOConfig, reference: LanguageModel? = nil, communicator: any Communicator = SingleProcess(),
+                config: GRPOConfig, reference: ReferencePolicy? = nil, communicator: any Communicator = SingleProcess(),
                 ignoreEOS: Bool = false, evaluationDataset: PromptDataset? = nil, toolbox: Toolbox? = nil) throws {
         try config.checkRanges()
         let generation = config.generation, training = config.training
         let beta = generation.beta
-        if beta != 0 && !model.hasAdapters && reference == nil {
-            throw TrainingError.invalidSetting("beta is \(beta) with full fine-tuning: the KL term needs a reference model; "
+        let reference = try ReferencePolicy.resolve(
+            reference, model: model, needed: beta != 0,
+            missing: "beta is \(beta) with full fine-tuning: the KL term needs a reference model; "
                 + "pass one, use LoRA (use_peft: true), or set beta: 0")
-        }
         let stepsPerGeneration = generation.stepsPerGeneration ?? training.gradientAccumulationSteps
         let offPolicy = training.gradientAccumulationSteps % (stepsPerGeneration * generation.numIterations) != 0
         self.model = model

@@ -2,8 +2,7 @@
 /// `_generate_and_score_completions` computes them. With `multi_objective_aggregation:
 /// sum_then_normalize` (the default):
 ///
-/// - each completion's reward is the weighted sum of the functions that scored it (a function's nil
-///   contributes nothing); a completion no function scored has no reward;
+/// - each completion's reward is the weighted sum of the functions that scored it (``GroupRewards``);
 /// - groups are `groupSize` consecutive completions (one prompt's); advantage = reward − group mean,
 ///   divided by (std + 1e-4) where std (Bessel's correction, NaN-skipping) is the group's
 ///   (`scale_rewards: group`) or the whole batch's (`batch`), or not divided (`none`);
@@ -14,10 +13,8 @@
 /// Either way an advantage that comes out undefined (an unscored completion, a group with fewer than
 /// two scored completions under scaling) is 0.
 public struct GRPOAdvantages: Sendable {
-    /// One weight per reward function (`reward_weights`, 1 each when unset).
-    public let weights: [Double]
-    /// Completions per prompt (`num_generations`).
-    public let groupSize: Int
+    /// The weights, the groups and the reward metrics.
+    public let rewards: GroupRewards
     /// `scale_rewards` (for `sum_then_normalize`).
     public let scaleRewards: ScaleRewards
     /// `multi_objective_aggregation`.
@@ -27,49 +24,35 @@ public struct GRPOAdvantages: Sendable {
     /// another length.
     public init(functionNames: [String], rewardWeights: [Double]?, groupSize: Int, scaleRewards: ScaleRewards,
                 aggregation: MultiObjectiveAggregation = .sumThenNormalize) throws(RewardError) {
-        precondition(groupSize >= 1, "a group needs at least one completion")
-        if let rewardWeights, rewardWeights.count != functionNames.count {
-            throw RewardError(
-                "reward_weights has \(rewardWeights.count) values for \(functionNames.count) reward functions "
-                    + "(\(functionNames.joined(separator: ", "))); give one weight per function, in the same order")
-        }
-        weights = rewardWeights ?? Array(repeating: 1, count: functionNames.count)
-        self.groupSize = groupSize
+        rewards = try GroupRewards(functionNames: functionNames, rewardWeights: rewardWeights, groupSize: groupSize)
         self.scaleRewards = scaleRewards
         self.aggregation = aggregation
     }
 
-    /// The advantage of each completion and the reward metrics TRL logs: `rewards/<name>/mean` and
-    /// `/std` (over the completions each function scored), `reward` and `reward_std` (of the weighted
-    /// sums), `frac_reward_zero_std` (the share of completions whose std is 0).
+    /// One weight per reward function (`reward_weights`, 1 each when unset).
+    public var weights: [Double] { rewards.weights }
+    /// Completions per prompt (`num_generations`).
+    public var groupSize: Int { rewards.groupSize }
+
+    /// The advantage of each completion and the reward metrics TRL logs (``GroupRewards``), with
+    /// `frac_reward_zero_std` counting the completions whose advantage was divided by a zero spread.
     public func compute(_ scores: RewardScores) -> (advantages: [Double], metrics: [String: Double]) {
         precondition(scores.names.count == weights.count, "\(scores.names.count) reward functions scored, \(weights.count) weights")
         precondition(scores.count % groupSize == 0, "\(scores.count) completions do not make groups of \(groupSize)")
-        let rewards = weightedSums(scores)
+        let sums = rewards.weightedSums(scores)
         let (advantages, spreads) = switch aggregation {
-        case .sumThenNormalize: normalizedWithinGroups(rewards)
+        case .sumThenNormalize: normalizedWithinGroups(sums)
         case .normalizeThenSum: normalizedOverTheBatch(groupNormalizedSums(scores))
         }
-
-        var metrics: [String: Double] = [:]
-        for (name, values) in zip(scores.names, scores.values) {
-            metrics["rewards/\(name)/mean"] = NaNStatistics.mean(values)
-            metrics["rewards/\(name)/std"] = NaNStatistics.standardDeviation(values)
-        }
-        metrics["reward"] = NaNStatistics.mean(rewards)
-        metrics["reward_std"] = NaNStatistics.standardDeviation(rewards)
-        // torch.isclose(std, 0): |std| ≤ 1e-8, never for NaN.
-        let zeroSpread = spreads.filter { Swift.abs($0) <= 1e-8 }.count
-        metrics["frac_reward_zero_std"] = rewards.isEmpty ? .nan : Double(zeroSpread) / Double(rewards.count)
-        return (advantages, metrics)
+        return (advantages, rewards.metrics(scores, sums: sums, spreads: spreads))
     }
 
     /// `sum_then_normalize`: each reward minus its group's mean, over its group's or the batch's
     /// spread (`scale_rewards`); with the spread each completion was judged by.
-    private func normalizedWithinGroups(_ rewards: [Double?]) -> (advantages: [Double], spreads: [Double]) {
-        let batchSpread = rewards.count > 1 ? NaNStatistics.standardDeviation(rewards) : 0
+    private func normalizedWithinGroups(_ sums: [Double?]) -> (advantages: [Double], spreads: [Double]) {
+        let batchSpread = sums.count > 1 ? NaNStatistics.standardDeviation(sums) : 0
         var advantages: [Double] = [], spreads: [Double] = []
-        for group in groups(of: rewards) {
+        for group in rewards.groups(of: sums) {
             let mean = NaNStatistics.mean(group)
             let groupSpread = groupSize > 1 ? NaNStatistics.standardDeviation(group) : 0
             let spread = scaleRewards == .batch ? batchSpread : groupSpread
@@ -87,7 +70,7 @@ public struct GRPOAdvantages: Sendable {
     /// terms that are defined; nil for a completion no function scored.
     private func groupNormalizedSums(_ scores: RewardScores) -> [Double?] {
         let normalized = scores.values.map { column in
-            groups(of: column).flatMap { group in
+            rewards.groups(of: column).flatMap { group in
                 let mean = NaNStatistics.mean(group)
                 let spread = groupSize > 1 ? NaNStatistics.standardDeviation(group) : 0
                 return group.map { ($0 ?? .nan) - mean }.map { $0 / (spread + 1e-4) }
@@ -103,26 +86,20 @@ public struct GRPOAdvantages: Sendable {
     }
 
     /// `normalize_then_sum`'s advantages: (reward − batch mean) / (batch std + 1e-4).
-    private func normalizedOverTheBatch(_ rewards: [Double?]) -> (advantages: [Double], spreads: [Double]) {
-        let mean = NaNStatistics.mean(rewards)
-        let spread = rewards.count > 1 ? NaNStatistics.standardDeviation(rewards) : 0
-        let advantages = rewards.map { reward in
+    private func normalizedOverTheBatch(_ sums: [Double?]) -> (advantages: [Double], spreads: [Double]) {
+        let mean = NaNStatistics.mean(sums)
+        let spread = sums.count > 1 ? NaNStatistics.standardDeviation(sums) : 0
+        let advantages = sums.map { reward in
             let advantage = ((reward ?? .nan) - mean) / (spread + 1e-4)
             return advantage.isNaN ? 0 : advantage
         }
-        return (advantages, Array(repeating: spread, count: rewards.count))
+        return (advantages, Array(repeating: spread, count: sums.count))
     }
+}
 
-    /// `values` in consecutive groups of `groupSize`.
-    private func groups<Value>(of values: [Value]) -> [[Value]] {
-        stride(from: 0, to: values.count, by: groupSize).map { Array(values[$0..<$0 + groupSize]) }
-    }
-
-    /// Σ_f w_f · r_f over the functions that scored each completion; nil where none did.
-    func weightedSums(_ scores: RewardScores) -> [Double?] {
-        (0..<scores.count).map { index in
-            let present = zip(weights, scores.values).compactMap { weight, column in column[index].map { weight * $0 } }
-            return present.isEmpty ? nil : present.reduce(0, +)
-        }
+extension GRPOAdvantages: AdvantageEstimator {
+    func advantages(_ scores: RewardScores, of completions: [GRPORollout.Completion]?)
+        -> (advantages: [Double], metrics: [String: Double]) {
+        compute(scores)
     }
 }

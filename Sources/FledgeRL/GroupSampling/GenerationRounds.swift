@@ -70,15 +70,14 @@ final class GenerationRounds {
     let groupsRowsByPrompt: Bool
 
     /// Rounds of `dataset` for `model` with `generation`'s sampling and batching and `training`'s batch
-    /// size and seed. The reference policy (for `needsReferenceLogProbs`) is `reference`, a frozen model,
-    /// or else the model with its adapters off. Each of the `communicator`'s processes generates its
+    /// size and seed, against the `reference` policy (for `needsReferenceLogProbs`). Each of the `communicator`'s processes generates its
     /// share of every round. With `ignoreEOS` completions always run to `max_completion_length`
     /// (benchmarks). `lossIsRowSeparable` says whether the loss of an optimizer step is a sum of
     /// per-row terms over normalisers that do not depend on which rows share a micro-batch (see
     /// ``groupsRowsByPrompt``). Throws when the geometry does not fit.
     init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
          advantages: any AdvantageEstimator, generation: GenerationArguments, training: TrainingArguments,
-         reference: LanguageModel?, ignoreEOS: Bool = false, needsOldLogProbs: Bool, needsReferenceLogProbs: Bool,
+         reference: ReferencePolicy, ignoreEOS: Bool = false, needsOldLogProbs: Bool, needsReferenceLogProbs: Bool,
          lossIsRowSeparable: Bool, communicator: any Communicator = SingleProcess(), agents: AgentRollouts? = nil) throws {
         try dataset.requirePromptsFit(model: model, maxSeqLength: training.maxSeqLength,
                                       completionTokens: generation.maxCompletionLength, completionField: "max_completion_length")
@@ -123,7 +122,7 @@ final class GenerationRounds {
             generation: generation, training: training, lossIsRowSeparable: lossIsRowSeparable,
             drawsDropout: (model.loraOptions?.dropout ?? 0) > 0)
         var maker = GRPORolloutMaker(
-            model: model, reference: reference.map(ReferencePolicy.frozen) ?? .adaptersDisabled(model), tokenizer: tokenizer,
+            model: model, reference: reference, tokenizer: tokenizer,
             rewards: rewards, advantages: advantages, sampling: sampling, temperature: Float(generation.temperature),
             maskTruncated: generation.maskTruncatedCompletions, needsOldLogProbs: needsOldLogProbs,
             needsReferenceLogProbs: needsReferenceLogProbs, scoringBatchSize: batchSize, communicator: communicator,

@@ -26,11 +26,16 @@ public final class PPO: TrainingAlgorithm {
     private let seed: UInt64
     private var cachedRollout: (key: [Int], batch: PPORolloutBatch)?
 
-    /// PPO of `models` on the prompts of `dataset`, scored by `scorer`, against `reference` (see
-    /// ``ReferencePolicy/of(_:)``); `tokenizer` is the policy's.
+    /// PPO of `models` on the prompts of `dataset`, scored by `scorer`, against `reference`, by default
+    /// the policy with its adapters switched off; full fine-tuning needs one (``ReferencePolicy/of(_:)``).
+    /// `tokenizer` is the policy's.
     public init(models: PolicyAndValue, tokenizer: Tokenizer, dataset: PromptDataset, scorer: PPOScorer, config: PPOConfig,
-                reference: ReferencePolicy) throws {
+                reference: ReferencePolicy? = nil) throws {
         try config.checkRanges()
+        let reference = try ReferencePolicy.resolve(
+            reference, model: models.policy,
+            missing: "PPO's KL penalty is measured against a reference policy, and a fully fine-tuned policy has no adapters "
+                + "to switch off: pass one (ReferencePolicy.of(policy), a frozen copy), or use LoRA (use_peft: true)")
         geometry = try PPOGeometry(config: config, prompts: dataset.rows.count)
         try dataset.requirePromptsFit(model: models.policy, maxSeqLength: config.training.maxSeqLength,
                                       completionTokens: config.responseLength, completionField: "response_length")

@@ -17,25 +17,26 @@ public final class RLOO: TrainingAlgorithm {
     private let loss: RLOOLoss
     private let evaluation: GroupSamplingEvaluation?
 
-    /// RLOO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the reference policy is the model
-    /// with its adapters switched off, or `reference` (a frozen model) for full fine-tuning. With an
+    /// RLOO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the KL in the reward is measured
+    /// against `reference`, by default the model with its adapters switched off; full fine-tuning
+    /// needs one (``ReferencePolicy/of(_:)``). With an
     /// `evaluationDataset`, `eval_strategy` evaluates on it (``GroupSamplingEvaluation``).
     public init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
-                config: RLOOConfig, reference: LanguageModel? = nil, evaluationDataset: PromptDataset? = nil) throws {
+                config: RLOOConfig, reference: ReferencePolicy? = nil, evaluationDataset: PromptDataset? = nil) throws {
         try config.checkRanges()
         let generation = config.generation
-        if generation.beta != 0 && !model.hasAdapters && reference == nil {
-            throw TrainingError.invalidSetting("beta is \(generation.beta) with full fine-tuning: the KL in the reward needs a "
+        let reference = try ReferencePolicy.resolve(
+            reference, model: model, needed: generation.beta != 0,
+            missing: "beta is \(generation.beta) with full fine-tuning: the KL in the reward needs a "
                 + "reference model; pass one, use LoRA (use_peft: true), or set beta: 0")
-        }
         self.model = model
         self.dataset = dataset
         self.config = config
         loss = RLOOLoss(config: config)
         let estimator = RLOOEstimator(
             advantages: RLOOAdvantages(config: config),
-            rewards: try GRPOAdvantages(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,
-                                        groupSize: generation.numGenerations, scaleRewards: .group))
+            rewards: try GroupRewards(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,
+                                      groupSize: generation.numGenerations))
         rounds = try GenerationRounds(model: model, tokenizer: tokenizer, dataset: dataset, rewards: rewards, advantages: estimator,
                                       generation: generation, training: config.training, reference: reference,
                                       needsOldLogProbs: true, needsReferenceLogProbs: generation.beta != 0,

@@ -4,7 +4,7 @@
 struct RLOOEstimator: AdvantageEstimator {
     let advantages: RLOOAdvantages
     /// The reward weights and the group size, for the weighted sums and `rewards/<name>/mean` … metrics.
-    let rewards: GRPOAdvantages
+    let rewards: GroupRewards
 
     func advantages(_ scores: RewardScores, of completions: [GRPORollout.Completion]?)
         -> (advantages: [Double], metrics: [String: Double]) {
@@ -12,11 +12,12 @@ struct RLOOEstimator: AdvantageEstimator {
             preconditionFailure("RLOO's advantages need the whole generation round in one process; RLOO does not split rounds")
         }
         let inLoss = completions.filter(\.inLoss)
+        let sums = rewards.weightedSums(scores)
         let result = advantages.compute(
-            rewards: rewards.weightedSums(scores), oldLogProbs: inLoss.flatMap { $0.oldLogProbs! },
+            rewards: sums, oldLogProbs: inLoss.flatMap { $0.oldLogProbs! },
             referenceLogProbs: advantages.beta != 0 ? inLoss.flatMap { $0.referenceLogProbs! } : nil,
             counts: completions.map(\.lossTokens))
-        let rewardMetrics = rewards.compute(scores).metrics
+        let rewardMetrics = rewards.metrics(scores, sums: sums, spreads: rewards.groupSpreads(sums))
         return (result.advantages.map(Double.init), rewardMetrics.merging(result.metrics) { $1 })
     }
 }

@@ -27,14 +27,13 @@ public final class SFT: TrainingAlgorithm {
     public let dataSeed: UInt64
     public let communicator: any Communicator
 
-    /// SFT of `model` on `train` (and `evaluation`, when given), `batchSize` rows per micro-batch
-    /// on each of the `communicator`'s processes; throws when an id is outside the model's vocabulary.
-    public init(model: LanguageModel, train: [SFTSequence], evaluation: [SFTSequence]? = nil,
-                batchSize: Int, evaluationBatchSize: Int, dataSeed: Int, communicator: any Communicator = SingleProcess()) throws {
-        guard batchSize > 0, evaluationBatchSize > 0 else {
-            throw TrainingError.invalidSetting("per_device_train_batch_size and per_device_eval_batch_size must be positive, "
-                + "got \(batchSize) and \(evaluationBatchSize)")
-        }
+    /// SFT of `model` on `train` (and `evaluation`, when given) with `config`'s batch sizes
+    /// (`per_device_train_batch_size` rows per micro-batch on each of the `communicator`'s processes,
+    /// `per_device_eval_batch_size`) and shuffle seed; throws when an id is outside the model's vocabulary.
+    public init(model: LanguageModel, train: [SFTSequence], evaluation: [SFTSequence]? = nil, config: SFTConfig,
+                communicator: any Communicator = SingleProcess()) throws {
+        try config.checkRanges()
+        let training = config.training
         let vocabulary = model.config.vocabSize
         for sequence in train + (evaluation ?? []) {
             if let id = sequence.ids.first(where: { $0 < 0 || $0 >= vocabulary }) {
@@ -45,9 +44,9 @@ public final class SFT: TrainingAlgorithm {
         self.model = model
         self.train = train
         self.evaluation = evaluation
-        self.batchSize = batchSize
-        self.evaluationBatchSize = evaluationBatchSize
-        self.dataSeed = UInt64(bitPattern: Int64(dataSeed))
+        batchSize = training.perDeviceTrainBatchSize
+        evaluationBatchSize = training.perDeviceEvalBatchSize
+        dataSeed = UInt64(bitPattern: Int64(training.dataSeed ?? training.seed))
         self.communicator = communicator
     }
 

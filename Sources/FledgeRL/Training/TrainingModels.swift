@@ -42,6 +42,13 @@ public enum TrainingModels {
         return model
     }
 
+    /// ``load(_:seed:gradientCheckpointing:checkpointingMemoryBudget:)`` with `training`'s `seed`,
+    /// `gradient_checkpointing` and its memory budget, as every trainer loads its model.
+    public static func load(_ run: RunArguments, training: TrainingArguments) throws -> LanguageModel {
+        try load(run, seed: training.seed, gradientCheckpointing: training.checkpointsGradients,
+                 checkpointingMemoryBudget: training.checkpointingMemoryBudget)
+    }
+
     /// The quantized frozen base that `load_in_4bit` / `load_in_8bit` ask for: its format, and
     /// whether NF4/FP4 statistics are nested (`use_bnb_nested_quant`, which, as in TRL, only
     /// matters with `load_in_4bit`); nil for a float base.

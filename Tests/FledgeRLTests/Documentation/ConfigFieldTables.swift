@@ -20,19 +20,25 @@ enum ConfigFieldTables {
         let training = TrainingArguments.fields.map(\.name)
         let generation = GenerationArguments.fields.map(\.name)
         let shared = Set(run + training + generation)
-        let directory = "Sources/FledgeRL/Config/"
         return [
-            Group(title: "Model, data, LoRA and rewards (every trainer)", source: directory + "RunArguments.swift",
+            Group(title: "Model, data, LoRA and rewards (every trainer)", source: source("RunArguments.swift"),
                   names: run, trainers: TrainerKind.allCases),
-            Group(title: "Training arguments (every trainer)", source: directory + "TrainingArguments.swift",
+            Group(title: "Training arguments (every trainer)", source: source("TrainingArguments.swift"),
                   names: training, trainers: TrainerKind.allCases),
-            Group(title: "Sampling and batching (GRPO, RLOO)", source: directory + "Trainers/GenerationArguments.swift",
+            Group(title: "Sampling and batching (GRPO, RLOO)", source: source("GenerationArguments.swift"),
                   names: generation, trainers: [.grpo, .rloo]),
         ] + TrainerKind.allCases.map { trainer in
             Group(title: "\(trainer.trlConfigName) (`trainer: \(trainer.rawValue)`)",
-                  source: directory + "Trainers/\(trainer.trlConfigName).swift",
+                  source: source("\(trainer.trlConfigName).swift"),
                   names: ConfigResolver.fieldNames(of: trainer).filter { !shared.contains($0) }, trainers: [trainer])
         }
+    }
+
+    /// The path of the FledgeRL source file named `name`, in whichever folder its concept lives.
+    private static func source(_ name: String) -> String {
+        let matches = RepositoryFiles.files(under: "Sources/FledgeRL", endingWith: name).filter { $0.lastPathComponent == name }
+        precondition(matches.count == 1, "\(matches.count) files named \(name) under Sources/FledgeRL")
+        return RepositoryFiles.relativePath(matches[0])
     }
 
     /// An empty config of `trainer` resolved under `preset` in one process.

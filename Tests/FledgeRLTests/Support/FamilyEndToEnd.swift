@@ -71,12 +71,9 @@ extension TemporaryDirectoryTestCase {
         let resolved = try resolve(GRPOConfig.self, merged.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n"))
         XCTAssert(resolved.report.isUsable, "\(resolved.report.messages)", file: file, line: line)
         let config = resolved.config
-        let trained = try TrainingModels.load(config.run, seed: config.training.seed, gradientCheckpointing: true)
         let tokenizer = try TrainingModels.tokenizer(config.run)
-        let grpo = try GRPO(model: trained, tokenizer: tokenizer,
-                            dataset: PromptDataset(rows: rows(tokenizer), file: URL(fileURLWithPath: "(test)")),
-                            rewards: try BuiltInRewards.make(config: config), config: config)
-        let records = try Trainer(algorithm: grpo, model: trained, arguments: config.training).train().state.logHistory
+        let grpo = try GRPO.prepare(config, dataset: PromptDataset(rows: rows(tokenizer), file: URL(fileURLWithPath: "(test)")))
+        let records = try grpo.trainer().train().state.logHistory
         XCTAssertEqual(records.count, 2, label, file: file, line: line)
         for record in records {
             let values = Dictionary(record.values.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
@@ -84,7 +81,7 @@ extension TemporaryDirectoryTestCase {
                 XCTAssert(values[name]?.isFinite ?? false, "\(label): \(name) is \(String(describing: values[name]))", file: file, line: line)
             }
         }
-        return trained
+        return grpo.algorithm.model
     }
 
     /// Short SFT and DPO runs (2 steps each) with LoRA on every linear layer of the fixture model
@@ -106,7 +103,7 @@ extension TemporaryDirectoryTestCase {
         arguments.saveStrategy = .no
         arguments.outputDir = directory.appendingPathComponent("sft-\(family)").path
         let sft = try SFT(model: sftModel, train: sequences.map { SFTSequence(ids: $0, trained: $0.indices.map { $0 >= 4 }) },
-                          batchSize: 2, evaluationBatchSize: 2, dataSeed: 1)
+                          config: .batches(2, evaluation: 2, dataSeed: 1))
         let sftLosses = try Trainer(algorithm: sft, model: sftModel, arguments: arguments).train().state.logHistory.map { $0["loss"]! }
         XCTAssertEqual(sftLosses.count, 2, family, file: file, line: line)
         XCTAssert(sftLosses.allSatisfy(\.isFinite), "\(family): SFT losses \(sftLosses)", file: file, line: line)

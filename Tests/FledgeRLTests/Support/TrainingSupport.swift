@@ -23,6 +23,18 @@ class TemporaryDirectoryTestCase: XCTestCase {
     }
 }
 
+extension SFTConfig {
+    /// TRL's defaults with `batchSize` rows per micro-batch, `evaluationBatchSize` rows per evaluation
+    /// batch and the epoch shuffle seeded by `dataSeed`: the settings the SFT tests train with.
+    static func batches(_ batchSize: Int, evaluation evaluationBatchSize: Int, dataSeed: Int) -> SFTConfig {
+        var config = SFTConfig()
+        config.training.perDeviceTrainBatchSize = batchSize
+        config.training.perDeviceEvalBatchSize = evaluationBatchSize
+        config.training.dataSeed = dataSeed
+        return config
+    }
+}
+
 /// The SFT fixtures written by `Scripts/reference/make_sft_fixtures.py`.
 enum SFTFixtures {
     static var directory: URL { fixtureURL("sft") }

@@ -1,5 +1,4 @@
 import FledgeLM
-import FledgeTensor
 
 /// The policy that KL terms and DPO's log-ratios are measured against: the trained model with its
 /// LoRA adapters switched off (no second copy of the weights), or, for full fine-tuning, a frozen
@@ -20,6 +19,17 @@ public enum ReferencePolicy {
         }
     }
 
+    /// The reference an algorithm measures `model` against: `reference` when one is given, else the
+    /// model with its LoRA adapters switched off. Full fine-tuning has no adapters to switch off, so
+    /// there a missing `reference` is an error (`missing` says what needs one and how to give it),
+    /// unless the run does not use a reference at all (`needed` false).
+    static func resolve(_ reference: ReferencePolicy?, model: LanguageModel, needed: Bool = true,
+                        missing: @autoclosure () -> String) throws(TrainingError) -> ReferencePolicy {
+        if let reference { return reference }
+        if needed && !model.hasAdapters { throw .invalidSetting(missing()) }
+        return .adaptersDisabled(model)
+    }
+
     /// Per-token log-probabilities of `sequences[i][scoredFrom[i]...]` under the reference (see
     /// ``LanguageModel/logProbsWithoutGrad(_:scoredFrom:temperature:batchSize:)``).
     public func logProbs(_ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, batchSize: Int) -> [Float] {
@@ -30,22 +40,6 @@ public enum ReferencePolicy {
             }
         case .frozen(let model):
             return model.logProbsWithoutGrad(sequences, scoredFrom: scoredFrom, temperature: temperature, batchSize: batchSize)
-        }
-    }
-}
-
-extension LanguageModel {
-    /// Per-token log-probabilities of `sequences[i][scoredFrom[i]...]` (after dividing the logits by
-    /// `temperature`) as the model is now, without gradients, `batchSize` sequences per forward pass;
-    /// flat, in order.
-    public func logProbsWithoutGrad(_ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, batchSize: Int) -> [Float] {
-        precondition(batchSize > 0, "log-probs need a positive batch size")
-        return Tensor.withoutGrad {
-            stride(from: 0, to: sequences.count, by: batchSize).flatMap { start in
-                let range = start..<Swift.min(start + batchSize, sequences.count)
-                return sequenceLogProbs(Array(sequences[range]), scoredFrom: Array(scoredFrom[range]), temperature: temperature)
-                    .logProbs.toArray()
-            }
         }
     }
 }
