@@ -14,14 +14,15 @@ extension RunArguments {
     }
 
     /// The `dataset_test_split` rows a run evaluates on when `training` evaluates (`eval_strategy`
-    /// other than `no`), else nil; an error saying what to change when it evaluates and the dataset
-    /// has no such split.
+    /// other than `no`, or `eval_on_start`), else nil; an error saying what to change when it
+    /// evaluates and the dataset has no such split.
     public func evaluationSplit(for training: TrainingArguments) throws -> DatasetSplit? {
-        guard training.evalStrategy != .no else { return nil }
+        guard training.evaluates else { return nil }
         guard let split = try evaluationSplit() else {
             let splits = try datasetRepository().splitNames.joined(separator: ", ")
-            throw TrainingError.invalidSetting("eval_strategy is \(training.evalStrategy.rawValue), but dataset_name has no "
-                + "split '\(datasetTestSplit)' (its splits: \(splits)); set dataset_test_split to one, or set eval_strategy: no")
+            let setting = training.evalStrategy != .no ? "eval_strategy is \(training.evalStrategy.rawValue)" : "eval_on_start is true"
+            throw TrainingError.invalidSetting("\(setting), but dataset_name has no split '\(datasetTestSplit)' (its splits: "
+                + "\(splits)); set dataset_test_split to one, or turn evaluation off (eval_strategy: no, eval_on_start: false)")
         }
         return split
     }
