@@ -72,6 +72,18 @@ final class AdaptiveEntropyTests: TemporaryDirectoryTestCase {
         print(String(format: "  adaptive entropy: loss rel %.1e, d/dlogp scaled %.1e", worstLoss, worstGradient))
     }
 
+    /// A micro-batch whose every completion is out of the loss (all truncated under
+    /// `mask_truncated_completions`) scores no token and has no entropies: the bonus adds nothing and
+    /// the controller counts no token, where it once stopped the run.
+    func testAMicroBatchWithNoLossTokens() throws {
+        let config = try resolve(GRPOConfig.self, "use_adaptive_entropy: true\nentropy_coef: 0.1\nbeta: 0").config
+        let result = GRPOLoss(config: config).compute(
+            GRPOLossBatch(logProbs: Tensor.zeros([0]), counts: [0, 0], advantages: [1, -1], generationBatchTokens: 0),
+            entropyCoefficient: 0.1)
+        XCTAssertEqual(result.loss.item(), 0)
+        XCTAssertEqual(result.entropyWindow?.tokens, 0)
+    }
+
     /// On the demo model: `entropy_coef` is logged once a step and moves by `entropy_coef_delta`; a run
     /// stopped after step 2 and resumed logs the same coefficients and ends with the same weights.
     func testGRPORunLogsAndResumesTheController() throws {

@@ -114,7 +114,9 @@ public struct GRPOLoss: Sendable {
 
         let term = GRPOPolicyTerm(settings: settings, logProbs: logProbs, logRatio: logRatio, ratio: ratio,
                                   advantages: batch.advantages, layout: layout)
-        let entropyValues = batch.entropies?.toArray()
+        // A micro-batch whose every row is out of the loss scores no token, so it has no entropies to give.
+        let entropies = batch.entropies ?? (layout.total == 0 ? Tensor.zeros([0]) : nil)
+        let entropyValues = entropies?.toArray()
         var perToken = term.loss
         if let threshold = settings.offPolicyMaskThreshold {
             perToken = perToken * OffPolicySequenceMask.mask(
@@ -136,9 +138,7 @@ public struct GRPOLoss: Sendable {
         var metrics = GRPOLossMetrics(layout: layout, advantages: advantages.toArray())
             .metrics(settings: settings, term: term, kl: kl, entropies: entropyValues)
         guard settings.hasEntropyBonus else { return GRPOLossResult(loss: policyLoss, metrics: metrics) }
-        guard let entropies = batch.entropies else {
-            preconditionFailure("an entropy bonus needs the entropy of every scored position")
-        }
+        guard let entropies else { preconditionFailure("an entropy bonus needs the entropy of every scored position") }
         let coefficient = entropyCoefficient ?? settings.entropyCoefficient
         let accumulation = Float(settings.gradientAccumulationSteps)
         let keptEntropies = layout.grid(entropies) * keptTokens

@@ -15,8 +15,9 @@ struct ExampleFolder {
     /// `data/train.jsonl`.
     var data: URL { RepositoryFiles.url(path + "/data/train.jsonl") }
 
-    /// The jobs issue 10 asks examples for, plus the `reward_command` example of docs/rewards.md.
-    static let required = ["grpo-gsm8k", "dapo", "dr-grpo", "dpo", "ppo", "sft", "reward-command"]
+    /// The jobs issue 10 asks examples for, the `reward_command` example of docs/rewards.md and the TRL
+    /// fields example of issue 26.
+    static let required = ["grpo-gsm8k", "dapo", "dr-grpo", "dpo", "ppo", "sft", "reward-command", "trl-fields"]
 
     /// The columns the README promises, from its line `Columns: `a`, `b``.
     func promisedColumns() throws -> [String] {
