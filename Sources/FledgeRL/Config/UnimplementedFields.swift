@@ -10,9 +10,6 @@ enum UnimplementedFields {
     static func entry(for name: String) -> Entry? { entries[name] }
 
     private static let entries: [String: Entry] = [
-        "sync_ref_model": Entry(defaultValue: .bool(false), feature: "reference-model syncing (TR-DPO)"),
-        "ref_model_mixup_alpha": Entry(defaultValue: .double(0.6), feature: "reference-model syncing (TR-DPO)"),
-        "ref_model_sync_steps": Entry(defaultValue: .int(512), feature: "reference-model syncing (TR-DPO)"),
         "neftune_noise_alpha": Entry(defaultValue: .null, feature: "NEFTune embedding noise"),
         "label_smoothing_factor": Entry(defaultValue: .double(0.0), feature: "label smoothing of the LM loss"),
         "packing": Entry(defaultValue: .bool(false), feature: "packing of examples"),

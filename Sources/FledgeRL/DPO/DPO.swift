@@ -25,6 +25,8 @@ public final class DPO: TrainingAlgorithm {
     public let precomputedEvaluation: PrecomputedReference?
     /// The reference policy scored with each batch; nil when every reference value was precomputed.
     private let reference: ReferencePolicy?
+    /// The reference model's syncing toward the policy (`sync_ref_model`), or nil.
+    private let referenceSync: ReferenceSync?
     private let batchSize: Int
     private let evaluationBatchSize: Int
     private let dataSeed: UInt64
@@ -52,6 +54,8 @@ public final class DPO: TrainingAlgorithm {
         self.train = train
         self.evaluation = evaluation
         loss = DPOLoss(config: config)
+        referenceSync = try ReferenceSync(policy: model, reference: config.precomputeRefLogProbs ? nil : reference,
+                                          arguments: config.referenceSync)
         batchSize = training.perDeviceTrainBatchSize
         evaluationBatchSize = training.perDeviceEvalBatchSize
         dataSeed = UInt64(bitPattern: Int64(training.dataSeed ?? training.seed))
@@ -72,6 +76,12 @@ public final class DPO: TrainingAlgorithm {
     }
 
     public var microBatchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
+
+    public func stepDidFinish(globalStep: Int) throws { try referenceSync?.stepDidFinish(globalStep: globalStep) }
+
+    public func saveState(to directory: URL) throws { try referenceSync?.save(to: directory) }
+
+    public func loadState(from directory: URL) throws { try referenceSync?.load(from: directory) }
 
     public var lossScaling: LossScaling { .perMicroBatch }
 

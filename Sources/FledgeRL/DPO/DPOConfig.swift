@@ -31,6 +31,8 @@ public struct DPOConfig: TrainerConfig {
     /// Pairs per forward pass of that first pass; `null` means `per_device_train_batch_size` (or the
     /// evaluation batch size for the evaluation split).
     public var precomputeRefBatchSize: Int? = nil
+    /// TR-DPO's reference-model syncing (`sync_ref_model` …).
+    public var referenceSync = ReferenceSyncArguments()
 
     /// TRL's current defaults.
     public init() {
@@ -43,7 +45,7 @@ public struct DPOConfig: TrainerConfig {
     }
 
     public static var fields: [ConfigField<DPOConfig>] {
-        sharedFields(\.run, \.training) + [
+        sharedFields(\.run, \.training) + ReferenceSyncArguments.fields.lifted(through: \.referenceSync) + [
             ConfigField("beta", \.beta,
                         .positive.because("the losses divide by it or scale by it (TRL's default is 0.1)")),
             ConfigField("loss_type", \.lossType),
@@ -62,7 +64,9 @@ public struct DPOConfig: TrainerConfig {
         ]
     }
 
-    public static var checks: [ConfigCheck<DPOConfig>] { [.dpo] }
+    public static var checks: [ConfigCheck<DPOConfig>] {
+        [.dpo, .referenceSync(\.referenceSync, precomputed: \.precomputeRefLogProbs)]
+    }
 }
 
 /// DPO losses (TRL's names).

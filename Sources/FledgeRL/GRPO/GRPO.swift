@@ -1,3 +1,4 @@
+import Foundation
 import FledgeLM
 import FledgeTensor
 
@@ -20,6 +21,8 @@ public final class GRPO: TrainingAlgorithm {
     private let rounds: GenerationRounds
     private let loss: GRPOLoss
     private let entropyControl: EntropyBonusControl
+    /// The reference model's syncing toward the policy (`sync_ref_model`), or nil.
+    private let referenceSync: ReferenceSync?
     private let evaluation: GroupSamplingEvaluation?
 
     /// GRPO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the KL term is measured against
@@ -51,6 +54,7 @@ public final class GRPO: TrainingAlgorithm {
         lossSettings.processCount = communicator.size
         loss = GRPOLoss(settings: lossSettings)
         entropyControl = EntropyBonusControl(config: config)
+        referenceSync = try ReferenceSync(policy: model, reference: reference, arguments: config.referenceSync)
         var rewards = rewards
         var agents: AgentRollouts? = nil
         if let toolbox {
@@ -107,6 +111,12 @@ public final class GRPO: TrainingAlgorithm {
     public var randomStates: [String: UInt64] { entropyControl.states }
 
     public func restoreRandomStates(_ states: [String: UInt64]) throws { try entropyControl.restore(states) }
+
+    public func stepDidFinish(globalStep: Int) throws { try referenceSync?.stepDidFinish(globalStep: globalStep) }
+
+    public func saveState(to directory: URL) throws { try referenceSync?.save(to: directory) }
+
+    public func loadState(from directory: URL) throws { try referenceSync?.load(from: directory) }
 
     public var completionLog: CompletionLog? { rounds.completionLog }
 

@@ -5,6 +5,8 @@ public struct GRPOConfig: GroupSamplingConfig {
     public var run = RunArguments()
     public var training = TrainingArguments()
     public var generation = GenerationArguments()
+    /// TR-DPO's reference-model syncing (`sync_ref_model` …).
+    public var referenceSync = ReferenceSyncArguments()
     /// How per-token losses are aggregated (see the GRPO trainer).
     public var lossType = GRPOLossType.dapo
     /// How advantages are divided by the reward spread.
@@ -88,7 +90,8 @@ public struct GRPOConfig: GroupSamplingConfig {
     }
 
     public static var fields: [ConfigField<GRPOConfig>] {
-        sharedFields(\.run, \.training) + GenerationArguments.fields.lifted(through: \.generation) + [
+        sharedFields(\.run, \.training) + GenerationArguments.fields.lifted(through: \.generation)
+            + ReferenceSyncArguments.fields.lifted(through: \.referenceSync) + [
             ConfigField("loss_type", \.lossType),
             ConfigField("scale_rewards", \.scaleRewards),
             ConfigField("multi_objective_aggregation", \.multiObjectiveAggregation),
@@ -121,6 +124,7 @@ public struct GRPOConfig: GroupSamplingConfig {
     public static var checks: [ConfigCheck<GRPOConfig>] {
         [
             .recommendedTemperature(\.generation.temperature), .generationKeywordArguments, .autoFindBatchSize,
+            .referenceSync(\.referenceSync, beta: \.generation.beta),
             .batchGeometry(unslothFix: true), .lossTypeDefaultsForDrGRPO, .scaleRewardsWithNormalizeThenSum, .dapo, .epsilonHigh,
             .sequenceLevelWithTokenSum, .importanceLevelForLUSPOAndVESPO,
             .cispoCap, .completionLeavesRoomForPrompt(\.generation.maxCompletionLength),

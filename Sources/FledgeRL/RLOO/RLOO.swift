@@ -1,3 +1,4 @@
+import Foundation
 import FledgeLM
 import FledgeTensor
 
@@ -16,6 +17,8 @@ public final class RLOO: TrainingAlgorithm {
     private let rounds: GenerationRounds
     private let loss: RLOOLoss
     private let evaluation: GroupSamplingEvaluation?
+    /// The reference model's syncing toward the policy (`sync_ref_model`), or nil.
+    private let referenceSync: ReferenceSync?
 
     /// RLOO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the KL in the reward is measured
     /// against `reference`, by default the model with its adapters switched off; full fine-tuning
@@ -33,6 +36,7 @@ public final class RLOO: TrainingAlgorithm {
         self.dataset = dataset
         self.config = config
         loss = RLOOLoss(config: config)
+        referenceSync = try ReferenceSync(policy: model, reference: reference, arguments: config.referenceSync)
         let estimator = RLOOEstimator(
             advantages: RLOOAdvantages(config: config),
             rewards: try GroupRewards(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,
@@ -53,6 +57,12 @@ public final class RLOO: TrainingAlgorithm {
     public func evaluate() throws -> [String: Double]? { try evaluation?.evaluate() }
 
     public var microBatchesPerEpoch: Int { rounds.microBatchesPerEpoch }
+
+    public func stepDidFinish(globalStep: Int) throws { try referenceSync?.stepDidFinish(globalStep: globalStep) }
+
+    public func saveState(to directory: URL) throws { try referenceSync?.save(to: directory) }
+
+    public func loadState(from directory: URL) throws { try referenceSync?.load(from: directory) }
 
     public var completionLog: CompletionLog? { rounds.completionLog }
 

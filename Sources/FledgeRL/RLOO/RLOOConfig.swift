@@ -5,6 +5,8 @@ public struct RLOOConfig: GroupSamplingConfig {
     public var run = RunArguments()
     public var training = TrainingArguments()
     public var generation = GenerationArguments()
+    /// TR-DPO's reference-model syncing (`sync_ref_model` …).
+    public var referenceSync = ReferenceSyncArguments()
     /// Normalise advantages over the batch.
     public var normalizeAdvantages = false
     /// Clamp rewards to `[min, max]`; `null` means no clamp.
@@ -23,7 +25,8 @@ public struct RLOOConfig: GroupSamplingConfig {
     }
 
     public static var fields: [ConfigField<RLOOConfig>] {
-        sharedFields(\.run, \.training) + GenerationArguments.fields.lifted(through: \.generation) + [
+        sharedFields(\.run, \.training) + GenerationArguments.fields.lifted(through: \.generation)
+            + ReferenceSyncArguments.fields.lifted(through: \.referenceSync) + [
             ConfigField("normalize_advantages", \.normalizeAdvantages),
             ConfigField("reward_clip_range", \.rewardClipRange, .ordinaryMagnitude),
         ]
@@ -32,6 +35,7 @@ public struct RLOOConfig: GroupSamplingConfig {
     public static var checks: [ConfigCheck<RLOOConfig>] {
         [
             .recommendedTemperature(\.generation.temperature), .generationKeywordArguments, .autoFindBatchSize,
+            .referenceSync(\.referenceSync, beta: \.generation.beta),
             .batchGeometry(unslothFix: false), .epsilonHigh, .completionLeavesRoomForPrompt(\.generation.maxCompletionLength),
             .rewardClipRange,
         ]

@@ -31,6 +31,7 @@ extension Trainer {
             try model.saveTrainedWeights(to: directory)
             if !arguments.saveOnlyModel {
                 try SafeTensorsWriter.write(optimizer.stateEntries(), to: directory.appendingPathComponent(CheckpointFile.optimizer))
+                try algorithm.saveState(to: directory)
                 try CheckpointFiles.writeJSON(schedulerJSON(completedSteps: state.globalStep),
                                               to: directory.appendingPathComponent(CheckpointFile.scheduler))
                 for (rank, text) in allStates.enumerated() {
@@ -93,6 +94,7 @@ extension Trainer {
         default: break
         }
         try model.loadTrainedWeights(from: checkpoint)
+        try algorithm.loadState(from: checkpoint)
         for parameter in optimizer.parameters {
             if let (index, value) = parameter.tensor.firstNonFiniteElement() {
                 throw TrainingError.checkpoint(path: checkpoint.path, problem: "weight '\(parameter.name)' holds \(value) at "

@@ -97,6 +97,7 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
             let position = plan.position(afterSteps: run.state.globalStep)
             let step = try runStep(at: position, window: &window, lastCheckpoint: run.lastCheckpoint)
             run.state.globalStep += 1
+            try algorithm.stepDidFinish(globalStep: run.state.globalStep)
             run.state.epoch = plan.epochProgress(after: position)
             run.state.numInputTokensSeen += step.tokens
             let isLast = run.state.globalStep == plan.maxSteps

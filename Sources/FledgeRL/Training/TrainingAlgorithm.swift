@@ -1,3 +1,4 @@
+import Foundation
 import FledgeTensor
 
 /// What an algorithm (SFT, GRPO, DPO, PPO) gives the one ``Trainer`` loop: the micro-batches of each
@@ -34,6 +35,17 @@ public protocol TrainingAlgorithm: RandomStateCarrying {
     /// generation round with `log_completions`; nil when the algorithm logs none.
     var completionLog: CompletionLog? { get }
 
+    /// Told after each optimizer step (`globalStep` counts it), before logging and checkpoints: where
+    /// an algorithm updates state of its own between steps (a reference model synced toward the policy).
+    func stepDidFinish(globalStep: Int) throws
+
+    /// Writes state of the algorithm's own that a checkpoint must keep besides weights, optimizer and
+    /// generator states (a synced reference model) into the checkpoint `directory`; the primary process calls it.
+    func saveState(to directory: URL) throws
+
+    /// Reads what ``saveState(to:)`` wrote, when resuming from the checkpoint `directory`.
+    func loadState(from directory: URL) throws
+
     /// The processes the algorithm splits each step's data over; the trainer averages gradients
     /// and combines losses and metrics over them. Each process's micro-batches are its own share
     /// (a `.wholeStep` loss normalises by a count over all processes and multiplies by their number,
@@ -47,6 +59,15 @@ extension TrainingAlgorithm {
 
     /// No completion log unless the algorithm keeps one.
     public var completionLog: CompletionLog? { nil }
+
+    /// Nothing to do between steps unless the algorithm keeps state that moves.
+    public func stepDidFinish(globalStep: Int) throws {}
+
+    /// No state of its own to save unless the algorithm keeps some.
+    public func saveState(to directory: URL) throws {}
+
+    /// No state of its own to load unless the algorithm keeps some.
+    public func loadState(from directory: URL) throws {}
 
     /// One process unless the algorithm splits its data.
     public var communicator: any Communicator { SingleProcess() }

@@ -19,7 +19,8 @@ enum ConfigFieldTables {
         let run = RunArguments.fields.map(\.name)
         let training = TrainingArguments.fields.map(\.name)
         let generation = GenerationArguments.fields.map(\.name)
-        let shared = Set(run + training + generation)
+        let referenceSync = ReferenceSyncArguments.fields.map(\.name)
+        let shared = Set(run + training + generation + referenceSync)
         return [
             Group(title: "Model, data, LoRA and rewards (every trainer)", source: source("RunArguments.swift"),
                   names: run, trainers: TrainerKind.allCases),
@@ -27,6 +28,8 @@ enum ConfigFieldTables {
                   names: training, trainers: TrainerKind.allCases),
             Group(title: "Sampling and batching (GRPO, RLOO)", source: source("GenerationArguments.swift"),
                   names: generation, trainers: [.grpo, .rloo]),
+            Group(title: "Reference-model syncing (DPO, GRPO, RLOO)", source: source("ReferenceSync.swift"),
+                  names: referenceSync, trainers: [.dpo, .grpo, .rloo]),
         ] + TrainerKind.allCases.map { trainer in
             Group(title: "\(trainer.trlConfigName) (`trainer: \(trainer.rawValue)`)",
                   source: source("\(trainer.trlConfigName).swift"),
