@@ -28,15 +28,19 @@ struct SFTCommand: ParsableCommand {
         let tokenizer = try config.preparedTokenizer(TrainingModels.tokenizer(config.run))
         let train = try SFTDataset(split: config.run.trainingSplit(), tokenizer: tokenizer, config: config)
         let evaluation = try evaluationSplit(config.run, config.training).map {
-            try SFTDataset(split: $0, tokenizer: tokenizer, config: config)
+            try SFTDataset(split: $0, tokenizer: tokenizer, config: config, evaluation: true)
         }
-        note("\(train.sequences.count) \(train.format.rawValue) examples from \(train.source)"
+        let rows = config.packing ? "packed rows (\(config.packingStrategy.rawValue), \(config.maxLength ?? 0) tokens) of \(train.format.rawValue) examples"
+            : "\(train.format.rawValue) examples"
+        note("\(train.sequences.count) \(rows) from \(train.source)"
             + (train.droppedCount > 0 ? " (\(train.droppedCount) dropped: no trained token left after max_length)" : "")
             + (evaluation.map { ", \($0.sequences.count) for evaluation" } ?? ""))
         let sft = try SFT(model: model, train: train.sequences, evaluation: evaluation?.sequences,
                           batchSize: config.training.perDeviceTrainBatchSize,
                           evaluationBatchSize: config.training.perDeviceEvalBatchSize,
-                          dataSeed: config.training.dataSeed ?? config.training.seed, communicator: communicator)
+                          dataSeed: config.training.dataSeed ?? config.training.seed, communicator: communicator,
+                          paddingFree: config.isPaddingFree, lossType: config.lossType,
+                          labelSmoothingFactor: config.labelSmoothingFactor, neftuneNoiseAlpha: config.neftuneNoiseAlpha)
         try TrainingRun(trainer: try Trainer(algorithm: sft, model: model, arguments: config.training), config: resolution).run()
     }
 }

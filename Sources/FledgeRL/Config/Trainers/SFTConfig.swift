@@ -21,6 +21,18 @@ public struct SFTConfig: TrainerConfig {
     public var eosToken: String? = nil
     /// A Jinja chat template file (`.jinja` or `.j2`) replacing the tokenizer's chat template.
     public var chatTemplatePath: String? = nil
+    /// Pack the training examples into rows of `max_length` tokens (``PackingStrategy``).
+    public var packing = false
+    /// How packing fills its rows.
+    public var packingStrategy = PackingStrategy.bfd
+    /// Pack the evaluation examples too; `null` follows `packing`.
+    public var evalPacking: Bool? = nil
+    /// The token loss: `nll`, or `dft` (each token's loss weighted by its detached probability).
+    public var lossType = SFTLossType.nll
+    /// NEFTune: during training, uniform noise of scale α/√(L·d) added to the input embeddings.
+    public var neftuneNoiseAlpha: Double? = nil
+    /// Label smoothing ε of the `nll` loss (transformers' `LabelSmoother`).
+    public var labelSmoothingFactor = 0.0
 
     /// TRL's current defaults.
     public init() {
@@ -42,10 +54,24 @@ public struct SFTConfig: TrainerConfig {
             ConfigField("shuffle_dataset", \.shuffleDataset),
             ConfigField("eos_token", \.eosToken),
             ConfigField("chat_template_path", \.chatTemplatePath),
+            ConfigField("packing", \.packing),
+            ConfigField("packing_strategy", \.packingStrategy),
+            ConfigField("eval_packing", \.evalPacking),
+            ConfigField("loss_type", \.lossType),
+            ConfigField("neftune_noise_alpha", \.neftuneNoiseAlpha, .closed(0, ConfigRange.magnitudeLimit)),
+            ConfigField("label_smoothing_factor", \.labelSmoothingFactor, .fraction),
         ]
     }
 
-    public static var checks: [ConfigCheck<SFTConfig>] { [] }
+    public static var checks: [ConfigCheck<SFTConfig>] { [.sft] }
+
+    /// Whether the evaluation split is packed (`eval_packing`, else `packing`).
+    public var packsEvaluation: Bool { evalPacking ?? packing }
+
+    /// Whether training and evaluation batches run padding-free: their rows' documents end to end,
+    /// attending only within themselves (TRL turns this on for `bfd` and `bfd_split` packing, for
+    /// both splits, whatever `eval_packing` says).
+    public var isPaddingFree: Bool { packing && packingStrategy != .wrapped }
 }
 
 /// Which end of an over-long example to keep (TRL's names; `keep_end` is deprecated in TRL).
