@@ -35,12 +35,7 @@ struct SFTCommand: ParsableCommand {
         note("\(train.sequences.count) \(rows) from \(train.source)"
             + (train.droppedCount > 0 ? " (\(train.droppedCount) dropped: no trained token left after max_length)" : "")
             + (evaluation.map { ", \($0.sequences.count) for evaluation" } ?? ""))
-        let sft = try SFT(model: model, train: train.sequences, evaluation: evaluation?.sequences,
-                          batchSize: config.training.perDeviceTrainBatchSize,
-                          evaluationBatchSize: config.training.perDeviceEvalBatchSize,
-                          dataSeed: config.training.dataSeed ?? config.training.seed, communicator: communicator,
-                          paddingFree: config.isPaddingFree, lossType: config.lossType,
-                          labelSmoothingFactor: config.labelSmoothingFactor, neftuneNoiseAlpha: config.neftuneNoiseAlpha)
+        let sft = try SFT(model: model, train: train, evaluation: evaluation, config: config, communicator: communicator)
         try TrainingRun(trainer: try Trainer(algorithm: sft, model: model, arguments: config.training), config: resolution).run()
     }
 }

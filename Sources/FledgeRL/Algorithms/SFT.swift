@@ -15,8 +15,7 @@ import FledgeTensor
 /// Rows may be packed (``SFTPacking``): each document of a row attends only to itself and is scored
 /// as on its own, its first token no target, so a packed step trains exactly as its documents
 /// would unpacked. With `paddingFree` (TRL's for `bfd` packing) a micro-batch's documents run end to
-/// end without padding, and evaluation averages the batches' losses unweighted, as the HF Trainer
-/// does when a padding-free batch is one flattened row.
+/// end without padding.
 public final class SFT: TrainingAlgorithm {
     /// The rows of one forward/backward pass, the trained-token count of the whole step, and the
     /// seed of the pass's NEFTune noise.
@@ -76,6 +75,18 @@ public final class SFT: TrainingAlgorithm {
         self.neftuneNoiseAlpha = neftuneNoiseAlpha
     }
 
+    /// SFT of `model` on the prepared `train` (and `evaluation`) splits with `config`'s batch sizes,
+    /// data seed, padding-free layout and loss fields.
+    public convenience init(model: LanguageModel, train: SFTDataset, evaluation: SFTDataset? = nil, config: SFTConfig,
+                            communicator: any Communicator = SingleProcess()) throws {
+        try self.init(model: model, train: train.sequences, evaluation: evaluation?.sequences,
+                      batchSize: config.training.perDeviceTrainBatchSize,
+                      evaluationBatchSize: config.training.perDeviceEvalBatchSize,
+                      dataSeed: config.training.dataSeed ?? config.training.seed, communicator: communicator,
+                      paddingFree: config.isPaddingFree, lossType: config.lossType,
+                      labelSmoothingFactor: config.labelSmoothingFactor, neftuneNoiseAlpha: config.neftuneNoiseAlpha)
+    }
+
     /// This process's micro-batches per epoch.
     public var microBatchesPerEpoch: Int { (globalMicroBatchesPerEpoch + communicator.size - 1) / communicator.size }
 
@@ -111,23 +122,22 @@ public final class SFT: TrainingAlgorithm {
                               tokens: batch.sequences.reduce(0) { $0 + $1.ids.count })
     }
 
-    /// `eval_loss` (each batch's token-mean loss, averaged over rows as the HF Trainer averages it —
-    /// over batches when padding-free) and `eval_entropy`, without gradients.
+    /// `eval_loss` (each batch's token-mean loss, averaged over rows as the HF Trainer averages it:
+    /// each batch's loss repeated `eval_batch_size` times, and the repeats past the split's end
+    /// dropped by `gather_for_metrics` — packed rows count as rows) and `eval_entropy`, without gradients.
     public func evaluate() throws -> [String: Double]? {
         guard let evaluation else { return nil }
-        var loss = 0.0, entropy = 0.0, weights = 0.0
+        var loss = 0.0, entropy = 0.0
         Tensor.withoutGrad {
             for start in stride(from: 0, to: evaluation.count, by: evaluationBatchSize) {
                 let rows = Array(evaluation[start..<min(start + evaluationBatchSize, evaluation.count)])
                 let scored = score(rows)
                 let targets = rows.reduce(0) { $0 + $1.targetCount }
-                let weight = paddingFree ? 1 : Double(rows.count)
-                loss += Double(scored.lossSum.item()) / Double(max(targets, 1)) * weight
-                entropy += scored.meanEntropy * weight
-                weights += weight
+                loss += Double(scored.lossSum.item()) / Double(max(targets, 1)) * Double(rows.count)
+                entropy += scored.meanEntropy * Double(rows.count)
             }
         }
-        return ["loss": loss / weights, "entropy": entropy / weights]
+        return ["loss": loss / Double(evaluation.count), "entropy": entropy / Double(evaluation.count)]
     }
 
     /// The summed loss of the trained tokens of `rows` (with autograd; TRL's per-token loss, summed
