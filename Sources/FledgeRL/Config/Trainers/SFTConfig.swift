@@ -21,17 +21,24 @@ public struct SFTConfig: TrainerConfig {
     public var eosToken: String? = nil
     /// A Jinja chat template file (`.jinja` or `.j2`) replacing the tokenizer's chat template.
     public var chatTemplatePath: String? = nil
-    /// Pack the training examples into rows of `max_length` tokens (``PackingStrategy``).
+    /// Pack the training examples into rows of `max_length` tokens, as TRL's `pack_dataset` does; with
+    /// `bfd`/`bfd_split` the rows run padding-free: each example attends only to itself and its
+    /// positions restart at 0, so it trains exactly as unpacked.
     public var packing = false
-    /// How packing fills its rows.
+    /// How packing fills its rows: `bfd` (best-fit decreasing; longer examples lose their end),
+    /// `bfd_split` (longer examples split into pieces), `wrapped` (cut every `max_length` tokens;
+    /// a row attends across the examples it holds).
     public var packingStrategy = PackingStrategy.bfd
     /// Pack the evaluation examples too; `null` follows `packing`.
     public var evalPacking: Bool? = nil
     /// The token loss: `nll`, or `dft` (each token's loss weighted by its detached probability).
     public var lossType = SFTLossType.nll
-    /// NEFTune: during training, uniform noise of scale α/√(L·d) added to the input embeddings.
+    /// NEFTune: during training, uniform noise in ±α/√(L·d) added to the input embeddings (L the
+    /// padded length of a micro-batch, or all its tokens when padding-free; d the hidden size).
+    /// Departure: drawn from Fledge's seeded generator, so the values differ from PyTorch's.
     public var neftuneNoiseAlpha: Double? = nil
-    /// Label smoothing ε of the `nll` loss (transformers' `LabelSmoother`).
+    /// Label smoothing ε of the `nll` loss, as transformers' `LabelSmoother`: (1 − ε) · nll + ε · the
+    /// mean of −log p over the vocabulary, both over the trained tokens (deprecated in TRL).
     public var labelSmoothingFactor = 0.0
 
     /// TRL's current defaults.
