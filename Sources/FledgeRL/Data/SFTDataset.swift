@@ -66,6 +66,10 @@ public struct SFTDataset: Sendable {
         }
         droppedCount = examples.count - sequences.count
         if let length = config.maxLength, packing {
+            if config.shuffleDataset {
+                let seed = UInt64(bitPattern: Int64(config.training.seed))
+                sequences = EpochOrder.shuffled(count: sequences.count, seed: seed, epoch: 0).map { sequences[$0] }
+            }
             sequences = SFTPacking.pack(sequences, length: length, strategy: config.packingStrategy)
             guard sequences.contains(where: { $0.targetCount > 0 }) else {
                 throw DatasetError(file: file, "no packed row has a trained token; check completion_only_loss, "

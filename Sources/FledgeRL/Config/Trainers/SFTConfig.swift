@@ -14,7 +14,9 @@ public struct SFTConfig: TrainerConfig {
     public var assistantOnlyLoss = false
     /// Keep the start (`keep_start`) or the end (`keep_end`) of over-long examples.
     public var truncationMode = TruncationMode.keepStart
-    /// Shuffle examples each epoch.
+    /// Shuffle the examples once, with `seed`, before packing them (rows are visited in a shuffled
+    /// order each epoch anyway). Departure: Fledge's seeded shuffle, not `datasets`', so packed rows
+    /// hold other examples than TRL's.
     public var shuffleDataset = false
     /// The token that ends each example and turn (appended to plain text, `eos_token` in the chat
     /// template), replacing the tokenizer's; it must be in the vocabulary.
