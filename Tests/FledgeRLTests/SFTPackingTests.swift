@@ -135,3 +135,30 @@ final class SFTPackingTests: XCTestCase {
         XCTAssert("\(loss)".contains("nll, dft"), "\(loss)")
     }
 }
+
+extension SFTPackingTests {
+    /// A config built in code that packs without max_length, and packed rows without any trained
+    /// token, are refused with the reason; a row without a target in a micro-batch adds nothing.
+    func testPackingErrorsAndRowsWithoutTargets() throws {
+        var config = SFTConfig()
+        config.packing = true
+        config.maxLength = nil
+        XCTAssertThrowsError(try SFTPackingTests.dataset("bfd_text", config: config)) { error in
+            XCTAssert("\(error)".contains("packing needs max_length"), "\(error)")
+        }
+        config.maxLength = 4
+        config.completionOnlyLoss = true
+        // Prompts of the prompt/completion rows fill the first 4 tokens: no completion token survives.
+        XCTAssertThrowsError(try SFTPackingTests.dataset("bfd_prompt_completion", config: config)) { error in
+            XCTAssert("\(error)".contains("no packed row has a trained token"), "\(error)")
+        }
+        let model = try SFTFixtures.model()
+        let row = SFTSequence(ids: [5, 6, 7, 8, 9, 10], trained: [true, true, true, false, false, false], documentLengths: [3, 3])
+        let untrained = SFTSequence(ids: [11, 12, 13], trained: [false, true, false], documentLengths: [1, 2])
+        XCTAssertEqual(untrained.targetCount, 0)
+        let sft = try SFT(model: model, train: [row, untrained], batchSize: 2, evaluationBatchSize: 2, dataSeed: 0, paddingFree: true)
+        let both = try Tensor.withoutGrad { try sft.loss(of: SFT.MicroBatch(sequences: [row, untrained], stepTargetCount: 2)).loss.item() }
+        let alone = try Tensor.withoutGrad { try sft.loss(of: SFT.MicroBatch(sequences: [row], stepTargetCount: 2)).loss.item() }
+        XCTAssertEqual(both, alone, accuracy: 1e-6 * abs(alone))
+    }
+}

@@ -143,10 +143,11 @@ public final class SFT: TrainingAlgorithm {
     /// The summed loss of the trained tokens of `rows` (with autograd; TRL's per-token loss, summed
     /// before any division) and the mean entropy of their predicted distributions.
     func score(_ rows: [SFTSequence]) -> (lossSum: Tensor, meanEntropy: Double) {
-        // Each document on its own, from its first target (at least 1), the untrained tokens after it masked.
-        let documents = rows.flatMap(\.documents).filter { $0.targetCount > 0 }
-        guard !documents.isEmpty else { return (Tensor.scalar(0), 0) }
-        let starts = documents.map { $0.trained.dropFirst().firstIndex(of: true)! }
+        // Each document on its own, from its first target (at least 1), the untrained tokens after it
+        // masked. Documents without a target still run, so that the pass has TRL's length (NEFTune's L).
+        let documents = rows.flatMap(\.documents)
+        guard documents.contains(where: { $0.targetCount > 0 }) else { return (Tensor.scalar(0), 0) }
+        let starts = documents.map { $0.trained.dropFirst().firstIndex(of: true) ?? $0.ids.count }
         let smoothing = Float(labelSmoothingFactor)
         let scored = model.sequenceLogProbs(documents.map(\.ids), scoredFrom: starts, withEntropy: true,
                                             withMeanNegativeLogProbs: smoothing > 0, paddingFree: paddingFree)
@@ -158,6 +159,6 @@ public final class SFT: TrainingAlgorithm {
         var perToken = -scored.logProbs
         if lossType == .dft { perToken = perToken * scored.logProbs.detached().exp() }
         if let uniform = scored.meanNegativeLogProbs { perToken = perToken * (1 - smoothing) + uniform * smoothing }
-        return ((perToken * weights).sum(), entropy / Double(targets))
+        return ((perToken * weights).sum(), targets > 0 ? entropy / Double(targets) : 0)
     }
 }
