@@ -46,7 +46,7 @@ public final class SFT: TrainingAlgorithm {
     /// on each of the `communicator`'s processes; throws when an id is outside the model's vocabulary.
     /// `lossType`, `labelSmoothingFactor` (used with `nll` only, as TRL uses it) and
     /// `neftuneNoiseAlpha` are TRL's fields; the noise of each training pass is drawn from a seed
-    /// made of `dataSeed`, the step and the micro-batch, so a resumed run draws the same noise.
+    /// made of `dataSeed`, the epoch and the micro-batch, so a resumed run draws the same noise.
     public init(model: LanguageModel, train: [SFTSequence], evaluation: [SFTSequence]? = nil,
                 batchSize: Int, evaluationBatchSize: Int, dataSeed: Int, communicator: any Communicator = SingleProcess(),
                 paddingFree: Bool = false, lossType: SFTLossType = .nll, labelSmoothingFactor: Double = 0,

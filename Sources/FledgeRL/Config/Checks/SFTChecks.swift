@@ -16,6 +16,9 @@ extension ConfigCheck where Config == SFTConfig {
             }
             if config.labelSmoothingFactor > 0 && config.lossType != .nll {
                 resolution.warn(\.labelSmoothingFactor, "ignored: TRL smooths only the nll loss, not \(config.lossType.rawValue)")
+            } else if config.labelSmoothingFactor > 0 {
+                resolution.note(\.labelSmoothingFactor, "deprecated in TRL's SFTTrainer (to be removed in v2.0.0); the loss "
+                    + "holds the logits of every trained token, as transformers' LabelSmoother does")
             }
         }
     }
