@@ -15,7 +15,14 @@ Writes, under OUT_DIR (default Tests/FledgeRLTests/Fixtures/sft):
 - `step.safetensors` + the `step` entry of `expected.json`: one optimizer step of the prompt/completion
   case as two micro-batches of 3 rows: each micro-batch's loss from `SFTTrainer.compute_loss` with
   HF's `num_items_in_batch` (trained tokens of the whole step), and the accumulated gradients of a
-  few weights after `backward()` of both.
+  few weights after `backward()` of both;
+- `packing/<case>.jsonl` and `packing.json`: per packing case, the SFTConfig fields and the packed
+  dataset `SFTTrainer` makes (`input_ids`, `labels`, `seq_lengths` for bfd/bfd_split: TRL's
+  `pack_dataset` after its preparation; one case has 1,100 rows, past `datasets`' map batch of 1000);
+  per loss case, one optimizer step of two micro-batches through `SFTTrainer`'s own collator
+  (padding-free for bfd) and `compute_loss` (losses, `num_items_in_batch`, gradients in
+  `packing/step_<case>.safetensors`) and `trainer.evaluate()`'s `eval_loss` on the same rows:
+  bfd and wrapped packing, `loss_type: dft`, `label_smoothing_factor` unpacked and packed.
 """
 import json
 import os
@@ -126,6 +133,90 @@ def trainer(model, tokenizer, rows, fields, scratch):
     return SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer)
 
 
+# Rows of different lengths, some longer than the packing cases' max_length, some of equal length (BFD's ties).
+PACKING_TEXT = [
+    {"text": "Hello world, fledge learns to fly!"},
+    {"text": "Short one."},
+    {"text": "A longer line of text that the maximum length cuts off somewhere in its middle part."},
+    {"text": "Two words"},
+    {"text": "Tiny"},
+    {"text": "Another sentence of moderate length."},
+    {"text": "Equal A."},
+    {"text": "Equal B."},
+    {"text": "The quick brown fox jumps over the lazy dog, twice over and again."},
+    {"text": "ok"},
+]
+WORDS = ["alpha", "beta", "gamma", "delta", "fledge", "wing", "sky", "nest", "egg", "tree", "leaf"]
+MANY_TEXT = [{"text": " ".join(WORDS[(i * 7 + k) % len(WORDS)] for k in range(1 + (i * 13) % 9)) + f" {i}"}
+             for i in range(1100)]
+
+PACKING_CASES = {
+    "bfd_text": (dict(max_length=16, packing=True), PACKING_TEXT),
+    "bfd_split_text": (dict(max_length=16, packing=True, packing_strategy="bfd_split"), PACKING_TEXT),
+    "wrapped_text": (dict(max_length=16, packing=True, packing_strategy="wrapped"), PACKING_TEXT),
+    "bfd_prompt_completion": (dict(max_length=12, packing=True), CASES["prompt_completion"][1]),
+    "bfd_assistant_only": (dict(max_length=40, packing=True, assistant_only_loss=True),
+                           CASES["messages_assistant_only"][1] + CASES["messages"][1]),
+    "bfd_many": (dict(max_length=32, packing=True), MANY_TEXT),
+}
+
+# Loss cases: (data case, fields); two micro-batches of 2 rows each, then evaluate() with eval batches of 3.
+LOSS_CASES = {
+    "bfd": ("bfd_text", dict(max_length=32, packing=True)),
+    "bfd_completion": ("bfd_prompt_completion", dict(max_length=48, packing=True)),
+    "wrapped": ("wrapped_text", dict(max_length=16, packing=True, packing_strategy="wrapped")),
+    "dft": ("bfd_prompt_completion", dict(max_length=32, loss_type="dft")),
+    "smoothing": ("bfd_prompt_completion", dict(max_length=32, label_smoothing_factor=0.1)),
+    "smoothing_bfd": ("bfd_text", dict(max_length=32, packing=True, label_smoothing_factor=0.1)),
+}
+
+
+def packing_fixtures(out, model_dir, scratch):
+    """The packed datasets and packed/loss-type steps (see the module docstring)."""
+    directory = os.path.join(out, "packing")
+    os.makedirs(directory)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    expected = {"datasets": {}, "steps": {}}
+    for name, (fields, rows) in PACKING_CASES.items():
+        with open(os.path.join(directory, name + ".jsonl"), "w") as f:
+            for row in rows:
+                f.write(json.dumps(row) + "\n")
+        prepared = trainer(AutoModelForCausalLM.from_pretrained(model_dir), tokenizer, rows, fields, scratch).train_dataset
+        entry = {"config": fields, "input_ids": list(prepared["input_ids"]), "labels": list(prepared["labels"])}
+        if "seq_lengths" in prepared.column_names:
+            entry["seq_lengths"] = list(prepared["seq_lengths"])
+        expected["datasets"][name] = entry
+    for name, (data, fields) in LOSS_CASES.items():
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+        rows = PACKING_CASES[data][1]
+        args = SFTConfig(output_dir=scratch, report_to=[], per_device_train_batch_size=2, per_device_eval_batch_size=3,
+                         learning_rate=0.0, bf16=False, use_cpu=True, dataset_num_proc=None, **fields)
+        sft = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
+                         eval_dataset=Dataset.from_list(rows), processing_class=tokenizer)
+        model.train()
+        examples = [sft.train_dataset[i] for i in range(len(sft.train_dataset))]
+        batches = [sft.data_collator(examples[0:2]), sft.data_collator(examples[2:4])]
+        items = sum(int((b["labels"][..., 1:] != -100).sum()) for b in batches)
+        losses = []
+        for batch in batches:
+            loss = sft.compute_loss(model, dict(batch), num_items_in_batch=torch.tensor(items))
+            loss.backward()
+            losses.append(loss.item())
+        parameters = dict(model.named_parameters())
+        save_file({weight: parameters[weight].grad.detach().clone().contiguous() for weight in STEP_WEIGHTS},
+                  os.path.join(directory, f"step_{name}.safetensors"))
+        model.zero_grad()
+        eval_loss = sft.evaluate()["eval_loss"]
+        if "seq_lengths" in sft.train_dataset.column_names:
+            print(name, "documents per packed row:", list(sft.train_dataset["seq_lengths"]))
+        expected["steps"][name] = {"data": data, "config": fields, "micro_batches": [[0, 1], [2, 3]],
+                                   "num_items_in_batch": items, "losses": losses, "gradients": STEP_WEIGHTS,
+                                   "eval_loss": eval_loss, "eval_batch_size": 3}
+        print(f"{name}: losses {losses}, {items} trained tokens, eval_loss {eval_loss}")
+    with open(os.path.join(out, "packing.json"), "w") as f:
+        json.dump(expected, f)
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "Tests/FledgeRLTests/Fixtures/sft")
@@ -170,6 +261,7 @@ def main():
                   os.path.join(out, "step.safetensors"))
         expected["step"] = {"micro_batches": [[0, 1, 2], [3, 4, 5]], "num_items_in_batch": items,
                             "losses": losses, "gradients": STEP_WEIGHTS}
+        packing_fixtures(out, model_dir, scratch)
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump(expected, f)
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out) for f in fs)

@@ -15,24 +15,7 @@ final class SFTReferenceTests: XCTestCase {
                      "messages_assistant_only", "conversational_prompt_completion_assistant_only",
                      "text_eos_token", "messages_template_file"] {
             let reference = try XCTUnwrap(expected[name], name)
-            var config = SFTConfig()
-            if case .object(let fields)? = reference["config"] {
-                var entries: [ConfigEntry] = []
-                for (key, value) in fields.entries {
-                    switch value {
-                    case .int(let number): entries.append(ConfigEntry(key: key, value: .int(number)))
-                    case .bool(let flag): entries.append(ConfigEntry(key: key, value: .bool(flag)))
-                    case .string(let text) where key == "chat_template_path":
-                        entries.append(ConfigEntry(key: key, value: .string(SFTFixtures.directory.appendingPathComponent(text).path)))
-                    case .string(let text): entries.append(ConfigEntry(key: key, value: .string(text)))
-                    default: XCTFail("\(name): unexpected config value \(value)")
-                    }
-                }
-                let resolved = ConfigResolver.resolve(SFTConfig.self, ConfigDocument(source: name, entries: entries),
-                                                      options: ConfigOptions(preset: .trl))
-                XCTAssert(resolved.report.isUsable, "\(name): \(resolved.report.errors)")
-                config = resolved.config
-            }
+            let config = try SFTFixtures.config(reference["config"], name: name)
             let dataset = try SFTDataset(file: SFTFixtures.directory.appendingPathComponent(name + ".jsonl"),
                                          tokenizer: try config.preparedTokenizer(tokenizer), config: config)
             let ids = reference["input_ids"]!.list.map(\.ints)

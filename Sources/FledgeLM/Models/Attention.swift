@@ -99,8 +99,8 @@ extension DecoderPass {
     /// `key` (both rotated by `rotary` when given) and `value` `[batch, length, kv_heads, head_dim]`
     /// appended to layer `layer` of the cache, then causal attention over the keys the padding and
     /// `slidingWindow` leave, scores times `scale` (nil: `1 / √head_dim`) and soft-capped at
-    /// `softCap`; `[batch, length, heads · head_dim]` out. A shared-prefix pass (no cache) regroups
-    /// its flat tokens instead (``SharedPrefixBatch/Attention``).
+    /// `softCap`; `[batch, length, heads · head_dim]` out. A pass over flat tokens (no cache) regroups
+    /// them instead (``FlatTokenAttention``).
     func attend(query: Tensor, key: Tensor, value: Tensor, layer: Int, rotary: RotaryTable?, slidingWindow: Int?,
                 scale: Float? = nil, softCap: Float? = nil) -> Tensor {
         var (q, k) = (query, key)
@@ -108,10 +108,10 @@ extension DecoderPass {
             q = Tensor.rotaryEmbedding(q, positions: input.positions, table: rotary)
             k = Tensor.rotaryEmbedding(k, positions: input.positions, table: rotary)
         }
-        if let shared = input.sharedPrefix {
-            precondition(cache == nil, "shared-prefix passes are training passes, without a KV cache")
+        if let regrouping = input.regrouping {
+            precondition(cache == nil, "passes over flat tokens are training passes, without a KV cache")
             let (t, heads, kvHeads, headDim) = (input.length, q.shape[2], k.shape[2], q.shape[3])
-            return shared.attend(query: q.reshaped([t, heads, headDim]), key: k.reshaped([t, kvHeads, headDim]),
+            return regrouping.attend(query: q.reshaped([t, heads, headDim]), key: k.reshaped([t, kvHeads, headDim]),
                                  value: value.reshaped([t, kvHeads, headDim]), slidingWindow: slidingWindow, scale: scale,
                                  softCap: softCap).reshaped([1, t, heads * headDim])
         }

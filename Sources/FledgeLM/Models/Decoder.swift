@@ -10,9 +10,9 @@ struct ForwardInput {
     let positions: [Int]
     /// 1 for a real key, 0 for padding, over all keys (`batch · keys`), or nil for none.
     let keyPadding: [Float]?
-    /// With shared prefixes (`batch` 1, the flat tokens of a ``SharedPrefixBatch``), how attention
-    /// regroups the tokens; nil for ordinary rows.
-    var sharedPrefix: SharedPrefixBatch.Attention? = nil
+    /// For flat tokens (`batch` 1: a ``SharedPrefixBatch`` or a ``PaddingFreeBatch``), how attention
+    /// regroups them; nil for ordinary rows.
+    var regrouping: (any FlatTokenAttention)? = nil
 }
 
 /// The embedding, decoder layers and final norm of a model (`model.*` in the checkpoint:
@@ -30,6 +30,8 @@ final class Decoder: Module, @unchecked Sendable {
     /// With `gradientCheckpointing` on, the most tokens (`batch · length`) a training pass may have
     /// and still keep its activations; nil checkpoints every training pass.
     var checkpointingTokenLimit: Int? = nil
+    /// NEFTune noise added to the embeddings of training passes, or nil for none.
+    var neftuneNoise: NEFTuneNoise? = nil
 
     /// A decoder of `config`'s shape around `layers`, with placeholder embedding and norm weights;
     /// the final norm scales by `normWeightOffset + weight`, the embeddings are multiplied by
@@ -61,6 +63,7 @@ final class Decoder: Module, @unchecked Sendable {
             && checkpointingTokenLimit.map { input.batch * input.length > $0 } ?? true
         var x = embedding(input.ids, shape: [input.batch, input.length])
         if let embeddingScale { x = x * embeddingScale }
+        x = neftuneNoise?.apply(to: x) ?? x
         for (index, layer) in layers.enumerated() {
             x = checkpointing ? checkpointed(layer, x, pass) : layer(x, pass, layer: index)
         }

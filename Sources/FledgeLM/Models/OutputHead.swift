@@ -61,6 +61,14 @@ public final class OutputHead: Module, @unchecked Sendable {
                                    softCap: softCap)
     }
 
+    /// Each row's mean over the vocabulary of `−log p` for the logits of `hidden [N, hidden]` divided
+    /// by `temperature` — `logsumexp(z) − mean(z)`, the uniform term of a label-smoothed loss — with
+    /// autograd. It holds the `[N, vocab]` logits, as transformers' `LabelSmoother` does.
+    public func meanNegativeLogProbs(_ hidden: Tensor, temperature: Float = 1) -> Tensor {
+        let logits = logits(hidden) / temperature
+        return logits.logSumExp(axis: 1) - logits.mean(axis: 1)
+    }
+
     /// The `wanted` statistics of each row's logits `hidden · weightᵀ / temperature`, without
     /// autograd. The mean needs no logits (it is `hidden · mean(weight) / temperature`); log Σ p² =
     /// logsumexp(2z) − 2 logsumexp(z) is computed over blocks of rows of at most `chunkElements` logits.

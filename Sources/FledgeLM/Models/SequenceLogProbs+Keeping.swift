@@ -19,6 +19,7 @@ extension SequenceLogProbs {
         return SequenceLogProbs(
             logProbs: select(logProbs), entropy: entropy.map(select), counts: keptCounts,
             statistics: ScoredLogitStatistics(meanLogits: select(statistics.meanLogits),
-                                              logSumSquaredProbs: select(statistics.logSumSquaredProbs)))
+                                              logSumSquaredProbs: select(statistics.logSumSquaredProbs)),
+            meanNegativeLogProbs: meanNegativeLogProbs.map(select))
     }
 }

@@ -12,6 +12,9 @@ public struct SequenceLogProbs {
     public let counts: [Int]
     /// The logit statistics asked for, per scored position, without autograd.
     public let statistics: ScoredLogitStatistics
+    /// Each scored position's mean `−log p` over the vocabulary (``OutputHead/meanNegativeLogProbs(_:temperature:)``),
+    /// `[total]` with autograd, when requested.
+    public var meanNegativeLogProbs: Tensor? = nil
 
     /// Where each sequence's tokens start in the flat tensors.
     public var offsets: [Int] {
@@ -35,7 +38,8 @@ extension LanguageModel {
     /// largest position picks, as in transformers. Logits are never materialised: the final hidden states of the
     /// scored positions go through the chunked selective log-softmax. `scoredFrom[i]` must be at
     /// least 1 (the first token has no prediction). `statistics` adds summaries of the scored
-    /// positions' logits (mean logit, log Σ p²), without autograd.
+    /// positions' logits (mean logit, log Σ p²), without autograd; `withMeanNegativeLogProbs` adds
+    /// each position's mean `−log p` over the vocabulary, with autograd (for label smoothing).
     ///
     /// With `sharingPrefixes`, sequences whose unscored prefixes `sequences[i][..<scoredFrom[i]]`
     /// are equal (a GRPO group's prompt, a DPO pair's) run that prefix once: the suffixes attend to
@@ -43,9 +47,15 @@ extension LanguageModel {
     /// (``SharedPrefixBatch``). The results equal the unshared ones within float rounding. While
     /// LoRA dropout is active (training with `lora_dropout` > 0) nothing is shared: each copy of a
     /// prefix draws its own dropout masks in the unshared pass, which one shared copy cannot.
+    ///
+    /// With `paddingFree` (and not `sharingPrefixes`), the sequences run end to end without padding
+    /// (``PaddingFreeBatch``: positions restart at each sequence, attention stays within it), as
+    /// transformers runs TRL's packed documents; the results again equal the padded batch's within
+    /// float rounding, and no token is spent on padding outside attention.
     public func sequenceLogProbs(
         _ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, withEntropy: Bool = false,
-        statistics: LogitStatistics = [], sharingPrefixes: Bool = false
+        statistics: LogitStatistics = [], withMeanNegativeLogProbs: Bool = false, sharingPrefixes: Bool = false,
+        paddingFree: Bool = false
     ) -> SequenceLogProbs {
         precondition(sequences.count == scoredFrom.count, "sequenceLogProbs: \(scoredFrom.count) starts for \(sequences.count) sequences")
         for (r, sequence) in sequences.enumerated() {
@@ -58,11 +68,15 @@ extension LanguageModel {
         let dropsOut = GradMode.isTraining && (loraOptions?.dropout ?? 0) > 0
         if sharingPrefixes && !dropsOut && !sequences.isEmpty {
             let packed = SharedPrefixBatch(sequences, splitAt: scoredFrom)
-            hidden = hiddenStates(packed)
+            hidden = flatHiddenStates(ids: packed.ids, positions: packed.positions, regrouping: packed.attention)
             // A sequence's first scored token is predicted at its prefix's last token, the rest in its suffix.
             rows = sequences.indices.flatMap { r in
                 counts[r] == 0 ? [] : [packed.prefixEnd[r]] + (0..<counts[r] - 1).map { packed.suffixStart[r] + $0 }
             }
+        } else if paddingFree && !sequences.isEmpty {
+            let flat = PaddingFreeBatch(sequences)
+            hidden = flatHiddenStates(ids: flat.ids, positions: flat.positions, regrouping: flat.attention)
+            rows = sequences.indices.flatMap { r in (scoredFrom[r]..<sequences[r].count).map { flat.starts[r] + $0 - 1 } }
         } else {
             let batch = LeftPaddedBatch(sequences, padId: config.padTokenId ?? 0)
             hidden = hiddenStates(batch).reshaped([batch.rows * batch.length, config.hiddenSize])
@@ -74,13 +88,15 @@ extension LanguageModel {
         let selected = hidden.indexSelect(rows, indexShape: [rows.count])
         let result = head.logProbs(selected, targets: targets, temperature: temperature, withEntropy: withEntropy)
         return SequenceLogProbs(logProbs: result.logProbs, entropy: result.entropy, counts: counts,
-                                statistics: head.statistics(statistics, hidden: selected, temperature: temperature))
+                                statistics: head.statistics(statistics, hidden: selected, temperature: temperature),
+                                meanNegativeLogProbs: withMeanNegativeLogProbs
+                                    ? head.meanNegativeLogProbs(selected, temperature: temperature) : nil)
     }
 
-    /// Final hidden states `[tokens, hidden]` (after the last norm) of a shared-prefix batch's flat tokens.
-    func hiddenStates(_ batch: SharedPrefixBatch) -> Tensor {
-        let input = ForwardInput(ids: batch.ids, batch: 1, length: batch.ids.count, positions: batch.positions, keyPadding: nil,
-                                 sharedPrefix: batch.attention)
-        return decoder.norm(decoder.forward(input, cache: nil, rotary: rotaryState())).reshaped([batch.ids.count, config.hiddenSize])
+    /// Final hidden states `[tokens, hidden]` (after the last norm) of flat tokens whose attention `regrouping` arranges.
+    func flatHiddenStates(ids: [Int], positions: [Int], regrouping: any FlatTokenAttention) -> Tensor {
+        let input = ForwardInput(ids: ids, batch: 1, length: ids.count, positions: positions, keyPadding: nil,
+                                 regrouping: regrouping)
+        return decoder.norm(decoder.forward(input, cache: nil, rotary: rotaryState())).reshaped([ids.count, config.hiddenSize])
     }
 }

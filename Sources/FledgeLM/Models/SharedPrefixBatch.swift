@@ -23,7 +23,7 @@ struct SharedPrefixBatch: Sendable {
     let attention: Attention
 
     /// The index gathers of attention; an index equal to the token count reads a zero row (padding).
-    struct Attention: Sendable {
+    struct Attention: FlatTokenAttention {
         let tokens: Int
         /// Distinct prefixes, the longest prefix, the sequences and the longest suffix (at least 1).
         let groups, prefixLength, rows, suffixLength: Int
@@ -109,12 +109,9 @@ struct SharedPrefixBatch: Sendable {
 }
 
 extension SharedPrefixBatch.Attention {
-    /// Causal attention of the flat tokens' `query` `[tokens, heads, head_dim]`, `key` and `value`
-    /// `[tokens, kv_heads, head_dim]` (already rotated), regrouped as the batch says, with the
-    /// keys `slidingWindow` leaves, scores times `scale` and soft-capped at `softCap`;
-    /// `[tokens, heads · head_dim]` out.
+    /// Attention regrouped as the batch says: the prefixes, then each suffix after its prefix.
     func attend(query: Tensor, key: Tensor, value: Tensor, slidingWindow: Int?, scale: Float?, softCap: Float?) -> Tensor {
-        let (q, k, v) = (Self.withZeroRow(query), Self.withZeroRow(key), Self.withZeroRow(value))
+        let (q, k, v) = (query.appendingZeroRow(), key.appendingZeroRow(), value.appendingZeroRow())
         let prefixes = Tensor.scaledDotProductAttention(
             query: q.indexSelect(prefixTokens, indexShape: [groups, prefixLength]),
             key: k.indexSelect(prefixTokens, indexShape: [groups, prefixLength]),
@@ -129,10 +126,5 @@ extension SharedPrefixBatch.Attention {
         let width = query.shape[1] * query.shape[2]
         return Tensor.concat([prefixes.reshaped([groups * prefixLength, width]), suffixes.reshaped([rows * suffixLength, width])], axis: 0)
             .indexSelect(outputSource, indexShape: [tokens])
-    }
-
-    /// `x` `[tokens, …]` with a row of zeros appended, which the padding indices read.
-    private static func withZeroRow(_ x: Tensor) -> Tensor {
-        Tensor.concat([x, Tensor.zeros([1] + x.shape.dropFirst())], axis: 0)
     }
 }

@@ -10,12 +10,8 @@ enum UnimplementedFields {
     static func entry(for name: String) -> Entry? { entries[name] }
 
     private static let entries: [String: Entry] = [
-        "neftune_noise_alpha": Entry(defaultValue: .null, feature: "NEFTune embedding noise"),
-        "label_smoothing_factor": Entry(defaultValue: .double(0.0), feature: "label smoothing of the LM loss"),
-        "packing": Entry(defaultValue: .bool(false), feature: "packing of examples"),
-        "packing_strategy": Entry(defaultValue: .string("bfd"), feature: "packing of examples"),
-        "eval_packing": Entry(defaultValue: .null, feature: "packing of examples"),
-        "loss_type": Entry(defaultValue: .string("nll"), feature: "SFT losses other than nll"),
+        "neftune_noise_alpha": Entry(defaultValue: .null, feature: "NEFTune embedding noise outside SFT"),
+        "label_smoothing_factor": Entry(defaultValue: .double(0.0), feature: "label smoothing outside SFT"),
         "lora_modules_to_save": Entry(defaultValue: .null, feature: "fully trained extra modules"),
         "lora_target_parameters": Entry(defaultValue: .null, feature: "LoRA on parameters"),
         "train_sampling_strategy": Entry(defaultValue: .string("random"), feature: "other sampling orders"),

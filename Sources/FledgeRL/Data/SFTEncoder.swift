@@ -1,20 +1,45 @@
 import FledgeLM
 
-/// A tokenized SFT example: its ids, and which of them the loss trains on (TRL's labels that are
-/// not -100). The first token is never a target: nothing comes before it.
+/// A tokenized SFT example, or a packed row of several (TRL's `input_ids`, `labels` and
+/// `seq_lengths`): its ids, which of them the loss trains on (TRL's labels that are not -100), and
+/// the lengths of the documents it holds. Tokens attend only within their document and positions
+/// restart at each; the first token of a document is never a target: nothing in it comes before.
 public struct SFTSequence: Equatable, Sendable {
     public var ids: [Int]
     /// One flag per id.
     public var trained: [Bool]
+    /// The lengths of the row's documents, summing to `ids.count`; one for an unpacked example.
+    public var documentLengths: [Int]
 
-    public init(ids: [Int], trained: [Bool]) {
+    /// A row of `ids` and their `trained` flags made of documents of `documentLengths` (nil: one document).
+    public init(ids: [Int], trained: [Bool], documentLengths: [Int]? = nil) {
         precondition(ids.count == trained.count, "SFTSequence: \(ids.count) ids and \(trained.count) flags")
+        let lengths = documentLengths ?? [ids.count]
+        precondition(lengths.reduce(0, +) == ids.count, "SFTSequence: documents of \(lengths) for \(ids.count) ids")
         self.ids = ids
         self.trained = trained
+        self.documentLengths = lengths
     }
 
-    /// Loss targets: trained tokens after the first.
-    public var targetCount: Int { trained.dropFirst().filter { $0 }.count }
+    /// The row's documents, each with its own ids and flags.
+    public var documents: [SFTSequence] {
+        guard documentLengths.count > 1 else { return [self] }
+        var start = 0
+        return documentLengths.map { length in
+            defer { start += length }
+            return SFTSequence(ids: Array(ids[start..<start + length]), trained: Array(trained[start..<start + length]))
+        }
+    }
+
+    /// Loss targets: trained tokens after the first of each document.
+    public var targetCount: Int {
+        var count = 0, start = 0
+        for length in documentLengths {
+            if length > 1 { count += trained[start + 1..<start + length].lazy.filter { $0 }.count }
+            start += length
+        }
+        return count
+    }
 }
 
 /// Tokenizes SFT rows as TRL's `SFTTrainer` prepares its dataset: EOS appended to plain text and

@@ -8,9 +8,12 @@ extension SFT: ConfiguredAlgorithm {
         let tokenizer = try config.preparedTokenizer(TrainingModels.tokenizer(config.run))
         let train = try SFTDataset(split: config.run.trainingSplit(), tokenizer: tokenizer, config: config)
         let evaluation = try config.run.evaluationSplit(for: config.training).map {
-            try SFTDataset(split: $0, tokenizer: tokenizer, config: config)
+            try SFTDataset(split: $0, tokenizer: tokenizer, config: config, evaluation: true)
         }
-        progress("\(train.sequences.count) \(train.format.rawValue) examples from \(train.source)"
+        let rows = config.packing
+            ? "packed rows (\(config.packingStrategy.rawValue), \(config.maxLength ?? 0) tokens) of \(train.format.rawValue) examples"
+            : "\(train.format.rawValue) examples"
+        progress("\(train.sequences.count) \(rows) from \(train.source)"
             + (train.droppedCount > 0 ? " (\(train.droppedCount) dropped: no trained token left after max_length)" : "")
             + (evaluation.map { ", \($0.sequences.count) for evaluation" } ?? ""))
         let sft = try SFT(model: model, train: train.sequences, evaluation: evaluation?.sequences, config: config,
