@@ -30,7 +30,8 @@ enum ConfigFieldTables {
                   names: generation, trainers: [.grpo, .rloo]),
         ] + TrainerKind.allCases.map { trainer in
             Group(title: "\(trainer.trlConfigName) (`trainer: \(trainer.rawValue)`)",
-                  source: directory + "Trainers/\(trainer.trlConfigName).swift",
+                  source: trainer == .reward ? "Sources/FledgeRL/RewardModeling/RewardConfig.swift"
+                      : directory + "Trainers/\(trainer.trlConfigName).swift",
                   names: ConfigResolver.fieldNames(of: trainer).filter { !shared.contains($0) }, trainers: [trainer])
         }
     }
@@ -100,7 +101,8 @@ enum ConfigFieldTables {
 
     /// The config type of `trainer`.
     private static func configType(of trainer: TrainerKind) -> any TrainerConfig.Type {
-        let types: [any TrainerConfig.Type] = [GRPOConfig.self, DPOConfig.self, PPOConfig.self, SFTConfig.self, RLOOConfig.self]
+        let types: [any TrainerConfig.Type] = [GRPOConfig.self, DPOConfig.self, PPOConfig.self, SFTConfig.self, RLOOConfig.self,
+                                              RewardConfig.self]
         return types.first { $0.trainer == trainer }!
     }
 
