@@ -24,6 +24,13 @@ extension SequenceClassifier {
         return try SequenceClassifier(source)
     }
 
+    /// Makes the `score` head a trainable leaf beside LoRA adapters (PEFT's `modules_to_save` of its
+    /// `SEQ_CLS` task), copied first so that updates never touch a checkpoint's memory mapping.
+    public func makeHeadTrainable() {
+        score.weight = score.weight.copied()
+        score.weight.requiresGrad = true
+    }
+
     /// The id a reward model's score is read before (the config's `pad_token_id`): `padToken` when given,
     /// else the tokenizer's pad token, else its EOS token, as TRL's `RewardTrainer` chooses it; throws
     /// when there is none or it is not in the vocabulary.

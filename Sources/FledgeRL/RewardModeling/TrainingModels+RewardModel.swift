@@ -22,8 +22,7 @@ extension TrainingModels {
             options.useRSLoRA = run.useRslora
             if let targets = run.loraTargetModules { options.targetModules = targets }
             try model.addLoRA(options)
-            model.score.weight = model.score.weight.copied()
-            model.score.weight.requiresGrad = true
+            model.makeHeadTrainable()
         } else {
             model.makeFullyTrainable()
         }
