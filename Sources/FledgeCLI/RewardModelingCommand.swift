@@ -22,7 +22,7 @@ struct RewardModelingCommand: ParsableCommand {
     func run() throws {
         let resolution = try options.resolve(RewardConfig.self)
         let config = resolution.config
-        let tokenizer = try TrainingModels.tokenizer(config.run)
+        let tokenizer = try TrainingModels.tokenizer(config.run).prepared(eosToken: config.eosToken, chatTemplatePath: config.chatTemplatePath)
         let model = try TrainingModels.rewardModel(config, tokenizer: tokenizer)
         let encoder = RewardEncoder(tokenizer: tokenizer, maxLength: config.maxLength)
         let train = try RewardDataset(split: config.run.trainingSplit(), encoder: encoder)

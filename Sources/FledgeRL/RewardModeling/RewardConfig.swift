@@ -15,6 +15,11 @@ public struct RewardConfig: TrainerConfig {
     /// it (`pad_token_id` of the saved model). `null` means the tokenizer's `pad_token`, else its
     /// `eos_token`. Deprecated in TRL, which reads the tokenizer's.
     public var padToken: String? = nil
+    /// The token that ends each sequence (appended to plain text, `eos_token` in the chat template),
+    /// replacing the tokenizer's; it must be in the vocabulary.
+    public var eosToken: String? = nil
+    /// A Jinja chat template file (`.jinja` or `.j2`) replacing the tokenizer's chat template.
+    public var chatTemplatePath: String? = nil
 
     /// TRL's current defaults.
     public init() {
@@ -32,6 +37,8 @@ public struct RewardConfig: TrainerConfig {
             ConfigField("center_rewards_coefficient", \.centerRewardsCoefficient,
                         .closed(0, ConfigRange.magnitudeLimit).because("a negative weight would push rewards away from zero")),
             ConfigField("pad_token", \.padToken),
+            ConfigField("eos_token", \.eosToken),
+            ConfigField("chat_template_path", \.chatTemplatePath),
         ]
     }
 
