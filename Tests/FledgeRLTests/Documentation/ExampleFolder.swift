@@ -16,7 +16,7 @@ struct ExampleFolder {
     var data: URL { RepositoryFiles.url(path + "/data/train.jsonl") }
 
     /// The jobs issue 10 asks examples for, plus the `reward_command` example of docs/rewards.md.
-    static let required = ["grpo-gsm8k", "dapo", "dr-grpo", "dpo", "ppo", "sft", "reward-command"]
+    static let required = ["grpo-gsm8k", "dapo", "dr-grpo", "dpo", "ppo", "sft", "reward-command", "reward"]
 
     /// The columns the README promises, from its line `Columns: `a`, `b``.
     func promisedColumns() throws -> [String] {
