@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FledgeHub
 import FledgeLM
 
 /// `fledge export`: a model, with a LoRA adapter merged into it or not, written as a Hugging Face
@@ -44,7 +45,7 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        let lm = try loadModel(model, adapter: adapter)
+        let lm = try exportedModel()
         if adapterOnly {
             try lm.saveLoRAGGUF(to: URL(fileURLWithPath: output), type: dtype)
             print("wrote \(output) (llama.cpp LoRA adapter, \(dtype.rawValue); load it with --lora on the base model's GGUF file)")
@@ -52,6 +53,21 @@ struct Export: ParsableCommand {
         }
         try lm.export(to: URL(fileURLWithPath: output), format: format, type: dtype, mergeAdapters: true)
         print("wrote \(output) (\(format.rawValue), \(dtype.rawValue)\(adapter == nil ? "" : ", adapter merged"))")
+    }
+
+    /// The model with the adapter loaded: a causal LM, or for a reward model's adapter (its trained
+    /// `score` head in `modules_to_save`) the base as a one-label sequence classifier, whose config's
+    /// `pad_token_id` is the tokenizer's pad (else EOS) token, as reward training set it.
+    private func exportedModel() throws -> PretrainedModel {
+        guard let adapter, try PretrainedModel.adapterTrainsClassifierHead(URL(fileURLWithPath: adapter)) else {
+            return try loadModel(model, adapter: adapter)
+        }
+        let base = try ModelLocation.resolve(model)
+        let classifier = try SequenceClassifier.rewardModel(
+            directory: base, padTokenId: SequenceClassifier.padTokenId(tokenizer: Tokenizer(directory: base.path)), seed: 0,
+            ggufWeights: .float)
+        try classifier.loadAdapter(from: URL(fileURLWithPath: adapter))
+        return classifier
     }
 }
 
