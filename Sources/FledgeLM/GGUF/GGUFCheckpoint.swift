@@ -2,7 +2,8 @@ import FledgeTensor
 
 extension Checkpoint {
     /// The tensors of a GGUF file under their Hugging Face names, with the Q and K rows of a
-    /// `llama` conversion put back in Hugging Face's order. With `weights` `.keep`, each decoder
+    /// `llama` conversion put back in Hugging Face's order and the converter's shift of Gemma's norm
+    /// weights taken off (`GGUFArchitecture.normWeightShift`). With `weights` `.keep`, each decoder
     /// layer matrix (`blk.N.*`, the linear weights) whose type the quantized base stores (Q8_0,
     /// Q4_0, Q4_K) keeps the file's blocks as a `QuantizedMatrix`; every other tensor is decoded to
     /// float32. A tensor the architecture does not have is an error naming it.
@@ -22,8 +23,10 @@ extension Checkpoint {
                 if let order { matrix = try QuantizedMatrix(stacking: order.map { matrix.rows($0..<$0 + 1) }, name: info.name) }
                 quantized[name] = matrix
             } else {
+                let shift = GGUFTensorNames.isNormWeight(info.name) ? architecture.normWeightShift : 0
                 tensors[name] = DeferredTensor(shape: info.shape) {
                     let tensor = try file.tensor(info.name)
+                    if shift != 0 { return tensor - shift }
                     return order.map { tensor.indexSelect($0, indexShape: [$0.count]) } ?? tensor
                 }
             }

@@ -17,11 +17,12 @@ enum GGUFModelConfig {
         let needed = "llama.cpp's converter writes it; convert the model again"
         let hidden = try positive("embedding_length", hint: needed)
         let heads = try positive("attention.head_count", hint: needed)
+        let layers = try positive("block_count", hint: needed)
         var config = JSONObject([
             ("model_type", .string(architecture.modelType)),
             ("architectures", .array([.string(architecture.causalLM)])),
             ("hidden_size", .int(hidden)),
-            ("num_hidden_layers", .int(try positive("block_count", hint: needed))),
+            ("num_hidden_layers", .int(layers)),
             ("intermediate_size", .int(try positive("feed_forward_length", hint: needed))),
             ("num_attention_heads", .int(heads)),
             ("num_key_value_heads", .int(try keyValueHeads(file, key: prefix + "attention.head_count_kv", default: heads))),
@@ -30,17 +31,21 @@ enum GGUFModelConfig {
             ("max_position_embeddings", .int(try file.integer(prefix + "context_length") ?? 2048)),
             ("tie_word_embeddings", .bool(file.info("output.weight") == nil)),
             ("vocab_size", .int(try vocabularySize(file, key: prefix + "vocab_size"))),
-            ("hidden_act", .string("silu")),
         ])
+        let (activationField, activation) = GGUFFamilyConfig.activation(architecture)
+        config[activationField] = activation
         // llama.cpp sizes heads by `attention.key_length` when present (else hidden / heads);
         // transformers reads `rope.dimension_count` for llama.
-        if let headDim = try file.integer(prefix + "attention.key_length") ?? file.integer(prefix + "rope.dimension_count") {
-            config["head_dim"] = .int(headDim)
-        }
+        let headDim = try file.integer(prefix + "attention.key_length") ?? file.integer(prefix + "rope.dimension_count")
+        if let headDim { config["head_dim"] = .int(headDim) }
         if let scaling = try ropeScaling(file, prefix: prefix) { config["rope_scaling"] = scaling }
         let hasBias = { (name: String) in file.info("blk.0.\(name).bias") != nil }
-        if ["llama", "qwen3"].contains(architecture.modelType) { config["attention_bias"] = .bool(hasBias("attn_q")) }
-        if architecture.modelType == "llama" { config["mlp_bias"] = .bool(hasBias("ffn_gate")) }
+        if !["qwen2", "phi3"].contains(architecture.name) { config["attention_bias"] = .bool(hasBias("attn_q")) }
+        if ["llama", "smollm3"].contains(architecture.name) { config["mlp_bias"] = .bool(hasBias("ffn_gate")) }
+        for (field, value) in try GGUFFamilyConfig.fields(file, architecture: architecture, layers: layers, hidden: hidden, heads: heads,
+                                                          headDim: headDim ?? hidden / heads) {
+            config[field] = value
+        }
         for (key, field) in [("bos_token_id", "bos_token_id"), ("eos_token_id", "eos_token_id"), ("padding_token_id", "pad_token_id")] {
             if let id = try file.integer("tokenizer.ggml." + key) { config[field] = .int(id) }
         }
