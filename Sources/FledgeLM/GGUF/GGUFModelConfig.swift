@@ -36,9 +36,14 @@ enum GGUFModelConfig {
         config[activationField] = activation
         // llama.cpp sizes heads by `attention.key_length` when present (else hidden / heads);
         // transformers reads `rope.dimension_count` for llama.
-        let headDim = try file.integer(prefix + "attention.key_length") ?? file.integer(prefix + "rope.dimension_count")
+        // Phi-3's rope.dimension_count is the rotated part of each head (partial_rotary_factor).
+        let phi3 = architecture.name == "phi3"
+        let headDim = try file.integer(prefix + "attention.key_length") ?? (phi3 ? hidden / heads : file.integer(prefix + "rope.dimension_count"))
         if let headDim { config["head_dim"] = .int(headDim) }
-        if let scaling = try ropeScaling(file, prefix: prefix) { config["rope_scaling"] = scaling }
+        if phi3, let headDim, let rotated = try file.integer(prefix + "rope.dimension_count"), rotated != headDim {
+            config["partial_rotary_factor"] = .double(Double(rotated) / Double(headDim))
+        }
+        if let scaling = try ropeScaling(file, prefix: prefix, phi3: phi3) { config["rope_scaling"] = scaling }
         let hasBias = { (name: String) in file.info("blk.0.\(name).bias") != nil }
         if !["qwen2", "phi3"].contains(architecture.name) { config["attention_bias"] = .bool(hasBias("attn_q")) }
         if ["llama", "smollm3"].contains(architecture.name) { config["mlp_bias"] = .bool(hasBias("ffn_gate")) }
@@ -75,12 +80,18 @@ enum GGUFModelConfig {
         return embedding.shape[0]
     }
 
-    /// `rope_scaling` from `{arch}.rope.scaling.*` (linear only), and a refusal of the rope
-    /// frequency factors by which llama.cpp stores Llama 3.1's and Phi-3's long-context scaling.
-    private static func ropeScaling(_ file: GGUFFile, prefix: String) throws -> JSONValue? {
-        for name in ["rope_freqs.weight", "rope_factors_long.weight", "rope_factors_short.weight"] where file.info(name) != nil {
-            throw ModelError.invalidFile(path: file.url.path, problem: "has tensor '\(name)' (rope frequency factors, llama.cpp's "
-                + "form of Llama 3.1 and Phi-3 long-context rope scaling), which Fledge does not read; load the Hugging Face model instead")
+    /// `rope_scaling` from `{arch}.rope.scaling.*` (linear only), or Phi-3's LongRoPE from its
+    /// factor tensors; a refusal of the rope frequency factors of Llama 3.1 (`rope_freqs`).
+    private static func ropeScaling(_ file: GGUFFile, prefix: String, phi3: Bool) throws -> JSONValue? {
+        if file.info("rope_freqs.weight") != nil {
+            throw ModelError.invalidFile(path: file.url.path, problem: "has tensor 'rope_freqs.weight' (rope frequency factors, llama.cpp's "
+                + "form of Llama 3.1 rope scaling), which Fledge does not read; load the Hugging Face model instead")
+        }
+        if GGUFTensorNames.ropeFactors.contains(where: { file.info($0) != nil }) {
+            guard phi3 else {
+                throw ModelError.invalidFile(path: file.url.path, problem: "has rope factor tensors, which Fledge reads for architecture 'phi3' only")
+            }
+            return try longRope(file, prefix: prefix)
         }
         guard let type = try file.string(prefix + "rope.scaling.type"), type != "none" else { return nil }
         guard type == "linear" else {
@@ -89,5 +100,23 @@ enum GGUFModelConfig {
         }
         let factor = try file.required(prefix + "rope.scaling.factor", file.number, hint: "linear rope scaling needs its factor")
         return .object(JSONObject([("rope_type", .string("linear")), ("factor", .double(factor))]))
+    }
+
+    /// Phi-3's LongRoPE as convert_hf_to_gguf.py writes it: `rope_factors_long` and
+    /// `rope_factors_short` (one divisor per rotated pair), `rope.scaling.original_context_length`
+    /// and `rope.scaling.attn_factor` (transformers' default when absent).
+    private static func longRope(_ file: GGUFFile, prefix: String) throws -> JSONValue {
+        var entries: [(String, JSONValue)] = [("rope_type", .string("longrope"))]
+        for (name, field) in zip(GGUFTensorNames.ropeFactors, ["long_factor", "short_factor"]) {
+            guard file.info(name) != nil else {
+                throw ModelError.invalidFile(path: file.url.path, problem: "has no tensor '\(name)'; LongRoPE needs both factor tensors")
+            }
+            entries.append((field, .array(try file.tensor(name).toArray().map { .double(Double($0)) })))
+        }
+        let original = try file.required(prefix + "rope.scaling.original_context_length", file.integer,
+                                         hint: "LongRoPE needs the context length its short factors are for")
+        entries.append(("original_max_position_embeddings", .int(original)))
+        if let factor = try file.number(prefix + "rope.scaling.attn_factor") { entries.append(("attention_factor", .double(factor))) }
+        return .object(JSONObject(entries))
     }
 }

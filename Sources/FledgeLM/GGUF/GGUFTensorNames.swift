@@ -54,6 +54,9 @@ enum GGUFTensorNames {
         (name.hasSuffix(".attn_q.weight") || name.hasSuffix(".attn_q.bias"), name.hasSuffix(".attn_k.weight") || name.hasSuffix(".attn_k.bias"))
     }
 
+    /// Phi-3's LongRoPE factor tensors, read into the config (`rope_scaling`), not as weights.
+    static let ropeFactors = ["rope_factors_long.weight", "rope_factors_short.weight"]
+
     /// Whether `name` (a llama.cpp name) is a norm's weight, which Gemma's converter shifted by 1.
     static func isNormWeight(_ name: String) -> Bool { name.hasSuffix("norm.weight") }
 
