@@ -6,7 +6,15 @@ transformers and llama.cpp compute with them.
     tar xzf /tmp/lcp/llama_cpp_python-0.3.36.tar.gz -C /tmp/lcp
     /tmp/refvenv/bin/python Scripts/reference/make_gguf_family_fixtures.py /tmp/lcp/llama_cpp_python-0.3.36/vendor/llama.cpp
 
-Writes Tests/FledgeLMTests/Fixtures/gguf/families/NAME.gguf and families/expected.json: per file,
+Writes Tests/FledgeLMTests/Fixtures/gguf/families/gemma3_tokenizer.gguf and phi3_tokenizer.gguf,
+SentencePiece-style (`llama`) vocabularies as the converter writes Gemma's and Phi-3's (see
+`sentencepiece_vocabulary`), and tokenizers.expected.json: the ids and decoded text transformers'
+GGUF tokenizer gives for a varied corpus (llama.cpp's ids are compared and printed: Phi-3's agree on
+every text; Gemma's differ on whitespace runs, which llama.cpp matches as user-defined tokens and
+transformers merges into respelled `▁▁` tokens); copies of both are seeds of the `gguf` fuzz target.
+`--tokenizers-only` stops there.
+
+Then writes Tests/FledgeLMTests/Fixtures/gguf/families/NAME.gguf and families/expected.json: per file,
 transformers' per-token log-probs of a few sequences and 30 greedy tokens after two prompts, computed
 on the Hugging Face model the file was converted from, and that model's config.
 
@@ -208,9 +216,104 @@ def make(name, config, outtype, loads_gguf, converter, workdir):
     return expected
 
 
+def sentencepiece_vocabulary(architecture):
+    """A SentencePiece-style (`llama`) vocabulary as convert_hf_to_gguf.py's `_set_vocab_sentencepiece`
+    writes one (tokens, scores, token types 1 normal / 2 unknown / 3 control / 4 user-defined / 6 byte),
+    from the SentencePiece BPE fixture tokenizer `legacy` (byte fallback, 256 `<0xNN>` tokens, ranked
+    merges). Scores fall with the position, as in Gemma's files, so that llama.cpp (which ranks by
+    score) and transformers (which ranks Gemma's by position) rank alike. Gemma's: `<pad>`, `<eos>`,
+    `<bos>`, `<unk>`, `<mask>` first, turn markers as control tokens, and tokens of 2 and 3 spaces
+    stored as real spaces and user-defined (as in Gemma files; transformers respells them `▁▁` and
+    merges into them, llama.cpp matches them whole in the raw text); Phi-3's: the fixture's
+    `<unk>`, `<s>`, `</s>` and its added tokens."""
+    with open(os.path.join(ROOT, "Tests/FledgeLMTests/Fixtures/tokenizers/legacy/tokenizer.json")) as f:
+        source = json.load(f)
+    vocab = sorted(source["model"]["vocab"].items(), key=lambda item: item[1])
+    added = {a["content"]: a for a in source["added_tokens"]}
+    if architecture == "phi3":
+        tokens = [token for token, _ in vocab] + [a["content"] for a in source["added_tokens"] if a["id"] >= len(vocab)]
+        types = [2 if t == "<unk>" else 3 if t in added and added[t]["special"] else 4 if t in added else 6 if t.startswith("<0x") else 1
+                 for t in tokens]
+        special = {"bos": "<s>", "eos": "</s>", "unk": "<unk>"}
+    else:
+        head = [("<pad>", 3), ("<eos>", 3), ("<bos>", 3), ("<unk>", 2), ("<mask>", 4), ("<start_of_turn>", 3), ("<end_of_turn>", 3)]
+        body = [(t, 6 if t.startswith("<0x") else 1) for t, _ in vocab if t not in ("<unk>", "<s>", "</s>")]
+        tokens = [t for t, _ in head + body] + ["  ", "   "]
+        types = [k for _, k in head + body] + [4, 4]
+        special = {"bos": "<bos>", "eos": "<eos>", "unk": "<unk>", "pad": "<pad>"}
+    scores = [-float(i) for i in range(len(tokens))]
+    return tokens, scores, types, special
+
+
+def write_sentencepiece_tokenizer(architecture, workdir):
+    """A tokenizer-only GGUF of `architecture` with a SentencePiece-style vocabulary, and the ids
+    transformers' GGUF tokenizer gives for a varied corpus (llama.cpp's are compared and printed)."""
+    import gguf
+    from transformers import AutoTokenizer
+    tokens, scores, types, special = sentencepiece_vocabulary(architecture)
+    name = f"{architecture}_tokenizer"
+    path = os.path.join(OUT, name + ".gguf")
+    writer = gguf.GGUFWriter(path, arch=architecture)
+    writer.add_tokenizer_model("llama")
+    writer.add_tokenizer_pre("default")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(types)
+    writer.add_bos_token_id(tokens.index(special["bos"]))
+    writer.add_eos_token_id(tokens.index(special["eos"]))
+    writer.add_unk_token_id(tokens.index(special["unk"]))
+    if "pad" in special:
+        writer.add_pad_token_id(tokens.index(special["pad"]))
+    writer.add_add_bos_token(True)
+    writer.add_add_eos_token(False)
+    if architecture.startswith("gemma"):
+        writer.add_add_space_prefix(False)  # Gemma2Model.set_vocab / Gemma3Model.set_vocab
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    directory = os.path.join(workdir, name)
+    os.makedirs(directory)
+    shutil.copy(path, directory)
+    tokenizer = AutoTokenizer.from_pretrained(directory, gguf_file=name + ".gguf")
+    turn = "<start_of_turn>user\nhi<end_of_turn>" if architecture.startswith("gemma") else "<|user|>\nhi<|end|>"
+    corpus = [
+        "Hello world, fledge learns to fly!",
+        "def add(a, b):\n    return a + b  # sum\n",
+        "\u00dcn\u00efc\u00f6d\u00e9: na\u00efve caf\u00e9, \u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8, emoji \U0001F426 and \u0395\u03bb\u03bb\u03b7\u03bd\u03b9\u03ba\u03ac.",
+        "Numbers 3.14159, 1234567890 and -42e10; dates 2024-12-07.",
+        "  leading spaces,\ttabs\nand\r\nnewlines   ",
+        "a  b   c    d     e",
+        " one leading space",
+        f"{turn} {special['eos']} {special['bos']}<unk> special tokens",
+        "It's, we'll, they've \u2014 I'M SHOUTING don't \x07",
+    ]
+    expected = {"corpus": corpus,
+                "ids": [tokenizer(t, add_special_tokens=False)["input_ids"] for t in corpus],
+                "with_special": [tokenizer(t)["input_ids"] for t in corpus],
+                "decoded": [tokenizer.decode(tokenizer(t)["input_ids"]) for t in corpus]}
+    import llama_cpp
+    llm = llama_cpp.Llama(model_path=path, vocab_only=True, verbose=False)
+    agree = sum(llm.tokenize(t.encode(), add_bos=False, special=True) == ids for t, ids in zip(corpus, expected["ids"]))
+    print(f"{name}: llama.cpp's ids equal transformers' for {agree}/{len(corpus)} texts")
+    expected["llama_cpp_agrees"] = agree
+    return expected
+
+
 def main():
     converter = sys.argv[1]
     os.makedirs(OUT, exist_ok=True)
+    expected = {}
+    with tempfile.TemporaryDirectory() as workdir:
+        for architecture in ("gemma3", "phi3"):
+            expected[f"{architecture}_tokenizer"] = write_sentencepiece_tokenizer(architecture, workdir)
+    with open(os.path.join(OUT, "tokenizers.expected.json"), "w") as f:
+        json.dump(expected, f, indent=1, ensure_ascii=False)
+    for architecture in ("gemma3", "phi3"):  # seeds of the `gguf` fuzz target
+        shutil.copy(os.path.join(OUT, f"{architecture}_tokenizer.gguf"),
+                    os.path.join(ROOT, f"Fuzz/Corpus/gguf/{architecture}-sentencepiece-tokenizer.gguf"))
+    if "--tokenizers-only" in sys.argv:
+        return
     expected = {}
     with tempfile.TemporaryDirectory() as workdir:
         for name, config, outtype, loads_gguf in families():

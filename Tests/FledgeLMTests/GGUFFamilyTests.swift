@@ -100,3 +100,35 @@ final class GGUFFamilyTests: XCTestCase {
         }
     }
 }
+
+/// Gemma's and Phi-3's SentencePiece-style (`llama`) GGUF vocabularies, as transformers builds them
+/// from the same file (Scripts/reference/make_gguf_family_fixtures.py, tokenizers.expected.json):
+/// Gemma's without a `▁` prefix, its space-run tokens respelled and merges in token order; Phi-3's
+/// with a `▁` before every piece between added tokens. Token ids (with and without special
+/// tokens) and decoded text identical on code, Unicode, numbers, whitespace runs and special tokens.
+final class GGUFSentencePieceStyleTests: XCTestCase {
+    func testIdsAndDecodingMatchTransformers() throws {
+        let data = try Data(contentsOf: Fixtures.directory.appendingPathComponent("gguf/families/tokenizers.expected.json"))
+        let all = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
+        for name in ["gemma3_tokenizer", "phi3_tokenizer"] {
+            let expected = try XCTUnwrap(all[name], name)
+            let tokenizer = try Tokenizer(gguf: Fixtures.directory.appendingPathComponent("gguf/families/\(name).gguf"))
+            let corpus = try XCTUnwrap(expected["corpus"] as? [String])
+            let ids = try XCTUnwrap(expected["ids"] as? [[Int]]), withSpecial = try XCTUnwrap(expected["with_special"] as? [[Int]])
+            let decoded = try XCTUnwrap(expected["decoded"] as? [String])
+            for (index, text) in corpus.enumerated() {
+                XCTAssertEqual(tokenizer.encode(text), ids[index], "\(name): \(text.debugDescription)")
+                let special = tokenizer.encode(text, addSpecialTokens: true)
+                XCTAssertEqual(special, withSpecial[index], "\(name): \(text.debugDescription)")
+                XCTAssertEqual(tokenizer.decode(special), decoded[index], "\(name): \(text.debugDescription)")
+            }
+        }
+    }
+
+    /// Gemma's tokens of spaces alone, stored with real spaces, are spelled `▁▁` as transformers spells them.
+    func testGemmaSpaceRunsAreRespelled() throws {
+        let tokenizer = try Tokenizer(gguf: Fixtures.directory.appendingPathComponent("gguf/families/gemma3_tokenizer.gguf"))
+        XCTAssertNotNil(tokenizer.id(of: "\u{2581}\u{2581}"))
+        XCTAssertNil(tokenizer.id(of: "  "))
+    }
+}
