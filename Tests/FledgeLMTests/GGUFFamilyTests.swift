@@ -90,6 +90,16 @@ final class GGUFFamilyTests: XCTestCase {
         }
     }
 
+    /// A layer count beyond the file's tensors is refused by its key before anything per layer is built.
+    func testBlockCountBeyondTheTensorsIsAnErrorNamingTheKey() throws {
+        let key = "gemma3.block_count"
+        // After the key: the type code (uint32, 4 bytes), then the count, whose top byte is set here.
+        let url = try GGUFFixtures.patched("families/gemma3_f32", key, key, self) { bytes, end in bytes[end + 7] = 0x7f }
+        XCTAssertThrowsError(try LanguageModel(directory: url)) { error in
+            XCTAssertTrue("\(error)".contains(key) && "\(error)".contains("tensors"), "\(error)")
+        }
+    }
+
     /// A negative soft cap is refused by its key.
     func testNegativeSoftCapIsAnErrorNamingTheKey() throws {
         let key = "gemma2.attn_logit_softcapping"

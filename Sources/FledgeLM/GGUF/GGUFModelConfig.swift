@@ -18,6 +18,11 @@ enum GGUFModelConfig {
         let hidden = try positive("embedding_length", hint: needed)
         let heads = try positive("attention.head_count", hint: needed)
         let layers = try positive("block_count", hint: needed)
+        // Every layer has tensors: a count beyond them is a damaged file (and per-layer lists would be huge).
+        guard layers <= file.tensorInfos.count else {
+            throw ModelError.invalidConfig(file: file.url.path, field: prefix + "block_count",
+                                           problem: "is \(layers), more than the file's \(file.tensorInfos.count) tensors")
+        }
         var config = JSONObject([
             ("model_type", .string(architecture.modelType)),
             ("architectures", .array([.string(architecture.causalLM)])),
