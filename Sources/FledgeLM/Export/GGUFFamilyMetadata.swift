@@ -11,7 +11,8 @@ enum GGUFFamilyMetadata {
         let prefix = architecture.name + "."
         let file = reader.file
         func refuse(_ field: String, _ problem: String) -> ModelError {
-            .invalidConfig(file: file, field: field, problem: problem + "; llama.cpp's '\(architecture.name)' cannot run it (export a safetensors directory instead)")
+            .invalidConfig(file: file, field: field,
+                           problem: problem + "; llama.cpp's '\(architecture.name)' cannot run it (export a safetensors directory instead)")
         }
         switch architecture.name {
         case "gemma2":
@@ -62,9 +63,8 @@ enum GGUFFamilyMetadata {
     /// `rope_factors_short`, F32), one per rotated pair of dims.
     static func extraTensors(_ config: ModelConfig, architecture: GGUFArchitecture) -> [(String, Tensor)] {
         guard architecture.name == "phi3", config.rope.kind == .longrope else { return [] }
-        return [("rope_factors_long.weight", config.rope.longFactor), ("rope_factors_short.weight", config.rope.shortFactor)].map { name, factors in
-            (name, Tensor(shape: [factors.count], values: factors.map { Float($0) }))
-        }
+        let factors = [("rope_factors_long.weight", config.rope.longFactor), ("rope_factors_short.weight", config.rope.shortFactor)]
+        return factors.map { name, values in (name, Tensor(shape: [values.count], values: values.map { Float($0) })) }
     }
 
     /// llama.cpp scales Gemma's queries by head_dim^-½ (by (hidden / heads)^-½ for the largest
@@ -74,7 +74,8 @@ enum GGUFFamilyMetadata {
         let expected = config.layers == largest ? config.hiddenSize / config.heads : config.headDim
         let scalar = try reader.double("query_pre_attn_scalar", default: 256)
         guard scalar == Double(expected) else {
-            throw refuse("query_pre_attn_scalar", "is \(scalar); llama.cpp takes \(expected) (\(config.layers == largest ? "hidden_size / heads" : "head_dim"))")
+            let source = config.layers == largest ? "hidden_size / heads" : "head_dim"
+            throw refuse("query_pre_attn_scalar", "is \(scalar); llama.cpp takes \(expected) (\(source))")
         }
     }
 

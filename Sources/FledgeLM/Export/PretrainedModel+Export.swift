@@ -22,12 +22,12 @@ extension PretrainedModel {
     }
 
     /// Writes a GGUF version 3 file that llama.cpp loads and runs: the architecture metadata of
-    /// `GGUFModelMetadata` and `GGUFFamilyMetadata` (every model type Fledge reads from GGUF), the tokenizer (`GGUFTokenizerMetadata`:
-    /// copied from a GGUF source, built from a byte-level BPE tokenizer.json, or, without a
-    /// tokenizer, only the EOS and pad ids), and every weight under its llama.cpp name, a `llama`
-    /// (and `smollm3`) model's Q and K rows permuted as convert_hf_to_gguf.py permutes them, Gemma's
-    /// norm weights plus 1, Phi-3's LongRoPE factors as tensors. Vectors are stored
-    /// F32 and matrices as `type` (`ExportType.ggmlType(shape:)` says where it falls back).
+    /// `GGUFModelMetadata` and `GGUFFamilyMetadata` (every model type Fledge reads from GGUF), the
+    /// tokenizer (`GGUFTokenizerMetadata`: copied from a GGUF source, built from a byte-level BPE
+    /// tokenizer.json, or, without a tokenizer, only the EOS and pad ids), and every weight under its
+    /// llama.cpp name, a `llama` (and `smollm3`) model's Q and K rows permuted as convert_hf_to_gguf.py
+    /// permutes them, Gemma's norm weights plus 1, Phi-3's LongRoPE factors as tensors. Vectors are
+    /// stored F32 and matrices as `type` (`ExportType.ggmlType(shape:)` says where it falls back).
     public func saveGGUF(to url: URL, type: ExportType = .f32, mergeAdapters: Bool = true) throws {
         let source = directory.path
         let architecture = try GGUFModelMetadata.architecture(config, source: source)
