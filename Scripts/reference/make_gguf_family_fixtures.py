@@ -19,7 +19,7 @@ transformers' per-token log-probs of a few sequences and 30 greedy tokens after 
 on the Hugging Face model the file was converted from, and that model's config.
 
 The reference is the Hugging Face model, not transformers loading the GGUF file: transformers 5.x's
-GGUF loader does not read olmo2 and smollm3 at all, and for gemma2 and gemma3 it drops what the file
+GGUF loader does not read olmo2 and smollm3 at all, nor a llama's `rope_freqs` (Llama 3 rope scaling), and for gemma2 and gemma3 it drops what the file
 does not spell out and llama.cpp fixes (query_pre_attn_scalar falls back to 256, the soft caps and the
 sliding-window layout to its defaults), so that it computes another model (log-probs off by ~3 on
 these fixtures; the script records the distance and the config fields it gets wrong under
@@ -71,7 +71,7 @@ convert_hf_to_gguf.main()
 
 
 def families():
-    from transformers import Gemma2Config, Gemma3TextConfig, Olmo2Config, Phi3Config, SmolLM3Config
+    from transformers import Gemma2Config, Gemma3TextConfig, LlamaConfig, Olmo2Config, Phi3Config, SmolLM3Config
     common = dict(vocab_size=VOCAB, bos_token_id=EOS, eos_token_id=EOS, pad_token_id=EOS, max_position_embeddings=128)
     return [
         # name, config, converter --outtype, whether transformers' GGUF loader reads the architecture
@@ -101,6 +101,14 @@ def families():
             hidden_size=48, intermediate_size=80, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2,
             rms_norm_eps=1e-6, rope_parameters={"rope_type": "default", "rope_theta": 50000.0}, no_rope_layers=[1, 1, 1, 0],
             use_sliding_window=False, tie_word_embeddings=True, **common),
+         "f32", False),
+        # Llama 3 rope scaling, which the converter writes as the `rope_freqs` tensor of per-pair
+        # divisors; three pairs in the transition band (low_freq_factor 1, as in every Llama 3).
+        ("llama3rope_f32", LlamaConfig(
+            hidden_size=48, intermediate_size=80, num_hidden_layers=2, num_attention_heads=3, num_key_value_heads=1,
+            head_dim=16, rms_norm_eps=1e-5, tie_word_embeddings=False,
+            rope_parameters={"rope_type": "llama3", "rope_theta": 10000.0, "factor": 8.0, "low_freq_factor": 1.0,
+                             "high_freq_factor": 32.0, "original_max_position_embeddings": 4096}, **common),
          "f32", False),
         ("phi3_f32", Phi3Config(
             hidden_size=48, intermediate_size=80, num_hidden_layers=2, num_attention_heads=3, num_key_value_heads=1,

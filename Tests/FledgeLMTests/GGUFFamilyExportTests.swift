@@ -80,6 +80,22 @@ final class GGUFFamilyExportTests: XCTestCase {
         XCTAssertEqual(worstDifference(model, back, [[5, 17, 30, 2, 99, 41, 7, 150, 3, 3, 12]]), 0)
     }
 
+    /// Llama 3 rope scaling is written as `rope_freqs` (the converter's divisors). With a single
+    /// pair in the transition band (Fixtures/models/llama3_tied_bf16: head_dim 16, original context
+    /// 16) the divisors do not determine the scaling, and reading the file back says so by tensor.
+    func testLlama3RopeIsWrittenAsRopeFreqs() throws {
+        let model = try LanguageModel(directory: Fixtures.directory.appendingPathComponent("models/llama3_tied_bf16"))
+        let url = try temporaryDirectory(self).appendingPathComponent("out.gguf")
+        try model.export(to: url, format: .gguf)
+        let divisors = try GGUFFile(url: url).tensor("rope_freqs.weight").toArray()
+        XCTAssertEqual(divisors, GGUFLlama3Rope.divisors(model.config.rope, dim: 16))
+        XCTAssertEqual(divisors.first.map { $0 > 1 && $0 < 8 }, true)
+        XCTAssertEqual(Array(divisors.dropFirst()), Array(repeating: 8, count: 7))
+        XCTAssertThrowsError(try LanguageModel(directory: url)) { error in
+            XCTAssertTrue("\(error)".contains("rope_freqs.weight") && "\(error)".contains("two are needed"), "\(error)")
+        }
+    }
+
     /// What llama.cpp fixes otherwise is refused by the config field.
     func testConfigsLlamaCppCannotRunAreRefused() throws {
         for (name, field) in [("gemma2", "query_pre_attn_scalar"), ("gemma3_text", "query_pre_attn_scalar"), ("smollm3", "no_rope_layers")] {

@@ -3,14 +3,14 @@ import XCTest
 import FledgeTensor
 @testable import FledgeLM
 
-/// Tiny Gemma 2, Gemma 3, OLMo 2, SmolLM3 and Phi-3 models converted to GGUF by llama.cpp's own
+/// Tiny Gemma 2, Gemma 3, OLMo 2, SmolLM3, Phi-3 and Llama (with Llama 3 rope scaling) models converted to GGUF by llama.cpp's own
 /// convert_hf_to_gguf.py (Scripts/reference/make_gguf_family_fixtures.py; F32, and Gemma 2 also as
 /// Q8_0, kept in its blocks) compute what transformers computes with the Hugging Face models they
 /// were converted from (with the file's weights where transformers reads the file): config as
 /// llama.cpp reads it, log-probs within 1e-4, 30 greedy tokens identical. llama.cpp itself agrees
 /// with the same references (greedy identical; the script records it).
 final class GGUFFamilyTests: XCTestCase {
-    static let models = ["gemma2_f32", "gemma2_q8_0", "gemma3_f32", "olmo2_f32", "smollm3_f32", "phi3_f32"]
+    static let models = ["gemma2_f32", "gemma2_q8_0", "gemma3_f32", "olmo2_f32", "smollm3_f32", "llama3rope_f32", "phi3_f32"]
 
     static func url(_ name: String) -> URL { Fixtures.directory.appendingPathComponent("gguf/families/\(name).gguf") }
 
@@ -56,6 +56,10 @@ final class GGUFFamilyTests: XCTestCase {
         XCTAssertEqual(gemma3["final_logit_softcapping"], .null)
         XCTAssertEqual(try json("smollm3_f32")["no_rope_layers"], .array([1, 1, 1, 0].map(JSONValue.int)))
         XCTAssertEqual(try json("olmo2_f32")["attention_bias"], .bool(false))
+        // Llama 3 rope scaling recovered from the converter's rope_freqs divisors.
+        XCTAssertEqual(try json("llama3rope_f32")["rope_scaling"], .object(JSONObject([
+            ("rope_type", .string("llama3")), ("factor", .double(8)), ("low_freq_factor", .double(1)), ("high_freq_factor", .double(32)),
+            ("original_max_position_embeddings", .int(4096))])))
     }
 
     func testTokenLogProbsMatchTransformers() throws {

@@ -59,9 +59,14 @@ enum GGUFFamilyMetadata {
         }
     }
 
-    /// The tensors convert_hf_to_gguf.py adds: Phi-3's LongRoPE factors (`rope_factors_long`,
-    /// `rope_factors_short`, F32), one per rotated pair of dims.
+    /// The tensors convert_hf_to_gguf.py adds: Llama 3's rope scaling as `rope_freqs`
+    /// (`GGUFLlama3Rope`), Phi-3's LongRoPE factors (`rope_factors_long`, `rope_factors_short`), F32,
+    /// one per rotated pair of dims.
     static func extraTensors(_ config: ModelConfig, architecture: GGUFArchitecture) -> [(String, Tensor)] {
+        if config.rope.kind == .llama3 {
+            let divisors = GGUFLlama3Rope.divisors(config.rope, dim: config.rope.rotaryDimensions(headDim: config.headDim))
+            return [(GGUFLlama3Rope.tensorName, Tensor(shape: [divisors.count], values: divisors))]
+        }
         guard architecture.name == "phi3", config.rope.kind == .longrope else { return [] }
         let factors = [("rope_factors_long.weight", config.rope.longFactor), ("rope_factors_short.weight", config.rope.shortFactor)]
         return factors.map { name, values in (name, Tensor(shape: [values.count], values: values.map { Float($0) })) }

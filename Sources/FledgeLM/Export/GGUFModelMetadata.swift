@@ -48,11 +48,12 @@ enum GGUFModelMetadata {
         switch config.rope.kind {
         case .default: break
         case .longrope where phi3: break  // GGUFFamilyMetadata: factor tensors and attention factor
+        case .llama3 where architecture.permutesQueryKeyRows: break  // GGUFFamilyMetadata: rope_freqs, as LlamaModel writes it
         case .linear:
             entries += [(prefix + "rope.scaling.type", .string("linear")), (prefix + "rope.scaling.factor", .float32(Float(config.rope.factor)))]
         default:
             throw ModelError.invalidConfig(file: source, field: "rope_scaling", problem: "is '\(config.rope.kind.rawValue)'; Fledge exports "
-                + "GGUF with default or linear rope scaling (and Phi-3's longrope) only (export a safetensors directory instead)")
+                + "GGUF with default, linear or llama3 rope scaling (and Phi-3's longrope) only (export a safetensors directory instead)")
         }
         if type.safeTensorsDType == nil { entries.append(("general.quantization_version", .uint32(2))) }
         return entries + (try GGUFFamilyMetadata.entries(reader, config: config, architecture: architecture))

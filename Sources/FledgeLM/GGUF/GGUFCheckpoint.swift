@@ -10,7 +10,7 @@ extension Checkpoint {
     convenience init(gguf file: GGUFFile, architecture: GGUFArchitecture, heads: Int, kvHeads: Int, weights: GGUFWeights) throws {
         var tensors: [String: DeferredTensor] = [:]
         var quantized: [String: QuantizedMatrix] = [:]
-        for info in file.tensorInfos where !GGUFTensorNames.ropeFactors.contains(info.name) {
+        for info in file.tensorInfos where !GGUFTensorNames.ropeFactors.contains(info.name) && info.name != GGUFLlama3Rope.tensorName {
             guard let name = GGUFTensorNames.huggingFaceName(info.name, architecture: architecture) else {
                 throw ModelError.invalidFile(path: file.url.path, problem: "has tensor '\(info.name)', which Fledge does not know "
                     + "for architecture '\(architecture.name)' (it reads token_embd, output_norm, output and blk.N.attn_*/ffn_* tensors)")

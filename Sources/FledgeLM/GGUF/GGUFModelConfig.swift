@@ -48,7 +48,10 @@ enum GGUFModelConfig {
         if phi3, let headDim, let rotated = try file.integer(prefix + "rope.dimension_count"), rotated != headDim {
             config["partial_rotary_factor"] = .double(Double(rotated) / Double(headDim))
         }
-        if let scaling = try ropeScaling(file, prefix: prefix, phi3: phi3) { config["rope_scaling"] = scaling }
+        if let scaling = try ropeScaling(file, prefix: prefix, architecture: architecture,
+                                         rotatedDims: try file.integer(prefix + "rope.dimension_count") ?? headDim ?? hidden / heads) {
+            config["rope_scaling"] = scaling
+        }
         let hasBias = { (name: String) in file.info("blk.0.\(name).bias") != nil }
         if !["qwen2", "phi3"].contains(architecture.name) { config["attention_bias"] = .bool(hasBias("attn_q")) }
         if ["llama", "smollm3"].contains(architecture.name) { config["mlp_bias"] = .bool(hasBias("ffn_gate")) }
@@ -85,15 +88,22 @@ enum GGUFModelConfig {
         return embedding.shape[0]
     }
 
-    /// `rope_scaling` from `{arch}.rope.scaling.*` (linear only), or Phi-3's LongRoPE from its
-    /// factor tensors; a refusal of the rope frequency factors of Llama 3.1 (`rope_freqs`).
-    private static func ropeScaling(_ file: GGUFFile, prefix: String, phi3: Bool) throws -> JSONValue? {
-        if file.info("rope_freqs.weight") != nil {
-            throw ModelError.invalidFile(path: file.url.path, problem: "has tensor 'rope_freqs.weight' (rope frequency factors, llama.cpp's "
-                + "form of Llama 3.1 rope scaling), which Fledge does not read; load the Hugging Face model instead")
+    /// `rope_scaling` from `{arch}.rope.scaling.*` (linear only), Llama 3's from `rope_freqs`
+    /// (`GGUFLlama3Rope`, for `llama` and `smollm3`, whose converter writes it), or Phi-3's LongRoPE
+    /// from its factor tensors.
+    private static func ropeScaling(_ file: GGUFFile, prefix: String, architecture: GGUFArchitecture,
+                                    rotatedDims: Int) throws -> JSONValue? {
+        if file.info(GGUFLlama3Rope.tensorName) != nil {
+            guard architecture.permutesQueryKeyRows else {
+                throw ModelError.invalidFile(path: file.url.path, problem: "has tensor '\(GGUFLlama3Rope.tensorName)', which Fledge reads for "
+                    + "architectures 'llama' and 'smollm3' only")
+            }
+            let divisors = try file.tensor(GGUFLlama3Rope.tensorName).toArray()
+            return try GGUFLlama3Rope.scaling(divisors: divisors, theta: try file.number(prefix + "rope.freq_base") ?? 10_000,
+                                              dim: rotatedDims, file: file.url.path)
         }
         if GGUFTensorNames.ropeFactors.contains(where: { file.info($0) != nil }) {
-            guard phi3 else {
+            guard architecture.name == "phi3" else {
                 throw ModelError.invalidFile(path: file.url.path, problem: "has rope factor tensors, which Fledge reads for architecture 'phi3' only")
             }
             return try longRope(file, prefix: prefix)
