@@ -1,5 +1,5 @@
-"""Tiny GGUF models of the families beyond llama/qwen2/qwen3 (gemma2, gemma3, olmo2, smollm3, phi3),
-converted from tiny random Hugging Face models by llama.cpp's own convert_hf_to_gguf.py, and what
+"""Tiny GGUF models of the families beyond llama/qwen2/qwen3 (gemma2, gemma3, olmo2, smollm3, phi3)
+and of a llama with Llama 3 rope scaling (`rope_freqs`), converted from tiny random Hugging Face models by llama.cpp's own convert_hf_to_gguf.py, and what
 transformers and llama.cpp compute with them.
 
     /tmp/refvenv/bin/pip download --no-deps --no-binary :all: llama-cpp-python==0.3.36 -d /tmp/lcp
@@ -19,8 +19,8 @@ transformers' per-token log-probs of a few sequences and 30 greedy tokens after 
 on the Hugging Face model the file was converted from, and that model's config.
 
 The reference is the Hugging Face model, not transformers loading the GGUF file: transformers 5.x's
-GGUF loader does not read olmo2 and smollm3 at all, nor a llama's `rope_freqs` (Llama 3 rope scaling), and for gemma2 and gemma3 it drops what the file
-does not spell out and llama.cpp fixes (query_pre_attn_scalar falls back to 256, the soft caps and the
+GGUF loader does not read olmo2 and smollm3 at all, ignores a llama's `rope_freqs` (Llama 3 rope
+scaling), and for gemma2 and gemma3 it drops what the file does not spell out and llama.cpp fixes (query_pre_attn_scalar falls back to 256, the soft caps and the
 sliding-window layout to its defaults), so that it computes another model (log-probs off by ~3 on
 these fixtures; the script records the distance and the config fields it gets wrong under
 `transformers_gguf`). For phi3, transformers loading the GGUF equals the HF model exactly. Where
