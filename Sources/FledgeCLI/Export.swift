@@ -11,10 +11,10 @@ struct Export: ParsableCommand {
         discussion: """
             --format safetensors writes config.json, model.safetensors (f32, f16 or bf16), generation_config.json and the \
             tokenizer files into the --output directory, as transformers' from_pretrained loads them. --format gguf writes one \
-            GGUF file (model types llama, qwen2, qwen3) with the tokenizer and chat template, as llama.cpp loads it: vectors F32, \
-            matrices in --dtype (q4_k falls back to q8_0 for rows that are not multiples of 256). --adapter-only (with --adapter and \
-            --format gguf) writes the adapter alone as a llama.cpp LoRA adapter GGUF (f32, f16, bf16 or q8_0), to load with \
-            llama.cpp's --lora on the base model's GGUF file. See docs/gguf.md.
+            GGUF file (model types llama, qwen2, qwen3, phi3, gemma2, gemma3_text, olmo2, smollm3) with the tokenizer and chat \
+            template, as llama.cpp loads it: vectors F32, matrices in --dtype (q4_k falls back to q8_0 for rows that are not \
+            multiples of 256). --adapter-only (with --adapter and --format gguf) writes the adapter alone as a llama.cpp LoRA \
+            adapter GGUF (f32, f16, bf16 or q8_0), to load with llama.cpp's --lora on the base model's GGUF file. See docs/gguf.md.
             """)
 
     @Option(help: "A Hugging Face model directory, a .gguf file, or a Hub id (org/name[@revision]).") var model: String
