@@ -52,6 +52,13 @@ void fledge_gemm_panels(long rows, long columns, long depth,
                         const float *b, long b_panel, long b_depth,
                         float *c, long ldc, int accumulate);
 
+/// `fledge_gemm_panels` for AVX-512 F/BW/DQ/VL: the same operands and results (the same value for
+/// each output: one fused multiply-add per step of depth, in order), a 12 × 32 register block of C.
+void fledge_gemm_panels_avx512(long rows, long columns, long depth,
+                               const float *a, long a_tile, long a_row, long a_depth,
+                               const float *b, long b_panel, long b_depth,
+                               float *c, long ldc, int accumulate);
+
 /// C[m × n] (+)= A[m × k] · B[n × k]ᵀ with A and B row-major (unit stride along k): one dot
 /// product per output, for few rows (decoding). Requires AVX2 + FMA.
 void fledge_gemm_small_nt(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
