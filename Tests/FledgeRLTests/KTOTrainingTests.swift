@@ -35,23 +35,28 @@ final class KTOTrainingTests: TemporaryDirectoryTestCase {
     }
 
     /// With LoRA adapters (the reference: adapters off), the first step's loss is 1 − σ(0) = 0.5 with
-    /// zero rewards and KL; training pushes the desirable rewards up and the undesirable ones down.
+    /// zero rewards and KL; over five epochs training pushes the desirable rewards above the
+    /// undesirable ones and the loss down.
     func testRewardsSeparate() throws {
         for lossType in KTOLossType.allCases {
             let model = try SFTFixtures.model()
             try model.addLoRA(LoRAOptions(r: 8, alpha: 16, dropout: 0, seed: 1))
-            let config = config(steps: 12, output: lossType.rawValue, lossType: lossType)
+            var config = config(steps: 15, output: lossType.rawValue, lossType: lossType)
+            config.training.learningRate = 1e-2
             let kto = try KTO(model: model, train: try colourRows(mismatchedBatchSize: lossType.estimatesKL ? 4 : nil),
                               config: config, reference: .adaptersDisabled(model))
             let history = try Trainer(algorithm: kto, model: model, arguments: config.training).train().state.logHistory
-            let margins = history.map { $0["rewards/margins"]! }, losses = history.map { $0["loss"]! }
+            // A shuffled batch (apo_zero_unpaired) may hold one label only, and then logs no margin.
+            let margins = history.compactMap { $0["rewards/margins"] }, losses = history.map { $0["loss"]! }
             print("KTO \(lossType.rawValue) margins \(margins.map { String(format: "%.3f", $0) }) losses \(losses.map { String(format: "%.3f", $0) })")
             XCTAssertEqual(losses.first!, 0.5, accuracy: 1e-6)
-            XCTAssertEqual(margins.first!, 0, accuracy: 1e-6)
-            XCTAssertEqual(history.first!["kl"]!, 0, accuracy: 1e-6)
-            XCTAssertGreaterThan(margins.suffix(3).min()!, 0.5, lossType.rawValue)
-            XCTAssertLessThan(losses.suffix(3).max()!, 0.4, lossType.rawValue)
-            XCTAssert(history.allSatisfy { $0["logits/chosen"] != nil && $0["entropy"]! > 0 && $0["logps/rejected"] != nil })
+            XCTAssertEqual(history.first!["rewards/chosen"] ?? 0, 0, accuracy: 1e-5)
+            XCTAssertEqual(history.first!["rewards/rejected"] ?? 0, 0, accuracy: 1e-5)
+            XCTAssertEqual(history.first!["kl"]!, 0, accuracy: 1e-5)
+            let lastEpoch = (margins.suffix(3).reduce(0, +) / 3, losses.suffix(3).reduce(0, +) / 3)
+            XCTAssertGreaterThan(lastEpoch.0, 1, lossType.rawValue)
+            XCTAssertLessThan(lastEpoch.1, 0.4, lossType.rawValue)
+            XCTAssert(history.allSatisfy { $0["entropy"]! > 0 && ($0["logits/chosen"] != nil || $0["logits/rejected"] != nil) })
         }
     }
 
@@ -73,7 +78,10 @@ final class KTOTrainingTests: TemporaryDirectoryTestCase {
         let (first, precomputed) = try run(precompute: true, output: "cached")
         XCTAssertEqual(first.precomputedTrain?.wasCached, false)
         XCTAssertEqual(first.precomputedTrain?.mismatched?.count, rows.count)
-        let (second, _) = try run(precompute: true, output: "cached")
+        var again = config(steps: 3, output: "cached")
+        again.precomputeRefLogProbs = true
+        let second = try KTO(model: try SFTFixtures.fullyTrainableModel(), train: rows, evaluation: Array(rows.prefix(8)),
+                             config: again, reference: .frozen(try SFTFixtures.model()))
         XCTAssertEqual(second.precomputedTrain?.wasCached, true)
         XCTAssertEqual(second.precomputedEvaluation?.completions, first.precomputedEvaluation?.completions)
         let (_, scored) = try run(precompute: false, output: "scored")
@@ -101,10 +109,11 @@ final class KTOTrainingTests: TemporaryDirectoryTestCase {
     /// TRL's rules: the kto loss needs sequential sampling and at least two rows per micro-batch;
     /// apo_zero_unpaired has no KL term and needs neither.
     func testConfigChecks() throws {
-        let defaults = try resolve(KTOConfig.self, "")
+        let defaults = try resolve(KTOConfig.self, "", preset: .trl)
         assertMessages(defaults.report, [], "defaults")
         XCTAssertEqual(defaults.config.trainSamplingStrategy, .sequential)
         XCTAssertEqual(defaults.config.training.learningRate, 1e-6)
+        assertMessages(try resolve(KTOConfig.self, "").report, [], "Unsloth's defaults")
         assertMessages(try resolve(KTOConfig.self, "train_sampling_strategy: random").report,
                        [.error("train_sampling_strategy", "sequential")], "random order")
         assertMessages(try resolve(KTOConfig.self, "per_device_train_batch_size: 1").report,
@@ -144,7 +153,7 @@ final class KTOTrainingTests: TemporaryDirectoryTestCase {
             let file = try writeLines([#"{"prompt": "x", "completion": " y", "label": 1}"#, row], to: "bad\(index).jsonl")
             XCTAssertThrowsError(try UnpairedPreferenceDataset(file: file, encoder: encoder, mismatchedBatchSize: 2)) { error in
                 let text = "\(error)"
-                XCTAssert(text.contains(message) && text.contains("line 2"), text)
+                XCTAssert(text.contains(message) && text.contains("bad\(index).jsonl:2:"), text)
             }
         }
     }
