@@ -6,7 +6,7 @@ public struct KTOConfig: TrainerConfig {
     public var training = TrainingArguments()
     /// Strength of the implicit KL constraint (β).
     public var beta = 0.1
-    /// `kto`, or `apo_zero_unpaired` (no KL term).
+    /// The loss: KTO's (with the KL estimate), or the unpaired APO-zero loss (no KL term).
     public var lossType = KTOLossType.kto
     /// Weight of the desirable rows' losses, to balance unequal numbers of desirable and undesirable rows.
     public var desirableWeight = 1.0
