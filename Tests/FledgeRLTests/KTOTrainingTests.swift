@@ -126,6 +126,39 @@ final class KTOTrainingTests: TemporaryDirectoryTestCase {
                        [.error("desirable_weight", "KTOConfig")], "a KTO field in a DPO config")
     }
 
+    /// The library factory (what `fledge kto` runs): the training and test splits tokenized with their
+    /// mismatched sequences over batches of the training batch size, LoRA on the model, a line naming
+    /// the data, and TRL's advice on the weights of this unbalanced split (3 desirable, 2 undesirable).
+    func testPreparedFromItsConfig() throws {
+        let data = directory.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let rows = KTOReferenceTests.fixtures.appendingPathComponent("strings.jsonl")
+        for split in ["train", "test"] {
+            try FileManager.default.copyItem(at: rows, to: data.appendingPathComponent("\(split).jsonl"))
+        }
+        let resolved = try resolve(KTOConfig.self, """
+            model_name_or_path: \(KTOReferenceTests.modelDirectory.path)
+            dataset_name: \(data.path)
+            output_dir: \(directory.appendingPathComponent("run").path)
+            use_peft: true
+            max_length: 64
+            per_device_train_batch_size: 3
+            per_device_eval_batch_size: 2
+            eval_strategy: steps
+            eval_steps: 1
+            """)
+        XCTAssert(resolved.report.isUsable, "\(resolved.report.messages)")
+        var lines: [String] = []
+        let kto = try KTO.prepare(resolved.config, progress: { lines.append($0) }).algorithm
+        let expected = try KTOReferenceTests.rows("strings", maxLength: 64, mismatchedBatchSize: 3).rows
+        XCTAssertEqual(kto.train, expected)
+        XCTAssertEqual(kto.evaluation, expected)
+        XCTAssertTrue(kto.model.hasAdapters)
+        XCTAssertEqual(lines.first, "5 text rows from \(data.path)/train.jsonl (3 desirable, 2 undesirable), 5 for evaluation")
+        XCTAssertEqual(lines.dropFirst().first?.hasPrefix("warning: the training split has 3 desirable and 2 undesirable rows"), true,
+                       "\(lines)")
+    }
+
     /// TRL's advice on the weights of an unbalanced split (Eq. (8) of the KTO paper).
     func testWeightAdvice() {
         var config = KTOConfig()
