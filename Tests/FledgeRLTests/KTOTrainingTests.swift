@@ -92,6 +92,38 @@ final class KTOTrainingTests: TemporaryDirectoryTestCase {
         }
     }
 
+    /// A run stopped after step 2 (checkpointed) and resumed ends with the weights of a run that went
+    /// straight through: sequential batches and their mismatched completions are a pure function of
+    /// the step, and the precomputed reference log-probs are read back from the cache.
+    func testResumeContinuesExactly() throws {
+        let rows = try colourRows(mismatchedBatchSize: 4)
+        func run(_ output: String, stopAt: Int? = nil, resume: Bool = false) throws -> LanguageModel {
+            var config = config(steps: 5, output: output)
+            config.precomputeRefLogProbs = true
+            config.training.saveStrategy = .steps
+            config.training.saveSteps = 1
+            if resume { config.training.resumeFromCheckpoint = "true" }
+            let model = try SFTFixtures.model()
+            try model.addLoRA(LoRAOptions(r: 4, alpha: 8, dropout: 0, seed: 3))
+            let kto = try KTO(model: model, train: rows, config: config)
+            let trainer = try Trainer(algorithm: kto, model: model, arguments: config.training)
+            if let stopAt {
+                let observer = RecordingObserver()
+                observer.stopAt = stopAt
+                observer.stopRequest = trainer.stopRequest
+                trainer.observer = observer
+                XCTAssertEqual(try trainer.train().status, .stopped)
+            } else {
+                _ = try trainer.train()
+            }
+            return model
+        }
+        let straight = try run("straight")
+        _ = try run("resumed", stopAt: 2)
+        let resumed = try run("resumed", resume: true)
+        XCTAssertEqual(maxDifference(resumed.trainableParameters, straight.trainableParameters), 0)
+    }
+
     /// Micro-batches follow the file with `sequential` (every epoch the same) and are shuffled with `random`.
     func testSamplingOrder() throws {
         let model = try SFTFixtures.model()
