@@ -30,7 +30,8 @@ enum Setup {
 }
 
 /// A JSON Lines dataset read as each trainer reads it: prompts (GRPO, RLOO, PPO), SFT rows (text,
-/// prompt/completion, messages) and preference rows (DPO), tokenized with a chat template.
+/// prompt/completion, messages), preference rows (DPO) and unpaired preference rows with their
+/// mismatched completions (KTO), tokenized with a chat template.
 func fuzzDatasetRow(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let file = ScratchDirectory.write(fuzzInput(data, size), to: "train.jsonl")
     _ = try? PromptDataset(file: file, tokenizer: Setup.tokenizer)
@@ -39,6 +40,12 @@ func fuzzDatasetRow(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         for mode in [TruncationMode.keepStart, .keepEnd] {
             let encoder = PreferenceEncoder(tokenizer: Setup.tokenizer, maxLength: maxLength, truncationMode: mode)
             _ = try? PreferenceDataset(file: file, encoder: encoder)
+        }
+    }
+    for maxLength in [nil, 4] {
+        let encoder = UnpairedPreferenceEncoder(tokenizer: Setup.tokenizer, maxLength: maxLength)
+        for batchSize in [nil, 2, 3] {
+            _ = try? UnpairedPreferenceDataset(file: file, encoder: encoder, mismatchedBatchSize: batchSize)
         }
     }
     return 0
