@@ -7,7 +7,8 @@ Writes, under OUT_DIR (default Tests/FledgeRLTests/Fixtures/kto):
 - `model/`: a tiny random Llama (one layer, hidden size 24, two heads over one key/value head, untied embeddings)
   with the ChatML tokenizer of the SFT fixtures (Tests/FledgeRLTests/Fixtures/sft/model, make_sft_fixtures.py);
 - `<case>.jsonl`: the rows of each tokenization case (prompt/completion/label strings, with and without the EOS
-  already there; chat messages; `max_length` truncation that drops a row whose prompt fills it), and in
+  already there; chat messages; paired prompt/chosen/rejected rows of strings and of messages, which TRL unpairs;
+  `max_length` truncation that drops a row whose prompt fills it), and in
   `expected.json` per case the KTOConfig fields used and, per kept row, the training sequence and the mismatched
   (KL) sequence as `DataCollatorForUnpairedPreference` builds them (`input_ids`, `completion_mask`,
   `KL_input_ids`, `KL_completion_mask`), with the label; the KL completions rotate within batches of
@@ -52,6 +53,18 @@ TOKENIZATION_CASES = {
          "completion": [{"role": "assistant", "content": "22"}], "label": False},
         {"prompt": [{"role": USER, "content": "Say hi"}],
          "completion": [{"role": "assistant", "content": "Hello there, friend!"}], "label": True},
+    ]),
+    "paired": (dict(max_length=64), [
+        {"prompt": "The capital of Australia is", "chosen": " Canberra.", "rejected": " Sydney."},
+        {"prompt": "2 + 2 =", "chosen": " 4", "rejected": " 5, or so"},
+        {"prompt": "Say hi:", "chosen": " Hello!", "rejected": " Go away."},
+    ]),
+    "paired_messages": (dict(max_length=64), [
+        {"prompt": [{"role": USER, "content": "What is the capital of Australia?"}],
+         "chosen": [{"role": "assistant", "content": "Canberra."}],
+         "rejected": [{"role": "assistant", "content": "Sydney, its largest city."}]},
+        {"prompt": [{"role": USER, "content": "2+2?"}], "chosen": [{"role": "assistant", "content": "4"}],
+         "rejected": [{"role": "assistant", "content": "22"}]},
     ]),
     "truncated": (dict(max_length=10), [
         {"prompt": "Hi", "completion": " there, my good friend", "label": True},

@@ -21,18 +21,19 @@ final class KTOReferenceTests: TemporaryDirectoryTestCase {
                                              mismatchedBatchSize: mismatchedBatchSize)
     }
 
-    /// Prompt/completion splitting, EOS, chat templates, max_length (dropping a row whose prompt fills
-    /// it) and the KL completions rotated within batches of three give TRL's sequences and masks.
+    /// Prompt/completion splitting, EOS, chat templates, paired rows unpaired (each chunk's chosen
+    /// completions, then its rejected ones), max_length (dropping a row whose prompt fills it) and the
+    /// KL completions rotated within batches of three give TRL's sequences, masks and labels.
     func testTokenizationMatchesTRL() throws {
         let expected = try Self.expected()
-        for name in ["strings", "messages", "truncated"] {
+        for name in ["strings", "messages", "paired", "paired_messages", "truncated"] {
             let reference = try XCTUnwrap(expected[name] as? [String: Any])
             let fields = try XCTUnwrap(reference["config"] as? [String: Any])
             let dataset = try Self.rows(name, maxLength: fields["max_length"] as? Int, mismatchedBatchSize: 3)
             let rows = try XCTUnwrap(reference["rows"] as? [[String: Any]])
             XCTAssertEqual(dataset.rows.count, rows.count, name)
             XCTAssertEqual(dataset.droppedCount, name == "truncated" ? 1 : 0, name)
-            XCTAssertEqual(dataset.isConversational, name == "messages")
+            XCTAssertEqual(dataset.isConversational, name.hasSuffix("messages"))
             for (index, (row, trl)) in zip(dataset.rows, rows).enumerated() {
                 XCTAssertEqual(row.label, trl["label"] as? Bool, "\(name) row \(index) label")
                 let mismatched = try XCTUnwrap(row.mismatched)

@@ -205,13 +205,29 @@ final class KTOTrainingTests: TemporaryDirectoryTestCase {
         XCTAssertNil(config.weightAdvice(desirable: 10, rows: 40))
     }
 
+    /// Paired rows are unpaired in chunks of 1,000 rows, as TRL's batched `map` does: each chunk's
+    /// chosen completions (labelled true), then its rejected ones.
+    func testPairedRowsAreUnpairedInChunks() throws {
+        let rows = (0..<1001).map { #"{"prompt": "row \#($0):", "chosen": " yes", "rejected": " no"}"# }
+        let encoder = UnpairedPreferenceEncoder(tokenizer: try SFTFixtures.tokenizer(), maxLength: 64)
+        let dataset = try UnpairedPreferenceDataset(file: try writeLines(rows, to: "paired.jsonl"), encoder: encoder,
+                                                    mismatchedBatchSize: nil)
+        XCTAssertEqual(dataset.rows.count, 2002)
+        XCTAssertEqual(dataset.rows.map(\.label), Array(repeating: true, count: 1000) + Array(repeating: false, count: 1000) + [true, false])
+        let tokenizer = try SFTFixtures.tokenizer()
+        func prompt(_ row: UnpairedSequence) -> String { tokenizer.decode(Array(row.sequence.ids[..<row.sequence.completionStart])) }
+        XCTAssertEqual(prompt(dataset.rows[1000]), "row 0:")
+        XCTAssertEqual(prompt(dataset.rows[2000]), "row 1000:")
+        XCTAssertEqual(prompt(dataset.rows[2001]), "row 1000:")
+    }
+
     /// Bad rows name the file, the line and what the row needs.
     func testDataErrors() throws {
         let encoder = UnpairedPreferenceEncoder(tokenizer: try SFTFixtures.tokenizer(), maxLength: 64)
         let cases: [(String, String)] = [
             (#"{"prompt": "a", "completion": " b", "label": "yes"}"#, "'label' is a string; it must be true"),
             (#"{"prompt": "a", "completion": " b", "label": 2}"#, "'label' is the integer 2"),
-            (#"{"prompt": "a", "chosen": " b", "rejected": " c"}"#, "write each completion as its own row"),
+            (#"{"prompt": "a", "chosen": " b", "rejected": " c"}"#, "a paired (chosen/rejected) row, and the first row is unpaired"),
             (#"{"prompt": "a", "completion": [{"role": "assistant", "content": "b"}], "label": true}"#, "both must be strings"),
         ]
         for (index, (row, message)) in cases.enumerated() {

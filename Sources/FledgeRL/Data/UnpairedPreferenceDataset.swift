@@ -19,7 +19,8 @@ public struct UnpairedSequence: Equatable, Sendable {
 }
 
 /// A KTO split of `prompt`/`completion`/`label` rows read from its data files and tokenized for
-/// training, with the mismatched sequences of the KL estimate as TRL builds them.
+/// training, with the mismatched sequences of the KL estimate as TRL builds them. A split whose
+/// first row has `chosen` and `rejected` columns is read as paired rows and unpaired as TRL does.
 public struct UnpairedPreferenceDataset: Sendable {
     /// The files the rows came from, as a phrase for messages (``DatasetSplit/source``).
     public let source: String
@@ -44,10 +45,13 @@ public struct UnpairedPreferenceDataset: Sendable {
     public init(split: DatasetSplit, encoder: UnpairedPreferenceEncoder, mismatchedBatchSize: Int?) throws {
         source = split.source
         guard !split.rows.isEmpty else { throw DatasetError(file: split.source, "the split has no rows") }
-        let examples = try split.rows.indices.map { index throws(DatasetError) in
-            let position = split.position(of: index)
-            return (position, try UnpairedPreferenceExample(row: split.rows[index], at: position))
-        }
+        let first = split.rows[0].droppingNulls()
+        let examples = first["chosen"] != nil && first["rejected"] != nil
+            ? try Self.unpaired(split)
+            : try split.rows.indices.map { index throws(DatasetError) in
+                let position = split.position(of: index)
+                return (position, try UnpairedPreferenceExample(row: split.rows[index], at: position))
+            }
         if let index = examples.firstIndex(where: { $0.1.isConversational != examples[0].1.isConversational }) {
             let (kind, firstKind) = examples[0].1.isConversational ? ("text", "chat-message") : ("chat-message", "text")
             throw DatasetError(at: examples[index].0, "a \(kind) row, but \(examples[0].0.label) is a "
@@ -80,6 +84,37 @@ public struct UnpairedPreferenceDataset: Sendable {
                                     mismatched: mismatched, label: tokens.label)
         }
     }
+
+    /// TRL's `unpair_preference_dataset` of a split of paired `prompt`/`chosen`/`rejected` rows (read as
+    /// DPO reads them): in chunks of 1,000 rows (the batches of the `datasets` map it runs), each
+    /// chunk's chosen completions (desirable) and then its rejected ones (undesirable), each with its
+    /// row's prompt and position.
+    static func unpaired(_ split: DatasetSplit) throws(DatasetError) -> [(DatasetRowPosition, UnpairedPreferenceExample)] {
+        let pairs = try split.rows.indices.map { index throws(DatasetError) in
+            let position = split.position(of: index)
+            return (position, try PreferenceExample(row: split.rows[index], at: position))
+        }
+        var examples: [(DatasetRowPosition, UnpairedPreferenceExample)] = []
+        for start in stride(from: 0, to: pairs.count, by: unpairingChunk) {
+            let chunk = pairs[start..<Swift.min(start + unpairingChunk, pairs.count)]
+            for label in [true, false] {
+                for (position, pair) in chunk {
+                    switch pair {
+                    case let .text(prompt, chosen, rejected):
+                        examples.append((position, UnpairedPreferenceExample(
+                            content: .text(prompt: prompt, completion: label ? chosen : rejected), label: label)))
+                    case let .conversation(prompt, chosen, rejected):
+                        examples.append((position, UnpairedPreferenceExample(
+                            content: .conversation(prompt: prompt, completion: label ? chosen : rejected), label: label)))
+                    }
+                }
+            }
+        }
+        return examples
+    }
+
+    /// Rows per chunk of TRL's unpairing (`Dataset.map`'s default batch size).
+    static let unpairingChunk = 1000
 
     /// Rows labelled desirable, and undesirable.
     public var desirableCount: Int { rows.filter(\.label).count }

@@ -34,7 +34,7 @@ public struct UnpairedPreferenceExample: Equatable, Sendable {
         guard missing.isEmpty else {
             let found = row.keys.isEmpty ? "none" : row.keys.map { "'\($0)'" }.joined(separator: ", ")
             let paired = row["chosen"] != nil && row["rejected"] != nil
-                ? "; this is a paired (chosen/rejected) row: write each completion as its own row with label true or false"
+                ? "; this is a paired (chosen/rejected) row, and the first row is unpaired: every row must have the same shape"
                 : ""
             throw fail("an unpaired preference row needs 'prompt', 'completion' and 'label' columns; missing "
                 + missing.map { "'\($0)'" }.joined(separator: ", ") + " (found columns: \(found))" + paired)
