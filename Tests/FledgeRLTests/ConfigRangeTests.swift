@@ -153,6 +153,7 @@ final class ConfigRangeTests: TemporaryDirectoryTestCase {
         assertEveryNumericFieldHasARange(PPOConfig.self)
         assertEveryNumericFieldHasARange(SFTConfig.self)
         assertEveryNumericFieldHasARange(RLOOConfig.self)
+        assertEveryNumericFieldHasARange(KTOConfig.self)
     }
 
     private func assertEveryNumericFieldHasARange<Config: TrainerConfig>(_ type: Config.Type) {

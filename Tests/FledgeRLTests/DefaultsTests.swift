@@ -47,6 +47,7 @@ final class DefaultsTests: XCTestCase {
             try resolve(GRPOConfig.self, "", preset: .trl), try resolve(DPOConfig.self, "", preset: .trl),
             try resolve(PPOConfig.self, "", preset: .trl), try resolve(SFTConfig.self, "", preset: .trl),
             try resolve(RLOOConfig.self, "", preset: .trl),
+            try resolve(KTOConfig.self, "", preset: .trl),
         ]
         for resolved in configs {
             let trl = fixture.trainers[resolved.trainer.rawValue]!.merging(script) { a, _ in a }

@@ -30,8 +30,9 @@ enum Setup {
 }
 
 /// A JSON Lines dataset read as each trainer reads it: prompts (GRPO, RLOO, PPO), SFT rows (text,
-/// prompt/completion, messages), preference rows (DPO) and reward-modelling rows (explicit or implicit
-/// prompts, token ids, margins), tokenized with a chat template.
+/// prompt/completion, messages), preference rows (DPO), reward-modelling rows (explicit or implicit
+/// prompts, token ids, margins) and unpaired preference rows with their mismatched completions (KTO),
+/// tokenized with a chat template.
 func fuzzDatasetRow(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let file = ScratchDirectory.write(fuzzInput(data, size), to: "train.jsonl")
     _ = try? PromptDataset(file: file, tokenizer: Setup.tokenizer)
@@ -42,6 +43,12 @@ func fuzzDatasetRow(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             _ = try? PreferenceDataset(file: file, encoder: encoder)
         }
         _ = try? RewardDataset(file: file, encoder: RewardEncoder(tokenizer: Setup.tokenizer, maxLength: maxLength))
+    }
+    for maxLength in [nil, 4] {
+        let encoder = UnpairedPreferenceEncoder(tokenizer: Setup.tokenizer, maxLength: maxLength)
+        for batchSize in [nil, 2, 3] {
+            _ = try? UnpairedPreferenceDataset(file: file, encoder: encoder, mismatchedBatchSize: batchSize)
+        }
     }
     return 0
 }

@@ -63,6 +63,7 @@ public enum ConfigResolver {
         case .sft: resolve(SFTConfig.self, document, options: options)
         case .rloo: resolve(RLOOConfig.self, document, options: options)
         case .reward: resolve(RewardConfig.self, document, options: options)
+        case .kto: resolve(KTOConfig.self, document, options: options)
         }
     }
 
@@ -192,6 +193,7 @@ public enum ConfigResolver {
         case .sft: SFTConfig.fields.map(\.name)
         case .rloo: RLOOConfig.fields.map(\.name)
         case .reward: RewardConfig.fields.map(\.name)
+        case .kto: KTOConfig.fields.map(\.name)
         }
     }
 

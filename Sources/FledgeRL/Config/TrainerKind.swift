@@ -1,6 +1,6 @@
 /// The trainers a config can be for; each has its own TRL config class and defaults.
 public enum TrainerKind: String, ConfigChoice, Sendable {
-    case grpo, dpo, ppo, sft, rloo, reward
+    case grpo, dpo, ppo, sft, rloo, reward, kto
 
     /// The TRL config class the trainer's fields come from.
     public var trlConfigName: String {
@@ -11,6 +11,7 @@ public enum TrainerKind: String, ConfigChoice, Sendable {
         case .sft: "SFTConfig"
         case .rloo: "RLOOConfig"
         case .reward: "RewardConfig"
+        case .kto: "KTOConfig"
         }
     }
 

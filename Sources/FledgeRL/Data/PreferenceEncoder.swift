@@ -23,13 +23,11 @@ public struct PreferenceEncoder {
         let promptIds: [Int], chosenIds: [Int], rejectedIds: [Int]
         switch example {
         case let .text(prompt, chosen, rejected):
-            promptIds = tokenizer.encode(prompt, addSpecialTokens: true)
-            chosenIds = tokenizer.encode(prompt + (try TRLTokenization.endingWithEOS(chosen, tokenizer: tokenizer)), addSpecialTokens: true)
-            rejectedIds = tokenizer.encode(prompt + (try TRLTokenization.endingWithEOS(rejected, tokenizer: tokenizer)), addSpecialTokens: true)
+            (promptIds, chosenIds) = try TRLTokenization.promptAndSequence(prompt: prompt, completion: chosen, tokenizer: tokenizer)
+            rejectedIds = try TRLTokenization.promptAndSequence(prompt: prompt, completion: rejected, tokenizer: tokenizer).sequence
         case let .conversation(prompt, chosen, rejected):
-            promptIds = try tokenizer.applyChatTemplate(messages: prompt, addGenerationPrompt: true).ids
-            chosenIds = try tokenizer.applyChatTemplate(messages: prompt + chosen).ids
-            rejectedIds = try tokenizer.applyChatTemplate(messages: prompt + rejected).ids
+            (promptIds, chosenIds) = try TRLTokenization.promptAndSequence(prompt: prompt, completion: chosen, tokenizer: tokenizer)
+            rejectedIds = try TRLTokenization.promptAndSequence(prompt: prompt, completion: rejected, tokenizer: tokenizer).sequence
         }
         let promptLength = Swift.min(TRLTokenization.commonPrefixLength(promptIds, chosenIds),
                                      TRLTokenization.commonPrefixLength(promptIds, rejectedIds))

@@ -3,7 +3,7 @@ import FledgeLM
 import FledgeTensor
 
 /// TR-DPO's reference-model syncing (arXiv 2404.09656) as TRL's `sync_ref_model` fields ask for it:
-/// the fields DPO, GRPO and RLOO share.
+/// the fields DPO, KTO, GRPO and RLOO share.
 public struct ReferenceSyncArguments: ConfigFieldTable, Equatable, Sendable {
     /// Every `ref_model_sync_steps` optimizer steps, move the reference model toward the policy:
     /// `ref ← α · policy + (1 − α) · ref`. Full fine-tuning only (with LoRA the reference is the model
@@ -30,7 +30,7 @@ public struct ReferenceSyncArguments: ConfigFieldTable, Equatable, Sendable {
 extension ConfigCheck {
     /// `sync_ref_model` needs a separate reference model to move: not with LoRA (TRL raises
     /// NotImplementedError), not without a KL term (`beta` 0: GRPO and RLOO load no reference), not with
-    /// reference log-probs computed once before training (DPO's `precompute_ref_log_probs`).
+    /// reference log-probs computed once before training (DPO's and KTO's `precompute_ref_log_probs`).
     static func referenceSync(_ path: WritableKeyPath<Config, ReferenceSyncArguments>, beta: KeyPath<Config, Double>? = nil,
                               precomputed: KeyPath<Config, Bool>? = nil) -> ConfigCheck {
         ConfigCheck { resolution in

@@ -28,8 +28,8 @@ enum ConfigFieldTables {
                   names: training, trainers: TrainerKind.allCases),
             Group(title: "Sampling and batching (GRPO, RLOO)", source: source("GenerationArguments.swift"),
                   names: generation, trainers: [.grpo, .rloo]),
-            Group(title: "Reference-model syncing (DPO, GRPO, RLOO)", source: source("ReferenceSync.swift"),
-                  names: referenceSync, trainers: [.dpo, .grpo, .rloo]),
+            Group(title: "Reference-model syncing (DPO, KTO, GRPO, RLOO)", source: source("ReferenceSync.swift"),
+                  names: referenceSync, trainers: [.dpo, .kto, .grpo, .rloo]),
         ] + TrainerKind.allCases.map { trainer in
             Group(title: "\(trainer.trlConfigName) (`trainer: \(trainer.rawValue)`)",
                   source: source("\(trainer.trlConfigName).swift"),
@@ -110,7 +110,7 @@ enum ConfigFieldTables {
     /// The config type of `trainer`.
     private static func configType(of trainer: TrainerKind) -> any TrainerConfig.Type {
         let types: [any TrainerConfig.Type] = [GRPOConfig.self, DPOConfig.self, PPOConfig.self, SFTConfig.self, RLOOConfig.self,
-                                              RewardConfig.self]
+                                              RewardConfig.self, KTOConfig.self]
         return types.first { $0.trainer == trainer }!
     }
 

@@ -1,0 +1,181 @@
+import Foundation
+import FledgeLM
+import FledgeTensor
+
+/// Kahneman–Tversky Optimization as TRL's `KTOTrainer` trains it: each micro-batch runs its rows'
+/// prompt + completion sequences through the model, sums each completion's log-probabilities,
+/// compares them with the reference policy's and, for the `kto` loss, with a KL estimate from the
+/// same prompts followed by other rows' completions (``KTOLoss``), and logs TRL's metrics plus
+/// `entropy`.
+///
+/// The loss of a micro-batch is a mean over its rows, so the trainer averages accumulated
+/// micro-batches (HF's division by `gradient_accumulation_steps`). With `train_sampling_strategy:
+/// sequential` (KTO's default, which the KL estimate needs) micro-batch i holds rows
+/// i·b ..< (i+1)·b of the file, every epoch; with `random` the rows are shuffled every epoch from
+/// `data_seed` (else `seed`).
+public final class KTO: TrainingAlgorithm {
+    /// The rows of one forward/backward pass, by index into the split.
+    public struct MicroBatch {
+        public let indices: [Int]
+    }
+
+    public let model: LanguageModel
+    public let train: [UnpairedSequence]
+    public let evaluation: [UnpairedSequence]?
+    public let loss: KTOLoss
+    /// The reference log-probabilities computed before training, when `precompute_ref_log_probs`.
+    public let precomputedTrain: KTOPrecomputedReference?
+    public let precomputedEvaluation: KTOPrecomputedReference?
+    /// The reference policy scored with each batch; nil when every reference value was precomputed.
+    private let reference: ReferencePolicy?
+    /// The reference model's syncing toward the policy (`sync_ref_model`), or nil.
+    private let referenceSync: ReferenceSync?
+    private let batchSize: Int
+    private let evaluationBatchSize: Int
+    private let dataSeed: UInt64
+    private let shuffles: Bool
+
+    /// KTO of `model` on `train` (and `evaluation`) with `config`'s loss, batch and seed settings,
+    /// against `reference`, by default the model with its adapters switched off; full fine-tuning
+    /// needs one (``ReferencePolicy/of(_:)``). With `precompute_ref_log_probs`, the reference
+    /// log-probabilities are read from (or computed into) `output_dir` here, and `reference` is not kept.
+    /// The rows need mismatched sequences exactly when the loss estimates the KL term.
+    public init(model: LanguageModel, train: [UnpairedSequence], evaluation: [UnpairedSequence]? = nil, config: KTOConfig,
+                reference: ReferencePolicy? = nil) throws {
+        try config.checkRanges()
+        let reference = try ReferencePolicy.resolve(
+            reference, model: model,
+            missing: "KTO compares log-probabilities with a reference policy, and a fully fine-tuned model has no adapters "
+                + "to switch off: pass one (ReferencePolicy.of(model), a frozen copy), or use LoRA (use_peft: true)")
+        let training = config.training
+        let vocabulary = model.config.vocabSize
+        let rows = train + (evaluation ?? [])
+        guard !train.isEmpty else { throw TrainingError.invalidSetting("KTO has no training rows") }
+        for row in rows {
+            if let id = (row.sequence.ids + (row.mismatched?.ids ?? [])).first(where: { $0 < 0 || $0 >= vocabulary }) {
+                throw TrainingError.invalidSetting("token id \(id) is outside the model's vocabulary of \(vocabulary); "
+                    + "the tokenizer does not belong to this model")
+            }
+            if (row.mismatched != nil) != config.lossType.estimatesKL {
+                throw TrainingError.invalidSetting("the \(config.lossType.rawValue) loss needs rows "
+                    + (config.lossType.estimatesKL ? "with" : "without") + " mismatched completions; build the dataset with "
+                    + (config.lossType.estimatesKL ? "mismatchedBatchSize: per_device_train_batch_size" : "mismatchedBatchSize: nil"))
+            }
+        }
+        self.model = model
+        self.train = train
+        self.evaluation = evaluation
+        loss = KTOLoss(config: config)
+        referenceSync = try ReferenceSync(policy: model, reference: config.precomputeRefLogProbs ? nil : reference,
+                                          arguments: config.referenceSync)
+        batchSize = training.perDeviceTrainBatchSize
+        evaluationBatchSize = training.perDeviceEvalBatchSize
+        dataSeed = UInt64(bitPattern: Int64(training.dataSeed ?? training.seed))
+        shuffles = config.trainSamplingStrategy == .random
+        if config.precomputeRefLogProbs {
+            let directory = training.outputDirectory
+            func precompute(_ rows: [UnpairedSequence], split: String, batchSize: Int) throws -> KTOPrecomputedReference {
+                try KTOPrecomputedReference(rows: rows, split: split, directory: directory, reference: reference, model: model,
+                                            batchSize: config.precomputeRefBatchSize ?? batchSize)
+            }
+            precomputedTrain = try precompute(train, split: "train", batchSize: training.perDeviceTrainBatchSize)
+            precomputedEvaluation = try evaluation.map { try precompute($0, split: "eval", batchSize: training.perDeviceEvalBatchSize) }
+            self.reference = nil
+        } else {
+            (precomputedTrain, precomputedEvaluation, self.reference) = (nil, nil, reference)
+        }
+    }
+
+    public var microBatchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
+
+    public func stepDidFinish(globalStep: Int) throws { try referenceSync?.stepDidFinish(globalStep: globalStep) }
+
+    public func saveState(to directory: URL) throws { try referenceSync?.save(to: directory) }
+
+    public func loadState(from directory: URL) throws { try referenceSync?.load(from: directory) }
+
+    public var lossScaling: LossScaling { .perMicroBatch }
+
+    /// File order, or a shuffle that is a pure function of the seed and the epoch, so no generator
+    /// state needs saving.
+    public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
+        guard shuffles else {
+            return position.microBatches.map { MicroBatch(indices: Array(($0 * batchSize)..<Swift.min(($0 + 1) * batchSize, train.count))) }
+        }
+        return EpochOrder.microBatches(position.microBatches, batchSize: batchSize, count: train.count, seed: dataSeed,
+                                       epoch: position.epoch).map(MicroBatch.init)
+    }
+
+    public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
+        try compute(batch.indices.map { train[$0] }, indices: batch.indices, precomputed: precomputedTrain)
+    }
+
+    /// `eval_loss` and TRL's metrics over the evaluation split in batches of
+    /// `per_device_eval_batch_size`, without gradients: the loss the mean over the rows (the HF
+    /// evaluation loop's), each metric the mean over the batches that log it (as TRL averages its
+    /// per-batch metric lists).
+    public func evaluate() throws -> [String: Double]? {
+        guard let evaluation else { return nil }
+        var loss = 0.0
+        var totals: [String: (sum: Double, count: Int)] = [:]
+        try Tensor.withoutGrad {
+            for start in stride(from: 0, to: evaluation.count, by: evaluationBatchSize) {
+                let indices = Array(start..<min(start + evaluationBatchSize, evaluation.count))
+                let result = try compute(indices.map { evaluation[$0] }, indices: indices, precomputed: precomputedEvaluation)
+                loss += Double(result.loss.item()) * Double(indices.count)
+                for (name, value) in result.metrics {
+                    let current = totals[name] ?? (0, 0)
+                    totals[name] = (current.sum + value, current.count + 1)
+                }
+            }
+        }
+        return totals.mapValues { $0.sum / Double($0.count) }.merging(["loss": loss / Double(evaluation.count)]) { $1 }
+    }
+
+    /// The reference policy's log-probability of each row's completion and, when the rows have them,
+    /// of each mismatched completion, in one no-grad pass.
+    static func referenceSums(_ rows: [UnpairedSequence], reference: ReferencePolicy) -> (completions: [Float], mismatched: [Float]?) {
+        let mismatched = rows.compactMap(\.mismatched)
+        let sequences = rows.map(\.sequence) + mismatched
+        let logProbs = reference.logProbs(sequences.map(\.ids), scoredFrom: sequences.map(\.scoredFrom), batchSize: sequences.count)
+        let sums = rowSums(logProbs, counts: sequences.map(\.scoredCount))
+        return (Array(sums[..<rows.count]), mismatched.isEmpty ? nil : Array(sums[rows.count...]))
+    }
+
+    /// The sum of each row's values in `flat` (rows of `counts` values, one after another).
+    private static func rowSums(_ flat: [Float], counts: [Int]) -> [Float] {
+        var sums: [Float] = [], offset = 0
+        for count in counts {
+            sums.append(flat[offset..<(offset + count)].reduce(0, +))
+            offset += count
+        }
+        return sums
+    }
+
+    /// The loss and metrics of `rows` (entries `indices` of a split whose precomputed reference values,
+    /// if any, are `precomputed`).
+    private func compute(_ rows: [UnpairedSequence], indices: [Int], precomputed: KTOPrecomputedReference?) throws -> MicroBatchLoss {
+        let sequences = rows.map(\.sequence)
+        let ids = sequences.map(\.ids)
+        let scored = model.sequenceLogProbs(ids, scoredFrom: sequences.map(\.scoredFrom), withEntropy: true, statistics: .meanLogits)
+        let mismatchedRows = rows.compactMap(\.mismatched)
+        let mismatched = mismatchedRows.isEmpty ? nil : Self.rowSums(
+            model.logProbsWithoutGrad(mismatchedRows.map(\.ids), scoredFrom: mismatchedRows.map(\.scoredFrom), batchSize: rows.count),
+            counts: mismatchedRows.map(\.scoredCount))
+        let referenceCompletions: [Float], referenceMismatched: [Float]?
+        if let precomputed {
+            referenceCompletions = indices.map { precomputed.completions[$0] }
+            referenceMismatched = precomputed.mismatched.map { values in indices.map { values[$0] } }
+        } else {
+            guard let reference else { preconditionFailure("KTO without precomputed reference values keeps its reference policy") }
+            (referenceCompletions, referenceMismatched) = Self.referenceSums(rows, reference: reference)
+        }
+        let result = loss.compute(KTOBatch(logProbs: scored.logProbs, counts: scored.counts, labels: rows.map(\.label),
+                                           reference: referenceCompletions, mismatched: mismatched,
+                                           referenceMismatched: referenceMismatched, meanLogits: scored.statistics.meanLogits))
+        var metrics = result.metrics
+        let tokens = scored.counts.reduce(0, +)
+        metrics["entropy"] = tokens > 0 ? Double(scored.entropy!.detached().sum().item()) / Double(tokens) : 0
+        return MicroBatchLoss(loss: result.loss, metrics: metrics, tokens: ids.reduce(0) { $0 + $1.count })
+    }
+}

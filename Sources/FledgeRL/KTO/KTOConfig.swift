@@ -1,0 +1,75 @@
+/// TRL's `KTOConfig`: Kahneman–Tversky Optimization on unpaired desirable/undesirable completions.
+public struct KTOConfig: TrainerConfig {
+    public static let trainer = TrainerKind.kto
+
+    public var run = RunArguments()
+    public var training = TrainingArguments()
+    /// Strength of the implicit KL constraint (β).
+    public var beta = 0.1
+    /// The loss: KTO's (with the KL estimate), or the unpaired APO-zero loss (no KL term).
+    public var lossType = KTOLossType.kto
+    /// Weight of the desirable rows' losses, to balance unequal numbers of desirable and undesirable rows.
+    public var desirableWeight = 1.0
+    /// Weight of the undesirable rows' losses.
+    public var undesirableWeight = 1.0
+    /// Longest prompt plus completion, in tokens (cut from the right).
+    public var maxLength: Int? = 1024
+    /// Compute the reference policy's log-probabilities once before training (cached in `output_dir`).
+    public var precomputeRefLogProbs = false
+    /// Rows per forward pass of that first pass; `null` means `per_device_train_batch_size` (or the
+    /// evaluation batch size for the evaluation split).
+    public var precomputeRefBatchSize: Int? = nil
+    /// TR-DPO's reference-model syncing (`sync_ref_model` …).
+    public var referenceSync = ReferenceSyncArguments()
+    /// The order rows are trained in; KTO's KL estimate needs `sequential` (TRL's default here).
+    public var trainSamplingStrategy = TrainSamplingStrategy.sequential
+
+    /// TRL's current defaults.
+    public init() {
+        training.learningRate = 1e-6
+    }
+
+    /// Unsloth's shared defaults (Unsloth's KTO trainer keeps TRL's KTO fields).
+    public mutating func applyUnslothDefaults() {
+        training.applyUnslothDefaults()
+    }
+
+    public static var fields: [ConfigField<KTOConfig>] {
+        sharedFields(\.run, \.training) + ReferenceSyncArguments.fields.lifted(through: \.referenceSync) + [
+            ConfigField("beta", \.beta,
+                        .positive.because("the loss scales the log-ratios by it (TRL's default is 0.1)")),
+            ConfigField("loss_type", \.lossType),
+            ConfigField("desirable_weight", \.desirableWeight, .closed(0, ConfigRange.magnitudeLimit)),
+            ConfigField("undesirable_weight", \.undesirableWeight, .closed(0, ConfigRange.magnitudeLimit)),
+            ConfigField("max_length", \.maxLength, .tokens),
+            ConfigField("precompute_ref_log_probs", \.precomputeRefLogProbs),
+            ConfigField("precompute_ref_batch_size", \.precomputeRefBatchSize, .count),
+            ConfigField("train_sampling_strategy", \.trainSamplingStrategy),
+        ]
+    }
+
+    public static var checks: [ConfigCheck<KTOConfig>] {
+        [.kto, .referenceSync(\.referenceSync, precomputed: \.precomputeRefLogProbs)]
+    }
+}
+
+/// KTO losses (TRL 1.16's names).
+public enum KTOLossType: String, ConfigChoice, Sendable {
+    /// Eq. (7) of the KTO paper: desirable rows 1 − σ(β(ρ − z)), undesirable rows 1 − σ(β(z − ρ)),
+    /// with z the batch's KL estimate.
+    case kto
+    /// The unpaired variant of APO-zero: 1 − σ(βρ) and σ(βρ), no KL term.
+    case apoZeroUnpaired = "apo_zero_unpaired"
+
+    /// Whether the loss needs the KL estimate from mismatched prompt/completion pairs.
+    public var estimatesKL: Bool { self == .kto }
+}
+
+/// The order the training rows are visited in (the HF Trainer's `train_sampling_strategy`;
+/// `group_by_length` is not implemented).
+public enum TrainSamplingStrategy: String, ConfigChoice, Sendable {
+    /// Shuffled every epoch from `data_seed` (else `seed`).
+    case random
+    /// In file order, every epoch.
+    case sequential
+}
