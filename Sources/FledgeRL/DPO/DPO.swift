@@ -10,7 +10,7 @@ import FledgeTensor
 /// The loss of a micro-batch is a mean over its pairs, so the trainer averages accumulated
 /// micro-batches (HF's division by `gradient_accumulation_steps`). Pairs are shuffled every epoch
 /// from `data_seed` (else `seed`).
-public final class DPO: TrainingAlgorithm {
+public final class DPO: TrainingAlgorithm, ReferenceSyncing {
     /// The pairs of one forward/backward pass, by index into the split.
     public struct MicroBatch {
         public let indices: [Int]
@@ -26,7 +26,7 @@ public final class DPO: TrainingAlgorithm {
     /// The reference policy scored with each batch; nil when every reference value was precomputed.
     private let reference: ReferencePolicy?
     /// The reference model's syncing toward the policy (`sync_ref_model`), or nil.
-    private let referenceSync: ReferenceSync?
+    public let referenceSync: ReferenceSync?
     private let batchSize: Int
     private let evaluationBatchSize: Int
     private let dataSeed: UInt64
@@ -76,12 +76,6 @@ public final class DPO: TrainingAlgorithm {
     }
 
     public var microBatchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
-
-    public func stepDidFinish(globalStep: Int) throws { try referenceSync?.stepDidFinish(globalStep: globalStep) }
-
-    public func saveState(to directory: URL) throws { try referenceSync?.save(to: directory) }
-
-    public func loadState(from directory: URL) throws { try referenceSync?.load(from: directory) }
 
     public var lossScaling: LossScaling { .perMicroBatch }
 

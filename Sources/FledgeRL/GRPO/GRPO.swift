@@ -10,7 +10,7 @@ import FledgeTensor
 /// Over several processes (`communicator`), each process generates and scores its share of every
 /// round (``GenerationRounds``) and `dapo`'s normaliser counts the round's tokens on every process,
 /// so `N` processes train exactly as one process with `N` times the gradient accumulation.
-public final class GRPO: TrainingAlgorithm {
+public final class GRPO: TrainingAlgorithm, ReferenceSyncing {
     /// Rows of one micro-step, with the round's token count and metrics.
     public typealias MicroBatch = RoundMicroBatch
 
@@ -22,7 +22,7 @@ public final class GRPO: TrainingAlgorithm {
     private let loss: GRPOLoss
     private let entropyControl: EntropyBonusControl
     /// The reference model's syncing toward the policy (`sync_ref_model`), or nil.
-    private let referenceSync: ReferenceSync?
+    public let referenceSync: ReferenceSync?
     private let evaluation: GroupSamplingEvaluation?
 
     /// GRPO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the KL term is measured against
@@ -111,12 +111,6 @@ public final class GRPO: TrainingAlgorithm {
     public var randomStates: [String: UInt64] { entropyControl.states }
 
     public func restoreRandomStates(_ states: [String: UInt64]) throws { try entropyControl.restore(states) }
-
-    public func stepDidFinish(globalStep: Int) throws { try referenceSync?.stepDidFinish(globalStep: globalStep) }
-
-    public func saveState(to directory: URL) throws { try referenceSync?.save(to: directory) }
-
-    public func loadState(from directory: URL) throws { try referenceSync?.load(from: directory) }
 
     public var completionLog: CompletionLog? { rounds.completionLog }
 

@@ -13,7 +13,7 @@ import FledgeTensor
 /// sequential` (KTO's default, which the KL estimate needs) micro-batch i holds rows
 /// i·b ..< (i+1)·b of the file, every epoch; with `random` the rows are shuffled every epoch from
 /// `data_seed` (else `seed`).
-public final class KTO: TrainingAlgorithm {
+public final class KTO: TrainingAlgorithm, ReferenceSyncing {
     /// The rows of one forward/backward pass, by index into the split.
     public struct MicroBatch {
         public let indices: [Int]
@@ -29,7 +29,7 @@ public final class KTO: TrainingAlgorithm {
     /// The reference policy scored with each batch; nil when every reference value was precomputed.
     private let reference: ReferencePolicy?
     /// The reference model's syncing toward the policy (`sync_ref_model`), or nil.
-    private let referenceSync: ReferenceSync?
+    public let referenceSync: ReferenceSync?
     private let batchSize: Int
     private let evaluationBatchSize: Int
     private let dataSeed: UInt64
@@ -87,12 +87,6 @@ public final class KTO: TrainingAlgorithm {
     }
 
     public var microBatchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
-
-    public func stepDidFinish(globalStep: Int) throws { try referenceSync?.stepDidFinish(globalStep: globalStep) }
-
-    public func saveState(to directory: URL) throws { try referenceSync?.save(to: directory) }
-
-    public func loadState(from directory: URL) throws { try referenceSync?.load(from: directory) }
 
     public var lossScaling: LossScaling { .perMicroBatch }
 

@@ -7,7 +7,7 @@ import FledgeTensor
 /// (``RLOOAdvantages``), and the clipped sequence-ratio loss (``RLOOLoss``), a mean over each
 /// micro-batch's completions that the trainer averages over the step (HF's division by
 /// `gradient_accumulation_steps`).
-public final class RLOO: TrainingAlgorithm {
+public final class RLOO: TrainingAlgorithm, ReferenceSyncing {
     /// Rows of one micro-step, with the round's metrics.
     public typealias MicroBatch = RoundMicroBatch
 
@@ -18,7 +18,7 @@ public final class RLOO: TrainingAlgorithm {
     private let loss: RLOOLoss
     private let evaluation: GroupSamplingEvaluation?
     /// The reference model's syncing toward the policy (`sync_ref_model`), or nil.
-    private let referenceSync: ReferenceSync?
+    public let referenceSync: ReferenceSync?
 
     /// RLOO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the KL in the reward is measured
     /// against `reference`, by default the model with its adapters switched off; full fine-tuning
@@ -57,12 +57,6 @@ public final class RLOO: TrainingAlgorithm {
     public func evaluate() throws -> [String: Double]? { try evaluation?.evaluate() }
 
     public var microBatchesPerEpoch: Int { rounds.microBatchesPerEpoch }
-
-    public func stepDidFinish(globalStep: Int) throws { try referenceSync?.stepDidFinish(globalStep: globalStep) }
-
-    public func saveState(to directory: URL) throws { try referenceSync?.save(to: directory) }
-
-    public func loadState(from directory: URL) throws { try referenceSync?.load(from: directory) }
 
     public var completionLog: CompletionLog? { rounds.completionLog }
 

@@ -55,7 +55,7 @@ extension ConfigCheck {
 /// and keeps the moved reference in checkpoints (`reference_model.safetensors`) so that a resumed run
 /// continues from it exactly — TRL does not save it, so its resumed runs restart from the initial
 /// reference; Fledge's do not.
-final class ReferenceSync {
+public final class ReferenceSync {
     static let fileName = "reference_model.safetensors"
 
     let policy: LanguageModel
@@ -97,4 +97,19 @@ final class ReferenceSync {
         }
         try reference.replaceWeights(from: try SafeTensorsFile(url: url))
     }
+}
+
+/// An algorithm that may sync a separate reference model toward its policy (DPO, KTO, GRPO, RLOO):
+/// the trainer's step and checkpoint hooks go to its ``ReferenceSync``.
+public protocol ReferenceSyncing: TrainingAlgorithm {
+    /// The syncing `sync_ref_model` asks for, or nil.
+    var referenceSync: ReferenceSync? { get }
+}
+
+extension ReferenceSyncing {
+    public func stepDidFinish(globalStep: Int) throws { try referenceSync?.stepDidFinish(globalStep: globalStep) }
+
+    public func saveState(to directory: URL) throws { try referenceSync?.save(to: directory) }
+
+    public func loadState(from directory: URL) throws { try referenceSync?.load(from: directory) }
 }
