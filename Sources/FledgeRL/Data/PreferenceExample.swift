@@ -25,22 +25,13 @@ public enum PreferenceExample: Equatable, Sendable {
         case let (.string(prompt), .string(chosen), .string(rejected)):
             self = .text(prompt: prompt, chosen: chosen, rejected: rejected)
         case let (.array(prompt), .array(chosen), .array(rejected)):
-            self = .conversation(prompt: try Self.messages(prompt, column: "prompt", fail),
-                                 chosen: try Self.messages(chosen, column: "chosen", fail),
-                                 rejected: try Self.messages(rejected, column: "rejected", fail))
+            self = .conversation(prompt: try MessageColumn.messages(prompt, column: "prompt", fail),
+                                 chosen: try MessageColumn.messages(chosen, column: "chosen", fail),
+                                 rejected: try MessageColumn.messages(rejected, column: "rejected", fail))
         case let (prompt, chosen, rejected):
             throw fail("'prompt' is \(prompt.kind), 'chosen' \(chosen.kind) and 'rejected' \(rejected.kind); all three "
                 + "must be strings, or all three lists of {\"role\", \"content\"} messages")
         }
     }
 
-    private static func messages(_ list: [JSONValue], column: String, _ fail: (String) -> DatasetError) throws(DatasetError) -> [JSONValue] {
-        guard !list.isEmpty else { throw fail("'\(column)' is an empty list; it needs at least one message") }
-        for (index, message) in list.enumerated() {
-            guard case .string? = message["role"] else {
-                throw fail("\(column)[\(index)] is not a message: each needs a string 'role' and a 'content', found \(message.kind)")
-            }
-        }
-        return list
-    }
 }

@@ -50,21 +50,12 @@ public struct UnpairedPreferenceExample: Equatable, Sendable {
         case let (.string(prompt), .string(completion)):
             content = .text(prompt: prompt, completion: completion)
         case let (.array(prompt), .array(completion)):
-            content = .conversation(prompt: try Self.messages(prompt, column: "prompt", fail),
-                                    completion: try Self.messages(completion, column: "completion", fail))
+            content = .conversation(prompt: try MessageColumn.messages(prompt, column: "prompt", fail),
+                                    completion: try MessageColumn.messages(completion, column: "completion", fail))
         case let (prompt, completion):
             throw fail("'prompt' is \(prompt.kind) and 'completion' \(completion.kind); both must be strings, or both "
                 + "lists of {\"role\", \"content\"} messages")
         }
     }
 
-    private static func messages(_ list: [JSONValue], column: String, _ fail: (String) -> DatasetError) throws(DatasetError) -> [JSONValue] {
-        guard !list.isEmpty else { throw fail("'\(column)' is an empty list; it needs at least one message") }
-        for (index, message) in list.enumerated() {
-            guard case .string? = message["role"] else {
-                throw fail("\(column)[\(index)] is not a message: each needs a string 'role' and a 'content', found \(message.kind)")
-            }
-        }
-        return list
-    }
 }

@@ -55,27 +55,18 @@ public struct RewardExample: Equatable, Sendable {
         case let (.string(prompt)?, .string(chosen), .string(rejected)):
             content = .text(prompt: prompt, chosen: chosen, rejected: rejected)
         case let (nil, .array(chosen), .array(rejected)):
-            content = .conversation(prompt: nil, chosen: try Self.messages(chosen, column: "chosen", fail),
-                                    rejected: try Self.messages(rejected, column: "rejected", fail))
+            content = .conversation(prompt: nil, chosen: try MessageColumn.messages(chosen, column: "chosen", fail),
+                                    rejected: try MessageColumn.messages(rejected, column: "rejected", fail))
         case let (.array(prompt)?, .array(chosen), .array(rejected)):
-            content = .conversation(prompt: try Self.messages(prompt, column: "prompt", fail),
-                                    chosen: try Self.messages(chosen, column: "chosen", fail),
-                                    rejected: try Self.messages(rejected, column: "rejected", fail))
+            content = .conversation(prompt: try MessageColumn.messages(prompt, column: "prompt", fail),
+                                    chosen: try MessageColumn.messages(chosen, column: "chosen", fail),
+                                    rejected: try MessageColumn.messages(rejected, column: "rejected", fail))
         case let (prompt, chosen, rejected):
             throw fail((prompt.map { "'prompt' is \($0.kind), " } ?? "") + "'chosen' is \(chosen.kind) and 'rejected' "
                 + "\(rejected.kind); they must all be strings, or all lists of {\"role\", \"content\"} messages")
         }
     }
 
-    private static func messages(_ list: [JSONValue], column: String, _ fail: (String) -> DatasetError) throws(DatasetError) -> [JSONValue] {
-        guard !list.isEmpty else { throw fail("'\(column)' is an empty list; it needs at least one message") }
-        for (index, message) in list.enumerated() {
-            guard case .string? = message["role"] else {
-                throw fail("\(column)[\(index)] is not a message: each needs a string 'role' and a 'content', found \(message.kind)")
-            }
-        }
-        return list
-    }
 
     private static func ids(_ value: JSONValue, column: String, _ fail: (String) -> DatasetError) throws(DatasetError) -> [Int] {
         guard case .array(let entries) = value, !entries.isEmpty else {
