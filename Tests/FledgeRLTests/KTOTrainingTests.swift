@@ -22,7 +22,7 @@ final class KTOTrainingTests: TemporaryDirectoryTestCase {
         var config = KTOConfig()
         config.beta = 0.5
         config.lossType = lossType
-        config.trainSamplingStrategy = lossType.estimatesKL ? .sequential : .random
+        config.training.trainSamplingStrategy = lossType.estimatesKL ? .sequential : .random
         config.training.maxSteps = steps
         config.training.perDeviceTrainBatchSize = 4
         config.training.gradientAccumulationSteps = 1
@@ -143,7 +143,7 @@ final class KTOTrainingTests: TemporaryDirectoryTestCase {
     func testConfigChecks() throws {
         let defaults = try resolve(KTOConfig.self, "", preset: .trl)
         assertMessages(defaults.report, [], "defaults")
-        XCTAssertEqual(defaults.config.trainSamplingStrategy, .sequential)
+        XCTAssertEqual(defaults.config.training.trainSamplingStrategy, .sequential)
         XCTAssertEqual(defaults.config.training.learningRate, 1e-6)
         assertMessages(try resolve(KTOConfig.self, "").report, [], "Unsloth's defaults")
         assertMessages(try resolve(KTOConfig.self, "train_sampling_strategy: random").report,

@@ -69,6 +69,9 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
     public var seed = 42
     /// Seed for data order only; `null` means `seed`.
     public var dataSeed: Int? = nil
+    /// The order SFT, DPO and KTO visit their rows in (``TrainSamplingStrategy``); GRPO, RLOO and
+    /// PPO sample prompts their own way, as in TRL.
+    public var trainSamplingStrategy = TrainSamplingStrategy.random
     /// The optimizer.
     public var optim = OptimizerName.adamwTorchFused
     /// Halve the batch on out-of-memory and retry (never with GRPO).
@@ -159,6 +162,7 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("eval_on_start", \.evalOnStart),
             ConfigField("seed", \.seed, .closed(0, ConfigRange.seedLimit)),
             ConfigField("data_seed", \.dataSeed, .closed(0, ConfigRange.seedLimit)),
+            ConfigField("train_sampling_strategy", \.trainSamplingStrategy),
             ConfigField("optim", \.optim),
             ConfigField("auto_find_batch_size", \.autoFindBatchSize),
             ConfigField("gradient_checkpointing", \.gradientCheckpointing),

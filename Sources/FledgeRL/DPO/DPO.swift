@@ -30,6 +30,8 @@ public final class DPO: TrainingAlgorithm, ReferenceSyncing {
     private let batchSize: Int
     private let evaluationBatchSize: Int
     private let dataSeed: UInt64
+    /// Random or file order (`train_sampling_strategy`).
+    private let sampling: TrainSamplingStrategy
 
     /// DPO of `model` on `train` (and `evaluation`) with `config`'s loss, batch and seed settings, against
     /// `reference`, by default the model with its adapters switched off; full fine-tuning needs one
@@ -59,6 +61,7 @@ public final class DPO: TrainingAlgorithm, ReferenceSyncing {
         batchSize = training.perDeviceTrainBatchSize
         evaluationBatchSize = training.perDeviceEvalBatchSize
         dataSeed = UInt64(bitPattern: Int64(training.dataSeed ?? training.seed))
+        sampling = training.trainSamplingStrategy
         if config.precomputeRefLogProbs {
             let directory = training.outputDirectory
             func precompute(_ pairs: [PreferencePair], split: String, batchSize: Int) throws -> PrecomputedReference {
@@ -82,7 +85,8 @@ public final class DPO: TrainingAlgorithm, ReferenceSyncing {
     /// The order is a pure function of the seed and the epoch, so no generator state needs saving.
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
         EpochOrder.microBatches(position.microBatches, batchSize: batchSize, count: train.count, seed: dataSeed,
-                                epoch: position.epoch).map(MicroBatch.init)
+                                epoch: position.epoch, strategy: sampling, lengths: [], optimizerBatch: batchSize)
+            .map(MicroBatch.init)
     }
 
     public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {

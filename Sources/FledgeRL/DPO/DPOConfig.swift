@@ -65,7 +65,7 @@ public struct DPOConfig: TrainerConfig {
     }
 
     public static var checks: [ConfigCheck<DPOConfig>] {
-        [.dpo, .referenceSync(\.referenceSync, precomputed: \.precomputeRefLogProbs)]
+        [.dpo, .referenceSync(\.referenceSync, precomputed: \.precomputeRefLogProbs), .trainSamplingStrategy(groupsByLength: false)]
     }
 }
 

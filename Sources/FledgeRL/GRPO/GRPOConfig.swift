@@ -124,7 +124,7 @@ public struct GRPOConfig: GroupSamplingConfig {
     public static var checks: [ConfigCheck<GRPOConfig>] {
         [
             .recommendedTemperature(\.generation.temperature), .generationKeywordArguments, .autoFindBatchSize,
-            .referenceSync(\.referenceSync, beta: \.generation.beta),
+            .referenceSync(\.referenceSync, beta: \.generation.beta), .trainSamplingStrategy(groupsByLength: false, ignored: true),
             .batchGeometry(unslothFix: true), .lossTypeDefaultsForDrGRPO, .scaleRewardsWithNormalizeThenSum, .dapo, .epsilonHigh,
             .sequenceLevelWithTokenSum, .importanceLevelForLUSPOAndVESPO,
             .cispoCap, .completionLeavesRoomForPrompt(\.generation.maxCompletionLength),

@@ -33,7 +33,7 @@ public final class KTO: TrainingAlgorithm, ReferenceSyncing {
     private let batchSize: Int
     private let evaluationBatchSize: Int
     private let dataSeed: UInt64
-    private let shuffles: Bool
+    private let sampling: TrainSamplingStrategy
 
     /// KTO of `model` on `train` (and `evaluation`) with `config`'s loss, batch and seed settings,
     /// against `reference`, by default the model with its adapters switched off; full fine-tuning
@@ -71,7 +71,7 @@ public final class KTO: TrainingAlgorithm, ReferenceSyncing {
         batchSize = training.perDeviceTrainBatchSize
         evaluationBatchSize = training.perDeviceEvalBatchSize
         dataSeed = UInt64(bitPattern: Int64(training.dataSeed ?? training.seed))
-        shuffles = config.trainSamplingStrategy == .random
+        sampling = config.training.trainSamplingStrategy
         if config.precomputeRefLogProbs {
             let directory = training.outputDirectory
             func precompute(_ rows: [UnpairedSequence], split: String, batchSize: Int) throws -> KTOPrecomputedReference {
@@ -93,11 +93,9 @@ public final class KTO: TrainingAlgorithm, ReferenceSyncing {
     /// File order, or a shuffle that is a pure function of the seed and the epoch, so no generator
     /// state needs saving.
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
-        guard shuffles else {
-            return position.microBatches.map { MicroBatch(indices: Array(($0 * batchSize)..<Swift.min(($0 + 1) * batchSize, train.count))) }
-        }
-        return EpochOrder.microBatches(position.microBatches, batchSize: batchSize, count: train.count, seed: dataSeed,
-                                       epoch: position.epoch).map(MicroBatch.init)
+        EpochOrder.microBatches(position.microBatches, batchSize: batchSize, count: train.count, seed: dataSeed,
+                                epoch: position.epoch, strategy: sampling, lengths: [], optimizerBatch: batchSize)
+            .map(MicroBatch.init)
     }
 
     public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {

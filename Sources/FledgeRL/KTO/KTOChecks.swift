@@ -4,9 +4,9 @@ extension ConfigCheck where Config == KTOConfig {
         ConfigCheck { resolution in
             let config = resolution.config
             guard config.lossType.estimatesKL else { return }
-            if config.trainSamplingStrategy != .sequential {
+            if config.training.trainSamplingStrategy != .sequential {
                 resolution.fail(
-                    \.trainSamplingStrategy,
+                    \.training.trainSamplingStrategy,
                     "the \(config.lossType.rawValue) loss estimates the KL term from each row's neighbours in a batch "
                         + "built in file order, which any other order breaks; use sequential (or loss_type: apo_zero_unpaired)")
             }

@@ -21,12 +21,12 @@ public struct KTOConfig: TrainerConfig {
     public var precomputeRefBatchSize: Int? = nil
     /// TR-DPO's reference-model syncing (`sync_ref_model` …).
     public var referenceSync = ReferenceSyncArguments()
-    /// The order rows are trained in; KTO's KL estimate needs `sequential` (TRL's default here).
-    public var trainSamplingStrategy = TrainSamplingStrategy.sequential
 
     /// TRL's current defaults.
     public init() {
         training.learningRate = 1e-6
+        // KTO's KL estimate needs rows in file order (KTOConfig's own default).
+        training.trainSamplingStrategy = .sequential
     }
 
     /// Unsloth's shared defaults (Unsloth's KTO trainer keeps TRL's KTO fields).
@@ -44,12 +44,11 @@ public struct KTOConfig: TrainerConfig {
             ConfigField("max_length", \.maxLength, .tokens),
             ConfigField("precompute_ref_log_probs", \.precomputeRefLogProbs),
             ConfigField("precompute_ref_batch_size", \.precomputeRefBatchSize, .count),
-            ConfigField("train_sampling_strategy", \.trainSamplingStrategy),
         ]
     }
 
     public static var checks: [ConfigCheck<KTOConfig>] {
-        [.kto, .referenceSync(\.referenceSync, precomputed: \.precomputeRefLogProbs)]
+        [.kto, .referenceSync(\.referenceSync, precomputed: \.precomputeRefLogProbs), .trainSamplingStrategy(groupsByLength: false)]
     }
 }
 
@@ -65,11 +64,3 @@ public enum KTOLossType: String, ConfigChoice, Sendable {
     public var estimatesKL: Bool { self == .kto }
 }
 
-/// The order the training rows are visited in (the HF Trainer's `train_sampling_strategy`;
-/// `group_by_length` is not implemented).
-public enum TrainSamplingStrategy: String, ConfigChoice, Sendable {
-    /// Shuffled every epoch from `data_seed` (else `seed`).
-    case random
-    /// In file order, every epoch.
-    case sequential
-}

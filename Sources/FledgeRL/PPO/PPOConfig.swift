@@ -80,7 +80,8 @@ public struct PPOConfig: TrainerConfig {
     }
 
     public static var checks: [ConfigCheck<PPOConfig>] {
-        [.recommendedTemperature(\.temperature), .ppo, .completionLeavesRoomForPrompt(\.responseLength)]
+        [.recommendedTemperature(\.temperature), .ppo, .completionLeavesRoomForPrompt(\.responseLength),
+         .trainSamplingStrategy(groupsByLength: false, ignored: true)]
     }
 }
 

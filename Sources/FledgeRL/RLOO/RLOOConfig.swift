@@ -35,7 +35,7 @@ public struct RLOOConfig: GroupSamplingConfig {
     public static var checks: [ConfigCheck<RLOOConfig>] {
         [
             .recommendedTemperature(\.generation.temperature), .generationKeywordArguments, .autoFindBatchSize,
-            .referenceSync(\.referenceSync, beta: \.generation.beta),
+            .referenceSync(\.referenceSync, beta: \.generation.beta), .trainSamplingStrategy(groupsByLength: false, ignored: true),
             .batchGeometry(unslothFix: false), .epsilonHigh, .completionLeavesRoomForPrompt(\.generation.maxCompletionLength),
             .rewardClipRange,
         ]

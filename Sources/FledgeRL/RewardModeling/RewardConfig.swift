@@ -42,5 +42,5 @@ public struct RewardConfig: TrainerConfig {
         ]
     }
 
-    public static var checks: [ConfigCheck<RewardConfig>] { [] }
+    public static var checks: [ConfigCheck<RewardConfig>] { [.trainSamplingStrategy(groupsByLength: false)] }
 }

@@ -22,6 +22,8 @@ public final class RewardModeling: TrainingAlgorithm {
     private let batchSize: Int
     private let evaluationBatchSize: Int
     private let dataSeed: UInt64
+    /// Random or file order (`train_sampling_strategy`).
+    private let sampling: TrainSamplingStrategy
 
     /// Reward modelling of `model` (see ``TrainingModels/rewardModel(_:tokenizer:)``) on `train` (and
     /// `evaluation`) with `config`'s loss, batch and seed settings; throws when a setting is out of
@@ -42,6 +44,7 @@ public final class RewardModeling: TrainingAlgorithm {
         batchSize = config.training.perDeviceTrainBatchSize
         evaluationBatchSize = config.training.perDeviceEvalBatchSize
         dataSeed = UInt64(bitPattern: Int64(config.training.dataSeed ?? config.training.seed))
+        sampling = config.training.trainSamplingStrategy
     }
 
     public var microBatchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
@@ -51,7 +54,7 @@ public final class RewardModeling: TrainingAlgorithm {
     /// The order is a pure function of the seed and the epoch, so no generator state needs saving.
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
         EpochOrder.microBatches(position.microBatches, batchSize: batchSize, count: train.count, seed: dataSeed,
-                                epoch: position.epoch).map(MicroBatch.init)
+                                epoch: position.epoch, strategy: sampling, lengths: [], optimizerBatch: batchSize).map(MicroBatch.init)
     }
 
     public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {

@@ -33,6 +33,10 @@ public final class SFT: TrainingAlgorithm {
     /// Seeds the per-epoch shuffle (`data_seed`, else `seed`).
     public let dataSeed: UInt64
     public let communicator: any Communicator
+    /// The order rows are visited in (`train_sampling_strategy`).
+    public let sampling: TrainSamplingStrategy
+    /// Rows of one optimizer step over every process: `group_by_length`'s batch.
+    private let optimizerBatch: Int
     /// Run each micro-batch's documents end to end without padding (TRL's `padding_free`).
     public let paddingFree: Bool
     /// The per-token loss.
@@ -66,6 +70,8 @@ public final class SFT: TrainingAlgorithm {
         evaluationBatchSize = training.perDeviceEvalBatchSize
         dataSeed = UInt64(bitPattern: Int64(training.dataSeed ?? training.seed))
         self.communicator = communicator
+        sampling = training.trainSamplingStrategy
+        optimizerBatch = training.perDeviceTrainBatchSize * training.gradientAccumulationSteps * communicator.size
         paddingFree = config.isPaddingFree
         lossType = config.lossType
         labelSmoothingFactor = config.lossType == .nll ? config.labelSmoothingFactor : 0
@@ -85,8 +91,9 @@ public final class SFT: TrainingAlgorithm {
         // The step's micro-batches on every process: local index i of process p is global i·N + p.
         let processes = communicator.size, first = position.microBatches.lowerBound
         let global = first * processes..<min(position.microBatches.upperBound * processes, globalMicroBatchesPerEpoch)
-        let rows = EpochOrder.microBatches(global, batchSize: batchSize, count: train.count, seed: dataSeed,
-                                           epoch: position.epoch).map { $0.map { train[$0] } }
+        let rows = EpochOrder.microBatches(global, batchSize: batchSize, count: train.count, seed: dataSeed, epoch: position.epoch,
+                                           strategy: sampling, lengths: sampling == .groupByLength ? train.map(\.ids.count) : [],
+                                           optimizerBatch: optimizerBatch).map { $0.map { train[$0] } }
         let targets = rows.joined().reduce(0) { $0 + $1.targetCount }
         return position.microBatches.map { index in
             let offset = (index - first) * processes + communicator.rank

@@ -72,7 +72,7 @@ public struct SFTConfig: TrainerConfig {
         ]
     }
 
-    public static var checks: [ConfigCheck<SFTConfig>] { [.sft] }
+    public static var checks: [ConfigCheck<SFTConfig>] { [.sft, .trainSamplingStrategy(groupsByLength: true)] }
 
     /// Whether the evaluation split is packed (`eval_packing`, else `packing`).
     public var packsEvaluation: Bool { evalPacking ?? packing }

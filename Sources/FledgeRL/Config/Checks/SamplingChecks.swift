@@ -11,6 +11,28 @@ extension ConfigCheck {
         }
     }
 
+    /// `train_sampling_strategy`: `batch_rebalance` varies the micro-batch size, which Fledge's fixed
+    /// micro-batches cannot; `group_by_length` needs each row's `input_ids`, which only SFT's rows have
+    /// (TRL's DPO and KTO raise there too); trainers that sample prompts their own way ignore it, as TRL does.
+    static func trainSamplingStrategy(groupsByLength: Bool, ignored: Bool = false) -> ConfigCheck {
+        ConfigCheck { resolution in
+            let keyPath: WritableKeyPath<Config, TrainSamplingStrategy> = \.training.trainSamplingStrategy
+            let strategy = resolution.config[keyPath: keyPath]
+            if ignored {
+                if strategy != .random {
+                    resolution.note(keyPath, "\(Config.trainer.trlConfigName) samples prompts its own way (as TRL's trainer does), "
+                        + "so train_sampling_strategy changes nothing here")
+                }
+            } else if strategy == .batchRebalance {
+                resolution.fail(keyPath, "batch_rebalance makes micro-batches of different sizes, and Fledge's micro-batches "
+                    + "hold per_device_train_batch_size rows; use group_by_length (SFT), random or sequential")
+            } else if strategy == .groupByLength && !groupsByLength {
+                resolution.fail(keyPath, "group_by_length groups rows by their input_ids, which \(Config.trainer.trlConfigName)'s "
+                    + "rows do not have (TRL raises there too); use random or sequential")
+            }
+        }
+    }
+
     /// Check 2: positive learning rates (the field's range) below 1e-7 or above 1 are almost surely
     /// typos; RL usually uses 1e-6 to 5e-5.
     static var learningRate: ConfigCheck {
