@@ -2,7 +2,9 @@
 fixtures' tiny Llama (untied), and what PEFT computes with them.
 
     python3 Scripts/reference/make_lora_fixtures.py                  # the base model (Tests/FledgeLMTests/Fixtures/lora/base)
-    python3 Scripts/reference/make_modules_to_save_fixtures.py [OUT_DIR]
+    python3 Scripts/reference/make_modules_to_save_fixtures.py [OUT_DIR]                  # stage 1
+    FLEDGE_WRITE_MODULES_TO_SAVE_FIXTURE=1 swift test --filter ModulesToSaveReferenceTests  # Fledge writes fledge_adapter/
+    python3 Scripts/reference/make_modules_to_save_fixtures.py --fledge [OUT_DIR]         # stage 2
 
 Writes, under OUT_DIR (default Tests/FledgeLMTests/Fixtures/modules_to_save):
 
@@ -18,7 +20,9 @@ Writes, under OUT_DIR (default Tests/FledgeLMTests/Fixtures/modules_to_save):
   under Fledge's parameter names (PEFT's saved keys without `base_model.model.`: `lm_head.weight`,
   `model.embed_tokens.weight`).
 
-Computed in float64 from the float32 values in the files.
+Computed in float64 from the float32 values in the files. Stage 2 loads `fledge_adapter/` (LoRA on q_proj and v_proj
+with embed_tokens and lm_head in modules_to_save, written by the Swift test) into PEFT on the base, checks that every
+LoRA and saved module weight PEFT uses equals the file's, and writes PEFT's log-probs to `fledge_expected.json`.
 """
 import json
 import os
@@ -67,7 +71,27 @@ def with_adapter(out_dir, name):
     return PeftModel.from_pretrained(load_base().double(), os.path.join(out_dir, name)).double().eval()
 
 
+def stage_two(out_dir):
+    peft = with_adapter(out_dir, "fledge_adapter")
+    used = {fledge_name(n): p for n, p in peft.named_parameters() if "lora_" in n or "modules_to_save.default" in n}
+    with safe_open(os.path.join(out_dir, "fledge_adapter", "adapter_model.safetensors"), "pt") as f:
+        stored = {k.removeprefix("base_model.model."): f.get_tensor(k) for k in f.keys()}
+    assert sorted(used) == sorted(stored), (sorted(used), sorted(stored))
+    for name, tensor in stored.items():
+        assert torch.equal(used[name].float(), tensor), name
+    with open(os.path.join(LORA, "expected.json")) as f:
+        sequences = json.load(f)["sequences"]
+    with torch.no_grad():
+        logprobs = [log_probs(peft, ids).tolist() for ids in sequences]
+    with open(os.path.join(out_dir, "fledge_expected.json"), "w") as f:
+        json.dump({"logprobs": logprobs}, f)
+    print(f"PEFT loaded fledge_adapter: {len(stored)} tensors, all used as stored")
+
+
 def main():
+    if sys.argv[1:2] == ["--fledge"]:
+        stage_two(sys.argv[2] if len(sys.argv) > 2 else "Tests/FledgeLMTests/Fixtures/modules_to_save")
+        return
     out_dir = sys.argv[1] if len(sys.argv) > 1 else "Tests/FledgeLMTests/Fixtures/modules_to_save"
     os.makedirs(out_dir, exist_ok=True)
     generator = torch.Generator().manual_seed(26)

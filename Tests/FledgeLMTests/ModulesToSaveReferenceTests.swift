@@ -89,6 +89,35 @@ final class ModulesToSaveReferenceTests: XCTestCase {
                                            LoRAFixtures.logProbRows("base_logprobs", in: try LoRAFixtures.expected())), 1e-5)
     }
 
+    /// An adapter Fledge makes and trains (`fledge_adapter/`, its embedding and head changed as a step
+    /// would) is what PEFT loads: stage 2 of the script loads it into PEFT, checks every saved module
+    /// weight came from the file, and records PEFT's log-probs, which Fledge's match within 1e-5.
+    /// `FLEDGE_WRITE_MODULES_TO_SAVE_FIXTURE=1` (re)writes `fledge_adapter/` into the source tree.
+    func testPEFTLoadsFledgesAdapter() throws {
+        let model = try LanguageModel(directory: LoRAFixtures.base)
+        try model.addLoRA(LoRAOptions(r: 4, alpha: 8, targetModules: ["q_proj", "v_proj"], seed: 26))
+        try model.trainModulesFully(["embed_tokens", "lm_head"])
+        for parameter in model.trainableParameters {
+            parameter.tensor.withUnsafeMutableElements { for i in $0.indices { $0[i] = $0[i] * 1.25 + Float(i % 7) * 0.01 } }
+        }
+        if ProcessInfo.processInfo.environment["FLEDGE_WRITE_MODULES_TO_SAVE_FIXTURE"] == "1" {
+            let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("Fixtures/modules_to_save/fledge_adapter")
+            try model.saveAdapter(to: source)
+            print("wrote \(source.path); now run make_modules_to_save_fixtures.py --fledge")
+        }
+        let written = try temporaryDirectory(self)
+        try model.saveAdapter(to: written)
+        let name = "adapter_model.safetensors"
+        XCTAssertEqual(try Data(contentsOf: written.appendingPathComponent(name)),
+                       try Data(contentsOf: Self.directory.appendingPathComponent("fledge_adapter/\(name)")))
+        let peft = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.directory.appendingPathComponent("fledge_expected.json")))
+            as! [String: Any]
+        let error = maxAbsDifference(model.tokenLogProbs(try LoRAFixtures.sequences()), LoRAFixtures.logProbRows("logprobs", in: peft))
+        print("Fledge's adapter in PEFT vs Fledge: log-probs max abs error \(error)")
+        XCTAssertLessThan(error, 1e-5)
+    }
+
     /// Merged, the trained weights replace the base's; unmerged, the base's are written.
     func testMergedModelHoldsTheTrainedModules() throws {
         let adapter = "peft_embed_head", sequences = try LoRAFixtures.sequences()
