@@ -23,7 +23,8 @@ extension PretrainedModel {
     /// Throws, changing nothing, without adapters, when an entry names no module (PEFT's `SEQ_CLS`
     /// head names `classifier`, `score` and `pre_classifier` may name none, as PEFT allows), names a
     /// decoder projection (adapt it with LoRA, or train every weight), or names the embedding or head
-    /// of a model whose config ties them (Fledge does not untie them), or when modules already train.
+    /// of a model whose config ties them (PEFT's default then trains a copy of the named one alone,
+    /// untying them; Fledge does not implement that), or when other modules already train.
     public func trainModulesFully(_ modules: [String]) throws(AdapterError) {
         guard hasAdapters else {
             throw .invalidOption(field: "modules_to_save", problem: "trains modules beside LoRA adapters; attach adapters first")
@@ -56,7 +57,9 @@ extension PretrainedModel {
         for entry in modules {
             if config.tieWordEmbeddings && (matches("lm_head", entry) || matches("model.embed_tokens", entry)) {
                 throw invalid("names \(entry), and config.json ties the embedding and the output head (tie_word_embeddings); "
-                    + "Fledge does not untie them, as PEFT's copy of one would: train without modules_to_save or untie the checkpoint")
+                    + "PEFT then trains a copy of the named one alone, untying them (or, with ensure_weight_tying, the shared weight), "
+                    + "which Fledge does not implement: train without modules_to_save, or save the base untied "
+                    + "(tie_word_embeddings: false with its own lm_head.weight)")
             }
             if let projection = projections.first(where: { matches($0, entry) }) {
                 throw invalid("names \(entry), which matches the decoder projection \(projection); adapt projections with LoRA "
