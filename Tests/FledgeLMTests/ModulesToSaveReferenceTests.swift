@@ -129,6 +129,9 @@ final class ModulesToSaveReferenceTests: XCTestCase {
                                            LoRAFixtures.logProbRows("logprobs", in: try expected(adapter)))
         let unmergedError = maxAbsDifference(try LanguageModel(directory: unmerged).tokenLogProbs(sequences),
                                              LoRAFixtures.logProbRows("disabled_logprobs", in: try expected(adapter)))
+        XCTAssertThrowsError(try model.saveLoRAGGUF(to: merged.appendingPathComponent("adapter.gguf"))) {
+            XCTAssert("\($0)".contains("modules_to_save"), "\($0)")
+        }
         print("merged vs PEFT with the adapter: \(mergedError); unmerged vs the base \(unmergedError)")
         XCTAssertLessThan(mergedError, 1e-5)
         XCTAssertLessThan(unmergedError, 1e-5)
