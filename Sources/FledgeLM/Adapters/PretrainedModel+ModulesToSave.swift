@@ -67,7 +67,8 @@ extension PretrainedModel {
             }
             let found = weights.filter { weight in weight.lastIndex(of: ".").map { matches(String(weight[..<$0]), entry) } ?? false }
             if found.isEmpty && !PEFTAdapterConfig.classifierHeadNames.contains(entry) {
-                throw invalid("names \(entry), which matches no module of the model; name modules such as embed_tokens or lm_head")
+                throw invalid("names \(entry), which matches no module with weights of its own (Fledge trains whole "
+                    + "embeddings, heads and norms, named as model.embed_tokens or lm_head, or by their last components)")
             }
             selected.formUnion(found)
         }
