@@ -59,7 +59,7 @@ final class RewardReferenceTests: TemporaryDirectoryTestCase {
     func testLoRAStepMatchesTRL() throws {
         let model = try Self.model()
         try model.loadAdapter(from: Self.fixtures.appendingPathComponent("lora_adapter"))
-        model.makeHeadTrainable()
+        try model.makeHeadTrainable()
         try checkStep("lora", model: model)
     }
 
@@ -105,7 +105,7 @@ final class RewardReferenceTests: TemporaryDirectoryTestCase {
     func testAdapterWithHeadRoundTripsAndMerges() throws {
         let model = try Self.model()
         try model.loadAdapter(from: Self.fixtures.appendingPathComponent("lora_adapter"))
-        model.makeHeadTrainable()
+        try model.makeHeadTrainable()
         let adapter = directory.appendingPathComponent("adapter")
         try model.saveTrainedWeights(to: adapter)
         let reference = try SafeTensorsFile(url: Self.fixtures.appendingPathComponent("lora_adapter/adapter_model.safetensors"))

@@ -36,6 +36,50 @@ final class TrainingModelsTests: XCTestCase {
         XCTAssertEqual(full.trainableParameters.count, full.namedWeights.count)
     }
 
+    /// `lora_modules_to_save` trains those modules whole beside the adapters: named as PEFT saves them,
+    /// the reference policy (adapters off) keeps the base's weights while they change, and a checkpoint's
+    /// adapter files (PEFT's keys, `modules_to_save`) restore them in place.
+    func testLoRAModulesToSaveTrainBesideTheAdapters() throws {
+        var run = RunArguments()
+        run.modelNameOrPath = RepositoryFiles.url("Tests/FledgeRLTests/Fixtures/grpo/model").path  // untied (Fledge refuses a tied head)
+        run.usePeft = true
+        run.loraTargetModules = ["q_proj"]
+        run.loraModulesToSave = ["lm_head", "embed_tokens"]
+        let model = try TrainingModels.load(run, seed: 1, gradientCheckpointing: false)
+        XCTAssertEqual(model.trainableParameters.map(\.name), [
+            "model.embed_tokens.weight", "lm_head.weight",
+            "model.layers.0.self_attn.q_proj.lora_A.weight", "model.layers.0.self_attn.q_proj.lora_B.weight",
+            "model.layers.1.self_attn.q_proj.lora_A.weight", "model.layers.1.self_attn.q_proj.lora_B.weight",
+        ])
+        let sequences = [[1, 5, 9, 4, 7], [2, 8, 3]]
+        let reference = ReferencePolicy.adaptersDisabled(model)
+        let before = reference.logProbs(sequences, scoredFrom: [1, 1], batchSize: 2)
+        XCTAssertEqual(model.logProbsWithoutGrad(sequences, scoredFrom: [1, 1], batchSize: 2), before, "B = 0 and untouched copies")
+        for parameter in model.trainableParameters where !parameter.name.contains("lora_A") {
+            parameter.tensor.withUnsafeMutableElements { for i in $0.indices { $0[i] += Float(i % 5) * 0.02 } }
+        }
+        let trained = model.logProbsWithoutGrad(sequences, scoredFrom: [1, 1], batchSize: 2)
+        XCTAssertNotEqual(trained, before)
+        XCTAssertEqual(reference.logProbs(sequences, scoredFrom: [1, 1], batchSize: 2), before, "the reference keeps the base's modules")
+        XCTAssertEqual(model.logProbsWithoutGrad(sequences, scoredFrom: [1, 1], batchSize: 2), trained)
+
+        let checkpoint = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-modules-to-save-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: checkpoint) }
+        try model.saveTrainedWeights(to: checkpoint)
+        let config = try String(contentsOf: checkpoint.appendingPathComponent("adapter_config.json"), encoding: .utf8)
+        XCTAssert(config.contains("\"modules_to_save\": [\n    \"lm_head\",\n    \"embed_tokens\"\n  ]"), config)
+        let resumed = try TrainingModels.load(run, seed: 1, gradientCheckpointing: false)
+        let parameters = resumed.trainableParameters.map(\.tensor)
+        try resumed.loadTrainedWeights(from: checkpoint)
+        XCTAssert(zip(parameters, resumed.trainableParameters.map(\.tensor)).allSatisfy { $0 === $1 }, "restored in place")
+        XCTAssertEqual(resumed.logProbsWithoutGrad(sequences, scoredFrom: [1, 1], batchSize: 2), trained)
+
+        run.loraModulesToSave = ["o_proj"]
+        XCTAssertThrowsError(try TrainingModels.load(run, seed: 1, gradientCheckpointing: false)) { error in
+            XCTAssert("\(error)".contains("modules_to_save") && "\(error)".contains("o_proj"), "\(error)")
+        }
+    }
+
     func testMissingOrWrongModelDirectories() throws {
         var run = RunArguments()
         XCTAssertThrowsError(try TrainingModels.load(run, seed: 0, gradientCheckpointing: false)) { error in

@@ -25,7 +25,7 @@ struct RewardBench: ParsableCommand {
     func run() throws {
         let model = try SmolLM2Shape.randomClassifier(seed: 1)
         try model.addLoRA(SmolLM2Shape.lora)
-        model.makeHeadTrainable()
+        try model.makeHeadTrainable()
         let ids = SmolLM2Shape.tokenIds(rows: 2 * pairs, length: tokens)
         let train = (0..<pairs).map { RewardPair(chosen: ids[$0], rejected: ids[pairs + $0]) }
         var config = RewardConfig()

@@ -32,8 +32,8 @@ enum PEFTAdapterConfig {
     /// The LoRA options of the adapter_config.json at `path`; throws naming the field when it is
     /// missing, malformed, or asks for something Fledge does not implement (per-module ranks,
     /// trained biases, regular-expression targets), and its `modules_to_save` (empty when unset):
-    /// whole modules trained beside the adapters, which only a sequence classifier's head may be
-    /// (PEFT's `SEQ_CLS` task lists `classifier`, `score` and `pre_classifier`).
+    /// whole modules trained beside the adapters (`lm_head`, `embed_tokens`; PEFT's `SEQ_CLS` task
+    /// lists `classifier`, `score` and `pre_classifier`), checked against the model when loaded.
     static func read(_ path: String) throws -> (options: LoRAOptions, modulesToSave: [String]) {
         guard FileManager.default.fileExists(atPath: path) else {
             throw AdapterError.missingFile(
@@ -95,9 +95,8 @@ enum PEFTAdapterConfig {
         case nil, .null: break
         case .array(let entries):
             modulesToSave = entries.compactMap { if case .string(let name) = $0 { name } else { nil } }
-            guard modulesToSave.count == entries.count, Set(modulesToSave).isSubset(of: classifierHeadNames) else {
-                throw invalid("modules_to_save", "is \(JSONWriter().string(.array(entries))); Fledge trains whole modules beside "
-                    + "LoRA only for a sequence classifier's head (\(classifierHeadNames.sorted().joined(separator: ", ")))")
+            guard modulesToSave.count == entries.count else {
+                throw invalid("modules_to_save", "is \(JSONWriter().string(.array(entries))); it must be a list of module names")
             }
         default:
             throw invalid("modules_to_save", "must be a list of module names")

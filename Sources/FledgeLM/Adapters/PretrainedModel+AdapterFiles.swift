@@ -11,9 +11,10 @@ extension PretrainedModel {
     /// Writes the attached adapters as PEFT's `save_pretrained` does, into `directory` (created
     /// if needed): `adapter_config.json` and `adapter_model.safetensors` with float32 tensors
     /// `base_model.model.<module>.lora_A.weight` `[r, in]` and `….lora_B.weight` `[out, r]` (and, for
-    /// DoRA, `….lora_magnitude_vector` `[out]`); a sequence classifier whose `score` head trains beside
-    /// the adapters (a reward model) also gets `base_model.model.score.weight` and PEFT's `SEQ_CLS`
-    /// `modules_to_save`.
+    /// DoRA, `….lora_magnitude_vector` `[out]`); modules trained whole beside the adapters
+    /// (``trainModulesFully(_:)``: `lm_head`, `embed_tokens`, a reward model's `score` head) add their
+    /// trained weights under PEFT's keys (`base_model.model.lm_head.weight`,
+    /// `base_model.model.model.embed_tokens.weight`) and `modules_to_save` to the config.
     /// `PeftModel.from_pretrained(base, directory)` loads it onto the same base model.
     public func saveAdapter(to directory: URL) throws {
         guard let options = loraOptions else { throw AdapterError.noAdapters(operation: "saveAdapter") }
@@ -24,13 +25,12 @@ extension PretrainedModel {
             tensors.append((Self.peftKeyPrefix + module + ".lora_B.weight", adapter.b))
             if let magnitude = adapter.magnitude { tensors.append((Self.peftKeyPrefix + module + ".lora_magnitude_vector", magnitude)) }
         }
-        let head = trainedHead
-        if let head { tensors.append((Self.peftKeyPrefix + Self.headWeightName, head)) }
+        for saved in savedModuleWeights { tensors.append((Self.peftKeyPrefix + saved.name, saved.trained)) }
         try SafeTensorsWriter.write(tensors, metadata: ["format": "pt"],
                                     to: directory.appendingPathComponent(Self.adapterWeightsFileName))
         let baseModel = FileManager.default.fileExists(atPath: self.directory.path) ? self.directory.path : nil
         let json = PEFTAdapterConfig.json(options, adaptable: LoRAOptions.shortNames(of: namedLinears.map(\.0)), baseModel: baseModel,
-                                          taskType: peftTaskType, modulesToSave: head == nil ? nil : PEFTAdapterConfig.classifierHeadModules)
+                                          taskType: peftTaskType, modulesToSave: modulesToSave.isEmpty ? nil : modulesToSave)
         try AtomicFile.write(Data((json + "\n").utf8), to: directory.appendingPathComponent(PEFTAdapterConfig.fileName))
     }
 
@@ -39,13 +39,13 @@ extension PretrainedModel {
     /// replaces their values (the config's rank and scaling must then agree with them). Every
     /// tensor must belong to an adapted module and have its shape, and every adapted module
     /// needs its two tensors (three with DoRA); otherwise the error names the key and the shapes, and the
-    /// model is left as it was. An adapter whose `modules_to_save` holds a classifier head (PEFT's
-    /// `SEQ_CLS`) loads only into a sequence classifier, whose `score` weight it replaces.
+    /// model is left as it was. The modules of the config's `modules_to_save` train whole
+    /// (``trainModulesFully(_:)``), their weights taken from the file; an adapter whose
+    /// `modules_to_save` holds only a classifier head (PEFT's `SEQ_CLS`) loads only into a sequence classifier.
     public func loadAdapter(from directory: URL) throws {
         let configPath = directory.appendingPathComponent(PEFTAdapterConfig.fileName).path
         let (options, modulesToSave) = try PEFTAdapterConfig.read(configPath)
-        let head = modulesToSave.isEmpty ? nil : (self as? SequenceClassifier)?.score.weight
-        if !modulesToSave.isEmpty && head == nil {
+        if Self.namesOnlyClassifierHead(modulesToSave) && !(self is SequenceClassifier) {
             throw AdapterError.invalidConfig(file: configPath, field: "modules_to_save",
                                              problem: "names a classifier head, and the model is a causal language model; load the "
                                                  + "adapter onto a sequence classifier (a reward model's base)")
@@ -69,20 +69,24 @@ extension PretrainedModel {
                     problem: "gives the scale \(options.scale) (lora_alpha \(options.alpha), r \(options.r), use_rslora "
                         + "\(options.useRSLoRA)), and the attached adapters use \(attached.scale); load it into a fresh model")
             }
+            guard self.modulesToSave == modulesToSave else {
+                throw AdapterError.invalidConfig(
+                    file: configPath, field: "modules_to_save", problem: "is \(modulesToSave), and the model trains "
+                        + "\(self.modulesToSave) whole beside its adapters; load it into a fresh model")
+            }
             let adapted = Set(loraModules.map(\.0))
             modules = namedLinears.filter { adapted.contains($0.0) }
         } else {
             modules = try selectedLinears(options)
         }
+        let savedNames = try weightNamesOfModules(modulesToSave)
+        let weights = Dictionary(namedWeights, uniquingKeysWith: { first, _ in first })
         let values = try adapterTensors(in: file, for: modules, rank: loraOptions?.r ?? options.r, dora: options.useDoRA,
-                                        head: head)
+                                        saved: savedNames.map { ($0, weights[$0]!.shape) })
         if loraOptions == nil { attachLoRA(options, to: modules) }
-        if let head, let classifier = self as? SequenceClassifier {
-            // In place, so that a resumed optimizer keeps its parameter; a weight still mapped from the
-            // checkpoint file is replaced instead of written through.
-            let trained = try file.tensor(Self.peftKeyPrefix + Self.headWeightName)
-            if head.isMemoryMapped { classifier.score.weight = trained } else { head.assign(trained) }
-        }
+        try trainModulesFully(modulesToSave)
+        // In place, so that a resumed optimizer keeps its parameters.
+        for saved in savedModuleWeights { saved.trained.assign(try file.tensor(Self.peftKeyPrefix + saved.name)) }
         for ((_, linear), (a, b, magnitude)) in zip(modules, values) {
             let adapter = linear.adapter as! LoRAAdapter
             adapter.a.assign(a)
@@ -93,12 +97,12 @@ extension PretrainedModel {
 
     /// A and B (and the DoRA magnitude when `dora`) of each module from `file`, after checking that
     /// the file holds exactly those tensors with the shapes of rank `rank` (and the classifier head's
-    /// weight, when `head` is given).
+    /// weights of modules trained whole, `saved`: their checkpoint names and shapes).
     private func adapterTensors(in file: SafeTensorsFile, for modules: [(String, Linear)], rank: Int,
-                                dora: Bool, head: Tensor?) throws -> [(Tensor, Tensor, Tensor?)] {
+                                dora: Bool, saved: [(String, [Int])]) throws -> [(Tensor, Tensor, Tensor?)] {
         let path = file.url.path
         var expected: [String: [Int]] = [:]
-        if let head { expected[Self.peftKeyPrefix + Self.headWeightName] = head.shape }
+        for (name, shape) in saved { expected[Self.peftKeyPrefix + name] = shape }
         for (name, linear) in modules {
             expected[Self.peftKeyPrefix + name + ".lora_A.weight"] = [rank, linear.inFeatures]
             expected[Self.peftKeyPrefix + name + ".lora_B.weight"] = [linear.outFeatures, rank]
@@ -113,7 +117,7 @@ extension PretrainedModel {
         for key in expected.keys.sorted() {
             guard let info = file.info(key) else {
                 throw AdapterError.invalidTensor(file: path, key: key, problem: "is missing; every adapted module needs lora_A and lora_B"
-                    + (dora ? " (and lora_magnitude_vector with use_dora)" : "") + ", and a classifier head in modules_to_save its weight")
+                    + (dora ? " (and lora_magnitude_vector with use_dora)" : "") + ", and each module in modules_to_save its weights")
             }
             guard info.shape == expected[key]! else {
                 throw AdapterError.invalidTensor(
@@ -129,19 +133,14 @@ extension PretrainedModel {
     }
 
     /// Whether the PEFT adapter directory trains a sequence classifier's head beside its adapters
-    /// (`modules_to_save`, PEFT's `SEQ_CLS` task: a reward model), so that it loads onto a sequence
-    /// classifier; throws as ``loadAdapter(from:)`` does for a config it cannot read.
+    /// (`modules_to_save` of classifier head names only, PEFT's `SEQ_CLS` task: a reward model), so that
+    /// it loads onto a sequence classifier; throws as ``loadAdapter(from:)`` does for a config it cannot read.
     public static func adapterTrainsClassifierHead(_ directory: URL) throws -> Bool {
-        !(try PEFTAdapterConfig.read(directory.appendingPathComponent(PEFTAdapterConfig.fileName).path).modulesToSave.isEmpty)
+        namesOnlyClassifierHead(try PEFTAdapterConfig.read(directory.appendingPathComponent(PEFTAdapterConfig.fileName).path).modulesToSave)
     }
 
-    /// The checkpoint name of a sequence classifier's head weight.
-    static let headWeightName = "score.weight"
-
-    /// The weight of a sequence classifier's `score` head when it trains (a reward or value model with
-    /// LoRA adapters); nil otherwise.
-    var trainedHead: Tensor? {
-        guard let classifier = self as? SequenceClassifier, classifier.score.weight.requiresGrad else { return nil }
-        return classifier.score.weight
+    /// Whether `modulesToSave` is a non-empty list of classifier head names only.
+    static func namesOnlyClassifierHead(_ modulesToSave: [String]) -> Bool {
+        !modulesToSave.isEmpty && Set(modulesToSave).isSubset(of: PEFTAdapterConfig.classifierHeadNames)
     }
 }

@@ -46,18 +46,26 @@ extension PretrainedModel {
 
     /// Whether the attached adapters take part in forward passes (false without adapters).
     /// Switching them off gives the base model — the reference policy of GRPO and DPO — with no
-    /// second copy of the weights; inference then uses the fused projections again. Not for
-    /// use from concurrent tasks that want different settings.
+    /// second copy of the weights; inference then uses the fused projections again. Modules trained
+    /// whole (`trainModulesFully`) switch back to the base's weights, as PEFT's `disable_adapter`
+    /// switches each `ModulesToSaveWrapper` to its original module. Not for use from concurrent
+    /// tasks that want different settings.
     public var adaptersEnabled: Bool {
         get { hasAdapters && loraModules.allSatisfy(\.1.isEnabled) }
-        set { for (_, adapter) in loraModules { adapter.isEnabled = newValue } }
+        set {
+            for (_, adapter) in loraModules { adapter.isEnabled = newValue }
+            useSavedModuleWeights(original: !newValue)
+        }
     }
 
     /// Runs `body` with the adapters switched off (the base model), then restores the setting.
     public func withAdaptersDisabled<R>(_ body: () throws -> R) rethrows -> R {
         let enabled = loraModules.map(\.1.isEnabled)
         adaptersEnabled = false
-        defer { for ((_, adapter), wasEnabled) in zip(loraModules, enabled) { adapter.isEnabled = wasEnabled } }
+        defer {
+            for ((_, adapter), wasEnabled) in zip(loraModules, enabled) { adapter.isEnabled = wasEnabled }
+            useSavedModuleWeights(original: !enabled.allSatisfy { $0 })
+        }
         return try body()
     }
 }

@@ -14,13 +14,17 @@ extension PretrainedModel {
     /// `lora_alpha`, or `lora_alpha · √r` for rank-stabilised LoRA). Load it with llama.cpp's
     /// `--lora FILE` on the base model's GGUF file.
     ///
-    /// Throws when no adapters are attached, they are DoRA adapters, the architecture is one `saveGGUF` does not write, or
+    /// Throws when no adapters are attached, they are DoRA adapters, modules train whole beside them, the architecture is one `saveGGUF` does not write, or
     /// `type` is not one of `loraGGUFTypes`.
     public func saveLoRAGGUF(to url: URL, type: ExportType = .f32) throws {
         guard let options = loraOptions else { throw AdapterError.noAdapters(operation: "saveLoRAGGUF") }
         guard !options.useDoRA else {
             throw AdapterError.invalidOption(field: "use_dora", problem: "is true; llama.cpp's LoRA adapter files hold A and B "
                 + "only, not DoRA's magnitudes (convert_lora_to_gguf.py refuses DoRA too); export the merged model instead")
+        }
+        guard modulesToSave.isEmpty else {
+            throw AdapterError.invalidOption(field: "modules_to_save", problem: "is \(modulesToSave); Fledge writes A and B only "
+                + "to a LoRA adapter GGUF, not whole trained modules; export the merged model instead")
         }
         guard Self.loraGGUFTypes.contains(type) else {
             throw AdapterError.invalidOption(field: "dtype", problem: "is \(type.rawValue); a LoRA adapter GGUF is written as "

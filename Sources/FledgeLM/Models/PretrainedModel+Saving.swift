@@ -14,8 +14,9 @@ extension PretrainedModel {
     ///
     /// With `mergeAdapters`, each LoRA adapter is folded into its base weight as PEFT's
     /// `merge_and_unload` does, `W + scale·B·A`, in the written file only: the model in memory
-    /// keeps its adapters (whether switched on or not). Without it, the base weights are written
-    /// as they are (save the adapters with `saveAdapter`). Trained weights of full fine-tuning
+    /// keeps its adapters (whether switched on or not), and modules trained whole beside them
+    /// (`modules_to_save`) are written trained. Without it, the base weights are written as they
+    /// are, those modules' original weights included (save the adapters with `saveAdapter`). Trained weights of full fine-tuning
     /// are written as they are now. A quantized base is written dequantized (float).
     public func saveModel(to directory: URL, mergeAdapters: Bool = true, dtype: DType = .float32) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -34,10 +35,11 @@ extension PretrainedModel {
 
     /// Every weight under its checkpoint name as float, for writing: with `mergeAdapters`, each
     /// LoRA adapter folded into its base weight (`W + scale·B·A`, each row rescaled to its magnitude
-    /// with DoRA: PEFT's `merge_and_unload`); a
-    /// quantized base dequantized.
+    /// with DoRA: PEFT's `merge_and_unload`) and the trained weights of modules trained whole beside
+    /// the adapters in place of the base's (without it, the base's); a quantized base dequantized.
     func exportedWeights(mergeAdapters: Bool) -> [(name: String, tensor: Tensor)] {
         var merged: [String: Tensor] = [:]
+        for saved in savedModuleWeights { merged[saved.name] = mergeAdapters ? saved.trained : saved.original }
         if mergeAdapters {
             for (module, linear) in namedLinears {
                 guard let adapter = linear.adapter as? LoRAAdapter else { continue }

@@ -17,7 +17,8 @@ extension PretrainedModel {
     }
 
     /// The trainable tensors, for optimizers, gradient clipping and checkpoints, in a fixed order:
-    /// trainable base weights under their checkpoint names (`namedWeights` order), then each LoRA
+    /// trainable base weights under their checkpoint names (`namedWeights` order; with adapters, the
+    /// modules trained whole beside them, `lm_head.weight`, as PEFT saves them without `base_model.model.`), then each LoRA
     /// adapter's A and B (and DoRA magnitude) under PEFT's saved names without the `base_model.model.` prefix
     /// (`model.layers.0.self_attn.q_proj.lora_A.weight`, `….lora_B.weight`, `….lora_magnitude_vector`), module by module.
     public var trainableParameters: [Parameter] {

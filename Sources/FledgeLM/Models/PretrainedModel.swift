@@ -12,6 +12,10 @@ public class PretrainedModel: Module, @unchecked Sendable {
     let decoder: Decoder
     /// The options the attached LoRA adapters were made with; nil without adapters.
     public internal(set) var loraOptions: LoRAOptions?
+    /// The modules trained whole beside the adapters (PEFT's `modules_to_save`), as given, and their
+    /// weights' original and trained tensors; empty when none train (see `trainModulesFully`).
+    var modulesToSave: [String] = []
+    var savedModuleWeights: [SavedModuleWeight] = []
     /// Sampling defaults and EOS ids from generation_config.json (or config.json).
     public let generationConfig: GenerationConfig
     /// The text of config.json (written again by `saveModel`).

@@ -24,11 +24,11 @@ extension SequenceClassifier {
         return try SequenceClassifier(source)
     }
 
-    /// Makes the `score` head a trainable leaf beside LoRA adapters (PEFT's `modules_to_save` of its
-    /// `SEQ_CLS` task), copied first so that updates never touch a checkpoint's memory mapping.
-    public func makeHeadTrainable() {
-        score.weight = score.weight.copied()
-        score.weight.requiresGrad = true
+    /// Trains the `score` head whole beside the attached LoRA adapters (PEFT's `modules_to_save` of its
+    /// `SEQ_CLS` task: `classifier`, `score`, `pre_classifier`), with the modules `extra` names
+    /// (`lora_modules_to_save`), as ``trainModulesFully(_:)`` does; throws without adapters.
+    public func makeHeadTrainable(alongWith extra: [String] = []) throws {
+        try trainModulesFully(extra + PEFTAdapterConfig.classifierHeadModules.filter { !extra.contains($0) })
     }
 
     /// The id a reward model's score is read before (the config's `pad_token_id`): `padToken` when given,

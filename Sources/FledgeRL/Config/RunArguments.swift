@@ -37,6 +37,13 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
     public var useDora = false
     /// Module names that get adapters, or `all-linear`; `null` means the architecture's default.
     public var loraTargetModules: [String]? = nil
+    /// Modules trained whole beside the adapters (PEFT's `modules_to_save`), typically `embed_tokens`
+    /// and `lm_head` to learn new tokens or a chat format; named as in `lora_target_modules`. They are
+    /// saved in the adapter directory as PEFT saves them, replace the base's weights when merged, and
+    /// the reference policy (adapters disabled) uses the base's. Each costs a trainable float copy of
+    /// its weight (`vocab × hidden × 4` bytes for a head) and its optimizer state. Needs `use_peft`
+    /// (without it every weight trains anyway) and a model whose embedding and head are not tied.
+    public var loraModulesToSave: [String]? = nil
     /// Store the frozen base's decoder linear layers in 4 bits (`bnb_4bit_quant_type`), quantized
     /// at load time as bitsandbytes does (QLoRA); needs `use_peft`. Embeddings and the output head
     /// stay float.
@@ -86,6 +93,7 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("use_rslora", \.useRslora),
             ConfigField("use_dora", \.useDora),
             ConfigField("lora_target_modules", \.loraTargetModules),
+            ConfigField("lora_modules_to_save", \.loraModulesToSave),
             ConfigField("load_in_4bit", \.loadIn4bit),
             ConfigField("load_in_8bit", \.loadIn8bit),
             ConfigField("bnb_4bit_quant_type", \.bnb4bitQuantType),

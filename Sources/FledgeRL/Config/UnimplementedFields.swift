@@ -12,7 +12,6 @@ enum UnimplementedFields {
     private static let entries: [String: Entry] = [
         "neftune_noise_alpha": Entry(defaultValue: .null, feature: "NEFTune embedding noise outside SFT"),
         "label_smoothing_factor": Entry(defaultValue: .double(0.0), feature: "label smoothing outside SFT"),
-        "lora_modules_to_save": Entry(defaultValue: .null, feature: "fully trained extra modules"),
         "lora_target_parameters": Entry(defaultValue: .null, feature: "LoRA on parameters"),
         "model_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters"),
         "ref_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters"),

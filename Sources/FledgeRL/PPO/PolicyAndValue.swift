@@ -38,8 +38,7 @@ public final class PolicyAndValue: TrainableModel {
         }
         if let lora {
             try model.addLoRA(lora)
-            model.score.weight = model.score.weight.copied()
-            model.score.weight.requiresGrad = true
+            try model.makeHeadTrainable()
         } else {
             model.makeFullyTrainable()
         }

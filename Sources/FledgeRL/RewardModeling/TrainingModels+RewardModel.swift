@@ -22,7 +22,7 @@ extension TrainingModels {
             options.useRSLoRA = run.useRslora
             if let targets = run.loraTargetModules { options.targetModules = targets }
             try model.addLoRA(options)
-            model.makeHeadTrainable()
+            try model.makeHeadTrainable(alongWith: run.loraModulesToSave ?? [])
         } else {
             model.makeFullyTrainable()
         }
