@@ -1,6 +1,7 @@
 /// The trainers a config can be for; each has its own TRL config class and defaults.
 public enum TrainerKind: String, ConfigChoice, Sendable {
     case grpo, dpo, ppo, sft, rloo
+    case distill
 
     /// The TRL config class the trainer's fields come from.
     public var trlConfigName: String {
@@ -10,6 +11,7 @@ public enum TrainerKind: String, ConfigChoice, Sendable {
         case .ppo: "PPOConfig"
         case .sft: "SFTConfig"
         case .rloo: "RLOOConfig"
+        case .distill: "DistillationConfig"
         }
     }
 
