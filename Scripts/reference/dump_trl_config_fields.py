@@ -24,6 +24,7 @@ import pathlib
 import transformers
 import trl
 from trl import DPOConfig, GRPOConfig, ModelConfig, RLOOConfig, ScriptArguments, SFTConfig
+from trl import DistillationConfig
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--ppo-config", help="ppo_config.py of an older TRL, when the installed one has no PPOConfig")
@@ -85,6 +86,7 @@ fixture = {
         "ppo": defaults(PPOConfig),
         "sft": defaults(SFTConfig),
         "rloo": defaults(RLOOConfig),
+        "distill": defaults(DistillationConfig),
     },
     "script": {cls.__name__: defaults(cls) for cls in script_classes},
 }

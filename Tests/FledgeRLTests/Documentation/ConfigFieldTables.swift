@@ -19,7 +19,10 @@ enum ConfigFieldTables {
         let run = RunArguments.fields.map(\.name)
         let training = TrainingArguments.fields.map(\.name)
         let generation = GenerationArguments.fields.map(\.name)
-        let shared = Set(run + training + generation)
+        let common = Set(run + training), shared = common.union(generation)
+        // Only GRPO and RLOO share the sampling fields; another trainer's fields of the same names (distillation's
+        // `beta`, `temperature` …) are its own and go in its table.
+        func usesGeneration(_ trainer: TrainerKind) -> Bool { [.grpo, .rloo].contains(trainer) }
         return [
             Group(title: "Model, data, LoRA and rewards (every trainer)", source: source("RunArguments.swift"),
                   names: run, trainers: TrainerKind.allCases),
@@ -30,7 +33,8 @@ enum ConfigFieldTables {
         ] + TrainerKind.allCases.map { trainer in
             Group(title: "\(trainer.trlConfigName) (`trainer: \(trainer.rawValue)`)",
                   source: source("\(trainer.trlConfigName).swift"),
-                  names: ConfigResolver.fieldNames(of: trainer).filter { !shared.contains($0) }, trainers: [trainer])
+                  names: ConfigResolver.fieldNames(of: trainer).filter { !(usesGeneration(trainer) ? shared : common).contains($0) },
+                  trainers: [trainer])
         }
     }
 
