@@ -24,6 +24,7 @@ import pathlib
 import transformers
 import trl
 from trl import DPOConfig, GRPOConfig, KTOConfig, ModelConfig, RewardConfig, RLOOConfig, ScriptArguments, SFTConfig
+from trl import DistillationConfig
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--ppo-config", help="ppo_config.py of an older TRL, when the installed one has no PPOConfig")
@@ -87,6 +88,7 @@ fixture = {
         "rloo": defaults(RLOOConfig),
         "reward": defaults(RewardConfig),
         "kto": defaults(KTOConfig),
+        "distill": defaults(DistillationConfig),
     },
     "script": {cls.__name__: defaults(cls) for cls in script_classes},
 }

@@ -7,5 +7,6 @@ struct Fledge: ParsableCommand {
         abstract: "Post-train language models with reinforcement learning (GRPO, DPO, PPO, SFT) on the CPU.",
         subcommands: [Demo.self, GRPOCommand.self, ConfigCommand.self, SFTCommand.self, DPOCommand.self, PPOCommand.self, RLOOCommand.self, RewardModelingCommand.self,
                       KTOCommand.self,
+                      DistillCommand.self,
                       DataCommand.self, Tokenize.self, Score.self, Generate.self, EvalCommand.self, ReportCommand.self, Download.self, Export.self, Plot.self, Bench.self])
 }

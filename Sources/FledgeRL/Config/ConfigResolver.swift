@@ -64,6 +64,7 @@ public enum ConfigResolver {
         case .rloo: resolve(RLOOConfig.self, document, options: options)
         case .reward: resolve(RewardConfig.self, document, options: options)
         case .kto: resolve(KTOConfig.self, document, options: options)
+        case .distill: resolve(DistillationConfig.self, document, options: options)
         }
     }
 
@@ -194,6 +195,7 @@ public enum ConfigResolver {
         case .rloo: RLOOConfig.fields.map(\.name)
         case .reward: RewardConfig.fields.map(\.name)
         case .kto: KTOConfig.fields.map(\.name)
+        case .distill: DistillationConfig.fields.map(\.name)
         }
     }
 

@@ -1,6 +1,7 @@
 /// The trainers a config can be for; each has its own TRL config class and defaults.
 public enum TrainerKind: String, ConfigChoice, Sendable {
     case grpo, dpo, ppo, sft, rloo, reward, kto
+    case distill
 
     /// The TRL config class the trainer's fields come from.
     public var trlConfigName: String {
@@ -12,6 +13,7 @@ public enum TrainerKind: String, ConfigChoice, Sendable {
         case .rloo: "RLOOConfig"
         case .reward: "RewardConfig"
         case .kto: "KTOConfig"
+        case .distill: "DistillationConfig"
         }
     }
 

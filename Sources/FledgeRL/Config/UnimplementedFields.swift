@@ -19,5 +19,12 @@ enum UnimplementedFields {
             defaultValue: .null, feature: "reward models (use reward_funcs or reward_command)"),
         "sft_model_path": Entry(
             defaultValue: .string("EleutherAI/pythia-160m"), feature: "a separate SFT model (use model_name_or_path)"),
+        // DistillationConfig's.
+        "teacher_model_revision": Entry(defaultValue: .null, feature: "a teacher revision (give the teacher's path or Hub id)"),
+        "teacher_model_init_kwargs": Entry(
+            defaultValue: .null, feature: "teacher loading arguments (load_in_4bit/load_in_8bit quantize the teacher too)"),
+        "max_tool_calling_iterations": Entry(defaultValue: .null, feature: "tool calling during distillation"),
+        "log_completions": Entry(defaultValue: .bool(false), feature: "a completion log for distillation"),
+        "num_completions_to_print": Entry(defaultValue: .null, feature: "a completion log for distillation"),
     ]
 }

@@ -20,7 +20,10 @@ enum ConfigFieldTables {
         let training = TrainingArguments.fields.map(\.name)
         let generation = GenerationArguments.fields.map(\.name)
         let referenceSync = ReferenceSyncArguments.fields.map(\.name)
-        let shared = Set(run + training + generation + referenceSync)
+        let common = Set(run + training + referenceSync), shared = common.union(generation)
+        // Only GRPO and RLOO share the sampling fields; another trainer's fields of the same names (distillation's
+        // `beta`, `temperature` …) are its own and go in its table.
+        func usesGeneration(_ trainer: TrainerKind) -> Bool { [.grpo, .rloo].contains(trainer) }
         return [
             Group(title: "Model, data, LoRA and rewards (every trainer)", source: source("RunArguments.swift"),
                   names: run, trainers: TrainerKind.allCases),
@@ -33,7 +36,8 @@ enum ConfigFieldTables {
         ] + TrainerKind.allCases.map { trainer in
             Group(title: "\(trainer.trlConfigName) (`trainer: \(trainer.rawValue)`)",
                   source: source("\(trainer.trlConfigName).swift"),
-                  names: ConfigResolver.fieldNames(of: trainer).filter { !shared.contains($0) }, trainers: [trainer])
+                  names: ConfigResolver.fieldNames(of: trainer).filter { !(usesGeneration(trainer) ? shared : common).contains($0) },
+                  trainers: [trainer])
         }
     }
 
@@ -110,7 +114,7 @@ enum ConfigFieldTables {
     /// The config type of `trainer`.
     private static func configType(of trainer: TrainerKind) -> any TrainerConfig.Type {
         let types: [any TrainerConfig.Type] = [GRPOConfig.self, DPOConfig.self, PPOConfig.self, SFTConfig.self, RLOOConfig.self,
-                                              RewardConfig.self, KTOConfig.self]
+                                              RewardConfig.self, KTOConfig.self, DistillationConfig.self]
         return types.first { $0.trainer == trainer }!
     }
 

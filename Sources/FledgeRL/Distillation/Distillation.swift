@@ -1,0 +1,90 @@
+import FledgeLM
+import FledgeTensor
+
+/// On-policy knowledge distillation as TRL 1.16's `DistillationTrainer` runs it: each optimizer
+/// step the student samples one completion of each of its prompts (``DistillationRounds``), and is
+/// trained to match the frozen teacher's next-token distributions on them under the generalized
+/// JSD (``DistillationLoss``), normalised over the completion tokens of the whole step.
+public final class Distillation: TrainingAlgorithm {
+    /// The completions of one micro-step, with their generation batch's token count and metrics.
+    public struct MicroBatch {
+        let rows: [DistillationRounds.Row]
+        let round: DistillationRounds.Round
+    }
+
+    /// The student.
+    public let model: LanguageModel
+    /// The frozen teacher.
+    public let teacher: LanguageModel
+    public let config: DistillationConfig
+    private let rounds: DistillationRounds
+    private let loss: DistillationLoss
+
+    /// Distillation of `teacher` into `model` on the prompts of `dataset`. The teacher must share the
+    /// student's vocabulary; its weights are never trained.
+    public init(model: LanguageModel, teacher: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset,
+                config: DistillationConfig) throws {
+        try config.checkRanges()
+        guard teacher.config.vocabSize == model.config.vocabSize else {
+            throw TrainingError.invalidSetting("the student has vocab_size \(model.config.vocabSize) but the teacher "
+                + "(teacher_model_name_or_path) has \(teacher.config.vocabSize); distillation compares the teacher's full "
+                + "next-token distribution, so use a teacher with the student's vocabulary")
+        }
+        try dataset.requirePromptsFit(model: model, maxSeqLength: config.training.maxSeqLength,
+                                      completionTokens: config.maxCompletionLength, completionField: "max_completion_length")
+        self.model = model
+        self.teacher = teacher
+        self.config = config
+        loss = DistillationLoss(config: config)
+        rounds = try DistillationRounds(
+            model: model, dataset: dataset, sampling: try Self.sampling(config, model: model, tokenizer: tokenizer),
+            batchSize: config.training.perDeviceTrainBatchSize, accumulation: config.training.gradientAccumulationSteps,
+            shuffles: config.shuffleDataset, seed: config.training.seed)
+    }
+
+    /// The student's sampling: TRL's generation config of `temperature`, `top_p`, `top_k`, `min_p`,
+    /// `repetition_penalty` and `max_completion_length`, updated by `generation_kwargs`.
+    static func sampling(_ config: DistillationConfig, model: LanguageModel, tokenizer: Tokenizer) throws -> SamplingOptions {
+        var sampling = SamplingOptions(model.generationConfig)
+        sampling.maxNewTokens = config.maxCompletionLength
+        sampling.greedy = false
+        sampling.temperature = Float(config.temperature)
+        sampling.topK = config.topK
+        sampling.topP = Float(config.topP)
+        sampling.minP = Float(config.minP ?? 0)
+        sampling.repetitionPenalty = Float(config.repetitionPenalty)
+        // generation_kwargs are read as GRPO reads them.
+        var keywords = GenerationArguments()
+        keywords.maxCompletionLength = config.maxCompletionLength
+        keywords.generationKwargs = config.generationKwargs
+        do {
+            try keywords.applyGenerationKeywordArguments(to: &sampling, vocabularySize: model.config.vocabSize)
+        } catch {
+            throw TrainingError.invalidSetting(error.description)
+        }
+        if (sampling.eosTokenIds ?? model.generationConfig.eosTokenIds).isEmpty,
+           let eos = tokenizer.config.eosToken.flatMap({ tokenizer.id(of: $0) }) {
+            sampling.eosTokenIds = [eos]
+        }
+        return sampling
+    }
+
+    public var microBatchesPerEpoch: Int { rounds.microBatchesPerEpoch }
+
+    /// Each micro-batch's loss is divided by the completion tokens of the whole step (TRL's `num_items_in_batch`).
+    public var lossScaling: LossScaling { .wholeStep }
+
+    public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
+        position.microBatches.map { index in
+            let batch = rounds.microBatch(epoch: position.epoch, index: index)
+            return MicroBatch(rows: batch.rows, round: batch.round)
+        }
+    }
+
+    public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
+        let result = loss.compute(student: model, teacher: teacher, promptIds: batch.rows.map(\.promptIds),
+                                  completionIds: batch.rows.map(\.completionIds), batchTokens: batch.round.tokens)
+        let tokens = batch.rows.reduce(0) { $0 + $1.promptIds.count + $1.completionIds.count }
+        return MicroBatchLoss(loss: result.loss, metrics: batch.round.metrics.merging(result.metrics) { $1 }, tokens: tokens)
+    }
+}

@@ -1,0 +1,74 @@
+/// TRL's `DistillationConfig`: on-policy knowledge distillation. The student samples completions of
+/// the prompts itself and is trained to match a frozen teacher's next-token distributions on them
+/// under the generalized Jensen–Shannon divergence (``GeneralizedJSD``).
+///
+/// TRL 1.16's `DistillationTrainer` is purely on-policy: it has no `lmbda` (the experimental GKD
+/// trainer's share of student samples against dataset completions) and no `seq_kd`, so neither has
+/// Fledge. Its vLLM, DeepSpeed, dropout and padding fields are accepted and noted as not applicable.
+public struct DistillationConfig: TrainerConfig {
+    public static let trainer = TrainerKind.distill
+
+    public var run = RunArguments()
+    public var training = TrainingArguments()
+    /// The teacher: a local Hugging Face model directory, a `.gguf` file or a Hub id, with the
+    /// student's vocabulary (it may be larger). It is frozen; with `load_in_4bit` / `load_in_8bit`
+    /// its linear weights are quantized as they load, like the student's base (a Fledge departure:
+    /// TRL quantizes it through `teacher_model_init_kwargs`).
+    public var teacherModelNameOrPath: String? = nil
+    /// Interpolation of the divergence: 0 is the forward KL(teacher ‖ student), 1 the reverse
+    /// KL(student ‖ teacher), in between the generalized JSD with mixture (1 − beta)·student +
+    /// beta·teacher (0.5 is the JSD). Not GRPO's KL coefficient: there is no reference model.
+    public var beta = 1.0
+    /// Sampling temperature of the student's completions; both models' logits are divided by it
+    /// before the divergence.
+    public var temperature = 1.0
+    /// Nucleus sampling of the student's completions: keep the smallest set of tokens with this much probability.
+    public var topP = 1.0
+    /// Keep the k most likely tokens when sampling; 0 keeps every token.
+    public var topK = 0
+    /// Drop tokens less likely than this fraction of the most likely one when sampling; `null` disables it.
+    public var minP: Double? = nil
+    /// Divides the logits of tokens already generated when sampling (1 disables it).
+    public var repetitionPenalty = 1.0
+    /// Longest completion the student samples, in tokens.
+    public var maxCompletionLength = 512
+    /// Shuffle prompts each epoch.
+    public var shuffleDataset = true
+    /// Arguments for the sampler on top of the fields above, as TRL passes them to transformers'
+    /// `GenerationConfig` (`temperature`, `top_p`, `top_k`, `min_p`, `repetition_penalty`,
+    /// `suppress_tokens` …); they change the sampling only — the divergence keeps `temperature`.
+    public var generationKwargs: KeywordArguments? = nil
+    /// Variables for the chat template that renders conversational prompts (e.g. `{enable_thinking: false}`).
+    public var chatTemplateKwargs: KeywordArguments? = nil
+
+    /// TRL's current defaults.
+    public init() {
+        training.learningRate = 1e-6
+    }
+
+    /// Unsloth's shared defaults (Unsloth adds nothing distillation-specific).
+    public mutating func applyUnslothDefaults() {
+        training.applyUnslothDefaults()
+    }
+
+    public static var fields: [ConfigField<DistillationConfig>] {
+        sharedFields(\.run, \.training) + [
+            ConfigField("teacher_model_name_or_path", \.teacherModelNameOrPath),
+            ConfigField("beta", \.beta, .fraction.because("0 is the forward KL, 1 the reverse KL")),
+            ConfigField("temperature", \.temperature, .samplingTemperature),
+            ConfigField("top_p", \.topP, .leftOpen(0, 1).because("1 keeps every token")),
+            ConfigField("top_k", \.topK, .closed(0, ConfigRange.tokenLimit).because("0 keeps every token")),
+            ConfigField("min_p", \.minP, .fraction),
+            ConfigField("repetition_penalty", \.repetitionPenalty,
+                        .positive.because("the logits of tokens already generated are divided by it, so 1 turns it off")),
+            ConfigField("max_completion_length", \.maxCompletionLength, .tokens),
+            ConfigField("shuffle_dataset", \.shuffleDataset),
+            ConfigField("generation_kwargs", \.generationKwargs),
+            ConfigField("chat_template_kwargs", \.chatTemplateKwargs),
+        ]
+    }
+
+    public static var checks: [ConfigCheck<DistillationConfig>] {
+        [.completionLeavesRoomForPrompt(\.maxCompletionLength)]
+    }
+}

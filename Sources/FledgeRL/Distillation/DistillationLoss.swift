@@ -1,0 +1,40 @@
+import FledgeLM
+import FledgeTensor
+
+/// The loss of TRL's `DistillationTrainer._compute_loss`: the generalized JSD (``Tensor/generalizedJSD``)
+/// between the student's and the frozen teacher's next-token distributions at every completion
+/// token, summed and divided by the completion tokens of the whole generation batch (TRL's
+/// `num_items_in_batch`), so the micro-batches of a step add up to the step's token mean; and the
+/// student's mean entropy over the micro-batch's tokens (`entropy`).
+public struct DistillationLoss: Sendable {
+    public let beta: Double
+    public let temperature: Double
+
+    public init(beta: Double, temperature: Double) {
+        self.beta = beta
+        self.temperature = temperature
+    }
+
+    /// The loss of a resolved config (`beta`, `temperature`).
+    public init(config: DistillationConfig) {
+        self.init(beta: config.beta, temperature: config.temperature)
+    }
+
+    /// The loss of completions `completionIds[i]` of `promptIds[i]` (with autograd to the student)
+    /// over `batchTokens` completion tokens, and its metrics.
+    public func compute(student: LanguageModel, teacher: LanguageModel, promptIds: [[Int]], completionIds: [[Int]],
+                        batchTokens: Int) -> (loss: Tensor, metrics: [String: Double]) {
+        let sequences = zip(promptIds, completionIds).map { $0 + $1 }
+        let scoredFrom = promptIds.map(\.count)
+        let studentHidden = student.scoredHiddenStates(sequences, scoredFrom: scoredFrom)
+        let teacherHidden = Tensor.withoutGrad { teacher.scoredHiddenStates(sequences, scoredFrom: scoredFrom) }
+        let result = Tensor.generalizedJSD(
+            studentHidden: studentHidden, studentWeight: student.head.weight, studentSoftCap: student.head.softCap,
+            teacherHidden: teacherHidden, teacherWeight: teacher.head.weight, teacherSoftCap: teacher.head.softCap,
+            beta: Float(beta), temperature: Float(temperature))
+        let tokens = result.entropy.count
+        let loss = result.divergence.sum() / Float(Swift.max(batchTokens, 1))
+        let entropy = tokens > 0 ? result.entropy.reduce(0) { $0 + Double($1) } / Double(tokens) : 0
+        return (loss, ["entropy": entropy])
+    }
+}

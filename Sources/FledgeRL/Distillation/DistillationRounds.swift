@@ -1,0 +1,104 @@
+import FledgeLM
+
+/// The on-policy batches of TRL's `DistillationTrainer`: each optimizer step takes the next
+/// `per_device_train_batch_size · gradient_accumulation_steps` prompts of the epoch's order (TRL's
+/// `RepeatSampler` with one completion per prompt), the student samples one completion of each
+/// with its weights at the start of the step, and the generation batch is shuffled and split into
+/// `gradient_accumulation_steps` micro-batches (TRL's `_prepare_inputs`).
+///
+/// A generation batch is a pure function of the seed, the epoch and the step within it (prompt
+/// order, sampling seed, row shuffle) and of the weights at the step's start, so no random state
+/// needs saving and a resumed run samples exactly what the uninterrupted one did.
+final class DistillationRounds {
+    /// One sampled completion.
+    struct Row {
+        let promptIds: [Int]
+        /// The sampled tokens, the EOS that ended the completion included.
+        let completionIds: [Int]
+        /// Whether the completion ran to `max_completion_length` without an EOS.
+        let isTruncated: Bool
+    }
+
+    /// A generation batch: its key (epoch, index), its shuffled rows, its completion tokens (TRL's
+    /// `num_items_in_batch`) and TRL's `completions/*` metrics.
+    struct Round {
+        let key: [Int]
+        let rows: [Row]
+        let tokens: Int
+        let metrics: [String: Double]
+    }
+
+    let dataset: PromptDataset
+    private let model: LanguageModel
+    private let sampling: SamplingOptions
+    private let batchSize: Int
+    private let accumulation: Int
+    private let shuffles: Bool
+    private let seed: UInt64
+    private var cached: Round?
+
+    /// Batches of `dataset` sampled from `model` with `sampling`, `batchSize` rows per micro-batch,
+    /// `accumulation` micro-batches per step; prompts shuffled each epoch when `shuffles`.
+    init(model: LanguageModel, dataset: PromptDataset, sampling: SamplingOptions, batchSize: Int, accumulation: Int,
+         shuffles: Bool, seed: Int) throws {
+        guard dataset.rows.count >= batchSize * accumulation else {
+            throw TrainingError.invalidSetting("\(dataset.source) has \(dataset.rows.count) prompts, fewer than the "
+                + "\(batchSize * accumulation) one optimizer step samples (per_device_train_batch_size × "
+                + "gradient_accumulation_steps); add prompts or lower them")
+        }
+        self.model = model
+        self.dataset = dataset
+        self.sampling = sampling
+        self.batchSize = batchSize
+        self.accumulation = accumulation
+        self.shuffles = shuffles
+        self.seed = UInt64(bitPattern: Int64(seed))
+    }
+
+    private var promptsPerRound: Int { batchSize * accumulation }
+
+    /// Micro-batches in one pass over the prompts (whole generation batches only, as TRL's sampler drops the rest).
+    var microBatchesPerEpoch: Int { dataset.rows.count / promptsPerRound * accumulation }
+
+    /// The rows of micro-batch `index` of `epoch`, and its generation batch (sampled on first use; only
+    /// the current one is kept).
+    func microBatch(epoch: Int, index: Int) -> (rows: [Row], round: Round) {
+        let round = self.round(epoch: epoch, index: index / accumulation)
+        let chunk = index % accumulation
+        return (Array(round.rows[chunk * batchSize..<(chunk + 1) * batchSize]), round)
+    }
+
+    private func round(epoch: Int, index: Int) -> Round {
+        let key = [epoch, index]
+        if let cached, cached.key == key { return cached }
+        let order = promptOrder(epoch: epoch)
+        let prompts = order[index * promptsPerRound..<(index + 1) * promptsPerRound].map { dataset.rows[$0].promptIds }
+        var options = sampling
+        options.seed = mix(seed, UInt64(epoch), UInt64(index))
+        let generated = model.generate(prompts, options: options)
+        var rows = zip(prompts, generated).map { prompt, sequence in
+            Row(promptIds: prompt, completionIds: sequence.ids, isTruncated: sequence.finishReason != .eos)
+        }
+        var generator = SeededGenerator(seed: options.seed ^ 0x5DEE_CE66_D1CE_4E5B)
+        rows.shuffle(using: &generator)
+        let metrics = GRPORoundSummary.lengthMetrics(lengths: rows.map { Double($0.completionIds.count) },
+                                                     truncated: rows.map(\.isTruncated))
+        let round = Round(key: key, rows: rows, tokens: rows.reduce(0) { $0 + $1.completionIds.count }, metrics: metrics)
+        cached = round
+        return round
+    }
+
+    /// The epoch's prompt order: shuffled with the seed and the epoch when `shuffle_dataset`.
+    private func promptOrder(epoch: Int) -> [Int] {
+        var order = Array(dataset.rows.indices)
+        guard shuffles else { return order }
+        var generator = SeededGenerator(seed: mix(seed, UInt64(epoch), 0x0DA7_A0DE))
+        order.shuffle(using: &generator)
+        return order
+    }
+
+    private func mix(_ values: UInt64...) -> UInt64 {
+        var generator = SeededGenerator(seed: values.reduce(0x243F_6A88_85A3_08D3) { ($0 ^ $1) &* 0x9E37_79B9_7F4A_7C15 })
+        return generator.next()
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import XCTest
+import FledgeLM
+@testable import FledgeRL
+
+/// Distillation end to end on the tiny fixtures: the SFT fixtures' Qwen2 as the student (LoRA), the
+/// distillation fixtures' wider teacher, a JSON Lines file of prompts, through the library factory.
+final class DistillationTrainingTests: TemporaryDirectoryTestCase {
+    private func config(_ fields: [String: String] = [:], output: String = "run") throws -> DistillationConfig {
+        let prompts = directory.appendingPathComponent("prompts.jsonl")
+        if !FileManager.default.fileExists(atPath: prompts.path) {
+            let lines = ["2 + 2 =", "Hello", "The capital of France is", "Count to three:", "Say hi", "Reverse abc",
+                         "1, 2, 3,", "Once upon a time"].map { #"{"prompt": "\#($0)"}"# }
+            try (lines.joined(separator: "\n") + "\n").write(to: prompts, atomically: true, encoding: .utf8)
+        }
+        var settings = [
+            "model_name_or_path": SFTFixtures.modelDirectory.path,
+            "teacher_model_name_or_path": fixtureURL("distill/teacher").path,
+            "dataset_name": prompts.path, "output_dir": directory.appendingPathComponent(output).path,
+            "use_peft": "true", "lora_target_modules": "all-linear", "lora_r": "4", "lora_alpha": "8",
+            "per_device_train_batch_size": "2", "gradient_accumulation_steps": "2", "max_completion_length": "6",
+            "learning_rate": "0.01", "logging_steps": "1", "save_steps": "2", "gradient_checkpointing": "false",
+            "max_steps": "4", "beta": "0.5",
+        ]
+        settings.merge(fields) { $1 }
+        let resolved = try resolve(DistillationConfig.self, settings.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n"))
+        XCTAssert(resolved.report.isUsable, "\(resolved.report.messages)")
+        return resolved.config
+    }
+
+    /// Four steps: TRL's metrics are logged and finite, each step's completions come from four
+    /// prompts, and the divergence falls.
+    func testTrainsWithTRLMetricsAndTheDivergenceFalls() throws {
+        let prepared = try Distillation.prepare(try config(["max_steps": "12", "save_strategy": "\"no\"", "learning_rate": "0.03"]))
+        let records = try prepared.trainer().train().state.logHistory
+        XCTAssertEqual(records.count, 12)
+        for record in records {
+            for name in ["loss", "grad_norm", "entropy", "completions/mean_length", "completions/min_length",
+                         "completions/max_length", "completions/clipped_ratio", "completions/mean_terminated_length"] {
+                XCTAssert(record[name]?.isFinite == true, "step \(record.step): \(name) = \(String(describing: record[name]))")
+            }
+            XCTAssert((1...6).contains(record["completions/max_length"]!), "\(record)")
+        }
+        let losses = records.compactMap { $0["loss"] }
+        let early = losses.prefix(4).reduce(0, +) / 4, late = losses.suffix(4).reduce(0, +) / 4
+        print("distillation training: mean loss of the first 4 steps \(early), of the last 4 \(late)")
+        XCTAssertLessThan(late, early)
+    }
+
+    /// A step's batch is a pure function of the seed and the step: asked twice, the micro-batches are
+    /// the same, and each step's prompts are distinct rows of the epoch.
+    func testBatchesArePureFunctionsOfTheStep() throws {
+        let first = try Distillation.prepare(try config()).algorithm
+        let second = try Distillation.prepare(try config()).algorithm
+        for step in 0..<2 {
+            let position = StepPosition(step: step, epoch: 0, microBatches: step * 2..<step * 2 + 2)
+            let a = try first.microBatches(for: position), b = try second.microBatches(for: position)
+            XCTAssertEqual(a.flatMap { $0.rows.map(\.completionIds) }, b.flatMap { $0.rows.map(\.completionIds) })
+            XCTAssertEqual(Set(a.flatMap { $0.rows.map(\.promptIds) }).count, 4)
+        }
+    }
+
+    /// A run resumed from its step-2 checkpoint ends with the weights of a run that went straight through.
+    func testResumeContinuesExactly() throws {
+        let straight = try Distillation.prepare(try config(output: "straight"))
+        _ = try straight.trainer().train()
+        let first = try Distillation.prepare(try config(output: "resumed"))
+        let trainer = try first.trainer()
+        let observer = RecordingObserver()
+        observer.stopAt = 2
+        observer.stopRequest = trainer.stopRequest
+        trainer.observer = observer
+        XCTAssertEqual(try trainer.train().status, .stopped)
+        let second = try Distillation.prepare(try config(["resume_from_checkpoint": "true"], output: "resumed"))
+        _ = try second.trainer().train()
+        XCTAssertEqual(maxDifference(second.model.trainableParameters, straight.model.trainableParameters), 0)
+    }
+
+    /// Without a teacher the factory says which field to set.
+    func testMissingTeacherIsNamed() throws {
+        var config = try config()
+        config.teacherModelNameOrPath = nil
+        XCTAssertThrowsError(try Distillation.prepare(config)) { XCTAssert("\($0)".contains("teacher_model_name_or_path"), "\($0)") }
+    }
+}
