@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The worker pool that runs the kernels' parallel regions (included so that a build whose module
+// cache predates it sees it).
+#include "worker_pool.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

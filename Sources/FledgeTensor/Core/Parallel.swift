@@ -25,8 +25,10 @@ public enum Parallel {
     }
 
     /// Runs `body(range)` over `0..<count` split into at most `workers` contiguous chunks,
-    /// each at least `minChunk` long. Runs inline when there is only one chunk or when
-    /// `parallel` is false (a kernel called from inside another parallel loop).
+    /// each at least `minChunk` long, on the persistent `WorkerPool` (the calling thread taking a
+    /// share). The chunks depend only on `count`, `minChunk` and `workers`, never on which thread
+    /// runs them, so results are the same from run to run. Runs inline when there is only one chunk
+    /// or when `parallel` is false (a kernel called from inside another parallel loop).
     public static func forRanges(_ count: Int, minChunk: Int = 1, parallel: Bool = true, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let chunks = parallel ? min(workers, max(1, count / max(minChunk, 1))) : 1
@@ -34,13 +36,12 @@ public enum Parallel {
             body(0..<count)
             return
         }
+        let chunk: @Sendable (Int) -> Range<Int> = { chunk in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) }
+        if WorkerPool.shared.run(chunks, { body(chunk($0)) }) { return }
+        // The pool is busy with another thread's region, or this is a region nested in one.
         withoutActuallyEscaping(body) { body in
             let task = UnsafeSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let start = count * chunk / chunks
-                let end = count * (chunk + 1) / chunks
-                task.value(start..<end)
-            }
+            DispatchQueue.concurrentPerform(iterations: chunks) { task.value(chunk($0)) }
         }
     }
 }

@@ -98,14 +98,18 @@ enum GEMM {
         }
     }
 
-    /// Few rows of A: stream B once, no packing; columns are shared out across cores.
+    /// Few rows of A: stream B once, no packing; columns are shared out across cores in parts of
+    /// whole 32-column blocks, each part at least 64 Ki multiply-adds per row of A (256 KB of a float
+    /// weight): regions run on the persistent `WorkerPool`, which starts no thread per region, so even
+    /// the 576 × 576 projections of a small model's decoding step are split. Every output is one dot
+    /// product whatever part it falls in, so the parts do not change results.
     private static func multiplySmall(
         m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
         into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool, kernels: KernelSet
     ) {
         let transposedB = b.rowStride == 1 && b.columnStride != 1
         let flag: Int32 = accumulate ? 1 : 0
-        Parallel.forRanges(n / 32, minChunk: max(1, 8192 / max(k, 1)), parallel: parallel) { blocks in
+        Parallel.forRanges(n / 32, minChunk: max(1, 2048 / max(k, 1)), parallel: parallel) { blocks in
             let first = blocks.lowerBound * 32
             let last = blocks.upperBound == n / 32 ? n : blocks.upperBound * 32
             if transposedB && m == 1 && kernels >= .avx512 {
