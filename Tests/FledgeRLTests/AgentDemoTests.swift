@@ -25,7 +25,7 @@ final class AgentDemoTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(tokenizer.decode(ids), "<|im_start|>user\n123*456=<|im_end|>\n<|im_start|>assistant\n"
             + #"<tool_call>{"name": "calculator", "arguments": {"expression": "123*456"}}</tool_call><|im_end|>"#
             + "\n<|im_start|>user\n<tool_response>56088</tool_response><|im_end|>\n<|im_start|>assistant\n56088<|im_end|>\n")
-        XCTAssertEqual(ids.count, 54)  // 16 prompt tokens: each control token and word is one token
+        XCTAssertEqual(ids.count, 56)  // each control token and template word is one token
         let trained = zip(ids, try XCTUnwrap(mask)).filter(\.1).map(\.0)
         XCTAssertEqual(tokenizer.decode(trained), #"<tool_call>{"name": "calculator", "arguments": {"expression": "123*456"}}"#
             + "</tool_call><|im_end|>56088<|im_end|>")
