@@ -84,7 +84,7 @@ final class AgentDemoTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(sftOutcome.state.globalStep, 2)
 
         let demo = AgentDemo(modelDirectory: Self.shippedModel, outputDirectory: directory.appendingPathComponent("run"),
-                             steps: 2, evaluated: 16,
+                             steps: 2, evaluated: 16, prompts: 64,
                              overrides: ["per_device_train_batch_size=16", "num_generations=4", "save_strategy=no"])
         var stages: [String] = []
         let result = try demo.run { stage, _ in stages.append(stage) }

@@ -43,16 +43,19 @@ public struct AgentDemo {
     public let seed: Int
     /// How many of the held-out problems are evaluated (all ``heldOutCount`` by default).
     public let evaluated: Int
+    /// How many of the training problems GRPO draws its prompts from (all ``trainCount`` by default).
+    public let prompts: Int
     /// Config fields set on top of the demo's (`name=value`, as `--set` takes them).
     public let overrides: [String]
 
     public init(modelDirectory: URL, outputDirectory: URL, steps: Int = 40, seed: Int = 3407, evaluated: Int = heldOutCount,
-                overrides: [String] = []) {
+                prompts: Int = trainCount, overrides: [String] = []) {
         self.modelDirectory = modelDirectory
         self.outputDirectory = outputDirectory
         self.steps = steps
         self.seed = seed
         self.evaluated = min(evaluated, Self.heldOutCount)
+        self.prompts = min(prompts, Self.trainCount)
         self.overrides = overrides
     }
 
@@ -75,7 +78,7 @@ public struct AgentDemo {
             throw TrainingError.invalidSetting("the agent demo needs tools: [calculator]; --set tools=[] leaves it none")
         }
         defer { toolbox.stop() }
-        let split = AgentDemoModel.split(train: Self.trainCount)
+        let split = AgentDemoModel.split(train: prompts)
         let heldOut = Array(split.heldOut.prefix(evaluated))
         func evaluate() throws -> AgentDemoEvaluation {
             try AgentDemoEvaluation(model: model, tokenizer: tokenizer, problems: heldOut, toolbox: toolbox,
