@@ -7,7 +7,7 @@ import FledgeLM
 public struct AgentDemo {
     /// Held-out problems evaluated before and after training.
     public static let heldOutCount = 200
-    /// Training problems (disjoint from the held-out ones): the SFT conversations (one epoch) and GRPO's prompts.
+    /// Training problems (disjoint from the held-out ones): the SFT conversations (two epochs) and GRPO's prompts.
     public static let trainCount = 25_600
 
     /// The demo's settings on top of Unsloth's defaults (TRL field names), as a config file would hold them.
