@@ -73,14 +73,10 @@ final class AgentDemoTests: TemporaryDirectoryTestCase {
             .replacingOccurrences(of: "per_device_train_batch_size: ", with: "per_device_train_batch_size: 8 #")
         let sftResolution = try resolve(SFTConfig.self, sftYAML)
         XCTAssert(sftResolution.report.isUsable, "\(sftResolution.report.messages)")
-        let sftConfig = sftResolution.config
-        let sftModel = try TrainingModels.load(sftConfig.run, seed: 1, gradientCheckpointing: false)
-        let sftTokenizer = try sftConfig.preparedTokenizer(TrainingModels.tokenizer(sftConfig.run))
-        let dataset = try SFTDataset(split: sftConfig.run.trainingSplit(), tokenizer: sftTokenizer, config: sftConfig)
-        XCTAssertEqual(dataset.sequences.count, 32)
-        let sft = try SFT(model: sftModel, train: dataset.sequences, evaluation: nil, batchSize: 8, evaluationBatchSize: 8,
-                          dataSeed: 1)
-        let sftOutcome = try Trainer(algorithm: sft, model: sftModel, arguments: sftConfig.training).train()
+        var notes: [String] = []
+        let sft = try SFT.prepare(sftResolution.config) { notes.append($0) }
+        XCTAssert(notes.contains { $0.hasPrefix("32 messages examples") }, "\(notes)")
+        let sftOutcome = try sft.trainer().train()
         XCTAssertEqual(sftOutcome.state.globalStep, 2)
 
         let demo = AgentDemo(modelDirectory: Self.shippedModel, outputDirectory: directory.appendingPathComponent("run"),
