@@ -34,9 +34,9 @@ struct DemoRun: ParsableCommand {
 
     @Option(help: "grpo (the default), dpo (preference pairs) or ppo (a value model and the reward).")
     var algorithm: DemoAlgorithm = .grpo
-    @Option(help: "The base model directory (default: examples/demo/model).") var model: String?
-    @Option(help: "Where the run goes (default: runs/demo-ALGORITHM).") var outputDir: String?
-    @Option(help: "Optimizer steps (default: 250 for GRPO; the config's for DPO and PPO).") var steps: Int?
+    @Option(help: "The base model directory (default: examples/demo/model; agent-model with --agent).") var model: String?
+    @Option(help: "Where the run goes (default: runs/demo-ALGORITHM; runs/demo-agent with --agent).") var outputDir: String?
+    @Option(help: "Optimizer steps (default: 250 for GRPO, 40 with --agent; the config's for DPO and PPO).") var steps: Int?
     @Option(help: "The seed.") var seed = 3407
     @Option(name: .customLong("set"), help: "Override a field of the demo's config, e.g. --set learning_rate=1e-3.")
     var overrides: [String] = []
