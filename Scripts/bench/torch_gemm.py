@@ -6,7 +6,8 @@ so the two can be compared side by side:
     python3 Scripts/bench/torch_gemm.py [--threads N] [--seconds S]
 
 Layouts: nn = A[M,K]·B[K,N], nt = A[M,K]·B[N,K]ᵀ (a linear layer), tn = A[K,M]ᵀ·B[K,N]
-(a weight gradient).
+(a weight gradient). `gflops` is per wall-clock second, `gflops_cpu` per CPU second of the process
+(all threads; with --threads 1 it tells the kernels' speed on a shared machine).
 """
 import argparse
 import json
@@ -28,13 +29,14 @@ def gflops(layout, m, n, k, seconds):
     out = torch.empty(m, n)
     for _ in range(3):
         torch.mm(a, b, out=out)
-    runs, start = 0, time.perf_counter()
+    runs, start, start_cpu = 0, time.perf_counter(), time.process_time()
     while True:
         torch.mm(a, b, out=out)
         runs += 1
         elapsed = time.perf_counter() - start
         if elapsed >= seconds and runs >= 3:
-            return 2.0 * m * n * k * runs / elapsed / 1e9
+            flops = 2.0 * m * n * k * runs
+            return flops / elapsed / 1e9, flops / (time.process_time() - start_cpu) / 1e9
 
 
 def main():
@@ -46,7 +48,8 @@ def main():
         torch.set_num_threads(args.threads)
     for layout in ("nn", "nt", "tn"):
         for m, n, k in SHAPES:
-            result = {"layout": layout, "m": m, "n": n, "k": k, "gflops": round(gflops(layout, m, n, k, args.seconds), 2)}
+            wall, cpu = gflops(layout, m, n, k, args.seconds)
+            result = {"layout": layout, "m": m, "n": n, "k": k, "gflops": round(wall, 2), "gflops_cpu": round(cpu, 2)}
             print(json.dumps(result, separators=(",", ":")), flush=True)
 
 

@@ -23,7 +23,7 @@ import pathlib
 
 import transformers
 import trl
-from trl import DPOConfig, GRPOConfig, ModelConfig, RLOOConfig, ScriptArguments, SFTConfig
+from trl import DPOConfig, GRPOConfig, ModelConfig, RewardConfig, RLOOConfig, ScriptArguments, SFTConfig
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--ppo-config", help="ppo_config.py of an older TRL, when the installed one has no PPOConfig")
@@ -85,6 +85,7 @@ fixture = {
         "ppo": defaults(PPOConfig),
         "sft": defaults(SFTConfig),
         "rloo": defaults(RLOOConfig),
+        "reward": defaults(RewardConfig),
     },
     "script": {cls.__name__: defaults(cls) for cls in script_classes},
 }

@@ -20,7 +20,7 @@ struct ConfigCheckCommand: ParsableCommand {
     @Argument(help: "The config file (YAML or JSON, TRL field names).")
     var file: String
 
-    @Option(help: "The trainer: grpo, dpo, ppo, sft or rloo (default: the file's `trainer:`, else grpo).")
+    @Option(help: "The trainer: grpo, dpo, ppo, sft, rloo or reward (default: the file's `trainer:`, else grpo).")
     var trainer: TrainerKind?
 
     @Option(help: "The defaults: unsloth or trl (default: the file's `defaults:`, else unsloth).")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FledgeHub
 import FledgeLM
 
 /// `fledge export`: a model, with a LoRA adapter merged into it or not, written as a Hugging Face
@@ -10,10 +11,10 @@ struct Export: ParsableCommand {
         discussion: """
             --format safetensors writes config.json, model.safetensors (f32, f16 or bf16), generation_config.json and the \
             tokenizer files into the --output directory, as transformers' from_pretrained loads them. --format gguf writes one \
-            GGUF file (model types llama, qwen2, qwen3) with the tokenizer and chat template, as llama.cpp loads it: vectors F32, \
-            matrices in --dtype (q4_k falls back to q8_0 for rows that are not multiples of 256). --adapter-only (with --adapter and \
-            --format gguf) writes the adapter alone as a llama.cpp LoRA adapter GGUF (f32, f16, bf16 or q8_0), to load with \
-            llama.cpp's --lora on the base model's GGUF file. See docs/gguf.md.
+            GGUF file (model types llama, qwen2, qwen3, phi3, gemma2, gemma3_text, olmo2, smollm3) with the tokenizer and chat \
+            template, as llama.cpp loads it: vectors F32, matrices in --dtype (q4_k falls back to q8_0 for rows that are not \
+            multiples of 256). --adapter-only (with --adapter and --format gguf) writes the adapter alone as a llama.cpp LoRA \
+            adapter GGUF (f32, f16, bf16 or q8_0), to load with llama.cpp's --lora on the base model's GGUF file. See docs/gguf.md.
             """)
 
     @Option(help: "A Hugging Face model directory, a .gguf file, or a Hub id (org/name[@revision]).") var model: String
@@ -44,7 +45,7 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        let lm = try loadModel(model, adapter: adapter)
+        let lm = try exportedModel()
         if adapterOnly {
             try lm.saveLoRAGGUF(to: URL(fileURLWithPath: output), type: dtype)
             print("wrote \(output) (llama.cpp LoRA adapter, \(dtype.rawValue); load it with --lora on the base model's GGUF file)")
@@ -52,6 +53,21 @@ struct Export: ParsableCommand {
         }
         try lm.export(to: URL(fileURLWithPath: output), format: format, type: dtype, mergeAdapters: true)
         print("wrote \(output) (\(format.rawValue), \(dtype.rawValue)\(adapter == nil ? "" : ", adapter merged"))")
+    }
+
+    /// The model with the adapter loaded: a causal LM, or for a reward model's adapter (its trained
+    /// `score` head in `modules_to_save`) the base as a one-label sequence classifier, whose config's
+    /// `pad_token_id` is the tokenizer's pad (else EOS) token, as reward training set it.
+    private func exportedModel() throws -> PretrainedModel {
+        guard let adapter, try PretrainedModel.adapterTrainsClassifierHead(URL(fileURLWithPath: adapter)) else {
+            return try loadModel(model, adapter: adapter)
+        }
+        let base = try ModelLocation.resolve(model)
+        let classifier = try SequenceClassifier.rewardModel(
+            directory: base, padTokenId: SequenceClassifier.padTokenId(tokenizer: Tokenizer(directory: base.path)), seed: 0,
+            ggufWeights: .float)
+        try classifier.loadAdapter(from: URL(fileURLWithPath: adapter))
+        return classifier
     }
 }
 

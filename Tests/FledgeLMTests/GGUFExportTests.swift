@@ -134,10 +134,10 @@ final class GGUFExportTests: XCTestCase {
     }
 
     func testRefusals() throws {
-        let model = try LanguageModel(directory: GGUFFixtures.url("phi3_mixed"))
-        let url = try temporaryDirectory(self).appendingPathComponent("phi3.gguf")
+        let model = try LanguageModel(directory: Fixtures.directory.appendingPathComponent("models/mistral_sliding"))
+        let url = try temporaryDirectory(self).appendingPathComponent("mistral.gguf")
         XCTAssertThrowsError(try model.export(to: url, format: .gguf)) { error in
-            XCTAssertTrue("\(error)".contains("model_type") && "\(error)".contains("phi3"), "\(error)")
+            XCTAssertTrue("\(error)".contains("model_type") && "\(error)".contains("mistral"), "\(error)")
         }
         XCTAssertThrowsError(try model.export(to: url.deletingLastPathComponent(), format: .safetensors, type: .q4_k)) { error in
             XCTAssertTrue("\(error)".contains("q4_k") && "\(error)".contains("safetensors"), "\(error)")

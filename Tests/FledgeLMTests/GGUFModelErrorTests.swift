@@ -19,7 +19,8 @@ final class GGUFModelErrorTests: XCTestCase {
     }
 
     func testUnsupportedArchitecture() throws {
-        assertLoadFails(try patched("llama", "gemma"), mentioning: ["general.architecture", "'gemma'", "'llama', 'qwen2', 'qwen3'"])
+        assertLoadFails(try patched("llama", "gemma"), mentioning: ["general.architecture", "'gemma'",
+                        "'llama', 'qwen2', 'qwen3', 'phi3', 'gemma2', 'gemma3', 'olmo2', 'smollm3'"])
     }
 
     func testUnknownTensor() throws {

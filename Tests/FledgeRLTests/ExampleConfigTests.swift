@@ -27,7 +27,7 @@ final class ExampleConfigTests: XCTestCase {
             guard let named = document.entries.first(where: { $0.key == "trainer" }),
                   let trainer = try? TrainerKind(configValue: named.value)
             else {
-                XCTFail("\(path): name the trainer with `trainer:` (grpo, dpo, ppo, sft or rloo)")
+                XCTFail("\(path): name the trainer with `trainer:` (grpo, dpo, ppo, sft, rloo or reward)")
                 continue
             }
             let resolved = ConfigResolver.resolve(document, options: ConfigOptions())

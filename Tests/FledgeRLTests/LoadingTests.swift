@@ -36,8 +36,8 @@ final class LoadingTests: XCTestCase {
             bf16: true
             vllm_mode: colocate
             report_to: wandb
-            sync_ref_model: false
-            use_adaptive_entropy: true
+            model_adapter_name: null
+            lora_target_parameters: [experts.gate_up_proj]
             label_smoothing: 0.1
             """)
         assertMessages(resolved.report, [
@@ -48,8 +48,8 @@ final class LoadingTests: XCTestCase {
             .note("bf16", "not applicable: Fledge computes in float32"),
             .note("vllm_mode", "no vLLM"),
             .note("report_to", "no Hub or tracker"),
-            .note("sync_ref_model", "not applicable at TRL's default"),
-            .error("use_adaptive_entropy", "Fledge does not implement adaptive entropy control; remove the field or set it to false"),
+            .note("model_adapter_name", "not applicable at TRL's default"),
+            .error("lora_target_parameters", "Fledge does not implement LoRA on parameters; remove the field or set it to null"),
             .error("label_smoothing", "is a DPOConfig field, not a GRPOConfig field (check with --trainer dpo)"),
         ], "classification")
         XCTAssertNil(NearestName.suggestion(for: "zzzzzzzz", among: ["learning_rate"]))

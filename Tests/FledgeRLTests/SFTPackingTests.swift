@@ -104,7 +104,8 @@ final class SFTPackingTests: XCTestCase {
         XCTAssertLessThan(gradientError, 1e-5)
     }
 
-    /// `eval_packing: false` leaves the evaluation split unpacked (and truncated) while training packs.
+    /// `eval_packing: false` leaves the evaluation split unpacked (and truncated) while training packs;
+    /// `eval_packing: true` alone packs it, each row then one sequence as TRL's collator runs it.
     func testEvalPackingFollowsPackingUnlessSet() throws {
         var config = SFTConfig()
         config.maxLength = 16
@@ -114,6 +115,13 @@ final class SFTPackingTests: XCTestCase {
         let evaluation = try Self.dataset("bfd_text", config: config, evaluation: true).sequences
         XCTAssertEqual(evaluation.count, 10)
         XCTAssert(evaluation.allSatisfy { $0.documentLengths.count == 1 && $0.ids.count <= 16 })
+        // eval_packing alone: TRL packs the rows but its collator is not padding-free, so a row is one sequence.
+        config.packing = false
+        config.evalPacking = true
+        let packedOnly = try Self.dataset("bfd_text", config: config, evaluation: true).sequences
+        XCTAssertEqual(packedOnly.map(\.ids), try Self.packing()["datasets"]?["bfd_text"]?["input_ids"]?.list.map(\.ints))
+        XCTAssert(packedOnly.allSatisfy { $0.documentLengths == [$0.ids.count] })
+        XCTAssertEqual(try Self.dataset("bfd_text", config: config).sequences.count, 10)
     }
 
     /// TRL's refusals and warnings: packing without max_length, label smoothing with dft, keep_end with bfd.
@@ -128,6 +136,8 @@ final class SFTPackingTests: XCTestCase {
         XCTAssert(evalNoLength.errors.contains { "\($0)".contains("eval_packing needs max_length") }, "\(evalNoLength.errors)")
         let smoothing = report([("loss_type", .string("dft")), ("label_smoothing_factor", .double(0.1))])
         XCTAssert(smoothing.isUsable && "\(smoothing)".contains("TRL smooths only the nll loss"), "\(smoothing)")
+        let evalOnly = report([("eval_packing", .bool(true))])
+        XCTAssert(evalOnly.isUsable && "\(evalOnly)".contains("attend to each other as one sequence"), "\(evalOnly)")
         let keepEnd = report([("packing", .bool(true)), ("truncation_mode", .string("keep_end"))])
         XCTAssert(keepEnd.isUsable && "\(keepEnd)".contains("keep their start"), "\(keepEnd)")
         let strategy = report([("packing", .bool(true)), ("packing_strategy", .string("first_fit"))])

@@ -35,33 +35,37 @@ final class GeGLUTests: XCTestCase {
         }
     }
 
-    func testTheAVX2KernelsMatchThePortableOnes() throws {
-        try XCTSkipUnless(CPU.hasAVX2, "the AVX2 kernels need AVX2 and FMA")
+    func testTheAVX2KernelsMatchThePortableOnes() throws { try checkAgainstThePortableKernels(.avx2) }
+    func testTheAVX512KernelsMatchThePortableOnes() throws { try checkAgainstThePortableKernels(.avx512) }
+    func testTheAVX512VNNIKernelsMatchThePortableOnes() throws { try checkAgainstThePortableKernels(.avx512VNNI) }
+
+    private func checkAgainstThePortableKernels(_ kernels: KernelSet) throws {
+        try skipUnlessAvailable(kernels)
         var generator = SeededGenerator(seed: 8)
         for n in [1, 7, 33, 1000] {
             let gate = Tensor.uniform([n], in: -8..<8, using: &generator).toArray()
             let up = Tensor.uniform([n], in: -2..<2, using: &generator).toArray()
             let grad = Tensor.uniform([n], in: -1..<1, using: &generator).toArray()
-            assertKernelsAgree(gate: gate, up: up, grad: grad, "n = \(n)")
+            assertKernelsAgree(kernels, gate: gate, up: up, grad: grad, "n = \(n)")
         }
         let extremes: [Float] = [-1000, -89, -30, -5, -1e-3, 0, 1e-3, 5, 30, 89, 1000]
-        assertKernelsAgree(gate: extremes, up: Array(repeating: 1.5, count: extremes.count),
+        assertKernelsAgree(kernels, gate: extremes, up: Array(repeating: 1.5, count: extremes.count),
                            grad: Array(repeating: 0.5, count: extremes.count), "extreme gates")
     }
 
-    /// Forward, d gate and d up of the AVX2 and portable kernels agree within 1e-5 relative (floor 1e-3).
-    private func assertKernelsAgree(gate: [Float], up: [Float], grad: [Float], _ label: String) {
+    /// Forward, d gate and d up of the `kernels` and portable kernels agree within 1e-5 relative (floor 1e-3).
+    private func assertKernelsAgree(_ kernels: KernelSet, gate: [Float], up: [Float], grad: [Float], _ label: String) {
         let n = gate.count
         var fast = [Float](repeating: .nan, count: n), plain = fast
         var fastGate = fast, fastUp = fast, plainGate = fast, plainUp = fast
-        VectorMath.gatedLinearUnitForward(.geluTanh, gate, up, &fast, n)
+        VectorMath.gatedLinearUnitForward(.geluTanh, gate, up, &fast, n, kernels: kernels)
         PortableVectorMath.geGLUForward(gate, up, &plain, n)
-        VectorMath.gatedLinearUnitBackward(.geluTanh, gate, up, grad, &fastGate, &fastUp, n)
+        VectorMath.gatedLinearUnitBackward(.geluTanh, gate, up, grad, &fastGate, &fastUp, n, kernels: kernels)
         PortableVectorMath.geGLUBackward(gate, up, grad, &plainGate, &plainUp, n)
         for (part, a, b) in [("forward", fast, plain), ("d gate", fastGate, plainGate), ("d up", fastUp, plainUp)] {
             let worst = zip(a, b).map { Swift.abs($0 - $1) / Swift.max(Swift.abs($1), 1e-3) }.max()!
-            XCTAssertLessThan(worst, Float(Tolerance.elementwise), "\(part), \(label)")
-            XCTAssertTrue(a.allSatisfy(\.isFinite), "\(part), \(label): \(a)")
+            XCTAssertLessThan(worst, Float(Tolerance.elementwise), "\(kernels) \(part), \(label)")
+            XCTAssertTrue(a.allSatisfy(\.isFinite), "\(kernels) \(part), \(label): \(a)")
         }
     }
 }

@@ -19,7 +19,7 @@ final class Int8DecodingProductTests: XCTestCase {
     /// exactly (the levels are bounded so that every partial sum stays below 2^24), so any
     /// summation order gives the same float: the kernels must equal the plain integer loop.
     private func checkIntegerSums(_ kernels: KernelSet) throws {
-        try XCTSkipUnless(kernels.isAvailable, "the \(kernels) kernels need \(kernels.requiredFeatures) (missing on this CPU, or disabled by FLEDGE_DISABLE_AVX512/FLEDGE_DISABLE_AVX2)")
+        try skipUnlessAvailable(kernels)
         var generator = SeededGenerator(seed: 25)
         for format in formats {
             for blocks in [1, 7, 33, 1000] {

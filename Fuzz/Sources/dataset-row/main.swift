@@ -30,7 +30,8 @@ enum Setup {
 }
 
 /// A JSON Lines dataset read as each trainer reads it: prompts (GRPO, RLOO, PPO), SFT rows (text,
-/// prompt/completion, messages) and preference rows (DPO), tokenized with a chat template.
+/// prompt/completion, messages), preference rows (DPO) and reward-modelling rows (explicit or implicit
+/// prompts, token ids, margins), tokenized with a chat template.
 func fuzzDatasetRow(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let file = ScratchDirectory.write(fuzzInput(data, size), to: "train.jsonl")
     _ = try? PromptDataset(file: file, tokenizer: Setup.tokenizer)
@@ -40,6 +41,7 @@ func fuzzDatasetRow(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             let encoder = PreferenceEncoder(tokenizer: Setup.tokenizer, maxLength: maxLength, truncationMode: mode)
             _ = try? PreferenceDataset(file: file, encoder: encoder)
         }
+        _ = try? RewardDataset(file: file, encoder: RewardEncoder(tokenizer: Setup.tokenizer, maxLength: maxLength))
     }
     return 0
 }

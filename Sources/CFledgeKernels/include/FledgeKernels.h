@@ -52,6 +52,13 @@ void fledge_gemm_panels(long rows, long columns, long depth,
                         const float *b, long b_panel, long b_depth,
                         float *c, long ldc, int accumulate);
 
+/// `fledge_gemm_panels` for AVX-512 F/BW/DQ/VL: the same operands and results (the same value for
+/// each output: one fused multiply-add per step of depth, in order), a 12 × 32 register block of C.
+void fledge_gemm_panels_avx512(long rows, long columns, long depth,
+                               const float *a, long a_tile, long a_row, long a_depth,
+                               const float *b, long b_panel, long b_depth,
+                               float *c, long ldc, int accumulate);
+
 /// C[m × n] (+)= A[m × k] · B[n × k]ᵀ with A and B row-major (unit stride along k): one dot
 /// product per output, for few rows (decoding). Requires AVX2 + FMA.
 void fledge_gemm_small_nt(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
@@ -67,7 +74,7 @@ void fledge_gemm_small_nn(long m, long n, long k, const float *a, long lda, cons
                           float *c, long ldc, int accumulate);
 
 // Vector math (AVX2 + FMA; exp to about 1 ulp). The portable Swift versions live in
-// FledgeTensor's `VectorMath`.
+// FledgeTensor's `PortableVectorMath`.
 
 /// y[i] = exp(x[i]·scale + shift). `x` and `y` may be the same buffer.
 void fledge_exp_affine(const float *x, float *y, long n, float scale, float shift);
@@ -100,6 +107,18 @@ void fledge_softmax_stats(const float *z, long n, float scale, float *running_ma
 /// +grad_logp·scale, which the caller adds.
 void fledge_selective_softmax_grad(float *z, long n, float scale, float lse, float entropy, float grad_logp,
                                    float grad_entropy);
+
+/// The same kernels for AVX-512 F/BW/DQ/VL (the same arithmetic on 16 floats, masked tails).
+void fledge_exp_affine_avx512(const float *x, float *y, long n, float scale, float shift);
+float fledge_softmax_row_avx512(float *x, long n, float scale);
+void fledge_swiglu_forward_avx512(const float *gate, const float *up, float *out, long n);
+void fledge_swiglu_backward_avx512(const float *gate, const float *up, const float *grad, float *d_gate, float *d_up, long n);
+void fledge_geglu_forward_avx512(const float *gate, const float *up, float *out, long n);
+void fledge_geglu_backward_avx512(const float *gate, const float *up, const float *grad, float *d_gate, float *d_up, long n);
+void fledge_softmax_stats_avx512(const float *z, long n, float scale, float *running_max, float *running_sum,
+                                 float *running_weighted, float *weights);
+void fledge_selective_softmax_grad_avx512(float *z, long n, float scale, float lse, float entropy, float grad_logp,
+                                          float grad_entropy);
 
 /// Decoding products with a block-quantized weight (llama.cpp's Q8_0, Q4_0): for each of the
 /// `rows` weight rows at w + r·row_bytes (k/32 blocks each) and each of the m ≤ 8 activation rows

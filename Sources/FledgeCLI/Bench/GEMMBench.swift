@@ -4,7 +4,9 @@ import FledgeTensor
 
 /// `fledge bench gemm`: float32 matrix-multiplication throughput for the three layouts of
 /// training (`nn` A·B, `nt` A·Bᵀ as in a linear layer, `tn` Aᵀ·B as in a weight gradient),
-/// on the shapes of `Scripts/bench/torch_gemm.py`.
+/// on the shapes of `Scripts/bench/torch_gemm.py`. `gflops` is per wall-clock second, `gflops_cpu`
+/// per CPU second of the process (all threads): with one thread (`FLEDGE_NUM_THREADS=1`) the
+/// latter tells the kernels' speed even when other processes share the cores.
 struct GEMMBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "gemm", abstract: "GFLOP/s of matmul per layout and shape.")
 
@@ -23,9 +25,9 @@ struct GEMMBench: ParsableCommand {
                 let b = layout == "nt"
                     ? Tensor.uniform([n, k], in: -1..<1, using: &generator).transposed()
                     : Tensor.uniform([k, n], in: -1..<1, using: &generator)
-                let time = secondsPerRun(atLeast: seconds) { _ = a.matmul(b) }
-                let gflops = (2 * Double(m) * Double(n) * Double(k) / time / 1e9 * 100).rounded() / 100
-                report(["layout": layout, "m": m, "n": n, "k": k, "gflops": gflops], json: json)
+                let time = timePerRun(atLeast: seconds) { _ = a.matmul(b) }
+                let gflops = { (seconds: Double) in (2 * Double(m) * Double(n) * Double(k) / seconds / 1e9 * 100).rounded() / 100 }
+                report(["layout": layout, "m": m, "n": n, "k": k, "gflops": gflops(time.wall), "gflops_cpu": gflops(time.cpu)], json: json)
             }
         }
     }

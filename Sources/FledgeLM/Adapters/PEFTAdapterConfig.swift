@@ -6,9 +6,10 @@ enum PEFTAdapterConfig {
 
     /// The config of adapters made with `options`, with PEFT's field names, sorted and indented
     /// as PEFT's `save_pretrained` writes them, `all-linear` written out as the short names of the
-    /// model's projections (`adaptable`). Fields that change nothing for a plain LoRA adapter are
-    /// written with PEFT's defaults.
-    static func json(_ options: LoRAOptions, adaptable: [String], baseModel: String?, taskType: String) -> String {
+    /// model's projections (`adaptable`), and `modules_to_save` as given (nil: none). Fields that change
+    /// nothing for a plain LoRA adapter are written with PEFT's defaults.
+    static func json(_ options: LoRAOptions, adaptable: [String], baseModel: String?, taskType: String,
+                     modulesToSave: [String]? = nil) -> String {
         let alpha: JSONValue = options.alpha == options.alpha.rounded() && abs(options.alpha) < 1e15
             ? .int(Int(options.alpha)) : .double(options.alpha)
         let object = JSONObject([
@@ -18,7 +19,8 @@ enum PEFTAdapterConfig {
             ("init_lora_weights", .bool(true)), ("layer_replication", .null), ("layers_pattern", .null),
             ("layers_to_transform", .null), ("loftq_config", .object(JSONObject())), ("lora_alpha", alpha),
             ("lora_bias", .bool(false)), ("lora_dropout", .double(options.dropout)), ("megatron_config", .null),
-            ("megatron_core", .string("megatron.core")), ("modules_to_save", .null), ("peft_type", .string("LORA")),
+            ("megatron_core", .string("megatron.core")),
+            ("modules_to_save", modulesToSave.map { .array($0.map(JSONValue.string)) } ?? .null), ("peft_type", .string("LORA")),
             ("r", .int(options.r)), ("rank_pattern", .object(JSONObject())), ("revision", .null),
             ("target_modules", .array(options.expandedTargets(adaptable: adaptable).map(JSONValue.string))),
             ("task_type", .string(taskType)),
@@ -29,8 +31,10 @@ enum PEFTAdapterConfig {
 
     /// The LoRA options of the adapter_config.json at `path`; throws naming the field when it is
     /// missing, malformed, or asks for something Fledge does not implement (per-module ranks,
-    /// trained biases, extra trained modules, regular-expression targets).
-    static func read(_ path: String) throws -> LoRAOptions {
+    /// trained biases, regular-expression targets), and its `modules_to_save` (empty when unset):
+    /// whole modules trained beside the adapters, which only a sequence classifier's head may be
+    /// (PEFT's `SEQ_CLS` task lists `classifier`, `score` and `pre_classifier`).
+    static func read(_ path: String) throws -> (options: LoRAOptions, modulesToSave: [String]) {
         guard FileManager.default.fileExists(atPath: path) else {
             throw AdapterError.missingFile(
                 path: path, hint: "a PEFT adapter directory holds adapter_config.json and adapter_model.safetensors, "
@@ -86,7 +90,19 @@ enum PEFTAdapterConfig {
         if let bias = fields["bias"], bias != .string("none") {
             throw invalid("bias", "is \(JSONWriter().string(bias)); Fledge's LoRA trains no biases (\"none\")")
         }
-        for field in ["fan_in_fan_out", "rank_pattern", "alpha_pattern", "layers_to_transform", "modules_to_save",
+        var modulesToSave: [String] = []
+        switch fields["modules_to_save"] {
+        case nil, .null: break
+        case .array(let entries):
+            modulesToSave = entries.compactMap { if case .string(let name) = $0 { name } else { nil } }
+            guard modulesToSave.count == entries.count, Set(modulesToSave).isSubset(of: classifierHeadNames) else {
+                throw invalid("modules_to_save", "is \(JSONWriter().string(.array(entries))); Fledge trains whole modules beside "
+                    + "LoRA only for a sequence classifier's head (\(classifierHeadNames.sorted().joined(separator: ", ")))")
+            }
+        default:
+            throw invalid("modules_to_save", "must be a list of module names")
+        }
+        for field in ["fan_in_fan_out", "rank_pattern", "alpha_pattern", "layers_to_transform",
                       "exclude_modules", "layer_replication", "target_parameters", "trainable_token_indices", "lora_bias"]
         where !isUnset(field) {
             throw invalid(field, "is set; Fledge implements plain LoRA without it (remove it or train the adapter without it)")
@@ -94,8 +110,12 @@ enum PEFTAdapterConfig {
         let options = LoRAOptions(r: r, alpha: alpha, dropout: dropout, targetModules: targets, useRSLoRA: useRSLoRA,
                                   useDoRA: useDoRA)
         if let (field, problem) = options.problem { throw invalid(field, problem) }
-        return options
+        return (options, modulesToSave)
     }
+
+    /// The head module names PEFT adds to `modules_to_save` for its `SEQ_CLS` task, in its order.
+    static let classifierHeadModules = ["classifier", "score", "pre_classifier"]
+    static var classifierHeadNames: Set<String> { Set(classifierHeadModules) }
 
     /// The module names of a `target_modules` value: a non-empty list of strings, or `all-linear`.
     private static func targetModules(_ value: JSONValue?) -> [String]? {

@@ -22,20 +22,31 @@ extension PretrainedModel {
     }
 
     /// Writes a GGUF version 3 file that llama.cpp loads and runs: the architecture metadata of
-    /// `GGUFModelMetadata` (model types llama, qwen2 and qwen3), the tokenizer (`GGUFTokenizerMetadata`:
-    /// copied from a GGUF source, built from a byte-level BPE tokenizer.json, or, without a
-    /// tokenizer, only the EOS and pad ids), and every weight under its llama.cpp name, a `llama`
-    /// model's Q and K rows permuted as convert_hf_to_gguf.py permutes them. Vectors are stored
-    /// F32 and matrices as `type` (`ExportType.ggmlType(shape:)` says where it falls back).
+    /// `GGUFModelMetadata` and `GGUFFamilyMetadata` (every model type Fledge reads from GGUF), the
+    /// tokenizer (`GGUFTokenizerMetadata`: copied from a GGUF source, built from a byte-level BPE
+    /// tokenizer.json, or, without a tokenizer, only the EOS and pad ids), and every weight under its
+    /// llama.cpp name, a `llama` (and `smollm3`) model's Q and K rows permuted as convert_hf_to_gguf.py
+    /// permutes them, Gemma's norm weights plus 1, Phi-3's LongRoPE factors as tensors. Vectors are
+    /// stored F32 and matrices as `type` (`ExportType.ggmlType(shape:)` says where it falls back).
     public func saveGGUF(to url: URL, type: ExportType = .f32, mergeAdapters: Bool = true) throws {
         let source = directory.path
         let architecture = try GGUFModelMetadata.architecture(config, source: source)
         var writer = GGUFWriter()
         let name = directory.deletingPathExtension().lastPathComponent
-        for (key, value) in try GGUFModelMetadata.entries(config, architecture: architecture, name: name, type: type, source: source) {
+        let reader = ConfigReader(file: source, object: try configObject())
+        for (key, value) in try GGUFModelMetadata.entries(config, reader: reader, architecture: architecture, name: name, type: type,
+                                                          source: source) {
             writer.add(key, value)
         }
         for (key, value) in try ggufTokenizerEntries() { writer.add(key, value) }
+        for (tensorName, tensor) in GGUFFamilyMetadata.extraTensors(config, architecture: architecture) {
+            try writer.add(tensorName, tensor, as: ExportType.f32.ggmlType)
+        }
+        if architecture.normWeightShift != 0 && !config.tieWordEmbeddings {
+            // llama.cpp's Gemma takes its output head from token_embd, and the converter drops lm_head.
+            throw ModelError.invalidConfig(file: source, field: "tie_word_embeddings", problem: "is false; llama.cpp's "
+                + "'\(architecture.name)' uses the token embedding as output head (export a safetensors directory instead)")
+        }
         for (weightName, weight) in exportedWeights(mergeAdapters: mergeAdapters) {
             if config.tieWordEmbeddings && weightName == "lm_head.weight" { continue }
             guard let ggufName = GGUFTensorNames.ggufName(weightName, architecture: architecture) else {
@@ -47,9 +58,18 @@ extension PretrainedModel {
             if architecture.permutesQueryKeyRows && (query || key) {
                 tensor = try Self.permuteRows(tensor, heads: query ? config.heads : config.kvHeads, file: source, tensor: weightName)
             }
+            if GGUFTensorNames.isNormWeight(ggufName) && architecture.normWeightShift != 0 { tensor = tensor + architecture.normWeightShift }
             try writer.add(ggufName, tensor, as: type.ggmlType(shape: tensor.shape))
         }
         try writer.write(to: url)
+    }
+
+    /// config.json as the model was read (for a GGUF source, the one its metadata describes).
+    private func configObject() throws -> JSONObject {
+        guard case .object(let object) = try JSONParser.parse(Array(configData)) else {
+            throw ModelError.invalidFile(path: directory.path, problem: "its config is not a JSON object")
+        }
+        return object
     }
 
     /// convert_hf_to_gguf.py's `LlamaModel.permute`, the inverse of `Checkpoint.unpermutedRowOrder`:

@@ -2,14 +2,15 @@ import FledgeTensor
 
 extension Checkpoint {
     /// The tensors of a GGUF file under their Hugging Face names, with the Q and K rows of a
-    /// `llama` conversion put back in Hugging Face's order. With `weights` `.keep`, each decoder
+    /// `llama` conversion put back in Hugging Face's order and the converter's shift of Gemma's norm
+    /// weights taken off (`GGUFArchitecture.normWeightShift`). With `weights` `.keep`, each decoder
     /// layer matrix (`blk.N.*`, the linear weights) whose type the quantized base stores (Q8_0,
     /// Q4_0, Q4_K) keeps the file's blocks as a `QuantizedMatrix`; every other tensor is decoded to
     /// float32. A tensor the architecture does not have is an error naming it.
     convenience init(gguf file: GGUFFile, architecture: GGUFArchitecture, heads: Int, kvHeads: Int, weights: GGUFWeights) throws {
         var tensors: [String: DeferredTensor] = [:]
         var quantized: [String: QuantizedMatrix] = [:]
-        for info in file.tensorInfos {
+        for info in file.tensorInfos where !GGUFTensorNames.ropeFactors.contains(info.name) && info.name != GGUFLlama3Rope.tensorName {
             guard let name = GGUFTensorNames.huggingFaceName(info.name, architecture: architecture) else {
                 throw ModelError.invalidFile(path: file.url.path, problem: "has tensor '\(info.name)', which Fledge does not know "
                     + "for architecture '\(architecture.name)' (it reads token_embd, output_norm, output and blk.N.attn_*/ffn_* tensors)")
@@ -22,8 +23,10 @@ extension Checkpoint {
                 if let order { matrix = try QuantizedMatrix(stacking: order.map { matrix.rows($0..<$0 + 1) }, name: info.name) }
                 quantized[name] = matrix
             } else {
+                let shift = GGUFTensorNames.isNormWeight(info.name) ? architecture.normWeightShift : 0
                 tensors[name] = DeferredTensor(shape: info.shape) {
                     let tensor = try file.tensor(info.name)
+                    if shift != 0 { return tensor - shift }
                     return order.map { tensor.indexSelect($0, indexShape: [$0.count]) } ?? tensor
                 }
             }

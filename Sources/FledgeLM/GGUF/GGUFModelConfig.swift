@@ -17,11 +17,17 @@ enum GGUFModelConfig {
         let needed = "llama.cpp's converter writes it; convert the model again"
         let hidden = try positive("embedding_length", hint: needed)
         let heads = try positive("attention.head_count", hint: needed)
+        let layers = try positive("block_count", hint: needed)
+        // Every layer has tensors: a count beyond them is a damaged file (and per-layer lists would be huge).
+        guard layers <= file.tensorInfos.count else {
+            throw ModelError.invalidConfig(file: file.url.path, field: prefix + "block_count",
+                                           problem: "is \(layers), more than the file's \(file.tensorInfos.count) tensors")
+        }
         var config = JSONObject([
             ("model_type", .string(architecture.modelType)),
             ("architectures", .array([.string(architecture.causalLM)])),
             ("hidden_size", .int(hidden)),
-            ("num_hidden_layers", .int(try positive("block_count", hint: needed))),
+            ("num_hidden_layers", .int(layers)),
             ("intermediate_size", .int(try positive("feed_forward_length", hint: needed))),
             ("num_attention_heads", .int(heads)),
             ("num_key_value_heads", .int(try keyValueHeads(file, key: prefix + "attention.head_count_kv", default: heads))),
@@ -30,17 +36,29 @@ enum GGUFModelConfig {
             ("max_position_embeddings", .int(try file.integer(prefix + "context_length") ?? 2048)),
             ("tie_word_embeddings", .bool(file.info("output.weight") == nil)),
             ("vocab_size", .int(try vocabularySize(file, key: prefix + "vocab_size"))),
-            ("hidden_act", .string("silu")),
         ])
+        let (activationField, activation) = GGUFFamilyConfig.activation(architecture)
+        config[activationField] = activation
         // llama.cpp sizes heads by `attention.key_length` when present (else hidden / heads);
         // transformers reads `rope.dimension_count` for llama.
-        if let headDim = try file.integer(prefix + "attention.key_length") ?? file.integer(prefix + "rope.dimension_count") {
-            config["head_dim"] = .int(headDim)
+        // Phi-3's rope.dimension_count is the rotated part of each head (partial_rotary_factor).
+        let phi3 = architecture.name == "phi3"
+        let headDim = try file.integer(prefix + "attention.key_length") ?? (phi3 ? hidden / heads : file.integer(prefix + "rope.dimension_count"))
+        if let headDim { config["head_dim"] = .int(headDim) }
+        if phi3, let headDim, let rotated = try file.integer(prefix + "rope.dimension_count"), rotated != headDim {
+            config["partial_rotary_factor"] = .double(Double(rotated) / Double(headDim))
         }
-        if let scaling = try ropeScaling(file, prefix: prefix) { config["rope_scaling"] = scaling }
+        if let scaling = try ropeScaling(file, prefix: prefix, architecture: architecture,
+                                         rotatedDims: try file.integer(prefix + "rope.dimension_count") ?? headDim ?? hidden / heads) {
+            config["rope_scaling"] = scaling
+        }
         let hasBias = { (name: String) in file.info("blk.0.\(name).bias") != nil }
-        if ["llama", "qwen3"].contains(architecture.modelType) { config["attention_bias"] = .bool(hasBias("attn_q")) }
-        if architecture.modelType == "llama" { config["mlp_bias"] = .bool(hasBias("ffn_gate")) }
+        if !["qwen2", "phi3"].contains(architecture.name) { config["attention_bias"] = .bool(hasBias("attn_q")) }
+        if ["llama", "smollm3"].contains(architecture.name) { config["mlp_bias"] = .bool(hasBias("ffn_gate")) }
+        for (field, value) in try GGUFFamilyConfig.fields(file, architecture: architecture, layers: layers, hidden: hidden, heads: heads,
+                                                          headDim: headDim ?? hidden / heads) {
+            config[field] = value
+        }
         for (key, field) in [("bos_token_id", "bos_token_id"), ("eos_token_id", "eos_token_id"), ("padding_token_id", "pad_token_id")] {
             if let id = try file.integer("tokenizer.ggml." + key) { config[field] = .int(id) }
         }
@@ -70,12 +88,25 @@ enum GGUFModelConfig {
         return embedding.shape[0]
     }
 
-    /// `rope_scaling` from `{arch}.rope.scaling.*` (linear only), and a refusal of the rope
-    /// frequency factors by which llama.cpp stores Llama 3.1's and Phi-3's long-context scaling.
-    private static func ropeScaling(_ file: GGUFFile, prefix: String) throws -> JSONValue? {
-        for name in ["rope_freqs.weight", "rope_factors_long.weight", "rope_factors_short.weight"] where file.info(name) != nil {
-            throw ModelError.invalidFile(path: file.url.path, problem: "has tensor '\(name)' (rope frequency factors, llama.cpp's "
-                + "form of Llama 3.1 and Phi-3 long-context rope scaling), which Fledge does not read; load the Hugging Face model instead")
+    /// `rope_scaling` from `{arch}.rope.scaling.*` (linear only), Llama 3's from `rope_freqs`
+    /// (`GGUFLlama3Rope`, for `llama` and `smollm3`, whose converter writes it), or Phi-3's LongRoPE
+    /// from its factor tensors.
+    private static func ropeScaling(_ file: GGUFFile, prefix: String, architecture: GGUFArchitecture,
+                                    rotatedDims: Int) throws -> JSONValue? {
+        if file.info(GGUFLlama3Rope.tensorName) != nil {
+            guard architecture.permutesQueryKeyRows else {
+                throw ModelError.invalidFile(path: file.url.path, problem: "has tensor '\(GGUFLlama3Rope.tensorName)', which Fledge reads for "
+                    + "architectures 'llama' and 'smollm3' only")
+            }
+            let divisors = try file.tensor(GGUFLlama3Rope.tensorName).toArray()
+            return try GGUFLlama3Rope.scaling(divisors: divisors, theta: try file.number(prefix + "rope.freq_base") ?? 10_000,
+                                              dim: rotatedDims, file: file.url.path)
+        }
+        if GGUFTensorNames.ropeFactors.contains(where: { file.info($0) != nil }) {
+            guard architecture.name == "phi3" else {
+                throw ModelError.invalidFile(path: file.url.path, problem: "has rope factor tensors, which Fledge reads for architecture 'phi3' only")
+            }
+            return try longRope(file, prefix: prefix)
         }
         guard let type = try file.string(prefix + "rope.scaling.type"), type != "none" else { return nil }
         guard type == "linear" else {
@@ -84,5 +115,23 @@ enum GGUFModelConfig {
         }
         let factor = try file.required(prefix + "rope.scaling.factor", file.number, hint: "linear rope scaling needs its factor")
         return .object(JSONObject([("rope_type", .string("linear")), ("factor", .double(factor))]))
+    }
+
+    /// Phi-3's LongRoPE as convert_hf_to_gguf.py writes it: `rope_factors_long` and
+    /// `rope_factors_short` (one divisor per rotated pair), `rope.scaling.original_context_length`
+    /// and `rope.scaling.attn_factor` (transformers' default when absent).
+    private static func longRope(_ file: GGUFFile, prefix: String) throws -> JSONValue {
+        var entries: [(String, JSONValue)] = [("rope_type", .string("longrope"))]
+        for (name, field) in zip(GGUFTensorNames.ropeFactors, ["long_factor", "short_factor"]) {
+            guard file.info(name) != nil else {
+                throw ModelError.invalidFile(path: file.url.path, problem: "has no tensor '\(name)'; LongRoPE needs both factor tensors")
+            }
+            entries.append((field, .array(try file.tensor(name).toArray().map { .double(Double($0)) })))
+        }
+        let original = try file.required(prefix + "rope.scaling.original_context_length", file.integer,
+                                         hint: "LongRoPE needs the context length its short factors are for")
+        entries.append(("original_max_position_embeddings", .int(original)))
+        if let factor = try file.number(prefix + "rope.scaling.attn_factor") { entries.append(("attention_factor", .double(factor))) }
+        return .object(JSONObject(entries))
     }
 }

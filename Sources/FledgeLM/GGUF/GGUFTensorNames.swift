@@ -42,8 +42,9 @@ enum GGUFTensorNames {
             return nil
         }
         let layerModule = parts[3..<(parts.count - 1)].joined(separator: ".")
-        let names = layer.merging(architecture.layerNames) { $1 }
-        guard let mapped = names.first(where: { $0.value == layerModule })?.key else { return nil }
+        // The architecture's own names first: OLMo 2's `post_attention_layernorm` is `post_attention_norm`, not `ffn_norm`.
+        guard let mapped = architecture.layerNames.first(where: { $0.value == layerModule })?.key
+            ?? layer.first(where: { $0.value == layerModule && architecture.layerNames[$0.key] == nil })?.key else { return nil }
         return "blk.\(index).\(mapped).\(suffix)"
     }
 
@@ -52,6 +53,12 @@ enum GGUFTensorNames {
     static func isQueryOrKeyProjection(_ name: String) -> (query: Bool, key: Bool) {
         (name.hasSuffix(".attn_q.weight") || name.hasSuffix(".attn_q.bias"), name.hasSuffix(".attn_k.weight") || name.hasSuffix(".attn_k.bias"))
     }
+
+    /// Phi-3's LongRoPE factor tensors, read into the config (`rope_scaling`), not as weights.
+    static let ropeFactors = ["rope_factors_long.weight", "rope_factors_short.weight"]
+
+    /// Whether `name` (a llama.cpp name) is a norm's weight, which Gemma's converter shifted by 1.
+    static func isNormWeight(_ name: String) -> Bool { name.hasSuffix("norm.weight") }
 
     /// Whether `info` is a matrix of a decoder layer (`blk.N.*.weight` with two dimensions): in the
     /// architectures of `GGUFArchitecture`, a linear layer's weight (norms are vectors).

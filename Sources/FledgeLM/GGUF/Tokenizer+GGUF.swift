@@ -5,8 +5,8 @@ extension Tokenizer {
     /// The tokenizer of a GGUF file (`tokenizer.ggml.*`), as transformers builds it from the same
     /// file (`GGUFVocabulary`): a byte-level BPE vocabulary (`tokenizer.ggml.model` `gpt2`) with its
     /// merges, split as `tokenizer.ggml.pre` says (`GGUFPreTokenizer`), or a SentencePiece BPE
-    /// vocabulary (`llama`) with its merges or merges rebuilt from its scores
-    /// (`SentencePieceMerges`); the special tokens and `add_bos_token` / `add_eos_token` from their
+    /// vocabulary (`llama`, shaped for Llama, Gemma or Phi-3 as transformers shapes it) with its merges
+    /// or merges rebuilt from its scores (`SentencePieceMerges`); the special tokens and `add_bos_token` / `add_eos_token` from their
     /// keys, and the chat templates from `tokenizer.chat_template` (and `tokenizer.chat_template.NAME`).
     public convenience init(gguf url: URL) throws(TokenizerError) {
         let file: GGUFFile
@@ -60,15 +60,14 @@ extension Tokenizer {
         return GGUFVocabulary.byteLevel(tokens: tokens, types: types, merges: merges, preTokenizer: GGUFPreTokenizer.json(splits))
     }
 
-    /// tokenizer.json of a SentencePiece BPE vocabulary: its listed merges, or merges rebuilt from its scores.
+    /// tokenizer.json of a SentencePiece BPE vocabulary in the style transformers gives
+    /// `general.architecture` (`GGUFVocabulary.SentencePieceStyle`): its listed merges, or merges
+    /// rebuilt from its scores (for Gemma, whose scores do not follow its merge order, from the
+    /// tokens' order, as transformers does).
     private static func sentencePieceJSON(_ file: GGUFFile, tokens: [String], types: [Int]) throws -> JSONValue {
         let path = file.url.path
-        // transformers respells Gemma's vocabularies and normalizes Phi-3's differently; Fledge reads neither.
-        let architecture = try file.string("general.architecture") ?? ""
-        guard !["gemma", "gemma2", "gemma3", "phi3"].contains(architecture) else {
-            throw TokenizerError.unsupported(path: path, field: "tokenizer.ggml.model",
-                                             what: "a SentencePiece vocabulary of architecture '\(architecture)'")
-        }
+        let style = GGUFVocabulary.SentencePieceStyle(architecture: try file.string("general.architecture") ?? "")
+        let spelled = style.spelled(tokens)
         let merges: [(String, String)]
         if let listed = try file.strings("tokenizer.ggml.merges") {
             merges = try listed.enumerated().map { index, merge in
@@ -79,12 +78,15 @@ extension Tokenizer {
                 }
                 return (String(parts[0]), String(parts[1]))
             }
+        } else if style == .gemma {
+            merges = SentencePieceMerges.merges(tokens: spelled, scores: spelled.indices.map { -Double($0) }, ids: GGUFVocabulary.ids(spelled))
         } else {
             let scores = try file.required("tokenizer.ggml.scores", file.numbers, hint: "a SentencePiece vocabulary without merges needs its scores")
             try checkCount(scores.count, of: "tokenizer.ggml.scores", tokens: tokens.count, path: path)
             merges = SentencePieceMerges.merges(tokens: tokens, scores: scores, ids: GGUFVocabulary.ids(tokens))
         }
-        return GGUFVocabulary.sentencePiece(tokens: tokens, types: types, merges: merges)
+        let unknown = try file.integer("tokenizer.ggml.unknown_token_id").flatMap { tokens.indices.contains($0) ? tokens[$0] : nil }
+        return GGUFVocabulary.sentencePiece(tokens: tokens, types: types, merges: merges, style: style, unknown: unknown)
     }
 
     /// The special tokens (from their ids), whether to add BOS and EOS, and the chat templates.

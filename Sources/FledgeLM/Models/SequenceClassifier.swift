@@ -25,21 +25,7 @@ public final class SequenceClassifier: PretrainedModel, @unchecked Sendable {
             throw ModelError.invalidConfig(file: source.reader.file, field: "architectures",
                                            problem: "already names a sequence classifier; load it as it is")
         }
-        guard case .object(var fields) = try JSONParser.parse(Array(source.configData)) else {
-            throw ModelError.invalidConfig(file: source.reader.file, field: "(root)", problem: "is not a JSON object")
-        }
-        let range = Float(fields["initializer_range"].flatMap { if case .double(let v) = $0 { v } else { nil } } ?? 0.02)
-        var config = source.config
-        config.architectures = config.architectures.map { $0.replacingOccurrences(of: "ForCausalLM", with: "ForSequenceClassification") }
-        if !config.isSequenceClassifier { config.architectures = [config.modelType.capitalized + "ForSequenceClassification"] }
-        config.numLabels = labels
-        fields["architectures"] = .array(config.architectures.map(JSONValue.string))
-        fields["num_labels"] = .int(labels)
-        source.config = config
-        source.configData = Data(JSONWriter(indent: 2).string(.object(fields)).utf8)
-        source.checkpoint?.ignore("lm_head.weight")
-        var generator = SeededGenerator(seed: seed)
-        source.checkpoint?.add("score.weight", Tensor.normal([labels, config.hiddenSize], standardDeviation: range, using: &generator))
+        try source.addScoreHead(labels: labels, seed: seed)
         try self.init(source)
     }
 

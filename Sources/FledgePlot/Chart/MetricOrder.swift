@@ -5,6 +5,7 @@ enum MetricOrder {
     private static let rules: [@Sendable (String) -> Bool] = [
         { $0 == "reward" },
         { $0.hasPrefix("rewards/") || $0.hasPrefix("objective/scores") || $0.hasPrefix("objective/rlhf_reward") },
+        { ["accuracy", "margin", "eval_accuracy", "eval_margin"].contains($0) },  // a reward model's ranking
         { $0.hasPrefix("reward") && !$0.contains("_std") },
         { $0 == "loss" },
         { $0.hasPrefix("loss") },

@@ -62,6 +62,7 @@ public enum ConfigResolver {
         case .ppo: resolve(PPOConfig.self, document, options: options)
         case .sft: resolve(SFTConfig.self, document, options: options)
         case .rloo: resolve(RLOOConfig.self, document, options: options)
+        case .reward: resolve(RewardConfig.self, document, options: options)
         }
     }
 
@@ -190,6 +191,7 @@ public enum ConfigResolver {
         case .ppo: PPOConfig.fields.map(\.name)
         case .sft: SFTConfig.fields.map(\.name)
         case .rloo: RLOOConfig.fields.map(\.name)
+        case .reward: RewardConfig.fields.map(\.name)
         }
     }
 

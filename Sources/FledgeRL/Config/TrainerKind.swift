@@ -1,6 +1,6 @@
 /// The trainers a config can be for; each has its own TRL config class and defaults.
 public enum TrainerKind: String, ConfigChoice, Sendable {
-    case grpo, dpo, ppo, sft, rloo
+    case grpo, dpo, ppo, sft, rloo, reward
 
     /// The TRL config class the trainer's fields come from.
     public var trlConfigName: String {
@@ -10,11 +10,13 @@ public enum TrainerKind: String, ConfigChoice, Sendable {
         case .ppo: "PPOConfig"
         case .sft: "SFTConfig"
         case .rloo: "RLOOConfig"
+        case .reward: "RewardConfig"
         }
     }
 
-    /// Whether the trainer does reinforcement learning (preference or reward driven) rather than SFT.
-    public var isReinforcementLearning: Bool { self != .sft }
+    /// Whether the trainer does reinforcement learning (preference or reward driven) rather than SFT or
+    /// reward modelling.
+    public var isReinforcementLearning: Bool { self != .sft && self != .reward }
 }
 
 /// The set of defaults a config starts from, chosen with `defaults:` in the file or `--defaults`.

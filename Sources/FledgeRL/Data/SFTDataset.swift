@@ -71,6 +71,11 @@ public struct SFTDataset: Sendable {
                 sequences = EpochOrder.shuffled(count: sequences.count, seed: seed, epoch: 0).map { sequences[$0] }
             }
             sequences = SFTPacking.pack(sequences, length: length, strategy: config.packingStrategy)
+            if !config.isPaddingFree {
+                // TRL's collator uses the documents only padding-free (bfd `packing`): an evaluation
+                // split packed by `eval_packing` alone runs each row as one sequence.
+                sequences = sequences.map { SFTSequence(ids: $0.ids, trained: $0.trained) }
+            }
             guard sequences.contains(where: { $0.targetCount > 0 }) else {
                 throw DatasetError(file: file, "no packed row has a trained token; check completion_only_loss, "
                     + "assistant_only_loss and the rows")

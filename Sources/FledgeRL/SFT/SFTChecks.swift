@@ -14,6 +14,10 @@ extension ConfigCheck where Config == SFTConfig {
                 resolution.warn(\.truncationMode, "packed examples longer than max_length keep their start, as TRL's "
                     + "\(config.packingStrategy.rawValue) packing cuts them; keep_end applies only to unpacked examples")
             }
+            if config.packsEvaluation, !config.isPaddingFree, config.packingStrategy != .wrapped {
+                resolution.warn(\.evalPacking, "without packing, TRL's collator is not padding-free, so the examples "
+                    + "of a packed evaluation row attend to each other as one sequence; Fledge does the same")
+            }
             if config.labelSmoothingFactor > 0 && config.lossType != .nll {
                 resolution.warn(\.labelSmoothingFactor, "ignored: TRL smooths only the nll loss, not \(config.lossType.rawValue)")
             } else if config.labelSmoothingFactor > 0 {

@@ -11,11 +11,13 @@ struct MatrixOperand {
 /// training: transposed operands are just strided operands (`A·Bᵀ` passes B with its strides
 /// swapped).
 ///
-/// On CPUs with AVX2 and FMA this is a BLIS-style GEMM: B is packed in `depthBlock × columnBlock`
-/// blocks of 16-column panels, A in `rowBlock × depthBlock` blocks of 6-row panels, and a 6×16
-/// register-blocked micro-kernel in C (`CFledgeKernels`, compiled for AVX2 per function) does
-/// the arithmetic; row blocks are shared out across cores. Few-row products (decoding) skip the
-/// packing of their large operand. Other CPUs use `PortableGEMM`.
+/// With the AVX2 kernel set and above this is a BLIS-style GEMM: B is packed in `depthBlock ×
+/// columnBlock` blocks of 16-column panels, A in `rowBlock × depthBlock` blocks of 6-row panels,
+/// and a register-blocked micro-kernel in C (`CFledgeKernels`, compiled per function for its
+/// instructions) does the arithmetic: 6×16 with AVX2, 12×32 with AVX-512; row blocks are shared
+/// out across cores. Few-row products (decoding) skip the packing of their large operand. The
+/// portable set uses `PortableGEMM`. `kernels` picks the set (the tests run each one the CPU has);
+/// every set gives the same value up to the order of the float additions.
 enum GEMM {
     static let rowBlock = 72
     static let depthBlock = 256
@@ -36,9 +38,10 @@ enum GEMM {
     /// share their work out across cores).
     static func multiply(
         m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
-        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool = true
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool = true,
+        kernels: KernelSet = CPU.kernelSet
     ) {
-        guard CPU.hasAVX2 else {
+        guard kernels >= .avx2 else {
             PortableGEMM.multiply(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
             return
         }
@@ -49,18 +52,22 @@ enum GEMM {
         }
         if m <= smallRows, b.rowStride == 1 || b.columnStride == 1 {
             if a.columnStride == 1 {
-                multiplySmall(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
+                multiplySmall(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel,
+                              kernels: kernels)
             } else {
                 // A few strided rows (Aᵀ of a weight gradient): copy them row-major first.
                 let rows = TensorStorage(count: m * k)
                 fledge_pack_rows(m, k, a.base, a.rowStride, a.columnStride, rows.pointer)
                 let packed = MatrixOperand(base: rows.pointer, rowStride: k, columnStride: 1)
-                multiplySmall(m: m, n: n, k: k, packed, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
+                multiplySmall(m: m, n: n, k: k, packed, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel,
+                              kernels: kernels)
             }
         } else if m <= 2 * Int(FLEDGE_GEMM_NR), b.rowStride == 1, b.columnStride != 1 {
-            multiplyByWeightRows(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
+            multiplyByWeightRows(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel,
+                                 kernels: kernels)
         } else {
-            multiplyBlocked(m: m, n: n, k: k, .raw(a), .raw(b), into: c, ldc: ldc, accumulate: accumulate, parallel: parallel)
+            multiplyBlocked(m: m, n: n, k: k, .raw(a), .raw(b), into: c, ldc: ldc, accumulate: accumulate, parallel: parallel,
+                            kernels: kernels)
         }
     }
 
@@ -71,13 +78,13 @@ enum GEMM {
     /// and whose right operand, the few rows of A, is the one packed; then adds Cᵀ into C.
     private static func multiplyByWeightRows(
         m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
-        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool, kernels: KernelSet
     ) {
         let weight = MatrixOperand(base: b.base, rowStride: b.columnStride, columnStride: 1)
         let rowsT = MatrixOperand(base: a.base, rowStride: a.columnStride, columnStride: a.rowStride)
         let transposed = TensorStorage(count: n * m)
         multiplyBlocked(m: n, n: m, k: k, .raw(weight), .raw(rowsT), into: transposed.pointer, ldc: m, accumulate: false,
-                        parallel: parallel)
+                        parallel: parallel, kernels: kernels)
         let source = transposed.pointer
         Parallel.forRanges(m, minChunk: 1, parallel: parallel) { range in
             for i in range {
@@ -94,14 +101,14 @@ enum GEMM {
     /// Few rows of A: stream B once, no packing; columns are shared out across cores.
     private static func multiplySmall(
         m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
-        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool, kernels: KernelSet
     ) {
         let transposedB = b.rowStride == 1 && b.columnStride != 1
         let flag: Int32 = accumulate ? 1 : 0
         Parallel.forRanges(n / 32, minChunk: max(1, 8192 / max(k, 1)), parallel: parallel) { blocks in
             let first = blocks.lowerBound * 32
             let last = blocks.upperBound == n / 32 ? n : blocks.upperBound * 32
-            if transposedB && m == 1 && CPU.hasAVX512 {
+            if transposedB && m == 1 && kernels >= .avx512 {
                 fledge_gemv_nt_avx512(last - first, k, a.base, b.base + first * b.columnStride, b.columnStride, c + first, flag)
             } else if transposedB {
                 fledge_gemm_small_nt(m, last - first, k, a.base, a.rowStride, b.base + first * b.columnStride, b.columnStride,
@@ -147,7 +154,7 @@ enum GEMM {
 
     static func multiplyBlocked(
         m: Int, n: Int, k: Int, _ left: Left, _ right: Right,
-        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool, kernels: KernelSet = CPU.kernelSet
     ) {
         let nr = Int(FLEDGE_GEMM_NR), mr = Int(FLEDGE_GEMM_MR)
         let rowBlocks = (m + rowBlock - 1) / rowBlock
@@ -209,7 +216,7 @@ enum GEMM {
                             .packedB(UnsafePointer(packedB!.pointer + columnStart * depth), depth: depth)
                         }
                         microKernel(rows: height, columns: columns, depth: depth, tiles, panelSource,
-                                    into: c + i0 * ldc + j0 + columnStart, ldc: ldc, accumulate: first)
+                                    into: c + i0 * ldc + j0 + columnStart, ldc: ldc, accumulate: first, kernels: kernels)
                     }
                 }
                 p0 += depth
@@ -218,13 +225,19 @@ enum GEMM {
         }
     }
 
-    /// C[rows × columns] (+)= A · B through the AVX2 micro-kernel (`fledge_gemm_panels`).
+    /// C[rows × columns] (+)= A · B through the micro-kernel of the set: `fledge_gemm_panels`
+    /// (AVX2) or `fledge_gemm_panels_avx512`, which read the same tiles and panels.
     static func microKernel(
         rows: Int, columns: Int, depth: Int, _ a: KernelOperand, _ b: KernelOperand,
-        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Int32
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Int32, kernels: KernelSet = CPU.kernelSet
     ) {
-        fledge_gemm_panels(rows, columns, depth, a.base, a.tileStride, a.rowStride, a.depthStride,
-                           b.base, b.tileStride, b.depthStride, c, ldc, accumulate)
+        if kernels >= .avx512 {
+            fledge_gemm_panels_avx512(rows, columns, depth, a.base, a.tileStride, a.rowStride, a.depthStride,
+                                      b.base, b.tileStride, b.depthStride, c, ldc, accumulate)
+        } else {
+            fledge_gemm_panels(rows, columns, depth, a.base, a.tileStride, a.rowStride, a.depthStride,
+                               b.base, b.tileStride, b.depthStride, c, ldc, accumulate)
+        }
     }
 }
 

@@ -1,45 +1,60 @@
 import CFledgeKernels
 import Foundation
 
-/// Elementwise kernels with an exp inside: the AVX2 versions (`CFledgeKernels/vector_math_avx2.c`)
-/// where the CPU has them, `PortableVectorMath` otherwise.
+/// Elementwise kernels with an exp inside, from the kernel set `kernels` (by default the one the
+/// process uses, `CPU.kernelSet`): the AVX-512 versions (`CFledgeKernels/vector_math_avx512.c`),
+/// the AVX2 ones (`vector_math_avx2.c`), or `PortableVectorMath`.
 enum VectorMath {
     /// y = exp(x·scale + shift); `x` and `y` may alias.
-    static func expAffine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, scale: Float = 1, shift: Float = 0) {
-        if CPU.hasAVX2 { return fledge_exp_affine(x, y, n, scale, shift) }
-        PortableVectorMath.expAffine(x, y, n, scale: scale, shift: shift)
+    static func expAffine(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, scale: Float = 1, shift: Float = 0,
+        kernels: KernelSet = CPU.kernelSet
+    ) {
+        switch kernels {
+        case .avx512, .avx512VNNI: fledge_exp_affine_avx512(x, y, n, scale, shift)
+        case .avx2: fledge_exp_affine(x, y, n, scale, shift)
+        case .portable: PortableVectorMath.expAffine(x, y, n, scale: scale, shift: shift)
+        }
     }
 
     /// Replaces the row by softmax(x·scale) (−inf entries become 0; at least one must be finite)
     /// and returns log Σ exp(x·scale).
-    static func softmaxRow(_ x: UnsafeMutablePointer<Float>, _ n: Int, scale: Float) -> Float {
-        if CPU.hasAVX2 { return fledge_softmax_row(x, n, scale) }
-        return PortableVectorMath.softmaxRow(x, n, scale: scale)
+    static func softmaxRow(_ x: UnsafeMutablePointer<Float>, _ n: Int, scale: Float, kernels: KernelSet = CPU.kernelSet) -> Float {
+        switch kernels {
+        case .avx512, .avx512VNNI: return fledge_softmax_row_avx512(x, n, scale)
+        case .avx2: return fledge_softmax_row(x, n, scale)
+        case .portable: return PortableVectorMath.softmaxRow(x, n, scale: scale)
+        }
     }
 
     /// out = act(gate) · up: SiLU for SwiGLU, GELU-tanh(x) = 0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³)))
     /// for GeGLU.
     static func gatedLinearUnitForward(
-        _ activation: GateActivation, _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int
+        _ activation: GateActivation, _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
+        kernels: KernelSet = CPU.kernelSet
     ) {
-        switch (activation, CPU.hasAVX2) {
-        case (.silu, true): fledge_swiglu_forward(gate, up, out, n)
-        case (.silu, false): PortableVectorMath.swiGLUForward(gate, up, out, n)
-        case (.geluTanh, true): fledge_geglu_forward(gate, up, out, n)
-        case (.geluTanh, false): PortableVectorMath.geGLUForward(gate, up, out, n)
+        switch (activation, kernels) {
+        case (.silu, .avx512), (.silu, .avx512VNNI): fledge_swiglu_forward_avx512(gate, up, out, n)
+        case (.silu, .avx2): fledge_swiglu_forward(gate, up, out, n)
+        case (.silu, .portable): PortableVectorMath.swiGLUForward(gate, up, out, n)
+        case (.geluTanh, .avx512), (.geluTanh, .avx512VNNI): fledge_geglu_forward_avx512(gate, up, out, n)
+        case (.geluTanh, .avx2): fledge_geglu_forward(gate, up, out, n)
+        case (.geluTanh, .portable): PortableVectorMath.geGLUForward(gate, up, out, n)
         }
     }
 
     /// d gate = g · up · act'(gate), d up = g · act(gate); nil outputs are skipped.
     static func gatedLinearUnitBackward(
         _ activation: GateActivation, _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
-        _ dGate: UnsafeMutablePointer<Float>?, _ dUp: UnsafeMutablePointer<Float>?, _ n: Int
+        _ dGate: UnsafeMutablePointer<Float>?, _ dUp: UnsafeMutablePointer<Float>?, _ n: Int, kernels: KernelSet = CPU.kernelSet
     ) {
-        switch (activation, CPU.hasAVX2) {
-        case (.silu, true): fledge_swiglu_backward(gate, up, grad, dGate, dUp, n)
-        case (.silu, false): PortableVectorMath.swiGLUBackward(gate, up, grad, dGate, dUp, n)
-        case (.geluTanh, true): fledge_geglu_backward(gate, up, grad, dGate, dUp, n)
-        case (.geluTanh, false): PortableVectorMath.geGLUBackward(gate, up, grad, dGate, dUp, n)
+        switch (activation, kernels) {
+        case (.silu, .avx512), (.silu, .avx512VNNI): fledge_swiglu_backward_avx512(gate, up, grad, dGate, dUp, n)
+        case (.silu, .avx2): fledge_swiglu_backward(gate, up, grad, dGate, dUp, n)
+        case (.silu, .portable): PortableVectorMath.swiGLUBackward(gate, up, grad, dGate, dUp, n)
+        case (.geluTanh, .avx512), (.geluTanh, .avx512VNNI): fledge_geglu_backward_avx512(gate, up, grad, dGate, dUp, n)
+        case (.geluTanh, .avx2): fledge_geglu_backward(gate, up, grad, dGate, dUp, n)
+        case (.geluTanh, .portable): PortableVectorMath.geGLUBackward(gate, up, grad, dGate, dUp, n)
         }
     }
 
@@ -52,9 +67,15 @@ enum VectorMath {
 
         /// Adds `n` values; when `weights` is given, also writes exp(v − maximum) for the new
         /// maximum into it (it may be `z` itself).
-        mutating func add(_ z: UnsafePointer<Float>, _ n: Int, scale: Float, weights: UnsafeMutablePointer<Float>? = nil) {
-            if CPU.hasAVX2 { return fledge_softmax_stats(z, n, scale, &maximum, &sum, &weighted, weights) }
-            addPortably(z, n, scale: scale, weights: weights)
+        mutating func add(
+            _ z: UnsafePointer<Float>, _ n: Int, scale: Float, weights: UnsafeMutablePointer<Float>? = nil,
+            kernels: KernelSet = CPU.kernelSet
+        ) {
+            switch kernels {
+            case .avx512, .avx512VNNI: fledge_softmax_stats_avx512(z, n, scale, &maximum, &sum, &weighted, weights)
+            case .avx2: fledge_softmax_stats(z, n, scale, &maximum, &sum, &weighted, weights)
+            case .portable: addPortably(z, n, scale: scale, weights: weights)
+            }
         }
 
         /// The portable `add`.
@@ -86,11 +107,15 @@ enum VectorMath {
     /// p = exp(v − lse); the target's own +gLogP·scale is left to the caller.
     static func selectiveSoftmaxGrad(
         _ z: UnsafeMutablePointer<Float>, _ n: Int, scale: Float, logSumExp lse: Float, entropy: Float,
-        gradLogProb: Float, gradEntropy: Float
+        gradLogProb: Float, gradEntropy: Float, kernels: KernelSet = CPU.kernelSet
     ) {
-        if CPU.hasAVX2 { return fledge_selective_softmax_grad(z, n, scale, lse, entropy, gradLogProb, gradEntropy) }
-        PortableVectorMath.selectiveSoftmaxGrad(z, n, scale: scale, logSumExp: lse, entropy: entropy,
-                                                gradLogProb: gradLogProb, gradEntropy: gradEntropy)
+        switch kernels {
+        case .avx512, .avx512VNNI: fledge_selective_softmax_grad_avx512(z, n, scale, lse, entropy, gradLogProb, gradEntropy)
+        case .avx2: fledge_selective_softmax_grad(z, n, scale, lse, entropy, gradLogProb, gradEntropy)
+        case .portable:
+            PortableVectorMath.selectiveSoftmaxGrad(z, n, scale: scale, logSumExp: lse, entropy: entropy,
+                                                    gradLogProb: gradLogProb, gradEntropy: gradEntropy)
+        }
     }
 }
 

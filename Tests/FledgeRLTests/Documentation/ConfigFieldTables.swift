@@ -109,7 +109,8 @@ enum ConfigFieldTables {
 
     /// The config type of `trainer`.
     private static func configType(of trainer: TrainerKind) -> any TrainerConfig.Type {
-        let types: [any TrainerConfig.Type] = [GRPOConfig.self, DPOConfig.self, PPOConfig.self, SFTConfig.self, RLOOConfig.self]
+        let types: [any TrainerConfig.Type] = [GRPOConfig.self, DPOConfig.self, PPOConfig.self, SFTConfig.self, RLOOConfig.self,
+                                              RewardConfig.self]
         return types.first { $0.trainer == trainer }!
     }
 

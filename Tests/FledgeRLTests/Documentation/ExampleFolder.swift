@@ -15,9 +15,9 @@ struct ExampleFolder {
     /// `data/train.jsonl`.
     var data: URL { RepositoryFiles.url(path + "/data/train.jsonl") }
 
-    /// The jobs issue 10 asks examples for, the `reward_command` example of docs/rewards.md and the TRL
-    /// fields example of issue 26.
-    static let required = ["grpo-gsm8k", "dapo", "dr-grpo", "dpo", "ppo", "sft", "reward-command", "trl-fields"]
+    /// The jobs issue 10 asks examples for, the `reward_command` example of docs/rewards.md, the reward
+    /// model of issue 23 and the TRL fields example of issue 26.
+    static let required = ["grpo-gsm8k", "dapo", "dr-grpo", "dpo", "ppo", "sft", "reward-command", "reward", "trl-fields"]
 
     /// The columns the README promises, from its line `Columns: `a`, `b``.
     func promisedColumns() throws -> [String] {

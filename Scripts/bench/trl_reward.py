@@ -1,0 +1,73 @@
+"""One reward-modelling step of TRL's RewardTrainer on the shapes and settings of `fledge bench reward`.
+
+    python3 Scripts/bench/trl_reward.py [--pairs 8] [--tokens 128] [--runs 2]
+
+The SmolLM2-135M-shaped Llama of `torch_train.py` as a one-label `LlamaForSequenceClassification` (random
+weights, float32) with PEFT LoRA adapters (r=16, lora_alpha 32, dropout 0) on every linear layer of the
+decoder and the `score` head trained beside them (task type SEQ_CLS), handed to TRL's `RewardTrainer` (TRL
+1.16 defaults: lr 1e-4, no weight decay). One step is the trainer's own collation of `pairs` pre-tokenized
+pairs (a chosen and a rejected sequence of `tokens` tokens), `training_step` (both through the model as one
+batch, the Bradley-Terry loss and backward), gradient clipping to norm 1 and the trainer's AdamW step. Prints
+one JSON line: {"step_seconds", "peak_rss_mb", ...}, the fastest of `--runs` timed steps after a warm-up step,
+and the process's peak resident memory. The tokenizer (needed by the trainer for its pad token only) is the
+tiny test fixture's.
+"""
+import argparse
+import json
+import os
+import resource
+import tempfile
+import time
+
+import torch
+from datasets import Dataset
+from peft import LoraConfig
+from transformers import AutoTokenizer, LlamaConfig, LlamaForSequenceClassification
+from trl import RewardConfig, RewardTrainer
+
+from torch_train import LINEAR_MODULES, SMOLLM2_135M
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+TOKENIZER = os.path.join(ROOT, "Tests", "FledgeRLTests", "Fixtures", "sft", "model")
+
+
+def token_ids(rows, length):
+    return [[(t * 7919 + row * 104729 + 17) % 49152 for t in range(length)] for row in range(rows)]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pairs", type=int, default=8)
+    parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args()
+    torch.manual_seed(1)
+    model = LlamaForSequenceClassification(LlamaConfig(**SMOLLM2_135M, num_labels=1))
+    lora = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules=LINEAR_MODULES, task_type="SEQ_CLS")
+    config = RewardConfig(output_dir=tempfile.mkdtemp(), report_to=[], per_device_train_batch_size=args.pairs, bf16=False,
+                          use_cpu=True, max_length=None, gradient_checkpointing=False)
+    trainer = RewardTrainer(model=model, args=config, processing_class=AutoTokenizer.from_pretrained(TOKENIZER),
+                            train_dataset=Dataset.from_list([{"chosen": "b", "rejected": "c"}]), peft_config=lora)
+    ids = token_ids(2 * args.pairs, args.tokens)
+    examples = [{"chosen_ids": ids[i], "rejected_ids": ids[args.pairs + i]} for i in range(args.pairs)]
+    trainer.create_optimizer()
+    trainer.current_gradient_accumulation_steps = 1  # set by Trainer.train's loop, which this bypasses
+    parameters = [p for p in trainer.model.parameters() if p.requires_grad]
+    best = float("inf")
+    for run in range(args.runs + 1):
+        start = time.perf_counter()
+        loss = trainer.training_step(trainer.model, trainer.data_collator(examples))
+        torch.nn.utils.clip_grad_norm_(parameters, config.max_grad_norm)
+        trainer.optimizer.step()
+        trainer.optimizer.zero_grad(set_to_none=True)
+        seconds = time.perf_counter() - start
+        assert torch.isfinite(loss), f"the reward loss is {loss}"
+        if run > 0:
+            best = min(best, seconds)
+    print(json.dumps({"pairs": args.pairs, "tokens": args.tokens, "step_seconds": round(best, 3),
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                      "threads": torch.get_num_threads()}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
