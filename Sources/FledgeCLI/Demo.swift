@@ -6,12 +6,13 @@ import FledgeRL
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the shipped arithmetic model with GRPO (LoRA) and show it improve on held-out problems.",
-        subcommands: [DemoRun.self, DemoMakeBaseModel.self, DemoMakeData.self],
+        subcommands: [DemoRun.self, DemoMakeBaseModel.self, DemoMakeAgentModel.self, DemoMakeData.self],
         defaultSubcommand: DemoRun.self)
 
-    /// `examples/demo/model` under the working directory, else in the source tree this binary was built from.
-    static func shippedModel() throws -> URL {
-        let relative = "examples/demo/model"
+    /// `examples/demo/model` (or `examples/demo/NAME`) under the working directory, else in the source tree this
+    /// binary was built from.
+    static func shippedModel(_ name: String = "model") throws -> URL {
+        let relative = "examples/demo/\(name)"
         let candidates = [URL(fileURLWithPath: relative),
                           URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../\(relative)")]
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("config.json").path) }) else {
@@ -33,15 +34,18 @@ struct DemoRun: ParsableCommand {
 
     @Option(help: "grpo (the default), dpo (preference pairs) or ppo (a value model and the reward).")
     var algorithm: DemoAlgorithm = .grpo
-    @Option(help: "The base model directory (default: examples/demo/model).") var model: String?
-    @Option(help: "Where the run goes (default: runs/demo-ALGORITHM).") var outputDir: String?
-    @Option(help: "Optimizer steps (default: 250 for GRPO; the config's for DPO and PPO).") var steps: Int?
+    @Option(help: "The base model directory (default: examples/demo/model; agent-model with --agent).") var model: String?
+    @Option(help: "Where the run goes (default: runs/demo-ALGORITHM; runs/demo-agent with --agent).") var outputDir: String?
+    @Option(help: "Optimizer steps (default: 250 for GRPO, 40 with --agent; the config's for DPO and PPO).") var steps: Int?
     @Option(help: "The seed.") var seed = 3407
     @Option(name: .customLong("set"), help: "Override a field of the demo's config, e.g. --set learning_rate=1e-3.")
     var overrides: [String] = []
     @Flag(help: "End with one JSON line {before, after, run_dir} for scripts.") var json = false
+    @Flag(help: "The agent demo: GRPO teaches examples/demo/agent-model to call the calculator tool on multiplications.")
+    var agent = false
 
     func run() throws {
+        if agent { return try runAgent() }
         let modelDirectory = try model.map { URL(fileURLWithPath: $0) } ?? Demo.shippedModel()
         let output = URL(fileURLWithPath: outputDir ?? "runs/demo-\(algorithm.rawValue)").standardizedFileURL
         try? FileManager.default.removeItem(at: output)
@@ -64,6 +68,48 @@ struct DemoRun: ParsableCommand {
             report = try demo.run()
         }
         report.print(json: json)
+    }
+
+    /// `--agent`: GRPO with the calculator tool on the shipped agent model.
+    private func runAgent() throws {
+        guard algorithm == .grpo else { throw ValidationError("--agent trains with GRPO; drop --algorithm \(algorithm.rawValue)") }
+        let modelDirectory = try model.map { URL(fileURLWithPath: $0) } ?? Demo.shippedModel("agent-model")
+        let output = URL(fileURLWithPath: outputDir ?? "runs/demo-agent").standardizedFileURL
+        try? FileManager.default.removeItem(at: output)
+        note("Agent demo: teaching \(modelDirectory.path) to multiply with the calculator tool, with a correctness reward.")
+        let display = ProgressDisplay()
+        let demo = AgentDemo(modelDirectory: modelDirectory, outputDirectory: output, steps: steps ?? 40, seed: seed,
+                             overrides: overrides)
+        let result = try demo.run(observer: display) { stage, evaluation in
+            note(String(format: "held-out accuracy %@ training: %.1f%%, episodes with a correct calculator call: %.1f%%",
+                        stage, evaluation.accuracy * 100, evaluation.correctToolCallShare * 100))
+        }
+        display.finish()
+        AgentDemoReport(before: result.before, after: result.after, runDirectory: output).print(json: json)
+    }
+}
+
+/// Rebuilds the agent demo's model from scratch (see examples/demo/README.md): writes the initial model and the
+/// conversations, then runs `fledge sft` on examples/demo/agent-sft.yaml.
+struct DemoMakeAgentModel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "make-agent-model",
+        abstract: "Create the agent demo's model: random weights, then supervised fine-tuning on multiplications, some "
+            + "answered with the calculator tool.")
+
+    @Option(help: "The SFT config (its model_name_or_path and dataset_name must point into --work-dir).")
+    var config = "examples/demo/agent-sft.yaml"
+    @Option(help: "Where the initial model and the training data go.") var workDir = "runs/demo-agent-base"
+    @Option(name: .customLong("set"), help: "Override a field of the SFT config, e.g. --set max_steps=10.")
+    var overrides: [String] = []
+
+    func run() throws {
+        let work = URL(fileURLWithPath: workDir).standardizedFileURL
+        try AgentDemoModel.writeInitialModel(to: work.appendingPathComponent("initial-model"), seed: 1)
+        try AgentDemoModel.writeTrainingData(to: work.appendingPathComponent("train.jsonl"), examples: AgentDemo.trainCount)
+        note("wrote \(work.path)/initial-model and \(work.path)/train.jsonl; now fledge sft --config \(config)")
+        let sft = try SFTCommand.parse(["--config", config] + overrides.flatMap { ["--set", $0] })
+        try sft.run()
     }
 }
 

@@ -26,7 +26,7 @@ struct DemoReport {
             Swift.print("  \(old.prompt)\(old.answer)    \(shown(old).padding(toLength: 10, withPad: " ", startingAt: 0)) | \(shown(new))")
         }
         Swift.print("")
-        let picture = drawRewardCurve()
+        let picture = Self.drawCurves(of: runDirectory, title: title, metrics: curves)
         Swift.print("Run directory: \(runDirectory.path) (metrics.jsonl, checkpoints, the adapter in PEFT's format)")
         if let picture { Swift.print("Training curves: \(picture.png.path) (and .svg)") }
         if json {
@@ -38,11 +38,11 @@ struct DemoReport {
         }
     }
 
-    /// The training curves over the steps, as SVG and PNG.
-    private func drawRewardCurve() -> MetricsPlot.Output? {
+    /// The training curves `metrics` of the run in `runDirectory` over the steps, as `reward.svg` and `.png`.
+    static func drawCurves(of runDirectory: URL, title: String, metrics: [String]) -> MetricsPlot.Output? {
         do {
             let records = try MetricsLog.read(runDirectory.appendingPathComponent(MetricsLog.fileName))
-            return try MetricsPlot.write(records: records, title: title, metrics: curves,
+            return try MetricsPlot.write(records: records, title: title, metrics: metrics,
                                          to: runDirectory.appendingPathComponent("reward"))
         } catch {
             note("could not draw the reward curve: \(error)")

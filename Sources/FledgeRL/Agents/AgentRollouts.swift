@@ -11,6 +11,23 @@ struct AgentRollouts {
     /// Set when the toolbox has an environment: its rewards join the reward functions.
     let environmentReward: EnvironmentReward?
 
+    /// Rollouts of `toolbox`'s episodes by a model with `tokenizer`, whose chat template must write tool calls in a
+    /// format Fledge parses; an environment's rewards go to `environmentReward`.
+    init(toolbox: Toolbox, tokenizer: Tokenizer, maxCompletionLength: Int, maxToolCallingIterations: Int?, maxModelLength: Int,
+         environmentReward: EnvironmentReward?) throws {
+        let template = try tokenizer.chatTemplate(forTools: true).source
+        guard let format = ResponseFormat.detect(chatTemplate: template) else {
+            throw TrainingError.invalidSetting("tools and environment_command need a chat template that writes tool "
+                + "calls in a format Fledge parses (\(ResponseFormat.all.map(\.name).joined(separator: ", ")): "
+                + "Qwen2.5/Qwen3 <tool_call> JSON or Llama 3.1/3.2 JSON); this tokenizer's template writes neither")
+        }
+        runner = EpisodeRunner(toolbox: toolbox, tokenizer: tokenizer,
+                               parser: ResponseParser(format: format, tokenizer: tokenizer, chatTemplate: template),
+                               maxCompletionLength: maxCompletionLength, maxToolCallingIterations: maxToolCallingIterations,
+                               maxModelLength: maxModelLength)
+        self.environmentReward = environmentReward
+    }
+
     /// One row's episode, as the rollout takes it.
     struct Row {
         let promptIds: [Int]
@@ -22,6 +39,8 @@ struct AgentRollouts {
         let completion: String
         let toolCalls: Int
         let toolFailures: Int
+        /// The episode's messages after the prompt: assistant turns (as parsed) and tool results.
+        var messages: [JSONValue] = []
     }
 
     /// The episodes of `rows` (dataset rows), numbered `rowNumbers` in the round.
@@ -55,7 +74,7 @@ struct AgentRollouts {
             return Row(promptIds: prompt, completionIds: result.completionIds, modelTokens: result.modelTokens,
                        isTruncated: result.completionIds.last.map { !endIds.contains($0) } ?? true,
                        completion: last?["content"]?.stringValue ?? "", toolCalls: result.toolCalls,
-                       toolFailures: result.toolFailures)
+                       toolFailures: result.toolFailures, messages: result.messages)
         }
     }
 }

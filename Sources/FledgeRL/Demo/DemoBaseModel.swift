@@ -25,6 +25,12 @@ public enum DemoBaseModel {
     /// Writes a model directory with random weights (normal-like, std 0.02, as transformers
     /// initialises Llama; norms at 1) and the character tokenizer into `directory`.
     public static func writeInitialModel(to directory: URL, seed: UInt64) throws {
+        try writeInitialModel(configJSON: configJSON, to: directory, seed: seed)
+        try CharacterTokenizerFile.write(alphabet: ArithmeticTask.alphabet, to: directory)
+    }
+
+    /// Writes the model of `configJSON` with random weights (as above) into `directory`, without a tokenizer.
+    static func writeInitialModel(configJSON: JSONObject, to directory: URL, seed: UInt64) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var generator = SeededGenerator(seed: seed)
         var weights: [String: Tensor] = [:]
@@ -34,7 +40,6 @@ public enum DemoBaseModel {
         }
         let model = try LanguageModel(configJSON: configJSON, weights: weights)
         try model.saveModel(to: directory)
-        try CharacterTokenizerFile.write(alphabet: ArithmeticTask.alphabet, to: directory)
     }
 
     /// The share of SFT answers that are wrong on purpose.

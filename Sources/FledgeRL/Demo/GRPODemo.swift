@@ -58,19 +58,24 @@ public struct GRPODemo {
         public let outcome: TrainingOutcome
     }
 
-    /// Evaluates, trains and evaluates again; `observer` sees the training's progress.
-    public func run(observer: (any TrainingObserver)? = nil, evaluated: ((String, DemoEvaluation) -> Void)? = nil) throws -> Result {
-        let resolution = ConfigResolver.resolve(
-            GRPOConfig.self,
-            try ConfigDocument(yaml: Self.configYAML(modelDirectory: modelDirectory.path, outputDirectory: outputDirectory.path,
-                                                     steps: steps, seed: seed), source: "demo"),
-            options: ConfigOptions(overrides: try ConfigDocument(overrides: overrides)))
+    /// A demo's config (`yaml` with `overrides` on top), resolved and checked, with its model and tokenizer.
+    static func load(yaml: String, overrides: [String]) throws -> (ConfigResolution<GRPOConfig>, LanguageModel, Tokenizer) {
+        let resolution = ConfigResolver.resolve(GRPOConfig.self, try ConfigDocument(yaml: yaml, source: "demo"),
+                                                options: ConfigOptions(overrides: try ConfigDocument(overrides: overrides)))
         guard resolution.report.isUsable else { throw TrainingError.invalidSetting(ConfigReportRendering.text(of: resolution)) }
         let config = resolution.config
         let model = try TrainingModels.load(config.run, seed: config.training.seed,
                                             gradientCheckpointing: config.training.checkpointsGradients,
                                             checkpointingMemoryBudget: config.training.checkpointingMemoryBudget)
-        let tokenizer = try TrainingModels.tokenizer(config.run)
+        return (resolution, model, try TrainingModels.tokenizer(config.run))
+    }
+
+    /// Evaluates, trains and evaluates again; `observer` sees the training's progress.
+    public func run(observer: (any TrainingObserver)? = nil, evaluated: ((String, DemoEvaluation) -> Void)? = nil) throws -> Result {
+        let (resolution, model, tokenizer) = try Self.load(
+            yaml: Self.configYAML(modelDirectory: modelDirectory.path, outputDirectory: outputDirectory.path, steps: steps, seed: seed),
+            overrides: overrides)
+        let config = resolution.config
         let split = ArithmeticTask().split(seed: DemoBaseModel.splitSeed, train: Self.trainCount, heldOut: Self.heldOutCount)
         let evaluationOptions = DemoEvaluation.samplingOptions(model: model, seed: seed)
 

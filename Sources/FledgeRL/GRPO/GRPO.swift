@@ -58,21 +58,11 @@ public final class GRPO: TrainingAlgorithm, ReferenceSyncing {
         var rewards = rewards
         var agents: AgentRollouts? = nil
         if let toolbox {
-            let template = try tokenizer.chatTemplate(forTools: true).source
-            guard let format = ResponseFormat.detect(chatTemplate: template) else {
-                throw TrainingError.invalidSetting("tools and environment_command need a chat template that writes tool "
-                    + "calls in a format Fledge parses (\(ResponseFormat.all.map(\.name).joined(separator: ", ")): "
-                    + "Qwen2.5/Qwen3 <tool_call> JSON or Llama 3.1/3.2 JSON); this tokenizer's template writes neither")
-            }
             let environmentReward = toolbox.environment == nil ? nil : EnvironmentReward()
             if let environmentReward { rewards.append(environmentReward) }
-            agents = AgentRollouts(
-                runner: EpisodeRunner(toolbox: toolbox, tokenizer: tokenizer,
-                                      parser: ResponseParser(format: format, tokenizer: tokenizer, chatTemplate: template),
-                                      maxCompletionLength: generation.maxCompletionLength,
-                                      maxToolCallingIterations: config.maxToolCallingIterations,
-                                      maxModelLength: model.config.maxPositionEmbeddings),
-                environmentReward: environmentReward)
+            agents = try AgentRollouts(toolbox: toolbox, tokenizer: tokenizer, maxCompletionLength: generation.maxCompletionLength,
+                                       maxToolCallingIterations: config.maxToolCallingIterations,
+                                       maxModelLength: model.config.maxPositionEmbeddings, environmentReward: environmentReward)
         }
         rounds = try GenerationRounds(
             model: model, tokenizer: tokenizer, dataset: dataset, rewards: rewards,
