@@ -10,6 +10,7 @@ let fuzzTargets: [(name: String, library: String)] = [
     ("model-weights", "FledgeLM"),
     ("json", "FledgeLM"),
     ("model-config", "FledgeLM"),
+    ("adapter-config", "FledgeLM"),
     ("tokenizer", "FledgeLM"),
     ("chat-template", "FledgeLM"),
     ("tool-call", "FledgeLM"),
