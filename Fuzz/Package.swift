@@ -7,6 +7,7 @@ import PackageDescription
 let fuzzTargets: [(name: String, library: String)] = [
     ("safetensors-header", "FledgeTensor"),
     ("gguf", "FledgeLM"),
+    ("gguf-config", "FledgeLM"),
     ("model-weights", "FledgeLM"),
     ("json", "FledgeLM"),
     ("model-config", "FledgeLM"),

@@ -20,7 +20,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 fuzz="$root/Fuzz"
-targets=(safetensors-header gguf model-weights json model-config adapter-config tokenizer chat-template tool-call config dataset-row calculator parquet arrow-ipc csv run-logs)
+targets=(safetensors-header gguf gguf-config model-weights json model-config adapter-config tokenizer chat-template tool-call config dataset-row calculator parquet arrow-ipc csv run-logs)
 work="${FUZZ_WORK:-$fuzz/.build/fuzz-work}"
 crashes="$fuzz/Crashes"
 

@@ -82,4 +82,15 @@ final class DistillationTrainingTests: TemporaryDirectoryTestCase {
         config.teacherModelNameOrPath = nil
         XCTAssertThrowsError(try Distillation.prepare(config)) { XCTAssert("\($0)".contains("teacher_model_name_or_path"), "\($0)") }
     }
+
+    /// `teacher_model_revision` is the revision of the teacher's Hub id, as `model_revision` is the
+    /// student's: one that contradicts the id's own `@revision` is refused before anything is fetched.
+    func testTeacherRevisionReachesTheHubReference() throws {
+        var config = try config()
+        config.teacherModelNameOrPath = "example-org/teacher@v1"
+        config.teacherModelRevision = "v2"
+        XCTAssertThrowsError(try Distillation.prepare(config)) { error in
+            XCTAssert("\(error)".contains("names revision 'v1' after '@' but the revision setting ('v2') names another"), "\(error)")
+        }
+    }
 }

@@ -37,7 +37,8 @@ final class LoadingTests: XCTestCase {
             vllm_mode: colocate
             report_to: wandb
             model_adapter_name: null
-            lora_target_parameters: [experts.gate_up_proj]
+            neftune_noise_alpha: 5
+            label_smoothing_factor: 0.1
             label_smoothing: 0.1
             """)
         assertMessages(resolved.report, [
@@ -49,7 +50,9 @@ final class LoadingTests: XCTestCase {
             .note("vllm_mode", "no vLLM"),
             .note("report_to", "no Hub or tracker"),
             .note("model_adapter_name", "not applicable at TRL's default"),
-            .error("lora_target_parameters", "Fledge does not implement LoRA on parameters; remove the field or set it to null"),
+            .error("neftune_noise_alpha", "Fledge does not implement NEFTune embedding noise outside SFT (transformers' "
+                + "Trainer.train hooks it onto the input embeddings of every trainer"),
+            .note("label_smoothing_factor", "ignored, as TRL ignores it outside SFT"),
             .error("label_smoothing", "is a DPOConfig field, not a GRPOConfig field (check with --trainer dpo)"),
         ], "classification")
         XCTAssertNil(NearestName.suggestion(for: "zzzzzzzz", among: ["learning_rate"]))

@@ -148,6 +148,21 @@ final class RewardFunctionTests: XCTestCase {
         print(String(format: "  reward model: max error %.1e", worst))
     }
 
+    /// `reward_model_name_or_path` (TRL's `grpo`/`rloo` script field) scores first, before `reward_funcs`,
+    /// as the scripts build their reward list; a path that is neither a directory nor a Hub id names the field.
+    func testRewardModelNameOrPathComesFirst() throws {
+        let directory = GRPOFixtures.url("reward_model")
+        let resolved = try resolve(RLOOConfig.self, "reward_model_name_or_path: \(directory.path)\nreward_funcs: [format]")
+        XCTAssertEqual(resolved.report.errors, [])
+        let functions = try BuiltInRewards.make(config: resolved.config)
+        XCTAssertEqual(functions.map(\.name), ["reward_model", "format"])
+        XCTAssert(functions[0] is RewardModelReward)
+        let missing = try resolve(GRPOConfig.self, "reward_model_name_or_path: /nonexistent/rm")
+        XCTAssertThrowsError(try BuiltInRewards.make(config: missing.config)) { error in
+            XCTAssert("\(error)".contains("reward_model_name_or_path /nonexistent/rm"), "\(error)")
+        }
+    }
+
     func testRewardModelRejectsACausalModel() {
         XCTAssertThrowsError(try RewardModelReward(directory: GRPOFixtures.url("model"))) { error in
             XCTAssert("\(error)".contains("is a causal language model (llama); a reward model is a sequence classifier"), "\(error)")

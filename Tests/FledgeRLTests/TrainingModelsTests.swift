@@ -36,6 +36,27 @@ final class TrainingModelsTests: XCTestCase {
         XCTAssertEqual(full.trainableParameters.count, full.namedWeights.count)
     }
 
+    /// `lora_target_parameters` adapts weights by parameter name beside `lora_target_modules` (null: the
+    /// architecture's q_proj and v_proj, as PEFT fills them in); TRL's default `lora_dropout` 0.05 is
+    /// refused with them, as PEFT refuses it.
+    func testLoRATargetParametersFromTheRunFields() throws {
+        var run = RunArguments()
+        run.modelNameOrPath = SFTFixtures.modelDirectory.path
+        run.usePeft = true
+        run.loraR = 4
+        run.loraTargetParameters = ["mlp.down_proj.weight"]
+        XCTAssertThrowsError(try TrainingModels.load(run, seed: 1, gradientCheckpointing: false)) { error in
+            XCTAssert("\(error)".contains("lora_dropout is 0.05; LoRA on parameters (target_parameters) works without dropout"), "\(error)")
+        }
+        run.loraDropout = 0
+        let model = try TrainingModels.load(run, seed: 1, gradientCheckpointing: false)
+        XCTAssertEqual(model.trainableParameters.map(\.name).filter { $0.hasSuffix("lora_A.weight") }, [
+            "model.layers.0.self_attn.q_proj.lora_A.weight", "model.layers.0.self_attn.v_proj.lora_A.weight",
+            "model.layers.0.mlp.down_proj.lora_A.weight",
+        ])
+        XCTAssertEqual(model.loraOptions?.targetParameters, ["mlp.down_proj.weight"])
+    }
+
     /// `lora_modules_to_save` trains those modules whole beside the adapters: named as PEFT saves them,
     /// the reference policy (adapters off) keeps the base's weights while they change, and a checkpoint's
     /// adapter files (PEFT's keys, `modules_to_save`) restore them in place.

@@ -6,7 +6,8 @@ enum PEFTAdapterConfig {
 
     /// The config of adapters made with `options`, with PEFT's field names, sorted and indented
     /// as PEFT's `save_pretrained` writes them, `all-linear` written out as the short names of the
-    /// model's projections (`adaptable`), and `modules_to_save` as given (nil: none). Fields that change
+    /// model's projections (`adaptable`), `target_parameters` as given (null when none), and `modules_to_save`
+    /// as given (nil: none). Fields that change
     /// nothing for a plain LoRA adapter are written with PEFT's defaults.
     static func json(_ options: LoRAOptions, adaptable: [String], baseModel: String?, taskType: String,
                      modulesToSave: [String]? = nil) -> String {
@@ -23,6 +24,7 @@ enum PEFTAdapterConfig {
             ("modules_to_save", modulesToSave.map { .array($0.map(JSONValue.string)) } ?? .null), ("peft_type", .string("LORA")),
             ("r", .int(options.r)), ("rank_pattern", .object(JSONObject())), ("revision", .null),
             ("target_modules", .array(options.expandedTargets(adaptable: adaptable).map(JSONValue.string))),
+            ("target_parameters", options.targetParameters.isEmpty ? .null : .array(options.targetParameters.map(JSONValue.string))),
             ("task_type", .string(taskType)),
             ("use_dora", .bool(options.useDoRA)), ("use_rslora", .bool(options.useRSLoRA)),
         ])
@@ -84,7 +86,20 @@ enum PEFTAdapterConfig {
         if case .string(let pattern) = fields["target_modules"], pattern != LoRAOptions.allLinear {
             throw invalid("target_modules", "is the regular expression \"\(pattern)\"; Fledge needs a list of module names")
         }
-        guard let targets = targetModules(fields["target_modules"]) else {
+        var parameters: [String] = []
+        switch fields["target_parameters"] {
+        case nil, .null: break
+        case .array(let entries):
+            parameters = entries.compactMap { if case .string(let name) = $0 { name } else { nil } }
+            guard parameters.count == entries.count else {
+                throw invalid("target_parameters", "is \(JSONWriter().string(.array(entries))); it must be a list of parameter names")
+            }
+        default:
+            throw invalid("target_parameters", "must be a list of parameter names such as mlp.down_proj.weight")
+        }
+        // With target_parameters, PEFT saves the modules it adapts besides them, possibly none.
+        let noModules = !parameters.isEmpty && [nil, .null, .array([])].contains(fields["target_modules"])
+        guard let targets = noModules ? [] : targetModules(fields["target_modules"]) else {
             throw invalid("target_modules", "must be a non-empty list of module names or \"all-linear\"")
         }
         if let bias = fields["bias"], bias != .string("none") {
@@ -102,12 +117,12 @@ enum PEFTAdapterConfig {
             throw invalid("modules_to_save", "must be a list of module names")
         }
         for field in ["fan_in_fan_out", "rank_pattern", "alpha_pattern", "layers_to_transform",
-                      "exclude_modules", "layer_replication", "target_parameters", "trainable_token_indices", "lora_bias"]
+                      "exclude_modules", "layer_replication", "trainable_token_indices", "lora_bias"]
         where !isUnset(field) {
             throw invalid(field, "is set; Fledge implements plain LoRA without it (remove it or train the adapter without it)")
         }
         let options = LoRAOptions(r: r, alpha: alpha, dropout: dropout, targetModules: targets, useRSLoRA: useRSLoRA,
-                                  useDoRA: useDoRA)
+                                  useDoRA: useDoRA, targetParameters: parameters)
         if let (field, problem) = options.problem { throw invalid(field, problem) }
         return (options, modulesToSave)
     }

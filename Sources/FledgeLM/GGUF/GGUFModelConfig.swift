@@ -135,3 +135,12 @@ enum GGUFModelConfig {
         return .object(JSONObject(entries))
     }
 }
+
+extension GGUFFile {
+    /// The config.json object this file's metadata describes (``GGUFModelConfig``), as loading the file
+    /// as a model builds it; throws naming the GGUF key when the architecture is not one Fledge reads or
+    /// a value is missing or out of range.
+    public func modelConfigJSON() throws -> JSONObject {
+        try GGUFModelConfig.configJSON(self, architecture: GGUFArchitecture(self))
+    }
+}

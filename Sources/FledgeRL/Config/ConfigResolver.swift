@@ -168,8 +168,8 @@ public enum ConfigResolver {
             } else {
                 resolution.report.add(
                     .error, name, entry.value,
-                    "Fledge does not implement \(unimplemented.feature); remove the field or set it to "
-                        + "\(unimplemented.defaultValue)")
+                    "Fledge does not implement \(unimplemented.feature) (\(unimplemented.reason)); remove the field "
+                        + "or set it to \(unimplemented.defaultValue)")
             }
         } else if let reason = NotApplicableFields.reason(for: name) {
             resolution.report.add(.note, name, entry.value, reason)

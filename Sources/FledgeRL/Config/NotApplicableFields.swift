@@ -13,6 +13,16 @@ enum NotApplicableFields {
                 + "the pad token never reaches the model"
         ),
         (
+            ["label_smoothing_factor"],
+            "ignored, as TRL ignores it outside SFT: transformers' label smoother runs only in Trainer.compute_loss, "
+                + "which TRL's DPO, KTO, GRPO, RLOO, PPO, reward and distillation trainers replace with their own losses "
+                + "(DPO's own smoothing is label_smoothing; SFT applies it)"
+        ),
+        (
+            ["sft_model_path"],
+            "ignored, as TRL ignores it: PPOTrainer never reads it (the policy is model_name_or_path)"
+        ),
+        (
             ["full_determinism"],
             "not applicable: Fledge is always deterministic: the same config, seed, thread count (FLEDGE_NUM_THREADS) "
                 + "and machine give the same numbers bit for bit, since every kernel reduces in a fixed order and "

@@ -37,6 +37,12 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
     public var useDora = false
     /// Module names that get adapters, or `all-linear`; `null` means the architecture's default.
     public var loraTargetModules: [String]? = nil
+    /// Weights that get adapters by parameter name (PEFT's `target_parameters`), e.g.
+    /// `mlp.down_proj.weight`: the same adapter `lora_target_modules` gives the projection (PEFT runs it
+    /// with W + s·B·A), beside the modules `lora_target_modules` adapts (with `null`, the architecture's
+    /// default; `[]` for none). As in PEFT, needs `lora_dropout: 0` and no `use_dora`, and a module named
+    /// by both is an error.
+    public var loraTargetParameters: [String]? = nil
     /// Modules trained whole beside the adapters (PEFT's `modules_to_save`), typically `embed_tokens`
     /// and `lm_head` to learn new tokens or a chat format; named as in `lora_target_modules`. They are
     /// saved in the adapter directory as PEFT saves them, replace the base's weights when merged, and
@@ -63,6 +69,10 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
     /// Built-in reward functions by name, with an optional argument after a colon (`answer`,
     /// `answer:solution`, `format`, `length:200`, `soft_overlong:128`, `model:PATH`; see `BuiltInRewards`).
     public var rewardFuncs: [String]? = nil
+    /// A sequence-classification reward model (a local directory or a Hub id) scoring completions
+    /// before the `reward_funcs`, as TRL's `grpo` and `rloo` scripts put it first in their reward list
+    /// (the same as a `model:PATH` entry in `reward_funcs`).
+    public var rewardModelNameOrPath: String? = nil
     /// A shell command that scores completions, one JSON line in and one out (see `RewardCommand`).
     public var rewardCommand: String? = nil
     /// Seconds `reward_command` may take to answer one line.
@@ -93,12 +103,14 @@ public struct RunArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("use_rslora", \.useRslora),
             ConfigField("use_dora", \.useDora),
             ConfigField("lora_target_modules", \.loraTargetModules),
+            ConfigField("lora_target_parameters", \.loraTargetParameters),
             ConfigField("lora_modules_to_save", \.loraModulesToSave),
             ConfigField("load_in_4bit", \.loadIn4bit),
             ConfigField("load_in_8bit", \.loadIn8bit),
             ConfigField("bnb_4bit_quant_type", \.bnb4bitQuantType),
             ConfigField("use_bnb_nested_quant", \.useBnbNestedQuant),
             ConfigField("gguf_weights", \.ggufWeights),
+            ConfigField("reward_model_name_or_path", \.rewardModelNameOrPath),
             ConfigField("reward_funcs", \.rewardFuncs),
             ConfigField("reward_command", \.rewardCommand),
             ConfigField("reward_command_timeout", \.rewardCommandTimeout,

@@ -1,30 +1,45 @@
-/// TRL fields for features Fledge does not implement. At TRL's default they are accepted with a note;
-/// any other value is an error, because ignoring it would silently train something else.
+/// TRL fields for features Fledge does not implement, each with the reason it stays so. At TRL's default
+/// they are accepted with a note; any other value is an error, because ignoring it would silently train
+/// something else.
 enum UnimplementedFields {
     struct Entry {
         let defaultValue: ConfigValue
         let feature: String
+        /// Why Fledge does not implement it: what the field means in TRL that has no counterpart here.
+        let reason: String
     }
 
     /// The entry for a field name, if Fledge does not implement it.
     static func entry(for name: String) -> Entry? { entries[name] }
 
+    private static let namedAdapters = "they name adapters of a PEFT model built in Python (load_adapter(path, "
+        + "adapter_name=…)) and handed to PPOTrainer: TRL's set_adapter fails on a ref_adapter_name such a model "
+        + "lacks, and without one model_adapter_name is never read; a config file's LoRA run has the one adapter"
+
     private static let entries: [String: Entry] = [
-        "neftune_noise_alpha": Entry(defaultValue: .null, feature: "NEFTune embedding noise outside SFT"),
-        "label_smoothing_factor": Entry(defaultValue: .double(0.0), feature: "label smoothing outside SFT"),
-        "lora_target_parameters": Entry(defaultValue: .null, feature: "LoRA on parameters"),
-        "model_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters"),
-        "ref_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters"),
-        "reward_model_name_or_path": Entry(
-            defaultValue: .null, feature: "reward models (use reward_funcs or reward_command)"),
-        "sft_model_path": Entry(
-            defaultValue: .string("EleutherAI/pythia-160m"), feature: "a separate SFT model (use model_name_or_path)"),
+        "neftune_noise_alpha": Entry(
+            defaultValue: .null, feature: "NEFTune embedding noise outside SFT",
+            reason: "transformers' Trainer.train hooks it onto the input embeddings of every trainer, where each "
+                + "forward in training mode is noised: DPO's and KTO's reference passes with PEFT (the same model, "
+                + "adapters off), GRPO's and RLOO's sampling and old/reference log-probs, PPO's rollouts, which "
+                + "Fledge's passes do not reproduce"),
+        "model_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters", reason: namedAdapters),
+        "ref_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters", reason: namedAdapters),
         // DistillationConfig's.
-        "teacher_model_revision": Entry(defaultValue: .null, feature: "a teacher revision (give the teacher's path or Hub id)"),
         "teacher_model_init_kwargs": Entry(
-            defaultValue: .null, feature: "teacher loading arguments (load_in_4bit/load_in_8bit quantize the teacher too)"),
-        "max_tool_calling_iterations": Entry(defaultValue: .null, feature: "tool calling during distillation"),
-        "log_completions": Entry(defaultValue: .bool(false), feature: "a completion log for distillation"),
-        "num_completions_to_print": Entry(defaultValue: .null, feature: "a completion log for distillation"),
+            defaultValue: .null, feature: "teacher loading arguments",
+            reason: "they are from_pretrained keyword arguments (dtype, device_map, attn_implementation, "
+                + "quantization_config); Fledge loads the teacher in float32 and quantizes it with load_in_4bit/load_in_8bit"),
+        "max_tool_calling_iterations": Entry(
+            defaultValue: .null, feature: "tool calling during distillation",
+            reason: "TRL's DistillationTrainer runs the tools of its Python tools argument between sampled "
+                + "turns, and a config file names no tools (GRPO's tool calling is Fledge's tools field)"),
+        "log_completions": Entry(
+            defaultValue: .bool(false), feature: "a completion log for distillation",
+            reason: "TRL logs the student's samples to a tracker table (wandb, trackio) and the console; Fledge's "
+                + "distillation writes metrics.jsonl only"),
+        "num_completions_to_print": Entry(
+            defaultValue: .null, feature: "a completion log for distillation",
+            reason: "it sizes log_completions' console table, which distillation does not write"),
     ]
 }

@@ -15,6 +15,9 @@ public struct DistillationConfig: TrainerConfig {
     /// its linear weights are quantized as they load, like the student's base (a Fledge departure:
     /// TRL quantizes it through `teacher_model_init_kwargs`).
     public var teacherModelNameOrPath: String? = nil
+    /// The branch, tag or commit of a Hub id `teacher_model_name_or_path` (as `model_revision` is the
+    /// student's); `null` takes `main`, or the `@revision` the id carries.
+    public var teacherModelRevision: String? = nil
     /// Interpolation of the divergence: 0 is the forward KL(teacher ‖ student), 1 the reverse
     /// KL(student ‖ teacher), in between the generalized JSD with mixture (1 − beta)·student +
     /// beta·teacher (0.5 is the JSD). Not GRPO's KL coefficient: there is no reference model.
@@ -54,6 +57,7 @@ public struct DistillationConfig: TrainerConfig {
     public static var fields: [ConfigField<DistillationConfig>] {
         sharedFields(\.run, \.training) + [
             ConfigField("teacher_model_name_or_path", \.teacherModelNameOrPath),
+            ConfigField("teacher_model_revision", \.teacherModelRevision),
             ConfigField("beta", \.beta, .fraction.because("0 is the forward KL, 1 the reverse KL")),
             ConfigField("temperature", \.temperature, .samplingTemperature),
             ConfigField("top_p", \.topP, .leftOpen(0, 1).because("1 keeps every token")),

@@ -1,4 +1,5 @@
 import Foundation
+import FledgeHub
 
 /// The reward functions a config names in `reward_funcs` (each `NAME` or `NAME:ARGUMENT`) and
 /// `reward_command`:
@@ -15,25 +16,36 @@ public enum BuiltInRewards {
     public static let names = ["answer", "format", "length", "soft_overlong", "model", "accuracy_reward",
                                "think_format_reward"]
 
-    /// The reward functions of a resolved GRPO or RLOO config: `reward_funcs` in order, then
-    /// `reward_command` (started here); throws when there are none or one cannot be made.
+    /// The reward functions of a resolved GRPO or RLOO config: `reward_model_name_or_path`, `reward_funcs`
+    /// in order, then `reward_command` (started here); throws when there are none or one cannot be made.
     public static func make<Config: GroupSamplingConfig>(config: Config) throws -> [any RewardFunction] {
         let functions = try make(run: config.run, maxCompletionLength: config.generation.maxCompletionLength,
                                  chatTemplateVariables: config.generation.chatTemplateKwargs?.jsonObject ?? JSONObject())
         guard !functions.isEmpty else {
             throw RewardError("\(Config.trainer.rawValue.uppercased()) needs at least one reward: set reward_funcs "
-                + "(\(names.joined(separator: ", "))) or reward_command")
+                + "(\(names.joined(separator: ", "))), reward_model_name_or_path or reward_command")
         }
         return functions
     }
 
-    /// The reward functions `run` names (`reward_funcs` in order, then `reward_command`, started here),
-    /// possibly none; `maxCompletionLength` is the longest completion the length rewards measure against,
-    /// `chatTemplateVariables` the variables a reward model's chat template gets. Throws when one cannot
-    /// be made or two share a name.
+    /// The reward functions `run` names (the reward model of `reward_model_name_or_path` first, as TRL's
+    /// `grpo` and `rloo` scripts order them, then `reward_funcs` in order, then `reward_command`, started
+    /// here), possibly none; `maxCompletionLength` is the longest completion the length rewards measure
+    /// against, `chatTemplateVariables` the variables a reward model's chat template gets. Throws when one
+    /// cannot be made or two share a name.
     public static func make(run: RunArguments, maxCompletionLength: Int,
                             chatTemplateVariables: JSONObject = JSONObject()) throws -> [any RewardFunction] {
-        var functions = try (run.rewardFuncs ?? []).map {
+        var functions: [any RewardFunction] = []
+        if let path = run.rewardModelNameOrPath {
+            let directory: URL
+            do {
+                directory = try ModelLocation.resolve(path)
+            } catch {
+                throw RewardError("reward_model_name_or_path \(path): \(error)")
+            }
+            functions.append(try RewardModelReward(directory: directory, chatTemplateVariables: chatTemplateVariables))
+        }
+        functions += try (run.rewardFuncs ?? []).map {
             try make($0, maxCompletionLength: maxCompletionLength, chatTemplateVariables: chatTemplateVariables)
         }
         if let command = run.rewardCommand {

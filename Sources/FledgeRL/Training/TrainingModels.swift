@@ -6,7 +6,7 @@ import FledgeTensor
 /// The model and tokenizer a training run's `model_name_or_path` names.
 public enum TrainingModels {
     /// Loads the model directory for training: LoRA adapters (`lora_r`, `lora_alpha`,
-    /// `lora_dropout`, `lora_target_modules`, seeded by `seed`, and `lora_modules_to_save` trained
+    /// `lora_dropout`, `lora_target_modules`, `lora_target_parameters`, seeded by `seed`, and `lora_modules_to_save` trained
     /// whole beside them) when `use_peft`, else every weight
     /// trainable; with gradient checkpointing as set, only above `checkpointingMemoryBudget` bytes of
     /// estimated activations when that is given (`gradient_checkpointing: auto`). With `load_in_4bit` /
@@ -34,6 +34,7 @@ public enum TrainingModels {
             options.useRSLoRA = run.useRslora
             options.useDoRA = run.useDora
             if let targets = run.loraTargetModules { options.targetModules = targets }
+            options.targetParameters = run.loraTargetParameters ?? []
             try model.addLoRA(options)
             try model.trainModulesFully(run.loraModulesToSave ?? [])
         } else {
