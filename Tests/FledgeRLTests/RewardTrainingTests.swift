@@ -134,4 +134,36 @@ final class RewardTrainingTests: TemporaryDirectoryTestCase {
         let dpoField = ConfigResolver.resolve(try ConfigDocument(yaml: "trainer: reward\nbeta: 0.1", source: "t"))
         XCTAssert(dpoField.report.errors.first?.text.contains("not a RewardConfig field") == true, "\(dpoField.report.errors)")
     }
+
+    /// `neftune_noise_alpha` noises the embeddings of training passes only, as transformers' hook does
+    /// (`module.training`): the micro-batch loss changes, the same seed gives the same loss, another seed
+    /// another, a larger α moves it further on average, and evaluation is unchanged. DPO, which TRL's hook
+    /// would also noise in its reference and sampling passes, still refuses it.
+    func testNEFTuneNoisesTrainingPassesOnly() throws {
+        let plain = config(steps: 1, output: "plain", lora: false)
+        var noisy = plain, louder = plain
+        noisy.neftuneNoiseAlpha = 5
+        louder.neftuneNoiseAlpha = 50
+        let (clean, _) = try run(plain), (five, _) = try run(noisy), (fifty, _) = try run(louder)
+        let batch = RewardModeling.MicroBatch(indices: [0, 1, 2], noiseSeed: 7)
+        let reference = try clean.loss(of: batch).loss.item()
+        let first = try five.loss(of: batch).loss.item(), again = try five.loss(of: batch).loss.item()
+        XCTAssertNotEqual(first, reference)
+        XCTAssertEqual(first, again)
+        XCTAssertNotEqual(try five.loss(of: RewardModeling.MicroBatch(indices: [0, 1, 2], noiseSeed: 8)).loss.item(), first)
+        var small = 0.0, large = 0.0
+        for seed in 0..<8 as Range<UInt64> {
+            let batch = RewardModeling.MicroBatch(indices: [0, 1, 2], noiseSeed: seed)
+            small += Double(abs(try five.loss(of: batch).loss.item() - reference))
+            large += Double(abs(try fifty.loss(of: batch).loss.item() - reference))
+        }
+        XCTAssertGreaterThan(large, small)
+        XCTAssertEqual(try clean.evaluate()?["loss"], try five.evaluate()?["loss"])
+
+        let resolved = try resolve(RewardConfig.self, "neftune_noise_alpha: 5")
+        XCTAssertEqual(resolved.report.errors, [])
+        XCTAssertEqual(resolved.config.neftuneNoiseAlpha, 5)
+        let dpo = try resolve(DPOConfig.self, "neftune_noise_alpha: 5")
+        XCTAssert(dpo.report.errors.contains { $0.text.contains("NEFTune embedding noise outside SFT") }, "\(dpo.report.errors)")
+    }
 }

@@ -57,8 +57,9 @@ extension PretrainedModel {
         for entry in modules {
             if config.tieWordEmbeddings && (matches("lm_head", entry) || matches("model.embed_tokens", entry)) {
                 throw invalid("names \(entry), and config.json ties the embedding and the output head (tie_word_embeddings); "
-                    + "PEFT then trains a copy of the named one alone, untying them (or, with ensure_weight_tying, the shared weight), "
-                    + "which Fledge does not implement: train without modules_to_save, or save the base untied "
+                    + "PEFT (as TRL configures it, without ensure_weight_tying) then trains a copy of the named one alone, "
+                    + "untying them, and warns that merging or converting such an adapter is ill-defined (the merged "
+                    + "config still ties them), so Fledge does not: train without modules_to_save, or save the base untied "
                     + "(tie_word_embeddings: false with its own lm_head.weight)")
             }
             if let projection = projections.first(where: { matches($0, entry) }) {

@@ -22,7 +22,8 @@ enum UnimplementedFields {
             reason: "transformers' Trainer.train hooks it onto the input embeddings of every trainer, where each "
                 + "forward in training mode is noised: DPO's and KTO's reference passes with PEFT (the same model, "
                 + "adapters off), GRPO's and RLOO's sampling and old/reference log-probs, PPO's rollouts, which "
-                + "Fledge's passes do not reproduce"),
+                + "Fledge's passes do not reproduce; SFT and reward modelling, whose only training-mode pass is the "
+                + "loss's, implement it"),
         "model_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters", reason: namedAdapters),
         "ref_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters", reason: namedAdapters),
         // DistillationConfig's.

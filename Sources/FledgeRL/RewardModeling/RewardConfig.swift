@@ -20,6 +20,11 @@ public struct RewardConfig: TrainerConfig {
     public var eosToken: String? = nil
     /// A Jinja chat template file (`.jinja` or `.j2`) replacing the tokenizer's chat template.
     public var chatTemplatePath: String? = nil
+    /// NEFTune, as transformers' `Trainer.train` hooks it onto every trainer's input embeddings: in
+    /// training passes, uniform noise in ±α/√(L·d) added to the embeddings (L the padded length of the
+    /// micro-batch's chosen and rejected sequences together, d the hidden size); evaluation sees none.
+    /// Departure: drawn from Fledge's seeded generator, so the values differ from PyTorch's.
+    public var neftuneNoiseAlpha: Double? = nil
 
     /// TRL's current defaults.
     public init() {
@@ -39,6 +44,7 @@ public struct RewardConfig: TrainerConfig {
             ConfigField("pad_token", \.padToken),
             ConfigField("eos_token", \.eosToken),
             ConfigField("chat_template_path", \.chatTemplatePath),
+            ConfigField("neftune_noise_alpha", \.neftuneNoiseAlpha, .closed(0, ConfigRange.magnitudeLimit)),
         ]
     }
 

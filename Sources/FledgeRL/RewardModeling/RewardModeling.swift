@@ -10,9 +10,16 @@ import FledgeTensor
 /// micro-batches (HF's division by `gradient_accumulation_steps`). Pairs are shuffled every epoch
 /// from `data_seed` (else `seed`).
 public final class RewardModeling: TrainingAlgorithm {
-    /// The pairs of one forward/backward pass, by index into the split.
+    /// The pairs of one forward/backward pass, by index into the split, and the seed of the pass's
+    /// NEFTune noise.
     public struct MicroBatch {
         public let indices: [Int]
+        public let noiseSeed: UInt64
+
+        public init(indices: [Int], noiseSeed: UInt64 = 0) {
+            self.indices = indices
+            self.noiseSeed = noiseSeed
+        }
     }
 
     public let model: SequenceClassifier
@@ -24,6 +31,8 @@ public final class RewardModeling: TrainingAlgorithm {
     private let dataSeed: UInt64
     /// Random or file order (`train_sampling_strategy`).
     private let sampling: TrainSamplingStrategy
+    /// NEFTune's α (`neftune_noise_alpha`), or nil for no embedding noise.
+    private let neftuneNoiseAlpha: Double?
 
     /// Reward modelling of `model` (see ``TrainingModels/rewardModel(_:tokenizer:)``) on `train` (and
     /// `evaluation`) with `config`'s loss, batch and seed settings; throws when a setting is out of
@@ -45,20 +54,28 @@ public final class RewardModeling: TrainingAlgorithm {
         evaluationBatchSize = config.training.perDeviceEvalBatchSize
         dataSeed = UInt64(bitPattern: Int64(config.training.dataSeed ?? config.training.seed))
         sampling = config.training.trainSamplingStrategy
+        neftuneNoiseAlpha = config.neftuneNoiseAlpha
     }
 
     public var microBatchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
 
     public var lossScaling: LossScaling { .perMicroBatch }
 
-    /// The order is a pure function of the seed and the epoch, so no generator state needs saving.
+    /// The order and the noise seeds are pure functions of the seed, the epoch and the micro-batch's
+    /// index, so no generator state needs saving.
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
-        EpochOrder.microBatches(position.microBatches, batchSize: batchSize, count: train.count, seed: dataSeed,
-                                epoch: position.epoch, strategy: sampling, lengths: [], optimizerBatch: batchSize).map(MicroBatch.init)
+        let orders = EpochOrder.microBatches(position.microBatches, batchSize: batchSize, count: train.count, seed: dataSeed,
+                                             epoch: position.epoch, strategy: sampling, lengths: [], optimizerBatch: batchSize)
+        return zip(position.microBatches, orders).map { index, indices in
+            var generator = SeededGenerator(seed: dataSeed ^ (UInt64(position.epoch) << 48) ^ (UInt64(index) << 20))
+            return MicroBatch(indices: indices, noiseSeed: generator.next())
+        }
     }
 
     public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
-        compute(batch.indices.map { train[$0] })
+        model.neftuneNoise = neftuneNoiseAlpha.map { NEFTuneNoise(alpha: Float($0), seed: batch.noiseSeed) }
+        defer { model.neftuneNoise = nil }
+        return compute(batch.indices.map { train[$0] })
     }
 
     /// `eval_loss` (the mean over pairs, as the HF Trainer weights each batch's loss by its size) and
