@@ -89,19 +89,8 @@ public final class KTO: RowBatchedTraining, ReferenceSyncing {
     static func referenceSums(_ rows: [UnpairedSequence], reference: ReferencePolicy) -> (completions: [Float], mismatched: [Float]?) {
         let mismatched = rows.compactMap(\.mismatched)
         let sequences = rows.map(\.sequence) + mismatched
-        let logProbs = reference.logProbs(sequences.map(\.ids), scoredFrom: sequences.map(\.scoredFrom), batchSize: sequences.count)
-        let sums = rowSums(logProbs, counts: sequences.map(\.scoredCount))
+        let sums = reference.score(sequences.map(\.ids), scoredFrom: sequences.map(\.scoredFrom), batchSize: sequences.count).sums
         return (Array(sums[..<rows.count]), mismatched.isEmpty ? nil : Array(sums[rows.count...]))
-    }
-
-    /// The sum of each row's values in `flat` (rows of `counts` values, one after another).
-    private static func rowSums(_ flat: [Float], counts: [Int]) -> [Float] {
-        var sums: [Float] = [], offset = 0
-        for count in counts {
-            sums.append(flat[offset..<(offset + count)].reduce(0, +))
-            offset += count
-        }
-        return sums
     }
 
     /// The loss and metrics of `rows`, entries `indices` of `split`.
@@ -110,9 +99,8 @@ public final class KTO: RowBatchedTraining, ReferenceSyncing {
         let ids = sequences.map(\.ids)
         let scored = model.sequenceLogProbs(ids, scoredFrom: sequences.map(\.scoredFrom), withEntropy: true, statistics: .meanLogits)
         let mismatchedRows = rows.compactMap(\.mismatched)
-        let mismatched = mismatchedRows.isEmpty ? nil : Self.rowSums(
-            model.logProbsWithoutGrad(mismatchedRows.map(\.ids), scoredFrom: mismatchedRows.map(\.scoredFrom), batchSize: rows.count),
-            counts: mismatchedRows.map(\.scoredCount))
+        let mismatched = mismatchedRows.isEmpty ? nil
+            : model.scoreWithoutGrad(mismatchedRows.map(\.ids), scoredFrom: mismatchedRows.map(\.scoredFrom), batchSize: rows.count).sums
         let (referenceCompletions, referenceMismatched) = reference.values(indices, of: split) { precomputed, indices in
             (indices.map { precomputed.completions[$0] }, precomputed.mismatched.map { values in indices.map { values[$0] } })
         } score: { reference in
