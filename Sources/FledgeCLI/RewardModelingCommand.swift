@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import FledgeRL
 
 /// `fledge reward --config FILE.yaml`: reward modelling with TRL's `RewardConfig` fields.
@@ -20,18 +19,6 @@ struct RewardModelingCommand: ParsableCommand {
     @OptionGroup var options: TrainingCommandOptions
 
     func run() throws {
-        let resolution = try options.resolve(RewardConfig.self)
-        let config = resolution.config
-        let tokenizer = try TrainingModels.tokenizer(config.run).prepared(eosToken: config.eosToken, chatTemplatePath: config.chatTemplatePath)
-        let model = try TrainingModels.rewardModel(config, tokenizer: tokenizer)
-        let encoder = RewardEncoder(tokenizer: tokenizer, maxLength: config.maxLength)
-        let train = try RewardDataset(split: config.run.trainingSplit(), encoder: encoder)
-        let evaluation = try config.run.evaluationSplit(for: config.training).map { try RewardDataset(split: $0, encoder: encoder) }
-        note("\(train.pairs.count) \(train.isConversational ? "chat" : "text") preference pairs from \(train.source)"
-            + (train.droppedCount > 0 ? " (\(train.droppedCount) dropped: longer than max_length)" : "")
-            + (evaluation.map { ", \($0.pairs.count) for evaluation" } ?? ""))
-        let rewardModeling = try RewardModeling(model: model, train: train.pairs, evaluation: evaluation?.pairs, config: config)
-        try TrainingRun(trainer: try Trainer(algorithm: rewardModeling, model: model, arguments: config.training),
-                        config: resolution).run()
+        try TrainingRun<RewardModeling>.train(options)
     }
 }

@@ -48,19 +48,9 @@ extension SequenceClassifier {
         return id
     }
 
-    /// The first score of each sequence, with autograd, `[sequences]`, at its last token whose id is
-    /// not `config.padTokenId` (the first token when every token is padding; the last token when the
-    /// config has no pad id), as transformers' `…ForSequenceClassification` pools it. The sequences
-    /// run as one left-padded batch; positions count real tokens, so each score is that of the
-    /// sequence alone.
+    /// The first score of each sequence, with autograd, `[sequences]`, at its last token that is not
+    /// padding (``pooledScores(_:)``).
     public func lastNonPadScores(_ sequences: [[Int]]) -> Tensor {
-        let pad = config.padTokenId
-        let batch = LeftPaddedBatch(sequences, padId: pad ?? 0)
-        let rows = sequences.enumerated().map { r, sequence in
-            let last = pad.map { pad in sequence.lastIndex { $0 != pad } ?? 0 } ?? Swift.max(sequence.count - 1, 0)
-            return r * batch.length + batch.length - sequence.count + last
-        }
-        let hidden = hiddenStates(batch).reshaped([batch.rows * batch.length, config.hiddenSize])
-        return score(hidden.indexSelect(rows, indexShape: [rows.count])).slice(axis: 1, 0..<1).reshaped([rows.count])
+        pooledScores(sequences).slice(axis: 1, 0..<1).reshaped([sequences.count])
     }
 }

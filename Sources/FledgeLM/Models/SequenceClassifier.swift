@@ -3,7 +3,8 @@ import FledgeNN
 import FledgeTensor
 
 /// A sequence classifier (`…ForSequenceClassification`: reward and value models) loaded from a
-/// Hugging Face model directory: the family's decoder and the `score` head, read at the last token.
+/// Hugging Face model directory: the family's decoder and the `score` head, read at the last token that
+/// is not padding.
 public final class SequenceClassifier: PretrainedModel, @unchecked Sendable {
     /// The classification head `score` `[numLabels, hidden]`, without bias.
     public let score: Linear
@@ -47,15 +48,28 @@ public final class SequenceClassifier: PretrainedModel, @unchecked Sendable {
         visitor.child("score", score)
     }
 
-    /// The classifier's scores (`[numLabels]` logits) at the last token of each sequence — the
-    /// reward of a reward model. Sequences are scored together as a left-padded batch, without autograd.
+    /// The classifier's scores (`[numLabels]` logits) of each sequence at its last token that is not
+    /// padding (``pooledScores(_:)``) — the reward of a reward model. Sequences are scored together as a
+    /// left-padded batch, without autograd.
     public func classify(_ sequences: [[Int]]) -> [[Float]] {
         if config.rope.kind == .dynamic && sequences.count > 1 { return sequences.flatMap { classify([$0]) } }
-        let batch = LeftPaddedBatch(sequences, padId: config.padTokenId ?? 0)
-        let scores = Tensor.withoutGrad {
-            let last = hiddenStates(batch).slice(axis: 1, batch.length - 1..<batch.length).reshaped([batch.rows, config.hiddenSize])
-            return score(last).toArray()
+        let scores = Tensor.withoutGrad { pooledScores(sequences).toArray() }
+        return sequences.indices.map { Array(scores[$0 * config.numLabels..<($0 + 1) * config.numLabels]) }
+    }
+
+    /// The scores `[sequences, numLabels]`, with autograd, of each sequence at its last token whose id is
+    /// not `config.padTokenId` (the first token when every token is padding; the last token when the
+    /// config has no pad id), as transformers' `…ForSequenceClassification` pools them: a sequence that
+    /// ends in pad tokens is read before them. The sequences run as one left-padded batch; positions
+    /// count real tokens, so each score is that of the sequence alone.
+    public func pooledScores(_ sequences: [[Int]]) -> Tensor {
+        let pad = config.padTokenId
+        let batch = LeftPaddedBatch(sequences, padId: pad ?? 0)
+        let rows = sequences.enumerated().map { r, sequence in
+            let last = pad.map { pad in sequence.lastIndex { $0 != pad } ?? 0 } ?? Swift.max(sequence.count - 1, 0)
+            return r * batch.length + batch.length - sequence.count + last
         }
-        return (0..<batch.rows).map { Array(scores[$0 * config.numLabels..<($0 + 1) * config.numLabels]) }
+        let hidden = hiddenStates(batch).reshaped([batch.rows * batch.length, config.hiddenSize])
+        return score(hidden.indexSelect(rows, indexShape: [rows.count]))
     }
 }

@@ -16,6 +16,9 @@ public struct SequenceLogProbs {
     /// `[total]` with autograd, when requested.
     public var meanNegativeLogProbs: Tensor? = nil
 
+    /// The rows the flat tensors fall into, and their right-padded grid (``TokenRows``).
+    public var layout: TokenRows { TokenRows(counts: counts) }
+
     /// Where each sequence's tokens start in the flat tensors.
     public var offsets: [Int] {
         var result: [Int] = [], total = 0

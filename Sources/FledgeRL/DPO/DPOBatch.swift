@@ -38,7 +38,7 @@ public struct DPOBatch {
 public enum DPOSequenceLogProbs {
     /// The `[2n]` sums of the rows of `grid` (`[2n, width]`, zeros past each row's end), chosen rows
     /// first; gradients flow back to `grid`.
-    static func sums(_ grid: Tensor, layout: PaddedTokens, ldAlpha: Double?) -> Tensor {
+    static func sums(_ grid: Tensor, layout: TokenRows, ldAlpha: Double?) -> Tensor {
         guard let ldAlpha else { return grid.sum(axis: 1) }
         let pairs = layout.rows / 2
         let shared = (0..<pairs).map { Swift.min(layout.counts[$0], layout.counts[pairs + $0]) }
@@ -59,7 +59,7 @@ public enum DPOSequenceLogProbs {
     /// (`[total]`, in `DPOBatch`'s order), as TRL's `compute_ref_log_probs` gives them.
     public static func referenceSums(_ logProbs: [Float], counts: [Int], ldAlpha: Double?) -> (chosen: [Float], rejected: [Float]) {
         precondition(counts.count % 2 == 0, "DPO rows come in pairs (chosen, then rejected); got \(counts.count) rows")
-        let layout = PaddedTokens(counts: counts)
+        let layout = TokenRows(counts: counts)
         let sums = Tensor.withoutGrad { Self.sums(layout.grid(logProbs), layout: layout, ldAlpha: ldAlpha).toArray() }
         return (Array(sums[..<(counts.count / 2)]), Array(sums[(counts.count / 2)...]))
     }

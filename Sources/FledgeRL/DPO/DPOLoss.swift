@@ -38,7 +38,7 @@ public struct DPOLoss: Sendable {
         let pairs = batch.pairCount
         precondition(batch.referenceChosen.count == pairs && batch.referenceRejected.count == pairs,
                      "\(batch.referenceChosen.count) and \(batch.referenceRejected.count) reference log-probs for \(pairs) pairs")
-        let layout = PaddedTokens(counts: batch.counts)
+        let layout = TokenRows(counts: batch.counts)
         let sums = DPOSequenceLogProbs.sums(layout.grid(batch.logProbs), layout: layout, ldAlpha: settings.ldAlpha)
         let chosen = sums.slice(axis: 0, 0..<pairs), rejected = sums.slice(axis: 0, pairs..<(2 * pairs))
         let referenceChosen = Tensor(shape: [pairs], values: batch.referenceChosen)
@@ -86,7 +86,7 @@ public struct DPOLoss: Sendable {
 
     /// WPO's weight of each pair (no gradient): w_chosen · w_rejected with
     /// w = exp(mean over the completion of log p_t − log Σ_v p_v²).
-    private func pairWeights(_ batch: DPOBatch, layout: PaddedTokens) -> Tensor {
+    private func pairWeights(_ batch: DPOBatch, layout: TokenRows) -> Tensor {
         guard let squared = batch.logSumSquaredProbs else {
             preconditionFailure("use_weighting needs log Σ p² of every scored position (logSumSquaredProbs)")
         }

@@ -17,24 +17,18 @@ public struct PrecomputedReference: Sendable {
     /// `reference` in batches of `batchSize` pairs and written there.
     public init(pairs: [PreferencePair], split: String, directory: URL, reference: ReferencePolicy, model: LanguageModel,
                 ldAlpha: Double?, batchSize: Int) throws {
-        let file = ReferenceLogProbCache.file(split: split, directory: directory)
         let fingerprint = ReferenceLogProbCache.fingerprint(pairs.flatMap { [$0.chosen, $0.rejected] },
                                                             settings: [ldAlpha.map { $0.bitPattern } ?? UInt64.max], model: model)
-        if let cached = ReferenceLogProbCache.read(file, fingerprint: fingerprint, names: ["chosen", "rejected"], count: pairs.count) {
-            (chosen, rejected, wasCached) = (cached[0], cached[1], true)
-            return
-        }
-        var chosen: [Float] = [], rejected: [Float] = []
-        for start in stride(from: 0, to: pairs.count, by: Swift.max(batchSize, 1)) {
-            let batch = Array(pairs[start..<Swift.min(start + Swift.max(batchSize, 1), pairs.count)])
-            let sequences = batch.map(\.chosen) + batch.map(\.rejected)
-            let logProbs = reference.logProbs(sequences.map(\.ids), scoredFrom: sequences.map(\.scoredFrom),
-                                              batchSize: sequences.count)
-            let sums = DPOSequenceLogProbs.referenceSums(logProbs, counts: sequences.map(\.scoredCount), ldAlpha: ldAlpha)
-            chosen += sums.chosen
-            rejected += sums.rejected
-        }
-        try ReferenceLogProbCache.write([("chosen", chosen), ("rejected", rejected)], fingerprint: fingerprint, to: file)
-        (self.chosen, self.rejected, wasCached) = (chosen, rejected, false)
+        let (values, wasCached) = try ReferenceLogProbCache.readOrCompute(
+            split: split, directory: directory, fingerprint: fingerprint, names: ["chosen", "rejected"], count: pairs.count,
+            batchSize: batchSize) { range in
+                let batch = Array(pairs[range])
+                let sequences = batch.map(\.chosen) + batch.map(\.rejected)
+                let logProbs = reference.logProbs(sequences.map(\.ids), scoredFrom: sequences.map(\.scoredFrom),
+                                                  batchSize: sequences.count)
+                let sums = DPOSequenceLogProbs.referenceSums(logProbs, counts: sequences.map(\.scoredCount), ldAlpha: ldAlpha)
+                return [sums.chosen, sums.rejected]
+            }
+        (chosen, rejected, self.wasCached) = (values[0], values[1], wasCached)
     }
 }

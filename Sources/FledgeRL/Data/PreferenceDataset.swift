@@ -21,33 +21,12 @@ public struct PreferenceDataset: Sendable {
     /// Tokenizes the rows of `split`; errors name the file and the line or row at fault.
     public init(split: DatasetSplit, encoder: PreferenceEncoder) throws {
         source = split.source
-        guard !split.rows.isEmpty else { throw DatasetError(file: split.source, "the split has no rows") }
-        let examples = try split.rows.indices.map { index throws(DatasetError) in
-            let position = split.position(of: index)
-            return (position, try PreferenceExample(row: split.rows[index], at: position))
-        }
-        let conversational = examples.map { if case .conversation = $0.1 { true } else { false } }
-        if let index = conversational.firstIndex(where: { $0 != conversational[0] }) {
-            let (kind, firstKind) = conversational[0] ? ("text", "chat-message") : ("chat-message", "text")
-            throw DatasetError(at: examples[index].0, "a \(kind) row, but \(examples[0].0.label) is a "
-                + "\(firstKind) row; every row must have the same shape")
-        }
-        isConversational = conversational[0]
-        var pairs: [PreferencePair] = []
-        for (position, example) in examples {
-            do {
-                if let pair = try encoder.encode(example) { pairs.append(pair) }
-            } catch let error as TemplateError {
-                throw DatasetError(at: position, "the chat template failed: \(error)")
-            } catch let error as DatasetError {
-                throw DatasetError(at: position, "\(error)")
-            }
-        }
-        droppedCount = examples.count - pairs.count
-        guard !pairs.isEmpty else {
-            throw DatasetError(file: source, "every row's prompt fills max_length (\(encoder.maxLength.map(String.init) ?? "none")) "
-                + "tokens, leaving no completion to train on; raise max_length or shorten the prompts")
-        }
-        self.pairs = pairs
+        let examples = try ExampleSplit<PreferenceExample>(split)
+        isConversational = examples.isConversational
+        (pairs, droppedCount) = try examples.encoded(
+            source: source,
+            noneKept: "every row's prompt fills max_length (\(encoder.maxLength.map(String.init) ?? "none")) "
+                + "tokens, leaving no completion to train on; raise max_length or shorten the prompts",
+            encoder.encode)
     }
 }

@@ -44,35 +44,19 @@ public struct UnpairedPreferenceDataset: Sendable {
     /// a batched `map` after the too-long rows are dropped).
     public init(split: DatasetSplit, encoder: UnpairedPreferenceEncoder, mismatchedBatchSize: Int?) throws {
         source = split.source
-        guard !split.rows.isEmpty else { throw DatasetError(file: split.source, "the split has no rows") }
-        let first = split.rows[0].droppingNulls()
-        let examples = first["chosen"] != nil && first["rejected"] != nil
-            ? try Self.unpaired(split)
-            : try split.rows.indices.map { index throws(DatasetError) in
-                let position = split.position(of: index)
-                return (position, try UnpairedPreferenceExample(row: split.rows[index], at: position))
-            }
-        if let index = examples.firstIndex(where: { $0.1.isConversational != examples[0].1.isConversational }) {
-            let (kind, firstKind) = examples[0].1.isConversational ? ("text", "chat-message") : ("chat-message", "text")
-            throw DatasetError(at: examples[index].0, "a \(kind) row, but \(examples[0].0.label) is a "
-                + "\(firstKind) row; every row must have the same shape")
+        let first = split.rows.first?.droppingNulls()
+        let examples = if first?["chosen"] != nil && first?["rejected"] != nil {
+            ExampleSplit(examples: try Self.unpaired(split))
+        } else {
+            try ExampleSplit<UnpairedPreferenceExample>(split)
         }
-        isConversational = examples[0].1.isConversational
-        var kept: [UnpairedTokens] = []
-        for (position, example) in examples {
-            do {
-                if let tokens = try encoder.encode(example) { kept.append(tokens) }
-            } catch let error as TemplateError {
-                throw DatasetError(at: position, "the chat template failed: \(error)")
-            } catch let error as DatasetError {
-                throw DatasetError(at: position, "\(error)")
-            }
-        }
-        droppedCount = examples.count - kept.count
-        guard !kept.isEmpty else {
-            throw DatasetError(file: source, "every row's prompt fills max_length (\(encoder.maxLength.map(String.init) ?? "none")) "
-                + "tokens, leaving no completion to train on; raise max_length or shorten the prompts")
-        }
+        isConversational = examples.isConversational
+        let kept: [UnpairedTokens]
+        (kept, droppedCount) = try examples.encoded(
+            source: source,
+            noneKept: "every row's prompt fills max_length (\(encoder.maxLength.map(String.init) ?? "none")) "
+                + "tokens, leaving no completion to train on; raise max_length or shorten the prompts",
+            encoder.encode)
         rows = kept.indices.map { index in
             let tokens = kept[index]
             let mismatched = mismatchedBatchSize.map { batchSize in
@@ -89,12 +73,9 @@ public struct UnpairedPreferenceDataset: Sendable {
     /// DPO reads them): in chunks of 1,000 rows (the batches of the `datasets` map it runs), each
     /// chunk's chosen completions (desirable) and then its rejected ones (undesirable), each with its
     /// row's prompt and position.
-    static func unpaired(_ split: DatasetSplit) throws(DatasetError) -> [(DatasetRowPosition, UnpairedPreferenceExample)] {
-        let pairs = try split.rows.indices.map { index throws(DatasetError) in
-            let position = split.position(of: index)
-            return (position, try PreferenceExample(row: split.rows[index], at: position))
-        }
-        var examples: [(DatasetRowPosition, UnpairedPreferenceExample)] = []
+    static func unpaired(_ split: DatasetSplit) throws(DatasetError) -> [(position: DatasetRowPosition, example: UnpairedPreferenceExample)] {
+        let pairs = try ExampleSplit<PreferenceExample>(split).examples
+        var examples: [(position: DatasetRowPosition, example: UnpairedPreferenceExample)] = []
         for start in stride(from: 0, to: pairs.count, by: unpairingChunk) {
             let chunk = pairs[start..<Swift.min(start + unpairingChunk, pairs.count)]
             for label in [true, false] {

@@ -12,29 +12,9 @@ public struct AgentDemo {
 
     /// The demo's settings on top of Unsloth's defaults (TRL field names), as a config file would hold them.
     public static func configYAML(modelDirectory: String, outputDirectory: String, steps: Int, seed: Int) -> String {
-        """
-        defaults: unsloth
-        model_name_or_path: \(modelDirectory)
-        output_dir: \(outputDirectory)
-        use_peft: true
-        lora_r: 16
-        lora_alpha: 32
-        lora_dropout: 0.0
-        lora_target_modules: all-linear
-        reward_funcs: [answer]
-        tools: [calculator]
-        max_tool_calling_iterations: 1
-        learning_rate: 0.004
-        max_steps: \(steps)
-        per_device_train_batch_size: 64
-        gradient_accumulation_steps: 1
-        num_generations: 8
-        max_completion_length: 48
-        logging_steps: 1
-        save_steps: \(steps)
-        gradient_checkpointing: false
-        seed: \(seed)
-        """
+        DemoGRPOConfig.yaml(modelDirectory: modelDirectory, outputDirectory: outputDirectory, steps: steps, seed: seed,
+                            batchSize: 64, completionLength: 48,
+                            tools: "tools: [calculator]\nmax_tool_calling_iterations: 1")
     }
 
     public let modelDirectory: URL

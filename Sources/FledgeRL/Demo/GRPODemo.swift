@@ -12,27 +12,8 @@ public struct GRPODemo {
     /// The demo's settings on top of Unsloth's defaults (TRL field names), as a config file would
     /// hold them.
     public static func configYAML(modelDirectory: String, outputDirectory: String, steps: Int, seed: Int) -> String {
-        """
-        defaults: unsloth
-        model_name_or_path: \(modelDirectory)
-        output_dir: \(outputDirectory)
-        use_peft: true
-        lora_r: 16
-        lora_alpha: 32
-        lora_dropout: 0.0
-        lora_target_modules: all-linear
-        reward_funcs: [answer]
-        learning_rate: 0.004
-        max_steps: \(steps)
-        per_device_train_batch_size: 256
-        gradient_accumulation_steps: 1
-        num_generations: 8
-        max_completion_length: 6
-        logging_steps: 1
-        save_steps: \(steps)
-        gradient_checkpointing: false
-        seed: \(seed)
-        """
+        DemoGRPOConfig.yaml(modelDirectory: modelDirectory, outputDirectory: outputDirectory, steps: steps, seed: seed,
+                            batchSize: 256, completionLength: 6)
     }
 
     public let modelDirectory: URL

@@ -91,7 +91,7 @@ public struct GRPOLoss: Sendable {
     /// The loss and metrics of one micro-batch, with the entropy bonus weighted by `entropyCoefficient`
     /// (by default the settings' `entropy_coef`; adaptive control passes the coefficient of the step).
     public func compute(_ batch: GRPOLossBatch, entropyCoefficient: Double? = nil) -> GRPOLossResult {
-        let layout = PaddedTokens(counts: batch.counts)
+        let layout = TokenRows(counts: batch.counts)
         precondition(batch.advantages.count == layout.rows, "\(batch.advantages.count) advantages for \(layout.rows) completions")
         let logProbs = layout.grid(batch.logProbs)
         let old = batch.oldLogProbs.map { layout.grid($0) } ?? logProbs.detached()
@@ -152,7 +152,7 @@ public struct GRPOLoss: Sendable {
     }
 
     /// TRL's aggregation of the per-token loss over the masked tokens, with its accumulation scaling.
-    private func aggregate(_ perToken: Tensor, layout: PaddedTokens, generationBatchTokens: Int) -> Tensor {
+    private func aggregate(_ perToken: Tensor, layout: TokenRows, generationBatchTokens: Int) -> Tensor {
         let masked = perToken * layout.mask
         let accumulation = Float(settings.gradientAccumulationSteps)
         switch settings.lossType {

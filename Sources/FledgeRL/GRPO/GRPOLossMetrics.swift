@@ -5,11 +5,11 @@ import FledgeTensor
 /// A per-token quantity is averaged over the masked tokens; a per-sequence one (sequence-level
 /// ratios, VESPO's weights) over the rows, masked rows included, as TRL's `global_masked_mean` does.
 struct GRPOLossMetrics {
-    let layout: PaddedTokens
+    let layout: TokenRows
     let advantages: [Float]
     private let mask: [Float]
 
-    init(layout: PaddedTokens, advantages: [Float]) {
+    init(layout: TokenRows, advantages: [Float]) {
         self.layout = layout
         self.advantages = advantages
         mask = layout.mask.toArray()

@@ -13,7 +13,7 @@ struct GRPOPolicyTerm {
     let vespoWeights: [Float]?
 
     init(settings: GRPOLossSettings, logProbs: Tensor, logRatio: Tensor, ratio: Tensor, advantages: [Float],
-         layout: PaddedTokens) {
+         layout: TokenRows) {
         let advantageColumn = layout.column(advantages)
         var metricRatio = ratio
         var vespoWeights: [Float]? = nil
@@ -47,7 +47,7 @@ struct GRPOPolicyTerm {
 
     /// TRL's `get_gamma_weights`: w = exp(Σ_t clamp(log r_t, ±20)) clamped to [1e-8, e^20],
     /// φ(w) = exp(λ + k·log w − λ·w), non-finite values as 0.
-    static func gammaWeights(logRatio: [Float], layout: PaddedTokens, advantages: [Float],
+    static func gammaWeights(logRatio: [Float], layout: TokenRows, advantages: [Float],
                              parameters: VESPOParameters) -> [Float] {
         let floor = Float(Foundation.log(1e-8))
         let mask = layout.mask.toArray()

@@ -5,7 +5,7 @@ import FledgeTensor
 enum HighEntropyMask {
     /// A `[rows, width]` grid of 1 (kept) and 0 for the flat `entropies` of `layout`'s tokens,
     /// keeping the top `quantile` share.
-    static func mask(_ entropies: [Float], layout: PaddedTokens, keeping quantile: Double) -> Tensor {
+    static func mask(_ entropies: [Float], layout: TokenRows, keeping quantile: Double) -> Tensor {
         precondition(entropies.count == layout.total, "\(entropies.count) entropies for \(layout.total) tokens")
         guard !entropies.isEmpty else { return Tensor.zeros([layout.rows, layout.width]) }
         let threshold = linearQuantile(entropies, Float(1 - quantile))

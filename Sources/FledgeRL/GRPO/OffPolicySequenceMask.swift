@@ -7,7 +7,7 @@ import FledgeTensor
 enum OffPolicySequenceMask {
     /// A `[rows, 1]` column of 1 (kept) and 0 for `layout`'s rows, from the flat sampling-policy and
     /// current log-probabilities of their tokens (a NaN difference counts as 0, as TRL does).
-    static func mask(sampling: [Float], current: [Float], advantages: [Float], layout: PaddedTokens,
+    static func mask(sampling: [Float], current: [Float], advantages: [Float], layout: TokenRows,
                      threshold: Double) -> Tensor {
         precondition(sampling.count == layout.total && current.count == layout.total,
                      "\(sampling.count) sampling and \(current.count) current log-probs for \(layout.total) tokens")

@@ -111,22 +111,19 @@ struct GRPORolloutMaker {
         let sequences = completions.map { $0.promptIds + $0.completionIds }, starts = completions.map(\.promptIds.count)
         // Each completion's log-probs, of the model's own tokens only (a multi-turn completion's tool results are
         // scored with the rest, then dropped).
-        func split(_ flat: [Float]) -> [[Float]] {
-            var offset = 0
-            return completions.map { completion in
-                defer { offset += completion.completionIds.count }
-                let values = flat[offset..<offset + completion.completionIds.count]
-                guard let kept = completion.modelTokens else { return Array(values) }
+        func split(_ scored: ScoredTokens) -> [[Float]] {
+            zip(scored.rows, completions).map { values, completion in
+                guard let kept = completion.modelTokens else { return values }
                 return zip(values, kept).filter(\.1).map(\.0)
             }
         }
         if needsOldLogProbs {
-            let values = split(model.logProbsWithoutGrad(sequences, scoredFrom: starts, temperature: temperature,
-                                                         batchSize: scoringBatchSize))
+            let values = split(model.scoreWithoutGrad(sequences, scoredFrom: starts, temperature: temperature,
+                                                      batchSize: scoringBatchSize))
             for index in completions.indices { completions[index].oldLogProbs = values[index] }
         }
         if needsReferenceLogProbs {
-            let values = split(reference.logProbs(sequences, scoredFrom: starts, temperature: temperature, batchSize: scoringBatchSize))
+            let values = split(reference.score(sequences, scoredFrom: starts, temperature: temperature, batchSize: scoringBatchSize))
             for index in completions.indices { completions[index].referenceLogProbs = values[index] }
         }
         let round = try GRPORoundSummary.gather(rows: rows, completions: completions, scores: scores,

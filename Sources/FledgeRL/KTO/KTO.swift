@@ -8,32 +8,20 @@ import FledgeTensor
 /// same prompts followed by other rows' completions (``KTOLoss``), and logs TRL's metrics plus
 /// `entropy`.
 ///
-/// The loss of a micro-batch is a mean over its rows, so the trainer averages accumulated
-/// micro-batches (HF's division by `gradient_accumulation_steps`). With `train_sampling_strategy:
-/// sequential` (KTO's default, which the KL estimate needs) micro-batch i holds rows
-/// i·b ..< (i+1)·b of the file, every epoch; with `random` the rows are shuffled every epoch from
-/// `data_seed` (else `seed`).
-public final class KTO: TrainingAlgorithm, ReferenceSyncing {
-    /// The rows of one forward/backward pass, by index into the split.
-    public struct MicroBatch {
-        public let indices: [Int]
-    }
+/// Rows are batched as ``RowBatching`` says: with `train_sampling_strategy: sequential` (KTO's default,
+/// which the KL estimate needs) micro-batch i holds rows i·b ..< (i+1)·b of the file, every epoch.
+public final class KTO: RowBatchedTraining, ReferenceSyncing {
+    public typealias MicroBatch = RowMicroBatch
 
     public let model: LanguageModel
     public let train: [UnpairedSequence]
     public let evaluation: [UnpairedSequence]?
     public let loss: KTOLoss
-    /// The reference log-probabilities computed before training, when `precompute_ref_log_probs`.
-    public let precomputedTrain: KTOPrecomputedReference?
-    public let precomputedEvaluation: KTOPrecomputedReference?
-    /// The reference policy scored with each batch; nil when every reference value was precomputed.
-    private let reference: ReferencePolicy?
+    /// The reference log-probabilities computed before training, or the policy scored with each batch.
+    private let reference: PreferenceReference<KTOPrecomputedReference>
     /// The reference model's syncing toward the policy (`sync_ref_model`), or nil.
     public let referenceSync: ReferenceSync?
-    private let batchSize: Int
-    private let evaluationBatchSize: Int
-    private let dataSeed: UInt64
-    private let sampling: TrainSamplingStrategy
+    public let rowBatching: RowBatching
 
     /// KTO of `model` on `train` (and `evaluation`) with `config`'s loss, batch and seed settings,
     /// against `reference`, by default the model with its adapters switched off; full fine-tuning
@@ -66,40 +54,23 @@ public final class KTO: TrainingAlgorithm, ReferenceSyncing {
         self.train = train
         self.evaluation = evaluation
         loss = KTOLoss(config: config)
+        rowBatching = RowBatching(rows: train.count, training: training)
         referenceSync = try ReferenceSync(policy: model, reference: config.precomputeRefLogProbs ? nil : reference,
                                           arguments: config.referenceSync)
-        batchSize = training.perDeviceTrainBatchSize
-        evaluationBatchSize = training.perDeviceEvalBatchSize
-        dataSeed = UInt64(bitPattern: Int64(training.dataSeed ?? training.seed))
-        sampling = config.training.trainSamplingStrategy
-        if config.precomputeRefLogProbs {
-            let directory = training.outputDirectory
-            func precompute(_ rows: [UnpairedSequence], split: String, batchSize: Int) throws -> KTOPrecomputedReference {
-                try KTOPrecomputedReference(rows: rows, split: split, directory: directory, reference: reference, model: model,
-                                            batchSize: config.precomputeRefBatchSize ?? batchSize)
+        self.reference = try PreferenceReference(
+            precomputing: config.precomputeRefLogProbs, reference: reference, train: train, evaluation: evaluation,
+            training: training, precomputeBatchSize: config.precomputeRefBatchSize) { rows, split, batchSize in
+                try KTOPrecomputedReference(rows: rows, split: split, directory: training.outputDirectory, reference: reference,
+                                            model: model, batchSize: batchSize)
             }
-            precomputedTrain = try precompute(train, split: "train", batchSize: training.perDeviceTrainBatchSize)
-            precomputedEvaluation = try evaluation.map { try precompute($0, split: "eval", batchSize: training.perDeviceEvalBatchSize) }
-            self.reference = nil
-        } else {
-            (precomputedTrain, precomputedEvaluation, self.reference) = (nil, nil, reference)
-        }
     }
 
-    public var microBatchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
+    /// The reference log-probabilities computed before training, when `precompute_ref_log_probs`.
+    public var precomputedTrain: KTOPrecomputedReference? { reference.precomputed(.train) }
+    public var precomputedEvaluation: KTOPrecomputedReference? { reference.precomputed(.evaluation) }
 
-    public var lossScaling: LossScaling { .perMicroBatch }
-
-    /// File order, or a shuffle that is a pure function of the seed and the epoch, so no generator
-    /// state needs saving.
-    public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
-        EpochOrder.microBatches(position.microBatches, batchSize: batchSize, count: train.count, seed: dataSeed,
-                                epoch: position.epoch, strategy: sampling, lengths: [], optimizerBatch: batchSize)
-            .map(MicroBatch.init)
-    }
-
-    public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
-        try compute(batch.indices.map { train[$0] }, indices: batch.indices, precomputed: precomputedTrain)
+    public func loss(ofTrainingRows indices: [Int]) throws -> MicroBatchLoss {
+        try compute(indices.map { train[$0] }, indices: indices, split: .train)
     }
 
     /// `eval_loss` and TRL's metrics over the evaluation split in batches of
@@ -108,20 +79,9 @@ public final class KTO: TrainingAlgorithm, ReferenceSyncing {
     /// per-batch metric lists).
     public func evaluate() throws -> [String: Double]? {
         guard let evaluation else { return nil }
-        var loss = 0.0
-        var totals: [String: (sum: Double, count: Int)] = [:]
-        try Tensor.withoutGrad {
-            for start in stride(from: 0, to: evaluation.count, by: evaluationBatchSize) {
-                let indices = Array(start..<min(start + evaluationBatchSize, evaluation.count))
-                let result = try compute(indices.map { evaluation[$0] }, indices: indices, precomputed: precomputedEvaluation)
-                loss += Double(result.loss.item()) * Double(indices.count)
-                for (name, value) in result.metrics {
-                    let current = totals[name] ?? (0, 0)
-                    totals[name] = (current.sum + value, current.count + 1)
-                }
-            }
+        return try rowBatching.evaluate(count: evaluation.count, metrics: .overBatches) { indices in
+            try compute(indices.map { evaluation[$0] }, indices: indices, split: .evaluation)
         }
-        return totals.mapValues { $0.sum / Double($0.count) }.merging(["loss": loss / Double(evaluation.count)]) { $1 }
     }
 
     /// The reference policy's log-probability of each row's completion and, when the rows have them,
@@ -129,38 +89,22 @@ public final class KTO: TrainingAlgorithm, ReferenceSyncing {
     static func referenceSums(_ rows: [UnpairedSequence], reference: ReferencePolicy) -> (completions: [Float], mismatched: [Float]?) {
         let mismatched = rows.compactMap(\.mismatched)
         let sequences = rows.map(\.sequence) + mismatched
-        let logProbs = reference.logProbs(sequences.map(\.ids), scoredFrom: sequences.map(\.scoredFrom), batchSize: sequences.count)
-        let sums = rowSums(logProbs, counts: sequences.map(\.scoredCount))
+        let sums = reference.score(sequences.map(\.ids), scoredFrom: sequences.map(\.scoredFrom), batchSize: sequences.count).sums
         return (Array(sums[..<rows.count]), mismatched.isEmpty ? nil : Array(sums[rows.count...]))
     }
 
-    /// The sum of each row's values in `flat` (rows of `counts` values, one after another).
-    private static func rowSums(_ flat: [Float], counts: [Int]) -> [Float] {
-        var sums: [Float] = [], offset = 0
-        for count in counts {
-            sums.append(flat[offset..<(offset + count)].reduce(0, +))
-            offset += count
-        }
-        return sums
-    }
-
-    /// The loss and metrics of `rows` (entries `indices` of a split whose precomputed reference values,
-    /// if any, are `precomputed`).
-    private func compute(_ rows: [UnpairedSequence], indices: [Int], precomputed: KTOPrecomputedReference?) throws -> MicroBatchLoss {
+    /// The loss and metrics of `rows`, entries `indices` of `split`.
+    private func compute(_ rows: [UnpairedSequence], indices: [Int], split: PreferenceReference<KTOPrecomputedReference>.Split) throws -> MicroBatchLoss {
         let sequences = rows.map(\.sequence)
         let ids = sequences.map(\.ids)
         let scored = model.sequenceLogProbs(ids, scoredFrom: sequences.map(\.scoredFrom), withEntropy: true, statistics: .meanLogits)
         let mismatchedRows = rows.compactMap(\.mismatched)
-        let mismatched = mismatchedRows.isEmpty ? nil : Self.rowSums(
-            model.logProbsWithoutGrad(mismatchedRows.map(\.ids), scoredFrom: mismatchedRows.map(\.scoredFrom), batchSize: rows.count),
-            counts: mismatchedRows.map(\.scoredCount))
-        let referenceCompletions: [Float], referenceMismatched: [Float]?
-        if let precomputed {
-            referenceCompletions = indices.map { precomputed.completions[$0] }
-            referenceMismatched = precomputed.mismatched.map { values in indices.map { values[$0] } }
-        } else {
-            guard let reference else { preconditionFailure("KTO without precomputed reference values keeps its reference policy") }
-            (referenceCompletions, referenceMismatched) = Self.referenceSums(rows, reference: reference)
+        let mismatched = mismatchedRows.isEmpty ? nil
+            : model.scoreWithoutGrad(mismatchedRows.map(\.ids), scoredFrom: mismatchedRows.map(\.scoredFrom), batchSize: rows.count).sums
+        let (referenceCompletions, referenceMismatched) = reference.values(indices, of: split) { precomputed, indices in
+            (indices.map { precomputed.completions[$0] }, precomputed.mismatched.map { values in indices.map { values[$0] } })
+        } score: { reference in
+            Self.referenceSums(rows, reference: reference)
         }
         let result = loss.compute(KTOBatch(logProbs: scored.logProbs, counts: scored.counts, labels: rows.map(\.label),
                                            reference: referenceCompletions, mismatched: mismatched,

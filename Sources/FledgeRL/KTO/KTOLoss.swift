@@ -52,7 +52,7 @@ public struct KTOLoss: Sendable {
         let rows = batch.counts.count
         precondition(rows > 0 && batch.labels.count == rows && batch.reference.count == rows,
                      "\(batch.labels.count) labels and \(batch.reference.count) reference log-probs for \(rows) rows")
-        let layout = PaddedTokens(counts: batch.counts)
+        let layout = TokenRows(counts: batch.counts)
         let sums = layout.grid(batch.logProbs).sum(axis: 1)
         let ratio = sums - Tensor(shape: [rows], values: batch.reference)
         var kl: Float = 0

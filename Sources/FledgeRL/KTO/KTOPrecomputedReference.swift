@@ -19,22 +19,14 @@ public struct KTOPrecomputedReference: Sendable {
                 batchSize: Int) throws {
         let withKL = rows.allSatisfy { $0.mismatched != nil }
         let names = withKL ? ["completions", "mismatched"] : ["completions"]
-        let file = ReferenceLogProbCache.file(split: split, directory: directory)
         let fingerprint = ReferenceLogProbCache.fingerprint(rows.flatMap { [$0.sequence] + ($0.mismatched.map { [$0] } ?? []) },
                                                             settings: [withKL ? 1 : 0], model: model)
-        if let cached = ReferenceLogProbCache.read(file, fingerprint: fingerprint, names: names, count: rows.count) {
-            (completions, mismatched, wasCached) = (cached[0], withKL ? cached[1] : nil, true)
-            return
-        }
-        var completions: [Float] = [], mismatched: [Float] = []
-        for start in stride(from: 0, to: rows.count, by: Swift.max(batchSize, 1)) {
-            let batch = Array(rows[start..<Swift.min(start + Swift.max(batchSize, 1), rows.count)])
-            let sums = KTO.referenceSums(batch, reference: reference)
-            completions += sums.completions
-            mismatched += sums.mismatched ?? []
-        }
-        try ReferenceLogProbCache.write([("completions", completions)] + (withKL ? [("mismatched", mismatched)] : []),
-                                        fingerprint: fingerprint, to: file)
-        (self.completions, self.mismatched, wasCached) = (completions, withKL ? mismatched : nil, false)
+        let (values, wasCached) = try ReferenceLogProbCache.readOrCompute(
+            split: split, directory: directory, fingerprint: fingerprint, names: names, count: rows.count,
+            batchSize: batchSize) { range in
+                let sums = KTO.referenceSums(Array(rows[range]), reference: reference)
+                return [sums.completions] + (withKL ? [sums.mismatched ?? []] : [])
+            }
+        (completions, mismatched, self.wasCached) = (values[0], withKL ? values[1] : nil, wasCached)
     }
 }

@@ -107,8 +107,8 @@ public final class PPO: TrainingAlgorithm {
         let values = models.value.positionScores(
             zip(rows, valueCounts).map { row, count in Array((row.promptIds + row.responseIds).prefix(row.promptIds.count - 1 + count)) },
             from: rows.map { $0.promptIds.count - 1 })
-        let result = loss.compute(logProbs: PaddedTokens(counts: counts, width: width).grid(scored.logProbs),
-                                  valuePredictions: PaddedTokens(counts: valueCounts, width: width).grid(values),
+        let result = loss.compute(logProbs: TokenRows(counts: counts, width: width).grid(scored.logProbs),
+                                  valuePredictions: TokenRows(counts: valueCounts, width: width).grid(values),
                                   targets: batch.rollout.targets.rows(batch.rows))
         var metrics = batch.rollout.metrics.merging(result.metrics) { $1 }
         let tokens = counts.reduce(0, +)

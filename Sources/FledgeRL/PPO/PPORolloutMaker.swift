@@ -67,10 +67,10 @@ struct PPORolloutMaker {
         }
         let sequences = rows.map { $0.promptIds + $0.responseIds }, starts = rows.map(\.promptIds.count)
         let counts = rows.map(\.responseIds.count)
-        let logProbs = policy.logProbsWithoutGrad(sequences, scoredFrom: starts, temperature: scoringTemperature,
-                                                  batchSize: forwardBatchSize)
-        let referenceLogProbs = reference.logProbs(sequences, scoredFrom: starts, temperature: scoringTemperature,
-                                                   batchSize: forwardBatchSize)
+        let logProbs = policy.scoreWithoutGrad(sequences, scoredFrom: starts, temperature: scoringTemperature,
+                                               batchSize: forwardBatchSize)
+        let referenceLogProbs = reference.score(sequences, scoredFrom: starts, temperature: scoringTemperature,
+                                                batchSize: forwardBatchSize)
         // The value of position t is read where response token t is predicted: from the last prompt
         // token to the last response token, one past the end unless the response fills the window.
         let valueCounts = counts.map { Swift.min($0 + 1, responseLength) }
@@ -86,9 +86,9 @@ struct PPORolloutMaker {
         if let missingEOSPenalty {
             for index in scores.indices where !hasEOS[index] { scores[index] -= Float(missingEOSPenalty) }
         }
-        let window = { (flat: [Float], counts: [Int]) in PaddedTokens(counts: counts, width: self.responseLength).grid(flat).toArray() }
-        let rollout = PPORollout(responseLength: responseLength, logProbs: window(logProbs, counts),
-                                 referenceLogProbs: window(referenceLogProbs, counts), values: window(values, valueCounts),
+        let rollout = PPORollout(responseLength: responseLength, logProbs: logProbs.grid(width: responseLength).toArray(),
+                                 referenceLogProbs: referenceLogProbs.grid(width: responseLength).toArray(),
+                                 values: TokenRows(counts: valueCounts, width: responseLength).grid(values).toArray(),
                                  scores: scores, sequenceLengths: counts.map { $0 - 1 })
         let targets = PPOTargets(rollout, settings: settings)
         let eosTokens = eosTokenID.map { eos in responses.reduce(0) { $0 + $1.filter { $0 == eos }.count } } ?? 0

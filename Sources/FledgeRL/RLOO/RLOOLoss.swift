@@ -25,7 +25,7 @@ public struct RLOOLoss: Sendable {
     /// `counts` tokens per completion; `oldSequenceLogProbs` come from `RLOOAdvantages.compute`.
     public func compute(logProbs: Tensor, counts: [Int], oldSequenceLogProbs: [Float], advantages: [Float],
                         entropies: [Float]? = nil) -> (loss: Tensor, metrics: [String: Double]) {
-        let layout = PaddedTokens(counts: counts)
+        let layout = TokenRows(counts: counts)
         precondition(oldSequenceLogProbs.count == layout.rows && advantages.count == layout.rows,
                      "\(oldSequenceLogProbs.count) old log-probs and \(advantages.count) advantages for \(layout.rows) completions")
         let sums = layout.grid(logProbs).sum(axis: 1)

@@ -22,6 +22,23 @@ enum ReferenceLogProbCache {
         return values
     }
 
+    /// The values named `names` (one per row of `count` rows each) of `split`, read from its cache file in
+    /// `directory` when the file has `fingerprint`, else `compute`d for the rows in batches of `batchSize`
+    /// (each batch's values in the order of `names`, appended batch by batch) and written there.
+    static func readOrCompute(split: String, directory: URL, fingerprint: String, names: [String], count: Int,
+                              batchSize: Int, _ compute: (Range<Int>) -> [[Float]]) throws -> (values: [[Float]], wasCached: Bool) {
+        let file = file(split: split, directory: directory)
+        if let cached = read(file, fingerprint: fingerprint, names: names, count: count) { return (cached, true) }
+        var values = names.map { _ in [Float]() }
+        for start in stride(from: 0, to: count, by: Swift.max(batchSize, 1)) {
+            let batch = compute(start..<Swift.min(start + Swift.max(batchSize, 1), count))
+            precondition(batch.count == names.count, "\(batch.count) value lists for \(names)")
+            for index in names.indices { values[index] += batch[index] }
+        }
+        try write(zip(names, values).map { (name: $0, values: $1) }, fingerprint: fingerprint, to: file)
+        return (values, false)
+    }
+
     /// Writes `values` (a name and one value per row each) with `fingerprint` to `file`.
     static func write(_ values: [(name: String, values: [Float])], fingerprint: String, to file: URL) throws {
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -30,16 +30,22 @@ public enum ReferencePolicy {
         return .adaptersDisabled(model)
     }
 
-    /// Per-token log-probabilities of `sequences[i][scoredFrom[i]...]` under the reference (see
-    /// ``LanguageModel/logProbsWithoutGrad(_:scoredFrom:temperature:batchSize:)``).
-    public func logProbs(_ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, batchSize: Int) -> [Float] {
+    /// The log-probabilities of `sequences[i][scoredFrom[i]...]` under the reference, without gradients
+    /// (``LanguageModel/scoreWithoutGrad(_:scoredFrom:temperature:batchSize:)`` of the model with its
+    /// adapters off, or of the frozen copy).
+    public func score(_ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, batchSize: Int) -> ScoredTokens {
         switch self {
         case .adaptersDisabled(let model):
             return model.withAdaptersDisabled {
-                model.logProbsWithoutGrad(sequences, scoredFrom: scoredFrom, temperature: temperature, batchSize: batchSize)
+                model.scoreWithoutGrad(sequences, scoredFrom: scoredFrom, temperature: temperature, batchSize: batchSize)
             }
         case .frozen(let model):
-            return model.logProbsWithoutGrad(sequences, scoredFrom: scoredFrom, temperature: temperature, batchSize: batchSize)
+            return model.scoreWithoutGrad(sequences, scoredFrom: scoredFrom, temperature: temperature, batchSize: batchSize)
         }
+    }
+
+    /// The flat values of ``score(_:scoredFrom:temperature:batchSize:)``.
+    public func logProbs(_ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, batchSize: Int) -> [Float] {
+        score(sequences, scoredFrom: scoredFrom, temperature: temperature, batchSize: batchSize).values
     }
 }

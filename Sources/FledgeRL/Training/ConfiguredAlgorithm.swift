@@ -1,5 +1,5 @@
 /// A training algorithm that builds itself, ready to train, from its resolved config alone: what
-/// `fledge sft|dpo|ppo|grpo|rloo` run, what `examples/library` calls, and what the tests load runs
+/// `fledge sft|dpo|kto|ppo|grpo|rloo|reward|distill` run, what `examples/library` calls, and what the tests load runs
 /// through, so all of them assemble an algorithm the same way.
 public protocol ConfiguredAlgorithm: TrainingAlgorithm {
     /// The config it is built from (TRL's `…Config`).
