@@ -113,10 +113,70 @@ AVX2 static void gemm_small_nt8(long m, long n, long k, const float *a, long lda
     }
 }
 
+// The four sums of `sum8` at once, in the same order (each lane's result is bit for bit sum8's):
+// lane q of the result is the sum of t_q.
+AVX2 static inline __m128 sum8x4(__m256 t0, __m256 t1, __m256 t2, __m256 t3) {
+    __m128 u0 = _mm_add_ps(_mm256_castps256_ps128(t0), _mm256_extractf128_ps(t0, 1));
+    __m128 u1 = _mm_add_ps(_mm256_castps256_ps128(t1), _mm256_extractf128_ps(t1, 1));
+    __m128 u2 = _mm_add_ps(_mm256_castps256_ps128(t2), _mm256_extractf128_ps(t2, 1));
+    __m128 u3 = _mm_add_ps(_mm256_castps256_ps128(t3), _mm256_extractf128_ps(t3, 1));
+    _MM_TRANSPOSE4_PS(u0, u1, u2, u3);
+    return _mm_add_ps(_mm_add_ps(u0, u2), _mm_add_ps(u1, u3));
+}
+
+// One row of A (decoding one sequence): four rows of B at a time, one load of A and four of B per
+// four fused multiply-adds (the 4 × 2 path below would repeat row 0 in all four of its rows, four
+// times the arithmetic and twice the loads, which made it compute-bound on a Zen 1 core). Each
+// output is accumulated exactly as that path does (one 8-lane accumulator, in order of depth, then
+// `sum8` and the scalar tail), so results are the same bit for bit. The rows of B four ahead are
+// fetched once per cache line.
+AVX2 static void gemv_nt(long n, long k, const float *x, const float *b, long ldb, float *c, int accumulate) {
+    long j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const float *w0 = b + j * ldb, *w1 = w0 + ldb, *w2 = w1 + ldb, *w3 = w2 + ldb;
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        long p = 0;
+        for (; p + 8 <= k; p += 8) {
+            if (!(p & 8)) {
+                _mm_prefetch((const char *)(w0 + 4 * ldb + p), _MM_HINT_T0);
+                _mm_prefetch((const char *)(w1 + 4 * ldb + p), _MM_HINT_T0);
+                _mm_prefetch((const char *)(w2 + 4 * ldb + p), _MM_HINT_T0);
+                _mm_prefetch((const char *)(w3 + 4 * ldb + p), _MM_HINT_T0);
+            }
+            __m256 v = _mm256_loadu_ps(x + p);
+            s0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w0 + p), s0);
+            s1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w1 + p), s1);
+            s2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w2 + p), s2);
+            s3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w3 + p), s3);
+        }
+        float sums[4];
+        _mm_storeu_ps(sums, sum8x4(s0, s1, s2, s3));
+        for (long q = 0; q < 4; q++) {
+            const float *w = w0 + q * ldb;
+            float sum = sums[q];
+            for (long tail = p; tail < k; tail++) sum += x[tail] * w[tail];
+            c[j + q] = (accumulate ? c[j + q] : 0) + sum;
+        }
+    }
+    for (; j < n; j++) {
+        const float *w = b + j * ldb;
+        __m256 s = _mm256_setzero_ps();
+        long p = 0;
+        for (; p + 8 <= k; p += 8) s = _mm256_fmadd_ps(_mm256_loadu_ps(x + p), _mm256_loadu_ps(w + p), s);
+        float sum = sum8(s);
+        for (long tail = p; tail < k; tail++) sum += x[tail] * w[tail];
+        c[j] = (accumulate ? c[j] : 0) + sum;
+    }
+}
+
 // Dot products of up to 4 rows of A with 2 rows of B at a time: 8 accumulators, 6 loads
-// per 8 fused multiply-adds. 5 to 8 rows go through gemm_small_nt8.
+// per 8 fused multiply-adds. One row goes through gemv_nt, 5 to 8 rows through gemm_small_nt8.
 AVX2 void fledge_gemm_small_nt(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
                                float *c, long ldc, int accumulate) {
+    if (m == 1) {
+        gemv_nt(n, k, a, b, ldb, c, accumulate);
+        return;
+    }
     if (m > 4 && m <= 8) {
         gemm_small_nt8(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
         return;
