@@ -60,12 +60,12 @@ def make_model_dir(gguf, model_dir):
         from transformers import AutoModelForCausalLM, AutoTokenizer
         directory, name = os.path.split(gguf)
         tokenizer = AutoTokenizer.from_pretrained(directory, gguf_file=name)
-        loaded = AutoModelForCausalLM.from_pretrained(directory, gguf_file=name, torch_dtype="float32")
+        loaded = AutoModelForCausalLM.from_pretrained(directory, gguf_file=name, dtype="float32")
         # A model read from GGUF refuses save_pretrained; its dequantized weights go into a plain one.
         config = loaded.config
         if hasattr(config, "quantization_config"):
             del config.quantization_config
-        model = AutoModelForCausalLM.from_config(config, torch_dtype="float32")
+        model = AutoModelForCausalLM.from_config(config, dtype="float32")
         model.load_state_dict(loaded.state_dict())
         model.save_pretrained(model_dir)
         tokenizer.save_pretrained(model_dir)
@@ -119,7 +119,7 @@ def run_trl(model_dir, work, steps, threads):
             if logs and "completions/mean_length" in logs:
                 self.lengths.append(logs["completions/mean_length"])
 
-    model = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     config = GRPOConfig(
         output_dir=os.path.join(work, "trl-output"), per_device_train_batch_size=GENERATIONS,
