@@ -17,7 +17,8 @@ Fledge's, so prompts and completions are text on both sides.
 
 Prints one JSON line: {"step_seconds", "generation_seconds", "training_seconds",
 "forward_seconds", "step_cpu_seconds", "generation_cpu_seconds", "peak_rss_mb", "gradient_checkpointing",
-"threads", "setting"} for the fastest of `--steps` timed optimizer steps after a warm-up step: step time
+"threads", "setting"} for the fastest of `--steps` timed optimizer steps after a warm-up step (`--steps 0`:
+the warm-up step alone, as `fledge bench grpo --steps 0`, for a setting too slow to run twice): step time
 from one step's end to the next, generation the time in `_generate_and_score_completions` (sampling,
 decoding, rewards, advantages), training the rest (forward in `compute_loss`, backward, clipping,
 optimizer); the CPU time (user + system, all threads) of the timed step that took the least of it and
@@ -115,6 +116,8 @@ def main():
     parser.add_argument("--setting", choices=sorted(SETTINGS), default="short")
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
+    if args.steps < 0:
+        parser.error(f"--steps must be 0 or more, got {args.steps}")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     checkpointing = args.gradient_checkpointing == "true"
@@ -141,9 +144,10 @@ def main():
         trainer.remove_callback(PrinterCallback)  # the JSON line below is the only output
         trainer.train()
 
-    fastest = min(range(1, len(clock.step_seconds)), key=lambda index: clock.step_seconds[index])
+    timed = range(0 if args.steps == 0 else 1, len(clock.step_seconds))
+    fastest = min(timed, key=lambda index: clock.step_seconds[index])
     step, generation, forward = clock.step_seconds[fastest], split.generation[fastest], split.forward[fastest]
-    leanest = min(range(1, len(clock.step_cpu_seconds)), key=lambda index: clock.step_cpu_seconds[index])
+    leanest = min(timed, key=lambda index: clock.step_cpu_seconds[index])
     print(json.dumps({
         "step_seconds": round(step, 3), "generation_seconds": round(generation, 3),
         "training_seconds": round(step - generation, 3), "forward_seconds": round(forward, 3),

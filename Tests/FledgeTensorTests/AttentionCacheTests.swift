@@ -49,4 +49,32 @@ final class AttentionCacheTests: XCTestCase {
             query: q.slice(axis: 1, 4..<5), key: k.slice(axis: 1, 3..<5), value: v.slice(axis: 1, 3..<5), mask: AttentionMask())
         for (a, e) in zip(windowed.slice(axis: 1, 4..<5).toArray(), last.toArray()) { XCTAssertEqual(a, e, accuracy: 1e-6) }
     }
+
+    /// A decoding step multiplies the query heads of a key head together (one product per key
+    /// head); each head's output must be bit for bit what it gets alone, with padding and a soft cap,
+    /// for 3 query heads per key head and keys that are a strided view of a larger cache.
+    func testADecodingStepGivesEachHeadWhatItGetsAlone() {
+        var generator = SeededGenerator(seed: 11)
+        let (batch, keys, heads, kvHeads, dim) = (2, 7, 6, 2, 8)
+        let group = heads / kvHeads
+        let q = random([batch, 1, heads, dim], &generator)
+        let k = random([batch, keys + 3, kvHeads, dim], &generator).slice(axis: 1, 0..<keys)
+        let v = random([batch, keys + 3, kvHeads, dim], &generator).slice(axis: 1, 0..<keys)
+        let padding: [Float] = [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1]
+        let mask = AttentionMask(keyPadding: padding)
+        let together = Tensor.scaledDotProductAttention(query: q, key: k, value: v, mask: mask, softCap: 0.8)
+        for h in 0..<heads {
+            let kh = h / group
+            let alone = Tensor.scaledDotProductAttention(
+                query: q.slice(axis: 2, h..<h + 1), key: k.slice(axis: 2, kh..<kh + 1), value: v.slice(axis: 2, kh..<kh + 1),
+                mask: mask, softCap: 0.8)
+            XCTAssertEqual(together.reshaped([batch, heads, dim]).slice(axis: 1, h..<h + 1).toArray(), alone.toArray(), "head \(h)")
+        }
+        // And the step is the last row of attention over the whole sequence (the blocked path).
+        let queries = random([batch, keys, heads, dim], &generator)
+        let lastQuery = queries.slice(axis: 1, keys - 1..<keys)
+        let stepped = Tensor.scaledDotProductAttention(query: lastQuery, key: k, value: v, mask: mask, softCap: 0.8)
+        let full = Tensor.scaledDotProductAttention(query: queries, key: k, value: v, mask: mask, softCap: 0.8)
+        for (a, e) in zip(stepped.toArray(), full.slice(axis: 1, keys - 1..<keys).toArray()) { XCTAssertEqual(a, e, accuracy: 1e-6) }
+    }
 }

@@ -86,6 +86,10 @@ enum AttentionKernel {
             for task in tasks {
                 let b = task / g.keyHeads, kh = task % g.keyHeads
                 let keys = packedTranspose(kl, g, batch: b, head: kh)
+                if g.querySeq == 1 {
+                    decodingStep(g, keys: keys, q: ql, v: vl, out: ol, logSumExp: lse, batch: b, keyHead: kh, scores: scores.pointer)
+                    continue
+                }
                 for h in kh * group..<(kh + 1) * group {
                     for block in 0..<blocks {
                         let queries = block * queryBlock..<Swift.min(g.querySeq, (block + 1) * queryBlock)
@@ -104,6 +108,27 @@ enum AttentionKernel {
                 }
             }
         }
+    }
+
+    /// One query position (a decoding step) of batch row `b`: the query heads that share key head
+    /// `kh` are the rows of one `Q·Kᵀ` and one `P·V`, so the cached keys and values are read once
+    /// for the group instead of once per head (the few-row kernels take up to 4 rows for the price of
+    /// one). Each head's row is the same dot products as on its own, so the result does not change.
+    static func decodingStep(_ g: AttentionGeometry, keys: PackedOperand, q: Layout, v: Layout, out: Layout,
+                             logSumExp: UnsafeMutablePointer<Float>, batch b: Int, keyHead kh: Int,
+                             scores s: UnsafeMutablePointer<Float>) {
+        let group = g.queryHeads / g.keyHeads, first = kh * group
+        let span = keySpan(g, queries: 0..<1, keys: keys), width = span.count
+        keys.multiply(m: group, MatrixOperand(base: q.row(b, 0, first), rowStride: q.headStride, columnStride: 1),
+                      columns: span, into: s, ldc: width)
+        softCap(g, s, count: group * width)
+        for r in 0..<group {
+            softmaxRow(g, s + r * width, width: width, batch: b, query: 0, span: span,
+                       logSumExp: logSumExp + (b * g.queryHeads + first + r) * g.querySeq)
+        }
+        GEMM.multiply(m: group, n: g.headDim, k: width, MatrixOperand(base: s, rowStride: width, columnStride: 1),
+                      v.rows(b, from: span.lowerBound, kh), into: out.row(b, 0, first), ldc: out.headStride,
+                      accumulate: false, parallel: false)
     }
 
     /// Turns one row of raw scores into attention weights (zeros when no key is visible) and
