@@ -20,7 +20,12 @@ struct RewardModelingCommand: ParsableCommand {
     @OptionGroup var options: TrainingCommandOptions
 
     func run() throws {
-        let resolution = try options.resolve(RewardConfig.self)
+        try ProcessGroupRun.run(train)
+    }
+
+    /// Trains in this process of `communicator`'s.
+    private func train(communicator: any Communicator) throws {
+        let resolution = try options.resolve(RewardConfig.self, worldSize: communicator.size)
         let config = resolution.config
         let tokenizer = try TrainingModels.tokenizer(config.run).prepared(eosToken: config.eosToken, chatTemplatePath: config.chatTemplatePath)
         let model = try TrainingModels.rewardModel(config, tokenizer: tokenizer)
@@ -30,7 +35,8 @@ struct RewardModelingCommand: ParsableCommand {
         note("\(train.pairs.count) \(train.isConversational ? "chat" : "text") preference pairs from \(train.source)"
             + (train.droppedCount > 0 ? " (\(train.droppedCount) dropped: longer than max_length)" : "")
             + (evaluation.map { ", \($0.pairs.count) for evaluation" } ?? ""))
-        let rewardModeling = try RewardModeling(model: model, train: train.pairs, evaluation: evaluation?.pairs, config: config)
+        let rewardModeling = try RewardModeling(model: model, train: train.pairs, evaluation: evaluation?.pairs, config: config,
+                                                communicator: communicator)
         try TrainingRun(trainer: try Trainer(algorithm: rewardModeling, model: model, arguments: config.training),
                         config: resolution).run()
     }

@@ -13,10 +13,22 @@ import FledgeTensor
 /// sequential` (KTO's default, which the KL estimate needs) micro-batch i holds rows
 /// i·b ..< (i+1)·b of the file, every epoch; with `random` the rows are shuffled every epoch from
 /// `data_seed` (else `seed`).
+///
+/// Over several processes (`communicator`), process `p` takes micro-batches `p`, `p + N`, `p + 2N` …
+/// of the epoch (Accelerate's sharding of TRL's sequential sampler), each micro-batch's loss is a
+/// mean over its rows and the gradients are averaged. The KL estimate is TRL's: each process's mean
+/// log-ratio of its mismatched completions, averaged over the processes (`gather_for_metrics(kl).mean()`),
+/// then clamped at 0. So `N` processes train as one process whose micro-batch holds theirs together
+/// (`N` times `per_device_train_batch_size`, the mismatched completions rotated within each process's
+/// rows), not as one with `N` times the gradient accumulation, whose micro-batches each estimate
+/// their own KL; the `apo_zero_unpaired` loss, which has no KL term, trains as the latter.
 public final class KTO: TrainingAlgorithm, ReferenceSyncing {
     /// The rows of one forward/backward pass, by index into the split.
     public struct MicroBatch {
+        /// Empty for a process left without a micro-batch at the end of an epoch.
         public let indices: [Int]
+        /// Micro-batches of the step over every process (the divisor of a data-parallel run's loss).
+        var stepMicroBatches = 1
     }
 
     public let model: LanguageModel
@@ -34,15 +46,23 @@ public final class KTO: TrainingAlgorithm, ReferenceSyncing {
     private let evaluationBatchSize: Int
     private let dataSeed: UInt64
     private let sampling: TrainSamplingStrategy
+    public let communicator: any Communicator
+    private let sharding: MicroBatchSharding
 
     /// KTO of `model` on `train` (and `evaluation`) with `config`'s loss, batch and seed settings,
     /// against `reference`, by default the model with its adapters switched off; full fine-tuning
     /// needs one (``ReferencePolicy/of(_:)``). With `precompute_ref_log_probs`, the reference
     /// log-probabilities are read from (or computed into) `output_dir` here, and `reference` is not kept.
-    /// The rows need mismatched sequences exactly when the loss estimates the KL term.
+    /// The rows need mismatched sequences exactly when the loss estimates the KL term. Each of the
+    /// `communicator`'s processes takes `per_device_train_batch_size` rows per micro-batch.
     public init(model: LanguageModel, train: [UnpairedSequence], evaluation: [UnpairedSequence]? = nil, config: KTOConfig,
-                reference: ReferencePolicy? = nil) throws {
+                reference: ReferencePolicy? = nil, communicator: any Communicator = SingleProcess()) throws {
         try config.checkRanges()
+        if communicator.size > 1 && config.precomputeRefLogProbs {
+            throw TrainingError.invalidSetting("precompute_ref_log_probs in a run of \(communicator.size) processes: each would "
+                + "compute and write the same cache in output_dir; compute it in one process first (the cache is then read), "
+                + "or set precompute_ref_log_probs: false")
+        }
         let reference = try ReferencePolicy.resolve(
             reference, model: model,
             missing: "KTO compares log-probabilities with a reference policy, and a fully fine-tuned model has no adapters "
@@ -72,6 +92,8 @@ public final class KTO: TrainingAlgorithm, ReferenceSyncing {
         evaluationBatchSize = training.perDeviceEvalBatchSize
         dataSeed = UInt64(bitPattern: Int64(training.dataSeed ?? training.seed))
         sampling = config.training.trainSamplingStrategy
+        self.communicator = communicator
+        sharding = MicroBatchSharding(communicator)
         if config.precomputeRefLogProbs {
             let directory = training.outputDirectory
             func precompute(_ rows: [UnpairedSequence], split: String, batchSize: Int) throws -> KTOPrecomputedReference {
@@ -86,20 +108,42 @@ public final class KTO: TrainingAlgorithm, ReferenceSyncing {
         }
     }
 
-    public var microBatchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
+    /// This process's micro-batches per epoch.
+    public var microBatchesPerEpoch: Int { sharding.localCount(global: (train.count + batchSize - 1) / batchSize) }
 
-    public var lossScaling: LossScaling { .perMicroBatch }
+    /// One process divides by the step's micro-batches in the trainer; several divide in ``loss(of:)``.
+    public var lossScaling: LossScaling { communicator.size == 1 ? .perMicroBatch : .wholeStep }
 
     /// File order, or a shuffle that is a pure function of the seed and the epoch, so no generator
     /// state needs saving.
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
-        EpochOrder.microBatches(position.microBatches, batchSize: batchSize, count: train.count, seed: dataSeed,
-                                epoch: position.epoch, strategy: sampling, lengths: [], optimizerBatch: batchSize)
-            .map(MicroBatch.init)
+        let global = sharding.globalRange(position.microBatches, global: (train.count + batchSize - 1) / batchSize)
+        let batches = EpochOrder.microBatches(global, batchSize: batchSize, count: train.count, seed: dataSeed,
+                                              epoch: position.epoch, strategy: sampling, lengths: [], optimizerBatch: batchSize)
+        return sharding.offsets(position.microBatches, covered: batches.count).map { offset in
+            MicroBatch(indices: offset.map { batches[$0] } ?? [], stepMicroBatches: batches.count)
+        }
     }
 
     public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
-        try compute(batch.indices.map { train[$0] }, indices: batch.indices, precomputed: precomputedTrain)
+        guard !batch.indices.isEmpty else {
+            // The process still joins the KL average of the step's other processes.
+            if loss.lossType.estimatesKL { _ = try averageOverProcesses(nil) }
+            return MicroBatchLoss(loss: Tensor.scalar(0), tokens: 0)
+        }
+        let result = try compute(batch.indices.map { train[$0] }, indices: batch.indices, precomputed: precomputedTrain,
+                                 averageKL: { try self.averageOverProcesses($0) })
+        guard communicator.size > 1 else { return result }
+        return MicroBatchLoss(loss: result.loss / (Float(batch.stepMicroBatches) / Float(communicator.size)),
+                              metrics: result.metrics, tokens: result.tokens)
+    }
+
+    /// The mean over the processes that have a micro-batch of their mean mismatched log-ratio
+    /// (`local`, nil for a process without one), as TRL's `gather_for_metrics(kl).mean()`.
+    private func averageOverProcesses(_ local: Float?) throws -> Float {
+        guard communicator.size > 1 else { return local! }
+        let sums = try communicator.allReduceSum([Double(local ?? 0), local == nil ? 0 : 1], purpose: "the KL estimate of a KTO step")
+        return Float(sums[0] / Swift.max(sums[1], 1))
     }
 
     /// `eval_loss` and TRL's metrics over the evaluation split in batches of
@@ -146,7 +190,8 @@ public final class KTO: TrainingAlgorithm, ReferenceSyncing {
 
     /// The loss and metrics of `rows` (entries `indices` of a split whose precomputed reference values,
     /// if any, are `precomputed`).
-    private func compute(_ rows: [UnpairedSequence], indices: [Int], precomputed: KTOPrecomputedReference?) throws -> MicroBatchLoss {
+    private func compute(_ rows: [UnpairedSequence], indices: [Int], precomputed: KTOPrecomputedReference?,
+                         averageKL: (Float) throws -> Float = { $0 }) throws -> MicroBatchLoss {
         let sequences = rows.map(\.sequence)
         let ids = sequences.map(\.ids)
         let scored = model.sequenceLogProbs(ids, scoredFrom: sequences.map(\.scoredFrom), withEntropy: true, statistics: .meanLogits)
@@ -162,9 +207,10 @@ public final class KTO: TrainingAlgorithm, ReferenceSyncing {
             guard let reference else { preconditionFailure("KTO without precomputed reference values keeps its reference policy") }
             (referenceCompletions, referenceMismatched) = Self.referenceSums(rows, reference: reference)
         }
-        let result = loss.compute(KTOBatch(logProbs: scored.logProbs, counts: scored.counts, labels: rows.map(\.label),
+        let result = try loss.compute(KTOBatch(logProbs: scored.logProbs, counts: scored.counts, labels: rows.map(\.label),
                                            reference: referenceCompletions, mismatched: mismatched,
-                                           referenceMismatched: referenceMismatched, meanLogits: scored.statistics.meanLogits))
+                                           referenceMismatched: referenceMismatched, meanLogits: scored.statistics.meanLogits),
+                                      averageKL: averageKL)
         var metrics = result.metrics
         let tokens = scored.counts.reduce(0, +)
         metrics["entropy"] = tokens > 0 ? Double(scored.entropy!.detached().sum().item()) / Double(tokens) : 0

@@ -9,10 +9,19 @@ import FledgeTensor
 /// The loss of a micro-batch is a mean over its pairs, so the trainer averages accumulated
 /// micro-batches (HF's division by `gradient_accumulation_steps`). Pairs are shuffled every epoch
 /// from `data_seed` (else `seed`).
+///
+/// Over several processes (`communicator`), process `p` takes micro-batches `p`, `p + N`, `p + 2N` …
+/// of the epoch (Accelerate's sharding of a data loader), and each micro-batch's loss is divided by
+/// the step's micro-batches over all processes and multiplied by `N` (the gradient average divides
+/// by it), so `N` processes train as one with `N` times the gradient accumulation, the last step of
+/// an epoch included. A process left without a micro-batch at the end of an epoch adds no gradient.
 public final class RewardModeling: TrainingAlgorithm {
     /// The pairs of one forward/backward pass, by index into the split.
     public struct MicroBatch {
+        /// Empty for a process left without a micro-batch at the end of an epoch.
         public let indices: [Int]
+        /// Micro-batches of the step over every process (the divisor of a data-parallel run's loss).
+        var stepMicroBatches = 1
     }
 
     public let model: SequenceClassifier
@@ -24,11 +33,15 @@ public final class RewardModeling: TrainingAlgorithm {
     private let dataSeed: UInt64
     /// Random or file order (`train_sampling_strategy`).
     private let sampling: TrainSamplingStrategy
+    public let communicator: any Communicator
+    private let sharding: MicroBatchSharding
 
     /// Reward modelling of `model` (see ``TrainingModels/rewardModel(_:tokenizer:)``) on `train` (and
-    /// `evaluation`) with `config`'s loss, batch and seed settings; throws when a setting is out of
-    /// range or a token id is outside the model's vocabulary.
-    public init(model: SequenceClassifier, train: [RewardPair], evaluation: [RewardPair]? = nil, config: RewardConfig) throws {
+    /// `evaluation`) with `config`'s loss, batch and seed settings, `per_device_train_batch_size` pairs per
+    /// micro-batch on each of the `communicator`'s processes; throws when a setting is out of range or a
+    /// token id is outside the model's vocabulary.
+    public init(model: SequenceClassifier, train: [RewardPair], evaluation: [RewardPair]? = nil, config: RewardConfig,
+                communicator: any Communicator = SingleProcess()) throws {
         try config.checkRanges()
         let vocabulary = model.config.vocabSize
         for pair in train + (evaluation ?? []) {
@@ -45,20 +58,32 @@ public final class RewardModeling: TrainingAlgorithm {
         evaluationBatchSize = config.training.perDeviceEvalBatchSize
         dataSeed = UInt64(bitPattern: Int64(config.training.dataSeed ?? config.training.seed))
         sampling = config.training.trainSamplingStrategy
+        self.communicator = communicator
+        sharding = MicroBatchSharding(communicator)
     }
 
-    public var microBatchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
+    /// This process's micro-batches per epoch.
+    public var microBatchesPerEpoch: Int { sharding.localCount(global: (train.count + batchSize - 1) / batchSize) }
 
-    public var lossScaling: LossScaling { .perMicroBatch }
+    /// One process divides by the step's micro-batches in the trainer; several divide in ``loss(of:)``.
+    public var lossScaling: LossScaling { communicator.size == 1 ? .perMicroBatch : .wholeStep }
 
     /// The order is a pure function of the seed and the epoch, so no generator state needs saving.
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
-        EpochOrder.microBatches(position.microBatches, batchSize: batchSize, count: train.count, seed: dataSeed,
-                                epoch: position.epoch, strategy: sampling, lengths: [], optimizerBatch: batchSize).map(MicroBatch.init)
+        let global = sharding.globalRange(position.microBatches, global: (train.count + batchSize - 1) / batchSize)
+        let batches = EpochOrder.microBatches(global, batchSize: batchSize, count: train.count, seed: dataSeed,
+                                              epoch: position.epoch, strategy: sampling, lengths: [], optimizerBatch: batchSize)
+        return sharding.offsets(position.microBatches, covered: batches.count).map { offset in
+            MicroBatch(indices: offset.map { batches[$0] } ?? [], stepMicroBatches: batches.count)
+        }
     }
 
     public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
-        compute(batch.indices.map { train[$0] })
+        guard !batch.indices.isEmpty else { return MicroBatchLoss(loss: Tensor.scalar(0), tokens: 0) }
+        let result = compute(batch.indices.map { train[$0] })
+        guard communicator.size > 1 else { return result }
+        return MicroBatchLoss(loss: result.loss / (Float(batch.stepMicroBatches) / Float(communicator.size)),
+                              metrics: result.metrics, tokens: result.tokens)
     }
 
     /// `eval_loss` (the mean over pairs, as the HF Trainer weights each batch's loss by its size) and
