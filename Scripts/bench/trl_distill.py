@@ -2,6 +2,7 @@
 settings of `fledge bench distill`.
 
     python3 Scripts/bench/trl_distill.py [--rows 8] [--prompt-tokens 64] [--completion-tokens 64] [--runs 2]
+                                  [--gradient-checkpointing false|true]
 
 The student is the SmolLM2-135M-shaped Llama of `torch_train.py` (random weights, float32) with PEFT LoRA
 adapters (r=16, lora_alpha 32, dropout 0) on every linear layer of the decoder; the teacher a second model
@@ -38,13 +39,14 @@ def main():
     parser.add_argument("--prompt-tokens", type=int, default=64)
     parser.add_argument("--completion-tokens", type=int, default=64)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--gradient-checkpointing", choices=["true", "false"], default="false")
     args = parser.parse_args()
     torch.manual_seed(1)
     student = LlamaForCausalLM(LlamaConfig(**SMOLLM2_135M))
     teacher = LlamaForCausalLM(LlamaConfig(**SMOLLM2_135M))
     lora = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules=LINEAR_MODULES, task_type="CAUSAL_LM")
     config = DistillationConfig(output_dir=tempfile.mkdtemp(), report_to=[], per_device_train_batch_size=args.rows, bf16=False,
-                                use_cpu=True, gradient_checkpointing=False, max_completion_length=args.completion_tokens)
+                                use_cpu=True, gradient_checkpointing=args.gradient_checkpointing == "true", max_completion_length=args.completion_tokens)
     trainer = DistillationTrainer(model=student, teacher_model=teacher, args=config,
                                   processing_class=AutoTokenizer.from_pretrained(TOKENIZER),
                                   train_dataset=Dataset.from_list([{"prompt": "a"}] * args.rows), peft_config=lora)
@@ -54,6 +56,8 @@ def main():
     inputs = {"prompt_ids": prompt_ids, "prompt_mask": torch.ones_like(prompt_ids),
               "completion_ids": completion_ids, "completion_mask": torch.ones_like(completion_ids),
               "num_items_in_batch": torch.tensor(completion_ids.numel())}
+    if args.gradient_checkpointing == "true":  # Trainer.train turns it on, and this script bypasses train
+        trainer.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     trainer.create_optimizer()
     trainer.model.train()
     parameters = [p for p in trainer.model.parameters() if p.requires_grad]
@@ -72,7 +76,7 @@ def main():
     print(json.dumps({"rows": args.rows, "prompt_tokens": args.prompt_tokens, "completion_tokens": args.completion_tokens,
                       "step_seconds": round(best, 3),
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                      "threads": torch.get_num_threads()}), flush=True)
+                      "gradient_checkpointing": args.gradient_checkpointing == "true", "threads": torch.get_num_threads()}), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """One KTO step of TRL's KTOTrainer on the shapes and settings of `fledge bench kto`.
 
     python3 Scripts/bench/trl_kto.py [--rows 8] [--prompt-tokens 64] [--completion-tokens 64] [--runs 2]
+                                  [--gradient-checkpointing false|true]
 
 The SmolLM2-135M-shaped Llama of `torch_train.py` (random weights, float32) with PEFT LoRA adapters
 (r=16, lora_alpha 32, dropout 0) on every linear layer of the decoder, handed to TRL's `KTOTrainer`
@@ -37,12 +38,13 @@ def main():
     parser.add_argument("--prompt-tokens", type=int, default=64)
     parser.add_argument("--completion-tokens", type=int, default=64)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--gradient-checkpointing", choices=["true", "false"], default="false")
     args = parser.parse_args()
     torch.manual_seed(1)
     model = LlamaForCausalLM(LlamaConfig(**SMOLLM2_135M))
     lora = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules=LINEAR_MODULES, task_type="CAUSAL_LM")
     config = KTOConfig(output_dir=tempfile.mkdtemp(), report_to=[], per_device_train_batch_size=args.rows, bf16=False,
-                       use_cpu=True, max_length=None, gradient_checkpointing=False)
+                       use_cpu=True, max_length=None, gradient_checkpointing=args.gradient_checkpointing == "true")
     dataset = Dataset.from_list([{"prompt": "a", "completion": "b", "label": True}, {"prompt": "a", "completion": "c", "label": False}])
     trainer = KTOTrainer(model=model, args=config, processing_class=AutoTokenizer.from_pretrained(TOKENIZER),
                          train_dataset=dataset, peft_config=lora)
@@ -50,6 +52,8 @@ def main():
     completions = [row[split:] for row in ids]
     examples = [{"prompt_ids": ids[i][:split], "completion_ids": completions[i], "KL_completion_ids": completions[i - 1],
                  "label": i % 2 == 0} for i in range(args.rows)]
+    if args.gradient_checkpointing == "true":  # Trainer.train turns it on, and this script bypasses train
+        trainer.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     trainer.create_optimizer()
     trainer.current_gradient_accumulation_steps = 1  # set by Trainer.train's loop, which this bypasses
     parameters = [p for p in trainer.model.parameters() if p.requires_grad]
@@ -67,7 +71,7 @@ def main():
     print(json.dumps({"rows": args.rows, "prompt_tokens": args.prompt_tokens, "completion_tokens": args.completion_tokens,
                       "step_seconds": round(best, 3),
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                      "threads": torch.get_num_threads()}), flush=True)
+                      "gradient_checkpointing": args.gradient_checkpointing == "true", "threads": torch.get_num_threads()}), flush=True)
 
 
 if __name__ == "__main__":

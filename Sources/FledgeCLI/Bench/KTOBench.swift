@@ -24,10 +24,13 @@ struct KTOBench: ParsableCommand {
     @Option(help: "Prompt tokens per row.") var promptTokens = 64
     @Option(help: "Tokens per completion.") var completionTokens = 64
     @Option(help: "Timed steps (the fastest is reported), after one warm-up step.") var runs = 2
+    @Option(help: "Gradient checkpointing: false (as the TRL script by default) or true (TRL's KTOConfig default).")
+    var gradientCheckpointing = false
 
     func run() throws {
         let model = try SmolLM2Shape.randomModel()
         try model.addLoRA(SmolLM2Shape.lora)
+        model.gradientCheckpointing = gradientCheckpointing
         let ids = SmolLM2Shape.tokenIds(rows: rows, length: promptTokens + completionTokens)
         let train = (0..<rows).map { index in
             let previous = (index + rows - 1) % rows
@@ -54,6 +57,6 @@ struct KTOBench: ParsableCommand {
         let peak = Double(MemoryStats.peakResidentBytes) / 1_048_576
         report(["rows": rows, "prompt_tokens": promptTokens, "completion_tokens": completionTokens,
                 "step_seconds": (seconds * 1000).rounded() / 1000, "peak_rss_mb": (peak * 10).rounded() / 10,
-                "threads": Parallel.workers], json: json)
+                "gradient_checkpointing": gradientCheckpointing, "threads": Parallel.workers], json: json)
     }
 }

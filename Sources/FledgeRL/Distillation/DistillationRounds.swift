@@ -97,7 +97,7 @@ final class DistillationRounds {
         let rows = zip(share, generated).map { row, sequence in
             Row(promptIds: prompts[row], completionIds: sequence.ids, isTruncated: sequence.finishReason != .eos)
         }
-        let local = rows.map { [Double($0.completionIds.count), $0.isTruncated ? 1 : 0] }.flatMap { $0 }
+        let local: [Double] = rows.flatMap { [Double($0.completionIds.count), $0.isTruncated ? 1.0 : 0.0] }
         let all = communicator.size == 1 ? local
             : Array(try communicator.allGather(local, purpose: "the completion lengths of a distillation batch").joined())
         let lengths = stride(from: 0, to: all.count, by: 2).map { all[$0] }
