@@ -107,13 +107,14 @@ final class DataParallelTests: TemporaryDirectoryTestCase {
         try assertSameTraining(one, two, lossTolerance: 1e-5, weightTolerance: 1e-4, label: "reward")
     }
 
-    /// KTO rows on the KTO fixture model: `count` rows alternating desirable and undesirable, whose
-    /// completions repeat every four rows from row 1 on (rows 1 and 3, 5 and 7 … share theirs), so that
-    /// rotating the completions within batches of 2 or of 4 pairs each prompt with the same other completion.
+    /// KTO rows on the KTO fixture model: `count` rows, every fourth from row 1 undesirable (so that the
+    /// mismatched completions gain probability and the KL estimate turns positive), whose odd rows share
+    /// one completion, so that rotating the completions within batches of 2 or of 4 pairs each prompt
+    /// with the same other completion.
     private func ktoConfig(lossType: String, count: Int) throws -> URL {
         let completions = [" Canberra.", " 5, or so", " cba", " 5, or so"]
         let rows = (0..<count).map { row in
-            #"{"prompt": "Row \#(row) says", "completion": "\#(row % 2 == 1 ? completions[1] : completions[row % 4])\#(row % 2 == 1 ? "" : " \(row)")", "label": \#(row % 2 == 0)}"#
+            #"{"prompt": "Row \#(row) says", "completion": "\#(row % 2 == 1 ? completions[1] : completions[row % 4])\#(row % 2 == 1 ? "" : " \(row)")", "label": \#(row % 4 != 1)}"#
         }
         return try writeLines([
             "trainer: kto", "model_name_or_path: \(KTOReferenceTests.modelDirectory.path)",
