@@ -1,6 +1,7 @@
 """One reward-modelling step of TRL's RewardTrainer on the shapes and settings of `fledge bench reward`.
 
     python3 Scripts/bench/trl_reward.py [--pairs 8] [--tokens 128] [--runs 2]
+                                  [--gradient-checkpointing false|true]
 
 The SmolLM2-135M-shaped Llama of `torch_train.py` as a one-label `LlamaForSequenceClassification` (random
 weights, float32) with PEFT LoRA adapters (r=16, lora_alpha 32, dropout 0) on every linear layer of the
@@ -40,16 +41,19 @@ def main():
     parser.add_argument("--pairs", type=int, default=8)
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--gradient-checkpointing", choices=["true", "false"], default="false")
     args = parser.parse_args()
     torch.manual_seed(1)
     model = LlamaForSequenceClassification(LlamaConfig(**SMOLLM2_135M, num_labels=1))
     lora = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules=LINEAR_MODULES, task_type="SEQ_CLS")
     config = RewardConfig(output_dir=tempfile.mkdtemp(), report_to=[], per_device_train_batch_size=args.pairs, bf16=False,
-                          use_cpu=True, max_length=None, gradient_checkpointing=False)
+                          use_cpu=True, max_length=None, gradient_checkpointing=args.gradient_checkpointing == "true")
     trainer = RewardTrainer(model=model, args=config, processing_class=AutoTokenizer.from_pretrained(TOKENIZER),
                             train_dataset=Dataset.from_list([{"chosen": "b", "rejected": "c"}]), peft_config=lora)
     ids = token_ids(2 * args.pairs, args.tokens)
     examples = [{"chosen_ids": ids[i], "rejected_ids": ids[args.pairs + i]} for i in range(args.pairs)]
+    if args.gradient_checkpointing == "true":  # Trainer.train turns it on, and this script bypasses train
+        trainer.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     trainer.create_optimizer()
     trainer.current_gradient_accumulation_steps = 1  # set by Trainer.train's loop, which this bypasses
     parameters = [p for p in trainer.model.parameters() if p.requires_grad]
@@ -66,7 +70,7 @@ def main():
             best = min(best, seconds)
     print(json.dumps({"pairs": args.pairs, "tokens": args.tokens, "step_seconds": round(best, 3),
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                      "threads": torch.get_num_threads()}), flush=True)
+                      "gradient_checkpointing": args.gradient_checkpointing == "true", "threads": torch.get_num_threads()}), flush=True)
 
 
 if __name__ == "__main__":

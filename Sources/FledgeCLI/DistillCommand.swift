@@ -17,6 +17,6 @@ struct DistillCommand: ParsableCommand {
     @OptionGroup var options: TrainingCommandOptions
 
     func run() throws {
-        try TrainingRun<Distillation>.train(options)
+        try ProcessGroupRun.run { try TrainingRun<Distillation>.train(options, communicator: $0) }
     }
 }

@@ -20,6 +20,6 @@ struct KTOCommand: ParsableCommand {
     @OptionGroup var options: TrainingCommandOptions
 
     func run() throws {
-        try TrainingRun<KTO>.train(options)
+        try ProcessGroupRun.run { try TrainingRun<KTO>.train(options, communicator: $0) }
     }
 }

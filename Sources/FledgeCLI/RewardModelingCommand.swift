@@ -19,6 +19,6 @@ struct RewardModelingCommand: ParsableCommand {
     @OptionGroup var options: TrainingCommandOptions
 
     func run() throws {
-        try TrainingRun<RewardModeling>.train(options)
+        try ProcessGroupRun.run { try TrainingRun<RewardModeling>.train(options, communicator: $0) }
     }
 }

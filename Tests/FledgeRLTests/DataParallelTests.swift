@@ -6,7 +6,9 @@ import FledgeTensor
 /// `mpirun -np 2 fledge …` (Open MPI) on the demo's tiny model: two processes train exactly as one
 /// process with the same global batch (twice the gradient accumulation), a two-process run resumes
 /// from its checkpoint, SIGUSR1 stops it with a checkpoint, and a process that dies or hangs ends
-/// the whole run; RLOO, which does not split its rounds, refuses to run in several processes.
+/// the whole run; reward modelling, KTO and distillation split their batches as TRL does (KTO
+/// averaging its KL estimate over the processes); RLOO, which does not split its rounds, refuses to
+/// run in several processes.
 /// Skipped where `mpirun` is not installed; the built `fledge` executable is run from the build directory.
 final class DataParallelTests: TemporaryDirectoryTestCase {
     /// GRPO on the demo model: `steps` optimizer steps of 8 completions (2 prompts × 4), the KL term
@@ -86,6 +88,97 @@ final class DataParallelTests: TemporaryDirectoryTestCase {
         // Gradients are summed in another order (process 0's micro-batches 0 and 2, then process 1's);
         // Adam's normalised updates turn those rounding differences into ~1e-5 on a few weights.
         try assertSameTraining(one, two, lossTolerance: 1e-5, weightTolerance: 1e-4, label: "sft")
+    }
+
+    func testTwoProcessesTrainARewardModelAsOneWithTheSameGlobalBatch() throws {
+        let mpirun = try Self.mpirun()
+        // 10 pairs in micro-batches of 2: 5 per epoch, so process 1 has no micro-batch at the end of each epoch.
+        let pairs = (0..<10).map { #"{"prompt": "Q\#($0):", "chosen": " yes \#($0 * 3)", "rejected": " no\#(String(repeating: "!", count: $0 % 3))"}"# }
+        let config = try writeLines([
+            "trainer: reward", "model_name_or_path: \(RewardReferenceTests.modelDirectory.path)",
+            "dataset_name: \(try writeLines(pairs, to: "pairs.jsonl").path)", "use_peft: true", "lora_target_modules: all-linear",
+            "lora_dropout: 0", "per_device_train_batch_size: 2", "learning_rate: 0.01", "logging_steps: 1",
+            "save_strategy: \"no\"", "num_train_epochs: 2", "gradient_checkpointing: false",
+        ], to: "reward.yaml")
+        let one = directory.appendingPathComponent("one"), two = directory.appendingPathComponent("two")
+        try runFledge(["reward", "--config", config.path, "--set", "gradient_accumulation_steps=4", "--set", "output_dir=\(one.path)"])
+        try runFledge(["reward", "--config", config.path, "--set", "gradient_accumulation_steps=2", "--set", "output_dir=\(two.path)"],
+                      mpirun: mpirun)
+        try assertSameTraining(one, two, lossTolerance: 1e-5, weightTolerance: 1e-4, label: "reward")
+    }
+
+    /// KTO rows on the KTO fixture model: `count` rows, every fourth from row 1 undesirable (so that the
+    /// mismatched completions gain probability and the KL estimate turns positive), whose odd rows share
+    /// one completion, so that rotating the completions within batches of 2 or of 4 pairs each prompt
+    /// with the same other completion.
+    private func ktoConfig(lossType: String, count: Int) throws -> URL {
+        let completions = [" Canberra.", " 5, or so", " cba", " 5, or so"]
+        let rows = (0..<count).map { row in
+            #"{"prompt": "Row \#(row) says", "completion": "\#(row % 2 == 1 ? completions[1] : completions[row % 4])\#(row % 2 == 1 ? "" : " \(row)")", "label": \#(row % 4 != 1)}"#
+        }
+        return try writeLines([
+            "trainer: kto", "model_name_or_path: \(KTOReferenceTests.modelDirectory.path)",
+            "dataset_name: \(try writeLines(rows, to: "kto-\(lossType).jsonl").path)", "use_peft: true",
+            "lora_target_modules: all-linear", "lora_dropout: 0", "loss_type: \(lossType)", "learning_rate: 0.05",
+            "logging_steps: 1", "save_strategy: \"no\"", "num_train_epochs: 2", "gradient_checkpointing: false", "max_length: 32",
+        ], to: "kto-\(lossType).yaml")
+    }
+
+    func testTwoProcessesTrainKTOWithoutAKLTermAsOneWithTheSameGlobalBatch() throws {
+        let mpirun = try Self.mpirun()
+        let config = try ktoConfig(lossType: "apo_zero_unpaired", count: 10)
+        let one = directory.appendingPathComponent("one"), two = directory.appendingPathComponent("two")
+        try runFledge(["kto", "--config", config.path, "--set", "per_device_train_batch_size=2", "--set", "gradient_accumulation_steps=4",
+                       "--set", "output_dir=\(one.path)"])
+        try runFledge(["kto", "--config", config.path, "--set", "per_device_train_batch_size=2", "--set", "gradient_accumulation_steps=2",
+                       "--set", "output_dir=\(two.path)"], mpirun: mpirun)
+        try assertSameTraining(one, two, lossTolerance: 1e-5, weightTolerance: 1e-4, label: "kto apo_zero_unpaired")
+    }
+
+    /// The `kto` loss averages its KL estimate over the processes, as TRL gathers it: two processes with
+    /// micro-batches of 2 rows train as one process with micro-batches of 4 (whose rotated completions
+    /// are the same here), and not as one with micro-batches of 2 and twice the accumulation, whose
+    /// micro-batches estimate the KL term each on their own.
+    func testTwoProcessesAverageKTOsKLEstimateAsTRLGathersIt() throws {
+        let mpirun = try Self.mpirun()
+        let config = try ktoConfig(lossType: "kto", count: 10)
+        let together = directory.appendingPathComponent("together"), accumulated = directory.appendingPathComponent("accumulated")
+        let two = directory.appendingPathComponent("two")
+        try runFledge(["kto", "--config", config.path, "--set", "per_device_train_batch_size=4", "--set", "output_dir=\(together.path)"])
+        try runFledge(["kto", "--config", config.path, "--set", "per_device_train_batch_size=2", "--set", "gradient_accumulation_steps=2",
+                       "--set", "output_dir=\(accumulated.path)"])
+        try runFledge(["kto", "--config", config.path, "--set", "per_device_train_batch_size=2", "--set", "output_dir=\(two.path)"],
+                      mpirun: mpirun)
+        try assertSameTraining(together, two, lossTolerance: 1e-5, weightTolerance: 1e-4, label: "kto")
+        let kl = try MetricsFile.records(at: two.appendingPathComponent(MetricsFile.name)).compactMap { $0["kl"] }
+        XCTAssert(kl.contains { $0 > 0 }, "the KL estimate should be positive at some step for the comparison to test it: \(kl)")
+        let losses = try [accumulated, two].map { try MetricsFile.records(at: $0.appendingPathComponent(MetricsFile.name)).compactMap { $0["loss"] } }
+        XCTAssert(zip(losses[0], losses[1]).contains { abs($0 - $1) > 1e-4 }, "\(losses)")
+    }
+
+    func testTwoProcessesDistillAsOneWithTheSameGlobalBatch() throws {
+        let mpirun = try Self.mpirun()
+        let prompts = ["2 + 2 =", "Hello", "The capital of France is", "Count to three:", "Say hi", "Reverse abc", "1, 2, 3,",
+                       "Once upon a time"].map { #"{"prompt": "\#($0)"}"# }
+        let config = try writeLines([
+            "trainer: distill", "model_name_or_path: \(SFTFixtures.modelDirectory.path)",
+            "teacher_model_name_or_path: \(fixtureURL("distill/teacher").path)",
+            "dataset_name: \(try writeLines(prompts, to: "prompts.jsonl").path)", "use_peft: true", "lora_target_modules: all-linear",
+            "lora_r: 4", "lora_alpha: 8", "lora_dropout: 0", "per_device_train_batch_size: 2", "max_completion_length: 6",
+            "learning_rate: 0.03", "logging_steps: 1", "save_strategy: \"no\"", "max_steps: 4", "beta: 0.5",
+            "gradient_checkpointing: false",
+        ], to: "distill.yaml")
+        let one = directory.appendingPathComponent("one"), two = directory.appendingPathComponent("two")
+        try runFledge(["distill", "--config", config.path, "--set", "gradient_accumulation_steps=4", "--set", "output_dir=\(one.path)"])
+        try runFledge(["distill", "--config", config.path, "--set", "gradient_accumulation_steps=2", "--set", "output_dir=\(two.path)"],
+                      mpirun: mpirun)
+        // Each row samples with its own seed wherever it is generated, so both runs train on the same completions.
+        try assertSameTraining(one, two, lossTolerance: 1e-5, weightTolerance: 1e-4, label: "distill")
+        for name in ["completions/mean_length", "entropy"] {
+            let values = try [one, two].map { try MetricsFile.records(at: $0.appendingPathComponent(MetricsFile.name)).compactMap { $0[name] } }
+            XCTAssertEqual(values[0].count, 4, name)
+            for (a, b) in zip(values[0], values[1]) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(a)), name) }
+        }
     }
 
     func testSIGUSR1ToMpirunStopsEveryProcessWithACheckpoint() throws {

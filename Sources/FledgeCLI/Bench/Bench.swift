@@ -7,7 +7,8 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure kernels, optimizers, collectives, the tokenizer, data files, generation, training and algorithm steps (compare with the scripts in Scripts/bench/).",
         subcommands: [GEMMBench.self, OpsBench.self, TokenizerBench.self, GenerateBench.self, OptimizerBench.self, TrainBench.self,
-                      GRPOBench.self, DPOBench.self, PPOBench.self, RewardBench.self, AllReduceBench.self, DataBench.self])
+                      GRPOBench.self, DPOBench.self, PPOBench.self, RewardBench.self, KTOBench.self, DistillBench.self,
+                      AllReduceBench.self, DataBench.self])
 }
 
 /// Runs `body` repeatedly for at least `seconds` (and three runs) after two warm-up runs;

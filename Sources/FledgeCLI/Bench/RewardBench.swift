@@ -21,10 +21,13 @@ struct RewardBench: ParsableCommand {
     @Option(help: "Preference pairs per step.") var pairs = 8
     @Option(help: "Tokens per sequence (chosen and rejected).") var tokens = 128
     @Option(help: "Timed steps (the fastest is reported), after one warm-up step.") var runs = 2
+    @Option(help: "Gradient checkpointing: false (as the TRL script by default) or true (TRL's RewardConfig default).")
+    var gradientCheckpointing = false
 
     func run() throws {
         let model = try SmolLM2Shape.randomClassifier(seed: 1)
         try model.addLoRA(SmolLM2Shape.lora)
+        model.gradientCheckpointing = gradientCheckpointing
         try model.makeHeadTrainable()
         let ids = SmolLM2Shape.tokenIds(rows: 2 * pairs, length: tokens)
         let train = (0..<pairs).map { RewardPair(chosen: ids[$0], rejected: ids[pairs + $0]) }
@@ -44,6 +47,7 @@ struct RewardBench: ParsableCommand {
         }
         let peak = Double(MemoryStats.peakResidentBytes) / 1_048_576
         report(["pairs": pairs, "tokens": tokens, "step_seconds": (seconds * 1000).rounded() / 1000,
-                "peak_rss_mb": (peak * 10).rounded() / 10, "threads": Parallel.workers], json: json)
+                "peak_rss_mb": (peak * 10).rounded() / 10,
+                "gradient_checkpointing": gradientCheckpointing, "threads": Parallel.workers], json: json)
     }
 }

@@ -2,12 +2,11 @@ import FledgeLM
 
 extension Distillation: ConfiguredAlgorithm {
     /// Distillation as `config` describes it (see ``ConfiguredAlgorithm/prepare(_:communicator:progress:)``),
-    /// in one process: the student (LoRA or full), its tokenizer, the prompts, and the frozen teacher
+    /// for this process of `communicator`: the student (LoRA or full), its tokenizer, the prompts, and the frozen teacher
     /// from `teacher_model_name_or_path` at `teacher_model_revision` (its linear weights quantized as they load with
     /// `load_in_4bit` / `load_in_8bit`, like the student's base).
     public static func prepare(_ config: DistillationConfig, communicator: any Communicator = SingleProcess(),
                                progress: (String) -> Void = { _ in }) throws -> PreparedTraining<Distillation> {
-        try communicator.requireSingleProcess(for: .distill)
         guard let teacherPath = config.teacherModelNameOrPath else {
             throw TrainingError.invalidSetting("teacher_model_name_or_path is not set; give the teacher's model directory, "
                 + ".gguf file or Hub id (it must share the student's vocabulary)")
@@ -27,7 +26,8 @@ extension Distillation: ConfiguredAlgorithm {
         let dataset = try PromptDataset(split: config.run.trainingSplit(), tokenizer: tokenizer, chatTemplateVariables: variables)
         progress("\(dataset.rows.count) prompts from \(dataset.source); teacher \(teacherPath) "
             + "(\(teacher.config.layers) layers, hidden \(teacher.config.hiddenSize))")
-        let distillation = try Distillation(model: model, teacher: teacher, tokenizer: tokenizer, dataset: dataset, config: config)
+        let distillation = try Distillation(model: model, teacher: teacher, tokenizer: tokenizer, dataset: dataset, config: config,
+                                            communicator: communicator)
         return PreparedTraining(algorithm: distillation, model: model, arguments: config.training)
     }
 }

@@ -5,6 +5,11 @@ import FledgeTensor
 /// step the student samples one completion of each of its prompts (``DistillationRounds``), and is
 /// trained to match the frozen teacher's next-token distributions on them under the generalized
 /// JSD (``DistillationLoss``), normalised over the completion tokens of the whole step.
+///
+/// Over several processes (`communicator`), each samples and trains on its share of the step's
+/// generation batch (``DistillationRounds``); the token count covers every process and the loss is
+/// multiplied by their number (the gradient average divides by it), so `N` processes train as one
+/// with `N` times the gradient accumulation.
 public final class Distillation: TrainingAlgorithm {
     /// The completions of one micro-step, with their generation batch's token count and metrics.
     public struct MicroBatch {
@@ -19,11 +24,13 @@ public final class Distillation: TrainingAlgorithm {
     public let config: DistillationConfig
     private let rounds: DistillationRounds
     private let loss: DistillationLoss
+    public let communicator: any Communicator
 
     /// Distillation of `teacher` into `model` on the prompts of `dataset`. The teacher must share the
-    /// student's vocabulary; its weights are never trained.
+    /// student's vocabulary; its weights are never trained. Each of the `communicator`'s processes samples
+    /// `per_device_train_batch_size` completions per micro-batch.
     public init(model: LanguageModel, teacher: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset,
-                config: DistillationConfig) throws {
+                config: DistillationConfig, communicator: any Communicator = SingleProcess()) throws {
         try config.checkRanges()
         guard teacher.config.vocabSize == model.config.vocabSize else {
             throw TrainingError.invalidSetting("the student has vocab_size \(model.config.vocabSize) but the teacher "
@@ -36,10 +43,11 @@ public final class Distillation: TrainingAlgorithm {
         self.teacher = teacher
         self.config = config
         loss = DistillationLoss(config: config)
+        self.communicator = communicator
         rounds = try DistillationRounds(
             model: model, dataset: dataset, sampling: try Self.sampling(config, model: model, tokenizer: tokenizer),
             batchSize: config.training.perDeviceTrainBatchSize, accumulation: config.training.gradientAccumulationSteps,
-            shuffles: config.shuffleDataset, seed: config.training.seed)
+            shuffles: config.shuffleDataset, seed: config.training.seed, communicator: communicator)
     }
 
     /// The student's sampling: TRL's generation config of `temperature`, `top_p`, `top_k`, `min_p`,
@@ -75,8 +83,8 @@ public final class Distillation: TrainingAlgorithm {
     public var lossScaling: LossScaling { .wholeStep }
 
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
-        position.microBatches.map { index in
-            let batch = rounds.microBatch(epoch: position.epoch, index: index)
+        try position.microBatches.map { index in
+            let batch = try rounds.microBatch(epoch: position.epoch, index: index)
             return MicroBatch(rows: batch.rows, round: batch.round)
         }
     }
@@ -84,7 +92,8 @@ public final class Distillation: TrainingAlgorithm {
     public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
         let result = loss.compute(student: model, teacher: teacher, promptIds: batch.rows.map(\.promptIds),
                                   completionIds: batch.rows.map(\.completionIds), batchTokens: batch.round.tokens)
+        let scaled = communicator.size == 1 ? result.loss : result.loss * Float(communicator.size)
         let tokens = batch.rows.reduce(0) { $0 + $1.promptIds.count + $1.completionIds.count }
-        return MicroBatchLoss(loss: result.loss, metrics: batch.round.metrics.merging(result.metrics) { $1 }, tokens: tokens)
+        return MicroBatchLoss(loss: scaled, metrics: batch.round.metrics.merging(result.metrics) { $1 }, tokens: tokens)
     }
 }

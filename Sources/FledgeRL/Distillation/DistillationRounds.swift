@@ -6,6 +6,14 @@ import FledgeLM
 /// with its weights at the start of the step, and the generation batch is shuffled and split into
 /// `gradient_accumulation_steps` micro-batches (TRL's `_prepare_inputs`).
 ///
+/// Over several processes (`communicator`), a generation batch is the global one
+/// (`per_device_train_batch_size · world_size · gradient_accumulation_steps` prompts); its shuffled rows
+/// are split into contiguous shares, process `p` sampling exactly the `p`-th share (each row with its own
+/// generator, seeded by its place in the batch), and the completion tokens and length metrics are
+/// summed and gathered over the processes. So `N` processes see the rows one process with `N` times
+/// the gradient accumulation sees (TRL keeps each process's prompts on that process instead, which
+/// changes only which rows share a micro-batch).
+///
 /// A generation batch is a pure function of the seed, the epoch and the step within it (prompt
 /// order, sampling seed, row shuffle) and of the weights at the step's start, so no random state
 /// needs saving and a resumed run samples exactly what the uninterrupted one did.
@@ -19,8 +27,8 @@ final class DistillationRounds {
         let isTruncated: Bool
     }
 
-    /// A generation batch: its key (epoch, index), its shuffled rows, its completion tokens (TRL's
-    /// `num_items_in_batch`) and TRL's `completions/*` metrics.
+    /// A generation batch: its key (epoch, index), this process's share of its shuffled rows, its
+    /// completion tokens over every process (TRL's `num_items_in_batch`) and TRL's `completions/*` metrics.
     struct Round {
         let key: [Int]
         let rows: [Row]
@@ -35,16 +43,19 @@ final class DistillationRounds {
     private let accumulation: Int
     private let shuffles: Bool
     private let seed: UInt64
+    private let communicator: any Communicator
     private var cached: Round?
 
     /// Batches of `dataset` sampled from `model` with `sampling`, `batchSize` rows per micro-batch,
-    /// `accumulation` micro-batches per step; prompts shuffled each epoch when `shuffles`.
+    /// `accumulation` micro-batches per step on each of the `communicator`'s processes; prompts shuffled
+    /// each epoch when `shuffles`.
     init(model: LanguageModel, dataset: PromptDataset, sampling: SamplingOptions, batchSize: Int, accumulation: Int,
-         shuffles: Bool, seed: Int) throws {
-        guard dataset.rows.count >= batchSize * accumulation else {
+         shuffles: Bool, seed: Int, communicator: any Communicator = SingleProcess()) throws {
+        let prompts = batchSize * accumulation * communicator.size
+        guard dataset.rows.count >= prompts else {
             throw TrainingError.invalidSetting("\(dataset.source) has \(dataset.rows.count) prompts, fewer than the "
-                + "\(batchSize * accumulation) one optimizer step samples (per_device_train_batch_size × "
-                + "gradient_accumulation_steps); add prompts or lower them")
+                + "\(prompts) one optimizer step samples (per_device_train_batch_size × gradient_accumulation_steps"
+                + (communicator.size > 1 ? " × \(communicator.size) processes" : "") + "); add prompts or lower them")
         }
         self.model = model
         self.dataset = dataset
@@ -53,37 +64,45 @@ final class DistillationRounds {
         self.accumulation = accumulation
         self.shuffles = shuffles
         self.seed = UInt64(bitPattern: Int64(seed))
+        self.communicator = communicator
     }
 
-    private var promptsPerRound: Int { batchSize * accumulation }
+    /// Prompts of one generation batch over every process.
+    private var promptsPerRound: Int { batchSize * accumulation * communicator.size }
 
     /// Micro-batches in one pass over the prompts (whole generation batches only, as TRL's sampler drops the rest).
     var microBatchesPerEpoch: Int { dataset.rows.count / promptsPerRound * accumulation }
 
     /// The rows of micro-batch `index` of `epoch`, and its generation batch (sampled on first use; only
     /// the current one is kept).
-    func microBatch(epoch: Int, index: Int) -> (rows: [Row], round: Round) {
-        let round = self.round(epoch: epoch, index: index / accumulation)
+    func microBatch(epoch: Int, index: Int) throws -> (rows: [Row], round: Round) {
+        let round = try self.round(epoch: epoch, index: index / accumulation)
         let chunk = index % accumulation
         return (Array(round.rows[chunk * batchSize..<(chunk + 1) * batchSize]), round)
     }
 
-    private func round(epoch: Int, index: Int) -> Round {
+    private func round(epoch: Int, index: Int) throws -> Round {
         let key = [epoch, index]
         if let cached, cached.key == key { return cached }
         let order = promptOrder(epoch: epoch)
         let prompts = order[index * promptsPerRound..<(index + 1) * promptsPerRound].map { dataset.rows[$0].promptIds }
         var options = sampling
         options.seed = mix(seed, UInt64(epoch), UInt64(index))
-        let generated = model.generate(prompts, options: options)
-        var rows = zip(prompts, generated).map { prompt, sequence in
-            Row(promptIds: prompt, completionIds: sequence.ids, isTruncated: sequence.finishReason != .eos)
-        }
+        // The batch's rows in shuffled order; this process samples its contiguous share, each row
+        // seeded by its place in the batch.
         var generator = SeededGenerator(seed: options.seed ^ 0x5DEE_CE66_D1CE_4E5B)
-        rows.shuffle(using: &generator)
-        let metrics = GRPORoundSummary.lengthMetrics(lengths: rows.map { Double($0.completionIds.count) },
-                                                     truncated: rows.map(\.isTruncated))
-        let round = Round(key: key, rows: rows, tokens: rows.reduce(0) { $0 + $1.completionIds.count }, metrics: metrics)
+        let shareSize = batchSize * accumulation
+        let share = Array(Array(prompts.indices).shuffled(using: &generator)[communicator.rank * shareSize..<(communicator.rank + 1) * shareSize])
+        let generated = model.generate(share.map { prompts[$0] }, options: options, seedIndices: share)
+        let rows = zip(share, generated).map { row, sequence in
+            Row(promptIds: prompts[row], completionIds: sequence.ids, isTruncated: sequence.finishReason != .eos)
+        }
+        let local: [Double] = rows.flatMap { [Double($0.completionIds.count), $0.isTruncated ? 1.0 : 0.0] }
+        let all = communicator.size == 1 ? local
+            : Array(try communicator.allGather(local, purpose: "the completion lengths of a distillation batch").joined())
+        let lengths = stride(from: 0, to: all.count, by: 2).map { all[$0] }
+        let metrics = GRPORoundSummary.lengthMetrics(lengths: lengths, truncated: stride(from: 1, to: all.count, by: 2).map { all[$0] == 1 })
+        let round = Round(key: key, rows: rows, tokens: Int(lengths.reduce(0, +)), metrics: metrics)
         cached = round
         return round
     }

@@ -1,13 +1,12 @@
 extension KTO: ConfiguredAlgorithm {
-    /// KTO as `config` describes it (see ``ConfiguredAlgorithm/prepare(_:communicator:progress:)``), in one
-    /// process: the unpaired rows of the training split (and of the test split when `eval_strategy`
+    /// KTO as `config` describes it (see ``ConfiguredAlgorithm/prepare(_:communicator:progress:)``), for this
+    /// process of `communicator`: the unpaired rows of the training split (and of the test split when `eval_strategy`
     /// evaluates) with their mismatched completions when the loss estimates the KL term, against the
     /// model with its adapters off or a frozen copy for full fine-tuning; with
     /// `precompute_ref_log_probs` the reference log-probs are read or computed here. TRL's advice on
     /// `desirable_weight`/`undesirable_weight` for an unbalanced training split is passed to `progress`.
     public static func prepare(_ config: KTOConfig, communicator: any Communicator = SingleProcess(),
                                progress: (String) -> Void = { _ in }) throws -> PreparedTraining<KTO> {
-        try communicator.requireSingleProcess(for: .kto)
         let model = try TrainingModels.load(config.run, training: config.training)
         let encoder = UnpairedPreferenceEncoder(tokenizer: try TrainingModels.tokenizer(config.run), maxLength: config.maxLength)
         // TRL rotates the completions within batches of the training batch size in every split.
@@ -26,7 +25,7 @@ extension KTO: ConfiguredAlgorithm {
         }
         if config.precomputeRefLogProbs { progress("reference log-probs: reading or computing them before training") }
         let kto = try KTO(model: model, train: train.rows, evaluation: evaluation?.rows, config: config,
-                          reference: try ReferencePolicy.of(model))
+                          reference: try ReferencePolicy.of(model), communicator: communicator)
         if let precomputed = kto.precomputedTrain {
             progress("reference log-probs " + (precomputed.wasCached ? "read from the cache" : "computed and cached")
                 + " in \(config.training.outputDirectory.appendingPathComponent("reference_logps").path)")

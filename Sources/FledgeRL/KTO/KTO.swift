@@ -10,6 +10,13 @@ import FledgeTensor
 ///
 /// Rows are batched as ``RowBatching`` says: with `train_sampling_strategy: sequential` (KTO's default,
 /// which the KL estimate needs) micro-batch i holds rows i·b ..< (i+1)·b of the file, every epoch.
+///
+/// Over several processes the KL estimate is TRL's: each process's mean log-ratio of its mismatched
+/// completions, averaged over the processes (`gather_for_metrics(kl).mean()`), then clamped at 0. So `N`
+/// processes train as one process whose micro-batch holds theirs together (`N` times
+/// `per_device_train_batch_size`, the mismatched completions rotated within each process's rows), not as
+/// one with `N` times the gradient accumulation, whose micro-batches each estimate their own KL; the
+/// `apo_zero_unpaired` loss, which has no KL term, trains as the latter.
 public final class KTO: RowBatchedTraining, ReferenceSyncing {
     public typealias MicroBatch = RowMicroBatch
 
@@ -27,10 +34,16 @@ public final class KTO: RowBatchedTraining, ReferenceSyncing {
     /// against `reference`, by default the model with its adapters switched off; full fine-tuning
     /// needs one (``ReferencePolicy/of(_:)``). With `precompute_ref_log_probs`, the reference
     /// log-probabilities are read from (or computed into) `output_dir` here, and `reference` is not kept.
-    /// The rows need mismatched sequences exactly when the loss estimates the KL term.
+    /// The rows need mismatched sequences exactly when the loss estimates the KL term. Each of the
+    /// `communicator`'s processes takes `per_device_train_batch_size` rows per micro-batch.
     public init(model: LanguageModel, train: [UnpairedSequence], evaluation: [UnpairedSequence]? = nil, config: KTOConfig,
-                reference: ReferencePolicy? = nil) throws {
+                reference: ReferencePolicy? = nil, communicator: any Communicator = SingleProcess()) throws {
         try config.checkRanges()
+        if communicator.size > 1 && config.precomputeRefLogProbs {
+            throw TrainingError.invalidSetting("precompute_ref_log_probs in a run of \(communicator.size) processes: each would "
+                + "compute and write the same cache in output_dir; compute it in one process first (the cache is then read), "
+                + "or set precompute_ref_log_probs: false")
+        }
         let reference = try ReferencePolicy.resolve(
             reference, model: model,
             missing: "KTO compares log-probabilities with a reference policy, and a fully fine-tuned model has no adapters "
@@ -54,7 +67,7 @@ public final class KTO: RowBatchedTraining, ReferenceSyncing {
         self.train = train
         self.evaluation = evaluation
         loss = KTOLoss(config: config)
-        rowBatching = RowBatching(rows: train.count, training: training)
+        rowBatching = RowBatching(rows: train.count, training: training, communicator: communicator)
         referenceSync = try ReferenceSync(policy: model, reference: config.precomputeRefLogProbs ? nil : reference,
                                           arguments: config.referenceSync)
         self.reference = try PreferenceReference(
@@ -69,8 +82,25 @@ public final class KTO: RowBatchedTraining, ReferenceSyncing {
     public var precomputedTrain: KTOPrecomputedReference? { reference.precomputed(.train) }
     public var precomputedEvaluation: KTOPrecomputedReference? { reference.precomputed(.evaluation) }
 
+    public func loss(of batch: RowMicroBatch) throws -> MicroBatchLoss {
+        if batch.indices.isEmpty, loss.lossType.estimatesKL {
+            // The process still joins the KL average of the step's other processes.
+            _ = try averageOverProcesses(nil)
+        }
+        return try rowBatching.loss(of: batch) { try loss(ofTrainingRows: $0) }
+    }
+
     public func loss(ofTrainingRows indices: [Int]) throws -> MicroBatchLoss {
-        try compute(indices.map { train[$0] }, indices: indices, split: .train)
+        try compute(indices.map { train[$0] }, indices: indices, split: .train, averageKL: { try self.averageOverProcesses($0) })
+    }
+
+    /// The mean over the processes that have a micro-batch of their mean mismatched log-ratio
+    /// (`local`, nil for a process without one), as TRL's `gather_for_metrics(kl).mean()`.
+    private func averageOverProcesses(_ local: Float?) throws -> Float {
+        let communicator = rowBatching.communicator
+        guard communicator.size > 1 else { return local! }
+        let sums = try communicator.allReduceSum([Double(local ?? 0), local == nil ? 0 : 1], purpose: "the KL estimate of a KTO step")
+        return Float(sums[0] / Swift.max(sums[1], 1))
     }
 
     /// `eval_loss` and TRL's metrics over the evaluation split in batches of
@@ -93,8 +123,9 @@ public final class KTO: RowBatchedTraining, ReferenceSyncing {
         return (Array(sums[..<rows.count]), mismatched.isEmpty ? nil : Array(sums[rows.count...]))
     }
 
-    /// The loss and metrics of `rows`, entries `indices` of `split`.
-    private func compute(_ rows: [UnpairedSequence], indices: [Int], split: PreferenceReference<KTOPrecomputedReference>.Split) throws -> MicroBatchLoss {
+    /// The loss and metrics of `rows`, entries `indices` of `split`, the KL estimate averaged by `averageKL`.
+    private func compute(_ rows: [UnpairedSequence], indices: [Int], split: PreferenceReference<KTOPrecomputedReference>.Split,
+                         averageKL: (Float) throws -> Float = { $0 }) throws -> MicroBatchLoss {
         let sequences = rows.map(\.sequence)
         let ids = sequences.map(\.ids)
         let scored = model.sequenceLogProbs(ids, scoredFrom: sequences.map(\.scoredFrom), withEntropy: true, statistics: .meanLogits)
@@ -106,9 +137,10 @@ public final class KTO: RowBatchedTraining, ReferenceSyncing {
         } score: { reference in
             Self.referenceSums(rows, reference: reference)
         }
-        let result = loss.compute(KTOBatch(logProbs: scored.logProbs, counts: scored.counts, labels: rows.map(\.label),
+        let result = try loss.compute(KTOBatch(logProbs: scored.logProbs, counts: scored.counts, labels: rows.map(\.label),
                                            reference: referenceCompletions, mismatched: mismatched,
-                                           referenceMismatched: referenceMismatched, meanLogits: scored.statistics.meanLogits))
+                                           referenceMismatched: referenceMismatched, meanLogits: scored.statistics.meanLogits),
+                                      averageKL: averageKL)
         var metrics = result.metrics
         let tokens = scored.counts.reduce(0, +)
         metrics["entropy"] = tokens > 0 ? Double(scored.entropy!.detached().sum().item()) / Double(tokens) : 0

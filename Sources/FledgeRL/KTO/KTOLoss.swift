@@ -41,14 +41,19 @@ public struct KTOLoss: Sendable {
     /// The KL estimate of a batch from its mismatched rows' log-probabilities: the mean of their
     /// log-ratios, at least 0.
     public static func klEstimate(policy: [Float], reference: [Float]) -> Float {
-        precondition(policy.count == reference.count && !policy.isEmpty,
-                     "\(policy.count) policy and \(reference.count) reference log-probs of mismatched completions")
-        let mean = zip(policy, reference).reduce(Float(0)) { $0 + ($1.0 - $1.1) } / Float(policy.count)
-        return Swift.max(mean, 0)
+        Swift.max(meanLogRatio(policy: policy, reference: reference), 0)
     }
 
-    /// The loss and metrics of one micro-batch.
-    public func compute(_ batch: KTOBatch) -> KTOLossResult {
+    /// The mean log-ratio of the mismatched rows, before the clamp at 0.
+    static func meanLogRatio(policy: [Float], reference: [Float]) -> Float {
+        precondition(policy.count == reference.count && !policy.isEmpty,
+                     "\(policy.count) policy and \(reference.count) reference log-probs of mismatched completions")
+        return zip(policy, reference).reduce(Float(0)) { $0 + ($1.0 - $1.1) } / Float(policy.count)
+    }
+
+    /// The loss and metrics of one micro-batch; `averageKL` turns the batch's mean log-ratio into the
+    /// one the loss uses before the clamp (in a data-parallel run, its mean over the processes).
+    public func compute(_ batch: KTOBatch, averageKL: (Float) throws -> Float = { $0 }) rethrows -> KTOLossResult {
         let rows = batch.counts.count
         precondition(rows > 0 && batch.labels.count == rows && batch.reference.count == rows,
                      "\(batch.labels.count) labels and \(batch.reference.count) reference log-probs for \(rows) rows")
@@ -60,7 +65,7 @@ public struct KTOLoss: Sendable {
             guard let mismatched = batch.mismatched, let referenceMismatched = batch.referenceMismatched else {
                 preconditionFailure("the \(lossType.rawValue) loss needs the mismatched completions' log-probs")
             }
-            kl = Self.klEstimate(policy: mismatched, reference: referenceMismatched)
+            kl = Swift.max(try averageKL(Self.meanLogRatio(policy: mismatched, reference: referenceMismatched)), 0)
         }
         // Desirable rows: 1 − σ(β(ρ − z)); undesirable rows: 1 − σ(β(z − ρ)) = 1 − σ(−β(ρ − z)).
         let signs = Tensor(shape: [rows], values: batch.labels.map { $0 ? Float(beta) : -Float(beta) })

@@ -1,11 +1,10 @@
 extension RewardModeling: ConfiguredAlgorithm {
     /// Reward modelling as `config` describes it (see ``ConfiguredAlgorithm/prepare(_:communicator:progress:)``),
-    /// in one process: the tokenizer with `eos_token` and `chat_template_path` applied, the one-label
+    /// for this process of `communicator`: the tokenizer with `eos_token` and `chat_template_path` applied, the one-label
     /// reward model (``TrainingModels/rewardModel(_:tokenizer:)``), and the preference pairs of the
     /// training split (and of the test split when `eval_strategy` evaluates).
     public static func prepare(_ config: RewardConfig, communicator: any Communicator = SingleProcess(),
                                progress: (String) -> Void = { _ in }) throws -> PreparedTraining<RewardModeling> {
-        try communicator.requireSingleProcess(for: .reward)
         let tokenizer = try TrainingModels.tokenizer(config.run).prepared(eosToken: config.eosToken,
                                                                           chatTemplatePath: config.chatTemplatePath)
         let model = try TrainingModels.rewardModel(config, tokenizer: tokenizer)
@@ -15,7 +14,8 @@ extension RewardModeling: ConfiguredAlgorithm {
         progress("\(train.pairs.count) \(train.isConversational ? "chat" : "text") preference pairs from \(train.source)"
             + (train.droppedCount > 0 ? " (\(train.droppedCount) dropped: longer than max_length)" : "")
             + (evaluation.map { ", \($0.pairs.count) for evaluation" } ?? ""))
-        let rewardModeling = try RewardModeling(model: model, train: train.pairs, evaluation: evaluation?.pairs, config: config)
+        let rewardModeling = try RewardModeling(model: model, train: train.pairs, evaluation: evaluation?.pairs, config: config,
+                                                communicator: communicator)
         return PreparedTraining(algorithm: rewardModeling, model: model, arguments: config.training)
     }
 }

@@ -19,9 +19,11 @@ public final class RewardModeling: RowBatchedTraining {
     private let neftuneNoiseAlpha: Double?
 
     /// Reward modelling of `model` (see ``TrainingModels/rewardModel(_:tokenizer:)``) on `train` (and
-    /// `evaluation`) with `config`'s loss, batch and seed settings; throws when a setting is out of
-    /// range or a token id is outside the model's vocabulary.
-    public init(model: SequenceClassifier, train: [RewardPair], evaluation: [RewardPair]? = nil, config: RewardConfig) throws {
+    /// `evaluation`) with `config`'s loss, batch and seed settings, `per_device_train_batch_size` pairs per
+    /// micro-batch on each of the `communicator`'s processes (see ``RowBatching``); throws when a setting is out of range or a
+    /// token id is outside the model's vocabulary.
+    public init(model: SequenceClassifier, train: [RewardPair], evaluation: [RewardPair]? = nil, config: RewardConfig,
+                communicator: any Communicator = SingleProcess()) throws {
         try config.checkRanges()
         let vocabulary = model.config.vocabSize
         for pair in train + (evaluation ?? []) {
@@ -34,7 +36,7 @@ public final class RewardModeling: RowBatchedTraining {
         self.train = train
         self.evaluation = evaluation
         loss = RewardLoss(centerRewardsCoefficient: config.centerRewardsCoefficient)
-        rowBatching = RowBatching(rows: train.count, training: config.training)
+        rowBatching = RowBatching(rows: train.count, training: config.training, communicator: communicator)
         neftuneNoiseAlpha = config.neftuneNoiseAlpha
     }
 
@@ -43,7 +45,7 @@ public final class RewardModeling: RowBatchedTraining {
     public func loss(of batch: RowMicroBatch) throws -> MicroBatchLoss {
         model.neftuneNoise = neftuneNoiseAlpha.map { NEFTuneNoise(alpha: Float($0), seed: batch.noiseSeed) }
         defer { model.neftuneNoise = nil }
-        return try loss(ofTrainingRows: batch.indices)
+        return try rowBatching.loss(of: batch) { try loss(ofTrainingRows: $0) }
     }
 
     public func loss(ofTrainingRows indices: [Int]) throws -> MicroBatchLoss {

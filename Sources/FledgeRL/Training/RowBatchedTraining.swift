@@ -12,13 +12,13 @@ public protocol RowBatchedTraining: TrainingAlgorithm where MicroBatch == RowMic
 extension RowBatchedTraining {
     public var microBatchesPerEpoch: Int { rowBatching.microBatchesPerEpoch }
 
-    public var lossScaling: LossScaling { .perMicroBatch }
+    public var lossScaling: LossScaling { rowBatching.lossScaling }
 
     public func microBatches(for position: StepPosition) throws -> [RowMicroBatch] {
         rowBatching.microBatches(for: position)
     }
 
     public func loss(of batch: RowMicroBatch) throws -> MicroBatchLoss {
-        try loss(ofTrainingRows: batch.indices)
+        try rowBatching.loss(of: batch) { try loss(ofTrainingRows: $0) }
     }
 }

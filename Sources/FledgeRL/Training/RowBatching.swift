@@ -6,10 +6,18 @@ public struct RowMicroBatch: Sendable {
     public let indices: [Int]
     /// The seed of the pass's NEFTune embedding noise (reward modelling's `neftune_noise_alpha`).
     public let noiseSeed: UInt64
+    /// Micro-batches of the step over every process (the divisor of a data-parallel run's loss).
+    let stepMicroBatches: Int
 
+    /// Rows `indices` (empty for a process left without a micro-batch at the end of an epoch).
     public init(indices: [Int], noiseSeed: UInt64 = 0) {
+        self.init(indices: indices, noiseSeed: noiseSeed, stepMicroBatches: 1)
+    }
+
+    init(indices: [Int], noiseSeed: UInt64, stepMicroBatches: Int) {
         self.indices = indices
         self.noiseSeed = noiseSeed
+        self.stepMicroBatches = stepMicroBatches
     }
 }
 
@@ -17,7 +25,13 @@ public struct RowMicroBatch: Sendable {
 /// of `per_device_train_batch_size` rows in the order `train_sampling_strategy` gives (a shuffle from
 /// `data_seed`, else `seed`, that is a pure function of the seed and the epoch, so no generator state
 /// needs saving), and evaluation batches of `per_device_eval_batch_size` rows in file order.
-public struct RowBatching: Sendable {
+///
+/// Over several processes (`communicator`), process `p` takes micro-batches `p`, `p + N`, `p + 2N` …
+/// of the epoch (Accelerate's sharding of a data loader, ``MicroBatchSharding``), and each micro-batch's
+/// loss is divided by the step's micro-batches over all processes and multiplied by `N` (the gradient
+/// average divides by it), so `N` processes train as one with `N` times the gradient accumulation,
+/// the last step of an epoch included. A process left without a micro-batch adds no gradient.
+public struct RowBatching {
     /// How the evaluation metrics are averaged.
     enum MetricAveraging {
         /// Each metric the mean over the rows (each batch weighted by its size), as DPO's metrics are.
@@ -31,28 +45,51 @@ public struct RowBatching: Sendable {
     let evaluationBatchSize: Int
     let dataSeed: UInt64
     let sampling: TrainSamplingStrategy
+    let communicator: any Communicator
+    private let sharding: MicroBatchSharding
 
-    /// The batching of `rows` training rows with `training`'s batch sizes, seed and sampling strategy.
-    init(rows: Int, training: TrainingArguments) {
+    /// The batching of `rows` training rows with `training`'s batch sizes, seed and sampling strategy,
+    /// on this process of `communicator`'s.
+    init(rows: Int, training: TrainingArguments, communicator: any Communicator = SingleProcess()) {
         self.rows = rows
         batchSize = training.perDeviceTrainBatchSize
         evaluationBatchSize = training.perDeviceEvalBatchSize
         dataSeed = UInt64(bitPattern: Int64(training.dataSeed ?? training.seed))
         sampling = training.trainSamplingStrategy
+        self.communicator = communicator
+        sharding = MicroBatchSharding(communicator)
     }
 
-    /// Micro-batches in one pass over the training rows.
-    var microBatchesPerEpoch: Int { (rows + batchSize - 1) / batchSize }
+    /// Micro-batches in one pass over the training rows, over every process.
+    private var globalMicroBatchesPerEpoch: Int { (rows + batchSize - 1) / batchSize }
 
-    /// The micro-batches of the step at `position`. The order and the noise seeds are pure functions of
-    /// the seed, the epoch and the micro-batch's index.
+    /// This process's micro-batches per epoch.
+    var microBatchesPerEpoch: Int { sharding.localCount(global: globalMicroBatchesPerEpoch) }
+
+    /// One process divides by the step's micro-batches in the trainer; several divide in ``loss(of:_:)``.
+    var lossScaling: LossScaling { communicator.size == 1 ? .perMicroBatch : .wholeStep }
+
+    /// This process's micro-batches of the step at `position`. The order and the noise seeds are pure
+    /// functions of the seed, the epoch and the global micro-batch's index.
     func microBatches(for position: StepPosition) -> [RowMicroBatch] {
-        let orders = EpochOrder.microBatches(position.microBatches, batchSize: batchSize, count: rows, seed: dataSeed,
+        let global = sharding.globalRange(position.microBatches, global: globalMicroBatchesPerEpoch)
+        let orders = EpochOrder.microBatches(global, batchSize: batchSize, count: rows, seed: dataSeed,
                                              epoch: position.epoch, strategy: sampling, lengths: [], optimizerBatch: batchSize)
-        return zip(position.microBatches, orders).map { index, indices in
-            var generator = SeededGenerator(seed: dataSeed ^ (UInt64(position.epoch) << 48) ^ (UInt64(index) << 20))
-            return RowMicroBatch(indices: indices, noiseSeed: generator.next())
+        return sharding.offsets(position.microBatches, covered: orders.count).map { offset in
+            guard let offset else { return RowMicroBatch(indices: [], noiseSeed: 0, stepMicroBatches: orders.count) }
+            var generator = SeededGenerator(seed: dataSeed ^ (UInt64(position.epoch) << 48) ^ (UInt64(global.lowerBound + offset) << 20))
+            return RowMicroBatch(indices: orders[offset], noiseSeed: generator.next(), stepMicroBatches: orders.count)
         }
+    }
+
+    /// The loss of `batch` as `compute` gives it for its rows, scaled for a data-parallel step (see the
+    /// type's comment); zero for a process left without rows.
+    func loss(of batch: RowMicroBatch, _ compute: ([Int]) throws -> MicroBatchLoss) throws -> MicroBatchLoss {
+        guard !batch.indices.isEmpty else { return MicroBatchLoss(loss: Tensor.scalar(0), tokens: 0) }
+        let result = try compute(batch.indices)
+        guard communicator.size > 1 else { return result }
+        return MicroBatchLoss(loss: result.loss / (Float(batch.stepMicroBatches) / Float(communicator.size)),
+                              metrics: result.metrics, tokens: result.tokens)
     }
 
     /// `eval_loss` (the mean over the rows, as the HF evaluation loop weights each batch's loss by its size)
