@@ -32,7 +32,9 @@ final class GatedMLP: MLPBlock, WeightFusing, @unchecked Sendable {
     /// `[..., hidden]` → `[..., hidden]`.
     func callAsFunction(_ x: Tensor) -> Tensor {
         let gateAndUp = gateUp(x)
-        return downProj(Tensor.gatedLinearUnit(gate: gateAndUp[0], up: gateAndUp[1], activation: activation))
+        // Under bfloat16 autocast the gated unit's output is bfloat16 (PyTorch rounds the
+        // activation and the product each; the fused unit rounds once).
+        return downProj(Tensor.gatedLinearUnit(gate: gateAndUp[0], up: gateAndUp[1], activation: activation).roundedUnderAutocast())
     }
 }
 

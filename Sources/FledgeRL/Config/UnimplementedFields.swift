@@ -10,6 +10,10 @@ enum UnimplementedFields {
     static func entry(for name: String) -> Entry? { entries[name] }
 
     private static let entries: [String: Entry] = [
+        "fp16": Entry(
+            defaultValue: .bool(false),
+            feature: "float16 mixed precision on the CPU, which has no float16 arithmetic to gain from (PyTorch's CPU "
+                + "autocast computes in bfloat16; set bf16: true for that)"),
         "neftune_noise_alpha": Entry(defaultValue: .null, feature: "NEFTune embedding noise outside SFT"),
         "label_smoothing_factor": Entry(defaultValue: .double(0.0), feature: "label smoothing outside SFT"),
         "lora_target_parameters": Entry(defaultValue: .null, feature: "LoRA on parameters"),
