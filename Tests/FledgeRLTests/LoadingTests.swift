@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import FledgeTensor
 @testable import FledgeRL
 
 final class LoadingTests: XCTestCase {
@@ -53,6 +54,17 @@ final class LoadingTests: XCTestCase {
             .error("label_smoothing", "is a DPOConfig field, not a GRPOConfig field (check with --trainer dpo)"),
         ], "classification")
         XCTAssertNil(NearestName.suggestion(for: "zzzzzzzz", among: ["learning_rate"]))
+    }
+
+    /// `bf16: true` turns on bfloat16 autocast for every trainer; absent or false is float32, as is
+    /// TRL's `null` here (TRL reads it as true on an accelerator).
+    func testBF16SetsTheProductPrecision() throws {
+        XCTAssertEqual(try resolve(SFTConfig.self, "bf16: true").config.training.productPrecision, .bfloat16)
+        XCTAssertEqual(try resolve(GRPOConfig.self, "bf16: true").config.training.productPrecision, .bfloat16)
+        XCTAssertEqual(try resolve(DPOConfig.self, "bf16: false").config.training.productPrecision, .float32)
+        XCTAssertEqual(try resolve(SFTConfig.self, "bf16: null").config.training.productPrecision, .float32)
+        XCTAssertEqual(try resolve(SFTConfig.self, "").config.training.productPrecision, .float32)
+        assertMessages(try resolve(SFTConfig.self, "bf16: yes please").report, [.error("bf16", "expected true or false")], "type")
     }
 
     func testPresetAndTrainerFromTheFileAndOverridesFromFlags() throws {
