@@ -1,11 +1,13 @@
 """Training curves of `bf16: true` beside float32 on the demo model, as one figure per run.
 
-    python3 Scripts/bench/bf16_curves.py [--fledge .build/release/fledge] [--sft-steps 200] [--grpo-steps 250]
+    python3 Scripts/bench/bf16_curves.py [--fledge .build/release/fledge] [--sft-steps 200] [--sft-batch 64]
+                                         [--grpo-steps 250]
 
 Runs, from the repository root, each twice (bf16: false, then true) with the same seed:
-- SFT: `fledge demo make-base-model` (the random-init demo model and its training data), then
-  `fledge sft --config examples/demo/sft.yaml` for --sft-steps steps (cosine schedule over them,
-  logged every 10 steps) into runs/bf16-curves/sft-{fp32,bf16};
+- SFT: the random-init demo model and its training data (`fledge demo make-base-model`, which also
+  runs the full base-model SFT, unless runs/demo-base/initial-model exists), then
+  `fledge sft --config examples/demo/sft.yaml` for --sft-steps steps of --sft-batch examples
+  (cosine schedule over them, logged every 10 steps) into runs/bf16-curves/sft-{fp32,bf16};
 - GRPO: `fledge demo` (LoRA, Unsloth's defaults, --grpo-steps steps) into runs/bf16-curves/grpo-{fp32,bf16}.
 
 Then writes runs/bf16-curves/{sft,grpo}/metrics.jsonl with each metric of both runs as
@@ -53,16 +55,18 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--fledge", default=".build/release/fledge")
     parser.add_argument("--sft-steps", type=int, default=200)
+    parser.add_argument("--sft-batch", type=int, default=64)
     parser.add_argument("--grpo-steps", type=int, default=250)
     args = parser.parse_args()
     fledge = args.fledge
 
-    run([fledge, "demo", "make-base-model"])
+    if not os.path.isdir("runs/demo-base/initial-model"):
+        run([fledge, "demo", "make-base-model"])
     sft_runs, grpo_runs, evaluations = [], [], {}
     for label, bf16 in [("fp32", "false"), ("bf16", "true")]:
         directory = os.path.join(OUT, f"sft-{label}")
         run([fledge, "sft", "--config", "examples/demo/sft.yaml", "--set", f"max_steps={args.sft_steps}",
-             "--set", "logging_steps=10", "--set", f"save_steps={args.sft_steps}", "--set", f"output_dir={directory}",
+             "--set", f"per_device_train_batch_size={args.sft_batch}", "--set", "logging_steps=10", "--set", f"save_steps={args.sft_steps}", "--set", f"output_dir={directory}",
              "--set", "overwrite_output_dir=true", "--set", f"bf16={bf16}"])
         sft_runs.append((label, directory))
         directory = os.path.join(OUT, f"grpo-{label}")
