@@ -27,3 +27,12 @@ int fledge_cpu_has_avx512_vnni(void) {
     return 0;
 #endif
 }
+
+int fledge_cpu_has_avx512_bf16(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return fledge_cpu_has_avx512() && __builtin_cpu_supports("avx512bf16");
+#else
+    return 0;
+#endif
+}

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import FledgeTensor
 @testable import FledgeRL
 
 final class LoadingTests: XCTestCase {
@@ -33,7 +34,7 @@ final class LoadingTests: XCTestCase {
             num_generation: 4
             max_prompt_length: 512
             rpo_alpha: 0.5
-            bf16: true
+            fp16: true
             vllm_mode: colocate
             report_to: wandb
             model_adapter_name: null
@@ -46,7 +47,7 @@ final class LoadingTests: XCTestCase {
             .error("num_generation", "did you mean num_generations?"),
             .warning("max_prompt_length", "prompts are no longer truncated"),
             .error("rpo_alpha", "add sft to loss_type"),
-            .note("bf16", "not applicable: Fledge computes in float32"),
+            .error("fp16", "Fledge does not implement float16 mixed precision on the CPU"),
             .note("vllm_mode", "no vLLM"),
             .note("report_to", "no Hub or tracker"),
             .note("model_adapter_name", "not applicable at TRL's default"),
@@ -56,6 +57,17 @@ final class LoadingTests: XCTestCase {
             .error("label_smoothing", "is a DPOConfig field, not a GRPOConfig field (check with --trainer dpo)"),
         ], "classification")
         XCTAssertNil(NearestName.suggestion(for: "zzzzzzzz", among: ["learning_rate"]))
+    }
+
+    /// `bf16: true` turns on bfloat16 autocast for every trainer; absent or false is float32, as is
+    /// TRL's `null` here (TRL reads it as true on an accelerator).
+    func testBF16SetsTheProductPrecision() throws {
+        XCTAssertEqual(try resolve(SFTConfig.self, "bf16: true").config.training.productPrecision, .bfloat16)
+        XCTAssertEqual(try resolve(GRPOConfig.self, "bf16: true").config.training.productPrecision, .bfloat16)
+        XCTAssertEqual(try resolve(DPOConfig.self, "bf16: false").config.training.productPrecision, .float32)
+        XCTAssertEqual(try resolve(SFTConfig.self, "bf16: null").config.training.productPrecision, .float32)
+        XCTAssertEqual(try resolve(SFTConfig.self, "").config.training.productPrecision, .float32)
+        assertMessages(try resolve(SFTConfig.self, "bf16: yes please").report, [.error("bf16", "expected true or false")], "type")
     }
 
     func testPresetAndTrainerFromTheFileAndOverridesFromFlags() throws {
@@ -92,7 +104,7 @@ final class LoadingTests: XCTestCase {
     func testRealTRLGRPOConfigsLoadWithOnlyNotApplicableNotes() throws {
         for (name, notApplicable) in [
             ("trl_grpo_lora_without_regret.yaml", ["vllm_mode", "report_to"]),
-            ("trl_grpo_cli.yaml", ["report_to", "num_processes", "bf16", "use_vllm"]),
+            ("trl_grpo_cli.yaml", ["report_to", "num_processes", "use_vllm"]),
         ] {
             let document = try ConfigDocument(contentsOf: fixtureURL(name))
             let resolved = ConfigResolver.resolve(document, options: ConfigOptions(worldSize: 1))
@@ -124,7 +136,7 @@ final class LoadingTests: XCTestCase {
     }
 
     func testJSONReport() throws {
-        let resolved = try resolve(GRPOConfig.self, "per_device_train_batch_size: 3\ngradient_accumulation_steps: 1\nbf16: true")
+        let resolved = try resolve(GRPOConfig.self, "per_device_train_batch_size: 3\ngradient_accumulation_steps: 1\nfp16: false")
         let json = ConfigReportRendering.json(of: resolved)
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
         XCTAssertEqual(Set(object.keys), ["config", "changes", "warnings", "notes", "errors"])
@@ -135,7 +147,7 @@ final class LoadingTests: XCTestCase {
         XCTAssertNotNil(change["reason"] as? String)
         XCTAssertEqual((object["config"] as! [String: Any])["learning_rate"] as? Double, 5e-5)
         XCTAssertEqual((object["config"] as! [String: Any])["trainer"] as? String, "grpo")
-        XCTAssertEqual((object["notes"] as! [[String: Any]])[0]["field"] as? String, "bf16")
+        XCTAssertEqual((object["notes"] as! [[String: Any]])[0]["field"] as? String, "fp16")
     }
 
     func testWarmup() {

@@ -30,6 +30,25 @@ int fledge_cpu_has_avx512(void);
 /// 1 when the CPU also runs AVX-512 VNNI (the `_avx512_vnni` kernels), else 0.
 int fledge_cpu_has_avx512_vnni(void);
 
+/// 1 when the CPU also runs AVX-512 BF16 (`vdpbf16ps`: the `_avx512bf16` kernels), else 0.
+int fledge_cpu_has_avx512_bf16(void);
+
+/// Rounds the `rows × depth` matrix A (element (i, p) at a[i*row_stride + p*col_stride]) to
+/// bfloat16 bits (nearest even) into row-major rows of `depth` rounded up to even, the padding 0.
+void fledge_pack_bf16_rows(long rows, long depth, const float *a, long row_stride, long col_stride, uint16_t *packed);
+
+/// Rounds the `depth × columns` matrix B (element (p, j) at b[p*row_stride + j*col_stride]) to
+/// bfloat16 bits into panels of 16 columns, each a sequence of (depth + 1)/2 steps of 32 values:
+/// step s of panel q holds B[2s, 16q + c] at 2c and B[2s + 1, 16q + c] at 2c + 1, zero-padded
+/// past the last column and the last depth (the layout `vdpbf16ps` multiplies).
+void fledge_pack_bf16_pairs(long depth, long columns, const float *b, long row_stride, long col_stride, uint16_t *packed);
+
+/// C[rows × columns] (+)= A · B with `vdpbf16ps`: A packed by `fledge_pack_bf16_rows`, B by
+/// `fledge_pack_bf16_pairs`, float32 accumulators; C row-major with row stride `ldc`, overwritten
+/// when `accumulate` is 0. Requires AVX-512 F/BW/DQ/VL and BF16.
+void fledge_gemm_bf16_avx512bf16(long rows, long columns, long depth, const uint16_t *a, const uint16_t *b,
+                                 float *c, long ldc, int accumulate);
+
 /// Packs the `rows × depth` block of A (element (i, p) at a[i*row_stride + p*col_stride]) into
 /// panels of MR rows, each stored depth-major (`panel[p*MR + r]`), zero-padding the last panel.
 void fledge_pack_a(long rows, long depth, const float *a, long row_stride, long col_stride, float *packed);

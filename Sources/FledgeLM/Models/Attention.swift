@@ -108,17 +108,22 @@ extension DecoderPass {
             q = Tensor.rotaryEmbedding(q, positions: input.positions, table: rotary)
             k = Tensor.rotaryEmbedding(k, positions: input.positions, table: rotary)
         }
+        // Under bfloat16 autocast, attention takes bfloat16 operands and gives a bfloat16 output
+        // (the rotated queries and keys are float32 in PyTorch, whose cos/sin tables are float32).
+        q = q.roundedUnderAutocast()
+        k = k.roundedUnderAutocast()
+        let value = value.roundedUnderAutocast()
         if let regrouping = input.regrouping {
             precondition(cache == nil, "passes over flat tokens are training passes, without a KV cache")
             let (t, heads, kvHeads, headDim) = (input.length, q.shape[2], k.shape[2], q.shape[3])
             return regrouping.attend(query: q.reshaped([t, heads, headDim]), key: k.reshaped([t, kvHeads, headDim]),
                                  value: value.reshaped([t, kvHeads, headDim]), slidingWindow: slidingWindow, scale: scale,
-                                 softCap: softCap).reshaped([1, t, heads * headDim])
+                                 softCap: softCap).roundedUnderAutocast().reshaped([1, t, heads * headDim])
         }
         let (keys, values) = cache?.append(layer: layer, keys: k, values: value, at: start) ?? (k, value)
         let mask = AttentionMask(causal: true, keyPadding: keyPadding(forLast: keys.shape[1]), slidingWindow: slidingWindow)
         let attended = Tensor.scaledDotProductAttention(query: q, key: keys, value: values, mask: mask, scale: scale, softCap: softCap)
-        return attended.reshaped([input.batch, input.length, q.shape[2] * q.shape[3]])
+        return attended.roundedUnderAutocast().reshaped([input.batch, input.length, q.shape[2] * q.shape[3]])
     }
 
     /// The key mask of the last `count` keys of each row (a cache layer keeping only its

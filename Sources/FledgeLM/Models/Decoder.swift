@@ -78,6 +78,7 @@ final class Decoder: Module, @unchecked Sendable {
         let adapters = layer.namedModules.compactMap { ($0.1 as? Linear)?.adapter as? LoRAAdapter }
         let generators = adapters.map(\.dropoutGenerator)
         var isRecomputation = false
+        let precision = Autocast.precision
         var parameters = layer.namedParameters.map(\.1)
         for adapter in adapters { parameters += [adapter.a, adapter.b] + (adapter.magnitude.map { [$0] } ?? []) }
         return Tensor.checkpointed(inputs: [x], parameters: parameters) { inputs in
@@ -87,7 +88,8 @@ final class Decoder: Module, @unchecked Sendable {
             defer {
                 if let resume { for (adapter, generator) in zip(adapters, resume) { adapter.dropoutGenerator = generator } }
             }
-            return layer(inputs[0], pass, layer: 0)
+            // The recomputation runs at the precision of the first pass, whatever scope backward runs in.
+            return Autocast.$precision.withValue(precision) { layer(inputs[0], pass, layer: 0) }
         }
     }
 }

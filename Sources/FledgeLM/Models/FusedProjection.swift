@@ -72,8 +72,13 @@ final class FusedProjection: @unchecked Sendable {
     /// term when `isUsable`, else the layer's own product.
     func callAsFunction(_ x: Tensor) -> [Tensor] {
         guard isUsable, let buffers else { return layers.map { $0(x) } }
-        var y = if let quantizedWeight { x.matmul(transposedQuantized: quantizedWeight) } else { x.matmul(buffers.weight.transposed()) }
-        if let bias = buffers.bias { y = y + bias }
+        var y: Tensor
+        if let quantizedWeight {
+            y = x.matmul(transposedQuantized: quantizedWeight)
+            if let bias = buffers.bias { y = y + bias }
+        } else {
+            y = x.matmul(buffers.weight.transposed(), adding: buffers.bias)
+        }
         var start = 0
         return layers.map { layer in
             defer { start += layer.outFeatures }

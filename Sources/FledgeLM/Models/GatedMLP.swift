@@ -32,7 +32,15 @@ final class GatedMLP: MLPBlock, WeightFusing, @unchecked Sendable {
     /// `[..., hidden]` → `[..., hidden]`.
     func callAsFunction(_ x: Tensor) -> Tensor {
         let gateAndUp = gateUp(x)
-        return downProj(Tensor.gatedLinearUnit(gate: gateAndUp[0], up: gateAndUp[1], activation: activation))
+        return downProj(gated(gateAndUp[0], up: gateAndUp[1]))
+    }
+
+    /// `act(gate) · up`: the fused unit, or under bfloat16 autocast what PyTorch computes there, the
+    /// activation rounded to bfloat16 and then the product (with SiLU, as two ops whose backward
+    /// rounds likewise; GELU-tanh's fused unit is rounded once).
+    private func gated(_ gate: Tensor, up: Tensor) -> Tensor {
+        if Autocast.isBFloat16 && activation == .silu { return (gate.silu().roundedToBFloat16() * up).roundedToBFloat16() }
+        return Tensor.gatedLinearUnit(gate: gate, up: up, activation: activation).roundedUnderAutocast()
     }
 }
 

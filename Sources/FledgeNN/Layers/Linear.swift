@@ -52,6 +52,7 @@ public final class Linear: Module, @unchecked Sendable {
 
     /// `x [..., inFeatures]` → `[..., outFeatures]`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        if quantizedWeight == nil { return adapted(x.matmul(weight.transposed(), adding: bias), input: x) }
         var y = product(x)
         if let bias { y = y + bias }
         return adapted(y, input: x)

@@ -76,13 +76,15 @@ public final class LoRAAdapter: LinearAdapter, @unchecked Sendable {
     }
 
     public func output(base: Tensor, input x: Tensor, layer: Linear) -> Tensor {
-        magnitude == nil ? base + delta(x) : doraOutput(base: base, input: x, layer: layer)
+        // Under bfloat16 autocast PEFT's sum of the base output and the update is bfloat16.
+        magnitude == nil ? (base + delta(x)).roundedUnderAutocast() : doraOutput(base: base, input: x, layer: layer)
     }
 
     /// `scale · B · A`, `[outFeatures, inFeatures]`: what merging adds to the base weight
     /// (PEFT's `get_delta_weight`).
     public func deltaWeight() -> Tensor {
-        Tensor.withoutGrad { b.matmul(a) * scale }
+        // Merging is float32 whatever the training's precision, as PEFT's is.
+        Autocast.$precision.withValue(.float32) { Tensor.withoutGrad { b.matmul(a) * scale } }
     }
 
     /// The weight merging leaves in the layer in place of `base` (`[out, in]`): `base + scale·B·A`,

@@ -30,7 +30,7 @@ enum NotApplicableFields {
         ),
         (
             [
-                "bf16", "fp16", "bf16_full_eval", "fp16_full_eval", "tf32", "use_cpu", "torch_compile",
+                "bf16_full_eval", "fp16_full_eval", "tf32", "use_cpu", "torch_compile",
                 "torch_compile_backend", "torch_compile_mode", "torch_empty_cache_steps", "use_liger_kernel",
                 "liger_kernel_config", "cast_lm_head_to_fp32", "activation_checkpointing",
                 "activation_checkpointing_kwargs", "activation_offloading", "gradient_checkpointing_kwargs",

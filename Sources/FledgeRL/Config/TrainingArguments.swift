@@ -90,6 +90,11 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
     public var overwriteOutputDir = false
     /// Longest prompt plus completion, in tokens; `null` means the model's `max_position_embeddings`.
     public var maxSeqLength: Int? = nil
+    /// Matrix products in bfloat16 as PyTorch's CPU autocast computes them (``ProductPrecision``):
+    /// operands and results of every linear layer and matmul rounded to bfloat16, float32
+    /// accumulation; master weights, optimizer state, norms, softmax and the loss stay float32.
+    /// `null` (TRL's default, which TRL reads as `true` unless `fp16`) and `false` compute in float32.
+    public var bf16: Bool? = nil
 
     /// transformers' defaults as TRL's `_BaseConfig` sets them.
     public init() {}
@@ -171,6 +176,7 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("resume_from_checkpoint", \.resumeFromCheckpoint),
             ConfigField("overwrite_output_dir", \.overwriteOutputDir),
             ConfigField("max_seq_length", \.maxSeqLength, .tokens),
+            ConfigField("bf16", \.bf16),
         ]
     }
 }
@@ -205,6 +211,9 @@ public enum GradientCheckpointing: String, ConfigChoice, Sendable {
 extension TrainingArguments {
     /// Whether the run evaluates at all: periodically (`eval_strategy`) or before training (`eval_on_start`).
     public var evaluates: Bool { evalStrategy != .no || evalOnStart }
+
+    /// The precision of the products in the model's passes: bfloat16 with `bf16: true`, else float32.
+    public var productPrecision: ProductPrecision { bf16 == true ? .bfloat16 : .float32 }
 
     /// Whether the model checkpoints at all (`true` or `auto`).
     public var checkpointsGradients: Bool { gradientCheckpointing != .disabled }

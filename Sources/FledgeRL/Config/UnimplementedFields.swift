@@ -17,6 +17,10 @@ enum UnimplementedFields {
         + "lacks, and without one model_adapter_name is never read; a config file's LoRA run has the one adapter"
 
     private static let entries: [String: Entry] = [
+        "fp16": Entry(
+            defaultValue: .bool(false), feature: "float16 mixed precision",
+            reason: "a CPU has no float16 arithmetic to gain from (PyTorch's CPU autocast computes in bfloat16); "
+                + "set bf16: true for mixed precision"),
         "neftune_noise_alpha": Entry(
             defaultValue: .null, feature: "NEFTune embedding noise outside SFT",
             reason: "transformers' Trainer.train hooks it onto the input embeddings of every trainer, where each "

@@ -95,7 +95,9 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
 
         while run.state.globalStep < plan.maxSteps {
             let position = plan.position(afterSteps: run.state.globalStep)
-            let step = try runStep(at: position, window: &window, lastCheckpoint: run.lastCheckpoint)
+            let step = try Autocast.$precision.withValue(arguments.productPrecision) {
+                try runStep(at: position, window: &window, lastCheckpoint: run.lastCheckpoint)
+            }
             run.state.globalStep += 1
             try algorithm.stepDidFinish(globalStep: run.state.globalStep)
             run.state.epoch = plan.epochProgress(after: position)
@@ -199,7 +201,8 @@ public final class Trainer<Algorithm: TrainingAlgorithm> {
 
     /// Runs the algorithm's evaluation, if it has one, and logs its results as `eval_*` at the current step.
     private func evaluate(state: inout TrainerState, metrics: MetricsFile?) throws {
-        guard let results = try algorithm.evaluate() else { return }
+        guard let results = try Autocast.$precision.withValue(arguments.productPrecision, operation: { try algorithm.evaluate() })
+        else { return }
         var record = MetricsRecord(step: state.globalStep, values: [("epoch", state.epoch)])
         for name in results.keys.sorted() { record.set("eval_" + name, results[name]!) }
         try log(record, to: metrics, state: &state)

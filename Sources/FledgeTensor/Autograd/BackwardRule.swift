@@ -32,6 +32,8 @@ enum BackwardRule {
     case attention(AttentionGeometry, q: Tensor, k: Tensor, v: Tensor, out: Tensor, logSumExp: Tensor)
     case selectiveLogSoftmax(LogSoftmaxChunks, hidden: Tensor, weight: Tensor, targets: [Int], saved: Tensor, expectation: Tensor?)
     case checkpoint(CheckpointedSegment)
+    /// `roundedToBFloat16`: the gradient is rounded to bfloat16 as well.
+    case roundToBFloat16
 
     /// The op's name, for error messages.
     var name: String { "\(self)".prefix { $0 != "(" }.description }
@@ -122,6 +124,11 @@ enum BackwardRule {
         case .selectiveLogSoftmax(let plan, let hidden, let weight, let targets, let saved, let expectation):
             return SelectiveLogSoftmaxKernel.backward(plan, grad: g, hidden: hidden, weight: weight, targets: targets,
                                                       saved: saved, expectation: expectation, needed: needed)
+        case .roundToBFloat16:
+            let upstream = g.contiguous()
+            let dx = Tensor(uninitializedShape: upstream.shape)
+            roundElementsToBFloat16(upstream.pointer, dx.pointer, count: dx.count)
+            return [dx]
         case .checkpoint(let segment):
             return segment.inputGradients(g, needed: needed)
         }

@@ -23,6 +23,9 @@ struct AttentionGeometry: Sendable {
     let mask: AttentionMask
     /// The soft cap of the scaled scores, or nil for none.
     var softCap: Float? = nil
+    /// Whether the forward rounds the attention weights to bfloat16 before `P·V`, as PyTorch's CPU
+    /// flash-attention kernel does under bfloat16 autocast (set from `Autocast`).
+    var bfloat16Weights = false
 
     /// Queries are the last `querySeq` positions of the `keySeq` keys (a KV-cache step).
     var queryOffset: Int { keySeq - querySeq }
@@ -73,7 +76,8 @@ extension Tensor {
         }
         let geometry = AttentionGeometry(
             batch: batch, querySeq: querySeq, keySeq: keySeq, queryHeads: queryHeads, keyHeads: keyHeads,
-            headDim: headDim, scale: scale ?? 1 / Float(headDim).squareRoot(), mask: mask, softCap: softCap)
+            headDim: headDim, scale: scale ?? 1 / Float(headDim).squareRoot(), mask: mask, softCap: softCap,
+            bfloat16Weights: Autocast.isBFloat16)
         let q = query.contiguous(), k = key.withUnitLastStride(), v = value.withUnitLastStride()
         let out = Tensor(uninitializedShape: query.shape)
         let logSumExp = Tensor(uninitializedShape: [batch, queryHeads, querySeq])

@@ -100,6 +100,7 @@ enum AttentionKernel {
                         for (r, i) in queries.enumerated() {
                             softmaxRow(g, s + r * width, width: width, batch: b, query: i, span: span,
                                        logSumExp: lse + (b * g.queryHeads + h) * g.querySeq + i)
+                            if g.bfloat16Weights { roundWeightsToBFloat16(s + r * width, width: width) }
                         }
                         GEMM.multiply(m: queries.count, n: g.headDim, k: width, MatrixOperand(base: s, rowStride: width, columnStride: 1),
                                       vl.rows(b, from: span.lowerBound, kh), into: ol.row(b, queries.lowerBound, h), ldc: ol.seqStride,
@@ -125,10 +126,23 @@ enum AttentionKernel {
         for r in 0..<group {
             softmaxRow(g, s + r * width, width: width, batch: b, query: 0, span: span,
                        logSumExp: logSumExp + (b * g.queryHeads + first + r) * g.querySeq)
+            if g.bfloat16Weights { roundWeightsToBFloat16(s + r * width, width: width) }
         }
         GEMM.multiply(m: group, n: g.headDim, k: width, MatrixOperand(base: s, rowStride: width, columnStride: 1),
                       v.rows(b, from: span.lowerBound, kh), into: out.row(b, 0, first), ldc: out.headStride,
                       accumulate: false, parallel: false)
+    }
+
+    /// Rounds a row of attention weights p = e / Σe (e = exp(s − max s)) as PyTorch's CPU flash
+    /// attention rounds them under bfloat16 autocast: each e to bfloat16, then divided by the float32
+    /// sum. e = p / max p and Σe = 1 / max p, since the largest e is 1. (PyTorch's kernel takes keys in
+    /// blocks of 512 with a running maximum; beyond 512 keys its e are relative to a block's maximum.)
+    @inline(__always)
+    static func roundWeightsToBFloat16(_ row: UnsafeMutablePointer<Float>, width: Int) {
+        var largest: Float = 0
+        for j in 0..<width { largest = Swift.max(largest, row[j]) }
+        guard largest > 0 else { return }
+        for j in 0..<width { row[j] = (row[j] / largest).roundedToBFloat16 * largest }
     }
 
     /// Turns one row of raw scores into attention weights (zeros when no key is visible) and

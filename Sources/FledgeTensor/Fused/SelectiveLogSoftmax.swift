@@ -18,9 +18,29 @@ extension Tensor {
     /// with running softmax statistics across the vocabulary), so the extra memory is about
     /// `chunkElements` floats plus the GEMM workspace whatever N and V are; the backward
     /// recomputes each block. Gradients flow to `hidden` and, when trainable, to `weight`.
+    ///
+    /// Under bfloat16 `Autocast`, as PyTorch computes `lm_head` under CPU autocast and accelerate
+    /// hands the logits on as float32: `hidden` and `weight` are rounded to bfloat16, each logit
+    /// (accumulated in float32) is rounded to bfloat16, and the softmax runs in float32; in the
+    /// backward the gradient of each logit is rounded to bfloat16 before the products.
     public static func selectiveLogSoftmax(
         hidden: Tensor, weight: Tensor, targets: [Int], temperature: Float = 1,
         withEntropy: Bool = false, chunkElements: Int = 1 << 20, softCap: Float? = nil
+    ) -> SelectedLogProbs {
+        if Autocast.isBFloat16 {
+            return Autocast.$precision.withValue(.float32) {
+                selectiveLogSoftmax(hidden: hidden.roundedToBFloat16(), weight: weight.roundedToBFloat16(), targets: targets,
+                                    temperature: temperature, withEntropy: withEntropy, chunkElements: chunkElements,
+                                    softCap: softCap, bfloat16Logits: true)
+            }
+        }
+        return selectiveLogSoftmax(hidden: hidden, weight: weight, targets: targets, temperature: temperature,
+                                   withEntropy: withEntropy, chunkElements: chunkElements, softCap: softCap, bfloat16Logits: false)
+    }
+
+    private static func selectiveLogSoftmax(
+        hidden: Tensor, weight: Tensor, targets: [Int], temperature: Float, withEntropy: Bool, chunkElements: Int,
+        softCap: Float?, bfloat16Logits: Bool
     ) -> SelectedLogProbs {
         precondition(hidden.rank == 2 && weight.rank == 2 && hidden.shape[1] == weight.shape[1],
                      "selectiveLogSoftmax expects hidden [N, H] and weight [V, H], got \(hidden.shape) and \(weight.shape)")
@@ -32,14 +52,15 @@ extension Tensor {
             preconditionFailure("selectiveLogSoftmax: target id \(bad) is outside the vocabulary of \(vocab)")
         }
         let plan = LogSoftmaxChunks(rows: hidden.shape[0], vocab: vocab, chunkElements: chunkElements,
-                                    temperature: temperature, withEntropy: withEntropy, softCap: softCap)
+                                    temperature: temperature, withEntropy: withEntropy, softCap: softCap,
+                                    bfloat16Logits: bfloat16Logits)
         let h = hidden.withUnitLastStride(), w = weight.withUnitLastStride()
         let out = Tensor(uninitializedShape: [withEntropy ? 2 : 1, plan.rows])
         let saved = Tensor(uninitializedShape: [2, plan.rows])  // log-sum-exp and entropy per row
         // With a frozen projection, E_p[W] per row gives the hidden gradient of log p(target)
         // without recomputing the logits in the backward (not through a soft cap, whose slope
-        // differs per logit).
-        let expectation = GradMode.enabled && hidden.requiresGrad && !weight.requiresGrad && softCap == nil
+        // differs per logit, nor with bfloat16 logits, whose gradients are rounded one by one).
+        let expectation = GradMode.enabled && hidden.requiresGrad && !weight.requiresGrad && softCap == nil && !bfloat16Logits
             ? Tensor.zeros(hidden.shape) : nil
         SelectiveLogSoftmaxKernel.forward(plan, hidden: h, weight: w, targets: targets, out: out, saved: saved, expectation: expectation)
         let recorded = out.recording(
@@ -64,8 +85,11 @@ struct LogSoftmaxChunks: Sendable {
     let withEntropy: Bool
     /// The logits' soft cap, or nil for none.
     let softCap: Float?
+    /// Whether each logit and each logit's gradient is rounded to bfloat16 (autocast).
+    let bfloat16Logits: Bool
 
-    init(rows: Int, vocab: Int, chunkElements: Int, temperature: Float, withEntropy: Bool, softCap: Float? = nil) {
+    init(rows: Int, vocab: Int, chunkElements: Int, temperature: Float, withEntropy: Bool, softCap: Float? = nil,
+         bfloat16Logits: Bool = false) {
         self.rows = rows
         self.vocab = vocab
         let chunk = Swift.max(chunkElements, 1)
@@ -74,6 +98,7 @@ struct LogSoftmaxChunks: Sendable {
         self.temperature = temperature
         self.withEntropy = withEntropy
         self.softCap = softCap
+        self.bfloat16Logits = bfloat16Logits
     }
 
     var rowBlocks: StrideTo<Int> { stride(from: 0, to: rows, by: rowsPerBlock) }
@@ -99,6 +124,7 @@ enum SelectiveLogSoftmaxKernel {
             let vocabCount = Swift.min(plan.vocabPerBlock, plan.vocab - vocabStart)
             let weightT = MatrixOperand(base: weight.pointer + vocabStart * weight.strides[0], rowStride: 1, columnStride: weight.strides[0])
             GEMM.multiply(rows, weightT, n: vocabCount, into: buffer.pointer, ldc: vocabCount, accumulate: false)
+            if plan.bfloat16Logits { roundElementsToBFloat16(buffer.pointer, buffer.pointer, count: rows.rows * vocabCount) }
             if let cap = plan.softCap {
                 let z = buffer.pointer, slope = slopes?.pointer, count = rows.rows * vocabCount
                 Parallel.forRanges(count, minChunk: 16_384) { range in
@@ -201,6 +227,7 @@ enum SelectiveLogSoftmaxKernel {
                         if let slope = slopes?.pointer.advanced(by: i * vocabCount) {
                             for k in 0..<vocabCount { values[k] *= slope[k] }
                         }
+                        if plan.bfloat16Logits { roundElementsToBFloat16(values, values, count: vocabCount) }
                     }
                 }
                 let dz = MatrixOperand(base: z, rowStride: vocabCount, columnStride: 1)

@@ -16,6 +16,12 @@ enum CPU {
     /// Whether the AVX-512 VNNI kernels (vpdpbusd) run: AVX-512 runs and the CPU has VNNI.
     static let hasAVX512VNNI = hasAVX512 && fledge_cpu_has_avx512_vnni() != 0
 
+    /// Whether the bfloat16 products use `vdpbf16ps` (`BFloat16GEMM`): AVX-512 runs, the CPU has
+    /// AVX-512 BF16 and `FLEDGE_DISABLE_AVX512_BF16` is not set to 1, which forces the exact-rounding
+    /// emulation on the float32 kernels.
+    static let hasAVX512BF16 = hasAVX512 && fledge_cpu_has_avx512_bf16() != 0
+        && ProcessInfo.processInfo.environment["FLEDGE_DISABLE_AVX512_BF16"] != "1"
+
     /// The most capable kernel set this process uses.
     static let kernelSet: KernelSet = hasAVX512VNNI ? .avx512VNNI : hasAVX512 ? .avx512 : hasAVX2 ? .avx2 : .portable
 }

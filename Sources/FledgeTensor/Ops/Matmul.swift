@@ -1,8 +1,30 @@
 extension Tensor {
     /// Matrix product over the last two dimensions, `[..., M, K] · [..., K, N] → [..., M, N]`,
     /// with the leading (batch) dimensions broadcast. Transposed operands (`transposed()`)
-    /// are read in place, never copied.
+    /// are read in place, never copied. Under bfloat16 `Autocast` the operands are rounded to
+    /// bfloat16, the product accumulates in float32 and is rounded to bfloat16, as PyTorch's CPU
+    /// autocast computes `matmul` and `linear`.
     public func matmul(_ other: Tensor) -> Tensor {
+        guard Autocast.isBFloat16 else { return product(other, bfloat16Operands: false) }
+        return bfloat16Product(other).roundedToBFloat16()
+    }
+
+    /// `bf16(self) · bf16(other)` accumulated in float32, not rounded: both operands are rounded by
+    /// recorded ops, so the gradients that reach them are rounded to bfloat16 as well.
+    func bfloat16Product(_ other: Tensor) -> Tensor {
+        roundedToBFloat16().product(other.roundedToBFloat16(), bfloat16Operands: true)
+    }
+
+    /// The product of `matmul`; `bfloat16Operands` says that both operands hold bfloat16 values, which
+    /// `vdpbf16ps` multiplies where the CPU has it (`BFloat16GEMM`); the backward is float32 GEMM of
+    /// the same bfloat16 values.
+    private func product(_ other: Tensor, bfloat16Operands: Bool) -> Tensor {
+        let gemm: (Int, Int, Int, MatrixOperand, MatrixOperand, UnsafeMutablePointer<Float>, Int) -> Void
+        if bfloat16Operands && CPU.hasAVX512BF16 {
+            gemm = { m, n, k, a, b, c, ldc in BFloat16GEMM.multiply(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: false) }
+        } else {
+            gemm = { m, n, k, a, b, c, ldc in GEMM.multiply(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: false) }
+        }
         precondition(rank >= 2 && other.rank >= 2,
                      "matmul needs operands of rank >= 2, got \(shape) and \(other.shape)")
         let (m, k) = (shape[rank - 2], shape[rank - 1])
@@ -14,8 +36,7 @@ extension Tensor {
             // Fold the batch into the rows: one large product instead of many small ones.
             let rows = Tensor.withoutGrad { reshaped([-1, k]) }
             out = Tensor(uninitializedShape: Array(shape.dropLast()) + [n])
-            GEMM.multiply(m: rows.shape[0], n: n, k: k, rows.matrixOperand, other.matrixOperand,
-                          into: out.pointer, ldc: n, accumulate: false)
+            gemm(rows.shape[0], n, k, rows.matrixOperand, other.matrixOperand, out.pointer, n)
         } else {
             let batch = Shape.broadcast(Array(shape.dropLast(2)), Array(other.shape.dropLast(2)))
             let aStrides = Shape.broadcastStrides(shape: Array(shape.dropLast(2)), strides: Array(strides.dropLast(2)), to: batch)
@@ -26,7 +47,7 @@ extension Tensor {
                 let a = MatrixOperand(base: pointer + offsetA, rowStride: strides[rank - 2], columnStride: strides[rank - 1])
                 let b = MatrixOperand(base: other.pointer + offsetB, rowStride: other.strides[other.rank - 2],
                                       columnStride: other.strides[other.rank - 1])
-                GEMM.multiply(m: m, n: n, k: k, a, b, into: out.pointer + index * m * n, ldc: n, accumulate: false)
+                gemm(m, n, k, a, b, out.pointer + index * m * n, n)
                 index += 1
             }
         }
