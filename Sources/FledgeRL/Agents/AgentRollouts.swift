@@ -1,11 +1,13 @@
 import FledgeLM
 
-/// GRPO's rows as multi-turn episodes (`tools`, `environment_command`): each row's episode starts from its dataset
-/// row, its prompt is rendered with the episode's tools, the first turns of all rows are sampled together, and the
-/// rows that called tools continue together turn by turn (``EpisodeRunner``).
+/// GRPO's and RLOO's rows as multi-turn episodes (`tools`, `environment_command`): each row's episode starts from its
+/// dataset row, its prompt is rendered with the episode's tools, the first turns of all rows are sampled together,
+/// and each row that called tools continues as soon as its tools have answered, while the others decode
+/// (``EpisodeRunner``).
 ///
-/// Turn `t` of row `r` samples with the round's seed offset by `t` and seed index `r`, so an episode is a pure
-/// function of the seed, the row and what its tools answer (a run resumes exactly when they answer the same).
+/// Turn `t` of row `r` samples with the round's seed offset by `t` and seed index `r`
+/// (``EpisodeRunner/sampling(_:options:rowNumbers:)``), so an episode is a pure function of the seed, the row and
+/// what its tools answer — not of how long they take (a run resumes exactly when they answer the same).
 struct AgentRollouts {
     let runner: EpisodeRunner
     /// Set when the toolbox has an environment: its rewards join the reward functions.
@@ -26,6 +28,24 @@ struct AgentRollouts {
                                maxCompletionLength: maxCompletionLength, maxToolCallingIterations: maxToolCallingIterations,
                                maxModelLength: maxModelLength)
         self.environmentReward = environmentReward
+    }
+
+    /// The rollouts of a group-sampling trainer (GRPO, RLOO) with `toolbox`, or nil without one: `arguments`' turn
+    /// limit, `model`'s context length, and an environment's rewards joining `rewards` as the function `environment`.
+    /// Throws when the trainer also `evaluates` (evaluation during training runs single-turn generations).
+    static func forTrainer(toolbox: Toolbox?, arguments: ToolArguments, tokenizer: Tokenizer, model: LanguageModel,
+                           maxCompletionLength: Int, evaluates: Bool, rewards: inout [any RewardFunction]) throws -> AgentRollouts? {
+        guard let toolbox else { return nil }
+        if evaluates {
+            throw TrainingError.invalidSetting("evaluation during training runs single-turn generations, not tool episodes; "
+                + "with tools or environment_command set eval_strategy: no and eval_on_start: false (and evaluate with "
+                + "fledge generate --tools)")
+        }
+        let environmentReward = toolbox.environment == nil ? nil : EnvironmentReward()
+        if let environmentReward { rewards.append(environmentReward) }
+        return try AgentRollouts(toolbox: toolbox, tokenizer: tokenizer, maxCompletionLength: maxCompletionLength,
+                                 maxToolCallingIterations: arguments.maxToolCallingIterations,
+                                 maxModelLength: model.config.maxPositionEmbeddings, environmentReward: environmentReward)
     }
 
     /// One row's episode, as the rollout takes it.
@@ -57,14 +77,8 @@ struct AgentRollouts {
             episodes.append(episode)
             promptIds.append(try runner.promptIds(messages, episode: episode))
         }
-        let first = model.generate(promptIds, options: options, seedIndices: rowNumbers).map(\.ids)
-        let results = try runner.run(promptIds: promptIds, episodes: episodes, firstTurns: first) { contexts, indices, turn, budgets in
-            guard let budget = budgets.max(), budget > 0 else { return contexts.map { _ in [] } }
-            var turnOptions = options
-            turnOptions.seed = options.seed &+ UInt64(turn) &* 0x9E37_79B9_7F4A_7C15
-            turnOptions.maxNewTokens = budget
-            return model.generate(contexts, options: turnOptions, seedIndices: indices.map { rowNumbers[$0] }).map(\.ids)
-        }
+        let results = try runner.run(promptIds: promptIds, episodes: episodes,
+                                     generate: EpisodeRunner.sampling(model, options: options, rowNumbers: rowNumbers))
         let endIds = Set((options.eosTokenIds ?? model.generationConfig.eosTokenIds) + [model.config.padTokenId].compactMap { $0 })
         if let environmentReward {
             environmentReward.pending = try episodes.map { try runner.toolbox.reward(of: $0) }

@@ -5,7 +5,7 @@ import FledgeLM
 /// demo's held-out problems all measure with this.
 ///
 /// Every prompt gets `samplesPerPrompt` completions, generated as GRPO's rollouts generate (one
-/// ``LanguageModel/generate(_:options:seedIndices:concurrentRows:shouldStop:onToken:)`` call with
+/// ``LanguageModel/generate(_:options:seedIndices:concurrentRows:shouldStop:onToken:onFinish:)`` call with
 /// continuous batching, each distinct prompt prefilled once, completion `j` of prompt `r` seeded
 /// with index `r · samplesPerPrompt + j`, so that the batching never changes what is sampled), and
 /// is scored by the reward functions training uses, decoded without special tokens.
