@@ -7,6 +7,18 @@ import XCTest
 /// episode is reset with its dataset row, its prompt is rendered with the tools, the environment scores every
 /// episode, and the tool metrics are logged.
 final class AgentTrainingTests: TemporaryDirectoryTestCase {
+    /// A reward function that keeps the samples it is given and scores nothing.
+    private final class RecordingReward: RewardFunction {
+        let name = "recorded"
+        let fullScore: Double? = nil
+        private(set) var samples: [RewardSample] = []
+
+        func score(_ samples: [RewardSample]) throws -> [Double?] {
+            self.samples += samples
+            return samples.map { _ in nil }
+        }
+    }
+
     private var modelDirectory: URL { fixtureURL("tool_episodes/model") }
 
     func testGRPOTrainsEpisodesWithAnEnvironment() throws {
@@ -51,8 +63,9 @@ final class AgentTrainingTests: TemporaryDirectoryTestCase {
         }
         let toolbox = try XCTUnwrap(config.agent.toolbox())
         defer { toolbox.stop() }
+        let recorder = RecordingReward()
         let grpo = try GRPO(model: model, tokenizer: tokenizer, dataset: PromptDataset(rows: rows, file: URL(fileURLWithPath: "(questions)")),
-                            rewards: try BuiltInRewards.make(config: config), config: config, toolbox: toolbox)
+                            rewards: try BuiltInRewards.make(config: config) + [recorder], config: config, toolbox: toolbox)
         let outcome = try Trainer(algorithm: grpo, model: model, arguments: config.training).train()
         let record = try XCTUnwrap(outcome.state.logHistory.last)
         let metrics = Dictionary(record.values.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
@@ -60,6 +73,15 @@ final class AgentTrainingTests: TemporaryDirectoryTestCase {
         XCTAssertNotNil(metrics["tools/failure_frequency"])
         // The environment rewarded rollout r with r: rows 0–3 of the round.
         XCTAssertEqual(try XCTUnwrap(metrics["rewards/environment/mean"]), 1.5, accuracy: 1e-9)
+        // Reward functions get each episode's messages (assistant turns, tool results); the completion text is the
+        // last assistant message's.
+        XCTAssertEqual(recorder.samples.count, 4)
+        for sample in recorder.samples {
+            let messages = try XCTUnwrap(sample.completionMessages)
+            XCTAssertEqual(messages.first?["role"], .string("assistant"))
+            let last = try XCTUnwrap(messages.last { $0["role"] == .string("assistant") })
+            XCTAssertEqual(sample.completion, last["content"]?.stringValue ?? "")
+        }
 
         let requests = try String(contentsOf: received, encoding: .utf8).split(separator: "\n").map(String.init)
         XCTAssertEqual(requests.filter { $0.contains(#""type": "reset""#) }.count, 4)

@@ -100,7 +100,8 @@ struct GRPORolloutMaker {
             }
         }
         let samples = zip(repeated, generated).map { row, episode in
-            RewardSample(prompt: row.prompt, completion: episode.completion, completionIds: episode.completionIds, columns: row.columns)
+            RewardSample(prompt: row.prompt, completion: episode.completion, completionIds: episode.completionIds, columns: row.columns,
+                         completionMessages: agents == nil ? nil : episode.messages)
         }
         let scores = try RewardScores.score(samples, with: rewards)
         var completions = generated.map { episode in
