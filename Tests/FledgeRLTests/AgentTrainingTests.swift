@@ -169,6 +169,48 @@ final class AgentTrainingTests: TemporaryDirectoryTestCase {
         XCTAssertLessThanOrEqual(scaledError(gradient, try XCTUnwrap(weight.grad).toArray()), 1e-5)
     }
 
+    /// Evaluation during training runs episodes with the tools when the run has them: on the shipped agent model,
+    /// GRPO's `evaluate()` logs the tool metrics, lengths of the model's tokens, accuracy, and reward functions see
+    /// each episode's messages; evaluating twice gives the same numbers.
+    func testEvaluationDuringTrainingRunsEpisodes() throws {
+        let yaml = """
+            model_name_or_path: \(AgentDemoTests.shippedModel.path)
+            output_dir: \(directory.path)/run
+            reward_funcs: [answer]
+            tools: [calculator]
+            max_tool_calling_iterations: 1
+            per_device_train_batch_size: 8
+            num_generations: 4
+            num_generations_eval: 2
+            max_completion_length: 48
+            beta: 0
+            eval_strategy: steps
+            eval_steps: 1
+            """
+        let resolved = try resolve(GRPOConfig.self, yaml)
+        XCTAssert(resolved.report.isUsable, "\(resolved.report.messages)")
+        let config = resolved.config
+        let model = try TrainingModels.load(config.run, seed: config.training.seed, gradientCheckpointing: false)
+        let tokenizer = try TrainingModels.tokenizer(config.run)
+        let problems = AgentDemoModel.task.problems(count: 24, seed: 8)
+        let rows = try problems.map { try $0.chatRow(tokenizer: tokenizer) }
+        let recorder = RecordingReward()
+        let grpo = try GRPO(model: model, tokenizer: tokenizer, dataset: PromptDataset(rows: Array(rows[..<8]), file: URL(fileURLWithPath: "(train)")),
+                            rewards: try BuiltInRewards.make(config: config) + [recorder], config: config,
+                            evaluationDataset: PromptDataset(rows: Array(rows[8...]), file: URL(fileURLWithPath: "(test)")),
+                            toolbox: try XCTUnwrap(config.agent.toolbox()))
+        let metrics = try XCTUnwrap(grpo.evaluate())
+        XCTAssertGreaterThan(try XCTUnwrap(metrics["tools/call_frequency"]), 0, "\(metrics)")
+        XCTAssertNotNil(metrics["tools/failure_frequency"])
+        XCTAssertNotNil(metrics["accuracy"])
+        XCTAssertLessThanOrEqual(try XCTUnwrap(metrics["completions/max_length"]), 48)
+        XCTAssertEqual(recorder.samples.count, 32)
+        XCTAssert(recorder.samples.allSatisfy { $0.completionMessages?.first?["role"] == .string("assistant") })
+        XCTAssert(recorder.samples.contains { sample in sample.completionMessages?.contains { $0["role"] == .string("tool") } == true })
+        // (The recording reward scores nothing: its mean and std are NaN.)
+        XCTAssertEqual(try XCTUnwrap(grpo.evaluate()).filter { !$0.value.isNaN }, metrics.filter { !$0.value.isNaN })
+    }
+
     func testTemplatesWithoutAToolFormatAreRefused() throws {
         let demo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../examples/demo/model").standardizedFileURL

@@ -32,15 +32,9 @@ struct AgentRollouts {
 
     /// The rollouts of a group-sampling trainer (GRPO, RLOO) with `toolbox`, or nil without one: `arguments`' turn
     /// limit, `model`'s context length, and an environment's rewards joining `rewards` as the function `environment`.
-    /// Throws when the trainer also `evaluates` (evaluation during training runs single-turn generations).
     static func forTrainer(toolbox: Toolbox?, arguments: ToolArguments, tokenizer: Tokenizer, model: LanguageModel,
-                           maxCompletionLength: Int, evaluates: Bool, rewards: inout [any RewardFunction]) throws -> AgentRollouts? {
+                           maxCompletionLength: Int, rewards: inout [any RewardFunction]) throws -> AgentRollouts? {
         guard let toolbox else { return nil }
-        if evaluates {
-            throw TrainingError.invalidSetting("evaluation during training runs single-turn generations, not tool episodes; "
-                + "with tools or environment_command set eval_strategy: no and eval_on_start: false (and evaluate with "
-                + "fledge generate --tools)")
-        }
         let environmentReward = toolbox.environment == nil ? nil : EnvironmentReward()
         if let environmentReward { rewards.append(environmentReward) }
         return try AgentRollouts(toolbox: toolbox, tokenizer: tokenizer, maxCompletionLength: maxCompletionLength,
@@ -61,6 +55,16 @@ struct AgentRollouts {
         let toolFailures: Int
         /// The episode's messages after the prompt: assistant turns (as parsed) and tool results.
         var messages: [JSONValue] = []
+
+        /// Tokens of the completion the model generated (tool results and their template tokens left out).
+        var modelTokenCount: Int { modelTokens.isEmpty ? completionIds.count : modelTokens.filter { $0 }.count }
+
+        /// A single-turn completion of `row` (no tools): the sequence `generate` sampled, decoded without special
+        /// tokens.
+        static func singleTurn(_ row: PromptDataset.Row, _ sequence: GeneratedSequence, tokenizer: Tokenizer) -> Row {
+            Row(promptIds: row.promptIds, completionIds: sequence.ids, modelTokens: [], isTruncated: sequence.finishReason != .eos,
+                completion: tokenizer.decode(sequence.ids, skipSpecialTokens: true), toolCalls: 0, toolFailures: 0)
+        }
     }
 
     /// The episodes of `rows` (dataset rows), numbered `rowNumbers` in the round.

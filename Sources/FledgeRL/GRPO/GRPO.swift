@@ -33,7 +33,7 @@ public final class GRPO: TrainingAlgorithm, ReferenceSyncing {
     /// benchmarks; TRL's equivalent is `generation_kwargs={"min_new_tokens": max_completion_length}`). With a
     /// `toolbox` (tools, an environment) each row is a multi-turn episode (``AgentRollouts``); an environment's
     /// rewards join `rewards` as the function `environment`. With an `evaluationDataset`, `eval_strategy`
-    /// evaluates on it (``GroupSamplingEvaluation``; single-turn, so not with a `toolbox`).
+    /// evaluates on it (``GroupSamplingEvaluation``; episodes too, with a `toolbox`).
     public init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
                 config: GRPOConfig, reference: ReferencePolicy? = nil, communicator: any Communicator = SingleProcess(),
                 ignoreEOS: Bool = false, evaluationDataset: PromptDataset? = nil, toolbox: Toolbox? = nil) throws {
@@ -57,8 +57,7 @@ public final class GRPO: TrainingAlgorithm, ReferenceSyncing {
         referenceSync = try ReferenceSync(policy: model, reference: reference, arguments: config.referenceSync)
         var rewards = rewards
         let agents = try AgentRollouts.forTrainer(toolbox: toolbox, arguments: config.agent, tokenizer: tokenizer, model: model,
-                                                  maxCompletionLength: generation.maxCompletionLength,
-                                                  evaluates: evaluationDataset != nil, rewards: &rewards)
+                                                  maxCompletionLength: generation.maxCompletionLength, rewards: &rewards)
         rounds = try GenerationRounds(
             model: model, tokenizer: tokenizer, dataset: dataset, rewards: rewards,
             advantages: try GRPOAdvantages(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,
@@ -70,7 +69,8 @@ public final class GRPO: TrainingAlgorithm, ReferenceSyncing {
         let sampling = rounds.maker.sampling
         evaluation = try evaluationDataset.map {
             try GroupSamplingEvaluation(model: model, tokenizer: tokenizer, dataset: $0, rewards: rewards, generation: generation,
-                                        training: training, scaleRewards: config.scaleRewards, sampling: sampling)
+                                        training: training, scaleRewards: config.scaleRewards, sampling: sampling,
+                                        agents: agents)
         }
     }
 

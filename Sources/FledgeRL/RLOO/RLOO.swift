@@ -48,8 +48,7 @@ public final class RLOO: TrainingAlgorithm, ReferenceSyncing {
         referenceSync = try ReferenceSync(policy: model, reference: reference, arguments: config.referenceSync)
         var rewards = rewards
         let agents = try AgentRollouts.forTrainer(toolbox: toolbox, arguments: config.agent, tokenizer: tokenizer, model: model,
-                                                  maxCompletionLength: generation.maxCompletionLength,
-                                                  evaluates: evaluationDataset != nil, rewards: &rewards)
+                                                  maxCompletionLength: generation.maxCompletionLength, rewards: &rewards)
         let estimator = RLOOEstimator(
             advantages: RLOOAdvantages(config: config),
             rewards: try GroupRewards(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,
@@ -62,7 +61,7 @@ public final class RLOO: TrainingAlgorithm, ReferenceSyncing {
         let sampling = rounds.maker.sampling
         evaluation = try evaluationDataset.map {
             try GroupSamplingEvaluation(model: model, tokenizer: tokenizer, dataset: $0, rewards: rewards, generation: generation,
-                                        training: config.training, scaleRewards: .group, sampling: sampling)
+                                        training: config.training, scaleRewards: .group, sampling: sampling, agents: agents)
         }
     }
 
