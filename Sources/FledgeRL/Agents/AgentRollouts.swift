@@ -6,8 +6,10 @@ import FledgeLM
 /// (``EpisodeRunner``).
 ///
 /// Turn `t` of row `r` samples with the round's seed offset by `t` and seed index `r`
-/// (``EpisodeRunner/sampling(_:options:rowNumbers:)``), so an episode is a pure function of the seed, the row and
-/// what its tools answer — not of how long they take (a run resumes exactly when they answer the same).
+/// (``EpisodeRunner/sampling(_:options:rowNumbers:)``), so an episode is a function of the seed, the row and what
+/// its tools answer, not of how long they take — up to the float rounding that sharing a decoding batch may cause
+/// (which rows share one follows tool timing; docs/agents.md): a run resumes exactly when they answer the same and
+/// no such rounding lands on a sampling boundary.
 struct AgentRollouts {
     let runner: EpisodeRunner
     /// Set when the toolbox has an environment: its rewards join the reward functions.

@@ -14,8 +14,9 @@ import FledgeLM
 /// Rows do not wait for each other (a departure in scheduling from TRL's loop, which runs every row's turn `t`
 /// together): a row's tool calls start as soon as its turn ends (``ToolCallQueue``) while the other rows go on
 /// decoding, and the row is given back to the model with its tool results as soon as they arrive, in the next
-/// batch of turns the model generates. What a row generates depends only on its own context, seed and budget
-/// (``TurnRequest``), never on which rows share a batch or on how long tools take.
+/// batch of turns the model generates. What a row generates depends on its own context, seed and budget
+/// (``TurnRequest``), not on how long tools take — up to the float rounding that sharing a decoding batch with
+/// other rows may cause (continuous batching's bound), since which rows share a batch now follows tool timing.
 public struct EpisodeRunner {
     /// One turn for the model to generate: the row, its whole context (prompt and completion so far), the row's turn
     /// number (0 for the first, 1 for the first after tools …) and how many tokens it may take.
