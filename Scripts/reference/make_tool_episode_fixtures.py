@@ -109,7 +109,8 @@ def scripted_generation(tokenizer, turns, prompt_ids_of_rows):
     return generate
 
 
-def run_batch(model_dir, tokenizer, turns, max_completion_length, work_dir):
+def generate_batch(model_dir, tokenizer, turns, max_completion_length, work_dir):
+    """TRL's GRPOTrainer (in train mode) and the batch its tool loop makes of the scripted `turns`."""
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, attn_implementation="eager")
     args = GRPOConfig(output_dir=work_dir, report_to="none", use_cpu=True, bf16=False, per_device_train_batch_size=4,
                       num_generations=2, gradient_accumulation_steps=1, steps_per_generation=1, beta=0.0,
@@ -127,7 +128,11 @@ def run_batch(model_dir, tokenizer, turns, max_completion_length, work_dir):
     prompt_ids = [tokenizer.apply_chat_template(PROMPTS[row // 2], tools=trainer.tools, add_generation_prompt=True,
                                                 tokenize=True, return_dict=False) for row in range(4)]
     trainer._generate_single_turn = scripted_generation(tokenizer, turns, prompt_ids)
-    batch = trainer._generate_and_score_completions(inputs)
+    return trainer, trainer._generate_and_score_completions(inputs)
+
+
+def run_batch(model_dir, tokenizer, turns, max_completion_length, work_dir):
+    trainer, batch = generate_batch(model_dir, tokenizer, turns, max_completion_length, work_dir)
     metrics = {name: values[-1] for name, values in trainer._metrics["train"].items() if name.startswith("tools/")}
     completion_mask, tool_mask = batch["completion_mask"], batch["tool_mask"]
     rows = []

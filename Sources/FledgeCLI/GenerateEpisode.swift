@@ -28,14 +28,8 @@ struct GenerateEpisode {
         let promptIds = try runner.promptIds(messages, episode: episode)
         print("[user] \(prompt)\(episode.appendedText ?? "")")
         print("[tools] " + episode.tools.map { ($0["function"] ?? $0)["name"]?.stringValue ?? "?" }.joined(separator: ", "))
-        let first = model.generate([promptIds], options: options, seedIndices: [0]).map(\.ids)
-        let results = try runner.run(promptIds: [promptIds], episodes: [episode], firstTurns: first) { contexts, _, turn, budgets in
-            var turnOptions = options
-            turnOptions.seed = options.seed &+ UInt64(turn)
-            turnOptions.maxNewTokens = max(budgets.max() ?? 0, 0)
-            return turnOptions.maxNewTokens == 0 ? contexts.map { _ in [] }
-                : model.generate(contexts, options: turnOptions, seedIndices: [0]).map(\.ids)
-        }
+        let results = try runner.run(promptIds: [promptIds], episodes: [episode],
+                                     generate: EpisodeRunner.sampling(model, options: options, rowNumbers: [0]))
         let result = results[0]
         for message in result.messages {
             print(Self.transcriptLines(message).joined(separator: "\n"))

@@ -61,6 +61,25 @@ final class RewardCommandTests: XCTestCase {
                        #"{"prompt": [{"role": "user", "content": "Hi"}], "completion": "Hello", "completion_ids": [5]}"#)
     }
 
+    /// A multi-turn episode's messages go as `completion_messages` (what TRL's reward functions get as the
+    /// completion), before the dataset columns, and a column of that name is not sent twice.
+    func testEpisodesSendTheirMessages() throws {
+        let messages: [JSONValue] = [
+            .object(JSONObject([("role", "assistant"), ("content", ""), ("tool_calls", .array([.object(JSONObject([
+                ("type", "function"), ("function", .object(JSONObject([("name", "calculator"),
+                                                                       ("arguments", .object(JSONObject([("expression", "6*7")])))]))),
+            ]))]))])),
+            .object(JSONObject([("role", "tool"), ("name", "calculator"), ("content", "42")])),
+            .object(JSONObject([("role", "assistant"), ("content", "42")])),
+        ]
+        let sample = RewardSample(prompt: "6*7=", completion: "42", completionIds: [5, 6],
+                                  columns: JSONObject([("answer", "42"), ("completion_messages", "dropped")]), completionMessages: messages)
+        XCTAssertEqual(RewardCommand.requestLine(sample), #"{"prompt": "6*7=", "completion": "42", "completion_ids": [5, 6], "#
+            + #""completion_messages": [{"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": "#
+            + #"{"name": "calculator", "arguments": {"expression": "6*7"}}}]}, {"role": "tool", "name": "calculator", "#
+            + #""content": "42"}, {"role": "assistant", "content": "42"}], "answer": "42"}"#)
+    }
+
     func testACommandThatDiesNamesTheCommandAndTheLine() throws {
         let script = try command("""
             read -r line; echo '{"reward": 1}'

@@ -56,8 +56,8 @@ final class ToolEpisodeTests: XCTestCase {
             episodes.append(episode)
             promptIds.append(try runner.promptIds(messages, episode: episode))
         }
-        let results = try runner.run(promptIds: promptIds, episodes: episodes, firstTurns: turns.map { $0[0] }) { contexts, rows, turn, _ in
-            rows.map { turns[$0][turn] }
+        let results = try runner.run(promptIds: promptIds, episodes: episodes) { requests, _ in
+            requests.map { turns[$0.row][$0.turn] }
         }
         return (promptIds, results)
     }
@@ -130,6 +130,59 @@ final class ToolEpisodeTests: XCTestCase {
             }
         }
         print(String(format: "  tool episodes: loss rel %.1e, parameter gradients scaled %.1e", worstLoss, worstGradient))
+    }
+
+    /// RLOO with tools (a Fledge departure: TRL 1.16's RLOOTrainer has no tools) masks tool-result tokens out of its
+    /// loss as GRPO's `tool_mask` does: on the same episodes, TRL's own `RLOOTrainer._compute_loss` with
+    /// `completion_mask * tool_mask` (Scripts/reference/make_rloo_tool_fixtures.py) gives the loss, gradients and
+    /// metrics that Fledge's RLOO loss gives over the model's tokens.
+    func testRLOOLossOnTheMaskedEpisodesMatchesTRLsRLOOLoss() throws {
+        let reference = try JSONParser.parse([UInt8](Data(contentsOf: fixtureURL("tool_episodes/rloo_episodes.json"))))
+        let model = try LanguageModel(directory: fixtureURL("tool_episodes/model"))
+        let weights = Dictionary(uniqueKeysWithValues: model.namedWeights)
+        for (_, weight) in model.namedWeights { weight.requiresGrad = true }
+        guard case .array(let cases)? = reference["batches"], case .array(let parameterNames)? = reference["gradient_parameters"],
+              let temperature = reference["temperature"]?.number else { return XCTFail("malformed fixture") }
+        let batches = try batches()
+        XCTAssertEqual(cases.count, batches.count)
+        for (number, (batch, rlooCase)) in zip(batches, cases).enumerated() {
+            let (prompts, results) = try episodes(batch)
+            XCTAssert(results.contains { $0.modelTokens.contains(false) }, "batch \(number) has no tool-result tokens")
+            guard case .array(let advantages)? = rlooCase["advantages"], case .array(let offsets)? = rlooCase["old_offsets"],
+                  case .array(let trlSums)? = rlooCase["sequence_logps"],
+                  let low = rlooCase["epsilon_low"]?.number, let high = rlooCase["epsilon_high"]?.number
+            else { return XCTFail("malformed fixture") }
+            for (_, weight) in model.namedWeights { weight.zeroGrad() }
+            let scored = model.sequenceLogProbs(zip(prompts, results).map { $0 + $1.completionIds },
+                                                scoredFrom: prompts.map(\.count), temperature: Float(temperature), withEntropy: true)
+                .keeping(results.flatMap(\.modelTokens))
+            XCTAssertEqual(scored.counts, results.map { $0.modelTokens.filter { $0 }.count })
+            // The masked sums (the model's tokens only) are TRL's; the old log-probs are each sum plus the fixture's
+            // offset, as TRL's are, so that the ratios are TRL's exactly (a ratio exponentiates a sum of ~100 terms).
+            let sums = RLOOAdvantages.sequenceSums(scored.logProbs.toArray().map(Double.init), counts: scored.counts)
+            for (row, (sum, trl)) in zip(sums, trlSums.map { $0.number ?? .nan }).enumerated() {
+                XCTAssertEqual(sum, trl, accuracy: 1e-5 * Swift.abs(trl), "batch \(number) row \(row): masked log-prob sum")
+            }
+            let old = zip(sums, offsets).map { Float($0 + ($1.number ?? .nan)) }
+            let result = RLOOLoss(epsilonLow: low, epsilonHigh: high).compute(
+                logProbs: scored.logProbs, counts: scored.counts, oldSequenceLogProbs: old,
+                advantages: advantages.map { Float($0.number ?? .nan) }, entropies: scored.entropy?.toArray())
+            result.loss.backward()
+            let expected = try XCTUnwrap(rlooCase["loss"]?.number)
+            // 1e-4: both sides round (Σ log p − Σ log p_old) in float32 at |Σ| ≈ 500, whose spacing is 3e-5.
+            XCTAssertLessThanOrEqual(Swift.abs(Double(result.loss.item()) - expected) / Swift.max(Swift.abs(expected), 0.01), 1e-4,
+                                     "batch \(number): loss \(result.loss.item()) vs TRL's \(expected)")
+            for name in ["clip_ratio/low_mean", "clip_ratio/low_min", "clip_ratio/high_mean", "clip_ratio/high_max",
+                         "clip_ratio/region_mean", "entropy"] {
+                let trl = try XCTUnwrap(rlooCase["metrics"]?[name]?.number, name)
+                XCTAssertEqual(try XCTUnwrap(result.metrics[name]), trl, accuracy: 1e-5 * Swift.max(1, Swift.abs(trl)), "batch \(number): \(name)")
+            }
+            for name in parameterNames.compactMap(\.stringValue) {
+                guard case .array(let values)? = rlooCase["gradients"]?[name] else { return XCTFail("no gradient for \(name)") }
+                let actual = try XCTUnwrap(weights[name]?.grad, "no gradient for \(name)").toArray()
+                XCTAssertLessThanOrEqual(scaledError(actual, values.map { Float($0.number ?? .nan) }), 1e-5, "batch \(number): \(name)")
+            }
+        }
     }
 }
 

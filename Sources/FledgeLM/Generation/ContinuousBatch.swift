@@ -1,6 +1,6 @@
 import FledgeTensor
 
-/// Continuous batching with shared prompts: the schedule of ``LanguageModel/generate(_:options:seedIndices:concurrentRows:shouldStop:onToken:)``.
+/// Continuous batching with shared prompts: the schedule of ``LanguageModel/generate(_:options:seedIndices:concurrentRows:shouldStop:onToken:onFinish:)``.
 ///
 /// Each distinct prompt is prefilled once, as one left-padded batch of the distinct prompts, into
 /// a prompt cache; its last position's logits give the first token of every row that continues

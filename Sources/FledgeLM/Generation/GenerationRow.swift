@@ -1,5 +1,5 @@
 /// One sequence being generated: its sampler, its tokens so far (prompt included) and what it
-/// has produced. Both generation schedules (``LanguageModel/generate(_:options:seedIndices:concurrentRows:shouldStop:onToken:)``)
+/// has produced. Both generation schedules (``LanguageModel/generate(_:options:seedIndices:concurrentRows:shouldStop:onToken:onFinish:)``)
 /// extend their rows through ``extend(from:stopping:)``, so a row samples and stops the same way
 /// whichever schedule runs it.
 struct GenerationRow {
@@ -37,6 +37,7 @@ struct GenerationRow {
         } else if sequence.ids.count == stopping.maxNewTokens {
             isFinished = true
         }
+        if isFinished { stopping.onFinish?(index, sequence) }
         return token
     }
 }
@@ -50,4 +51,6 @@ struct RowStopping {
     let shouldStop: ((Int, [Int]) -> Bool)?
     /// `(row, id)`: called with every token as it is chosen.
     let onToken: ((Int, Int) -> Void)?
+    /// `(row, sequence)`: called once with each row as soon as it stops.
+    let onFinish: ((Int, GeneratedSequence) -> Void)?
 }

@@ -26,7 +26,8 @@ extension LanguageModel {
     /// Generates continuations of `prompts` with a KV cache. Position ids come from each row's
     /// own tokens, so each row computes what it would alone (up to float rounding of the batched
     /// products). `shouldStop(row, newIds)`, when given, ends a row early (stop strings);
-    /// `onToken(row, id)` sees every token as it is chosen. `seedIndices` gives the index each
+    /// `onToken(row, id)` sees every token as it is chosen; `onFinish(row, sequence)` sees each row as soon as it
+    /// stops, while the other rows go on decoding. `seedIndices` gives the index each
     /// row's generator is seeded with (default: the row's position), so that rows split over
     /// several calls or processes sample what one batch would; each row draws only from its own
     /// generator, so the schedule never changes what a row samples.
@@ -44,19 +45,21 @@ extension LanguageModel {
     /// factors (transformers' Phi-3 `prepare_inputs_for_generation`).
     public func generate(
         _ prompts: [[Int]], options: SamplingOptions, seedIndices: [Int]? = nil, concurrentRows: Int? = nil,
-        shouldStop: ((Int, [Int]) -> Bool)? = nil, onToken: ((Int, Int) -> Void)? = nil
+        shouldStop: ((Int, [Int]) -> Bool)? = nil, onToken: ((Int, Int) -> Void)? = nil,
+        onFinish: ((Int, GeneratedSequence) -> Void)? = nil
     ) -> [GeneratedSequence] {
         let longest = (prompts.map(\.count).max() ?? 0) + options.maxNewTokens
         let schedule: GenerationSchedule = rotaryDependsOnBatch(longestSequence: longest)
             ? .lockstep : .continuous(concurrentRows: concurrentRows ?? prompts.count)
         return generate(prompts, options: options, seedIndices: seedIndices, schedule: schedule, shouldStop: shouldStop,
-                        onToken: onToken)
+                        onToken: onToken, onFinish: onFinish)
     }
 
     /// `generate` with the schedule given (tests compare the two).
     func generate(
         _ prompts: [[Int]], options: SamplingOptions, seedIndices: [Int]?, schedule: GenerationSchedule,
-        shouldStop: ((Int, [Int]) -> Bool)? = nil, onToken: ((Int, Int) -> Void)? = nil
+        shouldStop: ((Int, [Int]) -> Bool)? = nil, onToken: ((Int, Int) -> Void)? = nil,
+        onFinish: ((Int, GeneratedSequence) -> Void)? = nil
     ) -> [GeneratedSequence] {
         precondition(!prompts.isEmpty && prompts.allSatisfy { !$0.isEmpty }, "generate needs non-empty prompts")
         precondition(seedIndices.map { $0.count == prompts.count } ?? true,
@@ -65,7 +68,8 @@ extension LanguageModel {
             return prompts.map { _ in GeneratedSequence(ids: [], logProbs: [], finishReason: .length) }
         }
         let stopping = RowStopping(eos: Set(options.ignoreEOS ? [] : options.eosTokenIds ?? generationConfig.eosTokenIds),
-                                   maxNewTokens: options.maxNewTokens, shouldStop: shouldStop, onToken: onToken)
+                                   maxNewTokens: options.maxNewTokens, shouldStop: shouldStop, onToken: onToken,
+                                   onFinish: onFinish)
         var rows = prompts.indices.map { row in
             GenerationRow(index: row, prompt: prompts[row], sampler: Sampler(options: options, row: seedIndices?[row] ?? row))
         }

@@ -1,11 +1,15 @@
 import FledgeLM
 
-/// GRPO's rows as multi-turn episodes (`tools`, `environment_command`): each row's episode starts from its dataset
-/// row, its prompt is rendered with the episode's tools, the first turns of all rows are sampled together, and the
-/// rows that called tools continue together turn by turn (``EpisodeRunner``).
+/// GRPO's and RLOO's rows as multi-turn episodes (`tools`, `environment_command`): each row's episode starts from its
+/// dataset row, its prompt is rendered with the episode's tools, the first turns of all rows are sampled together,
+/// and each row that called tools continues as soon as its tools have answered, while the others decode
+/// (``EpisodeRunner``).
 ///
-/// Turn `t` of row `r` samples with the round's seed offset by `t` and seed index `r`, so an episode is a pure
-/// function of the seed, the row and what its tools answer (a run resumes exactly when they answer the same).
+/// Turn `t` of row `r` samples with the round's seed offset by `t` and seed index `r`
+/// (``EpisodeRunner/sampling(_:options:rowNumbers:)``), so an episode is a function of the seed, the row and what
+/// its tools answer, not of how long they take — up to the float rounding that sharing a decoding batch may cause
+/// (which rows share one follows tool timing; docs/agents.md): a run resumes exactly when they answer the same and
+/// no such rounding lands on a sampling boundary.
 struct AgentRollouts {
     let runner: EpisodeRunner
     /// Set when the toolbox has an environment: its rewards join the reward functions.
@@ -28,6 +32,18 @@ struct AgentRollouts {
         self.environmentReward = environmentReward
     }
 
+    /// The rollouts of a group-sampling trainer (GRPO, RLOO) with `toolbox`, or nil without one: `arguments`' turn
+    /// limit, `model`'s context length, and an environment's rewards joining `rewards` as the function `environment`.
+    static func forTrainer(toolbox: Toolbox?, arguments: ToolArguments, tokenizer: Tokenizer, model: LanguageModel,
+                           maxCompletionLength: Int, rewards: inout [any RewardFunction]) throws -> AgentRollouts? {
+        guard let toolbox else { return nil }
+        let environmentReward = toolbox.environment == nil ? nil : EnvironmentReward()
+        if let environmentReward { rewards.append(environmentReward) }
+        return try AgentRollouts(toolbox: toolbox, tokenizer: tokenizer, maxCompletionLength: maxCompletionLength,
+                                 maxToolCallingIterations: arguments.maxToolCallingIterations,
+                                 maxModelLength: model.config.maxPositionEmbeddings, environmentReward: environmentReward)
+    }
+
     /// One row's episode, as the rollout takes it.
     struct Row {
         let promptIds: [Int]
@@ -41,6 +57,16 @@ struct AgentRollouts {
         let toolFailures: Int
         /// The episode's messages after the prompt: assistant turns (as parsed) and tool results.
         var messages: [JSONValue] = []
+
+        /// Tokens of the completion the model generated (tool results and their template tokens left out).
+        var modelTokenCount: Int { modelTokens.isEmpty ? completionIds.count : modelTokens.filter { $0 }.count }
+
+        /// A single-turn completion of `row` (no tools): the sequence `generate` sampled, decoded without special
+        /// tokens.
+        static func singleTurn(_ row: PromptDataset.Row, _ sequence: GeneratedSequence, tokenizer: Tokenizer) -> Row {
+            Row(promptIds: row.promptIds, completionIds: sequence.ids, modelTokens: [], isTruncated: sequence.finishReason != .eos,
+                completion: tokenizer.decode(sequence.ids, skipSpecialTokens: true), toolCalls: 0, toolFailures: 0)
+        }
     }
 
     /// The episodes of `rows` (dataset rows), numbered `rowNumbers` in the round.
@@ -57,14 +83,8 @@ struct AgentRollouts {
             episodes.append(episode)
             promptIds.append(try runner.promptIds(messages, episode: episode))
         }
-        let first = model.generate(promptIds, options: options, seedIndices: rowNumbers).map(\.ids)
-        let results = try runner.run(promptIds: promptIds, episodes: episodes, firstTurns: first) { contexts, indices, turn, budgets in
-            guard let budget = budgets.max(), budget > 0 else { return contexts.map { _ in [] } }
-            var turnOptions = options
-            turnOptions.seed = options.seed &+ UInt64(turn) &* 0x9E37_79B9_7F4A_7C15
-            turnOptions.maxNewTokens = budget
-            return model.generate(contexts, options: turnOptions, seedIndices: indices.map { rowNumbers[$0] }).map(\.ids)
-        }
+        let results = try runner.run(promptIds: promptIds, episodes: episodes,
+                                     generate: EpisodeRunner.sampling(model, options: options, rowNumbers: rowNumbers))
         let endIds = Set((options.eosTokenIds ?? model.generationConfig.eosTokenIds) + [model.config.padTokenId].compactMap { $0 })
         if let environmentReward {
             environmentReward.pending = try episodes.map { try runner.toolbox.reward(of: $0) }

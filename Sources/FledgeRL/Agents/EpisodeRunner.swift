@@ -10,11 +10,27 @@ import FledgeLM
 /// are left out of the loss, its normalisers and the length metrics. A tool result that would take the completion
 /// past `max_completion_length` (or the sequence to the model's context length) is dropped and the episode ends
 /// there; a later turn is cut to what is left of `max_completion_length`.
+///
+/// Rows do not wait for each other (a departure in scheduling from TRL's loop, which runs every row's turn `t`
+/// together): a row's tool calls start as soon as its turn ends (``ToolCallQueue``) while the other rows go on
+/// decoding, and the row is given back to the model with its tool results as soon as they arrive, in the next
+/// batch of turns the model generates. What a row generates depends on its own context, seed and budget
+/// (``TurnRequest``), not on how long tools take — up to the float rounding that sharing a decoding batch with
+/// other rows may cause (continuous batching's bound), since which rows share a batch now follows tool timing.
 public struct EpisodeRunner {
-    /// What generates one turn for some rows: given each row's whole context (prompt and completion so far), the
-    /// rows' indices, the turn number (1 for the first turn after tools) and each row's remaining token budget,
-    /// the ids each row generates.
-    public typealias TurnGenerator = (_ contexts: [[Int]], _ rows: [Int], _ turn: Int, _ budgets: [Int]) throws -> [[Int]]
+    /// One turn for the model to generate: the row, its whole context (prompt and completion so far), the row's turn
+    /// number (0 for the first, 1 for the first after tools …) and how many tokens it may take.
+    public struct TurnRequest: Equatable, Sendable {
+        public let row: Int
+        public let context: [Int]
+        public let turn: Int
+        public let budget: Int
+    }
+
+    /// What generates turns: each request's reply (at most its budget; more is cut). It may report a reply through
+    /// `replied(request, ids)` as soon as that request's turn has ended, before the others finish decoding, so that
+    /// its tool calls start meanwhile; a reply reported there is taken, the one returned for it ignored.
+    public typealias TurnGenerator = (_ requests: [TurnRequest], _ replied: (_ request: Int, _ ids: [Int]) -> Void) throws -> [[Int]]
 
     /// One finished episode.
     public struct Result {
@@ -61,66 +77,94 @@ public struct EpisodeRunner {
                                                addGenerationPrompt: true).ids
     }
 
-    /// Runs the episodes whose prompts are `promptIds` and whose first turns are `firstTurns`.
-    public func run(promptIds: [[Int]], episodes: [Episode], firstTurns: [[Int]], generate: TurnGenerator) throws -> [Result] {
-        var results = firstTurns.indices.map { row in
-            Result(completionIds: firstTurns[row], modelTokens: Array(repeating: true, count: firstTurns[row].count),
-                   messages: [.object(parser.parse(firstTurns[row], prefix: promptIds[row], tools: episodes[row].tools))])
+    /// A generator sampling each turn from `model` with `options`: row `r` of the batch (numbered `rowNumbers[r]` in
+    /// its round) samples its turn `t` with seed index `rowNumbers[r] + t` (with `options.seed`, the streams of
+    /// `options.seed + t` and seed index `rowNumbers[r]`), stops at its budget, and is reported as soon as it stops.
+    public static func sampling(_ model: LanguageModel, options: SamplingOptions, rowNumbers: [Int]) -> TurnGenerator {
+        { requests, replied in
+            var turnOptions = options
+            turnOptions.maxNewTokens = requests.map(\.budget).max() ?? 0
+            guard turnOptions.maxNewTokens > 0 else { return requests.map { _ in [] } }
+            return withoutActuallyEscaping(replied) { replied in
+                model.generate(requests.map(\.context), options: turnOptions,
+                               seedIndices: requests.map { rowNumbers[$0.row] + $0.turn },
+                               shouldStop: { index, ids in ids.count >= requests[index].budget },
+                               onFinish: { index, sequence in replied(index, sequence.ids) }).map(\.ids)
+            }
         }
-        var calling = results.indices.filter { !toolCalls(in: results[$0].messages.last!).isEmpty }
-        var turn = 0
-        while !calling.isEmpty && turn < (maxToolCallingIterations ?? .max) {
-            turn += 1
-            var contexts: [[Int]] = [], continuing: [Int] = []
-            for row in calling {
-                var toolMessages: [JSONValue] = []
-                var ended = false
-                for call in toolCalls(in: results[row].messages.last!) {
-                    results[row].toolCalls += 1
-                    let outcome = try toolbox.call(call.name, arguments: call.arguments, in: episodes[row])
-                    if outcome.failed { results[row].toolFailures += 1 }
-                    if outcome.endsEpisode { ended = true }
-                    toolMessages.append(.object(JSONObject([("role", "tool"), ("name", .string(call.name)),
-                                                            ("content", .string(outcome.text))])))
+    }
+
+    /// Runs the episodes whose prompts are `promptIds`, generating their turns with `generate`.
+    public func run(promptIds: [[Int]], episodes: [Episode], generate: TurnGenerator) throws -> [Result] {
+        var results = promptIds.map { _ in Result(completionIds: [], modelTokens: [], messages: []) }
+        let queue = ToolCallQueue(toolbox: toolbox)
+        defer { queue.waitForAll() }
+
+        // The reply to `request`: it joins the row's completion, and its tool calls start.
+        func take(_ reply: [Int], for request: TurnRequest) {
+            let row = request.row, prompt = promptIds[row].count
+            let reply = Array(reply.prefix(request.budget))
+            let toolLength = request.context.count - prompt - results[row].completionIds.count
+            results[row].completionIds = Array(request.context[prompt...]) + reply
+            results[row].modelTokens += Array(repeating: false, count: toolLength) + Array(repeating: true, count: reply.count)
+            guard request.turn == 0 || !reply.isEmpty else { return }
+            let message = parser.parse(reply, prefix: request.context, tools: episodes[row].tools)
+            results[row].messages.append(.object(message))
+            let calls = toolCalls(in: .object(message))
+            if !calls.isEmpty && request.turn < (maxToolCallingIterations ?? .max) {
+                queue.start(calls, row: row, turn: request.turn, in: episodes[row])
+            }
+        }
+
+        var requests = promptIds.indices.map { TurnRequest(row: $0, context: promptIds[$0], turn: 0, budget: maxCompletionLength) }
+        while true {
+            for request in requests where request.budget == 0 { take([], for: request) }
+            let batch = requests.filter { $0.budget > 0 }
+            if !batch.isEmpty {
+                var taken = Set<Int>()
+                let replies = try generate(batch) { index, ids in
+                    if taken.insert(index).inserted { take(ids, for: batch[index]) }
                 }
-                if ended { continue }
-                let context = promptIds[row] + results[row].completionIds + (try suffixIds(toolMessages))
-                // A result that would not fit is dropped, and the episode ends with what it has.
-                if context.count - promptIds[row].count > maxCompletionLength || context.count >= maxModelLength { continue }
-                results[row].messages += toolMessages
-                contexts.append(context)
-                continuing.append(row)
+                for index in batch.indices where !taken.contains(index) { take(replies[index], for: batch[index]) }
             }
-            guard !continuing.isEmpty else { break }
-            let budgets = zip(continuing, contexts).map { maxCompletionLength - ($1.count - promptIds[$0].count) }
-            let generated = try generate(contexts, continuing, turn, budgets)
-            var next: [Int] = []
-            for (index, row) in continuing.enumerated() {
-                let reply = Array(generated[index].prefix(budgets[index]))
-                let toolLength = contexts[index].count - promptIds[row].count - results[row].completionIds.count
-                results[row].completionIds = Array(contexts[index][promptIds[row].count...]) + reply
-                results[row].modelTokens += Array(repeating: false, count: toolLength) + Array(repeating: true, count: reply.count)
-                guard !reply.isEmpty else { continue }
-                let message = parser.parse(reply, prefix: contexts[index], tools: episodes[row].tools)
-                results[row].messages.append(.object(message))
-                if !toolCalls(in: .object(message)).isEmpty { next.append(row) }
-            }
-            calling = next
+            let answers = queue.take()
+            if answers.isEmpty { break }
+            requests = try answers.compactMap { try nextTurn(after: $0, results: &results, promptIds: promptIds) }
         }
         return results
     }
 
+    /// The row's next turn once its tool calls have answered, or nil when the episode ends there: a call ended it, or
+    /// the results would not fit.
+    private func nextTurn(after answer: ToolCallQueue.Answer, results: inout [Result], promptIds: [[Int]]) throws -> TurnRequest? {
+        let row = answer.row
+        let outcomes = try answer.outcomes.get()
+        let calls = toolCalls(in: results[row].messages.last!)
+        results[row].toolCalls += outcomes.count
+        results[row].toolFailures += outcomes.filter(\.failed).count
+        if outcomes.contains(where: \.endsEpisode) { return nil }
+        let toolMessages = zip(calls, outcomes).map { call, outcome in
+            JSONValue.object(JSONObject([("role", "tool"), ("name", .string(call.name)), ("content", .string(outcome.text))]))
+        }
+        let context = promptIds[row] + results[row].completionIds + (try suffixIds(toolMessages))
+        let length = context.count - promptIds[row].count
+        // A result that would not fit is dropped, and the episode ends with what it has.
+        if length > maxCompletionLength || context.count >= maxModelLength { return nil }
+        results[row].messages += toolMessages
+        return TurnRequest(row: row, context: context, turn: answer.turn + 1, budget: maxCompletionLength - length)
+    }
+
     /// A parsed tool call.
-    private struct Call {
+    struct ToolCall: Sendable {
         let name: String
         let arguments: JSONValue
     }
 
-    private func toolCalls(in message: JSONValue) -> [Call] {
+    private func toolCalls(in message: JSONValue) -> [ToolCall] {
         guard case .array(let calls)? = message["tool_calls"] else { return [] }
         return calls.compactMap { call in
             guard let function = call["function"], let name = function["name"]?.stringValue else { return nil }
-            return Call(name: name, arguments: function["arguments"] ?? .object(JSONObject()))
+            return ToolCall(name: name, arguments: function["arguments"] ?? .object(JSONObject()))
         }
     }
 

@@ -3,12 +3,18 @@ import Foundation
 /// The tools and the environment of a run, and the episodes they serve: each rollout's episode starts from its
 /// dataset row, sees the stateless tools and its environment's tools, and has its calls run by whichever owns the
 /// name.
+///
+/// Calls of different rollouts may come from different threads at once (``ToolCallQueue``); each tool, each tool
+/// command and the environment serve one call at a time, so none of them needs to be thread-safe.
 public final class Toolbox {
     /// The stateless tools, in the order their definitions reach the chat template.
     public let tools: [any Tool]
     /// The environment, if any.
     public let environment: (any Environment)?
     private let toolCommands: [ToolCommand]
+    /// The lock each tool's calls take: one per tool, shared by the tools of one command (one process answers them).
+    private let toolLocks: [String: NSLock]
+    private let environmentLock = NSLock()
 
     /// A toolbox of `tools` and `environment`; throws when two tools share a name.
     public convenience init(tools: [any Tool], environment: (any Environment)? = nil) throws {
@@ -23,6 +29,13 @@ public final class Toolbox {
         self.tools = tools
         self.environment = environment
         self.toolCommands = toolCommands
+        var locks: [String: NSLock] = [:]
+        for command in toolCommands {
+            let lock = NSLock()
+            for tool in command.tools { locks[tool.name] = lock }
+        }
+        for tool in tools where locks[tool.name] == nil { locks[tool.name] = NSLock() }
+        toolLocks = locks
     }
 
     /// The built-in tool names a `tools` entry may give.
@@ -67,12 +80,19 @@ public final class Toolbox {
                        environmentTools: environmentTools)
     }
 
-    /// Runs the call `name(arguments)` in `episode`; a name no tool has is a failed call (as in TRL).
+    /// Runs the call `name(arguments)` in `episode`; a name no tool has is a failed call (as in TRL). Safe to call
+    /// from several threads at once.
     public func call(_ name: String, arguments: JSONValue, in episode: Episode) throws -> ToolOutcome {
         if episode.environmentTools.contains(name), let environment {
+            environmentLock.lock()
+            defer { environmentLock.unlock() }
             return try environment.call(rollout: episode.rollout, name: name, arguments: arguments)
         }
-        if let tool = tools.first(where: { $0.name == name }) { return try tool.call(arguments: arguments) }
+        if let tool = tools.first(where: { $0.name == name }), let lock = toolLocks[name] {
+            lock.lock()
+            defer { lock.unlock() }
+            return try tool.call(arguments: arguments)
+        }
         return .failure("Tool \(name) not found.")
     }
 

@@ -53,8 +53,7 @@ public struct AgentDemo {
             yaml: Self.configYAML(modelDirectory: modelDirectory.path, outputDirectory: outputDirectory.path, steps: steps, seed: seed),
             overrides: overrides)
         let config = resolution.config
-        guard let toolbox = try Toolbox.make(tools: config.tools ?? [], environmentCommand: config.environmentCommand,
-                                             timeout: config.environmentCommandTimeout) else {
+        guard let toolbox = try config.agent.toolbox() else {
             throw TrainingError.invalidSetting("the agent demo needs tools: [calculator]; --set tools=[] leaves it none")
         }
         defer { toolbox.stop() }
@@ -64,7 +63,7 @@ public struct AgentDemo {
             try AgentDemoEvaluation(model: model, tokenizer: tokenizer, problems: heldOut, toolbox: toolbox,
                                     options: DemoEvaluation.samplingOptions(model: model, seed: seed),
                                     maxCompletionLength: config.generation.maxCompletionLength,
-                                    maxToolCallingIterations: config.maxToolCallingIterations)
+                                    maxToolCallingIterations: config.agent.maxToolCallingIterations)
         }
 
         // The adapters start as a no-op (B = 0); switched off, the model is the base model exactly.

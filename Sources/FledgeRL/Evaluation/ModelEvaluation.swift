@@ -5,7 +5,7 @@ import FledgeLM
 /// demo's held-out problems all measure with this.
 ///
 /// Every prompt gets `samplesPerPrompt` completions, generated as GRPO's rollouts generate (one
-/// ``LanguageModel/generate(_:options:seedIndices:concurrentRows:shouldStop:onToken:)`` call with
+/// ``LanguageModel/generate(_:options:seedIndices:concurrentRows:shouldStop:onToken:onFinish:)`` call with
 /// continuous batching, each distinct prompt prefilled once, completion `j` of prompt `r` seeded
 /// with index `r · samplesPerPrompt + j`, so that the batching never changes what is sampled), and
 /// is scored by the reward functions training uses, decoded without special tokens.
@@ -37,6 +37,8 @@ public struct ModelEvaluation: Sendable {
         public let correct: [Bool]
         /// Whether each completion ended without an end-of-sequence token (at the token limit).
         public let clipped: [Bool]
+        /// Each completion's length in tokens the model generated (for an episode, tool results left out).
+        public let lengths: [Int]
     }
 
     /// The reward functions' names, in the order of each row's `rewards`.
@@ -51,8 +53,11 @@ public struct ModelEvaluation: Sendable {
     public let meanReward: Double
     /// pass@k for k = 1, 2, 4, …, `samplesPerPrompt`, in that order (empty without an accuracy).
     public let passAtK: [(k: Int, value: Double)]
-    /// The mean completion length in tokens.
+    /// The mean completion length in tokens (the model's).
     public let meanLength: Double
+    /// Tool calls over every episode, and how many failed (0 without tools).
+    public let toolCalls: Int
+    public let toolFailures: Int
     /// Seconds spent generating and scoring.
     public let seconds: Double
 
@@ -63,6 +68,15 @@ public struct ModelEvaluation: Sendable {
     public init(model: LanguageModel, tokenizer: Tokenizer, prompts: [PromptDataset.Row], rewards: [any RewardFunction],
                 rewardWeights: [Double]? = nil, options: SamplingOptions, samplesPerPrompt: Int = 1,
                 concurrentRows: Int? = nil) throws {
+        try self.init(model: model, tokenizer: tokenizer, prompts: prompts, rewards: rewards, rewardWeights: rewardWeights,
+                      options: options, samplesPerPrompt: samplesPerPrompt, concurrentRows: concurrentRows, episodes: nil)
+    }
+
+    /// The evaluation of `episodes` when given: each completion a multi-turn episode with its tools (all decoded
+    /// together; `concurrentRows` bounds single-turn decoding only), reward functions seeing its messages.
+    init(model: LanguageModel, tokenizer: Tokenizer, prompts: [PromptDataset.Row], rewards: [any RewardFunction],
+         rewardWeights: [Double]?, options: SamplingOptions, samplesPerPrompt: Int, concurrentRows: Int?,
+         episodes: AgentRollouts?) throws {
         precondition(samplesPerPrompt >= 1, "evaluation needs at least one sample per prompt, got \(samplesPerPrompt)")
         precondition(!prompts.isEmpty, "evaluation needs at least one prompt")
         let weights = rewardWeights ?? Array(repeating: 1, count: rewards.count)
@@ -70,11 +84,18 @@ public struct ModelEvaluation: Sendable {
         let start = Date()
         let k = samplesPerPrompt
         let repeated = prompts.flatMap { Array(repeating: $0, count: k) }
-        let generated = model.generate(repeated.map(\.promptIds), options: options, seedIndices: Array(repeated.indices),
-                                       concurrentRows: concurrentRows.map { min($0, repeated.count) })
-        let samples = zip(repeated, generated).map { row, sequence in
-            RewardSample(prompt: row.prompt, completion: tokenizer.decode(sequence.ids, skipSpecialTokens: true),
-                         completionIds: sequence.ids, columns: row.columns)
+        let generated: [AgentRollouts.Row]
+        if let episodes {
+            generated = try episodes.generate(repeated, rowNumbers: Array(repeated.indices), options: options, model: model)
+        } else {
+            generated = zip(repeated, model.generate(repeated.map(\.promptIds), options: options, seedIndices: Array(repeated.indices),
+                                                     concurrentRows: concurrentRows.map { min($0, repeated.count) })).map {
+                AgentRollouts.Row.singleTurn($0, $1, tokenizer: tokenizer)
+            }
+        }
+        let samples = zip(repeated, generated).map { row, episode in
+            RewardSample(prompt: row.prompt, completion: episode.completion, completionIds: episode.completionIds,
+                         columns: row.columns, completionMessages: episodes == nil ? nil : episode.messages)
         }
         let scores = try RewardScores.score(samples, with: rewards)
         let judged = rewards.enumerated().compactMap { index, function in function.fullScore.map { (index, $0) } }
@@ -83,18 +104,20 @@ public struct ModelEvaluation: Sendable {
             let values = scores.values.map { Array($0[range]) }
             return Row(
                 prompt: prompts[r].prompt, completions: samples[range].map(\.completion),
-                completionIds: generated[range].map(\.ids), rewards: values,
+                completionIds: generated[range].map(\.completionIds), rewards: values,
                 totals: (0..<k).map { j in zip(values, weights).reduce(0) { $0 + ($1.0[j] ?? 0) * $1.1 } },
                 correct: (0..<k).map { j in
                     !judged.isEmpty && judged.allSatisfy { function, full in values[function][j].map { $0 >= full } ?? false }
                 },
-                clipped: generated[range].map { $0.finishReason != .eos })
+                clipped: generated[range].map(\.isTruncated), lengths: generated[range].map(\.modelTokenCount))
         }
         rewardNames = scores.names
         self.samplesPerPrompt = k
         let completionCount = Double(repeated.count)
         meanReward = rows.reduce(0) { $0 + $1.totals.reduce(0, +) } / completionCount
-        meanLength = Double(generated.reduce(0) { $0 + $1.ids.count }) / completionCount
+        meanLength = Double(generated.reduce(0) { $0 + $1.modelTokenCount }) / completionCount
+        toolCalls = generated.reduce(0) { $0 + $1.toolCalls }
+        toolFailures = generated.reduce(0) { $0 + $1.toolFailures }
         if judged.isEmpty {
             accuracy = nil
             accuracyInterval = nil

@@ -14,8 +14,7 @@ extension GRPO: ConfiguredAlgorithm {
                                communicator: any Communicator = SingleProcess(),
                                progress: (String) -> Void = { _ in }) throws -> PreparedTraining<GRPO> {
         let inputs = try GroupSamplingInputs(config, rewards: rewards, dataset: dataset, progress: progress)
-        let toolbox = try Toolbox.make(tools: config.tools ?? [], environmentCommand: config.environmentCommand,
-                                       timeout: config.environmentCommandTimeout)
+        let toolbox = try config.agent.toolbox()
         let grpo = try GRPO(model: inputs.model, tokenizer: inputs.tokenizer, dataset: inputs.dataset, rewards: inputs.rewards,
                             config: config, reference: inputs.reference, communicator: communicator,
                             evaluationDataset: inputs.evaluation, toolbox: toolbox)

@@ -33,7 +33,7 @@ public final class GRPO: TrainingAlgorithm, ReferenceSyncing {
     /// benchmarks; TRL's equivalent is `generation_kwargs={"min_new_tokens": max_completion_length}`). With a
     /// `toolbox` (tools, an environment) each row is a multi-turn episode (``AgentRollouts``); an environment's
     /// rewards join `rewards` as the function `environment`. With an `evaluationDataset`, `eval_strategy`
-    /// evaluates on it (``GroupSamplingEvaluation``; single-turn, so not with a `toolbox`).
+    /// evaluates on it (``GroupSamplingEvaluation``; episodes too, with a `toolbox`).
     public init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
                 config: GRPOConfig, reference: ReferencePolicy? = nil, communicator: any Communicator = SingleProcess(),
                 ignoreEOS: Bool = false, evaluationDataset: PromptDataset? = nil, toolbox: Toolbox? = nil) throws {
@@ -56,14 +56,8 @@ public final class GRPO: TrainingAlgorithm, ReferenceSyncing {
         entropyControl = EntropyBonusControl(config: config)
         referenceSync = try ReferenceSync(policy: model, reference: reference, arguments: config.referenceSync)
         var rewards = rewards
-        var agents: AgentRollouts? = nil
-        if let toolbox {
-            let environmentReward = toolbox.environment == nil ? nil : EnvironmentReward()
-            if let environmentReward { rewards.append(environmentReward) }
-            agents = try AgentRollouts(toolbox: toolbox, tokenizer: tokenizer, maxCompletionLength: generation.maxCompletionLength,
-                                       maxToolCallingIterations: config.maxToolCallingIterations,
-                                       maxModelLength: model.config.maxPositionEmbeddings, environmentReward: environmentReward)
-        }
+        let agents = try AgentRollouts.forTrainer(toolbox: toolbox, arguments: config.agent, tokenizer: tokenizer, model: model,
+                                                  maxCompletionLength: generation.maxCompletionLength, rewards: &rewards)
         rounds = try GenerationRounds(
             model: model, tokenizer: tokenizer, dataset: dataset, rewards: rewards,
             advantages: try GRPOAdvantages(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,
@@ -72,14 +66,11 @@ public final class GRPO: TrainingAlgorithm, ReferenceSyncing {
             generation: generation, training: training, reference: reference, ignoreEOS: ignoreEOS, needsOldLogProbs: offPolicy,
             needsReferenceLogProbs: beta != 0, lossIsRowSeparable: Self.lossIsRowSeparable(lossSettings),
             communicator: communicator, agents: agents)
-        if toolbox != nil && evaluationDataset != nil {
-            throw TrainingError.invalidSetting("evaluation during training runs single-turn generations, not tool episodes; "
-                + "with tools or environment_command set eval_strategy: no and eval_on_start: false (and evaluate with fledge generate --tools)")
-        }
         let sampling = rounds.maker.sampling
         evaluation = try evaluationDataset.map {
             try GroupSamplingEvaluation(model: model, tokenizer: tokenizer, dataset: $0, rewards: rewards, generation: generation,
-                                        training: training, scaleRewards: config.scaleRewards, sampling: sampling)
+                                        training: training, scaleRewards: config.scaleRewards, sampling: sampling,
+                                        agents: agents)
         }
     }
 

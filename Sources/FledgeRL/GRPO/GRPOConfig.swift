@@ -55,17 +55,9 @@ public struct GRPOConfig: GroupSamplingConfig {
     public var vespoKNeg = 3.0
     /// VESPO's rate λ for negative advantages.
     public var vespoLambdaNeg = 2.0
-    /// With `tools` or `environment_command`: the most turns whose tool calls are run and answered in one
-    /// episode; `null` for no limit (`max_completion_length` still ends the episode).
-    public var maxToolCallingIterations: Int? = nil
-    /// Stateless tools the model may call (TRL's `GRPOTrainer(tools=…)`): `calculator` (built in) or `command:SHELL`,
-    /// a program serving tools in JSON lines (see `ToolCommand`).
-    public var tools: [String]? = nil
-    /// Fledge's `environment_factory`: a shell command running the episodes' environment in JSON lines (see
-    /// `EnvironmentCommand`).
-    public var environmentCommand: String? = nil
-    /// Seconds `environment_command` and tool commands may take to answer one line.
-    public var environmentCommandTimeout = 60.0
+    /// Tools and an environment (`tools`, `environment_command`, `max_tool_calling_iterations`, …): multi-turn
+    /// episodes.
+    public var agent = ToolArguments()
 
     /// TRL's current defaults.
     public init() {
@@ -91,7 +83,7 @@ public struct GRPOConfig: GroupSamplingConfig {
 
     public static var fields: [ConfigField<GRPOConfig>] {
         sharedFields(\.run, \.training) + GenerationArguments.fields.lifted(through: \.generation)
-            + ReferenceSyncArguments.fields.lifted(through: \.referenceSync) + [
+            + ReferenceSyncArguments.fields.lifted(through: \.referenceSync) + ToolArguments.fields.lifted(through: \.agent) + [
             ConfigField("loss_type", \.lossType),
             ConfigField("scale_rewards", \.scaleRewards),
             ConfigField("multi_objective_aggregation", \.multiObjectiveAggregation),
@@ -113,11 +105,6 @@ public struct GRPOConfig: GroupSamplingConfig {
             ConfigField("vespo_lambda_pos", \.vespoLambdaPos, .atLeast(0)),
             ConfigField("vespo_k_neg", \.vespoKNeg, .atLeast(0)),
             ConfigField("vespo_lambda_neg", \.vespoLambdaNeg, .atLeast(0)),
-            ConfigField("max_tool_calling_iterations", \.maxToolCallingIterations, .count),
-            ConfigField("tools", \.tools),
-            ConfigField("environment_command", \.environmentCommand),
-            ConfigField("environment_command_timeout", \.environmentCommandTimeout,
-                        .leftOpen(0, 86_400).because("at most a day per line")),
         ]
     }
 

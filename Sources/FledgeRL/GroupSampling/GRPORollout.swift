@@ -93,14 +93,13 @@ struct GRPORolloutMaker {
         if let agents {
             generated = try agents.generate(repeated, rowNumbers: rows, options: options, model: model)
         } else {
-            generated = zip(repeated, model.generate(repeated.map(\.promptIds), options: options, seedIndices: rows)).map { row, sequence in
-                AgentRollouts.Row(promptIds: row.promptIds, completionIds: sequence.ids, modelTokens: [],
-                                  isTruncated: sequence.finishReason != .eos,
-                                  completion: tokenizer.decode(sequence.ids, skipSpecialTokens: true), toolCalls: 0, toolFailures: 0)
+            generated = zip(repeated, model.generate(repeated.map(\.promptIds), options: options, seedIndices: rows)).map {
+                AgentRollouts.Row.singleTurn($0, $1, tokenizer: tokenizer)
             }
         }
         let samples = zip(repeated, generated).map { row, episode in
-            RewardSample(prompt: row.prompt, completion: episode.completion, completionIds: episode.completionIds, columns: row.columns)
+            RewardSample(prompt: row.prompt, completion: episode.completion, completionIds: episode.completionIds, columns: row.columns,
+                         completionMessages: agents == nil ? nil : episode.messages)
         }
         let scores = try RewardScores.score(samples, with: rewards)
         var completions = generated.map { episode in

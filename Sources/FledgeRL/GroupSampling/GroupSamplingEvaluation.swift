@@ -6,7 +6,9 @@ import FledgeLM
 /// over them with the `eval_` prefix — `eval_reward`, `eval_reward_std`, `eval_rewards/<name>/mean`
 /// and `/std`, `eval_frac_reward_zero_std`, `eval_completions/mean_length` and the other
 /// `completions/*` — plus Fledge's `eval_accuracy` (``ModelEvaluation``: the share of correct
-/// completions, when a reward function has a full score).
+/// completions, when a reward function has a full score). With tools or an environment the completions are
+/// episodes, run as training runs them (``AgentRollouts``), their lengths the model's tokens only, and
+/// `eval_tools/call_frequency` and `eval_tools/failure_frequency` are logged too.
 ///
 /// Departures from TRL, documented in docs/evaluation.md: the metrics are computed over the whole
 /// evaluation split at once (TRL averages per-batch values over its `per_device_eval_batch_size`
@@ -23,13 +25,16 @@ struct GroupSamplingEvaluation {
     let advantages: GRPOAdvantages
     let sampling: SamplingOptions
     let samplesPerPrompt: Int
-    /// Completions decoded at once (`per_device_eval_batch_size`).
+    /// Completions decoded at once (`per_device_eval_batch_size`; episodes decode all at once).
     let batchSize: Int
+    /// With tools or an environment: the episodes' rollouts.
+    let agents: AgentRollouts?
 
     /// Evaluation of `dataset` with training's `sampling` (its seed replaced by one derived from
     /// `training.seed`); throws when a prompt leaves no room for `max_completion_length`.
     init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
-         generation: GenerationArguments, training: TrainingArguments, scaleRewards: ScaleRewards, sampling: SamplingOptions) throws {
+         generation: GenerationArguments, training: TrainingArguments, scaleRewards: ScaleRewards, sampling: SamplingOptions,
+         agents: AgentRollouts? = nil) throws {
         try dataset.requirePromptsFit(model: model, maxSeqLength: training.maxSeqLength,
                                       completionTokens: generation.maxCompletionLength, completionField: "max_completion_length")
         samplesPerPrompt = generation.numGenerationsEval ?? generation.numGenerations
@@ -43,20 +48,26 @@ struct GroupSamplingEvaluation {
         self.dataset = dataset
         self.rewards = rewards
         batchSize = training.perDeviceEvalBatchSize
+        self.agents = agents
     }
 
     /// The evaluation's metrics (without the `eval_` prefix, which the trainer adds).
     func evaluate() throws -> [String: Double] {
         let evaluation = try ModelEvaluation(model: model, tokenizer: tokenizer, prompts: dataset.rows, rewards: rewards,
                                              rewardWeights: advantages.weights, options: sampling,
-                                             samplesPerPrompt: samplesPerPrompt, concurrentRows: batchSize)
+                                             samplesPerPrompt: samplesPerPrompt, concurrentRows: batchSize, episodes: agents)
         let rows = evaluation.rows
         let scores = RewardScores(names: evaluation.rewardNames, values: evaluation.rewardNames.indices.map { function in
             rows.flatMap { $0.rewards[function] }
         })
         var metrics = advantages.compute(scores).metrics
-        metrics.merge(GRPORoundSummary.lengthMetrics(lengths: rows.flatMap { $0.completionIds.map { Double($0.count) } },
+        metrics.merge(GRPORoundSummary.lengthMetrics(lengths: rows.flatMap { $0.lengths.map(Double.init) },
                                                      truncated: rows.flatMap(\.clipped))) { $1 }
+        if agents != nil {
+            let completions = Double(max(rows.count * samplesPerPrompt, 1)), calls = Double(evaluation.toolCalls)
+            metrics["tools/call_frequency"] = calls / completions
+            metrics["tools/failure_frequency"] = calls > 0 ? Double(evaluation.toolFailures) / calls : 0
+        }
         if let accuracy = evaluation.accuracy { metrics["accuracy"] = accuracy }
         return metrics
     }

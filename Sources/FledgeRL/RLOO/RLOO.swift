@@ -7,6 +7,12 @@ import FledgeTensor
 /// (``RLOOAdvantages``), and the clipped sequence-ratio loss (``RLOOLoss``), a mean over each
 /// micro-batch's completions that the trainer averages over the step (HF's division by
 /// `gradient_accumulation_steps`).
+///
+/// With a `toolbox` (`tools`, `environment_command`; a Fledge departure: TRL 1.16's `RLOOTrainer` has no tools)
+/// each row is a multi-turn episode as GRPO runs them (``AgentRollouts``), and the tool-result tokens are left out
+/// of every sum RLOO takes over a completion — its sequence log-probability in the ratio, the old and reference
+/// log-probabilities of the KL in the reward, the entropy and the lengths — as GRPO's `tool_mask` leaves them out of
+/// GRPO's.
 public final class RLOO: TrainingAlgorithm, ReferenceSyncing {
     /// Rows of one micro-step, with the round's metrics.
     public typealias MicroBatch = RoundMicroBatch
@@ -23,9 +29,12 @@ public final class RLOO: TrainingAlgorithm, ReferenceSyncing {
     /// RLOO of `model` on `dataset` with `rewards`. With `beta` ≠ 0 the KL in the reward is measured
     /// against `reference`, by default the model with its adapters switched off; full fine-tuning
     /// needs one (``ReferencePolicy/of(_:)``). With an
-    /// `evaluationDataset`, `eval_strategy` evaluates on it (``GroupSamplingEvaluation``).
+    /// `evaluationDataset`, `eval_strategy` evaluates on it (``GroupSamplingEvaluation``). With a `toolbox` (tools,
+    /// an environment) each row is a multi-turn episode; an environment's rewards join `rewards` as the function
+    /// `environment`.
     public init(model: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset, rewards: [any RewardFunction],
-                config: RLOOConfig, reference: ReferencePolicy? = nil, evaluationDataset: PromptDataset? = nil) throws {
+                config: RLOOConfig, reference: ReferencePolicy? = nil, evaluationDataset: PromptDataset? = nil,
+                toolbox: Toolbox? = nil) throws {
         try config.checkRanges()
         let generation = config.generation
         let reference = try ReferencePolicy.resolve(
@@ -37,6 +46,9 @@ public final class RLOO: TrainingAlgorithm, ReferenceSyncing {
         self.config = config
         loss = RLOOLoss(config: config)
         referenceSync = try ReferenceSync(policy: model, reference: reference, arguments: config.referenceSync)
+        var rewards = rewards
+        let agents = try AgentRollouts.forTrainer(toolbox: toolbox, arguments: config.agent, tokenizer: tokenizer, model: model,
+                                                  maxCompletionLength: generation.maxCompletionLength, rewards: &rewards)
         let estimator = RLOOEstimator(
             advantages: RLOOAdvantages(config: config),
             rewards: try GroupRewards(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,
@@ -45,11 +57,11 @@ public final class RLOO: TrainingAlgorithm, ReferenceSyncing {
                                       generation: generation, training: config.training, reference: reference,
                                       needsOldLogProbs: true, needsReferenceLogProbs: generation.beta != 0,
                                       // The loss is a mean over micro-batches of equal row counts.
-                                      lossIsRowSeparable: true)
+                                      lossIsRowSeparable: true, agents: agents)
         let sampling = rounds.maker.sampling
         evaluation = try evaluationDataset.map {
             try GroupSamplingEvaluation(model: model, tokenizer: tokenizer, dataset: $0, rewards: rewards, generation: generation,
-                                        training: config.training, scaleRewards: .group, sampling: sampling)
+                                        training: config.training, scaleRewards: .group, sampling: sampling, agents: agents)
         }
     }
 

@@ -11,6 +11,9 @@ public struct RLOOConfig: GroupSamplingConfig {
     public var normalizeAdvantages = false
     /// Clamp rewards to `[min, max]`; `null` means no clamp.
     public var rewardClipRange: [Double]? = nil
+    /// Tools and an environment (`tools`, `environment_command`, `max_tool_calling_iterations`, …): multi-turn
+    /// episodes, their tool-result tokens out of the loss (a Fledge departure: TRL's `RLOOTrainer` has no tools).
+    public var agent = ToolArguments()
 
     /// TRL's current defaults.
     public init() {
@@ -26,7 +29,7 @@ public struct RLOOConfig: GroupSamplingConfig {
 
     public static var fields: [ConfigField<RLOOConfig>] {
         sharedFields(\.run, \.training) + GenerationArguments.fields.lifted(through: \.generation)
-            + ReferenceSyncArguments.fields.lifted(through: \.referenceSync) + [
+            + ReferenceSyncArguments.fields.lifted(through: \.referenceSync) + ToolArguments.fields.lifted(through: \.agent) + [
             ConfigField("normalize_advantages", \.normalizeAdvantages),
             ConfigField("reward_clip_range", \.rewardClipRange, .ordinaryMagnitude),
         ]

@@ -4,7 +4,8 @@ import Foundation
 /// `/bin/sh -c COMMAND` and kept for the whole run.
 ///
 /// For each completion it receives one JSON object per line on its standard input — `prompt`,
-/// `completion`, `completion_ids` and every other dataset column — and must answer, in order, one
+/// `completion`, `completion_ids`, for a multi-turn episode `completion_messages` (its assistant
+/// turns and tool results), and every other dataset column — and must answer, in order, one
 /// line `{"reward": number}` or `{"reward": null}` (no value for this completion), flushing its
 /// output after each line. Its standard error passes through to Fledge's.
 ///
@@ -90,7 +91,9 @@ public final class RewardCommand: RewardFunction {
             ("prompt", sample.prompt), ("completion", .string(sample.completion)),
             ("completion_ids", .array(sample.completionIds.map { .int($0) })),
         ]
-        fields += sample.columns.entries.filter { !["prompt", "completion", "completion_ids"].contains($0.key) }
+        if let messages = sample.completionMessages { fields.append(("completion_messages", .array(messages))) }
+        let sent = Set(fields.map(\.0))
+        fields += sample.columns.entries.filter { !sent.contains($0.key) }
         return JSONWriter().string(.object(JSONObject(fields)))
     }
 

@@ -9,12 +9,18 @@ public struct RewardSample: Sendable, Equatable {
     public let completionIds: [Int]
     /// Every other column of the dataset row (for example `answer`).
     public let columns: JSONObject
+    /// For a multi-turn episode (tools, an environment): its messages after the prompt — each assistant turn as
+    /// parsed (with its `tool_calls`) and each `tool` result — which is what TRL's reward functions get as the
+    /// completion; `completion` is then the last assistant message's text. Nil for a single-turn completion.
+    public let completionMessages: [JSONValue]?
 
-    public init(prompt: JSONValue, completion: String, completionIds: [Int], columns: JSONObject = JSONObject()) {
+    public init(prompt: JSONValue, completion: String, completionIds: [Int], columns: JSONObject = JSONObject(),
+                completionMessages: [JSONValue]? = nil) {
         self.prompt = prompt
         self.completion = completion
         self.completionIds = completionIds
         self.columns = columns
+        self.completionMessages = completionMessages
     }
 }
 

@@ -13,15 +13,16 @@ enum ConfigFieldTables {
         let trainers: [TrainerKind]
     }
 
-    /// The groups: the shared run fields and training arguments, the sampling fields of GRPO and RLOO,
+    /// The groups: the shared run fields and training arguments, the sampling and tool fields of GRPO and RLOO,
     /// then each trainer's own fields.
     static var groups: [Group] {
         let run = RunArguments.fields.map(\.name)
         let training = TrainingArguments.fields.map(\.name)
         let generation = GenerationArguments.fields.map(\.name)
         let referenceSync = ReferenceSyncArguments.fields.map(\.name)
-        let common = Set(run + training + referenceSync), shared = common.union(generation)
-        // Only GRPO and RLOO share the sampling fields; another trainer's fields of the same names (distillation's
+        let tools = ToolArguments.fields.map(\.name)
+        let common = Set(run + training + referenceSync), shared = common.union(generation).union(tools)
+        // Only GRPO and RLOO share the sampling and tool fields; another trainer's fields of the same names (distillation's
         // `beta`, `temperature` …) are its own and go in its table.
         func usesGeneration(_ trainer: TrainerKind) -> Bool { [.grpo, .rloo].contains(trainer) }
         return [
@@ -33,6 +34,8 @@ enum ConfigFieldTables {
                   names: generation, trainers: [.grpo, .rloo]),
             Group(title: "Reference-model syncing (DPO, KTO, GRPO, RLOO)", source: source("ReferenceSync.swift"),
                   names: referenceSync, trainers: [.dpo, .kto, .grpo, .rloo]),
+            Group(title: "Tools and environments (GRPO; RLOO as a Fledge departure, TRL's RLOOTrainer has no tools)",
+                  source: source("ToolArguments.swift"), names: tools, trainers: [.grpo, .rloo]),
         ] + TrainerKind.allCases.map { trainer in
             Group(title: "\(trainer.trlConfigName) (`trainer: \(trainer.rawValue)`)",
                   source: source("\(trainer.trlConfigName).swift"),
