@@ -18,8 +18,8 @@ enum UnimplementedFields {
 
     private static let entries: [String: Entry] = [
         "fp16": Entry(
-            defaultValue: .bool(false), feature: "float16 mixed precision",
-            reason: "a CPU has no float16 arithmetic to gain from (PyTorch's CPU autocast computes in bfloat16); "
+            defaultValue: .bool(false), feature: "float16 mixed precision on the CPU",
+            reason: "it has no float16 arithmetic to gain from (PyTorch's CPU autocast computes in bfloat16); "
                 + "set bf16: true for mixed precision"),
         "neftune_noise_alpha": Entry(
             defaultValue: .null, feature: "NEFTune embedding noise outside SFT",

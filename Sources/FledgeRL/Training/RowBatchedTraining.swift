@@ -14,6 +14,8 @@ extension RowBatchedTraining {
 
     public var lossScaling: LossScaling { rowBatching.lossScaling }
 
+    public var communicator: any Communicator { rowBatching.communicator }
+
     public func microBatches(for position: StepPosition) throws -> [RowMicroBatch] {
         rowBatching.microBatches(for: position)
     }
