@@ -94,6 +94,10 @@ final class QuantizationFormatTests: XCTestCase {
         let packed = try bytes("nf4_nested/packed")
         assertBitwiseEqual(dequantize(NF4.self, NF4.blocks(packed: packed, absmax: stored.absmax)),
                            try floats("nf4_nested/dequantized"), "nested NF4 dequantize")
+        // Kept compressed in a matrix (one code byte per block, the scales and offset beside).
+        let matrix = try QuantizedMatrix(format: .nf4, rows: 30, columns: 576, packed: packed, nestedAbsmax: stored, name: "w")
+        assertBitwiseEqual(matrix.dequantized().toArray(), try floats("nf4_nested/dequantized"), "compact nested NF4 matrix")
+        XCTAssertEqual(matrix.byteCount, codes.count * 33 + (scales.count + 1) * 4)
 
         // Fledge's own quantization, given bitsandbytes' offset (its float32 mean), gives its bytes.
         let ours = NF4.split(quantize(NF4.self, try floats("nf4_nested/weights")))

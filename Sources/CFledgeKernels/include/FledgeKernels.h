@@ -156,6 +156,10 @@ void fledge_q4_0_matvec(long m, long k, const float *x, long ldx, const unsigned
 /// 16-value `codebook`.
 void fledge_4bit_matvec(long m, long k, const float *x, long ldx, const unsigned char *w, long row_bytes, long rows,
                         float *out, long ldo, const float *codebook);
+/// Decodes `count` NF4/FP4 blocks as Fledge stores them (36 bytes each, as above) into 64·count
+/// floats, `codebook[code] · absmax` in float32: the floats of the portable Swift decoder, for the
+/// GEMM's packing of weight panels. Requires AVX2.
+void fledge_4bit_decode(long count, const unsigned char *blocks, float *out, const float *codebook);
 
 /// Quantizes the m activation rows x + i·ldx (k floats, k a multiple of 32) for the integer
 /// decoding products, block by block as llama.cpp's Q8_0 (`quantize_row_q8_0_ref`, the bytes that

@@ -34,11 +34,16 @@ struct GRPOBench: ParsableCommand {
     var setting = GRPOBenchSetting.short
     @Option(help: "The model's shape: smollm2-135m, qwen2.5-1.5b or qwen2.5-7b.") var shape = BenchModelShape.smolLM2_135M
     @Option(help: quantizationHelp) var quantization: QuantizationFormat?
+    @Flag(help: "With --quantization nf4 or fp4: compress each weight's block absmax as bitsandbytes' use_bnb_nested_quant does.")
+    var useBnbNestedQuant = false
 
     static let numGenerations = 8
 
     func validate() throws {
         if steps < 0 { throw ValidationError("--steps must be 0 or more, got \(steps)") }
+        if useBnbNestedQuant, quantization != .nf4, quantization != .fp4 {
+            throw ValidationError("--use-bnb-nested-quant compresses 4-bit block statistics: use it with --quantization nf4 or fp4")
+        }
     }
 
     /// One character per token id 2 … `vocabularySize` − 1 (ids 0 and 1 are `<pad>` and `<eos>`): code
@@ -63,7 +68,7 @@ struct GRPOBench: ParsableCommand {
         let dataset = try PromptDataset(file: try writePrompts(count: (steps + 1) * setting.prompts, alphabet: alphabet, to: files), tokenizer: tokenizer)
         precondition(dataset.rows.allSatisfy { $0.promptIds.count == setting.promptTokens }, "a prompt is not \(setting.promptTokens) tokens")
 
-        let model = try shape.randomModel(quantization: quantization.map { BaseQuantization($0) })
+        let model = try shape.randomModel(quantization: quantization.map { BaseQuantization($0, nestedAbsmax: useBnbNestedQuant) })
         try model.addLoRA(SmolLM2Shape.lora)
         let config = grpoConfig(outputDirectory: files.appendingPathComponent("output"))
         model.gradientCheckpointing = config.training.checkpointsGradients
@@ -86,7 +91,7 @@ struct GRPOBench: ParsableCommand {
             "forward_seconds": rounded(forward), "step_cpu_seconds": rounded(clock.stepCPUSeconds[leanest]),
             "generation_cpu_seconds": rounded(grpo.batchCPUSeconds[leanest]), "peak_rss_mb": rounded(Double(MemoryStats.peakResidentBytes) / 1_048_576),
             "gradient_checkpointing": gradientCheckpointing == .auto ? "auto" as Any : gradientCheckpointing == .enabled, "threads": Parallel.workers, "setting": setting.rawValue as Any,
-            "shape": shape.rawValue as Any, "quantization": quantization?.rawValue ?? "float32",
+            "shape": shape.rawValue as Any, "quantization": quantization?.rawValue ?? "float32", "nested_absmax": useBnbNestedQuant,
         ], json: json)
     }
 

@@ -10,7 +10,8 @@ import FledgeTensor
 /// (or `__fp4`: JSON as uint8 bytes with `quant_type`, `blocksize`, `dtype`, `shape`, and with nested
 /// statistics `nested_blocksize` and `nested_offset`), `W.quant_map` (the 16-value codebook),
 /// `W.absmax` (one float32 per block of 64; with nested statistics one uint8 code, decoded with
-/// `W.nested_absmax`, one float32 per 256 codes, and `W.nested_quant_map`, the 8-bit dynamic map).
+/// `W.nested_absmax`, one float32 per 256 codes, and `W.nested_quant_map`, the 8-bit dynamic map;
+/// Fledge keeps those compressed too, `NestedAbsmaxRows`).
 /// Anything else — another block size or codebook, codes stored in another dtype, missing or
 /// misshapen pieces — is an error naming the tensor.
 struct BitsAndBytes4BitWeights {
@@ -78,6 +79,7 @@ struct BitsAndBytes4BitWeights {
             let packed = try bytes(weight, count: blocks * 32)
             try checkMap(weight + ".quant_map", equals: format.fourBitCodebook)
             let absmax: [Float]
+            var nestedAbsmax: NestedAbsmax? = nil
             if let nested = field("nested_blocksize") {
                 guard nested == .int(NestedAbsmax.blockSize) else {
                     throw invalid(stateName, "has nested_blocksize \(shown("nested_blocksize")); Fledge reads nested blocks of \(NestedAbsmax.blockSize)")
@@ -93,12 +95,17 @@ struct BitsAndBytes4BitWeights {
                 let codes = try bytes(weight + ".absmax", count: blocks)
                 let scales = try floats(weight + ".nested_absmax", count: (blocks + NestedAbsmax.blockSize - 1) / NestedAbsmax.blockSize)
                 try checkMap(weight + ".nested_quant_map", equals: DynamicQuantization.code)
-                absmax = try NestedAbsmax(codes: codes, scales: scales, offset: Float(offset)).absmax
+                let stored = try NestedAbsmax(codes: codes, scales: scales, offset: Float(offset))
+                nestedAbsmax = stored
+                absmax = stored.absmax
             } else {
                 absmax = try floats(weight + ".absmax", count: blocks)
             }
             if let bad = absmax.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
                 throw invalid(weight + ".absmax", "decodes to \(absmax[bad]) for block \(bad); an absmax is finite and not negative")
+            }
+            if let nestedAbsmax {
+                return try QuantizedMatrix(format: format, rows: rows, columns: columns, packed: packed, nestedAbsmax: nestedAbsmax, name: weight)
             }
             let block = format.blockFormat as! any BitsAndBytes4BitFormat.Type
             return try QuantizedMatrix(format: format, rows: rows, columns: columns, blocks: block.blocks(packed: packed, absmax: absmax),

@@ -37,9 +37,9 @@ enum QuantizedGEMM {
             return
         }
         if m <= GEMM.smallRows, a.columnStride == 1, let kernel = fusedDecodingKernel(w.format) {
-            w.withBlocks { rows, rowBytes in
-                Parallel.forRanges(n, minChunk: 16) { range in
-                    kernel(m, k, a.base, a.rowStride, rows + range.lowerBound * rowBytes, rowBytes, range.count, c + range.lowerBound, ldc)
+            Parallel.forRanges(n, minChunk: 16) { range in
+                w.withExpandedRows(range) { part, rows, rowBytes in
+                    kernel(m, k, a.base, a.rowStride, rows, rowBytes, part.count, c + part.lowerBound, ldc)
                 }
             }
             return
@@ -48,17 +48,23 @@ enum QuantizedGEMM {
             Parallel.forRanges(n, minChunk: 16) { range in
                 let row = TensorStorage(count: k)
                 for column in range {
-                    w.decode(rows: column..<(column + 1), columns: 0..<k, into: row.pointer, rowStride: k)
+                    w.decode(rows: column..<(column + 1), columns: 0..<k, into: row.pointer, rowStride: k, vectorized: true)
                     for i in 0..<m { c[i * ldc + column] = dotProduct(a.base + i * a.rowStride, row.pointer, k) }
                 }
             }
             return
         }
         // B = Wᵀ: B's columns are W's rows, its depth W's columns.
+        // Each panel's 16 rows of W are decoded into a buffer that stays in L1 and packed from there.
+        let nr = Int(FLEDGE_GEMM_NR)
         GEMM.multiplyBlocked(m: m, n: n, k: k, .raw(a), .panels { p0, depth, first, columns, destination in
-            let block = TensorStorage(count: columns * depth)
-            w.decode(rows: first..<(first + columns), columns: p0..<(p0 + depth), into: block.pointer, rowStride: depth)
-            fledge_pack_b(depth, columns, block.pointer, 1, depth, destination)
+            let block = TensorStorage(count: nr * depth)
+            for panel in stride(from: 0, to: columns, by: nr) {
+                let width = min(nr, columns - panel)
+                w.decode(rows: (first + panel)..<(first + panel + width), columns: p0..<(p0 + depth), into: block.pointer,
+                         rowStride: depth, vectorized: true)
+                fledge_pack_b(depth, width, block.pointer, 1, depth, destination + panel * depth)
+            }
         }, into: c, ldc: ldc, accumulate: false, parallel: true)
     }
 
@@ -80,10 +86,19 @@ enum QuantizedGEMM {
             return
         }
         // B = W: B's depth is W's rows.
+        // W's rows are decoded 16 at a time into a buffer that stays in cache, and each panel's
+        // 16 columns of them packed from there.
+        let nr = Int(FLEDGE_GEMM_NR)
         GEMM.multiplyBlocked(m: m, n: n, k: k, .raw(a), .panels { p0, depth, first, columns, destination in
-            let block = TensorStorage(count: depth * columns)
-            w.decode(rows: p0..<(p0 + depth), columns: first..<(first + columns), into: block.pointer, rowStride: columns)
-            fledge_pack_b(depth, columns, block.pointer, columns, 1, destination)
+            let block = TensorStorage(count: nr * columns)
+            for d in stride(from: 0, to: depth, by: nr) {
+                let height = min(nr, depth - d)
+                w.decode(rows: (p0 + d)..<(p0 + d + height), columns: first..<(first + columns), into: block.pointer,
+                         rowStride: columns, vectorized: true)
+                for panel in stride(from: 0, to: columns, by: nr) {
+                    fledge_pack_b(height, min(nr, columns - panel), block.pointer + panel, columns, 1, destination + panel * depth + d * nr)
+                }
+            }
         }, into: c, ldc: ldc, accumulate: false, parallel: true)
     }
 
