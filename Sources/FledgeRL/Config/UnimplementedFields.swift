@@ -35,12 +35,5 @@ enum UnimplementedFields {
             defaultValue: .null, feature: "tool calling during distillation",
             reason: "TRL's DistillationTrainer runs the tools of its Python tools argument between sampled "
                 + "turns, and a config file names no tools (GRPO's tool calling is Fledge's tools field)"),
-        "log_completions": Entry(
-            defaultValue: .bool(false), feature: "a completion log for distillation",
-            reason: "TRL logs the student's samples to a tracker table (wandb, trackio) and the console; Fledge's "
-                + "distillation writes metrics.jsonl only"),
-        "num_completions_to_print": Entry(
-            defaultValue: .null, feature: "a completion log for distillation",
-            reason: "it sizes log_completions' console table, which distillation does not write"),
     ]
 }

@@ -12,6 +12,8 @@ import FledgeLM
 final class DistillationRounds {
     /// One sampled completion.
     struct Row {
+        /// The dataset row's prompt, as written (text or chat messages).
+        let prompt: JSONValue
         let promptIds: [Int]
         /// The sampled tokens, the EOS that ended the completion included.
         let completionIds: [Int]
@@ -68,16 +70,20 @@ final class DistillationRounds {
         return (Array(round.rows[chunk * batchSize..<(chunk + 1) * batchSize]), round)
     }
 
+    /// The latest generation batch sampled, if any.
+    var latestRound: Round? { cached }
+
     private func round(epoch: Int, index: Int) -> Round {
         let key = [epoch, index]
         if let cached, cached.key == key { return cached }
         let order = promptOrder(epoch: epoch)
-        let prompts = order[index * promptsPerRound..<(index + 1) * promptsPerRound].map { dataset.rows[$0].promptIds }
+        let prompts = order[index * promptsPerRound..<(index + 1) * promptsPerRound].map { dataset.rows[$0] }
         var options = sampling
         options.seed = mix(seed, UInt64(epoch), UInt64(index))
-        let generated = model.generate(prompts, options: options)
+        let generated = model.generate(prompts.map(\.promptIds), options: options)
         var rows = zip(prompts, generated).map { prompt, sequence in
-            Row(promptIds: prompt, completionIds: sequence.ids, isTruncated: sequence.finishReason != .eos)
+            Row(prompt: prompt.prompt, promptIds: prompt.promptIds, completionIds: sequence.ids,
+                isTruncated: sequence.finishReason != .eos)
         }
         var generator = SeededGenerator(seed: options.seed ^ 0x5DEE_CE66_D1CE_4E5B)
         rows.shuffle(using: &generator)
