@@ -18,12 +18,11 @@ enum UnimplementedFields {
 
     private static let entries: [String: Entry] = [
         "neftune_noise_alpha": Entry(
-            defaultValue: .null, feature: "NEFTune embedding noise outside SFT",
-            reason: "transformers' Trainer.train hooks it onto the input embeddings of every trainer, where each "
-                + "forward in training mode is noised: DPO's and KTO's reference passes with PEFT (the same model, "
-                + "adapters off), GRPO's and RLOO's sampling and old/reference log-probs, PPO's rollouts, which "
-                + "Fledge's passes do not reproduce; SFT and reward modelling, whose only training-mode pass is the "
-                + "loss's, implement it"),
+            defaultValue: .null, feature: "NEFTune embedding noise in GRPO, RLOO, PPO and distillation",
+            reason: "transformers' Trainer.train hooks it onto the trained model's input embeddings, where each forward "
+                + "in training mode is noised, with or without gradients: GRPO's and RLOO's sampling and old/reference "
+                + "log-probs, PPO's rollouts, the distillation student's sampling, which Fledge's passes do not "
+                + "reproduce; SFT, reward modelling, DPO and KTO implement it"),
         "model_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters", reason: namedAdapters),
         "ref_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters", reason: namedAdapters),
         // DistillationConfig's.
