@@ -57,7 +57,7 @@ final class CompletionLogTests: TemporaryDirectoryTestCase {
         for step in 0..<3 {
             let trained = algorithm.trained[2 * step] + algorithm.trained[2 * step + 1]
             let entries = logged.filter { $0.step == step + 1 }.map(\.completion)
-            XCTAssertEqual(entries.map(\.advantage), trained.map { Double($0.advantage) }, "step \(step + 1)")
+            XCTAssertEqual(entries.map(\.advantage), trained.map { Double($0.advantage) as Double? }, "step \(step + 1)")
             XCTAssertEqual(entries.map(\.length), trained.map(\.completionIds.count))
             XCTAssertEqual(entries.map(\.clipped), trained.map(\.isTruncated))
             XCTAssertEqual(entries.map(\.completion), trained.map { tokenizer.decode($0.completionIds, skipSpecialTokens: true) })
@@ -80,7 +80,7 @@ final class CompletionLogTests: TemporaryDirectoryTestCase {
                                           values: [0, 1].map { function in members.map { entries[$0].rewards[function] } })
                 let expected = advantages.compute(scores).advantages
                 for (member, value) in zip(members, expected) {
-                    XCTAssertEqual(entries[member].advantage, value, accuracy: 1e-6, "\(prompt)")
+                    XCTAssertEqual(entries[member].advantage!, value, accuracy: 1e-6, "\(prompt)")
                 }
             }
         }
@@ -118,5 +118,23 @@ final class CompletionLogTests: TemporaryDirectoryTestCase {
         file = try CompletionLogFile(directory: directory, completedSteps: 2)
         XCTAssertEqual(try CompletionLogFile.read(url).map(\.step), [1, 1, 2, 2])
         XCTAssertEqual(try CompletionLogFile.read(url).first?.completion, entry)
+    }
+
+    /// An entry without rewards or advantage (distillation's) is written without those keys, reads
+    /// back equal, and shows `-` in the table; a present but malformed `rewards` or `advantage` is refused.
+    func testEntriesWithoutRewardsRoundTrip() throws {
+        let entry = LoggedCompletion(prompt: .string("Say hi"), completion: "hi", length: 2, clipped: true)
+        let line = entry.json(step: 3)
+        XCTAssertNil(line["rewards"])
+        XCTAssertNil(line["advantage"])
+        let read = try XCTUnwrap(LoggedCompletion.read(line))
+        XCTAssertEqual(read.step, 3)
+        XCTAssertEqual(read.completion, entry)
+        let table = CompletionTable.lines(CompletionLog(completions: [entry], printLimit: nil), step: 3)
+        XCTAssert(table[2].hasSuffix("       -       -    2*"), table[2])
+        for (key, value) in [("rewards", JSONValue.string("none")), ("advantage", .string("high"))] {
+            guard case .object(let fields) = line else { return XCTFail("not an object") }
+            XCTAssertNil(LoggedCompletion.read(.object(JSONObject(fields.entries.map { ($0.key, $0.value) } + [(key, value)]))), key)
+        }
     }
 }

@@ -101,4 +101,44 @@ final class DPOTrainingTests: TemporaryDirectoryTestCase {
         XCTAssert(evaluations.allSatisfy { $0["eval_rewards/accuracies"] != nil && $0["eval_logps/chosen"] != nil })
         XCTAssertLessThan(evaluations.last!["eval_loss"]!, log(2))
     }
+
+    /// `neftune_noise_alpha` noises every pass TRL's hook noises in training mode: the policy's and, with
+    /// LoRA, the reference pass through the same model with adapters off; not a separate frozen reference
+    /// model (the hook sits on the trained model's embeddings) and not evaluation. The loss changes, the
+    /// same seed gives the same loss, another seed another, a larger α moves it further on average.
+    func testNEFTuneNoisesThePolicyAndTheAdapterOffReference() throws {
+        let pairs = try colourPairs()
+        func dpo(alpha: Double?, frozenReference: Bool = false) throws -> DPO {
+            var config = config(steps: 1, output: "neftune")
+            config.neftuneNoiseAlpha = alpha
+            let model = try SFTFixtures.model()
+            try model.addLoRA(LoRAOptions(r: 4, alpha: 8, dropout: 0, seed: 3))
+            let reference: ReferencePolicy = frozenReference ? .frozen(try SFTFixtures.model()) : .adaptersDisabled(model)
+            return try DPO(model: model, train: pairs, evaluation: Array(pairs.prefix(3)), config: config, reference: reference)
+        }
+        let clean = try dpo(alpha: nil), five = try dpo(alpha: 5), fifty = try dpo(alpha: 50)
+        let batch = RowMicroBatch(indices: [0, 1, 2], noiseSeed: 7)
+        let plain = try clean.loss(of: batch)
+        XCTAssertEqual(Double(plain.loss.item()), log(2), accuracy: 1e-6, "untrained adapters: policy = reference")
+        let first = try five.loss(of: batch), again = try five.loss(of: batch)
+        XCTAssertNotEqual(first.loss.item(), plain.loss.item())
+        XCTAssertEqual(first.loss.item(), again.loss.item())
+        XCTAssertNotEqual(try five.loss(of: RowMicroBatch(indices: [0, 1, 2], noiseSeed: 8)).loss.item(), first.loss.item())
+        var small = 0.0, large = 0.0
+        for seed in 0..<6 as Range<UInt64> {
+            let batch = RowMicroBatch(indices: [0, 1, 2], noiseSeed: seed)
+            small += abs(Double(try five.loss(of: batch).loss.item()) - log(2))
+            large += abs(Double(try fifty.loss(of: batch).loss.item()) - log(2))
+        }
+        XCTAssertGreaterThan(large, small)
+        XCTAssertEqual(try clean.evaluate()?["loss"], try five.evaluate()?["loss"])
+        // The reference's mean log-prob is logps/chosen − rewards/chosen / β: noised with adapters off,
+        // the clean policy's with a frozen reference model.
+        func referenceChosen(_ result: MicroBatchLoss) -> Double { result.metrics["logps/chosen"]! - result.metrics["rewards/chosen"]! / 0.5 }
+        let cleanReference = plain.metrics["logps/chosen"]!
+        XCTAssertGreaterThan(abs(referenceChosen(first) - cleanReference), 1e-3)
+        let frozen = try dpo(alpha: 5, frozenReference: true).loss(of: batch)
+        XCTAssertEqual(referenceChosen(frozen), cleanReference, accuracy: 1e-4 * abs(cleanReference))
+        XCTAssertNotEqual(frozen.metrics["logps/chosen"]!, cleanReference)
+    }
 }

@@ -76,6 +76,35 @@ final class DistillationTrainingTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(maxDifference(second.model.trainableParameters, straight.model.trainableParameters), 0)
     }
 
+    /// `log_completions`: each logging step writes the student's completions of the step's generation
+    /// batch, in the order trained, with no rewards or advantage; the table shows `num_completions_to_print`.
+    func testLogsTheStudentsCompletions() throws {
+        let prepared = try Distillation.prepare(try config(["max_steps": "2", "save_strategy": "\"no\"", "log_completions": "true",
+                                                            "num_completions_to_print": "3"]))
+        let trainer = try prepared.trainer()
+        let observer = RecordingObserver()
+        trainer.observer = observer
+        _ = try trainer.train()
+        let config = prepared.algorithm.config
+        let tokenizer = try TrainingModels.tokenizer(config.run)
+        let url = config.training.outputDirectory.appendingPathComponent(CompletionLogFile.name)
+        let logged = try CompletionLogFile.read(url)
+        XCTAssertEqual(logged.map(\.step), [1, 1, 1, 1, 2, 2, 2, 2])
+        XCTAssertFalse(try String(contentsOf: url, encoding: .utf8).contains("advantage"))
+        // The last step's generation batch is still the cached one, so its micro-batches are what was trained.
+        let trained = try prepared.algorithm.microBatches(for: StepPosition(step: 1, epoch: 0, microBatches: 2..<4)).flatMap(\.rows)
+        let entries = logged.filter { $0.step == 2 }.map(\.completion)
+        XCTAssertEqual(entries.map(\.prompt), trained.map(\.prompt))
+        XCTAssertEqual(entries.map(\.completion), trained.map { tokenizer.decode($0.completionIds, skipSpecialTokens: true) })
+        XCTAssertEqual(entries.map(\.length), trained.map(\.completionIds.count))
+        XCTAssertEqual(entries.map(\.clipped), trained.map(\.isTruncated))
+        XCTAssert(entries.allSatisfy { $0.rewardNames.isEmpty && $0.advantage == nil })
+        let table = CompletionTable.lines(try XCTUnwrap(prepared.algorithm.completionLog), step: 2)
+        XCTAssertEqual(table.first, "completions at step 2 (3 of 4):")
+        for line in table { XCTAssertLessThanOrEqual(line.count, CompletionTable.width, line) }
+        XCTAssertEqual(observer.loggedCompletionSteps, [1, 2])
+    }
+
     /// Without a teacher the factory says which field to set.
     func testMissingTeacherIsNamed() throws {
         var config = try config()

@@ -238,4 +238,34 @@ final class KTOTrainingTests: TemporaryDirectoryTestCase {
             }
         }
     }
+
+    /// `neftune_noise_alpha` noises the policy's pass, the KL pass over mismatched completions and, with
+    /// LoRA, the reference passes (TRL's training-mode forwards), not evaluation: the loss changes, the
+    /// same seed gives the same loss, another seed another, a larger α moves it further on average.
+    func testNEFTuneNoisesTrainingPasses() throws {
+        let rows = try colourRows(mismatchedBatchSize: 4)
+        func kto(alpha: Double?) throws -> KTO {
+            var config = config(steps: 1, output: "neftune")
+            config.neftuneNoiseAlpha = alpha
+            let model = try SFTFixtures.model()
+            try model.addLoRA(LoRAOptions(r: 4, alpha: 8, dropout: 0, seed: 3))
+            return try KTO(model: model, train: rows, evaluation: Array(rows.prefix(4)), config: config,
+                           reference: .adaptersDisabled(model))
+        }
+        let clean = try kto(alpha: nil), five = try kto(alpha: 5), fifty = try kto(alpha: 50)
+        let batch = RowMicroBatch(indices: [0, 1, 2, 3], noiseSeed: 7)
+        let plain = try clean.loss(of: batch).loss.item()
+        let first = try five.loss(of: batch).loss.item()
+        XCTAssertNotEqual(first, plain)
+        XCTAssertEqual(first, try five.loss(of: batch).loss.item())
+        XCTAssertNotEqual(try five.loss(of: RowMicroBatch(indices: [0, 1, 2, 3], noiseSeed: 8)).loss.item(), first)
+        var small = 0.0, large = 0.0
+        for seed in 0..<6 as Range<UInt64> {
+            let batch = RowMicroBatch(indices: [0, 1, 2, 3], noiseSeed: seed)
+            small += Double(abs(try five.loss(of: batch).loss.item() - plain))
+            large += Double(abs(try fifty.loss(of: batch).loss.item() - plain))
+        }
+        XCTAssertGreaterThan(large, small)
+        XCTAssertEqual(try clean.evaluate()?["loss"], try five.evaluate()?["loss"])
+    }
 }

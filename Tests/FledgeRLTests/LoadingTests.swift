@@ -51,8 +51,8 @@ final class LoadingTests: XCTestCase {
             .note("vllm_mode", "no vLLM"),
             .note("report_to", "no Hub or tracker"),
             .note("model_adapter_name", "not applicable at TRL's default"),
-            .error("neftune_noise_alpha", "Fledge does not implement NEFTune embedding noise outside SFT (transformers' "
-                + "Trainer.train hooks it onto the input embeddings of every trainer"),
+            .error("neftune_noise_alpha", "Fledge does not implement NEFTune embedding noise in GRPO, RLOO, PPO and distillation "
+                + "(transformers' Trainer.train hooks it onto the trained model's input embeddings"),
             .note("label_smoothing_factor", "ignored, as TRL ignores it outside SFT"),
             .error("label_smoothing", "is a DPOConfig field, not a GRPOConfig field (check with --trainer dpo)"),
         ], "classification")

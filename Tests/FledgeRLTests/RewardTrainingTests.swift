@@ -137,8 +137,8 @@ final class RewardTrainingTests: TemporaryDirectoryTestCase {
 
     /// `neftune_noise_alpha` noises the embeddings of training passes only, as transformers' hook does
     /// (`module.training`): the micro-batch loss changes, the same seed gives the same loss, another seed
-    /// another, a larger α moves it further on average, and evaluation is unchanged. DPO, which TRL's hook
-    /// would also noise in its reference and sampling passes, still refuses it.
+    /// another, a larger α moves it further on average, and evaluation is unchanged. GRPO, whose sampling
+    /// and scoring passes TRL's hook would also noise, still refuses it.
     func testNEFTuneNoisesTrainingPassesOnly() throws {
         let plain = config(steps: 1, output: "plain", lora: false)
         var noisy = plain, louder = plain
@@ -163,7 +163,7 @@ final class RewardTrainingTests: TemporaryDirectoryTestCase {
         let resolved = try resolve(RewardConfig.self, "neftune_noise_alpha: 5")
         XCTAssertEqual(resolved.report.errors, [])
         XCTAssertEqual(resolved.config.neftuneNoiseAlpha, 5)
-        let dpo = try resolve(DPOConfig.self, "neftune_noise_alpha: 5")
-        XCTAssert(dpo.report.errors.contains { $0.text.contains("NEFTune embedding noise outside SFT") }, "\(dpo.report.errors)")
+        let grpo = try resolve(GRPOConfig.self, "neftune_noise_alpha: 5")
+        XCTAssert(grpo.report.errors.contains { $0.text.contains("NEFTune embedding noise in GRPO") }, "\(grpo.report.errors)")
     }
 }

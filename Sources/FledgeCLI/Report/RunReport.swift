@@ -89,7 +89,7 @@ struct RunReport {
             }
             let rewards = completion.rewards.map { "<td>\($0.map(format) ?? "–")</td>" }.joined()
             return "<tr data-step=\"\(step)\"><td>\(step)</td><td class=\"text\">\(MarkupText.escaped(prompt))</td>"
-                + "<td class=\"text\">\(MarkupText.escaped(completion.completion))</td>\(rewards)<td>\(format(completion.advantage))</td>"
+                + "<td class=\"text\">\(MarkupText.escaped(completion.completion))</td>\(rewards)<td>\(completion.advantage.map(format) ?? "–")</td>"
                 + "<td>\(completion.length)\(completion.clipped ? " ✂" : "")</td></tr>"
         }
         let cut = all.count > entries.count ? " (the newest \(entries.count) of \(all.count))" : ""

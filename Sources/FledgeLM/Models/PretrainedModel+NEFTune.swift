@@ -4,4 +4,11 @@ extension PretrainedModel {
         get { decoder.neftuneNoise }
         set { decoder.neftuneNoise = newValue }
     }
+
+    /// The result of `body` with `noise` on the input embeddings (nil: none), removed afterwards.
+    public func withNEFTuneNoise<Result>(_ noise: NEFTuneNoise?, _ body: () throws -> Result) rethrows -> Result {
+        neftuneNoise = noise
+        defer { neftuneNoise = nil }
+        return try body()
+    }
 }

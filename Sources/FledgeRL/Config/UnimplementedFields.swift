@@ -22,12 +22,11 @@ enum UnimplementedFields {
             reason: "it has no float16 arithmetic to gain from (PyTorch's CPU autocast computes in bfloat16); "
                 + "set bf16: true for mixed precision"),
         "neftune_noise_alpha": Entry(
-            defaultValue: .null, feature: "NEFTune embedding noise outside SFT",
-            reason: "transformers' Trainer.train hooks it onto the input embeddings of every trainer, where each "
-                + "forward in training mode is noised: DPO's and KTO's reference passes with PEFT (the same model, "
-                + "adapters off), GRPO's and RLOO's sampling and old/reference log-probs, PPO's rollouts, which "
-                + "Fledge's passes do not reproduce; SFT and reward modelling, whose only training-mode pass is the "
-                + "loss's, implement it"),
+            defaultValue: .null, feature: "NEFTune embedding noise in GRPO, RLOO, PPO and distillation",
+            reason: "transformers' Trainer.train hooks it onto the trained model's input embeddings, where each forward "
+                + "in training mode is noised, with or without gradients: GRPO's and RLOO's sampling and old/reference "
+                + "log-probs, PPO's rollouts, the distillation student's sampling, which Fledge's passes do not "
+                + "reproduce; SFT, reward modelling, DPO and KTO implement it"),
         "model_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters", reason: namedAdapters),
         "ref_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters", reason: namedAdapters),
         // DistillationConfig's.
@@ -39,12 +38,5 @@ enum UnimplementedFields {
             defaultValue: .null, feature: "tool calling during distillation",
             reason: "TRL's DistillationTrainer runs the tools of its Python tools argument between sampled "
                 + "turns, and a config file names no tools (GRPO's tool calling is Fledge's tools field)"),
-        "log_completions": Entry(
-            defaultValue: .bool(false), feature: "a completion log for distillation",
-            reason: "TRL logs the student's samples to a tracker table (wandb, trackio) and the console; Fledge's "
-                + "distillation writes metrics.jsonl only"),
-        "num_completions_to_print": Entry(
-            defaultValue: .null, feature: "a completion log for distillation",
-            reason: "it sizes log_completions' console table, which distillation does not write"),
     ]
 }

@@ -20,6 +20,8 @@ public final class DPO: RowBatchedTraining, ReferenceSyncing {
     /// The reference model's syncing toward the policy (`sync_ref_model`), or nil.
     public let referenceSync: ReferenceSync?
     public let rowBatching: RowBatching
+    /// NEFTune's α (`neftune_noise_alpha`), or nil for no noise.
+    public let neftuneNoiseAlpha: Double?
 
     /// DPO of `model` on `train` (and `evaluation`) with `config`'s loss, batch and seed settings, against
     /// `reference`, by default the model with its adapters switched off; full fine-tuning needs one
@@ -45,6 +47,7 @@ public final class DPO: RowBatchedTraining, ReferenceSyncing {
         self.evaluation = evaluation
         loss = DPOLoss(config: config)
         rowBatching = RowBatching(rows: train.count, training: training)
+        neftuneNoiseAlpha = config.neftuneNoiseAlpha
         referenceSync = try ReferenceSync(policy: model, reference: config.precomputeRefLogProbs ? nil : reference,
                                           arguments: config.referenceSync)
         self.reference = try PreferenceReference(
@@ -58,6 +61,18 @@ public final class DPO: RowBatchedTraining, ReferenceSyncing {
     /// The reference log-probabilities computed before training, when `precompute_ref_log_probs`.
     public var precomputedTrain: PrecomputedReference? { reference.precomputed(.train) }
     public var precomputedEvaluation: PrecomputedReference? { reference.precomputed(.evaluation) }
+
+    /// The loss of a training micro-batch, with NEFTune noise from the batch's seed when
+    /// `neftune_noise_alpha` is set: on the policy's passes and on the reference's when it is this model
+    /// with adapters off (TRL's hook noises every forward of the trained model in training mode, with or
+    /// without gradients); a separate frozen reference has no noise on its embeddings.
+    public func loss(of batch: RowMicroBatch) throws -> MicroBatchLoss {
+        try model.withNEFTuneNoise(neftuneNoiseAlpha.map {
+            NEFTuneNoise(alpha: Float($0), seed: batch.noiseSeed, noisesPassesWithoutGrad: true)
+        }) {
+            try rowBatching.loss(of: batch) { try loss(ofTrainingRows: $0) }
+        }
+    }
 
     public func loss(ofTrainingRows indices: [Int]) throws -> MicroBatchLoss {
         try compute(indices.map { train[$0] }, indices: indices, split: .train)

@@ -31,6 +31,12 @@ public struct DPOConfig: TrainerConfig {
     /// Pairs per forward pass of that first pass; `null` means `per_device_train_batch_size` (or the
     /// evaluation batch size for the evaluation split).
     public var precomputeRefBatchSize: Int? = nil
+    /// NEFTune, as transformers' `Trainer.train` hooks it onto the trained model's input embeddings:
+    /// uniform noise in ±α/√(L·d) (L the padded length of the pass, d the hidden size) on every forward
+    /// TRL runs in training mode — the policy's and, with LoRA, the reference pass through the same
+    /// model with adapters off; not a separate frozen reference, precomputed reference log-probs or
+    /// evaluation. Departure: drawn from Fledge's seeded generator, so the values differ from PyTorch's.
+    public var neftuneNoiseAlpha: Double? = nil
     /// TR-DPO's reference-model syncing (`sync_ref_model` …).
     public var referenceSync = ReferenceSyncArguments()
 
@@ -61,6 +67,7 @@ public struct DPOConfig: TrainerConfig {
             ConfigField("discopop_tau", \.discopopTau, .positive),
             ConfigField("precompute_ref_log_probs", \.precomputeRefLogProbs),
             ConfigField("precompute_ref_batch_size", \.precomputeRefBatchSize, .count),
+            ConfigField("neftune_noise_alpha", \.neftuneNoiseAlpha, .closed(0, ConfigRange.magnitudeLimit)),
         ]
     }
 

@@ -22,6 +22,7 @@ public final class Distillation: TrainingAlgorithm {
     /// The frozen teacher.
     public let teacher: LanguageModel
     public let config: DistillationConfig
+    private let tokenizer: Tokenizer
     private let rounds: DistillationRounds
     private let loss: DistillationLoss
     public let communicator: any Communicator
@@ -42,6 +43,7 @@ public final class Distillation: TrainingAlgorithm {
         self.model = model
         self.teacher = teacher
         self.config = config
+        self.tokenizer = tokenizer
         loss = DistillationLoss(config: config)
         self.communicator = communicator
         rounds = try DistillationRounds(
@@ -81,6 +83,18 @@ public final class Distillation: TrainingAlgorithm {
 
     /// Each micro-batch's loss is divided by the completion tokens of the whole step (TRL's `num_items_in_batch`).
     public var lossScaling: LossScaling { .wholeStep }
+
+    /// The student's completions of the latest generation batch, in the order they were trained (TRL's
+    /// `log_completions` keeps the latest generation batch's prompts and completions); nil unless
+    /// `log_completions` is on. They carry no rewards and no advantage: distillation has none.
+    public var completionLog: CompletionLog? {
+        guard config.logCompletions, let round = rounds.latestRound else { return nil }
+        let completions = round.rows.map { row in
+            LoggedCompletion(prompt: row.prompt, completion: tokenizer.decode(row.completionIds, skipSpecialTokens: true),
+                             length: row.completionIds.count, clipped: row.isTruncated)
+        }
+        return CompletionLog(completions: completions, printLimit: config.numCompletionsToPrint)
+    }
 
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
         try position.microBatches.map { index in

@@ -43,6 +43,12 @@ public struct DistillationConfig: TrainerConfig {
     public var generationKwargs: KeywordArguments? = nil
     /// Variables for the chat template that renders conversational prompts (e.g. `{enable_thinking: false}`).
     public var chatTemplateKwargs: KeywordArguments? = nil
+    /// At each logging step, write the student's completions of the latest generation batch (prompt,
+    /// completion, length, clipped) to `completions.jsonl` in the output directory and show them on a
+    /// terminal (TRL prints them with rich and writes parquet files and tracker tables).
+    public var logCompletions = false
+    /// How many logged completions a terminal shows; `null` shows all.
+    public var numCompletionsToPrint: Int? = nil
 
     /// TRL's current defaults.
     public init() {
@@ -69,6 +75,8 @@ public struct DistillationConfig: TrainerConfig {
             ConfigField("shuffle_dataset", \.shuffleDataset),
             ConfigField("generation_kwargs", \.generationKwargs),
             ConfigField("chat_template_kwargs", \.chatTemplateKwargs),
+            ConfigField("log_completions", \.logCompletions),
+            ConfigField("num_completions_to_print", \.numCompletionsToPrint, .count),
         ]
     }
 

@@ -20,6 +20,8 @@ import FledgeLM
 final class DistillationRounds {
     /// One sampled completion.
     struct Row {
+        /// The dataset row's prompt, as written (text or chat messages).
+        let prompt: JSONValue
         let promptIds: [Int]
         /// The sampled tokens, the EOS that ended the completion included.
         let completionIds: [Int]
@@ -81,11 +83,14 @@ final class DistillationRounds {
         return (Array(round.rows[chunk * batchSize..<(chunk + 1) * batchSize]), round)
     }
 
+    /// The latest generation batch sampled, if any.
+    var latestRound: Round? { cached }
+
     private func round(epoch: Int, index: Int) throws -> Round {
         let key = [epoch, index]
         if let cached, cached.key == key { return cached }
         let order = promptOrder(epoch: epoch)
-        let prompts = order[index * promptsPerRound..<(index + 1) * promptsPerRound].map { dataset.rows[$0].promptIds }
+        let prompts = order[index * promptsPerRound..<(index + 1) * promptsPerRound].map { dataset.rows[$0] }
         var options = sampling
         options.seed = mix(seed, UInt64(epoch), UInt64(index))
         // The batch's rows in shuffled order; this process samples its contiguous share, each row
@@ -93,9 +98,10 @@ final class DistillationRounds {
         var generator = SeededGenerator(seed: options.seed ^ 0x5DEE_CE66_D1CE_4E5B)
         let shareSize = batchSize * accumulation
         let share = Array(Array(prompts.indices).shuffled(using: &generator)[communicator.rank * shareSize..<(communicator.rank + 1) * shareSize])
-        let generated = model.generate(share.map { prompts[$0] }, options: options, seedIndices: share)
+        let generated = model.generate(share.map { prompts[$0].promptIds }, options: options, seedIndices: share)
         let rows = zip(share, generated).map { row, sequence in
-            Row(promptIds: prompts[row], completionIds: sequence.ids, isTruncated: sequence.finishReason != .eos)
+            Row(prompt: prompts[row].prompt, promptIds: prompts[row].promptIds, completionIds: sequence.ids,
+                isTruncated: sequence.finishReason != .eos)
         }
         let local: [Double] = rows.flatMap { [Double($0.completionIds.count), $0.isTruncated ? 1.0 : 0.0] }
         let all = communicator.size == 1 ? local

@@ -29,6 +29,8 @@ public final class KTO: RowBatchedTraining, ReferenceSyncing {
     /// The reference model's syncing toward the policy (`sync_ref_model`), or nil.
     public let referenceSync: ReferenceSync?
     public let rowBatching: RowBatching
+    /// NEFTune's α (`neftune_noise_alpha`), or nil for no noise.
+    public let neftuneNoiseAlpha: Double?
 
     /// KTO of `model` on `train` (and `evaluation`) with `config`'s loss, batch and seed settings,
     /// against `reference`, by default the model with its adapters switched off; full fine-tuning
@@ -68,6 +70,7 @@ public final class KTO: RowBatchedTraining, ReferenceSyncing {
         self.evaluation = evaluation
         loss = KTOLoss(config: config)
         rowBatching = RowBatching(rows: train.count, training: training, communicator: communicator)
+        neftuneNoiseAlpha = config.neftuneNoiseAlpha
         referenceSync = try ReferenceSync(policy: model, reference: config.precomputeRefLogProbs ? nil : reference,
                                           arguments: config.referenceSync)
         self.reference = try PreferenceReference(
@@ -82,12 +85,20 @@ public final class KTO: RowBatchedTraining, ReferenceSyncing {
     public var precomputedTrain: KTOPrecomputedReference? { reference.precomputed(.train) }
     public var precomputedEvaluation: KTOPrecomputedReference? { reference.precomputed(.evaluation) }
 
+    /// The loss of a training micro-batch, with NEFTune noise from the batch's seed when
+    /// `neftune_noise_alpha` is set: on the policy's passes and on the reference's when it is this model
+    /// with adapters off (TRL's hook noises every forward of the trained model in training mode, with or
+    /// without gradients); a separate frozen reference has no noise on its embeddings.
     public func loss(of batch: RowMicroBatch) throws -> MicroBatchLoss {
         if batch.indices.isEmpty, loss.lossType.estimatesKL {
             // The process still joins the KL average of the step's other processes.
             _ = try averageOverProcesses(nil)
         }
-        return try rowBatching.loss(of: batch) { try loss(ofTrainingRows: $0) }
+        return try model.withNEFTuneNoise(neftuneNoiseAlpha.map {
+            NEFTuneNoise(alpha: Float($0), seed: batch.noiseSeed, noisesPassesWithoutGrad: true)
+        }) {
+            try rowBatching.loss(of: batch) { try loss(ofTrainingRows: $0) }
+        }
     }
 
     public func loss(ofTrainingRows indices: [Int]) throws -> MicroBatchLoss {

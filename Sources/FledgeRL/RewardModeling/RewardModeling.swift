@@ -43,9 +43,9 @@ public final class RewardModeling: RowBatchedTraining {
     /// The loss of a training micro-batch, with NEFTune noise from the batch's seed on the embeddings
     /// when `neftune_noise_alpha` is set (TRL's hook noises every training-mode forward).
     public func loss(of batch: RowMicroBatch) throws -> MicroBatchLoss {
-        model.neftuneNoise = neftuneNoiseAlpha.map { NEFTuneNoise(alpha: Float($0), seed: batch.noiseSeed) }
-        defer { model.neftuneNoise = nil }
-        return try rowBatching.loss(of: batch) { try loss(ofTrainingRows: $0) }
+        try model.withNEFTuneNoise(neftuneNoiseAlpha.map { NEFTuneNoise(alpha: Float($0), seed: batch.noiseSeed) }) {
+            try rowBatching.loss(of: batch) { try loss(ofTrainingRows: $0) }
+        }
     }
 
     public func loss(ofTrainingRows indices: [Int]) throws -> MicroBatchLoss {

@@ -30,8 +30,8 @@ public struct CompletionLogFile {
         return try text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { index, line in
             if line.isEmpty { return nil }
             guard let entry = LoggedCompletion.read(try JSONParser.parse(String(line))) else {
-                throw DatasetError(file: url.path, line: index + 1, "not a completion-log line (step, prompt, completion, rewards, "
-                    + "advantage, length, clipped)")
+                throw DatasetError(file: url.path, line: index + 1, "not a completion-log line (step, prompt, completion, length, clipped, "
+                    + "and rewards and advantage when the run had them)")
             }
             return entry
         }

@@ -1,6 +1,7 @@
 /// Logged completions as a compact text table for a terminal, at most 80 columns wide (counting
 /// characters): the prompt's end, the completion's start, the reward (the sum of the functions'
-/// rewards when there are several), the advantage and the length (`*` marks a clipped completion).
+/// rewards when there are several), the advantage and the length (`*` marks a clipped completion);
+/// `-` where an entry has no reward or advantage (distillation's).
 public enum CompletionTable {
     /// The widest line.
     public static let width = 80
@@ -17,7 +18,7 @@ public enum CompletionTable {
             let given = completion.rewards.compactMap { $0 }
             let reward = given.isEmpty ? "-" : format(given.reduce(0, +))
             lines.append(row(tail(text(of: completion.prompt), promptWidth), head(completion.completion, completionWidth), reward,
-                             format(completion.advantage), "\(completion.length)\(completion.clipped ? "*" : "")"))
+                             completion.advantage.map(format) ?? "-", "\(completion.length)\(completion.clipped ? "*" : "")"))
         }
         var notes: [String] = []
         if let names = log.completions.first?.rewardNames, names.count > 1 { notes.append("reward: sum of " + names.joined(separator: ", ")) }

@@ -1,23 +1,24 @@
 /// One sampled completion as the completion log records it (TRL's `log_completions` table: prompt,
-/// completion, each reward, advantage), with its length and whether it was clipped.
+/// completion and, for an algorithm trained on rewards, each reward and the advantage), with its
+/// length and whether it was clipped. Distillation's entries have no rewards and no advantage.
 public struct LoggedCompletion: Sendable, Equatable {
     /// The dataset row's prompt: text or chat messages.
     public let prompt: JSONValue
     /// The completion's text, decoded without special tokens (what the reward functions saw).
     public let completion: String
-    /// The reward functions' names, in the order of `rewards`.
+    /// The reward functions' names, in the order of `rewards` (empty: no reward functions, as in distillation).
     public let rewardNames: [String]
     /// Each function's reward (nil: it gave none).
     public let rewards: [Double?]
-    /// The advantage the loss used.
-    public let advantage: Double
+    /// The advantage the loss used (nil: the algorithm has none, as distillation).
+    public let advantage: Double?
     /// Completion tokens (an EOS that ended it included).
     public let length: Int
     /// Whether it reached `max_completion_length` without an end-of-sequence token.
     public let clipped: Bool
 
-    public init(prompt: JSONValue, completion: String, rewardNames: [String], rewards: [Double?], advantage: Double,
-                length: Int, clipped: Bool) {
+    public init(prompt: JSONValue, completion: String, rewardNames: [String] = [], rewards: [Double?] = [],
+                advantage: Double? = nil, length: Int, clipped: Bool) {
         self.prompt = prompt
         self.completion = completion
         self.rewardNames = rewardNames
@@ -28,25 +29,31 @@ public struct LoggedCompletion: Sendable, Equatable {
     }
 
     /// One line of `completions.jsonl`: `{"step", "prompt", "completion", "rewards": {NAME: value or
-    /// null}, "advantage", "length", "clipped"}`.
+    /// null}, "advantage", "length", "clipped"}`, without `rewards` when there are no reward functions
+    /// and without `advantage` when there is none.
     public func json(step: Int) -> JSONValue {
-        .object(JSONObject([
-            ("step", .int(step)),
-            ("prompt", prompt),
-            ("completion", .string(completion)),
-            ("rewards", .object(JSONObject(zip(rewardNames, rewards).map { ($0, $1.map(JSONValue.double) ?? .null) }))),
-            ("advantage", .double(advantage)),
-            ("length", .int(length)),
-            ("clipped", .bool(clipped)),
-        ]))
+        var fields: [(String, JSONValue)] = [("step", .int(step)), ("prompt", prompt), ("completion", .string(completion))]
+        if !rewardNames.isEmpty {
+            fields.append(("rewards", .object(JSONObject(zip(rewardNames, rewards).map { ($0, $1.map(JSONValue.double) ?? .null) }))))
+        }
+        if let advantage { fields.append(("advantage", .double(advantage))) }
+        fields += [("length", .int(length)), ("clipped", .bool(clipped))]
+        return .object(JSONObject(fields))
     }
 
     /// The completion as read back from a line of `completions.jsonl`, with its step; nil for a line
     /// of another shape.
     public static func read(_ line: JSONValue) -> (step: Int, completion: LoggedCompletion)? {
         guard case .int(let step)? = line["step"], let prompt = line["prompt"], case .string(let text)? = line["completion"],
-              case .object(let rewards)? = line["rewards"], case .int(let length)? = line["length"],
-              case .bool(let clipped)? = line["clipped"], let advantage = number(line["advantage"]) else { return nil }
+              case .int(let length)? = line["length"], case .bool(let clipped)? = line["clipped"] else { return nil }
+        let rewards: JSONObject
+        switch line["rewards"] {
+        case nil: rewards = JSONObject()
+        case .object(let given)?: rewards = given
+        default: return nil
+        }
+        let advantage = number(line["advantage"])
+        if line["advantage"] != nil && advantage == nil { return nil }
         return (step, LoggedCompletion(prompt: prompt, completion: text, rewardNames: rewards.keys,
                                        rewards: rewards.entries.map { number($0.value) }, advantage: advantage,
                                        length: length, clipped: clipped))

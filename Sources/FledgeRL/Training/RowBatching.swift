@@ -4,7 +4,7 @@ import FledgeTensor
 public struct RowMicroBatch: Sendable {
     /// The rows, by index into the split.
     public let indices: [Int]
-    /// The seed of the pass's NEFTune embedding noise (reward modelling's `neftune_noise_alpha`).
+    /// The seed of the pass's NEFTune embedding noise (`neftune_noise_alpha` of reward modelling, DPO and KTO).
     public let noiseSeed: UInt64
     /// Micro-batches of the step over every process (the divisor of a data-parallel run's loss).
     let stepMicroBatches: Int

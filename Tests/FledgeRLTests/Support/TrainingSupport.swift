@@ -109,6 +109,7 @@ final class RecordingObserver: TrainingObserver {
     var steps: [Int] = []
     var records: [MetricsRecord] = []
     var saved: [URL] = []
+    var loggedCompletionSteps: [Int] = []
     var stopAt: Int?
     weak var stopRequest: StopRequest?
 
@@ -119,6 +120,7 @@ final class RecordingObserver: TrainingObserver {
 
     func trainingDidLog(_ record: MetricsRecord) { records.append(record) }
     func trainingDidSave(checkpoint: URL) { saved.append(checkpoint) }
+    func trainingDidLogCompletions(_ log: CompletionLog, step: Int) { loggedCompletionSteps.append(step) }
 }
 
 /// Largest absolute difference of two equally long arrays.
