@@ -100,8 +100,7 @@ AVX2 static inline __m256 expand_4bit(const uint8_t *packed, __m256 low_codes, _
     __m256i doubled = _mm256_cvtepu8_epi32(_mm_unpacklo_epi8(bytes, bytes));  // b0 b0 b1 b1 b2 b2 b3 b3
     __m256i codes = _mm256_and_si256(_mm256_srlv_epi32(doubled, _mm256_setr_epi32(4, 0, 4, 0, 4, 0, 4, 0)),
                                      _mm256_set1_epi32(0x0F));
-    __m256 low = _mm256_permutevar8x32_ps(low_codes, codes), high = _mm256_permutevar8x32_ps(high_codes, codes);
-    return _mm256_blendv_ps(low, high, _mm256_castsi256_ps(_mm256_slli_epi32(codes, 28)));  // bit 3 picks the half
+    return lookup16(codes, low_codes, high_codes);
 }
 
 AVX2 void fledge_4bit_matvec(long m, long k, const float *x, long ldx, const uint8_t *w, long row_bytes, long rows,

@@ -13,13 +13,6 @@
 
 #include "avx2_common.h"
 
-// Eight 4-bit codes (one per 32-bit lane, 0...15) looked up in a 16-entry codebook held as two
-// halves of eight: bit 3 of each code picks the half.
-AVX2 static inline __m256 lookup16(__m256i codes, __m256 low_half, __m256 high_half) {
-    __m256 low = _mm256_permutevar8x32_ps(low_half, codes), high = _mm256_permutevar8x32_ps(high_half, codes);
-    return _mm256_blendv_ps(low, high, _mm256_castsi256_ps(_mm256_slli_epi32(codes, 28)));
-}
-
 AVX2 void fledge_4bit_decode(long count, const unsigned char *blocks, float *out, const float *codebook) {
     __m256 low_half = _mm256_loadu_ps(codebook), high_half = _mm256_loadu_ps(codebook + 8);
     __m128i mask = _mm_set1_epi8(0x0F);
