@@ -109,6 +109,11 @@ def encode(tokenizer, parts):
     return ids
 
 
+# Llama 3's template writes today's date (`strftime_now`) unless given one: a fixed date keeps the prompt ids the
+# same whichever day the fixture is made or the test runs.
+TEMPLATE_VARIABLES = {"date_string": "26 Jul 2024"}
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "Tests", "FledgeLMTests", "Fixtures", "tool_calls")
     os.makedirs(out, exist_ok=True)
@@ -117,14 +122,14 @@ def main():
         tokenizer.chat_template = getattr(ctu, f"{template_name}_chat_template")
         ctu.add_response_schema(tokenizer)
         prompt_ids = tokenizer.apply_chat_template(PROMPT, tools=TOOLS, add_generation_prompt=True, tokenize=True,
-                                                   return_dict=False)
+                                                   return_dict=False, **TEMPLATE_VARIABLES)
         records = []
         for case, parts in cases.items():
             ids = encode(tokenizer, parts)
             parsed = ctu.parse_response(tokenizer, ids, prefix=prompt_ids, tools=TOOLS)
             records.append({"name": case, "ids": ids, "message": parsed})
         fixture = {"tokenizer": tokenizer_name, "template": template_name, "tools": TOOLS, "prompt": PROMPT,
-                   "prompt_ids": prompt_ids, "cases": records}
+                   "template_variables": TEMPLATE_VARIABLES, "prompt_ids": prompt_ids, "cases": records}
         with open(os.path.join(out, f"{name}.json"), "w") as f:
             json.dump(fixture, f, indent=1, ensure_ascii=False, allow_nan=False)
             f.write("\n")
