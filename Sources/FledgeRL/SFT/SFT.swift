@@ -33,6 +33,7 @@ public final class SFT: TrainingAlgorithm {
     /// Seeds the per-epoch shuffle (`data_seed`, else `seed`).
     public let dataSeed: UInt64
     public let communicator: any Communicator
+    private let sharding: MicroBatchSharding
     /// The order rows are visited in (`train_sampling_strategy`).
     public let sampling: TrainSamplingStrategy
     /// Rows of one optimizer step over every process: `group_by_length`'s batch.
@@ -70,6 +71,7 @@ public final class SFT: TrainingAlgorithm {
         evaluationBatchSize = training.perDeviceEvalBatchSize
         dataSeed = UInt64(bitPattern: Int64(training.dataSeed ?? training.seed))
         self.communicator = communicator
+        sharding = MicroBatchSharding(communicator)
         sampling = training.trainSamplingStrategy
         optimizerBatch = training.perDeviceTrainBatchSize * training.gradientAccumulationSteps * communicator.size
         paddingFree = config.isPaddingFree
@@ -79,7 +81,7 @@ public final class SFT: TrainingAlgorithm {
     }
 
     /// This process's micro-batches per epoch.
-    public var microBatchesPerEpoch: Int { (globalMicroBatchesPerEpoch + communicator.size - 1) / communicator.size }
+    public var microBatchesPerEpoch: Int { sharding.localCount(global: globalMicroBatchesPerEpoch) }
 
     /// Micro-batches per epoch over all processes.
     private var globalMicroBatchesPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
@@ -89,18 +91,15 @@ public final class SFT: TrainingAlgorithm {
     /// The order is a pure function of the seed and the epoch, so no generator state needs saving.
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
         // The step's micro-batches on every process: local index i of process p is global i·N + p.
-        let processes = communicator.size, first = position.microBatches.lowerBound
-        let global = first * processes..<min(position.microBatches.upperBound * processes, globalMicroBatchesPerEpoch)
+        let global = sharding.globalRange(position.microBatches, global: globalMicroBatchesPerEpoch)
         let rows = EpochOrder.microBatches(global, batchSize: batchSize, count: train.count, seed: dataSeed, epoch: position.epoch,
                                            strategy: sampling, lengths: sampling == .groupByLength ? train.map(\.ids.count) : [],
                                            optimizerBatch: optimizerBatch).map { $0.map { train[$0] } }
         let targets = rows.joined().reduce(0) { $0 + $1.targetCount }
-        return position.microBatches.map { index in
-            let offset = (index - first) * processes + communicator.rank
+        return zip(position.microBatches, sharding.offsets(position.microBatches, covered: rows.count)).map { index, offset in
             var generator = SeededGenerator(seed: dataSeed ^ (UInt64(position.epoch) << 48) ^ (UInt64(index) << 20)
                                                 ^ UInt64(communicator.rank))
-            return MicroBatch(sequences: offset < rows.count ? rows[offset] : [], stepTargetCount: targets,
-                              noiseSeed: generator.next())
+            return MicroBatch(sequences: offset.map { rows[$0] } ?? [], stepTargetCount: targets, noiseSeed: generator.next())
         }
     }
 
