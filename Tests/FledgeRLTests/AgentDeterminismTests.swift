@@ -74,7 +74,8 @@ final class AgentDeterminismTests: TemporaryDirectoryTestCase {
             XCTAssertEqual(otherCompletions.map(\.promptIds), completions.map(\.promptIds), name)
             XCTAssertEqual(otherCompletions.map(\.completionIds), completions.map(\.completionIds), name)
             XCTAssertEqual(otherCompletions.map(\.modelTokens), completions.map(\.modelTokens), name)
-            XCTAssertEqual(otherCompletions.map { $0.oldLogProbs?.map(\.bitPattern) }, completions.map { $0.oldLogProbs?.map(\.bitPattern) }, name)
+            XCTAssertEqual(otherCompletions.map { $0.oldLogProbs?.map(\.bitPattern) },
+                           completions.map { $0.oldLogProbs?.map(\.bitPattern) }, name)
             XCTAssertEqual(otherCompletions.map(\.advantage.bitPattern), completions.map(\.advantage.bitPattern), name)
             XCTAssertEqual(other.losses, first.losses, name)
             XCTAssertEqual(other.gradient, first.gradient, name)

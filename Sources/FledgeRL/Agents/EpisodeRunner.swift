@@ -87,7 +87,8 @@ public struct EpisodeRunner {
     public static func sampling(_ model: LanguageModel, options: SamplingOptions, rowNumbers: [Int]) -> TurnGenerator {
         { requests, replied in
             guard let turn = requests.first?.turn else { return [] }
-            precondition(requests.allSatisfy { $0.turn == turn }, "a batch of turns mixes turns \(Set(requests.map(\.turn)).sorted())")
+            precondition(requests.allSatisfy { $0.turn == turn },
+                         "a batch of turns mixes turns \(Set(requests.map(\.turn)).sorted())")
             var turnOptions = options
             turnOptions.seed = turnSeed(options.seed, turn: turn)
             turnOptions.maxNewTokens = requests.map(\.budget).max() ?? 0
