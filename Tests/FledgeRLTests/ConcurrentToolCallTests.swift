@@ -2,21 +2,17 @@ import Foundation
 import XCTest
 @testable import FledgeRL
 
-/// Rows that wait for a tool do not stall the others (``EpisodeRunner``, ``ToolCallQueue``): a row's tool calls run
-/// while the model goes on with the other rows, and what every row generates is the same however long tools take.
+/// Tool calls run while the model decodes the rest of their turn (``EpisodeRunner``, ``ToolCallQueue``), and the
+/// batches of turns the model is asked for are fixed by the tokens, whenever and in whatever order tools answer.
 final class ConcurrentToolCallTests: XCTestCase {
-    /// A tool whose calls wait until the test opens its gate (or a minute passes, which the test counts as a failure).
+    /// A tool whose calls report that they started, then wait until the test opens its gate (or a minute passes, which
+    /// the test counts as a failure), then report that they answered.
     private final class GatedTool: Tool, @unchecked Sendable {
-        let name: String
+        let name = "gated"
+        let started = DispatchSemaphore(value: 0)
+        let answered = DispatchSemaphore(value: 0)
         private let gate = DispatchSemaphore(value: 0)
-        private let lock = NSLock()
-        private var opened = false
         private(set) var timedOut = false
-
-        init(name: String, open: Bool) {
-            self.name = name
-            opened = open
-        }
 
         var definition: JSONValue { Self.definition(name) }
 
@@ -26,21 +22,13 @@ final class ConcurrentToolCallTests: XCTestCase {
             ])))]))
         }
 
-        func open() {
-            lock.lock()
-            defer { lock.unlock() }
-            if !opened {
-                opened = true
-                gate.signal()
-            }
-        }
+        func open() { gate.signal() }
 
         func call(arguments: JSONValue) throws -> ToolOutcome {
-            lock.lock()
-            let isOpen = opened
-            lock.unlock()
-            if !isOpen && gate.wait(timeout: .now() + 60) == .timedOut { timedOut = true }
-            return ToolOutcome(text: "\(name) done")
+            started.signal()
+            if gate.wait(timeout: .now() + 60) == .timedOut { timedOut = true }
+            defer { answered.signal() }
+            return ToolOutcome(text: "gated done")
         }
     }
 
@@ -51,121 +39,92 @@ final class ConcurrentToolCallTests: XCTestCase {
         func call(arguments: JSONValue) throws -> ToolOutcome { ToolOutcome(text: "echoed") }
     }
 
-    private func call(_ name: String) -> String {
-        "<tool_call>\n{\"name\": \"\(name)\", \"arguments\": {}}\n</tool_call><|im_end|>"
+    private func call(_ name: String, _ arguments: String = "{}") -> String {
+        "<tool_call>\n{\"name\": \"\(name)\", \"arguments\": \(arguments)}\n</tool_call><|im_end|>"
     }
 
-    /// Runs four scripted episodes — row 0 calls the gated tool once, rows 1–3 call `echo` twice — and returns the
-    /// results with the (row, turn) of each turn in the order the model was asked for them. The gate opens when row 1
-    /// asks for its third turn (two tool round trips after row 0's call started), unless it is open from the start.
-    private func runScripted(gateOpen: Bool, rows: [Int] = [0, 1, 2, 3]) throws
-        -> (results: [EpisodeRunner.Result], asked: [[Int]], gate: GatedTool) {
+    /// One batch of turns the model was asked for: each request's row and turn.
+    private typealias Batch = [[Int]]
+
+    /// Runs scripted episodes — row `r` replies `script[r][t]` to its turn `t` — with `toolbox`, generating with
+    /// `generate` (given the scripted replies); returns the results and the requests of each batch.
+    private func runScripted(_ script: [[String]], toolbox: Toolbox,
+                             generate: @escaping ([EpisodeRunner.TurnRequest], [[Int]], (Int, [Int]) -> Void) -> Void = { _, _, _ in })
+        throws -> (results: [EpisodeRunner.Result], batches: [[EpisodeRunner.TurnRequest]]) {
         let tokenizer = try Tokenizer(directory: fixtureURL("tool_episodes/model").path)
-        let gate = GatedTool(name: "gated", open: gateOpen)
-        let toolbox = try Toolbox(tools: [gate, Echo()])
         let template = try XCTUnwrap(tokenizer.config.chatTemplates["default"])
         let runner = EpisodeRunner(toolbox: toolbox, tokenizer: tokenizer,
                                    parser: ResponseParser(format: try XCTUnwrap(ResponseFormat.detect(chatTemplate: template)),
                                                           tokenizer: tokenizer, chatTemplate: template),
-                                   maxCompletionLength: 256, maxToolCallingIterations: nil, maxModelLength: 1024)
-        let script = [[call("gated"), "Row 0 is done.<|im_end|>"]]
-            + (1...3).map { row in [call("echo"), call("echo"), "Row \(row) is done.<|im_end|>"] }
-        let turns = rows.map { script[$0].map { tokenizer.encode($0) } }
+                                   maxCompletionLength: 512, maxToolCallingIterations: nil, maxModelLength: 2048)
+        let turns = script.map { $0.map { tokenizer.encode($0) } }
         let messages: [JSONValue] = [.object(JSONObject([("role", "user"), ("content", "Go.")]))]
         var episodes: [Episode] = [], promptIds: [[Int]] = []
-        for row in rows {
+        for row in script.indices {
             let episode = try toolbox.startEpisode(rollout: row, row: JSONObject([("prompt", .array(messages))]))
             episodes.append(episode)
             promptIds.append(try runner.promptIds(messages, episode: episode))
         }
-        var asked: [[Int]] = []
-        let results = try runner.run(promptIds: promptIds, episodes: episodes) { requests, _ in
-            for request in requests {
-                asked.append([rows[request.row], request.turn])
-                if rows[request.row] == 1 && request.turn == 2 { gate.open() }
-            }
-            return requests.map { turns[$0.row][$0.turn] }
+        var batches: [[EpisodeRunner.TurnRequest]] = []
+        let results = try runner.run(promptIds: promptIds, episodes: episodes) { requests, replied in
+            batches.append(requests)
+            let replies = requests.map { turns[$0.row][$0.turn] }
+            generate(requests, replies, replied)
+            return replies
         }
-        return (results, asked, gate)
+        return (results, batches)
     }
 
-    func testOtherRowsTakeTurnsWhileACallIsPending() throws {
-        let (results, asked, gate) = try runScripted(gateOpen: false)
-        XCTAssertFalse(gate.timedOut, "row 0's call was not released by row 1's third turn: the other rows waited for it")
-        // Row 0's second turn comes after rows 1–3's second turns and row 1's third, all asked while row 0's call was
-        // outstanding (it started when row 0's first turn ended and could not answer before the gate opened).
-        let rowZeroContinues = try XCTUnwrap(asked.firstIndex(of: [0, 1]), "\(asked)")
-        for turn in [[1, 1], [2, 1], [3, 1], [1, 2]] {
-            XCTAssertLessThan(try XCTUnwrap(asked.firstIndex(of: turn), "\(asked)"), rowZeroContinues, "\(asked)")
+    /// Row 0's call runs — starts and answers — while the model is still generating the turn that made it (the other
+    /// rows' first turns); the next batch is every row's second turn, the one after it rows 1–3's third.
+    func testToolCallsRunWhileTheirTurnDecodes() throws {
+        let gate = GatedTool()
+        let script = [[call("gated"), "Row 0 is done.<|im_end|>"]]
+            + (1...3).map { row in [call("echo"), call("echo"), "Row \(row) is done.<|im_end|>"] }
+        var startedInTurn = false, answeredInTurn = false
+        let (results, batches) = try runScripted(script, toolbox: try Toolbox(tools: [gate, Echo()])) { requests, replies, replied in
+            guard let index = requests.firstIndex(where: { $0.row == 0 && $0.turn == 0 }) else { return }
+            replied(index, replies[index])
+            startedInTurn = gate.started.wait(timeout: .now() + 60) == .success
+            gate.open()
+            answeredInTurn = gate.answered.wait(timeout: .now() + 60) == .success
         }
+        XCTAssert(startedInTurn, "row 0's call did not start while its turn was being generated")
+        XCTAssert(answeredInTurn, "row 0's call did not answer while its turn was being generated")
+        XCTAssertFalse(gate.timedOut)
+        XCTAssertEqual(batches.map { $0.map { [$0.row, $0.turn] } },
+                       [[[0, 0], [1, 0], [2, 0], [3, 0]], [[0, 1], [1, 1], [2, 1], [3, 1]], [[1, 2], [2, 2], [3, 2]]])
         XCTAssertEqual(results.map(\.toolCalls), [1, 2, 2, 2])
         XCTAssertEqual(results.map(\.toolFailures), [0, 0, 0, 0])
         XCTAssertEqual(results.map { $0.messages.count }, [3, 5, 5, 5])
-
-        // The same episodes as with an instant tool, and as each row run alone.
-        let instant = try runScripted(gateOpen: true)
-        for (row, result) in results.enumerated() {
-            let alone = try runScripted(gateOpen: true, rows: [row]).results[0]
-            for other in [instant.results[row], alone] {
-                XCTAssertEqual(result.completionIds, other.completionIds, "row \(row)")
-                XCTAssertEqual(result.modelTokens, other.modelTokens, "row \(row)")
-                XCTAssertEqual(result.messages, other.messages, "row \(row)")
-                XCTAssertEqual(result.toolCalls, other.toolCalls, "row \(row)")
-            }
-        }
     }
 
-    /// The calculator of an environment whose calls sleep first, for 15, 30 or 45 ms by rollout, so that they answer
-    /// out of row order.
-    private final class SleepyCalculator: Environment, @unchecked Sendable {
-        let sleeps: Bool
-        private let lock = NSLock()
-        private(set) var calls = 0
-
-        init(sleeps: Bool) { self.sleeps = sleeps }
-
-        func reset(rollout: Int, row: JSONObject) throws -> EpisodeStart { EpisodeStart(tools: [Calculator().definition]) }
-
-        func call(rollout: Int, name: String, arguments: JSONValue) throws -> ToolOutcome {
-            lock.lock()
-            calls += 1
-            lock.unlock()
-            if sleeps { Thread.sleep(forTimeInterval: 0.015 * Double(3 - rollout % 3)) }
-            return try Calculator().call(arguments: arguments)
+    /// Six rows making 2, 0, 1, 3, 1 and 2 calculator calls, with calls that sleep in four patterns (none, the early
+    /// rollouts slowest, the late ones slowest, scattered): the same batches of turns, with the same contexts and
+    /// budgets, and the same episodes every time — batch `t` is turn `t` of every row still going.
+    func testBatchesOfTurnsDoNotDependOnToolTiming() throws {
+        let calculation = call("calculator", #"{"expression": "6*7"}"#)
+        let callCounts = [2, 0, 1, 3, 1, 2]
+        let script = callCounts.enumerated().map { row, calls in
+            Array(repeating: calculation, count: calls) + ["Row \(row): 42.<|im_end|>"]
         }
-
-        func reward(rollout: Int) throws -> Double? { nil }
-    }
-
-    /// On the shipped agent model (which calls the calculator), sampled as GRPO samples: rows whose tools sleep
-    /// generate the tokens they generate with an instant tool and when run alone.
-    func testSlowToolsChangeNoRowsTokens() throws {
-        let directory = AgentDemoTests.shippedModel
-        let model = try LanguageModel(directory: directory)
-        let tokenizer = try Tokenizer(directory: directory.path)
-        let problems = AgentDemoModel.task.problems(count: 32, seed: 11)
-        let rows = try problems.map { try $0.chatRow(tokenizer: tokenizer) }
-        var options = SamplingOptions(model.generationConfig)
-        options.greedy = false
-        options.temperature = 1
-        options.seed = 3407
-        options.maxNewTokens = 48
-        func episodes(sleeping: Bool, numbers: [Int]) throws -> (rows: [AgentRollouts.Row], environment: SleepyCalculator) {
-            let environment = SleepyCalculator(sleeps: sleeping)
-            let rollouts = try AgentRollouts(toolbox: try Toolbox(tools: [], environment: environment), tokenizer: tokenizer,
-                                             maxCompletionLength: 48, maxToolCallingIterations: 2,
-                                             maxModelLength: model.config.maxPositionEmbeddings, environmentReward: nil)
-            return (try rollouts.generate(numbers.map { rows[$0] }, rowNumbers: numbers, options: options, model: model), environment)
+        var runs: [(name: String, results: [EpisodeRunner.Result], batches: [[EpisodeRunner.TurnRequest]])] = []
+        for pattern in DelayedCalculator.patterns {
+            let environment = DelayedCalculator(delay: pattern.delay)
+            let run = try runScripted(script, toolbox: try Toolbox(tools: [], environment: environment))
+            XCTAssertEqual(environment.calls, callCounts.reduce(0, +), pattern.name)
+            runs.append((pattern.name, run.results, run.batches))
         }
-        let slow = try episodes(sleeping: true, numbers: Array(rows.indices))
-        XCTAssertGreaterThanOrEqual(slow.environment.calls, 2, "fewer than two rows called the calculator")
-        let instant = try episodes(sleeping: false, numbers: Array(rows.indices)).rows
-        for (number, row) in slow.rows.enumerated() {
-            let alone = try episodes(sleeping: false, numbers: [number]).rows[0]
-            for (name, other) in [("instant", instant[number]), ("alone", alone)] {
-                XCTAssertEqual(row.completionIds, other.completionIds, "row \(number) vs \(name)")
-                XCTAssertEqual(row.modelTokens, other.modelTokens, "row \(number) vs \(name)")
-                XCTAssertEqual(row.toolCalls, other.toolCalls, "row \(number) vs \(name)")
+        let expected = (0...3).map { turn in callCounts.indices.filter { callCounts[$0] >= turn }.map { [$0, turn] } }
+        let first = runs[0]
+        XCTAssertEqual(first.batches.map { $0.map { [$0.row, $0.turn] } }, expected)
+        XCTAssertEqual(first.results.map(\.toolCalls), callCounts)
+        for run in runs.dropFirst() {
+            XCTAssertEqual(run.batches, first.batches, "\(run.name) vs \(first.name)")
+            for (row, result) in run.results.enumerated() {
+                XCTAssertEqual(result.completionIds, first.results[row].completionIds, "\(run.name), row \(row)")
+                XCTAssertEqual(result.modelTokens, first.results[row].modelTokens, "\(run.name), row \(row)")
+                XCTAssertEqual(result.messages, first.results[row].messages, "\(run.name), row \(row)")
             }
         }
     }

@@ -1,15 +1,12 @@
 import FledgeLM
 
 /// GRPO's and RLOO's rows as multi-turn episodes (`tools`, `environment_command`): each row's episode starts from its
-/// dataset row, its prompt is rendered with the episode's tools, the first turns of all rows are sampled together,
-/// and each row that called tools continues as soon as its tools have answered, while the others decode
-/// (``EpisodeRunner``).
+/// dataset row, its prompt is rendered with the episode's tools, and turn `t` of every row still going is sampled in
+/// one batch, each row's tool calls running while the batch's other rows decode (``EpisodeRunner``).
 ///
-/// Turn `t` of row `r` samples with the round's seed offset by `t` and seed index `r`
-/// (``EpisodeRunner/sampling(_:options:rowNumbers:)``), so an episode is a function of the seed, the row and what
-/// its tools answer, not of how long they take — up to the float rounding that sharing a decoding batch may cause
-/// (which rows share one follows tool timing; docs/agents.md): a run resumes exactly when they answer the same and
-/// no such rounding lands on a sampling boundary.
+/// Turn `t` of row `r` samples from its own generator (``EpisodeRunner/sampling(_:options:rowNumbers:)``), and the
+/// batches are fixed by the tokens, so an episode is a function of the round's seed, the row and what its tools
+/// answer, never of how long they take: a run is reproducible to the bit and resumes exactly (docs/agents.md).
 struct AgentRollouts {
     let runner: EpisodeRunner
     /// Set when the toolbox has an environment: its rewards join the reward functions.

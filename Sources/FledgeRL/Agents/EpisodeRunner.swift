@@ -11,12 +11,14 @@ import FledgeLM
 /// past `max_completion_length` (or the sequence to the model's context length) is dropped and the episode ends
 /// there; a later turn is cut to what is left of `max_completion_length`.
 ///
-/// Rows do not wait for each other (a departure in scheduling from TRL's loop, which runs every row's turn `t`
-/// together): a row's tool calls start as soon as its turn ends (``ToolCallQueue``) while the other rows go on
-/// decoding, and the row is given back to the model with its tool results as soon as they arrive, in the next
-/// batch of turns the model generates. What a row generates depends on its own context, seed and budget
-/// (``TurnRequest``), not on how long tools take — up to the float rounding that sharing a decoding batch with
-/// other rows may cause (continuous batching's bound), since which rows share a batch now follows tool timing.
+/// Turns are generated in batches fixed by the tokens alone, as TRL's loop batches them: batch `t` is turn `t` of every
+/// row still going, in row order. Within a batch rows do not wait for each other: a row's tool calls start as soon as
+/// its turn ends (``ToolCallQueue``), while the model goes on decoding the batch's other rows; the next batch starts
+/// once the batch has been decoded and every call started during it has answered. Which rows share a decoding batch,
+/// with which contexts, so never depends on how long tools take, and neither do the batch's float results (a row's
+/// log-probabilities move in the last bits with its batch-mates) nor the tokens sampled from them: episodes are a
+/// function of the seed, the rows and what the tools answer. A tool slower than the rest of its turn's decoding holds
+/// the next batch until it answers.
 public struct EpisodeRunner {
     /// One turn for the model to generate: the row, its whole context (prompt and completion so far), the row's turn
     /// number (0 for the first, 1 for the first after tools …) and how many tokens it may take.
@@ -27,9 +29,10 @@ public struct EpisodeRunner {
         public let budget: Int
     }
 
-    /// What generates turns: each request's reply (at most its budget; more is cut). It may report a reply through
-    /// `replied(request, ids)` as soon as that request's turn has ended, before the others finish decoding, so that
-    /// its tool calls start meanwhile; a reply reported there is taken, the one returned for it ignored.
+    /// What generates turns: each request's reply (at most its budget; more is cut). The requests of one call are the
+    /// same turn of different rows, in row order. It may report a reply through `replied(request, ids)` as soon as
+    /// that request's turn has ended, before the others finish decoding, so that its tool calls start meanwhile; a
+    /// reply reported there is taken, the one returned for it ignored.
     public typealias TurnGenerator = (_ requests: [TurnRequest], _ replied: (_ request: Int, _ ids: [Int]) -> Void) throws -> [[Int]]
 
     /// One finished episode.
@@ -78,27 +81,38 @@ public struct EpisodeRunner {
     }
 
     /// A generator sampling each turn from `model` with `options`: row `r` of the batch (numbered `rowNumbers[r]` in
-    /// its round) samples its turn `t` with seed index `rowNumbers[r] + t` (with `options.seed`, the streams of
-    /// `options.seed + t` and seed index `rowNumbers[r]`), stops at its budget, and is reported as soon as it stops.
+    /// its round) samples its turn `t` from its own generator, seeded by ``turnSeed(_:turn:)`` and seed index
+    /// `rowNumbers[r]` — turn 0 as a single-turn rollout samples row `rowNumbers[r]` — stops at its budget, and is
+    /// reported as soon as it stops.
     public static func sampling(_ model: LanguageModel, options: SamplingOptions, rowNumbers: [Int]) -> TurnGenerator {
         { requests, replied in
+            guard let turn = requests.first?.turn else { return [] }
+            precondition(requests.allSatisfy { $0.turn == turn },
+                         "a batch of turns mixes turns \(Set(requests.map(\.turn)).sorted())")
             var turnOptions = options
+            turnOptions.seed = turnSeed(options.seed, turn: turn)
             turnOptions.maxNewTokens = requests.map(\.budget).max() ?? 0
             guard turnOptions.maxNewTokens > 0 else { return requests.map { _ in [] } }
             return withoutActuallyEscaping(replied) { replied in
-                model.generate(requests.map(\.context), options: turnOptions,
-                               seedIndices: requests.map { rowNumbers[$0.row] + $0.turn },
+                model.generate(requests.map(\.context), options: turnOptions, seedIndices: requests.map { rowNumbers[$0.row] },
                                shouldStop: { index, ids in ids.count >= requests[index].budget },
                                onFinish: { index, sequence in replied(index, sequence.ids) }).map(\.ids)
             }
         }
     }
 
+    /// The sampling seed of turn `turn` of a round sampled with `seed`: `seed` itself for the first turn, a seed mixed
+    /// from both after it, so that no two (turn, row) pairs of a round share a generator (seed index `r + t`, as
+    /// before, gave turn 1 of row `r` the stream of turn 0 of row `r + 1`).
+    static func turnSeed(_ seed: UInt64, turn: Int) -> UInt64 {
+        turn == 0 ? seed : mixedSeed(seed, UInt64(turn), 0x7E4A_7C15_0000_0001)
+    }
+
     /// Runs the episodes whose prompts are `promptIds`, generating their turns with `generate`.
     public func run(promptIds: [[Int]], episodes: [Episode], generate: TurnGenerator) throws -> [Result] {
         var results = promptIds.map { _ in Result(completionIds: [], modelTokens: [], messages: []) }
         let queue = ToolCallQueue(toolbox: toolbox)
-        defer { queue.waitForAll() }
+        defer { _ = queue.takeAll() }
 
         // The reply to `request`: it joins the row's completion, and its tool calls start.
         func take(_ reply: [Int], for request: TurnRequest) {
@@ -117,7 +131,7 @@ public struct EpisodeRunner {
         }
 
         var requests = promptIds.indices.map { TurnRequest(row: $0, context: promptIds[$0], turn: 0, budget: maxCompletionLength) }
-        while true {
+        while !requests.isEmpty {
             for request in requests where request.budget == 0 { take([], for: request) }
             let batch = requests.filter { $0.budget > 0 }
             if !batch.isEmpty {
@@ -127,9 +141,9 @@ public struct EpisodeRunner {
                 }
                 for index in batch.indices where !taken.contains(index) { take(replies[index], for: batch[index]) }
             }
-            let answers = queue.take()
-            if answers.isEmpty { break }
-            requests = try answers.compactMap { try nextTurn(after: $0, results: &results, promptIds: promptIds) }
+            // Every row whose turn called tools takes its next turn in the next batch, in row order, once all of them
+            // have answered: the batches follow the tokens, not the tools' timing.
+            requests = try queue.takeAll().compactMap { try nextTurn(after: $0, results: &results, promptIds: promptIds) }
         }
         return results
     }

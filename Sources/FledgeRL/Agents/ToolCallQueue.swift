@@ -1,8 +1,9 @@
 import Foundation
 
-/// Runs episodes' tool calls off the decoding thread, so that the model goes on decoding the other rows while a row
-/// waits for its tools (``EpisodeRunner``). The calls one turn of a row makes run one after another, in order; calls
-/// of different rows run at once (``Toolbox`` lets each tool and the environment serve one call at a time).
+/// Runs episodes' tool calls off the decoding thread, so that the model goes on decoding the other rows of a turn while
+/// a row whose turn has ended waits for its tools (``EpisodeRunner``). The calls one turn of a row makes run one after
+/// another, in order; calls of different rows run at once (``Toolbox`` lets each tool and the environment serve one
+/// call at a time).
 final class ToolCallQueue: @unchecked Sendable {
     /// What one turn's calls of one row gave: each call's outcome, in order, or the error that stopped them.
     struct Answer {
@@ -35,21 +36,14 @@ final class ToolCallQueue: @unchecked Sendable {
         }
     }
 
-    /// The answers that have arrived since the last take, in row order; when none has, waits for one while calls are
-    /// outstanding. Empty only when no call is outstanding.
-    func take() -> [Answer] {
-        condition.lock()
-        defer { condition.unlock() }
-        while answers.isEmpty && outstanding > 0 { condition.wait() }
-        let taken = answers.sorted { $0.row < $1.row }
-        answers = []
-        return taken
-    }
-
-    /// Waits until no call is outstanding (so that no call outlives the run that started it).
-    func waitForAll() {
+    /// Waits until every call started so far has answered, and returns the answers not taken before, in row order.
+    /// What it returns depends on which calls were started, never on when they answered.
+    func takeAll() -> [Answer] {
         condition.lock()
         defer { condition.unlock() }
         while outstanding > 0 { condition.wait() }
+        let taken = answers.sorted { $0.row < $1.row }
+        answers = []
+        return taken
     }
 }

@@ -92,7 +92,7 @@ final class DistillationRounds {
         let order = promptOrder(epoch: epoch)
         let prompts = order[index * promptsPerRound..<(index + 1) * promptsPerRound].map { dataset.rows[$0] }
         var options = sampling
-        options.seed = mix(seed, UInt64(epoch), UInt64(index))
+        options.seed = mixedSeed(seed, UInt64(epoch), UInt64(index))
         // The batch's rows in shuffled order; this process samples its contiguous share, each row
         // seeded by its place in the batch.
         var generator = SeededGenerator(seed: options.seed ^ 0x5DEE_CE66_D1CE_4E5B)
@@ -117,13 +117,8 @@ final class DistillationRounds {
     private func promptOrder(epoch: Int) -> [Int] {
         var order = Array(dataset.rows.indices)
         guard shuffles else { return order }
-        var generator = SeededGenerator(seed: mix(seed, UInt64(epoch), 0x0DA7_A0DE))
+        var generator = SeededGenerator(seed: mixedSeed(seed, UInt64(epoch), 0x0DA7_A0DE))
         order.shuffle(using: &generator)
         return order
-    }
-
-    private func mix(_ values: UInt64...) -> UInt64 {
-        var generator = SeededGenerator(seed: values.reduce(0x243F_6A88_85A3_08D3) { ($0 ^ $1) &* 0x9E37_79B9_7F4A_7C15 })
-        return generator.next()
     }
 }

@@ -184,15 +184,15 @@ final class GenerationRounds {
         if let cached, cached.key == key { return cached }
         let order = promptOrder(epoch: epoch)
         let prompts = order[index * promptsPerRound..<(index + 1) * promptsPerRound].map { dataset.rows[$0] }
-        let roundSeed = mix(seed, UInt64(epoch), UInt64(index))
+        let roundSeed = mixedSeed(seed, UInt64(epoch), UInt64(index))
         let rollout: GRPORollout
         if let dynamicSampling {
             let dataset = dataset, count = promptsPerRound
             rollout = try dynamicSampling.rollout(
                 prompts, groupSize: generation.numGenerations, maker: maker,
-                seed: { $0 == 0 ? roundSeed : self.mix(roundSeed, UInt64($0)) }, shuffleSeed: roundSeed ^ 0x5DEE_CE66_D1CE_4E5B,
+                seed: { $0 == 0 ? roundSeed : mixedSeed(roundSeed, UInt64($0)) }, shuffleSeed: roundSeed ^ 0x5DEE_CE66_D1CE_4E5B,
                 morePrompts: { batch in
-                    var generator = SeededGenerator(seed: self.mix(roundSeed, UInt64(batch), 0xD1A0_5A3B))
+                    var generator = SeededGenerator(seed: mixedSeed(roundSeed, UInt64(batch), 0xD1A0_5A3B))
                     return Array(dataset.rows.indices.shuffled(using: &generator).prefix(count)).map { dataset.rows[$0] }
                 })
         } else {
@@ -224,13 +224,8 @@ final class GenerationRounds {
     private func promptOrder(epoch: Int) -> [Int] {
         var order = Array(dataset.rows.indices)
         guard generation.shuffleDataset else { return order }
-        var generator = SeededGenerator(seed: mix(seed, UInt64(epoch), 0x0DA7_A0DE))
+        var generator = SeededGenerator(seed: mixedSeed(seed, UInt64(epoch), 0x0DA7_A0DE))
         order.shuffle(using: &generator)
         return order
-    }
-
-    private func mix(_ values: UInt64...) -> UInt64 {
-        var generator = SeededGenerator(seed: values.reduce(0x243F_6A88_85A3_08D3) { ($0 ^ $1) &* 0x9E37_79B9_7F4A_7C15 })
-        return generator.next()
     }
 }

@@ -90,7 +90,7 @@ public final class PPO: TrainingAlgorithm {
         try position.microBatches.map { index in
             let place = geometry.locate(index)
             let batch = try rollout(epoch: position.epoch, index: place.rollout)
-            let order = EpochOrder.shuffled(count: geometry.rolloutSize, seed: mix(seed, UInt64(position.epoch), UInt64(place.rollout)),
+            let order = EpochOrder.shuffled(count: geometry.rolloutSize, seed: mixedSeed(seed, UInt64(position.epoch), UInt64(place.rollout)),
                                             epoch: place.ppoEpoch)
             let miniBatch = order[(place.miniBatch * geometry.miniBatchSize)..<((place.miniBatch + 1) * geometry.miniBatchSize)]
             return MicroBatch(rollout: batch, rows: Array(miniBatch.dropFirst(place.rows.lowerBound).prefix(place.rows.count)))
@@ -122,13 +122,8 @@ public final class PPO: TrainingAlgorithm {
         if let cachedRollout, cachedRollout.key == key { return cachedRollout.batch }
         let order = EpochOrder.shuffled(count: dataset.rows.count, seed: seed, epoch: epoch)
         let prompts = order[(index * geometry.rolloutSize)..<((index + 1) * geometry.rolloutSize)].map { dataset.rows[$0] }
-        let batch = try rolloutMaker.rollout(prompts, seed: mix(seed, UInt64(epoch), UInt64(index), 0x5EED))
+        let batch = try rolloutMaker.rollout(prompts, seed: mixedSeed(seed, UInt64(epoch), UInt64(index), 0x5EED))
         cachedRollout = (key, batch)
         return batch
-    }
-
-    private func mix(_ values: UInt64...) -> UInt64 {
-        var generator = SeededGenerator(seed: values.reduce(0x243F_6A88_85A3_08D3) { ($0 ^ $1) &* 0x9E37_79B9_7F4A_7C15 })
-        return generator.next()
     }
 }
