@@ -21,7 +21,7 @@ public struct SamplingOptions: Sendable {
     /// transformers' `suppress_tokens`: these ids are never chosen (their logits set to −∞ before
     /// the other filters); the reported log-probabilities stay those of the unmodified logits.
     public var suppressedTokenIds: [Int] = []
-    /// Each sequence draws from its own generator seeded with `seed` and its index, so a row
+    /// Each sequence draws from its own generator seeded with a hash of `seed` and its index, so a row
     /// samples the same tokens whatever else is in the batch.
     public var seed: UInt64 = 0
     /// Generation stops at any of these ids (included in the output); empty: the model's
@@ -57,7 +57,7 @@ struct Sampler {
 
     init(options: SamplingOptions, row: Int) {
         self.options = options
-        generator = SeededGenerator(seed: options.seed &+ UInt64(row) &* 0x9E37_79B9_7F4A_7C15)
+        generator = SeededGenerator(seed: mixedSeed(options.seed, UInt64(row)))
     }
 
     /// The next token and its log-probability under the model at this temperature

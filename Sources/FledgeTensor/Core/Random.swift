@@ -21,6 +21,15 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     public mutating func nextUnitFloat() -> Float { Float(next() >> 40) * (1 / Float(1 << 24)) }
 }
 
+/// One seed made from several values (a run's seed, an epoch, a round, a row, a turn …): the first draw of a generator
+/// seeded with their multiplicative hash, so that nearby values give unrelated seeds. Seeding generators with
+/// `seed + i·γ` instead (γ SplitMix64's increment) would make generator `i + 1` replay generator `i`'s numbers one draw
+/// later.
+public func mixedSeed(_ values: UInt64...) -> UInt64 {
+    var generator = SeededGenerator(seed: values.reduce(0x243F_6A88_85A3_08D3) { ($0 ^ $1) &* 0x9E37_79B9_7F4A_7C15 })
+    return generator.next()
+}
+
 extension Tensor {
     /// A tensor of values uniform in `range`.
     public static func uniform(_ shape: [Int], in range: Range<Float>, using generator: inout SeededGenerator) -> Tensor {
