@@ -76,6 +76,51 @@ final class DistillationTrainingTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(maxDifference(second.model.trainableParameters, straight.model.trainableParameters), 0)
     }
 
+    /// Distillation: the student's sampling and loss pass are noised (`L` of the loss the generation batch's
+    /// longest prompt plus longest completion), the teacher never.
+    func testDistillationNoisesTheStudentNotTheTeacher() throws {
+        let prepared = try Distillation.prepare(try config(["neftune_noise_alpha": "5"], output: "distill"))
+        let student = prepared.algorithm.model, teacher = prepared.algorithm.teacher
+        let log = NEFTunePassLog(), teacherLog = NEFTunePassLog()
+        student.neftunePassLog = log
+        teacher.neftunePassLog = teacherLog
+        let batches = try prepared.algorithm.microBatches(for: StepPosition(step: 0, epoch: 0, microBatches: 0..<2))
+        let round = batches[0].round
+        let prompt = round.rows.map(\.promptIds.count).max()!, completion = round.rows.map(\.completionIds.count).max()!
+        let width = student.config.hiddenSize
+        XCTAssertEqual(log.passes.count, completion, "the prefill and a decoding step per further token")
+        XCTAssertEqual(log.passes.first?.rows, 4)
+        XCTAssertEqual(log.passes.first?.magnitude, 5 / Float(prompt * width).squareRoot())
+        XCTAssert(log.passes.dropFirst().allSatisfy { $0.length == 1 && !$0.withGradients })
+        let before = log.passes.count
+        _ = try prepared.algorithm.loss(of: batches[0])
+        let loss = Array(log.passes[before...])
+        XCTAssertEqual(loss.map(\.rows), [2])
+        XCTAssertEqual(loss.map(\.withGradients), [true])
+        XCTAssertEqual(loss[0].magnitude, 5 / Float((prompt + completion) * width).squareRoot())
+        XCTAssert(teacherLog.passes.isEmpty)
+    }
+
+    /// Distillation with NEFTune stopped after step 2 and resumed ends with the uninterrupted run's weights.
+    func testDistillationResumesExactlyWithNEFTune() throws {
+        let straight = try Distillation.prepare(try config(["neftune_noise_alpha": "5"], output: "straight"))
+        _ = try straight.trainer().train()
+        let clean = try Distillation.prepare(try config([:], output: "clean"))
+        _ = try clean.trainer().train()
+        XCTAssertGreaterThan(maxDifference(clean.model.trainableParameters, straight.model.trainableParameters), 0)
+        let first = try Distillation.prepare(try config(["neftune_noise_alpha": "5"], output: "resumed"))
+        let trainer = try first.trainer()
+        let observer = RecordingObserver()
+        observer.stopAt = 2
+        observer.stopRequest = trainer.stopRequest
+        trainer.observer = observer
+        XCTAssertEqual(try trainer.train().status, .stopped)
+        let second = try Distillation.prepare(try config(["neftune_noise_alpha": "5", "resume_from_checkpoint": "true"],
+                                                                     output: "resumed"))
+        _ = try second.trainer().train()
+        XCTAssertEqual(maxDifference(second.model.trainableParameters, straight.model.trainableParameters), 0)
+    }
+
     /// `log_completions`: each logging step writes the student's completions of the step's generation
     /// batch, in the order trained, with no rewards or advantage; the table shows `num_completions_to_print`.
     func testLogsTheStudentsCompletions() throws {

@@ -49,6 +49,12 @@ public struct DistillationConfig: TrainerConfig {
     public var logCompletions = false
     /// How many logged completions a terminal shows; `null` shows all.
     public var numCompletionsToPrint: Int? = nil
+    /// NEFTune, as transformers' `Trainer.train` hooks it onto the student's input embeddings: uniform
+    /// noise in ±α/√(L·d) on every forward of the student in training mode — its sampling (the prefill,
+    /// `L` the longest prompt of the generation batch, and each decoding step, `L` = 1) and its loss pass
+    /// (`L` the batch's longest prompt plus its longest completion, as TRL pads them); never the teacher
+    /// (another model, in eval mode) nor evaluation. Departure: drawn from Fledge's seeded generator.
+    public var neftuneNoiseAlpha: Double? = nil
 
     /// TRL's current defaults.
     public init() {
@@ -77,6 +83,7 @@ public struct DistillationConfig: TrainerConfig {
             ConfigField("chat_template_kwargs", \.chatTemplateKwargs),
             ConfigField("log_completions", \.logCompletions),
             ConfigField("num_completions_to_print", \.numCompletionsToPrint, .count),
+            ConfigField("neftune_noise_alpha", \.neftuneNoiseAlpha, .closed(0, ConfigRange.magnitudeLimit)),
         ]
     }
 
