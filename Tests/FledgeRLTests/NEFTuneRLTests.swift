@@ -46,7 +46,11 @@ final class NEFTuneRLTests: TemporaryDirectoryTestCase {
         let lengths = [prompt] + Array(repeating: 1, count: completion - 1)
         let magnitudes = lengths.map(magnitude) + Array(repeating: magnitude(prompt + completion), count: scoringPasses)
         XCTAssertEqual(passes.map(\.magnitude), magnitudes, file: file, line: line)
-        XCTAssertEqual(passes.map(\.rows), Array(repeating: rows.count, count: magnitudes.count), file: file, line: line)
+        // Every row is prefilled and scored; a row that has stopped leaves the decoding batch (TRL decodes it on,
+        // its tokens unused: its noise reaches nothing).
+        XCTAssertEqual(passes.first?.rows, rows.count, file: file, line: line)
+        XCTAssert(passes.dropFirst().prefix(completion - 1).allSatisfy { (1...rows.count).contains($0.rows) }, file: file, line: line)
+        XCTAssertEqual(passes.dropFirst(completion).map(\.rows), Array(repeating: rows.count, count: scoringPasses), file: file, line: line)
         // The prefill and the decoding steps run at TRL's length; the scoring passes are padded to their longest
         // row, at most TRL's (their magnitude is TRL's whatever their padding).
         XCTAssertEqual(passes.prefix(completion).map(\.length), lengths, file: file, line: line)
@@ -93,9 +97,11 @@ final class NEFTuneRLTests: TemporaryDirectoryTestCase {
         }
         XCTAssertNotEqual(noisy.map(\.logProbs), clean.map(\.logProbs), "the noise reaches the sampled distributions")
         XCTAssertEqual(generate(noise).map(\.logProbs), noisy.map(\.logProbs), "the same seed draws the same noise")
+        let before = log.passes.count
         let oneAtATime = generate(noise, concurrentRows: 1)
         XCTAssertEqual(oneAtATime.map(\.ids), noisy.map(\.ids), "each row's noise is keyed by the row, not its slot")
-        XCTAssertEqual(log.passes.suffix(4).map(\.rows), [3, 1, 1, 1], "one row at a time decodes one row per pass")
+        XCTAssertEqual(log.passes[before...].map(\.rows), [3] + Array(repeating: 1, count: 9),
+                       "every row prefilled at once, then one row per decoding pass")
     }
 
     /// Scoring passes keyed by row take the given `L` whatever their own padding, and a row's noise does not
