@@ -166,5 +166,39 @@ final class DistillationTrainingTests: TemporaryDirectoryTestCase {
         XCTAssertThrowsError(try Distillation.prepare(config)) { error in
             XCTAssert("\(error)".contains("names revision 'v1' after '@' but the revision setting ('v2') names another"), "\(error)")
         }
+        // teacher_model_init_kwargs' revision wins over teacher_model_revision, as TRL's setdefault lets it.
+        config.teacherModelInitKwargs = KeywordArguments([ConfigEntry(key: "revision", value: .string("v3"))])
+        XCTAssertThrowsError(try Distillation.prepare(config)) { error in
+            XCTAssert("\(error)".contains("the revision setting ('v3') names another"), "\(error)")
+        }
+    }
+
+    /// `teacher_model_init_kwargs`: the `from_pretrained` arguments that ask for what Fledge does are accepted
+    /// (`dtype` auto/float32, `device_map` auto/cpu, `attn_implementation` eager/sdpa, `trust_remote_code`,
+    /// `low_cpu_mem_usage`) and `revision` is honoured; a precision other than float32, `quantization_config`
+    /// and any other key are refused by name with the reason.
+    func testTeacherModelInitKwargsTakeWhatMeansSomethingHere() throws {
+        func resolved(_ kwargs: String) throws -> ConfigResolution<DistillationConfig> {
+            try resolve(DistillationConfig.self, "teacher_model_revision: main\nteacher_model_init_kwargs: \(kwargs)")
+        }
+        let accepted = try resolved(#"{dtype: float32, device_map: auto, attn_implementation: sdpa, trust_remote_code: false, "#
+            + #"low_cpu_mem_usage: true, revision: v1}"#)
+        XCTAssertEqual(accepted.report.errors, [])
+        XCTAssertEqual(try accepted.config.teacherRevision(), "v1")
+        let auto = try resolved(#"'{"torch_dtype": "auto"}'"#)
+        XCTAssertEqual(auto.report.errors, [])
+        XCTAssertEqual(try auto.config.teacherRevision(), "main")
+        for (kwargs, message) in [
+            ("{dtype: bfloat16}", "teacher_model_init_kwargs.dtype is bfloat16: TRL would load the teacher's weights in bfloat16"),
+            ("{torch_dtype: float64}", "teacher_model_init_kwargs.torch_dtype is float64, not a dtype transformers loads"),
+            ("{device_map: cuda}", "teacher_model_init_kwargs.device_map is cuda: Fledge runs the teacher on the CPU"),
+            ("{quantization_config: {load_in_4bit: true}}", "set one of those instead"),
+            ("{use_kernels: true}", "teacher_model_init_kwargs.use_kernels is not an argument of Fledge's teacher loading"),
+        ] {
+            let errors = try resolved(kwargs).report.errors
+            XCTAssertEqual(errors.count, 1, kwargs)
+            XCTAssert(errors.first?.text.contains(message) ?? false, "\(kwargs): \(errors)")
+            XCTAssertEqual(errors.first?.field, "teacher_model_init_kwargs", kwargs)
+        }
     }
 }

@@ -24,10 +24,6 @@ enum UnimplementedFields {
         "model_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters", reason: namedAdapters),
         "ref_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters", reason: namedAdapters),
         // DistillationConfig's.
-        "teacher_model_init_kwargs": Entry(
-            defaultValue: .null, feature: "teacher loading arguments",
-            reason: "they are from_pretrained keyword arguments (dtype, device_map, attn_implementation, "
-                + "quantization_config); Fledge loads the teacher in float32 and quantizes it with load_in_4bit/load_in_8bit"),
         "max_tool_calling_iterations": Entry(
             defaultValue: .null, feature: "tool calling during distillation",
             reason: "TRL's DistillationTrainer runs the tools of its Python tools argument between sampled "
