@@ -93,7 +93,7 @@ final class DistillationRounds {
         let chunk = index % accumulation
         let rows = Array(round.rows[chunk * batchSize..<(chunk + 1) * batchSize])
         let noise = neftuneNoiseAlpha.map {
-            NEFTuneNoise(alpha: Float($0), seed: mix(seed, UInt64(epoch), UInt64(index), 0x4E45_4654),
+            NEFTuneNoise(alpha: Float($0), seed: mix(seed, UInt64(epoch), UInt64(index), NEFTunePass.loss.rawValue),
                          rowKeys: rows.map { UInt64($0.roundRow) }, length: round.paddedLength)
         }
         return (rows, round, noise)
@@ -116,7 +116,7 @@ final class DistillationRounds {
         let share = Array(Array(prompts.indices).shuffled(using: &generator)[communicator.rank * shareSize..<(communicator.rank + 1) * shareSize])
         // The student samples in TRL's training mode, where NEFTune's hook noises every forward.
         let samplingNoise = neftuneNoiseAlpha.map {
-            NEFTuneNoise(alpha: Float($0), seed: options.seed ^ 0x5A4D_504C_494E_4700, noisesPassesWithoutGrad: true)
+            NEFTuneNoise(alpha: Float($0), seed: options.seed ^ NEFTunePass.sampling.rawValue, noisesPassesWithoutGrad: true)
         }
         let generated = model.withNEFTuneNoise(samplingNoise) {
             model.generate(share.map { prompts[$0].promptIds }, options: options, seedIndices: share)
@@ -130,7 +130,7 @@ final class DistillationRounds {
             : Array(try communicator.allGather(local, purpose: "the completion lengths of a distillation batch").joined())
         let lengths = stride(from: 0, to: all.count, by: 2).map { all[$0] }
         let metrics = GRPORoundSummary.lengthMetrics(lengths: lengths, truncated: stride(from: 1, to: all.count, by: 2).map { all[$0] == 1 })
-        let paddedLength = (rows.map(\.promptIds.count).max() ?? 0) + (rows.map(\.completionIds.count).max() ?? 0)
+        let paddedLength = NEFTunePass.paddedLength(prompts: rows.map(\.promptIds), completions: rows.map(\.completionIds))
         let round = Round(key: key, rows: rows, tokens: Int(lengths.reduce(0, +)), metrics: metrics, paddedLength: paddedLength)
         cached = round
         return round

@@ -54,9 +54,9 @@ public struct GRPORollout {
     /// longest completion): NEFTune's `L` for the old and reference log-probs and the loss.
     public var paddedLength = 0
 
-    /// TRL's padded length of passes over `completions`: the longest prompt plus the longest completion.
+    /// TRL's padded length of passes over `completions` (``NEFTunePass/paddedLength(prompts:completions:)``).
     static func paddedLength(of completions: [Completion]) -> Int {
-        (completions.map(\.promptIds.count).max() ?? 0) + (completions.map(\.completionIds.count).max() ?? 0)
+        NEFTunePass.paddedLength(prompts: completions.map(\.promptIds), completions: completions.map(\.completionIds))
     }
 }
 
@@ -94,15 +94,10 @@ struct GRPORolloutMaker {
     /// NEFTune's α (`neftune_noise_alpha`), or nil for no noise on the sampling and old and reference passes.
     var neftuneNoiseAlpha: Double? = nil
 
-    /// Which pass of a round a NEFTune noise is for.
-    private enum NoisedPass: UInt64 {
-        case sampling = 0x5A4D_504C_494E_4700, oldLogProbs = 0x4F4C_444C_4F47_5000, referenceLogProbs = 0x5245_464C_4F47_5000
-    }
-
     /// The NEFTune noise of the round's `pass` (seeded with the round's `seed`), keyed by `rows` and with TRL's
     /// `length` for the scoring passes; nil without `neftune_noise_alpha`. These passes run without gradients
     /// in TRL's training mode, so they are noised.
-    private func noise(_ pass: NoisedPass, seed: UInt64, rows: [Int]? = nil, length: Int? = nil) -> NEFTuneNoise? {
+    private func noise(_ pass: NEFTunePass, seed: UInt64, rows: [Int]? = nil, length: Int? = nil) -> NEFTuneNoise? {
         neftuneNoiseAlpha.map {
             NEFTuneNoise(alpha: Float($0), seed: seed ^ pass.rawValue, noisesPassesWithoutGrad: true,
                          rowKeys: rows.map { $0.map(UInt64.init) }, length: length)
