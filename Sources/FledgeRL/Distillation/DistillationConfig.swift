@@ -18,8 +18,8 @@ public struct DistillationConfig: TrainerConfig {
     /// The branch, tag or commit of a Hub id `teacher_model_name_or_path` (as `model_revision` is the
     /// student's); `null` takes `main`, or the `@revision` the id carries.
     public var teacherModelRevision: String? = nil
-    /// TRL's `from_pretrained` arguments for the teacher, as far as they mean something here
-    /// (``teacherRevision()``): `revision` (preferred to `teacher_model_revision`, as TRL prefers it), and
+    /// TRL's `from_pretrained` arguments for the teacher, as far as they mean something here:
+    /// `revision` (preferred to `teacher_model_revision`, as TRL prefers it), and
     /// `dtype` `auto`/`float32`, `device_map` `auto`/`cpu`, `attn_implementation` `eager`/`sdpa`,
     /// `trust_remote_code` and `low_cpu_mem_usage`, which ask for what Fledge does; any other key or value
     /// (`bfloat16`, `quantization_config` …) is refused by name with the reason.
