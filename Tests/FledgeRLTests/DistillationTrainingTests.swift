@@ -76,6 +76,51 @@ final class DistillationTrainingTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(maxDifference(second.model.trainableParameters, straight.model.trainableParameters), 0)
     }
 
+    /// Distillation: the student's sampling and loss pass are noised (`L` of the loss the generation batch's
+    /// longest prompt plus longest completion), the teacher never.
+    func testDistillationNoisesTheStudentNotTheTeacher() throws {
+        let prepared = try Distillation.prepare(try config(["neftune_noise_alpha": "5"], output: "distill"))
+        let student = prepared.algorithm.model, teacher = prepared.algorithm.teacher
+        let log = NEFTunePassLog(), teacherLog = NEFTunePassLog()
+        student.neftunePassLog = log
+        teacher.neftunePassLog = teacherLog
+        let batches = try prepared.algorithm.microBatches(for: StepPosition(step: 0, epoch: 0, microBatches: 0..<2))
+        let round = batches[0].round
+        let prompt = round.rows.map(\.promptIds.count).max()!, completion = round.rows.map(\.completionIds.count).max()!
+        let width = student.config.hiddenSize
+        XCTAssertEqual(log.passes.count, completion, "the prefill and a decoding step per further token")
+        XCTAssertEqual(log.passes.first?.rows, 4)
+        XCTAssertEqual(log.passes.first?.magnitude, 5 / Float(prompt * width).squareRoot())
+        XCTAssert(log.passes.dropFirst().allSatisfy { $0.length == 1 && !$0.withGradients })
+        let before = log.passes.count
+        _ = try prepared.algorithm.loss(of: batches[0])
+        let loss = Array(log.passes[before...])
+        XCTAssertEqual(loss.map(\.rows), [2])
+        XCTAssertEqual(loss.map(\.withGradients), [true])
+        XCTAssertEqual(loss[0].magnitude, 5 / Float((prompt + completion) * width).squareRoot())
+        XCTAssert(teacherLog.passes.isEmpty)
+    }
+
+    /// Distillation with NEFTune stopped after step 2 and resumed ends with the uninterrupted run's weights.
+    func testDistillationResumesExactlyWithNEFTune() throws {
+        let straight = try Distillation.prepare(try config(["neftune_noise_alpha": "5"], output: "straight"))
+        _ = try straight.trainer().train()
+        let clean = try Distillation.prepare(try config([:], output: "clean"))
+        _ = try clean.trainer().train()
+        XCTAssertGreaterThan(maxDifference(clean.model.trainableParameters, straight.model.trainableParameters), 0)
+        let first = try Distillation.prepare(try config(["neftune_noise_alpha": "5"], output: "resumed"))
+        let trainer = try first.trainer()
+        let observer = RecordingObserver()
+        observer.stopAt = 2
+        observer.stopRequest = trainer.stopRequest
+        trainer.observer = observer
+        XCTAssertEqual(try trainer.train().status, .stopped)
+        let second = try Distillation.prepare(try config(["neftune_noise_alpha": "5", "resume_from_checkpoint": "true"],
+                                                                     output: "resumed"))
+        _ = try second.trainer().train()
+        XCTAssertEqual(maxDifference(second.model.trainableParameters, straight.model.trainableParameters), 0)
+    }
+
     /// `log_completions`: each logging step writes the student's completions of the step's generation
     /// batch, in the order trained, with no rewards or advantage; the table shows `num_completions_to_print`.
     func testLogsTheStudentsCompletions() throws {
@@ -120,6 +165,40 @@ final class DistillationTrainingTests: TemporaryDirectoryTestCase {
         config.teacherModelRevision = "v2"
         XCTAssertThrowsError(try Distillation.prepare(config)) { error in
             XCTAssert("\(error)".contains("names revision 'v1' after '@' but the revision setting ('v2') names another"), "\(error)")
+        }
+        // teacher_model_init_kwargs' revision wins over teacher_model_revision, as TRL's setdefault lets it.
+        config.teacherModelInitKwargs = KeywordArguments([ConfigEntry(key: "revision", value: .string("v3"))])
+        XCTAssertThrowsError(try Distillation.prepare(config)) { error in
+            XCTAssert("\(error)".contains("the revision setting ('v3') names another"), "\(error)")
+        }
+    }
+
+    /// `teacher_model_init_kwargs`: the `from_pretrained` arguments that ask for what Fledge does are accepted
+    /// (`dtype` auto/float32, `device_map` auto/cpu, `attn_implementation` eager/sdpa, `trust_remote_code`,
+    /// `low_cpu_mem_usage`) and `revision` is honoured; a precision other than float32, `quantization_config`
+    /// and any other key are refused by name with the reason.
+    func testTeacherModelInitKwargsTakeWhatMeansSomethingHere() throws {
+        func resolved(_ kwargs: String) throws -> ConfigResolution<DistillationConfig> {
+            try resolve(DistillationConfig.self, "teacher_model_revision: main\nteacher_model_init_kwargs: \(kwargs)")
+        }
+        let accepted = try resolved(#"{dtype: float32, device_map: auto, attn_implementation: sdpa, trust_remote_code: false, "#
+            + #"low_cpu_mem_usage: true, revision: v1}"#)
+        XCTAssertEqual(accepted.report.errors, [])
+        XCTAssertEqual(try accepted.config.teacherRevision(), "v1")
+        let auto = try resolved(#"'{"torch_dtype": "auto"}'"#)
+        XCTAssertEqual(auto.report.errors, [])
+        XCTAssertEqual(try auto.config.teacherRevision(), "main")
+        for (kwargs, message) in [
+            ("{dtype: bfloat16}", "teacher_model_init_kwargs.dtype is bfloat16: TRL would load the teacher's weights in bfloat16"),
+            ("{torch_dtype: float64}", "teacher_model_init_kwargs.torch_dtype is float64, not a dtype transformers loads"),
+            ("{device_map: cuda}", "teacher_model_init_kwargs.device_map is cuda: Fledge runs the teacher on the CPU"),
+            ("{quantization_config: {load_in_4bit: true}}", "set one of those instead"),
+            ("{use_kernels: true}", "teacher_model_init_kwargs.use_kernels is not an argument of Fledge's teacher loading"),
+        ] {
+            let errors = try resolved(kwargs).report.errors
+            XCTAssertEqual(errors.count, 1, kwargs)
+            XCTAssert(errors.first?.text.contains(message) ?? false, "\(kwargs): \(errors)")
+            XCTAssertEqual(errors.first?.field, "teacher_model_init_kwargs", kwargs)
         }
     }
 }

@@ -38,7 +38,7 @@ final class LoadingTests: XCTestCase {
             vllm_mode: colocate
             report_to: wandb
             model_adapter_name: null
-            neftune_noise_alpha: 5
+            ref_adapter_name: ref
             label_smoothing_factor: 0.1
             label_smoothing: 0.1
             """)
@@ -51,8 +51,8 @@ final class LoadingTests: XCTestCase {
             .note("vllm_mode", "no vLLM"),
             .note("report_to", "no Hub or tracker"),
             .note("model_adapter_name", "not applicable at TRL's default"),
-            .error("neftune_noise_alpha", "Fledge does not implement NEFTune embedding noise in GRPO, RLOO, PPO and distillation "
-                + "(transformers' Trainer.train hooks it onto the trained model's input embeddings"),
+            .error("ref_adapter_name", "Fledge does not implement multiple named adapters (they name adapters of a PEFT model "
+                + "built in Python"),
             .note("label_smoothing_factor", "ignored, as TRL ignores it outside SFT"),
             .error("label_smoothing", "is a DPOConfig field, not a GRPOConfig field (check with --trainer dpo)"),
         ], "classification")

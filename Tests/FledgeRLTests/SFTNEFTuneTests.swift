@@ -14,7 +14,7 @@ final class SFTNEFTuneTests: XCTestCase {
         let bound = noise.magnitude(length: 40, width: 24)
         XCTAssertEqual(bound, 5 / Float(40 * 24).squareRoot())
         let zeros = Tensor.zeros(shape)
-        let values = noise.apply(to: zeros).toArray()
+        let values = noise.apply(to: zeros, positions: []).toArray()
         XCTAssert(values.allSatisfy { abs($0) <= bound })
         XCTAssertGreaterThan(values.map(abs).max()!, 0.99 * bound)
         let mean = values.reduce(0, +) / Float(values.count)
@@ -22,7 +22,7 @@ final class SFTNEFTuneTests: XCTestCase {
         print("NEFTune noise: bound \(bound), mean \(mean), variance \(variance) vs b²/3 \(bound * bound / 3)")
         XCTAssertEqual(mean, 0, accuracy: 0.05 * bound)
         XCTAssertEqual(variance, bound * bound / 3, accuracy: 0.05 * bound * bound / 3)
-        Tensor.withoutGrad { XCTAssertEqual(noise.apply(to: zeros).toArray(), Array(repeating: 0, count: values.count)) }
+        Tensor.withoutGrad { XCTAssertEqual(noise.apply(to: zeros, positions: []).toArray(), Array(repeating: 0, count: values.count)) }
     }
 
     /// With NEFTune, training losses change (and repeat for the same micro-batch: the noise seed is

@@ -18,17 +18,22 @@ struct ContinuousBatch {
     let model: LanguageModel
     let prompts: [[Int]]
     let concurrentRows: Int
+    /// The key of each row's NEFTune noise (``NEFTuneNoise/rowKeys``).
+    let noiseKeys: [UInt64]
 
     /// Decodes `rows` (one per prompt, in prompt order) until every one has stopped.
     func decode(_ rows: inout [GenerationRow], stopping: RowStopping) {
-        // The distinct prompts, in order of first appearance, and which one each row continues.
+        // The distinct prompts, in order of first appearance, and which one each row continues; under
+        // NEFTune noise every row is its own prompt, since each row's prompt has its own noise.
+        let noised = model.decoder.neftuneNoise?.isActive ?? false
         var distinct: [[Int]] = [], promptIndex: [[Int]: Int] = [:]
         let promptOfRow = prompts.map { prompt in
-            if let index = promptIndex[prompt] { return index }
+            if !noised, let index = promptIndex[prompt] { return index }
             promptIndex[prompt] = distinct.count
             distinct.append(prompt)
             return distinct.count - 1
         }
+        model.decoder.neftuneNoise?.rowKeys = noiseKeys
         let batch = LeftPaddedBatch(distinct, padId: model.generationConfig.padTokenId ?? 0)
         let rotary = model.rotaryState()
         let promptCache = model.makeCache(batch: batch.rows, capacity: batch.length)
@@ -63,6 +68,7 @@ struct ContinuousBatch {
                     let used = decoding.map { rows[$0].history.count - 1 }.max() ?? 0
                     cache.dropLeading(cache.length - max(used, batch.length))
                 }
+                model.decoder.neftuneNoise?.rowKeys = decoding.map { noiseKeys[$0] }
                 let logits = lastLogits(nextInput(decoding.map { rows[$0].history }, keys: cache.length + 1), cache: cache,
                                         rotary: rotary)
                 logits.withUnsafeElements { values in

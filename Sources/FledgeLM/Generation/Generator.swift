@@ -37,6 +37,12 @@ extension LanguageModel {
     /// (default: all) decode at once, a row leaves the batch as soon as it stops and the next
     /// waiting row (in row order) takes its place.
     ///
+    /// With NEFTune noise on the model that noises passes without gradients (``PretrainedModel/withNEFTuneNoise(_:_:)``;
+    /// TRL samples in training mode, where transformers' hook noises every forward), every pass is noised as
+    /// transformers' `generate` noises it: the prefill of all rows, left-padded to the longest prompt
+    /// (`L` = that length), then each decoding step (`L` = 1). Each row's noise is keyed by its seed index, and
+    /// its prompt is prefilled on its own row (rows of one prompt have different noise, so they share nothing).
+    ///
     /// A model whose rotary table depends on the longest row of a pass — LongRoPE once a row can
     /// pass original_max_position_embeddings, dynamic NTK once it can pass max_position_embeddings
     /// — instead decodes every row in lockstep as one left-padded batch, as transformers does:
@@ -73,13 +79,15 @@ extension LanguageModel {
         var rows = prompts.indices.map { row in
             GenerationRow(index: row, prompt: prompts[row], sampler: Sampler(options: options, row: seedIndices?[row] ?? row))
         }
+        let noiseKeys = prompts.indices.map { UInt64(seedIndices?[$0] ?? $0) }
         func decode() -> [GeneratedSequence] {
             switch schedule {
             case .lockstep:
-                decodeInLockstep(prompts, rows: &rows, stopping: stopping)
+                decodeInLockstep(prompts, rows: &rows, noiseKeys: noiseKeys, stopping: stopping)
             case .continuous(let concurrentRows):
                 precondition(concurrentRows > 0, "generate needs at least one concurrent row, got \(concurrentRows)")
-                ContinuousBatch(model: self, prompts: prompts, concurrentRows: concurrentRows).decode(&rows, stopping: stopping)
+                ContinuousBatch(model: self, prompts: prompts, concurrentRows: concurrentRows, noiseKeys: noiseKeys)
+                    .decode(&rows, stopping: stopping)
             }
             return rows.map(\.sequence)
         }
@@ -97,8 +105,9 @@ extension LanguageModel {
     }
 
     /// Every row decoded together as one left-padded batch until all have stopped (finished rows
-    /// keep their place, their tokens unused).
-    private func decodeInLockstep(_ prompts: [[Int]], rows: inout [GenerationRow], stopping: RowStopping) {
+    /// keep their place, their tokens unused). NEFTune noise (``NEFTuneNoise``, when it noises passes
+    /// without gradients) is keyed by `noiseKeys`, one per row.
+    private func decodeInLockstep(_ prompts: [[Int]], rows: inout [GenerationRow], noiseKeys: [UInt64], stopping: RowStopping) {
         let batch = LeftPaddedBatch(prompts, padId: generationConfig.padTokenId ?? 0)
         let count = batch.rows, hidden = config.hiddenSize
         let cache = makeCache(batch: count, capacity: batch.length + stopping.maxNewTokens)
@@ -111,6 +120,7 @@ extension LanguageModel {
         var input = ForwardInput(ids: batch.ids, batch: count, length: batch.length, positions: batch.positions,
                                  keyPadding: padded ? promptMask : nil)
         for step in 0..<stopping.maxNewTokens {
+            decoder.neftuneNoise?.rowKeys = noiseKeys
             let states = decoder.forward(input, cache: cache, rotary: rotary)
             let last = states.slice(axis: 1, input.length - 1..<input.length).reshaped([count, hidden])
             let logits = head.logits(decoder.norm(last))

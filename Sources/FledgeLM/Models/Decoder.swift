@@ -32,6 +32,8 @@ final class Decoder: Module, @unchecked Sendable {
     var checkpointingTokenLimit: Int? = nil
     /// NEFTune noise added to the embeddings of training passes, or nil for none.
     var neftuneNoise: NEFTuneNoise? = nil
+    /// Where noised passes are recorded, or nil.
+    var neftunePassLog: NEFTunePassLog? = nil
 
     /// A decoder of `config`'s shape around `layers`, with placeholder embedding and norm weights;
     /// the final norm scales by `normWeightOffset + weight`, the embeddings are multiplied by
@@ -63,7 +65,10 @@ final class Decoder: Module, @unchecked Sendable {
             && checkpointingTokenLimit.map { input.batch * input.length > $0 } ?? true
         var x = embedding(input.ids, shape: [input.batch, input.length])
         if let embeddingScale { x = x * embeddingScale }
-        x = neftuneNoise?.apply(to: x) ?? x
+        if neftuneNoise?.isKeyedAndActive ?? false {
+            precondition(input.regrouping == nil, "keyed NEFTune noise needs ordinary padded rows, not flat regrouped tokens")
+        }
+        x = neftuneNoise?.apply(to: x, positions: input.positions, log: neftunePassLog) ?? x
         for (index, layer) in layers.enumerated() {
             x = checkpointing ? checkpointed(layer, x, pass) : layer(x, pass, layer: index)
         }

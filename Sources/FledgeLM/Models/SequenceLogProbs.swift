@@ -49,12 +49,14 @@ extension LanguageModel {
     /// one copy of its keys and values and its gradient is the sum over them
     /// (``SharedPrefixBatch``). The results equal the unshared ones within float rounding. While
     /// LoRA dropout is active (training with `lora_dropout` > 0) nothing is shared: each copy of a
-    /// prefix draws its own dropout masks in the unshared pass, which one shared copy cannot.
+    /// prefix draws its own dropout masks in the unshared pass, which one shared copy cannot; nor while
+    /// NEFTune noise keyed by row is on (``NEFTuneNoise/rowKeys``): each copy of a prefix has its own noise.
     ///
     /// With `paddingFree` (and not `sharingPrefixes`), the sequences run end to end without padding
     /// (``PaddingFreeBatch``: positions restart at each sequence, attention stays within it), as
     /// transformers runs TRL's packed documents; the results again equal the padded batch's within
-    /// float rounding, and no token is spent on padding outside attention.
+    /// float rounding, and no token is spent on padding outside attention (not under keyed NEFTune noise,
+    /// which needs padded rows).
     public func sequenceLogProbs(
         _ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, withEntropy: Bool = false,
         statistics: LogitStatistics = [], withMeanNegativeLogProbs: Bool = false, sharingPrefixes: Bool = false,
@@ -69,14 +71,16 @@ extension LanguageModel {
         let targets = sequences.indices.flatMap { sequences[$0][scoredFrom[$0]...] }
         let hidden: Tensor, rows: [Int]
         let dropsOut = GradMode.isTraining && (loraOptions?.dropout ?? 0) > 0
-        if sharingPrefixes && !dropsOut && !sequences.isEmpty {
+        // Keyed NEFTune noise gives each row its own noise, which needs each row's own tokens.
+        let noisesRows = decoder.neftuneNoise?.isKeyedAndActive ?? false
+        if sharingPrefixes && !dropsOut && !noisesRows && !sequences.isEmpty {
             let packed = SharedPrefixBatch(sequences, splitAt: scoredFrom)
             hidden = flatHiddenStates(ids: packed.ids, positions: packed.positions, regrouping: packed.attention)
             // A sequence's first scored token is predicted at its prefix's last token, the rest in its suffix.
             rows = sequences.indices.flatMap { r in
                 counts[r] == 0 ? [] : [packed.prefixEnd[r]] + (0..<counts[r] - 1).map { packed.suffixStart[r] + $0 }
             }
-        } else if paddingFree && !sequences.isEmpty {
+        } else if paddingFree && !noisesRows && !sequences.isEmpty {
             let flat = PaddingFreeBatch(sequences)
             hidden = flatHiddenStates(ids: flat.ids, positions: flat.positions, regrouping: flat.attention)
             rows = sequences.indices.flatMap { r in (scoredFrom[r]..<sequences[r].count).map { flat.starts[r] + $0 - 1 } }

@@ -19,6 +19,12 @@ enum NotApplicableFields {
                 + "(DPO's own smoothing is label_smoothing; SFT applies it)"
         ),
         (
+            ["neftune_noise_alpha"],
+            "ignored, as TRL ignores it in PPO: transformers hooks NEFTune onto the embeddings in Trainer.train, "
+                + "which TRL 1.12's PPOTrainer replaces with its own train loop, so no PPO forward is ever noised "
+                + "(every other trainer implements it)"
+        ),
+        (
             ["sft_model_path"],
             "ignored, as TRL ignores it: PPOTrainer never reads it (the policy is model_name_or_path)"
         ),

@@ -21,19 +21,9 @@ enum UnimplementedFields {
             defaultValue: .bool(false), feature: "float16 mixed precision on the CPU",
             reason: "it has no float16 arithmetic to gain from (PyTorch's CPU autocast computes in bfloat16); "
                 + "set bf16: true for mixed precision"),
-        "neftune_noise_alpha": Entry(
-            defaultValue: .null, feature: "NEFTune embedding noise in GRPO, RLOO, PPO and distillation",
-            reason: "transformers' Trainer.train hooks it onto the trained model's input embeddings, where each forward "
-                + "in training mode is noised, with or without gradients: GRPO's and RLOO's sampling and old/reference "
-                + "log-probs, PPO's rollouts, the distillation student's sampling, which Fledge's passes do not "
-                + "reproduce; SFT, reward modelling, DPO and KTO implement it"),
         "model_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters", reason: namedAdapters),
         "ref_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters", reason: namedAdapters),
         // DistillationConfig's.
-        "teacher_model_init_kwargs": Entry(
-            defaultValue: .null, feature: "teacher loading arguments",
-            reason: "they are from_pretrained keyword arguments (dtype, device_map, attn_implementation, "
-                + "quantization_config); Fledge loads the teacher in float32 and quantizes it with load_in_4bit/load_in_8bit"),
         "max_tool_calling_iterations": Entry(
             defaultValue: .null, feature: "tool calling during distillation",
             reason: "TRL's DistillationTrainer runs the tools of its Python tools argument between sampled "

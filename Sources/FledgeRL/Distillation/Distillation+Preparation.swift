@@ -3,7 +3,7 @@ import FledgeLM
 extension Distillation: ConfiguredAlgorithm {
     /// Distillation as `config` describes it (see ``ConfiguredAlgorithm/prepare(_:communicator:progress:)``),
     /// for this process of `communicator`: the student (LoRA or full), its tokenizer, the prompts, and the frozen teacher
-    /// from `teacher_model_name_or_path` at `teacher_model_revision` (its linear weights quantized as they load with
+    /// from `teacher_model_name_or_path` at `teacher_model_init_kwargs`' `revision` or `teacher_model_revision` (its linear weights quantized as they load with
     /// `load_in_4bit` / `load_in_8bit`, like the student's base).
     public static func prepare(_ config: DistillationConfig, communicator: any Communicator = SingleProcess(),
                                progress: (String) -> Void = { _ in }) throws -> PreparedTraining<Distillation> {
@@ -15,7 +15,11 @@ extension Distillation: ConfiguredAlgorithm {
         let tokenizer = try TrainingModels.tokenizer(config.run)
         var teacherRun = RunArguments()
         teacherRun.modelNameOrPath = teacherPath
-        teacherRun.modelRevision = config.teacherModelRevision ?? teacherRun.modelRevision
+        do {
+            teacherRun.modelRevision = try config.teacherRevision() ?? teacherRun.modelRevision
+        } catch {
+            throw TrainingError.invalidSetting(error.description)
+        }
         let teacherDirectory = try TrainingModels.modelDirectory(teacherRun)
         guard let teacher = try PretrainedModel.load(directory: teacherDirectory, quantization: TrainingModels.quantization(config.run))
             as? LanguageModel else {

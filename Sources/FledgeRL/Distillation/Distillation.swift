@@ -15,6 +15,8 @@ public final class Distillation: TrainingAlgorithm {
     public struct MicroBatch {
         let rows: [DistillationRounds.Row]
         let round: DistillationRounds.Round
+        /// The NEFTune noise of the student's loss pass, or nil.
+        let noise: NEFTuneNoise?
     }
 
     /// The student.
@@ -49,7 +51,8 @@ public final class Distillation: TrainingAlgorithm {
         rounds = try DistillationRounds(
             model: model, dataset: dataset, sampling: try Self.sampling(config, model: model, tokenizer: tokenizer),
             batchSize: config.training.perDeviceTrainBatchSize, accumulation: config.training.gradientAccumulationSteps,
-            shuffles: config.shuffleDataset, seed: config.training.seed, communicator: communicator)
+            shuffles: config.shuffleDataset, seed: config.training.seed, neftuneNoiseAlpha: config.neftuneNoiseAlpha,
+            communicator: communicator)
     }
 
     /// The student's sampling: TRL's generation config of `temperature`, `top_p`, `top_k`, `min_p`,
@@ -99,13 +102,16 @@ public final class Distillation: TrainingAlgorithm {
     public func microBatches(for position: StepPosition) throws -> [MicroBatch] {
         try position.microBatches.map { index in
             let batch = try rounds.microBatch(epoch: position.epoch, index: index)
-            return MicroBatch(rows: batch.rows, round: batch.round)
+            return MicroBatch(rows: batch.rows, round: batch.round, noise: batch.noise)
         }
     }
 
     public func loss(of batch: MicroBatch) throws -> MicroBatchLoss {
-        let result = loss.compute(student: model, teacher: teacher, promptIds: batch.rows.map(\.promptIds),
-                                  completionIds: batch.rows.map(\.completionIds), batchTokens: batch.round.tokens)
+        // The noise is the student's: the teacher is another model, in TRL's eval mode, and never noised.
+        let result = model.withNEFTuneNoise(batch.noise) {
+            loss.compute(student: model, teacher: teacher, promptIds: batch.rows.map(\.promptIds),
+                         completionIds: batch.rows.map(\.completionIds), batchTokens: batch.round.tokens)
+        }
         let scaled = communicator.size == 1 ? result.loss : result.loss * Float(communicator.size)
         let tokens = batch.rows.reduce(0) { $0 + $1.promptIds.count + $1.completionIds.count }
         return MicroBatchLoss(loss: scaled, metrics: batch.round.metrics.merging(result.metrics) { $1 }, tokens: tokens)

@@ -13,11 +13,17 @@ public struct DistillationConfig: TrainerConfig {
     /// The teacher: a local Hugging Face model directory, a `.gguf` file or a Hub id, with the
     /// student's vocabulary (it may be larger). It is frozen; with `load_in_4bit` / `load_in_8bit`
     /// its linear weights are quantized as they load, like the student's base (a Fledge departure:
-    /// TRL quantizes it through `teacher_model_init_kwargs`).
+    /// TRL quantizes it through `teacher_model_init_kwargs`'s `quantization_config`).
     public var teacherModelNameOrPath: String? = nil
     /// The branch, tag or commit of a Hub id `teacher_model_name_or_path` (as `model_revision` is the
     /// student's); `null` takes `main`, or the `@revision` the id carries.
     public var teacherModelRevision: String? = nil
+    /// TRL's `from_pretrained` arguments for the teacher, as far as they mean something here:
+    /// `revision` (preferred to `teacher_model_revision`, as TRL prefers it), and
+    /// `dtype` `auto`/`float32`, `device_map` `auto`/`cpu`, `attn_implementation` `eager`/`sdpa`,
+    /// `trust_remote_code` and `low_cpu_mem_usage`, which ask for what Fledge does; any other key or value
+    /// (`bfloat16`, `quantization_config` …) is refused by name with the reason.
+    public var teacherModelInitKwargs: KeywordArguments? = nil
     /// Interpolation of the divergence: 0 is the forward KL(teacher ‖ student), 1 the reverse
     /// KL(student ‖ teacher), in between the generalized JSD with mixture (1 − beta)·student +
     /// beta·teacher (0.5 is the JSD). Not GRPO's KL coefficient: there is no reference model.
@@ -49,6 +55,12 @@ public struct DistillationConfig: TrainerConfig {
     public var logCompletions = false
     /// How many logged completions a terminal shows; `null` shows all.
     public var numCompletionsToPrint: Int? = nil
+    /// NEFTune, as transformers' `Trainer.train` hooks it onto the student's input embeddings: uniform
+    /// noise in ±α/√(L·d) on every forward of the student in training mode — its sampling (the prefill,
+    /// `L` the longest prompt of the generation batch, and each decoding step, `L` = 1) and its loss pass
+    /// (`L` the batch's longest prompt plus its longest completion, as TRL pads them); never the teacher
+    /// (another model, in eval mode) nor evaluation. Departure: drawn from Fledge's seeded generator.
+    public var neftuneNoiseAlpha: Double? = nil
 
     /// TRL's current defaults.
     public init() {
@@ -64,6 +76,7 @@ public struct DistillationConfig: TrainerConfig {
         sharedFields(\.run, \.training) + [
             ConfigField("teacher_model_name_or_path", \.teacherModelNameOrPath),
             ConfigField("teacher_model_revision", \.teacherModelRevision),
+            ConfigField("teacher_model_init_kwargs", \.teacherModelInitKwargs),
             ConfigField("beta", \.beta, .fraction.because("0 is the forward KL, 1 the reverse KL")),
             ConfigField("temperature", \.temperature, .samplingTemperature),
             ConfigField("top_p", \.topP, .leftOpen(0, 1).because("1 keeps every token")),
@@ -77,10 +90,24 @@ public struct DistillationConfig: TrainerConfig {
             ConfigField("chat_template_kwargs", \.chatTemplateKwargs),
             ConfigField("log_completions", \.logCompletions),
             ConfigField("num_completions_to_print", \.numCompletionsToPrint, .count),
+            ConfigField("neftune_noise_alpha", \.neftuneNoiseAlpha, .closed(0, ConfigRange.magnitudeLimit)),
         ]
     }
 
     public static var checks: [ConfigCheck<DistillationConfig>] {
-        [.completionLeavesRoomForPrompt(\.maxCompletionLength)]
+        [.completionLeavesRoomForPrompt(\.maxCompletionLength), .teacherModelInitKwargs]
+    }
+}
+
+extension ConfigCheck where Config == DistillationConfig {
+    /// `teacher_model_init_kwargs` must be arguments Fledge's teacher loading honours (``DistillationConfig/teacherRevision()``).
+    static var teacherModelInitKwargs: ConfigCheck {
+        ConfigCheck { resolution in
+            do throws(KeywordArgumentsError) {
+                _ = try resolution.config.teacherRevision()
+            } catch {
+                resolution.fail(\.teacherModelInitKwargs, error.description)
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import FledgeLM
+import FledgeTensor
 
 /// The on-policy batches of TRL's `DistillationTrainer`: each optimizer step takes the next
 /// `per_device_train_batch_size · gradient_accumulation_steps` prompts of the epoch's order (TRL's
@@ -27,6 +28,8 @@ final class DistillationRounds {
         let completionIds: [Int]
         /// Whether the completion ran to `max_completion_length` without an EOS.
         let isTruncated: Bool
+        /// The row's place in its generation batch (its sampling seed index), which keys its NEFTune noise.
+        let roundRow: Int
     }
 
     /// A generation batch: its key (epoch, index), this process's share of its shuffled rows, its
@@ -36,6 +39,9 @@ final class DistillationRounds {
         let rows: [Row]
         let tokens: Int
         let metrics: [String: Double]
+        /// The length TRL pads the batch's loss passes over this process's rows to (the longest prompt plus
+        /// the longest completion): NEFTune's `L`.
+        let paddedLength: Int
     }
 
     let dataset: PromptDataset
@@ -46,13 +52,15 @@ final class DistillationRounds {
     private let shuffles: Bool
     private let seed: UInt64
     private let communicator: any Communicator
+    /// NEFTune's α (`neftune_noise_alpha`), or nil.
+    private let neftuneNoiseAlpha: Double?
     private var cached: Round?
 
     /// Batches of `dataset` sampled from `model` with `sampling`, `batchSize` rows per micro-batch,
     /// `accumulation` micro-batches per step on each of the `communicator`'s processes; prompts shuffled
-    /// each epoch when `shuffles`.
+    /// each epoch when `shuffles`; with `neftuneNoiseAlpha`, NEFTune noise on the student's sampling and loss passes.
     init(model: LanguageModel, dataset: PromptDataset, sampling: SamplingOptions, batchSize: Int, accumulation: Int,
-         shuffles: Bool, seed: Int, communicator: any Communicator = SingleProcess()) throws {
+         shuffles: Bool, seed: Int, neftuneNoiseAlpha: Double? = nil, communicator: any Communicator = SingleProcess()) throws {
         let prompts = batchSize * accumulation * communicator.size
         guard dataset.rows.count >= prompts else {
             throw TrainingError.invalidSetting("\(dataset.source) has \(dataset.rows.count) prompts, fewer than the "
@@ -67,6 +75,7 @@ final class DistillationRounds {
         self.shuffles = shuffles
         self.seed = UInt64(bitPattern: Int64(seed))
         self.communicator = communicator
+        self.neftuneNoiseAlpha = neftuneNoiseAlpha
     }
 
     /// Prompts of one generation batch over every process.
@@ -75,12 +84,19 @@ final class DistillationRounds {
     /// Micro-batches in one pass over the prompts (whole generation batches only, as TRL's sampler drops the rest).
     var microBatchesPerEpoch: Int { dataset.rows.count / promptsPerRound * accumulation }
 
-    /// The rows of micro-batch `index` of `epoch`, and its generation batch (sampled on first use; only
-    /// the current one is kept).
-    func microBatch(epoch: Int, index: Int) throws -> (rows: [Row], round: Round) {
+    /// The rows of micro-batch `index` of `epoch`, its generation batch (sampled on first use; only
+    /// the current one is kept) and the NEFTune noise of its loss pass (nil without `neftune_noise_alpha`):
+    /// keyed by the rows' places in the batch, with the batch's padded length as `L`, and seeded by the
+    /// seed, the epoch and the index, so that a resumed run draws what the uninterrupted one did.
+    func microBatch(epoch: Int, index: Int) throws -> (rows: [Row], round: Round, noise: NEFTuneNoise?) {
         let round = try self.round(epoch: epoch, index: index / accumulation)
         let chunk = index % accumulation
-        return (Array(round.rows[chunk * batchSize..<(chunk + 1) * batchSize]), round)
+        let rows = Array(round.rows[chunk * batchSize..<(chunk + 1) * batchSize])
+        let noise = neftuneNoiseAlpha.map {
+            NEFTuneNoise(alpha: Float($0), seed: mix(seed, UInt64(epoch), UInt64(index), NEFTunePass.loss.rawValue),
+                         rowKeys: rows.map { UInt64($0.roundRow) }, length: round.paddedLength)
+        }
+        return (rows, round, noise)
     }
 
     /// The latest generation batch sampled, if any.
@@ -98,17 +114,24 @@ final class DistillationRounds {
         var generator = SeededGenerator(seed: options.seed ^ 0x5DEE_CE66_D1CE_4E5B)
         let shareSize = batchSize * accumulation
         let share = Array(Array(prompts.indices).shuffled(using: &generator)[communicator.rank * shareSize..<(communicator.rank + 1) * shareSize])
-        let generated = model.generate(share.map { prompts[$0].promptIds }, options: options, seedIndices: share)
+        // The student samples in TRL's training mode, where NEFTune's hook noises every forward.
+        let samplingNoise = neftuneNoiseAlpha.map {
+            NEFTuneNoise(alpha: Float($0), seed: options.seed ^ NEFTunePass.sampling.rawValue, noisesPassesWithoutGrad: true)
+        }
+        let generated = model.withNEFTuneNoise(samplingNoise) {
+            model.generate(share.map { prompts[$0].promptIds }, options: options, seedIndices: share)
+        }
         let rows = zip(share, generated).map { row, sequence in
             Row(prompt: prompts[row].prompt, promptIds: prompts[row].promptIds, completionIds: sequence.ids,
-                isTruncated: sequence.finishReason != .eos)
+                isTruncated: sequence.finishReason != .eos, roundRow: row)
         }
         let local: [Double] = rows.flatMap { [Double($0.completionIds.count), $0.isTruncated ? 1.0 : 0.0] }
         let all = communicator.size == 1 ? local
             : Array(try communicator.allGather(local, purpose: "the completion lengths of a distillation batch").joined())
         let lengths = stride(from: 0, to: all.count, by: 2).map { all[$0] }
         let metrics = GRPORoundSummary.lengthMetrics(lengths: lengths, truncated: stride(from: 1, to: all.count, by: 2).map { all[$0] == 1 })
-        let round = Round(key: key, rows: rows, tokens: Int(lengths.reduce(0, +)), metrics: metrics)
+        let paddedLength = NEFTunePass.paddedLength(prompts: rows.map(\.promptIds), completions: rows.map(\.completionIds))
+        let round = Round(key: key, rows: rows, tokens: Int(lengths.reduce(0, +)), metrics: metrics, paddedLength: paddedLength)
         cached = round
         return round
     }

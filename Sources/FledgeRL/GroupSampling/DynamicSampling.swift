@@ -50,9 +50,12 @@ struct DynamicSampling {
         let groups = kept + dropped.prefix(filled)
         var generator = SeededGenerator(seed: shuffleSeed)
         let order = groups.flatMap { Array($0) }.shuffled(using: &generator)
-        var result = GRPORollout(completions: order.map { completions[$0] },
-                                 generationBatchTokens: order.reduce(0) { $0 + completions[$1].lossTokens },
+        // Rows of several batches: renumbered in the round's order, so that each keys its own NEFTune noise.
+        var chosen = order.map { completions[$0] }
+        for index in chosen.indices { chosen[index].roundRow = index }
+        var result = GRPORollout(completions: chosen, generationBatchTokens: order.reduce(0) { $0 + completions[$1].lossTokens },
                                  metrics: metrics ?? [:])
+        result.paddedLength = GRPORollout.paddedLength(of: chosen)
         if !logged.isEmpty { result.logged = order.map { logged[$0] } }
         result.metrics["dynamic_sampling/generation_batches"] = Double(batches)
         result.metrics["dynamic_sampling/dropped_frac"] = Double(dropped.count) / Double(generatedGroups)

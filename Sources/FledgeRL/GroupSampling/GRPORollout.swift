@@ -26,6 +26,8 @@ public struct GRPORollout {
         /// others — tool results and the template's tokens around them — are left out of the loss. Nil: all of them.
         /// The old and reference log-probs then hold the model's tokens only.
         public var modelTokens: [Bool]? = nil
+        /// The row's number in its generation round (its sampling seed index), which keys its NEFTune noise.
+        public internal(set) var roundRow = 0
 
         /// Tokens of the completion the model generated.
         public var modelTokenCount: Int { modelTokens.map { $0.filter { $0 }.count } ?? completionIds.count }
@@ -48,6 +50,14 @@ public struct GRPORollout {
     /// This process's completions as the completion log records them, in the order of `completions`
     /// (empty unless the maker logs completions).
     public var logged: [LoggedCompletion] = []
+    /// The length TRL pads the round's passes over this process's rows to (its longest prompt plus its
+    /// longest completion): NEFTune's `L` for the old and reference log-probs and the loss.
+    public var paddedLength = 0
+
+    /// TRL's padded length of passes over `completions` (``NEFTunePass/paddedLength(prompts:completions:)``).
+    static func paddedLength(of completions: [Completion]) -> Int {
+        NEFTunePass.paddedLength(prompts: completions.map(\.promptIds), completions: completions.map(\.completionIds))
+    }
 }
 
 /// Samples and scores the generation rounds of GRPO and RLOO: generation with the KV-cache sampler,
@@ -81,6 +91,18 @@ struct GRPORolloutMaker {
     var logsCompletions = false
     /// With tools or an environment: rows are multi-turn episodes.
     var agents: AgentRollouts? = nil
+    /// NEFTune's α (`neftune_noise_alpha`), or nil for no noise on the sampling and old and reference passes.
+    var neftuneNoiseAlpha: Double? = nil
+
+    /// The NEFTune noise of the round's `pass` (seeded with the round's `seed`), keyed by `rows` and with TRL's
+    /// `length` for the scoring passes; nil without `neftune_noise_alpha`. These passes run without gradients
+    /// in TRL's training mode, so they are noised.
+    private func noise(_ pass: NEFTunePass, seed: UInt64, rows: [Int]? = nil, length: Int? = nil) -> NEFTuneNoise? {
+        neftuneNoiseAlpha.map {
+            NEFTuneNoise(alpha: Float($0), seed: seed ^ pass.rawValue, noisesPassesWithoutGrad: true,
+                         rowKeys: rows.map { $0.map(UInt64.init) }, length: length)
+        }
+    }
 
     /// Samples and scores the round of `prompts` (`groupSize` rows each) with sampling seed `seed`:
     /// this process generates the rows numbered `rows`, in that order; the rows of all processes
@@ -89,11 +111,11 @@ struct GRPORolloutMaker {
         let repeated = rows.map { prompts[$0 / groupSize] }
         var options = sampling
         options.seed = seed
-        let generated: [AgentRollouts.Row]
-        if let agents {
-            generated = try agents.generate(repeated, rowNumbers: rows, options: options, model: model)
-        } else {
-            generated = zip(repeated, model.generate(repeated.map(\.promptIds), options: options, seedIndices: rows)).map {
+        let generated: [AgentRollouts.Row] = try model.withNEFTuneNoise(noise(.sampling, seed: seed)) {
+            if let agents {
+                return try agents.generate(repeated, rowNumbers: rows, options: options, model: model)
+            }
+            return zip(repeated, model.generate(repeated.map(\.promptIds), options: options, seedIndices: rows)).map {
                 AgentRollouts.Row.singleTurn($0, $1, tokenizer: tokenizer)
             }
         }
@@ -107,7 +129,9 @@ struct GRPORolloutMaker {
                                    isTruncated: episode.isTruncated, inLoss: !(episode.isTruncated && maskTruncated),
                                    advantage: 0, modelTokens: agents == nil ? nil : episode.modelTokens)
         }
+        for (index, row) in rows.enumerated() { completions[index].roundRow = row }
         let sequences = completions.map { $0.promptIds + $0.completionIds }, starts = completions.map(\.promptIds.count)
+        let paddedLength = GRPORollout.paddedLength(of: completions)
         // Each completion's log-probs, of the model's own tokens only (a multi-turn completion's tool results are
         // scored with the rest, then dropped).
         func split(_ scored: ScoredTokens) -> [[Float]] {
@@ -117,12 +141,17 @@ struct GRPORolloutMaker {
             }
         }
         if needsOldLogProbs {
-            let values = split(model.scoreWithoutGrad(sequences, scoredFrom: starts, temperature: temperature,
-                                                      batchSize: scoringBatchSize))
+            let values = split(model.withNEFTuneNoise(noise(.oldLogProbs, seed: seed, rows: rows, length: paddedLength)) {
+                model.scoreWithoutGrad(sequences, scoredFrom: starts, temperature: temperature, batchSize: scoringBatchSize)
+            })
             for index in completions.indices { completions[index].oldLogProbs = values[index] }
         }
         if needsReferenceLogProbs {
-            let values = split(reference.score(sequences, scoredFrom: starts, temperature: temperature, batchSize: scoringBatchSize))
+            // The noise is the policy model's: the reference with adapters off runs through it and is noised, a
+            // separate frozen reference is not (TRL's hook sits on the trained model's embeddings only).
+            let values = split(model.withNEFTuneNoise(noise(.referenceLogProbs, seed: seed, rows: rows, length: paddedLength)) {
+                reference.score(sequences, scoredFrom: starts, temperature: temperature, batchSize: scoringBatchSize)
+            })
             for index in completions.indices { completions[index].referenceLogProbs = values[index] }
         }
         let round = try GRPORoundSummary.gather(rows: rows, completions: completions, scores: scores,
@@ -138,6 +167,7 @@ struct GRPORolloutMaker {
             metrics["tools/failure_frequency"] = calls > 0 ? failures / calls : 0
         }
         var rollout = GRPORollout(completions: completions, generationBatchTokens: round.lossTokens, metrics: metrics)
+        rollout.paddedLength = paddedLength
         if logsCompletions {
             rollout.logged = completions.indices.map { index in
                 LoggedCompletion(prompt: samples[index].prompt, completion: samples[index].completion, rewardNames: scores.names,

@@ -72,8 +72,16 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
     /// grouped by prompt rather than in TRL's shuffled order, so that each prompt runs once per
     /// micro-batch. Nothing is shared or grouped while LoRA dropout is on (`lora_dropout` > 0: each
     /// copy of a prompt draws its own masks). `false` runs every completion with its own copy of the
-    /// prompt, in TRL's order.
+    /// prompt, in TRL's order. Nothing is shared under `neftune_noise_alpha` either (each copy of a prompt
+    /// has its own noise).
     public var sharePromptInTraining = true
+    /// NEFTune, as transformers' `Trainer.train` hooks it onto the trained model's input embeddings:
+    /// uniform noise in ±α/√(L·d) on every forward of that model in training mode — sampling (the
+    /// prefill, `L` the longest prompt of the generation batch, and each decoding step, `L` = 1), the
+    /// old log-probs, the reference log-probs with LoRA (adapters off on the same model) and the loss
+    /// (`L` the generation batch's longest prompt plus its longest completion, as TRL pads them); not a
+    /// separate reference model nor evaluation. Departure: drawn from Fledge's seeded generator.
+    public var neftuneNoiseAlpha: Double? = nil
 
     /// TRL's GRPO defaults.
     public init() {}
@@ -109,6 +117,7 @@ public struct GenerationArguments: ConfigFieldTable, Equatable, Sendable {
             ConfigField("dynamic_sampling_max_batches", \.dynamicSamplingMaxBatches, .count),
             ConfigField("skip_zero_signal_rows", \.skipZeroSignalRows),
             ConfigField("share_prompt_in_training", \.sharePromptInTraining),
+            ConfigField("neftune_noise_alpha", \.neftuneNoiseAlpha, .closed(0, ConfigRange.magnitudeLimit)),
         ]
     }
 }

@@ -10,16 +10,23 @@ public struct RoundMicroBatch {
     public let roundMetrics: [String: Double]
     /// Whether this is the last micro-batch of its optimizer step (where TRL's `sync_gradients` is true).
     public let endsStep: Bool
+    /// The NEFTune noise of the micro-step's loss pass (seeded by the micro-step, with the round's padded
+    /// length as `L`), or nil; ``scored(by:temperature:sharingPrefixes:)`` keys it by the rows' round numbers.
+    var noise: NEFTuneNoise? = nil
 
     /// The completion tokens' log-probs under `model` (with autograd) at `temperature`, and their
     /// entropies; a completion out of the loss is scored over no tokens. With `sharingPrefixes`,
     /// completions of one prompt run the prompt once (``LanguageModel/sequenceLogProbs``).
     /// Multi-turn completions are scored over the model's tokens only (`modelTokens`).
     func scored(by model: LanguageModel, temperature: Double, sharingPrefixes: Bool = false) -> SequenceLogProbs {
-        let scored = model.sequenceLogProbs(
-            completions.map { $0.promptIds + $0.completionIds },
-            scoredFrom: completions.map { $0.inLoss ? $0.promptIds.count : $0.promptIds.count + $0.completionIds.count },
-            temperature: Float(temperature), withEntropy: true, sharingPrefixes: sharingPrefixes)
+        var noise = noise
+        noise?.rowKeys = completions.map { UInt64($0.roundRow) }
+        let scored = model.withNEFTuneNoise(noise) {
+            model.sequenceLogProbs(
+                completions.map { $0.promptIds + $0.completionIds },
+                scoredFrom: completions.map { $0.inLoss ? $0.promptIds.count : $0.promptIds.count + $0.completionIds.count },
+                temperature: Float(temperature), withEntropy: true, sharingPrefixes: sharingPrefixes)
+        }
         guard completions.contains(where: { $0.modelTokens != nil }) else { return scored }
         return scored.keeping(completions.flatMap(\.lossFlags))
     }
@@ -68,6 +75,8 @@ final class GenerationRounds {
     private let dynamicSampling: DynamicSampling?
     /// Whether micro-batches take the round's rows grouped by prompt (see ``groupsRowsByPrompt``).
     let groupsRowsByPrompt: Bool
+    /// NEFTune's α (`neftune_noise_alpha`), or nil.
+    private let neftuneNoiseAlpha: Double?
 
     /// Rounds of `dataset` for `model` with `generation`'s sampling and batching and `training`'s batch
     /// size and seed, against the `reference` policy (for `needsReferenceLogProbs`). Each of the `communicator`'s processes generates its
@@ -121,6 +130,7 @@ final class GenerationRounds {
         groupsRowsByPrompt = Self.groupsRowsByPrompt(
             generation: generation, training: training, lossIsRowSeparable: lossIsRowSeparable,
             drawsDropout: (model.loraOptions?.dropout ?? 0) > 0)
+        neftuneNoiseAlpha = generation.neftuneNoiseAlpha
         var maker = GRPORolloutMaker(
             model: model, reference: reference, tokenizer: tokenizer,
             rewards: rewards, advantages: advantages, sampling: sampling, temperature: Float(generation.temperature),
@@ -128,6 +138,7 @@ final class GenerationRounds {
             needsReferenceLogProbs: needsReferenceLogProbs, scoringBatchSize: batchSize, communicator: communicator,
             agents: agents)
         maker.logsCompletions = generation.logCompletions
+        maker.neftuneNoiseAlpha = generation.neftuneNoiseAlpha
         self.maker = maker
         if generation.dynamicSampling && communicator.size > 1 {
             throw TrainingError.invalidSetting("dynamic_sampling runs in one process only (each round's groups are chosen from "
@@ -168,14 +179,19 @@ final class GenerationRounds {
     var microBatchesPerEpoch: Int { roundsPerEpoch * microStepsPerRound }
 
     /// The micro-batches of a trainer step, generating each round on first use (only the current
-    /// round is kept).
+    /// round is kept). A micro-step's NEFTune noise is a pure function of the seed, the epoch and its
+    /// index, so a resumed run draws what the uninterrupted one did.
     func microBatches(for position: StepPosition) throws -> [RoundMicroBatch] {
         try position.microBatches.map { index in
             let round = try self.round(epoch: position.epoch, index: index / microStepsPerRound)
             let chunk = index % microStepsPerRound % stepsPerGeneration
             return RoundMicroBatch(completions: Array(round.rows[chunk * batchSize..<(chunk + 1) * batchSize]),
                                    generationBatchTokens: round.tokens, roundMetrics: round.metrics,
-                                   endsStep: index == position.microBatches.upperBound - 1)
+                                   endsStep: index == position.microBatches.upperBound - 1,
+                                   noise: neftuneNoiseAlpha.map {
+                                       NEFTuneNoise(alpha: Float($0), seed: mix(seed, UInt64(position.epoch), UInt64(index), NEFTunePass.loss.rawValue),
+                                                    length: round.paddedLength)
+                                   })
         }
     }
 
@@ -205,19 +221,21 @@ final class GenerationRounds {
             rollout = try maker.rollout(prompts, groupSize: generation.numGenerations, seed: roundSeed, rows: Array(share))
         }
         let round = Round(key: key, rows: rollout.completions, tokens: rollout.generationBatchTokens, metrics: rollout.metrics,
-                          logged: rollout.logged)
+                          logged: rollout.logged, paddedLength: rollout.paddedLength)
         cached = round
         return round
     }
 
     /// A generated round: its key (epoch, index), this process's rows, the round's loss tokens and
-    /// metrics, and the rows as the completion log records them.
+    /// metrics, the rows as the completion log records them and its padded length.
     private struct Round {
         let key: [Int]
         let rows: [GRPORollout.Completion]
         let tokens: Int
         let metrics: [String: Double]
         let logged: [LoggedCompletion]
+        /// TRL's padded length of the round's passes (``GRPORollout/paddedLength``).
+        let paddedLength: Int
     }
 
     /// The epoch's prompt order: shuffled with the seed and the epoch when `shuffle_dataset`.

@@ -54,7 +54,7 @@ struct ZeroSignalRows {
         let counts = rows.map(\.lossTokens)
         let scored = run.isEmpty ? nil : RoundMicroBatch(
             completions: run.map { rows[$0] }, generationBatchTokens: batch.generationBatchTokens,
-            roundMetrics: batch.roundMetrics, endsStep: batch.endsStep
+            roundMetrics: batch.roundMetrics, endsStep: batch.endsStep, noise: batch.noise
         ).scored(by: model, temperature: temperature, sharingPrefixes: sharingPrefixes)
         // Gather the flat result from the run rows' values followed by the skipped rows' constants.
         let runTokens = scored?.counts.reduce(0, +) ?? 0
