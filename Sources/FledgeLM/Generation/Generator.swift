@@ -79,7 +79,7 @@ extension LanguageModel {
         var rows = prompts.indices.map { row in
             GenerationRow(index: row, prompt: prompts[row], sampler: Sampler(options: options, row: seedIndices?[row] ?? row))
         }
-        let noiseKeys = prompts.indices.map { UInt64(seedIndices?[$0] ?? $0) }
+        let noiseKeys = prompts.indices.map { Sampler.seed(options, row: seedIndices?[$0] ?? $0) }
         func decode() -> [GeneratedSequence] {
             switch schedule {
             case .lockstep:

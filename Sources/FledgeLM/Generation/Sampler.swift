@@ -57,8 +57,12 @@ struct Sampler {
 
     init(options: SamplingOptions, row: Int) {
         self.options = options
-        generator = SeededGenerator(seed: mixedSeed(options.seed, UInt64(row)))
+        generator = SeededGenerator(seed: Self.seed(options, row: row))
     }
+
+    /// The seed of seed index `row`'s generator under `options`: a hash of both, unrelated to its neighbours'.
+    /// Generation also keys the row's NEFTune noise with it, so each turn of an episode draws its own noise.
+    static func seed(_ options: SamplingOptions, row: Int) -> UInt64 { mixedSeed(options.seed, UInt64(row)) }
 
     /// The next token and its log-probability under the model at this temperature
     /// (`log softmax(logits / T)`, T = 1 when greedy), before penalties and filters — what a
