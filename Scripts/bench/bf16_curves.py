@@ -11,7 +11,7 @@ Runs, from the repository root, each twice (bf16: false, then true) with the sam
 - GRPO: `fledge demo` (LoRA, Unsloth's defaults, --grpo-steps steps) into runs/bf16-curves/grpo-{fp32,bf16}.
 
 Then writes runs/bf16-curves/{sft,grpo}/metrics.jsonl with each metric of both runs as
-`NAME/fp32` and `NAME/bf16` (one panel each in `fledge plot`), plots them, and prints, as Markdown:
+`NAME/fp32` and `NAME/bf16` (both in one panel in `fledge plot`), plots them, and prints, as Markdown:
 every --table-every steps the SFT loss and the GRPO reward (the mean over those steps, as the reward
 of one step is of 8 samples) of both runs; the largest SFT loss difference, the means over the last
 50 steps, the held-out evaluations before and after GRPO; and each run's wall and CPU time with the
