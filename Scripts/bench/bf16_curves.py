@@ -11,21 +11,40 @@ Runs, from the repository root, each twice (bf16: false, then true) with the sam
 - GRPO: `fledge demo` (LoRA, Unsloth's defaults, --grpo-steps steps) into runs/bf16-curves/grpo-{fp32,bf16}.
 
 Then writes runs/bf16-curves/{sft,grpo}/metrics.jsonl with each metric of both runs as
-`NAME/fp32` and `NAME/bf16` (one panel each in `fledge plot`), plots them, and prints a table of
-the SFT loss and the GRPO reward at a few steps and the two demo evaluations.
+`NAME/fp32` and `NAME/bf16` (both in one panel in `fledge plot`), plots them, and prints, as Markdown:
+every --table-every steps the SFT loss and the GRPO reward (the mean over those steps, as the reward
+of one step is of 8 samples) of both runs; the largest SFT loss difference, the means over the last
+50 steps, the held-out evaluations before and after GRPO; and each run's wall and CPU time with the
+load average around it.
 """
 import argparse
 import json
 import os
+import resource
+import time
 import subprocess
 import sys
 
 OUT = "runs/bf16-curves"
 
 
-def run(command):
+TIMES = []
+
+
+def run(command, label=None):
     print("+", " ".join(command), flush=True)
-    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    start, cpu = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = os.getloadavg()[0]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    if label:
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        TIMES.append((label, time.monotonic() - start, used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime,
+                      load, os.getloadavg()[0]))
+    return output
+
+
+def mean(values):
+    return sum(values) / len(values) if values else float("nan")
 
 
 def records(directory):
@@ -57,6 +76,7 @@ def main():
     parser.add_argument("--sft-steps", type=int, default=200)
     parser.add_argument("--sft-batch", type=int, default=64)
     parser.add_argument("--grpo-steps", type=int, default=250)
+    parser.add_argument("--table-every", type=int, default=20)
     args = parser.parse_args()
     fledge = args.fledge
 
@@ -67,11 +87,11 @@ def main():
         directory = os.path.join(OUT, f"sft-{label}")
         run([fledge, "sft", "--config", "examples/demo/sft.yaml", "--set", f"max_steps={args.sft_steps}",
              "--set", f"per_device_train_batch_size={args.sft_batch}", "--set", "logging_steps=10", "--set", f"save_steps={args.sft_steps}", "--set", f"output_dir={directory}",
-             "--set", "overwrite_output_dir=true", "--set", f"bf16={bf16}"])
+             "--set", "overwrite_output_dir=true", "--set", f"bf16={bf16}"], label=f"SFT {label}")
         sft_runs.append((label, directory))
         directory = os.path.join(OUT, f"grpo-{label}")
         output = run([fledge, "demo", "--json", "--steps", str(args.grpo_steps), "--output-dir", directory,
-                      "--set", f"bf16={bf16}", "--set", "overwrite_output_dir=true"])
+                      "--set", f"bf16={bf16}", "--set", "overwrite_output_dir=true"], label=f"GRPO {label}")
         evaluations[label] = json.loads(output.strip().splitlines()[-1])
         grpo_runs.append((label, directory))
 
@@ -79,15 +99,38 @@ def main():
     grpo, grpo_rows = merge("grpo", grpo_runs, ["reward", "loss", "kl", "grad_norm"])
     for directory in [sft, grpo]:
         print(run([fledge, "plot", directory]).strip())
-    print("\nSFT loss (step: fp32 / bf16)")
-    for row in sft_rows[:: max(1, len(sft_rows) // 10)] + sft_rows[-1:]:
-        print(f"  {row['step']:4d}: {row.get('loss/fp32', float('nan')):.4f} / {row.get('loss/bf16', float('nan')):.4f}")
-    print("GRPO reward (step: fp32 / bf16)")
-    for row in grpo_rows[:: max(1, len(grpo_rows) // 10)] + grpo_rows[-1:]:
-        print(f"  {row['step']:4d}: {row.get('reward/fp32', float('nan')):.4f} / {row.get('reward/bf16', float('nan')):.4f}")
-    for label, result in evaluations.items():
-        print(f"GRPO demo {label}: before {json.dumps(result['before'])}  after {json.dumps(result['after'])}")
+    every = args.table_every
+    sft_by_step = {row["step"]: row for row in sft_rows}
+    grpo_by_step = {row["step"]: row for row in grpo_rows}
 
+    def reward_mean(label, last, count):
+        return mean([grpo_by_step[s][f"reward/{label}"] for s in range(last - count + 1, last + 1)
+                     if f"reward/{label}" in grpo_by_step.get(s, {})])
+
+    print(f"\n| step | SFT loss fp32 | SFT loss bf16 | GRPO reward fp32 (mean of {every} steps) | GRPO reward bf16 |")
+    print("|---|---|---|---|---|")
+    last_step = max(args.sft_steps, args.grpo_steps)
+    for step in list(range(every, last_step + 1, every)) + ([last_step] if last_step % every else []):
+        sft_row = sft_by_step.get(step, {})
+        cells = [f"{sft_row[f'loss/{label}']:.4f}" if f"loss/{label}" in sft_row else "" for label in ("fp32", "bf16")]
+        cells += [f"{reward_mean(label, step, every):.3f}" if step <= args.grpo_steps else "" for label in ("fp32", "bf16")]
+        print(f"| {step} | " + " | ".join(cells) + " |")
+
+    both = [row for row in sft_rows if "loss/fp32" in row and "loss/bf16" in row]
+    worst = max(both, key=lambda row: abs(row["loss/fp32"] - row["loss/bf16"]))
+    print(f"\nSFT, {len(both)} logged steps: largest |loss bf16 - loss fp32| {abs(worst['loss/fp32'] - worst['loss/bf16']):.4f} "
+          f"(step {worst['step']}), mean |difference| {mean([abs(r['loss/fp32'] - r['loss/bf16']) for r in both]):.4f}")
+    tail = [row for row in both if row["step"] > args.sft_steps - 50]
+    print(f"SFT mean loss over the last 50 steps (logged steps {tail[0]['step']}-{tail[-1]['step']}): "
+          f"fp32 {mean([r['loss/fp32'] for r in tail]):.4f}, bf16 {mean([r['loss/bf16'] for r in tail]):.4f}")
+    print(f"GRPO mean reward over the last 50 steps: fp32 {reward_mean('fp32', args.grpo_steps, 50):.3f}, "
+          f"bf16 {reward_mean('bf16', args.grpo_steps, 50):.3f}; over all {args.grpo_steps}: "
+          f"fp32 {reward_mean('fp32', args.grpo_steps, args.grpo_steps):.3f}, bf16 {reward_mean('bf16', args.grpo_steps, args.grpo_steps):.3f}")
+    for label, result in evaluations.items():
+        print(f"GRPO demo {label}: held-out accuracy {result['before']['accuracy'] * 100:.1f} % -> {result['after']['accuracy'] * 100:.1f} %, "
+              f"mean reward {result['before']['mean_reward']:.3f} -> {result['after']['mean_reward']:.3f}")
+    for label, wall, cpu, load_before, load_after in TIMES:
+        print(f"{label}: {wall:.0f} s wall, {cpu:.0f} s CPU, load average {load_before:.1f} before, {load_after:.1f} after")
 
 if __name__ == "__main__":
     sys.exit(main())

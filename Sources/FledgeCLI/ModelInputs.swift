@@ -45,7 +45,7 @@ func loadModel(_ model: String, adapter: String?, quantization: QuantizationForm
     return model
 }
 
-/// `--quantization nf4|fp4|int8|q8_0|q4_0|q4_k`.
+/// `--quantization nf4|fp4|int8|q8_0|q4_0|q4_k|bf16`.
 extension QuantizationFormat: ExpressibleByArgument {}
 
 /// The help of every `--quantization` option.

@@ -21,6 +21,14 @@ final class ChartTests: XCTestCase {
         XCTAssertEqual(chart.steps, 5...60)
     }
 
+    /// One metric of a float32 and a bf16 run (`Scripts/bench/bf16_curves.py`) share a panel.
+    func testFloat32AndBFloat16RunsOfAMetricShareAPanel() throws {
+        let log = records(4) { ["step": Double($0), "loss/bf16": 1.1, "loss/fp32": 1, "reward/fp32": 0.5, "reward/bf16": 0.6] }
+        let chart = try Chart(records: log, title: "runs")
+        XCTAssertEqual(chart.panels.map(\.title), ["reward", "loss"])
+        XCTAssertEqual(chart.panels.map { $0.series.map(\.label) }, [["fp32", "bf16"], ["fp32", "bf16"]])
+    }
+
     func testChosenMetricsKeepTheirOrderAndUnknownOnesAreNamed() throws {
         let log = records(3) { ["step": Double($0), "loss": 1, "reward": 2, "kl": 3] }
         XCTAssertEqual(try Chart(records: log, title: "run", metrics: ["kl", "loss", "kl"]).panels.map(\.title), ["kl", "loss"])

@@ -36,6 +36,30 @@ final class TrainingModelsTests: XCTestCase {
         XCTAssertEqual(full.trainableParameters.count, full.namedWeights.count)
     }
 
+    /// `bf16: true` stores a LoRA run's float base in bfloat16 (exact: autocast rounds each frozen weight
+    /// to bfloat16 in every product); `load_in_4bit` / `load_in_8bit` choose their own format; DoRA and
+    /// full fine-tuning keep float32, as does a float32 run.
+    func testBFloat16LoRARunsStoreTheirBaseInBFloat16() throws {
+        var run = RunArguments()
+        run.modelNameOrPath = SFTFixtures.modelDirectory.path
+        run.usePeft = true
+        XCTAssertEqual(try TrainingModels.baseStorage(run, productPrecision: .bfloat16), BaseQuantization(.bf16))
+        XCTAssertNil(try TrainingModels.baseStorage(run, productPrecision: .float32))
+        var training = TrainingArguments()
+        training.bf16 = true
+        XCTAssertEqual(try TrainingModels.load(run, training: training).baseQuantization, .bf16)
+        training.bf16 = false
+        XCTAssertNil(try TrainingModels.load(run, training: training).baseQuantization)
+        run.useDora = true
+        XCTAssertNil(try TrainingModels.baseStorage(run, productPrecision: .bfloat16))
+        run.useDora = false
+        run.loadIn8bit = true
+        XCTAssertEqual(try TrainingModels.baseStorage(run, productPrecision: .bfloat16), BaseQuantization(.int8))
+        run.loadIn8bit = false
+        run.usePeft = false
+        XCTAssertNil(try TrainingModels.baseStorage(run, productPrecision: .bfloat16))
+    }
+
     /// `lora_target_parameters` adapts weights by parameter name beside `lora_target_modules` (null: the
     /// architecture's q_proj and v_proj, as PEFT fills them in); TRL's default `lora_dropout` 0.05 is
     /// refused with them, as PEFT refuses it.

@@ -15,7 +15,8 @@ import FledgeTensor
 /// the decoder. Each configuration runs in a process of its own (this command runs itself with
 /// `--only`), so that its peak resident memory is its own. `rss_mb` is the resident memory after
 /// the steps. With `--quantization`, each decoder linear weight is quantized as soon as it is drawn,
-/// so neither figure includes a float copy of the base.
+/// so neither figure includes a float copy of the base. `--bf16` runs the steps as `bf16: true` does
+/// (bfloat16 autocast); a LoRA run with `bf16: true` stores its base as `--quantization bf16` does.
 struct TrainBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Tokens per second and peak memory of training steps (full and LoRA).")
@@ -27,6 +28,7 @@ struct TrainBench: ParsableCommand {
     @Option(help: "Training modes, comma-separated: lora, full.") var modes = "lora,full"
     @Option(help: "Gradient checkpointing settings, comma-separated: false, true.") var checkpointing = "false,true"
     @Option(help: quantizationHelp) var quantization: QuantizationFormat?
+    @Flag(help: "Products in bfloat16, as bf16: true computes them (PyTorch CPU autocast).") var bf16 = false
     @Option(help: .hidden) var only: String?
 
     func validate() throws {
@@ -69,7 +71,7 @@ struct TrainBench: ParsableCommand {
         child.executableURL = executable
         child.arguments = ["bench", "train", "--batch", "\(batch)", "--tokens", "\(tokens)", "--runs", "\(runs)", "--modes", "lora",
                            "--only", only]
-            + (json ? ["--json"] : []) + (quantization.map { ["--quantization", $0.rawValue] } ?? [])
+            + (json ? ["--json"] : []) + (bf16 ? ["--bf16"] : []) + (quantization.map { ["--quantization", $0.rawValue] } ?? [])
         try child.run()
         child.waitUntilExit()
         guard child.terminationStatus == 0 else {
@@ -88,15 +90,18 @@ struct TrainBench: ParsableCommand {
         let ids = SmolLM2Shape.tokenIds(rows: batch, length: tokens)
         let starts = Array(repeating: 1, count: batch)
         let seconds = fastestRun(of: runs) {
-            let loss = -model.sequenceLogProbs(ids, scoredFrom: starts).logProbs.mean()
-            loss.backward()
-            optimizer.step(learningRate: 1e-5)
-            optimizer.zeroGrad()
-            precondition(loss.item().isFinite, "the training loss is \(loss.item())")
+            Autocast.$precision.withValue(bf16 ? .bfloat16 : .float32) {
+                let loss = -model.sequenceLogProbs(ids, scoredFrom: starts).logProbs.mean()
+                loss.backward()
+                optimizer.step(learningRate: 1e-5)
+                optimizer.zeroGrad()
+                precondition(loss.item().isFinite, "the training loss is \(loss.item())")
+            }
         }
         let rate = Double(batch * tokens) / seconds
         let peak = Double(MemoryStats.peakResidentBytes) / 1_048_576
-        report(["mode": mode.rawValue, "quantization": quantization?.rawValue ?? "float32", "gradient_checkpointing": checkpointing,
+        report(["mode": mode.rawValue, "products": bf16 ? "bf16" : "float32", "quantization": quantization?.rawValue ?? "float32",
+                "gradient_checkpointing": checkpointing,
                 "tokens_per_second": (rate * 10).rounded() / 10,
                 "peak_rss_mb": (peak * 10).rounded() / 10,
                 "rss_mb": MemoryStats.residentBytes.map { (Double($0) / 104_857.6).rounded() / 10 as Any } ?? "unknown", "threads": Parallel.workers], json: json)

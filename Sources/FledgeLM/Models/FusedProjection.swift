@@ -72,10 +72,9 @@ final class FusedProjection: @unchecked Sendable {
     /// term when `isUsable`, else the layer's own product.
     func callAsFunction(_ x: Tensor) -> [Tensor] {
         guard isUsable, let buffers else { return layers.map { $0(x) } }
-        var y: Tensor
+        let y: Tensor
         if let quantizedWeight {
-            y = x.matmul(transposedQuantized: quantizedWeight)
-            if let bias = buffers.bias { y = y + bias }
+            y = x.matmul(transposedQuantized: quantizedWeight, adding: buffers.bias)
         } else {
             y = x.matmul(buffers.weight.transposed(), adding: buffers.bias)
         }

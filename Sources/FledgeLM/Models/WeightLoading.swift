@@ -15,7 +15,7 @@ extension Checkpoint {
     /// Each linear weight of the decoder becomes the layer's quantized weight (`Linear.useQuantized`)
     /// as it is read when `quantization` is given — its float32 tensor freed before the next is
     /// read, so the float copy of the whole base never exists — or when the checkpoint keeps it
-    /// block-quantized (a GGUF file's blocks, kept as they are when `quantization` is nil or
+    /// block-quantized (a GGUF file's blocks, kept as they are when `quantization` is nil, bf16 or
     /// names their format; dequantized and quantized again otherwise).
     func load(into model: PretrainedModel, quantization: BaseQuantization?) throws {
         let parameters = model.namedParameters
@@ -36,11 +36,12 @@ extension Checkpoint {
     }
 
     /// The block-quantized form of the linear weight `name`: the checkpoint's blocks when they are
-    /// in the format asked for (or none is asked for), else the weight read in float32 and quantized
-    /// to `quantization`, its float memory released; nil for a float weight and no quantization.
+    /// in the format asked for (or none is asked for, or bf16, which only rounds float weights), else
+    /// the weight read in float32 and quantized to `quantization`, its float memory released; nil for
+    /// a float weight and no quantization.
     private func quantizedWeight(_ name: String, quantization: BaseQuantization?) throws -> QuantizedMatrix? {
         let stored = storedQuantized(name)
-        if let stored, quantization == nil || quantization?.format == stored.format { return stored }
+        if let stored, quantization == nil || quantization?.format == stored.format || quantization?.format == .bf16 { return stored }
         guard let quantization else { return nil }
         let matrix = try quantization.quantize(read(name), name: name)
         release(name)

@@ -52,10 +52,8 @@ public final class Linear: Module, @unchecked Sendable {
 
     /// `x [..., inFeatures]` → `[..., outFeatures]`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        if quantizedWeight == nil { return adapted(x.matmul(weight.transposed(), adding: bias), input: x) }
-        var y = product(x)
-        if let bias { y = y + bias }
-        return adapted(y, input: x)
+        guard let quantizedWeight else { return adapted(x.matmul(weight.transposed(), adding: bias), input: x) }
+        return adapted(x.matmul(transposedQuantized: quantizedWeight, adding: bias), input: x)
     }
 
     /// `x · Wᵀ` without the bias, reading the quantized weight when there is one.

@@ -1,8 +1,9 @@
 import Foundation
 
 /// Metrics that belong on one panel: names that differ only in one variant word, such as
-/// `rewards/chosen` and `rewards/rejected`, or `completions/mean_length`,
-/// `completions/min_length` and `completions/max_length`.
+/// `rewards/chosen` and `rewards/rejected`, `completions/mean_length`,
+/// `completions/min_length` and `completions/max_length`, or `loss/fp32` and `loss/bf16` (one
+/// metric of a float32 and a `bf16: true` run, as `Scripts/bench/bf16_curves.py` merges them).
 struct MetricGroup: Equatable {
     /// The panel title: the shared name without the variant word (`rewards`, `completions/length`).
     var title: String
@@ -14,7 +15,7 @@ struct MetricGroup: Equatable {
     }
 
     /// Variant words, in the order their series are drawn and listed.
-    static let variants = ["mean", "min", "max", "chosen", "rejected"]
+    static let variants = ["mean", "min", "max", "chosen", "rejected", "fp32", "bf16"]
 
     /// `metrics` grouped, each group at the position of its first member.
     static func groups(_ metrics: [String]) -> [MetricGroup] {

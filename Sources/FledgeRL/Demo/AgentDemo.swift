@@ -60,10 +60,12 @@ public struct AgentDemo {
         let split = AgentDemoModel.split(train: prompts)
         let heldOut = Array(split.heldOut.prefix(evaluated))
         func evaluate() throws -> AgentDemoEvaluation {
-            try AgentDemoEvaluation(model: model, tokenizer: tokenizer, problems: heldOut, toolbox: toolbox,
-                                    options: DemoEvaluation.samplingOptions(model: model, seed: seed),
-                                    maxCompletionLength: config.generation.maxCompletionLength,
-                                    maxToolCallingIterations: config.agent.maxToolCallingIterations)
+            try Autocast.$precision.withValue(config.training.productPrecision) {
+                try AgentDemoEvaluation(model: model, tokenizer: tokenizer, problems: heldOut, toolbox: toolbox,
+                                        options: DemoEvaluation.samplingOptions(model: model, seed: seed),
+                                        maxCompletionLength: config.generation.maxCompletionLength,
+                                        maxToolCallingIterations: config.agent.maxToolCallingIterations)
+            }
         }
 
         // The adapters start as a no-op (B = 0); switched off, the model is the base model exactly.

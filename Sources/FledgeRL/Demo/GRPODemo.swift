@@ -2,7 +2,8 @@ import Foundation
 import FledgeLM
 
 /// `fledge demo`: GRPO with LoRA on the shipped arithmetic model, with Unsloth's defaults and a
-/// correctness reward, evaluated on held-out problems before and after.
+/// correctness reward, evaluated on held-out problems before and after — with the run's products
+/// (bfloat16 with `--set bf16=true`, as the training computes).
 public struct GRPODemo {
     /// Held-out problems evaluated before and after training.
     public static let heldOutCount = 200
@@ -45,9 +46,7 @@ public struct GRPODemo {
                                                 options: ConfigOptions(overrides: try ConfigDocument(overrides: overrides)))
         guard resolution.report.isUsable else { throw TrainingError.invalidSetting(ConfigReportRendering.text(of: resolution)) }
         let config = resolution.config
-        let model = try TrainingModels.load(config.run, seed: config.training.seed,
-                                            gradientCheckpointing: config.training.checkpointsGradients,
-                                            checkpointingMemoryBudget: config.training.checkpointingMemoryBudget)
+        let model = try TrainingModels.load(config.run, training: config.training)
         return (resolution, model, try TrainingModels.tokenizer(config.run))
     }
 
@@ -60,10 +59,14 @@ public struct GRPODemo {
         let split = ArithmeticTask().split(seed: DemoBaseModel.splitSeed, train: Self.trainCount, heldOut: Self.heldOutCount)
         let evaluationOptions = DemoEvaluation.samplingOptions(model: model, seed: seed)
 
-        // The adapters start as a no-op (B = 0); switched off, the model is the base model exactly.
-        let before = try model.withAdaptersDisabled {
-            try DemoEvaluation(model: model, tokenizer: tokenizer, problems: split.heldOut, options: evaluationOptions)
+        func evaluate() throws -> DemoEvaluation {
+            try Autocast.$precision.withValue(config.training.productPrecision) {
+                try DemoEvaluation(model: model, tokenizer: tokenizer, problems: split.heldOut, options: evaluationOptions)
+            }
         }
+
+        // The adapters start as a no-op (B = 0); switched off, the model is the base model exactly.
+        let before = try model.withAdaptersDisabled(evaluate)
         evaluated?("before", before)
 
         let dataset = PromptDataset(rows: split.train.map { $0.row(tokenizer: tokenizer) }, file: URL(fileURLWithPath: "(demo problems)"))
@@ -74,7 +77,7 @@ public struct GRPODemo {
         trainer.resolvedConfig = resolution
         let outcome = try trainer.train()
 
-        let after = try DemoEvaluation(model: model, tokenizer: tokenizer, problems: split.heldOut, options: evaluationOptions)
+        let after = try evaluate()
         evaluated?("after", after)
         return Result(before: before, after: after, outcome: outcome)
     }

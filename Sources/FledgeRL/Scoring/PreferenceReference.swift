@@ -14,16 +14,19 @@ enum PreferenceReference<Precomputed> {
 
     /// With `precomputing`, the values `precompute(rows, split name, batch size)` gives for the training
     /// rows and then the evaluation rows (in batches of `precomputeBatchSize`, else of the split's
-    /// per-device batch size); else `reference`, scored with each batch.
+    /// per-device batch size); else `reference`, scored with each batch. The values are computed with
+    /// the run's products (bfloat16 with `bf16: true`), as TRL computes them under `accelerator.autocast()`.
     init<Row>(precomputing: Bool, reference: ReferencePolicy, train: [Row], evaluation: [Row]?, training: TrainingArguments,
               precomputeBatchSize: Int?, _ precompute: ([Row], String, Int) throws -> Precomputed) rethrows {
         guard precomputing else {
             self = .scored(reference)
             return
         }
-        let trainValues = try precompute(train, "train", precomputeBatchSize ?? training.perDeviceTrainBatchSize)
-        let evaluationValues = try evaluation.map { try precompute($0, "eval", precomputeBatchSize ?? training.perDeviceEvalBatchSize) }
-        self = .precomputed(train: trainValues, evaluation: evaluationValues)
+        self = try Autocast.$precision.withValue(training.productPrecision) {
+            let trainValues = try precompute(train, "train", precomputeBatchSize ?? training.perDeviceTrainBatchSize)
+            let evaluationValues = try evaluation.map { try precompute($0, "eval", precomputeBatchSize ?? training.perDeviceEvalBatchSize) }
+            return .precomputed(train: trainValues, evaluation: evaluationValues)
+        }
     }
 
     /// The policy scored with each batch; nil when every value was precomputed.

@@ -47,7 +47,7 @@ enum ReferenceLogProbCache {
             metadata: ["fingerprint": fingerprint], to: file)
     }
 
-    /// FNV-1a over the sequences' ids and completion starts, `settings`, and the model: its directory,
+    /// FNV-1a over the sequences' ids and completion starts, `settings`, bfloat16 `Autocast` if on, and the model: its directory,
     /// and the name, size and modification time of each of its files (or of the GGUF file it was read from).
     static func fingerprint(_ sequences: [CompletionSequence], settings: [UInt64], model: LanguageModel) -> String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
@@ -61,6 +61,8 @@ enum ReferenceLogProbCache {
             for id in sequence.ids { mix(UInt64(bitPattern: Int64(id))) }
         }
         settings.forEach(mix)
+        // bfloat16 products give other values; float32 fingerprints stay as they were.
+        if Autocast.isBFloat16 { mix("bf16") }
         mix(model.directory.standardizedFileURL.path)
         // A directory's files, or the model file itself (a GGUF file).
         let files = (try? FileManager.default.contentsOfDirectory(atPath: model.directory.path))?.sorted() ?? [""]

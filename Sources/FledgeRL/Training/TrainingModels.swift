@@ -13,11 +13,12 @@ public enum TrainingModels {
     /// `load_in_8bit` each base weight is quantized as it loads (which needs `use_peft`); the reference policy of a
     /// LoRA run is that quantized base with the adapters off.
     ///
-    /// A GGUF file's linear weights are held as `ggufWeights(run)` says.
+    /// A GGUF file's linear weights are held as `ggufWeights(run)` says. With `productPrecision`
+    /// bfloat16 (`bf16: true`), a LoRA run stores its float base in bfloat16 (`baseStorage`).
     public static func load(_ run: RunArguments, seed: Int, gradientCheckpointing: Bool,
-                            checkpointingMemoryBudget: Int? = nil) throws -> LanguageModel {
+                            checkpointingMemoryBudget: Int? = nil, productPrecision: ProductPrecision = .float32) throws -> LanguageModel {
         let directory = try modelDirectory(run)
-        let quantization = try quantization(run)
+        let quantization = try baseStorage(run, productPrecision: productPrecision)
         if let quantization, !run.usePeft {
             throw TrainingError.invalidSetting("\(run.loadIn4bit ? "load_in_4bit" : "load_in_8bit") freezes the base in "
                 + "\(quantization.format.rawValue): set use_peft: true to train LoRA adapters on it (a quantized base cannot be fine-tuned)")
@@ -45,11 +46,23 @@ public enum TrainingModels {
         return model
     }
 
-    /// ``load(_:seed:gradientCheckpointing:checkpointingMemoryBudget:)`` with `training`'s `seed`,
-    /// `gradient_checkpointing` and its memory budget, as every trainer loads its model.
+    /// ``load(_:seed:gradientCheckpointing:checkpointingMemoryBudget:productPrecision:)`` with `training`'s
+    /// `seed`, `gradient_checkpointing` and its memory budget, and `bf16`, as every trainer loads its model.
     public static func load(_ run: RunArguments, training: TrainingArguments) throws -> LanguageModel {
         try load(run, seed: training.seed, gradientCheckpointing: training.checkpointsGradients,
-                 checkpointingMemoryBudget: training.checkpointingMemoryBudget)
+                 checkpointingMemoryBudget: training.checkpointingMemoryBudget, productPrecision: training.productPrecision)
+    }
+
+    /// How the frozen base's linear weights are stored: the quantization `load_in_4bit` / `load_in_8bit`
+    /// ask for; else, in a LoRA run whose products are bfloat16 (`bf16: true`), bfloat16
+    /// (`QuantizationFormat.bf16`): autocast rounds a frozen weight to bfloat16 in every product, so
+    /// the weight stored rounded takes half the memory and gives every product exactly as before
+    /// (weights a GGUF file keeps in blocks stay so); nil (float32) otherwise. DoRA keeps a float base,
+    /// as its magnitude divides by the norm of the float32 weight.
+    public static func baseStorage(_ run: RunArguments, productPrecision: ProductPrecision) throws(TrainingError) -> BaseQuantization? {
+        if let quantization = try quantization(run) { return quantization }
+        guard run.usePeft, !run.useDora, productPrecision == .bfloat16 else { return nil }
+        return BaseQuantization(.bf16)
     }
 
     /// The quantized frozen base that `load_in_4bit` / `load_in_8bit` ask for: its format, and

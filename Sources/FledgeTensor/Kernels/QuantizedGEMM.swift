@@ -11,7 +11,9 @@ import CFledgeKernels
 /// time into a buffer that stays in cache and takes its dot products with A's rows. Without AVX2, W is decoded in row blocks and multiplied
 /// by `GEMM.multiply` (the portable GEMM). Inside `Tensor.withQuantizedActivations` (generation),
 /// few-row forwards with a Q8_0 or Q4_0 weight are llama.cpp's integer products instead
-/// (`Int8DecodingProduct`), on every CPU.
+/// (`Int8DecodingProduct`), on every CPU. Few-row products with a bfloat16 weight decode it in parts
+/// for the float GEMM's own few-row kernels (`multiplyDecodedParts`), so that they equal the
+/// products of the float weight it was rounded from under `bf16: true` bit for bit.
 enum QuantizedGEMM {
     /// Rows of W decoded at once on CPUs without AVX2.
     private static let portableRowBlock = 256
@@ -33,6 +35,14 @@ enum QuantizedGEMM {
             decodingRowBlocks(w) { rows, block in
                 let b = MatrixOperand(base: block, rowStride: 1, columnStride: k)
                 GEMM.multiply(m: m, n: rows.count, k: k, a, b, into: c + rows.lowerBound, ldc: ldc, accumulate: false)
+            }
+            return
+        }
+        if m <= GEMM.smallRows, w.format == .bf16 {
+            // Each part: W's rows for those columns of C, decoded row-major and read as Wᵀ.
+            multiplyDecodedParts(m: m, n: n, k: k, a, into: c, ldc: ldc) { columns, buffer in
+                w.decode(rows: columns, columns: 0..<k, into: buffer, rowStride: k)
+                return MatrixOperand(base: buffer, rowStride: 1, columnStride: k)
             }
             return
         }
@@ -85,6 +95,14 @@ enum QuantizedGEMM {
             }
             return
         }
+        if m <= GEMM.smallRows, w.format == .bf16 {
+            // Each part: those columns of W, decoded row-major.
+            multiplyDecodedParts(m: m, n: n, k: k, a, into: c, ldc: ldc) { columns, buffer in
+                w.decode(rows: 0..<k, columns: columns, into: buffer, rowStride: columns.count)
+                return MatrixOperand(base: buffer, rowStride: columns.count, columnStride: 1)
+            }
+            return
+        }
         // B = W: B's depth is W's rows.
         // W's rows are decoded 16 at a time into a buffer that stays in cache, and each panel's
         // 16 columns of them packed from there.
@@ -100,6 +118,24 @@ enum QuantizedGEMM {
                 }
             }
         }, into: c, ldc: ldc, accumulate: false, parallel: true)
+    }
+
+    /// Few rows of A times a bfloat16 W (`BFloat16Blocks`): W decoded in parts of 32 columns of
+    /// the product (`decodePart` writes one part as a float operand and returns it), each part
+    /// multiplied by `GEMM.multiply` as a float weight of these values is — the same kernels, the same
+    /// sums in the same order (every output is one dot product, whatever part it falls in). So a
+    /// frozen weight stored in bfloat16 gives exactly the products that `bf16: true` takes of the
+    /// float32 weight it was rounded from.
+    private static func multiplyDecodedParts(
+        m: Int, n: Int, k: Int, _ a: MatrixOperand, into c: UnsafeMutablePointer<Float>, ldc: Int,
+        decodePart: (Range<Int>, UnsafeMutablePointer<Float>) -> MatrixOperand
+    ) {
+        Parallel.forRanges((n + 31) / 32, minChunk: max(1, 2048 / max(k, 1))) { parts in
+            let columns = (parts.lowerBound * 32)..<min(parts.upperBound * 32, n)
+            let buffer = TensorStorage(count: columns.count * k)
+            GEMM.multiply(m: m, n: columns.count, k: k, a, decodePart(columns, buffer.pointer), into: c + columns.lowerBound,
+                          ldc: ldc, accumulate: false, parallel: false)
+        }
     }
 
     /// The AVX2 kernel that dequantizes `format`'s blocks in registers as it takes the dot
@@ -119,7 +155,7 @@ enum QuantizedGEMM {
         case .q4_0: return { fledge_q4_0_matvec($0, $1, $2, $3, $4, $5, $6, $7, $8) }
         case .nf4: return fourBit(NF4.codebook)
         case .fp4: return fourBit(FP4.codebook)
-        case .int8, .q4_k: return nil
+        case .int8, .q4_k, .bf16: return nil
         }
     }
 
