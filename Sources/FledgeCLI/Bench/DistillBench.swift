@@ -26,6 +26,8 @@ struct DistillBench: ParsableCommand {
     @Option(help: "Timed steps (the fastest is reported), after one warm-up step.") var runs = 2
     @Option(help: "Gradient checkpointing: false (as the TRL script by default) or true (TRL's DistillationConfig default).")
     var gradientCheckpointing = false
+    @Option(help: "Logits (rows × vocabulary) per block of the generalized JSD, for each model.")
+    var chunkElements = DistillationLoss.defaultChunkElements
 
     func run() throws {
         let student = try SmolLM2Shape.randomModel(seed: 1)
@@ -35,7 +37,7 @@ struct DistillBench: ParsableCommand {
         let ids = SmolLM2Shape.tokenIds(rows: rows, length: promptTokens + completionTokens)
         let prompts = ids.map { Array($0.prefix(promptTokens)) }, completions = ids.map { Array($0.dropFirst(promptTokens)) }
         let config = DistillationConfig()
-        let loss = DistillationLoss(config: config)
+        let loss = DistillationLoss(beta: config.beta, temperature: config.temperature, chunkElements: chunkElements)
         let parameters = student.trainableParameters
         let optimizer = AdamW(parameters: parameters, weightDecay: config.training.weightDecay)
         let seconds = fastestRun(of: runs) {
@@ -50,6 +52,6 @@ struct DistillBench: ParsableCommand {
         let peak = Double(MemoryStats.peakResidentBytes) / 1_048_576
         report(["rows": rows, "prompt_tokens": promptTokens, "completion_tokens": completionTokens,
                 "step_seconds": (seconds * 1000).rounded() / 1000, "peak_rss_mb": (peak * 10).rounded() / 10,
-                "gradient_checkpointing": gradientCheckpointing, "threads": Parallel.workers], json: json)
+                "gradient_checkpointing": gradientCheckpointing, "chunk_elements": chunkElements, "threads": Parallel.workers], json: json)
     }
 }

@@ -9,11 +9,19 @@ import FledgeTensor
 public struct DistillationLoss: Sendable {
     public let beta: Double
     public let temperature: Double
+    /// The most logits (rows × vocabulary) of each model that one block of ``Tensor/generalizedJSD``
+    /// holds: larger blocks make the output projections' GEMMs more efficient (each packs the whole
+    /// `[V, H]` head for the block's rows), smaller ones hold less memory.
+    public let chunkElements: Int
 
-    public init(beta: Double, temperature: Double) {
+    public init(beta: Double, temperature: Double, chunkElements: Int = DistillationLoss.defaultChunkElements) {
         self.beta = beta
         self.temperature = temperature
+        self.chunkElements = chunkElements
     }
+
+    /// 4M logits per block: 85 rows of a 49,152-token vocabulary (16 MB per `[rows, V]` buffer).
+    public static let defaultChunkElements = 1 << 22
 
     /// The loss of a resolved config (`beta`, `temperature`).
     public init(config: DistillationConfig) {
@@ -31,7 +39,7 @@ public struct DistillationLoss: Sendable {
         let result = Tensor.generalizedJSD(
             studentHidden: studentHidden, studentWeight: student.head.weight, studentSoftCap: student.head.softCap,
             teacherHidden: teacherHidden, teacherWeight: teacher.head.weight, teacherSoftCap: teacher.head.softCap,
-            beta: Float(beta), temperature: Float(temperature))
+            beta: Float(beta), temperature: Float(temperature), chunkElements: chunkElements)
         let tokens = result.entropy.count
         let loss = result.divergence.sum() / Float(Swift.max(batchTokens, 1))
         let entropy = tokens > 0 ? result.entropy.reduce(0) { $0 + Double($1) } / Double(tokens) : 0
