@@ -93,7 +93,7 @@ final class DistillationRounds {
         let chunk = index % accumulation
         let rows = Array(round.rows[chunk * batchSize..<(chunk + 1) * batchSize])
         let noise = neftuneNoiseAlpha.map {
-            NEFTuneNoise(alpha: Float($0), seed: mix(seed, UInt64(epoch), UInt64(index), NEFTunePass.loss.rawValue),
+            NEFTuneNoise(alpha: Float($0), seed: mixedSeed(seed, UInt64(epoch), UInt64(index), NEFTunePass.loss.rawValue),
                          rowKeys: rows.map { UInt64($0.roundRow) }, length: round.paddedLength)
         }
         return (rows, round, noise)
