@@ -5,7 +5,7 @@ import XCTest
 /// RLOO end to end on the demo's tiny arithmetic model (examples/demo/model), through GRPO's
 /// generation rounds.
 final class RLOOTrainingTests: TemporaryDirectoryTestCase {
-    private func rloo(_ fields: [String: String] = [:]) throws -> (RLOO, RLOOConfig) {
+    private func rloo(_ fields: [String: String] = [:], rewards: [any RewardFunction]? = nil) throws -> (RLOO, RLOOConfig) {
         var settings = [
             "model_name_or_path": GRPOTrainingTests.modelDirectory.path, "output_dir": directory.path + "/run",
             "use_peft": "true", "lora_target_modules": "all-linear", "reward_funcs": "[answer]",
@@ -24,7 +24,7 @@ final class RLOOTrainingTests: TemporaryDirectoryTestCase {
                               columns: JSONObject([("answer", .string(problem.answer))]))
         }
         let rloo = try RLOO(model: model, tokenizer: tokenizer, dataset: PromptDataset(rows: rows, file: URL(fileURLWithPath: "(problems)")),
-                            rewards: try BuiltInRewards.make(config: config), config: config)
+                            rewards: try rewards ?? BuiltInRewards.make(config: config), config: config)
         return (rloo, config)
     }
 
@@ -49,7 +49,8 @@ final class RLOOTrainingTests: TemporaryDirectoryTestCase {
     /// be one group, whose mean advantage is 0.)
     func testAdvantagesAreCentredPerPromptAndTheOnPolicyLossIsTheirNegativeMean() throws {
         let (rloo, _) = try rloo(["mask_truncated_completions": "true", "per_device_train_batch_size": "4",
-                                  "gradient_accumulation_steps": "2", "share_prompt_in_training": "false"])
+                                  "gradient_accumulation_steps": "2", "share_prompt_in_training": "false"],
+                                 rewards: [TokenSpreadReward()])
         let batches = try rloo.microBatches(for: StepPosition(step: 0, epoch: 0, microBatches: 0..<2))
         let round = batches.flatMap(\.completions)
         XCTAssertEqual(round.count, 8)
@@ -64,5 +65,15 @@ final class RLOOTrainingTests: TemporaryDirectoryTestCase {
         XCTAssertGreaterThan(abs(meanAdvantage), 1e-3, "a micro-batch of half a round has a non-zero mean advantage")
         XCTAssertEqual(loss.loss.item(), -meanAdvantage, accuracy: 1e-5)
         XCTAssertEqual(loss.metrics["clip_ratio/region_mean"], 0)
+    }
+}
+
+/// A reward spread by the completion's tokens, so that no group's rewards are all equal (the demo model's answers
+/// alone may be) and no half-round has a mean advantage of exactly 0.
+private struct TokenSpreadReward: RewardFunction {
+    let name = "token_spread"
+
+    func score(_ samples: [RewardSample]) throws -> [Double?] {
+        samples.map { sample in Double(sample.completionIds.reduce(0) { ($0 &* 31 &+ $1) % 1009 }) / 1009 }
     }
 }

@@ -17,8 +17,8 @@ import XCTest
 final class ZeroSignalRowsTests: TemporaryDirectoryTestCase {
     private var runs = 0
 
-    /// A config of `Config` on the demo model with `fields` (TRL names) over small defaults. The
-    /// demo's untrained model rarely answers right, so many groups score all 0 (zero advantage).
+    /// A config of `Config` on the demo model with `fields` (TRL names) over small defaults; the tests score
+    /// with ``HalfConstantReward``, so that a round has groups of zero advantage beside groups without.
     private func config<Config: TrainerConfig>(_ type: Config.Type, _ fields: [String: String]) throws -> Config {
         runs += 1
         var settings = [
@@ -48,7 +48,7 @@ final class ZeroSignalRowsTests: TemporaryDirectoryTestCase {
         let model = try TrainingModels.load(config.run, seed: config.training.seed, gradientCheckpointing: false)
         let tokenizer = try TrainingModels.tokenizer(config.run)
         let grpo = try GRPO(model: model, tokenizer: tokenizer, dataset: problems(tokenizer),
-                            rewards: try rewards ?? BuiltInRewards.make(config: config), config: config)
+                            rewards: rewards ?? [HalfConstantReward()], config: config)
         return try train(grpo, model: model, arguments: config.training)
     }
 
@@ -56,7 +56,7 @@ final class ZeroSignalRowsTests: TemporaryDirectoryTestCase {
         let model = try TrainingModels.load(config.run, seed: config.training.seed, gradientCheckpointing: false)
         let tokenizer = try TrainingModels.tokenizer(config.run)
         let rloo = try RLOO(model: model, tokenizer: tokenizer, dataset: problems(tokenizer),
-                            rewards: try BuiltInRewards.make(config: config), config: config)
+                            rewards: [HalfConstantReward()], config: config)
         return try train(rloo, model: model, arguments: config.training)
     }
 
@@ -214,6 +214,20 @@ final class ZeroSignalRowsTests: TemporaryDirectoryTestCase {
         let masked = try trainGRPO(try config(GRPOConfig.self, ["top_entropy_quantile": "0.5", "skip_zero_signal_rows": "always",
                                                                  "beta": "0.04"]))
         XCTAssertEqual(masked.skipped.max(), 0)
+    }
+}
+
+/// 0 for every completion of a prompt whose answer is even (a group of zero advantage, whatever was sampled), and a
+/// value spread by the completion's tokens otherwise (a group whose rewards differ). Which prompts a round holds is
+/// a function of the seed alone, so the mix does not depend on the host's arithmetic.
+private struct HalfConstantReward: RewardFunction {
+    let name = "half_constant"
+
+    func score(_ samples: [RewardSample]) throws -> [Double?] {
+        samples.map { sample in
+            guard let answer = sample.columns["answer"]?.stringValue.flatMap({ Int($0) }), answer % 2 != 0 else { return 0 }
+            return Double(sample.completionIds.reduce(0) { ($0 &* 31 &+ $1) % 1009 }) / 1009
+        }
     }
 }
 
