@@ -189,7 +189,7 @@ final class GenerationRounds {
                                    generationBatchTokens: round.tokens, roundMetrics: round.metrics,
                                    endsStep: index == position.microBatches.upperBound - 1,
                                    noise: neftuneNoiseAlpha.map {
-                                       NEFTuneNoise(alpha: Float($0), seed: mix(seed, UInt64(position.epoch), UInt64(index), NEFTunePass.loss.rawValue),
+                                       NEFTuneNoise(alpha: Float($0), seed: mixedSeed(seed, UInt64(position.epoch), UInt64(index), NEFTunePass.loss.rawValue),
                                                     length: round.paddedLength)
                                    })
         }
