@@ -89,6 +89,29 @@ final class DistillationToolTests: TemporaryDirectoryTestCase {
         XCTAssertNotEqual(unmasked, hand.item(), accuracy: 1e-6)
     }
 
+    /// `chat_template_kwargs` reach the episodes' renders, as TRL passes them to its prompts and tool results: with a
+    /// template that reads a variable, each episode's prompt is the template's render with it.
+    func testChatTemplateKwargsReachTheEpisodes() throws {
+        let model = directory.appendingPathComponent("student")
+        try FileManager.default.copyItem(at: AgentDemoTests.shippedModel, to: model)
+        let tokenizerConfig = model.appendingPathComponent("tokenizer_config.json")
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: tokenizerConfig)) as? [String: Any])
+        object["chat_template"] = "{%- if task is defined %}{{ task }}{%- endif %}" + (try XCTUnwrap(object["chat_template"] as? String))
+        try JSONSerialization.data(withJSONObject: object).write(to: tokenizerConfig)
+        let prepared = try Distillation.prepare(try config(["model_name_or_path": model.path, "max_completion_length": "32",
+                                                            "chat_template_kwargs": "{task: Multiply.}"]))
+        let batch = try XCTUnwrap(prepared.algorithm.microBatches(for: StepPosition(step: 0, epoch: 0, microBatches: 0..<1)).first)
+        let tokenizer = try TrainingModels.tokenizer(prepared.algorithm.config.run)
+        for row in batch.rows {
+            guard case .array(let messages) = row.prompt else { return XCTFail("a text prompt") }
+            let tools = [Calculator().definition]
+            let with = try tokenizer.applyChatTemplate(messages: messages, tools: tools, addGenerationPrompt: true,
+                                                       variables: JSONObject([("task", "Multiply.")])).ids
+            XCTAssertEqual(row.promptIds, with)
+            XCTAssertNotEqual(with, try tokenizer.applyChatTemplate(messages: messages, tools: tools, addGenerationPrompt: true).ids)
+        }
+    }
+
     /// A run with tools stopped after step 2 and resumed ends with the uninterrupted run's weights.
     func testResumeContinuesExactlyWithTools() throws {
         let straight = try Distillation.prepare(try config(output: "straight"))

@@ -48,7 +48,8 @@ public final class Distillation: TrainingAlgorithm {
         let agents = try toolbox.map {
             try AgentRollouts(toolbox: $0, tokenizer: tokenizer, maxCompletionLength: config.maxCompletionLength,
                               maxToolCallingIterations: config.agent.maxToolCallingIterations,
-                              maxModelLength: model.config.maxPositionEmbeddings, environmentReward: nil)
+                              maxModelLength: model.config.maxPositionEmbeddings,
+                              chatTemplateVariables: config.chatTemplateKwargs?.jsonObject ?? JSONObject(), environmentReward: nil)
         }
         guard teacher.config.vocabSize == model.config.vocabSize else {
             throw TrainingError.invalidSetting("the student has vocab_size \(model.config.vocabSize) but the teacher "
