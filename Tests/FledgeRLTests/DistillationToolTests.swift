@@ -112,22 +112,31 @@ final class DistillationToolTests: TemporaryDirectoryTestCase {
         }
     }
 
-    /// A run with tools stopped after step 2 and resumed ends with the uninterrupted run's weights.
+    /// A run with tools stopped after step 2 and resumed ends with the uninterrupted run's weights, with NEFTune
+    /// (each turn of an episode drawing its own sampling noise) as without.
     func testResumeContinuesExactlyWithTools() throws {
-        let straight = try Distillation.prepare(try config(output: "straight"))
-        _ = try straight.trainer().train()
-        let first = try Distillation.prepare(try config(output: "resumed"))
-        let trainer = try first.trainer()
-        let observer = RecordingObserver()
-        observer.stopAt = 2
-        observer.stopRequest = trainer.stopRequest
-        trainer.observer = observer
-        XCTAssertEqual(try trainer.train().status, .stopped)
-        let second = try Distillation.prepare(try config(["resume_from_checkpoint": "true"], output: "resumed"))
-        let records = try second.trainer().train().state.logHistory
-        XCTAssert(records.contains { ($0["tools/call_frequency"] ?? 0) > 0 }, "\(records)")
-        XCTAssertEqual(maxDifference(second.model.trainableParameters, straight.model.trainableParameters), 0)
-        XCTAssertGreaterThan(maxDifference(second.model.trainableParameters, first.model.trainableParameters), 0)
+        var straightRuns: [any TrainableModel] = []
+        for fields in [[:], ["neftune_noise_alpha": "1"]] {
+            let name = fields.isEmpty ? "plain" : "neftune"
+            let straight = try Distillation.prepare(try config(fields, output: "\(name)-straight"))
+            let records = try straight.trainer().train().state.logHistory
+            XCTAssert(records.contains { ($0["tools/call_frequency"] ?? 0) > 0 }, "\(name): \(records)")
+            straightRuns.append(straight.model)
+            let first = try Distillation.prepare(try config(fields, output: "\(name)-resumed"))
+            let trainer = try first.trainer()
+            let observer = RecordingObserver()
+            observer.stopAt = 2
+            observer.stopRequest = trainer.stopRequest
+            trainer.observer = observer
+            XCTAssertEqual(try trainer.train().status, .stopped)
+            let second = try Distillation.prepare(try config(fields.merging(["resume_from_checkpoint": "true"]) { $1 },
+                                                             output: "\(name)-resumed"))
+            _ = try second.trainer().train()
+            XCTAssertEqual(maxDifference(second.model.trainableParameters, straight.model.trainableParameters), 0, name)
+            XCTAssertGreaterThan(maxDifference(second.model.trainableParameters, first.model.trainableParameters), 0, name)
+        }
+        XCTAssertGreaterThan(maxDifference(straightRuns[0].trainableParameters, straightRuns[1].trainableParameters), 0,
+                             "NEFTune changed nothing")
     }
 
     /// Without tools `max_tool_calling_iterations` would bound nothing: accepted at its default, refused when set
