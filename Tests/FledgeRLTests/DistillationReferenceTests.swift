@@ -61,6 +61,44 @@ final class DistillationReferenceTests: XCTestCase {
         }
     }
 
+    /// Multi-turn completions (`Scripts/reference/make_distillation_tool_fixtures.py`): with tool masks over parts of
+    /// two completions, for beta 0, 0.5 and 1, the loss over the student's tokens, the entropy metric and
+    /// `num_items_in_batch` equal TRL's `_compute_loss` with its `tool_mask` (loss and entropy within 1e-5 relative),
+    /// and the gradients its float64 masked loss's within 1e-4 of their largest value.
+    func testToolMaskedLossMatchesTRL() throws {
+        let expected = try JSONParser.parse([UInt8](Data(contentsOf: Self.directory.appendingPathComponent("tool_mask.json"))))
+        let prompts = expected["prompts"]!.list.map(\.ints), completions = expected["completions"]!.list.map(\.ints)
+        let masks = expected["tool_masks"]!.list.map { $0.ints.map { $0 == 1 } }
+        let teacher = try Self.teacher()
+        guard case .object(let cases)? = expected["cases"] else { return XCTFail("no cases") }
+        XCTAssertEqual(cases.entries.count, 3)
+        for (name, reference) in cases.entries {
+            let items = Int(Self.number(reference["num_items_in_batch"]))
+            XCTAssertEqual(masks.joined().filter { $0 }.count, items, "num_items_in_batch counts the student's tokens only")
+            let student = try SFTFixtures.fullyTrainableModel()
+            let result = DistillationLoss(beta: Self.number(reference["beta"]), temperature: 1).compute(
+                student: student, teacher: teacher, promptIds: prompts, completionIds: completions, lossTokens: masks,
+                batchTokens: items)
+            let expectedLoss = Self.number(reference["loss"]), expectedEntropy = Self.number(reference["entropy"])
+            let lossError = abs(Double(result.loss.item()) - expectedLoss) / abs(expectedLoss)
+            let entropyError = abs(result.metrics["entropy"]! - expectedEntropy) / abs(expectedEntropy)
+            print("distillation with tool masks \(name) vs TRL: loss \(result.loss.item()) (TRL \(expectedLoss)), relative error "
+                + "\(lossError); entropy relative error \(entropyError)")
+            XCTAssertLessThan(lossError, 1e-5, name)
+            XCTAssertLessThan(entropyError, 1e-5, name)
+            result.loss.backward()
+            guard case .object(let weights)? = reference["gradients"] else { return XCTFail("no gradients") }
+            for (weight, values) in weights.entries {
+                let referenceGrad = values.list.map { Float(Self.number($0)) }
+                let grad = try XCTUnwrap(student.trainableParameters.first { $0.name == weight }?.tensor.grad, weight).toArray()
+                let scale = referenceGrad.map(abs).max()!
+                let error = maxAbsDifference(grad, referenceGrad) / scale
+                print("distillation with tool masks \(name) vs TRL: \(weight) gradient max error \(error) of its largest value \(scale)")
+                XCTAssertLessThan(error, 1e-4, "\(name) \(weight)")
+            }
+        }
+    }
+
     /// Blocks of a few positions give the divergence, entropy and gradients of one block (the chunked
     /// backward recomputes each block), for each kind of divergence and a soft-capped student.
     func testChunkedDivergenceEqualsOneBlock() throws {

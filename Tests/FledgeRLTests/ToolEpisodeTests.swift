@@ -8,7 +8,7 @@ import XCTest
 /// and gradients within 1e-5 relative.
 final class ToolEpisodeTests: XCTestCase {
     /// TRL's `multiply` tool: `str(a * b)`, raising for a negative `b`.
-    private struct Multiply: Tool {
+    struct Multiply: Tool {
         let name = "multiply"
         let definition: JSONValue
 
@@ -33,18 +33,23 @@ final class ToolEpisodeTests: XCTestCase {
         return batches
     }
 
-    /// Runs a batch's episodes with its scripted turns: each row's prompt ids, completion ids, model-token mask and
-    /// tool counts.
-    private func episodes(_ batch: JSONValue) throws -> (prompts: [[Int]], results: [EpisodeRunner.Result]) {
+    /// The runs of tool-result tokens (false) in an episode's model-token mask: its answered tool-calling turns.
+    static func toolResultRuns(_ mask: [Bool]) -> Int {
+        zip([true] + mask, mask).filter { $0 && !$1 }.count
+    }
+
+    /// Runs a batch's episodes with its scripted turns, by `runner` or one made as the fixture says: each row's prompt
+    /// ids, completion ids, model-token mask and tool counts.
+    private func episodes(_ batch: JSONValue, runner: EpisodeRunner? = nil) throws -> (prompts: [[Int]], results: [EpisodeRunner.Result]) {
         guard case .array(let tools)? = batch["tools"], case .array(let rows)? = batch["rows"],
               case .array(let prompts)? = fixture["prompts"], case .int(let maxLength)? = batch["max_completion_length"],
               case .int(let iterations)? = fixture["max_tool_calling_iterations"] else { throw AgentError("malformed fixture") }
-        let toolbox = try Toolbox(tools: [Multiply(definition: tools[0])])
         let template = try XCTUnwrap(tokenizer.config.chatTemplates["default"])
         let format = try XCTUnwrap(ResponseFormat.detect(chatTemplate: template))
-        let runner = EpisodeRunner(toolbox: toolbox, tokenizer: tokenizer,
-                                   parser: ResponseParser(format: format, tokenizer: tokenizer, chatTemplate: template),
-                                   maxCompletionLength: maxLength, maxToolCallingIterations: iterations, maxModelLength: 1024)
+        let runner = try runner ?? EpisodeRunner(toolbox: try Toolbox(tools: [Multiply(definition: tools[0])]), tokenizer: tokenizer,
+                                                 parser: ResponseParser(format: format, tokenizer: tokenizer, chatTemplate: template),
+                                                 maxCompletionLength: maxLength, maxToolCallingIterations: iterations, maxModelLength: 1024)
+        let toolbox = runner.toolbox
         let turns: [[[Int]]] = rows.map { row in
             guard case .array(let texts)? = row["turns"] else { return [] }
             return texts.compactMap { $0.stringValue.map { tokenizer.encode($0) } }
@@ -77,6 +82,51 @@ final class ToolEpisodeTests: XCTestCase {
             XCTAssertEqual(Double(calls) / Double(results.count), metrics["tools/call_frequency"]?.number ?? .nan, accuracy: 1e-7)
             XCTAssertEqual(calls == 0 ? 0 : Double(failures) / Double(calls), metrics["tools/failure_frequency"]?.number ?? .nan,
                            accuracy: 1e-7)
+        }
+    }
+
+    /// TRL's DistillationTrainer runs GRPO's tool loop (its `_tool_call_loop` is GRPOTrainer's without async tools and
+    /// log-probs), so the runner a distillation config with tools builds gives these fixtures' episodes exactly; and
+    /// with a model that calls the tool every turn, `max_tool_calling_iterations: n` answers n turns and ends the
+    /// episode with the (n+1)-th, its call unanswered.
+    func testDistillationRunsTRLsToolLoop() throws {
+        let model = try LanguageModel(directory: fixtureURL("tool_episodes/model"))
+        guard case .array(let prompts)? = fixture["prompts"], case .int(let iterations)? = fixture["max_tool_calling_iterations"],
+              case .array(let messages) = prompts[0] else { return XCTFail("malformed fixture") }
+        let dataset = PromptDataset(rows: prompts.map { PromptDataset.Row(prompt: $0, promptIds: [1], columns: JSONObject()) },
+                                    file: URL(fileURLWithPath: "(fixture)"))
+        func runner(cap: Int, maxLength: Int, tools: [JSONValue]) throws -> EpisodeRunner {
+            let resolved = try resolve(DistillationConfig.self, "tools: [calculator]\nmax_tool_calling_iterations: \(cap)\n"
+                + "max_completion_length: \(maxLength)\nper_device_train_batch_size: 1")
+            XCTAssertEqual(resolved.report.errors, [])
+            let distillation = try Distillation(model: model, teacher: model, tokenizer: tokenizer, dataset: dataset,
+                                                config: resolved.config, toolbox: try Toolbox(tools: [Multiply(definition: tools[0])]))
+            return try XCTUnwrap(distillation.rounds.agents).runner
+        }
+        var definition: [JSONValue] = []
+        for (number, batch) in try batches().enumerated() {
+            guard case .array(let tools)? = batch["tools"], case .array(let rows)? = batch["rows"],
+                  case .int(let maxLength)? = batch["max_completion_length"] else { return XCTFail("malformed fixture") }
+            definition = tools
+            let (promptIds, results) = try episodes(batch, runner: try runner(cap: iterations, maxLength: maxLength, tools: tools))
+            XCTAssertEqual(promptIds, rows.map { $0["prompt_ids"]?.intArray ?? [] }, "batch \(number)")
+            XCTAssertEqual(results.map(\.completionIds), rows.map { $0["completion_ids"]?.intArray ?? [] }, "batch \(number)")
+            XCTAssertEqual(results.map { $0.modelTokens.map { $0 ? 1 : 0 } }, rows.map { $0["tool_mask"]?.intArray ?? [] }, "batch \(number)")
+        }
+        let call = tokenizer.encode("<tool_call>\n{\"name\": \"multiply\", \"arguments\": {\"a\": 6, \"b\": 7}}\n</tool_call><|im_end|>")
+        for cap in 1...3 {
+            let runner = try runner(cap: cap, maxLength: 400, tools: definition)
+            let episode = try runner.toolbox.startEpisode(rollout: 0, row: JSONObject([("prompt", prompts[0])]))
+            var turns = 0
+            let result = try XCTUnwrap(runner.run(promptIds: [try runner.promptIds(messages, episode: episode)], episodes: [episode]) {
+                requests, _ in
+                turns += requests.count
+                return requests.map { _ in call }
+            }.first)
+            XCTAssertEqual(turns, cap + 1, "max_tool_calling_iterations: \(cap)")
+            XCTAssertEqual(result.toolCalls, cap)
+            XCTAssertEqual(Self.toolResultRuns(result.modelTokens), cap)
+            XCTAssertEqual(Array(result.completionIds.suffix(call.count)), call, "the last turn's call is left unanswered")
         }
     }
 

@@ -13,9 +13,10 @@ struct AgentRollouts {
     let environmentReward: EnvironmentReward?
 
     /// Rollouts of `toolbox`'s episodes by a model with `tokenizer`, whose chat template must write tool calls in a
-    /// format Fledge parses; an environment's rewards go to `environmentReward`.
+    /// format Fledge parses, rendered with `chatTemplateVariables` (`chat_template_kwargs`); an environment's rewards go
+    /// to `environmentReward`.
     init(toolbox: Toolbox, tokenizer: Tokenizer, maxCompletionLength: Int, maxToolCallingIterations: Int?, maxModelLength: Int,
-         environmentReward: EnvironmentReward?) throws {
+         chatTemplateVariables: JSONObject, environmentReward: EnvironmentReward?) throws {
         let template = try tokenizer.chatTemplate(forTools: true).source
         guard let format = ResponseFormat.detect(chatTemplate: template) else {
             throw TrainingError.invalidSetting("tools and environment_command need a chat template that writes tool "
@@ -25,20 +26,23 @@ struct AgentRollouts {
         runner = EpisodeRunner(toolbox: toolbox, tokenizer: tokenizer,
                                parser: ResponseParser(format: format, tokenizer: tokenizer, chatTemplate: template),
                                maxCompletionLength: maxCompletionLength, maxToolCallingIterations: maxToolCallingIterations,
-                               maxModelLength: maxModelLength)
+                               maxModelLength: maxModelLength, chatTemplateVariables: chatTemplateVariables)
         self.environmentReward = environmentReward
     }
 
     /// The rollouts of a group-sampling trainer (GRPO, RLOO) with `toolbox`, or nil without one: `arguments`' turn
-    /// limit, `model`'s context length, and an environment's rewards joining `rewards` as the function `environment`.
+    /// limit, `model`'s context length, the template variables of `generation`'s `chat_template_kwargs`, and an
+    /// environment's rewards joining `rewards` as the function `environment`.
     static func forTrainer(toolbox: Toolbox?, arguments: ToolArguments, tokenizer: Tokenizer, model: LanguageModel,
-                           maxCompletionLength: Int, rewards: inout [any RewardFunction]) throws -> AgentRollouts? {
+                           generation: GenerationArguments, rewards: inout [any RewardFunction]) throws -> AgentRollouts? {
         guard let toolbox else { return nil }
         let environmentReward = toolbox.environment == nil ? nil : EnvironmentReward()
         if let environmentReward { rewards.append(environmentReward) }
-        return try AgentRollouts(toolbox: toolbox, tokenizer: tokenizer, maxCompletionLength: maxCompletionLength,
+        return try AgentRollouts(toolbox: toolbox, tokenizer: tokenizer, maxCompletionLength: generation.maxCompletionLength,
                                  maxToolCallingIterations: arguments.maxToolCallingIterations,
-                                 maxModelLength: model.config.maxPositionEmbeddings, environmentReward: environmentReward)
+                                 maxModelLength: model.config.maxPositionEmbeddings,
+                                 chatTemplateVariables: generation.chatTemplateKwargs?.jsonObject ?? JSONObject(),
+                                 environmentReward: environmentReward)
     }
 
     /// One row's episode, as the rollout takes it.

@@ -56,15 +56,19 @@ public struct EpisodeRunner {
     public let maxToolCallingIterations: Int?
     /// The model's context length (`max_position_embeddings`).
     public let maxModelLength: Int
+    /// The chat template's variables (`chat_template_kwargs`), given to every render: prompts and tool results, as
+    /// TRL passes them to both.
+    public let chatTemplateVariables: JSONObject
 
     public init(toolbox: Toolbox, tokenizer: Tokenizer, parser: ResponseParser, maxCompletionLength: Int,
-                maxToolCallingIterations: Int?, maxModelLength: Int) {
+                maxToolCallingIterations: Int?, maxModelLength: Int, chatTemplateVariables: JSONObject = JSONObject()) {
         self.toolbox = toolbox
         self.tokenizer = tokenizer
         self.parser = parser
         self.maxCompletionLength = maxCompletionLength
         self.maxToolCallingIterations = maxToolCallingIterations
         self.maxModelLength = maxModelLength
+        self.chatTemplateVariables = chatTemplateVariables
     }
 
     /// The prompt of an episode: `messages` with the episode's appended text on the last user message, rendered with
@@ -77,7 +81,7 @@ public struct EpisodeRunner {
             messages[last] = .object(message)
         }
         return try tokenizer.applyChatTemplate(messages: messages, tools: episode.tools.isEmpty ? nil : episode.tools,
-                                               addGenerationPrompt: true).ids
+                                               addGenerationPrompt: true, variables: chatTemplateVariables).ids
     }
 
     /// A generator sampling each turn from `model` with `options`: row `r` of the batch (numbered `rowNumbers[r]` in
@@ -192,8 +196,9 @@ public struct EpisodeRunner {
             .object(JSONObject([("role", "user"), ("content", "dummy")])),
             .object(JSONObject([("role", "assistant"), ("content", ""), ("tool_calls", .array([.object(call)]))])),
         ]
-        var prefix = try tokenizer.applyChatTemplate(messages: dummy, addGenerationPrompt: false).ids
-        let full = try tokenizer.applyChatTemplate(messages: dummy + toolMessages, addGenerationPrompt: true).ids
+        var prefix = try tokenizer.applyChatTemplate(messages: dummy, addGenerationPrompt: false, variables: chatTemplateVariables).ids
+        let full = try tokenizer.applyChatTemplate(messages: dummy + toolMessages, addGenerationPrompt: true,
+                                                   variables: chatTemplateVariables).ids
         if let eos = tokenizer.config.eosToken.flatMap(tokenizer.id(of:)), let last = prefix.lastIndex(of: eos) {
             prefix = Array(prefix[...last])
         }

@@ -23,10 +23,5 @@ enum UnimplementedFields {
                 + "set bf16: true for mixed precision"),
         "model_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters", reason: namedAdapters),
         "ref_adapter_name": Entry(defaultValue: .null, feature: "multiple named adapters", reason: namedAdapters),
-        // DistillationConfig's.
-        "max_tool_calling_iterations": Entry(
-            defaultValue: .null, feature: "tool calling during distillation",
-            reason: "TRL's DistillationTrainer runs the tools of its Python tools argument between sampled "
-                + "turns, and a config file names no tools (GRPO's tool calling is Fledge's tools field)"),
     ]
 }

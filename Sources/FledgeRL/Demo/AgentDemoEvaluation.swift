@@ -38,7 +38,8 @@ public struct AgentDemoEvaluation: Sendable {
                 options: SamplingOptions, maxCompletionLength: Int, maxToolCallingIterations: Int?) throws {
         let rollouts = try AgentRollouts(toolbox: toolbox, tokenizer: tokenizer, maxCompletionLength: maxCompletionLength,
                                          maxToolCallingIterations: maxToolCallingIterations,
-                                         maxModelLength: model.config.maxPositionEmbeddings, environmentReward: nil)
+                                         maxModelLength: model.config.maxPositionEmbeddings, chatTemplateVariables: JSONObject(),
+                                         environmentReward: nil)
         let rows = try problems.map { try $0.chatRow(tokenizer: tokenizer) }
         var options = options
         options.maxNewTokens = maxCompletionLength

@@ -4,7 +4,7 @@ extension Distillation: ConfiguredAlgorithm {
     /// Distillation as `config` describes it (see ``ConfiguredAlgorithm/prepare(_:communicator:progress:)``),
     /// for this process of `communicator`: the student (LoRA or full), its tokenizer, the prompts, and the frozen teacher
     /// from `teacher_model_name_or_path` at `teacher_model_init_kwargs`' `revision` or `teacher_model_revision` (its linear weights quantized as they load with
-    /// `load_in_4bit` / `load_in_8bit`, like the student's base).
+    /// `load_in_4bit` / `load_in_8bit`, like the student's base), and the student's tools (`tools`).
     public static func prepare(_ config: DistillationConfig, communicator: any Communicator = SingleProcess(),
                                progress: (String) -> Void = { _ in }) throws -> PreparedTraining<Distillation> {
         guard let teacherPath = config.teacherModelNameOrPath else {
@@ -31,7 +31,7 @@ extension Distillation: ConfiguredAlgorithm {
         progress("\(dataset.rows.count) prompts from \(dataset.source); teacher \(teacherPath) "
             + "(\(teacher.config.layers) layers, hidden \(teacher.config.hiddenSize))")
         let distillation = try Distillation(model: model, teacher: teacher, tokenizer: tokenizer, dataset: dataset, config: config,
-                                            communicator: communicator)
+                                            toolbox: try config.agent.toolbox(), communicator: communicator)
         return PreparedTraining(algorithm: distillation, model: model, arguments: config.training)
     }
 }

@@ -10,6 +10,11 @@ import FledgeTensor
 /// generation batch (``DistillationRounds``); the token count covers every process and the loss is
 /// multiplied by their number (the gradient average divides by it), so `N` processes train as one
 /// with `N` times the gradient accumulation.
+///
+/// With a `toolbox` (`tools`, as TRL's `DistillationTrainer(tools=…)`) the student's samples are multi-turn episodes
+/// run as GRPO runs them (``AgentRollouts``, at most `max_tool_calling_iterations` tool-calling turns answered); the
+/// teacher scores the same whole sequences, and the tool-result tokens are out of the divergence, the token count and
+/// the length metrics, as TRL's `tool_mask` leaves them out.
 public final class Distillation: TrainingAlgorithm {
     /// The completions of one micro-step, with their generation batch's token count and metrics.
     public struct MicroBatch {
@@ -25,16 +30,27 @@ public final class Distillation: TrainingAlgorithm {
     public let teacher: LanguageModel
     public let config: DistillationConfig
     private let tokenizer: Tokenizer
-    private let rounds: DistillationRounds
+    let rounds: DistillationRounds
     private let loss: DistillationLoss
     public let communicator: any Communicator
 
     /// Distillation of `teacher` into `model` on the prompts of `dataset`. The teacher must share the
     /// student's vocabulary; its weights are never trained. Each of the `communicator`'s processes samples
-    /// `per_device_train_batch_size` completions per micro-batch.
+    /// `per_device_train_batch_size` completions per micro-batch. With a `toolbox` (its stateless tools only: TRL's
+    /// `DistillationTrainer` takes no environment) each completion is a multi-turn episode with its tools.
     public init(model: LanguageModel, teacher: LanguageModel, tokenizer: Tokenizer, dataset: PromptDataset,
-                config: DistillationConfig, communicator: any Communicator = SingleProcess()) throws {
+                config: DistillationConfig, toolbox: Toolbox? = nil, communicator: any Communicator = SingleProcess()) throws {
         try config.checkRanges()
+        if toolbox?.environment != nil {
+            throw TrainingError.invalidSetting("distillation takes tools but no environment (TRL's DistillationTrainer has "
+                + "none, and distillation no rewards for one's); remove environment_command")
+        }
+        let agents = try toolbox.map {
+            try AgentRollouts(toolbox: $0, tokenizer: tokenizer, maxCompletionLength: config.maxCompletionLength,
+                              maxToolCallingIterations: config.agent.maxToolCallingIterations,
+                              maxModelLength: model.config.maxPositionEmbeddings,
+                              chatTemplateVariables: config.chatTemplateKwargs?.jsonObject ?? JSONObject(), environmentReward: nil)
+        }
         guard teacher.config.vocabSize == model.config.vocabSize else {
             throw TrainingError.invalidSetting("the student has vocab_size \(model.config.vocabSize) but the teacher "
                 + "(teacher_model_name_or_path) has \(teacher.config.vocabSize); distillation compares the teacher's full "
@@ -52,7 +68,7 @@ public final class Distillation: TrainingAlgorithm {
             model: model, dataset: dataset, sampling: try Self.sampling(config, model: model, tokenizer: tokenizer),
             batchSize: config.training.perDeviceTrainBatchSize, accumulation: config.training.gradientAccumulationSteps,
             shuffles: config.shuffleDataset, seed: config.training.seed, neftuneNoiseAlpha: config.neftuneNoiseAlpha,
-            communicator: communicator)
+            agents: agents, communicator: communicator)
     }
 
     /// The student's sampling: TRL's generation config of `temperature`, `top_p`, `top_k`, `min_p`,
@@ -94,7 +110,7 @@ public final class Distillation: TrainingAlgorithm {
         guard config.logCompletions, let round = rounds.latestRound else { return nil }
         let completions = round.rows.map { row in
             LoggedCompletion(prompt: row.prompt, completion: tokenizer.decode(row.completionIds, skipSpecialTokens: true),
-                             length: row.completionIds.count, clipped: row.isTruncated)
+                             length: row.lossTokens, clipped: row.isTruncated)
         }
         return CompletionLog(completions: completions, printLimit: config.numCompletionsToPrint)
     }
@@ -110,7 +126,8 @@ public final class Distillation: TrainingAlgorithm {
         // The noise is the student's: the teacher is another model, in TRL's eval mode, and never noised.
         let result = model.withNEFTuneNoise(batch.noise) {
             loss.compute(student: model, teacher: teacher, promptIds: batch.rows.map(\.promptIds),
-                         completionIds: batch.rows.map(\.completionIds), batchTokens: batch.round.tokens)
+                         completionIds: batch.rows.map(\.completionIds), lossTokens: batch.rows.map(\.modelTokens),
+                         batchTokens: batch.round.tokens)
         }
         let scaled = communicator.size == 1 ? result.loss : result.loss * Float(communicator.size)
         let tokens = batch.rows.reduce(0) { $0 + $1.promptIds.count + $1.completionIds.count }

@@ -5,6 +5,10 @@
 /// TRL 1.16's `DistillationTrainer` is purely on-policy: it has no `lmbda` (the experimental GKD
 /// trainer's share of student samples against dataset completions) and no `seq_kd`, so neither has
 /// Fledge. Its vLLM, DeepSpeed, dropout and padding fields are accepted and noted as not applicable.
+///
+/// With `tools` (TRL's `DistillationTrainer(tools=…)`, named in the config as GRPO names them) the student's
+/// samples are multi-turn episodes (``AgentRollouts``), at most `max_tool_calling_iterations` turns of them
+/// answered; the teacher scores the whole episodes and the tool results are out of the loss (TRL's `tool_mask`).
 public struct DistillationConfig: TrainerConfig {
     public static let trainer = TrainerKind.distill
 
@@ -61,6 +65,10 @@ public struct DistillationConfig: TrainerConfig {
     /// (`L` the batch's longest prompt plus its longest completion, as TRL pads them); never the teacher
     /// (another model, in eval mode) nor evaluation. Departure: drawn from Fledge's seeded generator.
     public var neftuneNoiseAlpha: Double? = nil
+    /// The tools of the student's episodes (`tools`, `max_tool_calling_iterations`, `environment_command_timeout`):
+    /// TRL's `tools` argument, as GRPO's config names it. `environment_command` is refused: TRL's
+    /// `DistillationTrainer` takes no environment, and distillation has no rewards for one's.
+    public var agent = ToolArguments()
 
     /// TRL's current defaults.
     public init() {
@@ -91,11 +99,11 @@ public struct DistillationConfig: TrainerConfig {
             ConfigField("log_completions", \.logCompletions),
             ConfigField("num_completions_to_print", \.numCompletionsToPrint, .count),
             ConfigField("neftune_noise_alpha", \.neftuneNoiseAlpha, .closed(0, ConfigRange.magnitudeLimit)),
-        ]
+        ] + ToolArguments.fields.lifted(through: \.agent)
     }
 
     public static var checks: [ConfigCheck<DistillationConfig>] {
-        [.completionLeavesRoomForPrompt(\.maxCompletionLength), .teacherModelInitKwargs]
+        [.completionLeavesRoomForPrompt(\.maxCompletionLength), .teacherModelInitKwargs, .toolsWithoutEnvironment]
     }
 }
 
@@ -107,6 +115,27 @@ extension ConfigCheck where Config == DistillationConfig {
                 _ = try resolution.config.teacherRevision()
             } catch {
                 resolution.fail(\.teacherModelInitKwargs, error.description)
+            }
+        }
+    }
+}
+
+extension ConfigCheck where Config == DistillationConfig {
+    /// The student's episodes take `tools` only: `environment_command` has no counterpart in TRL's
+    /// `DistillationTrainer` (and distillation no use for an environment's rewards), and `max_tool_calling_iterations`
+    /// bounds tool-calling turns, so without tools it would be set to no effect (TRL ignores it; Fledge refuses it).
+    static var toolsWithoutEnvironment: ConfigCheck {
+        ConfigCheck { resolution in
+            let agent = resolution.config.agent
+            if agent.environmentCommand != nil {
+                resolution.fail(\.agent.environmentCommand, "TRL's DistillationTrainer takes tools but no environment, and "
+                    + "distillation has no rewards for one; serve the tools with tools: [\"command:…\"] and remove "
+                    + "environment_command")
+            }
+            if agent.maxToolCallingIterations != nil && (agent.tools ?? []).isEmpty {
+                resolution.fail(\.agent.maxToolCallingIterations, "bounds the turns whose tool calls are answered, but no "
+                    + "tools are configured; name the student's tools (tools: [calculator] or [\"command:…\"]) or remove "
+                    + "max_tool_calling_iterations")
             }
         }
     }

@@ -5,7 +5,8 @@ import FledgeTensor
 /// between the student's and the frozen teacher's next-token distributions at every completion
 /// token, summed and divided by the completion tokens of the whole generation batch (TRL's
 /// `num_items_in_batch`), so the micro-batches of a step add up to the step's token mean; and the
-/// student's mean entropy over the micro-batch's tokens (`entropy`).
+/// student's mean entropy over the micro-batch's tokens (`entropy`). Both models score the whole sequences; in
+/// a multi-turn completion only the student's own tokens count (TRL's `completion_mask * tool_mask`).
 public struct DistillationLoss: Sendable {
     public let beta: Double
     public let temperature: Double
@@ -29,13 +30,20 @@ public struct DistillationLoss: Sendable {
     }
 
     /// The loss of completions `completionIds[i]` of `promptIds[i]` (with autograd to the student)
-    /// over `batchTokens` completion tokens, and its metrics.
+    /// over `batchTokens` completion tokens, and its metrics. `lossTokens[i]`, when given, marks the tokens of
+    /// completion `i` in the loss (an episode's tool results are not); nil keeps them all.
     public func compute(student: LanguageModel, teacher: LanguageModel, promptIds: [[Int]], completionIds: [[Int]],
-                        batchTokens: Int) -> (loss: Tensor, metrics: [String: Double]) {
+                        lossTokens: [[Bool]?]? = nil, batchTokens: Int) -> (loss: Tensor, metrics: [String: Double]) {
         let sequences = zip(promptIds, completionIds).map { $0 + $1 }
         let scoredFrom = promptIds.map(\.count)
-        let studentHidden = student.scoredHiddenStates(sequences, scoredFrom: scoredFrom)
-        let teacherHidden = Tensor.withoutGrad { teacher.scoredHiddenStates(sequences, scoredFrom: scoredFrom) }
+        var studentHidden = student.scoredHiddenStates(sequences, scoredFrom: scoredFrom)
+        var teacherHidden = Tensor.withoutGrad { teacher.scoredHiddenStates(sequences, scoredFrom: scoredFrom) }
+        if let lossTokens, lossTokens.contains(where: { $0 != nil }) {
+            let flags = zip(lossTokens, completionIds).flatMap { mask, ids in mask ?? Array(repeating: true, count: ids.count) }
+            let kept = flags.indices.filter { flags[$0] }
+            studentHidden = studentHidden.indexSelect(kept, indexShape: [kept.count])
+            teacherHidden = Tensor.withoutGrad { teacherHidden.indexSelect(kept, indexShape: [kept.count]) }
+        }
         let result = Tensor.generalizedJSD(
             studentHidden: studentHidden, studentWeight: student.head.weight, studentSoftCap: student.head.softCap,
             teacherHidden: teacherHidden, teacherWeight: teacher.head.weight, teacherSoftCap: teacher.head.softCap,

@@ -15,6 +15,11 @@ import FledgeTensor
 /// the gradient accumulation sees (TRL keeps each process's prompts on that process instead, which
 /// changes only which rows share a micro-batch).
 ///
+/// With `agents` (`tools`) each row is a multi-turn episode (``AgentRollouts``), its prompt rendered with the tools:
+/// the completion is the whole episode, tool results included, and `modelTokens` marks the student's own tokens, the
+/// only ones in the loss, the token count and the length metrics (TRL's `tool_mask`); the batch's tool calls give
+/// TRL's `tools/call_frequency` and `tools/failure_frequency`.
+///
 /// A generation batch is a pure function of the seed, the epoch and the step within it (prompt
 /// order, sampling seed, row shuffle) and of the weights at the step's start, so no random state
 /// needs saving and a resumed run samples exactly what the uninterrupted one did.
@@ -24,16 +29,25 @@ final class DistillationRounds {
         /// The dataset row's prompt, as written (text or chat messages).
         let prompt: JSONValue
         let promptIds: [Int]
-        /// The sampled tokens, the EOS that ended the completion included.
+        /// The sampled tokens, the EOS that ended the completion included (an episode's tool results too).
         let completionIds: [Int]
+        /// An episode's mask of the student's own tokens in `completionIds` (tool results false); nil for a
+        /// single-turn completion, all of whose tokens are the student's.
+        let modelTokens: [Bool]?
         /// Whether the completion ran to `max_completion_length` without an EOS.
         let isTruncated: Bool
         /// The row's place in its generation batch (its sampling seed index), which keys its NEFTune noise.
         let roundRow: Int
+        /// Tool calls of the episode, and those that failed.
+        var toolCalls = 0, toolFailures = 0
+
+        /// The completion tokens in the loss: the student's own.
+        var lossTokens: Int { modelTokens.map { $0.filter { $0 }.count } ?? completionIds.count }
     }
 
     /// A generation batch: its key (epoch, index), this process's share of its shuffled rows, its
-    /// completion tokens over every process (TRL's `num_items_in_batch`) and TRL's `completions/*` metrics.
+    /// completion tokens in the loss over every process (TRL's `num_items_in_batch`: tool results left out) and
+    /// TRL's `completions/*` (and `tools/*`) metrics.
     struct Round {
         let key: [Int]
         let rows: [Row]
@@ -54,13 +68,17 @@ final class DistillationRounds {
     private let communicator: any Communicator
     /// NEFTune's α (`neftune_noise_alpha`), or nil.
     private let neftuneNoiseAlpha: Double?
+    /// The episodes' runner when the student calls tools, or nil.
+    let agents: AgentRollouts?
     private var cached: Round?
 
     /// Batches of `dataset` sampled from `model` with `sampling`, `batchSize` rows per micro-batch,
     /// `accumulation` micro-batches per step on each of the `communicator`'s processes; prompts shuffled
-    /// each epoch when `shuffles`; with `neftuneNoiseAlpha`, NEFTune noise on the student's sampling and loss passes.
+    /// each epoch when `shuffles`; with `neftuneNoiseAlpha`, NEFTune noise on the student's sampling and loss passes;
+    /// with `agents`, each row a multi-turn episode.
     init(model: LanguageModel, dataset: PromptDataset, sampling: SamplingOptions, batchSize: Int, accumulation: Int,
-         shuffles: Bool, seed: Int, neftuneNoiseAlpha: Double? = nil, communicator: any Communicator = SingleProcess()) throws {
+         shuffles: Bool, seed: Int, neftuneNoiseAlpha: Double? = nil, agents: AgentRollouts? = nil,
+         communicator: any Communicator = SingleProcess()) throws {
         let prompts = batchSize * accumulation * communicator.size
         guard dataset.rows.count >= prompts else {
             throw TrainingError.invalidSetting("\(dataset.source) has \(dataset.rows.count) prompts, fewer than the "
@@ -76,6 +94,7 @@ final class DistillationRounds {
         self.seed = UInt64(bitPattern: Int64(seed))
         self.communicator = communicator
         self.neftuneNoiseAlpha = neftuneNoiseAlpha
+        self.agents = agents
     }
 
     /// Prompts of one generation batch over every process.
@@ -118,18 +137,35 @@ final class DistillationRounds {
         let samplingNoise = neftuneNoiseAlpha.map {
             NEFTuneNoise(alpha: Float($0), seed: options.seed ^ NEFTunePass.sampling.rawValue, noisesPassesWithoutGrad: true)
         }
-        let generated = model.withNEFTuneNoise(samplingNoise) {
-            model.generate(share.map { prompts[$0].promptIds }, options: options, seedIndices: share)
+        let rows: [Row] = try model.withNEFTuneNoise(samplingNoise) {
+            if let agents {
+                let episodes = try agents.generate(share.map { prompts[$0] }, rowNumbers: share, options: options, model: model)
+                return zip(share, episodes).map { row, episode in
+                    Row(prompt: prompts[row].prompt, promptIds: episode.promptIds, completionIds: episode.completionIds,
+                        modelTokens: episode.modelTokens, isTruncated: episode.isTruncated, roundRow: row,
+                        toolCalls: episode.toolCalls, toolFailures: episode.toolFailures)
+                }
+            }
+            let generated = model.generate(share.map { prompts[$0].promptIds }, options: options, seedIndices: share)
+            return zip(share, generated).map { row, sequence in
+                Row(prompt: prompts[row].prompt, promptIds: prompts[row].promptIds, completionIds: sequence.ids, modelTokens: nil,
+                    isTruncated: sequence.finishReason != .eos, roundRow: row)
+            }
         }
-        let rows = zip(share, generated).map { row, sequence in
-            Row(prompt: prompts[row].prompt, promptIds: prompts[row].promptIds, completionIds: sequence.ids,
-                isTruncated: sequence.finishReason != .eos, roundRow: row)
+        let local: [Double] = rows.flatMap {
+            [Double($0.lossTokens), $0.isTruncated ? 1.0 : 0.0, Double($0.toolCalls), Double($0.toolFailures)]
         }
-        let local: [Double] = rows.flatMap { [Double($0.completionIds.count), $0.isTruncated ? 1.0 : 0.0] }
         let all = communicator.size == 1 ? local
             : Array(try communicator.allGather(local, purpose: "the completion lengths of a distillation batch").joined())
-        let lengths = stride(from: 0, to: all.count, by: 2).map { all[$0] }
-        let metrics = GRPORoundSummary.lengthMetrics(lengths: lengths, truncated: stride(from: 1, to: all.count, by: 2).map { all[$0] == 1 })
+        func column(_ offset: Int) -> [Double] { stride(from: offset, to: all.count, by: 4).map { all[$0] } }
+        let lengths = column(0)
+        var metrics = GRPORoundSummary.lengthMetrics(lengths: lengths, truncated: column(1).map { $0 == 1 })
+        if agents != nil {
+            // TRL's tool metrics: calls per prompt of the batch, failures per call.
+            let calls = column(2).reduce(0, +), failures = column(3).reduce(0, +)
+            metrics["tools/call_frequency"] = calls / Double(max(lengths.count, 1))
+            metrics["tools/failure_frequency"] = calls > 0 ? failures / calls : 0
+        }
         let paddedLength = NEFTunePass.paddedLength(prompts: rows.map(\.promptIds), completions: rows.map(\.completionIds))
         let round = Round(key: key, rows: rows, tokens: Int(lengths.reduce(0, +)), metrics: metrics, paddedLength: paddedLength)
         cached = round

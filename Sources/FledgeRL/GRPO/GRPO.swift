@@ -57,7 +57,7 @@ public final class GRPO: TrainingAlgorithm, ReferenceSyncing {
         referenceSync = try ReferenceSync(policy: model, reference: reference, arguments: config.referenceSync)
         var rewards = rewards
         let agents = try AgentRollouts.forTrainer(toolbox: toolbox, arguments: config.agent, tokenizer: tokenizer, model: model,
-                                                  maxCompletionLength: generation.maxCompletionLength, rewards: &rewards)
+                                                  generation: generation, rewards: &rewards)
         rounds = try GenerationRounds(
             model: model, tokenizer: tokenizer, dataset: dataset, rewards: rewards,
             advantages: try GRPOAdvantages(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,

@@ -48,7 +48,7 @@ public final class RLOO: TrainingAlgorithm, ReferenceSyncing {
         referenceSync = try ReferenceSync(policy: model, reference: reference, arguments: config.referenceSync)
         var rewards = rewards
         let agents = try AgentRollouts.forTrainer(toolbox: toolbox, arguments: config.agent, tokenizer: tokenizer, model: model,
-                                                  maxCompletionLength: generation.maxCompletionLength, rewards: &rewards)
+                                                  generation: generation, rewards: &rewards)
         let estimator = RLOOEstimator(
             advantages: RLOOAdvantages(config: config),
             rewards: try GroupRewards(functionNames: rewards.map(\.name), rewardWeights: generation.rewardWeights,

@@ -22,9 +22,12 @@ enum ConfigFieldTables {
         let referenceSync = ReferenceSyncArguments.fields.map(\.name)
         let tools = ToolArguments.fields.map(\.name)
         let common = Set(run + training + referenceSync), shared = common.union(generation).union(tools)
-        // Only GRPO and RLOO share the sampling and tool fields; another trainer's fields of the same names (distillation's
-        // `beta`, `temperature` …) are its own and go in its table.
+        // Only GRPO and RLOO share the sampling fields; another trainer's fields of the same names (distillation's
+        // `beta`, `temperature` …) are its own and go in its table. Distillation shares the tool fields too.
         func usesGeneration(_ trainer: TrainerKind) -> Bool { [.grpo, .rloo].contains(trainer) }
+        func ownFields(_ trainer: TrainerKind) -> Set<String> {
+            usesGeneration(trainer) ? shared : trainer == .distill ? common.union(tools) : common
+        }
         return [
             Group(title: "Model, data, LoRA and rewards (every trainer)", source: source("RunArguments.swift"),
                   names: run, trainers: TrainerKind.allCases),
@@ -34,12 +37,13 @@ enum ConfigFieldTables {
                   names: generation, trainers: [.grpo, .rloo]),
             Group(title: "Reference-model syncing (DPO, KTO, GRPO, RLOO)", source: source("ReferenceSync.swift"),
                   names: referenceSync, trainers: [.dpo, .kto, .grpo, .rloo]),
-            Group(title: "Tools and environments (GRPO; RLOO as a Fledge departure, TRL's RLOOTrainer has no tools)",
-                  source: source("ToolArguments.swift"), names: tools, trainers: [.grpo, .rloo]),
+            Group(title: "Tools and environments (GRPO; distillation with tools only, as TRL's DistillationTrainer takes them; "
+                    + "RLOO as a Fledge departure, TRL's RLOOTrainer has no tools)",
+                  source: source("ToolArguments.swift"), names: tools, trainers: [.grpo, .rloo, .distill]),
         ] + TrainerKind.allCases.map { trainer in
             Group(title: "\(trainer.trlConfigName) (`trainer: \(trainer.rawValue)`)",
                   source: source("\(trainer.trlConfigName).swift"),
-                  names: ConfigResolver.fieldNames(of: trainer).filter { !(usesGeneration(trainer) ? shared : common).contains($0) },
+                  names: ConfigResolver.fieldNames(of: trainer).filter { !ownFields(trainer).contains($0) },
                   trainers: [trainer])
         }
     }
