@@ -18,10 +18,7 @@ of `--runs` timed steps after a warm-up step, and the process's peak resident me
 (needed by the trainer for its pad token only) is the tiny test fixture's.
 """
 import argparse
-import json
-import resource
 import tempfile
-import time
 
 import torch
 from datasets import Dataset
@@ -30,7 +27,7 @@ from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 from trl import DistillationConfig, DistillationTrainer
 
 from torch_train import LINEAR_MODULES, SMOLLM2_135M
-from trl_dpo import TOKENIZER, token_ids
+from trl_step import TOKENIZER, fastest_step, report, token_ids
 
 
 def main():
@@ -56,27 +53,16 @@ def main():
     inputs = {"prompt_ids": prompt_ids, "prompt_mask": torch.ones_like(prompt_ids),
               "completion_ids": completion_ids, "completion_mask": torch.ones_like(completion_ids),
               "num_items_in_batch": torch.tensor(completion_ids.numel())}
-    if args.gradient_checkpointing == "true":  # Trainer.train turns it on, and this script bypasses train
-        trainer.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    trainer.create_optimizer()
-    trainer.model.train()
-    parameters = [p for p in trainer.model.parameters() if p.requires_grad]
-    best = float("inf")
-    for run in range(args.runs + 1):
-        start = time.perf_counter()
+
+    def loss_and_backward():
         loss = trainer.compute_loss(trainer.model, inputs)
         trainer.accelerator.backward(loss)
-        torch.nn.utils.clip_grad_norm_(parameters, config.max_grad_norm)
-        trainer.optimizer.step()
-        trainer.optimizer.zero_grad(set_to_none=True)
-        seconds = time.perf_counter() - start
-        assert torch.isfinite(loss), f"the distillation loss is {loss}"
-        if run > 0:
-            best = min(best, seconds)
-    print(json.dumps({"rows": args.rows, "prompt_tokens": args.prompt_tokens, "completion_tokens": args.completion_tokens,
-                      "step_seconds": round(best, 3),
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                      "gradient_checkpointing": args.gradient_checkpointing == "true", "threads": torch.get_num_threads()}), flush=True)
+        return loss
+
+    best = fastest_step(trainer, loss_and_backward, args.runs, "distillation",
+                        gradient_checkpointing=args.gradient_checkpointing == "true")
+    report({"rows": args.rows, "prompt_tokens": args.prompt_tokens, "completion_tokens": args.completion_tokens,
+            "gradient_checkpointing": args.gradient_checkpointing == "true"}, best)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,7 @@ of `--runs` timed steps after a warm-up step, and the process's peak resident me
 (needed by the trainer for its pad token only) is the tiny test fixture's.
 """
 import argparse
-import json
-import os
-import resource
 import tempfile
-import time
 
 import torch
 from datasets import Dataset
@@ -26,14 +22,7 @@ from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 from trl import DPOConfig, DPOTrainer
 
 from torch_train import LINEAR_MODULES, SMOLLM2_135M
-
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-TOKENIZER = os.path.join(ROOT, "Tests", "FledgeRLTests", "Fixtures", "sft", "model")
-
-
-def token_ids(rows, length):
-    return [[(t * 7919 + row * 104729 + 17) % 49152 for t in range(length)] for row in range(rows)]
-
+from trl_step import TOKENIZER, fastest_step, report, token_ids
 
 def main():
     parser = argparse.ArgumentParser()
@@ -52,24 +41,9 @@ def main():
     ids, split = token_ids(2 * args.pairs, args.prompt_tokens + args.completion_tokens), args.prompt_tokens
     examples = [{"prompt_ids": ids[i][:split], "chosen_ids": ids[i][split:], "rejected_ids": ids[args.pairs + i][split:]}
                 for i in range(args.pairs)]
-    trainer.create_optimizer()
-    trainer.current_gradient_accumulation_steps = 1  # set by Trainer.train's loop, which this bypasses
-    parameters = [p for p in trainer.model.parameters() if p.requires_grad]
-    best = float("inf")
-    for run in range(args.runs + 1):
-        start = time.perf_counter()
-        loss = trainer.training_step(trainer.model, trainer.data_collator(examples))
-        torch.nn.utils.clip_grad_norm_(parameters, config.max_grad_norm)
-        trainer.optimizer.step()
-        trainer.optimizer.zero_grad(set_to_none=True)
-        seconds = time.perf_counter() - start
-        assert torch.isfinite(loss), f"the DPO loss is {loss}"
-        if run > 0:
-            best = min(best, seconds)
-    print(json.dumps({"pairs": args.pairs, "prompt_tokens": args.prompt_tokens, "completion_tokens": args.completion_tokens,
-                      "step_seconds": round(best, 3),
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                      "threads": torch.get_num_threads()}), flush=True)
+    best = fastest_step(trainer, lambda: trainer.training_step(trainer.model, trainer.data_collator(examples)), args.runs,
+                        "DPO")
+    report({"pairs": args.pairs, "prompt_tokens": args.prompt_tokens, "completion_tokens": args.completion_tokens}, best)
 
 
 if __name__ == "__main__":

@@ -16,11 +16,7 @@ trainer's AdamW step. Prints one JSON line: {"step_seconds", "peak_rss_mb", ...}
 (needed by the trainer for its pad token only) is the tiny test fixture's.
 """
 import argparse
-import json
-import os
-import resource
 import tempfile
-import time
 
 import torch
 from datasets import Dataset
@@ -29,7 +25,7 @@ from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 from trl import KTOConfig, KTOTrainer
 
 from torch_train import LINEAR_MODULES, SMOLLM2_135M
-from trl_dpo import TOKENIZER, token_ids
+from trl_step import TOKENIZER, fastest_step, report, token_ids
 
 
 def main():
@@ -52,26 +48,10 @@ def main():
     completions = [row[split:] for row in ids]
     examples = [{"prompt_ids": ids[i][:split], "completion_ids": completions[i], "KL_completion_ids": completions[i - 1],
                  "label": i % 2 == 0} for i in range(args.rows)]
-    if args.gradient_checkpointing == "true":  # Trainer.train turns it on, and this script bypasses train
-        trainer.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    trainer.create_optimizer()
-    trainer.current_gradient_accumulation_steps = 1  # set by Trainer.train's loop, which this bypasses
-    parameters = [p for p in trainer.model.parameters() if p.requires_grad]
-    best = float("inf")
-    for run in range(args.runs + 1):
-        start = time.perf_counter()
-        loss = trainer.training_step(trainer.model, trainer.data_collator(examples))
-        torch.nn.utils.clip_grad_norm_(parameters, config.max_grad_norm)
-        trainer.optimizer.step()
-        trainer.optimizer.zero_grad(set_to_none=True)
-        seconds = time.perf_counter() - start
-        assert torch.isfinite(loss), f"the KTO loss is {loss}"
-        if run > 0:
-            best = min(best, seconds)
-    print(json.dumps({"rows": args.rows, "prompt_tokens": args.prompt_tokens, "completion_tokens": args.completion_tokens,
-                      "step_seconds": round(best, 3),
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                      "gradient_checkpointing": args.gradient_checkpointing == "true", "threads": torch.get_num_threads()}), flush=True)
+    best = fastest_step(trainer, lambda: trainer.training_step(trainer.model, trainer.data_collator(examples)), args.runs,
+                        "KTO", gradient_checkpointing=args.gradient_checkpointing == "true")
+    report({"rows": args.rows, "prompt_tokens": args.prompt_tokens, "completion_tokens": args.completion_tokens,
+            "gradient_checkpointing": args.gradient_checkpointing == "true"}, best)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,7 @@ and the process's peak resident memory. The tokenizer (needed by the trainer for
 tiny test fixture's.
 """
 import argparse
-import json
-import os
-import resource
 import tempfile
-import time
 
 import torch
 from datasets import Dataset
@@ -27,14 +23,7 @@ from transformers import AutoTokenizer, LlamaConfig, LlamaForSequenceClassificat
 from trl import RewardConfig, RewardTrainer
 
 from torch_train import LINEAR_MODULES, SMOLLM2_135M
-
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-TOKENIZER = os.path.join(ROOT, "Tests", "FledgeRLTests", "Fixtures", "sft", "model")
-
-
-def token_ids(rows, length):
-    return [[(t * 7919 + row * 104729 + 17) % 49152 for t in range(length)] for row in range(rows)]
-
+from trl_step import TOKENIZER, fastest_step, report, token_ids
 
 def main():
     parser = argparse.ArgumentParser()
@@ -52,25 +41,9 @@ def main():
                             train_dataset=Dataset.from_list([{"chosen": "b", "rejected": "c"}]), peft_config=lora)
     ids = token_ids(2 * args.pairs, args.tokens)
     examples = [{"chosen_ids": ids[i], "rejected_ids": ids[args.pairs + i]} for i in range(args.pairs)]
-    if args.gradient_checkpointing == "true":  # Trainer.train turns it on, and this script bypasses train
-        trainer.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    trainer.create_optimizer()
-    trainer.current_gradient_accumulation_steps = 1  # set by Trainer.train's loop, which this bypasses
-    parameters = [p for p in trainer.model.parameters() if p.requires_grad]
-    best = float("inf")
-    for run in range(args.runs + 1):
-        start = time.perf_counter()
-        loss = trainer.training_step(trainer.model, trainer.data_collator(examples))
-        torch.nn.utils.clip_grad_norm_(parameters, config.max_grad_norm)
-        trainer.optimizer.step()
-        trainer.optimizer.zero_grad(set_to_none=True)
-        seconds = time.perf_counter() - start
-        assert torch.isfinite(loss), f"the reward loss is {loss}"
-        if run > 0:
-            best = min(best, seconds)
-    print(json.dumps({"pairs": args.pairs, "tokens": args.tokens, "step_seconds": round(best, 3),
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                      "gradient_checkpointing": args.gradient_checkpointing == "true", "threads": torch.get_num_threads()}), flush=True)
+    best = fastest_step(trainer, lambda: trainer.training_step(trainer.model, trainer.data_collator(examples)), args.runs,
+                        "reward", gradient_checkpointing=args.gradient_checkpointing == "true")
+    report({"pairs": args.pairs, "tokens": args.tokens, "gradient_checkpointing": args.gradient_checkpointing == "true"}, best)
 
 
 if __name__ == "__main__":
