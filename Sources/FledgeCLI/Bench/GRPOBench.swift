@@ -28,7 +28,7 @@ struct GRPOBench: ParsableCommand {
     @Flag(help: "One JSON line.") var json = false
     @Option(help: "Timed optimizer steps (the fastest is reported), after one warm-up step; 0 reports the warm-up step alone.")
     var steps = 3
-    @Option(help: "Gradient checkpointing: true (TRL's GRPOConfig default), false, or auto (only when a pass's estimated activations exceed the available memory).")
+    @Option(help: "Gradient checkpointing: true (TRL's GRPOConfig default), false, or auto (Fledge's default preset: only when a pass's estimated activations exceed half the available memory).")
     var gradientCheckpointing = GradientCheckpointing.enabled
     @Option(help: "short: 1 prompt of 32 tokens × 8 completions × 64 tokens, gradient_accumulation_steps 1; long: 4 prompts of 160 tokens × 8 completions × 256 tokens, gradient_accumulation_steps 4; minimal: 1 prompt of 16 tokens × 8 completions × 16 tokens (a step of a large shape that finishes).")
     var setting = GRPOBenchSetting.short

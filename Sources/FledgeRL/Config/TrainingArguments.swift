@@ -76,12 +76,14 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
     public var optim = OptimizerName.adamwTorchFused
     /// Halve the batch on out-of-memory and retry (never with GRPO).
     public var autoFindBatchSize = false
-    /// Recompute activations in the backward pass instead of keeping them; Fledge's `auto` does so
-    /// only for a pass whose estimated activations exceed `activation_memory_budget_mb`.
+    /// Recompute activations in the backward pass instead of keeping them; Fledge's `auto` (the
+    /// default preset's value; `defaults: trl` keeps TRL's `true`) does so only for a pass whose
+    /// estimated activations exceed `activation_memory_budget_mb`.
     public var gradientCheckpointing = GradientCheckpointing.enabled
     /// Fledge's own field (not in TRL): with `gradient_checkpointing: auto`, the memory in MiB a
-    /// training pass's activations may take before the pass is checkpointed; `null` means the memory
-    /// available (Linux's MemAvailable) when the model is loaded.
+    /// training pass's activations may take before the pass is checkpointed; `null` means half the
+    /// memory available (Linux's MemAvailable) when the model is loaded, the other half left to the
+    /// model, optimizer state, reference passes and generation.
     public var activationMemoryBudgetMb: Double? = nil
     /// A checkpoint directory to resume from.
     public var resumeFromCheckpoint: String? = nil
@@ -125,6 +127,10 @@ public struct TrainingArguments: ConfigFieldTable, Equatable, Sendable {
         loggingNanInfFilter = false
         maxSeqLength = nil
         autoFindBatchSize = false
+        // A departure from both (Unsloth checkpoints every layer, offloading the inputs to host memory):
+        // on the CPU the recompute is a whole extra forward pass of arithmetic, so Fledge keeps the
+        // activations whenever they fit (docs/training.md, "Gradient checkpointing").
+        gradientCheckpointing = .auto
     }
 
     /// The fields, by TRL name.
@@ -219,10 +225,10 @@ extension TrainingArguments {
     public var checkpointsGradients: Bool { gradientCheckpointing != .disabled }
 
     /// The activation budget in bytes above which `gradient_checkpointing: auto` checkpoints a pass
-    /// (`activation_memory_budget_mb`, else the memory available now); nil unless `auto`.
+    /// (`activation_memory_budget_mb`, else half the memory available now); nil unless `auto`.
     public var checkpointingMemoryBudget: Int? {
         guard gradientCheckpointing == .auto else { return nil }
-        return activationMemoryBudgetMb.map { Int($0 * 1_048_576) } ?? AvailableMemory.bytes()
+        return activationMemoryBudgetMb.map { Int($0 * 1_048_576) } ?? AvailableMemory.bytes() / 2
     }
 }
 
