@@ -106,11 +106,7 @@ final class AdaptiveEntropyTests: TemporaryDirectoryTestCase {
             let grpo = try GRPO(model: model, tokenizer: tokenizer, dataset: PromptDataset(rows: rows, file: URL(fileURLWithPath: "(problems)")),
                                 rewards: try BuiltInRewards.make(config: config), config: config)
             let trainer = try Trainer(algorithm: grpo, model: model, arguments: config.training)
-            let observer = RecordingObserver()
-            observer.stopAt = stopAt
-            observer.stopRequest = trainer.stopRequest
-            trainer.observer = observer
-            let outcome = try trainer.train()
+            let outcome = try trainer.trainRecording(stoppingAt: stopAt).outcome
             return (outcome.state.logHistory, model.trainableParameters.map { $0.tensor.toArray() })
         }
         let straight = try run("straight")

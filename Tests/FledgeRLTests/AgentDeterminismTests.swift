@@ -98,11 +98,7 @@ final class AgentDeterminismTests: TemporaryDirectoryTestCase {
                                 rewards: try BuiltInRewards.make(config: config), config: config,
                                 toolbox: try Toolbox(tools: [], environment: environment))
             let trainer = try Trainer(algorithm: grpo, model: model, arguments: config.training)
-            let observer = RecordingObserver()
-            observer.stopAt = stopAt
-            observer.stopRequest = trainer.stopRequest
-            trainer.observer = observer
-            let outcome = try trainer.train()
+            let (outcome, observer) = try trainer.trainRecording(stoppingAt: stopAt)
             XCTAssertEqual(outcome.status, stopAt == nil ? .completed : .stopped, name)
             return (outcome.state.logHistory, model.trainableParameters.map { $0.tensor.toArray() }, environment.calls, observer.steps)
         }

@@ -126,11 +126,7 @@ final class DistillationToolTests: TemporaryDirectoryTestCase {
             straightRuns.append(straight.model)
             let first = try Distillation.prepare(try config(fields, output: "\(name)-resumed"))
             let trainer = try first.trainer()
-            let observer = RecordingObserver()
-            observer.stopAt = 2
-            observer.stopRequest = trainer.stopRequest
-            trainer.observer = observer
-            XCTAssertEqual(try trainer.train().status, .stopped)
+            XCTAssertEqual(try trainer.trainRecording(stoppingAt: 2).outcome.status, .stopped)
             let second = try Distillation.prepare(try config(fields.merging(["resume_from_checkpoint": "true"]) { $1 },
                                                              output: "\(name)-resumed"))
             _ = try second.trainer().train()

@@ -66,11 +66,7 @@ final class DistillationTrainingTests: TemporaryDirectoryTestCase {
         _ = try straight.trainer().train()
         let first = try Distillation.prepare(try config(output: "resumed"))
         let trainer = try first.trainer()
-        let observer = RecordingObserver()
-        observer.stopAt = 2
-        observer.stopRequest = trainer.stopRequest
-        trainer.observer = observer
-        XCTAssertEqual(try trainer.train().status, .stopped)
+        XCTAssertEqual(try trainer.trainRecording(stoppingAt: 2).outcome.status, .stopped)
         let second = try Distillation.prepare(try config(["resume_from_checkpoint": "true"], output: "resumed"))
         _ = try second.trainer().train()
         XCTAssertEqual(maxDifference(second.model.trainableParameters, straight.model.trainableParameters), 0)
@@ -110,11 +106,7 @@ final class DistillationTrainingTests: TemporaryDirectoryTestCase {
         XCTAssertGreaterThan(maxDifference(clean.model.trainableParameters, straight.model.trainableParameters), 0)
         let first = try Distillation.prepare(try config(["neftune_noise_alpha": "5"], output: "resumed"))
         let trainer = try first.trainer()
-        let observer = RecordingObserver()
-        observer.stopAt = 2
-        observer.stopRequest = trainer.stopRequest
-        trainer.observer = observer
-        XCTAssertEqual(try trainer.train().status, .stopped)
+        XCTAssertEqual(try trainer.trainRecording(stoppingAt: 2).outcome.status, .stopped)
         let second = try Distillation.prepare(try config(["neftune_noise_alpha": "5", "resume_from_checkpoint": "true"],
                                                                      output: "resumed"))
         _ = try second.trainer().train()

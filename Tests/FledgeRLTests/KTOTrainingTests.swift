@@ -108,11 +108,7 @@ final class KTOTrainingTests: TemporaryDirectoryTestCase {
             let kto = try KTO(model: model, train: rows, config: config)
             let trainer = try Trainer(algorithm: kto, model: model, arguments: config.training)
             if let stopAt {
-                let observer = RecordingObserver()
-                observer.stopAt = stopAt
-                observer.stopRequest = trainer.stopRequest
-                trainer.observer = observer
-                XCTAssertEqual(try trainer.train().status, .stopped)
+                XCTAssertEqual(try trainer.trainRecording(stoppingAt: stopAt).outcome.status, .stopped)
             } else {
                 _ = try trainer.train()
             }

@@ -223,11 +223,7 @@ final class NEFTuneRLTests: TemporaryDirectoryTestCase {
             let grpo = try GRPO(model: model, tokenizer: try TrainingModels.tokenizer(config.run), dataset: try problems(16),
                                 rewards: try BuiltInRewards.make(config: config), config: config)
             let trainer = try Trainer(algorithm: grpo, model: model, arguments: config.training)
-            let observer = RecordingObserver()
-            observer.stopAt = stopAt
-            observer.stopRequest = trainer.stopRequest
-            trainer.observer = observer
-            let outcome = try trainer.train()
+            let outcome = try trainer.trainRecording(stoppingAt: stopAt).outcome
             return (outcome.state.logHistory.compactMap { $0["loss"] }, model.trainableParameters.map { $0.tensor.toArray() })
         }
         let straight = try run("straight")

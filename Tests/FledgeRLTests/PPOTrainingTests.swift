@@ -80,11 +80,7 @@ final class PPOTrainingTests: TemporaryDirectoryTestCase {
         let (first, firstModels) = try ppo(steps: 8, output: "resumed")
         var arguments = first.trainingArguments
         let trainer = try Trainer(algorithm: first, model: firstModels, arguments: arguments)
-        let observer = RecordingObserver()
-        observer.stopAt = 4
-        observer.stopRequest = trainer.stopRequest
-        trainer.observer = observer
-        XCTAssertEqual(try trainer.train().status, .stopped)
+        XCTAssertEqual(try trainer.trainRecording(stoppingAt: 4).outcome.status, .stopped)
         let (second, secondModels) = try ppo(steps: 8, output: "resumed")
         arguments.resumeFromCheckpoint = "true"
         _ = try Trainer(algorithm: second, model: secondModels, arguments: arguments).train()

@@ -61,11 +61,7 @@ final class RewardTrainingTests: TemporaryDirectoryTestCase {
         var resumedConfig = config(steps: 8, output: "resumed", lora: true)
         let (first, firstModel) = try run(resumedConfig)
         let trainer = try Trainer(algorithm: first, model: firstModel, arguments: resumedConfig.training)
-        let observer = RecordingObserver()
-        observer.stopAt = 4
-        observer.stopRequest = trainer.stopRequest
-        trainer.observer = observer
-        XCTAssertEqual(try trainer.train().status, .stopped)
+        XCTAssertEqual(try trainer.trainRecording(stoppingAt: 4).outcome.status, .stopped)
         resumedConfig.training.resumeFromCheckpoint = "true"
         let (second, secondModel) = try run(resumedConfig)
         _ = try Trainer(algorithm: second, model: secondModel, arguments: resumedConfig.training).train()

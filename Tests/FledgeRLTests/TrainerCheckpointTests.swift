@@ -230,11 +230,7 @@ struct SFTRun {
 
     /// Trains with a stop requested at the end of step `step`, as Ctrl-C would.
     func trainUntilStopped(at step: Int) throws -> (outcome: TrainingOutcome, observer: RecordingObserver) {
-        let observer = RecordingObserver()
-        observer.stopAt = step
-        observer.stopRequest = trainer.stopRequest
-        trainer.observer = observer
-        return (try trainer.train(), observer)
+        try trainer.trainRecording(stoppingAt: step)
     }
 }
 

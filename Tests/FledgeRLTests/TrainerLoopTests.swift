@@ -168,11 +168,7 @@ final class TrainerScheduleTests: TemporaryDirectoryTestCase {
         first.evaluates = true
         let trainer = try Trainer(algorithm: first, model: model, arguments: arguments,
                                   optimizer: SGD(parameters: model.trainableParameters))
-        let observer = RecordingObserver()
-        observer.stopAt = 3
-        observer.stopRequest = trainer.stopRequest
-        trainer.observer = observer
-        XCTAssertEqual(try trainer.train().status, .stopped)
+        XCTAssertEqual(try trainer.trainRecording(stoppingAt: 3).outcome.status, .stopped)
 
         arguments.resumeFromCheckpoint = directory.appendingPathComponent("checkpoint-3").path
         let resumedModel = QuadraticModel()

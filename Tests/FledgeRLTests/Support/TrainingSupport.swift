@@ -123,6 +123,18 @@ final class RecordingObserver: TrainingObserver {
     func trainingDidLogCompletions(_ log: CompletionLog, step: Int) { loggedCompletionSteps.append(step) }
 }
 
+extension Trainer {
+    /// Trains with a ``RecordingObserver`` attached that requests a stop at the end of optimizer step
+    /// `stopAt`, as Ctrl-C would (nil trains through).
+    func trainRecording(stoppingAt stopAt: Int?) throws -> (outcome: TrainingOutcome, observer: RecordingObserver) {
+        let observer = RecordingObserver()
+        observer.stopAt = stopAt
+        observer.stopRequest = stopRequest
+        self.observer = observer
+        return (try train(), observer)
+    }
+}
+
 /// Largest absolute difference of two equally long arrays.
 func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
     precondition(a.count == b.count, "compared arrays differ in length: \(a.count) and \(b.count)")
