@@ -60,13 +60,10 @@ struct Sampler {
         generator = SeededGenerator(seed: Self.seed(options, row: row))
     }
 
-    /// The seed of seed index `row`'s generator under `options`. Generation also keys the row's NEFTune noise with
-    /// it, so each turn of an episode draws its own noise.
-    ///
-    /// Known defect, kept for now: `seed + row·γ` (γ SplitMix64's increment) makes row `r + 1` draw row `r`'s numbers
-    /// one draw later. `mixedSeed(options.seed, UInt64(row))` fixes it, but changes every sampled output, so it lands
-    /// together with a re-run of every demo figure the README and `examples/demo/README.md` record.
-    static func seed(_ options: SamplingOptions, row: Int) -> UInt64 { options.seed &+ UInt64(row) &* 0x9E37_79B9_7F4A_7C15 }
+    /// The seed of seed index `row`'s generator under `options`: `mixedSeed(options.seed, row)`, so that rows get
+    /// unrelated streams (the completions of one prompt sample independently). Generation also keys the row's NEFTune
+    /// noise with it, so each turn of an episode draws its own noise.
+    static func seed(_ options: SamplingOptions, row: Int) -> UInt64 { mixedSeed(options.seed, UInt64(row)) }
 
     /// The next token and its log-probability under the model at this temperature
     /// (`log softmax(logits / T)`, T = 1 when greedy), before penalties and filters — what a

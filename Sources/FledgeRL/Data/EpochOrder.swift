@@ -4,10 +4,10 @@ import FledgeTensor
 /// seed and the epoch, so that the order is a pure function of both and a resumed run needs no saved
 /// generator state.
 enum EpochOrder {
-    /// The indices `0..<count` shuffled for `epoch` with `seed`.
+    /// The indices `0..<count` shuffled for `epoch` with `seed`: a generator seeded with `mixedSeed(seed, epoch)`,
+    /// so that each epoch's order is unrelated to the others'.
     static func shuffled(count: Int, seed: UInt64, epoch: Int) -> [Int] {
-        // Known defect, kept with the sampler's (Sampler.seed): epoch e + 1 draws epoch e's numbers one draw later.
-        var generator = SeededGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+        var generator = SeededGenerator(seed: mixedSeed(seed, UInt64(epoch)))
         var order = Array(0..<count)
         for i in stride(from: order.count - 1, to: 0, by: -1) {
             order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
