@@ -58,7 +58,7 @@ final class GEMMTests: XCTestCase {
         try skipUnlessAvailable(.avx512)
         var generator = SeededGenerator(seed: 12)
         for layout in ["nn", "nt", "tn"] {
-            for (m, n, k) in shapes where !(layout == "nt" && (m == 1 || (GEMM.smallRows + 1...GEMM.streamedRows).contains(m))) {
+            for (m, n, k) in shapes where !(layout == "nt" && (m == 1 || (GEMM.streamedRows(.avx512) + 1...GEMM.streamedRows(.avx2)).contains(m))) {
                 for accumulate in [false, true] {
                     let product = Product(layout: layout, m: m, n: n, k: k, accumulate: accumulate, generator: &generator)
                     XCTAssertEqual(product.run(.avx512), product.run(.avx2), "\(layout) m \(m) n \(n) k \(k) accumulate \(accumulate)")
