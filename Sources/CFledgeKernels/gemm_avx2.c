@@ -73,46 +73,6 @@ AVX2 void fledge_gemm_panels(long rows, long columns, long depth,
     }
 }
 
-// Dot products of 5 to 8 rows of A with one row of B at a time: B (a weight, the large
-// operand when decoding a batch) is streamed from memory once for all rows instead of once
-// per 4 rows; 8 accumulators, 9 loads per 8 fused multiply-adds.
-AVX2 static void gemm_small_nt8(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
-                                float *c, long ldc, int accumulate) {
-    const float *rows[8];
-    for (long r = 0; r < 8; r++) rows[r] = a + (r < m ? r : 0) * lda;
-    for (long j = 0; j < n; j++) {
-        const float *w = b + j * ldb;
-        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-        long p = 0;
-        for (; p + 8 <= k; p += 8) {
-            // Rows of B are short streams the hardware prefetchers pick up late: fetch each line
-            // of the row 32 ahead into L2 (once per line; 1.4x the bandwidth of fetching into L1).
-            if (!(p & 8)) _mm_prefetch((const char *)(w + 32 * ldb + p), _MM_HINT_T1);
-            __m256 v = _mm256_loadu_ps(w + p);
-            s0 = _mm256_fmadd_ps(_mm256_loadu_ps(rows[0] + p), v, s0);
-            s1 = _mm256_fmadd_ps(_mm256_loadu_ps(rows[1] + p), v, s1);
-            s2 = _mm256_fmadd_ps(_mm256_loadu_ps(rows[2] + p), v, s2);
-            s3 = _mm256_fmadd_ps(_mm256_loadu_ps(rows[3] + p), v, s3);
-            s4 = _mm256_fmadd_ps(_mm256_loadu_ps(rows[4] + p), v, s4);
-            s5 = _mm256_fmadd_ps(_mm256_loadu_ps(rows[5] + p), v, s5);
-            s6 = _mm256_fmadd_ps(_mm256_loadu_ps(rows[6] + p), v, s6);
-            s7 = _mm256_fmadd_ps(_mm256_loadu_ps(rows[7] + p), v, s7);
-        }
-        // Eight horizontal sums at once: lane r of `sums` is the sum of s_r.
-        __m256 u0 = _mm256_hadd_ps(_mm256_hadd_ps(s0, s1), _mm256_hadd_ps(s2, s3));
-        __m256 u1 = _mm256_hadd_ps(_mm256_hadd_ps(s4, s5), _mm256_hadd_ps(s6, s7));
-        __m256 sums = _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
-        float lanes[8];
-        _mm256_storeu_ps(lanes, sums);
-        for (long r = 0; r < m; r++) {
-            float sum = lanes[r];
-            for (long tail = p; tail < k; tail++) sum += rows[r][tail] * w[tail];
-            float *target = c + r * ldc + j;
-            *target = (accumulate ? *target : 0) + sum;
-        }
-    }
-}
-
 // The four sums of `sum8` at once, in the same order (each lane's result is bit for bit sum8's):
 // lane q of the result is the sum of t_q.
 AVX2 static inline __m128 sum8x4(__m256 t0, __m256 t1, __m256 t2, __m256 t3) {
@@ -169,16 +129,87 @@ AVX2 static void gemv_nt(long n, long k, const float *x, const float *b, long ld
     }
 }
 
+// Dot products of R rows of A (R ≤ 4) with W consecutive rows of B (W ≤ 3) from w0: R × W
+// accumulators, W + R loads per R × W fused multiply-adds (7 per 12 for 4 × 3, against the 9 per 8
+// of one row of B against 8 rows of A, which left a Zen 1 core load-bound). Each output is
+// accumulated as `gemv_nt` does (one 8-lane accumulator in order of depth, `sum8`, the scalar
+// tail), so a row's results do not depend on the rows beside it. `prefetch`, when not null, is
+// the first of the next W rows of B, fetched once per cache line (the tile after this one).
+AVX2 __attribute__((always_inline)) static inline void rows_tile(int R, int W, long k, const float *const *rows, const float *w0,
+                                                                 long ldb, float *c, long ldc, int accumulate,
+                                                                 const float *prefetch) {
+    __m256 s[4][3];
+    for (int r = 0; r < R; r++)
+        for (int q = 0; q < W; q++) s[r][q] = _mm256_setzero_ps();
+    const float *w[3] = {w0, w0 + ldb, w0 + 2 * ldb};
+    long p = 0;
+    for (; p + 8 <= k; p += 8) {
+        if (prefetch && !(p & 8))
+            for (int q = 0; q < W; q++) _mm_prefetch((const char *)(prefetch + q * ldb + p), _MM_HINT_T0);
+        __m256 v[3];
+        for (int q = 0; q < W; q++) v[q] = _mm256_loadu_ps(w[q] + p);
+        for (int r = 0; r < R; r++) {
+            __m256 x = _mm256_loadu_ps(rows[r] + p);
+            for (int q = 0; q < W; q++) s[r][q] = _mm256_fmadd_ps(x, v[q], s[r][q]);
+        }
+    }
+    __m256 zero = _mm256_setzero_ps();
+    for (int q = 0; q < W; q++) {
+        float sums[4];
+        _mm_storeu_ps(sums, sum8x4(s[0][q], R > 1 ? s[1][q] : zero, R > 2 ? s[2][q] : zero, R > 3 ? s[3][q] : zero));
+        for (int r = 0; r < R; r++) {
+            float sum = sums[r];
+            for (long tail = p; tail < k; tail++) sum += rows[r][tail] * w[q][tail];
+            float *target = c + r * ldc + q;
+            *target = (accumulate ? *target : 0) + sum;
+        }
+    }
+}
+
+// The R-row tiles of one block of W rows of B.
+#define ROWS_TILE_WIDTHS(R)                                                                         \
+    if (width == 3) rows_tile(R, 3, k, rows, w0, ldb, target, ldc, accumulate, prefetch);        \
+    else if (width == 2) rows_tile(R, 2, k, rows, w0, ldb, target, ldc, accumulate, prefetch);   \
+    else rows_tile(R, 1, k, rows, w0, ldb, target, ldc, accumulate, prefetch);
+
+// Five or more rows of A (a batch of decoding steps): blocks of 3 rows of B, each read from memory
+// once and multiplied by every group of 4 rows of A while it stays in L1 (the first group
+// fetches the next block); A's rows stay in L1 or L2 throughout.
+AVX2 static void rows_nt(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                         float *c, long ldc, int accumulate) {
+    for (long j = 0; j < n; j += 3) {
+        long width = n - j < 3 ? n - j : 3;
+        const float *w0 = b + j * ldb;
+        const float *next = j + 3 < n ? w0 + 3 * ldb : 0;
+        for (long i0 = 0; i0 < m; i0 += 4) {
+            const float *rows[4];
+            long height = m - i0 < 4 ? m - i0 : 4;
+            for (long r = 0; r < height; r++) rows[r] = a + (i0 + r) * lda;
+            const float *prefetch = i0 == 0 ? next : 0;
+            float *target = c + i0 * ldc + j;
+            switch (height) {
+            case 4: ROWS_TILE_WIDTHS(4) break;
+            case 3: ROWS_TILE_WIDTHS(3) break;
+            case 2: ROWS_TILE_WIDTHS(2) break;
+            default: ROWS_TILE_WIDTHS(1) break;
+            }
+        }
+    }
+}
+#undef ROWS_TILE_WIDTHS
+
 // Dot products of up to 4 rows of A with 2 rows of B at a time: 8 accumulators, 6 loads
-// per 8 fused multiply-adds. One row goes through gemv_nt, 5 to 8 rows through gemm_small_nt8.
+// per 8 fused multiply-adds (with 2 to 4 rows the weight's memory traffic, not the arithmetic,
+// bounds a product, and fetching 4 rows ahead keeps it streaming). One row goes through gemv_nt,
+// 5 or more rows through rows_nt. Every path adds each output's terms in the same order.
 AVX2 void fledge_gemm_small_nt(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
                                float *c, long ldc, int accumulate) {
     if (m == 1) {
         gemv_nt(n, k, a, b, ldb, c, accumulate);
         return;
     }
-    if (m > 4 && m <= 8) {
-        gemm_small_nt8(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+    if (m > 4) {
+        rows_nt(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
         return;
     }
     for (long i0 = 0; i0 < m; i0 += 4) {

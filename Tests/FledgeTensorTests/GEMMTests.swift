@@ -17,11 +17,12 @@ final class GEMMTests: XCTestCase {
         var shapes: [(Int, Int, Int)] = []
         for m in sizes { for n in sizes { for k in sizes where [m, n, k].filter({ $0 == 1000 }).count <= 1 { shapes.append((m, n, k)) } } }
         shapes.append((13, 4100, 5))  // more columns than one packed block of B
-        shapes += [(5, 33, 1000), (8, 7, 33), (6, 100, 17)]  // the 8-row decoding path
+        shapes += [(5, 33, 1000), (8, 7, 33), (6, 100, 17)]  // the streaming decoding path (AVX2: up to 32 rows)
         // Narrow products read A in place; short ones with whole panels read B in place (nn, tn),
         // across depth blocks and column blocks.
         shapes += [(1000, 16, 600), (35, 32, 300), (20, 48, 300), (17, 2064, 33), (24, 32, 7)]
-        // 9 to 32 rows times a transposed row-major B (nt: x·Wᵀ) compute W·Aᵀ and add it transposed.
+        // 9 to 32 rows times a transposed row-major B (nt: x·Wᵀ): streamed (AVX2), or W·Aᵀ added
+        // transposed (AVX-512).
         shapes += [(9, 700, 40), (32, 100, 300), (30, 1100, 6)]
         // Whole and partial 12 × 32 blocks of the AVX-512 micro-kernel, with single-tile and
         // single-panel remainders, across depth blocks.
@@ -51,16 +52,40 @@ final class GEMMTests: XCTestCase {
 
     /// The AVX-512 micro-kernel reads the AVX2 kernel's tiles and panels and adds each output's
     /// terms in the same order with the same fused multiply-adds, so it must give the same floats;
-    /// only one-row products with a transposed B (the AVX-512 GEMV) add in another order.
+    /// only products with a transposed B of one row (the AVX-512 GEMV) or of 9 to 32 rows (which
+    /// AVX2 streams through its few-row kernel) add in another order.
     func testAVX512GivesTheAVX2Values() throws {
         try skipUnlessAvailable(.avx512)
         var generator = SeededGenerator(seed: 12)
         for layout in ["nn", "nt", "tn"] {
-            for (m, n, k) in shapes where !(m == 1 && layout == "nt") {
+            for (m, n, k) in shapes where !(layout == "nt" && (m == 1 || (GEMM.streamedRows(.avx512) + 1...GEMM.streamedRows(.avx2)).contains(m))) {
                 for accumulate in [false, true] {
                     let product = Product(layout: layout, m: m, n: n, k: k, accumulate: accumulate, generator: &generator)
                     XCTAssertEqual(product.run(.avx512), product.run(.avx2), "\(layout) m \(m) n \(n) k \(k) accumulate \(accumulate)")
                 }
+            }
+        }
+    }
+
+    /// A decoding batch's rows times a transposed weight (x·Wᵀ, 2 to 32 rows) give each row
+    /// exactly what that row gets alone, whatever rows share the product: generation does not
+    /// depend on the batch size. Odd n and k reach the kernel's partial tiles and scalar tails.
+    func testStreamedRowsGiveEachRowsOwnProduct() throws {
+        try skipUnlessAvailable(.avx2)
+        var generator = SeededGenerator(seed: 13)
+        let (n, k) = (70, 37)
+        let weight = Tensor.uniform([n, k], in: -1..<1, using: &generator)
+        let b = MatrixOperand(base: weight.pointer, rowStride: 1, columnStride: k)
+        for m in [2, 3, 4, 5, 7, 8, 9, 13, 16, 31, 32] {
+            let rows = Tensor.uniform([m, k], in: -1..<1, using: &generator)
+            let together = Tensor.zeros([m, n])
+            GEMM.multiply(m: m, n: n, k: k, MatrixOperand(base: rows.pointer, rowStride: k, columnStride: 1), b,
+                          into: together.pointer, ldc: n, accumulate: false, kernels: .avx2)
+            for row in 0..<m {
+                let alone = Tensor.zeros([1, n])
+                GEMM.multiply(m: 1, n: n, k: k, MatrixOperand(base: rows.pointer + row * k, rowStride: k, columnStride: 1), b,
+                              into: alone.pointer, ldc: n, accumulate: false, kernels: .avx2)
+                XCTAssertEqual(Array(together.toArray()[row * n..<(row + 1) * n]), alone.toArray(), "m \(m) row \(row)")
             }
         }
     }

@@ -83,7 +83,9 @@ void fledge_gemm_panels_avx512(long rows, long columns, long depth,
                                float *c, long ldc, int accumulate);
 
 /// C[m × n] (+)= A[m × k] · B[n × k]ᵀ with A and B row-major (unit stride along k): one dot
-/// product per output, for few rows (decoding). Requires AVX2 + FMA.
+/// product per output, for few rows (decoding), streaming B once. Each output's terms are added
+/// in the same order whatever m, so a row's results do not depend on the rows beside it.
+/// Requires AVX2 + FMA.
 void fledge_gemm_small_nt(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
                           float *c, long ldc, int accumulate);
 

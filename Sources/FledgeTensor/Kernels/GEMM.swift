@@ -15,7 +15,9 @@ struct MatrixOperand {
 /// columnBlock` blocks of 16-column panels, A in `rowBlock × depthBlock` blocks of 6-row panels,
 /// and a register-blocked micro-kernel in C (`CFledgeKernels`, compiled per function for its
 /// instructions) does the arithmetic: 6×16 with AVX2, 12×32 with AVX-512; row blocks are shared
-/// out across cores. Few-row products (decoding) skip the packing of their large operand. The
+/// out across cores. Few-row products (decoding) skip the packing of their large operand: with the
+/// AVX2 set, up to `streamedRows(_:)` rows times a row-major Bᵀ (`x · Wᵀ`) stream W once through
+/// `fledge_gemm_small_nt`, whose outputs do not depend on how many rows share the product. The
 /// portable set uses `PortableGEMM`. `kernels` picks the set (the tests run each one the CPU has);
 /// every set gives the same value up to the order of the float additions.
 enum GEMM {
@@ -23,6 +25,10 @@ enum GEMM {
     static let depthBlock = 256
     static let columnBlock = 1024
     static let smallRows = 8
+    /// The most rows of A that `kernels` multiplies by a row-major Bᵀ (`x · Wᵀ`, every projection
+    /// of a batch of decoding steps) through the streaming few-row kernel: 32 with AVX2; the
+    /// AVX-512 set takes more than `smallRows` of them through `multiplyByWeightRows`.
+    static func streamedRows(_ kernels: KernelSet) -> Int { kernels < .avx512 ? 32 : smallRows }
     /// The most rows of A for which B is read in place rather than packed.
     static let inPlaceRows = 24
 
@@ -50,7 +56,8 @@ enum GEMM {
             if !accumulate { for row in 0..<m { (c + row * ldc).initialize(repeating: 0, count: n) } }
             return
         }
-        if m <= smallRows, b.rowStride == 1 || b.columnStride == 1 {
+        let transposedB = b.rowStride == 1 && b.columnStride != 1
+        if m <= smallRows && (b.rowStride == 1 || b.columnStride == 1) || transposedB && m <= streamedRows(kernels) {
             if a.columnStride == 1 {
                 multiplySmall(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel,
                               kernels: kernels)
@@ -62,7 +69,7 @@ enum GEMM {
                 multiplySmall(m: m, n: n, k: k, packed, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel,
                               kernels: kernels)
             }
-        } else if m <= 2 * Int(FLEDGE_GEMM_NR), b.rowStride == 1, b.columnStride != 1 {
+        } else if m <= 2 * Int(FLEDGE_GEMM_NR), transposedB {
             multiplyByWeightRows(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel,
                                  kernels: kernels)
         } else {
@@ -75,7 +82,8 @@ enum GEMM {
     /// `W [n, k]`, as a batch of decoding steps multiplies every projection): packing B would
     /// gather all of W into panels on every call, costing as much as the product. Computes
     /// Cᵀ = W · Aᵀ instead, whose left operand W the micro-kernel reads in place (a narrow product)
-    /// and whose right operand, the few rows of A, is the one packed; then adds Cᵀ into C.
+    /// and whose right operand, the few rows of A, is the one packed; then adds Cᵀ into C. (The
+    /// AVX-512 set; the AVX2 set's 6 × 16 micro-kernel ran this slower than `fledge_gemm_small_nt`.)
     private static func multiplyByWeightRows(
         m: Int, n: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
         into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool, kernels: KernelSet
