@@ -152,7 +152,7 @@ public final class KTO: RowBatchedTraining, ReferenceSyncing {
             (indices.map { precomputed.completions[$0] }, precomputed.mismatched.map { values in indices.map { values[$0] } })
         } score: { reference in
             // NEFTune's noise scale depends on the pass's padded length, which a shared-prompt pass does not have.
-            Self.referenceSums(rows, reference: reference, sharingPrompts: neftuneNoiseAlpha == nil)
+            Self.referenceSums(rows, reference: reference, sharingPrompts: !(model.neftuneNoise?.isActive ?? false))
         }
         let result = try loss.compute(KTOBatch(logProbs: scored.logProbs, counts: scored.counts, labels: rows.map(\.label),
                                            reference: referenceCompletions, mismatched: mismatched,
