@@ -48,8 +48,9 @@ extension LanguageModel {
     /// are equal (a GRPO group's prompt, a DPO pair's) run that prefix once: the suffixes attend to
     /// one copy of its keys and values and its gradient is the sum over them
     /// (``SharedPrefixBatch``). The results equal the unshared ones within float rounding. While
-    /// LoRA dropout is active (training with `lora_dropout` > 0) nothing is shared: each copy of a
-    /// prefix draws its own dropout masks in the unshared pass, which one shared copy cannot; nor while
+    /// LoRA dropout is active (training with `lora_dropout` > 0 and the adapters on) nothing is shared:
+    /// each copy of a prefix draws its own dropout masks in the unshared pass, which one shared copy
+    /// cannot (with the adapters off, the reference's passes, there is no dropout to draw); nor while
     /// NEFTune noise keyed by row is on (``NEFTuneNoise/rowKeys``): each copy of a prefix has its own noise.
     ///
     /// With `paddingFree` (and not `sharingPrefixes`), the sequences run end to end without padding
@@ -70,7 +71,7 @@ extension LanguageModel {
         let counts = sequences.indices.map { sequences[$0].count - scoredFrom[$0] }
         let targets = sequences.indices.flatMap { sequences[$0][scoredFrom[$0]...] }
         let hidden: Tensor, rows: [Int]
-        let dropsOut = GradMode.isTraining && (loraOptions?.dropout ?? 0) > 0
+        let dropsOut = GradMode.isTraining && (loraOptions?.dropout ?? 0) > 0 && loraModules.contains { $0.1.isEnabled }
         // Keyed NEFTune noise gives each row its own noise, which needs each row's own tokens.
         let noisesRows = decoder.neftuneNoise?.isKeyedAndActive ?? false
         if sharingPrefixes && !dropsOut && !noisesRows && !sequences.isEmpty {

@@ -126,11 +126,16 @@ public final class KTO: RowBatchedTraining, ReferenceSyncing {
     }
 
     /// The reference policy's log-probability of each row's completion and, when the rows have them,
-    /// of each mismatched completion, in one no-grad pass.
-    static func referenceSums(_ rows: [UnpairedSequence], reference: ReferencePolicy) -> (completions: [Float], mismatched: [Float]?) {
+    /// of each mismatched completion, in one no-grad pass. With `sharingPrompts`, a row and its
+    /// mismatched sequence, which begin with the same prompt, run that prompt once: both completions
+    /// attend to one copy of its keys and values (``ReferencePolicy/score(_:scoredFrom:temperature:batchSize:sharingPrefixes:)``),
+    /// with the same log-probabilities within float rounding; sequences whose prompts differ run whole.
+    static func referenceSums(_ rows: [UnpairedSequence], reference: ReferencePolicy,
+                              sharingPrompts: Bool = true) -> (completions: [Float], mismatched: [Float]?) {
         let mismatched = rows.compactMap(\.mismatched)
         let sequences = rows.map(\.sequence) + mismatched
-        let sums = reference.score(sequences.map(\.ids), scoredFrom: sequences.map(\.scoredFrom), batchSize: sequences.count).sums
+        let sums = reference.score(sequences.map(\.ids), scoredFrom: sequences.map(\.scoredFrom), batchSize: sequences.count,
+                                   sharingPrefixes: sharingPrompts).sums
         return (Array(sums[..<rows.count]), mismatched.isEmpty ? nil : Array(sums[rows.count...]))
     }
 
@@ -146,7 +151,8 @@ public final class KTO: RowBatchedTraining, ReferenceSyncing {
         let (referenceCompletions, referenceMismatched) = reference.values(indices, of: split) { precomputed, indices in
             (indices.map { precomputed.completions[$0] }, precomputed.mismatched.map { values in indices.map { values[$0] } })
         } score: { reference in
-            Self.referenceSums(rows, reference: reference)
+            // NEFTune's noise scale depends on the pass's padded length, which a shared-prompt pass does not have.
+            Self.referenceSums(rows, reference: reference, sharingPrompts: !(model.neftuneNoise?.isActive ?? false))
         }
         let result = try loss.compute(KTOBatch(logProbs: scored.logProbs, counts: scored.counts, labels: rows.map(\.label),
                                            reference: referenceCompletions, mismatched: mismatched,

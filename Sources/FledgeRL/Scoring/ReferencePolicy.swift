@@ -31,20 +31,23 @@ public enum ReferencePolicy {
     }
 
     /// The log-probabilities of `sequences[i][scoredFrom[i]...]` under the reference, without gradients
-    /// (``LanguageModel/scoreWithoutGrad(_:scoredFrom:temperature:batchSize:)`` of the model with its
-    /// adapters off, or of the frozen copy).
-    public func score(_ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, batchSize: Int) -> ScoredTokens {
+    /// (``LanguageModel/scoreWithoutGrad(_:scoredFrom:temperature:batchSize:sharingPrefixes:)`` of the model
+    /// with its adapters off, or of the frozen copy; with `sharingPrefixes`, equal unscored prefixes run once).
+    public func score(_ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, batchSize: Int,
+                      sharingPrefixes: Bool = false) -> ScoredTokens {
         switch self {
         case .adaptersDisabled(let model):
             return model.withAdaptersDisabled {
-                model.scoreWithoutGrad(sequences, scoredFrom: scoredFrom, temperature: temperature, batchSize: batchSize)
+                model.scoreWithoutGrad(sequences, scoredFrom: scoredFrom, temperature: temperature, batchSize: batchSize,
+                                       sharingPrefixes: sharingPrefixes)
             }
         case .frozen(let model):
-            return model.scoreWithoutGrad(sequences, scoredFrom: scoredFrom, temperature: temperature, batchSize: batchSize)
+            return model.scoreWithoutGrad(sequences, scoredFrom: scoredFrom, temperature: temperature, batchSize: batchSize,
+                                          sharingPrefixes: sharingPrefixes)
         }
     }
 
-    /// The flat values of ``score(_:scoredFrom:temperature:batchSize:)``.
+    /// The flat values of ``score(_:scoredFrom:temperature:batchSize:sharingPrefixes:)``.
     public func logProbs(_ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, batchSize: Int) -> [Float] {
         score(sequences, scoredFrom: scoredFrom, temperature: temperature, batchSize: batchSize).values
     }

@@ -1,8 +1,8 @@
 import FledgeLM
 import FledgeTensor
 
-/// Per-token log-probabilities of completions scored without gradients (``LanguageModel/scoreWithoutGrad(_:scoredFrom:temperature:batchSize:)``,
-/// ``ReferencePolicy/score(_:scoredFrom:temperature:batchSize:)``), in the one per-token layout (``TokenRows``):
+/// Per-token log-probabilities of completions scored without gradients (``LanguageModel/scoreWithoutGrad(_:scoredFrom:temperature:batchSize:sharingPrefixes:)``,
+/// ``ReferencePolicy/score(_:scoredFrom:temperature:batchSize:sharingPrefixes:)``), in the one per-token layout (``TokenRows``):
 /// what old-policy and reference scoring, DPO's and KTO's reference sums and PPO's rollouts read.
 public struct ScoredTokens {
     /// `log p(token | tokens before it)` of every scored token, flat in row order.
@@ -32,21 +32,24 @@ public struct ScoredTokens {
 
 extension LanguageModel {
     /// Fledge's one no-grad scoring: the log-probabilities of `sequences[i][scoredFrom[i]...]` (after
-    /// dividing the logits by `temperature`) as the model is now, `batchSize` sequences per forward pass.
-    /// ``ReferencePolicy/score(_:scoredFrom:temperature:batchSize:)`` runs it with the adapters off or on a frozen copy.
-    public func scoreWithoutGrad(_ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, batchSize: Int) -> ScoredTokens {
+    /// dividing the logits by `temperature`) as the model is now, `batchSize` sequences per forward pass;
+    /// with `sharingPrefixes`, the sequences of a pass with equal unscored prefixes run that prefix once
+    /// (``LanguageModel/sequenceLogProbs(_:scoredFrom:temperature:withEntropy:statistics:withMeanNegativeLogProbs:sharingPrefixes:paddingFree:)``).
+    /// ``ReferencePolicy/score(_:scoredFrom:temperature:batchSize:sharingPrefixes:)`` runs it with the adapters off or on a frozen copy.
+    public func scoreWithoutGrad(_ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, batchSize: Int,
+                                 sharingPrefixes: Bool = false) -> ScoredTokens {
         precondition(batchSize > 0, "log-probs need a positive batch size")
         let values = Tensor.withoutGrad {
             stride(from: 0, to: sequences.count, by: batchSize).flatMap { start in
                 let range = start..<Swift.min(start + batchSize, sequences.count)
-                return sequenceLogProbs(Array(sequences[range]), scoredFrom: Array(scoredFrom[range]), temperature: temperature)
-                    .logProbs.toArray()
+                return sequenceLogProbs(Array(sequences[range]), scoredFrom: Array(scoredFrom[range]), temperature: temperature,
+                                        sharingPrefixes: sharingPrefixes).logProbs.toArray()
             }
         }
         return ScoredTokens(values: values, counts: sequences.indices.map { sequences[$0].count - scoredFrom[$0] })
     }
 
-    /// The flat values of ``scoreWithoutGrad(_:scoredFrom:temperature:batchSize:)``.
+    /// The flat values of ``scoreWithoutGrad(_:scoredFrom:temperature:batchSize:sharingPrefixes:)``.
     public func logProbsWithoutGrad(_ sequences: [[Int]], scoredFrom: [Int], temperature: Float = 1, batchSize: Int) -> [Float] {
         scoreWithoutGrad(sequences, scoredFrom: scoredFrom, temperature: temperature, batchSize: batchSize).values
     }
