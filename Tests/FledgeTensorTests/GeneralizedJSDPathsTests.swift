@@ -4,7 +4,10 @@ import XCTest
 /// The generalized JSD has two paths: with a frozen student head, the fused forward keeps each row's
 /// Jacobian d(divergence)/d(hidden) and the backward scales it; with a trainable head, checkpointed
 /// blocks are recomputed in the backward. Both give the same values, entropies and hidden-state
-/// gradients, and the trainable head's gradient is that of the dense formula.
+/// gradients, and the trainable head's gradient is that of the dense formula. Values and entropies agree
+/// within 1e-6 relative; hidden-state gradients within 1e-5 of their largest value, as each path is
+/// within a few 1e-6 of the dense float32 formula: J = Σ slope · W sums slopes that sum to zero, so
+/// an ulp of log p (a few 1e-7 here) in one path is that much of a small slope.
 final class GeneralizedJSDPathsTests: XCTestCase {
     private static let rows = 13, studentWidth = 6, teacherWidth = 10, vocab = 37
 
@@ -39,18 +42,20 @@ final class GeneralizedJSDPathsTests: XCTestCase {
             studentHidden: hidden, studentWeight: weight, studentSoftCap: setting.studentCap,
             teacherHidden: teacherHidden, teacherWeight: teacherWeight, teacherSoftCap: setting.teacherCap,
             beta: setting.beta, temperature: setting.temperature, chunkElements: chunkElements)
+        let rule = result.divergence.node?.rule?.name
         let upstream = Tensor(shape: [Self.rows], values: (0..<Self.rows).map { Float($0 % 5) * 0.3 - 0.4 })
         (result.divergence * upstream).sum().backward()
         return Outcome(divergence: result.divergence.detached().toArray(), entropy: result.entropy, hiddenGrad: hidden.grad!.toArray(),
-                       weightGrad: weight.grad?.toArray(), rule: result.divergence.node?.rule?.name)
+                       weightGrad: weight.grad?.toArray(), rule: rule)
     }
 
-    /// The same loss with the whole `[rows, V]` logits and plain tensor ops, for the head's gradient.
-    private func denseWeightGrad(_ setting: Case) -> [Float] {
+    /// The same loss with the whole `[rows, V]` logits and plain tensor ops: the gradients of the hidden states and the head.
+    private func denseGradients(_ setting: Case) -> (hidden: [Float], weight: [Float]) {
         let hidden = Tensor(shape: [Self.rows, Self.studentWidth], values: Self.values(Self.rows * Self.studentWidth, seed: 1, amplitude: 1.5))
         let weight = Tensor(shape: [Self.vocab, Self.studentWidth], values: Self.values(Self.vocab * Self.studentWidth, seed: 2, amplitude: 1.2))
         let teacherHidden = Tensor(shape: [Self.rows, Self.teacherWidth], values: Self.values(Self.rows * Self.teacherWidth, seed: 3, amplitude: 1.4))
         let teacherWeight = Tensor(shape: [Self.vocab, Self.teacherWidth], values: Self.values(Self.vocab * Self.teacherWidth, seed: 4, amplitude: 1.1))
+        hidden.requiresGrad = true
         weight.requiresGrad = true
         func logProbabilities(_ h: Tensor, _ w: Tensor, cap: Float?) -> Tensor {
             var logits = h.matmul(w.transposed())
@@ -72,7 +77,7 @@ final class GeneralizedJSDPathsTests: XCTestCase {
         }
         let upstream = Tensor(shape: [Self.rows], values: (0..<Self.rows).map { Float($0 % 5) * 0.3 - 0.4 })
         (divergence * upstream).sum().backward()
-        return weight.grad!.toArray()
+        return (hidden.grad!.toArray(), weight.grad!.toArray())
     }
 
     private func relativeError(_ actual: [Float], _ expected: [Float]) -> Double {
@@ -99,10 +104,14 @@ final class GeneralizedJSDPathsTests: XCTestCase {
                     print("generalizedJSD fused vs checkpointed, \(label): value \(valueError), entropy \(entropyError), d(hidden) \(gradError)")
                     XCTAssertLessThan(valueError, 1e-6, label)
                     XCTAssertLessThan(entropyError, 1e-6, label)
-                    XCTAssertLessThan(gradError, 1e-6, label)
+                    XCTAssertLessThan(gradError, 1e-5, label)
                     XCTAssertNil(fused.weightGrad, label)
-                    let headError = relativeError(checkpointed.weightGrad!, denseWeightGrad(setting))
-                    print("generalizedJSD trainable head vs dense, \(label): d(W) \(headError)")
+                    let dense = denseGradients(setting)
+                    let fusedError = relativeError(fused.hiddenGrad, dense.hidden)
+                    let checkpointedError = relativeError(checkpointed.hiddenGrad, dense.hidden)
+                    let headError = relativeError(checkpointed.weightGrad!, dense.weight)
+                    print("generalizedJSD vs dense, \(label): d(hidden) fused \(fusedError), checkpointed \(checkpointedError); d(W) \(headError)")
+                    XCTAssertLessThan(fusedError, 1e-5, label)
                     XCTAssertLessThan(headError, 1e-5, label)
                 }
             }
