@@ -4,10 +4,10 @@ import XCTest
 /// The generalized JSD has two paths: with a frozen student head, the fused forward keeps each row's
 /// Jacobian d(divergence)/d(hidden) and the backward scales it; with a trainable head, checkpointed
 /// blocks are recomputed in the backward. Both give the same values, entropies and hidden-state
-/// gradients, and the trainable head's gradient is that of the dense formula. Values agree within 1e-6
-/// relative, entropies within 5e-6 (the fused path takes it from the running softmax statistics,
-/// log Σ e^v − Σ e^v v / Σ e^v, as the selective log-softmax does, the checkpointed one as −Σ p log p);
-/// hidden-state gradients within 1e-5 of their largest value, as each path is
+/// gradients, and the trainable head's gradient is that of the dense formula. Entropies agree within
+/// 1e-6 relative; values within 2e-6 (the fused path sums each row in double precision, the
+/// checkpointed one in float32, about 1e-6 off); hidden-state gradients within 1e-5 of their largest
+/// value, as each path is
 /// within a few 1e-6 of the dense float32 formula: J = Σ slope · W sums slopes that sum to zero, so
 /// an ulp of log p (a few 1e-7 here) in one path is that much of a small slope.
 final class GeneralizedJSDPathsTests: XCTestCase {
@@ -104,8 +104,8 @@ final class GeneralizedJSDPathsTests: XCTestCase {
                     let entropyError = relativeError(fused.entropy, checkpointed.entropy)
                     let gradError = relativeError(fused.hiddenGrad, checkpointed.hiddenGrad)
                     print("generalizedJSD fused vs checkpointed, \(label): value \(valueError), entropy \(entropyError), d(hidden) \(gradError)")
-                    XCTAssertLessThan(valueError, 1e-6, label)
-                    XCTAssertLessThan(entropyError, 5e-6, label)
+                    XCTAssertLessThan(valueError, 2e-6, label)
+                    XCTAssertLessThan(entropyError, 1e-6, label)
                     XCTAssertLessThan(gradError, 1e-5, label)
                     XCTAssertNil(fused.weightGrad, label)
                     let dense = denseGradients(setting)
