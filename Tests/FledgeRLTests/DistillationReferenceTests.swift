@@ -30,6 +30,17 @@ final class DistillationReferenceTests: XCTestCase {
     /// equal `DistillationTrainer._compute_loss`'s within 1e-5 relative, and the gradients of the
     /// student's weights PyTorch's within 1e-4 of their largest value.
     func testLossEntropyAndGradientsMatchTRL() throws {
+        try checkLossEntropyAndGradientsAgainstTRL(frozenHead: false)
+    }
+
+    /// The same with the student's (tied) head frozen, as under LoRA: `generalizedJSD`'s fused path, whose
+    /// backward scales the Jacobian kept by the forward; the other weights' gradients are TRL's (freezing a
+    /// weight does not change the others').
+    func testFrozenHeadLossAndGradientsMatchTRL() throws {
+        try checkLossEntropyAndGradientsAgainstTRL(frozenHead: true)
+    }
+
+    private func checkLossEntropyAndGradientsAgainstTRL(frozenHead: Bool) throws {
         let expected = try Self.expected()
         let prompts = expected["prompts"]!.list.map(\.ints), completions = expected["completions"]!.list.map(\.ints)
         let gradients = try SafeTensorsFile(url: Self.directory.appendingPathComponent("gradients.safetensors"))
@@ -38,24 +49,26 @@ final class DistillationReferenceTests: XCTestCase {
         XCTAssertEqual(cases.entries.count, 5)
         for (name, reference) in cases.entries {
             let student = try SFTFixtures.fullyTrainableModel()
+            if frozenHead { student.head.weight.requiresGrad = false }
             let loss = DistillationLoss(beta: Self.number(reference["beta"]), temperature: Self.number(reference["temperature"]))
             let result = loss.compute(student: student, teacher: teacher, promptIds: prompts, completionIds: completions,
                                       batchTokens: Int(Self.number(reference["num_items_in_batch"])))
             let expectedLoss = Self.number(reference["loss"]), expectedEntropy = Self.number(reference["entropy"])
             let lossError = abs(Double(result.loss.item()) - expectedLoss) / abs(expectedLoss)
             let entropyError = abs(result.metrics["entropy"]! - expectedEntropy) / abs(expectedEntropy)
-            print("distillation \(name) vs TRL: loss \(result.loss.item()) (TRL \(expectedLoss)), relative error \(lossError); "
+            print("distillation \(name)\(frozenHead ? " (frozen head)" : "") vs TRL: loss \(result.loss.item()) (TRL \(expectedLoss)), relative error \(lossError); "
                 + "entropy relative error \(entropyError)")
             XCTAssertLessThan(lossError, 1e-5, name)
             XCTAssertLessThan(entropyError, 1e-5, name)
             result.loss.backward()
             for weight in expected["weights"]!.list {
                 guard case .string(let weight) = weight else { return XCTFail("a weight name is not a string") }
+                if frozenHead && weight == "model.embed_tokens.weight" { continue }
                 let referenceGrad = try gradients.tensor("\(name)/\(weight)").toArray()
                 let grad = try XCTUnwrap(student.trainableParameters.first { $0.name == weight }?.tensor.grad, weight).toArray()
                 let scale = referenceGrad.map(abs).max()!
                 let error = maxAbsDifference(grad, referenceGrad) / scale
-                print("distillation \(name) vs TRL: \(weight) gradient max error \(error) of its largest value \(scale)")
+                print("distillation \(name)\(frozenHead ? " (frozen head)" : "") vs TRL: \(weight) gradient max error \(error) of its largest value \(scale)")
                 XCTAssertLessThan(error, 1e-4, "\(name) \(weight)")
             }
         }

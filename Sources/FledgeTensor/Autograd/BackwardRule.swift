@@ -32,6 +32,9 @@ enum BackwardRule {
     case attention(AttentionGeometry, q: Tensor, k: Tensor, v: Tensor, out: Tensor, logSumExp: Tensor)
     case selectiveLogSoftmax(LogSoftmaxChunks, hidden: Tensor, weight: Tensor, targets: [Int], saved: Tensor, expectation: Tensor?)
     case checkpoint(CheckpointedSegment)
+    /// A `[N]` result whose gradient with respect to its `[N, H]` input is, row by row, the upstream
+    /// gradient of the row times the row of a Jacobian computed in the forward (`generalizedJSD`'s fused path).
+    case scaledRows(Tensor)
     /// `roundedToBFloat16`: the gradient is rounded to bfloat16 as well.
     case roundToBFloat16
 
@@ -131,6 +134,8 @@ enum BackwardRule {
             return [dx]
         case .checkpoint(let segment):
             return segment.inputGradients(g, needed: needed)
+        case .scaledRows(let jacobian):
+            return [g.contiguous().reshaped([jacobian.shape[0], 1]) * jacobian]
         }
     }
 

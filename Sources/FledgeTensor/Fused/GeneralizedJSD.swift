@@ -20,11 +20,19 @@ extension Tensor {
     /// - otherwise, with the mixture m = (1 − β) p_s + β p_t: β KL(p_t ‖ m) + (1 − β) KL(p_s ‖ m).
     ///
     /// `cap` is a soft cap (`cap · tanh(z / cap)`, Gemma's final-logit soft-capping) when given. Rows
-    /// are taken in blocks of at most `chunkElements` logits (at least one row): each block is a
-    /// checkpointed segment (``checkpointed(inputs:parameters:body:)``), so only the per-row results
-    /// are kept and the backward recomputes one block at a time. Gradients flow to `studentHidden`
-    /// and, when trainable, `studentWeight`; the teacher is a constant. The hidden widths may differ
-    /// (a wider teacher); the vocabularies must match.
+    /// are taken in blocks of at most `chunkElements` logits per model (at least one row). Gradients
+    /// flow to `studentHidden` and, when trainable, `studentWeight`; the teacher is a constant. The
+    /// hidden widths may differ (a wider teacher); the vocabularies must match.
+    ///
+    /// With a frozen student head (LoRA, tied embeddings) the loss's only gradient is
+    /// d(studentHidden)_row = g_row · J_row with J_row = Σ_v slope_row,v · W_s[v] (the slope with
+    /// respect to the raw logits, temperature and cap folded in): the forward computes J per block
+    /// (``GeneralizedJSDKernel``: both models' logits, one fused pass per row, one GEMM into `[rows, H]`)
+    /// and keeps only J and the per-row values, so the backward is a scaling, with no recomputation:
+    /// 3 output-projection GEMMs per block instead of 5. With a trainable head (d(W_s) needs every
+    /// row's slope times its own upstream gradient, which does not factor through J) or under
+    /// bfloat16 `Autocast`, each block is a checkpointed segment (``checkpointed(inputs:parameters:body:)``)
+    /// that keeps only the per-row results and is recomputed one block at a time in the backward.
     public static func generalizedJSD(
         studentHidden: Tensor, studentWeight: Tensor, studentSoftCap: Float? = nil,
         teacherHidden: Tensor, teacherWeight: Tensor, teacherSoftCap: Float? = nil,
@@ -42,6 +50,20 @@ extension Tensor {
         precondition(temperature > 0, "generalizedJSD: temperature must be > 0, got \(temperature)")
         let rows = studentHidden.shape[0], vocab = studentWeight.shape[0]
         let rowsPerBlock = Swift.max(1, chunkElements / Swift.max(vocab, 1))
+        if !(GradMode.isEnabled && studentWeight.requiresGrad) && !Autocast.isBFloat16 {
+            let settings = GeneralizedJSDKernel.Settings(beta: beta, temperature: temperature, studentSoftCap: studentSoftCap,
+                                                         teacherSoftCap: teacherSoftCap)
+            let hidden = studentHidden.withUnitLastStride()
+            let divergence = Tensor(uninitializedShape: [rows])
+            let jacobian = GradMode.isEnabled && studentHidden.requiresGrad ? Tensor(uninitializedShape: hidden.shape) : nil
+            let entropy = GeneralizedJSDKernel.forward(
+                settings, studentHidden: hidden.detached(), studentWeight: studentWeight.detached().withUnitLastStride(),
+                teacherHidden: teacherHidden.detached().withUnitLastStride(),
+                teacherWeight: teacherWeight.detached().withUnitLastStride(),
+                rowsPerBlock: rowsPerBlock, divergence: divergence, jacobian: jacobian)
+            // `recording` evaluates the rule only when studentHidden requires grad, which is when J was computed.
+            return GeneralizedJSDResult(divergence: divergence.recording([studentHidden], .scaledRows(jacobian!)), entropy: entropy)
+        }
         var divergences: [Tensor] = [], entropy: [Float] = []
         entropy.reserveCapacity(rows)
         let teacher = teacherHidden.detached(), teacherProjection = teacherWeight.detached()
