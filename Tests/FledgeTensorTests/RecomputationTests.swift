@@ -42,8 +42,8 @@ final class RecomputationTests: XCTestCase {
         let weighting = Tensor.uniform([2, 300, 24], in: -1..<1, using: &generator)
         var pass: (loss: Tensor, normOutput: Tensor, gated: Tensor)? = forward(x, w, weighting: weighting)
         let loss = pass!.loss
-        weak var normMemory = pass!.normOutput.storage
-        weak var gatedMemory = pass!.gated.storage
+        weak let normMemory = pass!.normOutput.storage
+        weak let gatedMemory = pass!.gated.storage
         let kept = keepingOutputs ? [pass!.normOutput, pass!.gated] : []
         pass = nil
         if !keepingOutputs {
@@ -74,7 +74,7 @@ final class RecomputationTests: XCTestCase {
         // keeps the norm output itself.
         let n = Tensor.rmsNorm(x, weight: normWeight, eps: 1e-5)
         XCTAssertNil(n.recomputation)
-        weak var normMemory = n.storage
+        weak let normMemory = n.storage
         let loss = n.matmul(projection.transposed()).sum()
         _ = consume n
         XCTAssertNotNil(normMemory, "the product keeps the norm output")
