@@ -38,7 +38,8 @@ final class CheckpointingBudgetTests: XCTestCase {
         print("activations of a LoRA pass (4 layers, hidden 96, 4 × 96 tokens): estimated \(estimate / 1024) KiB; "
               + "measured peak \(plain / 1024) KiB without checkpointing, \(checkpointed / 1024) KiB with")
         XCTAssertLessThan(checkpointed, plain * 3 / 4)
-        // The estimate is within a factor 2 of the measured peak without checkpointing (1.04× here).
+        // The estimate is within a factor 2 of the measured peak without checkpointing (0.77× here: the peak also
+        // holds the backward's gradients and scratch).
         XCTAssertGreaterThan(Double(estimate), 0.5 * Double(plain))
         XCTAssertLessThan(Double(estimate), 2 * Double(plain))
         // Peaks vary by a percent or so between runs (worker scratch buffers), far less than checkpointing's effect.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FledgeTensor
 
 /// `fledge bench …`: throughput benchmarks whose output lines match the PyTorch (and `tokenizers`)
 /// scripts in `Scripts/bench/`, so the two can be run side by side and compared as ratios.
@@ -51,6 +52,11 @@ func fastestRun(of runs: Int, _ body: () throws -> Void) rethrows -> Double {
     }
     return best
 }
+
+/// The highest total of the engine's own float buffers (tensors and kernel scratch) since the process
+/// started, in MB with one decimal: what a step's tensors take at their peak, beside the resident-set
+/// peak, which also counts memory the allocator keeps after it is freed, the runtime and the binary.
+var peakTensorMegabytes: Double { (Double(MemoryStats.peakBytes) / 104_857.6).rounded() / 10 }
 
 /// Prints one benchmark result: a compact JSON line, or an aligned text row.
 func report(_ fields: KeyValuePairs<String, Any>, json: Bool) {

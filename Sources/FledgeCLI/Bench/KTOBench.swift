@@ -56,7 +56,7 @@ struct KTOBench: ParsableCommand {
         }
         let peak = Double(MemoryStats.peakResidentBytes) / 1_048_576
         report(["rows": rows, "prompt_tokens": promptTokens, "completion_tokens": completionTokens,
-                "step_seconds": (seconds * 1000).rounded() / 1000, "peak_rss_mb": (peak * 10).rounded() / 10,
+                "step_seconds": (seconds * 1000).rounded() / 1000, "peak_rss_mb": (peak * 10).rounded() / 10, "peak_tensor_mb": peakTensorMegabytes,
                 "gradient_checkpointing": gradientCheckpointing, "threads": Parallel.workers], json: json)
     }
 }

@@ -47,7 +47,7 @@ struct RewardBench: ParsableCommand {
         }
         let peak = Double(MemoryStats.peakResidentBytes) / 1_048_576
         report(["pairs": pairs, "tokens": tokens, "step_seconds": (seconds * 1000).rounded() / 1000,
-                "peak_rss_mb": (peak * 10).rounded() / 10,
+                "peak_rss_mb": (peak * 10).rounded() / 10, "peak_tensor_mb": peakTensorMegabytes,
                 "gradient_checkpointing": gradientCheckpointing, "threads": Parallel.workers], json: json)
     }
 }

@@ -79,13 +79,13 @@ public class PretrainedModel: Module, @unchecked Sendable {
     }
 
     /// An estimate of the bytes of activations a training pass without checkpointing keeps for
-    /// backward, per token: in each decoder layer the two norms' outputs, the residual sums and the
-    /// projections' outputs (about 6 × hidden), q before and after the rotary embedding and the
-    /// attention output (3 × heads · head_dim), k and v and the rotated k (3 × kv_heads · head_dim),
-    /// and the MLP's gate, up and gated product (3 × intermediate), in float32.
+    /// backward, per token: in each decoder layer the two norms' inputs (the residual stream and the
+    /// sum after attention, 2 × hidden; their outputs are made again in the backward), the rotated
+    /// q and the attention output (2 × heads · head_dim), k and v (2 × kv_heads · head_dim), and the
+    /// MLP's gate and up (2 × intermediate; the gated product is made again), in float32.
     public var trainingActivationBytesPerToken: Int {
-        let perLayer = 6 * config.hiddenSize + 3 * config.heads * config.headDim + 3 * config.kvHeads * config.headDim
-            + 3 * config.intermediateSize
+        let perLayer = 2 * config.hiddenSize + 2 * config.heads * config.headDim + 2 * config.kvHeads * config.headDim
+            + 2 * config.intermediateSize
         return Swift.max(config.layers * perLayer * MemoryLayout<Float>.size, 1)
     }
 

@@ -22,7 +22,8 @@ enum BackwardRule {
     case maxReduce(inputShape: [Int], axis: Int, argmax: [Int32])
     case logSumExp(Tensor, result: Tensor)
     case softmax(output: Tensor, axis: Int, log: Bool)
-    case matmul(Tensor, Tensor)
+    /// The operands of `a · b`, each saved only where the other takes a gradient, and their shapes.
+    case matmul(SavedTensor?, SavedTensor?, shapes: [[Int]])
     case quantizedMatmul(QuantizedMatrix)
     case gather(inputShape: [Int], axis: Int, indices: [Int])
     case indexSelect(inputShape: [Int], indices: [Int])
@@ -105,8 +106,8 @@ enum BackwardRule {
         case .softmax(let y, let axis, let log):
             if log { return [g - y.exp() * g.sum(axis: axis, keepDims: true)] }
             return [y * (g - (g * y).sum(axis: axis, keepDims: true))]
-        case .matmul(let a, let b):
-            return Self.matmulGradients(g, a, b, needed: needed)
+        case .matmul(let a, let b, let shapes):
+            return Self.matmulGradients(g, a, b, shapes: shapes, needed: needed)
         case .quantizedMatmul(let weight):
             return [g.matmul(quantized: weight)]
         case .gather(let inputShape, let axis, let indices):
@@ -158,16 +159,21 @@ enum BackwardRule {
         return [needed[0] ? da().summed(toShape: a.shape) : nil, needed[1] ? db().summed(toShape: b.shape) : nil]
     }
 
-    private static func matmulGradients(_ g: Tensor, _ a: Tensor, _ b: Tensor, needed: [Bool]) -> [Tensor?] {
+    private static func matmulGradients(_ g: Tensor, _ savedA: SavedTensor?, _ savedB: SavedTensor?, shapes: [[Int]],
+                                        needed: [Bool]) -> [Tensor?] {
         var da: Tensor? = nil, db: Tensor? = nil
-        if needed[0] { da = g.matmul(b.transposed()).summed(toShape: a.shape) }
+        if needed[0] {
+            guard let b = savedB?.tensor else { preconditionFailure("matmul: b was not saved, though a takes a gradient") }
+            da = g.matmul(b.transposed()).summed(toShape: shapes[0])
+        }
         if needed[1] {
-            if b.rank == 2 && a.rank > 2 {
+            guard let a = savedA?.tensor else { preconditionFailure("matmul: a was not saved, though b takes a gradient") }
+            if shapes[1].count == 2 && a.rank > 2 {
                 // One [K, rows]·[rows, N] product instead of a batch of them summed afterwards.
-                let k = a.shape[a.rank - 1], n = b.shape[1]
+                let k = a.shape[a.rank - 1], n = shapes[1][1]
                 db = a.reshaped([-1, k]).transposed().matmul(g.reshaped([-1, n]))
             } else {
-                db = a.transposed().matmul(g).summed(toShape: b.shape)
+                db = a.transposed().matmul(g).summed(toShape: shapes[1])
             }
         }
         return [da, db]

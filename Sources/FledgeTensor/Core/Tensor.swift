@@ -17,6 +17,9 @@ public final class Tensor: @unchecked Sendable {
     let offset: Int
     /// The autograd node that produced this tensor (or that accumulates into it, for leaves).
     var node: GradNode?
+    /// How to make this tensor again in the backward, for the rules that read it (set by the ops
+    /// whose outputs are cheap to remake; see ``Recomputation``), or nil.
+    var recomputation: Recomputation?
 
     /// The gradient accumulated by `backward()`; contiguous, with this tensor's shape.
     public var grad: Tensor?

@@ -9,17 +9,14 @@ public enum GateActivation: Sendable {
 
 extension Tensor {
     /// act(gate) · up, the gated activation of a gated MLP, in one pass; the backward recomputes the
-    /// activation from the saved gate and up.
+    /// activation from the saved gate and up. The output is not kept for the ops after it (the down
+    /// projection), which make it again from gate and up in the backward (``Recomputation``).
     public static func gatedLinearUnit(gate: Tensor, up: Tensor, activation: GateActivation) -> Tensor {
         precondition(gate.shape == up.shape, "gatedLinearUnit: gate \(gate.shape) and up \(up.shape) must have the same shape")
-        let g = gate.contiguous(), u = up.contiguous()
-        let out = Tensor(uninitializedShape: gate.shape)
-        let pg = g.pointer, pu = u.pointer, py = out.pointer
-        Parallel.forRanges(out.count, minChunk: 16_384) { range in
-            let start = range.lowerBound
-            VectorMath.gatedLinearUnitForward(activation, pg + start, pu + start, py + start, range.count)
-        }
-        return out.recording([gate, up], .gatedLinearUnit(activation, gate: g.detached(), up: u.detached()))
+        let g = gate.contiguous().detached(), u = up.contiguous().detached()
+        return GatedLinearUnitKernel.forward(activation, gate: g, up: u)
+            .recording([gate, up], .gatedLinearUnit(activation, gate: g, up: u))
+            .recomputable { GatedLinearUnitKernel.forward(activation, gate: g, up: u) }
     }
 
     /// SiLU(gate) · up, the gated activation of Llama-style MLPs, in one pass.
@@ -30,6 +27,18 @@ extension Tensor {
 }
 
 enum GatedLinearUnitKernel {
+    /// act(gate) · up of contiguous `gate` and `up`, without autograd: the forward, and its
+    /// recomputation in the backward (the same kernel over the same chunks, so the same values).
+    static func forward(_ activation: GateActivation, gate: Tensor, up: Tensor) -> Tensor {
+        let out = Tensor(uninitializedShape: gate.shape)
+        let pg = gate.pointer, pu = up.pointer, py = out.pointer
+        Parallel.forRanges(out.count, minChunk: 16_384) { range in
+            let start = range.lowerBound
+            VectorMath.gatedLinearUnitForward(activation, pg + start, pu + start, py + start, range.count)
+        }
+        return out
+    }
+
     /// The gradients of gate and up (see `VectorMath.gatedLinearUnitBackward`).
     static func backward(_ activation: GateActivation, grad: Tensor, gate: Tensor, up: Tensor, needed: [Bool]) -> [Tensor?] {
         let g = grad.contiguous()

@@ -51,7 +51,10 @@ extension Tensor {
                 index += 1
             }
         }
-        return out.recording([self, other], .matmul(detached(), other.detached()))
+        // Each operand's gradient reads only the other operand: an operand is kept only when the
+        // other takes a gradient (a frozen weight's product keeps nothing of its input).
+        return out.recording([self, other], .matmul(other.requiresGrad ? SavedTensor(self) : nil, requiresGrad ? SavedTensor(other) : nil,
+                                                    shapes: [shape, other.shape]))
     }
 
     /// A rank-2 tensor as a strided GEMM operand.
