@@ -1,4 +1,5 @@
 import ArgumentParser
+import FledgeTensor
 
 @main
 struct Fledge: ParsableCommand {
@@ -9,4 +10,10 @@ struct Fledge: ParsableCommand {
                       KTOCommand.self,
                       DistillCommand.self,
                       DataCommand.self, Tokenize.self, Score.self, Generate.self, EvalCommand.self, ReportCommand.self, Download.self, Export.self, Plot.self, Bench.self])
+
+    /// Sets the process's allocator policy (``AllocatorPolicy``), then runs the command line.
+    static func main() {
+        AllocatorPolicy.apply()
+        main(nil)
+    }
 }

@@ -184,6 +184,10 @@ void fledge_q8_0_dot_q8_avx512_vnni(long m, long k, const int8_t *a_levels, cons
 void fledge_q4_0_dot_q8_avx512_vnni(long m, long k, const int8_t *a_levels, const float *a_scales, const int32_t *a_sums,
                                     const uint8_t *w, long row_bytes, long rows, float *out, long ldo);
 
+// Fixes glibc's mmap threshold at `bytes` (mallopt M_MMAP_THRESHOLD, which also stops its dynamic
+// rise); returns 1 on success, 0 where it failed or the C library is not glibc.
+int fledge_set_mmap_threshold(int bytes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,20 +15,18 @@ struct MatrixOperand {
 /// columnBlock` blocks of 16-column panels, A in `rowBlock × depthBlock` blocks of 6-row panels,
 /// and a register-blocked micro-kernel in C (`CFledgeKernels`, compiled per function for its
 /// instructions) does the arithmetic: 6×16 with AVX2, 12×32 with AVX-512; row blocks are shared
-/// out across cores. Few-row products (decoding) skip the packing of their large operand: with the
-/// AVX2 set, up to `streamedRows(_:)` rows times a row-major Bᵀ (`x · Wᵀ`) stream W once through
-/// `fledge_gemm_small_nt`, whose outputs do not depend on how many rows share the product. The
-/// portable set uses `PortableGEMM`. `kernels` picks the set (the tests run each one the CPU has);
+/// out across cores. Few-row products (decoding, at most `smallRows`) skip the packing of their
+/// large operand: times a row-major Bᵀ (`x · Wᵀ`) they stream W once through `fledge_gemm_small_nt`,
+/// whose outputs do not depend on how many of those rows share the product. From `smallRows + 1`
+/// rows on, every output is summed in the blocked kernel's order whatever the row count, so a
+/// training pass gives each row the same values with more or fewer rows beside it (which skipping
+/// zero-advantage rows relies on: `ZeroSignalRowsTests`). The portable set uses `PortableGEMM`. `kernels` picks the set (the tests run each one the CPU has);
 /// every set gives the same value up to the order of the float additions.
 enum GEMM {
     static let rowBlock = 72
     static let depthBlock = 256
     static let columnBlock = 1024
     static let smallRows = 8
-    /// The most rows of A that `kernels` multiplies by a row-major Bᵀ (`x · Wᵀ`, every projection
-    /// of a batch of decoding steps) through the streaming few-row kernel: 32 with AVX2; the
-    /// AVX-512 set takes more than `smallRows` of them through `multiplyByWeightRows`.
-    static func streamedRows(_ kernels: KernelSet) -> Int { kernels < .avx512 ? 32 : smallRows }
     /// The most rows of A for which B is read in place rather than packed.
     static let inPlaceRows = 24
 
@@ -57,7 +55,7 @@ enum GEMM {
             return
         }
         let transposedB = b.rowStride == 1 && b.columnStride != 1
-        if m <= smallRows && (b.rowStride == 1 || b.columnStride == 1) || transposedB && m <= streamedRows(kernels) {
+        if m <= smallRows && (b.rowStride == 1 || b.columnStride == 1) {
             if a.columnStride == 1 {
                 multiplySmall(m: m, n: n, k: k, a, b, into: c, ldc: ldc, accumulate: accumulate, parallel: parallel,
                               kernels: kernels)

@@ -38,7 +38,7 @@ enum QuantizedGEMM {
             }
             return
         }
-        if m <= GEMM.streamedRows(CPU.kernelSet), w.format == .bf16 {
+        if m <= GEMM.smallRows, w.format == .bf16 {
             // Each part: W's rows for those columns of C, decoded row-major and read as Wᵀ (the
             // float weight's few-row path, up to as many rows as it takes).
             multiplyDecodedParts(m: m, n: n, k: k, a, into: c, ldc: ldc) { columns, buffer in
