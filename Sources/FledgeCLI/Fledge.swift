@@ -1,5 +1,6 @@
 import ArgumentParser
 import FledgeTensor
+import Foundation
 
 @main
 struct Fledge: ParsableCommand {
@@ -11,9 +12,10 @@ struct Fledge: ParsableCommand {
                       DistillCommand.self,
                       DataCommand.self, Tokenize.self, Score.self, Generate.self, EvalCommand.self, ReportCommand.self, Download.self, Export.self, Plot.self, Bench.self])
 
-    /// Sets the process's allocator policy (``AllocatorPolicy``), then runs the command line.
+    /// Runs the command line; with `FLEDGE_LEAN_MEMORY=1` in the environment, first applies
+    /// ``AllocatorPolicy`` (less resident memory, slower training steps: docs/engine.md).
     static func main() {
-        AllocatorPolicy.apply()
+        if ProcessInfo.processInfo.environment["FLEDGE_LEAN_MEMORY"] == "1" { AllocatorPolicy.apply() }
         main(nil)
     }
 }

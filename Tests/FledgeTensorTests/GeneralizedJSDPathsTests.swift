@@ -32,12 +32,17 @@ final class GeneralizedJSDPathsTests: XCTestCase {
         let rule: String?
     }
 
+    /// The student's hidden states and head, the teacher's (wider) hidden states and head: fresh tensors each call.
+    private static func operands() -> (hidden: Tensor, weight: Tensor, teacherHidden: Tensor, teacherWeight: Tensor) {
+        (Tensor(shape: [rows, studentWidth], values: values(rows * studentWidth, seed: 1, amplitude: 1.5)),
+         Tensor(shape: [vocab, studentWidth], values: values(vocab * studentWidth, seed: 2, amplitude: 1.2)),
+         Tensor(shape: [rows, teacherWidth], values: values(rows * teacherWidth, seed: 3, amplitude: 1.4)),
+         Tensor(shape: [vocab, teacherWidth], values: values(vocab * teacherWidth, seed: 4, amplitude: 1.1)))
+    }
+
     /// Σ divergence · g with a different g per row (so the backward's per-row scaling is checked).
     private func run(_ setting: Case, trainableHead: Bool, chunkElements: Int) -> Outcome {
-        let hidden = Tensor(shape: [Self.rows, Self.studentWidth], values: Self.values(Self.rows * Self.studentWidth, seed: 1, amplitude: 1.5))
-        let weight = Tensor(shape: [Self.vocab, Self.studentWidth], values: Self.values(Self.vocab * Self.studentWidth, seed: 2, amplitude: 1.2))
-        let teacherHidden = Tensor(shape: [Self.rows, Self.teacherWidth], values: Self.values(Self.rows * Self.teacherWidth, seed: 3, amplitude: 1.4))
-        let teacherWeight = Tensor(shape: [Self.vocab, Self.teacherWidth], values: Self.values(Self.vocab * Self.teacherWidth, seed: 4, amplitude: 1.1))
+        let (hidden, weight, teacherHidden, teacherWeight) = Self.operands()
         hidden.requiresGrad = true
         weight.requiresGrad = trainableHead
         let result = Tensor.generalizedJSD(
@@ -53,10 +58,7 @@ final class GeneralizedJSDPathsTests: XCTestCase {
 
     /// The same loss with the whole `[rows, V]` logits and plain tensor ops: the gradients of the hidden states and the head.
     private func denseGradients(_ setting: Case) -> (hidden: [Float], weight: [Float]) {
-        let hidden = Tensor(shape: [Self.rows, Self.studentWidth], values: Self.values(Self.rows * Self.studentWidth, seed: 1, amplitude: 1.5))
-        let weight = Tensor(shape: [Self.vocab, Self.studentWidth], values: Self.values(Self.vocab * Self.studentWidth, seed: 2, amplitude: 1.2))
-        let teacherHidden = Tensor(shape: [Self.rows, Self.teacherWidth], values: Self.values(Self.rows * Self.teacherWidth, seed: 3, amplitude: 1.4))
-        let teacherWeight = Tensor(shape: [Self.vocab, Self.teacherWidth], values: Self.values(Self.vocab * Self.teacherWidth, seed: 4, amplitude: 1.1))
+        let (hidden, weight, teacherHidden, teacherWeight) = Self.operands()
         hidden.requiresGrad = true
         weight.requiresGrad = true
         func logProbabilities(_ h: Tensor, _ w: Tensor, cap: Float?) -> Tensor {
@@ -124,10 +126,7 @@ final class GeneralizedJSDPathsTests: XCTestCase {
     func testWithoutGradientsRecordsNothingAndMatches() {
         let setting = Case(beta: 0.5, temperature: 1.3, studentCap: nil, teacherCap: 2)
         let withGrad = run(setting, trainableHead: false, chunkElements: 5 * Self.vocab)
-        let hidden = Tensor(shape: [Self.rows, Self.studentWidth], values: Self.values(Self.rows * Self.studentWidth, seed: 1, amplitude: 1.5))
-        let weight = Tensor(shape: [Self.vocab, Self.studentWidth], values: Self.values(Self.vocab * Self.studentWidth, seed: 2, amplitude: 1.2))
-        let teacherHidden = Tensor(shape: [Self.rows, Self.teacherWidth], values: Self.values(Self.rows * Self.teacherWidth, seed: 3, amplitude: 1.4))
-        let teacherWeight = Tensor(shape: [Self.vocab, Self.teacherWidth], values: Self.values(Self.vocab * Self.teacherWidth, seed: 4, amplitude: 1.1))
+        let (hidden, weight, teacherHidden, teacherWeight) = Self.operands()
         let result = Tensor.generalizedJSD(studentHidden: hidden, studentWeight: weight, teacherHidden: teacherHidden,
                                            teacherWeight: teacherWeight, teacherSoftCap: 2, beta: 0.5, temperature: 1.3,
                                            chunkElements: 5 * Self.vocab)
