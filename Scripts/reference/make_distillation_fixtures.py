@@ -48,6 +48,17 @@ PROMPTS = [[5, 17, 301, 44], [900, 12], [77, 78, 79, 80, 81, 82]]
 COMPLETIONS = [[400, 33, 1202], [8, 9, 10, 11, 12], [1000, 1202]]
 
 
+def padded_batch(prompts, completions, pad):
+    """TRL's generation batch: prompts left-padded, completions right-padded, with their masks."""
+    width_p, width_c = max(map(len, prompts)), max(map(len, completions))
+    return {
+        "prompt_ids": torch.tensor([[pad] * (width_p - len(p)) + p for p in prompts]),
+        "prompt_mask": torch.tensor([[0] * (width_p - len(p)) + [1] * len(p) for p in prompts]),
+        "completion_ids": torch.tensor([c + [pad] * (width_c - len(c)) for c in completions]),
+        "completion_mask": torch.tensor([[1] * len(c) + [0] * (width_c - len(c)) for c in completions]),
+    }
+
+
 def float64_gradients(student, teacher, inputs, items, beta, temperature):
     """The loss and student gradients of TRL's `generalized_jsd_loss` on the float64 models' full logits."""
     input_ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], dim=1)
@@ -79,14 +90,7 @@ def main():
     teacher.save_pretrained(os.path.join(out, "teacher"))
     tokenizer.save_pretrained(os.path.join(out, "teacher"))
 
-    pad = tokenizer.pad_token_id
-    width_p, width_c = max(map(len, PROMPTS)), max(map(len, COMPLETIONS))
-    inputs = {
-        "prompt_ids": torch.tensor([[pad] * (width_p - len(p)) + p for p in PROMPTS]),
-        "prompt_mask": torch.tensor([[0] * (width_p - len(p)) + [1] * len(p) for p in PROMPTS]),
-        "completion_ids": torch.tensor([c + [pad] * (width_c - len(c)) for c in COMPLETIONS]),
-        "completion_mask": torch.tensor([[1] * len(c) + [0] * (width_c - len(c)) for c in COMPLETIONS]),
-    }
+    inputs = padded_batch(PROMPTS, COMPLETIONS, tokenizer.pad_token_id)
     items = torch.tensor(float(sum(map(len, COMPLETIONS))))
     dataset = Dataset.from_list([{"prompt": "unused"}] * 3)
     expected = {"prompts": PROMPTS, "completions": COMPLETIONS, "weights": WEIGHTS, "cases": {}}

@@ -24,6 +24,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import DistillationConfig, DistillationTrainer
 from trl.experimental.gkd import GKDTrainer
 
+from make_distillation_fixtures import padded_batch
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STUDENT = os.path.join(ROOT, "Tests/FledgeRLTests/Fixtures/sft/model")
 TEACHER = os.path.join(ROOT, "Tests/FledgeRLTests/Fixtures/distill/teacher")
@@ -43,16 +45,10 @@ def main():
     student64 = AutoModelForCausalLM.from_pretrained(STUDENT, dtype=torch.float64)
     teacher64 = AutoModelForCausalLM.from_pretrained(TEACHER, dtype=torch.float64)
     tokenizer = AutoTokenizer.from_pretrained(STUDENT)
-    pad = tokenizer.pad_token_id
-    width_p, width_c = max(map(len, PROMPTS)), max(map(len, COMPLETIONS))
-    inputs = {
-        "prompt_ids": torch.tensor([[pad] * (width_p - len(p)) + p for p in PROMPTS]),
-        "prompt_mask": torch.tensor([[0] * (width_p - len(p)) + [1] * len(p) for p in PROMPTS]),
-        "completion_ids": torch.tensor([c + [pad] * (width_c - len(c)) for c in COMPLETIONS]),
-        "completion_mask": torch.tensor([[1] * len(c) + [0] * (width_c - len(c)) for c in COMPLETIONS]),
-        # TRL's `_prepare_inputs` pads the tool mask with 1 (the completion mask zeroes the padding).
-        "tool_mask": torch.tensor([m + [1] * (width_c - len(m)) for m in TOOL_MASKS]),
-    }
+    inputs = padded_batch(PROMPTS, COMPLETIONS, tokenizer.pad_token_id)
+    # TRL's `_prepare_inputs` pads the tool mask with 1 (the completion mask zeroes the padding).
+    width_c = max(map(len, COMPLETIONS))
+    inputs["tool_mask"] = torch.tensor([m + [1] * (width_c - len(m)) for m in TOOL_MASKS])
     loss_mask = inputs["completion_mask"] * inputs["tool_mask"]
     items = loss_mask.sum().float()
     dataset = Dataset.from_list([{"prompt": "unused"}] * 3)
